@@ -1,0 +1,168 @@
+/*
+ * exabgp.c - the relay's two pipes to ExaBGP.
+ *
+ * stdout carries commands.  It is non-blocking with a queue, so a slow
+ * ExaBGP never stalls the relay's reaction to named.  stdin carries
+ * ExaBGP's acks ('done'/'error') and 'shutdown'.  ExaBGP writes acks
+ * with a blocking write: if we stopped reading, ExaBGP itself would
+ * freeze, so stdin is drained on every loop, whatever else happens.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ahproto.h"
+#include "log.h"
+#include "relay.h"
+
+#define OUT_MAX		(256 * 1024)
+#define SENT_RING	64
+
+/* One stdout and one stdin per process: module state, not a context. */
+static struct {
+	char		out[OUT_MAX];
+	size_t		len;
+	struct ah_lines	in;
+	/* Commands awaiting an ack, so an 'error' can say which one. */
+	char		sent[SENT_RING][512];
+	unsigned int	head, tail;
+} x;
+
+void
+exabgp_init(void)
+{
+	(void)fcntl(STDOUT_FILENO, F_SETFL,
+	    fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(STDIN_FILENO, F_SETFL,
+	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	ah_lines_init(&x.in);
+}
+
+static void
+queue(const char *cmd)
+{
+	size_t n = strlen(cmd);
+
+	if (x.len + n + 1 > OUT_MAX)
+		fatalx("ExaBGP has not read %d bytes of commands; "
+		    "it is hung, giving up", OUT_MAX);
+	memcpy(x.out + x.len, cmd, n);
+	x.out[x.len + n] = '\n';
+	x.len += n + 1;
+	snprintf(x.sent[x.tail % SENT_RING], sizeof(x.sent[0]), "%s", cmd);
+	x.tail++;
+	if (x.tail - x.head > SENT_RING)
+		x.head = x.tail - SENT_RING;
+}
+
+void
+exabgp_route(const struct prefix_conf *p, int announce)
+{
+	char	cmd[512];
+	size_t	i;
+	int	n;
+
+	n = snprintf(cmd, sizeof(cmd), "%s%s%s route %s next-hop %s",
+	    p->neighbor[0] ? "neighbor " : "", p->neighbor,
+	    p->neighbor[0] ? (announce ? " announce" : " withdraw") :
+	    (announce ? "announce" : "withdraw"), p->prefix, p->next_hop);
+	if (announce) {
+		if (p->med >= 0)
+			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+			    " med %lld", (long long)p->med);
+		if (p->ncommunities > 0) {
+			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+			    " community [");
+			for (i = 0; i < p->ncommunities; i++)
+				n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+				    "%s%s", i ? " " : "", p->communities[i]);
+			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "]");
+		}
+	}
+	log_info("to exabgp: %s", cmd);
+	queue(cmd);
+	(void)exabgp_flush();
+}
+
+int
+exabgp_want_write(void)
+{
+	return (x.len > 0);
+}
+
+int
+exabgp_flush(void)
+{
+	while (x.len > 0) {
+		ssize_t n = write(STDOUT_FILENO, x.out, x.len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return (0);
+			return (-1);
+		}
+		memmove(x.out, x.out + n, x.len - (size_t)n);
+		x.len -= (size_t)n;
+	}
+	return (0);
+}
+
+static void
+on_ack(const char *line, size_t n)
+{
+	const char *cmd = x.head != x.tail ? x.sent[x.head % SENT_RING] : "?";
+
+	if (n == 4 && memcmp(line, "done", 4) == 0) {
+		if (x.head != x.tail)
+			x.head++;
+	} else if (n == 5 && memcmp(line, "error", 5) == 0) {
+		log_warnx("ExaBGP rejected: %s", cmd);
+		if (x.head != x.tail)
+			x.head++;
+	} else if (n >= 8 && memcmp(line, "shutdown", 8) == 0) {
+		log_info("ExaBGP is shutting down");
+	}
+	/* Anything else (neighbor events, if enabled) is not ours to judge. */
+}
+
+int
+exabgp_read(void)
+{
+	const char	*line;
+	size_t		 room, n;
+	ssize_t		 r;
+	char		*space;
+	int		 rc;
+
+	for (;;) {
+		space = ah_lines_space(&x.in, &room);
+		r = read(STDIN_FILENO, space, room);
+		if (r < 0)
+			return (errno == EAGAIN || errno == EINTR ? 0 : -1);
+		if (r == 0)
+			return (-1);
+		ah_lines_fill(&x.in, (size_t)r);
+		while ((rc = ah_lines_next(&x.in, &line, &n)) == 1)
+			on_ack(line, n);
+		if (rc < 0)	/* a huge JSON event: not ours, skip it */
+			ah_lines_init(&x.in);
+	}
+}
+
+void
+exabgp_drain(int timeout_ms)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	while (x.len > 0 && poll(&pfd, 1, timeout_ms) > 0)
+		if (exabgp_flush() < 0)
+			break;
+}

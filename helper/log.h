@@ -1,0 +1,22 @@
+/*
+ * log.h - logging for anycast-relay and anycastctl.
+ *
+ * stdout belongs to ExaBGP (it is the command channel), so every log
+ * line goes to stderr, which ExaBGP copies into its own log.  The
+ * _warn variants append strerror(errno), the _warnx ones do not.
+ */
+#ifndef AH_LOG_H
+#define AH_LOG_H
+
+#include <stdarg.h>
+
+void	log_init(const char *progname);
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif /* AH_LOG_H */

@@ -1,0 +1,634 @@
+/*
+ * parse.c - load and check the relay's YAML configuration.
+ *
+ * libyaml's document API keeps every node's position, so each error
+ * names the exact line and column.  All errors are collected, not
+ * just the first, so one run of --check shows everything to fix.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <yaml.h>
+
+#include "parse.h"
+
+struct ctx {
+	const char		*file;
+	FILE			*errf;
+	int			 errors;
+	yaml_document_t		*doc;
+};
+
+/* One entry of a mapping's schema: its key and how to take its value. */
+struct key {
+	const char	*name;
+	int		 required;
+	void		(*take)(struct ctx *, yaml_node_t *, void *);
+};
+
+static void __attribute__((format(printf, 3, 4)))
+perr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(c->errf, "%s:%lu:%lu: ", c->file,
+	    (unsigned long)n->start_mark.line + 1,
+	    (unsigned long)n->start_mark.column + 1);
+	va_start(ap, fmt);
+	vfprintf(c->errf, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->errf);
+	c->errors++;
+}
+
+static const char *
+scalar(struct ctx *c, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		perr(c, n, "%s must be a single value", what);
+		return (NULL);
+	}
+	return ((const char *)n->data.scalar.value);
+}
+
+/* Copy a scalar into a fixed buffer, refusing empty or oversize text. */
+static void
+take_string(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
+    size_t len)
+{
+	const char *s = scalar(c, n, what);
+
+	if (s == NULL)
+		return;
+	if (*s == '\0')
+		perr(c, n, "%s must not be empty", what);
+	else if (strlen(s) >= len)
+		perr(c, n, "%s is longer than %zu bytes", what, len - 1);
+	else
+		strcpy(dst, s);
+}
+
+static void
+take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst)
+{
+	const char *s = scalar(c, n, what);
+
+	if (s != NULL && s[0] != '/') {
+		perr(c, n, "%s '%s' must be an absolute path", what, s);
+		return;
+	}
+	take_string(c, n, what, dst, AH_PATH_MAX);
+}
+
+long long
+conf_duration_ms(const char *s)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v > 86400000)
+		return (-1);
+	if (strcmp(end, "ms") == 0)
+		return (v);
+	if (strcmp(end, "s") == 0)
+		return (v * 1000);
+	if (strcmp(end, "m") == 0)
+		return (v * 60000);
+	return (-1);
+}
+
+static void
+take_duration(struct ctx *c, yaml_node_t *n, const char *what,
+    unsigned int *dst, long long min, long long max)
+{
+	const char	*s = scalar(c, n, what);
+	long long	 ms;
+
+	if (s == NULL)
+		return;
+	if ((ms = conf_duration_ms(s)) < 0)
+		perr(c, n, "%s '%s' is not a duration "
+		    "(a whole number with ms, s or m, like 500ms or 3s)", what, s);
+	else if (ms < min || ms > max)
+		perr(c, n, "%s %s is outside %lldms..%llds", what, s, min,
+		    max / 1000);
+	else
+		*dst = (unsigned int)ms;
+}
+
+/*
+ * Walk a mapping against its schema: unknown, repeated and missing
+ * keys are all errors.
+ */
+static void
+walk_map(struct ctx *c, yaml_node_t *n, const char *what,
+    const struct key *keys, void *arg)
+{
+	yaml_node_pair_t	*p;
+	unsigned int		 seen = 0;
+	size_t			 i;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		perr(c, n, "%s must be a mapping of keys to values", what);
+		return;
+	}
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	    p++) {
+		yaml_node_t	*k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t	*v = yaml_document_get_node(c->doc, p->value);
+		const char	*name = scalar(c, k, "a key");
+
+		if (name == NULL)
+			continue;
+		for (i = 0; keys[i].name != NULL; i++)
+			if (strcmp(keys[i].name, name) == 0)
+				break;
+		if (keys[i].name == NULL) {
+			char	expected[256] = "";
+			size_t	j;
+
+			for (j = 0; keys[j].name != NULL; j++) {
+				strncat(expected, j ? ", " : "",
+				    sizeof(expected) - strlen(expected) - 1);
+				strncat(expected, keys[j].name,
+				    sizeof(expected) - strlen(expected) - 1);
+			}
+			perr(c, k, "unknown key '%s' in %s (expected one of: %s)",
+			    name, what, expected);
+			continue;
+		}
+		if (seen & (1u << i)) {
+			perr(c, k, "key '%s' appears twice in %s", name, what);
+			continue;
+		}
+		seen |= 1u << i;
+		keys[i].take(c, v, arg);
+	}
+	for (i = 0; keys[i].name != NULL; i++)
+		if (keys[i].required && !(seen & (1u << i)))
+			perr(c, n, "%s lacks required key '%s'", what,
+			    keys[i].name);
+}
+
+/* plugin: */
+
+static void
+plugin_socket(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_path(c, n, "plugin socket", ((struct relay_conf *)arg)->plugin_socket);
+}
+
+static void
+plugin_stale(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "stale-after",
+	    &((struct relay_conf *)arg)->stale_ms, 100, 600000);
+}
+
+static void
+plugin_reconnect(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "reconnect",
+	    &((struct relay_conf *)arg)->reconnect_ms, 10, 60000);
+}
+
+static const struct key plugin_keys[] = {
+	{ "socket", 0, plugin_socket },
+	{ "stale-after", 0, plugin_stale },
+	{ "reconnect", 0, plugin_reconnect },
+	{ NULL, 0, NULL }
+};
+
+/* control: */
+
+static void
+control_socket(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_path(c, n, "control socket",
+	    ((struct relay_conf *)arg)->control_socket);
+}
+
+static void
+control_mode(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char	*s = scalar(c, n, "mode");
+	char		*end;
+	unsigned long	 m;
+
+	if (s == NULL)
+		return;
+	m = strtoul(s, &end, 8);
+	if (*s == '\0' || *end != '\0' || m > 0777 || (m & 0600) != 0600)
+		perr(c, n, "mode '%s' is not an octal mode of at most 0777 "
+		    "with owner read and write (quote it: \"0660\")", s);
+	else
+		((struct relay_conf *)arg)->control_mode = (mode_t)m;
+}
+
+static void
+control_group(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char	*s = scalar(c, n, "group");
+	struct group	*gr;
+
+	if (s == NULL)
+		return;
+	if ((gr = getgrnam(s)) == NULL)
+		perr(c, n, "group '%s' does not exist", s);
+	else
+		((struct relay_conf *)arg)->control_gid = gr->gr_gid;
+}
+
+static const struct key control_keys[] = {
+	{ "socket", 0, control_socket },
+	{ "mode", 0, control_mode },
+	{ "group", 0, control_group },
+	{ NULL, 0, NULL }
+};
+
+/* services: - prefixes: - */
+
+static void
+prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct prefix_conf	*p = arg;
+	const char		*s = scalar(c, n, "prefix");
+	char			 addr[64], *slash, *end;
+	unsigned char		 bin[16];
+	unsigned long		 len;
+	int			 max, i;
+
+	if (s == NULL)
+		return;
+	if (strlen(s) >= sizeof(addr) || (slash = strchr(s, '/')) == NULL) {
+		perr(c, n, "prefix '%s' must be ADDRESS/LENGTH", s);
+		return;
+	}
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1) {
+		p->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, bin) == 1) {
+		p->family = AF_INET6;
+		max = 128;
+	} else {
+		perr(c, n, "prefix '%s': '%s' is not an IPv4 or IPv6 address",
+		    s, addr);
+		return;
+	}
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
+	    len > (unsigned long)max) {
+		perr(c, n, "prefix '%s': length must be 0..%d", s, max);
+		return;
+	}
+	/* Host bits set are almost always a typo for another prefix. */
+	for (i = (int)len; i < max; i++)
+		if (bin[i / 8] & (0x80 >> (i % 8))) {
+			perr(c, n, "prefix '%s' has host bits set", s);
+			return;
+		}
+	inet_ntop(p->family, bin, addr, sizeof(addr));
+	snprintf(p->prefix, sizeof(p->prefix), "%s/%lu", addr, len);
+}
+
+static void
+prefix_next_hop(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct prefix_conf	*p = arg;
+	const char		*s = scalar(c, n, "next-hop");
+	unsigned char		 bin[16];
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "self") != 0 && inet_pton(AF_INET, s, bin) != 1 &&
+	    inet_pton(AF_INET6, s, bin) != 1) {
+		perr(c, n, "next-hop '%s' must be 'self' or an address", s);
+		return;
+	}
+	take_string(c, n, "next-hop", p->next_hop, sizeof(p->next_hop));
+}
+
+static void
+prefix_med(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char	*s = scalar(c, n, "med");
+	char		*end;
+	unsigned long	 v;
+
+	if (s == NULL)
+		return;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    v > 4294967295UL)
+		perr(c, n, "med '%s' must be a whole number 0..4294967295", s);
+	else
+		((struct prefix_conf *)arg)->med = (int64_t)v;
+}
+
+static int
+valid_community(const char *s)
+{
+	unsigned long	 a, b;
+	char		*end;
+
+	if (*s < '0' || *s > '9')
+		return (0);
+	a = strtoul(s, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return (0);
+	b = strtoul(end + 1, &end, 10);
+	return (*end == '\0' && a <= 65535 && b <= 65535);
+}
+
+static void
+prefix_communities(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct prefix_conf	*p = arg;
+	yaml_node_item_t	*it;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		perr(c, n, "communities must be a list, like [\"65000:53\"]");
+		return;
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		yaml_node_t	*v = yaml_document_get_node(c->doc, *it);
+		const char	*s = scalar(c, v, "a community");
+
+		if (s == NULL)
+			continue;
+		if (!valid_community(s))
+			perr(c, v, "community '%s' must be ASN:VALUE, "
+			    "each 0..65535", s);
+		else if (p->ncommunities == AH_COMM_MAX)
+			perr(c, v, "more than %d communities", AH_COMM_MAX);
+		else
+			strcpy(p->communities[p->ncommunities++], s);
+	}
+}
+
+static void
+prefix_neighbor(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct prefix_conf	*p = arg;
+	const char		*s = scalar(c, n, "neighbor");
+	unsigned char		 bin[16];
+
+	if (s == NULL)
+		return;
+	if (inet_pton(AF_INET, s, bin) != 1 && inet_pton(AF_INET6, s, bin) != 1)
+		perr(c, n, "neighbor '%s' must be the peer's address", s);
+	else
+		take_string(c, n, "neighbor", p->neighbor, sizeof(p->neighbor));
+}
+
+static const struct key prefix_keys[] = {
+	{ "prefix", 1, prefix_prefix },
+	{ "next-hop", 0, prefix_next_hop },
+	{ "med", 0, prefix_med },
+	{ "communities", 0, prefix_communities },
+	{ "neighbor", 0, prefix_neighbor },
+	{ NULL, 0, NULL }
+};
+
+/*
+ * Calls 'each' for every item of sequence 'n' with a zeroed element of
+ * a freshly allocated array.
+ */
+static void *
+walk_seq(struct ctx *c, yaml_node_t *n, const char *what, size_t size,
+    size_t *count, void (*each)(struct ctx *, yaml_node_t *, void *))
+{
+	yaml_node_item_t	*it;
+	char			*arr;
+	size_t			 i = 0, len;
+
+	*count = 0;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		perr(c, n, "%s must be a list", what);
+		return (NULL);
+	}
+	len = (size_t)(n->data.sequence.items.top -
+	    n->data.sequence.items.start);
+	if (len == 0) {
+		perr(c, n, "%s must not be empty", what);
+		return (NULL);
+	}
+	if ((arr = calloc(len, size)) == NULL) {
+		perr(c, n, "out of memory");
+		return (NULL);
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++)
+		each(c, yaml_document_get_node(c->doc, *it), arr + size * i++);
+	*count = len;
+	return (arr);
+}
+
+static void
+one_prefix(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct prefix_conf *p = arg;
+
+	p->med = -1;
+	strcpy(p->next_hop, "self");
+	walk_map(c, n, "a prefix", prefix_keys, p);
+}
+
+static void
+service_name(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf	*s = arg;
+	const char		*v = scalar(c, n, "service name");
+	const char		*q;
+
+	if (v == NULL)
+		return;
+	/* Names appear in logs and on the control socket as one token. */
+	for (q = v; *q != '\0'; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' ||
+		    *q == '.')) {
+			perr(c, n, "service name '%s' may use only letters, "
+			    "digits, '-', '_' and '.'", v);
+			return;
+		}
+	take_string(c, n, "service name", s->name, sizeof(s->name));
+}
+
+static void
+service_view(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	take_string(c, n, "view", s->view, sizeof(s->view));
+}
+
+static void
+service_prefixes(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	s->prefixes = walk_seq(c, n, "prefixes", sizeof(*s->prefixes),
+	    &s->nprefixes, one_prefix);
+}
+
+static const struct key service_keys[] = {
+	{ "name", 1, service_name },
+	{ "view", 0, service_view },
+	{ "prefixes", 1, service_prefixes },
+	{ NULL, 0, NULL }
+};
+
+static void
+one_service(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	strcpy(s->view, "_default");
+	walk_map(c, n, "a service", service_keys, s);
+}
+
+static void
+top_plugin(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "'plugin'", plugin_keys, arg);
+}
+
+static void
+top_control(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "'control'", control_keys, arg);
+}
+
+static void
+top_services(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct relay_conf *rc = arg;
+
+	rc->services = walk_seq(c, n, "services", sizeof(*rc->services),
+	    &rc->nservices, one_service);
+}
+
+static const struct key top_keys[] = {
+	{ "plugin", 0, top_plugin },
+	{ "control", 0, top_control },
+	{ "services", 1, top_services },
+	{ NULL, 0, NULL }
+};
+
+/* Checks that need the whole config: names and prefixes are unique. */
+static void
+check_unique(struct ctx *c, struct relay_conf *rc, yaml_node_t *root)
+{
+	size_t i, j, k, l;
+
+	for (i = 0; i < rc->nservices; i++) {
+		struct service_conf *s = &rc->services[i];
+
+		for (j = 0; j < i; j++)
+			if (s->name[0] != '\0' &&
+			    strcmp(s->name, rc->services[j].name) == 0)
+				perr(c, root, "service name '%s' is used twice",
+				    s->name);
+		for (k = 0; k < s->nprefixes; k++)
+			for (j = 0; j <= i; j++)
+				for (l = 0; l < (j == i ? k :
+				    rc->services[j].nprefixes); l++)
+					if (s->prefixes[k].prefix[0] != '\0' &&
+					    strcmp(s->prefixes[k].prefix,
+					    rc->services[j].prefixes[l].prefix)
+					    == 0)
+						perr(c, root, "prefix %s is "
+						    "listed twice",
+						    s->prefixes[k].prefix);
+	}
+}
+
+struct relay_conf *
+conf_load(const char *path, FILE *errf)
+{
+	struct ctx		 c = { .file = path, .errf = errf };
+	struct relay_conf	*rc;
+	yaml_parser_t		 parser;
+	yaml_document_t		 doc;
+	yaml_node_t		*root;
+	FILE			*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(errf, "%s: %s\n", path, strerror(errno));
+		return (NULL);
+	}
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		fclose(f);
+		fprintf(errf, "%s: out of memory\n", path);
+		return (NULL);
+	}
+	snprintf(rc->path, sizeof(rc->path), "%s", path);
+	strcpy(rc->plugin_socket, AH_DEFAULT_PLUGIN_SOCKET);
+	rc->stale_ms = 3000;
+	rc->reconnect_ms = 200;
+	strcpy(rc->control_socket, AH_DEFAULT_CONTROL_SOCKET);
+	rc->control_mode = 0660;
+	rc->control_gid = (gid_t)-1;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		fprintf(errf, "%s:%lu:%lu: %s%s%s\n", path,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    (unsigned long)parser.problem_mark.column + 1,
+		    parser.context ? parser.context : "",
+		    parser.context ? ": " : "",
+		    parser.problem ? parser.problem : "YAML syntax error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		conf_free(rc);
+		return (NULL);
+	}
+	c.doc = &doc;
+	if ((root = yaml_document_get_root_node(&doc)) == NULL) {
+		fprintf(errf, "%s:1:1: the configuration is empty\n", path);
+		c.errors++;
+	} else {
+		walk_map(&c, root, "the configuration", top_keys, rc);
+		if (c.errors == 0)
+			check_unique(&c, rc, root);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (c.errors > 0) {
+		conf_free(rc);
+		return (NULL);
+	}
+	return (rc);
+}
+
+void
+conf_free(struct relay_conf *rc)
+{
+	size_t i;
+
+	if (rc == NULL)
+		return;
+	for (i = 0; i < rc->nservices; i++)
+		free(rc->services[i].prefixes);
+	free(rc->services);
+	free(rc);
+}

@@ -1,0 +1,62 @@
+/*
+ * parse.h - the relay's YAML configuration (schema: doc/config.md).
+ *
+ * Loading is all-or-nothing: a config with any error is rejected whole
+ * and every error is reported as file:line:column: message.
+ */
+#ifndef AH_PARSE_H
+#define AH_PARSE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define AH_PATH_MAX	108	/* sizeof(sun_path) */
+#define AH_NAME_LEN	64
+#define AH_VIEW_LEN	256
+#define AH_COMM_MAX	16
+
+#define AH_DEFAULT_PLUGIN_SOCKET	"/run/named/anycast-health.sock"
+#define AH_DEFAULT_CONTROL_SOCKET	"/run/anycast-health/relay.sock"
+
+struct prefix_conf {
+	char		 prefix[80];	/* canonical text, e.g. 192.0.2.53/32 */
+	int		 family;	/* AF_INET or AF_INET6 */
+	char		 next_hop[64];	/* "self" or an address */
+	int64_t		 med;		/* -1: none */
+	size_t		 ncommunities;
+	char		 communities[AH_COMM_MAX][16];
+	char		 neighbor[64];	/* "": every neighbor */
+};
+
+struct service_conf {
+	char			 name[AH_NAME_LEN];
+	char			 view[AH_VIEW_LEN];
+	size_t			 nprefixes;
+	struct prefix_conf	*prefixes;
+};
+
+struct relay_conf {
+	char			 path[4096];
+	char			 plugin_socket[AH_PATH_MAX];
+	unsigned int		 stale_ms;
+	unsigned int		 reconnect_ms;
+	char			 control_socket[AH_PATH_MAX];
+	mode_t			 control_mode;
+	gid_t			 control_gid;	/* (gid_t)-1: unchanged */
+	size_t			 nservices;
+	struct service_conf	*services;
+};
+
+/*
+ * Load 'path'.  Returns a config, or NULL after printing every error
+ * found to 'errf' (one per line, file:line:column: message).
+ */
+struct relay_conf	*conf_load(const char *path, FILE *errf);
+void			 conf_free(struct relay_conf *);
+
+/* "250ms", "3s", "2m" -> milliseconds; -1 if not a duration. */
+long long		 conf_duration_ms(const char *);
+
+#endif /* AH_PARSE_H */

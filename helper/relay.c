@@ -1,0 +1,285 @@
+/*
+ * relay.c - anycast-relay: ExaBGP's API process, the judge of
+ * anycast-health.
+ *
+ * ExaBGP starts it, reads commands from its stdout and writes acks to
+ * its stdin.  It subscribes to the plugin inside named and turns the
+ * verdict for each service into announce/withdraw commands, one per
+ * state change.  Written for ExaBGP's habits: a dead process's routes
+ * stay announced and the process is respawned without being told
+ * what is announced, so the relay starts by withdrawing everything it
+ * owns and announces only on evidence.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "relay.h"
+
+static int sigpipe_fds[2] = { -1, -1 };
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+on_signal(int sig)
+{
+	int		saved = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	(void)write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+set_service(struct relay *r, size_t i, int up, const char *why)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+	size_t				 j;
+
+	snprintf(st->reason, sizeof(st->reason), "%s", why);
+	if (st->up == up)
+		return;
+	st->up = up;
+	st->since = real_ms();
+	log_info("service %s %s: %s", s->name, up ? "UP, announcing" :
+	    "DOWN, withdrawing", why);
+	for (j = 0; j < s->nprefixes; j++)
+		exabgp_route(&s->prefixes[j], up);
+}
+
+static void
+evaluate(struct relay *r, int64_t now)
+{
+	char	why[200];
+	size_t	i;
+
+	for (i = 0; i < r->conf->nservices; i++) {
+		int up = health_eval(r, &r->conf->services[i], now, why,
+		    sizeof(why));
+		set_service(r, i, up, why);
+	}
+}
+
+/* Everything down, as at start-up: used on the way out. */
+static void
+withdraw_all(struct relay *r, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < r->conf->nservices; i++)
+		set_service(r, i, 0, why);
+}
+
+static int
+next_timeout(const struct relay *r, int64_t now)
+{
+	int64_t	t = 1000, d;
+
+	if (r->feed.fd < 0) {
+		d = r->feed.next_attempt - now;
+		t = d < t ? d : t;
+	}
+	if (r->feed.state == FEED_UP && r->feed.last_tick != 0) {
+		/* Wake just after the snapshot would become stale. */
+		d = r->feed.last_tick + r->conf->stale_ms + 1 - now;
+		t = d < t ? d : t;
+	}
+	return (t < 0 ? 0 : (int)t);
+}
+
+static __attribute__((noreturn)) void
+usage(FILE *f, int code)
+{
+	fprintf(f, "usage: anycast-relay [--check] CONFIG\n"
+	    "       anycast-relay --version\n"
+	    "Run by ExaBGP as an API process (text encoder); see "
+	    "anycast-relay(8) and doc/config.md.\n");
+	exit(code);
+}
+
+static __attribute__((noreturn)) void
+run(struct relay *r)
+{
+	struct pollfd	pfd[64];
+	size_t		i, n, ctl0;
+	int64_t		now;
+	int		feedfd;
+
+	for (;;) {
+		now = mono_ms();
+		feedfd = feed_poll_fd(&r->feed, now);
+		evaluate(r, now);
+
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = sigpipe_fds[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write() ?
+		    STDOUT_FILENO : -1, .events = POLLOUT };
+		pfd[n++] = (struct pollfd){ .fd = feedfd, .events = POLLIN };
+		ctl0 = n;
+		control_fds(pfd, &n);
+
+		if (poll(pfd, n, next_timeout(r, now)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		now = mono_ms();
+
+		if (pfd[0].revents & POLLIN) {
+			unsigned char sig;
+
+			while (read(sigpipe_fds[0], &sig, 1) == 1) {
+				if (sig == SIGHUP) {
+					log_info("SIGHUP: configuration reload "
+					    "is not supported; restart the "
+					    "relay to apply changes");
+					continue;
+				}
+				log_info("signal %d: withdrawing and exiting",
+				    sig);
+				withdraw_all(r, "relay stopped by signal");
+				exabgp_drain(1000);
+				control_cleanup(r->conf);
+				exit(0);
+			}
+		}
+		/* Acks first, always: ExaBGP blocks writing them. */
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (exabgp_read() < 0) {
+				log_info("stdin closed: ExaBGP is gone, exiting");
+				control_cleanup(r->conf);
+				exit(0);
+			}
+		}
+		if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+			if (exabgp_flush() < 0) {
+				log_warn("stdout to ExaBGP");
+				control_cleanup(r->conf);
+				exit(1);
+			}
+		}
+		if (feedfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
+			(void)feed_read(&r->feed, now);
+		control_dispatch(r, pfd + ctl0, n - ctl0);
+		for (i = 0; i < n; i++)
+			pfd[i].revents = 0;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'n' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct relay	 r;
+	int		 ch, check = 0;
+	size_t		 i, j, nprefixes = 0;
+
+	log_init("anycast-relay");
+	while ((ch = getopt_long(argc, argv, "nVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("anycast-relay %s (protocol %d)\n",
+			    PACKAGE_VERSION, AH_PROTO_VERSION);
+			return (0);
+		case 'h':
+			usage(stdout, 0);
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (argc - optind != 1)
+		usage(stderr, 2);
+
+	memset(&r, 0, sizeof(r));
+	if ((r.conf = conf_load(argv[optind], stderr)) == NULL) {
+		fprintf(stderr, "%s: configuration rejected, nothing "
+		    "announced\n", argv[optind]);
+		return (1);
+	}
+	for (i = 0; i < r.conf->nservices; i++)
+		nprefixes += r.conf->services[i].nprefixes;
+	if (check) {
+		printf("%s: OK, %zu services, %zu prefixes\n", argv[optind],
+		    r.conf->nservices, nprefixes);
+		return (0);
+	}
+
+	setup_signals();
+	exabgp_init();
+	r.started = real_ms();
+	if ((r.svc = calloc(r.conf->nservices, sizeof(*r.svc))) == NULL)
+		fatal("calloc");
+	log_info("starting: %zu services, %zu prefixes, plugin socket %s",
+	    r.conf->nservices, nprefixes, r.conf->plugin_socket);
+
+	/*
+	 * A respawned relay cannot know what ExaBGP still announces on
+	 * behalf of its dead predecessor: withdraw it all, then judge.
+	 */
+	for (i = 0; i < r.conf->nservices; i++) {
+		r.svc[i].since = r.started;
+		snprintf(r.svc[i].reason, sizeof(r.svc[i].reason),
+		    "starting: no evidence yet");
+		for (j = 0; j < r.conf->services[i].nprefixes; j++)
+			exabgp_route(&r.conf->services[i].prefixes[j], 0);
+	}
+	if (control_init(r.conf) < 0)
+		log_warnx("continuing without a control socket: anycastctl "
+		    "will not reach this relay");
+	feed_init(&r.feed, r.conf);
+	run(&r);
+}

@@ -1,0 +1,102 @@
+/*
+ * relay.h - the pieces of anycast-relay and the state they share.
+ *
+ *	feed.c		subscriber to the plugin's socket
+ *	health.c	the verdict for each service
+ *	exabgp.c	commands to ExaBGP on stdout, acks from stdin
+ *	control.c	the control socket anycastctl talks to
+ *	relay.c		main loop, signals, transitions
+ */
+#ifndef AH_RELAY_H
+#define AH_RELAY_H
+
+#include <poll.h>
+#include <stdint.h>
+
+#include "ahproto.h"
+#include "parse.h"
+
+#define FEED_VIEWS_MAX		64
+#define FEED_COUNTERS_MAX	32
+
+/* The counters of one view, as the last complete snapshot had them. */
+struct feed_view {
+	char		name[AH_VIEW_LEN];
+	size_t		ncounters;
+	char		key[FEED_COUNTERS_MAX][AH_NAME_MAX + 1];
+	uint64_t	val[FEED_COUNTERS_MAX];
+};
+
+enum feed_state {
+	FEED_DOWN,		/* not connected; retrying */
+	FEED_HELLO,		/* connected, waiting for hello */
+	FEED_UP			/* hello seen, snapshots flowing */
+};
+
+struct feed {
+	enum feed_state		 state;
+	int			 fd;
+	struct ah_lines		 in;
+	const char		*path;
+	unsigned int		 reconnect_ms;
+	int64_t			 next_attempt;	/* monotonic ms */
+	int64_t			 since;		/* realtime ms of last change */
+	char			 error[160];	/* why it last went down */
+	/* From the hello. */
+	char			 named_version[64];
+	uint64_t		 named_pid;
+	uint64_t		 interval_ms;
+	/* From snapshots. */
+	uint64_t		 seq;
+	int64_t			 last_tick;	/* monotonic ms; 0: none yet */
+	int64_t			 last_tick_real;
+	size_t			 nviews;
+	struct feed_view	 views[FEED_VIEWS_MAX];
+	size_t			 npending;
+	struct feed_view	 pending[FEED_VIEWS_MAX];
+};
+
+void	feed_init(struct feed *, const struct relay_conf *);
+/* Connect if due; returns the fd to poll or -1. */
+int	feed_poll_fd(struct feed *, int64_t now);
+/* Read what is there; returns 1 if a snapshot completed or state changed. */
+int	feed_read(struct feed *, int64_t now);
+void	feed_close(struct feed *, int64_t now, const char *why);
+const struct feed_view *feed_view(const struct feed *, const char *);
+int	feed_counter(const struct feed_view *, const char *, uint64_t *);
+
+struct service_state {
+	int		up;
+	int64_t		since;		/* realtime ms */
+	char		reason[200];
+};
+
+struct relay {
+	struct relay_conf	*conf;
+	struct feed		 feed;
+	struct service_state	*svc;
+	int64_t			 started;	/* realtime ms */
+};
+
+/* health.c: is the service healthy now?  'why' says why in words. */
+int	health_eval(const struct relay *, const struct service_conf *,
+	    int64_t now, char *why, size_t len);
+
+/* exabgp.c */
+void	exabgp_init(void);
+void	exabgp_route(const struct prefix_conf *, int announce);
+int	exabgp_want_write(void);
+int	exabgp_flush(void);		/* -1: stdout is gone */
+int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
+void	exabgp_drain(int timeout_ms);	/* best-effort flush at exit */
+
+/* control.c */
+int	control_init(const struct relay_conf *);
+void	control_fds(struct pollfd *, size_t *);
+void	control_dispatch(struct relay *, const struct pollfd *, size_t);
+void	control_cleanup(const struct relay_conf *);
+
+int64_t	mono_ms(void);
+int64_t	real_ms(void);
+
+#endif /* AH_RELAY_H */

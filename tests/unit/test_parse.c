@@ -1,0 +1,205 @@
+/*
+ * test_parse.c - the relay's YAML loader: the example config loads as
+ * documented, and each mistake is reported with its line and column.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "parse.h"
+
+/*
+ * Loads YAML text from a file named CONF in a scratch directory, so
+ * errors read "CONF:line:column: ...".
+ */
+static struct relay_conf *
+load(const char *yaml, char *errs, size_t len)
+{
+	char			 dir[] = "/tmp/ah-test-XXXXXX";
+	struct relay_conf	*rc;
+	FILE			*f, *ef;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_non_null(f = fopen("CONF", "w"));
+	fputs(yaml, f);
+	fclose(f);
+	ef = fmemopen(errs, len, "w");
+	rc = conf_load("CONF", ef);
+	fclose(ef);
+	unlink("CONF");
+	assert_int_equal(chdir("/"), 0);
+	rmdir(dir);
+	return (rc);
+}
+
+static void
+test_example(void **state)
+{
+	struct relay_conf	*rc;
+	FILE			*ef = fopen("/dev/null", "w");
+
+	(void)state;
+	rc = conf_load(EXAMPLE_CONF, ef);
+	fclose(ef);
+	assert_non_null(rc);
+	assert_string_equal(rc->plugin_socket, "/run/named/anycast-health.sock");
+	assert_int_equal(rc->stale_ms, 3000);
+	assert_int_equal(rc->reconnect_ms, 200);
+	assert_int_equal(rc->control_mode, 0660);
+	assert_int_equal(rc->nservices, 1);
+	assert_string_equal(rc->services[0].name, "dns");
+	assert_string_equal(rc->services[0].view, "_default");
+	assert_int_equal(rc->services[0].nprefixes, 2);
+	assert_string_equal(rc->services[0].prefixes[0].prefix, "192.0.2.53/32");
+	assert_int_equal(rc->services[0].prefixes[0].family, AF_INET);
+	assert_int_equal(rc->services[0].prefixes[0].med, 100);
+	assert_int_equal(rc->services[0].prefixes[0].ncommunities, 1);
+	assert_string_equal(rc->services[0].prefixes[0].communities[0],
+	    "65000:53");
+	assert_string_equal(rc->services[0].prefixes[1].prefix,
+	    "2001:db8::53/128");
+	assert_int_equal(rc->services[0].prefixes[1].med, -1);
+	assert_string_equal(rc->services[0].prefixes[1].neighbor, "::1");
+	conf_free(rc);
+}
+
+static void
+test_defaults(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("services:\n"
+	    "  - name: a\n"
+	    "    prefixes:\n"
+	    "      - prefix: 2001:DB8:0::/48\n", errs, sizeof(errs));
+	assert_non_null(rc);
+	assert_string_equal(errs, "");
+	assert_string_equal(rc->plugin_socket, AH_DEFAULT_PLUGIN_SOCKET);
+	assert_string_equal(rc->control_socket, AH_DEFAULT_CONTROL_SOCKET);
+	assert_string_equal(rc->services[0].view, "_default");
+	/* Prefixes are kept in canonical form. */
+	assert_string_equal(rc->services[0].prefixes[0].prefix, "2001:db8::/48");
+	assert_string_equal(rc->services[0].prefixes[0].next_hop, "self");
+	conf_free(rc);
+}
+
+static void
+test_durations(void **state)
+{
+	(void)state;
+	assert_int_equal(conf_duration_ms("250ms"), 250);
+	assert_int_equal(conf_duration_ms("3s"), 3000);
+	assert_int_equal(conf_duration_ms("2m"), 120000);
+	assert_int_equal(conf_duration_ms("3"), -1);
+	assert_int_equal(conf_duration_ms("-3s"), -1);
+	assert_int_equal(conf_duration_ms("3 s"), -1);
+	assert_int_equal(conf_duration_ms("1.5s"), -1);
+	assert_int_equal(conf_duration_ms("s"), -1);
+	assert_int_equal(conf_duration_ms("99999999999s"), -1);
+}
+
+static void
+expect_error(const char *yaml, const char *want)
+{
+	char			 errs[2048] = "";
+	struct relay_conf	*rc = load(yaml, errs, sizeof(errs));
+
+	if (rc != NULL)
+		fail_msg("accepted: %s", yaml);
+	if (strstr(errs, want) == NULL)
+		fail_msg("want '%s' in:\n%s", want, errs);
+}
+
+#define SVC "services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n"
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	expect_error("", "CONF:1:1: the configuration is empty");
+	expect_error("services: [\n", "CONF:2:1: ");
+	expect_error("- a\n- b\n", "CONF:1:1: the configuration must be a mapping");
+	expect_error("plugin: {}\n", "CONF:1:1: the configuration lacks required key 'services'");
+	expect_error(SVC "bogus: 1\n",
+	    "CONF:5:1: unknown key 'bogus' in the configuration (expected one of: plugin, control, services)");
+	expect_error(SVC "plugin:\n  socket: relative.sock\n",
+	    "CONF:6:11: plugin socket 'relative.sock' must be an absolute path");
+	expect_error(SVC "plugin:\n  stale-after: 3\n",
+	    "CONF:6:16: stale-after '3' is not a duration");
+	expect_error(SVC "plugin:\n  stale-after: 50ms\n",
+	    "CONF:6:16: stale-after 50ms is outside");
+	expect_error(SVC "plugin:\n  socket: /a\n  socket: /b\n",
+	    "CONF:7:3: key 'socket' appears twice in 'plugin'");
+	expect_error(SVC "control:\n  mode: \"0999\"\n",
+	    "CONF:6:9: mode '0999' is not an octal mode");
+	expect_error(SVC "control:\n  group: no-such-group-here\n",
+	    "CONF:6:10: group 'no-such-group-here' does not exist");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/24\n",
+	    "CONF:4:17: prefix '192.0.2.1/24' has host bits set");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/33\n",
+	    "CONF:4:17: prefix '192.0.2.1/33': length must be 0..32");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1\n",
+	    "CONF:4:17: prefix '192.0.2.1' must be ADDRESS/LENGTH");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: host.example/32\n",
+	    "is not an IPv4 or IPv6 address");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        med: -1\n",
+	    "CONF:5:14: med '-1' must be a whole number");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        communities: [\"65536:1\"]\n",
+	    "community '65536:1' must be ASN:VALUE");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        next-hop: router\n",
+	    "next-hop 'router' must be 'self' or an address");
+	expect_error("services:\n  - name: a\n    prefixes: []\n",
+	    "CONF:3:15: prefixes must not be empty");
+	expect_error("services:\n  - name: a b\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
+	    "service name 'a b' may use only");
+	expect_error("services:\n  - prefixes:\n      - prefix: 192.0.2.1/32\n",
+	    "CONF:2:5: a service lacks required key 'name'");
+	expect_error(SVC "  - name: a\n    prefixes:\n      - prefix: 192.0.2.2/32\n",
+	    "service name 'a' is used twice");
+	expect_error(SVC "  - name: b\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
+	    "prefix 192.0.2.1/32 is listed twice");
+	expect_error("services:\n  name: a\n", "CONF:2:3: services must be a list");
+	expect_error("services:\n  - name: [a]\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
+	    "CONF:2:11: service name must be a single value");
+}
+
+/* Every error is reported, not only the first. */
+static void
+test_all_errors(void **state)
+{
+	char			 errs[2048] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("plugin:\n  socket: x\n  nope: 1\nservices: []\n", errs,
+	    sizeof(errs));
+	assert_null(rc);
+	assert_non_null(strstr(errs, "CONF:2:11: "));
+	assert_non_null(strstr(errs, "CONF:3:3: unknown key 'nope'"));
+	assert_non_null(strstr(errs, "CONF:4:11: services must not be empty"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_all_errors),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

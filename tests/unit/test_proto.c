@@ -1,0 +1,239 @@
+/*
+ * test_proto.c - the codec: round trips, escaping, and every way a
+ * line can be malformed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ahproto.h"
+
+static int
+decode(struct ah_msg *m, const char *s, const char **err)
+{
+	return (ah_decode(m, s, strlen(s), err));
+}
+
+static void
+test_roundtrip(void **state)
+{
+	char		buf[AH_LINE_MAX];
+	struct ah_enc	e;
+	struct ah_msg	m;
+	const char	*err = NULL;
+	uint64_t	v;
+	int		n;
+
+	(void)state;
+	ah_enc_begin(&e, buf, sizeof(buf), "view");
+	ah_enc_u64(&e, "seq", 42);
+	ah_enc_str(&e, "name", "my view=odd%name\twith\xc3\xa9");
+	ah_enc_u64(&e, "queries", UINT64_MAX);
+	ah_enc_i64(&e, "delta", -5);
+	ah_enc_str(&e, "empty", "");
+	n = ah_enc_end(&e);
+	assert_true(n > 0);
+	assert_int_equal(buf[n - 1], '\n');
+	/* Escaped: no space, '=' or '%' inside a value. */
+	assert_non_null(strstr(buf, "name=my%20view%3Dodd%25name%09with%C3%A9 "));
+
+	assert_int_equal(ah_decode(&m, buf, (size_t)n - 1, &err), 0);
+	assert_string_equal(m.type, "view");
+	assert_int_equal(m.nfields, 5);
+	assert_string_equal(ah_get(&m, "name"), "my view=odd%name\twith\xc3\xa9");
+	assert_int_equal(ah_get_u64(&m, "seq", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(ah_get_u64(&m, "queries", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_string_equal(ah_get(&m, "delta"), "-5");
+	assert_int_equal(ah_get_u64(&m, "delta", &v), -1);
+	assert_string_equal(ah_get(&m, "empty"), "");
+	assert_null(ah_get(&m, "absent"));
+}
+
+static void
+test_type_only(void **state)
+{
+	struct ah_msg	m;
+	const char	*err;
+
+	(void)state;
+	assert_int_equal(decode(&m, "tick", &err), 0);
+	assert_string_equal(m.type, "tick");
+	assert_int_equal(m.nfields, 0);
+}
+
+static void
+test_rejects(void **state)
+{
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+		{ "", "bad record type" },
+		{ "Hello proto=1", "bad record type" },
+		{ "1hello", "bad record type" },
+		{ "hello  proto=1", "bad key" },
+		{ "hello proto=1 ", "bad separator" },
+		{ "hello proto", "key without '='" },
+		{ "hello =1", "bad key" },
+		{ "hello Proto=1", "bad key" },
+		{ "hello a=1 a=2", "duplicate key" },
+		{ "hello a=%4", "bad %-escape" },
+		{ "hello a=%zz", "bad %-escape" },
+		{ "hello a=%00", "NUL in value" },
+		{ "hello a=b\tc", "invalid byte in value" },
+		{ "hello a=b\rc", "invalid byte in value" },
+		{ "hello a=b=c", "invalid byte in value" },
+		{ "hello a=\xff", "invalid byte in value" },
+		{ "hello\r", "bad record type" },
+		{ "abcdefghijabcdefghijabcdefghijabc", "bad record type" },
+	};
+	struct ah_msg	m;
+	const char	*err;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		assert_int_equal(decode(&m, bad[i].line, &err), -1);
+		assert_non_null(err);
+		if (strcmp(err, bad[i].why) != 0)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].line, err,
+			    bad[i].why);
+	}
+}
+
+static void
+test_embedded_nul(void **state)
+{
+	struct ah_msg	m;
+	const char	*err;
+
+	(void)state;
+	assert_int_equal(ah_decode(&m, "hello a=b\0c", 11, &err), -1);
+}
+
+static void
+test_limits(void **state)
+{
+	char		line[AH_LINE_MAX + 16], buf[AH_LINE_MAX];
+	struct ah_enc	e;
+	struct ah_msg	m;
+	const char	*err;
+	size_t		i;
+
+	(void)state;
+	/* Exactly at the limit (1023 bytes + LF) decodes; one more does not. */
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "t v=", 4);
+	assert_int_equal(ah_decode(&m, line, AH_LINE_MAX - 1, &err), 0);
+	assert_int_equal(strlen(ah_get(&m, "v")), AH_LINE_MAX - 5);
+	assert_int_equal(ah_decode(&m, line, AH_LINE_MAX, &err), -1);
+	assert_string_equal(err, "line too long");
+
+	/* The encoder refuses to build what the decoder would refuse. */
+	ah_enc_begin(&e, buf, sizeof(buf), "t");
+	line[AH_LINE_MAX] = '\0';
+	ah_enc_str(&e, "v", line + 4);
+	assert_int_equal(ah_enc_end(&e), -1);
+
+	/* Too many fields. */
+	ah_enc_begin(&e, buf, sizeof(buf), "t");
+	for (i = 0; i <= AH_FIELDS_MAX; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "k%zu", i);
+		ah_enc_u64(&e, k, 1);
+	}
+	assert_true(ah_enc_end(&e) > 0);
+	assert_int_equal(ah_decode(&m, buf, strlen(buf) - 1, &err), -1);
+	assert_string_equal(err, "too many fields");
+
+	/* Bad names never reach the wire. */
+	ah_enc_begin(&e, buf, sizeof(buf), "Bad");
+	assert_int_equal(ah_enc_end(&e), -1);
+	ah_enc_begin(&e, buf, sizeof(buf), "ok");
+	ah_enc_str(&e, "has space", "1");
+	assert_int_equal(ah_enc_end(&e), -1);
+}
+
+static void
+test_u64(void **state)
+{
+	struct ah_msg	m;
+	const char	*err;
+	uint64_t	v;
+
+	(void)state;
+	assert_int_equal(decode(&m, "t a=18446744073709551615 "
+	    "b=18446744073709551616 c=12x d= e=007", &err), 0);
+	assert_int_equal(ah_get_u64(&m, "a", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(ah_get_u64(&m, "b", &v), -1);
+	assert_int_equal(ah_get_u64(&m, "c", &v), -1);
+	assert_int_equal(ah_get_u64(&m, "d", &v), -1);
+	assert_int_equal(ah_get_u64(&m, "e", &v), 0);
+	assert_int_equal(v, 7);
+}
+
+static void
+feed_bytes(struct ah_lines *l, const char *s)
+{
+	size_t	room, n = strlen(s);
+	char	*p = ah_lines_space(l, &room);
+
+	assert_true(n <= room);
+	memcpy(p, s, n);
+	ah_lines_fill(l, n);
+}
+
+static void
+test_lines(void **state)
+{
+	struct ah_lines	 l;
+	const char	*line;
+	size_t		 n;
+	char		 big[AH_LINE_MAX + 2];
+
+	(void)state;
+	ah_lines_init(&l);
+	feed_bytes(&l, "one a=1\ntw");
+	assert_int_equal(ah_lines_next(&l, &line, &n), 1);
+	assert_int_equal(n, 7);
+	assert_memory_equal(line, "one a=1", 7);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 0);
+	feed_bytes(&l, "o\n\n");
+	assert_int_equal(ah_lines_next(&l, &line, &n), 1);
+	assert_memory_equal(line, "two", 3);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 0);
+
+	/* A line that cannot end within the limit is an error, not a wait. */
+	ah_lines_init(&l);
+	memset(big, 'x', AH_LINE_MAX);
+	big[AH_LINE_MAX] = '\0';
+	feed_bytes(&l, big);
+	assert_int_equal(ah_lines_next(&l, &line, &n), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_type_only),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_lines),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
