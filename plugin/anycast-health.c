@@ -15,13 +15,16 @@
 
 #include <config.h>
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <isc/buffer.h>
 #include <isc/log.h>
@@ -84,8 +87,118 @@ static cfg_type_t cfg_type_parameters = {
  * problem against its own line.  Used by both plugin_check and
  * plugin_register so the two can never disagree.
  */
+/*
+ * isccfg gives objects parsed from a buffer no file name, and its own
+ * syntax errors no line, so the plugin says where itself.
+ */
+static void
+param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	    const char *fmt, ...) ISC_FORMAT_PRINTF(4, 5);
+
+static void
+param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	    const char *fmt, ...) {
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR, "%s:%u: anycast-health: %s", file,
+		      cfg_obj_line(obj), msg);
+}
+
+/*
+ * After isccfg has rejected the block, find the statement it choked on
+ * so the operator gets a line number: the first unknown or repeated
+ * keyword, else the block itself.  isccfg remains the judge; this only
+ * points.
+ */
+static void
+locate_syntax_error(const char *text, const char *file, unsigned long line,
+		    isc_log_t *lctx) {
+	bool seen[sizeof(param_clauses) / sizeof(param_clauses[0])] = { 0 };
+	bool at_start = true;
+	unsigned long block = line;
+
+	for (const char *c = text; *c != '\0';) {
+		if (*c == '\n') {
+			line++;
+			c++;
+		} else if (*c == '#' || (c[0] == '/' && c[1] == '/')) {
+			while (*c != '\0' && *c != '\n') {
+				c++;
+			}
+		} else if (c[0] == '/' && c[1] == '*') {
+			for (c += 2; *c != '\0' && !(c[0] == '*' && c[1] == '/');
+			     c++)
+			{
+				line += (*c == '\n');
+			}
+			c += (*c != '\0') ? 2 : 0;
+		} else if (*c == '"') {
+			for (c++; *c != '\0' && *c != '"'; c++) {
+				line += (*c == '\n');
+				c += (c[0] == '\\' && c[1] != '\0');
+			}
+			c += (*c != '\0');
+			at_start = false;
+		} else if (*c == ';' || *c == '{' || *c == '}') {
+			at_start = (*c != '{');
+			c++;
+		} else if (isspace((unsigned char)*c)) {
+			c++;
+		} else {
+			const char *w = c;
+			size_t n, i;
+			while (*c != '\0' && !isspace((unsigned char)*c) &&
+			       strchr(";{}\"", *c) == NULL)
+			{
+				c++;
+			}
+			n = (size_t)(c - w);
+			if (!at_start) {
+				continue;
+			}
+			at_start = false;
+			for (i = 0; param_clauses[i].name != NULL; i++) {
+				if (strlen(param_clauses[i].name) == n &&
+				    strncasecmp(param_clauses[i].name, w, n) == 0)
+				{
+					break;
+				}
+			}
+			if (param_clauses[i].name == NULL) {
+				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					      "%s:%lu: anycast-health: unknown "
+					      "parameter '%.*s' (known: socket, "
+					      "interval, socket-mode, "
+					      "socket-group)",
+					      file, line, (int)n, w);
+				return;
+			}
+			if (seen[i]) {
+				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					      "%s:%lu: anycast-health: '%s' "
+					      "given twice",
+					      file, line, param_clauses[i].name);
+				return;
+			}
+			seen[i] = true;
+		}
+	}
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR,
+		      "%s:%lu: anycast-health: parameter block does not parse "
+		      "(see the message above)",
+		      file, block);
+}
+
 static isc_result_t
-check_params(const cfg_obj_t *pmap, isc_log_t *lctx,
+check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	     struct ah_pub_params *p) {
 	const cfg_obj_t *obj = NULL;
 	isc_result_t result = ISC_R_SUCCESS;
@@ -102,14 +215,14 @@ check_params(const cfg_obj_t *pmap, isc_log_t *lctx,
 	if (cfg_map_get(pmap, "socket", &obj) == ISC_R_SUCCESS) {
 		const char *path = cfg_obj_asstring(obj);
 		if (path[0] != '/') {
-			cfg_obj_log(obj, lctx, ISC_LOG_ERROR,
-				    "anycast-health: socket '%s' must be an "
+			param_error(file, obj, lctx,
+				    "socket '%s' must be an "
 				    "absolute path",
 				    path);
 			result = ISC_R_FAILURE;
 		} else if (strlen(path) >= sizeof(p->path)) {
-			cfg_obj_log(obj, lctx, ISC_LOG_ERROR,
-				    "anycast-health: socket '%s' is longer "
+			param_error(file, obj, lctx,
+				    "socket '%s' is longer "
 				    "than %zu bytes",
 				    path, sizeof(p->path) - 1);
 			result = ISC_R_FAILURE;
@@ -122,8 +235,8 @@ check_params(const cfg_obj_t *pmap, isc_log_t *lctx,
 	if (cfg_map_get(pmap, "interval", &obj) == ISC_R_SUCCESS) {
 		uint32_t ms = cfg_obj_asuint32(obj);
 		if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
-			cfg_obj_log(obj, lctx, ISC_LOG_ERROR,
-				    "anycast-health: interval %" PRIu32
+			param_error(file, obj, lctx,
+				    "interval %" PRIu32
 				    " out of range %d..%d (milliseconds)",
 				    ms, MIN_INTERVAL, MAX_INTERVAL);
 			result = ISC_R_RANGE;
@@ -140,8 +253,8 @@ check_params(const cfg_obj_t *pmap, isc_log_t *lctx,
 		if (*s == '\0' || *end != '\0' || mode > 0777 ||
 		    (mode & 0600) != 0600)
 		{
-			cfg_obj_log(obj, lctx, ISC_LOG_ERROR,
-				    "anycast-health: socket-mode '%s' is not "
+			param_error(file, obj, lctx,
+				    "socket-mode '%s' is not "
 				    "an octal mode of at most 0777 with owner "
 				    "read and write",
 				    s);
@@ -156,8 +269,8 @@ check_params(const cfg_obj_t *pmap, isc_log_t *lctx,
 		const char *s = cfg_obj_asstring(obj);
 		struct group *gr = getgrnam(s);
 		if (gr == NULL) {
-			cfg_obj_log(obj, lctx, ISC_LOG_ERROR,
-				    "anycast-health: socket-group '%s' does "
+			param_error(file, obj, lctx,
+				    "socket-group '%s' does "
 				    "not exist",
 				    s);
 			result = ISC_R_NOTFOUND;
@@ -178,14 +291,31 @@ parse_params(const char *parameters, const char *cfg_file,
 	isc_buffer_t b;
 
 	if (parameters == NULL) {
-		return (check_params(NULL, lctx, p));
+		return (check_params(NULL, cfg_file, lctx, p));
+	}
+
+	/*
+	 * named passes the line of the block's closing brace; the parser
+	 * counts from where the text starts, the opening brace.
+	 */
+	for (const char *c = parameters; *c != '\0'; c++) {
+		if (*c == '\n' && cfg_line > 1) {
+			cfg_line--;
+		}
+	}
+	if (cfg_file == NULL) {
+		cfg_file = "named.conf";
 	}
 	CHECK(cfg_parser_create(mctx, lctx, &parser));
 	isc_buffer_constinit(&b, parameters, strlen(parameters));
 	isc_buffer_add(&b, strlen(parameters));
-	CHECK(cfg_parse_buffer(parser, &b, cfg_file, cfg_line,
-			       &cfg_type_parameters, 0, &pmap));
-	CHECK(check_params(pmap, lctx, p));
+	result = cfg_parse_buffer(parser, &b, cfg_file, cfg_line,
+				  &cfg_type_parameters, 0, &pmap);
+	if (result != ISC_R_SUCCESS) {
+		locate_syntax_error(parameters, cfg_file, cfg_line, lctx);
+		goto cleanup;
+	}
+	CHECK(check_params(pmap, cfg_file, lctx, p));
 
 cleanup:
 	if (pmap != NULL) {
@@ -202,46 +332,53 @@ cleanup:
  * parameter string it passes is the very string in the config tree, so
  * the view is the one whose plugin statement holds that pointer.
  */
-static bool
-has_plugin(const cfg_obj_t *map, const char *parameters) {
+static const cfg_obj_t *
+find_in(const cfg_obj_t *map, const char *parameters) {
 	const cfg_obj_t *plugins = NULL;
 
 	if (map == NULL || cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS)
 	{
-		return (false);
+		return (NULL);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
 	     e = cfg_list_next(e))
 	{
-		const cfg_obj_t *pobj = cfg_tuple_get(cfg_listelt_value(e),
-						      "parameters");
+		const cfg_obj_t *plugin = cfg_listelt_value(e);
+		const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
 		if (pobj != NULL && cfg_obj_isstring(pobj) &&
 		    cfg_obj_asstring(pobj) == parameters)
 		{
-			return (true);
+			return (plugin);
 		}
 	}
-	return (false);
+	return (NULL);
 }
 
-static const char *
-view_name(const void *cfg, const char *parameters) {
-	const cfg_obj_t *views = NULL;
+static const cfg_obj_t *
+find_plugin(const void *cfg, const char *parameters, const char **viewp) {
+	const cfg_obj_t *views = NULL, *found = NULL;
 
-	if (cfg == NULL || parameters == NULL ||
-	    cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS)
-	{
-		return ("_default");
+	*viewp = "_default";
+	if (cfg == NULL || parameters == NULL) {
+		return (NULL);
+	}
+	if ((found = find_in(cfg, parameters)) != NULL) {
+		return (found);
+	}
+	if (cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS) {
+		return (NULL);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(views); e != NULL;
 	     e = cfg_list_next(e))
 	{
 		const cfg_obj_t *v = cfg_listelt_value(e);
-		if (has_plugin(cfg_tuple_get(v, "options"), parameters)) {
-			return (cfg_obj_asstring(cfg_tuple_get(v, "name")));
+		found = find_in(cfg_tuple_get(v, "options"), parameters);
+		if (found != NULL) {
+			*viewp = cfg_obj_asstring(cfg_tuple_get(v, "name"));
+			return (found);
 		}
 	}
-	return ("_default");
+	return (NULL);
 }
 
 /* named's version, read at run time: named-checkconf does not have it. */
@@ -320,12 +457,13 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		void *actx, ns_hooktable_t *hooktable, void **instp) {
 	ah_instance_t *inst = NULL;
 	struct ah_pub_params p;
-	const char *view = view_name(cfg, parameters);
+	const char *view = NULL;
 	char err[256];
 	isc_result_t result = ISC_R_SUCCESS;
 
 	UNUSED(actx);
 
+	(void)find_plugin(cfg, parameters, &view);
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
 		      "registering 'anycast-health' module for view '%s' "

@@ -68,7 +68,8 @@ test_example(void **state)
 	assert_string_equal(rc->services[0].prefixes[1].prefix,
 	    "2001:db8::53/128");
 	assert_int_equal(rc->services[0].prefixes[1].med, -1);
-	assert_string_equal(rc->services[0].prefixes[1].neighbor, "::1");
+	assert_string_equal(rc->services[0].prefixes[0].neighbor, "192.0.2.1");
+	assert_string_equal(rc->services[0].prefixes[1].neighbor, "2001:db8::1");
 	conf_free(rc);
 }
 

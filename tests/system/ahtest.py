@@ -1,0 +1,411 @@
+"""Harness for anycast-health's system tests and demo.
+
+Starts real named, anycast-relay, ExaBGP and BIRD on loopback, each on
+its own port, from the examples in conf/ (rendered with the paths and
+ports of the run), and stops every process it started, by PID.
+
+Written for /usr/bin/python3 (Debian's), which has dnspython.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+SRCDIR = Path(os.environ.get("AH_SRCDIR", Path(__file__).resolve().parents[2]))
+BUILDDIR = Path(os.environ.get("AH_BUILDDIR", SRCDIR))
+CONF = SRCDIR / "conf"
+
+PLUGIN = BUILDDIR / ".libs" / "anycast-health.so"
+RELAY = BUILDDIR / "anycast-relay"
+CTL = BUILDDIR / "anycastctl"
+
+NAMED = "/usr/sbin/named"
+BIRD = "/usr/sbin/bird"
+BIRDC = "/usr/sbin/birdc"
+EXABGP = "/usr/sbin/exabgp"
+# A test-only key for named's control channel on loopback.
+RNDC_SECRET = "YW55Y2FzdC1oZWFsdGgtdGVzdC1vbmx5LWtleS0wMQ=="
+
+
+def free_port():
+    """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as t6:
+                    t6.bind(("::1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def render(example, replacements):
+    """The example file with each replacement applied.
+
+    Every 'old' must occur: if an example changes so that a test would
+    silently run something else, the test fails here instead.
+    """
+    text = (CONF / example).read_text()
+    for old, new in replacements:
+        if old not in text:
+            raise AssertionError(f"conf/{example} no longer contains {old!r}")
+        text = text.replace(old, new)
+    return text
+
+
+def wait_for(pred, timeout, interval=0.01, what="condition"):
+    """Poll pred() until true; bounded by timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Proc:
+    """A child process with its own process group and a log file."""
+
+    def __init__(self, name, argv, workdir, env=None, stdin=None, stdout=None):
+        self.name = name
+        self.log = Path(workdir) / f"{name}.log"
+        self.logf = open(self.log, "ab")
+        self.p = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=env,
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=stdout if stdout is not None else self.logf,
+            stderr=self.logf,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def text(self):
+        return self.log.read_text(errors="replace")
+
+    def send_signal(self, sig):
+        if self.alive():
+            os.kill(self.p.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stop the process and everything in its process group."""
+        if self.alive():
+            try:
+                os.killpg(self.p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # Children ExaBGP spawned share its group; make sure none survive.
+        try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.logf.close()
+
+
+class Stack:
+    """Everything one test starts; stop() ends it all, in reverse order."""
+
+    def __init__(self, workdir):
+        self.dir = Path(workdir)
+        self.procs = []
+
+    def start(self, *args, **kw):
+        p = Proc(*args, workdir=self.dir, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs.clear()
+
+
+class Named:
+    """named with the plugin, from conf/named.conf and conf/db.example."""
+
+    def __init__(self, stack, name="named", plugin=True, interval=200,
+                 extra_conf="", conf_text=None):
+        self.stack = stack
+        self.name = name
+        self.dir = stack.dir / name
+        self.dir.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.rndc_port = free_port()
+        self.socket = str(self.dir / "ah.sock")
+        self.conf = self.dir / "named.conf"
+        if conf_text is None:
+            conf_text = self.default_conf(plugin, interval, extra_conf)
+        self.conf.write_text(conf_text)
+        (self.dir / "db.example").write_text((CONF / "db.example").read_text())
+        self.proc = None
+
+    def default_conf(self, plugin, interval, extra_conf):
+        text = render("named.conf", [
+            ('directory "/var/cache/bind";', f'directory "{self.dir}";'),
+            ('pid-file "/run/named/named.pid";', f'pid-file "{self.dir}/named.pid";'),
+            ("listen-on { 127.0.0.1; 192.0.2.53; };",
+             f"listen-on port {self.port} {{ 127.0.0.1; }};"),
+            ("listen-on-v6 { ::1; 2001:db8::53; };", "listen-on-v6 { none; };"),
+            ('"anycast-health.so"', f'"{PLUGIN}"'),
+            ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
+            ("interval 1000;", f"interval {interval};"),
+            ('"/etc/bind/db.example"', f'"{self.dir}/db.example"'),
+        ])
+        # Our own control channel, so rndc works and nameds don't collide.
+        text += f"""
+key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};
+controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
+"""
+        if not plugin:
+            start = text.index('plugin query')
+            end = text.index("};", start) + 2
+            text = text[:start] + text[end:]
+        return text + extra_conf
+
+    def start(self, wait=True):
+        if os.path.exists(self.socket) and not self.proc:
+            os.unlink(self.socket)
+        self.proc = self.stack.start(
+            self.name, [NAMED, "-g", "-c", str(self.conf), "-n", "2"])
+        if wait:
+            wait_for(lambda: "running" in self.proc.text() or not self.proc.alive(),
+                     20, what=f"{self.name} to start")
+            assert self.proc.alive(), self.proc.text()[-3000:]
+        return self
+
+    def rndc(self, *args):
+        conf = self.dir / "rndc.conf"
+        conf.write_text(f"""key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};
+options {{ default-key "rndc-key"; default-server 127.0.0.1; default-port {self.rndc_port}; }};
+""")
+        return subprocess.run(["/usr/sbin/rndc", "-c", str(conf), *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            self.proc.p.wait(10)
+
+    def query(self, qname, rdtype="A", tcp=False, timeout=2.0):
+        import dns.message
+        import dns.query
+        q = dns.message.make_query(qname, rdtype)
+        f = dns.query.tcp if tcp else dns.query.udp
+        return f(q, "127.0.0.1", port=self.port, timeout=timeout)
+
+
+class Bird:
+    """BIRD 2 as the router, from conf/bird.conf, on loopback."""
+
+    def __init__(self, stack, name="bird"):
+        self.stack = stack
+        self.name = name
+        self.port = free_port()
+        self.ctl = str(stack.dir / f"{name}.ctl")
+        self.conf = stack.dir / f"{name}.conf"
+        self.conf.write_text(render("bird.conf", [
+            ("router id 192.0.2.1;", "router id 192.0.2.1;\n"),
+            ("log stderr all;", "log stderr all;\ndebug protocols { states, routes, events };"),
+            ("local 192.0.2.1 as 65000;", f"local 127.0.0.1 port {self.port} as 65000;\n\tstrict bind on;"),
+            ("neighbor 192.0.2.10 as 65053;", "neighbor 127.0.0.1 as 65053;"),
+            ("local 2001:db8::1 as 65000;", f"local ::1 port {self.port} as 65000;\n\tstrict bind on;"),
+            ("neighbor 2001:db8::10 as 65053;", "neighbor ::1 as 65053;"),
+        ]))
+        self.proc = None
+
+    def start(self):
+        self.proc = self.stack.start(
+            self.name, [BIRD, "-f", "-c", str(self.conf), "-s", self.ctl])
+        wait_for(lambda: os.path.exists(self.ctl) or not self.proc.alive(), 10,
+                 what="bird control socket")
+        assert self.proc.alive(), self.proc.text()
+        return self
+
+    def birdc(self, *args):
+        r = subprocess.run([BIRDC, "-s", self.ctl, *args], capture_output=True,
+                           text=True, timeout=10)
+        return r.stdout
+
+    def has_route(self, prefix):
+        out = self.birdc("show", "route", prefix)
+        return prefix in out and "Network not found" not in out
+
+    def established(self, proto):
+        return "Established" in self.birdc("show", "protocols", proto)
+
+
+class Relay:
+    """anycast-relay's YAML, rendered from conf/anycast-relay.yaml."""
+
+    def __init__(self, stack, named, name="relay", text=None, replacements=()):
+        self.stack = stack
+        self.control = str(stack.dir / f"{name}.ctl")
+        self.path = stack.dir / f"{name}.yaml"
+        if text is None:
+            text = render("anycast-relay.yaml", [
+                ("socket: /run/named/anycast-health.sock", f"socket: {named.socket}"),
+                ("stale-after: 3s", "stale-after: 1s"),
+                ("reconnect: 200ms", "reconnect: 50ms"),
+                ("socket: /run/anycast-health/relay.sock", f"socket: {self.control}"),
+                ("neighbor: 192.0.2.1", "neighbor: 127.0.0.1"),
+                ('neighbor: "2001:db8::1"', 'neighbor: "::1"'),
+                *replacements,
+            ])
+        self.path.write_text(text)
+
+    def ctl(self, *args):
+        return subprocess.run([str(CTL), "-c", str(self.path), *args],
+                              capture_output=True, text=True, timeout=10)
+
+
+class ExaBGP:
+    """ExaBGP from conf/exabgp.conf, running the relay as its process."""
+
+    def __init__(self, stack, bird, relay, name="exabgp"):
+        self.stack = stack
+        self.name = name
+        self.conf = stack.dir / f"{name}.conf"
+        self.conf.write_text(render("exabgp.conf", [
+            ("run /usr/local/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
+             f"run {RELAY} {relay.path};"),
+            ("neighbor 192.0.2.1 {", f"neighbor 127.0.0.1 {{\n\tconnect {bird.port};"),
+            ("local-address 192.0.2.10;", "local-address 127.0.0.1;"),
+            ("neighbor 2001:db8::1 {", f"neighbor ::1 {{\n\tconnect {bird.port};"),
+            ("local-address 2001:db8::10;", "local-address ::1;"),
+        ]))
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ)
+        env.update({
+            "exabgp_daemon_user": "root",
+            "exabgp_daemon_daemonize": "false",
+            "exabgp_log_destination": "stdout",
+            "exabgp_api_cli": "false",
+            "exabgp_daemon_pid": "",
+        })
+        self.proc = self.stack.start(self.name, [EXABGP, str(self.conf)], env=env)
+        return self
+
+
+class RelayUnderTest:
+    """anycast-relay run directly, the test playing ExaBGP.
+
+    The relay's stdout (its commands) is collected by a thread; each
+    command is acked with 'done' on its stdin, as ExaBGP does.
+    """
+
+    def __init__(self, stack, relay, name="relay-proc", ack=True):
+        import queue
+        import threading
+        self.relay = relay
+        self.proc = stack.start(name, [str(RELAY), str(relay.path)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.commands = []
+        self.q = queue.Queue()
+        self.ack = ack
+
+        def reader():
+            for raw in self.proc.p.stdout:
+                line = raw.decode().rstrip("\n")
+                self.commands.append(line)
+                self.q.put(line)
+                if self.ack:
+                    try:
+                        self.proc.p.stdin.write(b"done\n")
+                        self.proc.p.stdin.flush()
+                    except (BrokenPipeError, ValueError):
+                        break
+        self.thread = threading.Thread(target=reader, daemon=True)
+        self.thread.start()
+
+    def next_command(self, timeout):
+        import queue
+        try:
+            return self.q.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def wait_command(self, pattern, timeout):
+        """The first command containing 'pattern', within timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            c = self.next_command(left)
+            if c is not None and pattern in c:
+                return c
+
+    def close_stdin(self):
+        self.proc.p.stdin.close()
+
+
+class FakePlugin:
+    """A Unix socket server speaking (or mis-speaking) the plugin's side.
+
+    The test decides every byte, to see what the relay does with it.
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.path)
+        self.srv.listen(4)
+        self.srv.settimeout(10)
+        self.conn = None
+
+    def accept(self, timeout=10):
+        self.srv.settimeout(timeout)
+        self.conn, _ = self.srv.accept()
+        return self
+
+    def send(self, data):
+        self.conn.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def hello(self, proto=1, pid=4242, interval=100):
+        self.send(f"hello proto={proto} named=9.18.test pid={pid} "
+                  f"interval={interval} started=0 views=_default\n")
+
+    def snapshot(self, seq, views=("_default",), queries=0):
+        for v in views:
+            self.send(f"view seq={seq} name={v} queries={queries} noerror={queries}\n")
+        self.send(f"tick seq={seq} views={len(views)} time=0\n")
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+
+    def shutdown(self):
+        self.close()
+        self.srv.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,93 @@
+"""The whole chain: named + plugin -> relay -> ExaBGP -> BIRD.
+
+Presence and absence of the route are asserted in the real router.
+"""
+
+import statistics
+import time
+
+import ahtest
+
+V4 = "192.0.2.53/32"
+V6 = "2001:db8::53/128"
+
+
+def chain(stack):
+    named = ahtest.Named(stack).start()
+    bird = ahtest.Bird(stack).start()
+    relay = ahtest.Relay(stack, named)
+    exa = ahtest.ExaBGP(stack, bird, relay).start()
+    return named, bird, relay, exa
+
+
+def test_announce_kill_restart(stack):
+    named, bird, relay, exa = chain(stack)
+    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                    what="both prefixes at BIRD")
+
+    times = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        named.kill()                              # SIGKILL: no goodbye
+        ahtest.wait_for(lambda: not bird.has_route(V4), 1.0, interval=0.002,
+                        what="withdrawal within 1 s of kill -9")
+        times.append(time.monotonic() - t0)
+        ahtest.wait_for(lambda: not bird.has_route(V6), 1.0, what="v6 withdrawal")
+        assert exa.proc.alive(), "ExaBGP must survive named's death"
+
+        named.start()
+        ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 10,
+                        what="prefixes back after named restarts")
+
+    med = statistics.median(times)
+    print(f"\nkill -9 -> route gone at BIRD: median {med * 1000:.1f} ms, "
+          f"max {max(times) * 1000:.1f} ms over {len(times)} runs "
+          f"(includes ~1-2 ms of birdc polling)")
+    relay_log = exa.proc.text()
+    assert "named closed the socket" in relay_log
+    assert "service dns DOWN, withdrawing" in relay_log
+
+
+def test_status_agrees_with_router(stack):
+    named, bird, relay, exa = chain(stack)
+    ahtest.wait_for(lambda: bird.has_route(V4), 30, what="route at BIRD")
+
+    r = relay.ctl("status")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "named:    connected" in r.stdout
+    assert f"pid {named.proc.pid}" in r.stdout
+    assert "service dns (view _default): UP" in r.stdout
+    for p in (V4, V6):
+        line = next(l for l in r.stdout.splitlines() if p in l)
+        assert "announced" in line and bird.has_route(p)
+
+    named.kill()
+    ahtest.wait_for(lambda: not bird.has_route(V4), 2, what="withdrawal")
+    r = relay.ctl("status")
+    assert r.returncode == 2, "exit status 2 while anything is withdrawn"
+    assert "named:    NOT CONNECTED" in r.stdout
+    assert "service dns (view _default): DOWN" in r.stdout
+    for p in (V4, V6):
+        line = next(l for l in r.stdout.splitlines() if p in l)
+        assert "withdrawn" in line and not bird.has_route(p)
+
+
+def test_relay_stops_cleanly_with_exabgp(stack):
+    """ExaBGP shutting down ends the relay too (stdin EOF / SIGTERM)."""
+    named, bird, relay, exa = chain(stack)
+    ahtest.wait_for(lambda: bird.has_route(V4), 30, what="route at BIRD")
+    relay_pid = int(next(l for l in relay.ctl("status").stdout.splitlines()
+                         if l.startswith("relay:")).split()[2].rstrip(","))
+    exa.proc.stop()
+    ahtest.wait_for(lambda: not bird.has_route(V4), 5, what="withdrawal")
+    ahtest.wait_for(lambda: not _pid_alive(relay_pid), 5, what="relay exit")
+    assert relay.ctl("status").returncode == 3, "no relay: exit status 3"
+
+
+def _pid_alive(pid):
+    import os
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

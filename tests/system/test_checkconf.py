@@ -1,0 +1,74 @@
+"""named-checkconf runs the plugin's own check: mistakes in the
+parameter block are reported with file and line, and exit status 1."""
+
+import re
+import subprocess
+
+import pytest
+
+import ahtest
+
+CASES = [
+    ("bogus 1;", r"unknown parameter 'bogus'"),
+    ('interval 100;\n\tinterval 200;', r"'interval' given twice"),
+    ("interval 10;", r"interval 10 out of range 50\.\.60000"),
+    ("interval 600000;", r"interval 600000 out of range"),
+    ("interval fast;", r"expected number near 'fast'"),
+    ('socket "relative.sock";', r"socket 'relative\.sock' must be an absolute path"),
+    ('socket "/' + "x" * 120 + '";', r"is longer than 107 bytes"),
+    ('socket-mode "0999";', r"socket-mode '0999' is not an octal mode"),
+    ('socket-mode "0066";', r"socket-mode '0066' is not an octal mode"),
+    ('socket-group "no-such-group-here";', r"socket-group 'no-such-group-here' does not exist"),
+]
+
+
+def conf_with(stack, params):
+    """The test named.conf with 'params' in place of the same keyword's
+    statement (or added); returns the file and the line of the last
+    statement of 'params'."""
+    named = ahtest.Named(stack)
+    lines = named.conf.read_text().splitlines()
+    key = params.split()[0]
+    start = next(i for i, l in enumerate(lines) if "plugin query" in l)
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("};"))
+    at = next((i for i in range(start, end) if lines[i].split()[:1] == [key]), None)
+    if at is None:
+        lines.insert(end, "\t" + params)
+        at = end
+    else:
+        lines[at] = "\t" + params
+    text = "\n".join(lines) + "\n"
+    named.conf.write_text(text)
+    return named.conf, at + 1 + params.count("\n")
+
+
+@pytest.mark.parametrize("params,message", CASES)
+def test_bad_parameter(stack, params, message):
+    conf, line = conf_with(stack, params)
+    r = subprocess.run(["named-checkconf", str(conf)], capture_output=True,
+                       text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert re.search(message, out), out
+    # The complaint names the file and the line of the mistake; for a
+    # bad value isccfg does not say which statement, so the plugin
+    # points at the block.
+    if "near" in message:
+        line = next(i for i, l in enumerate(conf.read_text().splitlines(), 1)
+                    if "plugin query" in l)
+    assert f"{conf}:{line}:" in out, out
+
+
+def test_good_config_passes(stack):
+    named = ahtest.Named(stack)
+    r = subprocess.run(["named-checkconf", str(named.conf)], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_named_refuses_to_start_with_bad_parameter(stack):
+    conf, line = conf_with(stack, "interval 1;")
+    named = ahtest.Named(stack, conf_text=conf.read_text())
+    named.start(wait=False)
+    ahtest.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
+    assert "interval 1 out of range" in named.proc.text()
