@@ -190,11 +190,14 @@ controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ 
     def start(self, wait=True):
         if os.path.exists(self.socket) and not self.proc:
             os.unlink(self.socket)
+        log = self.stack.dir / f"{self.name}.log"
+        offset = log.stat().st_size if log.exists() else 0
         self.proc = self.stack.start(
             self.name, [NAMED, "-g", "-c", str(self.conf), "-n", "2"])
         if wait:
-            wait_for(lambda: "running" in self.proc.text() or not self.proc.alive(),
-                     20, what=f"{self.name} to start")
+            # "running" alone on a line, in this run's part of the log.
+            wait_for(lambda: " running\n" in self.proc.text()[offset:]
+                     or not self.proc.alive(), 20, what=f"{self.name} to start")
             assert self.proc.alive(), self.proc.text()[-3000:]
         return self
 

@@ -1,0 +1,291 @@
+"""anycast-relay on its own: the test plays ExaBGP (stdin/stdout) and,
+where it needs to misbehave, the plugin (a fake socket server)."""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import time
+
+import ahtest
+
+V4 = "192.0.2.53/32"
+V6 = "2001:db8::53/128"
+
+BROKEN = """\
+plugin:
+  socket: /tmp/x.sock
+  stale-after: soon
+services:
+  - name: dns
+    prefixes:
+      - prefix: 192.0.2.53/24
+"""
+
+
+def test_check_accepts_the_example():
+    r = subprocess.run([str(ahtest.RELAY), "--check", str(ahtest.CONF / "anycast-relay.yaml")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    assert "OK, 1 services, 2 prefixes" in r.stdout
+
+
+def test_check_reports_every_error_with_position(tmp_path):
+    conf = tmp_path / "relay.yaml"
+    conf.write_text(BROKEN)
+    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert f"{conf}:3:16: stale-after 'soon' is not a duration" in r.stderr
+    assert f"{conf}:7:17: prefix '192.0.2.53/24' has host bits set" in r.stderr
+    assert r.stdout == ""
+
+
+def test_usage_errors():
+    r = subprocess.run([str(ahtest.RELAY)], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "usage:" in r.stderr
+    r = subprocess.run([str(ahtest.RELAY), "--bogus", "x"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2
+    r = subprocess.run([str(ahtest.RELAY), "/nonexistent.yaml"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 1
+    assert "/nonexistent.yaml: No such file or directory" in r.stderr
+
+
+def test_broken_yaml_under_exabgp_announces_nothing(stack):
+    named = ahtest.Named(stack).start()
+    bird = ahtest.Bird(stack).start()
+    relay = ahtest.Relay(stack, named)
+    relay.path.write_text(BROKEN)
+    exa = ahtest.ExaBGP(stack, bird, relay).start()
+    # ExaBGP respawns the failing process, then gives up and exits.
+    ahtest.wait_for(lambda: "configuration rejected" in exa.proc.text(), 20,
+                    what="relay to reject its config")
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        assert not bird.has_route(V4) and not bird.has_route(V6)
+        time.sleep(0.1)
+    assert "stale-after 'soon' is not a duration" in exa.proc.text()
+
+
+def test_starts_withdrawn_and_fails_closed_without_named(stack):
+    named = ahtest.Named(stack)                   # configured, not started
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    # First words to ExaBGP: withdraw everything (a respawn knows nothing).
+    assert proc.next_command(5) == "neighbor 127.0.0.1 withdraw route 192.0.2.53/32 next-hop self"
+    assert proc.next_command(5) == "neighbor ::1 withdraw route 2001:db8::53/128 next-hop self"
+    assert proc.next_command(1.5) is None, "nothing announced without named"
+    named.start()
+    cmd = proc.wait_command("announce", 5)
+    assert cmd == ("neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self "
+                   "med 100 community [65000:53]")
+
+
+def test_one_command_per_change(stack):
+    named = ahtest.Named(stack, interval=50).start()
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    ahtest.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
+                    what="both announced")
+    time.sleep(1.0)                               # ~20 more snapshots
+    assert sum("announce" in c for c in proc.commands) == 2
+    assert len(proc.commands) == 4                # 2 withdraws at start + 2 announces
+
+
+def test_sigterm_withdraws_then_exits(stack):
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    ahtest.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
+                    what="both announced")
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.proc.p.wait(5) == 0
+    proc.thread.join(5)
+    assert proc.commands[-2:] == [
+        "neighbor 127.0.0.1 withdraw route 192.0.2.53/32 next-hop self",
+        "neighbor ::1 withdraw route 2001:db8::53/128 next-hop self"]
+    assert not os.path.exists(relay.control), "control socket removed"
+
+
+def test_exits_when_exabgp_goes_away(stack):
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command("announce", 5)
+    proc.close_stdin()
+    assert proc.proc.p.wait(5) == 0
+    assert "ExaBGP is gone" in proc.proc.text()
+
+
+def test_drains_acks_so_exabgp_never_blocks(stack):
+    """ExaBGP writes acks with a blocking write: a relay that stopped
+    reading would freeze it.  Push 4 MiB at the relay's stdin."""
+    named = ahtest.Named(stack)
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay, ack=False)
+    chunk = b"done\n" * 20000
+    t0 = time.monotonic()
+    for _ in range(40):
+        proc.proc.p.stdin.write(chunk)
+    proc.proc.p.stdin.flush()
+    assert time.monotonic() - t0 < 10
+    assert proc.proc.alive()
+
+
+def fake_setup(stack, stale="1s"):
+    named = ahtest.Named(stack)                   # only for its socket path
+    relay = ahtest.Relay(stack, named, replacements=[])
+    if stale != "1s":
+        relay.path.write_text(relay.path.read_text().replace("stale-after: 1s",
+                                                             f"stale-after: {stale}"))
+    fake = ahtest.FakePlugin(named.socket)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    stack.procs.append(_Closer(fake))
+    fake.accept()
+    return fake, proc
+
+
+class _Closer:
+    """Lets the stack tear down a fake plugin like a process."""
+
+    def __init__(self, fake):
+        self.fake = fake
+
+    def stop(self):
+        self.fake.shutdown()
+
+
+def announced(proc):
+    return proc.wait_command("announce route 192.0.2.53/32", 5) is not None
+
+
+def test_announces_on_a_good_snapshot(stack):
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    assert announced(proc)
+
+
+def test_protocol_version_mismatch(stack):
+    fake, proc = fake_setup(stack)
+    fake.hello(proto=2)
+    fake.snapshot(1)
+    assert proc.wait_command("announce", 1.5) is None
+    assert "plugin speaks protocol 2, this relay 1" in proc.proc.text()
+    assert proc.proc.alive()
+
+
+def test_snapshot_without_the_view(stack):
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1, views=("other",))
+    # Well inside stale-after (1 s), so the reason is the missing view.
+    ahtest.wait_for(lambda: "named publishes no view '_default'"
+                    in proc.relay.ctl("status").stdout, 0.8, what="reason")
+    assert not any("announce" in c for c in proc.commands)
+
+
+def test_incomplete_snapshot_is_not_evidence(stack):
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.send("view seq=1 name=_default queries=1\n")
+    fake.send("tick seq=1 views=2 time=0\n")      # claims 2 views, sent 1
+    assert proc.wait_command("announce", 1.0) is None
+    assert "announces 2 views, 1 arrived" in proc.proc.text()
+
+
+def withdrawn_after(proc, send):
+    """Announce, then send(); returns the seconds until the withdraw."""
+    t0 = time.monotonic()
+    send()
+    cmd = proc.wait_command("withdraw route 192.0.2.53/32", 5)
+    assert cmd is not None
+    return time.monotonic() - t0
+
+
+def test_malformed_lines_withdraw(stack):
+    for bad in (b"view seq=1 name=_default queries=1 queries=2\n",
+                b"tick seq=x views=0\n",
+                b"\x00\xff garbage\n",
+                b"view name=_default " + b"x" * 2000 + b"\n"):
+        fake, proc = fake_setup(stack)
+        fake.hello()
+        fake.snapshot(1)
+        assert announced(proc)
+        assert withdrawn_after(proc, lambda: fake.send(bad)) < 0.5
+        assert proc.proc.alive()
+        stack.stop()
+
+
+def test_stale_feed_withdraws(stack):
+    fake, proc = fake_setup(stack, stale="1s")
+    fake.hello()
+    fake.snapshot(1)
+    assert announced(proc)
+    took = withdrawn_after(proc, lambda: None)    # named hangs: no more ticks
+    assert 0.5 < took < 1.6, took
+    assert "more than stale-after 1000 ms" in proc.proc.text()
+    # Snapshots resume: announced again.
+    fake.snapshot(2)
+    assert announced(proc)
+
+
+def test_goodbye_withdraws(stack):
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    assert announced(proc)
+    assert withdrawn_after(proc, lambda: fake.send("bye reason=unload\n")) < 0.5
+    assert "named said goodbye (unload)" in proc.proc.text()
+
+
+def test_control_socket(stack):
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command("announce", 5)
+    st = os.stat(relay.control)
+    assert stat.S_IMODE(st.st_mode) == 0o660
+
+    def ask(req):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(relay.control)
+        s.sendall(req)
+        s.settimeout(5)
+        out = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return out.decode()
+            out += d
+
+    assert ask(b"status proto=1\n").endswith("done status=ok\n")
+    assert ask(b"reload proto=1\n") == "done status=error msg=unknown%20command%20'reload'\n"
+    assert "protocol%20version%20mismatch" in ask(b"status proto=9\n")
+    assert "takes%20no%20arguments" in ask(b"status proto=1 force=1\n")
+    assert "malformed%20request" in ask(b"STATUS\n")
+    assert "too%20long" in ask(b"x" * 2000 + b"\n")
+    # None of that disturbed the relay.
+    r = relay.ctl("status")
+    assert r.returncode == 0 and "UP" in r.stdout
+
+
+def test_anycastctl_usage(stack, tmp_path):
+    ctl = str(ahtest.CTL)
+    r = subprocess.run([ctl], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "usage:" in r.stderr
+    r = subprocess.run([ctl, "frobnicate"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "unknown command 'frobnicate'" in r.stderr
+    r = subprocess.run([ctl, "status", "extra"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "takes no arguments" in r.stderr
+    r = subprocess.run([ctl, "-s", str(tmp_path / "none.sock"), "status"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 3 and "is anycast-relay running?" in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BROKEN)
+    r = subprocess.run([ctl, "-c", str(bad), "status"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 1 and f"{bad}:3:16:" in r.stderr
