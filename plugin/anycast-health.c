@@ -1,15 +1,21 @@
 /*
  * anycast-health.c - BIND 9 query plugin: the sensor of anycast-health.
  *
- * Counts the outcome of every query a view answers and leaves the
- * publishing to publisher.c.  The query path does relaxed atomic adds
- * and nothing else: no lock, no allocation, no system call.
+ * Counts the outcome of every query a view answers, where its answer
+ * came from, and how recursion went, and leaves the publishing to
+ * publisher.c.  The query path does relaxed atomic adds and a vDSO
+ * clock read: no lock, no allocation, no system call.  Zone state can
+ * only be read safely from named's own threads, so once per interval
+ * one query thread (whichever wins a compare-and-swap) walks the
+ * watched zones; the relay's canary query keeps that going when no
+ * client asks anything.
  *
  *	plugin query "anycast-health.so" {
  *		socket "/run/named/anycast-health.sock";
  *		interval 1000;		// milliseconds between snapshots
  *		socket-mode "0660";
  *		socket-group "bind";
+ *		zones { "example"; };	// or: all-zones yes;
  *	};
  */
 
@@ -31,12 +37,18 @@
 #include <isc/mem.h>
 #include <isc/result.h>
 #include <isc/types.h>
+#include <isc/time.h>
 #include <isc/util.h>
 
+#include <dns/fixedname.h>
 #include <dns/message.h>
+#include <dns/name.h>
 #include <dns/rcode.h>
+#include <dns/resolver.h>
 #include <dns/result.h>
 #include <dns/view.h>
+#include <dns/zone.h>
+#include <dns/zt.h>
 
 #include <isccfg/cfg.h>
 #include <isccfg/grammar.h>
@@ -45,6 +57,8 @@
 #include <ns/hooks.h>
 #include <ns/log.h>
 #include <ns/query.h>
+#include <ns/server.h>
+#include <ns/stats.h>
 #include <ns/types.h>
 
 #include "publisher.h"
@@ -57,21 +71,42 @@
 #define MAX_INTERVAL	 60000
 #define DEFAULT_MODE	 0660
 
+#define MAX_WATCHED 256
+
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	bool all_zones;
+	size_t nwatched;
+	char (*watched)[AH_ZONENAME_MAX]; /* zone names, as configured */
 } ah_instance_t;
+
+/* What the parameters say, before any instance exists. */
+typedef struct ah_params {
+	struct ah_pub_params pub;
+	bool all_zones;
+	size_t nwatched;
+	char watched[MAX_WATCHED][AH_ZONENAME_MAX];
+} ah_params_t;
 
 /**
  ** Parameters, parsed with named's own grammar machinery so that
  ** named-checkconf reports mistakes with file and line.
  **/
 
+static cfg_type_t cfg_type_zonelist = {
+	"zonelist",		 cfg_parse_bracketed_list,
+	cfg_print_bracketed_list, cfg_doc_bracketed_list,
+	&cfg_rep_list,		 &cfg_type_astring
+};
+
 static cfg_clausedef_t param_clauses[] = {
 	{ "socket", &cfg_type_qstring, 0 },
 	{ "interval", &cfg_type_uint32, 0 },
 	{ "socket-mode", &cfg_type_astring, 0 },
 	{ "socket-group", &cfg_type_astring, 0 },
+	{ "zones", &cfg_type_zonelist, 0 },
+	{ "all-zones", &cfg_type_boolean, 0 },
 	{ NULL, NULL, 0 } /* an unknown keyword must not walk off the end */
 };
 
@@ -175,7 +210,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 					      "%s:%lu: anycast-health: unknown "
 					      "parameter '%.*s' (known: socket, "
 					      "interval, socket-mode, "
-					      "socket-group)",
+					      "socket-group, zones, "
+					      "all-zones)",
 					      file, line, (int)n, w);
 				return;
 			}
@@ -198,12 +234,60 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 }
 
 static isc_result_t
-check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
-	     struct ah_pub_params *p) {
+check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
+	    ah_params_t *ap) {
 	const cfg_obj_t *obj = NULL;
 	isc_result_t result = ISC_R_SUCCESS;
 
-	memset(p, 0, sizeof(*p));
+	if (cfg_map_get(pmap, "all-zones", &obj) == ISC_R_SUCCESS) {
+		ap->all_zones = cfg_obj_asboolean(obj);
+	}
+	obj = NULL;
+	if (cfg_map_get(pmap, "zones", &obj) != ISC_R_SUCCESS) {
+		return (ISC_R_SUCCESS);
+	}
+	if (ap->all_zones) {
+		param_error(file, obj, lctx,
+			    "'zones' and 'all-zones yes' exclude each other");
+		return (ISC_R_FAILURE);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(obj); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		const cfg_obj_t *zobj = cfg_listelt_value(e);
+		const char *zname = cfg_obj_asstring(zobj);
+		dns_fixedname_t fn;
+
+		dns_fixedname_init(&fn);
+		if (dns_name_fromstring(dns_fixedname_name(&fn), zname, 0,
+					NULL) != ISC_R_SUCCESS)
+		{
+			param_error(file, zobj, lctx,
+				    "zone '%s' is not a valid domain name",
+				    zname);
+			result = ISC_R_FAILURE;
+		} else if (ap->nwatched == MAX_WATCHED) {
+			param_error(file, zobj, lctx,
+				    "more than %d zones; use 'all-zones yes'",
+				    MAX_WATCHED);
+			return (ISC_R_RANGE);
+		} else {
+			dns_name_format(dns_fixedname_name(&fn),
+					ap->watched[ap->nwatched++],
+					AH_ZONENAME_MAX);
+		}
+	}
+	return (result);
+}
+
+static isc_result_t
+check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
+	     ah_params_t *ap) {
+	const cfg_obj_t *obj = NULL;
+	struct ah_pub_params *p = &ap->pub;
+	isc_result_t result = ISC_R_SUCCESS;
+
+	memset(ap, 0, sizeof(*ap));
 	strcpy(p->path, DEFAULT_SOCKET);
 	p->interval_ms = DEFAULT_INTERVAL;
 	p->mode = DEFAULT_MODE;
@@ -278,13 +362,16 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 			p->gid = gr->gr_gid;
 		}
 	}
+	if (check_zones(pmap, file, lctx, ap) != ISC_R_SUCCESS) {
+		result = ISC_R_FAILURE;
+	}
 	return (result);
 }
 
 static isc_result_t
 parse_params(const char *parameters, const char *cfg_file,
 	     unsigned long cfg_line, isc_mem_t *mctx, isc_log_t *lctx,
-	     struct ah_pub_params *p) {
+	     ah_params_t *p) {
 	isc_result_t result = ISC_R_SUCCESS;
 	cfg_parser_t *parser = NULL;
 	cfg_obj_t *pmap = NULL;
@@ -390,14 +477,189 @@ named_version(char *buf, size_t len) {
 }
 
 /**
+ ** Zone state, read by a query thread once per interval.
+ **/
+
+static int64_t
+mono_ms_coarse(void) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int64_t
+zone_time(isc_result_t (*get)(dns_zone_t *, isc_time_t *), dns_zone_t *zone) {
+	isc_time_t t;
+
+	if (get(zone, &t) != ISC_R_SUCCESS || isc_time_isepoch(&t)) {
+		return (0);
+	}
+	return ((int64_t)isc_time_seconds(&t));
+}
+
+static void
+read_zone(dns_zone_t *zone, struct ah_zone *z, int64_t now) {
+	dns_zonetype_t type = dns_zone_gettype(zone);
+	uint32_t serial = 0;
+
+	z->found = true;
+	snprintf(z->type, sizeof(z->type), "%s", dns_zonetype_name(type));
+	z->loaded = dns_zone_isloaded(zone);
+	z->has_serial = dns_zone_getserial(zone, &serial) == ISC_R_SUCCESS;
+	z->serial = serial;
+	z->loaded_at = zone_time(dns_zone_getloadtime, zone);
+	z->refresh = 0;
+	z->expire = 0;
+	/* Only transferred zones refresh and expire. */
+	if (type == dns_zone_secondary || type == dns_zone_mirror ||
+	    type == dns_zone_stub)
+	{
+		z->refresh = zone_time(dns_zone_getrefreshtime, zone);
+		z->expire = zone_time(dns_zone_getexpiretime, zone);
+	}
+	z->expired = z->expire != 0 && now >= z->expire;
+}
+
+/* Room for one more zone; grows rarely, never in the steady state. */
+static struct ah_zone *
+zone_slot(struct ah_view *v) {
+	if (v->nzones == v->zcap) {
+		size_t cap = v->zcap == 0 ? 16 : v->zcap * 2;
+		struct ah_zone *z = realloc(v->zones, cap * sizeof(*z));
+		if (z == NULL) {
+			return (NULL);
+		}
+		v->zones = z;
+		v->zcap = cap;
+	}
+	memset(&v->zones[v->nzones], 0, sizeof(v->zones[0]));
+	return (&v->zones[v->nzones++]);
+}
+
+typedef struct {
+	struct ah_view *v;
+	int64_t now;
+} walk_t;
+
+static isc_result_t
+walk_one(dns_zone_t *zone, void *arg) {
+	walk_t *w = arg;
+	struct ah_zone *z;
+
+	/* named's automatic empty zones are not the operator's zones. */
+	if (dns_zone_getautomatic(zone)) {
+		return (ISC_R_SUCCESS);
+	}
+	if ((z = zone_slot(w->v)) != NULL) {
+		dns_name_format(dns_zone_getorigin(zone), z->name,
+				sizeof(z->name));
+		read_zone(zone, z, w->now);
+	}
+	return (ISC_R_SUCCESS);
+}
+
+static void
+walk_zones(ah_instance_t *inst, dns_view_t *view) {
+	struct ah_view *v = inst->view;
+	walk_t w = { .v = v, .now = (int64_t)time(NULL) };
+	dns_zt_t *zt = NULL;
+
+	pthread_mutex_lock(&v->zlock);
+	v->nzones = 0;
+	if (inst->all_zones) {
+		LOCK(&view->lock);
+		if (view->zonetable != NULL) {
+			dns_zt_attach(view->zonetable, &zt);
+		}
+		UNLOCK(&view->lock);
+		if (zt != NULL) {
+			(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
+					   walk_one, &w);
+			dns_zt_detach(&zt);
+		}
+	}
+	for (size_t i = 0; i < inst->nwatched; i++) {
+		struct ah_zone *z = zone_slot(v);
+		dns_fixedname_t fn;
+		dns_zone_t *zone = NULL;
+
+		if (z == NULL) {
+			break;
+		}
+		snprintf(z->name, sizeof(z->name), "%s", inst->watched[i]);
+		dns_fixedname_init(&fn);
+		if (dns_name_fromstring(dns_fixedname_name(&fn),
+					inst->watched[i], 0,
+					NULL) == ISC_R_SUCCESS &&
+		    dns_view_findzone(view, dns_fixedname_name(&fn), &zone) ==
+			    ISC_R_SUCCESS)
+		{
+			read_zone(zone, z, w.now);
+			dns_zone_detach(&zone);
+		}
+	}
+	v->walked = (int64_t)time(NULL) * 1000;
+	pthread_mutex_unlock(&v->zlock);
+}
+
+/**
  ** The query path.
  **/
+
+static enum ah_rcode
+rcode_of(dns_rcode_t rcode) {
+	switch (rcode) {
+	case dns_rcode_noerror:
+		return (AH_RC_NOERROR);
+	case dns_rcode_nxdomain:
+		return (AH_RC_NXDOMAIN);
+	case dns_rcode_servfail:
+		return (AH_RC_SERVFAIL);
+	case dns_rcode_refused:
+		return (AH_RC_REFUSED);
+	default:
+		return (AH_RC_OTHER);
+	}
+}
+
+/*
+ * Once per interval, the query that notices first walks the zones and
+ * samples named's recursive-clients gauge.  The compare-and-swap makes
+ * it one query per interval whatever the number of worker threads.
+ */
+static void
+maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
+	struct ah_view *v = inst->view;
+	int64_t now = mono_ms_coarse();
+	int_fast64_t due = atomic_load_explicit(&v->next_walk,
+						memory_order_relaxed);
+
+	if (now < due ||
+	    !atomic_compare_exchange_strong(&v->next_walk, &due,
+					    now + ah_pub_interval()))
+	{
+		return;
+	}
+	if (qctx->client != NULL && qctx->client->sctx != NULL) {
+		atomic_store_explicit(
+			&v->recursive_clients,
+			(uint64_t)ns_stats_get_counter(
+				qctx->client->sctx->nsstats,
+				ns_statscounter_recursclients),
+			memory_order_relaxed);
+	}
+	if ((inst->all_zones || inst->nwatched > 0) && qctx->view != NULL) {
+		walk_zones(inst, qctx->view);
+	}
+}
 
 static ns_hookresult_t
 on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	query_ctx_t *qctx = (query_ctx_t *)arg;
 	ah_instance_t *inst = (ah_instance_t *)cbdata;
 	struct ah_view *v = inst->view;
+	enum ah_source src;
 
 	*resp = ISC_R_UNSET;
 
@@ -408,30 +670,82 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	if (!qctx->detach_client) {
 		return (NS_HOOK_CONTINUE);
 	}
-	ah_count(v, AH_C_QUERIES);
+	ah_add(&v->queries);
 	if (qctx->result == DNS_R_DROP || qctx->result == DNS_R_DUPLICATE ||
 	    qctx->client == NULL || qctx->client->message == NULL)
 	{
 		/* Nothing was sent; the message's rcode is stale. */
-		ah_count(v, AH_C_DROPPED);
+		ah_add(&v->dropped);
+	} else {
+		src = qctx->resuming  ? AH_SRC_RECURSION
+		      : qctx->is_zone ? AH_SRC_AUTH
+				      : AH_SRC_CACHE;
+		ah_add(&v->answers[src][rcode_of(
+			qctx->client->message->rcode)]);
+	}
+	maybe_walk(inst, qctx);
+	return (NS_HOOK_CONTINUE);
+}
+
+static ns_hookresult_t
+on_recurse(void *arg, void *cbdata, isc_result_t *resp) {
+	ah_instance_t *inst = (ah_instance_t *)cbdata;
+
+	UNUSED(arg);
+	*resp = ISC_R_UNSET;
+	ah_add(&inst->view->recursion[AH_REC_STARTED]);
+	return (NS_HOOK_CONTINUE);
+}
+
+static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
+
+/* The resolver came back: how did it go, and how long did the client wait? */
+static ns_hookresult_t
+on_resume(void *arg, void *cbdata, isc_result_t *resp) {
+	query_ctx_t *qctx = (query_ctx_t *)arg;
+	ah_instance_t *inst = (ah_instance_t *)cbdata;
+	struct ah_view *v = inst->view;
+	isc_result_t r;
+	isc_time_t now;
+	uint64_t ms;
+	size_t b;
+
+	*resp = ISC_R_UNSET;
+	if (qctx->event == NULL) {
 		return (NS_HOOK_CONTINUE);
 	}
-	switch (qctx->client->message->rcode) {
-	case dns_rcode_noerror:
-		ah_count(v, AH_C_NOERROR);
+	r = qctx->event->result;
+	switch (r) {
+	case ISC_R_SUCCESS:
+	case DNS_R_NCACHENXDOMAIN:
+	case DNS_R_NCACHENXRRSET:
+	case DNS_R_NXDOMAIN:
+	case DNS_R_NXRRSET:
+	case DNS_R_CNAME:
+	case DNS_R_DNAME:
+	case DNS_R_DELEGATION:
+	case DNS_R_EMPTYNAME:
+		ah_add(&v->recursion[AH_REC_SUCCESS]);
 		break;
-	case dns_rcode_nxdomain:
-		ah_count(v, AH_C_NXDOMAIN);
+	case ISC_R_TIMEDOUT:
+		ah_add(&v->recursion[AH_REC_TIMEOUT]);
 		break;
-	case dns_rcode_servfail:
-		ah_count(v, AH_C_SERVFAIL);
-		break;
-	case dns_rcode_refused:
-		ah_count(v, AH_C_REFUSED);
-		break;
+	case ISC_R_CANCELED:
+	case ISC_R_SHUTTINGDOWN:
+		/* named gave up on it, not the upstream: no verdict. */
+		return (NS_HOOK_CONTINUE);
 	default:
-		ah_count(v, AH_C_OTHER);
+		ah_add(&v->recursion[AH_REC_FAILURE]);
 		break;
+	}
+	if (qctx->client != NULL) {
+		/* Same clock as requesttime, so the difference is honest. */
+		isc_time_now(&now);
+		ms = isc_time_microdiff(&now, &qctx->client->requesttime) /
+		     1000;
+		for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
+		}
+		ah_add(&v->latency[b]);
 	}
 	return (NS_HOOK_CONTINUE);
 }
@@ -443,8 +757,21 @@ install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx,
 		.action = on_qctx_destroyed,
 		.action_data = inst,
 	};
+	const ns_hook_t recurse = {
+		.action = on_recurse,
+		.action_data = inst,
+	};
+	const ns_hook_t resume = {
+		.action = on_resume,
+		.action_data = inst,
+	};
 
 	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_DESTROYED, &destroyed);
+	ns_hook_add(hooktable, mctx, NS_QUERY_DELEGATION_RECURSE_BEGIN,
+		    &recurse);
+	ns_hook_add(hooktable, mctx, NS_QUERY_NOTFOUND_RECURSE, &recurse);
+	ns_hook_add(hooktable, mctx, NS_QUERY_ZEROTTL_RECURSE, &recurse);
+	ns_hook_add(hooktable, mctx, NS_QUERY_RESUME_BEGIN, &resume);
 }
 
 /**
@@ -456,7 +783,7 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		unsigned long cfg_line, isc_mem_t *mctx, isc_log_t *lctx,
 		void *actx, ns_hooktable_t *hooktable, void **instp) {
 	ah_instance_t *inst = NULL;
-	struct ah_pub_params p;
+	ah_params_t *p = NULL;
 	const char *view = NULL;
 	char err[256];
 	isc_result_t result = ISC_R_SUCCESS;
@@ -470,14 +797,24 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		      "from %s:%lu",
 		      view, cfg_file, cfg_line);
 
-	CHECK(parse_params(parameters, cfg_file, cfg_line, mctx, lctx, &p));
-	named_version(p.named_version, sizeof(p.named_version));
+	/* Large (the watched zone names): not for the stack. */
+	p = isc_mem_get(mctx, sizeof(*p));
+	CHECK(parse_params(parameters, cfg_file, cfg_line, mctx, lctx, p));
+	named_version(p->pub.named_version, sizeof(p->pub.named_version));
 
 	inst = isc_mem_get(mctx, sizeof(*inst));
 	memset(inst, 0, sizeof(*inst));
 	isc_mem_attach(mctx, &inst->mctx);
+	inst->all_zones = p->all_zones;
+	if (p->nwatched > 0) {
+		inst->watched = isc_mem_get(mctx, p->nwatched *
+							  sizeof(inst->watched[0]));
+		memmove(inst->watched, p->watched,
+			p->nwatched * sizeof(inst->watched[0]));
+		inst->nwatched = p->nwatched;
+	}
 
-	if (ah_pub_attach(&p, view, &inst->view, err, sizeof(err)) != 0) {
+	if (ah_pub_attach(&p->pub, view, &inst->view, err, sizeof(err)) != 0) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)",
 			      err, cfg_file, cfg_line);
@@ -486,14 +823,21 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	}
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
-		      "anycast-health: view '%s' publishing on %s every %u ms",
-		      view, p.path, p.interval_ms);
+		      "anycast-health: view '%s' publishing on %s every %u ms,"
+		      " watching %s",
+		      view, p->pub.path, p->pub.interval_ms,
+		      inst->all_zones	     ? "all zones"
+		      : inst->nwatched > 0 ? "the listed zones"
+					   : "no zones");
 
 	/* Last, so a failure above leaves no hook pointing at freed memory. */
 	install_hooks(hooktable, mctx, inst);
 	*instp = inst;
 
 cleanup:
+	if (p != NULL) {
+		isc_mem_put(mctx, p, sizeof(*p));
+	}
 	if (result != ISC_R_SUCCESS && inst != NULL) {
 		plugin_destroy((void **)&inst);
 	}
@@ -504,12 +848,15 @@ isc_result_t
 plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 	     unsigned long cfg_line, isc_mem_t *mctx, isc_log_t *lctx,
 	     void *actx) {
-	struct ah_pub_params p;
+	ah_params_t *p = isc_mem_get(mctx, sizeof(*p));
+	isc_result_t result;
 
 	UNUSED(cfg);
 	UNUSED(actx);
 
-	return (parse_params(parameters, cfg_file, cfg_line, mctx, lctx, &p));
+	result = parse_params(parameters, cfg_file, cfg_line, mctx, lctx, p);
+	isc_mem_put(mctx, p, sizeof(*p));
+	return (result);
 }
 
 void
@@ -518,6 +865,10 @@ plugin_destroy(void **instp) {
 
 	if (inst->view != NULL) {
 		ah_pub_detach(inst->view);
+	}
+	if (inst->watched != NULL) {
+		isc_mem_put(inst->mctx, inst->watched,
+			    inst->nwatched * sizeof(inst->watched[0]));
 	}
 	isc_mem_putanddetach(&inst->mctx, inst, sizeof(*inst));
 	*instp = NULL;

@@ -28,14 +28,31 @@
 #include "publisher.h"
 
 #define CLIENTS_MAX	32
-#define CLIENT_BUF	(64 * 1024)
+/*
+ * Room for a few snapshots per subscriber: ~150 bytes a zone, so 4 MiB
+ * holds several snapshots of 10,000 zones.  Pages are touched only as
+ * used.
+ */
+#define CLIENT_BUF	(4 * 1024 * 1024)
 
-static const char *const counter_names[AH_C_COUNT] = {
-	[AH_C_QUERIES] = "queries",   [AH_C_NOERROR] = "noerror",
-	[AH_C_NXDOMAIN] = "nxdomain", [AH_C_SERVFAIL] = "servfail",
-	[AH_C_REFUSED] = "refused",   [AH_C_OTHER] = "other",
-	[AH_C_DROPPED] = "dropped",
+static const char *const source_names[AH_SRC_COUNT] = {
+	[AH_SRC_AUTH] = "auth",
+	[AH_SRC_CACHE] = "cache",
+	[AH_SRC_RECURSION] = "recursion",
 };
+
+static const char *const rcode_names[AH_RC_COUNT] = {
+	[AH_RC_NOERROR] = "noerror", [AH_RC_NXDOMAIN] = "nxdomain",
+	[AH_RC_SERVFAIL] = "servfail", [AH_RC_REFUSED] = "refused",
+	[AH_RC_OTHER] = "other",
+};
+
+static const char *const recursion_names[AH_REC_COUNT] = {
+	[AH_REC_STARTED] = "started", [AH_REC_SUCCESS] = "success",
+	[AH_REC_FAILURE] = "failure", [AH_REC_TIMEOUT] = "timeout",
+};
+
+static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
 struct client {
 	int	fd;
@@ -129,18 +146,24 @@ queue_all(const char *line, size_t n)
 		client_queue(&pub.clients[i], line, n);
 }
 
-/* Encode and queue one line, to one client or (c == NULL) to all. */
-static void
+/*
+ * Encode and queue one line, to one client or (c == NULL) to all.
+ * Returns 0 if the record did not fit in a line (a view and zone name
+ * both near their limits, escaped): it is left out, never sent half,
+ * and not counted in the tick, so the snapshot stays consistent.
+ */
+static int
 emit(struct client *c, struct ah_enc *e)
 {
 	int n = ah_enc_end(e);
 
 	if (n < 0)
-		return;	/* cannot happen with bounded names; never send half */
+		return (0);
 	if (c != NULL)
 		client_queue(c, e->buf, (size_t)n);
 	else
 		queue_all(e->buf, (size_t)n);
+	return (1);
 }
 
 static void
@@ -175,19 +198,87 @@ send_hello(struct client *c)
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
 	ah_enc_i64(&e, "started", pub.started.tv_sec);
 	ah_enc_str(&e, "views", names);
-	emit(c, &e);
+	(void)emit(c, &e);
+}
+
+static uint64_t
+get(atomic_uint_fast64_t *c)
+{
+	return (atomic_load_explicit(c, memory_order_relaxed));
+}
+
+/* The outcome counters of a view; rcode totals are sums over sources. */
+static void
+encode_view(struct ah_enc *e, struct ah_view *v)
+{
+	char key[AH_NAME_MAX + 1];
+
+	ah_enc_u64(e, "queries", get(&v->queries));
+	ah_enc_u64(e, "dropped", get(&v->dropped));
+	for (int r = 0; r < AH_RC_COUNT; r++) {
+		uint64_t sum = 0;
+		for (int src = 0; src < AH_SRC_COUNT; src++)
+			sum += get(&v->answers[src][r]);
+		ah_enc_u64(e, rcode_names[r], sum);
+	}
+	for (int src = 0; src < AH_SRC_COUNT; src++)
+		for (int r = 0; r < AH_RC_COUNT; r++) {
+			snprintf(key, sizeof(key), "%s_%s", source_names[src],
+				 rcode_names[r]);
+			ah_enc_u64(e, key, get(&v->answers[src][r]));
+		}
+}
+
+/* Recursion results and a cumulative latency histogram, Prometheus-style. */
+static void
+encode_recursion(struct ah_enc *e, struct ah_view *v)
+{
+	char		key[AH_NAME_MAX + 1];
+	uint64_t	cum = 0;
+
+	for (int k = 0; k < AH_REC_COUNT; k++)
+		ah_enc_u64(e, recursion_names[k], get(&v->recursion[k]));
+	ah_enc_u64(e, "clients", get(&v->recursive_clients));
+	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
+		cum += get(&v->latency[b]);
+		if (b < AH_LAT_BUCKETS - 1)
+			snprintf(key, sizeof(key), "le_%u", lat_bounds[b]);
+		else
+			snprintf(key, sizeof(key), "le_inf");
+		ah_enc_u64(e, key, cum);
+	}
+}
+
+static void
+encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
+{
+	ah_enc_str(e, "name", z->name);
+	ah_enc_u64(e, "found", z->found);
+	if (z->found) {
+		ah_enc_str(e, "type", z->type);
+		ah_enc_u64(e, "loaded", z->loaded);
+		ah_enc_u64(e, "expired", z->expired);
+		if (z->has_serial)
+			ah_enc_u64(e, "serial", z->serial);
+		ah_enc_i64(e, "loaded_at", z->loaded_at);
+		ah_enc_i64(e, "refresh", z->refresh);
+		ah_enc_i64(e, "expire", z->expire);
+	}
+	ah_enc_i64(e, "checked", walked);
 }
 
 /*
- * A snapshot: one 'view' line per attached view, then a 'tick' that
- * closes it.  Counters are cumulative, so a lost snapshot loses nothing.
+ * A snapshot: for each attached view a 'view' record, a 'recursion'
+ * record and a 'zone' record per watched zone, then a 'tick' that
+ * closes it and says how many records came before it.  Counters are
+ * cumulative, so a lost snapshot loses nothing.
  */
 static void
 send_snapshot(struct client *c, uint64_t seq)
 {
 	char		line[AH_LINE_MAX];
 	struct ah_enc	e;
-	uint64_t	nviews = 0;
+	uint64_t	nviews = 0, nrecords = 0;
 
 	pthread_mutex_lock(&pub.lock);
 	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
@@ -198,20 +289,33 @@ send_snapshot(struct client *c, uint64_t seq)
 		ah_enc_begin(&e, line, sizeof(line), "view");
 		ah_enc_u64(&e, "seq", seq);
 		ah_enc_str(&e, "name", v->name);
-		for (int k = 0; k < AH_C_COUNT; k++)
-			ah_enc_u64(&e, counter_names[k],
-				   atomic_load_explicit(&v->c[k],
-							memory_order_relaxed));
-		emit(c, &e);
-		nviews++;
+		encode_view(&e, v);
+		nviews += emit(c, &e);
+
+		ah_enc_begin(&e, line, sizeof(line), "recursion");
+		ah_enc_u64(&e, "seq", seq);
+		ah_enc_str(&e, "view", v->name);
+		encode_recursion(&e, v);
+		nrecords += emit(c, &e);
+
+		pthread_mutex_lock(&v->zlock);
+		for (size_t z = 0; z < v->nzones; z++) {
+			ah_enc_begin(&e, line, sizeof(line), "zone");
+			ah_enc_u64(&e, "seq", seq);
+			ah_enc_str(&e, "view", v->name);
+			encode_zone(&e, &v->zones[z], v->walked);
+			nrecords += emit(c, &e);
+		}
+		pthread_mutex_unlock(&v->zlock);
 	}
 	pthread_mutex_unlock(&pub.lock);
 
 	ah_enc_begin(&e, line, sizeof(line), "tick");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "views", nviews);
+	ah_enc_u64(&e, "records", nviews + nrecords);
 	ah_enc_i64(&e, "time", now_ms(CLOCK_REALTIME));
-	emit(c, &e);
+	(void)emit(c, &e);
 }
 
 static void
@@ -316,7 +420,7 @@ publisher_main(void *arg)
 
 	ah_enc_begin(&e, line, sizeof(line), "bye");
 	ah_enc_str(&e, "reason", "unload");
-	emit(NULL, &e);
+	(void)emit(NULL, &e);
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		if (pub.clients[i].fd < 0)
 			continue;
@@ -473,6 +577,7 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	if (v == NULL) {
 		v = fresh;
 		strcpy(v->name, name);
+		pthread_mutex_init(&v->zlock, NULL);
 	}
 	/* The interval may change on reconfig; the path may not. */
 	atomic_store(&pub.interval_ms, p->interval_ms);
@@ -484,6 +589,12 @@ out:
 	pthread_mutex_unlock(&pub.lock);
 	pthread_mutex_unlock(&pub.life);
 	return (rc);
+}
+
+unsigned int
+ah_pub_interval(void)
+{
+	return (atomic_load(&pub.interval_ms));
 }
 
 void

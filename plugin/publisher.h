@@ -1,40 +1,83 @@
 /*
  * publisher.h - the process-wide side of the plugin: per-view counters
- * that outlive plugin instances, and the thread that publishes them on
- * the Unix socket.
+ * and zone state that outlive plugin instances, and the thread that
+ * publishes them on the Unix socket.
  *
  * named registers one plugin instance per view, and on every reconfig
  * registers the new instances before destroying the old ones.  The
  * counters and the socket therefore belong to the loaded module, not
  * to an instance: a reconfig must neither reset a counter nor drop a
  * subscriber.  Nothing here includes BIND headers, so the publisher
- * thread cannot touch a BIND object by accident.
+ * thread cannot touch a BIND object by accident: zone state is written
+ * here by named's own query threads (see anycast-health.c).
  */
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Counters per view.  Order matches ah_counter_names[]. */
-enum ah_counter {
-	AH_C_QUERIES,
-	AH_C_NOERROR,
-	AH_C_NXDOMAIN,
-	AH_C_SERVFAIL,
-	AH_C_REFUSED,
-	AH_C_OTHER,
-	AH_C_DROPPED,
-	AH_C_COUNT
+/* Where an answer came from. */
+enum ah_source { AH_SRC_AUTH, AH_SRC_CACHE, AH_SRC_RECURSION, AH_SRC_COUNT };
+
+enum ah_rcode {
+	AH_RC_NOERROR,
+	AH_RC_NXDOMAIN,
+	AH_RC_SERVFAIL,
+	AH_RC_REFUSED,
+	AH_RC_OTHER,
+	AH_RC_COUNT
 };
+
+enum ah_recursion {
+	AH_REC_STARTED,
+	AH_REC_SUCCESS,
+	AH_REC_FAILURE,
+	AH_REC_TIMEOUT,
+	AH_REC_COUNT
+};
+
+/* Upper bounds (ms) of the recursion latency buckets; one more for +Inf. */
+#define AH_LAT_BOUNDS { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 }
+#define AH_LAT_BUCKETS 13
 
 #define AH_VIEWS_MAX	 64
 #define AH_VIEWNAME_MAX	 256
+#define AH_ZONENAME_MAX	 256
+
+/* One zone's state as the last walk saw it. */
+struct ah_zone {
+	char		name[AH_ZONENAME_MAX];
+	bool		found;
+	bool		loaded;
+	bool		expired;
+	bool		has_serial;
+	uint32_t	serial;
+	char		type[16];
+	int64_t		loaded_at;	/* unix seconds; 0: unknown */
+	int64_t		refresh;	/* next refresh, unix seconds */
+	int64_t		expire;		/* unix seconds; 0: n/a */
+};
 
 struct ah_view {
 	/* Written by query threads with relaxed atomic adds only. */
-	atomic_uint_fast64_t	c[AH_C_COUNT];
+	atomic_uint_fast64_t	queries;
+	atomic_uint_fast64_t	dropped;
+	atomic_uint_fast64_t	answers[AH_SRC_COUNT][AH_RC_COUNT];
+	atomic_uint_fast64_t	recursion[AH_REC_COUNT];
+	atomic_uint_fast64_t	latency[AH_LAT_BUCKETS];
+	atomic_uint_fast64_t	recursive_clients;	/* named's gauge */
+
+	/* Zone walks: at most one per interval, by whichever query wins. */
+	atomic_int_fast64_t	next_walk;	/* monotonic ms */
+	pthread_mutex_t		zlock;		/* guards the zone fields */
+	struct ah_zone		*zones;
+	size_t			nzones, zcap;
+	int64_t			walked;		/* realtime ms; 0: never */
+
 	/* Guarded by the publisher's lock; name is set once. */
 	char			name[AH_VIEWNAME_MAX];
 	unsigned int		refs;
@@ -57,11 +100,11 @@ int	ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		      struct ah_view **vp, char *err, size_t errlen);
 /* The last detach says goodbye, stops the thread and removes the socket. */
 void	ah_pub_detach(struct ah_view *);
+unsigned int ah_pub_interval(void);
 
 static inline void
-ah_count(struct ah_view *v, enum ah_counter c)
-{
-	atomic_fetch_add_explicit(&v->c[c], 1, memory_order_relaxed);
+ah_add(atomic_uint_fast64_t *c) {
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
 #endif /* AH_PUBLISHER_H */
