@@ -190,16 +190,28 @@ do_status(struct ctl_client *c, struct relay *r)
 		ah_enc_begin(&e, line, sizeof(line), "service");
 		ah_enc_str(&e, "name", s->name);
 		ah_enc_str(&e, "view", s->view);
-		ah_enc_str(&e, "state", st->up ? "up" : "down");
+		ah_enc_str(&e, "state", st->mode == ROUTE_ANNOUNCED ? "up" :
+		    st->mode == ROUTE_DEGRADED ? "degraded" : "down");
 		ah_enc_i64(&e, "since", st->since);
 		ah_enc_str(&e, "reason", st->reason);
+		ah_enc_u64(&e, "good", st->judge.good);
+		ah_enc_u64(&e, "bad", st->judge.bad);
+		ah_enc_u64(&e, "rise", s->rise);
+		ah_enc_u64(&e, "fall", s->fall);
+		if (judge_held(&st->judge, mono_ms()) > 0)
+			ah_enc_i64(&e, "held_ms",
+			    judge_held(&st->judge, mono_ms()));
+		if (s->canary.enabled)
+			ah_enc_str(&e, "canary", st->canary.result);
 		put(c, &e);
 		for (j = 0; j < s->nprefixes; j++) {
 			ah_enc_begin(&e, line, sizeof(line), "prefix");
 			ah_enc_str(&e, "service", s->name);
 			ah_enc_str(&e, "prefix", s->prefixes[j].prefix);
 			ah_enc_str(&e, "state",
-			    st->up ? "announced" : "withdrawn");
+			    st->mode == ROUTE_ANNOUNCED ? "announced" :
+			    st->mode == ROUTE_DEGRADED ? "depreferred" :
+			    "withdrawn");
 			ah_enc_i64(&e, "since", st->since);
 			put(c, &e);
 		}

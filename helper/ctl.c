@@ -112,15 +112,27 @@ print_status(const struct ah_msg *m)
 				printf(" %s %s", m->f[i].key, m->f[i].val);
 		printf("\n");
 	} else if (strcmp(m->type, "service") == 0) {
+		const char *state = get(m, "state");
+
 		stamp(when, sizeof(when), m, "since");
 		printf("service %s (view %s): %s since %s\n  reason: %s\n",
 		    get(m, "name"), get(m, "view"),
-		    strcmp(get(m, "state"), "up") == 0 ? "UP" : "DOWN", when,
+		    strcmp(state, "up") == 0 ? "UP" :
+		    strcmp(state, "degraded") == 0 ? "DEGRADED" : "DOWN", when,
 		    get(m, "reason"));
+		printf("  checks: %s good, %s bad in a row (rise %s, fall %s)",
+		    get(m, "good"), get(m, "bad"), get(m, "rise"),
+		    get(m, "fall"));
+		if (ah_get(m, "held_ms") != NULL)
+			printf("; flap damping holds it down for %s ms more",
+			    get(m, "held_ms"));
+		printf("\n");
+		if (ah_get(m, "canary") != NULL)
+			printf("  canary: %s\n", get(m, "canary"));
 	} else if (strcmp(m->type, "prefix") == 0) {
 		stamp(when, sizeof(when), m, "since");
 		bad = strcmp(get(m, "state"), "announced") != 0;
-		printf("  %-24s %-9s since %s\n", get(m, "prefix"),
+		printf("  %-24s %-11s since %s\n", get(m, "prefix"),
 		    get(m, "state"), when);
 	}
 	return (bad);

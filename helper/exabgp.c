@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static struct {
 	size_t		len;
 	struct ah_lines	in;
 	/* Commands awaiting an ack, so an 'error' can say which one. */
-	char		sent[SENT_RING][512];
+	char		sent[SENT_RING][1024];
 	unsigned int	head, tail;
 } x;
 
@@ -61,30 +62,72 @@ queue(const char *cmd)
 		x.head = x.tail - SENT_RING;
 }
 
-void
-exabgp_route(const struct prefix_conf *p, int announce)
-{
-	char	cmd[512];
-	size_t	i;
-	int	n;
+static int
+append(char *cmd, size_t cap, int n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-	n = snprintf(cmd, sizeof(cmd), "%s%s%s route %s next-hop %s",
-	    p->neighbor[0] ? "neighbor " : "", p->neighbor,
-	    p->neighbor[0] ? (announce ? " announce" : " withdraw") :
-	    (announce ? "announce" : "withdraw"), p->prefix, p->next_hop);
-	if (announce) {
-		if (p->med >= 0)
-			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
-			    " med %lld", (long long)p->med);
-		if (p->ncommunities > 0) {
-			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
-			    " community [");
+static int
+append(char *cmd, size_t cap, int n, const char *fmt, ...)
+{
+	va_list	ap;
+	int	k;
+
+	if (n < 0 || (size_t)n >= cap)
+		return (n);
+	va_start(ap, fmt);
+	k = vsnprintf(cmd + n, cap - (size_t)n, fmt, ap);
+	va_end(ap);
+	return (k < 0 ? -1 : n + k);
+}
+
+/*
+ * One route command.  A degraded route is announced again with the
+ * depref attributes: ExaBGP replaces the route's attributes in place,
+ * so the router sees one UPDATE, not a withdraw and an announce.
+ */
+void
+exabgp_route(const struct prefix_conf *p, enum route_mode mode,
+    const struct depref_conf *d)
+{
+	char	cmd[1024];
+	size_t	i;
+	int	n = 0;
+	int64_t	med = p->med;
+
+	if (p->neighbor[0] != '\0')
+		n = append(cmd, sizeof(cmd), n, "neighbor %s ", p->neighbor);
+	n = append(cmd, sizeof(cmd), n, "%s route %s next-hop %s",
+	    mode == ROUTE_WITHDRAWN ? "withdraw" : "announce", p->prefix,
+	    p->next_hop);
+	if (mode != ROUTE_WITHDRAWN) {
+		if (mode == ROUTE_DEGRADED && d->med >= 0)
+			med = d->med;
+		if (med >= 0)
+			n = append(cmd, sizeof(cmd), n, " med %lld",
+			    (long long)med);
+		if (mode == ROUTE_DEGRADED && d->npath > 0) {
+			n = append(cmd, sizeof(cmd), n, " as-path [");
+			for (i = 0; i < d->npath; i++)
+				n = append(cmd, sizeof(cmd), n, "%s%u",
+				    i ? " " : "", d->path[i]);
+			n = append(cmd, sizeof(cmd), n, "]");
+		}
+		if (p->ncommunities > 0 ||
+		    (mode == ROUTE_DEGRADED && d->ncommunities > 0)) {
+			n = append(cmd, sizeof(cmd), n, " community [");
 			for (i = 0; i < p->ncommunities; i++)
-				n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
-				    "%s%s", i ? " " : "", p->communities[i]);
-			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "]");
+				n = append(cmd, sizeof(cmd), n, "%s%s",
+				    i ? " " : "", p->communities[i]);
+			for (i = 0; mode == ROUTE_DEGRADED &&
+			    i < d->ncommunities; i++)
+				n = append(cmd, sizeof(cmd), n, "%s%s",
+				    i || p->ncommunities ? " " : "",
+				    d->communities[i]);
+			n = append(cmd, sizeof(cmd), n, "]");
 		}
 	}
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		fatalx("route command for %s does not fit", p->prefix);
 	log_info("to exabgp: %s", cmd);
 	queue(cmd);
 	(void)exabgp_flush();

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,7 +41,8 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	f->fd = -1;
 	f->state = FEED_DOWN;
 	f->last_tick = 0;
-	f->nviews = f->npending = 0;
+	f->nviews = f->npending = f->nrecords = 0;
+	f->zones.n = f->pzones.n = 0;
 	f->next_attempt = now + f->reconnect_ms;
 	f->since = real_ms();
 	snprintf(f->error, sizeof(f->error), "%s", why);
@@ -95,6 +97,18 @@ feed_view(const struct feed *f, const char *name)
 	for (i = 0; i < f->nviews; i++)
 		if (strcmp(f->views[i].name, name) == 0)
 			return (&f->views[i]);
+	return (NULL);
+}
+
+const struct feed_zone *
+feed_zone(const struct feed *f, const char *view, const char *zone)
+{
+	size_t i;
+
+	for (i = 0; i < f->zones.n; i++)
+		if (strcmp(f->zones.z[i].name, zone) == 0 &&
+		    strcmp(f->zones.z[i].view, view) == 0)
+			return (&f->zones.z[i]);
 	return (NULL);
 }
 
@@ -181,12 +195,100 @@ on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	return (0);
 }
 
+/* Recursion fields join their view's counters, prefixed "rec_". */
+static int
+on_recursion(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+{
+	const char		*view = ah_get(m, "view");
+	struct feed_view	*v = NULL;
+	size_t			 i;
+
+	for (i = 0; view != NULL && i < f->npending; i++)
+		if (strcmp(f->pending[i].name, view) == 0)
+			v = &f->pending[i];
+	if (v == NULL) {
+		snprintf(why, len, "recursion record for a view not in the "
+		    "snapshot");
+		return (-1);
+	}
+	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
+		if (strcmp(m->f[i].key, "view") == 0 ||
+		    strcmp(m->f[i].key, "seq") == 0)
+			continue;
+		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
+			snprintf(why, len, "recursion field '%s' is not a "
+			    "counter", m->f[i].key);
+			return (-1);
+		}
+		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "rec_%s",
+		    m->f[i].key);
+		v->ncounters++;
+	}
+	return (0);
+}
+
+/* Times are optional in zone records: absent or malformed reads as 0. */
+static int64_t
+opt_time(const struct ah_msg *m, const char *key)
+{
+	uint64_t u;
+
+	return (ah_get_u64(m, key, &u) == 0 ? (int64_t)u : 0);
+}
+
+static int
+on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+{
+	const char		*view = ah_get(m, "view"), *name = ah_get(m, "name");
+	struct feed_zone	*z;
+	uint64_t		 u;
+
+	if (view == NULL || name == NULL ||
+	    ah_get_u64(m, "found", &u) < 0) {
+		snprintf(why, len, "zone record without view, name or found");
+		return (-1);
+	}
+	if (f->pzones.n == f->pzones.cap) {
+		size_t cap = f->pzones.cap ? f->pzones.cap * 2 : 16;
+		void *p = realloc(f->pzones.z, cap * sizeof(*f->pzones.z));
+
+		if (p == NULL) {
+			snprintf(why, len, "out of memory for zones");
+			return (-1);
+		}
+		f->pzones.z = p;
+		f->pzones.cap = cap;
+	}
+	z = &f->pzones.z[f->pzones.n++];
+	memset(z, 0, sizeof(*z));
+	snprintf(z->view, sizeof(z->view), "%s", view);
+	snprintf(z->name, sizeof(z->name), "%s", name);
+	z->found = u != 0;
+	z->checked = opt_time(m, "checked");
+	if (!z->found)
+		return (0);
+	if (ah_get_u64(m, "loaded", &u) < 0) {
+		snprintf(why, len, "zone record without loaded");
+		return (-1);
+	}
+	z->loaded = u != 0;
+	if (ah_get_u64(m, "expired", &u) == 0)
+		z->expired = u != 0;
+	if (ah_get_u64(m, "serial", &z->serial) == 0)
+		z->has_serial = 1;
+	z->loaded_at = opt_time(m, "loaded_at");
+	z->refresh = opt_time(m, "refresh");
+	z->expire = opt_time(m, "expire");
+	return (0);
+}
+
 static int
 on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
     size_t len)
 {
-	uint64_t	seq, nviews;
+	uint64_t	seq, nviews, nrecords;
 	uint64_t	t;
+	struct zone_list swap;
 
 	if (ah_get_u64(m, "seq", &seq) < 0 ||
 	    ah_get_u64(m, "views", &nviews) < 0) {
@@ -200,9 +302,21 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		    f->npending);
 		return (-1);
 	}
+	if (ah_get_u64(m, "records", &nrecords) == 0 &&
+	    nrecords != f->nrecords) {
+		snprintf(why, len, "tick %llu announces %llu records, %zu arrived",
+		    (unsigned long long)seq, (unsigned long long)nrecords,
+		    f->nrecords);
+		return (-1);
+	}
 	memcpy(f->views, f->pending, f->npending * sizeof(f->views[0]));
 	f->nviews = f->npending;
 	f->npending = 0;
+	f->nrecords = 0;
+	swap = f->zones;
+	f->zones = f->pzones;
+	f->pzones = swap;
+	f->pzones.n = 0;
 	f->seq = seq;
 	f->last_tick = now;
 	f->last_tick_real = ah_get_u64(m, "time", &t) == 0 ? (int64_t)t :
@@ -229,8 +343,18 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 		}
 		return (on_hello(f, &m, why, len) < 0 ? -1 : 1);
 	}
-	if (strcmp(m.type, "view") == 0)
+	if (strcmp(m.type, "view") == 0) {
+		f->nrecords++;
 		return (on_view(f, &m, why, len));
+	}
+	if (strcmp(m.type, "recursion") == 0) {
+		f->nrecords++;
+		return (on_recursion(f, &m, why, len));
+	}
+	if (strcmp(m.type, "zone") == 0) {
+		f->nrecords++;
+		return (on_zone(f, &m, why, len));
+	}
 	if (strcmp(m.type, "tick") == 0)
 		return (on_tick(f, &m, now, why, len) < 0 ? -1 : 1);
 	if (strcmp(m.type, "bye") == 0) {
@@ -253,11 +377,9 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 int
 feed_read(struct feed *f, int64_t now)
 {
-	const char	*line;
-	size_t		 room, n;
+	size_t		 room;
 	ssize_t		 r;
 	char		 why[160], *space;
-	int		 changed = 0, rc;
 
 	space = ah_lines_space(&f->in, &room);
 	r = read(f->fd, space, room);
@@ -268,22 +390,33 @@ feed_read(struct feed *f, int64_t now)
 		    r == 0 ? "named closed the socket (named stopped?)" :
 		    strerror(errno));
 		feed_close(f, now, why);
-		return (1);
+		return (-1);
 	}
 	ah_lines_fill(&f->in, (size_t)r);
+	return (0);
+}
+
+int
+feed_next(struct feed *f, int64_t now)
+{
+	const char	*line;
+	size_t		 n;
+	char		 why[160];
+	int		 rc;
+
+	if (f->fd < 0)
+		return (0);
 	while ((rc = ah_lines_next(&f->in, &line, &n)) == 1) {
 		switch (on_line(f, line, n, now, why, sizeof(why))) {
 		case -1:
 			feed_close(f, now, why);
-			return (1);
+			return (0);
 		case 1:
-			changed = 1;
-			break;
+			/* Each snapshot is judged on its own. */
+			return (1);
 		}
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		feed_close(f, now, "line from plugin longer than the limit");
-		return (1);
-	}
-	return (changed);
+	return (0);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <yaml.h>
 
@@ -97,7 +98,7 @@ conf_duration_ms(const char *s)
 		return (-1);
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || v > 86400000)
+	if (errno != 0 || v > 86400000 || end == s)
 		return (-1);
 	if (strcmp(end, "ms") == 0)
 		return (v);
@@ -105,6 +106,10 @@ conf_duration_ms(const char *s)
 		return (v * 1000);
 	if (strcmp(end, "m") == 0)
 		return (v * 60000);
+	if (strcmp(end, "h") == 0)
+		return (v * 3600000);
+	if (strcmp(end, "d") == 0)
+		return (v * 86400000);
 	return (-1);
 }
 
@@ -119,12 +124,51 @@ take_duration(struct ctx *c, yaml_node_t *n, const char *what,
 		return;
 	if ((ms = conf_duration_ms(s)) < 0)
 		perr(c, n, "%s '%s' is not a duration "
-		    "(a whole number with ms, s or m, like 500ms or 3s)", what, s);
+		    "(a whole number with ms, s, m, h or d, like 500ms or 3s)",
+		    what, s);
 	else if (ms < min || ms > max)
 		perr(c, n, "%s %s is outside %lldms..%llds", what, s, min,
 		    max / 1000);
 	else
 		*dst = (unsigned int)ms;
+}
+
+static void
+take_uint(struct ctx *c, yaml_node_t *n, const char *what, uint64_t min,
+    uint64_t max, uint64_t *dst)
+{
+	const char		*s = scalar(c, n, what);
+	char			*end;
+	unsigned long long	 v;
+
+	if (s == NULL)
+		return;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max)
+		perr(c, n, "%s '%s' must be a whole number %llu..%llu", what, s,
+		    (unsigned long long)min, (unsigned long long)max);
+	else
+		*dst = v;
+}
+
+/* "20%" or "2.5%" -> 0.2, 0.025. */
+static void
+take_percent(struct ctx *c, yaml_node_t *n, const char *what, double *dst)
+{
+	const char	*s = scalar(c, n, what);
+	char		*end;
+	double		 v;
+
+	if (s == NULL)
+		return;
+	v = strtod(s, &end);
+	if (*s < '0' || *s > '9' || strcmp(end, "%") != 0 || v > 100.0)
+		perr(c, n, "%s '%s' must be a percentage 0%%..100%%, like 20%%",
+		    what, s);
+	else
+		*dst = v / 100.0;
 }
 
 /*
@@ -488,10 +532,444 @@ service_prefixes(struct ctx *c, yaml_node_t *n, void *arg)
 	    &s->nprefixes, one_prefix);
 }
 
+/* checks: */
+
+static void
+check_servfail(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_percent(c, n, "servfail-ratio",
+	    &((struct checks_conf *)arg)->servfail_max);
+}
+
+static void
+check_recfail(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_percent(c, n, "recursion-failure-ratio",
+	    &((struct checks_conf *)arg)->recfail_max);
+}
+
+static void
+latency_quantile_key(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct checks_conf *k = arg;
+
+	take_percent(c, n, "quantile", &k->latency_quantile);
+	if (k->latency_quantile == 0.0)
+		perr(c, n, "quantile must be above 0%%");
+}
+
+static void
+latency_max_key(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	unsigned int ms = 0;
+
+	take_duration(c, n, "max", &ms, 1, 60000);
+	((struct checks_conf *)arg)->latency_max_ms = ms;
+}
+
+static const struct key latency_keys[] = {
+	{ "quantile", 1, latency_quantile_key },
+	{ "max", 1, latency_max_key },
+	{ NULL, 0, NULL }
+};
+
+static void
+check_latency(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "recursion-latency", latency_keys, arg);
+}
+
+static void
+check_zones(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct checks_conf	*k = arg;
+	yaml_node_item_t	*it;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		perr(c, n, "zones must be a list of zone names");
+		return;
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		yaml_node_t	*v = yaml_document_get_node(c->doc, *it);
+		const char	*z = scalar(c, v, "a zone name");
+		char		*d;
+		size_t		 len;
+
+		if (z == NULL)
+			continue;
+		if (k->nzones == AH_ZONES_MAX) {
+			perr(c, v, "more than %d zones", AH_ZONES_MAX);
+			return;
+		}
+		/* As the plugin prints names: lower case, no final dot. */
+		len = strlen(z);
+		if (len == 0 || len >= AH_VIEW_LEN || strchr(z, ' ') != NULL) {
+			perr(c, v, "zone '%s' is not a zone name", z);
+			continue;
+		}
+		d = k->zones[k->nzones++];
+		strcpy(d, z);
+		if (len > 1 && d[len - 1] == '.')
+			d[len - 1] = '\0';
+		for (; *d != '\0'; d++)
+			if (*d >= 'A' && *d <= 'Z')
+				*d = (char)(*d - 'A' + 'a');
+	}
+}
+
+static void
+check_serial_age(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char	*s = scalar(c, n, "max-serial-age");
+	long long	 ms;
+
+	if (s == NULL)
+		return;
+	if ((ms = conf_duration_ms(s)) <= 0)
+		perr(c, n, "max-serial-age '%s' is not a duration, like 1d", s);
+	else
+		((struct checks_conf *)arg)->serial_age_max_ms = ms;
+}
+
+static const struct key check_keys[] = {
+	{ "servfail-ratio", 0, check_servfail },
+	{ "recursion-failure-ratio", 0, check_recfail },
+	{ "recursion-latency", 0, check_latency },
+	{ "zones", 0, check_zones },
+	{ "max-serial-age", 0, check_serial_age },
+	{ NULL, 0, NULL }
+};
+
+/* canary: */
+
+static void
+canary_server(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct canary_conf	*k = arg;
+	const char		*s = scalar(c, n, "server");
+	unsigned char		 bin[16];
+
+	if (s == NULL)
+		return;
+	/* The canary asks this named, over loopback: nothing else. */
+	if (inet_pton(AF_INET, s, bin) == 1 && bin[0] == 127)
+		;
+	else if (inet_pton(AF_INET6, s, bin) == 1 &&
+	    memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0)
+		;
+	else {
+		perr(c, n, "canary server '%s' must be a loopback address "
+		    "(127.0.0.0/8 or ::1): the canary asks the local named", s);
+		return;
+	}
+	take_string(c, n, "server", k->server, sizeof(k->server));
+}
+
+static void
+canary_port(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "port", 1, 65535, &v);
+	((struct canary_conf *)arg)->port = (uint16_t)v;
+}
+
+static void
+canary_name(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct canary_conf	*k = arg;
+	const char		*s = scalar(c, n, "name");
+	const char		*l;
+	size_t			 len;
+
+	if (s == NULL)
+		return;
+	/* Labels of 1..63 bytes; "." alone is the root. */
+	for (l = s; *l != '\0' && strcmp(l, ".") != 0;) {
+		len = strcspn(l, ".");
+		if (len == 0 || len > 63) {
+			perr(c, n, "canary name '%s' is not a domain name", s);
+			return;
+		}
+		l += len;
+		if (*l == '.')
+			l++;
+	}
+	take_string(c, n, "name", k->qname, sizeof(k->qname));
+}
+
+static const struct {
+	const char	*name;
+	uint16_t	 type;
+} qtypes[] = {
+	{ "A", 1 }, { "NS", 2 }, { "SOA", 6 }, { "MX", 15 }, { "TXT", 16 },
+	{ "AAAA", 28 }, { "SRV", 33 }, { NULL, 0 }
+};
+
+static void
+canary_type(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char	*s = scalar(c, n, "type");
+	size_t		 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; qtypes[i].name != NULL; i++)
+		if (strcasecmp(qtypes[i].name, s) == 0) {
+			((struct canary_conf *)arg)->qtype = qtypes[i].type;
+			return;
+		}
+	perr(c, n, "canary type '%s' is not one of A, NS, SOA, MX, TXT, AAAA,"
+	    " SRV", s);
+}
+
+static void
+take_bool(struct ctx *c, yaml_node_t *n, const char *what, int *dst)
+{
+	const char *s = scalar(c, n, what);
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0)
+		*dst = 1;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0)
+		*dst = 0;
+	else
+		perr(c, n, "%s '%s' must be yes or no", what, s);
+}
+
+static void
+canary_recursion(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_bool(c, n, "recursion", &((struct canary_conf *)arg)->recursion);
+}
+
+static void
+canary_interval(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "canary interval",
+	    &((struct canary_conf *)arg)->interval_ms, 100, 600000);
+}
+
+static void
+canary_timeout(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "canary timeout",
+	    &((struct canary_conf *)arg)->timeout_ms, 10, 60000);
+}
+
+static const struct key canary_keys[] = {
+	{ "server", 0, canary_server },
+	{ "port", 0, canary_port },
+	{ "name", 1, canary_name },
+	{ "type", 0, canary_type },
+	{ "recursion", 0, canary_recursion },
+	{ "interval", 0, canary_interval },
+	{ "timeout", 0, canary_timeout },
+	{ NULL, 0, NULL }
+};
+
+/* depref: */
+
+static void
+depref_med(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "med", 0, 4294967295ULL, &v);
+	((struct depref_conf *)arg)->med = (int64_t)v;
+}
+
+static void
+depref_path(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct depref_conf	*d = arg;
+	yaml_node_item_t	*it;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		perr(c, n, "as-path must be a list of AS numbers to prepend");
+		return;
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		uint64_t v = 0;
+
+		if (d->npath == AH_PATH_LEN) {
+			perr(c, n, "as-path longer than %d", AH_PATH_LEN);
+			return;
+		}
+		take_uint(c, yaml_document_get_node(c->doc, *it), "an AS number",
+		    1, 4294967295ULL, &v);
+		d->path[d->npath++] = (uint32_t)v;
+	}
+}
+
+static void
+depref_communities(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct depref_conf	*d = arg;
+	struct prefix_conf	 tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	prefix_communities(c, n, &tmp);
+	d->ncommunities = tmp.ncommunities;
+	memcpy(d->communities, tmp.communities, sizeof(d->communities));
+}
+
+static const struct key depref_keys[] = {
+	{ "med", 0, depref_med },
+	{ "as-path", 0, depref_path },
+	{ "communities", 0, depref_communities },
+	{ NULL, 0, NULL }
+};
+
+/* damping: */
+
+static void
+damp_changes(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "max-changes", 2, 64, &v);
+	((struct service_conf *)arg)->max_changes = (unsigned int)v;
+}
+
+static void
+damp_period(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "period", &((struct service_conf *)arg)->period_ms,
+	    1000, 86400000);
+}
+
+static void
+damp_hold(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "hold", &((struct service_conf *)arg)->hold_ms,
+	    100, 86400000);
+}
+
+static void
+damp_max_hold(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "max-hold",
+	    &((struct service_conf *)arg)->max_hold_ms, 100, 86400000);
+}
+
+static const struct key damping_keys[] = {
+	{ "max-changes", 1, damp_changes },
+	{ "period", 0, damp_period },
+	{ "hold", 0, damp_hold },
+	{ "max-hold", 0, damp_max_hold },
+	{ NULL, 0, NULL }
+};
+
+/* service: */
+
+static void
+service_window(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "window", &((struct service_conf *)arg)->window_ms,
+	    500, 3600000);
+}
+
+static void
+service_min_queries(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_uint(c, n, "min-queries", 1, 1000000000ULL,
+	    &((struct service_conf *)arg)->min_queries);
+}
+
+static void
+service_low_traffic(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char *s = scalar(c, n, "low-traffic");
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "keep") == 0)
+		((struct service_conf *)arg)->low_traffic = LOW_KEEP;
+	else if (strcmp(s, "canary") == 0)
+		((struct service_conf *)arg)->low_traffic = LOW_CANARY;
+	else
+		perr(c, n, "low-traffic '%s' must be keep or canary", s);
+}
+
+static void
+service_rise(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "rise", 1, 100, &v);
+	((struct service_conf *)arg)->rise = (unsigned int)v;
+}
+
+static void
+service_fall(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "fall", 1, 100, &v);
+	((struct service_conf *)arg)->fall = (unsigned int)v;
+}
+
+static void
+service_damping(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "damping", damping_keys, arg);
+}
+
+static void
+service_checks(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "checks", check_keys, &((struct service_conf *)arg)->checks);
+}
+
+static void
+service_canary(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct canary_conf *k = &((struct service_conf *)arg)->canary;
+
+	k->enabled = 1;
+	walk_map(c, n, "canary", canary_keys, k);
+}
+
+static void
+service_when_down(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	const char *s = scalar(c, n, "when-down");
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "withdraw") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_WITHDRAW;
+	else if (strcmp(s, "depref") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_DEPREF;
+	else
+		perr(c, n, "when-down '%s' must be withdraw or depref", s);
+}
+
+static void
+service_depref(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "depref", depref_keys,
+	    &((struct service_conf *)arg)->depref);
+}
+
 static const struct key service_keys[] = {
 	{ "name", 1, service_name },
 	{ "view", 0, service_view },
 	{ "prefixes", 1, service_prefixes },
+	{ "window", 0, service_window },
+	{ "min-queries", 0, service_min_queries },
+	{ "low-traffic", 0, service_low_traffic },
+	{ "rise", 0, service_rise },
+	{ "fall", 0, service_fall },
+	{ "damping", 0, service_damping },
+	{ "checks", 0, service_checks },
+	{ "canary", 0, service_canary },
+	{ "when-down", 0, service_when_down },
+	{ "depref", 0, service_depref },
 	{ NULL, 0, NULL }
 };
 
@@ -501,7 +979,38 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	struct service_conf *s = arg;
 
 	strcpy(s->view, "_default");
+	s->window_ms = 10000;
+	s->min_queries = 20;
+	s->low_traffic = LOW_KEEP;
+	s->rise = 2;
+	s->fall = 2;
+	s->period_ms = 60000;
+	s->hold_ms = 30000;
+	s->max_hold_ms = 600000;
+	s->checks.servfail_max = -1;
+	s->checks.recfail_max = -1;
+	strcpy(s->canary.server, "127.0.0.1");
+	s->canary.port = 53;
+	s->canary.qtype = 6;
+	s->canary.interval_ms = 1000;
+	s->canary.timeout_ms = 1000;
+	s->depref.med = -1;
 	walk_map(c, n, "a service", service_keys, s);
+
+	/* Rules that join several keys. */
+	if (s->low_traffic == LOW_CANARY && !s->canary.enabled)
+		perr(c, n, "service '%s': low-traffic canary needs a canary",
+		    s->name);
+	if (s->when_down == DOWN_DEPREF && s->depref.med < 0 &&
+	    s->depref.npath == 0 && s->depref.ncommunities == 0)
+		perr(c, n, "service '%s': when-down depref needs a depref block "
+		    "with med, as-path or communities", s->name);
+	if (s->max_hold_ms < s->hold_ms)
+		perr(c, n, "service '%s': damping max-hold is shorter than hold",
+		    s->name);
+	if (s->canary.enabled && s->canary.timeout_ms > s->canary.interval_ms)
+		perr(c, n, "service '%s': canary timeout exceeds its interval",
+		    s->name);
 }
 
 static void

@@ -30,11 +30,57 @@ struct prefix_conf {
 	char		 neighbor[64];	/* "": every neighbor */
 };
 
+#define AH_ZONES_MAX	32
+#define AH_PATH_LEN	16
+
+struct checks_conf {
+	double		 servfail_max;		/* ratio 0..1; <0: off */
+	double		 recfail_max;		/* ratio 0..1; <0: off */
+	double		 latency_quantile;	/* 0..1; 0: off */
+	int64_t		 latency_max_ms;
+	size_t		 nzones;
+	char		 zones[AH_ZONES_MAX][AH_VIEW_LEN];
+	int64_t		 serial_age_max_ms;	/* 0: off */
+};
+
+struct canary_conf {
+	int		 enabled;
+	char		 server[64];
+	uint16_t	 port;
+	char		 qname[256];
+	uint16_t	 qtype;
+	int		 recursion;
+	unsigned int	 interval_ms;
+	unsigned int	 timeout_ms;
+};
+
+/* Attributes of a route announced while the service is degraded. */
+struct depref_conf {
+	int64_t		 med;			/* -1: unchanged */
+	size_t		 npath;
+	uint32_t	 path[AH_PATH_LEN];	/* as-path to prepend */
+	size_t		 ncommunities;
+	char		 communities[AH_COMM_MAX][16];
+};
+
+enum low_traffic { LOW_KEEP, LOW_CANARY };
+enum when_down { DOWN_WITHDRAW, DOWN_DEPREF };
+
 struct service_conf {
 	char			 name[AH_NAME_LEN];
 	char			 view[AH_VIEW_LEN];
 	size_t			 nprefixes;
 	struct prefix_conf	*prefixes;
+	unsigned int		 window_ms;
+	uint64_t		 min_queries;
+	enum low_traffic	 low_traffic;
+	unsigned int		 rise, fall;
+	unsigned int		 max_changes;	/* 0: no damping */
+	unsigned int		 period_ms, hold_ms, max_hold_ms;
+	struct checks_conf	 checks;
+	struct canary_conf	 canary;
+	enum when_down		 when_down;
+	struct depref_conf	 depref;
 };
 
 struct relay_conf {
@@ -56,7 +102,7 @@ struct relay_conf {
 struct relay_conf	*conf_load(const char *path, FILE *errf);
 void			 conf_free(struct relay_conf *);
 
-/* "250ms", "3s", "2m" -> milliseconds; -1 if not a duration. */
+/* "250ms", "3s", "2m", "1h", "1d" -> milliseconds; -1 if not a duration. */
 long long		 conf_duration_ms(const char *);
 
 #endif /* AH_PARSE_H */

@@ -75,50 +75,37 @@ setup_signals(void)
 }
 
 static void
-set_service(struct relay *r, size_t i, int up, const char *why)
-{
-	const struct service_conf	*s = &r->conf->services[i];
-	struct service_state		*st = &r->svc[i];
-	size_t				 j;
-
-	snprintf(st->reason, sizeof(st->reason), "%s", why);
-	if (st->up == up)
-		return;
-	st->up = up;
-	st->since = real_ms();
-	log_info("service %s %s: %s", s->name, up ? "UP, announcing" :
-	    "DOWN, withdrawing", why);
-	for (j = 0; j < s->nprefixes; j++)
-		exabgp_route(&s->prefixes[j], up);
-}
-
-static void
-evaluate(struct relay *r, int64_t now)
-{
-	char	why[200];
-	size_t	i;
-
-	for (i = 0; i < r->conf->nservices; i++) {
-		int up = health_eval(r, &r->conf->services[i], now, why,
-		    sizeof(why));
-		set_service(r, i, up, why);
-	}
-}
-
-/* Everything down, as at start-up: used on the way out. */
-static void
-withdraw_all(struct relay *r, const char *why)
+judge_all(struct relay *r, int64_t now, int snapshot)
 {
 	size_t i;
 
 	for (i = 0; i < r->conf->nservices; i++)
-		set_service(r, i, 0, why);
+		(void)health_judge(r, i, now, snapshot);
+}
+
+/* On the way out: withdraw what is announced, as at start-up. */
+static void
+withdraw_all(struct relay *r)
+{
+	const struct service_conf	*s;
+	size_t				 i, j;
+
+	for (i = 0; i < r->conf->nservices; i++) {
+		s = &r->conf->services[i];
+		if (r->svc[i].mode == ROUTE_WITHDRAWN)
+			continue;
+		r->svc[i].mode = ROUTE_WITHDRAWN;
+		for (j = 0; j < s->nprefixes; j++)
+			exabgp_route(&s->prefixes[j], ROUTE_WITHDRAWN,
+			    &s->depref);
+	}
 }
 
 static int
 next_timeout(const struct relay *r, int64_t now)
 {
 	int64_t	t = 1000, d;
+	size_t	i;
 
 	if (r->feed.fd < 0) {
 		d = r->feed.next_attempt - now;
@@ -127,6 +114,12 @@ next_timeout(const struct relay *r, int64_t now)
 	if (r->feed.state == FEED_UP && r->feed.last_tick != 0) {
 		/* Wake just after the snapshot would become stale. */
 		d = r->feed.last_tick + r->conf->stale_ms + 1 - now;
+		t = d < t ? d : t;
+	}
+	for (i = 0; i < r->conf->nservices; i++) {
+		if (!r->conf->services[i].canary.enabled)
+			continue;
+		d = canary_next(&r->svc[i].canary) - now;
 		t = d < t ? d : t;
 	}
 	return (t < 0 ? 0 : (int)t);
@@ -145,15 +138,16 @@ usage(FILE *f, int code)
 static __attribute__((noreturn)) void
 run(struct relay *r)
 {
-	struct pollfd	pfd[64];
-	size_t		i, n, ctl0;
+	struct pollfd	pfd[64 + RELAY_SERVICES_MAX];
+	size_t		i, n, ctl0, can0;
 	int64_t		now;
 	int		feedfd;
 
 	for (;;) {
 		now = mono_ms();
 		feedfd = feed_poll_fd(&r->feed, now);
-		evaluate(r, now);
+		/* Catches staleness and a feed that went down. */
+		judge_all(r, now, 0);
 
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sigpipe_fds[0], .events = POLLIN };
@@ -161,6 +155,12 @@ run(struct relay *r)
 		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write() ?
 		    STDOUT_FILENO : -1, .events = POLLOUT };
 		pfd[n++] = (struct pollfd){ .fd = feedfd, .events = POLLIN };
+		can0 = n;
+		for (i = 0; i < r->conf->nservices; i++)
+			pfd[n++] = (struct pollfd){ .fd =
+			    r->conf->services[i].canary.enabled ?
+			    canary_poll_fd(&r->svc[i].canary, now) : -1,
+			    .events = POLLIN };
 		ctl0 = n;
 		control_fds(pfd, &n);
 
@@ -183,7 +183,7 @@ run(struct relay *r)
 				}
 				log_info("signal %d: withdrawing and exiting",
 				    sig);
-				withdraw_all(r, "relay stopped by signal");
+				withdraw_all(r);
 				exabgp_drain(1000);
 				control_cleanup(r->conf);
 				exit(0);
@@ -204,8 +204,14 @@ run(struct relay *r)
 				exit(1);
 			}
 		}
+		for (i = 0; i < r->conf->nservices; i++)
+			if (pfd[can0 + i].fd >= 0 && pfd[can0 + i].revents)
+				canary_read(&r->svc[i].canary, now);
 		if (feedfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
 			(void)feed_read(&r->feed, now);
+		while (feed_next(&r->feed, now))
+			judge_all(r, now, 1);
+		judge_all(r, now, 0);
 		control_dispatch(r, pfd + ctl0, n - ctl0);
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
@@ -243,6 +249,7 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 1)
 		usage(stderr, 2);
+	srandom((unsigned int)(getpid() ^ time(NULL)));
 
 	memset(&r, 0, sizeof(r));
 	if ((r.conf = conf_load(argv[optind], stderr)) == NULL) {
@@ -252,6 +259,11 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < r.conf->nservices; i++)
 		nprefixes += r.conf->services[i].nprefixes;
+	if (r.conf->nservices > RELAY_SERVICES_MAX) {
+		fprintf(stderr, "%s: more than %d services\n", argv[optind],
+		    RELAY_SERVICES_MAX);
+		return (1);
+	}
 	if (check) {
 		printf("%s: OK, %zu services, %zu prefixes\n", argv[optind],
 		    r.conf->nservices, nprefixes);
@@ -271,11 +283,13 @@ main(int argc, char *argv[])
 	 * behalf of its dead predecessor: withdraw it all, then judge.
 	 */
 	for (i = 0; i < r.conf->nservices; i++) {
+		const struct service_conf *s = &r.conf->services[i];
+
+		health_init(&r.svc[i], s);
 		r.svc[i].since = r.started;
-		snprintf(r.svc[i].reason, sizeof(r.svc[i].reason),
-		    "starting: no evidence yet");
-		for (j = 0; j < r.conf->services[i].nprefixes; j++)
-			exabgp_route(&r.conf->services[i].prefixes[j], 0);
+		for (j = 0; j < s->nprefixes; j++)
+			exabgp_route(&s->prefixes[j], ROUTE_WITHDRAWN,
+			    &s->depref);
 	}
 	if (control_init(r.conf) < 0)
 		log_warnx("continuing without a control socket: anycastctl "

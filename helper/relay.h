@@ -14,10 +14,13 @@
 #include <stdint.h>
 
 #include "ahproto.h"
+#include "canary.h"
 #include "parse.h"
+#include "policy.h"
 
 #define FEED_VIEWS_MAX		64
-#define FEED_COUNTERS_MAX	32
+#define RELAY_SERVICES_MAX	64
+#define FEED_COUNTERS_MAX	64
 
 /* The counters of one view, as the last complete snapshot had them. */
 struct feed_view {
@@ -25,6 +28,21 @@ struct feed_view {
 	size_t		ncounters;
 	char		key[FEED_COUNTERS_MAX][AH_NAME_MAX + 1];
 	uint64_t	val[FEED_COUNTERS_MAX];
+};
+
+/* A zone as the plugin last saw it. */
+struct feed_zone {
+	char		view[AH_VIEW_LEN];
+	char		name[AH_VIEW_LEN];
+	int		found, loaded, expired, has_serial;
+	uint64_t	serial;
+	int64_t		loaded_at, refresh, expire;	/* unix seconds */
+	int64_t		checked;			/* unix ms */
+};
+
+struct zone_list {
+	struct feed_zone	*z;
+	size_t			 n, cap;
 };
 
 enum feed_state {
@@ -54,21 +72,41 @@ struct feed {
 	struct feed_view	 views[FEED_VIEWS_MAX];
 	size_t			 npending;
 	struct feed_view	 pending[FEED_VIEWS_MAX];
+	size_t			 nrecords;	/* of the pending snapshot */
+	struct zone_list	 zones, pzones;
 };
 
 void	feed_init(struct feed *, const struct relay_conf *);
 /* Connect if due; returns the fd to poll or -1. */
 int	feed_poll_fd(struct feed *, int64_t now);
-/* Read what is there; returns 1 if a snapshot completed or state changed. */
+/* Read what the socket has; -1 if the feed closed. */
 int	feed_read(struct feed *, int64_t now);
+/* Take buffered lines up to the next complete snapshot; 1 if one completed. */
+int	feed_next(struct feed *, int64_t now);
 void	feed_close(struct feed *, int64_t now, const char *why);
 const struct feed_view *feed_view(const struct feed *, const char *);
 int	feed_counter(const struct feed_view *, const char *, uint64_t *);
+const struct feed_zone *feed_zone(const struct feed *, const char *view,
+	    const char *zone);
+
+enum route_mode { ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED };
+
+enum check_id {
+	CHK_SERVFAIL, CHK_RECFAIL, CHK_LATENCY, CHK_ZONES, CHK_CANARY,
+	CHK_COUNT
+};
 
 struct service_state {
-	int		up;
-	int64_t		since;		/* realtime ms */
-	char		reason[200];
+	struct judge	 judge;
+	struct window	 win;
+	struct canary	 canary;
+	enum route_mode	 mode;
+	int		 hard;		/* last verdict was V_DEAD */
+	int64_t		 since;		/* realtime ms of the last change */
+	char		 reason[400];	/* the last verdict, in words */
+	/* Each check's last result, for 'low-traffic: keep'. */
+	int		 bad[CHK_COUNT];
+	char		 why[CHK_COUNT][160];
 };
 
 struct relay {
@@ -78,13 +116,17 @@ struct relay {
 	int64_t			 started;	/* realtime ms */
 };
 
-/* health.c: is the service healthy now?  'why' says why in words. */
-int	health_eval(const struct relay *, const struct service_conf *,
-	    int64_t now, char *why, size_t len);
+/*
+ * health.c: judge one service.  'snapshot' is true when a new snapshot
+ * arrived since the last call.  Returns 1 if the route mode changed.
+ */
+void	health_init(struct service_state *, const struct service_conf *);
+int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
 
 /* exabgp.c */
 void	exabgp_init(void);
-void	exabgp_route(const struct prefix_conf *, int announce);
+void	exabgp_route(const struct prefix_conf *, enum route_mode,
+	    const struct depref_conf *);
 int	exabgp_want_write(void);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */

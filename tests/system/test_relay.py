@@ -166,6 +166,7 @@ def test_announces_on_a_good_snapshot(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1)
+    fake.snapshot(2)                              # rise: 2
     assert announced(proc)
 
 
@@ -173,6 +174,7 @@ def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
     fake.hello(proto=2)
     fake.snapshot(1)
+    fake.snapshot(2)
     assert proc.wait_command("announce", 1.5) is None
     assert "plugin speaks protocol 2, this relay 1" in proc.proc.text()
     assert proc.proc.alive()
@@ -191,8 +193,9 @@ def test_snapshot_without_the_view(stack):
 def test_incomplete_snapshot_is_not_evidence(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
-    fake.send("view seq=1 name=_default queries=1\n")
-    fake.send("tick seq=1 views=2 time=0\n")      # claims 2 views, sent 1
+    fake.snapshot(1)
+    fake.send("view seq=2 name=_default queries=1\n")
+    fake.send("tick seq=2 views=2 time=0\n")      # claims 2 views, sent 1
     assert proc.wait_command("announce", 1.0) is None
     assert "announces 2 views, 1 arrived" in proc.proc.text()
 
@@ -214,6 +217,7 @@ def test_malformed_lines_withdraw(stack):
         fake, proc = fake_setup(stack)
         fake.hello()
         fake.snapshot(1)
+        fake.snapshot(2)
         assert announced(proc)
         assert withdrawn_after(proc, lambda: fake.send(bad)) < 0.5
         assert proc.proc.alive()
@@ -224,12 +228,14 @@ def test_stale_feed_withdraws(stack):
     fake, proc = fake_setup(stack, stale="1s")
     fake.hello()
     fake.snapshot(1)
+    fake.snapshot(2)                              # rise: 2
     assert announced(proc)
     took = withdrawn_after(proc, lambda: None)    # named hangs: no more ticks
     assert 0.5 < took < 1.6, took
     assert "more than stale-after 1000 ms" in proc.proc.text()
-    # Snapshots resume: announced again.
-    fake.snapshot(2)
+    # Snapshots resume: announced again after 'rise' of them.
+    fake.snapshot(3)
+    fake.snapshot(4)
     assert announced(proc)
 
 
@@ -237,6 +243,7 @@ def test_goodbye_withdraws(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1)
+    fake.snapshot(2)                              # rise: 2
     assert announced(proc)
     assert withdrawn_after(proc, lambda: fake.send("bye reason=unload\n")) < 0.5
     assert "named said goodbye (unload)" in proc.proc.text()

@@ -1,0 +1,37 @@
+/*
+ * canary.h - a periodic DNS query from the relay to the local named.
+ *
+ * It proves named's query path answers, and it keeps the plugin's zone
+ * state fresh when no client is asking (the plugin reads zones on
+ * named's query threads, so it needs queries).  Loopback only.
+ */
+#ifndef AH_CANARY_H
+#define AH_CANARY_H
+
+#include <stdint.h>
+
+#include "parse.h"
+
+struct canary {
+	const struct canary_conf *conf;
+	int		fd;
+	uint16_t	id;
+	int		waiting;
+	int64_t		sent_at;	/* monotonic ms */
+	int64_t		next_at;
+	/* The last result. */
+	int		have_result;
+	int		ok;
+	int64_t		result_at;	/* monotonic ms */
+	int64_t		rtt_ms;
+	char		result[96];
+};
+
+void	canary_init(struct canary *, const struct canary_conf *);
+/* Send if due, time out if late; returns the fd to poll or -1. */
+int	canary_poll_fd(struct canary *, int64_t now);
+void	canary_read(struct canary *, int64_t now);
+/* Monotonic ms of the next thing the canary must do. */
+int64_t	canary_next(const struct canary *);
+
+#endif /* AH_CANARY_H */
