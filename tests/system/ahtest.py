@@ -183,7 +183,7 @@ controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ 
 """
         if not plugin:
             start = text.index('plugin query')
-            end = text.index("};", start) + 2
+            end = text.index("\n};", start) + 3
             text = text[:start] + text[end:]
         return text + extra_conf
 
@@ -262,10 +262,38 @@ class Bird:
         return "Established" in self.birdc("show", "protocols", proto)
 
 
-class Relay:
-    """anycast-relay's YAML, rendered from conf/anycast-relay.yaml."""
+# A service judged only on named being alive and serving its view, for
+# tests about the feed and ExaBGP rather than about health checks.
+PLAIN_SERVICE = """
+  - name: {name}
+    view: {view}
+    rise: {rise}
+    prefixes:
+      - prefix: {v4}
+        next-hop: self
+        med: 100
+        communities: ["65000:53"]
+        neighbor: 127.0.0.1
+      - prefix: {v6}
+        next-hop: self
+        neighbor: "::1"
+"""
 
-    def __init__(self, stack, named, name="relay", text=None, replacements=()):
+
+def plain_service(name="dns", view="_default", v4="192.0.2.53/32",
+                  v6="2001:db8::53/128", rise=2):
+    return PLAIN_SERVICE.format(name=name, view=view, v4=v4, v6=v6, rise=rise)
+
+
+class Relay:
+    """anycast-relay's YAML, rendered from conf/anycast-relay.yaml.
+
+    'services', when given, replaces the example's services (YAML list
+    items); the plugin and control sections are always the example's.
+    """
+
+    def __init__(self, stack, named, name="relay", text=None, replacements=(),
+                 services=None):
         self.stack = stack
         self.control = str(stack.dir / f"{name}.ctl")
         self.path = stack.dir / f"{name}.yaml"
@@ -277,8 +305,11 @@ class Relay:
                 ("socket: /run/anycast-health/relay.sock", f"socket: {self.control}"),
                 ("neighbor: 192.0.2.1", "neighbor: 127.0.0.1"),
                 ('neighbor: "2001:db8::1"', 'neighbor: "::1"'),
+                ("      port: 53\n", f"      port: {named.port}\n"),
                 *replacements,
             ])
+            if services is not None:
+                text = text[:text.index("\nservices:\n")] + "\nservices:\n" + services
         self.path.write_text(text)
 
     def ctl(self, *args):

@@ -137,7 +137,7 @@ def test_drains_acks_so_exabgp_never_blocks(stack):
 
 def fake_setup(stack, stale="1s"):
     named = ahtest.Named(stack)                   # only for its socket path
-    relay = ahtest.Relay(stack, named, replacements=[])
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
     if stale != "1s":
         relay.path.write_text(relay.path.read_text().replace("stale-after: 1s",
                                                              f"stale-after: {stale}"))

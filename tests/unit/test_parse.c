@@ -70,6 +70,43 @@ test_example(void **state)
 	assert_int_equal(rc->services[0].prefixes[1].med, -1);
 	assert_string_equal(rc->services[0].prefixes[0].neighbor, "192.0.2.1");
 	assert_string_equal(rc->services[0].prefixes[1].neighbor, "2001:db8::1");
+	{
+		const struct service_conf *s = &rc->services[0];
+
+		assert_int_equal(s->window_ms, 10000);
+		assert_int_equal(s->min_queries, 20);
+		assert_int_equal(s->low_traffic, LOW_KEEP);
+		assert_true(s->checks.servfail_max > 0.199 &&
+		    s->checks.servfail_max < 0.201);
+		assert_true(s->checks.recfail_max > 0.499 &&
+		    s->checks.recfail_max < 0.501);
+		assert_true(s->checks.latency_quantile > 0.949 &&
+		    s->checks.latency_quantile < 0.951);
+		assert_int_equal(s->checks.latency_max_ms, 1000);
+		assert_int_equal(s->checks.nzones, 1);
+		assert_string_equal(s->checks.zones[0], "example");
+		assert_int_equal(s->checks.serial_age_max_ms, 0);
+		assert_true(s->canary.enabled);
+		assert_string_equal(s->canary.server, "127.0.0.1");
+		assert_int_equal(s->canary.port, 53);
+		assert_string_equal(s->canary.qname, "example");
+		assert_int_equal(s->canary.qtype, 6);
+		assert_int_equal(s->canary.recursion, 0);
+		assert_int_equal(s->canary.interval_ms, 1000);
+		assert_int_equal(s->canary.timeout_ms, 500);
+		assert_int_equal(s->rise, 2);
+		assert_int_equal(s->fall, 3);
+		assert_int_equal(s->max_changes, 4);
+		assert_int_equal(s->period_ms, 60000);
+		assert_int_equal(s->hold_ms, 30000);
+		assert_int_equal(s->max_hold_ms, 600000);
+		assert_int_equal(s->when_down, DOWN_WITHDRAW);
+		assert_int_equal(s->depref.med, 1000);
+		assert_int_equal(s->depref.npath, 3);
+		assert_int_equal(s->depref.path[2], 65053);
+		assert_int_equal(s->depref.ncommunities, 1);
+		assert_string_equal(s->depref.communities[0], "65535:0");
+	}
 	conf_free(rc);
 }
 
@@ -102,6 +139,8 @@ test_durations(void **state)
 	assert_int_equal(conf_duration_ms("250ms"), 250);
 	assert_int_equal(conf_duration_ms("3s"), 3000);
 	assert_int_equal(conf_duration_ms("2m"), 120000);
+	assert_int_equal(conf_duration_ms("1h"), 3600000);
+	assert_int_equal(conf_duration_ms("2d"), 172800000);
 	assert_int_equal(conf_duration_ms("3"), -1);
 	assert_int_equal(conf_duration_ms("-3s"), -1);
 	assert_int_equal(conf_duration_ms("3 s"), -1);
@@ -173,6 +212,37 @@ test_errors(void **state)
 	expect_error("services:\n  name: a\n", "CONF:2:3: services must be a list");
 	expect_error("services:\n  - name: [a]\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
 	    "CONF:2:11: service name must be a single value");
+	expect_error(SVC "    checks:\n      servfail-ratio: 0.2\n",
+	    "CONF:6:23: servfail-ratio '0.2' must be a percentage");
+	expect_error(SVC "    checks:\n      servfail-ratio: 120%\n",
+	    "servfail-ratio '120%' must be a percentage");
+	expect_error(SVC "    checks:\n      bogus: 1\n",
+	    "CONF:6:7: unknown key 'bogus' in checks (expected one of: servfail-ratio, recursion-failure-ratio, recursion-latency, zones, max-serial-age)");
+	expect_error(SVC "    checks:\n      recursion-latency: {quantile: 95%}\n",
+	    "recursion-latency lacks required key 'max'");
+	expect_error(SVC "    checks:\n      max-serial-age: forever\n",
+	    "max-serial-age 'forever' is not a duration");
+	expect_error(SVC "    canary:\n      name: example\n      server: 192.0.2.1\n",
+	    "CONF:7:15: canary server '192.0.2.1' must be a loopback address");
+	expect_error(SVC "    canary:\n      name: example\n      type: PTRX\n",
+	    "canary type 'PTRX' is not one of");
+	expect_error(SVC "    canary:\n      name: a..b\n",
+	    "canary name 'a..b' is not a domain name");
+	expect_error(SVC "    canary:\n      name: example\n      timeout: 2s\n",
+	    "canary timeout exceeds its interval");
+	expect_error(SVC "    low-traffic: canary\n",
+	    "service 'a': low-traffic canary needs a canary");
+	expect_error(SVC "    when-down: depref\n",
+	    "when-down depref needs a depref block");
+	expect_error(SVC "    when-down: sulk\n",
+	    "when-down 'sulk' must be withdraw or depref");
+	expect_error(SVC "    rise: 0\n", "rise '0' must be a whole number 1..100");
+	expect_error(SVC "    damping:\n      period: 60s\n",
+	    "damping lacks required key 'max-changes'");
+	expect_error(SVC "    damping:\n      max-changes: 4\n      hold: 5m\n      max-hold: 1m\n",
+	    "damping max-hold is shorter than hold");
+	expect_error(SVC "    depref:\n      as-path: [65053, x]\n",
+	    "an AS number 'x' must be a whole number");
 }
 
 /* Every error is reported, not only the first. */
