@@ -176,11 +176,18 @@ do_status(struct ctl_client *c, struct relay *r)
 	for (i = 0; i < f->nviews; i++) {
 		const struct feed_view *v = &f->views[i];
 
-		ah_enc_begin(&e, line, sizeof(line), "counters");
-		ah_enc_str(&e, "view", v->name);
-		for (k = 0; k < v->ncounters; k++)
+		/* In chunks: all counters with big values exceed one line. */
+		for (k = 0; k < v->ncounters; k++) {
+			if (k % 12 == 0) {
+				if (k > 0)
+					put(c, &e);
+				ah_enc_begin(&e, line, sizeof(line), "counters");
+				ah_enc_str(&e, "view", v->name);
+			}
 			ah_enc_u64(&e, v->key[k], v->val[k]);
-		put(c, &e);
+		}
+		if (v->ncounters > 0)
+			put(c, &e);
 	}
 
 	for (i = 0; i < r->conf->nservices; i++) {

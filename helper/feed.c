@@ -36,7 +36,9 @@ feed_close(struct feed *f, int64_t now, const char *why)
 {
 	if (f->fd >= 0) {
 		close(f->fd);
-		log_warnx("plugin feed %s closed: %s", f->path, why);
+		/* A plugin that keeps refusing us is logged once, not 5/s. */
+		if (strcmp(why, f->error) != 0)
+			log_warnx("plugin feed %s closed: %s", f->path, why);
 	}
 	f->fd = -1;
 	f->state = FEED_DOWN;
@@ -78,7 +80,10 @@ feed_connect(struct feed *f, int64_t now)
 	f->fd = fd;
 	f->state = FEED_HELLO;
 	ah_lines_init(&f->in);
-	log_info("connected to plugin socket %s", f->path);
+	if (strncmp(f->error, "connect ", 8) == 0 ||
+	    strcmp(f->error, "not connected yet") == 0 ||
+	    strncmp(f->error, "named ", 6) == 0)
+		log_info("connected to plugin socket %s", f->path);
 }
 
 int
@@ -337,6 +342,13 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 		return (-1);
 	}
 	if (f->state == FEED_HELLO) {
+		if (strcmp(m.type, "error") == 0) {
+			const char *r = ah_get(&m, "msg");
+
+			snprintf(why, len, "plugin refused us: %s",
+			    r != NULL ? r : "?");
+			return (-1);
+		}
 		if (strcmp(m.type, "hello") != 0) {
 			snprintf(why, len, "expected hello, got '%s'", m.type);
 			return (-1);

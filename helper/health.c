@@ -101,6 +101,7 @@ take_sample(const struct feed_view *v, int64_t now, struct sample *s)
 	s->t = now;
 	s->queries = counter(v, "queries");
 	s->servfail = counter(v, "servfail");
+	s->rec_started = counter(v, "rec_started");
 	s->rec_success = counter(v, "rec_success");
 	s->rec_failure = counter(v, "rec_failure");
 	s->rec_timeout = counter(v, "rec_timeout");
@@ -145,7 +146,7 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 	const struct checks_conf	*k = &s->checks;
 	struct sample			 d;
 	int64_t				 span;
-	uint64_t			 rec;
+	uint64_t			 rec, done, unanswered;
 	double				 ratio;
 
 	if ((span = window_delta(&st->win, s->window_ms, &d)) < 0)
@@ -165,20 +166,29 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 		}
 	}
 
-	rec = d.rec_success + d.rec_failure + d.rec_timeout;
+	/*
+	 * A silent upstream shows up as recursions started and never
+	 * finished long before named's own timeout (10 s or more) turns
+	 * them into failures: count those as failures too.
+	 */
+	done = d.rec_success + d.rec_failure + d.rec_timeout;
+	unanswered = d.rec_started > done ? d.rec_started - done : 0;
+	rec = done + unanswered;
 	if (k->recfail_max >= 0) {
 		if (rec < s->min_queries)
 			low_traffic(st, s, CHK_RECFAIL, "recursions", rec, span);
 		else {
-			ratio = (double)(d.rec_failure + d.rec_timeout) /
-			    (double)rec;
+			ratio = (double)(d.rec_failure + d.rec_timeout +
+			    unanswered) / (double)rec;
 			set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
 			    "recursion failures %.0f%% %s %.0f%% over %llds "
-			    "(%llu failed, %llu timed out of %llu)", ratio * 100,
+			    "(%llu failed, %llu timed out, %llu unanswered of "
+			    "%llu)", ratio * 100,
 			    ratio > k->recfail_max ? ">" : "<=",
 			    k->recfail_max * 100, (long long)(span / 1000),
 			    (unsigned long long)d.rec_failure,
 			    (unsigned long long)d.rec_timeout,
+			    (unsigned long long)unanswered,
 			    (unsigned long long)rec);
 		}
 	}
@@ -314,12 +324,17 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 	return (bad ? V_BAD : V_GOOD);
 }
 
+/*
+ * Degraded (depreferred) is for a node that was serving and got worse;
+ * one that has not proven itself since start or since named came back
+ * stays withdrawn.
+ */
 static enum route_mode
 mode_for(const struct service_state *st, const struct service_conf *s)
 {
 	if (st->judge.up)
 		return (ROUTE_ANNOUNCED);
-	if (st->hard || s->when_down == DOWN_WITHDRAW)
+	if (st->hard || !st->proven || s->when_down == DOWN_WITHDRAW)
 		return (ROUTE_WITHDRAWN);
 	return (ROUTE_DEGRADED);
 }
@@ -338,8 +353,14 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	size_t				 j;
 
 	if ((v = live_view(r, s, now, why, sizeof(why))) == NULL) {
-		/* Hard: judge once on the change, not on every loop. */
+		/*
+		 * Hard: judge once on the change, not on every loop.  What
+		 * was known of the old named no longer applies.
+		 */
 		window_reset(&st->win);
+		memset(st->bad, 0, sizeof(st->bad));
+		memset(st->why, 0, sizeof(st->why));
+		st->proven = 0;
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
 			return (0);
@@ -358,6 +379,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		st->hard = 0;
 	}
 	(void)judge_step(&st->judge, &jc, now, verdict);
+	if (st->judge.up)
+		st->proven = 1;
 	if (!st->judge.up && verdict == V_GOOD && judge_held(&st->judge, now))
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 		    "; held down %llds more by flap damping",

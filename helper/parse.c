@@ -416,7 +416,8 @@ prefix_communities(struct ctx *c, yaml_node_t *n, void *arg)
 
 		if (s == NULL)
 			continue;
-		if (!valid_community(s))
+		if (strlen(s) >= sizeof(p->communities[0]) ||
+		    !valid_community(s))
 			perr(c, v, "community '%s' must be ASN:VALUE, "
 			    "each 0..65535", s);
 		else if (p->ncommunities == AH_COMM_MAX)

@@ -30,6 +30,7 @@ went_back(const struct sample *old, const struct sample *s)
 	size_t i;
 
 	if (s->queries < old->queries || s->servfail < old->servfail ||
+	    s->rec_started < old->rec_started ||
 	    s->rec_success < old->rec_success ||
 	    s->rec_failure < old->rec_failure ||
 	    s->rec_timeout < old->rec_timeout)
@@ -70,6 +71,7 @@ window_delta(const struct window *w, int64_t span_ms, struct sample *d)
 	d->t = now->t - base->t;
 	d->queries = now->queries - base->queries;
 	d->servfail = now->servfail - base->servfail;
+	d->rec_started = now->rec_started - base->rec_started;
 	d->rec_success = now->rec_success - base->rec_success;
 	d->rec_failure = now->rec_failure - base->rec_failure;
 	d->rec_timeout = now->rec_timeout - base->rec_timeout;

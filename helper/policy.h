@@ -17,6 +17,7 @@ struct sample {
 	int64_t		t;		/* monotonic ms */
 	uint64_t	queries;
 	uint64_t	servfail;
+	uint64_t	rec_started;
 	uint64_t	rec_success;
 	uint64_t	rec_failure;
 	uint64_t	rec_timeout;

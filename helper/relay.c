@@ -131,7 +131,7 @@ usage(FILE *f, int code)
 	fprintf(f, "usage: anycast-relay [--check] CONFIG\n"
 	    "       anycast-relay --version\n"
 	    "Run by ExaBGP as an API process (text encoder); see "
-	    "anycast-relay(8) and doc/config.md.\n");
+	    "doc/cli.md and doc/config.md.\n");
 	exit(code);
 }
 

@@ -233,6 +233,14 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 		      file, block);
 }
 
+/* Zone names go out in lower case, as the relay compares them. */
+static void
+lower(char *s) {
+	for (; *s != '\0'; s++) {
+		*s = (char)tolower((unsigned char)*s);
+	}
+}
+
 static isc_result_t
 check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	    ah_params_t *ap) {
@@ -273,8 +281,9 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 			return (ISC_R_RANGE);
 		} else {
 			dns_name_format(dns_fixedname_name(&fn),
-					ap->watched[ap->nwatched++],
+					ap->watched[ap->nwatched],
 					AH_ZONENAME_MAX);
+			lower(ap->watched[ap->nwatched++]);
 		}
 	}
 	return (result);
@@ -554,6 +563,7 @@ walk_one(dns_zone_t *zone, void *arg) {
 	if ((z = zone_slot(w->v)) != NULL) {
 		dns_name_format(dns_zone_getorigin(zone), z->name,
 				sizeof(z->name));
+		lower(z->name);
 		read_zone(zone, z, w->now);
 	}
 	return (ISC_R_SUCCESS);

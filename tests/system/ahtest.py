@@ -443,3 +443,126 @@ class FakePlugin:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+class FakeUpstream:
+    """A recursive server's upstream on loopback that the test controls.
+
+    mode "answer": answers every A/AAAA query with 203.0.113.1, TTL 0;
+    "silent": reads and drops (the resolver times out);
+    close(): the port is closed (the resolver gets "connection refused").
+    """
+
+    def __init__(self, port=None):
+        import threading
+        self.port = port or free_port()
+        self.mode = "answer"
+        self.answered = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import dns.message
+        import dns.rrset
+        while self.running:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if self.mode != "answer":
+                continue
+            try:
+                q = dns.message.from_wire(data)
+                r = dns.message.make_response(q)
+                qn = q.question[0]
+                if qn.rdtype == 1:
+                    r.answer.append(dns.rrset.from_text(qn.name, 0, "IN", "A", "203.0.113.1"))
+                self.sock.sendto(r.to_wire(), peer)
+                self.answered += 1
+            except Exception:
+                continue
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+        self.thread.join(2)
+
+    def stop(self):
+        if self.running:
+            self.close()
+
+
+class Load:
+    """Bounded client traffic: 'qps' queries a second for 'seconds', each
+    for names(i), over UDP from one socket; replies are read and their
+    rcodes counted.  Runs in a thread; stops by itself."""
+
+    def __init__(self, port, names, qps, seconds, rdtype="A"):
+        import threading
+        self.port, self.names, self.qps, self.seconds = port, names, qps, seconds
+        self.rdtype = rdtype
+        self.sent = 0
+        self.rcodes = {}
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import dns.message
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        start = time.monotonic()
+        total = int(self.qps * self.seconds)
+        while self.sent < total and not self.stopping:
+            due = start + self.sent / self.qps
+            now = time.monotonic()
+            if now < due:
+                self._drain(s)
+                time.sleep(min(due - now, 0.005))
+                continue
+            q = dns.message.make_query(self.names(self.sent), self.rdtype)
+            try:
+                s.sendto(q.to_wire(), ("127.0.0.1", self.port))
+            except OSError:
+                pass
+            self.sent += 1
+        end = time.monotonic() + 2
+        while time.monotonic() < end and not self.stopping:
+            self._drain(s)
+            time.sleep(0.01)
+        s.close()
+
+    def _drain(self, s):
+        while True:
+            try:
+                data = s.recv(4096)
+            except (BlockingIOError, OSError):
+                return
+            if len(data) >= 4:
+                rc = data[3] & 0x0F
+                self.rcodes[rc] = self.rcodes.get(rc, 0) + 1
+
+    def wait(self, timeout=None):
+        self.thread.join(timeout if timeout is not None else self.seconds + 10)
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(5)
+
+
+def bird_changes(bird, prefix):
+    """Route changes BIRD logged for 'prefix': (time, 'added'|'removed')."""
+    out = []
+    for line in bird.proc.text().splitlines():
+        if f" {prefix} " not in line or "ipv" not in line:
+            continue
+        for what in ("added", "removed"):
+            if f"> {what} " in line:
+                out.append((line[:26], what))
+    return out
