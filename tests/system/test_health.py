@@ -310,3 +310,39 @@ def test_flap_damping_bounds_bgp_changes(stack):
     assert 1 <= len(changes) <= 4, changes      # the first announce counts too
     assert "held down" in relay.ctl("status").stdout
     assert not bird.has_route(V4), "held down after the budget is spent"
+
+
+def test_depref_instead_of_withdraw(stack):
+    """when-down: depref keeps a degraded node announced as a last resort,
+    with RFC 8326 GRACEFUL_SHUTDOWN and a worse MED; a dead named is
+    still withdrawn outright."""
+    dead = ahtest.free_port()
+    named = resolver(stack, dead).start()
+    depref = """
+    when-down: depref
+    depref:
+      med: 1000
+      as-path: [65053, 65053]
+      communities: ["65535:0"]"""
+    bird, relay, exa = up(stack, named, service("      servfail-ratio: 20%",
+                                                canary_port=named.port,
+                                                min_queries=50, extra=depref))
+    ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
+    route = bird.birdc("show", "route", "all", V4)
+    assert "BGP.med: 100" in route and "(65535,0)" not in route
+
+    storm = ahtest.Load(named.port, unique_names("depref"), qps=400, seconds=4)
+    stack.procs.append(storm)
+    ahtest.wait_for(lambda: "(65535,0)" in bird.birdc("show", "route", "all", V4), 10,
+                    interval=0.05, what="route depreferred at BIRD")
+    route = bird.birdc("show", "route", "all", V4)
+    assert "BGP.med: 1000" in route
+    # ExaBGP sends the path as given: own AS plus one prepend.
+    assert "BGP.as_path: 65053 65053\n" in route
+    assert "(65000,53)" in route                 # its own communities kept
+    assert "DEGRADED" in relay.ctl("status").stdout
+    storm.wait()
+
+    named.kill()                                 # dead: withdrawn, not depreferred
+    ahtest.wait_for(lambda: not bird.has_route(V4), 2, interval=0.005,
+                    what="withdrawal when named dies")
