@@ -374,7 +374,8 @@ class RelayUnderTest:
                         self.proc.p.stdin.write(b"done\n")
                         self.proc.p.stdin.flush()
                     except (BrokenPipeError, ValueError):
-                        break
+                        # The relay is exiting: keep reading what it said.
+                        self.ack = False
         self.thread = threading.Thread(target=reader, daemon=True)
         self.thread.start()
 
