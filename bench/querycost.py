@@ -288,26 +288,82 @@ def callgrind_control(pid, *args):
                            f"{r.stdout}{r.stderr}")
 
 
+PLUGIN_OBJ = "anycast-health.so"
+HOOK_CALLER_OBJ = "libns-"      # named's query code, which runs the hooks
+
+
+def parse_dump(path):
+    """One callgrind dump file (one thread): its trigger label, total
+    instructions, whether it is the plugin's publisher thread, and the
+    calls from libns (the hook dispatch in query.c) into the plugin
+    with their inclusive instruction counts: what the plugin's hooks
+    cost, callees included.  Calls into the plugin from elsewhere (the
+    zone walk's callback, called from libdns inside a hook) are already
+    inside a hook's inclusive cost and are not added again."""
+    names = {"ob": {}, "fn": {}}
+    label = total = None
+    publisher = False
+    cur_ob = call_ob = call_fn = ""
+    ncalls = None
+    hooks = {}
+
+    def resolve(kind, text):
+        text = text.strip()
+        m = re.match(r"\((\d+)\)\s*(.*)", text)
+        if not m:
+            return text
+        if m.group(2):
+            names[kind][m.group(1)] = m.group(2)
+            return m.group(2)
+        return names[kind].get(m.group(1), "")
+
+    with open(path, errors="replace") as f:
+        for line in f:
+            c = line[:1]
+            if ncalls is not None and (c.isdigit() or c in "+-*"):
+                fields = line.split()
+                cost = int(fields[1]) if len(fields) > 1 else 0
+                target_ob = call_ob or cur_ob
+                if PLUGIN_OBJ in target_ob and HOOK_CALLER_OBJ in cur_ob:
+                    h = hooks.setdefault(call_fn, [0, 0])
+                    h[0] += ncalls
+                    h[1] += cost
+                ncalls, call_ob, call_fn = None, "", ""
+            elif line.startswith("ob="):
+                cur_ob = resolve("ob", line[3:])
+            elif line.startswith("fn="):
+                fn = resolve("fn", line[3:])
+                if fn in ("publisher_main", "send_snapshot"):
+                    publisher = True
+            elif line.startswith("cob="):
+                call_ob = resolve("ob", line[4:])
+            elif line.startswith("cfn="):
+                call_fn = resolve("fn", line[4:])
+                if call_fn in ("publisher_main", "send_snapshot"):
+                    publisher = True
+            elif line.startswith("calls="):
+                ncalls = int(line[6:].split()[0])
+            elif line.startswith("desc: Trigger: "):
+                label = line.split(":", 2)[2].strip()
+                if label.startswith("dump "):
+                    label = label[5:]
+            elif line.startswith("totals:"):
+                total = int(line.split()[1])
+    return label, total, publisher, hooks
+
+
 def parse_dumps(outdir, pid):
-    """{label: [(thread, totals, is_publisher), ...]} from the dump files."""
+    """{label: [{thread, instructions, publisher, hooks}, ...]}."""
     dumps = {}
     for path in sorted(glob.glob(os.path.join(outdir, f"cg.{pid}.*"))):
-        label, total, publisher = None, None, False
-        with open(path, errors="replace") as f:
-            for line in f:
-                if line.startswith("desc: Trigger: "):
-                    label = line.split(":", 2)[2].strip()
-                    if label.startswith("dump "):
-                        label = label[5:]
-                elif line.startswith("totals:"):
-                    total = int(line.split()[1])
-                elif line.startswith(("fn=", "cfn=")) and (
-                        "publisher_main" in line or "send_snapshot" in line):
-                    publisher = True
-        thread = path.rsplit("-", 1)[-1]
+        label, total, publisher, hooks = parse_dump(path)
         if label is None or total is None:
             continue
-        dumps.setdefault(label, []).append((thread, total, publisher))
+        dumps.setdefault(label, []).append({
+            "thread": path.rsplit("-", 1)[-1], "instructions": total,
+            "publisher": publisher,
+            "hooks": {fn: {"calls": n, "inclusive": ir}
+                      for fn, (n, ir) in hooks.items()}})
     return dumps
 
 
@@ -344,20 +400,31 @@ def callgrind_once(args, work, stack, named, variant, rep):
         proc.stop()
         benchlib.forget_reaped(stack, proc)
     dumps = parse_dumps(outdir, pid)
+    if args.keep_dumps:
+        import shutil
+        dest = os.path.join(args.keep_dumps, os.path.basename(outdir))
+        shutil.copytree(outdir, dest, dirs_exist_ok=True)
     for wl, r in res.items():
         threads = dumps.get(wl)
         if not threads:
             raise RuntimeError(f"no callgrind dump '{wl}' in {outdir}")
-        pub = sum(t for _, t, p in threads if p)
-        allt = sum(t for _, t, _ in threads)
+        pub = sum(t["instructions"] for t in threads if t["publisher"])
+        allt = sum(t["instructions"] for t in threads)
+        hooks = {}
+        for t in threads:
+            for fn, h in t["hooks"].items():
+                x = hooks.setdefault(fn, {"calls": 0, "inclusive": 0})
+                x["calls"] += h["calls"]
+                x["inclusive"] += h["inclusive"]
         n = r["answered"] or 1
         r.update({
-            "threads": [{"thread": th, "instructions": t, "publisher": p}
-                        for th, t, p in threads],
+            "threads": threads,
             "instructions_all": allt,
             "instructions_publisher": pub,
             "ir_per_query": (allt - pub) / n,
             "ir_per_query_all_threads": allt / n,
+            "hooks": hooks,
+            "hook_ir_per_query": sum(h["inclusive"] for h in hooks.values()) / n,
         })
     return res
 
@@ -376,10 +443,11 @@ def run_callgrind(args, work, stack):
             pair[v] = callgrind_once(args, work, stack, nameds[v], v, i)
             for wl in args.workloads:
                 r = pair[v][wl]
-                print(f"  pair {i} {v:6} {wl:8}: {r['ir_per_query']:10.0f} Ir/q "
-                      f"(publisher {r['instructions_publisher']} Ir in window, "
-                      f"lost {r['lost']}) [{time.monotonic() - t0:.0f} s]",
-                      flush=True)
+                print(f"  pair {i} {v:6} {wl:8}: {r['ir_per_query']:10.0f} Ir/q, "
+                      f"in the plugin's hooks {r['hook_ir_per_query']:.0f} Ir/q "
+                      f"(publisher thread {r['instructions_publisher']} Ir "
+                      f"in the window; lost {r['lost']}) "
+                      f"[{time.monotonic() - t0:.0f} s]", flush=True)
         runs.append(pair)
     return runs
 
@@ -393,9 +461,13 @@ def summarize_callgrind(runs, args):
         allr = [p["plugin"][wl]["ir_per_query_all_threads"] /
                 p["base"][wl]["ir_per_query_all_threads"] for p in runs]
         m = median(ratios)
+        hook = [p["plugin"][wl]["hook_ir_per_query"] for p in runs]
+        share = [h / y for h, y in zip(hook, b)]
         out.append({
             "workload": wl, "pairs": len(runs), "queries": args.queries,
             "plugin_median": median(a), "base_median": median(b),
+            "hook_ir_per_query_median": median(hook),
+            "hook_share": share, "hook_share_median": median(share),
             "delta_ir_per_query_median": median(x - y for x, y in zip(a, b)),
             "ratios": ratios, "median_ratio": m,
             "all_threads_ratios": allr,
@@ -414,13 +486,15 @@ def print_callgrind(summary):
                      fmt(s["delta_ir_per_query_median"], "+.0f"),
                      " ".join(fmt(r, ".4f") for r in s["ratios"]),
                      fmt(s["median_ratio"], ".4f"),
-                     fmt(s["all_threads_median_ratio"], ".4f"),
                      f"<= {s['goal']:.2f}",
-                     {True: "yes", False: "NO", None: "-"}[s["meets_goal"]]])
+                     {True: "yes", False: "NO", None: "-"}[s["meets_goal"]],
+                     fmt(s["hook_ir_per_query_median"], ".0f"),
+                     fmt(100 * s["hook_share_median"], ".2f") + "%",
+                     fmt(s["all_threads_median_ratio"], ".4f")])
     print(benchlib.table(
         ["workload", "pairs", "queries", "Ir/q with plugin", "Ir/q without",
-         "delta Ir/q", "per-pair ratio", "median ratio",
-         "ratio incl. publisher", "goal", "met"], rows))
+         "delta Ir/q", "per-pair ratio", "median ratio", "goal", "met",
+         "hooks Ir/q", "hooks/without", "ratio incl. publisher"], rows))
 
 
 # ---------------------------------------------------------------------------
@@ -450,6 +524,9 @@ def main():
                     help="callgrind: queries measured per workload (default 2000)")
     ap.add_argument("--warmup", type=int, default=200,
                     help="callgrind: queries before zeroing the counters")
+    ap.add_argument("--keep-dumps", metavar="DIR",
+                    help="callgrind: copy the dump files here (for "
+                         "callgrind_annotate); default: discarded")
     ap.add_argument("--interval", type=int, default=1000,
                     help="the plugin's snapshot interval, ms (default 1000, "
                          "as in conf/named.conf)")

@@ -222,6 +222,21 @@ options {{ default-key "rndc-key"; default-server 127.0.0.1; default-port {self.
         return f(q, "127.0.0.1", port=self.port, timeout=timeout)
 
 
+def resolver(stack, upstream_port, name="named", interval=200):
+    """named as a forwarding resolver to 127.0.0.1#upstream_port, still
+    authoritative for the example zone (which the canary asks)."""
+    named = Named(stack, name=name, interval=interval)
+    text = named.conf.read_text().replace("recursion no;", f"""recursion yes;
+	allow-recursion {{ 127.0.0.1; }};
+	forward only;
+	forwarders {{ 127.0.0.1 port {upstream_port}; }};
+	dnssec-validation no;
+	max-cache-ttl 1;
+	max-ncache-ttl 1;""")
+    named.conf.write_text(text)
+    return named
+
+
 class Bird:
     """BIRD 2 as the router, from conf/bird.conf, on loopback."""
 

@@ -13,18 +13,7 @@ V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
 
 
-def resolver(stack, upstream_port, name="named", interval=200):
-    """named as a forwarding resolver (plus the example zone for the canary)."""
-    named = ahtest.Named(stack, name=name, interval=interval)
-    text = named.conf.read_text().replace("recursion no;", f"""recursion yes;
-	allow-recursion {{ 127.0.0.1; }};
-	forward only;
-	forwarders {{ 127.0.0.1 port {upstream_port}; }};
-	dnssec-validation no;
-	max-cache-ttl 1;
-	max-ncache-ttl 1;""")
-    named.conf.write_text(text)
-    return named
+resolver = ahtest.resolver
 
 
 def service(checks, name="dns", view="_default", v4=V4, v6=V6, extra="",
