@@ -200,9 +200,13 @@ on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	return (0);
 }
 
-/* Recursion fields join their view's counters, prefixed "rec_". */
+/*
+ * Recursion fields and the zone summary join their view's counters,
+ * prefixed "rec_" and "zones_".
+ */
 static int
-on_recursion(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_view_extra(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
 	const char		*view = ah_get(m, "view");
 	struct feed_view	*v = NULL;
@@ -212,8 +216,8 @@ on_recursion(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		if (strcmp(f->pending[i].name, view) == 0)
 			v = &f->pending[i];
 	if (v == NULL) {
-		snprintf(why, len, "recursion record for a view not in the "
-		    "snapshot");
+		snprintf(why, len, "%s record for a view not in the snapshot",
+		    m->type);
 		return (-1);
 	}
 	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
@@ -221,12 +225,12 @@ on_recursion(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    strcmp(m->f[i].key, "seq") == 0)
 			continue;
 		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
-			snprintf(why, len, "recursion field '%s' is not a "
-			    "counter", m->f[i].key);
+			snprintf(why, len, "%s field '%s' is not a number",
+			    m->type, m->f[i].key);
 			return (-1);
 		}
-		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "rec_%s",
-		    m->f[i].key);
+		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s%s",
+		    prefix, m->f[i].key);
 		v->ncounters++;
 	}
 	return (0);
@@ -361,7 +365,11 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 	}
 	if (strcmp(m.type, "recursion") == 0) {
 		f->nrecords++;
-		return (on_recursion(f, &m, why, len));
+		return (on_view_extra(f, &m, "rec_", why, len));
+	}
+	if (strcmp(m.type, "zones") == 0) {
+		f->nrecords++;
+		return (on_view_extra(f, &m, "zones_", why, len));
 	}
 	if (strcmp(m.type, "zone") == 0) {
 		f->nrecords++;

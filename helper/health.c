@@ -221,9 +221,55 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 	}
 }
 
+/*
+ * checks.zones: all.  The plugin (all-zones yes) summarises every zone
+ * of the view and details the first unhealthy ones.
+ */
+static void
+check_all_zones(struct service_state *st, const struct relay *r,
+    const struct service_conf *s, const struct feed_view *v, int64_t limit)
+{
+	uint64_t	watched, good, checked;
+	char		names[100] = "";
+	size_t		i, n = 0;
+	int64_t		age;
+
+	if (feed_counter(v, "zones_watched", &watched) < 0 ||
+	    feed_counter(v, "zones_healthy", &good) < 0 ||
+	    feed_counter(v, "zones_checked", &checked) < 0) {
+		set_check(st, CHK_ZONES, 1, "zones: the plugin reports none in "
+		    "view %s (set all-zones yes, and send it queries)",
+		    s->view);
+		return;
+	}
+	age = (int64_t)time(NULL) * 1000 - (int64_t)checked;
+	if (age > limit) {
+		set_check(st, CHK_ZONES, 1, "zones: state %llds old, no queries "
+		    "reach named (configure a canary)", (long long)(age / 1000));
+		return;
+	}
+	if (good == watched) {
+		set_check(st, CHK_ZONES, 0, "all %llu zones loaded",
+		    (unsigned long long)watched);
+		return;
+	}
+	for (i = 0; i < r->feed.zones.n && n < sizeof(names); i++) {
+		const struct feed_zone *z = &r->feed.zones.z[i];
+
+		if (strcmp(z->view, s->view) != 0 ||
+		    (z->found && z->loaded && !z->expired))
+			continue;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+		    n ? ", " : "", z->name);
+	}
+	set_check(st, CHK_ZONES, 1, "%llu of %llu zones unhealthy: %s",
+	    (unsigned long long)(watched - good), (unsigned long long)watched,
+	    names[0] ? names : "?");
+}
+
 static void
 check_zones(struct service_state *st, const struct relay *r,
-    const struct service_conf *s)
+    const struct service_conf *s, const struct feed_view *v)
 {
 	const struct checks_conf	*k = &s->checks;
 	const struct feed_zone		*z;
@@ -231,7 +277,7 @@ check_zones(struct service_state *st, const struct relay *r,
 	int64_t				 limit, age;
 	size_t				 i;
 
-	if (k->nzones == 0)
+	if (k->nzones == 0 && !k->all_zones)
 		return;
 	/*
 	 * The plugin reads zones on named's query threads once per
@@ -240,6 +286,10 @@ check_zones(struct service_state *st, const struct relay *r,
 	 */
 	limit = 3 * (int64_t)r->feed.interval_ms +
 	    (s->canary.enabled ? s->canary.interval_ms : 0) + 1000;
+	if (k->all_zones) {
+		check_all_zones(st, r, s, v, limit);
+		return;
+	}
 	for (i = 0; i < k->nzones; i++) {
 		const char *name = k->zones[i];
 
@@ -373,7 +423,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
 		check_ratios(st, s);
-		check_zones(st, r, s);
+		check_zones(st, r, s, v);
 		check_canary(st, s, now);
 		verdict = soft_verdict(st, why, sizeof(why));
 		st->hard = 0;

@@ -586,8 +586,13 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 	struct checks_conf	*k = arg;
 	yaml_node_item_t	*it;
 
+	if (n->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)n->data.scalar.value, "all") == 0) {
+		k->all_zones = 1;
+		return;
+	}
 	if (n->type != YAML_SEQUENCE_NODE) {
-		perr(c, n, "zones must be a list of zone names");
+		perr(c, n, "zones must be a list of zone names, or 'all'");
 		return;
 	}
 	for (it = n->data.sequence.items.start;

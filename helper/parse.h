@@ -38,6 +38,7 @@ struct checks_conf {
 	double		 recfail_max;		/* ratio 0..1; <0: off */
 	double		 latency_quantile;	/* 0..1; 0: off */
 	int64_t		 latency_max_ms;
+	int		 all_zones;	/* every zone the plugin watches */
 	size_t		 nzones;
 	char		 zones[AH_ZONES_MAX][AH_VIEW_LEN];
 	int64_t		 serial_age_max_ms;	/* 0: off */

@@ -598,6 +598,7 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 			break;
 		}
 		snprintf(z->name, sizeof(z->name), "%s", inst->watched[i]);
+		z->listed = true;
 		dns_fixedname_init(&fn);
 		if (dns_name_fromstring(dns_fixedname_name(&fn),
 					inst->watched[i], 0,
@@ -610,6 +611,7 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 		}
 	}
 	v->walked = (int64_t)time(NULL) * 1000;
+	v->watching = true;
 	pthread_mutex_unlock(&v->zlock);
 }
 

@@ -51,6 +51,7 @@ enum ah_recursion {
 /* One zone's state as the last walk saw it. */
 struct ah_zone {
 	char		name[AH_ZONENAME_MAX];
+	bool		listed;		/* named in the 'zones' parameter */
 	bool		found;
 	bool		loaded;
 	bool		expired;
@@ -77,6 +78,7 @@ struct ah_view {
 	struct ah_zone		*zones;
 	size_t			nzones, zcap;
 	int64_t			walked;		/* realtime ms; 0: never */
+	bool			watching;	/* has zones to report */
 
 	/* Guarded by the publisher's lock; name is set once. */
 	char			name[AH_VIEWNAME_MAX];

@@ -335,3 +335,28 @@ def test_depref_instead_of_withdraw(stack):
     named.kill()                                 # dead: withdrawn, not depreferred
     ahtest.wait_for(lambda: not bird.has_route(V4), 2, interval=0.005,
                     what="withdrawal when named dies")
+
+
+def test_all_zones_summary(stack):
+    """all-zones: the plugin summarises every zone; one that fails to
+    load keeps a 'zones: all' service down and is named in the reason."""
+    named = ahtest.Named(stack)
+    (named.dir / "broken.db").write_text("$TTL 300\n@ SOA this is not a zone\n")
+    (named.dir / "good.db").write_text((ahtest.CONF / "db.example").read_text())
+    text = named.conf.read_text().replace('zones { "example"; };', "all-zones yes;")
+    named.conf.write_text(text + f"""
+zone "broken.test" {{ type primary; file "{named.dir}/broken.db"; }};
+zone "good.test" {{ type primary; file "{named.dir}/good.db"; }};
+""")
+    named.start()
+    bird, relay, exa = up(stack, named, service("      zones: all",
+                                                canary_port=named.port))
+    ahtest.wait_for(lambda: "1 of 3 zones unhealthy: broken.test"
+                    in relay.ctl("status").stdout, 10, interval=0.1,
+                    what="the broken zone named in the reason")
+    assert not bird.has_route(V4)
+    # Fix the zone and reload it: the service comes up.
+    (named.dir / "broken.db").write_text((ahtest.CONF / "db.example").read_text())
+    assert named.rndc("reload", "broken.test").returncode == 0
+    ahtest.wait_for(lambda: bird.has_route(V4), 10, what="announced once all zones load")
+    assert "all 3 zones loaded" in relay.ctl("status").stdout
