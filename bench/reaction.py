@@ -72,7 +72,7 @@ HEALTHCHECK = ["/usr/bin/python3", "-m", "exabgp", "healthcheck"]
 
 BIRD_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) <TRACE> (\S+) > "
-    r"(added|removed)\b[^0-9a-f]*([0-9a-f.:]+/\d+)")
+    r"(added|removed)(?: \[[^\]]*\])* ([0-9A-Fa-f.:]+/\d+)(?:\s|$)")
 
 
 class BirdLog:

@@ -51,6 +51,22 @@ open_socket(const struct canary_conf *c)
 	ss.ss_family = (sa_family_t)af;
 	if ((fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return (-1);
+	if (c->source[0] != '\0') {
+		struct sockaddr_storage	src;
+
+		memset(&src, 0, sizeof(src));
+		src.ss_family = (sa_family_t)af;
+		if (af == AF_INET)
+			(void)inet_pton(AF_INET, c->source,
+			    &((struct sockaddr_in *)&src)->sin_addr);
+		else
+			(void)inet_pton(AF_INET6, c->source,
+			    &((struct sockaddr_in6 *)&src)->sin6_addr);
+		if (bind(fd, (struct sockaddr *)&src, len) < 0) {
+			close(fd);
+			return (-1);
+		}
+	}
 	/* Connected: the kernel drops datagrams from anyone else. */
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		close(fd);

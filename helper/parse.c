@@ -649,27 +649,49 @@ static const struct key check_keys[] = {
 
 /* canary: */
 
+/* The canary talks to the local named over loopback, and nothing else. */
+static int
+is_loopback(const char *s)
+{
+	unsigned char bin[16];
+
+	if (inet_pton(AF_INET, s, bin) == 1)
+		return (bin[0] == 127);
+	return (inet_pton(AF_INET6, s, bin) == 1 &&
+	    memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0);
+}
+
 static void
 canary_server(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct canary_conf	*k = arg;
 	const char		*s = scalar(c, n, "server");
-	unsigned char		 bin[16];
 
 	if (s == NULL)
 		return;
-	/* The canary asks this named, over loopback: nothing else. */
-	if (inet_pton(AF_INET, s, bin) == 1 && bin[0] == 127)
-		;
-	else if (inet_pton(AF_INET6, s, bin) == 1 &&
-	    memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0)
-		;
-	else {
+	if (!is_loopback(s)) {
 		perr(c, n, "canary server '%s' must be a loopback address "
 		    "(127.0.0.0/8 or ::1): the canary asks the local named", s);
 		return;
 	}
 	take_string(c, n, "server", k->server, sizeof(k->server));
+}
+
+/* A source address lets the canary land in a view matched by client. */
+static void
+canary_source(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct canary_conf	*k = arg;
+	const char		*s = scalar(c, n, "source");
+
+	if (s == NULL)
+		return;
+	if (!is_loopback(s)) {
+		perr(c, n, "canary source '%s' must be a loopback address "
+		    "(127.0.0.0/8 or ::1)", s);
+		return;
+	}
+	take_string(c, n, "source", k->source, sizeof(k->source));
 }
 
 static void
@@ -767,6 +789,7 @@ canary_timeout(struct ctx *c, yaml_node_t *n, void *arg)
 
 static const struct key canary_keys[] = {
 	{ "server", 0, canary_server },
+	{ "source", 0, canary_source },
 	{ "port", 0, canary_port },
 	{ "name", 1, canary_name },
 	{ "type", 0, canary_type },
@@ -1017,6 +1040,11 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	if (s->canary.enabled && s->canary.timeout_ms > s->canary.interval_ms)
 		perr(c, n, "service '%s': canary timeout exceeds its interval",
 		    s->name);
+	if (s->canary.source[0] != '\0' &&
+	    (strchr(s->canary.source, ':') == NULL) !=
+	    (strchr(s->canary.server, ':') == NULL))
+		perr(c, n, "service '%s': canary source and server must be of "
+		    "one address family", s->name);
 }
 
 static void

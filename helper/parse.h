@@ -47,6 +47,7 @@ struct checks_conf {
 struct canary_conf {
 	int		 enabled;
 	char		 server[64];
+	char		 source[64];	/* "": the kernel's choice */
 	uint16_t	 port;
 	char		 qname[256];
 	uint16_t	 qtype;

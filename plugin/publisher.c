@@ -581,6 +581,8 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&pub.thread, NULL, publisher_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)	/* so operators see it in top -H and /proc */
+		(void)pthread_setname_np(pub.thread, "ah-publisher");
 	if (rc != 0) {
 		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
 		close(pub.wake[0]);

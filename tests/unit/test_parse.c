@@ -224,6 +224,10 @@ test_errors(void **state)
 	    "max-serial-age 'forever' is not a duration");
 	expect_error(SVC "    canary:\n      name: example\n      server: 192.0.2.1\n",
 	    "CONF:7:15: canary server '192.0.2.1' must be a loopback address");
+	expect_error(SVC "    canary:\n      name: example\n      source: 192.0.2.9\n",
+	    "CONF:7:15: canary source '192.0.2.9' must be a loopback address");
+	expect_error(SVC "    canary:\n      name: example\n      source: \"::1\"\n",
+	    "canary source and server must be of one address family");
 	expect_error(SVC "    canary:\n      name: example\n      type: PTRX\n",
 	    "canary type 'PTRX' is not one of");
 	expect_error(SVC "    canary:\n      name: a..b\n",
