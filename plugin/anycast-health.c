@@ -551,16 +551,47 @@ typedef struct {
 	int64_t now;
 } walk_t;
 
+static void
+count_zone(struct ah_view *v, const struct ah_zone *z) {
+	v->zwatched++;
+	v->zhealthy += z->found && z->loaded && !z->expired;
+	v->zmissing += !z->found;
+	v->zexpired += z->found && z->expired;
+	v->zunloaded += z->found && !z->expired && !z->loaded;
+}
+
+/*
+ * One zone of an all-zones walk.  Most zones are healthy and need only
+ * counting: the cheap tests come first, and the name and serial (the
+ * costly parts) are read only for the few kept in detail.
+ */
 static isc_result_t
 walk_one(dns_zone_t *zone, void *arg) {
 	walk_t *w = arg;
-	struct ah_zone *z;
+	struct ah_view *v = w->v;
+	dns_zonetype_t type;
+	struct ah_zone *z, quick = { .found = true };
+	isc_time_t t;
 
 	/* named's automatic empty zones are not the operator's zones. */
 	if (dns_zone_getautomatic(zone)) {
 		return (ISC_R_SUCCESS);
 	}
-	if ((z = zone_slot(w->v)) != NULL) {
+	type = dns_zone_gettype(zone);
+	quick.loaded = dns_zone_isloaded(zone);
+	if ((type == dns_zone_secondary || type == dns_zone_mirror ||
+	     type == dns_zone_stub) &&
+	    dns_zone_getexpiretime(zone, &t) == ISC_R_SUCCESS &&
+	    !isc_time_isepoch(&t))
+	{
+		quick.expired = w->now >= (int64_t)isc_time_seconds(&t);
+	}
+	count_zone(v, &quick);
+	if (quick.loaded && !quick.expired) {
+		return (ISC_R_SUCCESS);
+	}
+	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX &&
+	    (z = zone_slot(v)) != NULL) {
 		dns_name_format(dns_zone_getorigin(zone), z->name,
 				sizeof(z->name));
 		lower(z->name);
@@ -577,6 +608,7 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 
 	pthread_mutex_lock(&v->zlock);
 	v->nzones = 0;
+	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing = 0;
 	if (inst->all_zones) {
 		LOCK(&view->lock);
 		if (view->zonetable != NULL) {
@@ -609,6 +641,7 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 			read_zone(zone, z, w.now);
 			dns_zone_detach(&zone);
 		}
+		count_zone(v, z);
 	}
 	v->walked = (int64_t)time(NULL) * 1000;
 	v->watching = true;

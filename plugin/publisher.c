@@ -28,12 +28,7 @@
 #include "publisher.h"
 
 #define CLIENTS_MAX	32
-/*
- * With all-zones, a snapshot carries a summary of every zone and the
- * details of at most this many unhealthy ones per view, so its size
- * does not grow with the number of zones.
- */
-#define UNHEALTHY_DETAIL_MAX 100
+
 /*
  * Room for a few snapshots per subscriber: ~150 bytes a zone, so 4 MiB
  * holds several snapshots of 10,000 zones.  Pages are touched only as
@@ -283,50 +278,33 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
 	ah_enc_i64(e, "checked", walked);
 }
 
-static bool
-healthy(const struct ah_zone *z)
-{
-	return (z->found && z->loaded && !z->expired);
-}
-
 /*
  * A view's zones: one 'zones' summary, then a 'zone' record for each
- * listed zone and for the first unhealthy others.  Returns the number
- * of records sent.  Called with the view's zlock held.
+ * zone the walk kept in detail: the listed ones, and with all-zones
+ * the first unhealthy ones.  Returns the number of records sent.
+ * Called with the view's zlock held.
  */
 static uint64_t
 send_zones(struct client *c, uint64_t seq, struct ah_view *v, char *line,
 	   size_t len)
 {
 	struct ah_enc	e;
-	uint64_t	good = 0, expired = 0, unloaded = 0, missing = 0, n = 0;
-	size_t		detail = 0;
+	uint64_t	n = 0;
 
-	for (size_t z = 0; z < v->nzones; z++) {
-		const struct ah_zone *zz = &v->zones[z];
-
-		good += healthy(zz);
-		missing += !zz->found;
-		expired += zz->found && zz->expired;
-		unloaded += zz->found && !zz->expired && !zz->loaded;
-	}
 	ah_enc_begin(&e, line, len, "zones");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_str(&e, "view", v->name);
-	ah_enc_u64(&e, "watched", v->nzones);
-	ah_enc_u64(&e, "healthy", good);
-	ah_enc_u64(&e, "expired", expired);
-	ah_enc_u64(&e, "unloaded", unloaded);
-	ah_enc_u64(&e, "missing", missing);
+	ah_enc_u64(&e, "watched", v->zwatched);
+	ah_enc_u64(&e, "healthy", v->zhealthy);
+	ah_enc_u64(&e, "expired", v->zexpired);
+	ah_enc_u64(&e, "unloaded", v->zunloaded);
+	ah_enc_u64(&e, "missing", v->zmissing);
 	ah_enc_i64(&e, "checked", v->walked);
 	n += emit(c, &e);
 
 	for (size_t z = 0; z < v->nzones; z++) {
 		const struct ah_zone *zz = &v->zones[z];
 
-		if (!zz->listed &&
-		    (healthy(zz) || detail++ >= UNHEALTHY_DETAIL_MAX))
-			continue;
 		ah_enc_begin(&e, line, len, "zone");
 		ah_enc_u64(&e, "seq", seq);
 		ah_enc_str(&e, "view", v->name);

@@ -40,6 +40,12 @@ enum ah_recursion {
 	AH_REC_COUNT
 };
 
+/*
+ * With all-zones, only this many unhealthy zones per view are kept in
+ * detail; the rest are counted.  Keeps walks and snapshots small.
+ */
+#define AH_UNHEALTHY_DETAIL_MAX 100
+
 /* Upper bounds (ms) of the recursion latency buckets; one more for +Inf. */
 #define AH_LAT_BOUNDS { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 }
 #define AH_LAT_BUCKETS 13
@@ -79,6 +85,9 @@ struct ah_view {
 	size_t			nzones, zcap;
 	int64_t			walked;		/* realtime ms; 0: never */
 	bool			watching;	/* has zones to report */
+	/* Counts over every watched zone; 'zones' holds only some. */
+	uint64_t		zwatched, zhealthy, zexpired, zunloaded,
+				zmissing;
 
 	/* Guarded by the publisher's lock; name is set once. */
 	char			name[AH_VIEWNAME_MAX];

@@ -106,6 +106,10 @@ class Proc:
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Stop the process and everything in its process group."""
+        if self.p.returncode is not None:
+            # Reaped already: its group id may belong to someone else now.
+            self.logf.close()
+            return
         if self.alive():
             try:
                 os.killpg(self.p.pid, sig)
