@@ -39,6 +39,23 @@ def check_build():
         sys.exit(f"build first (or set AH_BUILDDIR): missing {', '.join(missing)}")
 
 
+_lock = None
+
+
+def single_instance():
+    """Refuse to run beside another benchmark from this directory: they
+    would measure each other (flock on bench/results/.lock, released
+    when the process exits)."""
+    import fcntl
+    global _lock
+    RESULTS.mkdir(exist_ok=True)
+    _lock = open(RESULTS / ".lock", "w")
+    try:
+        fcntl.flock(_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit("another benchmark from bench/ is running (bench/results/.lock)")
+
+
 # ---------------------------------------------------------------------------
 # statistics
 
@@ -61,6 +78,8 @@ def percentile(xs, p):
         return None
     k = (len(xs) - 1) * p / 100.0
     lo, hi = math.floor(k), math.ceil(k)
+    if lo == hi or xs[hi] == xs[lo]:
+        return xs[lo]
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
@@ -114,6 +133,17 @@ def environment():
     }
 
 
+def _finite(x):
+    """JSON without Infinity/NaN (not JSON, and jq rejects them): null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
 def save(name, data, out=None):
     """Write the result JSON; returns its path."""
     if out is None:
@@ -122,7 +152,7 @@ def save(name, data, out=None):
         out = RESULTS / f"{name}-{stamp}.json"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=1, default=str) + "\n")
+    out.write_text(json.dumps(_finite(data), indent=1, default=str) + "\n")
     latest = out.parent / f"{name}-latest.json"
     try:
         if latest.is_symlink() or latest.exists():

@@ -44,7 +44,6 @@ import argparse
 import glob
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -501,7 +500,7 @@ def print_callgrind(summary):
     print("A/B counts all of named's threads but the plugin's publisher; they "
           "vary ~0.5% between named\nprocesses (libuv loop iterations, clock "
           "reads). 'hooks' is the inclusive cost of the\nplugin's hook "
-          "functions called from libns, which does not vary.")
+          "functions called from libns, which hardly varies.")
 
 
 # ---------------------------------------------------------------------------
@@ -550,6 +549,7 @@ def main():
     if args.pairs < 1 or args.pairs > 1000:
         ap.error("--pairs must be 1..1000")
     benchlib.check_build()
+    benchlib.single_instance()
 
     env = benchlib.environment()
     with tempfile.TemporaryDirectory(prefix="ahbench-querycost-") as work:

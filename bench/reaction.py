@@ -342,11 +342,13 @@ def print_summary(summary):
     for s in summary:
         d, u = s["down_ms"], s["up_ms"]
         goals = s.get("goals", {})
+        # In a result file a timed-out statistic is null: show it so.
         rows.append([
             s["fault"], s["mechanism"], s["trials"],
-            fmt(d["median"], ".1f"), fmt(d["p99"], ".1f"), fmt(d["max"], ".1f"),
-            d["timeouts"],
-            fmt(u["median"], ".0f"), fmt(u["p99"], ".0f"), u["timeouts"],
+            fmt(d["median"], ".1f", "timeout"), fmt(d["p99"], ".1f", "timeout"),
+            fmt(d["max"], ".1f", "timeout"), d["timeouts"],
+            fmt(u["median"], ".0f", "timeout"), fmt(u["p99"], ".0f", "timeout"),
+            u["timeouts"],
             "; ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in goals.items()),
         ])
     print(benchlib.table(
@@ -398,6 +400,7 @@ def main():
     if args.settle_max is None:
         args.settle_max = args.settle_min + (1.0 if args.no_healthcheck else 5.0)
     benchlib.check_build()
+    benchlib.single_instance()
 
     env = benchlib.environment()
     log = {}
