@@ -167,11 +167,25 @@ emit(struct client *c, struct ah_enc *e)
 	return (1);
 }
 
+static int
+emit_hello(struct client *c, const char *views, char *line, size_t len)
+{
+	struct ah_enc e;
+
+	ah_enc_begin(&e, line, len, "hello");
+	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
+	ah_enc_str(&e, "named", pub.params.named_version);
+	ah_enc_u64(&e, "pid", (uint64_t)getpid());
+	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
+	ah_enc_i64(&e, "started", pub.started.tv_sec);
+	ah_enc_str(&e, "views", views);
+	return (emit(c, &e));
+}
+
 static void
 send_hello(struct client *c)
 {
 	char		line[AH_LINE_MAX], names[AH_LINE_MAX / 2];
-	struct ah_enc	e;
 	size_t		off = 0;
 
 	names[0] = '\0';
@@ -192,24 +206,9 @@ send_hello(struct client *c)
 	}
 	pthread_mutex_unlock(&pub.lock);
 
-	ah_enc_begin(&e, line, sizeof(line), "hello");
-	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
-	ah_enc_str(&e, "named", pub.params.named_version);
-	ah_enc_u64(&e, "pid", (uint64_t)getpid());
-	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
-	ah_enc_i64(&e, "started", pub.started.tv_sec);
-	ah_enc_str(&e, "views", names);
-	if (!emit(c, &e)) {
-		/* Names too long to list: the snapshots still carry them. */
-		ah_enc_begin(&e, line, sizeof(line), "hello");
-		ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
-		ah_enc_str(&e, "named", pub.params.named_version);
-		ah_enc_u64(&e, "pid", (uint64_t)getpid());
-		ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
-		ah_enc_i64(&e, "started", pub.started.tv_sec);
-		ah_enc_str(&e, "views", "...");
-		(void)emit(c, &e);
-	}
+	/* Names too long to list: the snapshots still carry them. */
+	if (!emit_hello(c, names, line, sizeof(line)))
+		(void)emit_hello(c, "...", line, sizeof(line));
 }
 
 static uint64_t

@@ -110,9 +110,9 @@ def test_resolver_upstream_timeout(stack):
     assert took < 2 + 1 + 1
 
 
-def secondary_pair(stack, watch):
-    """A primary for sec.example and a secondary (with the plugin) whose
-    copy expires 5 s after the primary goes away."""
+def primary_of_sec(stack):
+    """A plain named, primary for sec.example with SOA refresh 2, retry
+    1, expire 5: a secondary's copy expires 5 s after it goes away."""
     primary = ahtest.Named(stack, name="primary", plugin=False)
     (primary.dir / "db.sec").write_text(
         "$TTL 1\n@ SOA ns1.sec.example. h.sec.example. 7 2 1 5 1\n"
@@ -120,7 +120,13 @@ def secondary_pair(stack, watch):
     primary.conf.write_text(primary.conf.read_text() + f"""
 zone "sec.example" {{ type primary; file "{primary.dir}/db.sec"; allow-transfer {{ any; }}; }};
 """)
-    primary.start()
+    return primary.start()
+
+
+def secondary_pair(stack, watch):
+    """A primary for sec.example and a secondary (with the plugin) whose
+    copy expires 5 s after the primary goes away."""
+    primary = primary_of_sec(stack)
 
     named = ahtest.Named(stack, name="secondary")
     text = named.conf.read_text()
@@ -218,14 +224,7 @@ def test_servfail_storm_trips_trickle_does_not(stack):
 
 
 def test_two_views_only_the_broken_one_goes(stack):
-    primary = ahtest.Named(stack, name="primary", plugin=False)
-    (primary.dir / "db.sec").write_text(
-        "$TTL 1\n@ SOA ns1.sec.example. h.sec.example. 7 2 1 5 1\n"
-        "  NS ns1.sec.example.\nns1 A 192.0.2.53\n")
-    primary.conf.write_text(primary.conf.read_text() + f"""
-zone "sec.example" {{ type primary; file "{primary.dir}/db.sec"; allow-transfer {{ any; }}; }};
-""")
-    primary.start()
+    primary = primary_of_sec(stack)
 
     named = ahtest.Named(stack)
     text = named.conf.read_text()
