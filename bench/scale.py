@@ -215,7 +215,7 @@ def main():
     ap.add_argument("--out")
     args = ap.parse_args()
     benchlib.check_build()
-    results = {"A": [], "B": [], "soak": None}
+    results = {"A": [], "B": [], "soak": None, "soak_plain": None}
     with tempfile.TemporaryDirectory(prefix="ah-scale-") as work:
         for r in range(args.rounds):
             for plugin in (False, True):
@@ -257,10 +257,13 @@ def main():
         "snapshot_bytes": median([b["snapshot_bytes"] for b in B]),
         "publish_ms_per_snapshot": median([b["publish_ms_per_snapshot"] for b in B]),
         "rss_growth_kb_per_min": median([growth_kb_per_min(b["rss_samples"]) for b in B]),
+        "rss_growth_kb_per_min_plain": median([growth_kb_per_min(a["rss_samples"]) for a in A]),
     }
     if results["soak"]:
         summary["soak_seconds"] = args.soak
         summary["soak_rss_growth_kb_per_min"] = growth_kb_per_min(results["soak"]["rss_samples"])
+        summary["soak_plain_rss_growth_kb_per_min"] = \
+            growth_kb_per_min(results["soak_plain"]["rss_samples"])
         summary["soak_rss_first_last_kb"] = [results["soak"]["rss_samples"][0][1],
                                              results["soak"]["rss_samples"][-1][1]]
     rows = [
@@ -270,15 +273,18 @@ def main():
         ["  of which publisher thread", fmt(summary["publisher_cpu_pct"], ".2f"), ""],
         ["named RSS no plugin / plugin (MiB)",
          f"{summary['named_rss_mib_plain']:.0f} / {summary['named_rss_mib_plugin']:.0f}", ""],
-        ["named RSS growth with plugin (KiB/min)", fmt(summary["rss_growth_kb_per_min"], ".1f"), "~0"],
+        ["named RSS growth, no plugin / plugin (KiB/min)",
+         f"{fmt(summary['rss_growth_kb_per_min_plain'], '.1f')} / "
+         f"{fmt(summary['rss_growth_kb_per_min'], '.1f')}", "~0"],
         ["relay CPU (% of a core) / RSS (MiB)",
          f"{summary['relay_cpu_pct']:.2f} / {summary['relay_rss_mib']:.1f}", ""],
         ["snapshot size (bytes)", fmt(summary["snapshot_bytes"], ".0f"), ""],
         ["publisher CPU per snapshot (ms)", fmt(summary["publish_ms_per_snapshot"], ".2f"), ""],
     ]
     if results["soak"]:
-        rows.append([f"soak {args.soak}s RSS growth (KiB/min)",
-                     fmt(summary["soak_rss_growth_kb_per_min"], ".1f"), "~0"])
+        rows.append([f"soak {args.soak}s RSS growth, no plugin / plugin (KiB/min)",
+                     f"{fmt(summary['soak_plain_rss_growth_kb_per_min'], '.1f')} / "
+                     f"{fmt(summary['soak_rss_growth_kb_per_min'], '.1f')}", "~0"])
     print()
     print(benchlib.table(["scale: 10,000 zones, 8 views, 200 prefixes", "value", "goal"], rows))
     path = benchlib.save("scale", {"env": benchlib.environment(), "summary": summary,
