@@ -27,6 +27,7 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 	f->fd = -1;
 	f->path = rc->plugin_socket;
 	f->reconnect_ms = rc->reconnect_ms;
+	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
 	f->since = real_ms();
 	snprintf(f->error, sizeof(f->error), "not connected yet");
 }
@@ -155,6 +156,17 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	v = ah_get(m, "named");
 	snprintf(f->named_version, sizeof(f->named_version), "%s",
 	    v != NULL ? v : "unknown");
+	/*
+	 * A snapshot is due every interval; judging staleness on less than
+	 * two of them would withdraw a healthy node on ordinary jitter.
+	 */
+	f->stale_ms = f->conf_stale_ms;
+	if (f->interval_ms <= 600000 && f->stale_ms < 2 * f->interval_ms) {
+		f->stale_ms = (unsigned int)(2 * f->interval_ms);
+		log_warnx("stale-after %u ms is less than two plugin intervals "
+		    "(%llu ms each): using %u ms", f->conf_stale_ms,
+		    (unsigned long long)f->interval_ms, f->stale_ms);
+	}
 	f->state = FEED_UP;
 	f->since = real_ms();
 	log_info("plugin hello: named %s pid %llu, snapshot every %llums",

@@ -66,10 +66,10 @@ live_view(const struct relay *r, const struct service_conf *s, int64_t now,
 		return (NULL);
 	}
 	age = now - f->last_tick;
-	if (age > (int64_t)r->conf->stale_ms) {
+	if (age > (int64_t)f->stale_ms) {
 		snprintf(why, len, "last snapshot %lld ms ago, more than "
 		    "stale-after %u ms (named hung?)", (long long)age,
-		    r->conf->stale_ms);
+		    f->stale_ms);
 		return (NULL);
 	}
 	if ((v = feed_view(f, s->view)) == NULL) {

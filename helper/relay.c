@@ -113,7 +113,7 @@ next_timeout(const struct relay *r, int64_t now)
 	}
 	if (r->feed.state == FEED_UP && r->feed.last_tick != 0) {
 		/* Wake just after the snapshot would become stale. */
-		d = r->feed.last_tick + r->conf->stale_ms + 1 - now;
+		d = r->feed.last_tick + r->feed.stale_ms + 1 - now;
 		t = d < t ? d : t;
 	}
 	for (i = 0; i < r->conf->nservices; i++) {

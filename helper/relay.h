@@ -64,6 +64,9 @@ struct feed {
 	char			 named_version[64];
 	uint64_t		 named_pid;
 	uint64_t		 interval_ms;
+	/* stale-after, raised to two intervals if configured below that. */
+	unsigned int		 stale_ms;
+	unsigned int		 conf_stale_ms;
 	/* From snapshots. */
 	uint64_t		 seq;
 	int64_t			 last_tick;	/* monotonic ms; 0: none yet */

@@ -296,3 +296,17 @@ def test_anycastctl_usage(stack, tmp_path):
     r = subprocess.run([ctl, "-c", str(bad), "status"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 1 and f"{bad}:3:16:" in r.stderr
+
+
+def test_stale_after_is_at_least_two_intervals(stack):
+    """stale-after below two plugin intervals would withdraw a healthy
+    node on jitter: the relay raises it and says so."""
+    fake, proc = fake_setup(stack, stale="1s")
+    fake.hello(interval=1000)
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    # 1.5 s without a snapshot: past stale-after, within two intervals.
+    assert proc.wait_command("withdraw", 1.5) is None
+    assert "stale-after 1000 ms is less than two plugin intervals" in proc.proc.text()
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 2) is not None
