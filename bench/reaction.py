@@ -22,6 +22,11 @@ Each trial, for each fault, in one run:
            t1 = time.time(); named started again     -> each route added
   sigstop  t0 = time.time(); kill -STOP named        -> each route removed
            t1 = time.time(); kill -CONT named        -> each route added
+  upstream (named is then a resolver, with 50 client queries a second)
+           t0 = time.time(); its upstream goes silent -> each route removed
+           t1 = time.time(); the upstream answers    -> each route added
+           The healthchecks' SOA check still passes here: they are
+           expected never to withdraw (reported as timeouts).
 
 The times of "removed"/"added" come from BIRD's own log, which ahtest
 configures with microsecond timestamps (timeformat log "%F %T.%6f" and
@@ -62,7 +67,10 @@ GOALS = {  # (fault, statistic) -> ms, for anycast-health's withdrawal
     ("sigkill", "median"): 10.0,
     ("sigkill", "p99"): 50.0,
     ("sigstop", "p99"): 2000.0,
+    # window (10 s in conf/anycast-relay.yaml) + 1 s
+    ("upstream", "p99"): 11000.0,
 }
+FAULTS = ("sigkill", "sigstop", "upstream")
 
 HEALTHCHECK = ["/usr/bin/python3", "-m", "exabgp", "healthcheck"]
 
@@ -216,7 +224,17 @@ def parse_settings(text):
 # trials
 
 def run(args, work, stack, log):
-    named = ahtest.Named(stack, interval=args.interval).start()
+    upstream = None
+    if "upstream" in args.faults:
+        upstream = ahtest.FakeUpstream()
+        stack.procs.append(upstream)
+        named = ahtest.resolver(stack, upstream.port, interval=args.interval).start()
+        # Clients, bounded by the run's own limit.
+        stack.procs.append(ahtest.Load(
+            named.port, lambda i: f"r{i}-{time.monotonic_ns()}.test.",
+            qps=50, seconds=args.max_minutes * 60))
+    else:
+        named = ahtest.Named(stack, interval=args.interval).start()
     bird = ahtest.Bird(stack).start()
     relay = relay_for(stack, named, args)
 
@@ -268,10 +286,14 @@ def run(args, work, stack, log):
                 raise RuntimeError(f"named died:\n{named.proc.text()[-2000:]}")
 
             pid = named.proc.pid
-            sig = signal.SIGKILL if fault == "sigkill" else signal.SIGSTOP
+            stopped = False
             t0 = time.time()
-            os.kill(pid, sig)
-            stopped = fault == "sigstop"
+            if fault == "upstream":
+                upstream.mode = "silent"
+            else:
+                os.kill(pid, signal.SIGKILL if fault == "sigkill"
+                        else signal.SIGSTOP)
+                stopped = fault == "sigstop"
             if fault == "sigkill":
                 named.proc.p.wait(10)
                 benchlib.forget_reaped(stack, named.proc)
@@ -280,6 +302,8 @@ def run(args, work, stack, log):
             t1 = time.time()
             if fault == "sigkill":
                 named.start()
+            elif fault == "upstream":
+                upstream.mode = "answer"
             else:
                 os.kill(pid, signal.SIGCONT)
                 stopped = False
@@ -393,8 +417,8 @@ def main():
     args = ap.parse_args()
     args.faults = [f for f in args.faults.split(",") if f]
     for f in args.faults:
-        if f not in ("sigkill", "sigstop"):
-            ap.error(f"unknown fault {f}")
+        if f not in FAULTS:
+            ap.error(f"unknown fault {f} (known: {', '.join(FAULTS)})")
     if not 1 <= args.trials <= 1000:
         ap.error("--trials must be 1..1000")
     if args.settle_max is None:
@@ -411,7 +435,7 @@ def main():
         finally:
             # A named left stopped would take SIGTERM only after SIGCONT.
             for p in stack.procs:
-                if p.alive():
+                if isinstance(p, ahtest.Proc) and p.alive():
                     try:
                         os.kill(p.pid, signal.SIGCONT)
                     except ProcessLookupError:
