@@ -206,6 +206,41 @@ def growth_kb_per_min(samples):
     return 60.0 * sum((t - mt) * (r - mr) for t, r in pts) / den if den else None
 
 
+def rounds_summary(A, B, cost):
+    return {
+        "named_cpu_pct_plain": median([a["named_cpu_pct"] for a in A]),
+        "named_cpu_pct_plugin": median([b["named_cpu_pct"] for b in B]),
+        "plugin_cpu_pct_of_core": median(cost),
+        "publisher_cpu_pct": median([b["publisher_cpu_pct"] for b in B]),
+        "named_rss_mib_plain": median([a["named_rss_kb"] for a in A]) / 1024,
+        "named_rss_mib_plugin": median([b["named_rss_kb"] for b in B]) / 1024,
+        "relay_cpu_pct": median([b["relay_cpu_pct"] for b in B]),
+        "relay_rss_mib": median([b["relay_rss_kb"] for b in B]) / 1024,
+        "snapshot_bytes": median([b["snapshot_bytes"] for b in B]),
+        "publish_ms_per_snapshot": median([b["publish_ms_per_snapshot"] for b in B]),
+        "rss_growth_kb_per_min": median([growth_kb_per_min(b["rss_samples"]) for b in B]),
+        "rss_growth_kb_per_min_plain": median([growth_kb_per_min(a["rss_samples"]) for a in A]),
+    }
+
+
+def rounds_rows(summary):
+    return [
+        ["named CPU, no plugin (% of a core)", fmt(summary["named_cpu_pct_plain"], ".2f"), ""],
+        ["named CPU, plugin (% of a core)", fmt(summary["named_cpu_pct_plugin"], ".2f"), ""],
+        ["plugin cost (% of a core, median of pairs)", fmt(summary["plugin_cpu_pct_of_core"], ".2f"), "<= 1.00"],
+        ["  of which publisher thread", fmt(summary["publisher_cpu_pct"], ".2f"), ""],
+        ["named RSS no plugin / plugin (MiB)",
+         f"{summary['named_rss_mib_plain']:.0f} / {summary['named_rss_mib_plugin']:.0f}", ""],
+        ["named RSS growth, no plugin / plugin (KiB/min)",
+         f"{fmt(summary['rss_growth_kb_per_min_plain'], '.1f')} / "
+         f"{fmt(summary['rss_growth_kb_per_min'], '.1f')}", "~0"],
+        ["relay CPU (% of a core) / RSS (MiB)",
+         f"{summary['relay_cpu_pct']:.2f} / {summary['relay_rss_mib']:.1f}", ""],
+        ["snapshot size (bytes)", fmt(summary["snapshot_bytes"], ".0f"), ""],
+        ["publisher CPU per snapshot (ms)", fmt(summary["publish_ms_per_snapshot"], ".2f"), ""],
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -233,33 +268,33 @@ def main():
                       f"named {res['named_cpu_pct']:.2f}% CPU, "
                       f"RSS {res['named_rss_kb'] / 1024:.0f} MiB", flush=True)
         if args.soak:
-            d = os.path.join(work, "soak")
-            os.mkdir(d)
-            stack = ahtest.Stack(d)
-            try:
-                results["soak"] = phase(stack, True, args.soak)
-            finally:
-                stack.stop()
-                benchlib.kill_leftovers(work)
+            # Both, so named's own settling is not taken for the plugin's.
+            for plugin in (False, True):
+                d = os.path.join(work, f"soak{int(plugin)}")
+                os.mkdir(d)
+                stack = ahtest.Stack(d)
+                try:
+                    res = phase(stack, plugin, args.soak)
+                finally:
+                    stack.stop()
+                    benchlib.kill_leftovers(work)
+                results["soak" if plugin else "soak_plain"] = res
+                print(f"soak {'plugin' if plugin else 'plain '}: RSS "
+                      f"{res['rss_samples'][0][1] / 1024:.1f} -> "
+                      f"{res['rss_samples'][-1][1] / 1024:.1f} MiB, "
+                      f"{fmt(growth_kb_per_min(res['rss_samples']), '.1f')} KiB/min",
+                      flush=True)
 
     A, B = results["A"], results["B"]
     cost = [b["named_cpu_pct"] - a["named_cpu_pct"] for a, b in zip(A, B)]
     summary = {
         "zones": ZONES, "views": VIEWS, "prefixes": VIEWS * PREFIXES_PER_VIEW,
         "interval_ms": INTERVAL_MS, "rounds": args.rounds, "seconds": args.seconds,
-        "named_cpu_pct_plain": median([a["named_cpu_pct"] for a in A]),
-        "named_cpu_pct_plugin": median([b["named_cpu_pct"] for b in B]),
-        "plugin_cpu_pct_of_core": median(cost),
-        "publisher_cpu_pct": median([b["publisher_cpu_pct"] for b in B]),
-        "named_rss_mib_plain": median([a["named_rss_kb"] for a in A]) / 1024,
-        "named_rss_mib_plugin": median([b["named_rss_kb"] for b in B]) / 1024,
-        "relay_cpu_pct": median([b["relay_cpu_pct"] for b in B]),
-        "relay_rss_mib": median([b["relay_rss_kb"] for b in B]) / 1024,
-        "snapshot_bytes": median([b["snapshot_bytes"] for b in B]),
-        "publish_ms_per_snapshot": median([b["publish_ms_per_snapshot"] for b in B]),
-        "rss_growth_kb_per_min": median([growth_kb_per_min(b["rss_samples"]) for b in B]),
-        "rss_growth_kb_per_min_plain": median([growth_kb_per_min(a["rss_samples"]) for a in A]),
     }
+    rows = []
+    if A and B:
+        summary.update(rounds_summary(A, B, cost))
+        rows = rounds_rows(summary)
     if results["soak"]:
         summary["soak_seconds"] = args.soak
         summary["soak_rss_growth_kb_per_min"] = growth_kb_per_min(results["soak"]["rss_samples"])
@@ -267,21 +302,6 @@ def main():
             growth_kb_per_min(results["soak_plain"]["rss_samples"])
         summary["soak_rss_first_last_kb"] = [results["soak"]["rss_samples"][0][1],
                                              results["soak"]["rss_samples"][-1][1]]
-    rows = [
-        ["named CPU, no plugin (% of a core)", fmt(summary["named_cpu_pct_plain"], ".2f"), ""],
-        ["named CPU, plugin (% of a core)", fmt(summary["named_cpu_pct_plugin"], ".2f"), ""],
-        ["plugin cost (% of a core, median of pairs)", fmt(summary["plugin_cpu_pct_of_core"], ".2f"), "<= 1.00"],
-        ["  of which publisher thread", fmt(summary["publisher_cpu_pct"], ".2f"), ""],
-        ["named RSS no plugin / plugin (MiB)",
-         f"{summary['named_rss_mib_plain']:.0f} / {summary['named_rss_mib_plugin']:.0f}", ""],
-        ["named RSS growth, no plugin / plugin (KiB/min)",
-         f"{fmt(summary['rss_growth_kb_per_min_plain'], '.1f')} / "
-         f"{fmt(summary['rss_growth_kb_per_min'], '.1f')}", "~0"],
-        ["relay CPU (% of a core) / RSS (MiB)",
-         f"{summary['relay_cpu_pct']:.2f} / {summary['relay_rss_mib']:.1f}", ""],
-        ["snapshot size (bytes)", fmt(summary["snapshot_bytes"], ".0f"), ""],
-        ["publisher CPU per snapshot (ms)", fmt(summary["publish_ms_per_snapshot"], ".2f"), ""],
-    ]
     if results["soak"]:
         rows.append([f"soak {args.soak}s RSS growth, no plugin / plugin (KiB/min)",
                      f"{fmt(summary['soak_plain_rss_growth_kb_per_min'], '.1f')} / "
