@@ -51,13 +51,8 @@ def source(v):
 def named_conf(named, plugin):
     """The example named.conf with its zone replaced by 8 views of
     generated zones; the plugin block is the example's, all-zones."""
-    text = named.conf.read_text()
-    p0 = text.index("plugin query")
-    p1 = text.index("\n};", p0) + 3
-    block = text[p0:p1].replace('zones { "example"; };', "all-zones yes;")
-    z0 = text.index('zone "example"')
-    z1 = text.index("\n};", z0) + 3
-    head = text[:p0] + text[p1:z0] + text[z1:]
+    head, block, _ = named.sections()
+    block = block.replace('zones { "example"; };', "all-zones yes;")
     per_view = ZONES // VIEWS
     out = [head]
     for v in range(VIEWS):

@@ -205,6 +205,16 @@ controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ 
             assert self.proc.alive(), self.proc.text()[-3000:]
         return self
 
+    def sections(self):
+        """The rendered named.conf cut into (rest, plugin statement, zone
+        statement), to rebuild it with views."""
+        text = self.conf.read_text()
+        p0 = text.index("plugin query")
+        p1 = text.index("\n};", p0) + 3
+        z0 = text.index('zone "example"')
+        z1 = text.index("\n};", z0) + 3
+        return text[:p0] + text[p1:z0] + text[z1:], text[p0:p1], text[z0:z1]
+
     def rndc(self, *args):
         conf = self.dir / "rndc.conf"
         conf.write_text(f"""key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};

@@ -227,15 +227,9 @@ def test_two_views_only_the_broken_one_goes(stack):
     primary = primary_of_sec(stack)
 
     named = ahtest.Named(stack)
-    text = named.conf.read_text()
-    p0 = text.index("plugin query")
-    p1 = text.index("\n};", p0) + 3
-    plugin_a = text[p0:p1]
+    rest, plugin_a, zone = named.sections()
     plugin_b = plugin_a.replace('zones { "example"; };', 'zones { "example"; "sec.example"; };')
-    z0 = text.index('zone "example"')
-    z1 = text.index("\n};", z0) + 3
-    zone = text[z0:z1]
-    body = (text[:p0] + text[p1:z0] + text[z1:]).replace(
+    body = rest.replace(
         "listen-on-v6 { none; };", f"listen-on-v6 port {named.port} {{ ::1; }};")
     body = body.replace("recursion no;", """recursion no;
 	min-refresh-time 1; min-retry-time 1;

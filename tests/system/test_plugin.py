@@ -211,14 +211,7 @@ def test_stale_socket_is_replaced_but_live_one_is_not(stack):
 
 def test_two_views(stack):
     named = ahtest.Named(stack)
-    text = named.conf.read_text()
-    start = text.index("plugin query")
-    end = text.index("\n};", start) + 3
-    plugin = text[start:end]
-    zstart = text.index('zone "example"')
-    zend = text.index("};", zstart) + 2
-    zone = text[zstart:zend]
-    body = text[:start] + text[end:zstart] + text[zend:]
+    body, plugin, zone = named.sections()
     body += f"""
 view "inside" {{
     match-clients {{ 127.0.0.1; }};
