@@ -34,19 +34,35 @@ struct key {
 	void		(*take)(struct ctx *, yaml_node_t *, void *);
 };
 
+static void
+vperr(struct ctx *c, const yaml_mark_t *at, const char *fmt, va_list ap)
+{
+	fprintf(c->errf, "%s:%lu:%lu: ", c->file, (unsigned long)at->line + 1,
+	    (unsigned long)at->column + 1);
+	vfprintf(c->errf, fmt, ap);
+	fputc('\n', c->errf);
+	c->errors++;
+}
+
 static void __attribute__((format(printf, 3, 4)))
 perr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(c->errf, "%s:%lu:%lu: ", c->file,
-	    (unsigned long)n->start_mark.line + 1,
-	    (unsigned long)n->start_mark.column + 1);
 	va_start(ap, fmt);
-	vfprintf(c->errf, fmt, ap);
+	vperr(c, &n->start_mark, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->errf);
-	c->errors++;
+}
+
+/* For checks made after the document is gone: at a remembered place. */
+static void __attribute__((format(printf, 3, 4)))
+perr_at(struct ctx *c, const yaml_mark_t *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr(c, at, fmt, ap);
+	va_end(ap);
 }
 
 static const char *
@@ -491,6 +507,7 @@ one_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 	struct prefix_conf *p = arg;
 
 	p->med = -1;
+	p->at = n->start_mark;
 	strcpy(p->next_hop, "self");
 	walk_map(c, n, "a prefix", prefix_keys, p);
 }
@@ -1008,6 +1025,7 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	struct service_conf *s = arg;
 
 	strcpy(s->view, "_default");
+	s->at = n->start_mark;
 	s->window_ms = 10000;
 	s->min_queries = 20;
 	s->low_traffic = LOW_KEEP;
@@ -1077,7 +1095,7 @@ static const struct key top_keys[] = {
 
 /* Checks that need the whole config: names and prefixes are unique. */
 static void
-check_unique(struct ctx *c, struct relay_conf *rc, yaml_node_t *root)
+check_unique(struct ctx *c, struct relay_conf *rc)
 {
 	size_t i, j, k, l;
 
@@ -1087,8 +1105,8 @@ check_unique(struct ctx *c, struct relay_conf *rc, yaml_node_t *root)
 		for (j = 0; j < i; j++)
 			if (s->name[0] != '\0' &&
 			    strcmp(s->name, rc->services[j].name) == 0)
-				perr(c, root, "service name '%s' is used twice",
-				    s->name);
+				perr_at(c, &s->at, "service name '%s' is used "
+				    "twice", s->name);
 		for (k = 0; k < s->nprefixes; k++)
 			for (j = 0; j <= i; j++)
 				for (l = 0; l < (j == i ? k :
@@ -1097,8 +1115,10 @@ check_unique(struct ctx *c, struct relay_conf *rc, yaml_node_t *root)
 					    strcmp(s->prefixes[k].prefix,
 					    rc->services[j].prefixes[l].prefix)
 					    == 0)
-						perr(c, root, "prefix %s is "
-						    "listed twice",
+						perr_at(c,
+						    &s->prefixes[k].at,
+						    "prefix %s is listed "
+						    "twice",
 						    s->prefixes[k].prefix);
 	}
 }
@@ -1151,7 +1171,7 @@ conf_load(const char *path, FILE *errf)
 	} else {
 		walk_map(&c, root, "the configuration", top_keys, rc);
 		if (c.errors == 0)
-			check_unique(&c, rc, root);
+			check_unique(&c, rc);
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);

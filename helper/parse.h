@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <yaml.h>
 
 #define AH_PATH_MAX	108	/* sizeof(sun_path) */
 #define AH_NAME_LEN	64
@@ -28,6 +29,7 @@ struct prefix_conf {
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
 	char		 neighbor[64];	/* "": every neighbor */
+	yaml_mark_t	 at;		/* where it is written, for errors */
 };
 
 #define AH_ZONES_MAX	32
@@ -83,6 +85,7 @@ struct service_conf {
 	struct canary_conf	 canary;
 	enum when_down		 when_down;
 	struct depref_conf	 depref;
+	yaml_mark_t		 at;
 };
 
 struct relay_conf {

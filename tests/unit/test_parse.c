@@ -206,9 +206,9 @@ test_errors(void **state)
 	expect_error("services:\n  - prefixes:\n      - prefix: 192.0.2.1/32\n",
 	    "CONF:2:5: a service lacks required key 'name'");
 	expect_error(SVC "  - name: a\n    prefixes:\n      - prefix: 192.0.2.2/32\n",
-	    "service name 'a' is used twice");
+	    "CONF:5:5: service name 'a' is used twice");
 	expect_error(SVC "  - name: b\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
-	    "prefix 192.0.2.1/32 is listed twice");
+	    "CONF:7:9: prefix 192.0.2.1/32 is listed twice");
 	expect_error("services:\n  name: a\n", "CONF:2:3: services must be a list");
 	expect_error("services:\n  - name: [a]\n    prefixes:\n      - prefix: 192.0.2.1/32\n",
 	    "CONF:2:11: service name must be a single value");
