@@ -35,10 +35,11 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 void
 feed_close(struct feed *f, int64_t now, const char *why)
 {
+	/* A plugin that keeps refusing us is logged once, not 5/s. */
+	f->repeating = strcmp(why, f->error) == 0;
 	if (f->fd >= 0) {
 		close(f->fd);
-		/* A plugin that keeps refusing us is logged once, not 5/s. */
-		if (strcmp(why, f->error) != 0)
+		if (!f->repeating)
 			log_warnx("plugin feed %s closed: %s", f->path, why);
 	}
 	f->fd = -1;
@@ -74,6 +75,8 @@ feed_connect(struct feed *f, int64_t now)
 			log_warnx("%s (retrying every %ums)", why,
 			    f->reconnect_ms);
 		snprintf(f->error, sizeof(f->error), "%s", why);
+		/* named was away: its coming back is news. */
+		f->repeating = 0;
 		close(fd);
 		return;
 	}
@@ -81,9 +84,7 @@ feed_connect(struct feed *f, int64_t now)
 	f->fd = fd;
 	f->state = FEED_HELLO;
 	ah_lines_init(&f->in);
-	if (strncmp(f->error, "connect ", 8) == 0 ||
-	    strcmp(f->error, "not connected yet") == 0 ||
-	    strncmp(f->error, "named ", 6) == 0)
+	if (!f->repeating)
 		log_info("connected to plugin socket %s", f->path);
 }
 

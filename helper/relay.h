@@ -60,6 +60,7 @@ struct feed {
 	int64_t			 next_attempt;	/* monotonic ms */
 	int64_t			 since;		/* realtime ms of last change */
 	char			 error[160];	/* why it last went down */
+	int			 repeating;	/* ... for the same reason again */
 	/* From the hello. */
 	char			 named_version[64];
 	uint64_t		 named_pid;
