@@ -150,12 +150,41 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
  * keyword, else the block itself.  isccfg remains the judge; this only
  * points.
  */
+/*
+ * The shape a keyword's value must have, checked on the raw token so a
+ * bad value gets its own line too; NULL if it looks right.
+ */
+static const char *
+bad_value(const char *key, const char *w, size_t n, bool quoted) {
+	if (strcmp(key, "interval") == 0) {
+		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
+			return ("is not a number of milliseconds");
+		}
+	} else if (strcmp(key, "all-zones") == 0) {
+		static const char *const b[] = { "yes", "no",	 "true",
+						 "false", "1",	 "0" };
+		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]);
+		     i++)
+		{
+			if (strlen(b[i]) == n && strncasecmp(b[i], w, n) == 0) {
+				return (NULL);
+			}
+		}
+		return ("must be yes or no");
+	} else if (strcmp(key, "socket") == 0 && !quoted) {
+		return ("must be a path in double quotes");
+	}
+	return (NULL);
+}
+
 static void
 locate_syntax_error(const char *text, const char *file, unsigned long line,
 		    isc_log_t *lctx) {
 	bool seen[sizeof(param_clauses) / sizeof(param_clauses[0])] = { 0 };
 	bool at_start = true;
 	unsigned long block = line;
+	const char *pending = NULL; /* keyword whose value comes next */
+	const char *why = NULL;
 
 	for (const char *c = text; *c != '\0';) {
 		if (*c == '\n') {
@@ -173,13 +202,22 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			}
 			c += (*c != '\0') ? 2 : 0;
 		} else if (*c == '"') {
-			for (c++; *c != '\0' && *c != '"'; c++) {
+			const char *w = ++c;
+			for (; *c != '\0' && *c != '"'; c++) {
 				line += (*c == '\n');
 				c += (c[0] == '\\' && c[1] != '\0');
 			}
+			if (pending != NULL &&
+			    (why = bad_value(pending, w, (size_t)(c - w),
+					     true)) != NULL)
+			{
+				goto bad;
+			}
+			pending = NULL;
 			c += (*c != '\0');
 			at_start = false;
 		} else if (*c == ';' || *c == '{' || *c == '}') {
+			pending = NULL;
 			at_start = (*c != '{');
 			c++;
 		} else if (isspace((unsigned char)*c)) {
@@ -194,6 +232,13 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			}
 			n = (size_t)(c - w);
 			if (!at_start) {
+				if (pending != NULL &&
+				    (why = bad_value(pending, w, n, false)) !=
+					    NULL)
+				{
+					goto bad;
+				}
+				pending = NULL;
 				continue;
 			}
 			at_start = false;
@@ -224,6 +269,7 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 				return;
 			}
 			seen[i] = true;
+			pending = param_clauses[i].name;
 		}
 	}
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
@@ -231,6 +277,11 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 		      "%s:%lu: anycast-health: parameter block does not parse "
 		      "(see the message above)",
 		      file, block);
+	return;
+bad:
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file, line,
+		      pending, why);
 }
 
 /* Zone names go out in lower case, as the relay compares them. */
