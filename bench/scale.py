@@ -189,6 +189,18 @@ def phase(stack, plugin, seconds, soak_samples=None):
     return out
 
 
+def run_phase(work, name, plugin, seconds):
+    """One phase in its own directory, everything stopped afterwards."""
+    d = os.path.join(work, name)
+    os.mkdir(d)
+    stack = ahtest.Stack(d)
+    try:
+        return phase(stack, plugin, seconds)
+    finally:
+        stack.stop()
+        benchlib.kill_leftovers(work)
+
+
 def growth_kb_per_min(samples):
     """Least-squares slope of RSS over time, after the first sample."""
     pts = [(t, r) for t, r in samples[1:] if r is not None]
@@ -250,14 +262,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ah-scale-") as work:
         for r in range(args.rounds):
             for plugin in (False, True):
-                d = os.path.join(work, f"r{r}{int(plugin)}")
-                os.mkdir(d)
-                stack = ahtest.Stack(d)
-                try:
-                    res = phase(stack, plugin, args.seconds)
-                finally:
-                    stack.stop()
-                    benchlib.kill_leftovers(work)
+                res = run_phase(work, f"r{r}{int(plugin)}", plugin, args.seconds)
                 results["B" if plugin else "A"].append(res)
                 print(f"round {r + 1} {'B plugin' if plugin else 'A plain '}: "
                       f"named {res['named_cpu_pct']:.2f}% CPU, "
@@ -265,14 +270,7 @@ def main():
         if args.soak:
             # Both, so named's own settling is not taken for the plugin's.
             for plugin in (False, True):
-                d = os.path.join(work, f"soak{int(plugin)}")
-                os.mkdir(d)
-                stack = ahtest.Stack(d)
-                try:
-                    res = phase(stack, plugin, args.soak)
-                finally:
-                    stack.stop()
-                    benchlib.kill_leftovers(work)
+                res = run_phase(work, f"soak{int(plugin)}", plugin, args.soak)
                 results["soak" if plugin else "soak_plain"] = res
                 print(f"soak {'plugin' if plugin else 'plain '}: RSS "
                       f"{res['rss_samples'][0][1] / 1024:.1f} -> "

@@ -110,6 +110,12 @@ def test_resolver_upstream_timeout(stack):
     assert took < 2 + 1 + 1
 
 
+# Secondaries that refresh every 2 s, so an expiry comes within seconds.
+FAST_REFRESH = """recursion no;
+	min-refresh-time 1; min-retry-time 1;
+	max-refresh-time 2; max-retry-time 1;"""
+
+
 def primary_of_sec(stack):
     """A plain named, primary for sec.example with SOA refresh 2, retry
     1, expire 5: a secondary's copy expires 5 s after it goes away."""
@@ -130,9 +136,7 @@ def secondary_pair(stack, watch):
 
     named = ahtest.Named(stack, name="secondary")
     text = named.conf.read_text()
-    text = text.replace("recursion no;", """recursion no;
-	min-refresh-time 1; min-retry-time 1;
-	max-refresh-time 2; max-retry-time 1;""")
+    text = text.replace("recursion no;", FAST_REFRESH)
     text = text.replace('zones { "example"; };', watch)
     text += f"""
 zone "sec.example" {{ type secondary; file "{named.dir}/sec.bk";
@@ -231,9 +235,7 @@ def test_two_views_only_the_broken_one_goes(stack):
     plugin_b = plugin_a.replace('zones { "example"; };', 'zones { "example"; "sec.example"; };')
     body = rest.replace(
         "listen-on-v6 { none; };", f"listen-on-v6 port {named.port} {{ ::1; }};")
-    body = body.replace("recursion no;", """recursion no;
-	min-refresh-time 1; min-retry-time 1;
-	max-refresh-time 2; max-retry-time 1;""")
+    body = body.replace("recursion no;", FAST_REFRESH)
     body += f"""
 view "a" {{
 	match-destinations {{ 127.0.0.1; }};
