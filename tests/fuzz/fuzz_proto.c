@@ -14,7 +14,8 @@
  *    what doc/protocol.md 1.3 says: 1 to 20 digits, up to 2^64-1, and
  *    what it reads survives ah_enc_u64() and ah_enc_i64();
  *  - any bytes as a value either encode to a line that decodes back to
- *    them, or make the encoder refuse a line that would be too long.
+ *    them, or make the encoder refuse a line that would be too long;
+ *    a key the decoder would refuse, the encoder refuses.
  */
 #include <config.h>
 
@@ -107,6 +108,7 @@ roundtrip(const char *line, size_t len)
 		return;
 	}
 	FUZZ_CHECK(m.type != NULL && m.nfields <= AH_FIELDS_MAX);
+	FUZZ_CHECK(ah_get(&m, "Not-a-key") == NULL);
 	for (i = 0; i < m.nfields; i++) {
 		FUZZ_CHECK(ah_get(&m, m.f[i].key) == m.f[i].val);
 		check_u64(&m, &m.f[i]);
@@ -196,6 +198,11 @@ encode_any(const uint8_t *data, size_t size)
 	FUZZ_CHECK(len == (int)(4 + esc + 1));
 	FUZZ_CHECK(ah_decode(&m, buf, (size_t)len - 1, &err) == 0);
 	FUZZ_CHECK(m.nfields == 1 && strcmp(m.f[0].val, val) == 0);
+
+	/* A key the decoder would refuse is refused by the encoder too. */
+	ah_enc_begin(&e, buf, sizeof(buf), "x");
+	ah_enc_str(&e, "Key", val);
+	FUZZ_CHECK(ah_enc_end(&e) == -1);
 }
 
 int
@@ -205,5 +212,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	split(data, size, (unsigned int)size ^ (unsigned int)data[0] << 16);
 	encode_any(data, size);
+	/* The whole input as one line, as a caller without the splitter
+	 * might pass it: the decoder's own length check. */
+	if (memchr(data, '\n', size) == NULL)
+		roundtrip((const char *)data, size);
 	return (0);
 }
