@@ -8,6 +8,7 @@ Written for /usr/bin/python3 (Debian's), which has dnspython.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +79,21 @@ def named_sanitizer_env():
         "UBSAN_OPTIONS": f"halt_on_error=1:print_stacktrace=1:{logs}ubsan",
     })
     return env
+
+
+def sanitizer_shims(bin_dir):
+    """Programs other than named that load the plugin (named-checkconf,
+    for plugin_check) need the runtimes preloaded too: a shim of the
+    same name in bin_dir, which the caller puts first in PATH."""
+    real = shutil.which("named-checkconf")
+    env = named_sanitizer_env()
+    shim = Path(bin_dir) / "named-checkconf"
+    shim.write_text("#!/bin/sh\n"
+                    "# The plugin under test is built with ASan: preload it.\n"
+                    + "".join(f"{k}='{env[k]}' " for k in
+                              ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"))
+                    + f'exec {real} "$@"\n')
+    shim.chmod(0o755)
 
 
 def render(example, replacements):

@@ -57,6 +57,9 @@ def sanitizer_reports(tmp_path_factory, monkeypatch):
     d = tmp_path_factory.mktemp("sanitizer")
     for k, v in ahtest.sanitizer_env(d).items():
         monkeypatch.setenv(k, v)
+    shims = tmp_path_factory.mktemp("sanitizer-bin")
+    ahtest.sanitizer_shims(shims)
+    monkeypatch.setenv("PATH", f"{shims}:{os.environ['PATH']}")
     yield
     reports = sorted(p for p in d.iterdir() if p.is_file())
     if reports:

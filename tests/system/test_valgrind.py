@@ -65,6 +65,8 @@ def our_errors(xml_path, plugin_name):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
+@pytest.mark.skipif(ahtest.SANITIZE, reason="an ASan-built plugin cannot run "
+                    "under valgrind; the plain build runs this test")
 def test_plugin_under_valgrind(stack):
     t0 = time.monotonic()
     named = ahtest.Named(stack, interval=100)
