@@ -270,7 +270,8 @@ def test_control_socket(stack):
             out += d
 
     assert ask(b"status proto=1\n").endswith("done status=ok\n")
-    assert ask(b"reload proto=1\n") == "done status=error msg=unknown%20command%20'reload'\n"
+    assert ask(b"frobnicate proto=1\n") == ("done status=error code=usage "
+                                           "msg=unknown%20command%20'frobnicate'\n")
     assert "protocol%20version%20mismatch" in ask(b"status proto=9\n")
     assert "takes%20no%20arguments" in ask(b"status proto=1 force=1\n")
     assert "malformed%20request" in ask(b"STATUS\n")
