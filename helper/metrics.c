@@ -97,6 +97,8 @@ value(struct buf *b, double v)
 		buf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
 	else if (v == floor(v) && fabs(v) < 1e15)
 		buf_printf(b, " %.0f\n", v);
+	else if (fabs(v) >= 1e-3 && fabs(v) < 1e15)
+		buf_printf(b, " %.6f\n", v);	/* timestamps keep their ms */
 	else
 		buf_printf(b, " %.9g\n", v);
 }
