@@ -270,3 +270,43 @@ def test_metrics_parse_and_match_show_counters(stack):
     except urllib.error.HTTPError as e:
         assert e.code == 404
     assert proc.proc.alive()
+
+
+CONTROL_ONLY = """\
+control:
+  metrics-listen: "{listen}"
+services:
+  - name: dns
+    prefixes:
+      - prefix: 192.0.2.53/32
+"""
+
+
+def test_control_keys_are_checked(tmp_path):
+    conf = tmp_path / "relay.yaml"
+    conf.write_text("""\
+control:
+  admin-group: no-such-group-here
+  metrics-listen: 127.0.0.1
+services:
+  - name: dns
+    prefixes:
+      - prefix: 192.0.2.53/32
+""")
+    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert f"{conf}:2:16: admin-group 'no-such-group-here' does not exist" in r.stderr
+    assert (f"{conf}:3:19: metrics-listen '127.0.0.1' is not ADDRESS:PORT "
+            "(like 127.0.0.1:9153 or [::1]:9153)") in r.stderr
+    for listen, good in (("[::1]9153", False), ("::1:9153", False),
+                         ("127.0.0.1:0", False), ("127.0.0.1:65536", False),
+                         ("localhost:9153", False), ("127.0.0.1:+80", False),
+                         ("[::1]:9153", True), ("127.0.0.1:9153", True)):
+        conf.write_text(CONTROL_ONLY.format(listen=listen))
+        r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+                           capture_output=True, text=True, timeout=10)
+        if good:
+            assert r.returncode == 0, (listen, r.stderr)
+        else:
+            assert r.returncode == 1 and f"metrics-listen '{listen}' is not ADDRESS:PORT" in r.stderr, listen
