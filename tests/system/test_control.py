@@ -143,8 +143,12 @@ def as_nobody(*args):
                           capture_output=True, text=True, timeout=10)
 
 
-def public_socket(stack, relay, mode):
-    """Move the relay's control socket where 'nobody' can reach it."""
+def relay_on_public_socket(stack, mode):
+    """A relay whose control socket 'nobody' can reach, if its mode
+    lets it: the pytest tmp dir is 0700, so the socket lives in a
+    directory of its own."""
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named)
     d = tempfile.mkdtemp(prefix="ah-ctl-")
     os.chmod(d, 0o755)
     stack.procs.append(_Rmdir(d))
@@ -152,6 +156,9 @@ def public_socket(stack, relay, mode):
     text = relay.path.read_text().replace(relay.control, path)
     relay.path.write_text(text.replace('mode: "0660"', f'mode: "{mode}"'))
     relay.control = path
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command("announce", 10)
+    return relay
 
 
 class _Rmdir:
@@ -159,16 +166,11 @@ class _Rmdir:
         self.d = d
 
     def stop(self):
-        import shutil
         shutil.rmtree(self.d, ignore_errors=True)
 
 
 def test_socket_mode_decides_who_may_read(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    public_socket(stack, relay, "0660")
-    proc = ahtest.RelayUnderTest(stack, relay)
-    assert proc.wait_command("announce", 10)
+    relay = relay_on_public_socket(stack, "0660")
     r = as_nobody("-s", relay.control, "status")
     assert r.returncode == 4 and "permission denied" in r.stderr, r.stderr
     r = as_nobody("-j", "-s", relay.control, "status")
@@ -177,11 +179,7 @@ def test_socket_mode_decides_who_may_read(stack):
 
 
 def test_anyone_who_can_connect_may_read(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    public_socket(stack, relay, "0666")
-    proc = ahtest.RelayUnderTest(stack, relay)
-    assert proc.wait_command("announce", 10)
+    relay = relay_on_public_socket(stack, "0666")
     for args in (["status"], ["show", "counters"], ["show", "checks"], ["metrics"]):
         r = as_nobody("-s", relay.control, *args)
         assert r.returncode == 0, (args, r.stderr)
