@@ -186,7 +186,6 @@ const struct bgp_session *exabgp_sessions(size_t *);
 const struct sent_route *exabgp_sent(const struct prefix_conf *);
 
 /* control.c: the control socket, and the metrics endpoint beside it. */
-#define CONTROL_FDS_MAX	18	/* listener, 16 clients, metrics */
 int	control_init(struct relay *);
 void	control_fds(struct pollfd *, size_t *);
 void	control_dispatch(struct relay *, const struct pollfd *, size_t);
