@@ -292,7 +292,7 @@ def test_flap_damping_bounds_bgp_changes(stack):
     time.sleep(1)
     changes = ahtest.bird_changes(bird, V4)
     assert 1 <= len(changes) <= 4, changes      # the first announce counts too
-    assert "held down" in relay.ctl("status").stdout
+    assert "HELD by flap damping" in relay.ctl("status").stdout
     assert not bird.has_route(V4), "held down after the budget is spent"
 
 
