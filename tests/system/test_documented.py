@@ -3,6 +3,7 @@ checked (issue 8's audit): ExaBGP's error acks, the exit when ExaBGP
 stops reading, the 64-service limit, a control socket already in use.
 """
 
+import json
 import subprocess
 
 import ahtest
@@ -87,5 +88,5 @@ def test_control_socket_in_use(stack):
     assert second.wait_command("announce", 5), "the second judges all the same"
     assert (f"control socket {relay.control} is in use by another relay"
             in second.proc.text())
-    r = relay.ctl("status")
-    assert r.returncode == 0 and f"pid {first.proc.pid}," in r.stdout
+    r = relay.ctl("-j", "status")
+    assert r.returncode == 0 and json.loads(r.stdout)["relay"]["pid"] == first.proc.pid

@@ -6,6 +6,7 @@ it away (a new relay, ExaBGP's own routing table, named's health), not
 how fast.  Timings belong in bench/.
 """
 
+import json
 import os
 import signal
 import time
@@ -28,11 +29,10 @@ def chain(stack):
 
 def relay_pid(relay):
     """The relay's pid as its control socket reports it, or None."""
-    r = relay.ctl("status")
-    for line in r.stdout.splitlines():
-        if line.startswith("relay:"):
-            return int(line.split()[2].rstrip(","))
-    return None
+    r = relay.ctl("-j", "status")
+    if r.returncode == 3:                         # no relay answers
+        return None
+    return json.loads(r.stdout)["relay"]["pid"]
 
 
 def alive(pid):
