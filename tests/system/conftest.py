@@ -6,7 +6,10 @@ that needs longer says so with @pytest.mark.timeout(SECONDS).
 """
 
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -47,14 +50,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def sanitizer_reports(tmp_path_factory, monkeypatch):
+def sanitizer_reports(request, tmp_path_factory, monkeypatch):
     """With --enable-sanitizers: any ASan/UBSan/LSan report written by a
     process of this test (relay, anycastctl, or the plugin inside named)
     fails the test."""
     if not ahtest.SANITIZE:
         yield
         return
-    d = tmp_path_factory.mktemp("sanitizer")
+    # Outside pytest's private tmp tree and open to all: tests run
+    # anycastctl as nobody, and its reports must land here too.
+    d = Path(tempfile.mkdtemp(prefix="ah-sanitizer-"))
+    d.chmod(0o1777)
+    request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
     for k, v in ahtest.sanitizer_env(d).items():
         monkeypatch.setenv(k, v)
     shims = tmp_path_factory.mktemp("sanitizer-bin")
