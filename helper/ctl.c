@@ -154,6 +154,16 @@ read_reply(int fd, struct reply *r, const struct output *out)
 	}
 }
 
+static void
+reply_free(struct reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->m[i]);
+	free(r->m);
+}
+
 /* status: 2 when any prefix is not announced as configured. */
 static int
 status_exit(const struct reply *r)
@@ -165,6 +175,43 @@ status_exit(const struct reply *r)
 		    strcmp(reply_get(r->m[i], "state"), "announced") != 0)
 			return (EXIT_WITHDRAWN);
 	return (EXIT_OK);
+}
+
+/* Prints a reply; returns the exit status. */
+static int
+show(enum action action, const struct reply *reply, const struct output *out)
+{
+	int status = EXIT_OK;
+
+	switch (action) {
+	case STATUS:
+		out->status(reply);
+		status = status_exit(reply);
+		break;
+	case SHOW_COUNTERS:
+		out->counters(reply);
+		break;
+	case SHOW_ZONES:
+		out->zones(reply);
+		break;
+	case SHOW_CHECKS:
+		out->checks(reply);
+		break;
+	case SHOW_HISTORY:
+		out->history(reply);
+		break;
+	case METRICS:
+		out->metrics(reply);
+		break;
+	default:
+		break;
+	}
+	out->tail();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("anycastctl: stdout");
+		return (EXIT_ERROR);
+	}
+	return (status);
 }
 
 int
@@ -244,35 +291,9 @@ main(int argc, char *argv[])
 		out->error("internal", "cannot send the request");
 		return (EXIT_ERROR);
 	}
-	if ((status = read_reply(fd, &reply, out)) != EXIT_OK)
-		return (status);
-	switch (res.action) {
-	case STATUS:
-		out->status(&reply);
-		status = status_exit(&reply);
-		break;
-	case SHOW_COUNTERS:
-		out->counters(&reply);
-		break;
-	case SHOW_ZONES:
-		out->zones(&reply);
-		break;
-	case SHOW_CHECKS:
-		out->checks(&reply);
-		break;
-	case SHOW_HISTORY:
-		out->history(&reply);
-		break;
-	case METRICS:
-		out->metrics(&reply);
-		break;
-	default:
-		break;
-	}
-	out->tail();
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("anycastctl: stdout");
-		return (EXIT_ERROR);
-	}
+	status = read_reply(fd, &reply, out);
+	if (status == EXIT_OK)
+		status = show(res.action, &reply, out);
+	reply_free(&reply);
 	return (status);
 }

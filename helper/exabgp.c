@@ -38,7 +38,7 @@ static struct {
 	struct bgp_session	 sessions[SESSIONS_MAX];
 	size_t			 nsessions;
 	struct sent_route	*routes;
-	size_t			 nroutes;
+	size_t			 nroutes, caproutes;
 } x;
 
 void
@@ -96,10 +96,16 @@ route_slot(const struct prefix_conf *p, int create)
 		if (strcmp(x.routes[i].prefix, p->prefix) == 0 &&
 		    strcmp(x.routes[i].neighbor, p->neighbor) == 0)
 			return (&x.routes[i]);
-	if (!create || (r = reallocarray(x.routes, x.nroutes + 1,
-	    sizeof(*r))) == NULL)
+	if (!create)
 		return (NULL);
-	x.routes = r;
+	/* Doubling: one slot at a time copies the table for each prefix. */
+	if (x.nroutes == x.caproutes) {
+		i = x.caproutes ? x.caproutes * 2 : 16;
+		if ((r = reallocarray(x.routes, i, sizeof(*r))) == NULL)
+			return (NULL);
+		x.routes = r;
+		x.caproutes = i;
+	}
 	r = &x.routes[x.nroutes++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->prefix, sizeof(r->prefix), "%s", p->prefix);

@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -34,12 +35,27 @@ struct key {
 	void		(*take)(struct ctx *, yaml_node_t *, void *);
 };
 
+/*
+ * Messages quote values from the file, and a YAML scalar may hold a
+ * newline or any control byte: print those as '?' so that each error
+ * stays on its one line and cannot pass for another.
+ */
 static void
 vperr(struct ctx *c, const yaml_mark_t *at, const char *fmt, va_list ap)
 {
+	char	*msg, *p;
+
 	fprintf(c->errf, "%s:%lu:%lu: ", c->file, (unsigned long)at->line + 1,
 	    (unsigned long)at->column + 1);
-	vfprintf(c->errf, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fputs("(no memory for the message)", c->errf);
+	else {
+		for (p = msg; *p != '\0'; p++)
+			if (iscntrl((unsigned char)*p))
+				*p = '?';
+		fputs(msg, c->errf);
+		free(msg);
+	}
 	fputc('\n', c->errf);
 	c->errors++;
 }

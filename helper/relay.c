@@ -262,11 +262,13 @@ main(int argc, char *argv[])
 	if (r.conf->nservices > RELAY_SERVICES_MAX) {
 		fprintf(stderr, "%s: more than %d services\n", argv[optind],
 		    RELAY_SERVICES_MAX);
+		conf_free(r.conf);
 		return (1);
 	}
 	if (check) {
 		printf("%s: OK, %zu services, %zu prefixes\n", argv[optind],
 		    r.conf->nservices, nprefixes);
+		conf_free(r.conf);
 		return (0);
 	}
 

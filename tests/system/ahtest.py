@@ -8,6 +8,7 @@ Written for /usr/bin/python3 (Debian's), which has dnspython.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,13 @@ NAMED = "/usr/sbin/named"
 BIRD = "/usr/sbin/bird"
 BIRDC = "/usr/sbin/birdc"
 EXABGP = "/usr/sbin/exabgp"
+# Set by 'make check' in a build configured with --enable-sanitizers:
+# our programs carry ASan and UBSan; Debian's named does not, so the
+# runtimes are preloaded into it for our plugin.
+SANITIZE = os.environ.get("AH_SANITIZE") == "1"
+SANITIZER_PRELOAD = os.environ.get("AH_SANITIZER_PRELOAD", "")
+SANITIZER_LOGS = "AH_SANITIZER_LOGS"
+
 # A test-only key for named's control channel on loopback.
 RNDC_SECRET = "YW55Y2FzdC1oZWFsdGgtdGVzdC1vbmx5LWtleS0wMQ=="
 
@@ -45,6 +53,47 @@ def free_port():
                 continue
             return port
     raise RuntimeError("no free port")
+
+
+def sanitizer_env(report_dir):
+    """Environment for a test's sanitized programs: reports go to files
+    in report_dir (the harness fails the test if any appear), not to a
+    stderr nobody reads.  Children (ExaBGP's relay) inherit it."""
+    logs = f"log_path={report_dir}/"
+    return {
+        SANITIZER_LOGS: str(report_dir),
+        "ASAN_OPTIONS": f"halt_on_error=1:detect_leaks=1:{logs}asan",
+        "UBSAN_OPTIONS": f"halt_on_error=1:print_stacktrace=1:{logs}ubsan",
+    }
+
+
+def named_sanitizer_env():
+    """named itself is not instrumented: preload the runtimes for the
+    plugin, and report only what concerns instrumented code.  Leak
+    checking is off: named's own allocations at exit are not ours."""
+    env = dict(os.environ)
+    logs = f"log_path={os.environ[SANITIZER_LOGS]}/named-"
+    env.update({
+        "LD_PRELOAD": SANITIZER_PRELOAD,
+        "ASAN_OPTIONS": f"halt_on_error=1:detect_leaks=0:{logs}asan",
+        "UBSAN_OPTIONS": f"halt_on_error=1:print_stacktrace=1:{logs}ubsan",
+    })
+    return env
+
+
+def sanitizer_shims(bin_dir):
+    """Programs other than named that load the plugin (named-checkconf,
+    for plugin_check) need the runtimes preloaded too: a shim of the
+    same name in bin_dir, which the caller puts first in PATH."""
+    real = shutil.which("named-checkconf")
+    env = named_sanitizer_env()
+    shim = Path(bin_dir) / "named-checkconf"
+    shim.write_text("#!/bin/sh\n"
+                    "# The plugin under test is built with ASan: preload it.\n"
+                    + "".join(f"{k}='{env[k]}' " for k in
+                              ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"))
+                    + f'exec {real} "$@"\n')
+    shim.chmod(0o755)
 
 
 def render(example, replacements):
@@ -191,17 +240,21 @@ controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ 
             text = text[:start] + text[end:]
         return text + extra_conf
 
-    def start(self, wait=True):
+    def start(self, wait=True, wrapper=(), start_timeout=20):
+        """wrapper: argv put before named's (valgrind, for one)."""
         if os.path.exists(self.socket) and not self.proc:
             os.unlink(self.socket)
         log = self.stack.dir / f"{self.name}.log"
         offset = log.stat().st_size if log.exists() else 0
+        env = named_sanitizer_env() if SANITIZE and not wrapper else None
         self.proc = self.stack.start(
-            self.name, [NAMED, "-g", "-c", str(self.conf), "-n", "2"])
+            self.name, [*wrapper, NAMED, "-g", "-c", str(self.conf), "-n", "2"],
+            env=env)
         if wait:
             # "running" alone on a line, in this run's part of the log.
             wait_for(lambda: " running\n" in self.proc.text()[offset:]
-                     or not self.proc.alive(), 20, what=f"{self.name} to start")
+                     or not self.proc.alive(), start_timeout,
+                     what=f"{self.name} to start")
             assert self.proc.alive(), self.proc.text()[-3000:]
         return self
 

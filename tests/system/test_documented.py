@@ -1,0 +1,92 @@
+"""Behaviours doc/cli.md and doc/config.md promise that no other test
+checked (issue 8's audit): ExaBGP's error acks, the exit when ExaBGP
+stops reading, the 64-service limit, a control socket already in use.
+"""
+
+import json
+import subprocess
+
+import ahtest
+
+FIRST_WITHDRAW = "neighbor 127.0.0.1 withdraw route 192.0.2.53/32 next-hop self"
+
+
+def services(n, prefixes=1):
+    """n services of 'prefixes' documentation /48s each, all different."""
+    out = []
+    for i in range(n):
+        out.append(f"  - name: s{i}\n    prefixes:\n")
+        for j in range(prefixes):
+            out.append(f"      - prefix: 2001:db8:{i * prefixes + j:x}::/48\n")
+    return "".join(out)
+
+
+def test_exabgp_acks_error_and_shutdown(stack):
+    """cli.md 1.2: 'error' acks the oldest command and logs it,
+    'shutdown' is logged, anything else is ignored."""
+    named = ahtest.Named(stack)
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay, ack=False)
+    assert proc.next_command(5) == FIRST_WITHDRAW
+    stdin = proc.proc.p.stdin
+    stdin.write(b"error\nneighbor 127.0.0.1 up\nshutdown\n")
+    stdin.flush()
+    ahtest.wait_for(lambda: "ExaBGP is shutting down" in proc.proc.text(), 5,
+                    what="shutdown logged")
+    log = proc.proc.text()
+    assert f"warning: ExaBGP rejected: {FIRST_WITHDRAW}" in log
+    assert log.count("ExaBGP rejected") == 1, "only the command acked 'error'"
+    assert proc.proc.alive(), "an unknown line is not fatal"
+
+
+def test_exabgp_not_reading_commands_is_fatal(stack, tmp_path):
+    """cli.md 1.2: past 256 KiB of unread commands the relay gives up,
+    exit 1.  Its first words are a withdraw per prefix, so 10,000
+    prefixes (about 500 KB) are more than the queue and the pipe hold."""
+    named = ahtest.Named(stack)
+    relay = ahtest.Relay(stack, named, services=services(1, 10000))
+    err = tmp_path / "relay.err"
+    with open(err, "wb") as errf:
+        p = subprocess.Popen([str(ahtest.RELAY), str(relay.path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=errf)
+        try:
+            rc = p.wait(30)                       # stdout is never read
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+            p.stdin.close()
+            p.stdout.close()
+    assert rc == 1
+    assert ("fatal: ExaBGP has not read 262144 bytes of commands; "
+            "it is hung, giving up") in err.read_text()
+
+
+def test_more_than_64_services(stack, tmp_path):
+    """config.md: 1 to 64 services; the relay says so after loading."""
+    conf = tmp_path / "many.yaml"
+    conf.write_text("services:\n" + services(65))
+    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"{conf}: more than 64 services"
+    conf.write_text("services:\n" + services(64))
+    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+
+
+def test_control_socket_in_use(stack):
+    """A second relay on the same control socket leaves it to the first,
+    says so, and runs on without one."""
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named)
+    first = ahtest.RelayUnderTest(stack, relay, name="first")
+    assert first.wait_command("announce", 5)
+    second = ahtest.RelayUnderTest(stack, relay, name="second")
+    assert second.wait_command("announce", 5), "the second judges all the same"
+    assert (f"control socket {relay.control} is in use by another relay"
+            in second.proc.text())
+    r = relay.ctl("-j", "status")
+    assert r.returncode == 0 and json.loads(r.stdout)["relay"]["pid"] == first.proc.pid
