@@ -61,21 +61,24 @@
 #include <ns/stats.h>
 #include <ns/types.h>
 
+#include "ahproto.h"
 #include "publisher.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 
-#define DEFAULT_SOCKET	 "/run/named/anycast-health.sock"
-#define DEFAULT_INTERVAL 1000
-#define MIN_INTERVAL	 50
-#define MAX_INTERVAL	 60000
-#define DEFAULT_MODE	 0660
+#define DEFAULT_SOCKET		"/run/named/anycast-health.sock"
+#define DEFAULT_INTERVAL	100
+#define DEFAULT_ZONE_INTERVAL	1000
+#define MIN_INTERVAL		50
+#define MAX_INTERVAL		60000
+#define DEFAULT_MODE		0660
 
 #define MAX_WATCHED 256
 
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	dns_fixedname_t probe; /* AH_PROBE_QNAME */
 	bool all_zones;
 	size_t nwatched;
 	char (*watched)[AH_ZONENAME_MAX]; /* zone names, as configured */
@@ -103,6 +106,7 @@ static cfg_type_t cfg_type_zonelist = {
 static cfg_clausedef_t param_clauses[] = {
 	{ "socket", &cfg_type_qstring, 0 },
 	{ "interval", &cfg_type_uint32, 0 },
+	{ "zone-interval", &cfg_type_uint32, 0 },
 	{ "socket-mode", &cfg_type_astring, 0 },
 	{ "socket-group", &cfg_type_astring, 0 },
 	{ "zones", &cfg_type_zonelist, 0 },
@@ -156,7 +160,8 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
  */
 static const char *
 bad_value(const char *key, const char *w, size_t n, bool quoted) {
-	if (strcmp(key, "interval") == 0) {
+	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0)
+	{
 		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
 			return ("is not a number of milliseconds");
 		}
@@ -254,9 +259,9 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
 					      "%s:%lu: anycast-health: unknown "
 					      "parameter '%.*s' (known: socket, "
-					      "interval, socket-mode, "
-					      "socket-group, zones, "
-					      "all-zones)",
+					      "interval, zone-interval, "
+					      "socket-mode, socket-group, "
+					      "zones, all-zones)",
 					      file, line, (int)n, w);
 				return;
 			}
@@ -340,6 +345,27 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	return (result);
 }
 
+/* A number of milliseconds within the limits both intervals share. */
+static isc_result_t
+check_interval(const cfg_obj_t *pmap, const char *key, const char *file,
+	       isc_log_t *lctx, unsigned int *msp) {
+	const cfg_obj_t *obj = NULL;
+	uint32_t ms;
+
+	if (cfg_map_get(pmap, key, &obj) != ISC_R_SUCCESS) {
+		return (ISC_R_SUCCESS);
+	}
+	ms = cfg_obj_asuint32(obj);
+	if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
+		param_error(file, obj, lctx,
+			    "%s %" PRIu32 " out of range %d..%d (milliseconds)",
+			    key, ms, MIN_INTERVAL, MAX_INTERVAL);
+		return (ISC_R_RANGE);
+	}
+	*msp = ms;
+	return (ISC_R_SUCCESS);
+}
+
 static isc_result_t
 check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	     ah_params_t *ap) {
@@ -350,6 +376,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	memset(ap, 0, sizeof(*ap));
 	strcpy(p->path, DEFAULT_SOCKET);
 	p->interval_ms = DEFAULT_INTERVAL;
+	p->zone_interval_ms = DEFAULT_ZONE_INTERVAL;
 	p->mode = DEFAULT_MODE;
 	p->gid = (gid_t)-1;
 	if (pmap == NULL) {
@@ -375,18 +402,15 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 		}
 	}
 
-	obj = NULL;
-	if (cfg_map_get(pmap, "interval", &obj) == ISC_R_SUCCESS) {
-		uint32_t ms = cfg_obj_asuint32(obj);
-		if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
-			param_error(file, obj, lctx,
-				    "interval %" PRIu32
-				    " out of range %d..%d (milliseconds)",
-				    ms, MIN_INTERVAL, MAX_INTERVAL);
-			result = ISC_R_RANGE;
-		} else {
-			p->interval_ms = ms;
-		}
+	if (check_interval(pmap, "interval", file, lctx, &p->interval_ms) !=
+	    ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
+	}
+	if (check_interval(pmap, "zone-interval", file, lctx,
+			   &p->zone_interval_ms) != ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
 	}
 
 	obj = NULL;
@@ -720,8 +744,8 @@ rcode_of(dns_rcode_t rcode) {
 }
 
 /*
- * Once per interval, the query that notices first walks the zones and
- * samples named's recursive-clients gauge.  The compare-and-swap makes
+ * Once per zone-interval, the query that notices first walks the zones
+ * and samples named's recursive-clients gauge.  The compare-and-swap makes
  * it one query per interval whatever the number of worker threads.
  */
 static void
@@ -733,7 +757,7 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 
 	if (now < due ||
 	    !atomic_compare_exchange_strong(&v->next_walk, &due,
-					    now + ah_pub_interval()))
+					    now + ah_pub_zone_interval()))
 	{
 		return;
 	}
@@ -750,6 +774,15 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 	}
 }
 
+/* Only reached for the probe's private type, so the name test is rare. */
+static bool
+is_probe(ah_instance_t *inst, query_ctx_t *qctx) {
+	const dns_name_t *qname = qctx->client->query.origqname;
+
+	return (qname != NULL &&
+		dns_name_equal(qname, dns_fixedname_name(&inst->probe)));
+}
+
 static ns_hookresult_t
 on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	query_ctx_t *qctx = (query_ctx_t *)arg;
@@ -764,6 +797,13 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	 * the one that lets go of the client marks the query's end.
 	 */
 	if (!qctx->detach_client) {
+		return (NS_HOOK_CONTINUE);
+	}
+	if (qctx->client->query.qtype == AH_PROBE_QTYPE && is_probe(inst, qctx))
+	{
+		/* Proof that the query path runs, not an outcome. */
+		ah_add(&v->probes);
+		maybe_walk(inst, qctx);
 		return (NS_HOOK_CONTINUE);
 	}
 	ah_add(&v->queries);
@@ -902,6 +942,10 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	memset(inst, 0, sizeof(*inst));
 	isc_mem_attach(mctx, &inst->mctx);
 	inst->all_zones = p->all_zones;
+	dns_fixedname_init(&inst->probe);
+	RUNTIME_CHECK(dns_name_fromstring(dns_fixedname_name(&inst->probe),
+					  AH_PROBE_QNAME, 0,
+					  NULL) == ISC_R_SUCCESS);
 	if (p->nwatched > 0) {
 		inst->watched = isc_mem_get(mctx, p->nwatched *
 							  sizeof(inst->watched[0]));

@@ -76,6 +76,7 @@ static struct {
 	struct ah_pub_params	params;
 	/* May change on reconfig while the thread runs. */
 	atomic_uint		interval_ms;
+	atomic_uint		zone_interval_ms;
 	pthread_t		thread;
 	int			listenfd;
 	int			wake[2];
@@ -177,6 +178,7 @@ emit_hello(struct client *c, const char *views, char *line, size_t len)
 	ah_enc_str(&e, "named", pub.params.named_version);
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
+	ah_enc_u64(&e, "zone_interval", atomic_load(&pub.zone_interval_ms));
 	ah_enc_i64(&e, "started", pub.started.tv_sec);
 	ah_enc_str(&e, "views", views);
 	return (emit(c, &e));
@@ -224,6 +226,7 @@ encode_view(struct ah_enc *e, struct ah_view *v)
 	char key[AH_NAME_MAX + 1];
 
 	ah_enc_u64(e, "queries", get(&v->queries));
+	ah_enc_u64(e, "probes", get(&v->probes));
 	ah_enc_u64(e, "dropped", get(&v->dropped));
 	for (int r = 0; r < AH_RC_COUNT; r++) {
 		uint64_t sum = 0;
@@ -543,6 +546,7 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 
 	pub.params = *p;
 	atomic_store(&pub.interval_ms, p->interval_ms);
+	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
 	if ((pub.listenfd = open_socket(p, err, errlen)) < 0)
 		return (-1);
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
@@ -622,8 +626,9 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		strcpy(v->name, name);
 		pthread_mutex_init(&v->zlock, NULL);
 	}
-	/* The interval may change on reconfig; the path may not. */
+	/* The intervals may change on reconfig; the path may not. */
 	atomic_store(&pub.interval_ms, p->interval_ms);
+	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
 	v->refs++;
 	pub.ninstances++;
 	*vp = v;
@@ -635,9 +640,9 @@ out:
 }
 
 unsigned int
-ah_pub_interval(void)
+ah_pub_zone_interval(void)
 {
-	return (atomic_load(&pub.interval_ms));
+	return (atomic_load(&pub.zone_interval_ms));
 }
 
 void

@@ -72,13 +72,14 @@ struct ah_zone {
 struct ah_view {
 	/* Written by query threads with relaxed atomic adds only. */
 	atomic_uint_fast64_t	queries;
+	atomic_uint_fast64_t	probes;		/* the relay's, kept apart */
 	atomic_uint_fast64_t	dropped;
 	atomic_uint_fast64_t	answers[AH_SRC_COUNT][AH_RC_COUNT];
 	atomic_uint_fast64_t	recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t	latency[AH_LAT_BUCKETS];
 	atomic_uint_fast64_t	recursive_clients;	/* named's gauge */
 
-	/* Zone walks: at most one per interval, by whichever query wins. */
+	/* Zone walks: one per zone-interval, by whichever query wins. */
 	atomic_int_fast64_t	next_walk;	/* monotonic ms */
 	pthread_mutex_t		zlock;		/* guards the zone fields */
 	struct ah_zone		*zones;
@@ -97,6 +98,7 @@ struct ah_view {
 struct ah_pub_params {
 	char		path[108];	/* sizeof(sun_path) */
 	unsigned int	interval_ms;
+	unsigned int	zone_interval_ms;
 	mode_t		mode;
 	gid_t		gid;		/* (gid_t)-1: leave the group */
 	char		named_version[64];
@@ -111,7 +113,7 @@ int	ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		      struct ah_view **vp, char *err, size_t errlen);
 /* The last detach says goodbye, stops the thread and removes the socket. */
 void	ah_pub_detach(struct ah_view *);
-unsigned int ah_pub_interval(void);
+unsigned int ah_pub_zone_interval(void);
 
 static inline void
 ah_add(atomic_uint_fast64_t *c) {

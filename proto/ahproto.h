@@ -23,6 +23,14 @@
 #define AH_FIELDS_MAX	 64
 #define AH_NAME_MAX	 32	/* longest TYPE or KEY */
 
+/*
+ * The relay's liveness probe (doc/protocol.md, section 2.5): a query
+ * of a private-use type for a fixed name under .invalid, so that the
+ * plugin tells it from client traffic with one integer compare.
+ */
+#define AH_PROBE_QTYPE	 65401
+#define AH_PROBE_QNAME	 "probe.anycast-health.invalid"
+
 struct ah_field {
 	const char *key;
 	const char *val;

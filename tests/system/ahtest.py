@@ -177,7 +177,7 @@ class Named:
             ("listen-on-v6 { ::1; 2001:db8::53; };", "listen-on-v6 { none; };"),
             ('"anycast-health.so"', f'"{PLUGIN}"'),
             ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
-            ("interval 1000;", f"interval {interval};"),
+            ("interval 100;", f"interval {interval};"),
             ('"/etc/bind/db.example"', f'"{self.dir}/db.example"'),
         ])
         # Our own control channel, so rndc works and nameds don't collide.

@@ -235,3 +235,44 @@ view "outside" {{
         5, what="queries counted in view inside")
     assert views["inside"]["queries"] == 7
     assert views["outside"]["queries"] == 0
+
+
+def probe(named, count=1):
+    """The relay's liveness probe, as the relay sends it: RD=0, the
+    private QTYPE, the fixed name.  Values from proto/ahproto.h."""
+    import dns.message
+    import dns.query
+    q = dns.message.make_query("probe.anycast-health.invalid.", 65401)
+    q.flags = 0                                   # RD=0
+    for _ in range(count):
+        dns.query.udp(q, "127.0.0.1", port=named.port, timeout=2)
+
+
+def test_default_interval_is_100ms(stack):
+    """Liveness needs a fast heartbeat by default (issue 8 item 2)."""
+    named = ahtest.Named(stack)
+    named.conf.write_text("".join(
+        l for l in named.conf.read_text().splitlines(True)
+        if not l.lstrip().startswith("interval ")))
+    named.start()
+    typ, hello = Subscriber(named.socket).record()
+    assert typ == "hello" and hello["interval"] == "100", hello
+
+
+def test_probes_counted_apart(stack):
+    """Liveness probes advance 'probes' and no outcome counter, so they
+    never dilute a SERVFAIL ratio."""
+    named = ahtest.Named(stack).start()
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    base = sub.snapshot()[0]["_default"]
+    probe(named, 12)
+    named.query("www.example")
+    v = ahtest.wait_for(
+        lambda: (lambda s: s if s["queries"] > base["queries"] and
+                 s["probes"] >= base.get("probes", 0) + 12 else None)(
+                     sub.snapshot()[0]["_default"]), 5, what="probes counted")
+    assert v["probes"] - base["probes"] == 12
+    assert v["queries"] - base["queries"] == 1
+    assert v["noerror"] - base["noerror"] == 1
+    assert v["refused"] == base["refused"] and v["nxdomain"] == base["nxdomain"]
