@@ -132,10 +132,32 @@ feed_counter(const struct feed_view *v, const char *key, uint64_t *out)
 	return (-1);
 }
 
+/*
+ * A snapshot is due every interval.  Three of them by default; never
+ * fewer than two, which would withdraw a healthy node on jitter.
+ */
+static void
+set_stale(struct feed *f)
+{
+	unsigned int	 two = (unsigned int)(2 * f->interval_ms);
+
+	if (f->conf_stale_ms == 0) {
+		f->stale_ms = (unsigned int)(3 * f->interval_ms);
+		return;
+	}
+	f->stale_ms = f->conf_stale_ms;
+	if (f->stale_ms < two) {
+		f->stale_ms = two;
+		log_warnx("stale-after %u ms is less than two plugin intervals "
+		    "(%llu ms each): using %u ms", f->conf_stale_ms,
+		    (unsigned long long)f->interval_ms, f->stale_ms);
+	}
+}
+
 static int
 on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 {
-	uint64_t	 proto;
+	uint64_t	 proto, pid, interval, zone_interval;
 	const char	*v;
 
 	if (ah_get_u64(m, "proto", &proto) < 0) {
@@ -148,31 +170,44 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    (unsigned long long)proto, AH_PROTO_VERSION);
 		return (-1);
 	}
-	if (ah_get_u64(m, "pid", &f->named_pid) < 0 ||
-	    ah_get_u64(m, "interval", &f->interval_ms) < 0 ||
-	    f->interval_ms == 0) {
+	if (ah_get_u64(m, "pid", &pid) < 0 ||
+	    ah_get_u64(m, "interval", &interval) < 0 ||
+	    interval == 0 || interval > 600000) {
 		snprintf(why, len, "hello lacks pid or interval");
 		return (-1);
 	}
-	v = ah_get(m, "named");
-	snprintf(f->named_version, sizeof(f->named_version), "%s",
-	    v != NULL ? v : "unknown");
-	/*
-	 * A snapshot is due every interval; judging staleness on less than
-	 * two of them would withdraw a healthy node on ordinary jitter.
-	 */
-	f->stale_ms = f->conf_stale_ms;
-	if (f->interval_ms <= 600000 && f->stale_ms < 2 * f->interval_ms) {
-		f->stale_ms = (unsigned int)(2 * f->interval_ms);
-		log_warnx("stale-after %u ms is less than two plugin intervals "
-		    "(%llu ms each): using %u ms", f->conf_stale_ms,
-		    (unsigned long long)f->interval_ms, f->stale_ms);
+	if (f->state == FEED_UP && pid != f->named_pid) {
+		snprintf(why, len, "hello from pid %llu on a connection to "
+		    "pid %llu", (unsigned long long)pid,
+		    (unsigned long long)f->named_pid);
+		return (-1);
 	}
-	f->state = FEED_UP;
-	f->since = real_ms();
-	log_info("plugin hello: named %s pid %llu, snapshot every %llums",
-	    f->named_version, (unsigned long long)f->named_pid,
-	    (unsigned long long)f->interval_ms);
+	/* Walks every interval if the plugin is too old to say. */
+	if (ah_get_u64(m, "zone_interval", &zone_interval) < 0 ||
+	    zone_interval == 0)
+		zone_interval = interval;
+	if (f->state == FEED_UP) {
+		/* A reload changed a parameter: it applies at once. */
+		if (interval != f->interval_ms ||
+		    zone_interval != f->zone_interval_ms)
+			log_info("plugin parameters changed: snapshot every "
+			    "%llums, zones every %llums",
+			    (unsigned long long)interval,
+			    (unsigned long long)zone_interval);
+	} else {
+		v = ah_get(m, "named");
+		snprintf(f->named_version, sizeof(f->named_version), "%s",
+		    v != NULL ? v : "unknown");
+		f->named_pid = pid;
+		f->state = FEED_UP;
+		f->since = real_ms();
+		log_info("plugin hello: named %s pid %llu, snapshot every "
+		    "%llums", f->named_version, (unsigned long long)pid,
+		    (unsigned long long)interval);
+	}
+	f->interval_ms = interval;
+	f->zone_interval_ms = zone_interval;
+	set_stale(f);
 	return (0);
 }
 
@@ -304,6 +339,29 @@ on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	return (0);
 }
 
+/*
+ * Evidence of a working query path carries over from the previous
+ * snapshot of the same view; a counter that went up is new evidence.
+ */
+static void
+carry_activity(const struct feed *f, struct feed_view *v, int64_t now)
+{
+	const struct feed_view	*old = feed_view(f, v->name);
+	uint64_t		 queries = 0;
+
+	(void)feed_counter(v, "queries", &queries);
+	(void)feed_counter(v, "probes", &v->probes);
+	v->activity = queries + v->probes;
+	if (old == NULL) {
+		v->active_at = v->probed_at = 0;
+		v->first_seen = now;
+		return;
+	}
+	v->first_seen = old->first_seen;
+	v->active_at = v->activity != old->activity ? now : old->active_at;
+	v->probed_at = v->probes != old->probes ? now : old->probed_at;
+}
+
 static int
 on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
     size_t len)
@@ -311,6 +369,7 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	uint64_t	seq, nviews, nrecords;
 	uint64_t	t;
 	struct zone_list swap;
+	size_t		i;
 
 	if (ah_get_u64(m, "seq", &seq) < 0 ||
 	    ah_get_u64(m, "views", &nviews) < 0) {
@@ -331,6 +390,8 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		    f->nrecords);
 		return (-1);
 	}
+	for (i = 0; i < f->npending; i++)
+		carry_activity(f, &f->pending[i], now);
 	memcpy(f->views, f->pending, f->npending * sizeof(f->views[0]));
 	f->nviews = f->npending;
 	f->npending = 0;
@@ -390,6 +451,8 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 	}
 	if (strcmp(m.type, "tick") == 0)
 		return (on_tick(f, &m, now, why, len) < 0 ? -1 : 1);
+	if (strcmp(m.type, "hello") == 0)
+		return (on_hello(f, &m, why, len));
 	if (strcmp(m.type, "bye") == 0) {
 		const char *r = ah_get(&m, "reason");
 
@@ -426,7 +489,7 @@ feed_read(struct feed *f, int64_t now)
 		return (-1);
 	}
 	ah_lines_fill(&f->in, (size_t)r);
-	return (0);
+	return ((int)r);
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include "ahproto.h"
 #include "canary.h"
+#include "liveness.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -25,6 +26,17 @@
 /* The counters of one view, as the last complete snapshot had them. */
 struct feed_view {
 	char		name[AH_VIEW_LEN];
+	/*
+	 * Evidence that named's query path works in this view: relay
+	 * monotonic ms of the snapshot that showed 'queries' or 'probes'
+	 * go up (0: not yet on this connection), and of the one that
+	 * showed 'probes' go up; carried from snapshot to snapshot.
+	 */
+	uint64_t	activity;	/* queries + probes */
+	uint64_t	probes;
+	int64_t		active_at;
+	int64_t		probed_at;
+	int64_t		first_seen;
 	size_t		ncounters;
 	char		key[FEED_COUNTERS_MAX][AH_NAME_MAX + 1];
 	uint64_t	val[FEED_COUNTERS_MAX];
@@ -65,7 +77,11 @@ struct feed {
 	char			 named_version[64];
 	uint64_t		 named_pid;
 	uint64_t		 interval_ms;
-	/* stale-after, raised to two intervals if configured below that. */
+	uint64_t		 zone_interval_ms;
+	/*
+	 * stale-after: as configured but at least two intervals, or by
+	 * default three; follows the plugin's interval when it changes.
+	 */
 	unsigned int		 stale_ms;
 	unsigned int		 conf_stale_ms;
 	/* From snapshots. */
@@ -83,7 +99,7 @@ struct feed {
 void	feed_init(struct feed *, const struct relay_conf *);
 /* Connect if due; returns the fd to poll or -1. */
 int	feed_poll_fd(struct feed *, int64_t now);
-/* Read what the socket has; -1 if the feed closed. */
+/* Read what the socket has: bytes read, 0 if none now, -1 if closed. */
 int	feed_read(struct feed *, int64_t now);
 /* Take buffered lines up to the next complete snapshot; 1 if one completed. */
 int	feed_next(struct feed *, int64_t now);
@@ -104,6 +120,7 @@ struct service_state {
 	struct judge	 judge;
 	struct window	 win;
 	struct canary	 canary;
+	struct liveness	 live;
 	enum route_mode	 mode;
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 proven;	/* up at least once since hard trouble */
@@ -127,6 +144,8 @@ struct relay {
  */
 void	health_init(struct service_state *, const struct service_conf *);
 int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
+/* Monotonic ms at which service svc's hard verdict may change. */
+int64_t	live_deadline(const struct relay *, size_t svc);
 
 /* exabgp.c */
 void	exabgp_init(void);

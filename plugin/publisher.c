@@ -82,6 +82,7 @@ static struct {
 	int			wake[2];
 	/* Thread-private. */
 	struct client		clients[CLIENTS_MAX];
+	unsigned int		told_interval, told_zone_interval;
 	uint64_t		seq;
 	struct timespec		started;
 } pub = {
@@ -425,6 +426,15 @@ publisher_main(void *arg)
 		size_t	n = 2;
 
 		if (wait <= 0) {
+			/* A reload changed a parameter: say so first. */
+			if (pub.told_interval != atomic_load(&pub.interval_ms) ||
+			    pub.told_zone_interval !=
+			    atomic_load(&pub.zone_interval_ms)) {
+				pub.told_interval = atomic_load(&pub.interval_ms);
+				pub.told_zone_interval =
+				    atomic_load(&pub.zone_interval_ms);
+				send_hello(NULL);
+			}
 			pub.seq++;
 			send_snapshot(NULL, pub.seq);
 			next += atomic_load(&pub.interval_ms);
@@ -555,6 +565,8 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < CLIENTS_MAX; i++)
 		pub.clients[i].fd = -1;
+	pub.told_interval = p->interval_ms;
+	pub.told_zone_interval = p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
 
 	/* named's signal handling must stay on named's own threads. */

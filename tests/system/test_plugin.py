@@ -97,7 +97,8 @@ def test_relay_sees_the_counters(stack):
     """The relay's view of the counters matches the queries sent."""
     named = ahtest.Named(stack).start()
     # No canary here: its queries would be counted too.
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
+    relay = ahtest.Relay(stack, named,
+                         services=ahtest.plain_service(port=named.port))
     proc = ahtest.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route 192.0.2.53/32", 10)
     for i in range(25):

@@ -135,12 +135,17 @@ def test_drains_acks_so_exabgp_never_blocks(stack):
     assert proc.proc.alive()
 
 
-def fake_setup(stack, stale="1s"):
+def fake_setup(stack, stale=None):
     named = ahtest.Named(stack)                   # only for its socket path
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
-    if stale != "1s":
-        relay.path.write_text(relay.path.read_text().replace("stale-after: 1s",
-                                                             f"stale-after: {stale}"))
+    # The liveness probes go to a port that reads and never answers.
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    stack.procs.append(_Closer(sink))
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+        port=sink.getsockname()[1]))
+    if stale is not None:
+        relay.path.write_text(relay.path.read_text().replace(
+            "\nplugin:\n", f"\nplugin:\n  stale-after: {stale}\n", 1))
     fake = ahtest.FakePlugin(named.socket)
     proc = ahtest.RelayUnderTest(stack, relay)
     stack.procs.append(_Closer(fake))
@@ -149,13 +154,16 @@ def fake_setup(stack, stale="1s"):
 
 
 class _Closer:
-    """Lets the stack tear down a fake plugin like a process."""
+    """Lets the stack tear down a fake plugin or a socket like a process."""
 
-    def __init__(self, fake):
-        self.fake = fake
+    def __init__(self, thing):
+        self.thing = thing
 
     def stop(self):
-        self.fake.shutdown()
+        if isinstance(self.thing, socket.socket):
+            self.thing.close()
+        else:
+            self.thing.shutdown()
 
 
 def announced(proc):
@@ -172,7 +180,7 @@ def test_announces_on_a_good_snapshot(stack):
 
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
-    fake.hello(proto=2)
+    fake.hello(proto=2, first=False)
     fake.snapshot(1)
     fake.snapshot(2)
     assert proc.wait_command("announce", 1.5) is None
@@ -184,9 +192,9 @@ def test_snapshot_without_the_view(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1, views=("other",))
-    # Well inside stale-after (1 s), so the reason is the missing view.
+    # Well inside stale-after (300 ms), so the reason is the missing view.
     ahtest.wait_for(lambda: "named publishes no view '_default'"
-                    in proc.relay.ctl("status").stdout, 0.8, what="reason")
+                    in proc.relay.ctl("status").stdout, 0.25, what="reason")
     assert not any("announce" in c for c in proc.commands)
 
 
@@ -310,3 +318,67 @@ def test_stale_after_is_at_least_two_intervals(stack):
     assert proc.wait_command("withdraw", 1.5) is None
     assert "stale-after 1000 ms is less than two plugin intervals" in proc.proc.text()
     assert proc.wait_command("withdraw route 192.0.2.53/32", 2) is not None
+
+
+def test_frozen_counters_withdraw(stack):
+    """Snapshots keep coming but no query moves a counter: the
+    publisher thread ticks while named's query threads are hung, or
+    named is shutting down.  Hard trouble: withdrawn without 'fall'."""
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    seq = [3]
+
+    def frozen():
+        # Ticks every 100 ms with nothing counted, until the withdraw.
+        for _ in range(30):
+            fake.snapshot(seq[0], probed=False)
+            seq[0] += 1
+            if proc.wait_command("withdraw route 192.0.2.53/32", 0.1):
+                return
+    t0 = time.monotonic()
+    frozen()
+    took = time.monotonic() - t0
+    assert took < 2.5, took                       # 30 ticks: never withdrawn
+    assert "no query seen in view _default" in proc.proc.text()
+    assert "snapshots still arriving" in proc.proc.text()
+
+
+def test_buffered_snapshots_are_read_before_judging(stack):
+    """A relay that was itself not scheduled reads what the plugin sent
+    meanwhile before it calls the feed stale."""
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    proc.proc.send_signal(signal.SIGSTOP)
+    try:
+        for seq in range(3, 13):                  # 1 s of healthy ticks
+            fake.snapshot(seq)
+            time.sleep(0.1)
+    finally:
+        proc.proc.send_signal(signal.SIGCONT)
+    for seq in range(13, 17):
+        fake.snapshot(seq)
+        assert proc.wait_command("withdraw", 0.1) is None
+    assert "DOWN" not in proc.proc.text()
+
+
+def test_repeated_hello_updates_the_interval(stack):
+    """A reload that slows the plugin down (issue 8 item 3): the plugin
+    repeats its hello, and the relay's stale-after follows at once."""
+    fake, proc = fake_setup(stack)
+    fake.hello(interval=100)
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    fake.hello(interval=1000, first=False)
+    for seq in range(3, 7):                       # one snapshot a second
+        fake.snapshot(seq)
+        assert proc.wait_command("withdraw", 1.0) is None
+    assert "plugin parameters changed: snapshot every 1000ms" in proc.proc.text()
+    # And three of those intervals is the new default stale-after.
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 4.5) is not None

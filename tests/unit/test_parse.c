@@ -52,7 +52,7 @@ test_example(void **state)
 	fclose(ef);
 	assert_non_null(rc);
 	assert_string_equal(rc->plugin_socket, "/run/named/anycast-health.sock");
-	assert_int_equal(rc->stale_ms, 3000);
+	assert_int_equal(rc->stale_ms, 0);
 	assert_int_equal(rc->reconnect_ms, 200);
 	assert_int_equal(rc->control_mode, 0660);
 	assert_int_equal(rc->nservices, 1);
