@@ -211,18 +211,46 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	return (0);
 }
 
+/* The pending view a record refers to by its 'view' id, or NULL. */
+static struct feed_view *
+pending_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+{
+	uint64_t	id;
+	size_t		i;
+
+	if (ah_get_u64(m, "view", &id) < 0) {
+		snprintf(why, len, "%s record without a view id", m->type);
+		return (NULL);
+	}
+	for (i = 0; i < f->npending; i++)
+		if (f->pending[i].id == id)
+			return (&f->pending[i]);
+	snprintf(why, len, "%s record for view %llu, not in the snapshot",
+	    m->type, (unsigned long long)id);
+	return (NULL);
+}
+
 static int
 on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 {
 	struct feed_view	*v;
+	const struct feed_view	*old;
 	const char		*name = ah_get(m, "name");
-	uint64_t		 seq;
+	uint64_t		 seq, id;
 	size_t			 i;
 
-	if (name == NULL || ah_get_u64(m, "seq", &seq) < 0) {
-		snprintf(why, len, "view record without name or seq");
+	if (name == NULL || ah_get_u64(m, "seq", &seq) < 0 ||
+	    ah_get_u64(m, "id", &id) < 0) {
+		snprintf(why, len, "view record without name, id or seq");
 		return (-1);
 	}
+	for (i = 0; i < f->npending; i++)
+		if (f->pending[i].id == id ||
+		    strcmp(f->pending[i].name, name) == 0) {
+			snprintf(why, len, "view %llu (%s) twice in one "
+			    "snapshot", (unsigned long long)id, name);
+			return (-1);
+		}
 	if (f->npending == FEED_VIEWS_MAX) {
 		snprintf(why, len, "more than %d views in one snapshot",
 		    FEED_VIEWS_MAX);
@@ -230,58 +258,105 @@ on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	}
 	v = &f->pending[f->npending++];
 	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->id = id;
 	v->ncounters = 0;
-	/* Keep every numeric field: newer plugins may publish more. */
-	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
-		if (strcmp(m->f[i].key, "name") == 0 ||
-		    strcmp(m->f[i].key, "seq") == 0)
-			continue;
-		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
-			snprintf(why, len, "view field '%s' is not a counter",
-			    m->f[i].key);
-			return (-1);
-		}
-		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s",
-		    m->f[i].key);
-		v->ncounters++;
+	/* Sample names come only when they change: keep the last ones. */
+	if ((old = feed_view(f, name)) != NULL)
+		memcpy(v->domain, old->domain, sizeof(v->domain));
+	else
+		memset(v->domain, 0, sizeof(v->domain));
+	return (0);
+}
+
+/* Adds 'key' (with a prefix) and its value to the view's counters. */
+static int
+add_counter(struct feed_view *v, const char *type, const char *prefix,
+    const char *key, const char *val, char *why, size_t len)
+{
+	struct ah_msg	 m;
+	uint64_t	 x;
+
+	/* ah_get_u64 reads from a record: make one of the value alone. */
+	m.nfields = 1;
+	m.f[0].key = key;
+	m.f[0].val = val;
+	if (ah_get_u64(&m, key, &x) < 0) {
+		snprintf(why, len, "%s field '%s' is not a number", type, key);
+		return (-1);
 	}
+	if (v->ncounters == FEED_COUNTERS_MAX)
+		return (0);	/* newer plugins may publish more */
+	snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s%s", prefix, key);
+	v->val[v->ncounters++] = x;
 	return (0);
 }
 
 /*
- * Recursion fields and the zone summary join their view's counters,
- * prefixed "rec_" and "zones_".
+ * Records of counters join their view's: outcomes as they are,
+ * recursion prefixed "rec_", the zone summary "zones_", and the fleet
+ * sensor's "dom_KIND_N" for its field bN.
  */
 static int
-on_view_extra(struct feed *f, const struct ah_msg *m, const char *prefix,
+on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
     char *why, size_t len)
 {
-	const char		*view = ah_get(m, "view");
-	struct feed_view	*v = NULL;
+	struct feed_view	*v;
+	char			 pfx[AH_NAME_MAX + 1];
+	const char		*kind = NULL;
 	size_t			 i;
 
-	for (i = 0; view != NULL && i < f->npending; i++)
-		if (strcmp(f->pending[i].name, view) == 0)
-			v = &f->pending[i];
-	if (v == NULL) {
-		snprintf(why, len, "%s record for a view not in the snapshot",
-		    m->type);
+	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
-	}
-	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
-		if (strcmp(m->f[i].key, "view") == 0 ||
-		    strcmp(m->f[i].key, "seq") == 0)
-			continue;
-		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
-			snprintf(why, len, "%s field '%s' is not a number",
-			    m->type, m->f[i].key);
+	if (strcmp(m->type, "domains") == 0) {
+		kind = ah_get(m, "kind");
+		if (kind == NULL || strlen(kind) > 8) {
+			snprintf(why, len, "domains record without a kind");
 			return (-1);
 		}
-		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s%s",
-		    prefix, m->f[i].key);
-		v->ncounters++;
+		snprintf(pfx, sizeof(pfx), "dom_%s_", kind);
+		prefix = pfx;
+	}
+	for (i = 0; i < m->nfields; i++) {
+		const char *key = m->f[i].key;
+
+		if (strcmp(key, "view") == 0 || strcmp(key, "seq") == 0 ||
+		    (kind != NULL && strcmp(key, "kind") == 0))
+			continue;
+		/* Buckets are b0..b15 on the wire, dom_KIND_0.. here. */
+		if (kind != NULL && key[0] == 'b')
+			key++;
+		if (add_counter(v, m->type, prefix, key, m->f[i].val, why,
+		    len) < 0)
+			return (-1);
 	}
 	return (0);
+}
+
+static int
+on_domain(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+{
+	struct feed_view	*v;
+	const char		*name = ah_get(m, "name");
+	uint64_t		 b;
+
+	if ((v = pending_view(f, m, why, len)) == NULL)
+		return (-1);
+	if (ah_get_u64(m, "bucket", &b) < 0 || b >= FEED_DOMAINS ||
+	    name == NULL) {
+		snprintf(why, len, "domain record without bucket 0..%d or name",
+		    FEED_DOMAINS - 1);
+		return (-1);
+	}
+	snprintf(v->domain[b], sizeof(v->domain[b]), "%s", name);
+	return (0);
+}
+
+const char *
+feed_domain(const struct feed_view *v, int bucket)
+{
+	if (bucket < 0 || bucket >= FEED_DOMAINS || v->domain[bucket][0] == '\0')
+		return (NULL);
+	return (v->domain[bucket]);
 }
 
 /* Times are optional in zone records: absent or malformed reads as 0. */
@@ -296,13 +371,20 @@ opt_time(const struct ah_msg *m, const char *key)
 static int
 on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 {
-	const char		*view = ah_get(m, "view"), *name = ah_get(m, "name");
+	const struct feed_view	*v;
+	const char		*name = ah_get(m, "name");
 	struct feed_zone	*z;
 	uint64_t		 u;
 
-	if (view == NULL || name == NULL ||
-	    ah_get_u64(m, "found", &u) < 0) {
-		snprintf(why, len, "zone record without view, name or found");
+	if ((v = pending_view(f, m, why, len)) == NULL)
+		return (-1);
+	if (name == NULL || ah_get_u64(m, "found", &u) < 0) {
+		snprintf(why, len, "zone record without name or found");
+		return (-1);
+	}
+	if (f->pzones.n == FEED_ZONES_MAX) {
+		snprintf(why, len, "more than %d zone records in one snapshot",
+		    FEED_ZONES_MAX);
 		return (-1);
 	}
 	if (f->pzones.n == f->pzones.cap) {
@@ -318,7 +400,7 @@ on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	}
 	z = &f->pzones.z[f->pzones.n++];
 	memset(z, 0, sizeof(*z));
-	snprintf(z->view, sizeof(z->view), "%s", view);
+	snprintf(z->view, sizeof(z->view), "%s", v->name);
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	z->found = u != 0;
 	z->checked = opt_time(m, "checked");
@@ -437,13 +519,25 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 		f->nrecords++;
 		return (on_view(f, &m, why, len));
 	}
+	if (strcmp(m.type, "outcomes") == 0) {
+		f->nrecords++;
+		return (on_counters(f, &m, "", why, len));
+	}
 	if (strcmp(m.type, "recursion") == 0) {
 		f->nrecords++;
-		return (on_view_extra(f, &m, "rec_", why, len));
+		return (on_counters(f, &m, "rec_", why, len));
+	}
+	if (strcmp(m.type, "domains") == 0) {
+		f->nrecords++;
+		return (on_counters(f, &m, "dom_", why, len));
+	}
+	if (strcmp(m.type, "domain") == 0) {
+		f->nrecords++;
+		return (on_domain(f, &m, why, len));
 	}
 	if (strcmp(m.type, "zones") == 0) {
 		f->nrecords++;
-		return (on_view_extra(f, &m, "zones_", why, len));
+		return (on_counters(f, &m, "zones_", why, len));
 	}
 	if (strcmp(m.type, "zone") == 0) {
 		f->nrecords++;

@@ -264,7 +264,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct relay	 r;
+	static struct relay r;	/* large: off the stack */
 	int		 ch, check = 0;
 	size_t		 i, j, nprefixes = 0;
 

@@ -21,11 +21,18 @@
 
 #define FEED_VIEWS_MAX		64
 #define RELAY_SERVICES_MAX	64
-#define FEED_COUNTERS_MAX	64
+#define FEED_COUNTERS_MAX	128
+#define FEED_DOMAINS		16	/* the plugin's AH_DOM_BUCKETS */
+#define FEED_DOMAIN_LEN		128
+/* Zone records in one snapshot: 64 views of 256 listed zones. */
+#define FEED_ZONES_MAX		16384
 
 /* The counters of one view, as the last complete snapshot had them. */
 struct feed_view {
 	char		name[AH_VIEW_LEN];
+	uint64_t	id;		/* the plugin's, within a snapshot */
+	/* Latest failing domain per bucket; "" for none.  Sent on change. */
+	char		domain[FEED_DOMAINS][FEED_DOMAIN_LEN];
 	/*
 	 * Evidence that named's query path works in this view: relay
 	 * monotonic ms of the snapshot that showed 'queries' or 'probes'
@@ -105,7 +112,15 @@ int	feed_read(struct feed *, int64_t now);
 int	feed_next(struct feed *, int64_t now);
 void	feed_close(struct feed *, int64_t now, const char *why);
 const struct feed_view *feed_view(const struct feed *, const char *);
+/*
+ * A counter of the view by key: the 'outcomes' fields as they are
+ * (queries, probes, servfail, ...), 'recursion' ones prefixed rec_,
+ * 'zones' ones zones_, and the fleet sensor's dom_fail_N, dom_rstart_N,
+ * dom_rdone_N (N = 0..15).  0, or -1 if the plugin sent no such key.
+ */
 int	feed_counter(const struct feed_view *, const char *, uint64_t *);
+/* The latest failing two-label domain of a bucket, or NULL. */
+const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 

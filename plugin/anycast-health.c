@@ -499,57 +499,115 @@ cleanup:
 }
 
 /*
- * named does not tell a plugin which view it is registered for.  The
- * parameter string it passes is the very string in the config tree, so
- * the view is the one whose plugin statement holds that pointer.
+ * named does not tell a plugin which view it is registered for, but it
+ * passes the very parameter string of the config tree, or, for a
+ * statement without a parameter block, the file and line of the
+ * (void) parameters object.  Is 'plugin' the statement being
+ * registered?
  */
-static const cfg_obj_t *
-find_in(const cfg_obj_t *map, const char *parameters) {
+static bool
+is_statement(const cfg_obj_t *plugin, const char *parameters,
+	     const char *file, unsigned long line) {
+	const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
+	const char *pfile = NULL;
+
+	if (pobj == NULL) {
+		return (false);
+	}
+	if (parameters != NULL) {
+		return (cfg_obj_isstring(pobj) &&
+			cfg_obj_asstring(pobj) == parameters);
+	}
+	pfile = cfg_obj_file(pobj);
+	return (!cfg_obj_isstring(pobj) && cfg_obj_line(pobj) == line &&
+		(pfile == file ||
+		 (pfile != NULL && file != NULL && strcmp(pfile, file) == 0)));
+}
+
+/* Counts the matching statements of 'map', the first one's in *foundp. */
+static unsigned int
+find_in(const cfg_obj_t *map, const char *parameters, const char *file,
+	unsigned long line) {
 	const cfg_obj_t *plugins = NULL;
+	unsigned int n = 0;
 
 	if (map == NULL || cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS)
 	{
-		return (NULL);
+		return (0);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
 	     e = cfg_list_next(e))
 	{
-		const cfg_obj_t *plugin = cfg_listelt_value(e);
-		const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
-		if (pobj != NULL && cfg_obj_isstring(pobj) &&
-		    cfg_obj_asstring(pobj) == parameters)
-		{
-			return (plugin);
-		}
+		n += is_statement(cfg_listelt_value(e), parameters, file, line);
 	}
-	return (NULL);
+	return (n);
 }
 
-static const cfg_obj_t *
-find_plugin(const void *cfg, const char *parameters, const char **viewp) {
-	const cfg_obj_t *views = NULL, *found = NULL;
+/*
+ * The name of the view the statement at file:line belongs to, in
+ * *viewp.  Returns the number of statements that match: more than one
+ * only for statements without a parameter block on one line, which
+ * the caller must refuse, since it cannot tell them apart.
+ */
+static unsigned int
+find_view(const void *cfg, const char *parameters, const char *file,
+	  unsigned long line, const char **viewp) {
+	const cfg_obj_t *views = NULL;
+	unsigned int n, total;
 
 	*viewp = "_default";
-	if (cfg == NULL || parameters == NULL) {
-		return (NULL);
+	if (cfg == NULL) {
+		return (1);
 	}
-	if ((found = find_in(cfg, parameters)) != NULL) {
-		return (found);
-	}
+	total = find_in(cfg, parameters, file, line);
 	if (cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS) {
-		return (NULL);
+		return (total);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(views); e != NULL;
 	     e = cfg_list_next(e))
 	{
 		const cfg_obj_t *v = cfg_listelt_value(e);
-		found = find_in(cfg_tuple_get(v, "options"), parameters);
-		if (found != NULL) {
+		n = find_in(cfg_tuple_get(v, "options"), parameters, file,
+			    line);
+		if (n > 0 && total == 0) {
 			*viewp = cfg_obj_asstring(cfg_tuple_get(v, "name"));
-			return (found);
 		}
+		total += n;
 	}
-	return (NULL);
+	return (total);
+}
+
+/*
+ * The view must be one the plugin can publish: its name fits every
+ * record (doc/protocol.md, section 5), and its statement can be told
+ * from the others.  Shared by plugin_check and plugin_register.
+ */
+static isc_result_t
+check_view(const void *cfg, const char *parameters, const char *file,
+	   unsigned long line, isc_log_t *lctx, const char **viewp) {
+	unsigned int n = find_view(cfg, parameters, file, line, viewp);
+
+	if (file == NULL) {
+		file = "named.conf";
+	}
+	if (n > 1) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: %u plugin statements "
+			      "without a parameter block on one line: put each "
+			      "on its own line, or give it a block",
+			      file, line, n);
+		return (ISC_R_FAILURE);
+	}
+	if (strlen(*viewp) >= AH_VIEWNAME_MAX) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: view name '%.40s...' is "
+			      "longer than %d bytes and cannot be published",
+			      file, line, *viewp, AH_VIEWNAME_MAX - 1);
+		return (ISC_R_RANGE);
+	}
+	return (ISC_R_SUCCESS);
 }
 
 /* named's version, read at run time: named-checkconf does not have it. */
@@ -783,32 +841,82 @@ is_probe(ah_instance_t *inst, query_ctx_t *qctx) {
 		dns_name_equal(qname, dns_fixedname_name(&inst->probe)));
 }
 
+/*
+ * The fleet sensor's bucket for 'name': a hash of its last two labels
+ * ('broken.example' for 'a.b.broken.example'), so that every name of
+ * one external domain lands in one bucket.  With 'sample', the domain
+ * also becomes the bucket's latest failing one.  Called only on the
+ * failure and recursion paths, never for every query.
+ */
+static void
+count_domain(struct ah_view *v, enum ah_dom kind, const dns_name_t *name,
+	     bool sample) {
+	dns_name_t suffix;
+	unsigned int labels, b;
+	char text[AH_DOMAIN_MAX];
+
+	if (name == NULL || (labels = dns_name_countlabels(name)) == 0) {
+		return;
+	}
+	dns_name_init(&suffix, NULL);
+	/* Two labels and the root, or what there is. */
+	if (labels > 3) {
+		dns_name_getlabelsequence(name, labels - 3, 3, &suffix);
+	} else {
+		dns_name_clone(name, &suffix);
+	}
+	b = dns_name_hash(&suffix, false) % AH_DOM_BUCKETS;
+	ah_add(&v->dom[kind][b]);
+	if (!sample) {
+		return;
+	}
+	dns_name_format(&suffix, text, sizeof(text));
+	/* dns_name_format cuts a long name short: publish none then. */
+	if (strlen(text) + 1 < sizeof(text)) {
+		lower(text);
+		ah_sample_write(&v->sample[b], text);
+	}
+}
+
 static ns_hookresult_t
 on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	query_ctx_t *qctx = (query_ctx_t *)arg;
 	ah_instance_t *inst = (ah_instance_t *)cbdata;
 	struct ah_view *v = inst->view;
+	ns_client_t *client = qctx->client;
 	enum ah_source src;
+	enum ah_rcode rc;
 
 	*resp = ISC_R_UNSET;
 
 	/*
-	 * A query context is also destroyed when recursion starts; only
-	 * the one that lets go of the client marks the query's end.
+	 * A context is also destroyed when a pass over the query ends in
+	 * recursion: then a fetch really exists (ns_query_recurse
+	 * succeeded; duplicates, clients-per-query drops and quota
+	 * refusals do not get here), and its outcome is counted once, in
+	 * on_qctx_initialized.
 	 */
 	if (!qctx->detach_client) {
+		if ((client->query.attributes & NS_QUERYATTR_RECURSING) != 0) {
+			ah_add(&v->recursion[AH_REC_STARTED]);
+			count_domain(v, AH_DOM_RSTART, client->query.qname,
+				     false);
+		}
 		return (NS_HOOK_CONTINUE);
 	}
-	if (qctx->client->query.qtype == AH_PROBE_QTYPE && is_probe(inst, qctx))
-	{
+	if (client->query.qtype == AH_PROBE_QTYPE && is_probe(inst, qctx)) {
 		/* Proof that the query path runs, not an outcome. */
 		ah_add(&v->probes);
 		maybe_walk(inst, qctx);
 		return (NS_HOOK_CONTINUE);
 	}
 	ah_add(&v->queries);
+	if (qctx->result == ISC_R_QUOTA) {
+		/* Load, not an upstream failure: named refused to recurse. */
+		ah_add(&v->recursion[AH_REC_QUOTA]);
+	}
 	if (qctx->result == DNS_R_DROP || qctx->result == DNS_R_DUPLICATE ||
-	    qctx->client == NULL || qctx->client->message == NULL)
+	    client->message == NULL)
 	{
 		/* Nothing was sent; the message's rcode is stale. */
 		ah_add(&v->dropped);
@@ -816,41 +924,21 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 		src = qctx->resuming  ? AH_SRC_RECURSION
 		      : qctx->is_zone ? AH_SRC_AUTH
 				      : AH_SRC_CACHE;
-		ah_add(&v->answers[src][rcode_of(
-			qctx->client->message->rcode)]);
+		rc = rcode_of(client->message->rcode);
+		ah_add(&v->answers[src][rc]);
+		if (rc == AH_RC_SERVFAIL) {
+			count_domain(v, AH_DOM_FAIL, client->query.origqname,
+				     true);
+		}
 	}
 	maybe_walk(inst, qctx);
 	return (NS_HOOK_CONTINUE);
 }
 
-static ns_hookresult_t
-on_recurse(void *arg, void *cbdata, isc_result_t *resp) {
-	ah_instance_t *inst = (ah_instance_t *)cbdata;
-
-	UNUSED(arg);
-	*resp = ISC_R_UNSET;
-	ah_add(&inst->view->recursion[AH_REC_STARTED]);
-	return (NS_HOOK_CONTINUE);
-}
-
 static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
-/* The resolver came back: how did it go, and how long did the client wait? */
-static ns_hookresult_t
-on_resume(void *arg, void *cbdata, isc_result_t *resp) {
-	query_ctx_t *qctx = (query_ctx_t *)arg;
-	ah_instance_t *inst = (ah_instance_t *)cbdata;
-	struct ah_view *v = inst->view;
-	isc_result_t r;
-	isc_time_t now;
-	uint64_t ms;
-	size_t b;
-
-	*resp = ISC_R_UNSET;
-	if (qctx->event == NULL) {
-		return (NS_HOOK_CONTINUE);
-	}
-	r = qctx->event->result;
+static enum ah_recursion
+outcome_of(isc_result_t r) {
 	switch (r) {
 	case ISC_R_SUCCESS:
 	case DNS_R_NCACHENXDOMAIN:
@@ -861,28 +949,52 @@ on_resume(void *arg, void *cbdata, isc_result_t *resp) {
 	case DNS_R_DNAME:
 	case DNS_R_DELEGATION:
 	case DNS_R_EMPTYNAME:
-		ah_add(&v->recursion[AH_REC_SUCCESS]);
-		break;
+		return (AH_REC_SUCCESS);
 	case ISC_R_TIMEDOUT:
-		ah_add(&v->recursion[AH_REC_TIMEOUT]);
-		break;
+		return (AH_REC_TIMEOUT);
 	case ISC_R_CANCELED:
 	case ISC_R_SHUTTINGDOWN:
 		/* named gave up on it, not the upstream: no verdict. */
-		return (NS_HOOK_CONTINUE);
+		return (AH_REC_CANCELED);
 	default:
-		ah_add(&v->recursion[AH_REC_FAILURE]);
-		break;
+		return (AH_REC_FAILURE);
 	}
-	if (qctx->client != NULL) {
-		/* Same clock as requesttime, so the difference is honest. */
-		isc_time_now(&now);
-		ms = isc_time_microdiff(&now, &qctx->client->requesttime) /
-		     1000;
-		for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
-		}
-		ah_add(&v->latency[b]);
+}
+
+/*
+ * A query context made from a fetch's completion event: the end of
+ * exactly one started recursion, whatever happens next.  This runs
+ * also for fetches named cancelled, which never reach
+ * NS_QUERY_RESUME_BEGIN.  How did it go, and how long did the client
+ * wait?  For every other context this is one pointer test.
+ */
+static ns_hookresult_t
+on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
+	query_ctx_t *qctx = (query_ctx_t *)arg;
+	ah_instance_t *inst = (ah_instance_t *)cbdata;
+	struct ah_view *v = inst->view;
+	enum ah_recursion outcome;
+	isc_time_t now;
+	uint64_t ms;
+	size_t b;
+
+	*resp = ISC_R_UNSET;
+	if (qctx->event == NULL) {
+		return (NS_HOOK_CONTINUE);
 	}
+	outcome = outcome_of(qctx->event->result);
+	ah_add(&v->recursion[outcome]);
+	count_domain(v, AH_DOM_RDONE, qctx->client->query.qname,
+		     outcome == AH_REC_FAILURE || outcome == AH_REC_TIMEOUT);
+	if (outcome == AH_REC_CANCELED) {
+		return (NS_HOOK_CONTINUE);
+	}
+	/* Same clock as requesttime, so the difference is honest. */
+	isc_time_now(&now);
+	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
+	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
+	}
+	ah_add(&v->latency[b]);
 	return (NS_HOOK_CONTINUE);
 }
 
@@ -893,21 +1005,13 @@ install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx,
 		.action = on_qctx_destroyed,
 		.action_data = inst,
 	};
-	const ns_hook_t recurse = {
-		.action = on_recurse,
-		.action_data = inst,
-	};
-	const ns_hook_t resume = {
-		.action = on_resume,
+	const ns_hook_t initialized = {
+		.action = on_qctx_initialized,
 		.action_data = inst,
 	};
 
+	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_INITIALIZED, &initialized);
 	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_DESTROYED, &destroyed);
-	ns_hook_add(hooktable, mctx, NS_QUERY_DELEGATION_RECURSE_BEGIN,
-		    &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_NOTFOUND_RECURSE, &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_ZEROTTL_RECURSE, &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_RESUME_BEGIN, &resume);
 }
 
 /**
@@ -926,7 +1030,7 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	UNUSED(actx);
 
-	(void)find_plugin(cfg, parameters, &view);
+	CHECK(check_view(cfg, parameters, cfg_file, cfg_line, lctx, &view));
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
 		      "registering 'anycast-health' module for view '%s' "
@@ -991,10 +1095,16 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 	ah_params_t *p = isc_mem_get(mctx, sizeof(*p));
 	isc_result_t result;
 
-	UNUSED(cfg);
+	const char *view = NULL;
+
 	UNUSED(actx);
 
 	result = parse_params(parameters, cfg_file, cfg_line, mctx, lctx, p);
+	if (check_view(cfg, parameters, cfg_file, cfg_line, lctx, &view) !=
+	    ISC_R_SUCCESS)
+	{
+		result = ISC_R_FAILURE;
+	}
 	isc_mem_put(mctx, p, sizeof(*p));
 	return (result);
 }

@@ -51,6 +51,12 @@ static const char *const rcode_names[AH_RC_COUNT] = {
 static const char *const recursion_names[AH_REC_COUNT] = {
 	[AH_REC_STARTED] = "started", [AH_REC_SUCCESS] = "success",
 	[AH_REC_FAILURE] = "failure", [AH_REC_TIMEOUT] = "timeout",
+	[AH_REC_CANCELED] = "canceled", [AH_REC_QUOTA] = "quota",
+};
+
+static const char *const dom_names[AH_DOM_COUNT] = {
+	[AH_DOM_FAIL] = "fail", [AH_DOM_RSTART] = "rstart",
+	[AH_DOM_RDONE] = "rdone",
 };
 
 static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
@@ -59,6 +65,13 @@ struct client {
 	int	fd;
 	size_t	len;
 	char	*out;
+};
+
+/* A snapshot being built, before it goes to any subscriber. */
+struct scratch {
+	char	*buf;
+	size_t	 len, cap;
+	int	 failed;	/* out of memory: the snapshot is not sent */
 };
 
 /*
@@ -73,6 +86,7 @@ static struct {
 	pthread_mutex_t		lock;
 	struct ah_view		views[AH_VIEWS_MAX];
 	unsigned int		ninstances;
+	uint64_t		detaches;	/* orders slots by leaving */
 	struct ah_pub_params	params;
 	/* May change on reconfig while the thread runs. */
 	atomic_uint		interval_ms;
@@ -83,6 +97,9 @@ static struct {
 	/* Thread-private. */
 	struct client		clients[CLIENTS_MAX];
 	unsigned int		told_interval, told_zone_interval;
+	/* Sample names as last published, per view slot and bucket. */
+	char			told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct scratch		scratch;
 	uint64_t		seq;
 	struct timespec		started;
 } pub = {
@@ -149,69 +166,63 @@ queue_all(const char *line, size_t n)
 		client_queue(&pub.clients[i], line, n);
 }
 
-/*
- * Encode and queue one line, to one client or (c == NULL) to all.
- * Returns 0 if the record did not fit in a line (a view and zone name
- * both near their limits, escaped): it is left out, never sent half,
- * and not counted in the tick, so the snapshot stays consistent.
- */
+/* Appends an encoded record; 0 if it did not fit in one line. */
 static int
-emit(struct client *c, struct ah_enc *e)
+put(struct scratch *sc, struct ah_enc *e)
 {
 	int n = ah_enc_end(e);
 
 	if (n < 0)
 		return (0);
-	if (c != NULL)
-		client_queue(c, e->buf, (size_t)n);
-	else
-		queue_all(e->buf, (size_t)n);
+	if (sc->len + (size_t)n > sc->cap) {
+		size_t	 cap = sc->cap == 0 ? 65536 : sc->cap * 2;
+		char	*p = realloc(sc->buf, cap);
+
+		if (p == NULL) {
+			sc->failed = 1;
+			return (0);
+		}
+		sc->buf = p;
+		sc->cap = cap;
+	}
+	memcpy(sc->buf + sc->len, e->buf, (size_t)n);
+	sc->len += (size_t)n;
 	return (1);
 }
 
-static int
-emit_hello(struct client *c, const char *views, char *line, size_t len)
+static void
+queue(struct client *c, const char *buf, size_t n)
 {
-	struct ah_enc e;
+	if (c != NULL)
+		client_queue(c, buf, n);
+	else
+		queue_all(buf, n);
+}
 
-	ah_enc_begin(&e, line, len, "hello");
+static void
+emit(struct client *c, struct ah_enc *e)
+{
+	int n = ah_enc_end(e);
+
+	if (n >= 0)
+		queue(c, e->buf, (size_t)n);
+}
+
+/* 'hello' fits for any value: its only string is named's version. */
+static void
+send_hello(struct client *c)
+{
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+
+	ah_enc_begin(&e, line, sizeof(line), "hello");
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
 	ah_enc_str(&e, "named", pub.params.named_version);
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
 	ah_enc_u64(&e, "zone_interval", atomic_load(&pub.zone_interval_ms));
 	ah_enc_i64(&e, "started", pub.started.tv_sec);
-	ah_enc_str(&e, "views", views);
-	return (emit(c, &e));
-}
-
-static void
-send_hello(struct client *c)
-{
-	char		line[AH_LINE_MAX], names[AH_LINE_MAX / 2];
-	size_t		off = 0;
-
-	names[0] = '\0';
-	pthread_mutex_lock(&pub.lock);
-	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		const struct ah_view *v = &pub.views[i];
-		int n;
-
-		if (v->refs == 0)
-			continue;
-		n = snprintf(names + off, sizeof(names) - off, "%s%s",
-			     off > 0 ? "," : "", v->name);
-		if (n < 0 || (size_t)n >= sizeof(names) - off) {
-			names[off] = '\0';
-			break;
-		}
-		off += (size_t)n;
-	}
-	pthread_mutex_unlock(&pub.lock);
-
-	/* Names too long to list: the snapshots still carry them. */
-	if (!emit_hello(c, names, line, sizeof(line)))
-		(void)emit_hello(c, "...", line, sizeof(line));
+	emit(c, &e);
 }
 
 static uint64_t
@@ -220,47 +231,135 @@ get(atomic_uint_fast64_t *c)
 	return (atomic_load_explicit(c, memory_order_relaxed));
 }
 
-/* The outcome counters of a view; rcode totals are sums over sources. */
+/* Starts a record that belongs to view 'id' of snapshot 'seq'. */
 static void
-encode_view(struct ah_enc *e, struct ah_view *v)
+begin(struct ah_enc *e, char *line, const char *type, uint64_t seq,
+    size_t id)
 {
-	char key[AH_NAME_MAX + 1];
+	ah_enc_begin(e, line, AH_LINE_MAX, type);
+	ah_enc_u64(e, "seq", seq);
+	ah_enc_u64(e, "view", id);
+}
 
-	ah_enc_u64(e, "queries", get(&v->queries));
-	ah_enc_u64(e, "probes", get(&v->probes));
-	ah_enc_u64(e, "dropped", get(&v->dropped));
+/* Query outcomes; rcode totals are sums over sources. */
+static int
+put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
+{
+	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc	e;
+
+	begin(&e, line, "outcomes", seq, id);
+	ah_enc_u64(&e, "queries", get(&v->queries));
+	ah_enc_u64(&e, "probes", get(&v->probes));
+	ah_enc_u64(&e, "dropped", get(&v->dropped));
 	for (int r = 0; r < AH_RC_COUNT; r++) {
 		uint64_t sum = 0;
 		for (int src = 0; src < AH_SRC_COUNT; src++)
 			sum += get(&v->answers[src][r]);
-		ah_enc_u64(e, rcode_names[r], sum);
+		ah_enc_u64(&e, rcode_names[r], sum);
 	}
 	for (int src = 0; src < AH_SRC_COUNT; src++)
 		for (int r = 0; r < AH_RC_COUNT; r++) {
 			snprintf(key, sizeof(key), "%s_%s", source_names[src],
-				 rcode_names[r]);
-			ah_enc_u64(e, key, get(&v->answers[src][r]));
+			    rcode_names[r]);
+			ah_enc_u64(&e, key, get(&v->answers[src][r]));
 		}
+	return (put(sc, &e));
 }
 
 /* Recursion results and a cumulative latency histogram, Prometheus-style. */
-static void
-encode_recursion(struct ah_enc *e, struct ah_view *v)
+static int
+put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 {
-	char		key[AH_NAME_MAX + 1];
+	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc	e;
 	uint64_t	cum = 0;
 
+	begin(&e, line, "recursion", seq, id);
 	for (int k = 0; k < AH_REC_COUNT; k++)
-		ah_enc_u64(e, recursion_names[k], get(&v->recursion[k]));
-	ah_enc_u64(e, "clients", get(&v->recursive_clients));
+		ah_enc_u64(&e, recursion_names[k], get(&v->recursion[k]));
+	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
 	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
 		cum += get(&v->latency[b]);
 		if (b < AH_LAT_BUCKETS - 1)
 			snprintf(key, sizeof(key), "le_%u", lat_bounds[b]);
 		else
 			snprintf(key, sizeof(key), "le_inf");
-		ah_enc_u64(e, key, cum);
+		ah_enc_u64(&e, key, cum);
 	}
+	return (put(sc, &e));
+}
+
+/* One 'domains' record per kind of counter, 16 buckets each. */
+static int
+put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
+{
+	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc	e;
+
+	for (int k = 0; k < AH_DOM_COUNT; k++) {
+		begin(&e, line, "domains", seq, id);
+		ah_enc_str(&e, "kind", dom_names[k]);
+		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+			snprintf(key, sizeof(key), "b%d", b);
+			ah_enc_u64(&e, key, get(&v->dom[k][b]));
+		}
+		if (!put(sc, &e))
+			return (0);
+	}
+	return (AH_DOM_COUNT);
+}
+
+/* Reader side of the seqlock; 0 while a write is under way. */
+static int
+sample_read(struct ah_sample *s, char *out)
+{
+	unsigned int	seq = atomic_load_explicit(&s->seq,
+			    memory_order_acquire);
+	size_t		i;
+
+	if (seq & 1)
+		return (0);
+	for (i = 0; i < AH_DOMAIN_MAX; i++)
+		if ((out[i] = atomic_load_explicit(&s->name[i],
+		    memory_order_relaxed)) == '\0')
+			break;
+	out[AH_DOMAIN_MAX - 1] = '\0';
+	atomic_thread_fence(memory_order_acquire);
+	return (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq);
+}
+
+/*
+ * Sample names, only those that changed since the last periodic
+ * snapshot, or all of them for a new subscriber ('told' NULL).
+ * 'cur' receives what was read, for the caller to commit.
+ */
+static int
+put_samples(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id,
+    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX])
+{
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+	int		n = 0;
+
+	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+		if (!sample_read(&v->sample[b], cur[b])) {
+			/* Being written: next time; keep what was told. */
+			if (told != NULL)
+				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
+			continue;
+		}
+		if (told != NULL ? strcmp(cur[b], told[b]) == 0 :
+		    cur[b][0] == '\0')
+			continue;
+		begin(&e, line, "domain", seq, id);
+		ah_enc_u64(&e, "bucket", (uint64_t)b);
+		ah_enc_str(&e, "name", cur[b]);
+		if (!put(sc, &e))
+			return (-1);
+		n++;
+	}
+	return (n);
 }
 
 static void
@@ -283,84 +382,115 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
 
 /*
  * A view's zones: one 'zones' summary, then a 'zone' record for each
- * zone the walk kept in detail: the listed ones, and with all-zones
- * the first unhealthy ones.  Returns the number of records sent.
- * Called with the view's zlock held.
+ * zone the walk kept in detail.  A zone whose name cannot be published
+ * in one line is left out (the summary still counts it; plugin_check
+ * refuses such names in 'zones').  Returns the records put, or -1.
  */
-static uint64_t
-send_zones(struct client *c, uint64_t seq, struct ah_view *v, char *line,
-	   size_t len)
+static int
+put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 {
+	char		line[AH_LINE_MAX];
 	struct ah_enc	e;
-	uint64_t	n = 0;
+	int		n = 1;
 
-	ah_enc_begin(&e, line, len, "zones");
-	ah_enc_u64(&e, "seq", seq);
-	ah_enc_str(&e, "view", v->name);
+	pthread_mutex_lock(&v->zlock);
+	if (!v->watching) {
+		pthread_mutex_unlock(&v->zlock);
+		return (0);
+	}
+	begin(&e, line, "zones", seq, id);
 	ah_enc_u64(&e, "watched", v->zwatched);
 	ah_enc_u64(&e, "healthy", v->zhealthy);
 	ah_enc_u64(&e, "expired", v->zexpired);
 	ah_enc_u64(&e, "unloaded", v->zunloaded);
 	ah_enc_u64(&e, "missing", v->zmissing);
 	ah_enc_i64(&e, "checked", v->walked);
-	n += emit(c, &e);
-
-	for (size_t z = 0; z < v->nzones; z++) {
-		const struct ah_zone *zz = &v->zones[z];
-
-		ah_enc_begin(&e, line, len, "zone");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "view", v->name);
-		encode_zone(&e, zz, v->walked);
-		n += emit(c, &e);
+	if (!put(sc, &e))
+		n = -1;
+	for (size_t z = 0; n > 0 && z < v->nzones; z++) {
+		begin(&e, line, "zone", seq, id);
+		encode_zone(&e, &v->zones[z], v->walked);
+		n += put(sc, &e);
 	}
+	pthread_mutex_unlock(&v->zlock);
 	return (n);
 }
 
 /*
- * A snapshot: for each attached view a 'view' record, a 'recursion'
- * record, a 'zones' summary and 'zone' records (see send_zones), then
- * a 'tick' that closes it and says how many records came before it.
- * Counters are cumulative, so a lost snapshot loses nothing.
+ * All records of view slot 'id', or none: a record that does not fit
+ * takes the whole view out of the snapshot, so the relay never sees a
+ * view's counters without its name (or the reverse).  Returns the
+ * number of records, or -1 if the view was left out.
+ */
+static int
+put_view(struct scratch *sc, size_t id, uint64_t seq, int first)
+{
+	struct ah_view	*v = &pub.views[id];
+	char		 line[AH_LINE_MAX];
+	char		 cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct ah_enc	 e;
+	size_t		 start = sc->len;
+	int		 n = 0, k;
+
+	ah_enc_begin(&e, line, sizeof(line), "view");
+	ah_enc_u64(&e, "seq", seq);
+	ah_enc_u64(&e, "id", id);
+	ah_enc_str(&e, "name", v->name);
+	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
+	    !put_recursion(sc, v, seq, id) || !put_domains(sc, v, seq, id))
+		goto out;
+	n = 3 + AH_DOM_COUNT;
+	if ((k = put_samples(sc, v, seq, id, first ? NULL : pub.told[id],
+	    cur)) < 0)
+		goto out;
+	n += k;
+	if ((k = put_zones(sc, v, seq, id)) < 0)
+		goto out;
+	if (!first)
+		memcpy(pub.told[id], cur, sizeof(cur));
+	return (n + k);
+out:
+	sc->len = start;
+	return (-1);
+}
+
+/*
+ * A snapshot: each attached view's records (see put_view), then a
+ * 'tick' that closes it and says how many views and records came
+ * before it.  Counters are cumulative, so a lost snapshot loses
+ * nothing.  Built whole before it is queued anywhere.
  */
 static void
 send_snapshot(struct client *c, uint64_t seq)
 {
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-	uint64_t	nviews = 0, nrecords = 0;
+	struct scratch	*sc = &pub.scratch;
+	char		 line[AH_LINE_MAX];
+	struct ah_enc	 e;
+	uint64_t	 nviews = 0, nrecords = 0;
+	int		 k;
 
+	sc->len = 0;
+	sc->failed = 0;
 	pthread_mutex_lock(&pub.lock);
 	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		struct ah_view *v = &pub.views[i];
-
-		if (v->refs == 0)
+		if (pub.views[i].refs == 0)
 			continue;
-		ah_enc_begin(&e, line, sizeof(line), "view");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "name", v->name);
-		encode_view(&e, v);
-		nviews += emit(c, &e);
-
-		ah_enc_begin(&e, line, sizeof(line), "recursion");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "view", v->name);
-		encode_recursion(&e, v);
-		nrecords += emit(c, &e);
-
-		pthread_mutex_lock(&v->zlock);
-		if (v->watching)
-			nrecords += send_zones(c, seq, v, line, sizeof(line));
-		pthread_mutex_unlock(&v->zlock);
+		if ((k = put_view(sc, i, seq, c != NULL)) < 0)
+			continue;
+		nviews++;
+		nrecords += (uint64_t)k;
 	}
 	pthread_mutex_unlock(&pub.lock);
+	if (sc->failed)
+		return;		/* out of memory: the next one, then */
 
 	ah_enc_begin(&e, line, sizeof(line), "tick");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "views", nviews);
-	ah_enc_u64(&e, "records", nviews + nrecords);
+	ah_enc_u64(&e, "records", nrecords);
 	ah_enc_i64(&e, "time", now_ms(CLOCK_REALTIME));
-	(void)emit(c, &e);
+	if (put(sc, &e))
+		queue(c, sc->buf, sc->len);
 }
 
 static void
@@ -474,7 +604,7 @@ publisher_main(void *arg)
 
 	ah_enc_begin(&e, line, sizeof(line), "bye");
 	ah_enc_str(&e, "reason", "unload");
-	(void)emit(NULL, &e);
+	emit(NULL, &e);
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		if (pub.clients[i].fd < 0)
 			continue;
@@ -482,6 +612,8 @@ publisher_main(void *arg)
 		if (pub.clients[i].fd >= 0)
 			client_close(&pub.clients[i]);
 	}
+	free(pub.scratch.buf);
+	pub.scratch = (struct scratch){ 0 };
 	return (NULL);
 }
 
@@ -600,6 +732,26 @@ stop(void)
 	(void)unlink(pub.params.path);
 }
 
+/*
+ * A slot for a new view name; no instance refers to it, so no query
+ * thread writes to it.  The publisher thread may be reading it: the
+ * caller holds 'lock', which the thread takes to build a snapshot.
+ */
+static void
+reset_view(struct ah_view *v, const char *name)
+{
+	pthread_mutex_t	zlock = v->zlock;
+	int		used = v->name[0] != '\0';
+
+	free(v->zones);
+	memset(v, 0, sizeof(*v));
+	if (used)
+		v->zlock = zlock;
+	else
+		pthread_mutex_init(&v->zlock, NULL);
+	strcpy(v->name, name);
+}
+
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	      struct ah_view **vp, char *err, size_t errlen)
@@ -620,23 +772,32 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 			 p->path, pub.params.path);
 		goto out;
 	}
-	/* Same name, same counters: a reconfig continues the series. */
+	/*
+	 * Same name, same counters: a reconfig continues the series.  A
+	 * new name takes a slot never used, else the one whose view left
+	 * longest ago: a removed view's counters are kept only while
+	 * nobody needs its slot.
+	 */
 	for (size_t i = 0; i < AH_VIEWS_MAX && v == NULL; i++) {
-		if (strcmp(pub.views[i].name, name) == 0)
-			v = &pub.views[i];
-		else if (fresh == NULL && pub.views[i].name[0] == '\0')
-			fresh = &pub.views[i];
+		struct ah_view *s = &pub.views[i];
+
+		if (strcmp(s->name, name) == 0)
+			v = s;
+		else if (s->refs == 0 && (fresh == NULL ||
+		    (fresh->name[0] != '\0' &&
+		    (s->name[0] == '\0' || s->left < fresh->left))))
+			fresh = s;
 	}
 	if (v == NULL && fresh == NULL) {
-		snprintf(err, errlen, "more than %d views", AH_VIEWS_MAX);
+		snprintf(err, errlen, "more than %d views attached at once",
+		    AH_VIEWS_MAX);
 		goto out;
 	}
 	if (pub.ninstances == 0 && start(p, err, errlen) < 0)
 		goto out;
 	if (v == NULL) {
 		v = fresh;
-		strcpy(v->name, name);
-		pthread_mutex_init(&v->zlock, NULL);
+		reset_view(v, name);
 	}
 	/* The intervals may change on reconfig; the path may not. */
 	atomic_store(&pub.interval_ms, p->interval_ms);
@@ -664,7 +825,8 @@ ah_pub_detach(struct ah_view *v)
 
 	pthread_mutex_lock(&pub.life);
 	pthread_mutex_lock(&pub.lock);
-	v->refs--;
+	if (--v->refs == 0)
+		v->left = ++pub.detaches;
 	last = --pub.ninstances == 0;
 	pthread_mutex_unlock(&pub.lock);
 	/* Outside 'lock': the thread takes it to build snapshots. */

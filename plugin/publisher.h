@@ -32,12 +32,37 @@ enum ah_rcode {
 	AH_RC_COUNT
 };
 
+/*
+ * Recursions really started (a fetch exists) and each one's outcome,
+ * counted once; quota refusals are load, never an upstream failure.
+ */
 enum ah_recursion {
 	AH_REC_STARTED,
 	AH_REC_SUCCESS,
 	AH_REC_FAILURE,
 	AH_REC_TIMEOUT,
+	AH_REC_CANCELED, /* by named: shutdown, a client gone, a soft quota */
+	AH_REC_QUOTA,	 /* refused by the recursive-clients quota */
 	AH_REC_COUNT
+};
+
+/*
+ * The fleet sensor: failures and recursions per group of query names,
+ * keyed by a hash of the name's last two labels, so the relay can tell
+ * a fault of one external domain from a fault of this node.
+ */
+enum ah_dom { AH_DOM_FAIL, AH_DOM_RSTART, AH_DOM_RDONE, AH_DOM_COUNT };
+#define AH_DOM_BUCKETS 16
+#define AH_DOMAIN_MAX  128 /* a two-label name as text; longer ones skip */
+
+/*
+ * The latest failing domain of a bucket.  A seqlock, so a query thread
+ * writes it without ever waiting: odd 'seq' means a write is under way,
+ * and a writer that finds one skips its own.
+ */
+struct ah_sample {
+	atomic_uint seq;
+	atomic_char name[AH_DOMAIN_MAX];
 };
 
 /*
@@ -78,6 +103,8 @@ struct ah_view {
 	atomic_uint_fast64_t	recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t	latency[AH_LAT_BUCKETS];
 	atomic_uint_fast64_t	recursive_clients;	/* named's gauge */
+	atomic_uint_fast64_t	dom[AH_DOM_COUNT][AH_DOM_BUCKETS];
+	struct ah_sample	sample[AH_DOM_BUCKETS];
 
 	/* Zone walks: one per zone-interval, by whichever query wins. */
 	atomic_int_fast64_t	next_walk;	/* monotonic ms */
@@ -90,9 +117,10 @@ struct ah_view {
 	uint64_t		zwatched, zhealthy, zexpired, zunloaded,
 				zmissing;
 
-	/* Guarded by the publisher's lock; name is set once. */
+	/* Guarded by the publisher's lock. */
 	char			name[AH_VIEWNAME_MAX];
-	unsigned int		refs;
+	unsigned int		refs;		/* attached instances */
+	uint64_t		left;		/* when refs last fell to 0 */
 };
 
 struct ah_pub_params {
@@ -118,6 +146,26 @@ unsigned int ah_pub_zone_interval(void);
 static inline void
 ah_add(atomic_uint_fast64_t *c) {
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* Query-thread side of the seqlock; 'name' fits AH_DOMAIN_MAX. */
+static inline void
+ah_sample_write(struct ah_sample *s, const char *name) {
+	unsigned int seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	size_t i = 0;
+
+	if ((seq & 1) != 0 ||
+	    !atomic_compare_exchange_strong_explicit(&s->seq, &seq, seq + 1,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+	{
+		return; /* another thread is writing: its name will do */
+	}
+	do {
+		atomic_store_explicit(&s->name[i], name[i],
+				      memory_order_relaxed);
+	} while (name[i++] != '\0' && i < AH_DOMAIN_MAX);
+	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
 
 #endif /* AH_PUBLISHER_H */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AH_PROTO_VERSION 1
+#define AH_PROTO_VERSION 2
 #define AH_LINE_MAX	 1024	/* bytes, including the LF */
 #define AH_FIELDS_MAX	 64
 #define AH_NAME_MAX	 32	/* longest TYPE or KEY */

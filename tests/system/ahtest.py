@@ -458,10 +458,10 @@ class FakePlugin:
     def send(self, data):
         self.conn.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def hello(self, proto=1, pid=4242, interval=100, first=True):
+    def hello(self, proto=2, pid=4242, interval=100, first=True):
         """hello and, as the plugin does, a first snapshot at once."""
         self.send(f"hello proto={proto} named=9.18.test pid={pid} "
-                  f"interval={interval} started=0 views=_default\n")
+                  f"interval={interval} zone_interval=1000 started=0\n")
         if first:
             self.snapshot(0)
 
@@ -471,10 +471,12 @@ class FakePlugin:
         """One snapshot.  Unless probed is False, each view's 'probes'
         goes up, as when named answers the relay's liveness probes."""
         self.probes += probed
-        for v in views:
-            self.send(f"view seq={seq} name={v} queries={queries} "
+        for i, v in enumerate(views):
+            self.send(f"view seq={seq} id={i} name={v}\n"
+                      f"outcomes seq={seq} view={i} queries={queries} "
                       f"probes={self.probes} noerror={queries}\n")
-        self.send(f"tick seq={seq} views={len(views)} time=0\n")
+        self.send(f"tick seq={seq} views={len(views)} records={2 * len(views)} "
+                  f"time=0\n")
 
     def close(self):
         if self.conn:

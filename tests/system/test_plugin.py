@@ -38,18 +38,37 @@ class Subscriber:
         kv = dict(f.split("=", 1) for f in fields)
         return typ, kv
 
-    def snapshot(self):
-        """The next complete snapshot: {view: counters}, tick fields."""
-        views = {}
+    def snapshot(self, records=None):
+        """The next complete snapshot: {view name: outcome counters},
+        tick fields.  Every record must belong to a view whose 'view'
+        record came first in the snapshot.  With 'records', a list,
+        every record is appended to it."""
+        names, views, count = {}, {}, 0
         while True:
             rec = self.record()
             assert rec is not None, "socket closed"
             typ, kv = rec
-            if typ == "view":
-                views[kv["name"]] = {k: int(v) for k, v in kv.items() if k != "name"}
-            elif typ == "tick":
+            if records is not None:
+                records.append(rec)
+            if typ == "tick":
                 assert int(kv["views"]) == len(views)
+                assert int(kv["records"]) == count
                 return views, kv
+            if typ in ("hello", "bye"):
+                continue
+            count += 1
+            if typ == "view":
+                names[kv["id"]] = kv["name"]
+                views[kv["name"]] = {}
+                continue
+            assert kv["view"] in names, (typ, kv, names)
+            # Counters as the relay keys them: outcomes as they are,
+            # recursion with rec_ in front.
+            prefix = {"outcomes": "", "recursion": "rec_"}.get(typ)
+            if prefix is not None:
+                views[names[kv["view"]]].update(
+                    {prefix + k: int(v) for k, v in kv.items()
+                     if k not in ("view", "seq")})
 
 
 def test_hello_and_counters(stack):
@@ -57,11 +76,11 @@ def test_hello_and_counters(stack):
     sub = Subscriber(named.socket)
     typ, hello = sub.record()
     assert typ == "hello"
-    assert hello["proto"] == "1"
+    assert hello["proto"] == "2"
     assert int(hello["pid"]) == named.proc.pid
     assert hello["named"].startswith("9.18.")
     assert hello["interval"] == "200"
-    assert hello["views"] == "_default"
+    assert hello["zone_interval"] == "1000"
     base, _ = sub.snapshot()
     base = base["_default"]
 
@@ -227,8 +246,8 @@ view "outside" {{
     named.conf.write_text(body)
     named.start()
     sub = Subscriber(named.socket)
-    typ, hello = sub.record()
-    assert sorted(hello["views"].split(",")) == ["inside", "outside"]
+    assert sub.record()[0] == "hello"
+    assert sorted(sub.snapshot()[0]) == ["inside", "outside"]
     for _ in range(7):
         named.query("www.example")
     views, _ = ahtest.wait_for(
@@ -277,3 +296,77 @@ def test_probes_counted_apart(stack):
     assert v["queries"] - base["queries"] == 1
     assert v["noerror"] - base["noerror"] == 1
     assert v["refused"] == base["refused"] and v["nxdomain"] == base["nxdomain"]
+
+
+def test_views_without_a_parameter_block(stack):
+    """'plugin query "anycast-health.so";' with no block, in two views:
+    each registration finds its own view (issue 8 item 6; before, both
+    were '_default' and their counters summed).  Without a block the
+    socket is the default /run/named path: named runs in a private
+    mount namespace with the test's directory mounted there."""
+    named = ahtest.Named(stack)
+    body, plugin, zone = named.sections()
+    bare = f'plugin query "{ahtest.PLUGIN}";'
+    named.conf.write_text(body + f"""
+view "inside" {{
+    match-clients {{ 127.0.0.1; }};
+    {bare}
+    {zone}
+}};
+view "outside" {{
+    match-clients {{ any; }};
+    {bare}
+}};
+""")
+    run = named.dir / "run"
+    run.mkdir()
+    named.socket = str(run / "anycast-health.sock")
+    proc = stack.start("named", [
+        "unshare", "--mount", "sh", "-c",
+        f'mount --bind "{run}" /run/named && exec {ahtest.NAMED} -g -c '
+        f'"{named.conf}" -n 2'])
+    ahtest.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
+                    20, what="named to start")
+    assert proc.alive(), proc.text()[-3000:]
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    for _ in range(5):
+        named.query("www.example")
+    views, _ = ahtest.wait_for(
+        lambda: (lambda s: s if s[0]["inside"]["queries"] >= 5 else None)(
+            sub.snapshot()), 5, what="queries counted in view inside")
+    assert sorted(views) == ["inside", "outside"]
+    assert views["outside"]["queries"] == 0
+    assert "registering 'anycast-health' module for view 'inside'" in proc.text()
+
+
+def test_many_view_names_over_reloads(stack):
+    """A reload never fails because 64 distinct view names were seen
+    in this named's life (issue 8 item 7): slots of views no longer
+    attached are reused."""
+    named = ahtest.Named(stack)
+    body, plugin, zone = named.sections()
+
+    def conf(name):
+        return body + f"""
+view "{name}" {{
+    {plugin}
+    {zone}
+}};
+"""
+    named.conf.write_text(conf("v0"))
+    named.start()
+    for i in range(1, 71):
+        named.conf.write_text(conf(f"v{i}"))
+        r = named.rndc("reconfig")
+        assert r.returncode == 0, (i, r.stderr, named.proc.text()[-2000:])
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    named.query("www.example")
+    views, _ = ahtest.wait_for(
+        lambda: (lambda s: s if s[0].get("v70", {}).get("queries") else None)(
+            sub.snapshot()), 5, what="the last view counted")
+    # Old views detach when named has destroyed them, in its own time.
+    ahtest.wait_for(lambda: list(sub.snapshot()[0]) == ["v70"], 20,
+                    what="only the current view attached")
+    assert "more than 64 views" not in named.proc.text()

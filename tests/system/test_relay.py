@@ -180,11 +180,11 @@ def test_announces_on_a_good_snapshot(stack):
 
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
-    fake.hello(proto=2, first=False)
+    fake.hello(proto=3, first=False)
     fake.snapshot(1)
     fake.snapshot(2)
     assert proc.wait_command("announce", 1.5) is None
-    assert "plugin speaks protocol 2, this relay 1" in proc.proc.text()
+    assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
     assert proc.proc.alive()
 
 
@@ -202,7 +202,7 @@ def test_incomplete_snapshot_is_not_evidence(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1)
-    fake.send("view seq=2 name=_default queries=1\n")
+    fake.send("view seq=2 id=0 name=_default\n")
     fake.send("tick seq=2 views=2 time=0\n")      # claims 2 views, sent 1
     assert proc.wait_command("announce", 1.0) is None
     assert "announces 2 views, 1 arrived" in proc.proc.text()
@@ -218,7 +218,7 @@ def withdrawn_after(proc, send):
 
 
 def test_malformed_lines_withdraw(stack):
-    for bad in (b"view seq=1 name=_default queries=1 queries=2\n",
+    for bad in (b"view seq=1 id=0 name=_default name=x\n",
                 b"tick seq=x views=0\n",
                 b"\x00\xff garbage\n",
                 b"view name=_default " + b"x" * 2000 + b"\n"):
@@ -277,10 +277,10 @@ def test_control_socket(stack):
                 return out.decode()
             out += d
 
-    assert ask(b"status proto=1\n").endswith("done status=ok\n")
-    assert ask(b"reload proto=1\n") == "done status=error msg=unknown%20command%20'reload'\n"
+    assert ask(b"status proto=2\n").endswith("done status=ok\n")
+    assert ask(b"reload proto=2\n") == "done status=error msg=unknown%20command%20'reload'\n"
     assert "protocol%20version%20mismatch" in ask(b"status proto=9\n")
-    assert "takes%20no%20arguments" in ask(b"status proto=1 force=1\n")
+    assert "takes%20no%20arguments" in ask(b"status proto=2 force=1\n")
     assert "malformed%20request" in ask(b"STATUS\n")
     assert "too%20long" in ask(b"x" * 2000 + b"\n")
     # None of that disturbed the relay.
