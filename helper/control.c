@@ -9,17 +9,16 @@
 #include <config.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ahproto.h"
+#include "ahsock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -34,63 +33,31 @@ struct ctl_client {
 	size_t		 len, off;
 };
 
-static int			listenfd = -1;
+static struct ah_acceptor	listener = { .fd = -1 };
 static struct ctl_client	clients[CTL_CLIENTS];
 
 int
 control_init(const struct relay_conf *rc)
 {
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	mode_t			old;
-	int			fd, probe;
-	size_t			i;
+	char	err[256];
+	size_t	i;
 
 	for (i = 0; i < CTL_CLIENTS; i++)
 		clients[i].fd = -1;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", rc->control_socket);
-
-	/* Never take the socket from a relay that is still answering. */
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			log_warnx("control socket %s is in use by another relay",
-			    rc->control_socket);
-			return (-1);
-		}
-		close(probe);
-	}
-	(void)unlink(rc->control_socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		log_warn("socket");
+	listener.fd = ah_sock_listen(rc->control_socket, rc->control_mode,
+	    rc->control_gid, 8, err, sizeof(err));
+	if (listener.fd < 0) {
+		log_warnx("control socket: %s", err);
 		return (-1);
 	}
-	old = umask(0777 & ~rc->control_mode);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		umask(old);
-		log_warn("bind %s", rc->control_socket);
-		close(fd);
-		return (-1);
-	}
-	umask(old);
-	if (chmod(rc->control_socket, rc->control_mode) < 0 ||
-	    (rc->control_gid != (gid_t)-1 &&
-	    chown(rc->control_socket, (uid_t)-1, rc->control_gid) < 0) ||
-	    listen(fd, 8) < 0) {
-		log_warn("control socket %s", rc->control_socket);
-		(void)unlink(rc->control_socket);
-		close(fd);
-		return (-1);
-	}
-	listenfd = fd;
 	return (0);
 }
 
 void
 control_cleanup(const struct relay_conf *rc)
 {
-	if (listenfd >= 0) {
-		close(listenfd);
+	if (listener.fd >= 0) {
+		close(listener.fd);
 		(void)unlink(rc->control_socket);
 	}
 }
@@ -100,9 +67,11 @@ control_fds(struct pollfd *pfd, size_t *n)
 {
 	size_t i;
 
-	if (listenfd < 0)
+	if (listener.fd < 0)
 		return;
-	pfd[(*n)++] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
+	/* Out of descriptors: the listener rests (ahsock.h). */
+	pfd[(*n)++] = (struct pollfd){ .fd = ah_acceptor_fd(&listener,
+	    mono_ms()), .events = POLLIN };
 	for (i = 0; i < CTL_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			pfd[(*n)++] = (struct pollfd){ .fd = clients[i].fd,
@@ -262,7 +231,7 @@ static void
 accept_client(void)
 {
 	size_t	i;
-	int	fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int	fd = ah_accept(&listener, mono_ms());
 
 	if (fd < 0)
 		return;
@@ -331,7 +300,7 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 	for (k = 0; k < n; k++) {
 		if (pfd[k].revents == 0)
 			continue;
-		if (pfd[k].fd == listenfd) {
+		if (pfd[k].fd == listener.fd) {
 			accept_client();
 			continue;
 		}

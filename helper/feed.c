@@ -9,7 +9,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +51,33 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	snprintf(f->error, sizeof(f->error), "%s", why);
 }
 
+/*
+ * Connecting never blocks: with the plugin's listen queue full, a
+ * blocking connect() would hold up the whole relay (its acks to
+ * ExaBGP, its control socket) until named accepts.
+ */
 static void
 feed_connect(struct feed *f, int64_t now)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			why[160];
 	int			fd;
 
 	f->next_attempt = now + f->reconnect_ms;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
 		log_warn("socket");
 		return;
 	}
-	/* A local connect completes or fails at once; no need to wait. */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "connect %s: %s", f->path,
-		    strerror(errno));
+		if (errno == EAGAIN)
+			snprintf(why, sizeof(why), "connect %s: the plugin's "
+			    "listen queue is full (named not accepting?)",
+			    f->path);
+		else
+			snprintf(why, sizeof(why), "connect %s: %s", f->path,
+			    strerror(errno));
 		/* Log the first failure of a run, not every retry. */
 		if (strcmp(why, f->error) != 0)
 			log_warnx("%s (retrying every %ums)", why,
@@ -80,9 +88,9 @@ feed_connect(struct feed *f, int64_t now)
 		close(fd);
 		return;
 	}
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	f->fd = fd;
 	f->state = FEED_HELLO;
+	f->hello_by = now + FEED_HELLO_MS;
 	ah_lines_init(&f->in);
 	if (!f->repeating)
 		log_info("connected to plugin socket %s", f->path);
@@ -91,6 +99,13 @@ feed_connect(struct feed *f, int64_t now)
 int
 feed_poll_fd(struct feed *f, int64_t now)
 {
+	char why[64];
+
+	if (f->state == FEED_HELLO && now >= f->hello_by) {
+		snprintf(why, sizeof(why), "no hello from the plugin within "
+		    "%d ms", FEED_HELLO_MS);
+		feed_close(f, now, why);
+	}
 	if (f->fd < 0 && now >= f->next_attempt)
 		feed_connect(f, now);
 	return (f->fd);

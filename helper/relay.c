@@ -110,6 +110,9 @@ next_timeout(const struct relay *r, int64_t now)
 	if (r->feed.fd < 0) {
 		d = r->feed.next_attempt - now;
 		t = d < t ? d : t;
+	} else if (r->feed.state == FEED_HELLO) {
+		d = r->feed.hello_by - now;
+		t = d < t ? d : t;
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* Wake just after the service would go stale or silent. */

@@ -24,6 +24,8 @@
 #define FEED_COUNTERS_MAX	128
 #define FEED_DOMAINS		16	/* the plugin's AH_DOM_BUCKETS */
 #define FEED_DOMAIN_LEN		128
+/* A connection must bring a hello within this (ms). */
+#define FEED_HELLO_MS		2000
 /* Zone records in one snapshot: 64 views of 256 listed zones. */
 #define FEED_ZONES_MAX		16384
 
@@ -77,6 +79,7 @@ struct feed {
 	const char		*path;
 	unsigned int		 reconnect_ms;
 	int64_t			 next_attempt;	/* monotonic ms */
+	int64_t			 hello_by;	/* ... or the feed closes */
 	int64_t			 since;		/* realtime ms of last change */
 	char			 error[160];	/* why it last went down */
 	int			 repeating;	/* ... for the same reason again */

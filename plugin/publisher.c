@@ -19,22 +19,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ahproto.h"
+#include "ahsock.h"
 #include "publisher.h"
 
+/*
+ * Who may take a subscriber slot.  Anyone who can open the socket (its
+ * mode and group decide) can connect; what must not happen is that one
+ * local user starves the relay of a slot, or costs named memory without
+ * end.  So: at most CLIENTS_PER_UID slots per user (SO_PEERCRED), which
+ * leaves room for three more users however one behaves; a subscriber
+ * that leaves data unread for SLOW_MS (once the kernel's buffer is
+ * full) is dropped; and each output queue grows only as needed, up to
+ * CLIENT_BUF.
+ */
 #define CLIENTS_MAX	32
+#define CLIENTS_PER_UID	8
+#define SLOW_MS		5000
 
 /*
  * Room for a few snapshots per subscriber: ~150 bytes a zone, so 4 MiB
- * holds several snapshots of 10,000 zones.  Pages are touched only as
- * used.
+ * holds several snapshots of 10,000 zones.
  */
 #define CLIENT_BUF	(4 * 1024 * 1024)
+#define CLIENT_BUF_MIN	(64 * 1024)
 
 static const char *const source_names[AH_SRC_COUNT] = {
 	[AH_SRC_AUTH] = "auth",
@@ -63,8 +75,10 @@ static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
 struct client {
 	int	fd;
-	size_t	len;
+	uid_t	uid;
+	size_t	len, cap;
 	char	*out;
+	int64_t	stuck_since;	/* monotonic ms; 0: keeping up */
 };
 
 /* A snapshot being built, before it goes to any subscriber. */
@@ -92,7 +106,7 @@ static struct {
 	atomic_uint		interval_ms;
 	atomic_uint		zone_interval_ms;
 	pthread_t		thread;
-	int			listenfd;
+	struct ah_acceptor	listen;
 	int			wake[2];
 	/* Thread-private. */
 	struct client		clients[CLIENTS_MAX];
@@ -121,15 +135,18 @@ client_close(struct client *c)
 {
 	close(c->fd);
 	free(c->out);
-	c->fd = -1;
-	c->out = NULL;
-	c->len = 0;
+	*c = (struct client){ .fd = -1 };
 }
 
-/* Send what is queued; drop the client on a hard error. */
+/*
+ * Send what is queued; drop the client on a hard error, or when it has
+ * not taken anything for SLOW_MS: better a clean EOF than a gap.
+ */
 static void
 client_flush(struct client *c)
 {
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+
 	while (c->fd >= 0 && c->len > 0) {
 		ssize_t n = send(c->fd, c->out, c->len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -138,10 +155,15 @@ client_flush(struct client *c)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				client_close(c);
+			else if (c->stuck_since == 0)
+				c->stuck_since = now;
+			else if (now - c->stuck_since > SLOW_MS)
+				client_close(c);
 			return;
 		}
 		memmove(c->out, c->out + n, c->len - (size_t)n);
 		c->len -= (size_t)n;
+		c->stuck_since = 0;
 	}
 }
 
@@ -150,10 +172,19 @@ client_queue(struct client *c, const char *line, size_t n)
 {
 	if (c->fd < 0)
 		return;
-	if (c->len + n > CLIENT_BUF) {
-		/* Too slow to follow: better a clean EOF than a gap. */
-		client_close(c);
-		return;
+	if (c->len + n > c->cap) {
+		size_t	 cap = c->cap;
+		char	*p;
+
+		while (cap < c->len + n && cap < CLIENT_BUF)
+			cap = cap == 0 ? CLIENT_BUF_MIN : cap * 2;
+		if (c->len + n > cap || (p = realloc(c->out, cap)) == NULL) {
+			/* Too slow to follow: better a clean EOF than a gap. */
+			client_close(c);
+			return;
+		}
+		c->out = p;
+		c->cap = cap;
 	}
 	memcpy(c->out + c->len, line, n);
 	c->len += n;
@@ -493,34 +524,54 @@ send_snapshot(struct client *c, uint64_t seq)
 		queue(c, sc->buf, sc->len);
 }
 
+/* Refused: say so in the protocol rather than leave it hanging. */
+static void
+refuse(int fd, const char *why)
+{
+	char line[AH_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "error msg=%s\n", why);
+
+	(void)send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
 static void
 accept_client(void)
 {
-	int fd = accept4(pub.listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	struct client	*free_slot = NULL;
+	size_t		 same = 0;
+	int		 fd = ah_accept(&pub.listen, now_ms(CLOCK_MONOTONIC));
 
 	if (fd < 0)
 		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		struct client *c = &pub.clients[i];
 
-		if (c->fd >= 0)
-			continue;
-		if ((c->out = malloc(CLIENT_BUF)) == NULL)
-			break;
-		c->fd = fd;
-		c->len = 0;
-		send_hello(c);
-		/* A fresh subscriber can judge at once, not an interval later. */
-		send_snapshot(c, pub.seq);
-		client_flush(c);
+		if (c->fd < 0) {
+			if (free_slot == NULL)
+				free_slot = c;
+		} else
+			same += c->uid == cred.uid;
+	}
+	if (same >= CLIENTS_PER_UID) {
+		refuse(fd, "too-many-subscribers-for-this-user");
 		return;
 	}
-	/* Full: say so in the protocol rather than leave it hanging. */
-	{
-		static const char busy[] = "error msg=too-many-subscribers\n";
-		(void)send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (free_slot == NULL) {
+		refuse(fd, "too-many-subscribers");
+		return;
 	}
-	close(fd);
+	*free_slot = (struct client){ .fd = fd, .uid = cred.uid };
+	send_hello(free_slot);
+	/* A fresh subscriber can judge at once, not an interval later. */
+	send_snapshot(free_slot, pub.seq);
+	client_flush(free_slot);
 }
 
 /* Subscribers have nothing to say; anything they send ends them. */
@@ -575,7 +626,11 @@ publisher_main(void *arg)
 			wait = 0;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = pub.listenfd, .events = POLLIN };
+		/* Out of descriptors: the listener rests (ahsock.h). */
+		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(&pub.listen,
+		    now_ms(CLOCK_MONOTONIC)), .events = POLLIN };
+		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS)
+			wait = AH_ACCEPT_PAUSE_MS;
 		for (size_t i = 0; i < CLIENTS_MAX; i++) {
 			struct client *c = &pub.clients[i];
 
@@ -617,69 +672,6 @@ publisher_main(void *arg)
 	return (NULL);
 }
 
-/*
- * Refuse to steal the socket of a live publisher (another named, or a
- * second configured path), but clear one left by a crash.
- */
-static int
-open_socket(const struct ah_pub_params *p, char *err, size_t errlen)
-{
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	mode_t			old;
-	int			fd, probe;
-
-	if (strlen(p->path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", p->path);
-		return (-1);
-	}
-	strcpy(sun.sun_path, p->path);
-
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		int live = connect(probe, (struct sockaddr *)&sun,
-				   sizeof(sun)) == 0;
-		close(probe);
-		if (live) {
-			snprintf(err, errlen,
-				 "socket %s is in use by another process",
-				 p->path);
-			return (-1);
-		}
-	}
-	(void)unlink(p->path);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return (-1);
-	}
-	/* Never let the socket exist with looser permissions than asked. */
-	old = umask(0777 & ~p->mode);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		umask(old);
-		snprintf(err, errlen, "bind %s: %s", p->path, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	umask(old);
-	if (chmod(p->path, p->mode) < 0 ||
-	    (p->gid != (gid_t)-1 && chown(p->path, (uid_t)-1, p->gid) < 0)) {
-		snprintf(err, errlen, "set permissions of %s: %s", p->path,
-			 strerror(errno));
-		(void)unlink(p->path);
-		close(fd);
-		return (-1);
-	}
-	if (listen(fd, 16) < 0) {
-		snprintf(err, errlen, "listen %s: %s", p->path,
-			 strerror(errno));
-		(void)unlink(p->path);
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 static int
 start(const struct ah_pub_params *p, char *err, size_t errlen)
 {
@@ -689,7 +681,10 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	pub.params = *p;
 	atomic_store(&pub.interval_ms, p->interval_ms);
 	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
-	if ((pub.listenfd = open_socket(p, err, errlen)) < 0)
+	pub.listen.fd = ah_sock_listen(p->path, p->mode, p->gid, 16, err,
+	    errlen);
+	pub.listen.paused_until = 0;
+	if (pub.listen.fd < 0)
 		return (-1);
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -716,7 +711,7 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	}
 	return (0);
 fail:
-	close(pub.listenfd);
+	close(pub.listen.fd);
 	(void)unlink(p->path);
 	return (-1);
 }
@@ -728,7 +723,7 @@ stop(void)
 	pthread_join(pub.thread, NULL);
 	close(pub.wake[0]);
 	close(pub.wake[1]);
-	close(pub.listenfd);
+	close(pub.listen.fd);
 	(void)unlink(pub.params.path);
 }
 

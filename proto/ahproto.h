@@ -75,12 +75,14 @@ int	ah_enc_end(struct ah_enc *);
 /*
  * Splits a byte stream into lines.  A line longer than AH_LINE_MAX is
  * a protocol error, not something to resynchronise from: the caller
- * drops the connection.
+ * drops the connection, or, on a stream it does not own (ExaBGP's
+ * events), calls ah_lines_discard() to skip to the next LF.
  */
 struct ah_lines {
 	char	buf[AH_LINE_MAX * 4];
 	size_t	len;
 	size_t	off;
+	int	discarding;	/* dropping bytes up to the next LF */
 };
 
 void	ah_lines_init(struct ah_lines *);
@@ -93,5 +95,10 @@ void	ah_lines_fill(struct ah_lines *, size_t);
  * line is already longer than AH_LINE_MAX.
  */
 int	ah_lines_next(struct ah_lines *, const char **, size_t *);
+/*
+ * After ah_lines_next() returned -1: drop the over-long line, also the
+ * part of it not read yet, so that its tail is never taken for a line.
+ */
+void	ah_lines_discard(struct ah_lines *);
 
 #endif /* AHPROTO_H */

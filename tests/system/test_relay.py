@@ -382,3 +382,41 @@ def test_repeated_hello_updates_the_interval(stack):
     assert "plugin parameters changed: snapshot every 1000ms" in proc.proc.text()
     # And three of those intervals is the new default stale-after.
     assert proc.wait_command("withdraw route 192.0.2.53/32", 4.5) is not None
+
+
+def test_plugin_that_never_says_hello(stack):
+    """A plugin that accepts and stays silent is given up on, with the
+    reason, and tried again (issue 8 item 13)."""
+    fake, proc = fake_setup(stack)
+    ahtest.wait_for(lambda: "no hello from the plugin within 2000 ms"
+                    in proc.proc.text(), 4, what="the hello timeout")
+    fake.accept()                                 # it reconnects
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+
+
+def test_full_listen_queue_does_not_block_the_relay(stack):
+    """named not accepting, its listen queue full: the relay's connect
+    must not block it (it answers its control socket meanwhile)."""
+    named = ahtest.Named(stack)                   # only for its socket path
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(named.socket)
+    srv.listen(0)
+    stack.procs.append(_Closer(srv))
+    fillers = []
+    for _ in range(3):                            # fill the queue
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(named.socket)
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+        stack.procs.append(_Closer(c))
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
+    proc = ahtest.RelayUnderTest(stack, relay)
+    ahtest.wait_for(lambda: "listen queue is full" in relay.ctl("status").stdout,
+                    5, interval=0.1, what="status naming the full queue")
+    assert proc.proc.alive()

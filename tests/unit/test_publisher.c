@@ -19,14 +19,13 @@ static char *
 snapshot_text(void)
 {
 	static char	 text[1 << 20];
-	struct client	 c;
+	struct client	 c = { .fd = -1 };
 	int		 sv[2];
 	ssize_t		 n;
 	size_t		 len = 0;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c.fd = sv[0];
-	c.len = 0;
 	c.out = malloc(CLIENT_BUF);
 	assert_non_null(c.out);
 	send_snapshot(&c, 7);
