@@ -2,17 +2,19 @@
  * anycast-health.c - BIND 9 query plugin: the sensor of anycast-health.
  *
  * Counts the outcome of every query a view answers, where its answer
- * came from, and how recursion went, and leaves the publishing to
- * publisher.c.  The query path does relaxed atomic adds and a vDSO
- * clock read: no lock, no allocation, no system call.  Zone state can
- * only be read safely from named's own threads, so once per interval
- * one query thread (whichever wins a compare-and-swap) walks the
- * watched zones; the relay's canary query keeps that going when no
- * client asks anything.
+ * came from, how recursion went and, for the relay's fleet rules, in
+ * which group of names failures and recursions happen; counts the
+ * relay's liveness probes apart; and leaves the publishing to
+ * publisher.c.  The query path does relaxed atomic adds, atomic
+ * exchanges and vDSO clock reads: no lock, no allocation, no system
+ * call.  Zone state is read on the publisher thread, from a zone table
+ * that one query thread per zone-interval hands over (an atomic
+ * reference); the relay's probes keep that going when no client asks.
  *
  *	plugin query "anycast-health.so" {
  *		socket "/run/named/anycast-health.sock";
- *		interval 1000;		// milliseconds between snapshots
+ *		interval 100;		// milliseconds between snapshots
+ *		zone-interval 1000;	// milliseconds between zone walks
  *		socket-mode "0660";
  *		socket-group "bind";
  *		zones { "example"; };	// or: all-zones yes;
@@ -78,6 +80,8 @@
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	struct ah_walker walker; /* zone walks, if 'walking' */
+	bool walking;
 	dns_fixedname_t probe; /* AH_PROBE_QNAME */
 	bool all_zones;
 	size_t nwatched;
@@ -733,31 +737,29 @@ walk_one(dns_zone_t *zone, void *arg) {
 	return (ISC_R_SUCCESS);
 }
 
+/*
+ * A walk of the zone table a query thread handed over (struct
+ * ah_walker), on the publisher thread: it reads zones through the
+ * table, never through the view.
+ */
 static void
-walk_zones(ah_instance_t *inst, dns_view_t *view) {
-	struct ah_view *v = inst->view;
+walk_zones(void *table, void *arg, struct ah_view *v) {
+	ah_instance_t *inst = arg;
+	dns_zt_t *zt = table;
 	walk_t w = { .v = v, .now = (int64_t)time(NULL) };
-	dns_zt_t *zt = NULL;
 
 	pthread_mutex_lock(&v->zlock);
 	v->nzones = 0;
 	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing = 0;
 	if (inst->all_zones) {
-		LOCK(&view->lock);
-		if (view->zonetable != NULL) {
-			dns_zt_attach(view->zonetable, &zt);
-		}
-		UNLOCK(&view->lock);
-		if (zt != NULL) {
-			(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
-					   walk_one, &w);
-			dns_zt_detach(&zt);
-		}
+		(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
+				   walk_one, &w);
 	}
 	for (size_t i = 0; i < inst->nwatched; i++) {
 		struct ah_zone *z = zone_slot(v);
 		dns_fixedname_t fn;
 		dns_zone_t *zone = NULL;
+		isc_result_t result;
 
 		if (z == NULL) {
 			break;
@@ -765,13 +767,17 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 		snprintf(z->name, sizeof(z->name), "%s", inst->watched[i]);
 		z->listed = true;
 		dns_fixedname_init(&fn);
-		if (dns_name_fromstring(dns_fixedname_name(&fn),
-					inst->watched[i], 0,
-					NULL) == ISC_R_SUCCESS &&
-		    dns_view_findzone(view, dns_fixedname_name(&fn), &zone) ==
-			    ISC_R_SUCCESS)
-		{
+		result = dns_name_fromstring(dns_fixedname_name(&fn),
+					     inst->watched[i], 0, NULL);
+		if (result == ISC_R_SUCCESS) {
+			result = dns_zt_find(zt, dns_fixedname_name(&fn), 0,
+					     NULL, &zone);
+		}
+		if (result == ISC_R_SUCCESS) {
 			read_zone(zone, z, w.now);
+		}
+		if (zone != NULL) {
+			/* DNS_R_PARTIALMATCH: an enclosing zone, not ours. */
 			dns_zone_detach(&zone);
 		}
 		count_zone(v, z);
@@ -779,6 +785,13 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 	v->walked = (int64_t)time(NULL) * 1000;
 	v->watching = true;
 	pthread_mutex_unlock(&v->zlock);
+}
+
+static void
+release_zonetable(void *table) {
+	dns_zt_t *zt = table;
+
+	dns_zt_detach(&zt);
 }
 
 /**
@@ -802,9 +815,30 @@ rcode_of(dns_rcode_t rcode) {
 }
 
 /*
- * Once per zone-interval, the query that notices first walks the zones
- * and samples named's recursive-clients gauge.  The compare-and-swap makes
- * it one query per interval whatever the number of worker threads.
+ * The zone walk itself is the publisher's: this thread only takes a
+ * reference to the view's zone table, an atomic increment.  No lock:
+ * while this query holds the view, the view holds its zone table, and
+ * named never replaces that pointer in a live view.
+ */
+static void
+hand_over_zones(ah_instance_t *inst, dns_view_t *view) {
+	dns_zt_t *zt = NULL, *old = NULL;
+
+	if (view->zonetable == NULL) {
+		return;
+	}
+	dns_zt_attach(view->zonetable, &zt);
+	old = atomic_exchange(&inst->walker.pending, zt);
+	if (old != NULL) {
+		dns_zt_detach(&old); /* not walked yet: the newer one will be */
+	}
+}
+
+/*
+ * Once per zone-interval, the query that notices first has the zones
+ * walked and samples named's recursive-clients gauge.  The
+ * compare-and-swap makes it one query per interval whatever the number
+ * of worker threads.
  */
 static void
 maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
@@ -827,8 +861,8 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 				ns_statscounter_recursclients),
 			memory_order_relaxed);
 	}
-	if ((inst->all_zones || inst->nwatched > 0) && qctx->view != NULL) {
-		walk_zones(inst, qctx->view);
+	if (inst->walking && qctx->view != NULL) {
+		hand_over_zones(inst, qctx->view);
 	}
 }
 
@@ -1074,6 +1108,15 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		      : inst->nwatched > 0 ? "the listed zones"
 					   : "no zones");
 
+	if (inst->all_zones || inst->nwatched > 0) {
+		inst->walker = (struct ah_walker){ .view = inst->view,
+						   .arg = inst,
+						   .walk = walk_zones,
+						   .release = release_zonetable };
+		ah_pub_walker_add(&inst->walker);
+		inst->walking = true;
+	}
+
 	/* Last, so a failure above leaves no hook pointing at freed memory. */
 	install_hooks(hooktable, mctx, inst);
 	*instp = inst;
@@ -1113,6 +1156,10 @@ void
 plugin_destroy(void **instp) {
 	ah_instance_t *inst = (ah_instance_t *)*instp;
 
+	/* No zone table reference outlives the instance. */
+	if (inst->walking) {
+		ah_pub_walker_remove(&inst->walker);
+	}
 	if (inst->view != NULL) {
 		ah_pub_detach(inst->view);
 	}

@@ -107,6 +107,7 @@ static struct {
 	atomic_uint		zone_interval_ms;
 	pthread_t		thread;
 	struct ah_acceptor	listen;
+	struct ah_walker	*walkers;
 	int			wake[2];
 	/* Thread-private. */
 	struct client		clients[CLIENTS_MAX];
@@ -592,6 +593,31 @@ read_client(struct client *c)
 		client_close(c);
 }
 
+/*
+ * The zone tables query threads handed over since the last turn.  The
+ * release may drop the last reference to a table of a view named has
+ * just shut down; BIND frees zone tables from whichever thread lets go
+ * last, and this one touches no view.
+ */
+static void
+run_walks(void)
+{
+	pthread_mutex_lock(&pub.lock);
+	for (struct ah_walker *w = pub.walkers; w != NULL; w = w->next) {
+		void *table;
+
+		if (atomic_load_explicit(&w->pending,
+		    memory_order_relaxed) == NULL)
+			continue;
+		table = atomic_exchange(&w->pending, NULL);
+		if (table != NULL) {
+			w->walk(table, w->arg, w->view);
+			w->release(table);
+		}
+	}
+	pthread_mutex_unlock(&pub.lock);
+}
+
 static void *
 publisher_main(void *arg)
 {
@@ -655,6 +681,7 @@ publisher_main(void *arg)
 				if (pub.clients[i].fd == pfd[k].fd)
 					read_client(&pub.clients[i]);
 		}
+		run_walks();
 	}
 
 	ah_enc_begin(&e, line, sizeof(line), "bye");
@@ -805,6 +832,34 @@ out:
 	pthread_mutex_unlock(&pub.lock);
 	pthread_mutex_unlock(&pub.life);
 	return (rc);
+}
+
+void
+ah_pub_walker_add(struct ah_walker *w)
+{
+	pthread_mutex_lock(&pub.lock);
+	w->next = pub.walkers;
+	pub.walkers = w;
+	pthread_mutex_unlock(&pub.lock);
+}
+
+void
+ah_pub_walker_remove(struct ah_walker *w)
+{
+	struct ah_walker	**wp;
+	void			 *table;
+
+	pthread_mutex_lock(&pub.lock);
+	for (wp = &pub.walkers; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	/* Walks run under pub.lock: none is in progress now. */
+	table = atomic_exchange(&w->pending, NULL);
+	pthread_mutex_unlock(&pub.lock);
+	if (table != NULL)
+		w->release(table);
 }
 
 unsigned int

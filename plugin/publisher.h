@@ -7,9 +7,9 @@
  * registers the new instances before destroying the old ones.  The
  * counters and the socket therefore belong to the loaded module, not
  * to an instance: a reconfig must neither reset a counter nor drop a
- * subscriber.  Nothing here includes BIND headers, so the publisher
- * thread cannot touch a BIND object by accident: zone state is written
- * here by named's own query threads (see anycast-health.c).
+ * subscriber.  Nothing here includes BIND headers: the only BIND
+ * objects the publisher thread touches are the zone tables handed to
+ * it, through the callbacks of struct ah_walker (see anycast-health.c).
  */
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
@@ -123,6 +123,25 @@ struct ah_view {
 	uint64_t		left;		/* when refs last fell to 0 */
 };
 
+/*
+ * A view's zone walk, off the query path.  Once per zone-interval one
+ * query thread takes a reference to its view's zone table (O(1): an
+ * atomic increment) and hands it over in 'pending'; the publisher
+ * thread walks it with 'walk' and drops it with 'release'.  A newer
+ * table handed over before the publisher took the older one replaces
+ * it, and the query thread drops the older one.  The publisher walks
+ * under its lock, so removing a walker waits for a walk in progress and
+ * no reference outlives the plugin instance.
+ */
+struct ah_walker {
+	_Atomic(void *)		 pending;
+	struct ah_view		*view;
+	void			*arg;
+	void			(*walk)(void *table, void *arg, struct ah_view *);
+	void			(*release)(void *table);
+	struct ah_walker	*next;		/* under the publisher's lock */
+};
+
 struct ah_pub_params {
 	char		path[108];	/* sizeof(sun_path) */
 	unsigned int	interval_ms;
@@ -139,6 +158,9 @@ struct ah_pub_params {
  */
 int	ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		      struct ah_view **vp, char *err, size_t errlen);
+/* Walks for an attached view; remove before detaching the view. */
+void	ah_pub_walker_add(struct ah_walker *);
+void	ah_pub_walker_remove(struct ah_walker *);
 /* The last detach says goodbye, stops the thread and removes the socket. */
 void	ah_pub_detach(struct ah_view *);
 unsigned int ah_pub_zone_interval(void);
