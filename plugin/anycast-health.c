@@ -22,7 +22,6 @@
  */
 
 #include <config.h>
-
 #include <ctype.h>
 #include <dlfcn.h>
 #include <grp.h>
@@ -38,8 +37,8 @@
 #include <isc/log.h>
 #include <isc/mem.h>
 #include <isc/result.h>
-#include <isc/types.h>
 #include <isc/time.h>
+#include <isc/types.h>
 #include <isc/util.h>
 
 #include <dns/fixedname.h>
@@ -68,12 +67,12 @@
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 
-#define DEFAULT_SOCKET		"/run/named/anycast-health.sock"
-#define DEFAULT_INTERVAL	100
-#define DEFAULT_ZONE_INTERVAL	1000
-#define MIN_INTERVAL		50
-#define MAX_INTERVAL		60000
-#define DEFAULT_MODE		0660
+#define DEFAULT_SOCKET	      "/run/named/anycast-health.sock"
+#define DEFAULT_INTERVAL      100
+#define DEFAULT_ZONE_INTERVAL 1000
+#define MIN_INTERVAL	      50
+#define MAX_INTERVAL	      60000
+#define DEFAULT_MODE	      0660
 
 #define MAX_WATCHED 256
 
@@ -101,11 +100,12 @@ typedef struct ah_params {
  ** named-checkconf reports mistakes with file and line.
  **/
 
-static cfg_type_t cfg_type_zonelist = {
-	"zonelist",		 cfg_parse_bracketed_list,
-	cfg_print_bracketed_list, cfg_doc_bracketed_list,
-	&cfg_rep_list,		 &cfg_type_astring
-};
+static cfg_type_t cfg_type_zonelist = { "zonelist",
+					cfg_parse_bracketed_list,
+					cfg_print_bracketed_list,
+					cfg_doc_bracketed_list,
+					&cfg_rep_list,
+					&cfg_type_astring };
 
 static cfg_clausedef_t param_clauses[] = {
 	{ "socket", &cfg_type_qstring, 0 },
@@ -164,16 +164,14 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
  */
 static const char *
 bad_value(const char *key, const char *w, size_t n, bool quoted) {
-	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0)
-	{
+	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0) {
 		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
 			return ("is not a number of milliseconds");
 		}
 	} else if (strcmp(key, "all-zones") == 0) {
-		static const char *const b[] = { "yes", "no",	 "true",
-						 "false", "1",	 "0" };
-		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]);
-		     i++)
+		static const char *const b[] = { "yes",	  "no", "true",
+						 "false", "1",	"0" };
+		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]); i++)
 		{
 			if (strlen(b[i]) == n && strncasecmp(b[i], w, n) == 0) {
 				return (NULL);
@@ -204,9 +202,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 				c++;
 			}
 		} else if (c[0] == '/' && c[1] == '*') {
-			for (c += 2; *c != '\0' && !(c[0] == '*' && c[1] == '/');
-			     c++)
-			{
+			for (c += 2;
+			     *c != '\0' && !(c[0] == '*' && c[1] == '/'); c++) {
 				line += (*c == '\n');
 			}
 			c += (*c != '\0') ? 2 : 0;
@@ -235,16 +232,14 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			const char *w = c;
 			size_t n, i;
 			while (*c != '\0' && !isspace((unsigned char)*c) &&
-			       strchr(";{}\"", *c) == NULL)
-			{
+			       strchr(";{}\"", *c) == NULL) {
 				c++;
 			}
 			n = (size_t)(c - w);
 			if (!at_start) {
 				if (pending != NULL &&
 				    (why = bad_value(pending, w, n, false)) !=
-					    NULL)
-				{
+					    NULL) {
 					goto bad;
 				}
 				pending = NULL;
@@ -253,20 +248,22 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			at_start = false;
 			for (i = 0; param_clauses[i].name != NULL; i++) {
 				if (strlen(param_clauses[i].name) == n &&
-				    strncasecmp(param_clauses[i].name, w, n) == 0)
+				    strncasecmp(param_clauses[i].name, w, n) ==
+					    0)
 				{
 					break;
 				}
 			}
 			if (param_clauses[i].name == NULL) {
-				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
-					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
-					      "%s:%lu: anycast-health: unknown "
-					      "parameter '%.*s' (known: socket, "
-					      "interval, zone-interval, "
-					      "socket-mode, socket-group, "
-					      "zones, all-zones)",
-					      file, line, (int)n, w);
+				isc_log_write(
+					lctx, NS_LOGCATEGORY_GENERAL,
+					NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					"%s:%lu: anycast-health: unknown "
+					"parameter '%.*s' (known: socket, "
+					"interval, zone-interval, "
+					"socket-mode, socket-group, "
+					"zones, all-zones)",
+					file, line, (int)n, w);
 				return;
 			}
 			if (seen[i]) {
@@ -274,7 +271,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
 					      "%s:%lu: anycast-health: '%s' "
 					      "given twice",
-					      file, line, param_clauses[i].name);
+					      file, line,
+					      param_clauses[i].name);
 				return;
 			}
 			seen[i] = true;
@@ -289,8 +287,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 	return;
 bad:
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file, line,
-		      pending, why);
+		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file,
+		      line, pending, why);
 }
 
 /* Zone names go out in lower case, as the relay compares them. */
@@ -423,8 +421,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 		char *end = NULL;
 		unsigned long mode = strtoul(s, &end, 8);
 		if (*s == '\0' || *end != '\0' || mode > 0777 ||
-		    (mode & 0600) != 0600)
-		{
+		    (mode & 0600) != 0600) {
 			param_error(file, obj, lctx,
 				    "socket-mode '%s' is not "
 				    "an octal mode of at most 0777 with owner "
@@ -510,8 +507,8 @@ cleanup:
  * registered?
  */
 static bool
-is_statement(const cfg_obj_t *plugin, const char *parameters,
-	     const char *file, unsigned long line) {
+is_statement(const cfg_obj_t *plugin, const char *parameters, const char *file,
+	     unsigned long line) {
 	const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
 	const char *pfile = NULL;
 
@@ -535,8 +532,8 @@ find_in(const cfg_obj_t *map, const char *parameters, const char *file,
 	const cfg_obj_t *plugins = NULL;
 	unsigned int n = 0;
 
-	if (map == NULL || cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS)
-	{
+	if (map == NULL ||
+	    cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS) {
 		return (0);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
@@ -619,7 +616,8 @@ static void
 named_version(char *buf, size_t len) {
 	const char *const *v = dlsym(RTLD_DEFAULT, "named_g_version");
 
-	snprintf(buf, len, "%s", v != NULL && *v != NULL ? *v : AH_BIND_VERSION);
+	snprintf(buf, len, "%s",
+		 v != NULL && *v != NULL ? *v : AH_BIND_VERSION);
 }
 
 /**
@@ -727,8 +725,7 @@ walk_one(dns_zone_t *zone, void *arg) {
 	if (quick.loaded && !quick.expired) {
 		return (ISC_R_SUCCESS);
 	}
-	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX &&
-	    (z = zone_slot(v)) != NULL) {
+	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX && (z = zone_slot(v)) != NULL) {
 		dns_name_format(dns_zone_getorigin(zone), z->name,
 				sizeof(z->name));
 		lower(z->name);
@@ -750,7 +747,8 @@ walk_zones(void *table, void *arg, struct ah_view *v) {
 
 	pthread_mutex_lock(&v->zlock);
 	v->nzones = 0;
-	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing = 0;
+	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing =
+		0;
 	if (inst->all_zones) {
 		(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
 				   walk_one, &w);
@@ -854,12 +852,11 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 		return;
 	}
 	if (qctx->client != NULL && qctx->client->sctx != NULL) {
-		atomic_store_explicit(
-			&v->recursive_clients,
-			(uint64_t)ns_stats_get_counter(
-				qctx->client->sctx->nsstats,
-				ns_statscounter_recursclients),
-			memory_order_relaxed);
+		atomic_store_explicit(&v->recursive_clients,
+				      (uint64_t)ns_stats_get_counter(
+					      qctx->client->sctx->nsstats,
+					      ns_statscounter_recursclients),
+				      memory_order_relaxed);
 	}
 	if (inst->walking && qctx->view != NULL) {
 		hand_over_zones(inst, qctx->view);
@@ -1033,8 +1030,7 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 }
 
 static void
-install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx,
-	      ah_instance_t *inst) {
+install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx, ah_instance_t *inst) {
 	const ns_hook_t destroyed = {
 		.action = on_qctx_destroyed,
 		.action_data = inst,
@@ -1085,8 +1081,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 					  AH_PROBE_QNAME, 0,
 					  NULL) == ISC_R_SUCCESS);
 	if (p->nwatched > 0) {
-		inst->watched = isc_mem_get(mctx, p->nwatched *
-							  sizeof(inst->watched[0]));
+		inst->watched = isc_mem_get(
+			mctx, p->nwatched * sizeof(inst->watched[0]));
 		memmove(inst->watched, p->watched,
 			p->nwatched * sizeof(inst->watched[0]));
 		inst->nwatched = p->nwatched;
@@ -1094,8 +1090,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	if (ah_pub_attach(&p->pub, view, &inst->view, err, sizeof(err)) != 0) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)",
-			      err, cfg_file, cfg_line);
+			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)", err,
+			      cfg_file, cfg_line);
 		result = ISC_R_FAILURE;
 		goto cleanup;
 	}
@@ -1104,15 +1100,16 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		      "anycast-health: view '%s' publishing on %s every %u ms,"
 		      " watching %s",
 		      view, p->pub.path, p->pub.interval_ms,
-		      inst->all_zones	     ? "all zones"
+		      inst->all_zones	   ? "all zones"
 		      : inst->nwatched > 0 ? "the listed zones"
 					   : "no zones");
 
 	if (inst->all_zones || inst->nwatched > 0) {
-		inst->walker = (struct ah_walker){ .view = inst->view,
-						   .arg = inst,
-						   .walk = walk_zones,
-						   .release = release_zonetable };
+		inst->walker =
+			(struct ah_walker){ .view = inst->view,
+					    .arg = inst,
+					    .walk = walk_zones,
+					    .release = release_zonetable };
 		ah_pub_walker_add(&inst->walker);
 		inst->walking = true;
 	}

@@ -9,7 +9,6 @@
  * slowing the thread.
  */
 #include <config.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,15 +37,15 @@
  * CLIENT_BUF.
  */
 #define CLIENTS_MAX	32
-#define CLIENTS_PER_UID	8
+#define CLIENTS_PER_UID 8
 #define SLOW_MS		5000
 
 /*
  * Room for a few snapshots per subscriber: ~150 bytes a zone, so 4 MiB
  * holds several snapshots of 10,000 zones.
  */
-#define CLIENT_BUF	(4 * 1024 * 1024)
-#define CLIENT_BUF_MIN	(64 * 1024)
+#define CLIENT_BUF     (4 * 1024 * 1024)
+#define CLIENT_BUF_MIN (64 * 1024)
 
 static const char *const source_names[AH_SRC_COUNT] = {
 	[AH_SRC_AUTH] = "auth",
@@ -55,37 +54,38 @@ static const char *const source_names[AH_SRC_COUNT] = {
 };
 
 static const char *const rcode_names[AH_RC_COUNT] = {
-	[AH_RC_NOERROR] = "noerror", [AH_RC_NXDOMAIN] = "nxdomain",
+	[AH_RC_NOERROR] = "noerror",   [AH_RC_NXDOMAIN] = "nxdomain",
 	[AH_RC_SERVFAIL] = "servfail", [AH_RC_REFUSED] = "refused",
 	[AH_RC_OTHER] = "other",
 };
 
 static const char *const recursion_names[AH_REC_COUNT] = {
-	[AH_REC_STARTED] = "started", [AH_REC_SUCCESS] = "success",
-	[AH_REC_FAILURE] = "failure", [AH_REC_TIMEOUT] = "timeout",
+	[AH_REC_STARTED] = "started",	[AH_REC_SUCCESS] = "success",
+	[AH_REC_FAILURE] = "failure",	[AH_REC_TIMEOUT] = "timeout",
 	[AH_REC_CANCELED] = "canceled", [AH_REC_QUOTA] = "quota",
 };
 
 static const char *const dom_names[AH_DOM_COUNT] = {
-	[AH_DOM_FAIL] = "fail", [AH_DOM_RSTART] = "rstart",
+	[AH_DOM_FAIL] = "fail",
+	[AH_DOM_RSTART] = "rstart",
 	[AH_DOM_RDONE] = "rdone",
 };
 
 static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
 struct client {
-	int	fd;
-	uid_t	uid;
-	size_t	len, cap;
-	char	*out;
-	int64_t	stuck_since;	/* monotonic ms; 0: keeping up */
+	int fd;
+	uid_t uid;
+	size_t len, cap;
+	char *out;
+	int64_t stuck_since; /* monotonic ms; 0: keeping up */
 };
 
 /* A snapshot being built, before it goes to any subscriber. */
 struct scratch {
-	char	*buf;
-	size_t	 len, cap;
-	int	 failed;	/* out of memory: the snapshot is not sent */
+	char *buf;
+	size_t len, cap;
+	int failed; /* out of memory: the snapshot is not sent */
 };
 
 /*
@@ -96,35 +96,34 @@ struct scratch {
  */
 static struct {
 	/* Serialises attach/detach, so a stop never overlaps a start. */
-	pthread_mutex_t		life;
-	pthread_mutex_t		lock;
-	struct ah_view		views[AH_VIEWS_MAX];
-	unsigned int		ninstances;
-	uint64_t		detaches;	/* orders slots by leaving */
-	struct ah_pub_params	params;
+	pthread_mutex_t life;
+	pthread_mutex_t lock;
+	struct ah_view views[AH_VIEWS_MAX];
+	unsigned int ninstances;
+	uint64_t detaches; /* orders slots by leaving */
+	struct ah_pub_params params;
 	/* May change on reconfig while the thread runs. */
-	atomic_uint		interval_ms;
-	atomic_uint		zone_interval_ms;
-	pthread_t		thread;
-	struct ah_acceptor	listen;
-	struct ah_walker	*walkers;
-	int			wake[2];
+	atomic_uint interval_ms;
+	atomic_uint zone_interval_ms;
+	pthread_t thread;
+	struct ah_acceptor listen;
+	struct ah_walker *walkers;
+	int wake[2];
 	/* Thread-private. */
-	struct client		clients[CLIENTS_MAX];
-	unsigned int		told_interval, told_zone_interval;
+	struct client clients[CLIENTS_MAX];
+	unsigned int told_interval, told_zone_interval;
 	/* Sample names as last published, per view slot and bucket. */
-	char			told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
-	struct scratch		scratch;
-	uint64_t		seq;
-	struct timespec		started;
+	char told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct scratch scratch;
+	uint64_t seq;
+	struct timespec started;
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static int64_t
-now_ms(clockid_t clk)
-{
+now_ms(clockid_t clk) {
 	struct timespec ts;
 
 	clock_gettime(clk, &ts);
@@ -132,8 +131,7 @@ now_ms(clockid_t clk)
 }
 
 static void
-client_close(struct client *c)
-{
+client_close(struct client *c) {
 	close(c->fd);
 	free(c->out);
 	*c = (struct client){ .fd = -1 };
@@ -144,22 +142,23 @@ client_close(struct client *c)
  * not taken anything for SLOW_MS: better a clean EOF than a gap.
  */
 static void
-client_flush(struct client *c)
-{
+client_flush(struct client *c) {
 	int64_t now = now_ms(CLOCK_MONOTONIC);
 
 	while (c->fd >= 0 && c->len > 0) {
 		ssize_t n = send(c->fd, c->out, c->len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				client_close(c);
-			else if (c->stuck_since == 0)
+			} else if (c->stuck_since == 0) {
 				c->stuck_since = now;
-			else if (now - c->stuck_since > SLOW_MS)
+			} else if (now - c->stuck_since > SLOW_MS) {
 				client_close(c);
+			}
 			return;
 		}
 		memmove(c->out, c->out + n, c->len - (size_t)n);
@@ -169,16 +168,17 @@ client_flush(struct client *c)
 }
 
 static void
-client_queue(struct client *c, const char *line, size_t n)
-{
-	if (c->fd < 0)
+client_queue(struct client *c, const char *line, size_t n) {
+	if (c->fd < 0) {
 		return;
+	}
 	if (c->len + n > c->cap) {
-		size_t	 cap = c->cap;
-		char	*p;
+		size_t cap = c->cap;
+		char *p;
 
-		while (cap < c->len + n && cap < CLIENT_BUF)
+		while (cap < c->len + n && cap < CLIENT_BUF) {
 			cap = cap == 0 ? CLIENT_BUF_MIN : cap * 2;
+		}
 		if (c->len + n > cap || (p = realloc(c->out, cap)) == NULL) {
 			/* Too slow to follow: better a clean EOF than a gap. */
 			client_close(c);
@@ -192,23 +192,23 @@ client_queue(struct client *c, const char *line, size_t n)
 }
 
 static void
-queue_all(const char *line, size_t n)
-{
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
+queue_all(const char *line, size_t n) {
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		client_queue(&pub.clients[i], line, n);
+	}
 }
 
 /* Appends an encoded record; 0 if it did not fit in one line. */
 static int
-put(struct scratch *sc, struct ah_enc *e)
-{
+put(struct scratch *sc, struct ah_enc *e) {
 	int n = ah_enc_end(e);
 
-	if (n < 0)
+	if (n < 0) {
 		return (0);
+	}
 	if (sc->len + (size_t)n > sc->cap) {
-		size_t	 cap = sc->cap == 0 ? 65536 : sc->cap * 2;
-		char	*p = realloc(sc->buf, cap);
+		size_t cap = sc->cap == 0 ? 65536 : sc->cap * 2;
+		char *p = realloc(sc->buf, cap);
 
 		if (p == NULL) {
 			sc->failed = 1;
@@ -223,29 +223,28 @@ put(struct scratch *sc, struct ah_enc *e)
 }
 
 static void
-queue(struct client *c, const char *buf, size_t n)
-{
-	if (c != NULL)
+queue(struct client *c, const char *buf, size_t n) {
+	if (c != NULL) {
 		client_queue(c, buf, n);
-	else
+	} else {
 		queue_all(buf, n);
+	}
 }
 
 static void
-emit(struct client *c, struct ah_enc *e)
-{
+emit(struct client *c, struct ah_enc *e) {
 	int n = ah_enc_end(e);
 
-	if (n >= 0)
+	if (n >= 0) {
 		queue(c, e->buf, (size_t)n);
+	}
 }
 
 /* 'hello' fits for any value: its only string is named's version. */
 static void
-send_hello(struct client *c)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
+send_hello(struct client *c) {
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
 
 	ah_enc_begin(&e, line, sizeof(line), "hello");
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
@@ -258,16 +257,13 @@ send_hello(struct client *c)
 }
 
 static uint64_t
-get(atomic_uint_fast64_t *c)
-{
+get(atomic_uint_fast64_t *c) {
 	return (atomic_load_explicit(c, memory_order_relaxed));
 }
 
 /* Starts a record that belongs to view 'id' of snapshot 'seq'. */
 static void
-begin(struct ah_enc *e, char *line, const char *type, uint64_t seq,
-    size_t id)
-{
+begin(struct ah_enc *e, char *line, const char *type, uint64_t seq, size_t id) {
 	ah_enc_begin(e, line, AH_LINE_MAX, type);
 	ah_enc_u64(e, "seq", seq);
 	ah_enc_u64(e, "view", id);
@@ -275,10 +271,9 @@ begin(struct ah_enc *e, char *line, const char *type, uint64_t seq,
 
 /* Query outcomes; rcode totals are sums over sources. */
 static int
-put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
-{
-	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc	e;
+put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
 
 	begin(&e, line, "outcomes", seq, id);
 	ah_enc_u64(&e, "queries", get(&v->queries));
@@ -286,37 +281,40 @@ put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 	ah_enc_u64(&e, "dropped", get(&v->dropped));
 	for (int r = 0; r < AH_RC_COUNT; r++) {
 		uint64_t sum = 0;
-		for (int src = 0; src < AH_SRC_COUNT; src++)
+		for (int src = 0; src < AH_SRC_COUNT; src++) {
 			sum += get(&v->answers[src][r]);
+		}
 		ah_enc_u64(&e, rcode_names[r], sum);
 	}
-	for (int src = 0; src < AH_SRC_COUNT; src++)
+	for (int src = 0; src < AH_SRC_COUNT; src++) {
 		for (int r = 0; r < AH_RC_COUNT; r++) {
 			snprintf(key, sizeof(key), "%s_%s", source_names[src],
-			    rcode_names[r]);
+				 rcode_names[r]);
 			ah_enc_u64(&e, key, get(&v->answers[src][r]));
 		}
+	}
 	return (put(sc, &e));
 }
 
 /* Recursion results and a cumulative latency histogram, Prometheus-style. */
 static int
-put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
-{
-	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc	e;
-	uint64_t	cum = 0;
+put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
+	uint64_t cum = 0;
 
 	begin(&e, line, "recursion", seq, id);
-	for (int k = 0; k < AH_REC_COUNT; k++)
+	for (int k = 0; k < AH_REC_COUNT; k++) {
 		ah_enc_u64(&e, recursion_names[k], get(&v->recursion[k]));
+	}
 	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
 	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
 		cum += get(&v->latency[b]);
-		if (b < AH_LAT_BUCKETS - 1)
+		if (b < AH_LAT_BUCKETS - 1) {
 			snprintf(key, sizeof(key), "le_%u", lat_bounds[b]);
-		else
+		} else {
 			snprintf(key, sizeof(key), "le_inf");
+		}
 		ah_enc_u64(&e, key, cum);
 	}
 	return (put(sc, &e));
@@ -324,10 +322,9 @@ put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 
 /* One 'domains' record per kind of counter, 16 buckets each. */
 static int
-put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
-{
-	char		line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc	e;
+put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
 
 	for (int k = 0; k < AH_DOM_COUNT; k++) {
 		begin(&e, line, "domains", seq, id);
@@ -336,26 +333,28 @@ put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 			snprintf(key, sizeof(key), "b%d", b);
 			ah_enc_u64(&e, key, get(&v->dom[k][b]));
 		}
-		if (!put(sc, &e))
+		if (!put(sc, &e)) {
 			return (0);
+		}
 	}
 	return (AH_DOM_COUNT);
 }
 
 /* Reader side of the seqlock; 0 while a write is under way. */
 static int
-sample_read(struct ah_sample *s, char *out)
-{
-	unsigned int	seq = atomic_load_explicit(&s->seq,
-			    memory_order_acquire);
-	size_t		i;
+sample_read(struct ah_sample *s, char *out) {
+	unsigned int seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+	size_t i;
 
-	if (seq & 1)
+	if (seq & 1) {
 		return (0);
-	for (i = 0; i < AH_DOMAIN_MAX; i++)
-		if ((out[i] = atomic_load_explicit(&s->name[i],
-		    memory_order_relaxed)) == '\0')
+	}
+	for (i = 0; i < AH_DOMAIN_MAX; i++) {
+		if ((out[i] = atomic_load_explicit(
+			     &s->name[i], memory_order_relaxed)) == '\0') {
 			break;
+		}
+	}
 	out[AH_DOMAIN_MAX - 1] = '\0';
 	atomic_thread_fence(memory_order_acquire);
 	return (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq);
@@ -368,43 +367,45 @@ sample_read(struct ah_sample *s, char *out)
  */
 static int
 put_samples(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id,
-    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX])
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-	int		n = 0;
+	    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX]) {
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	int n = 0;
 
 	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
 		if (!sample_read(&v->sample[b], cur[b])) {
 			/* Being written: next time; keep what was told. */
-			if (told != NULL)
+			if (told != NULL) {
 				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
+			}
 			continue;
 		}
-		if (told != NULL ? strcmp(cur[b], told[b]) == 0 :
-		    cur[b][0] == '\0')
+		if (told != NULL ? strcmp(cur[b], told[b]) == 0
+				 : cur[b][0] == '\0') {
 			continue;
+		}
 		begin(&e, line, "domain", seq, id);
 		ah_enc_u64(&e, "bucket", (uint64_t)b);
 		ah_enc_str(&e, "name", cur[b]);
-		if (!put(sc, &e))
+		if (!put(sc, &e)) {
 			return (-1);
+		}
 		n++;
 	}
 	return (n);
 }
 
 static void
-encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
-{
+encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked) {
 	ah_enc_str(e, "name", z->name);
 	ah_enc_u64(e, "found", z->found);
 	if (z->found) {
 		ah_enc_str(e, "type", z->type);
 		ah_enc_u64(e, "loaded", z->loaded);
 		ah_enc_u64(e, "expired", z->expired);
-		if (z->has_serial)
+		if (z->has_serial) {
 			ah_enc_u64(e, "serial", z->serial);
+		}
 		ah_enc_i64(e, "loaded_at", z->loaded_at);
 		ah_enc_i64(e, "refresh", z->refresh);
 		ah_enc_i64(e, "expire", z->expire);
@@ -419,11 +420,10 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
  * refuses such names in 'zones').  Returns the records put, or -1.
  */
 static int
-put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-	int		n = 1;
+put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	int n = 1;
 
 	pthread_mutex_lock(&v->zlock);
 	if (!v->watching) {
@@ -437,8 +437,9 @@ put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
 	ah_enc_u64(&e, "unloaded", v->zunloaded);
 	ah_enc_u64(&e, "missing", v->zmissing);
 	ah_enc_i64(&e, "checked", v->walked);
-	if (!put(sc, &e))
+	if (!put(sc, &e)) {
 		n = -1;
+	}
 	for (size_t z = 0; n > 0 && z < v->nzones; z++) {
 		begin(&e, line, "zone", seq, id);
 		encode_zone(&e, &v->zones[z], v->walked);
@@ -455,14 +456,13 @@ put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id)
  * number of records, or -1 if the view was left out.
  */
 static int
-put_view(struct scratch *sc, size_t id, uint64_t seq, int first)
-{
-	struct ah_view	*v = &pub.views[id];
-	char		 line[AH_LINE_MAX];
-	char		 cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
-	struct ah_enc	 e;
-	size_t		 start = sc->len;
-	int		 n = 0, k;
+put_view(struct scratch *sc, size_t id, uint64_t seq, int first) {
+	struct ah_view *v = &pub.views[id];
+	char line[AH_LINE_MAX];
+	char cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct ah_enc e;
+	size_t start = sc->len;
+	int n = 0, k;
 
 	ah_enc_begin(&e, line, sizeof(line), "view");
 	ah_enc_u64(&e, "seq", seq);
@@ -470,16 +470,21 @@ put_view(struct scratch *sc, size_t id, uint64_t seq, int first)
 	ah_enc_str(&e, "name", v->name);
 	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
 	    !put_recursion(sc, v, seq, id) || !put_domains(sc, v, seq, id))
+	{
 		goto out;
+	}
 	n = 3 + AH_DOM_COUNT;
 	if ((k = put_samples(sc, v, seq, id, first ? NULL : pub.told[id],
-	    cur)) < 0)
+			     cur)) < 0) {
 		goto out;
+	}
 	n += k;
-	if ((k = put_zones(sc, v, seq, id)) < 0)
+	if ((k = put_zones(sc, v, seq, id)) < 0) {
 		goto out;
-	if (!first)
+	}
+	if (!first) {
 		memcpy(pub.told[id], cur, sizeof(cur));
+	}
 	return (n + k);
 out:
 	sc->len = start;
@@ -493,42 +498,44 @@ out:
  * nothing.  Built whole before it is queued anywhere.
  */
 static void
-send_snapshot(struct client *c, uint64_t seq)
-{
-	struct scratch	*sc = &pub.scratch;
-	char		 line[AH_LINE_MAX];
-	struct ah_enc	 e;
-	uint64_t	 nviews = 0, nrecords = 0;
-	int		 k;
+send_snapshot(struct client *c, uint64_t seq) {
+	struct scratch *sc = &pub.scratch;
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	uint64_t nviews = 0, nrecords = 0;
+	int k;
 
 	sc->len = 0;
 	sc->failed = 0;
 	pthread_mutex_lock(&pub.lock);
 	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		if (pub.views[i].refs == 0)
+		if (pub.views[i].refs == 0) {
 			continue;
-		if ((k = put_view(sc, i, seq, c != NULL)) < 0)
+		}
+		if ((k = put_view(sc, i, seq, c != NULL)) < 0) {
 			continue;
+		}
 		nviews++;
 		nrecords += (uint64_t)k;
 	}
 	pthread_mutex_unlock(&pub.lock);
-	if (sc->failed)
-		return;		/* out of memory: the next one, then */
+	if (sc->failed) {
+		return; /* out of memory: the next one, then */
+	}
 
 	ah_enc_begin(&e, line, sizeof(line), "tick");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "views", nviews);
 	ah_enc_u64(&e, "records", nrecords);
 	ah_enc_i64(&e, "time", now_ms(CLOCK_REALTIME));
-	if (put(sc, &e))
+	if (put(sc, &e)) {
 		queue(c, sc->buf, sc->len);
+	}
 }
 
 /* Refused: say so in the protocol rather than leave it hanging. */
 static void
-refuse(int fd, const char *why)
-{
+refuse(int fd, const char *why) {
 	char line[AH_LINE_MAX];
 	int n = snprintf(line, sizeof(line), "error msg=%s\n", why);
 
@@ -537,16 +544,16 @@ refuse(int fd, const char *why)
 }
 
 static void
-accept_client(void)
-{
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
-	struct client	*free_slot = NULL;
-	size_t		 same = 0;
-	int		 fd = ah_accept(&pub.listen, now_ms(CLOCK_MONOTONIC));
+accept_client(void) {
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *free_slot = NULL;
+	size_t same = 0;
+	int fd = ah_accept(&pub.listen, now_ms(CLOCK_MONOTONIC));
 
-	if (fd < 0)
+	if (fd < 0) {
 		return;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(fd);
 		return;
@@ -555,10 +562,12 @@ accept_client(void)
 		struct client *c = &pub.clients[i];
 
 		if (c->fd < 0) {
-			if (free_slot == NULL)
+			if (free_slot == NULL) {
 				free_slot = c;
-		} else
+			}
+		} else {
 			same += c->uid == cred.uid;
+		}
 	}
 	if (same >= CLIENTS_PER_UID) {
 		refuse(fd, "too-many-subscribers-for-this-user");
@@ -577,20 +586,21 @@ accept_client(void)
 
 /* Subscribers have nothing to say; anything they send ends them. */
 static void
-read_client(struct client *c)
-{
-	char	buf[256];
-	ssize_t	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+read_client(struct client *c) {
+	char buf[256];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		return;
+	}
 	if (n > 0) {
 		static const char ro[] = "error msg=read-only-socket\n";
 		client_queue(c, ro, sizeof(ro) - 1);
 		client_flush(c);
 	}
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
 		client_close(c);
+	}
 }
 
 /*
@@ -600,15 +610,15 @@ read_client(struct client *c)
  * last, and this one touches no view.
  */
 static void
-run_walks(void)
-{
+run_walks(void) {
 	pthread_mutex_lock(&pub.lock);
 	for (struct ah_walker *w = pub.walkers; w != NULL; w = w->next) {
 		void *table;
 
-		if (atomic_load_explicit(&w->pending,
-		    memory_order_relaxed) == NULL)
+		if (atomic_load_explicit(&w->pending, memory_order_relaxed) ==
+		    NULL) {
 			continue;
+		}
 		table = atomic_exchange(&w->pending, NULL);
 		if (table != NULL) {
 			w->walk(table, w->arg, w->view);
@@ -619,67 +629,80 @@ run_walks(void)
 }
 
 static void *
-publisher_main(void *arg)
-{
-	struct pollfd	pfd[2 + CLIENTS_MAX];
-	int64_t		next = now_ms(CLOCK_MONOTONIC) +
-			       atomic_load(&pub.interval_ms);
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
+publisher_main(void *arg) {
+	struct pollfd pfd[2 + CLIENTS_MAX];
+	int64_t next = now_ms(CLOCK_MONOTONIC) + atomic_load(&pub.interval_ms);
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
 
 	(void)arg;
 	for (;;) {
-		int64_t	wait = next - now_ms(CLOCK_MONOTONIC);
-		size_t	n = 2;
+		int64_t wait = next - now_ms(CLOCK_MONOTONIC);
+		size_t n = 2;
 
 		if (wait <= 0) {
 			/* A reload changed a parameter: say so first. */
-			if (pub.told_interval != atomic_load(&pub.interval_ms) ||
+			if (pub.told_interval !=
+				    atomic_load(&pub.interval_ms) ||
 			    pub.told_zone_interval !=
-			    atomic_load(&pub.zone_interval_ms)) {
-				pub.told_interval = atomic_load(&pub.interval_ms);
+				    atomic_load(&pub.zone_interval_ms))
+			{
+				pub.told_interval =
+					atomic_load(&pub.interval_ms);
 				pub.told_zone_interval =
-				    atomic_load(&pub.zone_interval_ms);
+					atomic_load(&pub.zone_interval_ms);
 				send_hello(NULL);
 			}
 			pub.seq++;
 			send_snapshot(NULL, pub.seq);
 			next += atomic_load(&pub.interval_ms);
 			/* After a long stall, resume the rhythm from now. */
-			if (next <= now_ms(CLOCK_MONOTONIC))
+			if (next <= now_ms(CLOCK_MONOTONIC)) {
 				next = now_ms(CLOCK_MONOTONIC) +
 				       atomic_load(&pub.interval_ms);
+			}
 			wait = 0;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
 		/* Out of descriptors: the listener rests (ahsock.h). */
-		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(&pub.listen,
-		    now_ms(CLOCK_MONOTONIC)), .events = POLLIN };
-		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS)
+		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(
+						  &pub.listen,
+						  now_ms(CLOCK_MONOTONIC)),
+					  .events = POLLIN };
+		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS) {
 			wait = AH_ACCEPT_PAUSE_MS;
+		}
 		for (size_t i = 0; i < CLIENTS_MAX; i++) {
 			struct client *c = &pub.clients[i];
 
 			client_flush(c);
-			if (c->fd < 0)
+			if (c->fd < 0) {
 				continue;
+			}
 			pfd[n++] = (struct pollfd){
 				.fd = c->fd,
 				.events = POLLIN | (c->len > 0 ? POLLOUT : 0),
 			};
 		}
-		if (poll(pfd, n, (int)wait) < 0 && errno != EINTR)
+		if (poll(pfd, n, (int)wait) < 0 && errno != EINTR) {
 			break;
-		if (pfd[0].revents & POLLIN)
+		}
+		if (pfd[0].revents & POLLIN) {
 			break;
-		if (pfd[1].revents & POLLIN)
+		}
+		if (pfd[1].revents & POLLIN) {
 			accept_client();
+		}
 		for (size_t k = 2; k < n; k++) {
-			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) ==
+			    0) {
 				continue;
-			for (size_t i = 0; i < CLIENTS_MAX; i++)
-				if (pub.clients[i].fd == pfd[k].fd)
+			}
+			for (size_t i = 0; i < CLIENTS_MAX; i++) {
+				if (pub.clients[i].fd == pfd[k].fd) {
 					read_client(&pub.clients[i]);
+				}
+			}
 		}
 		run_walks();
 	}
@@ -688,11 +711,13 @@ publisher_main(void *arg)
 	ah_enc_str(&e, "reason", "unload");
 	emit(NULL, &e);
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
-		if (pub.clients[i].fd < 0)
+		if (pub.clients[i].fd < 0) {
 			continue;
+		}
 		client_flush(&pub.clients[i]);
-		if (pub.clients[i].fd >= 0)
+		if (pub.clients[i].fd >= 0) {
 			client_close(&pub.clients[i]);
+		}
 	}
 	free(pub.scratch.buf);
 	pub.scratch = (struct scratch){ 0 };
@@ -700,25 +725,26 @@ publisher_main(void *arg)
 }
 
 static int
-start(const struct ah_pub_params *p, char *err, size_t errlen)
-{
-	sigset_t	all, old;
-	int		rc;
+start(const struct ah_pub_params *p, char *err, size_t errlen) {
+	sigset_t all, old;
+	int rc;
 
 	pub.params = *p;
 	atomic_store(&pub.interval_ms, p->interval_ms);
 	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
 	pub.listen.fd = ah_sock_listen(p->path, p->mode, p->gid, 16, err,
-	    errlen);
+				       errlen);
 	pub.listen.paused_until = 0;
-	if (pub.listen.fd < 0)
+	if (pub.listen.fd < 0) {
 		return (-1);
+	}
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		pub.clients[i].fd = -1;
+	}
 	pub.told_interval = p->interval_ms;
 	pub.told_zone_interval = p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
@@ -728,8 +754,9 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&pub.thread, NULL, publisher_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0)	/* so operators see it in top -H and /proc */
+	if (rc == 0) { /* so operators see it in top -H and /proc */
 		(void)pthread_setname_np(pub.thread, "ah-publisher");
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
 		close(pub.wake[0]);
@@ -744,8 +771,7 @@ fail:
 }
 
 static void
-stop(void)
-{
+stop(void) {
 	(void)write(pub.wake[1], "x", 1);
 	pthread_join(pub.thread, NULL);
 	close(pub.wake[0]);
@@ -760,26 +786,25 @@ stop(void)
  * caller holds 'lock', which the thread takes to build a snapshot.
  */
 static void
-reset_view(struct ah_view *v, const char *name)
-{
-	pthread_mutex_t	zlock = v->zlock;
-	int		used = v->name[0] != '\0';
+reset_view(struct ah_view *v, const char *name) {
+	pthread_mutex_t zlock = v->zlock;
+	int used = v->name[0] != '\0';
 
 	free(v->zones);
 	memset(v, 0, sizeof(*v));
-	if (used)
+	if (used) {
 		v->zlock = zlock;
-	else
+	} else {
 		pthread_mutex_init(&v->zlock, NULL);
+	}
 	strcpy(v->name, name);
 }
 
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,
-	      struct ah_view **vp, char *err, size_t errlen)
-{
-	struct ah_view	*v = NULL, *fresh = NULL;
-	int		 rc = -1;
+	      struct ah_view **vp, char *err, size_t errlen) {
+	struct ah_view *v = NULL, *fresh = NULL;
+	int rc = -1;
 
 	if (strlen(name) >= AH_VIEWNAME_MAX) {
 		snprintf(err, errlen, "view name too long");
@@ -803,20 +828,24 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	for (size_t i = 0; i < AH_VIEWS_MAX && v == NULL; i++) {
 		struct ah_view *s = &pub.views[i];
 
-		if (strcmp(s->name, name) == 0)
+		if (strcmp(s->name, name) == 0) {
 			v = s;
-		else if (s->refs == 0 && (fresh == NULL ||
-		    (fresh->name[0] != '\0' &&
-		    (s->name[0] == '\0' || s->left < fresh->left))))
+		} else if (s->refs == 0 &&
+			   (fresh == NULL ||
+			    (fresh->name[0] != '\0' &&
+			     (s->name[0] == '\0' || s->left < fresh->left))))
+		{
 			fresh = s;
+		}
 	}
 	if (v == NULL && fresh == NULL) {
 		snprintf(err, errlen, "more than %d views attached at once",
-		    AH_VIEWS_MAX);
+			 AH_VIEWS_MAX);
 		goto out;
 	}
-	if (pub.ninstances == 0 && start(p, err, errlen) < 0)
+	if (pub.ninstances == 0 && start(p, err, errlen) < 0) {
 		goto out;
+	}
 	if (v == NULL) {
 		v = fresh;
 		reset_view(v, name);
@@ -835,8 +864,7 @@ out:
 }
 
 void
-ah_pub_walker_add(struct ah_walker *w)
-{
+ah_pub_walker_add(struct ah_walker *w) {
 	pthread_mutex_lock(&pub.lock);
 	w->next = pub.walkers;
 	pub.walkers = w;
@@ -844,43 +872,44 @@ ah_pub_walker_add(struct ah_walker *w)
 }
 
 void
-ah_pub_walker_remove(struct ah_walker *w)
-{
-	struct ah_walker	**wp;
-	void			 *table;
+ah_pub_walker_remove(struct ah_walker *w) {
+	struct ah_walker **wp;
+	void *table;
 
 	pthread_mutex_lock(&pub.lock);
-	for (wp = &pub.walkers; *wp != NULL; wp = &(*wp)->next)
+	for (wp = &pub.walkers; *wp != NULL; wp = &(*wp)->next) {
 		if (*wp == w) {
 			*wp = w->next;
 			break;
 		}
+	}
 	/* Walks run under pub.lock: none is in progress now. */
 	table = atomic_exchange(&w->pending, NULL);
 	pthread_mutex_unlock(&pub.lock);
-	if (table != NULL)
+	if (table != NULL) {
 		w->release(table);
+	}
 }
 
 unsigned int
-ah_pub_zone_interval(void)
-{
+ah_pub_zone_interval(void) {
 	return (atomic_load(&pub.zone_interval_ms));
 }
 
 void
-ah_pub_detach(struct ah_view *v)
-{
+ah_pub_detach(struct ah_view *v) {
 	int last;
 
 	pthread_mutex_lock(&pub.life);
 	pthread_mutex_lock(&pub.lock);
-	if (--v->refs == 0)
+	if (--v->refs == 0) {
 		v->left = ++pub.detaches;
+	}
 	last = --pub.ninstances == 0;
 	pthread_mutex_unlock(&pub.lock);
 	/* Outside 'lock': the thread takes it to build snapshots. */
-	if (last)
+	if (last) {
 		stop();
+	}
 	pthread_mutex_unlock(&pub.life);
 }

@@ -72,55 +72,57 @@ struct ah_sample {
 #define AH_UNHEALTHY_DETAIL_MAX 100
 
 /* Upper bounds (ms) of the recursion latency buckets; one more for +Inf. */
-#define AH_LAT_BOUNDS { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 }
+#define AH_LAT_BOUNDS                                                \
+	{                                                            \
+		1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 \
+	}
 #define AH_LAT_BUCKETS 13
 
-#define AH_VIEWS_MAX	 64
-#define AH_VIEWNAME_MAX	 256
-#define AH_ZONENAME_MAX	 256
+#define AH_VIEWS_MAX	64
+#define AH_VIEWNAME_MAX 256
+#define AH_ZONENAME_MAX 256
 
 /* One zone's state as the last walk saw it. */
 struct ah_zone {
-	char		name[AH_ZONENAME_MAX];
-	bool		listed;		/* named in the 'zones' parameter */
-	bool		found;
-	bool		loaded;
-	bool		expired;
-	bool		has_serial;
-	uint32_t	serial;
-	char		type[16];
-	int64_t		loaded_at;	/* unix seconds; 0: unknown */
-	int64_t		refresh;	/* next refresh, unix seconds */
-	int64_t		expire;		/* unix seconds; 0: n/a */
+	char name[AH_ZONENAME_MAX];
+	bool listed; /* named in the 'zones' parameter */
+	bool found;
+	bool loaded;
+	bool expired;
+	bool has_serial;
+	uint32_t serial;
+	char type[16];
+	int64_t loaded_at; /* unix seconds; 0: unknown */
+	int64_t refresh;   /* next refresh, unix seconds */
+	int64_t expire;	   /* unix seconds; 0: n/a */
 };
 
 struct ah_view {
 	/* Written by query threads with relaxed atomic adds only. */
-	atomic_uint_fast64_t	queries;
-	atomic_uint_fast64_t	probes;		/* the relay's, kept apart */
-	atomic_uint_fast64_t	dropped;
-	atomic_uint_fast64_t	answers[AH_SRC_COUNT][AH_RC_COUNT];
-	atomic_uint_fast64_t	recursion[AH_REC_COUNT];
-	atomic_uint_fast64_t	latency[AH_LAT_BUCKETS];
-	atomic_uint_fast64_t	recursive_clients;	/* named's gauge */
-	atomic_uint_fast64_t	dom[AH_DOM_COUNT][AH_DOM_BUCKETS];
-	struct ah_sample	sample[AH_DOM_BUCKETS];
+	atomic_uint_fast64_t queries;
+	atomic_uint_fast64_t probes; /* the relay's, kept apart */
+	atomic_uint_fast64_t dropped;
+	atomic_uint_fast64_t answers[AH_SRC_COUNT][AH_RC_COUNT];
+	atomic_uint_fast64_t recursion[AH_REC_COUNT];
+	atomic_uint_fast64_t latency[AH_LAT_BUCKETS];
+	atomic_uint_fast64_t recursive_clients; /* named's gauge */
+	atomic_uint_fast64_t dom[AH_DOM_COUNT][AH_DOM_BUCKETS];
+	struct ah_sample sample[AH_DOM_BUCKETS];
 
 	/* Zone walks: one per zone-interval, by whichever query wins. */
-	atomic_int_fast64_t	next_walk;	/* monotonic ms */
-	pthread_mutex_t		zlock;		/* guards the zone fields */
-	struct ah_zone		*zones;
-	size_t			nzones, zcap;
-	int64_t			walked;		/* realtime ms; 0: never */
-	bool			watching;	/* has zones to report */
+	atomic_int_fast64_t next_walk; /* monotonic ms */
+	pthread_mutex_t zlock;	       /* guards the zone fields */
+	struct ah_zone *zones;
+	size_t nzones, zcap;
+	int64_t walked; /* realtime ms; 0: never */
+	bool watching;	/* has zones to report */
 	/* Counts over every watched zone; 'zones' holds only some. */
-	uint64_t		zwatched, zhealthy, zexpired, zunloaded,
-				zmissing;
+	uint64_t zwatched, zhealthy, zexpired, zunloaded, zmissing;
 
 	/* Guarded by the publisher's lock. */
-	char			name[AH_VIEWNAME_MAX];
-	unsigned int		refs;		/* attached instances */
-	uint64_t		left;		/* when refs last fell to 0 */
+	char name[AH_VIEWNAME_MAX];
+	unsigned int refs; /* attached instances */
+	uint64_t left;	   /* when refs last fell to 0 */
 };
 
 /*
@@ -134,21 +136,21 @@ struct ah_view {
  * no reference outlives the plugin instance.
  */
 struct ah_walker {
-	_Atomic(void *)		 pending;
-	struct ah_view		*view;
-	void			*arg;
-	void			(*walk)(void *table, void *arg, struct ah_view *);
-	void			(*release)(void *table);
-	struct ah_walker	*next;		/* under the publisher's lock */
+	_Atomic(void *) pending;
+	struct ah_view *view;
+	void *arg;
+	void (*walk)(void *table, void *arg, struct ah_view *);
+	void (*release)(void *table);
+	struct ah_walker *next; /* under the publisher's lock */
 };
 
 struct ah_pub_params {
-	char		path[108];	/* sizeof(sun_path) */
-	unsigned int	interval_ms;
-	unsigned int	zone_interval_ms;
-	mode_t		mode;
-	gid_t		gid;		/* (gid_t)-1: leave the group */
-	char		named_version[64];
+	char path[108]; /* sizeof(sun_path) */
+	unsigned int interval_ms;
+	unsigned int zone_interval_ms;
+	mode_t mode;
+	gid_t gid; /* (gid_t)-1: leave the group */
+	char named_version[64];
 };
 
 /*
@@ -156,14 +158,19 @@ struct ah_pub_params {
  * socket and starts the thread with 'p'; later ones must agree with
  * the running publisher.  Returns 0, or -1 with a message in 'err'.
  */
-int	ah_pub_attach(const struct ah_pub_params *p, const char *name,
-		      struct ah_view **vp, char *err, size_t errlen);
+int
+ah_pub_attach(const struct ah_pub_params *p, const char *name,
+	      struct ah_view **vp, char *err, size_t errlen);
 /* Walks for an attached view; remove before detaching the view. */
-void	ah_pub_walker_add(struct ah_walker *);
-void	ah_pub_walker_remove(struct ah_walker *);
+void
+ah_pub_walker_add(struct ah_walker *);
+void
+ah_pub_walker_remove(struct ah_walker *);
 /* The last detach says goodbye, stops the thread and removes the socket. */
-void	ah_pub_detach(struct ah_view *);
-unsigned int ah_pub_zone_interval(void);
+void
+ah_pub_detach(struct ah_view *);
+unsigned int
+ah_pub_zone_interval(void);
 
 static inline void
 ah_add(atomic_uint_fast64_t *c) {
