@@ -415,9 +415,8 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked) {
 
 /*
  * A view's zones: one 'zones' summary, then a 'zone' record for each
- * zone the walk kept in detail.  A zone whose name cannot be published
- * in one line is left out (the summary still counts it; plugin_check
- * refuses such names in 'zones').  Returns the records put, or -1.
+ * zone the walk kept in detail.  Returns the records put, or -1 if one
+ * did not fit (it always does: names are at most 255 bytes).
  */
 static int
 put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
@@ -443,7 +442,7 @@ put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
 	for (size_t z = 0; n > 0 && z < v->nzones; z++) {
 		begin(&e, line, "zone", seq, id);
 		encode_zone(&e, &v->zones[z], v->walked);
-		n += put(sc, &e);
+		n = put(sc, &e) ? n + 1 : -1;
 	}
 	pthread_mutex_unlock(&v->zlock);
 	return (n);

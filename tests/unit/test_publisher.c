@@ -62,13 +62,26 @@ test_worst_case_views_are_whole(void **state)
 {
 	char		 name[AH_VIEWNAME_MAX], *line, *save = NULL;
 	char		 defined[4][AH_VIEWNAME_MAX * 3];
-	size_t		 ndefined = 0, nrecords = 0, nviews = 0;
+	size_t		 ndefined = 0, nrecords = 0, nviews = 0, nzone = 0;
 
 	(void)state;
 	memset(name, ' ', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	worst_view(&pub.views[0], name);
 	worst_view(&pub.views[1], "plain");
+	/* A zone of the longest name, all escaped, every time at its widest. */
+	pub.views[0].zones = calloc(1, sizeof(*pub.views[0].zones));
+	assert_non_null(pub.views[0].zones);
+	pub.views[0].nzones = 1;
+	pub.views[0].watching = true;
+	pub.views[0].walked = INT64_MIN;
+	memset(pub.views[0].zones[0].name, '%', AH_ZONENAME_MAX - 1);
+	strcpy(pub.views[0].zones[0].type, "static-stub");
+	pub.views[0].zones[0].found = pub.views[0].zones[0].loaded = true;
+	pub.views[0].zones[0].has_serial = true;
+	pub.views[0].zones[0].serial = UINT32_MAX;
+	pub.views[0].zones[0].loaded_at = pub.views[0].zones[0].refresh =
+	    pub.views[0].zones[0].expire = INT64_MIN;
 	for (line = strtok_r(snapshot_text(), "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		struct ah_msg	 m;
@@ -85,6 +98,7 @@ test_worst_case_views_are_whole(void **state)
 			continue;
 		}
 		nrecords++;
+		nzone += strcmp(m.type, "zone") == 0;
 		if (strcmp(m.type, "view") == 0) {
 			assert_true(ndefined < 4);
 			/* v2 refers to views by id, v1 by name */
@@ -104,6 +118,7 @@ test_worst_case_views_are_whole(void **state)
 	assert_int_equal(nviews, 2);
 	assert_int_equal(ndefined, 2);
 	assert_true(nrecords > 4);
+	assert_int_equal(nzone, 1);	/* the longest zone record fits too */
 	pub.views[0].refs = pub.views[1].refs = 0;
 }
 
