@@ -25,11 +25,9 @@ measures tails, which any other load disturbs.
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 
 import benchlib
 from benchlib import ahtest, median, percentile, fmt
@@ -55,31 +53,6 @@ def make_named(stack, name, plugin, zones, zone_interval):
                     f'"{named.dir}/db.gen"; }};\n' for i in range(zones))
     named.conf.write_text(text)
     return named.start()
-
-
-class Reader:
-    """Reads the plugin socket as the relay would, so snapshots are
-    built and sent during the measurement."""
-
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.bytes = 0
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while True:
-            try:
-                d = self.s.recv(65536)
-            except OSError:
-                return
-            if not d:
-                return
-            self.bytes += len(d)
-
-    def close(self):
-        self.s.close()
 
 
 def dnsperf(named, qfile, seconds, rate):
@@ -131,7 +104,8 @@ def main():
                                  args.zone_interval),
                  "B": make_named(stack, "plugin", True, args.zones,
                                  args.zone_interval)}
-        reader = Reader(named["B"].socket)
+        # Snapshots are built and sent during the measurement.
+        reader = benchlib.Subscriber(named["B"].socket)
         qfile = os.path.join(work, "queries")
         with open(qfile, "w") as f:
             for i in range(0, args.zones, max(1, args.zones // 5000)):
@@ -151,7 +125,7 @@ def main():
             print(f"pair {p + 1} ({order}): p99.9 A {got['A']['p99.9']:.3f} ms"
                   f"  B {got['B']['p99.9']:.3f} ms  ratio "
                   f"{ratio['p99.9']:.3f}", flush=True)
-        reader.close()
+        reader.stop()
     finally:
         stack.stop()
 

@@ -246,7 +246,8 @@ pending_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 }
 
 static int
-on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_view(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
 	struct feed_view	*v;
 	const struct feed_view	*old;
@@ -348,7 +349,8 @@ on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
 }
 
 static int
-on_domain(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
 	struct feed_view	*v;
 	const char		*name = ah_get(m, "name");
@@ -384,7 +386,8 @@ opt_time(const struct ah_msg *m, const char *key)
 }
 
 static int
-on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
 	const struct feed_view	*v;
 	const char		*name = ah_get(m, "name");
@@ -504,6 +507,25 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	return (0);
 }
 
+/*
+ * The records of a snapshot before its tick, and how each is taken;
+ * 'prefix' is what counters records put before their keys.
+ */
+static const struct {
+	const char	*type;
+	int		(*take)(struct feed *, const struct ah_msg *,
+			    const char *, char *, size_t);
+	const char	*prefix;
+} records[] = {
+	{ "view",	on_view,	NULL },
+	{ "outcomes",	on_counters,	"" },
+	{ "recursion",	on_counters,	"rec_" },
+	{ "domains",	on_counters,	"dom_" },
+	{ "domain",	on_domain,	NULL },
+	{ "zones",	on_counters,	"zones_" },
+	{ "zone",	on_zone,	NULL },
+};
+
 /* Returns 1 when a snapshot completed, 0 otherwise, -1 to close. */
 static int
 on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
@@ -511,6 +533,7 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 {
 	struct ah_msg	 m;
 	const char	*err;
+	size_t		 i;
 
 	if (ah_decode(&m, line, n, &err) < 0) {
 		snprintf(why, len, "malformed line from plugin: %s", err);
@@ -530,34 +553,12 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 		}
 		return (on_hello(f, &m, why, len) < 0 ? -1 : 1);
 	}
-	if (strcmp(m.type, "view") == 0) {
-		f->nrecords++;
-		return (on_view(f, &m, why, len));
-	}
-	if (strcmp(m.type, "outcomes") == 0) {
-		f->nrecords++;
-		return (on_counters(f, &m, "", why, len));
-	}
-	if (strcmp(m.type, "recursion") == 0) {
-		f->nrecords++;
-		return (on_counters(f, &m, "rec_", why, len));
-	}
-	if (strcmp(m.type, "domains") == 0) {
-		f->nrecords++;
-		return (on_counters(f, &m, "dom_", why, len));
-	}
-	if (strcmp(m.type, "domain") == 0) {
-		f->nrecords++;
-		return (on_domain(f, &m, why, len));
-	}
-	if (strcmp(m.type, "zones") == 0) {
-		f->nrecords++;
-		return (on_counters(f, &m, "zones_", why, len));
-	}
-	if (strcmp(m.type, "zone") == 0) {
-		f->nrecords++;
-		return (on_zone(f, &m, why, len));
-	}
+	for (i = 0; i < sizeof(records) / sizeof(records[0]); i++)
+		if (strcmp(m.type, records[i].type) == 0) {
+			f->nrecords++;
+			return (records[i].take(f, &m, records[i].prefix, why,
+			    len));
+		}
 	if (strcmp(m.type, "tick") == 0)
 		return (on_tick(f, &m, now, why, len) < 0 ? -1 : 1);
 	if (strcmp(m.type, "hello") == 0)
