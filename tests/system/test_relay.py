@@ -181,8 +181,11 @@ def test_announces_on_a_good_snapshot(stack):
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
     fake.hello(proto=3, first=False)
-    fake.snapshot(1)
-    fake.snapshot(2)
+    try:                                          # the relay hangs up
+        fake.snapshot(1)
+        fake.snapshot(2)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
     assert proc.wait_command("announce", 1.5) is None
     assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
     assert proc.proc.alive()
