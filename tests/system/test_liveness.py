@@ -71,3 +71,43 @@ def test_reload_that_slows_the_plugin_keeps_the_route(stack):
     assert named.rndc("reconfig").returncode == 0
     assert proc.wait_command("withdraw", 4.0) is None
     assert "snapshot every 1000ms" in proc.proc.text()
+
+
+def two_views(stack):
+    """View 'a' matches clients from 127.0.0.2 only; view 'b' the rest."""
+    named = ahtest.Named(stack, interval=100)
+    body, plugin, zone = named.sections()
+    named.conf.write_text(body + f"""
+view "a" {{
+    match-clients {{ 127.0.0.2; }};
+    {plugin}
+    {zone}
+}};
+view "b" {{
+    match-clients {{ any; }};
+    {plugin}
+    {zone}
+}};
+""")
+    return named.start()
+
+
+def test_probes_landing_in_another_view_are_named(stack):
+    """A service on view 'a' whose probes come from 127.0.0.1 (view
+    'b'): never announced, and the reason says where they land."""
+    named = two_views(stack)
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+        view="a", port=named.port))
+    proc = ahtest.RelayUnderTest(stack, relay)
+    ahtest.wait_for(lambda: "land in view b, not a" in relay.ctl("status").stdout,
+                    5, interval=0.1, what="the reason naming view b")
+    assert proc.wait_command("announce", 0.5) is None
+
+
+def test_probe_source_picks_the_view(stack):
+    named = two_views(stack)
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+        view="a", port=named.port, source="127.0.0.2"))
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
+    assert proc.wait_command("withdraw", 2.0) is None
