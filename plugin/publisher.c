@@ -781,21 +781,18 @@ stop(void) {
 
 /*
  * A slot for a new view name; no instance refers to it, so no query
- * thread writes to it.  The publisher thread may be reading it: the
- * caller holds 'lock', which the thread takes to build a snapshot.
+ * thread writes to it.  The publisher thread takes 'lock' before it
+ * reads a slot or takes its 'zlock', and the caller holds 'lock': the
+ * slot, its zlock included, is nobody's now.
  */
 static void
 reset_view(struct ah_view *v, const char *name) {
-	pthread_mutex_t zlock = v->zlock;
-	int used = v->name[0] != '\0';
-
+	if (v->name[0] != '\0') {
+		pthread_mutex_destroy(&v->zlock);
+	}
 	free(v->zones);
 	memset(v, 0, sizeof(*v));
-	if (used) {
-		v->zlock = zlock;
-	} else {
-		pthread_mutex_init(&v->zlock, NULL);
-	}
+	pthread_mutex_init(&v->zlock, NULL);
 	strcpy(v->name, name);
 }
 
