@@ -2,7 +2,8 @@
  * health.c - the verdict for a service, and what it means for its routes.
  *
  * Two kinds of trouble.  Hard: no live named behind the feed (socket
- * closed, snapshots stale, the view missing).  The route goes at once,
+ * closed, snapshots stale, the view missing, or no query seen in the
+ * view: see live_view()).  The route goes at once,
  * whatever 'fall' says, and is withdrawn even where degraded routes are
  * configured: nobody should be sent to a dead server.  Soft: named runs
  * but serves badly (SERVFAIL ratio, recursion failures or latency,
