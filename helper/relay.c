@@ -176,8 +176,11 @@ run(struct relay *r)
 		now = mono_ms();
 		feedfd = feed_poll_fd(&r->feed, now);
 		pump_feed(r);
-		/* Catches staleness, silence and a feed that went down. */
-		now = mono_ms();
+		/*
+		 * Catches staleness, silence and a feed that went down.  The
+		 * clock was read before the feed was: should the relay stall
+		 * in between, its verdict is on what it had read by then.
+		 */
 		judge_all(r, now, 0);
 
 		n = 0;
@@ -250,8 +253,7 @@ run(struct relay *r)
 				liveness_read(&r->svc[i].live, now);
 		if (feedfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
 			pump_feed(r);
-		now = mono_ms();
-		judge_all(r, now, 0);
+		judge_all(r, now, 0);		/* 'now' is before the reading */
 		control_dispatch(r, pfd + ctl0, n - ctl0);
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
