@@ -251,7 +251,12 @@ run(struct relay *r)
 		for (i = 0; i < r->conf->nservices; i++)
 			if (pfd[live0 + i].fd >= 0 && pfd[live0 + i].revents)
 				liveness_read(&r->svc[i].live, now);
-		if (feedfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
+		/*
+		 * Whatever poll() said: after a stall it may report only its
+		 * timeout while snapshots wait unread, and judging then
+		 * would call a live feed stale.
+		 */
+		if (r->feed.fd >= 0)
 			pump_feed(r);
 		judge_all(r, now, 0);		/* 'now' is before the reading */
 		control_dispatch(r, pfd + ctl0, n - ctl0);
