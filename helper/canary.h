@@ -1,9 +1,10 @@
 /*
  * canary.h - a periodic DNS query from the relay to the local named.
  *
- * It proves named's query path answers, and it keeps the plugin's zone
- * state fresh when no client is asking (the plugin reads zones on
- * named's query threads, so it needs queries).  Loopback only.
+ * It proves named's query path answers a real question, with the
+ * answer's RCODE.  (That named's query path runs at all, and zone walks
+ * on a quiet server, the liveness probe of liveness.h sees to, canary
+ * or not.)  Loopback only.
  */
 #ifndef AH_CANARY_H
 #define AH_CANARY_H

@@ -17,18 +17,17 @@
 #include <config.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ahproto.h"
+#include "ahsock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -79,58 +78,26 @@ static const char *const arg_names[] = {
 	[ARG_NONE] = NULL, [ARG_VIEW] = "view", [ARG_SERVICE] = "service"
 };
 
-static int			listenfd = -1;
+static struct ah_acceptor	listener = { .fd = -1 };
 static struct ctl_client	clients[CTL_CLIENTS];
 
 int
 control_init(struct relay *r)
 {
 	const struct relay_conf	*rc = r->conf;
-	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
-	mode_t			 old;
-	int			 fd, probe;
+	char			 err[256];
 	size_t			 i;
 
 	for (i = 0; i < CTL_CLIENTS; i++)
 		clients[i].fd = -1;
 	if (rc->metrics_listen[0] != '\0')
 		(void)metrics_listen(r, rc->metrics_listen);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", rc->control_socket);
-
-	/* Never take the socket from a relay that is still answering. */
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			log_warnx("control socket %s is in use by another relay",
-			    rc->control_socket);
-			return (-1);
-		}
-		close(probe);
-	}
-	(void)unlink(rc->control_socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		log_warn("socket");
+	listener.fd = ah_sock_listen(rc->control_socket, rc->control_mode,
+	    rc->control_gid, 8, err, sizeof(err));
+	if (listener.fd < 0) {
+		log_warnx("control socket: %s", err);
 		return (-1);
 	}
-	old = umask(0777 & ~rc->control_mode);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		umask(old);
-		log_warn("bind %s", rc->control_socket);
-		close(fd);
-		return (-1);
-	}
-	umask(old);
-	if (chmod(rc->control_socket, rc->control_mode) < 0 ||
-	    (rc->control_gid != (gid_t)-1 &&
-	    chown(rc->control_socket, (uid_t)-1, rc->control_gid) < 0) ||
-	    listen(fd, 8) < 0) {
-		log_warn("control socket %s", rc->control_socket);
-		(void)unlink(rc->control_socket);
-		close(fd);
-		return (-1);
-	}
-	listenfd = fd;
 	return (0);
 }
 
@@ -138,8 +105,8 @@ void
 control_cleanup(const struct relay_conf *rc)
 {
 	metrics_stop();
-	if (listenfd >= 0) {
-		close(listenfd);
+	if (listener.fd >= 0) {
+		close(listener.fd);
 		(void)unlink(rc->control_socket);
 	}
 }
@@ -152,9 +119,11 @@ control_fds(struct pollfd *pfd, size_t *n)
 	if (metrics_fd() >= 0)
 		pfd[(*n)++] = (struct pollfd){ .fd = metrics_fd(),
 		    .events = POLLIN };
-	if (listenfd < 0)
+	if (listener.fd < 0)
 		return;
-	pfd[(*n)++] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
+	/* Out of descriptors: the listener rests (ahsock.h). */
+	pfd[(*n)++] = (struct pollfd){ .fd = ah_acceptor_fd(&listener,
+	    mono_ms()), .events = POLLIN };
 	for (i = 0; i < CTL_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			pfd[(*n)++] = (struct pollfd){ .fd = clients[i].fd,
@@ -681,7 +650,7 @@ accept_client(void)
 	size_t			 i;
 	int			 fd;
 
-	fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	fd = ah_accept(&listener, mono_ms());
 	if (fd < 0)
 		return;
 	for (i = 0; i < CTL_CLIENTS && c == NULL; i++)
@@ -774,7 +743,7 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 	for (k = 0; k < n; k++) {
 		if (pfd[k].revents == 0 || pfd[k].fd == metrics_fd())
 			continue;
-		if (pfd[k].fd == listenfd) {
+		if (pfd[k].fd == listener.fd) {
 			accept_client();
 			continue;
 		}

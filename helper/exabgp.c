@@ -301,8 +301,8 @@ exabgp_read(void)
 		ah_lines_fill(&x.in, (size_t)r);
 		while ((rc = ah_lines_next(&x.in, &line, &n)) == 1)
 			on_ack(line, n);
-		if (rc < 0)	/* a huge JSON event: not ours, skip it */
-			ah_lines_init(&x.in);
+		if (rc < 0)	/* a huge JSON event: not ours, skip all of it */
+			ah_lines_discard(&x.in);
 	}
 }
 

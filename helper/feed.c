@@ -9,7 +9,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +51,33 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	snprintf(f->error, sizeof(f->error), "%s", why);
 }
 
+/*
+ * Connecting never blocks: with the plugin's listen queue full, a
+ * blocking connect() would hold up the whole relay (its acks to
+ * ExaBGP, its control socket) until named accepts.
+ */
 static void
 feed_connect(struct feed *f, int64_t now)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			why[160];
 	int			fd;
 
 	f->next_attempt = now + f->reconnect_ms;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
 		log_warn("socket");
 		return;
 	}
-	/* A local connect completes or fails at once; no need to wait. */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "connect %s: %s", f->path,
-		    strerror(errno));
+		if (errno == EAGAIN)
+			snprintf(why, sizeof(why), "connect %s: the plugin's "
+			    "listen queue is full (named not accepting?)",
+			    f->path);
+		else
+			snprintf(why, sizeof(why), "connect %s: %s", f->path,
+			    strerror(errno));
 		/* Log the first failure of a run, not every retry. */
 		if (strcmp(why, f->error) != 0)
 			log_warnx("%s (retrying every %ums)", why,
@@ -80,9 +88,9 @@ feed_connect(struct feed *f, int64_t now)
 		close(fd);
 		return;
 	}
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	f->fd = fd;
 	f->state = FEED_HELLO;
+	f->hello_by = now + FEED_HELLO_MS;
 	ah_lines_init(&f->in);
 	if (!f->repeating)
 		log_info("connected to plugin socket %s", f->path);
@@ -91,6 +99,13 @@ feed_connect(struct feed *f, int64_t now)
 int
 feed_poll_fd(struct feed *f, int64_t now)
 {
+	char why[64];
+
+	if (f->state == FEED_HELLO && now >= f->hello_by) {
+		snprintf(why, sizeof(why), "no hello from the plugin within "
+		    "%d ms", FEED_HELLO_MS);
+		feed_close(f, now, why);
+	}
 	if (f->fd < 0 && now >= f->next_attempt)
 		feed_connect(f, now);
 	return (f->fd);
@@ -132,10 +147,32 @@ feed_counter(const struct feed_view *v, const char *key, uint64_t *out)
 	return (-1);
 }
 
+/*
+ * A snapshot is due every interval.  Three of them by default; never
+ * fewer than two, which would withdraw a healthy node on jitter.
+ */
+static void
+set_stale(struct feed *f)
+{
+	unsigned int	 two = (unsigned int)(2 * f->interval_ms);
+
+	if (f->conf_stale_ms == 0) {
+		f->stale_ms = (unsigned int)(3 * f->interval_ms);
+		return;
+	}
+	f->stale_ms = f->conf_stale_ms;
+	if (f->stale_ms < two) {
+		f->stale_ms = two;
+		log_warnx("stale-after %u ms is less than two plugin intervals "
+		    "(%llu ms each): using %u ms", f->conf_stale_ms,
+		    (unsigned long long)f->interval_ms, f->stale_ms);
+	}
+}
+
 static int
 on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 {
-	uint64_t	 proto;
+	uint64_t	 proto, pid, interval, zone_interval;
 	const char	*v;
 
 	if (ah_get_u64(m, "proto", &proto) < 0) {
@@ -148,46 +185,88 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    (unsigned long long)proto, AH_PROTO_VERSION);
 		return (-1);
 	}
-	if (ah_get_u64(m, "pid", &f->named_pid) < 0 ||
-	    ah_get_u64(m, "interval", &f->interval_ms) < 0 ||
-	    f->interval_ms == 0) {
+	if (ah_get_u64(m, "pid", &pid) < 0 ||
+	    ah_get_u64(m, "interval", &interval) < 0 ||
+	    interval == 0 || interval > 600000) {
 		snprintf(why, len, "hello lacks pid or interval");
 		return (-1);
 	}
-	v = ah_get(m, "named");
-	snprintf(f->named_version, sizeof(f->named_version), "%s",
-	    v != NULL ? v : "unknown");
-	/*
-	 * A snapshot is due every interval; judging staleness on less than
-	 * two of them would withdraw a healthy node on ordinary jitter.
-	 */
-	f->stale_ms = f->conf_stale_ms;
-	if (f->interval_ms <= 600000 && f->stale_ms < 2 * f->interval_ms) {
-		f->stale_ms = (unsigned int)(2 * f->interval_ms);
-		log_warnx("stale-after %u ms is less than two plugin intervals "
-		    "(%llu ms each): using %u ms", f->conf_stale_ms,
-		    (unsigned long long)f->interval_ms, f->stale_ms);
+	if (f->state == FEED_UP && pid != f->named_pid) {
+		snprintf(why, len, "hello from pid %llu on a connection to "
+		    "pid %llu", (unsigned long long)pid,
+		    (unsigned long long)f->named_pid);
+		return (-1);
 	}
-	f->state = FEED_UP;
-	f->since = real_ms();
-	log_info("plugin hello: named %s pid %llu, snapshot every %llums",
-	    f->named_version, (unsigned long long)f->named_pid,
-	    (unsigned long long)f->interval_ms);
+	/* Walks every interval if the plugin is too old to say. */
+	if (ah_get_u64(m, "zone_interval", &zone_interval) < 0 ||
+	    zone_interval == 0)
+		zone_interval = interval;
+	if (f->state == FEED_UP) {
+		/* A reload changed a parameter: it applies at once. */
+		if (interval != f->interval_ms ||
+		    zone_interval != f->zone_interval_ms)
+			log_info("plugin parameters changed: snapshot every "
+			    "%llums, zones every %llums",
+			    (unsigned long long)interval,
+			    (unsigned long long)zone_interval);
+	} else {
+		v = ah_get(m, "named");
+		snprintf(f->named_version, sizeof(f->named_version), "%s",
+		    v != NULL ? v : "unknown");
+		f->named_pid = pid;
+		f->state = FEED_UP;
+		f->since = real_ms();
+		log_info("plugin hello: named %s pid %llu, snapshot every "
+		    "%llums", f->named_version, (unsigned long long)pid,
+		    (unsigned long long)interval);
+	}
+	f->interval_ms = interval;
+	f->zone_interval_ms = zone_interval;
+	set_stale(f);
 	return (0);
 }
 
+/* The pending view a record refers to by its 'view' id, or NULL. */
+static struct feed_view *
+pending_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+{
+	uint64_t	id;
+	size_t		i;
+
+	if (ah_get_u64(m, "view", &id) < 0) {
+		snprintf(why, len, "%s record without a view id", m->type);
+		return (NULL);
+	}
+	for (i = 0; i < f->npending; i++)
+		if (f->pending[i].id == id)
+			return (&f->pending[i]);
+	snprintf(why, len, "%s record for view %llu, not in the snapshot",
+	    m->type, (unsigned long long)id);
+	return (NULL);
+}
+
 static int
-on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_view(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
 	struct feed_view	*v;
+	const struct feed_view	*old;
 	const char		*name = ah_get(m, "name");
-	uint64_t		 seq;
+	uint64_t		 seq, id;
 	size_t			 i;
 
-	if (name == NULL || ah_get_u64(m, "seq", &seq) < 0) {
-		snprintf(why, len, "view record without name or seq");
+	if (name == NULL || ah_get_u64(m, "seq", &seq) < 0 ||
+	    ah_get_u64(m, "id", &id) < 0) {
+		snprintf(why, len, "view record without name, id or seq");
 		return (-1);
 	}
+	for (i = 0; i < f->npending; i++)
+		if (f->pending[i].id == id ||
+		    strcmp(f->pending[i].name, name) == 0) {
+			snprintf(why, len, "view %llu (%s) twice in one "
+			    "snapshot", (unsigned long long)id, name);
+			return (-1);
+		}
 	if (f->npending == FEED_VIEWS_MAX) {
 		snprintf(why, len, "more than %d views in one snapshot",
 		    FEED_VIEWS_MAX);
@@ -195,58 +274,106 @@ on_view(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	}
 	v = &f->pending[f->npending++];
 	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->id = id;
 	v->ncounters = 0;
-	/* Keep every numeric field: newer plugins may publish more. */
-	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
-		if (strcmp(m->f[i].key, "name") == 0 ||
-		    strcmp(m->f[i].key, "seq") == 0)
-			continue;
-		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
-			snprintf(why, len, "view field '%s' is not a counter",
-			    m->f[i].key);
-			return (-1);
-		}
-		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s",
-		    m->f[i].key);
-		v->ncounters++;
+	/* Sample names come only when they change: keep the last ones. */
+	if ((old = feed_view(f, name)) != NULL)
+		memcpy(v->domain, old->domain, sizeof(v->domain));
+	else
+		memset(v->domain, 0, sizeof(v->domain));
+	return (0);
+}
+
+/* Adds 'key' (with a prefix) and its value to the view's counters. */
+static int
+add_counter(struct feed_view *v, const char *type, const char *prefix,
+    const char *key, const char *val, char *why, size_t len)
+{
+	struct ah_msg	 m;
+	uint64_t	 x;
+
+	/* ah_get_u64 reads from a record: make one of the value alone. */
+	m.nfields = 1;
+	m.f[0].key = key;
+	m.f[0].val = val;
+	if (ah_get_u64(&m, key, &x) < 0) {
+		snprintf(why, len, "%s field '%s' is not a number", type, key);
+		return (-1);
 	}
+	if (v->ncounters == FEED_COUNTERS_MAX)
+		return (0);	/* newer plugins may publish more */
+	snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s%s", prefix, key);
+	v->val[v->ncounters++] = x;
 	return (0);
 }
 
 /*
- * Recursion fields and the zone summary join their view's counters,
- * prefixed "rec_" and "zones_".
+ * Records of counters join their view's: outcomes as they are,
+ * recursion prefixed "rec_", the zone summary "zones_", and the fleet
+ * sensor's "dom_KIND_N" for its field bN.
  */
 static int
-on_view_extra(struct feed *f, const struct ah_msg *m, const char *prefix,
+on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
     char *why, size_t len)
 {
-	const char		*view = ah_get(m, "view");
-	struct feed_view	*v = NULL;
+	struct feed_view	*v;
+	char			 pfx[AH_NAME_MAX + 1];
+	const char		*kind = NULL;
 	size_t			 i;
 
-	for (i = 0; view != NULL && i < f->npending; i++)
-		if (strcmp(f->pending[i].name, view) == 0)
-			v = &f->pending[i];
-	if (v == NULL) {
-		snprintf(why, len, "%s record for a view not in the snapshot",
-		    m->type);
+	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
-	}
-	for (i = 0; i < m->nfields && v->ncounters < FEED_COUNTERS_MAX; i++) {
-		if (strcmp(m->f[i].key, "view") == 0 ||
-		    strcmp(m->f[i].key, "seq") == 0)
-			continue;
-		if (ah_get_u64(m, m->f[i].key, &v->val[v->ncounters]) < 0) {
-			snprintf(why, len, "%s field '%s' is not a number",
-			    m->type, m->f[i].key);
+	if (strcmp(m->type, "domains") == 0) {
+		kind = ah_get(m, "kind");
+		if (kind == NULL || strlen(kind) > 8) {
+			snprintf(why, len, "domains record without a kind");
 			return (-1);
 		}
-		snprintf(v->key[v->ncounters], sizeof(v->key[0]), "%s%s",
-		    prefix, m->f[i].key);
-		v->ncounters++;
+		snprintf(pfx, sizeof(pfx), "dom_%s_", kind);
+		prefix = pfx;
+	}
+	for (i = 0; i < m->nfields; i++) {
+		const char *key = m->f[i].key;
+
+		if (strcmp(key, "view") == 0 || strcmp(key, "seq") == 0 ||
+		    (kind != NULL && strcmp(key, "kind") == 0))
+			continue;
+		/* Buckets are b0..b15 on the wire, dom_KIND_0.. here. */
+		if (kind != NULL && key[0] == 'b')
+			key++;
+		if (add_counter(v, m->type, prefix, key, m->f[i].val, why,
+		    len) < 0)
+			return (-1);
 	}
 	return (0);
+}
+
+static int
+on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
+{
+	struct feed_view	*v;
+	const char		*name = ah_get(m, "name");
+	uint64_t		 b;
+
+	if ((v = pending_view(f, m, why, len)) == NULL)
+		return (-1);
+	if (ah_get_u64(m, "bucket", &b) < 0 || b >= FEED_DOMAINS ||
+	    name == NULL) {
+		snprintf(why, len, "domain record without bucket 0..%d or name",
+		    FEED_DOMAINS - 1);
+		return (-1);
+	}
+	snprintf(v->domain[b], sizeof(v->domain[b]), "%s", name);
+	return (0);
+}
+
+const char *
+feed_domain(const struct feed_view *v, int bucket)
+{
+	if (bucket < 0 || bucket >= FEED_DOMAINS || v->domain[bucket][0] == '\0')
+		return (NULL);
+	return (v->domain[bucket]);
 }
 
 /* Times are optional in zone records: absent or malformed reads as 0. */
@@ -259,15 +386,23 @@ opt_time(const struct ah_msg *m, const char *key)
 }
 
 static int
-on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
+on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
 {
-	const char		*view = ah_get(m, "view"), *name = ah_get(m, "name");
+	const struct feed_view	*v;
+	const char		*name = ah_get(m, "name");
 	struct feed_zone	*z;
 	uint64_t		 u;
 
-	if (view == NULL || name == NULL ||
-	    ah_get_u64(m, "found", &u) < 0) {
-		snprintf(why, len, "zone record without view, name or found");
+	if ((v = pending_view(f, m, why, len)) == NULL)
+		return (-1);
+	if (name == NULL || ah_get_u64(m, "found", &u) < 0) {
+		snprintf(why, len, "zone record without name or found");
+		return (-1);
+	}
+	if (f->pzones.n == FEED_ZONES_MAX) {
+		snprintf(why, len, "more than %d zone records in one snapshot",
+		    FEED_ZONES_MAX);
 		return (-1);
 	}
 	if (f->pzones.n == f->pzones.cap) {
@@ -283,7 +418,7 @@ on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	}
 	z = &f->pzones.z[f->pzones.n++];
 	memset(z, 0, sizeof(*z));
-	snprintf(z->view, sizeof(z->view), "%s", view);
+	snprintf(z->view, sizeof(z->view), "%s", v->name);
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	z->found = u != 0;
 	z->checked = opt_time(m, "checked");
@@ -304,6 +439,29 @@ on_zone(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 	return (0);
 }
 
+/*
+ * Evidence of a working query path carries over from the previous
+ * snapshot of the same view; a counter that went up is new evidence.
+ */
+static void
+carry_activity(const struct feed *f, struct feed_view *v, int64_t now)
+{
+	const struct feed_view	*old = feed_view(f, v->name);
+	uint64_t		 queries = 0;
+
+	(void)feed_counter(v, "queries", &queries);
+	(void)feed_counter(v, "probes", &v->probes);
+	v->activity = queries + v->probes;
+	if (old == NULL) {
+		v->active_at = v->probed_at = 0;
+		v->first_seen = now;
+		return;
+	}
+	v->first_seen = old->first_seen;
+	v->active_at = v->activity != old->activity ? now : old->active_at;
+	v->probed_at = v->probes != old->probes ? now : old->probed_at;
+}
+
 static int
 on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
     size_t len)
@@ -311,6 +469,7 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	uint64_t	seq, nviews, nrecords;
 	uint64_t	t;
 	struct zone_list swap;
+	size_t		i;
 
 	if (ah_get_u64(m, "seq", &seq) < 0 ||
 	    ah_get_u64(m, "views", &nviews) < 0) {
@@ -331,6 +490,8 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		    f->nrecords);
 		return (-1);
 	}
+	for (i = 0; i < f->npending; i++)
+		carry_activity(f, &f->pending[i], now);
 	memcpy(f->views, f->pending, f->npending * sizeof(f->views[0]));
 	f->nviews = f->npending;
 	f->npending = 0;
@@ -346,6 +507,25 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	return (0);
 }
 
+/*
+ * The records of a snapshot before its tick, and how each is taken;
+ * 'prefix' is what counters records put before their keys.
+ */
+static const struct {
+	const char	*type;
+	int		(*take)(struct feed *, const struct ah_msg *,
+			    const char *, char *, size_t);
+	const char	*prefix;
+} records[] = {
+	{ "view",	on_view,	NULL },
+	{ "outcomes",	on_counters,	"" },
+	{ "recursion",	on_counters,	"rec_" },
+	{ "domains",	on_counters,	"dom_" },
+	{ "domain",	on_domain,	NULL },
+	{ "zones",	on_counters,	"zones_" },
+	{ "zone",	on_zone,	NULL },
+};
+
 /* Returns 1 when a snapshot completed, 0 otherwise, -1 to close. */
 static int
 on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
@@ -353,6 +533,7 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 {
 	struct ah_msg	 m;
 	const char	*err;
+	size_t		 i;
 
 	if (ah_decode(&m, line, n, &err) < 0) {
 		snprintf(why, len, "malformed line from plugin: %s", err);
@@ -372,24 +553,16 @@ on_line(struct feed *f, const char *line, size_t n, int64_t now, char *why,
 		}
 		return (on_hello(f, &m, why, len) < 0 ? -1 : 1);
 	}
-	if (strcmp(m.type, "view") == 0) {
-		f->nrecords++;
-		return (on_view(f, &m, why, len));
-	}
-	if (strcmp(m.type, "recursion") == 0) {
-		f->nrecords++;
-		return (on_view_extra(f, &m, "rec_", why, len));
-	}
-	if (strcmp(m.type, "zones") == 0) {
-		f->nrecords++;
-		return (on_view_extra(f, &m, "zones_", why, len));
-	}
-	if (strcmp(m.type, "zone") == 0) {
-		f->nrecords++;
-		return (on_zone(f, &m, why, len));
-	}
+	for (i = 0; i < sizeof(records) / sizeof(records[0]); i++)
+		if (strcmp(m.type, records[i].type) == 0) {
+			f->nrecords++;
+			return (records[i].take(f, &m, records[i].prefix, why,
+			    len));
+		}
 	if (strcmp(m.type, "tick") == 0)
 		return (on_tick(f, &m, now, why, len) < 0 ? -1 : 1);
+	if (strcmp(m.type, "hello") == 0)
+		return (on_hello(f, &m, why, len));
 	if (strcmp(m.type, "bye") == 0) {
 		const char *r = ah_get(&m, "reason");
 
@@ -426,7 +599,7 @@ feed_read(struct feed *f, int64_t now)
 		return (-1);
 	}
 	ah_lines_fill(&f->in, (size_t)r);
-	return (0);
+	return ((int)r);
 }
 
 int

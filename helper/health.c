@@ -2,7 +2,8 @@
  * health.c - the verdict for a service, and what it means for its routes.
  *
  * Two kinds of trouble.  Hard: no live named behind the feed (socket
- * closed, snapshots stale, the view missing).  The route goes at once,
+ * closed, snapshots stale, the view missing, or no query seen in the
+ * view: see live_view()).  The route goes at once,
  * whatever 'fall' says, and is withdrawn even where degraded routes are
  * configured: nobody should be sent to a dead server.  Soft: named runs
  * but serves badly (SERVFAIL ratio, recursion failures or latency,
@@ -36,6 +37,7 @@ health_init(struct service_state *st, const struct service_conf *s)
 	window_reset(&st->win);
 	if (s->canary.enabled)
 		canary_init(&st->canary, &s->canary);
+	liveness_init(&st->live, &s->liveness, &s->canary);
 	st->mode = ROUTE_WITHDRAWN;
 	st->hard = 1;
 	snprintf(st->reason, sizeof(st->reason), "starting: no evidence yet");
@@ -49,14 +51,73 @@ judge_conf(const struct service_conf *s)
 	    .hold_ms = s->hold_ms, .max_hold_ms = s->max_hold_ms });
 }
 
-/* Hard trouble, or NULL when a live named publishes the view. */
+/* A reason may be cut short by very long view names; that is fine. */
+static void
+say(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Why a silent view is silent, in words: the probe's own diagnostics
+ * first, then whether its probes land in another view.
+ */
+static void
+why_silent(const struct feed *f, const struct feed_view *v,
+    const struct liveness *l, int64_t now, int64_t silent, char *why,
+    size_t len)
+{
+	size_t i;
+
+	if (l->refused_at != 0 && now - l->refused_at <= (int64_t)f->stale_ms) {
+		say(why, len, "no query seen in view %s for %lld ms, and "
+		    "liveness probes to %s are refused: named does not listen "
+		    "there", v->name, (long long)silent, l->target);
+		return;
+	}
+	for (i = 0; i < f->nviews; i++)
+		if (&f->views[i] != v && f->views[i].probed_at > v->active_at &&
+		    now - f->views[i].probed_at <= (int64_t)f->stale_ms) {
+			say(why, len, "liveness probes from %s land in "
+			    "view %s, not %s: give the service a liveness "
+			    "source that view %s matches",
+			    l->source[0] ? l->source : "the default address",
+			    f->views[i].name, v->name, v->name);
+			return;
+		}
+	if (v->active_at == 0)
+		say(why, len, "no query seen in view %s yet (liveness "
+		    "probes to %s%s%s)", v->name, l->target,
+		    l->error[0] ? ": " : "", l->error);
+	else
+		say(why, len, "no query seen in view %s for %lld ms "
+		    "(stale-after %u ms), snapshots still arriving: named's "
+		    "query threads hung?", v->name, (long long)silent,
+		    f->stale_ms);
+}
+
+/*
+ * Hard trouble, or NULL when a live named publishes the view: its
+ * snapshots arrive, and its query path was seen working (the view's
+ * 'queries' or 'probes' went up) within stale-after.  Silence counts
+ * from the later of that evidence and the last restart of the probes,
+ * so a relay that was itself not scheduled does not blame named.
+ */
 static const struct feed_view *
-live_view(const struct relay *r, const struct service_conf *s, int64_t now,
-    char *why, size_t len)
+live_view(const struct relay *r, const struct service_conf *s,
+    const struct service_state *st, int64_t now, char *why, size_t len)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
-	int64_t			 age;
+	int64_t			 age, from;
 
 	if (f->state != FEED_UP) {
 		snprintf(why, len, "no feed from named: %s", f->error);
@@ -69,15 +130,45 @@ live_view(const struct relay *r, const struct service_conf *s, int64_t now,
 	age = now - f->last_tick;
 	if (age > (int64_t)f->stale_ms) {
 		snprintf(why, len, "last snapshot %lld ms ago, more than "
-		    "stale-after %u ms (named hung?)", (long long)age,
-		    f->stale_ms);
+		    "stale-after %u ms (named hung or stopped?)",
+		    (long long)age, f->stale_ms);
 		return (NULL);
 	}
 	if ((v = feed_view(f, s->view)) == NULL) {
 		snprintf(why, len, "named publishes no view '%s'", s->view);
 		return (NULL);
 	}
+	from = v->active_at > st->live.resumed ? v->active_at :
+	    st->live.resumed;
+	if (v->active_at == 0 || now - from > (int64_t)f->stale_ms) {
+		why_silent(f, v, &st->live, now, now - from, why, len);
+		return (NULL);
+	}
 	return (v);
+}
+
+/*
+ * When live_view() next changes its mind unless something arrives:
+ * monotonic ms, or INT64_MAX.
+ */
+int64_t
+live_deadline(const struct relay *r, size_t i)
+{
+	const struct feed	*f = &r->feed;
+	const struct feed_view	*v;
+	int64_t			 t = INT64_MAX, from;
+
+	if (f->state != FEED_UP || f->last_tick == 0)
+		return (t);
+	t = f->last_tick + f->stale_ms + 1;
+	if ((v = feed_view(f, r->conf->services[i].view)) != NULL &&
+	    v->active_at != 0) {
+		from = v->active_at > r->svc[i].live.resumed ? v->active_at :
+		    r->svc[i].live.resumed;
+		if (from + f->stale_ms + 1 < t)
+			t = from + f->stale_ms + 1;
+	}
+	return (t);
 }
 
 static uint64_t
@@ -306,7 +397,7 @@ check_zones(struct service_state *st, const struct relay *r,
 	 * interval, so without queries (or a canary) its view of them
 	 * ages.  Old zone state proves nothing.
 	 */
-	limit = 3 * (int64_t)r->feed.interval_ms +
+	limit = 3 * (int64_t)r->feed.zone_interval_ms +
 	    (s->canary.enabled ? s->canary.interval_ms : 0) + 1000;
 	if (k->all_zones) {
 		check_all_zones(st, r, s, v, limit);
@@ -441,7 +532,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	char				 why[sizeof(st->reason)];
 	size_t				 j;
 
-	if ((v = live_view(r, s, now, why, sizeof(why))) == NULL) {
+	if ((v = live_view(r, s, st, now, why, sizeof(why))) == NULL) {
 		/*
 		 * Hard: judge once on the change, not on every loop.  What
 		 * was known of the old named no longer applies.

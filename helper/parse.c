@@ -753,37 +753,38 @@ is_loopback(const char *s)
 	    memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0);
 }
 
+/* The canary and the liveness probe ask the local named, nothing else. */
 static void
-canary_server(struct ctx *c, yaml_node_t *n, void *arg)
+take_loopback(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
+    size_t len)
 {
-	struct canary_conf	*k = arg;
-	const char		*s = scalar(c, n, "server");
+	const char *s = scalar(c, n, what);
 
 	if (s == NULL)
 		return;
 	if (!is_loopback(s)) {
-		perr(c, n, "canary server '%s' must be a loopback address "
-		    "(127.0.0.0/8 or ::1): the canary asks the local named", s);
+		perr(c, n, "%s '%s' must be a loopback address "
+		    "(127.0.0.0/8 or ::1): it asks the local named", what, s);
 		return;
 	}
-	take_string(c, n, "server", k->server, sizeof(k->server));
+	take_string(c, n, what, dst, len);
+}
+
+static void
+canary_server(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct canary_conf *k = arg;
+
+	take_loopback(c, n, "canary server", k->server, sizeof(k->server));
 }
 
 /* A source address lets the canary land in a view matched by client. */
 static void
 canary_source(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	struct canary_conf	*k = arg;
-	const char		*s = scalar(c, n, "source");
+	struct canary_conf *k = arg;
 
-	if (s == NULL)
-		return;
-	if (!is_loopback(s)) {
-		perr(c, n, "canary source '%s' must be a loopback address "
-		    "(127.0.0.0/8 or ::1)", s);
-		return;
-	}
-	take_string(c, n, "source", k->source, sizeof(k->source));
+	take_loopback(c, n, "canary source", k->source, sizeof(k->source));
 }
 
 static void
@@ -888,6 +889,40 @@ static const struct key canary_keys[] = {
 	{ "recursion", 0, canary_recursion },
 	{ "interval", 0, canary_interval },
 	{ "timeout", 0, canary_timeout },
+	{ NULL, 0, NULL }
+};
+
+/* liveness: */
+
+static void
+liveness_server(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct liveness_conf *l = arg;
+
+	take_loopback(c, n, "liveness server", l->server, sizeof(l->server));
+}
+
+static void
+liveness_source(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct liveness_conf *l = arg;
+
+	take_loopback(c, n, "liveness source", l->source, sizeof(l->source));
+}
+
+static void
+liveness_port(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "port", 1, 65535, &v);
+	((struct liveness_conf *)arg)->port = (uint16_t)v;
+}
+
+static const struct key liveness_keys[] = {
+	{ "server", 0, liveness_server },
+	{ "source", 0, liveness_source },
+	{ "port", 0, liveness_port },
 	{ NULL, 0, NULL }
 };
 
@@ -1056,6 +1091,15 @@ service_canary(struct ctx *c, yaml_node_t *n, void *arg)
 }
 
 static void
+service_liveness(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct liveness_conf *l = &((struct service_conf *)arg)->liveness;
+
+	l->set = 1;
+	walk_map(c, n, "liveness", liveness_keys, l);
+}
+
+static void
 service_when_down(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	const char *s = scalar(c, n, "when-down");
@@ -1089,6 +1133,7 @@ static const struct key service_keys[] = {
 	{ "damping", 0, service_damping },
 	{ "checks", 0, service_checks },
 	{ "canary", 0, service_canary },
+	{ "liveness", 0, service_liveness },
 	{ "when-down", 0, service_when_down },
 	{ "depref", 0, service_depref },
 	{ NULL, 0, NULL }
@@ -1116,6 +1161,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->canary.qtype = 6;
 	s->canary.interval_ms = 1000;
 	s->canary.timeout_ms = 1000;
+	strcpy(s->liveness.server, "127.0.0.1");
+	s->liveness.port = 53;
 	s->depref.med = -1;
 	walk_map(c, n, "a service", service_keys, s);
 
@@ -1138,6 +1185,11 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	    (strchr(s->canary.server, ':') == NULL))
 		perr(c, n, "service '%s': canary source and server must be of "
 		    "one address family", s->name);
+	if (s->liveness.source[0] != '\0' &&
+	    (strchr(s->liveness.source, ':') == NULL) !=
+	    (strchr(s->liveness.server, ':') == NULL))
+		perr(c, n, "service '%s': liveness source and server must be "
+		    "of one address family", s->name);
 }
 
 static void
@@ -1219,7 +1271,7 @@ conf_load(const char *path, FILE *errf)
 	}
 	snprintf(rc->path, sizeof(rc->path), "%s", path);
 	strcpy(rc->plugin_socket, AH_DEFAULT_PLUGIN_SOCKET);
-	rc->stale_ms = 3000;
+	rc->stale_ms = 0;
 	rc->reconnect_ms = 200;
 	strcpy(rc->control_socket, AH_DEFAULT_CONTROL_SOCKET);
 	rc->control_mode = 0660;

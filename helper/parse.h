@@ -58,6 +58,14 @@ struct canary_conf {
 	unsigned int	 timeout_ms;
 };
 
+/* Where the liveness probe goes (helper/liveness.h). */
+struct liveness_conf {
+	int		 set;		/* a liveness block was given */
+	char		 server[64];
+	char		 source[64];	/* "": the kernel's choice */
+	uint16_t	 port;
+};
+
 /* Attributes of a route announced while the service is degraded. */
 struct depref_conf {
 	int64_t		 med;			/* -1: unchanged */
@@ -83,6 +91,7 @@ struct service_conf {
 	unsigned int		 period_ms, hold_ms, max_hold_ms;
 	struct checks_conf	 checks;
 	struct canary_conf	 canary;
+	struct liveness_conf	 liveness;
 	enum when_down		 when_down;
 	struct depref_conf	 depref;
 	yaml_mark_t		 at;
@@ -91,7 +100,7 @@ struct service_conf {
 struct relay_conf {
 	char			 path[4096];
 	char			 plugin_socket[AH_PATH_MAX];
-	unsigned int		 stale_ms;
+	unsigned int		 stale_ms;	/* 0: three plugin intervals */
 	unsigned int		 reconnect_ms;
 	char			 control_socket[AH_PATH_MAX];
 	mode_t			 control_mode;

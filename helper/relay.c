@@ -110,19 +110,47 @@ next_timeout(const struct relay *r, int64_t now)
 	if (r->feed.fd < 0) {
 		d = r->feed.next_attempt - now;
 		t = d < t ? d : t;
-	}
-	if (r->feed.state == FEED_UP && r->feed.last_tick != 0) {
-		/* Wake just after the snapshot would become stale. */
-		d = r->feed.last_tick + r->feed.stale_ms + 1 - now;
+	} else if (r->feed.state == FEED_HELLO) {
+		d = r->feed.hello_by - now;
 		t = d < t ? d : t;
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
+		/* Wake just after the service would go stale or silent. */
+		d = live_deadline(r, i) - now;
+		t = d < t ? d : t;
+		d = liveness_next(&r->svc[i].live) - now;
+		t = d < t ? d : t;
 		if (!r->conf->services[i].canary.enabled)
 			continue;
 		d = canary_next(&r->svc[i].canary) - now;
 		t = d < t ? d : t;
 	}
 	return (t < 0 ? 0 : (int)t);
+}
+
+/*
+ * Everything the plugin has already sent is read and judged before any
+ * verdict on staleness: a relay that was itself not scheduled for a
+ * while must not withdraw a node whose snapshots sit unread.  Bounded,
+ * so a flood cannot keep the relay from its other duties.
+ */
+static void
+pump_feed(struct relay *r)
+{
+	int64_t	now;
+	int	i;
+
+	/* Time of reading, not of the loop: the relay may have stalled. */
+	for (i = 0; i < 64; i++) {
+		now = mono_ms();
+		while (feed_next(&r->feed, now))
+			judge_all(r, now, 1);
+		if (r->feed.fd < 0 || feed_read(&r->feed, now) <= 0)
+			break;
+	}
+	now = mono_ms();
+	while (feed_next(&r->feed, now))
+		judge_all(r, now, 1);
 }
 
 static __attribute__((noreturn)) void
@@ -138,15 +166,21 @@ usage(FILE *f, int code)
 static __attribute__((noreturn)) void
 run(struct relay *r)
 {
-	struct pollfd	pfd[64 + RELAY_SERVICES_MAX];
-	size_t		i, n, ctl0, can0;
+	struct pollfd	pfd[64 + 2 * RELAY_SERVICES_MAX];
+	size_t		i, n, ctl0, can0, live0;
 	int64_t		now;
+	unsigned int	probe_ms;
 	int		feedfd;
 
 	for (;;) {
 		now = mono_ms();
 		feedfd = feed_poll_fd(&r->feed, now);
-		/* Catches staleness and a feed that went down. */
+		pump_feed(r);
+		/*
+		 * Catches staleness, silence and a feed that went down.  The
+		 * clock was read before the feed was: should the relay stall
+		 * in between, its verdict is on what it had read by then.
+		 */
 		judge_all(r, now, 0);
 
 		n = 0;
@@ -161,6 +195,13 @@ run(struct relay *r)
 			    r->conf->services[i].canary.enabled ?
 			    canary_poll_fd(&r->svc[i].canary, now) : -1,
 			    .events = POLLIN };
+		/* One probe per plugin interval, 100 ms until it is known. */
+		probe_ms = r->feed.interval_ms > 0 ?
+		    (unsigned int)r->feed.interval_ms : 100;
+		live0 = n;
+		for (i = 0; i < r->conf->nservices; i++)
+			pfd[n++] = (struct pollfd){ .fd = liveness_poll_fd(
+			    &r->svc[i].live, now, probe_ms), .events = POLLIN };
 		ctl0 = n;
 		control_fds(pfd, &n);
 
@@ -207,11 +248,17 @@ run(struct relay *r)
 		for (i = 0; i < r->conf->nservices; i++)
 			if (pfd[can0 + i].fd >= 0 && pfd[can0 + i].revents)
 				canary_read(&r->svc[i].canary, now);
-		if (feedfd >= 0 && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)feed_read(&r->feed, now);
-		while (feed_next(&r->feed, now))
-			judge_all(r, now, 1);
-		judge_all(r, now, 0);
+		for (i = 0; i < r->conf->nservices; i++)
+			if (pfd[live0 + i].fd >= 0 && pfd[live0 + i].revents)
+				liveness_read(&r->svc[i].live, now);
+		/*
+		 * Whatever poll() said: after a stall it may report only its
+		 * timeout while snapshots wait unread, and judging then
+		 * would call a live feed stale.
+		 */
+		if (r->feed.fd >= 0)
+			pump_feed(r);
+		judge_all(r, now, 0);		/* 'now' is before the reading */
 		control_dispatch(r, pfd + ctl0, n - ctl0);
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
@@ -227,7 +274,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct relay	 r;
+	static struct relay r;	/* large: off the stack */
 	int		 ch, check = 0;
 	size_t		 i, j, nprefixes = 0;
 

@@ -2,17 +2,19 @@
  * anycast-health.c - BIND 9 query plugin: the sensor of anycast-health.
  *
  * Counts the outcome of every query a view answers, where its answer
- * came from, and how recursion went, and leaves the publishing to
- * publisher.c.  The query path does relaxed atomic adds and a vDSO
- * clock read: no lock, no allocation, no system call.  Zone state can
- * only be read safely from named's own threads, so once per interval
- * one query thread (whichever wins a compare-and-swap) walks the
- * watched zones; the relay's canary query keeps that going when no
- * client asks anything.
+ * came from, how recursion went and, for the relay's fleet rules, in
+ * which group of names failures and recursions happen; counts the
+ * relay's liveness probes apart; and leaves the publishing to
+ * publisher.c.  The query path does relaxed atomic adds, atomic
+ * exchanges and vDSO clock reads: no lock, no allocation, no system
+ * call.  Zone state is read on the publisher thread, from a zone table
+ * that one query thread per zone-interval hands over (an atomic
+ * reference); the relay's probes keep that going when no client asks.
  *
  *	plugin query "anycast-health.so" {
  *		socket "/run/named/anycast-health.sock";
- *		interval 1000;		// milliseconds between snapshots
+ *		interval 100;		// milliseconds between snapshots
+ *		zone-interval 1000;	// milliseconds between zone walks
  *		socket-mode "0660";
  *		socket-group "bind";
  *		zones { "example"; };	// or: all-zones yes;
@@ -20,7 +22,6 @@
  */
 
 #include <config.h>
-
 #include <ctype.h>
 #include <dlfcn.h>
 #include <grp.h>
@@ -36,8 +37,8 @@
 #include <isc/log.h>
 #include <isc/mem.h>
 #include <isc/result.h>
-#include <isc/types.h>
 #include <isc/time.h>
+#include <isc/types.h>
 #include <isc/util.h>
 
 #include <dns/fixedname.h>
@@ -61,21 +62,26 @@
 #include <ns/stats.h>
 #include <ns/types.h>
 
+#include "ahproto.h"
 #include "publisher.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 
-#define DEFAULT_SOCKET	 "/run/named/anycast-health.sock"
-#define DEFAULT_INTERVAL 1000
-#define MIN_INTERVAL	 50
-#define MAX_INTERVAL	 60000
-#define DEFAULT_MODE	 0660
+#define DEFAULT_SOCKET	      "/run/named/anycast-health.sock"
+#define DEFAULT_INTERVAL      100
+#define DEFAULT_ZONE_INTERVAL 1000
+#define MIN_INTERVAL	      50
+#define MAX_INTERVAL	      60000
+#define DEFAULT_MODE	      0660
 
 #define MAX_WATCHED 256
 
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	struct ah_walker walker; /* zone walks, if 'walking' */
+	bool walking;
+	dns_fixedname_t probe; /* AH_PROBE_QNAME */
 	bool all_zones;
 	size_t nwatched;
 	char (*watched)[AH_ZONENAME_MAX]; /* zone names, as configured */
@@ -94,15 +100,17 @@ typedef struct ah_params {
  ** named-checkconf reports mistakes with file and line.
  **/
 
-static cfg_type_t cfg_type_zonelist = {
-	"zonelist",		 cfg_parse_bracketed_list,
-	cfg_print_bracketed_list, cfg_doc_bracketed_list,
-	&cfg_rep_list,		 &cfg_type_astring
-};
+static cfg_type_t cfg_type_zonelist = { "zonelist",
+					cfg_parse_bracketed_list,
+					cfg_print_bracketed_list,
+					cfg_doc_bracketed_list,
+					&cfg_rep_list,
+					&cfg_type_astring };
 
 static cfg_clausedef_t param_clauses[] = {
 	{ "socket", &cfg_type_qstring, 0 },
 	{ "interval", &cfg_type_uint32, 0 },
+	{ "zone-interval", &cfg_type_uint32, 0 },
 	{ "socket-mode", &cfg_type_astring, 0 },
 	{ "socket-group", &cfg_type_astring, 0 },
 	{ "zones", &cfg_type_zonelist, 0 },
@@ -156,15 +164,14 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
  */
 static const char *
 bad_value(const char *key, const char *w, size_t n, bool quoted) {
-	if (strcmp(key, "interval") == 0) {
+	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0) {
 		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
 			return ("is not a number of milliseconds");
 		}
 	} else if (strcmp(key, "all-zones") == 0) {
-		static const char *const b[] = { "yes", "no",	 "true",
-						 "false", "1",	 "0" };
-		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]);
-		     i++)
+		static const char *const b[] = { "yes",	  "no", "true",
+						 "false", "1",	"0" };
+		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]); i++)
 		{
 			if (strlen(b[i]) == n && strncasecmp(b[i], w, n) == 0) {
 				return (NULL);
@@ -195,9 +202,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 				c++;
 			}
 		} else if (c[0] == '/' && c[1] == '*') {
-			for (c += 2; *c != '\0' && !(c[0] == '*' && c[1] == '/');
-			     c++)
-			{
+			for (c += 2;
+			     *c != '\0' && !(c[0] == '*' && c[1] == '/'); c++) {
 				line += (*c == '\n');
 			}
 			c += (*c != '\0') ? 2 : 0;
@@ -226,16 +232,14 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			const char *w = c;
 			size_t n, i;
 			while (*c != '\0' && !isspace((unsigned char)*c) &&
-			       strchr(";{}\"", *c) == NULL)
-			{
+			       strchr(";{}\"", *c) == NULL) {
 				c++;
 			}
 			n = (size_t)(c - w);
 			if (!at_start) {
 				if (pending != NULL &&
 				    (why = bad_value(pending, w, n, false)) !=
-					    NULL)
-				{
+					    NULL) {
 					goto bad;
 				}
 				pending = NULL;
@@ -244,20 +248,22 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 			at_start = false;
 			for (i = 0; param_clauses[i].name != NULL; i++) {
 				if (strlen(param_clauses[i].name) == n &&
-				    strncasecmp(param_clauses[i].name, w, n) == 0)
+				    strncasecmp(param_clauses[i].name, w, n) ==
+					    0)
 				{
 					break;
 				}
 			}
 			if (param_clauses[i].name == NULL) {
-				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
-					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
-					      "%s:%lu: anycast-health: unknown "
-					      "parameter '%.*s' (known: socket, "
-					      "interval, socket-mode, "
-					      "socket-group, zones, "
-					      "all-zones)",
-					      file, line, (int)n, w);
+				isc_log_write(
+					lctx, NS_LOGCATEGORY_GENERAL,
+					NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					"%s:%lu: anycast-health: unknown "
+					"parameter '%.*s' (known: socket, "
+					"interval, zone-interval, "
+					"socket-mode, socket-group, "
+					"zones, all-zones)",
+					file, line, (int)n, w);
 				return;
 			}
 			if (seen[i]) {
@@ -265,7 +271,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
 					      "%s:%lu: anycast-health: '%s' "
 					      "given twice",
-					      file, line, param_clauses[i].name);
+					      file, line,
+					      param_clauses[i].name);
 				return;
 			}
 			seen[i] = true;
@@ -280,8 +287,8 @@ locate_syntax_error(const char *text, const char *file, unsigned long line,
 	return;
 bad:
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file, line,
-		      pending, why);
+		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file,
+		      line, pending, why);
 }
 
 /* Zone names go out in lower case, as the relay compares them. */
@@ -340,6 +347,27 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	return (result);
 }
 
+/* A number of milliseconds within the limits both intervals share. */
+static isc_result_t
+check_interval(const cfg_obj_t *pmap, const char *key, const char *file,
+	       isc_log_t *lctx, unsigned int *msp) {
+	const cfg_obj_t *obj = NULL;
+	uint32_t ms;
+
+	if (cfg_map_get(pmap, key, &obj) != ISC_R_SUCCESS) {
+		return (ISC_R_SUCCESS);
+	}
+	ms = cfg_obj_asuint32(obj);
+	if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
+		param_error(file, obj, lctx,
+			    "%s %" PRIu32 " out of range %d..%d (milliseconds)",
+			    key, ms, MIN_INTERVAL, MAX_INTERVAL);
+		return (ISC_R_RANGE);
+	}
+	*msp = ms;
+	return (ISC_R_SUCCESS);
+}
+
 static isc_result_t
 check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	     ah_params_t *ap) {
@@ -350,6 +378,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	memset(ap, 0, sizeof(*ap));
 	strcpy(p->path, DEFAULT_SOCKET);
 	p->interval_ms = DEFAULT_INTERVAL;
+	p->zone_interval_ms = DEFAULT_ZONE_INTERVAL;
 	p->mode = DEFAULT_MODE;
 	p->gid = (gid_t)-1;
 	if (pmap == NULL) {
@@ -375,18 +404,15 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 		}
 	}
 
-	obj = NULL;
-	if (cfg_map_get(pmap, "interval", &obj) == ISC_R_SUCCESS) {
-		uint32_t ms = cfg_obj_asuint32(obj);
-		if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
-			param_error(file, obj, lctx,
-				    "interval %" PRIu32
-				    " out of range %d..%d (milliseconds)",
-				    ms, MIN_INTERVAL, MAX_INTERVAL);
-			result = ISC_R_RANGE;
-		} else {
-			p->interval_ms = ms;
-		}
+	if (check_interval(pmap, "interval", file, lctx, &p->interval_ms) !=
+	    ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
+	}
+	if (check_interval(pmap, "zone-interval", file, lctx,
+			   &p->zone_interval_ms) != ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
 	}
 
 	obj = NULL;
@@ -395,8 +421,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 		char *end = NULL;
 		unsigned long mode = strtoul(s, &end, 8);
 		if (*s == '\0' || *end != '\0' || mode > 0777 ||
-		    (mode & 0600) != 0600)
-		{
+		    (mode & 0600) != 0600) {
 			param_error(file, obj, lctx,
 				    "socket-mode '%s' is not "
 				    "an octal mode of at most 0777 with owner "
@@ -475,57 +500,115 @@ cleanup:
 }
 
 /*
- * named does not tell a plugin which view it is registered for.  The
- * parameter string it passes is the very string in the config tree, so
- * the view is the one whose plugin statement holds that pointer.
+ * named does not tell a plugin which view it is registered for, but it
+ * passes the very parameter string of the config tree, or, for a
+ * statement without a parameter block, the file and line of the
+ * (void) parameters object.  Is 'plugin' the statement being
+ * registered?
  */
-static const cfg_obj_t *
-find_in(const cfg_obj_t *map, const char *parameters) {
-	const cfg_obj_t *plugins = NULL;
+static bool
+is_statement(const cfg_obj_t *plugin, const char *parameters, const char *file,
+	     unsigned long line) {
+	const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
+	const char *pfile = NULL;
 
-	if (map == NULL || cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS)
-	{
-		return (NULL);
+	if (pobj == NULL) {
+		return (false);
+	}
+	if (parameters != NULL) {
+		return (cfg_obj_isstring(pobj) &&
+			cfg_obj_asstring(pobj) == parameters);
+	}
+	pfile = cfg_obj_file(pobj);
+	return (!cfg_obj_isstring(pobj) && cfg_obj_line(pobj) == line &&
+		(pfile == file ||
+		 (pfile != NULL && file != NULL && strcmp(pfile, file) == 0)));
+}
+
+/* Counts the matching statements of 'map', the first one's in *foundp. */
+static unsigned int
+find_in(const cfg_obj_t *map, const char *parameters, const char *file,
+	unsigned long line) {
+	const cfg_obj_t *plugins = NULL;
+	unsigned int n = 0;
+
+	if (map == NULL ||
+	    cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS) {
+		return (0);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
 	     e = cfg_list_next(e))
 	{
-		const cfg_obj_t *plugin = cfg_listelt_value(e);
-		const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
-		if (pobj != NULL && cfg_obj_isstring(pobj) &&
-		    cfg_obj_asstring(pobj) == parameters)
-		{
-			return (plugin);
-		}
+		n += is_statement(cfg_listelt_value(e), parameters, file, line);
 	}
-	return (NULL);
+	return (n);
 }
 
-static const cfg_obj_t *
-find_plugin(const void *cfg, const char *parameters, const char **viewp) {
-	const cfg_obj_t *views = NULL, *found = NULL;
+/*
+ * The name of the view the statement at file:line belongs to, in
+ * *viewp.  Returns the number of statements that match: more than one
+ * only for statements without a parameter block on one line, which
+ * the caller must refuse, since it cannot tell them apart.
+ */
+static unsigned int
+find_view(const void *cfg, const char *parameters, const char *file,
+	  unsigned long line, const char **viewp) {
+	const cfg_obj_t *views = NULL;
+	unsigned int n, total;
 
 	*viewp = "_default";
-	if (cfg == NULL || parameters == NULL) {
-		return (NULL);
+	if (cfg == NULL) {
+		return (1);
 	}
-	if ((found = find_in(cfg, parameters)) != NULL) {
-		return (found);
-	}
+	total = find_in(cfg, parameters, file, line);
 	if (cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS) {
-		return (NULL);
+		return (total);
 	}
 	for (const cfg_listelt_t *e = cfg_list_first(views); e != NULL;
 	     e = cfg_list_next(e))
 	{
 		const cfg_obj_t *v = cfg_listelt_value(e);
-		found = find_in(cfg_tuple_get(v, "options"), parameters);
-		if (found != NULL) {
+		n = find_in(cfg_tuple_get(v, "options"), parameters, file,
+			    line);
+		if (n > 0 && total == 0) {
 			*viewp = cfg_obj_asstring(cfg_tuple_get(v, "name"));
-			return (found);
 		}
+		total += n;
 	}
-	return (NULL);
+	return (total);
+}
+
+/*
+ * The view must be one the plugin can publish: its name fits every
+ * record (doc/protocol.md, section 5), and its statement can be told
+ * from the others.  Shared by plugin_check and plugin_register.
+ */
+static isc_result_t
+check_view(const void *cfg, const char *parameters, const char *file,
+	   unsigned long line, isc_log_t *lctx, const char **viewp) {
+	unsigned int n = find_view(cfg, parameters, file, line, viewp);
+
+	if (file == NULL) {
+		file = "named.conf";
+	}
+	if (n > 1) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: %u plugin statements "
+			      "without a parameter block on one line: put each "
+			      "on its own line, or give it a block",
+			      file, line, n);
+		return (ISC_R_FAILURE);
+	}
+	if (strlen(*viewp) >= AH_VIEWNAME_MAX) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: view name '%.40s...' is "
+			      "longer than %d bytes and cannot be published",
+			      file, line, *viewp, AH_VIEWNAME_MAX - 1);
+		return (ISC_R_RANGE);
+	}
+	return (ISC_R_SUCCESS);
 }
 
 /* named's version, read at run time: named-checkconf does not have it. */
@@ -533,7 +616,8 @@ static void
 named_version(char *buf, size_t len) {
 	const char *const *v = dlsym(RTLD_DEFAULT, "named_g_version");
 
-	snprintf(buf, len, "%s", v != NULL && *v != NULL ? *v : AH_BIND_VERSION);
+	snprintf(buf, len, "%s",
+		 v != NULL && *v != NULL ? *v : AH_BIND_VERSION);
 }
 
 /**
@@ -641,8 +725,7 @@ walk_one(dns_zone_t *zone, void *arg) {
 	if (quick.loaded && !quick.expired) {
 		return (ISC_R_SUCCESS);
 	}
-	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX &&
-	    (z = zone_slot(v)) != NULL) {
+	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX && (z = zone_slot(v)) != NULL) {
 		dns_name_format(dns_zone_getorigin(zone), z->name,
 				sizeof(z->name));
 		lower(z->name);
@@ -651,31 +734,30 @@ walk_one(dns_zone_t *zone, void *arg) {
 	return (ISC_R_SUCCESS);
 }
 
+/*
+ * A walk of the zone table a query thread handed over (struct
+ * ah_walker), on the publisher thread: it reads zones through the
+ * table, never through the view.
+ */
 static void
-walk_zones(ah_instance_t *inst, dns_view_t *view) {
-	struct ah_view *v = inst->view;
+walk_zones(void *table, void *arg, struct ah_view *v) {
+	ah_instance_t *inst = arg;
+	dns_zt_t *zt = table;
 	walk_t w = { .v = v, .now = (int64_t)time(NULL) };
-	dns_zt_t *zt = NULL;
 
 	pthread_mutex_lock(&v->zlock);
 	v->nzones = 0;
-	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing = 0;
+	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing =
+		0;
 	if (inst->all_zones) {
-		LOCK(&view->lock);
-		if (view->zonetable != NULL) {
-			dns_zt_attach(view->zonetable, &zt);
-		}
-		UNLOCK(&view->lock);
-		if (zt != NULL) {
-			(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
-					   walk_one, &w);
-			dns_zt_detach(&zt);
-		}
+		(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
+				   walk_one, &w);
 	}
 	for (size_t i = 0; i < inst->nwatched; i++) {
 		struct ah_zone *z = zone_slot(v);
 		dns_fixedname_t fn;
 		dns_zone_t *zone = NULL;
+		isc_result_t result;
 
 		if (z == NULL) {
 			break;
@@ -683,13 +765,17 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 		snprintf(z->name, sizeof(z->name), "%s", inst->watched[i]);
 		z->listed = true;
 		dns_fixedname_init(&fn);
-		if (dns_name_fromstring(dns_fixedname_name(&fn),
-					inst->watched[i], 0,
-					NULL) == ISC_R_SUCCESS &&
-		    dns_view_findzone(view, dns_fixedname_name(&fn), &zone) ==
-			    ISC_R_SUCCESS)
-		{
+		result = dns_name_fromstring(dns_fixedname_name(&fn),
+					     inst->watched[i], 0, NULL);
+		if (result == ISC_R_SUCCESS) {
+			result = dns_zt_find(zt, dns_fixedname_name(&fn), 0,
+					     NULL, &zone);
+		}
+		if (result == ISC_R_SUCCESS) {
 			read_zone(zone, z, w.now);
+		}
+		if (zone != NULL) {
+			/* DNS_R_PARTIALMATCH: an enclosing zone, not ours. */
 			dns_zone_detach(&zone);
 		}
 		count_zone(v, z);
@@ -697,6 +783,13 @@ walk_zones(ah_instance_t *inst, dns_view_t *view) {
 	v->walked = (int64_t)time(NULL) * 1000;
 	v->watching = true;
 	pthread_mutex_unlock(&v->zlock);
+}
+
+static void
+release_zonetable(void *table) {
+	dns_zt_t *zt = table;
+
+	dns_zt_detach(&zt);
 }
 
 /**
@@ -720,9 +813,30 @@ rcode_of(dns_rcode_t rcode) {
 }
 
 /*
- * Once per interval, the query that notices first walks the zones and
- * samples named's recursive-clients gauge.  The compare-and-swap makes
- * it one query per interval whatever the number of worker threads.
+ * The zone walk itself is the publisher's: this thread only takes a
+ * reference to the view's zone table, an atomic increment.  No lock:
+ * while this query holds the view, the view holds its zone table, and
+ * named never replaces that pointer in a live view.
+ */
+static void
+hand_over_zones(ah_instance_t *inst, dns_view_t *view) {
+	dns_zt_t *zt = NULL, *old = NULL;
+
+	if (view->zonetable == NULL) {
+		return;
+	}
+	dns_zt_attach(view->zonetable, &zt);
+	old = atomic_exchange(&inst->walker.pending, zt);
+	if (old != NULL) {
+		dns_zt_detach(&old); /* not walked yet: the newer one will be */
+	}
+}
+
+/*
+ * Once per zone-interval, the query that notices first has the zones
+ * walked and samples named's recursive-clients gauge.  The
+ * compare-and-swap makes it one query per interval whatever the number
+ * of worker threads.
  */
 static void
 maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
@@ -733,20 +847,65 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 
 	if (now < due ||
 	    !atomic_compare_exchange_strong(&v->next_walk, &due,
-					    now + ah_pub_interval()))
+					    now + ah_pub_zone_interval()))
 	{
 		return;
 	}
 	if (qctx->client != NULL && qctx->client->sctx != NULL) {
-		atomic_store_explicit(
-			&v->recursive_clients,
-			(uint64_t)ns_stats_get_counter(
-				qctx->client->sctx->nsstats,
-				ns_statscounter_recursclients),
-			memory_order_relaxed);
+		atomic_store_explicit(&v->recursive_clients,
+				      (uint64_t)ns_stats_get_counter(
+					      qctx->client->sctx->nsstats,
+					      ns_statscounter_recursclients),
+				      memory_order_relaxed);
 	}
-	if ((inst->all_zones || inst->nwatched > 0) && qctx->view != NULL) {
-		walk_zones(inst, qctx->view);
+	if (inst->walking && qctx->view != NULL) {
+		hand_over_zones(inst, qctx->view);
+	}
+}
+
+/* Only reached for the probe's private type, so the name test is rare. */
+static bool
+is_probe(ah_instance_t *inst, query_ctx_t *qctx) {
+	const dns_name_t *qname = qctx->client->query.origqname;
+
+	return (qname != NULL &&
+		dns_name_equal(qname, dns_fixedname_name(&inst->probe)));
+}
+
+/*
+ * The fleet sensor's bucket for 'name': a hash of its last two labels
+ * ('broken.example' for 'a.b.broken.example'), so that every name of
+ * one external domain lands in one bucket.  With 'sample', the domain
+ * also becomes the bucket's latest failing one.  Called only on the
+ * failure and recursion paths, never for every query.
+ */
+static void
+count_domain(struct ah_view *v, enum ah_dom kind, const dns_name_t *name,
+	     bool sample) {
+	dns_name_t suffix;
+	unsigned int labels, b;
+	char text[AH_DOMAIN_MAX];
+
+	if (name == NULL || (labels = dns_name_countlabels(name)) == 0) {
+		return;
+	}
+	dns_name_init(&suffix, NULL);
+	/* Two labels and the root, or what there is. */
+	if (labels > 3) {
+		dns_name_getlabelsequence(name, labels - 3, 3, &suffix);
+	} else {
+		dns_name_clone(name, &suffix);
+	}
+	b = dns_name_hash(&suffix, false) % AH_DOM_BUCKETS;
+	ah_add(&v->dom[kind][b]);
+	if (!sample) {
+		return;
+	}
+	dns_name_format(&suffix, text, sizeof(text));
+	/* dns_name_format cuts a long name short: publish none then. */
+	if (strlen(text) + 1 < sizeof(text)) {
+		lower(text);
+		ah_sample_write(&v->sample[b], text);
 	}
 }
 
@@ -755,20 +914,40 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	query_ctx_t *qctx = (query_ctx_t *)arg;
 	ah_instance_t *inst = (ah_instance_t *)cbdata;
 	struct ah_view *v = inst->view;
+	ns_client_t *client = qctx->client;
 	enum ah_source src;
+	enum ah_rcode rc;
 
 	*resp = ISC_R_UNSET;
 
 	/*
-	 * A query context is also destroyed when recursion starts; only
-	 * the one that lets go of the client marks the query's end.
+	 * A context is also destroyed when a pass over the query ends in
+	 * recursion: then a fetch really exists (ns_query_recurse
+	 * succeeded; duplicates, clients-per-query drops and quota
+	 * refusals do not get here), and its outcome is counted once, in
+	 * on_qctx_initialized.
 	 */
 	if (!qctx->detach_client) {
+		if ((client->query.attributes & NS_QUERYATTR_RECURSING) != 0) {
+			ah_add(&v->recursion[AH_REC_STARTED]);
+			count_domain(v, AH_DOM_RSTART, client->query.qname,
+				     false);
+		}
+		return (NS_HOOK_CONTINUE);
+	}
+	if (client->query.qtype == AH_PROBE_QTYPE && is_probe(inst, qctx)) {
+		/* Proof that the query path runs, not an outcome. */
+		ah_add(&v->probes);
+		maybe_walk(inst, qctx);
 		return (NS_HOOK_CONTINUE);
 	}
 	ah_add(&v->queries);
+	if (qctx->result == ISC_R_QUOTA) {
+		/* Load, not an upstream failure: named refused to recurse. */
+		ah_add(&v->recursion[AH_REC_QUOTA]);
+	}
 	if (qctx->result == DNS_R_DROP || qctx->result == DNS_R_DUPLICATE ||
-	    qctx->client == NULL || qctx->client->message == NULL)
+	    client->message == NULL)
 	{
 		/* Nothing was sent; the message's rcode is stale. */
 		ah_add(&v->dropped);
@@ -776,41 +955,21 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 		src = qctx->resuming  ? AH_SRC_RECURSION
 		      : qctx->is_zone ? AH_SRC_AUTH
 				      : AH_SRC_CACHE;
-		ah_add(&v->answers[src][rcode_of(
-			qctx->client->message->rcode)]);
+		rc = rcode_of(client->message->rcode);
+		ah_add(&v->answers[src][rc]);
+		if (rc == AH_RC_SERVFAIL) {
+			count_domain(v, AH_DOM_FAIL, client->query.origqname,
+				     true);
+		}
 	}
 	maybe_walk(inst, qctx);
 	return (NS_HOOK_CONTINUE);
 }
 
-static ns_hookresult_t
-on_recurse(void *arg, void *cbdata, isc_result_t *resp) {
-	ah_instance_t *inst = (ah_instance_t *)cbdata;
-
-	UNUSED(arg);
-	*resp = ISC_R_UNSET;
-	ah_add(&inst->view->recursion[AH_REC_STARTED]);
-	return (NS_HOOK_CONTINUE);
-}
-
 static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
-/* The resolver came back: how did it go, and how long did the client wait? */
-static ns_hookresult_t
-on_resume(void *arg, void *cbdata, isc_result_t *resp) {
-	query_ctx_t *qctx = (query_ctx_t *)arg;
-	ah_instance_t *inst = (ah_instance_t *)cbdata;
-	struct ah_view *v = inst->view;
-	isc_result_t r;
-	isc_time_t now;
-	uint64_t ms;
-	size_t b;
-
-	*resp = ISC_R_UNSET;
-	if (qctx->event == NULL) {
-		return (NS_HOOK_CONTINUE);
-	}
-	r = qctx->event->result;
+static enum ah_recursion
+outcome_of(isc_result_t r) {
 	switch (r) {
 	case ISC_R_SUCCESS:
 	case DNS_R_NCACHENXDOMAIN:
@@ -821,53 +980,68 @@ on_resume(void *arg, void *cbdata, isc_result_t *resp) {
 	case DNS_R_DNAME:
 	case DNS_R_DELEGATION:
 	case DNS_R_EMPTYNAME:
-		ah_add(&v->recursion[AH_REC_SUCCESS]);
-		break;
+		return (AH_REC_SUCCESS);
 	case ISC_R_TIMEDOUT:
-		ah_add(&v->recursion[AH_REC_TIMEOUT]);
-		break;
+		return (AH_REC_TIMEOUT);
 	case ISC_R_CANCELED:
 	case ISC_R_SHUTTINGDOWN:
 		/* named gave up on it, not the upstream: no verdict. */
-		return (NS_HOOK_CONTINUE);
+		return (AH_REC_CANCELED);
 	default:
-		ah_add(&v->recursion[AH_REC_FAILURE]);
-		break;
+		return (AH_REC_FAILURE);
 	}
-	if (qctx->client != NULL) {
-		/* Same clock as requesttime, so the difference is honest. */
-		isc_time_now(&now);
-		ms = isc_time_microdiff(&now, &qctx->client->requesttime) /
-		     1000;
-		for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
-		}
-		ah_add(&v->latency[b]);
+}
+
+/*
+ * A query context made from a fetch's completion event: the end of
+ * exactly one started recursion, whatever happens next.  This runs
+ * also for fetches named cancelled, which never reach
+ * NS_QUERY_RESUME_BEGIN.  How did it go, and how long did the client
+ * wait?  For every other context this is one pointer test.
+ */
+static ns_hookresult_t
+on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
+	query_ctx_t *qctx = (query_ctx_t *)arg;
+	ah_instance_t *inst = (ah_instance_t *)cbdata;
+	struct ah_view *v = inst->view;
+	enum ah_recursion outcome;
+	isc_time_t now;
+	uint64_t ms;
+	size_t b;
+
+	*resp = ISC_R_UNSET;
+	if (qctx->event == NULL) {
+		return (NS_HOOK_CONTINUE);
 	}
+	outcome = outcome_of(qctx->event->result);
+	ah_add(&v->recursion[outcome]);
+	count_domain(v, AH_DOM_RDONE, qctx->client->query.qname,
+		     outcome == AH_REC_FAILURE || outcome == AH_REC_TIMEOUT);
+	if (outcome == AH_REC_CANCELED) {
+		return (NS_HOOK_CONTINUE);
+	}
+	/* Same clock as requesttime, so the difference is honest. */
+	isc_time_now(&now);
+	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
+	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
+	}
+	ah_add(&v->latency[b]);
 	return (NS_HOOK_CONTINUE);
 }
 
 static void
-install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx,
-	      ah_instance_t *inst) {
+install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx, ah_instance_t *inst) {
 	const ns_hook_t destroyed = {
 		.action = on_qctx_destroyed,
 		.action_data = inst,
 	};
-	const ns_hook_t recurse = {
-		.action = on_recurse,
-		.action_data = inst,
-	};
-	const ns_hook_t resume = {
-		.action = on_resume,
+	const ns_hook_t initialized = {
+		.action = on_qctx_initialized,
 		.action_data = inst,
 	};
 
+	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_INITIALIZED, &initialized);
 	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_DESTROYED, &destroyed);
-	ns_hook_add(hooktable, mctx, NS_QUERY_DELEGATION_RECURSE_BEGIN,
-		    &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_NOTFOUND_RECURSE, &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_ZEROTTL_RECURSE, &recurse);
-	ns_hook_add(hooktable, mctx, NS_QUERY_RESUME_BEGIN, &resume);
 }
 
 /**
@@ -886,7 +1060,7 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	UNUSED(actx);
 
-	(void)find_plugin(cfg, parameters, &view);
+	CHECK(check_view(cfg, parameters, cfg_file, cfg_line, lctx, &view));
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
 		      "registering 'anycast-health' module for view '%s' "
@@ -902,9 +1076,13 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	memset(inst, 0, sizeof(*inst));
 	isc_mem_attach(mctx, &inst->mctx);
 	inst->all_zones = p->all_zones;
+	dns_fixedname_init(&inst->probe);
+	RUNTIME_CHECK(dns_name_fromstring(dns_fixedname_name(&inst->probe),
+					  AH_PROBE_QNAME, 0,
+					  NULL) == ISC_R_SUCCESS);
 	if (p->nwatched > 0) {
-		inst->watched = isc_mem_get(mctx, p->nwatched *
-							  sizeof(inst->watched[0]));
+		inst->watched = isc_mem_get(
+			mctx, p->nwatched * sizeof(inst->watched[0]));
 		memmove(inst->watched, p->watched,
 			p->nwatched * sizeof(inst->watched[0]));
 		inst->nwatched = p->nwatched;
@@ -912,8 +1090,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	if (ah_pub_attach(&p->pub, view, &inst->view, err, sizeof(err)) != 0) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)",
-			      err, cfg_file, cfg_line);
+			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)", err,
+			      cfg_file, cfg_line);
 		result = ISC_R_FAILURE;
 		goto cleanup;
 	}
@@ -922,9 +1100,19 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		      "anycast-health: view '%s' publishing on %s every %u ms,"
 		      " watching %s",
 		      view, p->pub.path, p->pub.interval_ms,
-		      inst->all_zones	     ? "all zones"
+		      inst->all_zones	   ? "all zones"
 		      : inst->nwatched > 0 ? "the listed zones"
 					   : "no zones");
+
+	if (inst->all_zones || inst->nwatched > 0) {
+		inst->walker =
+			(struct ah_walker){ .view = inst->view,
+					    .arg = inst,
+					    .walk = walk_zones,
+					    .release = release_zonetable };
+		ah_pub_walker_add(&inst->walker);
+		inst->walking = true;
+	}
 
 	/* Last, so a failure above leaves no hook pointing at freed memory. */
 	install_hooks(hooktable, mctx, inst);
@@ -947,10 +1135,16 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 	ah_params_t *p = isc_mem_get(mctx, sizeof(*p));
 	isc_result_t result;
 
-	UNUSED(cfg);
+	const char *view = NULL;
+
 	UNUSED(actx);
 
 	result = parse_params(parameters, cfg_file, cfg_line, mctx, lctx, p);
+	if (check_view(cfg, parameters, cfg_file, cfg_line, lctx, &view) !=
+	    ISC_R_SUCCESS)
+	{
+		result = ISC_R_FAILURE;
+	}
 	isc_mem_put(mctx, p, sizeof(*p));
 	return (result);
 }
@@ -959,6 +1153,10 @@ void
 plugin_destroy(void **instp) {
 	ah_instance_t *inst = (ah_instance_t *)*instp;
 
+	/* No zone table reference outlives the instance. */
+	if (inst->walking) {
+		ah_pub_walker_remove(&inst->walker);
+	}
 	if (inst->view != NULL) {
 		ah_pub_detach(inst->view);
 	}

@@ -9,7 +9,6 @@
  * slowing the thread.
  */
 #include <config.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,22 +18,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ahproto.h"
+#include "ahsock.h"
 #include "publisher.h"
 
+/*
+ * Who may take a subscriber slot.  Anyone who can open the socket (its
+ * mode and group decide) can connect; what must not happen is that one
+ * local user starves the relay of a slot, or costs named memory without
+ * end.  So: at most CLIENTS_PER_UID slots per user (SO_PEERCRED), which
+ * leaves room for three more users however one behaves; a subscriber
+ * that leaves data unread for SLOW_MS (once the kernel's buffer is
+ * full) is dropped; and each output queue grows only as needed, up to
+ * CLIENT_BUF.
+ */
 #define CLIENTS_MAX	32
+#define CLIENTS_PER_UID 8
+#define SLOW_MS		5000
 
 /*
  * Room for a few snapshots per subscriber: ~150 bytes a zone, so 4 MiB
- * holds several snapshots of 10,000 zones.  Pages are touched only as
- * used.
+ * holds several snapshots of 10,000 zones.
  */
-#define CLIENT_BUF	(4 * 1024 * 1024)
+#define CLIENT_BUF     (4 * 1024 * 1024)
+#define CLIENT_BUF_MIN (64 * 1024)
 
 static const char *const source_names[AH_SRC_COUNT] = {
 	[AH_SRC_AUTH] = "auth",
@@ -43,22 +54,38 @@ static const char *const source_names[AH_SRC_COUNT] = {
 };
 
 static const char *const rcode_names[AH_RC_COUNT] = {
-	[AH_RC_NOERROR] = "noerror", [AH_RC_NXDOMAIN] = "nxdomain",
+	[AH_RC_NOERROR] = "noerror",   [AH_RC_NXDOMAIN] = "nxdomain",
 	[AH_RC_SERVFAIL] = "servfail", [AH_RC_REFUSED] = "refused",
 	[AH_RC_OTHER] = "other",
 };
 
 static const char *const recursion_names[AH_REC_COUNT] = {
-	[AH_REC_STARTED] = "started", [AH_REC_SUCCESS] = "success",
-	[AH_REC_FAILURE] = "failure", [AH_REC_TIMEOUT] = "timeout",
+	[AH_REC_STARTED] = "started",	[AH_REC_SUCCESS] = "success",
+	[AH_REC_FAILURE] = "failure",	[AH_REC_TIMEOUT] = "timeout",
+	[AH_REC_CANCELED] = "canceled", [AH_REC_QUOTA] = "quota",
+};
+
+static const char *const dom_names[AH_DOM_COUNT] = {
+	[AH_DOM_FAIL] = "fail",
+	[AH_DOM_RSTART] = "rstart",
+	[AH_DOM_RDONE] = "rdone",
 };
 
 static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
 
 struct client {
-	int	fd;
-	size_t	len;
-	char	*out;
+	int fd;
+	uid_t uid;
+	size_t len, cap;
+	char *out;
+	int64_t stuck_since; /* monotonic ms; 0: keeping up */
+};
+
+/* A snapshot being built, before it goes to any subscriber. */
+struct scratch {
+	char *buf;
+	size_t len, cap;
+	int failed; /* out of memory: the snapshot is not sent */
 };
 
 /*
@@ -69,28 +96,34 @@ struct client {
  */
 static struct {
 	/* Serialises attach/detach, so a stop never overlaps a start. */
-	pthread_mutex_t		life;
-	pthread_mutex_t		lock;
-	struct ah_view		views[AH_VIEWS_MAX];
-	unsigned int		ninstances;
-	struct ah_pub_params	params;
+	pthread_mutex_t life;
+	pthread_mutex_t lock;
+	struct ah_view views[AH_VIEWS_MAX];
+	unsigned int ninstances;
+	uint64_t detaches; /* orders slots by leaving */
+	struct ah_pub_params params;
 	/* May change on reconfig while the thread runs. */
-	atomic_uint		interval_ms;
-	pthread_t		thread;
-	int			listenfd;
-	int			wake[2];
+	atomic_uint interval_ms;
+	atomic_uint zone_interval_ms;
+	pthread_t thread;
+	struct ah_acceptor listen;
+	struct ah_walker *walkers;
+	int wake[2];
 	/* Thread-private. */
-	struct client		clients[CLIENTS_MAX];
-	uint64_t		seq;
-	struct timespec		started;
+	struct client clients[CLIENTS_MAX];
+	unsigned int told_interval, told_zone_interval;
+	/* Sample names as last published, per view slot and bucket. */
+	char told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct scratch scratch;
+	uint64_t seq;
+	struct timespec started;
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static int64_t
-now_ms(clockid_t clk)
-{
+now_ms(clockid_t clk) {
 	struct timespec ts;
 
 	clock_gettime(clk, &ts);
@@ -98,178 +131,281 @@ now_ms(clockid_t clk)
 }
 
 static void
-client_close(struct client *c)
-{
+client_close(struct client *c) {
 	close(c->fd);
 	free(c->out);
-	c->fd = -1;
-	c->out = NULL;
-	c->len = 0;
+	*c = (struct client){ .fd = -1 };
 }
 
-/* Send what is queued; drop the client on a hard error. */
+/*
+ * Send what is queued; drop the client on a hard error, or when it has
+ * not taken anything for SLOW_MS: better a clean EOF than a gap.
+ */
 static void
-client_flush(struct client *c)
-{
+client_flush(struct client *c) {
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+
 	while (c->fd >= 0 && c->len > 0) {
 		ssize_t n = send(c->fd, c->out, c->len,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				client_close(c);
+			} else if (c->stuck_since == 0) {
+				c->stuck_since = now;
+			} else if (now - c->stuck_since > SLOW_MS) {
+				client_close(c);
+			}
 			return;
 		}
 		memmove(c->out, c->out + n, c->len - (size_t)n);
 		c->len -= (size_t)n;
+		c->stuck_since = 0;
 	}
 }
 
 static void
-client_queue(struct client *c, const char *line, size_t n)
-{
-	if (c->fd < 0)
+client_queue(struct client *c, const char *line, size_t n) {
+	if (c->fd < 0) {
 		return;
-	if (c->len + n > CLIENT_BUF) {
-		/* Too slow to follow: better a clean EOF than a gap. */
-		client_close(c);
-		return;
+	}
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap;
+		char *p;
+
+		while (cap < c->len + n && cap < CLIENT_BUF) {
+			cap = cap == 0 ? CLIENT_BUF_MIN : cap * 2;
+		}
+		if (c->len + n > cap || (p = realloc(c->out, cap)) == NULL) {
+			/* Too slow to follow: better a clean EOF than a gap. */
+			client_close(c);
+			return;
+		}
+		c->out = p;
+		c->cap = cap;
 	}
 	memcpy(c->out + c->len, line, n);
 	c->len += n;
 }
 
 static void
-queue_all(const char *line, size_t n)
-{
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
+queue_all(const char *line, size_t n) {
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		client_queue(&pub.clients[i], line, n);
+	}
 }
 
-/*
- * Encode and queue one line, to one client or (c == NULL) to all.
- * Returns 0 if the record did not fit in a line (a view and zone name
- * both near their limits, escaped): it is left out, never sent half,
- * and not counted in the tick, so the snapshot stays consistent.
- */
+/* Appends an encoded record; 0 if it did not fit in one line. */
 static int
-emit(struct client *c, struct ah_enc *e)
-{
+put(struct scratch *sc, struct ah_enc *e) {
 	int n = ah_enc_end(e);
 
-	if (n < 0)
+	if (n < 0) {
 		return (0);
-	if (c != NULL)
-		client_queue(c, e->buf, (size_t)n);
-	else
-		queue_all(e->buf, (size_t)n);
+	}
+	if (sc->len + (size_t)n > sc->cap) {
+		size_t cap = sc->cap == 0 ? 65536 : sc->cap * 2;
+		char *p = realloc(sc->buf, cap);
+
+		if (p == NULL) {
+			sc->failed = 1;
+			return (0);
+		}
+		sc->buf = p;
+		sc->cap = cap;
+	}
+	memcpy(sc->buf + sc->len, e->buf, (size_t)n);
+	sc->len += (size_t)n;
 	return (1);
 }
 
-static int
-emit_hello(struct client *c, const char *views, char *line, size_t len)
-{
+static void
+queue(struct client *c, const char *buf, size_t n) {
+	if (c != NULL) {
+		client_queue(c, buf, n);
+	} else {
+		queue_all(buf, n);
+	}
+}
+
+static void
+emit(struct client *c, struct ah_enc *e) {
+	int n = ah_enc_end(e);
+
+	if (n >= 0) {
+		queue(c, e->buf, (size_t)n);
+	}
+}
+
+/* 'hello' fits for any value: its only string is named's version. */
+static void
+send_hello(struct client *c) {
+	char line[AH_LINE_MAX];
 	struct ah_enc e;
 
-	ah_enc_begin(&e, line, len, "hello");
+	ah_enc_begin(&e, line, sizeof(line), "hello");
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
 	ah_enc_str(&e, "named", pub.params.named_version);
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
+	ah_enc_u64(&e, "zone_interval", atomic_load(&pub.zone_interval_ms));
 	ah_enc_i64(&e, "started", pub.started.tv_sec);
-	ah_enc_str(&e, "views", views);
-	return (emit(c, &e));
-}
-
-static void
-send_hello(struct client *c)
-{
-	char		line[AH_LINE_MAX], names[AH_LINE_MAX / 2];
-	size_t		off = 0;
-
-	names[0] = '\0';
-	pthread_mutex_lock(&pub.lock);
-	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		const struct ah_view *v = &pub.views[i];
-		int n;
-
-		if (v->refs == 0)
-			continue;
-		n = snprintf(names + off, sizeof(names) - off, "%s%s",
-			     off > 0 ? "," : "", v->name);
-		if (n < 0 || (size_t)n >= sizeof(names) - off) {
-			names[off] = '\0';
-			break;
-		}
-		off += (size_t)n;
-	}
-	pthread_mutex_unlock(&pub.lock);
-
-	/* Names too long to list: the snapshots still carry them. */
-	if (!emit_hello(c, names, line, sizeof(line)))
-		(void)emit_hello(c, "...", line, sizeof(line));
+	emit(c, &e);
 }
 
 static uint64_t
-get(atomic_uint_fast64_t *c)
-{
+get(atomic_uint_fast64_t *c) {
 	return (atomic_load_explicit(c, memory_order_relaxed));
 }
 
-/* The outcome counters of a view; rcode totals are sums over sources. */
+/* Starts a record that belongs to view 'id' of snapshot 'seq'. */
 static void
-encode_view(struct ah_enc *e, struct ah_view *v)
-{
-	char key[AH_NAME_MAX + 1];
+begin(struct ah_enc *e, char *line, const char *type, uint64_t seq, size_t id) {
+	ah_enc_begin(e, line, AH_LINE_MAX, type);
+	ah_enc_u64(e, "seq", seq);
+	ah_enc_u64(e, "view", id);
+}
 
-	ah_enc_u64(e, "queries", get(&v->queries));
-	ah_enc_u64(e, "dropped", get(&v->dropped));
+/* Query outcomes; rcode totals are sums over sources. */
+static int
+put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
+
+	begin(&e, line, "outcomes", seq, id);
+	ah_enc_u64(&e, "queries", get(&v->queries));
+	ah_enc_u64(&e, "probes", get(&v->probes));
+	ah_enc_u64(&e, "dropped", get(&v->dropped));
 	for (int r = 0; r < AH_RC_COUNT; r++) {
 		uint64_t sum = 0;
-		for (int src = 0; src < AH_SRC_COUNT; src++)
+		for (int src = 0; src < AH_SRC_COUNT; src++) {
 			sum += get(&v->answers[src][r]);
-		ah_enc_u64(e, rcode_names[r], sum);
+		}
+		ah_enc_u64(&e, rcode_names[r], sum);
 	}
-	for (int src = 0; src < AH_SRC_COUNT; src++)
+	for (int src = 0; src < AH_SRC_COUNT; src++) {
 		for (int r = 0; r < AH_RC_COUNT; r++) {
 			snprintf(key, sizeof(key), "%s_%s", source_names[src],
 				 rcode_names[r]);
-			ah_enc_u64(e, key, get(&v->answers[src][r]));
+			ah_enc_u64(&e, key, get(&v->answers[src][r]));
 		}
+	}
+	return (put(sc, &e));
 }
 
 /* Recursion results and a cumulative latency histogram, Prometheus-style. */
-static void
-encode_recursion(struct ah_enc *e, struct ah_view *v)
-{
-	char		key[AH_NAME_MAX + 1];
-	uint64_t	cum = 0;
+static int
+put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
+	uint64_t cum = 0;
 
-	for (int k = 0; k < AH_REC_COUNT; k++)
-		ah_enc_u64(e, recursion_names[k], get(&v->recursion[k]));
-	ah_enc_u64(e, "clients", get(&v->recursive_clients));
+	begin(&e, line, "recursion", seq, id);
+	for (int k = 0; k < AH_REC_COUNT; k++) {
+		ah_enc_u64(&e, recursion_names[k], get(&v->recursion[k]));
+	}
+	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
 	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
 		cum += get(&v->latency[b]);
-		if (b < AH_LAT_BUCKETS - 1)
+		if (b < AH_LAT_BUCKETS - 1) {
 			snprintf(key, sizeof(key), "le_%u", lat_bounds[b]);
-		else
+		} else {
 			snprintf(key, sizeof(key), "le_inf");
-		ah_enc_u64(e, key, cum);
+		}
+		ah_enc_u64(&e, key, cum);
 	}
+	return (put(sc, &e));
+}
+
+/* One 'domains' record per kind of counter, 16 buckets each. */
+static int
+put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
+	struct ah_enc e;
+
+	for (int k = 0; k < AH_DOM_COUNT; k++) {
+		begin(&e, line, "domains", seq, id);
+		ah_enc_str(&e, "kind", dom_names[k]);
+		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+			snprintf(key, sizeof(key), "b%d", b);
+			ah_enc_u64(&e, key, get(&v->dom[k][b]));
+		}
+		if (!put(sc, &e)) {
+			return (0);
+		}
+	}
+	return (AH_DOM_COUNT);
+}
+
+/* Reader side of the seqlock; 0 while a write is under way. */
+static int
+sample_read(struct ah_sample *s, char *out) {
+	unsigned int seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+	size_t i;
+
+	if (seq & 1) {
+		return (0);
+	}
+	for (i = 0; i < AH_DOMAIN_MAX; i++) {
+		if ((out[i] = atomic_load_explicit(
+			     &s->name[i], memory_order_relaxed)) == '\0') {
+			break;
+		}
+	}
+	out[AH_DOMAIN_MAX - 1] = '\0';
+	atomic_thread_fence(memory_order_acquire);
+	return (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq);
+}
+
+/*
+ * Sample names, only those that changed since the last periodic
+ * snapshot, or all of them for a new subscriber ('told' NULL).
+ * 'cur' receives what was read, for the caller to commit.
+ */
+static int
+put_samples(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id,
+	    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX]) {
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	int n = 0;
+
+	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+		if (!sample_read(&v->sample[b], cur[b])) {
+			/* Being written: next time; keep what was told. */
+			if (told != NULL) {
+				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
+			}
+			continue;
+		}
+		if (told != NULL ? strcmp(cur[b], told[b]) == 0
+				 : cur[b][0] == '\0') {
+			continue;
+		}
+		begin(&e, line, "domain", seq, id);
+		ah_enc_u64(&e, "bucket", (uint64_t)b);
+		ah_enc_str(&e, "name", cur[b]);
+		if (!put(sc, &e)) {
+			return (-1);
+		}
+		n++;
+	}
+	return (n);
 }
 
 static void
-encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
-{
+encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked) {
 	ah_enc_str(e, "name", z->name);
 	ah_enc_u64(e, "found", z->found);
 	if (z->found) {
 		ah_enc_str(e, "type", z->type);
 		ah_enc_u64(e, "loaded", z->loaded);
 		ah_enc_u64(e, "expired", z->expired);
-		if (z->has_serial)
+		if (z->has_serial) {
 			ah_enc_u64(e, "serial", z->serial);
+		}
 		ah_enc_i64(e, "loaded_at", z->loaded_at);
 		ah_enc_i64(e, "refresh", z->refresh);
 		ah_enc_i64(e, "expire", z->expire);
@@ -279,278 +415,337 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked)
 
 /*
  * A view's zones: one 'zones' summary, then a 'zone' record for each
- * zone the walk kept in detail: the listed ones, and with all-zones
- * the first unhealthy ones.  Returns the number of records sent.
- * Called with the view's zlock held.
+ * zone the walk kept in detail.  Returns the records put, or -1 if one
+ * did not fit (it always does: names are at most 255 bytes).
  */
-static uint64_t
-send_zones(struct client *c, uint64_t seq, struct ah_view *v, char *line,
-	   size_t len)
-{
-	struct ah_enc	e;
-	uint64_t	n = 0;
+static int
+put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	int n = 1;
 
-	ah_enc_begin(&e, line, len, "zones");
-	ah_enc_u64(&e, "seq", seq);
-	ah_enc_str(&e, "view", v->name);
+	pthread_mutex_lock(&v->zlock);
+	if (!v->watching) {
+		pthread_mutex_unlock(&v->zlock);
+		return (0);
+	}
+	begin(&e, line, "zones", seq, id);
 	ah_enc_u64(&e, "watched", v->zwatched);
 	ah_enc_u64(&e, "healthy", v->zhealthy);
 	ah_enc_u64(&e, "expired", v->zexpired);
 	ah_enc_u64(&e, "unloaded", v->zunloaded);
 	ah_enc_u64(&e, "missing", v->zmissing);
 	ah_enc_i64(&e, "checked", v->walked);
-	n += emit(c, &e);
-
-	for (size_t z = 0; z < v->nzones; z++) {
-		const struct ah_zone *zz = &v->zones[z];
-
-		ah_enc_begin(&e, line, len, "zone");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "view", v->name);
-		encode_zone(&e, zz, v->walked);
-		n += emit(c, &e);
+	if (!put(sc, &e)) {
+		n = -1;
 	}
+	for (size_t z = 0; n > 0 && z < v->nzones; z++) {
+		begin(&e, line, "zone", seq, id);
+		encode_zone(&e, &v->zones[z], v->walked);
+		n = put(sc, &e) ? n + 1 : -1;
+	}
+	pthread_mutex_unlock(&v->zlock);
 	return (n);
 }
 
 /*
- * A snapshot: for each attached view a 'view' record, a 'recursion'
- * record, a 'zones' summary and 'zone' records (see send_zones), then
- * a 'tick' that closes it and says how many records came before it.
- * Counters are cumulative, so a lost snapshot loses nothing.
+ * All records of view slot 'id', or none: a record that does not fit
+ * takes the whole view out of the snapshot, so the relay never sees a
+ * view's counters without its name (or the reverse).  Returns the
+ * number of records, or -1 if the view was left out.
+ */
+static int
+put_view(struct scratch *sc, size_t id, uint64_t seq, int first) {
+	struct ah_view *v = &pub.views[id];
+	char line[AH_LINE_MAX];
+	char cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	struct ah_enc e;
+	size_t start = sc->len;
+	int n = 0, k;
+
+	ah_enc_begin(&e, line, sizeof(line), "view");
+	ah_enc_u64(&e, "seq", seq);
+	ah_enc_u64(&e, "id", id);
+	ah_enc_str(&e, "name", v->name);
+	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
+	    !put_recursion(sc, v, seq, id) || !put_domains(sc, v, seq, id))
+	{
+		goto out;
+	}
+	n = 3 + AH_DOM_COUNT;
+	if ((k = put_samples(sc, v, seq, id, first ? NULL : pub.told[id],
+			     cur)) < 0) {
+		goto out;
+	}
+	n += k;
+	if ((k = put_zones(sc, v, seq, id)) < 0) {
+		goto out;
+	}
+	if (!first) {
+		memcpy(pub.told[id], cur, sizeof(cur));
+	}
+	return (n + k);
+out:
+	sc->len = start;
+	return (-1);
+}
+
+/*
+ * A snapshot: each attached view's records (see put_view), then a
+ * 'tick' that closes it and says how many views and records came
+ * before it.  Counters are cumulative, so a lost snapshot loses
+ * nothing.  Built whole before it is queued anywhere.
  */
 static void
-send_snapshot(struct client *c, uint64_t seq)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-	uint64_t	nviews = 0, nrecords = 0;
+send_snapshot(struct client *c, uint64_t seq) {
+	struct scratch *sc = &pub.scratch;
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
+	uint64_t nviews = 0, nrecords = 0;
+	int k;
 
+	sc->len = 0;
+	sc->failed = 0;
 	pthread_mutex_lock(&pub.lock);
 	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		struct ah_view *v = &pub.views[i];
-
-		if (v->refs == 0)
+		if (pub.views[i].refs == 0) {
 			continue;
-		ah_enc_begin(&e, line, sizeof(line), "view");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "name", v->name);
-		encode_view(&e, v);
-		nviews += emit(c, &e);
-
-		ah_enc_begin(&e, line, sizeof(line), "recursion");
-		ah_enc_u64(&e, "seq", seq);
-		ah_enc_str(&e, "view", v->name);
-		encode_recursion(&e, v);
-		nrecords += emit(c, &e);
-
-		pthread_mutex_lock(&v->zlock);
-		if (v->watching)
-			nrecords += send_zones(c, seq, v, line, sizeof(line));
-		pthread_mutex_unlock(&v->zlock);
+		}
+		if ((k = put_view(sc, i, seq, c != NULL)) < 0) {
+			continue;
+		}
+		nviews++;
+		nrecords += (uint64_t)k;
 	}
 	pthread_mutex_unlock(&pub.lock);
+	if (sc->failed) {
+		return; /* out of memory: the next one, then */
+	}
 
 	ah_enc_begin(&e, line, sizeof(line), "tick");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "views", nviews);
-	ah_enc_u64(&e, "records", nviews + nrecords);
+	ah_enc_u64(&e, "records", nrecords);
 	ah_enc_i64(&e, "time", now_ms(CLOCK_REALTIME));
-	(void)emit(c, &e);
+	if (put(sc, &e)) {
+		queue(c, sc->buf, sc->len);
+	}
+}
+
+/* Refused: say so in the protocol rather than leave it hanging. */
+static void
+refuse(int fd, const char *why) {
+	char line[AH_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "error msg=%s\n", why);
+
+	(void)send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
 }
 
 static void
-accept_client(void)
-{
-	int fd = accept4(pub.listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+accept_client(void) {
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *free_slot = NULL;
+	size_t same = 0;
+	int fd = ah_accept(&pub.listen, now_ms(CLOCK_MONOTONIC));
 
-	if (fd < 0)
+	if (fd < 0) {
 		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		struct client *c = &pub.clients[i];
 
-		if (c->fd >= 0)
-			continue;
-		if ((c->out = malloc(CLIENT_BUF)) == NULL)
-			break;
-		c->fd = fd;
-		c->len = 0;
-		send_hello(c);
-		/* A fresh subscriber can judge at once, not an interval later. */
-		send_snapshot(c, pub.seq);
-		client_flush(c);
+		if (c->fd < 0) {
+			if (free_slot == NULL) {
+				free_slot = c;
+			}
+		} else {
+			same += c->uid == cred.uid;
+		}
+	}
+	if (same >= CLIENTS_PER_UID) {
+		refuse(fd, "too-many-subscribers-for-this-user");
 		return;
 	}
-	/* Full: say so in the protocol rather than leave it hanging. */
-	{
-		static const char busy[] = "error msg=too-many-subscribers\n";
-		(void)send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (free_slot == NULL) {
+		refuse(fd, "too-many-subscribers");
+		return;
 	}
-	close(fd);
+	*free_slot = (struct client){ .fd = fd, .uid = cred.uid };
+	send_hello(free_slot);
+	/* A fresh subscriber can judge at once, not an interval later. */
+	send_snapshot(free_slot, pub.seq);
+	client_flush(free_slot);
 }
 
 /* Subscribers have nothing to say; anything they send ends them. */
 static void
-read_client(struct client *c)
-{
-	char	buf[256];
-	ssize_t	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+read_client(struct client *c) {
+	char buf[256];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		return;
+	}
 	if (n > 0) {
 		static const char ro[] = "error msg=read-only-socket\n";
 		client_queue(c, ro, sizeof(ro) - 1);
 		client_flush(c);
 	}
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
 		client_close(c);
+	}
+}
+
+/*
+ * The zone tables query threads handed over since the last turn.  The
+ * release may drop the last reference to a table of a view named has
+ * just shut down; BIND frees zone tables from whichever thread lets go
+ * last, and this one touches no view.
+ */
+static void
+run_walks(void) {
+	pthread_mutex_lock(&pub.lock);
+	for (struct ah_walker *w = pub.walkers; w != NULL; w = w->next) {
+		void *table;
+
+		if (atomic_load_explicit(&w->pending, memory_order_relaxed) ==
+		    NULL) {
+			continue;
+		}
+		table = atomic_exchange(&w->pending, NULL);
+		if (table != NULL) {
+			w->walk(table, w->arg, w->view);
+			w->release(table);
+		}
+	}
+	pthread_mutex_unlock(&pub.lock);
 }
 
 static void *
-publisher_main(void *arg)
-{
-	struct pollfd	pfd[2 + CLIENTS_MAX];
-	int64_t		next = now_ms(CLOCK_MONOTONIC) +
-			       atomic_load(&pub.interval_ms);
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
+publisher_main(void *arg) {
+	struct pollfd pfd[2 + CLIENTS_MAX];
+	int64_t next = now_ms(CLOCK_MONOTONIC) + atomic_load(&pub.interval_ms);
+	char line[AH_LINE_MAX];
+	struct ah_enc e;
 
 	(void)arg;
 	for (;;) {
-		int64_t	wait = next - now_ms(CLOCK_MONOTONIC);
-		size_t	n = 2;
+		int64_t wait = next - now_ms(CLOCK_MONOTONIC);
+		size_t n = 2;
 
 		if (wait <= 0) {
+			/* A reload changed a parameter: say so first. */
+			if (pub.told_interval !=
+				    atomic_load(&pub.interval_ms) ||
+			    pub.told_zone_interval !=
+				    atomic_load(&pub.zone_interval_ms))
+			{
+				pub.told_interval =
+					atomic_load(&pub.interval_ms);
+				pub.told_zone_interval =
+					atomic_load(&pub.zone_interval_ms);
+				send_hello(NULL);
+			}
 			pub.seq++;
 			send_snapshot(NULL, pub.seq);
 			next += atomic_load(&pub.interval_ms);
 			/* After a long stall, resume the rhythm from now. */
-			if (next <= now_ms(CLOCK_MONOTONIC))
+			if (next <= now_ms(CLOCK_MONOTONIC)) {
 				next = now_ms(CLOCK_MONOTONIC) +
 				       atomic_load(&pub.interval_ms);
+			}
 			wait = 0;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = pub.listenfd, .events = POLLIN };
+		/* Out of descriptors: the listener rests (ahsock.h). */
+		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(
+						  &pub.listen,
+						  now_ms(CLOCK_MONOTONIC)),
+					  .events = POLLIN };
+		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS) {
+			wait = AH_ACCEPT_PAUSE_MS;
+		}
 		for (size_t i = 0; i < CLIENTS_MAX; i++) {
 			struct client *c = &pub.clients[i];
 
 			client_flush(c);
-			if (c->fd < 0)
+			if (c->fd < 0) {
 				continue;
+			}
 			pfd[n++] = (struct pollfd){
 				.fd = c->fd,
 				.events = POLLIN | (c->len > 0 ? POLLOUT : 0),
 			};
 		}
-		if (poll(pfd, n, (int)wait) < 0 && errno != EINTR)
+		if (poll(pfd, n, (int)wait) < 0 && errno != EINTR) {
 			break;
-		if (pfd[0].revents & POLLIN)
-			break;
-		if (pfd[1].revents & POLLIN)
-			accept_client();
-		for (size_t k = 2; k < n; k++) {
-			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-				continue;
-			for (size_t i = 0; i < CLIENTS_MAX; i++)
-				if (pub.clients[i].fd == pfd[k].fd)
-					read_client(&pub.clients[i]);
 		}
+		if (pfd[0].revents & POLLIN) {
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			accept_client();
+		}
+		for (size_t k = 2; k < n; k++) {
+			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) ==
+			    0) {
+				continue;
+			}
+			for (size_t i = 0; i < CLIENTS_MAX; i++) {
+				if (pub.clients[i].fd == pfd[k].fd) {
+					read_client(&pub.clients[i]);
+				}
+			}
+		}
+		run_walks();
 	}
 
 	ah_enc_begin(&e, line, sizeof(line), "bye");
 	ah_enc_str(&e, "reason", "unload");
-	(void)emit(NULL, &e);
+	emit(NULL, &e);
 	for (size_t i = 0; i < CLIENTS_MAX; i++) {
-		if (pub.clients[i].fd < 0)
+		if (pub.clients[i].fd < 0) {
 			continue;
+		}
 		client_flush(&pub.clients[i]);
-		if (pub.clients[i].fd >= 0)
+		if (pub.clients[i].fd >= 0) {
 			client_close(&pub.clients[i]);
+		}
 	}
+	free(pub.scratch.buf);
+	pub.scratch = (struct scratch){ 0 };
 	return (NULL);
 }
 
-/*
- * Refuse to steal the socket of a live publisher (another named, or a
- * second configured path), but clear one left by a crash.
- */
 static int
-open_socket(const struct ah_pub_params *p, char *err, size_t errlen)
-{
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	mode_t			old;
-	int			fd, probe;
-
-	if (strlen(p->path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", p->path);
-		return (-1);
-	}
-	strcpy(sun.sun_path, p->path);
-
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		int live = connect(probe, (struct sockaddr *)&sun,
-				   sizeof(sun)) == 0;
-		close(probe);
-		if (live) {
-			snprintf(err, errlen,
-				 "socket %s is in use by another process",
-				 p->path);
-			return (-1);
-		}
-	}
-	(void)unlink(p->path);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return (-1);
-	}
-	/* Never let the socket exist with looser permissions than asked. */
-	old = umask(0777 & ~p->mode);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		umask(old);
-		snprintf(err, errlen, "bind %s: %s", p->path, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	umask(old);
-	if (chmod(p->path, p->mode) < 0 ||
-	    (p->gid != (gid_t)-1 && chown(p->path, (uid_t)-1, p->gid) < 0)) {
-		snprintf(err, errlen, "set permissions of %s: %s", p->path,
-			 strerror(errno));
-		(void)unlink(p->path);
-		close(fd);
-		return (-1);
-	}
-	if (listen(fd, 16) < 0) {
-		snprintf(err, errlen, "listen %s: %s", p->path,
-			 strerror(errno));
-		(void)unlink(p->path);
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
-static int
-start(const struct ah_pub_params *p, char *err, size_t errlen)
-{
-	sigset_t	all, old;
-	int		rc;
+start(const struct ah_pub_params *p, char *err, size_t errlen) {
+	sigset_t all, old;
+	int rc;
 
 	pub.params = *p;
 	atomic_store(&pub.interval_ms, p->interval_ms);
-	if ((pub.listenfd = open_socket(p, err, errlen)) < 0)
+	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
+	pub.listen.fd = ah_sock_listen(p->path, p->mode, p->gid, 16, err,
+				       errlen);
+	pub.listen.paused_until = 0;
+	if (pub.listen.fd < 0) {
 		return (-1);
+	}
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
 		pub.clients[i].fd = -1;
+	}
+	pub.told_interval = p->interval_ms;
+	pub.told_zone_interval = p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
 
 	/* named's signal handling must stay on named's own threads. */
@@ -558,8 +753,9 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&pub.thread, NULL, publisher_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0)	/* so operators see it in top -H and /proc */
+	if (rc == 0) { /* so operators see it in top -H and /proc */
 		(void)pthread_setname_np(pub.thread, "ah-publisher");
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
 		close(pub.wake[0]);
@@ -568,28 +764,43 @@ start(const struct ah_pub_params *p, char *err, size_t errlen)
 	}
 	return (0);
 fail:
-	close(pub.listenfd);
+	close(pub.listen.fd);
 	(void)unlink(p->path);
 	return (-1);
 }
 
 static void
-stop(void)
-{
+stop(void) {
 	(void)write(pub.wake[1], "x", 1);
 	pthread_join(pub.thread, NULL);
 	close(pub.wake[0]);
 	close(pub.wake[1]);
-	close(pub.listenfd);
+	close(pub.listen.fd);
 	(void)unlink(pub.params.path);
+}
+
+/*
+ * A slot for a new view name; no instance refers to it, so no query
+ * thread writes to it.  The publisher thread takes 'lock' before it
+ * reads a slot or takes its 'zlock', and the caller holds 'lock': the
+ * slot, its zlock included, is nobody's now.
+ */
+static void
+reset_view(struct ah_view *v, const char *name) {
+	if (v->name[0] != '\0') {
+		pthread_mutex_destroy(&v->zlock);
+	}
+	free(v->zones);
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&v->zlock, NULL);
+	strcpy(v->name, name);
 }
 
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,
-	      struct ah_view **vp, char *err, size_t errlen)
-{
-	struct ah_view	*v = NULL, *fresh = NULL;
-	int		 rc = -1;
+	      struct ah_view **vp, char *err, size_t errlen) {
+	struct ah_view *v = NULL, *fresh = NULL;
+	int rc = -1;
 
 	if (strlen(name) >= AH_VIEWNAME_MAX) {
 		snprintf(err, errlen, "view name too long");
@@ -604,26 +815,40 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 			 p->path, pub.params.path);
 		goto out;
 	}
-	/* Same name, same counters: a reconfig continues the series. */
+	/*
+	 * Same name, same counters: a reconfig continues the series.  A
+	 * new name takes a slot never used, else the one whose view left
+	 * longest ago: a removed view's counters are kept only while
+	 * nobody needs its slot.
+	 */
 	for (size_t i = 0; i < AH_VIEWS_MAX && v == NULL; i++) {
-		if (strcmp(pub.views[i].name, name) == 0)
-			v = &pub.views[i];
-		else if (fresh == NULL && pub.views[i].name[0] == '\0')
-			fresh = &pub.views[i];
+		struct ah_view *s = &pub.views[i];
+
+		if (strcmp(s->name, name) == 0) {
+			v = s;
+		} else if (s->refs == 0 &&
+			   (fresh == NULL ||
+			    (fresh->name[0] != '\0' &&
+			     (s->name[0] == '\0' || s->left < fresh->left))))
+		{
+			fresh = s;
+		}
 	}
 	if (v == NULL && fresh == NULL) {
-		snprintf(err, errlen, "more than %d views", AH_VIEWS_MAX);
+		snprintf(err, errlen, "more than %d views attached at once",
+			 AH_VIEWS_MAX);
 		goto out;
 	}
-	if (pub.ninstances == 0 && start(p, err, errlen) < 0)
+	if (pub.ninstances == 0 && start(p, err, errlen) < 0) {
 		goto out;
+	}
 	if (v == NULL) {
 		v = fresh;
-		strcpy(v->name, name);
-		pthread_mutex_init(&v->zlock, NULL);
+		reset_view(v, name);
 	}
-	/* The interval may change on reconfig; the path may not. */
+	/* The intervals may change on reconfig; the path may not. */
 	atomic_store(&pub.interval_ms, p->interval_ms);
+	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
 	v->refs++;
 	pub.ninstances++;
 	*vp = v;
@@ -634,24 +859,53 @@ out:
 	return (rc);
 }
 
-unsigned int
-ah_pub_interval(void)
-{
-	return (atomic_load(&pub.interval_ms));
+void
+ah_pub_walker_add(struct ah_walker *w) {
+	pthread_mutex_lock(&pub.lock);
+	w->next = pub.walkers;
+	pub.walkers = w;
+	pthread_mutex_unlock(&pub.lock);
 }
 
 void
-ah_pub_detach(struct ah_view *v)
-{
+ah_pub_walker_remove(struct ah_walker *w) {
+	struct ah_walker **wp;
+	void *table;
+
+	pthread_mutex_lock(&pub.lock);
+	for (wp = &pub.walkers; *wp != NULL; wp = &(*wp)->next) {
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	}
+	/* Walks run under pub.lock: none is in progress now. */
+	table = atomic_exchange(&w->pending, NULL);
+	pthread_mutex_unlock(&pub.lock);
+	if (table != NULL) {
+		w->release(table);
+	}
+}
+
+unsigned int
+ah_pub_zone_interval(void) {
+	return (atomic_load(&pub.zone_interval_ms));
+}
+
+void
+ah_pub_detach(struct ah_view *v) {
 	int last;
 
 	pthread_mutex_lock(&pub.life);
 	pthread_mutex_lock(&pub.lock);
-	v->refs--;
+	if (--v->refs == 0) {
+		v->left = ++pub.detaches;
+	}
 	last = --pub.ninstances == 0;
 	pthread_mutex_unlock(&pub.lock);
 	/* Outside 'lock': the thread takes it to build snapshots. */
-	if (last)
+	if (last) {
 		stop();
+	}
 	pthread_mutex_unlock(&pub.life);
 }

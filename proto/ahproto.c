@@ -264,6 +264,21 @@ ah_lines_init(struct ah_lines *l)
 {
 	l->len = 0;
 	l->off = 0;
+	l->discarding = 0;
+}
+
+void
+ah_lines_discard(struct ah_lines *l)
+{
+	char *nl = memchr(l->buf + l->off, '\n', l->len - l->off);
+
+	/* The whole line is here: skip it and keep what follows. */
+	if (nl != NULL) {
+		l->off = (size_t)(nl - l->buf) + 1;
+		return;
+	}
+	ah_lines_init(l);
+	l->discarding = 1;
 }
 
 char *
@@ -291,6 +306,15 @@ ah_lines_next(struct ah_lines *l, const char **line, size_t *len)
 	size_t	 avail = l->len - l->off;
 	char	*nl = memchr(start, '\n', avail);
 
+	if (l->discarding) {
+		if (nl == NULL) {
+			l->off = l->len;
+			return (0);
+		}
+		l->discarding = 0;
+		l->off += (size_t)(nl - start) + 1;
+		return (ah_lines_next(l, line, len));
+	}
 	if (nl == NULL)
 		return (avail >= AH_LINE_MAX ? -1 : 0);
 	if ((size_t)(nl - start) + 1 > AH_LINE_MAX)

@@ -18,10 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AH_PROTO_VERSION 1
+#define AH_PROTO_VERSION 2
 #define AH_LINE_MAX	 1024	/* bytes, including the LF */
 #define AH_FIELDS_MAX	 64
 #define AH_NAME_MAX	 32	/* longest TYPE or KEY */
+
+/*
+ * The relay's liveness probe (doc/protocol.md, section 2.5): a query
+ * of a private-use type for a fixed name under .invalid, so that the
+ * plugin tells it from client traffic with one integer compare.
+ */
+#define AH_PROBE_QTYPE	 65401
+#define AH_PROBE_QNAME	 "probe.anycast-health.invalid"
 
 struct ah_field {
 	const char *key;
@@ -67,12 +75,14 @@ int	ah_enc_end(struct ah_enc *);
 /*
  * Splits a byte stream into lines.  A line longer than AH_LINE_MAX is
  * a protocol error, not something to resynchronise from: the caller
- * drops the connection.
+ * drops the connection, or, on a stream it does not own (ExaBGP's
+ * events), calls ah_lines_discard() to skip to the next LF.
  */
 struct ah_lines {
 	char	buf[AH_LINE_MAX * 4];
 	size_t	len;
 	size_t	off;
+	int	discarding;	/* dropping bytes up to the next LF */
 };
 
 void	ah_lines_init(struct ah_lines *);
@@ -85,5 +95,10 @@ void	ah_lines_fill(struct ah_lines *, size_t);
  * line is already longer than AH_LINE_MAX.
  */
 int	ah_lines_next(struct ah_lines *, const char **, size_t *);
+/*
+ * After ah_lines_next() returned -1: drop the over-long line, also the
+ * part of it not read yet, so that its tail is never taken for a line.
+ */
+void	ah_lines_discard(struct ah_lines *);
 
 #endif /* AHPROTO_H */

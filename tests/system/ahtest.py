@@ -226,7 +226,7 @@ class Named:
             ("listen-on-v6 { ::1; 2001:db8::53; };", "listen-on-v6 { none; };"),
             ('"anycast-health.so"', f'"{PLUGIN}"'),
             ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
-            ("interval 1000;", f"interval {interval};"),
+            ("interval 100;", f"interval {interval};"),
             ('"/etc/bind/db.example"', f'"{self.dir}/db.example"'),
         ])
         # Our own control channel, so rndc works and nameds don't collide.
@@ -346,6 +346,7 @@ class Bird:
 
 # A service judged only on named being alive and serving its view, for
 # tests about the feed and ExaBGP rather than about health checks.
+# {liveness} sends the liveness probe to the test's named.
 PLAIN_SERVICE = """
   - name: {name}
     view: {view}
@@ -359,12 +360,18 @@ PLAIN_SERVICE = """
       - prefix: {v6}
         next-hop: self
         neighbor: "::1"
-"""
+{liveness}"""
 
 
 def plain_service(name="dns", view="_default", v4="192.0.2.53/32",
-                  v6="2001:db8::53/128", rise=2):
-    return PLAIN_SERVICE.format(name=name, view=view, v4=v4, v6=v6, rise=rise)
+                  v6="2001:db8::53/128", rise=2, port=None, source=None):
+    liveness = ""
+    if port is not None:
+        liveness = f"    liveness:\n      port: {port}\n"
+        if source is not None:
+            liveness += f'      source: "{source}"\n'
+    return PLAIN_SERVICE.format(name=name, view=view, v4=v4, v6=v6, rise=rise,
+                                liveness=liveness)
 
 
 class Relay:
@@ -382,7 +389,6 @@ class Relay:
         if text is None:
             text = render("anycast-relay.yaml", [
                 ("socket: /run/named/anycast-health.sock", f"socket: {named.socket}"),
-                ("stale-after: 3s", "stale-after: 1s"),
                 ("reconnect: 200ms", "reconnect: 50ms"),
                 ("socket: /run/anycast-health/relay.sock", f"socket: {self.control}"),
                 ("neighbor: 192.0.2.1", "neighbor: 127.0.0.1"),
@@ -505,14 +511,25 @@ class FakePlugin:
     def send(self, data):
         self.conn.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def hello(self, proto=1, pid=4242, interval=100):
+    def hello(self, proto=2, pid=4242, interval=100, first=True):
+        """hello and, as the plugin does, a first snapshot at once."""
         self.send(f"hello proto={proto} named=9.18.test pid={pid} "
-                  f"interval={interval} started=0 views=_default\n")
+                  f"interval={interval} zone_interval=1000 started=0\n")
+        if first:
+            self.snapshot(0)
 
-    def snapshot(self, seq, views=("_default",), queries=0):
-        for v in views:
-            self.send(f"view seq={seq} name={v} queries={queries} noerror={queries}\n")
-        self.send(f"tick seq={seq} views={len(views)} time=0\n")
+    probes = 0
+
+    def snapshot(self, seq, views=("_default",), queries=0, probed=True):
+        """One snapshot.  Unless probed is False, each view's 'probes'
+        goes up, as when named answers the relay's liveness probes."""
+        self.probes += probed
+        for i, v in enumerate(views):
+            self.send(f"view seq={seq} id={i} name={v}\n"
+                      f"outcomes seq={seq} view={i} queries={queries} "
+                      f"probes={self.probes} noerror={queries}\n")
+        self.send(f"tick seq={seq} views={len(views)} records={2 * len(views)} "
+                  f"time=0\n")
 
     def close(self):
         if self.conn:

@@ -70,3 +70,19 @@ def test_named_refuses_to_start_with_bad_parameter(stack):
     named.start(wait=False)
     ahtest.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
     assert "interval 1 out of range" in named.proc.text()
+
+
+def test_view_name_that_cannot_be_published(stack):
+    """A view name over 255 bytes could not be carried by every record
+    (doc/protocol.md, section 5): named-checkconf says so, with the
+    file and line of the plugin statement."""
+    named = ahtest.Named(stack)
+    body, plugin, zone = named.sections()
+    long_name = "v" * 300
+    named.conf.write_text(body + f'view "{long_name}" {{\n{plugin}\n{zone}\n}};\n')
+    r = subprocess.run(["named-checkconf", str(named.conf)], capture_output=True,
+                       text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "is longer than 255 bytes and cannot be published" in out, out
+    assert re.search(re.escape(str(named.conf)) + r":\d+: anycast-health:", out), out

@@ -86,7 +86,7 @@ def test_control_socket_in_use(stack):
     assert first.wait_command("announce", 5)
     second = ahtest.RelayUnderTest(stack, relay, name="second")
     assert second.wait_command("announce", 5), "the second judges all the same"
-    assert (f"control socket {relay.control} is in use by another relay"
+    assert (f"control socket: socket {relay.control} is in use by another process"
             in second.proc.text())
     r = relay.ctl("-j", "status")
     assert r.returncode == 0 and json.loads(r.stdout)["relay"]["pid"] == first.proc.pid

@@ -39,18 +39,37 @@ class Subscriber:
         kv = dict(f.split("=", 1) for f in fields)
         return typ, kv
 
-    def snapshot(self):
-        """The next complete snapshot: {view: counters}, tick fields."""
-        views = {}
+    def snapshot(self, records=None):
+        """The next complete snapshot: {view name: outcome counters},
+        tick fields.  Every record must belong to a view whose 'view'
+        record came first in the snapshot.  With 'records', a list,
+        every record is appended to it."""
+        names, views, count = {}, {}, 0
         while True:
             rec = self.record()
             assert rec is not None, "socket closed"
             typ, kv = rec
-            if typ == "view":
-                views[kv["name"]] = {k: int(v) for k, v in kv.items() if k != "name"}
-            elif typ == "tick":
+            if records is not None:
+                records.append(rec)
+            if typ == "tick":
                 assert int(kv["views"]) == len(views)
+                assert int(kv["records"]) == count
                 return views, kv
+            if typ in ("hello", "bye"):
+                continue
+            count += 1
+            if typ == "view":
+                names[kv["id"]] = kv["name"]
+                views[kv["name"]] = {}
+                continue
+            assert kv["view"] in names, (typ, kv, names)
+            # Counters as the relay keys them: outcomes as they are,
+            # recursion with rec_ in front.
+            prefix = {"outcomes": "", "recursion": "rec_"}.get(typ)
+            if prefix is not None:
+                views[names[kv["view"]]].update(
+                    {prefix + k: int(v) for k, v in kv.items()
+                     if k not in ("view", "seq")})
 
 
 def test_hello_and_counters(stack):
@@ -58,11 +77,11 @@ def test_hello_and_counters(stack):
     sub = Subscriber(named.socket)
     typ, hello = sub.record()
     assert typ == "hello"
-    assert hello["proto"] == "1"
+    assert hello["proto"] == "2"
     assert int(hello["pid"]) == named.proc.pid
     assert hello["named"].startswith("9.18.")
     assert hello["interval"] == "200"
-    assert hello["views"] == "_default"
+    assert hello["zone_interval"] == "1000"
     base, _ = sub.snapshot()
     base = base["_default"]
 
@@ -98,7 +117,8 @@ def test_relay_sees_the_counters(stack):
     """The relay's view of the counters matches the queries sent."""
     named = ahtest.Named(stack).start()
     # No canary here: its queries would be counted too.
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
+    relay = ahtest.Relay(stack, named,
+                         services=ahtest.plain_service(port=named.port))
     proc = ahtest.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route 192.0.2.53/32", 10)
     for i in range(25):
@@ -137,14 +157,16 @@ def test_socket_is_read_only(stack):
     assert other.record()[0] == "hello"
 
 
-def test_many_subscribers_and_slow_ones(stack):
+def test_subscribers_per_user(stack):
+    """At most 8 subscribers per user; the others are told why.  (The
+    32-slot limit and slow readers: tests/system/test_sockets.py.)"""
     named = ahtest.Named(stack).start()
     subs = [Subscriber(named.socket) for _ in range(40)]
     records = [s.record() for s in subs]
     hellos = sum(1 for r in records if r and r[0] == "hello")
     busy = sum(1 for r in records if r and r[0] == "error"
-               and r[1]["msg"] == "too-many-subscribers")
-    assert hellos == 32 and busy == 8
+               and r[1]["msg"] == "too-many-subscribers-for-this-user")
+    assert hellos == 8 and busy == 32
     for s in subs:
         s.s.close()
     # Slots are freed: a new subscriber is served.
@@ -225,8 +247,8 @@ view "outside" {{
     named.conf.write_text(body)
     named.start()
     sub = Subscriber(named.socket)
-    typ, hello = sub.record()
-    assert sorted(hello["views"].split(",")) == ["inside", "outside"]
+    assert sub.record()[0] == "hello"
+    assert sorted(sub.snapshot()[0]) == ["inside", "outside"]
     for _ in range(7):
         named.query("www.example")
     views, _ = ahtest.wait_for(
@@ -234,3 +256,159 @@ view "outside" {{
         5, what="queries counted in view inside")
     assert views["inside"]["queries"] == 7
     assert views["outside"]["queries"] == 0
+
+
+def probe(named, count=1):
+    """The relay's liveness probe, as the relay sends it: RD=0, the
+    private QTYPE, the fixed name.  Values from proto/ahproto.h."""
+    import dns.message
+    import dns.query
+    q = dns.message.make_query("probe.anycast-health.invalid.", 65401)
+    q.flags = 0                                   # RD=0
+    for _ in range(count):
+        dns.query.udp(q, "127.0.0.1", port=named.port, timeout=2)
+
+
+def test_default_interval_is_100ms(stack):
+    """Liveness needs a fast heartbeat by default (issue 8 item 2)."""
+    named = ahtest.Named(stack)
+    named.conf.write_text("".join(
+        l for l in named.conf.read_text().splitlines(True)
+        if not l.lstrip().startswith("interval ")))
+    named.start()
+    typ, hello = Subscriber(named.socket).record()
+    assert typ == "hello" and hello["interval"] == "100", hello
+
+
+def test_probes_counted_apart(stack):
+    """Liveness probes advance 'probes' and no outcome counter, so they
+    never dilute a SERVFAIL ratio."""
+    named = ahtest.Named(stack).start()
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    base = sub.snapshot()[0]["_default"]
+    probe(named, 12)
+    named.query("www.example")
+    v = ahtest.wait_for(
+        lambda: (lambda s: s if s["queries"] > base["queries"] and
+                 s["probes"] >= base.get("probes", 0) + 12 else None)(
+                     sub.snapshot()[0]["_default"]), 5, what="probes counted")
+    assert v["probes"] - base["probes"] == 12
+    assert v["queries"] - base["queries"] == 1
+    assert v["noerror"] - base["noerror"] == 1
+    assert v["refused"] == base["refused"] and v["nxdomain"] == base["nxdomain"]
+
+
+def test_views_without_a_parameter_block(stack):
+    """'plugin query "anycast-health.so";' with no block, in two views:
+    each registration finds its own view (issue 8 item 6; before, both
+    were '_default' and their counters summed).  Without a block the
+    socket is the default /run/named path: named runs in a private
+    mount namespace with the test's directory mounted there."""
+    named = ahtest.Named(stack)
+    body, plugin, zone = named.sections()
+    bare = f'plugin query "{ahtest.PLUGIN}";'
+    named.conf.write_text(body + f"""
+view "inside" {{
+    match-clients {{ 127.0.0.1; }};
+    {bare}
+    {zone}
+}};
+view "outside" {{
+    match-clients {{ any; }};
+    {bare}
+}};
+""")
+    run = named.dir / "run"
+    run.mkdir()
+    named.socket = str(run / "anycast-health.sock")
+    proc = stack.start("named", [
+        "unshare", "--mount", "sh", "-c",
+        f'mount --bind "{run}" /run/named && exec {ahtest.NAMED} -g -c '
+        f'"{named.conf}" -n 2'])
+    ahtest.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
+                    20, what="named to start")
+    assert proc.alive(), proc.text()[-3000:]
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    for _ in range(5):
+        named.query("www.example")
+    views, _ = ahtest.wait_for(
+        lambda: (lambda s: s if s[0]["inside"]["queries"] >= 5 else None)(
+            sub.snapshot()), 5, what="queries counted in view inside")
+    assert sorted(views) == ["inside", "outside"]
+    assert views["outside"]["queries"] == 0
+    assert "registering 'anycast-health' module for view 'inside'" in proc.text()
+
+
+def test_many_view_names_over_reloads(stack):
+    """A reload never fails because 64 distinct view names were seen
+    in this named's life (issue 8 item 7): slots of views no longer
+    attached are reused."""
+    named = ahtest.Named(stack)
+    body, plugin, zone = named.sections()
+
+    def conf(name):
+        return body + f"""
+view "{name}" {{
+    {plugin}
+    {zone}
+}};
+"""
+    named.conf.write_text(conf("v0"))
+    named.start()
+    for i in range(1, 71):
+        named.conf.write_text(conf(f"v{i}"))
+        r = named.rndc("reconfig")
+        assert r.returncode == 0, (i, r.stderr, named.proc.text()[-2000:])
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    named.query("www.example")
+    views, _ = ahtest.wait_for(
+        lambda: (lambda s: s if s[0].get("v70", {}).get("queries") else None)(
+            sub.snapshot()), 5, what="the last view counted")
+    # Old views detach when named has destroyed them, in its own time.
+    ahtest.wait_for(lambda: list(sub.snapshot()[0]) == ["v70"], 20,
+                    what="only the current view attached")
+    assert "more than 64 views" not in named.proc.text()
+
+
+def thread_cpu(pid):
+    """{thread name: CPU seconds} of a process; same names summed."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def test_zone_walks_run_on_the_publisher_thread(stack):
+    """Item 9: a query thread only hands the zone table over; the walk
+    of every zone runs on the plugin's own thread.  With 5,000 zones
+    walked every 50 ms, that thread does most of named's work."""
+    named = ahtest.Named(stack, interval=50)
+    (named.dir / "db.gen").write_text(
+        "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n NS ns1\n"
+        "ns1 A 192.0.2.53\n")
+    text = named.conf.read_text().replace('zones { "example"; };', "all-zones yes;")
+    text = text.replace("zone-interval 1000;", "zone-interval 50;")
+    text += "".join(f'zone "z{i}.walk" {{ type primary; file "{named.dir}/db.gen"; }};\n'
+                    for i in range(5000))
+    named.conf.write_text(text)
+    named.start()
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    before = thread_cpu(named.proc.pid)
+    end = time.monotonic() + 4
+    while time.monotonic() < end:                 # queries start the walks
+        probe(named)
+        sub.snapshot()
+    after = thread_cpu(named.proc.pid)
+    spent = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    publisher = spent.pop("ah-publisher")
+    assert publisher >= 0.03, spent               # the walks happened...
+    assert publisher > sum(spent.values()), (publisher, spent)   # ...there

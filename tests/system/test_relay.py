@@ -135,12 +135,17 @@ def test_drains_acks_so_exabgp_never_blocks(stack):
     assert proc.proc.alive()
 
 
-def fake_setup(stack, stale="1s"):
+def fake_setup(stack, stale=None):
     named = ahtest.Named(stack)                   # only for its socket path
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
-    if stale != "1s":
-        relay.path.write_text(relay.path.read_text().replace("stale-after: 1s",
-                                                             f"stale-after: {stale}"))
+    # The liveness probes go to a port that reads and never answers.
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    stack.procs.append(_Closer(sink))
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+        port=sink.getsockname()[1]))
+    if stale is not None:
+        relay.path.write_text(relay.path.read_text().replace(
+            "\nplugin:\n", f"\nplugin:\n  stale-after: {stale}\n", 1))
     fake = ahtest.FakePlugin(named.socket)
     proc = ahtest.RelayUnderTest(stack, relay)
     stack.procs.append(_Closer(fake))
@@ -149,13 +154,16 @@ def fake_setup(stack, stale="1s"):
 
 
 class _Closer:
-    """Lets the stack tear down a fake plugin like a process."""
+    """Lets the stack tear down a fake plugin or a socket like a process."""
 
-    def __init__(self, fake):
-        self.fake = fake
+    def __init__(self, thing):
+        self.thing = thing
 
     def stop(self):
-        self.fake.shutdown()
+        if isinstance(self.thing, socket.socket):
+            self.thing.close()
+        else:
+            self.thing.shutdown()
 
 
 def announced(proc):
@@ -172,11 +180,14 @@ def test_announces_on_a_good_snapshot(stack):
 
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
-    fake.hello(proto=2)
-    fake.snapshot(1)
-    fake.snapshot(2)
+    fake.hello(proto=3, first=False)
+    try:                                          # the relay hangs up
+        fake.snapshot(1)
+        fake.snapshot(2)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
     assert proc.wait_command("announce", 1.5) is None
-    assert "plugin speaks protocol 2, this relay 1" in proc.proc.text()
+    assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
     assert proc.proc.alive()
 
 
@@ -184,9 +195,9 @@ def test_snapshot_without_the_view(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1, views=("other",))
-    # Well inside stale-after (1 s), so the reason is the missing view.
+    # Well inside stale-after (300 ms), so the reason is the missing view.
     ahtest.wait_for(lambda: "named publishes no view '_default'"
-                    in proc.relay.ctl("status").stdout, 0.8, what="reason")
+                    in proc.relay.ctl("status").stdout, 0.25, what="reason")
     assert not any("announce" in c for c in proc.commands)
 
 
@@ -194,7 +205,7 @@ def test_incomplete_snapshot_is_not_evidence(stack):
     fake, proc = fake_setup(stack)
     fake.hello()
     fake.snapshot(1)
-    fake.send("view seq=2 name=_default queries=1\n")
+    fake.send("view seq=2 id=0 name=_default\n")
     fake.send("tick seq=2 views=2 time=0\n")      # claims 2 views, sent 1
     assert proc.wait_command("announce", 1.0) is None
     assert "announces 2 views, 1 arrived" in proc.proc.text()
@@ -210,7 +221,7 @@ def withdrawn_after(proc, send):
 
 
 def test_malformed_lines_withdraw(stack):
-    for bad in (b"view seq=1 name=_default queries=1 queries=2\n",
+    for bad in (b"view seq=1 id=0 name=_default name=x\n",
                 b"tick seq=x views=0\n",
                 b"\x00\xff garbage\n",
                 b"view name=_default " + b"x" * 2000 + b"\n"):
@@ -269,11 +280,11 @@ def test_control_socket(stack):
                 return out.decode()
             out += d
 
-    assert ask(b"status proto=1\n").endswith("done status=ok\n")
-    assert ask(b"frobnicate proto=1\n") == ("done status=error code=usage "
+    assert ask(b"status proto=2\n").endswith("done status=ok\n")
+    assert ask(b"frobnicate proto=2\n") == ("done status=error code=usage "
                                            "msg=unknown%20command%20'frobnicate'\n")
     assert "protocol%20version%20mismatch" in ask(b"status proto=9\n")
-    assert "takes%20no%20arguments" in ask(b"status proto=1 force=1\n")
+    assert "takes%20no%20arguments" in ask(b"status proto=2 force=1\n")
     assert "malformed%20request" in ask(b"STATUS\n")
     assert "too%20long" in ask(b"x" * 2000 + b"\n")
     # None of that disturbed the relay.
@@ -311,3 +322,105 @@ def test_stale_after_is_at_least_two_intervals(stack):
     assert proc.wait_command("withdraw", 1.5) is None
     assert "stale-after 1000 ms is less than two plugin intervals" in proc.proc.text()
     assert proc.wait_command("withdraw route 192.0.2.53/32", 2) is not None
+
+
+def test_frozen_counters_withdraw(stack):
+    """Snapshots keep coming but no query moves a counter: the
+    publisher thread ticks while named's query threads are hung, or
+    named is shutting down.  Hard trouble: withdrawn without 'fall'."""
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    seq = [3]
+
+    def frozen():
+        # Ticks every 100 ms with nothing counted, until the withdraw.
+        for _ in range(30):
+            fake.snapshot(seq[0], probed=False)
+            seq[0] += 1
+            if proc.wait_command("withdraw route 192.0.2.53/32", 0.1):
+                return
+    t0 = time.monotonic()
+    frozen()
+    took = time.monotonic() - t0
+    assert took < 2.5, took                       # 30 ticks: never withdrawn
+    assert "no query seen in view _default" in proc.proc.text()
+    assert "snapshots still arriving" in proc.proc.text()
+
+
+def test_buffered_snapshots_are_read_before_judging(stack):
+    """A relay that was itself not scheduled reads what the plugin sent
+    meanwhile before it calls the feed stale."""
+    fake, proc = fake_setup(stack)
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    proc.proc.send_signal(signal.SIGSTOP)
+    try:
+        for seq in range(3, 13):                  # 1 s of healthy ticks
+            fake.snapshot(seq)
+            time.sleep(0.1)
+    finally:
+        proc.proc.send_signal(signal.SIGCONT)
+    for seq in range(13, 17):
+        fake.snapshot(seq)
+        assert proc.wait_command("withdraw", 0.1) is None
+    assert "DOWN" not in proc.proc.text()
+
+
+def test_repeated_hello_updates_the_interval(stack):
+    """A reload that slows the plugin down (issue 8 item 3): the plugin
+    repeats its hello, and the relay's stale-after follows at once."""
+    fake, proc = fake_setup(stack)
+    fake.hello(interval=100)
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+    fake.hello(interval=1000, first=False)
+    for seq in range(3, 7):                       # one snapshot a second
+        fake.snapshot(seq)
+        assert proc.wait_command("withdraw", 1.0) is None
+    assert "plugin parameters changed: snapshot every 1000ms" in proc.proc.text()
+    # And three of those intervals is the new default stale-after.
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 4.5) is not None
+
+
+def test_plugin_that_never_says_hello(stack):
+    """A plugin that accepts and stays silent is given up on, with the
+    reason, and tried again (issue 8 item 13)."""
+    fake, proc = fake_setup(stack)
+    ahtest.wait_for(lambda: "no hello from the plugin within 2000 ms"
+                    in proc.proc.text(), 4, what="the hello timeout")
+    fake.accept()                                 # it reconnects
+    fake.hello()
+    fake.snapshot(1)
+    fake.snapshot(2)
+    assert announced(proc)
+
+
+def test_full_listen_queue_does_not_block_the_relay(stack):
+    """named not accepting, its listen queue full: the relay's connect
+    must not block it (it answers its control socket meanwhile)."""
+    named = ahtest.Named(stack)                   # only for its socket path
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(named.socket)
+    srv.listen(0)
+    stack.procs.append(_Closer(srv))
+    fillers = []
+    for _ in range(3):                            # fill the queue
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(named.socket)
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+        stack.procs.append(_Closer(c))
+    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
+    proc = ahtest.RelayUnderTest(stack, relay)
+    ahtest.wait_for(lambda: "listen queue is full" in relay.ctl("status").stdout,
+                    5, interval=0.1, what="status naming the full queue")
+    assert proc.proc.alive()

@@ -46,12 +46,17 @@ view "{v}" {{
 
 
 def subscriber_with_views(named, want):
-    """A new subscriber if its hello lists exactly the views 'want'."""
+    """A new subscriber if its first snapshot has exactly the views
+    'want' (protocol 2 names them in its 'view' records)."""
     sub = Subscriber(named.socket)
     sub.s.settimeout(60)
     typ, hello = sub.record()
     assert typ == "hello"
-    if sorted(hello["views"].split(",")) == want:
+    names = []
+    while (rec := sub.record()) is not None and rec[0] != "tick":
+        if rec[0] == "view":
+            names.append(rec[1]["name"])
+    if sorted(names) == want:
         return sub
     sub.s.close()
     return None

@@ -52,7 +52,7 @@ test_example(void **state)
 	fclose(ef);
 	assert_non_null(rc);
 	assert_string_equal(rc->plugin_socket, "/run/named/anycast-health.sock");
-	assert_int_equal(rc->stale_ms, 3000);
+	assert_int_equal(rc->stale_ms, 0);
 	assert_int_equal(rc->reconnect_ms, 200);
 	assert_int_equal(rc->control_mode, 0660);
 	assert_int_equal(rc->nservices, 1);
@@ -94,6 +94,10 @@ test_example(void **state)
 		assert_int_equal(s->canary.recursion, 0);
 		assert_int_equal(s->canary.interval_ms, 1000);
 		assert_int_equal(s->canary.timeout_ms, 500);
+		/* No liveness block: the probe goes where the canary goes. */
+		assert_int_equal(s->liveness.set, 0);
+		assert_string_equal(s->liveness.server, "127.0.0.1");
+		assert_int_equal(s->liveness.port, 53);
 		assert_int_equal(s->rise, 2);
 		assert_int_equal(s->fall, 3);
 		assert_int_equal(s->max_changes, 4);
@@ -228,6 +232,12 @@ test_errors(void **state)
 	    "CONF:7:15: canary source '192.0.2.9' must be a loopback address");
 	expect_error(SVC "    canary:\n      name: example\n      source: \"::1\"\n",
 	    "canary source and server must be of one address family");
+	expect_error(SVC "    liveness:\n      server: 192.0.2.1\n",
+	    "CONF:6:15: liveness server '192.0.2.1' must be a loopback address");
+	expect_error(SVC "    liveness:\n      source: \"::1\"\n",
+	    "liveness source and server must be of one address family");
+	expect_error(SVC "    liveness:\n      port: 0\n",
+	    "CONF:6:13: port '0' must be a whole number 1..65535");
 	expect_error(SVC "    canary:\n      name: example\n      type: PTRX\n",
 	    "canary type 'PTRX' is not one of");
 	expect_error(SVC "    canary:\n      name: a..b\n",

@@ -222,6 +222,55 @@ test_lines(void **state)
 	assert_int_equal(ah_lines_next(&l, &line, &n), -1);
 }
 
+/* Feeds 's' into 'l' as if read from a socket. */
+static void
+fill(struct ah_lines *l, const char *s, size_t n)
+{
+	size_t	 room;
+	char	*space = ah_lines_space(l, &room);
+
+	assert_true(n <= room);
+	memcpy(space, s, n);
+	ah_lines_fill(l, n);
+}
+
+/*
+ * A line over the limit on a stream the reader does not own: its tail,
+ * read later, must not come out as a line of its own (issue 8 item 13).
+ */
+static void
+test_lines_discard(void **state)
+{
+	struct ah_lines	 l;
+	const char	*line;
+	size_t		 n;
+	char		 big[AH_LINE_MAX + 100];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	memcpy(big + sizeof(big) - 5, "done ", 5);	/* looks like an ack */
+	ah_lines_init(&l);
+	fill(&l, big, AH_LINE_MAX);
+	assert_int_equal(ah_lines_next(&l, &line, &n), -1);
+	ah_lines_discard(&l);
+	fill(&l, big + AH_LINE_MAX, sizeof(big) - AH_LINE_MAX - 1);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 0);
+	fill(&l, "\ndone\n", 6);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 1);
+	assert_int_equal(n, 4);
+	assert_memory_equal(line, "done", 4);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 0);
+
+	/* A whole over-long line in the buffer: the next line survives. */
+	ah_lines_init(&l);
+	fill(&l, big, AH_LINE_MAX + 10);
+	fill(&l, "\nerror\n", 7);
+	assert_int_equal(ah_lines_next(&l, &line, &n), -1);
+	ah_lines_discard(&l);
+	assert_int_equal(ah_lines_next(&l, &line, &n), 1);
+	assert_memory_equal(line, "error", 5);
+}
+
 int
 main(void)
 {
@@ -233,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_lines_discard),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
