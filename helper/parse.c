@@ -97,35 +97,63 @@ take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst)
 {
 	const char *s = scalar(c, n, what);
 
-	if (s != NULL && s[0] != '/') {
+	if (s == NULL)
+		return;
+	if (s[0] != '/') {
 		perr(c, n, "%s '%s' must be an absolute path", what, s);
 		return;
 	}
 	take_string(c, n, what, dst, AH_PATH_MAX);
 }
 
+/*
+ * The one number parser of the file: digits of 'base' only, at most
+ * 'max'.  strtoul() and strtod() also take a sign, leading space, "0x",
+ * exponents, "inf" and "nan", each a typo to report, not a number to
+ * guess.  With 'end', parsing stops at the first non-digit and *end
+ * points there; without, the whole string must be the number.
+ */
+static int
+conf_number(const char *s, const char **end, unsigned int base, uint64_t max,
+    uint64_t *out)
+{
+	uint64_t	v = 0;
+	unsigned int	d;
+	const char	*p;
+
+	for (p = s; *p >= '0' && *p < '0' + (int)base; p++) {
+		d = (unsigned int)(*p - '0');
+		if (v > (max - d) / base)
+			return (-1);
+		v = v * base + d;
+	}
+	if (p == s || (end == NULL && *p != '\0'))
+		return (-1);
+	if (end != NULL)
+		*end = p;
+	*out = v;
+	return (0);
+}
+
 long long
 conf_duration_ms(const char *s)
 {
-	char		*end;
-	long long	 v;
+	static const struct {
+		const char	*unit;
+		long long	 ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { NULL, 0 }
+	};
+	const char	*end;
+	uint64_t	 v;
+	size_t		 i;
 
-	if (*s < '0' || *s > '9')
+	if (conf_number(s, &end, 10, 86400000, &v) < 0)
 		return (-1);
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || v > 86400000 || end == s)
-		return (-1);
-	if (strcmp(end, "ms") == 0)
-		return (v);
-	if (strcmp(end, "s") == 0)
-		return (v * 1000);
-	if (strcmp(end, "m") == 0)
-		return (v * 60000);
-	if (strcmp(end, "h") == 0)
-		return (v * 3600000);
-	if (strcmp(end, "d") == 0)
-		return (v * 86400000);
+	for (i = 0; units[i].unit != NULL; i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return ((long long)v * units[i].ms);
 	return (-1);
 }
 
@@ -153,38 +181,50 @@ static void
 take_uint(struct ctx *c, yaml_node_t *n, const char *what, uint64_t min,
     uint64_t max, uint64_t *dst)
 {
-	const char		*s = scalar(c, n, what);
-	char			*end;
-	unsigned long long	 v;
+	const char	*s = scalar(c, n, what);
+	uint64_t	 v;
 
 	if (s == NULL)
 		return;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
-	    v > max)
+	if (conf_number(s, NULL, 10, max, &v) < 0 || v < min)
 		perr(c, n, "%s '%s' must be a whole number %llu..%llu", what, s,
 		    (unsigned long long)min, (unsigned long long)max);
 	else
 		*dst = v;
 }
 
-/* "20%" or "2.5%" -> 0.2, 0.025. */
+/* "20%" or "2.5%" -> 0.2, 0.025: digits, an optional fraction, '%'. */
+static int
+conf_percent(const char *s, double *out)
+{
+	const char	*p;
+	uint64_t	 whole, frac = 0;
+	double		 scale = 1.0;
+
+	if (conf_number(s, &p, 10, 100, &whole) < 0)
+		return (-1);
+	if (*p == '.') {
+		const char *q = p + 1;
+
+		if (conf_number(q, &p, 10, 999999, &frac) < 0)
+			return (-1);
+		for (; q < p; q++)
+			scale *= 10.0;
+	}
+	if (strcmp(p, "%") != 0 || (whole == 100 && frac > 0))
+		return (-1);
+	*out = ((double)whole + (double)frac / scale) / 100.0;
+	return (0);
+}
+
 static void
 take_percent(struct ctx *c, yaml_node_t *n, const char *what, double *dst)
 {
-	const char	*s = scalar(c, n, what);
-	char		*end;
-	double		 v;
+	const char *s = scalar(c, n, what);
 
-	if (s == NULL)
-		return;
-	v = strtod(s, &end);
-	if (*s < '0' || *s > '9' || strcmp(end, "%") != 0 || v > 100.0)
+	if (s != NULL && conf_percent(s, dst) < 0)
 		perr(c, n, "%s '%s' must be a percentage 0%%..100%%, like 20%%",
 		    what, s);
-	else
-		*dst = v / 100.0;
 }
 
 /*
@@ -283,13 +323,11 @@ static void
 control_mode(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	const char	*s = scalar(c, n, "mode");
-	char		*end;
-	unsigned long	 m;
+	uint64_t	 m;
 
 	if (s == NULL)
 		return;
-	m = strtoul(s, &end, 8);
-	if (*s == '\0' || *end != '\0' || m > 0777 || (m & 0600) != 0600)
+	if (conf_number(s, NULL, 8, 0777, &m) < 0 || (m & 0600) != 0600)
 		perr(c, n, "mode '%s' is not an octal mode of at most 0777 "
 		    "with owner read and write (quote it: \"0660\")", s);
 	else
@@ -324,9 +362,9 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct prefix_conf	*p = arg;
 	const char		*s = scalar(c, n, "prefix");
-	char			 addr[64], *slash, *end;
+	char			 addr[64], *slash;
 	unsigned char		 bin[16];
-	unsigned long		 len;
+	uint64_t		 len;
 	int			 max, i;
 
 	if (s == NULL)
@@ -348,10 +386,7 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 		    s, addr);
 		return;
 	}
-	errno = 0;
-	len = strtoul(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
-	    len > (unsigned long)max) {
+	if (conf_number(slash + 1, NULL, 10, (uint64_t)max, &len) < 0) {
 		perr(c, n, "prefix '%s': length must be 0..%d", s, max);
 		return;
 	}
@@ -362,7 +397,8 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 			return;
 		}
 	inet_ntop(p->family, bin, addr, sizeof(addr));
-	snprintf(p->prefix, sizeof(p->prefix), "%s/%lu", addr, len);
+	snprintf(p->prefix, sizeof(p->prefix), "%s/%llu", addr,
+	    (unsigned long long)len);
 }
 
 static void
@@ -379,40 +415,27 @@ prefix_next_hop(struct ctx *c, yaml_node_t *n, void *arg)
 		perr(c, n, "next-hop '%s' must be 'self' or an address", s);
 		return;
 	}
+	p->next_hop_at = n->start_mark;
 	take_string(c, n, "next-hop", p->next_hop, sizeof(p->next_hop));
 }
 
 static void
 prefix_med(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	const char	*s = scalar(c, n, "med");
-	char		*end;
-	unsigned long	 v;
+	uint64_t v = 0;
 
-	if (s == NULL)
-		return;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
-	    v > 4294967295UL)
-		perr(c, n, "med '%s' must be a whole number 0..4294967295", s);
-	else
-		((struct prefix_conf *)arg)->med = (int64_t)v;
+	take_uint(c, n, "med", 0, 4294967295ULL, &v);
+	((struct prefix_conf *)arg)->med = (int64_t)v;
 }
 
 static int
 valid_community(const char *s)
 {
-	unsigned long	 a, b;
-	char		*end;
+	const char	*colon;
+	uint64_t	 v;
 
-	if (*s < '0' || *s > '9')
-		return (0);
-	a = strtoul(s, &end, 10);
-	if (*end != ':' || end[1] < '0' || end[1] > '9')
-		return (0);
-	b = strtoul(end + 1, &end, 10);
-	return (*end == '\0' && a <= 65535 && b <= 65535);
+	return (conf_number(s, &colon, 10, 65535, &v) == 0 && *colon == ':' &&
+	    conf_number(colon + 1, NULL, 10, 65535, &v) == 0);
 }
 
 static void
@@ -510,6 +533,12 @@ one_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 	p->at = n->start_mark;
 	strcpy(p->next_hop, "self");
 	walk_map(c, n, "a prefix", prefix_keys, p);
+	/* ExaBGP would send it; the router would reject or misroute it. */
+	if (p->prefix[0] != '\0' && strcmp(p->next_hop, "self") != 0 &&
+	    (strchr(p->next_hop, ':') != NULL) != (p->family == AF_INET6))
+		perr_at(c, &p->next_hop_at, "next-hop %s is %s, prefix %s is %s",
+		    p->next_hop, p->family == AF_INET6 ? "IPv4" : "IPv6",
+		    p->prefix, p->family == AF_INET6 ? "IPv6" : "IPv4");
 }
 
 static void
@@ -612,6 +641,11 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 		perr(c, n, "zones must be a list of zone names, or 'all'");
 		return;
 	}
+	if (n->data.sequence.items.top == n->data.sequence.items.start) {
+		perr(c, n, "zones must not be empty (leave the key out to "
+		    "check no zone)");
+		return;
+	}
 	for (it = n->data.sequence.items.start;
 	    it < n->data.sequence.items.top; it++) {
 		yaml_node_t	*v = yaml_document_get_node(c->doc, *it);
@@ -651,8 +685,10 @@ check_serial_age(struct ctx *c, yaml_node_t *n, void *arg)
 		return;
 	if ((ms = conf_duration_ms(s)) <= 0)
 		perr(c, n, "max-serial-age '%s' is not a duration, like 1d", s);
-	else
+	else {
 		((struct checks_conf *)arg)->serial_age_max_ms = ms;
+		((struct checks_conf *)arg)->serial_age_at = n->start_mark;
+	}
 }
 
 static const struct key check_keys[] = {
@@ -968,7 +1004,14 @@ service_damping(struct ctx *c, yaml_node_t *n, void *arg)
 static void
 service_checks(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	walk_map(c, n, "checks", check_keys, &((struct service_conf *)arg)->checks);
+	struct checks_conf *k = &((struct service_conf *)arg)->checks;
+
+	walk_map(c, n, "checks", check_keys, k);
+	/* The plugin publishes load times only of zones it lists. */
+	if (k->serial_age_max_ms > 0 && (k->all_zones || k->nzones == 0))
+		perr_at(c, &k->serial_age_at, "max-serial-age needs zones "
+		    "listed by name in 'zones'%s", k->all_zones ?
+		    " ('all' publishes no load times)" : "");
 }
 
 static void

@@ -30,6 +30,7 @@ struct prefix_conf {
 	char		 communities[AH_COMM_MAX][16];
 	char		 neighbor[64];	/* "": every neighbor */
 	yaml_mark_t	 at;		/* where it is written, for errors */
+	yaml_mark_t	 next_hop_at;
 };
 
 #define AH_ZONES_MAX	32
@@ -44,6 +45,7 @@ struct checks_conf {
 	size_t		 nzones;
 	char		 zones[AH_ZONES_MAX][AH_VIEW_LEN];
 	int64_t		 serial_age_max_ms;	/* 0: off */
+	yaml_mark_t	 serial_age_at;
 };
 
 struct canary_conf {

@@ -249,6 +249,114 @@ test_errors(void **state)
 	    "an AS number 'x' must be a whole number");
 }
 
+/*
+ * Issue 8: values each accepted silently, each now an error with its
+ * line and column.
+ */
+static void
+test_accepted_silently(void **state)
+{
+	(void)state;
+	expect_error(SVC "    checks:\n      zones: []\n",
+	    "CONF:6:14: zones must not be empty");
+	expect_error(SVC "    checks:\n      zones: all\n      max-serial-age: 1d\n",
+	    "CONF:7:23: max-serial-age needs zones listed by name");
+	expect_error(SVC "    checks:\n      servfail-ratio: 20%\n      max-serial-age: 1d\n",
+	    "CONF:7:23: max-serial-age needs zones listed by name");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        next-hop: 2001:db8::1\n",
+	    "CONF:5:19: next-hop 2001:db8::1 is IPv6, prefix 192.0.2.1/32 is IPv4");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 2001:db8::/48\n        next-hop: 192.0.2.1\n",
+	    "CONF:5:19: next-hop 192.0.2.1 is IPv4, prefix 2001:db8::/48 is IPv6");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/+24\n",
+	    "CONF:4:17: prefix '192.0.2.0/+24': length must be 0..32");
+	expect_error(SVC "    checks:\n      servfail-ratio: 0x10%\n",
+	    "CONF:6:23: servfail-ratio '0x10%' must be a percentage");
+}
+
+/* A value of the wrong shape is one error, not one per reader. */
+static void
+test_non_scalar_once(void **state)
+{
+	char			 errs[2048] = "";
+	struct relay_conf	*rc;
+	const char		*first;
+
+	(void)state;
+	rc = load(SVC "plugin:\n  socket: [a, b]\n", errs, sizeof(errs));
+	assert_null(rc);
+	assert_non_null(first = strstr(errs, "CONF:6:11: plugin socket must be "
+	    "a single value\n"));
+	if (strstr(strchr(first, '\n'), "plugin socket") != NULL)
+		fail_msg("reported twice:\n%s", errs);
+}
+
+/*
+ * strtoul() and strtod() take a sign, leading space, "0x", exponents,
+ * "inf" and "nan": every number in the file goes through one strict
+ * parser instead.
+ */
+static void
+test_strict_numbers(void **state)
+{
+	(void)state;
+	expect_error(SVC "control:\n  mode: \"+660\"\n",
+	    "mode '+660' is not an octal mode");
+	expect_error(SVC "control:\n  mode: \" 660\"\n",
+	    "mode ' 660' is not an octal mode");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 0.0.0.0/-0\n",
+	    "prefix '0.0.0.0/-0': length must be 0..32");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: \"192.0.2.0/ 24\"\n",
+	    "length must be 0..32");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/24x\n",
+	    "length must be 0..32");
+	expect_error(SVC "    checks:\n      servfail-ratio: 1e1%\n",
+	    "servfail-ratio '1e1%' must be a percentage");
+	expect_error(SVC "    checks:\n      servfail-ratio: 5.%\n",
+	    "servfail-ratio '5.%' must be a percentage");
+	expect_error(SVC "    checks:\n      servfail-ratio: \"5 %\"\n",
+	    "must be a percentage");
+	expect_error(SVC "    checks:\n      recursion-failure-ratio: 1.5e1%\n",
+	    "recursion-failure-ratio '1.5e1%' must be a percentage");
+	expect_error(SVC "    checks:\n      recursion-latency: {quantile: 0x5F%, max: 1s}\n",
+	    "quantile '0x5F%' must be a percentage");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        communities: [\"65000:0x10\"]\n",
+	    "community '65000:0x10' must be ASN:VALUE");
+	expect_error(SVC "    canary:\n      name: example\n      port: \"0x35\"\n",
+	    "port '0x35' must be a whole number");
+	expect_error(SVC "    rise: 18446744073709551617\n",
+	    "rise '18446744073709551617' must be a whole number 1..100");
+	assert_int_equal(conf_duration_ms("0x10s"), -1);
+	assert_int_equal(conf_duration_ms("+3s"), -1);
+	assert_int_equal(conf_duration_ms("1e3ms"), -1);
+}
+
+/* What the strict parser must still take. */
+static void
+test_numbers_accepted(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("control:\n  mode: \"660\"\n"
+	    "services:\n  - name: a\n    prefixes:\n"
+	    "      - prefix: 192.0.2.0/024\n"
+	    "        next-hop: 192.0.2.9\n"
+	    "        communities: [\"0:0\", \"65535:65535\"]\n"
+	    "    checks:\n      servfail-ratio: 2.5%\n"
+	    "      recursion-failure-ratio: 100%\n"
+	    "      zones: [example]\n      max-serial-age: 1d\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	assert_int_equal(rc->control_mode, 0660);
+	assert_string_equal(rc->services[0].prefixes[0].prefix, "192.0.2.0/24");
+	assert_true(rc->services[0].checks.servfail_max > 0.0249 &&
+	    rc->services[0].checks.servfail_max < 0.0251);
+	assert_true(rc->services[0].checks.recfail_max == 1.0);
+	conf_free(rc);
+}
+
 /* Every error is reported, not only the first. */
 static void
 test_all_errors(void **state)
@@ -274,6 +382,10 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_accepted_silently),
+		cmocka_unit_test(test_non_scalar_once),
+		cmocka_unit_test(test_strict_numbers),
+		cmocka_unit_test(test_numbers_accepted),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
