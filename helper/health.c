@@ -91,22 +91,55 @@ counter(const struct feed_view *v, const char *key)
 static void
 take_sample(const struct feed_view *v, int64_t now, struct sample *s)
 {
-	static const char *const le[LAT_BUCKETS] = {
-		"rec_le_1", "rec_le_2", "rec_le_5", "rec_le_10", "rec_le_20",
-		"rec_le_50", "rec_le_100", "rec_le_200", "rec_le_500",
-		"rec_le_1000", "rec_le_2000", "rec_le_5000", "rec_le_inf"
+	static const struct {
+		const char	*key;
+		enum smp	 i;
+	} keys[] = {
+		{ "queries", SMP_QUERIES }, { "servfail", SMP_SERVFAIL },
+		{ "auth_servfail", SMP_AUTH_SERVFAIL }, { "rec_quota", SMP_QUOTA },
+		{ "rec_started", SMP_STARTED }, { "rec_success", SMP_SUCCESS },
+		{ "rec_failure", SMP_FAILURE }, { "rec_timeout", SMP_TIMEOUT },
+		{ "rec_le_1", SMP_LAT }, { "rec_le_2", SMP_LAT + 1 },
+		{ "rec_le_5", SMP_LAT + 2 }, { "rec_le_10", SMP_LAT + 3 },
+		{ "rec_le_20", SMP_LAT + 4 }, { "rec_le_50", SMP_LAT + 5 },
+		{ "rec_le_100", SMP_LAT + 6 }, { "rec_le_200", SMP_LAT + 7 },
+		{ "rec_le_500", SMP_LAT + 8 }, { "rec_le_1000", SMP_LAT + 9 },
+		{ "rec_le_2000", SMP_LAT + 10 }, { "rec_le_5000", SMP_LAT + 11 },
+		{ "rec_le_inf", SMP_LAT + 12 }
 	};
-	size_t i;
+	static const struct {
+		const char	*fmt;
+		enum smp	 i;
+	} doms[] = {
+		{ "dom_fail_%d", SMP_DOM_FAIL }, { "dom_rstart_%d", SMP_DOM_RSTART },
+		{ "dom_rdone_%d", SMP_DOM_RDONE }
+	};
+	char	key[AH_NAME_MAX + 1];
+	size_t	i;
+	int	b;
 
+	memset(s, 0, sizeof(*s));
 	s->t = now;
-	s->queries = counter(v, "queries");
-	s->servfail = counter(v, "servfail");
-	s->rec_started = counter(v, "rec_started");
-	s->rec_success = counter(v, "rec_success");
-	s->rec_failure = counter(v, "rec_failure");
-	s->rec_timeout = counter(v, "rec_timeout");
-	for (i = 0; i < LAT_BUCKETS; i++)
-		s->lat[i] = counter(v, le[i]);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		s->c[keys[i].i] = counter(v, keys[i].key);
+	/* A plugin without domain groups leaves them 0: nothing excused. */
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
+		for (b = 0; b < DOM_BUCKETS; b++) {
+			snprintf(key, sizeof(key), doms[i].fmt, b);
+			s->c[doms[i].i + b] = counter(v, key);
+		}
+}
+
+/* "0.3s" for the short spans evidence gives, "10s" for long ones. */
+static const char *
+span_text(char *buf, size_t len, int64_t ms)
+{
+	if (ms < 10000)
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	return (buf);
 }
 
 static void
@@ -131,94 +164,118 @@ set_check(struct service_state *st, enum check_id c, int bad,
  */
 static void
 low_traffic(struct service_state *st, const struct service_conf *s,
-    enum check_id c, const char *what, uint64_t n, int64_t span)
+    enum check_id c, const char *what, const struct evidence *ev)
 {
+	char span[32];
+
 	if (s->low_traffic == LOW_CANARY || st->why[c][0] == '\0')
-		set_check(st, c, 0, "%s: %llu in %llds, below min-queries %llu",
-		    what, (unsigned long long)n, (long long)(span / 1000),
+		set_check(st, c, 0, "%s: %llu in %s, below min-queries %llu",
+		    what, (unsigned long long)ev->total,
+		    span_text(span, sizeof(span), ev->span),
 		    (unsigned long long)s->min_queries);
 	/* else: LOW_KEEP leaves bad[c] and why[c] as they were. */
 }
 
 static void
-check_ratios(struct service_state *st, const struct service_conf *s)
+check_servfail(struct service_state *st, const struct service_conf *s,
+    const struct ev_conf *ec)
 {
 	const struct checks_conf	*k = &s->checks;
-	struct sample			 d;
-	int64_t				 span;
-	uint64_t			 rec, done, unanswered;
+	struct evidence			 ev;
 	double				 ratio;
+	char				 span[32], quota[64] = "";
 
-	if ((span = window_delta(&st->win, s->window_ms, &d)) < 0)
-		return;		/* one sample: nothing to compare yet */
-
-	if (k->servfail_max >= 0) {
-		if (d.queries < s->min_queries)
-			low_traffic(st, s, CHK_SERVFAIL, "queries", d.queries,
-			    span);
-		else {
-			ratio = (double)d.servfail / (double)d.queries;
-			set_check(st, CHK_SERVFAIL, ratio > k->servfail_max,
-			    "SERVFAIL %.0f%% %s %.0f%% over %llds (%llu queries)",
-			    ratio * 100, ratio > k->servfail_max ? ">" : "<=",
-			    k->servfail_max * 100, (long long)(span / 1000),
-			    (unsigned long long)d.queries);
-		}
+	if (k->servfail_max < 0 ||
+	    window_evidence(&st->win, EV_QUERIES, ec, &ev) < 0)
+		return;
+	if (!ev.enough) {
+		low_traffic(st, s, CHK_SERVFAIL, "queries", &ev);
+		return;
 	}
+	if (ev.d.c[SMP_QUOTA] > 0)
+		snprintf(quota, sizeof(quota), ", %llu recursive-clients drops "
+		    "not counted", (unsigned long long)ev.d.c[SMP_QUOTA]);
+	ratio = (double)ev.bad / (double)ev.total;
+	set_check(st, CHK_SERVFAIL, ratio > k->servfail_max,
+	    "SERVFAIL %.0f%% %s %.0f%% over %s (%llu queries%s)", ratio * 100,
+	    ratio > k->servfail_max ? ">" : "<=", k->servfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total, quota);
+}
 
-	/*
-	 * A silent upstream shows up as recursions started and never
-	 * finished long before named's own timeout (10 s or more) turns
-	 * them into failures: count those as failures too.
-	 */
-	done = d.rec_success + d.rec_failure + d.rec_timeout;
-	unanswered = d.rec_started > done ? d.rec_started - done : 0;
-	rec = done + unanswered;
-	if (k->recfail_max >= 0) {
-		if (rec < s->min_queries)
-			low_traffic(st, s, CHK_RECFAIL, "recursions", rec, span);
-		else {
-			ratio = (double)(d.rec_failure + d.rec_timeout +
-			    unanswered) / (double)rec;
-			set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
-			    "recursion failures %.0f%% %s %.0f%% over %llds "
-			    "(%llu failed, %llu timed out, %llu unanswered of "
-			    "%llu)", ratio * 100,
-			    ratio > k->recfail_max ? ">" : "<=",
-			    k->recfail_max * 100, (long long)(span / 1000),
-			    (unsigned long long)d.rec_failure,
-			    (unsigned long long)d.rec_timeout,
-			    (unsigned long long)unanswered,
-			    (unsigned long long)rec);
-		}
+/*
+ * A silent upstream shows up as recursions started and never finished
+ * long before named's own timeout (10 s or more) turns them into
+ * failures: one still unanswered after 'unanswered-after' counts as a
+ * failure (policy.c says exactly how).
+ */
+static void
+check_recfail(struct service_state *st, const struct service_conf *s,
+    const struct ev_conf *ec)
+{
+	const struct checks_conf	*k = &s->checks;
+	struct evidence			 ev;
+	double				 ratio;
+	char				 span[32];
+
+	if (k->recfail_max < 0 ||
+	    window_evidence(&st->win, EV_RECURSIONS, ec, &ev) < 0)
+		return;
+	if (!ev.enough) {
+		low_traffic(st, s, CHK_RECFAIL, "recursions", &ev);
+		return;
 	}
+	ratio = (double)ev.bad / (double)ev.total;
+	set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
+	    "recursion failures %.0f%% %s %.0f%% over %s (%llu failed, %llu "
+	    "timed out, %llu unanswered after %lldms, of %llu)", ratio * 100,
+	    ratio > k->recfail_max ? ">" : "<=", k->recfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.failed, (unsigned long long)ev.timedout,
+	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
+	    (unsigned long long)ev.total);
+}
 
-	if (k->latency_quantile > 0) {
-		uint64_t answers = d.lat[LAT_BUCKETS - 1];
-		int64_t q;
+static void
+check_latency(struct service_state *st, const struct service_conf *s,
+    const struct ev_conf *ec)
+{
+	const struct checks_conf	*k = &s->checks;
+	struct evidence			 ev;
+	int64_t				 q;
+	int				 bad;
+	char				 span[32], qs[24];
 
-		if (answers < s->min_queries)
-			low_traffic(st, s, CHK_LATENCY, "recursive answers",
-			    answers, span);
-		else {
-			q = latency_quantile(&d, k->latency_quantile);
-			/* -1: beyond the last bucket, over 5 s. */
-			int bad = q < 0 || q > k->latency_max_ms;
-			char qs[24];
-
-			if (q < 0)
-				snprintf(qs, sizeof(qs), ">5000ms");
-			else
-				snprintf(qs, sizeof(qs), "<=%lldms",
-				    (long long)q);
-			set_check(st, CHK_LATENCY, bad,
-			    "recursion p%.0f %s %s %lldms over %llds "
-			    "(%llu answers)", k->latency_quantile * 100, qs,
-			    bad ? ">" : "within", (long long)k->latency_max_ms,
-			    (long long)(span / 1000),
-			    (unsigned long long)answers);
-		}
+	if (k->latency_quantile <= 0 ||
+	    window_evidence(&st->win, EV_ANSWERS, ec, &ev) < 0)
+		return;
+	if (!ev.enough) {
+		low_traffic(st, s, CHK_LATENCY, "recursive answers", &ev);
+		return;
 	}
+	/* -1: beyond the last bucket, over 5 s. */
+	q = latency_quantile(&ev.d, k->latency_quantile);
+	bad = q < 0 || q > k->latency_max_ms;
+	if (q < 0)
+		snprintf(qs, sizeof(qs), ">5000ms");
+	else
+		snprintf(qs, sizeof(qs), "<=%lldms", (long long)q);
+	set_check(st, CHK_LATENCY, bad, "recursion p%.0f %s %s %lldms over %s "
+	    "(%llu answers)", k->latency_quantile * 100, qs,
+	    bad ? ">" : "within", (long long)k->latency_max_ms,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total);
+}
+
+static void
+check_ratios(struct service_state *st, const struct service_conf *s)
+{
+	struct ev_conf ec = { .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+
+	check_servfail(st, s, &ec);
+	check_recfail(st, s, &ec);
+	check_latency(st, s, &ec);
 }
 
 /*

@@ -596,6 +596,15 @@ check_recfail(struct ctx *c, yaml_node_t *n, void *arg)
 }
 
 static void
+check_grace(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	unsigned int ms = 0;
+
+	take_duration(c, n, "unanswered-after", &ms, 50, 60000);
+	((struct checks_conf *)arg)->grace_ms = ms;
+}
+
+static void
 latency_quantile_key(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct checks_conf *k = arg;
@@ -694,6 +703,7 @@ check_serial_age(struct ctx *c, yaml_node_t *n, void *arg)
 static const struct key check_keys[] = {
 	{ "servfail-ratio", 0, check_servfail },
 	{ "recursion-failure-ratio", 0, check_recfail },
+	{ "unanswered-after", 0, check_grace },
 	{ "recursion-latency", 0, check_latency },
 	{ "zones", 0, check_zones },
 	{ "max-serial-age", 0, check_serial_age },
@@ -1070,7 +1080,7 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	strcpy(s->view, "_default");
 	s->at = n->start_mark;
 	s->window_ms = 10000;
-	s->min_queries = 20;
+	s->min_queries = 100;
 	s->low_traffic = LOW_KEEP;
 	s->rise = 2;
 	s->fall = 2;
@@ -1079,6 +1089,7 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->max_hold_ms = 600000;
 	s->checks.servfail_max = -1;
 	s->checks.recfail_max = -1;
+	s->checks.grace_ms = 500;
 	strcpy(s->canary.server, "127.0.0.1");
 	s->canary.port = 53;
 	s->canary.qtype = 6;

@@ -39,6 +39,7 @@ struct prefix_conf {
 struct checks_conf {
 	double		 servfail_max;		/* ratio 0..1; <0: off */
 	double		 recfail_max;		/* ratio 0..1; <0: off */
+	int64_t		 grace_ms;		/* unanswered after this */
 	double		 latency_quantile;	/* 0..1; 0: off */
 	int64_t		 latency_max_ms;
 	int		 all_zones;	/* every zone the plugin watches */

@@ -29,14 +29,8 @@ went_back(const struct sample *old, const struct sample *s)
 {
 	size_t i;
 
-	if (s->queries < old->queries || s->servfail < old->servfail ||
-	    s->rec_started < old->rec_started ||
-	    s->rec_success < old->rec_success ||
-	    s->rec_failure < old->rec_failure ||
-	    s->rec_timeout < old->rec_timeout)
-		return (1);
-	for (i = 0; i < LAT_BUCKETS; i++)
-		if (s->lat[i] < old->lat[i])
+	for (i = 0; i < SMP_COUNT; i++)
+		if (s->c[i] < old->c[i])
 			return (1);
 	return (0);
 }
@@ -52,45 +46,158 @@ window_push(struct window *w, const struct sample *s)
 		w->n++;
 }
 
-int64_t
-window_delta(const struct window *w, int64_t span_ms, struct sample *d)
+static void
+delta(const struct sample *now, const struct sample *base, struct sample *d)
 {
-	const struct sample	*now, *base;
-	unsigned int		 k;
-	size_t			 i;
+	size_t i;
 
+	d->t = now->t - base->t;
+	for (i = 0; i < SMP_COUNT; i++)
+		d->c[i] = now->c[i] - base->c[i];
+}
+
+/* The age of the newest sample taken at or before 't'; w->n if none. */
+static unsigned int
+age_at_or_before(const struct window *w, int64_t t)
+{
+	unsigned int lo = 0, hi = w->n, mid;
+
+	/* Ages 0..n-1 run back in time: find the first one <= t. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (nth_newest(w, mid)->t <= t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (lo);
+}
+
+static const struct sample *
+at_or_before(const struct window *w, int64_t t)
+{
+	unsigned int k = age_at_or_before(w, t);
+
+	return (k < w->n ? nth_newest(w, k) : NULL);
+}
+
+static uint64_t
+sum(const struct sample *s, enum smp first, unsigned int n)
+{
+	uint64_t	v = 0;
+	unsigned int	i;
+
+	for (i = 0; i < n; i++)
+		v += s->c[first + i];
+	return (v);
+}
+
+uint64_t
+window_overdue(const struct window *w, const struct sample *at,
+    int64_t grace_ms, enum smp started, enum smp done, unsigned int ndone)
+{
+	const struct sample	*old;
+	uint64_t		 st, dn;
+
+	if ((old = at_or_before(w, at->t - grace_ms)) == NULL)
+		return (0);
+	st = old->c[started];
+	dn = sum(at, done, ndone);
+	return (st > dn ? st - dn : 0);
+}
+
+/*
+ * Recursions over a span: each is counted once, when it finishes or
+ * when it becomes overdue, whichever comes first.  One that finishes
+ * after it was counted overdue leaves the overdue level as it joins the
+ * finished, so a silent upstream's late timeouts are not counted twice,
+ * and a late success takes back its failure.
+ */
+static void
+recursions(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base, struct evidence *ev)
+{
+	int64_t	done, bad, du;
+
+	done = (int64_t)sum(&ev->d, SMP_SUCCESS, 3);
+	bad = (int64_t)(ev->d.c[SMP_FAILURE] + ev->d.c[SMP_TIMEOUT]);
+	du = (int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
+	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
+	    SMP_STARTED, SMP_SUCCESS, 3);
+	ev->failed = ev->d.c[SMP_FAILURE];
+	ev->timedout = ev->d.c[SMP_TIMEOUT];
+	ev->unanswered = du > 0 ? (uint64_t)du : 0;
+	done += du;
+	bad += du;
+	ev->total = done > 0 ? (uint64_t)done : 0;
+	ev->bad = bad < 0 ? 0 : (uint64_t)bad > ev->total ? ev->total :
+	    (uint64_t)bad;
+}
+
+static void
+evidence_at(const struct window *w, enum ev_kind kind,
+    const struct ev_conf *c, unsigned int k, struct evidence *ev)
+{
+	const struct sample	*now = nth_newest(w, 0), *base = nth_newest(w, k);
+	uint64_t		 sf, quota;
+
+	delta(now, base, &ev->d);
+	ev->span = ev->d.t;
+	ev->t0 = base->t;
+	ev->t1 = now->t;
+	switch (kind) {
+	case EV_QUERIES:
+		/* Quota drops are load, not failure: they are not counted. */
+		sf = ev->d.c[SMP_SERVFAIL];
+		quota = ev->d.c[SMP_QUOTA];
+		ev->total = ev->d.c[SMP_QUERIES];
+		ev->bad = sf > quota ? sf - quota : 0;
+		break;
+	case EV_RECURSIONS:
+		recursions(w, c, now, base, ev);
+		break;
+	case EV_ANSWERS:
+		ev->total = ev->d.c[SMP_LAT + LAT_BUCKETS - 1];
+		ev->bad = 0;
+		break;
+	}
+}
+
+int64_t
+window_evidence(const struct window *w, enum ev_kind kind,
+    const struct ev_conf *c, struct evidence *ev)
+{
+	unsigned int k;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->span = -1;
 	if (w->n < 2)
 		return (-1);
-	now = nth_newest(w, 0);
-	base = nth_newest(w, w->n - 1);
-	for (k = 1; k < w->n; k++)
-		if (now->t - nth_newest(w, k)->t >= span_ms) {
-			base = nth_newest(w, k);
+	/* Back from the newest delta until there is enough, or the window. */
+	for (k = 1; k < w->n; k++) {
+		evidence_at(w, kind, c, k, ev);
+		if (ev->total >= c->min)
 			break;
-		}
-	d->t = now->t - base->t;
-	d->queries = now->queries - base->queries;
-	d->servfail = now->servfail - base->servfail;
-	d->rec_started = now->rec_started - base->rec_started;
-	d->rec_success = now->rec_success - base->rec_success;
-	d->rec_failure = now->rec_failure - base->rec_failure;
-	d->rec_timeout = now->rec_timeout - base->rec_timeout;
-	for (i = 0; i < LAT_BUCKETS; i++)
-		d->lat[i] = now->lat[i] - base->lat[i];
-	return (d->t);
+		if (k + 1 < w->n &&
+		    ev->t1 - nth_newest(w, k + 1)->t > c->window_ms)
+			break;
+	}
+	ev->enough = ev->total >= c->min;
+	return (ev->span);
 }
 
 int64_t
 latency_quantile(const struct sample *d, double q)
 {
-	uint64_t	total = d->lat[LAT_BUCKETS - 1];
-	double		want = q * (double)total;
-	size_t		i;
+	const uint64_t	*lat = d->c + SMP_LAT;
+	uint64_t	 total = lat[LAT_BUCKETS - 1];
+	double		 want = q * (double)total;
+	size_t		 i;
 
 	if (total == 0)
 		return (0);
 	for (i = 0; i < LAT_BUCKETS - 1; i++)
-		if ((double)d->lat[i] >= want)
+		if ((double)lat[i] >= want)
 			return (lat_bounds[i]);
 	return (-1);
 }

@@ -74,7 +74,8 @@ test_example(void **state)
 		const struct service_conf *s = &rc->services[0];
 
 		assert_int_equal(s->window_ms, 10000);
-		assert_int_equal(s->min_queries, 20);
+		assert_int_equal(s->min_queries, 100);
+		assert_int_equal(s->checks.grace_ms, 500);
 		assert_int_equal(s->low_traffic, LOW_KEEP);
 		assert_true(s->checks.servfail_max > 0.199 &&
 		    s->checks.servfail_max < 0.201);
@@ -129,6 +130,10 @@ test_defaults(void **state)
 	/* Prefixes are kept in canonical form. */
 	assert_string_equal(rc->services[0].prefixes[0].prefix, "2001:db8::/48");
 	assert_string_equal(rc->services[0].prefixes[0].next_hop, "self");
+	/* Evidence defaults: see doc/fleet.md for why these. */
+	assert_int_equal(rc->services[0].window_ms, 10000);
+	assert_int_equal(rc->services[0].min_queries, 100);
+	assert_int_equal(rc->services[0].checks.grace_ms, 500);
 	conf_free(rc);
 }
 
@@ -217,9 +222,11 @@ test_errors(void **state)
 	expect_error(SVC "    checks:\n      servfail-ratio: 120%\n",
 	    "servfail-ratio '120%' must be a percentage");
 	expect_error(SVC "    checks:\n      bogus: 1\n",
-	    "CONF:6:7: unknown key 'bogus' in checks (expected one of: servfail-ratio, recursion-failure-ratio, recursion-latency, zones, max-serial-age)");
+	    "CONF:6:7: unknown key 'bogus' in checks (expected one of: servfail-ratio, recursion-failure-ratio, unanswered-after, recursion-latency, zones, max-serial-age)");
 	expect_error(SVC "    checks:\n      recursion-latency: {quantile: 95%}\n",
 	    "recursion-latency lacks required key 'max'");
+	expect_error(SVC "    checks:\n      unanswered-after: 10ms\n",
+	    "CONF:6:25: unanswered-after 10ms is outside 50ms..60s");
 	expect_error(SVC "    checks:\n      max-serial-age: forever\n",
 	    "max-serial-age 'forever' is not a duration");
 	expect_error(SVC "    canary:\n      name: example\n      server: 192.0.2.1\n",
