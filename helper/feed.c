@@ -132,6 +132,18 @@ feed_counter(const struct feed_view *v, const char *key, uint64_t *out)
 	return (-1);
 }
 
+/*
+ * Protocol 1 publishes no sample names; the plugin branch's protocol 2
+ * does, and replaces this (merge note: take that version).
+ */
+const char *
+feed_domain(const struct feed_view *v, int bucket)
+{
+	(void)v;
+	(void)bucket;
+	return (NULL);
+}
+
 static int
 on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 {

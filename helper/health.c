@@ -153,6 +153,7 @@ set_check(struct service_state *st, enum check_id c, int bad,
 	va_list ap;
 
 	st->bad[c] = bad;
+	st->excused[c] = 0;
 	va_start(ap, fmt);
 	vsnprintf(st->why[c], sizeof(st->why[c]), fmt, ap);
 	va_end(ap);
@@ -176,9 +177,83 @@ low_traffic(struct service_state *st, const struct service_conf *s,
 	/* else: LOW_KEEP leaves bad[c] and why[c] as they were. */
 }
 
+/* Up to three groups by name, "e.g. broken.example, group 7". */
+static void
+group_names(const struct feed_view *v, const struct fault *f, char *buf,
+    size_t len)
+{
+	const char	*name;
+	size_t		 n = 0;
+	unsigned int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < f->ngroups && i < 3 && n < len; i++) {
+		if ((name = feed_domain(v, (int)f->group[i])) != NULL)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    i ? ", " : "", name);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%sgroup %u",
+			    i ? ", " : "", f->group[i]);
+	}
+}
+
+/*
+ * A failing check may be the world's fault rather than this node's:
+ * every node of the fleet sees an external domain fail at once, and
+ * moving traffic between them helps nobody (doc/fleet.md).  Says whose
+ * fault it is after the check's text, and excuses it when external.
+ */
+static void
+shared_fault(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v, enum check_id c, enum ev_kind kind,
+    const struct evidence *ev)
+{
+	struct fault_conf	 fc = { .max_groups = s->fault_groups,
+	    .share = s->fault_share, .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+	struct fault		 f;
+	char			*why = st->why[c], names[96];
+	size_t			 n = strlen(why), len = sizeof(st->why[c]);
+
+	if (!st->bad[c])
+		return;
+	fault_judge(&st->win, ev, kind, &fc, &f);
+	group_names(v, &f, names, sizeof(names));
+	switch (f.verdict) {
+	case FAULT_EXTERNAL:
+		st->bad[c] = 0;
+		st->excused[c] = 1;
+		snprintf(why + n, len - n, ", but %.0f%% of failures are in %u "
+		    "domain group%s (e.g. %s) while other names resolve: "
+		    "external fault, not this node", f.held * 100, f.ngroups,
+		    f.ngroups == 1 ? "" : "s", names);
+		break;
+	case FAULT_SPREAD:
+		snprintf(why + n, len - n, "; failures in %u of %d domain "
+		    "groups: this node", f.ngroups, DOM_BUCKETS);
+		break;
+	case FAULT_NO_RESOLUTION:
+		snprintf(why + n, len - n, "; failures in %u domain group%s "
+		    "(e.g. %s), but only %llu recursions resolved elsewhere: "
+		    "this node", f.ngroups, f.ngroups == 1 ? "" : "s", names,
+		    (unsigned long long)f.ok_else);
+		break;
+	case FAULT_OWN_ZONES:
+		snprintf(why + n, len - n, "; SERVFAIL from zones this node "
+		    "serves: this node");
+		break;
+	case FAULT_NO_DATA:
+		snprintf(why + n, len - n, "; no failures in the plugin's "
+		    "domain groups to tell whose fault");
+		break;
+	case FAULT_OFF:
+		break;
+	}
+}
+
 static void
 check_servfail(struct service_state *st, const struct service_conf *s,
-    const struct ev_conf *ec)
+    const struct feed_view *v, const struct ev_conf *ec)
 {
 	const struct checks_conf	*k = &s->checks;
 	struct evidence			 ev;
@@ -201,6 +276,7 @@ check_servfail(struct service_state *st, const struct service_conf *s,
 	    ratio > k->servfail_max ? ">" : "<=", k->servfail_max * 100,
 	    span_text(span, sizeof(span), ev.span),
 	    (unsigned long long)ev.total, quota);
+	shared_fault(st, s, v, CHK_SERVFAIL, EV_QUERIES, &ev);
 }
 
 /*
@@ -211,7 +287,7 @@ check_servfail(struct service_state *st, const struct service_conf *s,
  */
 static void
 check_recfail(struct service_state *st, const struct service_conf *s,
-    const struct ev_conf *ec)
+    const struct feed_view *v, const struct ev_conf *ec)
 {
 	const struct checks_conf	*k = &s->checks;
 	struct evidence			 ev;
@@ -234,11 +310,12 @@ check_recfail(struct service_state *st, const struct service_conf *s,
 	    (unsigned long long)ev.failed, (unsigned long long)ev.timedout,
 	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
 	    (unsigned long long)ev.total);
+	shared_fault(st, s, v, CHK_RECFAIL, EV_RECURSIONS, &ev);
 }
 
 static void
 check_latency(struct service_state *st, const struct service_conf *s,
-    const struct ev_conf *ec)
+    const struct feed_view *v, const struct ev_conf *ec)
 {
 	const struct checks_conf	*k = &s->checks;
 	struct evidence			 ev;
@@ -265,17 +342,19 @@ check_latency(struct service_state *st, const struct service_conf *s,
 	    bad ? ">" : "within", (long long)k->latency_max_ms,
 	    span_text(span, sizeof(span), ev.span),
 	    (unsigned long long)ev.total);
+	shared_fault(st, s, v, CHK_LATENCY, EV_ANSWERS, &ev);
 }
 
 static void
-check_ratios(struct service_state *st, const struct service_conf *s)
+check_ratios(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v)
 {
 	struct ev_conf ec = { .window_ms = s->window_ms,
 	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
 
-	check_servfail(st, s, &ec);
-	check_recfail(st, s, &ec);
-	check_latency(st, s, &ec);
+	check_servfail(st, s, v, &ec);
+	check_recfail(st, s, v, &ec);
+	check_latency(st, s, v, &ec);
 }
 
 /*
@@ -409,7 +488,10 @@ check_canary(struct service_state *st, const struct service_conf *s,
 		    s->canary.qname, c->result);
 }
 
-/* The verdict and its reason: all failures, or all that was checked. */
+/*
+ * The verdict and its reason: all failures and all excuses, or all
+ * that was checked.
+ */
 static enum verdict
 soft_verdict(struct service_state *st, char *why, size_t len)
 {
@@ -420,7 +502,8 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 	for (c = 0; c < CHK_COUNT; c++)
 		bad |= st->bad[c];
 	for (c = 0; c < CHK_COUNT; c++) {
-		if (st->why[c][0] == '\0' || (bad && !st->bad[c]))
+		if (st->why[c][0] == '\0' ||
+		    (bad && !st->bad[c] && !st->excused[c]))
 			continue;
 		if (n < len)
 			n += (size_t)snprintf(why + n, len - n, "%s%s",
@@ -466,6 +549,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		 */
 		window_reset(&st->win);
 		memset(st->bad, 0, sizeof(st->bad));
+		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
 		st->proven = 0;
 		if (st->hard && !st->judge.up) {
@@ -479,7 +563,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 			return (0);
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
-		check_ratios(st, s);
+		check_ratios(st, s, v);
 		check_zones(st, r, s, v);
 		check_canary(st, s, now);
 		verdict = soft_verdict(st, why, sizeof(why));

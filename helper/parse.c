@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "parse.h"
+#include "policy.h"
 
 struct ctx {
 	const char		*file;
@@ -1055,6 +1056,40 @@ service_depref(struct ctx *c, yaml_node_t *n, void *arg)
 	    &((struct service_conf *)arg)->depref);
 }
 
+/* shared-fault: */
+
+static void
+fault_groups(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "max-groups", 0, DOM_BUCKETS, &v);
+	((struct service_conf *)arg)->fault_groups = (unsigned int)v;
+}
+
+static void
+fault_share(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	double *share = &((struct service_conf *)arg)->fault_share;
+
+	take_percent(c, n, "share", share);
+	if (*share < 0.5)
+		perr(c, n, "share must be at least 50%%: most failures in "
+		    "few domain groups");
+}
+
+static const struct key fault_keys[] = {
+	{ "max-groups", 0, fault_groups },
+	{ "share", 0, fault_share },
+	{ NULL, 0, NULL }
+};
+
+static void
+service_fault(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "shared-fault", fault_keys, arg);
+}
+
 static const struct key service_keys[] = {
 	{ "name", 1, service_name },
 	{ "view", 0, service_view },
@@ -1069,6 +1104,7 @@ static const struct key service_keys[] = {
 	{ "canary", 0, service_canary },
 	{ "when-down", 0, service_when_down },
 	{ "depref", 0, service_depref },
+	{ "shared-fault", 0, service_fault },
 	{ NULL, 0, NULL }
 };
 
@@ -1096,6 +1132,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->canary.interval_ms = 1000;
 	s->canary.timeout_ms = 1000;
 	s->depref.med = -1;
+	s->fault_groups = 3;
+	s->fault_share = 0.8;
 	walk_map(c, n, "a service", service_keys, s);
 
 	/* Rules that join several keys. */

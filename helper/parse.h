@@ -88,6 +88,8 @@ struct service_conf {
 	struct canary_conf	 canary;
 	enum when_down		 when_down;
 	struct depref_conf	 depref;
+	unsigned int		 fault_groups;	/* 0: never excuse */
+	double			 fault_share;
 	yaml_mark_t		 at;
 };
 

@@ -186,6 +186,113 @@ window_evidence(const struct window *w, enum ev_kind kind,
 	return (ev->span);
 }
 
+/*
+ * Per domain group over base..now: 'bad' are SERVFAIL answers plus the
+ * growth of the overdue recursions (for latency, the recursions
+ * overdue now), 'ok' the recursions finished without a SERVFAIL.
+ */
+static void
+group_outcomes(const struct window *w, const struct sample *now,
+    const struct sample *base, enum ev_kind kind, int64_t grace,
+    uint64_t *bad, uint64_t *ok)
+{
+	uint64_t	fail, done;
+	int64_t		du;
+	unsigned int	b;
+
+	for (b = 0; b < DOM_BUCKETS; b++) {
+		fail = now->c[SMP_DOM_FAIL + b] - base->c[SMP_DOM_FAIL + b];
+		done = now->c[SMP_DOM_RDONE + b] - base->c[SMP_DOM_RDONE + b];
+		ok[b] = done > fail ? done - fail : 0;
+		if (kind == EV_ANSWERS) {
+			bad[b] = window_overdue(w, now, grace,
+			    SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
+			continue;
+		}
+		du = (int64_t)window_overdue(w, now, grace, SMP_DOM_RSTART + b,
+		    SMP_DOM_RDONE + b, 1) - (int64_t)window_overdue(w, base,
+		    grace, SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
+		bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
+	}
+}
+
+void
+fault_judge(const struct window *w, const struct evidence *ev,
+    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
+{
+	const struct sample	*now, *base;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], seen, acc;
+	uint64_t		 sf, auth;
+	unsigned int		 k, i, j, g;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+		return;
+	/*
+	 * The check's own span, grown (within the window) until the groups
+	 * have seen enough outcomes to say where the failures are and
+	 * whether the rest resolves.
+	 */
+	now = nth_newest(w, 0);
+	if ((k = age_at_or_before(w, ev->t0)) == 0 || k >= w->n)
+		k = 1;
+	for (;;) {
+		base = nth_newest(w, k);
+		group_outcomes(w, now, base, kind, c->grace_ms, bad, ok);
+		for (seen = 0, i = 0; i < DOM_BUCKETS; i++)
+			seen += bad[i] + ok[i];
+		if (seen >= c->min || k + 1 >= w->n ||
+		    now->t - nth_newest(w, k + 1)->t > c->window_ms)
+			break;
+		k++;
+	}
+	f->span = now->t - base->t;
+
+	/* Groups by failures, most first (insertion sort of 16). */
+	for (i = 0; i < DOM_BUCKETS; i++) {
+		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+			f->group[j] = f->group[j - 1];
+		f->group[j] = i;
+		f->bad += bad[i];
+	}
+	if (f->bad == 0) {
+		f->verdict = FAULT_NO_DATA;
+		return;
+	}
+	/* A zone this node serves answering SERVFAIL is this node's. */
+	sf = now->c[SMP_SERVFAIL] - base->c[SMP_SERVFAIL];
+	auth = now->c[SMP_AUTH_SERVFAIL] - base->c[SMP_AUTH_SERVFAIL];
+	if (kind == EV_QUERIES && (double)auth > (1.0 - c->share) * (double)sf) {
+		f->verdict = FAULT_OWN_ZONES;
+		return;
+	}
+	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
+		acc += bad[f->group[i]];
+		if ((double)acc >= c->share * (double)f->bad)
+			break;
+	}
+	f->ngroups = i + 1;
+	f->held = (double)acc / (double)f->bad;
+	if (f->ngroups > c->max_groups) {
+		f->verdict = FAULT_SPREAD;
+		for (f->ngroups = 0; f->ngroups < DOM_BUCKETS &&
+		    bad[f->group[f->ngroups]] > 0; f->ngroups++)
+			;
+		return;
+	}
+	for (i = f->ngroups; i < DOM_BUCKETS; i++) {
+		g = f->group[i];
+		f->ok_else += ok[g];
+		f->bad_else += bad[g];
+	}
+	if (f->ok_else < FAULT_MIN_OK || (double)f->ok_else <
+	    c->share * (double)(f->ok_else + f->bad_else))
+		f->verdict = FAULT_NO_RESOLUTION;
+	else
+		f->verdict = FAULT_EXTERNAL;
+}
+
 int64_t
 latency_quantile(const struct sample *d, double q)
 {

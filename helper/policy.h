@@ -87,6 +87,50 @@ uint64_t window_overdue(const struct window *, const struct sample *at,
 	    int64_t grace_ms, enum smp started, enum smp done,
 	    unsigned int ndone);
 
+/*
+ * The shared-fault rule: is a failing check this node's fault, or the
+ * world's?  The plugin hashes the last two labels of the names behind
+ * SERVFAIL answers and recursions into DOM_BUCKETS domain groups.  A
+ * fault is external when the failures of the span (SERVFAIL answers
+ * and unanswered recursions, or for latency the recursions overdue
+ * now) sit in at most 'max_groups' groups holding 'share' of them, and
+ * the other groups still resolve: at least FAULT_MIN_OK recursions
+ * finished there without SERVFAIL, and that is at least 'share' of
+ * their outcomes.  SERVFAIL answered from the node's own zones is
+ * never external.  doc/fleet.md explains the rule and where it fails.
+ */
+#define FAULT_MIN_OK	10
+
+struct fault_conf {
+	unsigned int	max_groups;	/* 0: never excuse */
+	double		share;
+	int64_t		window_ms;	/* the span may grow to this ... */
+	uint64_t	min;		/* ... to see this many outcomes */
+	int64_t		grace_ms;	/* as for unanswered recursions */
+};
+
+enum fault_verdict {
+	FAULT_EXTERNAL,		/* excused: not this node */
+	FAULT_OFF,		/* max_groups 0 */
+	FAULT_NO_DATA,		/* no failure seen in the domain groups */
+	FAULT_SPREAD,		/* in more than max_groups groups */
+	FAULT_NO_RESOLUTION,	/* other names do not resolve either */
+	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
+};
+
+struct fault {
+	enum fault_verdict verdict;
+	unsigned int	ngroups;	/* groups holding 'held', or with
+					   failures when spread */
+	unsigned int	group[DOM_BUCKETS];	/* most failures first */
+	double		held;		/* share of failures in ngroups */
+	uint64_t	bad, ok_else, bad_else;
+	int64_t		span;
+};
+
+void	fault_judge(const struct window *, const struct evidence *,
+	    enum ev_kind, const struct fault_conf *, struct fault *);
+
 /* Upper bound (ms) of the bucket holding quantile q (0..1); -1: +Inf. */
 extern const int64_t lat_bounds[LAT_BUCKETS - 1];
 int64_t	latency_quantile(const struct sample *delta, double q);

@@ -90,6 +90,8 @@ int	feed_next(struct feed *, int64_t now);
 void	feed_close(struct feed *, int64_t now, const char *why);
 const struct feed_view *feed_view(const struct feed *, const char *);
 int	feed_counter(const struct feed_view *, const char *, uint64_t *);
+/* A recent failing domain of domain group 'bucket', or NULL. */
+const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 
@@ -111,7 +113,8 @@ struct service_state {
 	char		 reason[400];	/* the last verdict, in words */
 	/* Each check's last result, for 'low-traffic: keep'. */
 	int		 bad[CHK_COUNT];
-	char		 why[CHK_COUNT][160];
+	int		 excused[CHK_COUNT];	/* failed: not this node's */
+	char		 why[CHK_COUNT][256];
 };
 
 struct relay {

@@ -461,10 +461,25 @@ class FakePlugin:
             self.send(f"view seq={seq} name={v} queries={queries} noerror={queries}\n")
         self.send(f"tick seq={seq} views={len(views)} time=0\n")
 
+    def counters(self, seq, fields, rec, view="_default"):
+        """One snapshot of one view: 'fields' for its view record,
+        'rec' for its recursion record (keys as the plugin sends them).
+        Protocol 1 keeps every view field as a counter under its own
+        key, so the domain-group counters (dom_fail_N ...) go there."""
+        def kv(d):
+            return "".join(f" {k}={v}" for k, v in d.items())
+        self.send(f"view seq={seq} name={view}{kv(fields)}\n"
+                  f"recursion seq={seq} view={view}{kv(rec)}\n"
+                  f"tick seq={seq} views=1 records=2 time=0\n")
+
     def close(self):
         if self.conn:
             self.conn.close()
             self.conn = None
+
+    def stop(self):
+        """As a Stack member: torn down with the test's processes."""
+        self.shutdown()
 
     def shutdown(self):
         self.close()

@@ -2,6 +2,7 @@
 take the node out of anycast, judged by the relay's YAML policy, seen
 at a real router.  Faults are injected on loopback only."""
 
+import collections
 import signal
 import time
 
@@ -355,3 +356,89 @@ zone "good.test" {{ type primary; file "{named.dir}/good.db"; }};
     assert named.rndc("reload", "broken.test").returncode == 0
     ahtest.wait_for(lambda: bird.has_route(V4), 10, what="announced once all zones load")
     assert "all 3 zones loaded" in relay.ctl("status").stdout
+
+
+class Resolver:
+    """Cumulative counters of a resolver as the plugin would publish
+    them, advanced one 100 ms snapshot at a time: 'healthy' queries
+    that each recurse and resolve, spread over the 16 domain groups,
+    and 'failing' queries answered SERVFAIL after a failed recursion,
+    in the groups listed."""
+
+    def __init__(self):
+        self.view = collections.Counter()
+        self.rec = collections.Counter()
+        self.n = 0
+
+    def step(self, healthy, failing=0, groups=(5,)):
+        self.view["queries"] += healthy + failing
+        self.view["noerror"] += healthy
+        self.view["servfail"] += failing
+        self.rec["started"] += healthy + failing
+        self.rec["success"] += healthy
+        self.rec["failure"] += failing
+        self.rec["le_inf"] += healthy + failing
+        for i in range(healthy):
+            b = (self.n + i) % 16
+            self.view[f"dom_rstart_{b}"] += 1
+            self.view[f"dom_rdone_{b}"] += 1
+        for i in range(failing):
+            b = groups[(self.n + i) % len(groups)]
+            self.view[f"dom_fail_{b}"] += 1
+            self.view[f"dom_rstart_{b}"] += 1
+            self.view[f"dom_rdone_{b}"] += 1
+        self.n += healthy + failing
+
+
+def test_shared_fault_rule_in_the_relay(stack):
+    """The relay's judge on synthetic counters (FakePlugin, protocol 1
+    encoding): SERVFAIL for one domain group while the rest resolves is
+    excused and changes nothing; failures in every group are this node's
+    and depref it.  Runs without the plugin branch's counters."""
+    named = ahtest.Named(stack)                   # only for its socket path
+    svc = ahtest.plain_service(rise=1) + """    min-queries: 100
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+      recursion-failure-ratio: 50%
+    when-down: depref
+    depref:
+      communities: ["65535:0"]
+"""
+    relay = ahtest.Relay(stack, named, services=svc)
+    fake = ahtest.FakePlugin(named.socket)
+    stack.procs.append(fake)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    fake.accept()
+    fake.hello(interval=100)
+    res, seq = Resolver(), 0
+
+    def run(seconds, *args, **kw):
+        nonlocal seq
+        for _ in range(int(seconds * 10)):
+            seq += 1
+            res.step(*args, **kw)
+            fake.counters(seq, res.view, res.rec)
+            time.sleep(0.1)
+
+    run(1.5, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2) == \
+        "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+    n = len(proc.commands)
+
+    # 30 % SERVFAIL, all in group 5: the check fails, and is excused.
+    run(2.0, 70, 30)
+    status = relay.ctl("status").stdout
+    assert "SERVFAIL 30% > 20%" in status, status
+    assert ("of failures are in 1 domain group (e.g. group 5) while other "
+            "names resolve: external fault, not this node") in status, status
+    assert len(proc.commands) == n, proc.commands[n:]
+    assert relay.ctl("status").returncode == 0
+
+    # Every group fails, nothing resolves: this node; depreferred.
+    run(1.0, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd is not None and "65535:0" in cmd, proc.commands[n:]
+    status = relay.ctl("status").stdout
+    assert "failures in 16 of 16 domain groups: this node" in status, status
+    assert "DEGRADED" in status

@@ -134,6 +134,9 @@ test_defaults(void **state)
 	assert_int_equal(rc->services[0].window_ms, 10000);
 	assert_int_equal(rc->services[0].min_queries, 100);
 	assert_int_equal(rc->services[0].checks.grace_ms, 500);
+	assert_int_equal(rc->services[0].fault_groups, 3);
+	assert_true(rc->services[0].fault_share > 0.799 &&
+	    rc->services[0].fault_share < 0.801);
 	conf_free(rc);
 }
 
@@ -227,6 +230,12 @@ test_errors(void **state)
 	    "recursion-latency lacks required key 'max'");
 	expect_error(SVC "    checks:\n      unanswered-after: 10ms\n",
 	    "CONF:6:25: unanswered-after 10ms is outside 50ms..60s");
+	expect_error(SVC "    shared-fault:\n      max-groups: 17\n",
+	    "CONF:6:19: max-groups '17' must be a whole number 0..16");
+	expect_error(SVC "    shared-fault:\n      share: 40%\n",
+	    "CONF:6:14: share must be at least 50%");
+	expect_error(SVC "    shared-fault:\n      groups: 2\n",
+	    "unknown key 'groups' in shared-fault (expected one of: max-groups, share)");
 	expect_error(SVC "    checks:\n      max-serial-age: forever\n",
 	    "max-serial-age 'forever' is not a duration");
 	expect_error(SVC "    canary:\n      name: example\n      server: 192.0.2.1\n",

@@ -497,6 +497,218 @@ test_min_queries_is_safe(void **state)
 	assert_true(chance_trips(0.05, 20, 100000) > 50);
 }
 
+/*
+ * The shared-fault rule.  A resolver at 1,000 queries a second, each a
+ * fresh name (so each recursion), over the 16 domain groups; 'broken'
+ * takes the share 'broken_rate' of them and fails as 'how'.
+ */
+enum breakage { OK, SERVFAIL_FAST, SILENT, SLOW, AUTH_SERVFAIL };
+
+static const struct fault_conf fault_default = {
+	.max_groups = 3, .share = 0.8, .window_ms = 10000, .min = 100,
+	.grace_ms = 500
+};
+
+/* Runs 'ms' of traffic; the groups in 'broken' (a bit mask) break. */
+static void
+sim_resolver(int64_t ms, unsigned int broken, double broken_rate,
+    enum breakage how, double healthy_rate)
+{
+	int64_t end = sim.t + ms;
+
+	while (sim.t < end) {
+		uint64_t	n = per_step(0, healthy_rate);
+		uint64_t	x = per_step(1, broken_rate);
+		unsigned int	b = (unsigned int)(sim.t / STEP) % DOM_BUCKETS;
+		unsigned int	nb = 0, bb[DOM_BUCKETS], i;
+
+		for (i = 0; i < DOM_BUCKETS; i++)
+			if (broken & (1u << i))
+				bb[nb++] = i;
+		sim_queries(n + x, 0, 0);
+		sim_recurse(n, 20, SMP_SUCCESS, b);
+		if (x > 0 && nb > 0) {
+			b = bb[(unsigned int)(sim.t / STEP) % nb];
+			switch (how) {
+			case OK:
+				sim_recurse(x, 20, SMP_SUCCESS, b);
+				break;
+			case SERVFAIL_FAST:
+				sim.cur.c[SMP_SERVFAIL] += x;
+				sim_recurse(x, 20, SMP_FAILURE, b);
+				break;
+			case SILENT:
+				sim_recurse(x, NEVER, SMP_TIMEOUT, b);
+				break;
+			case SLOW:
+				sim_recurse(x, 3000, SMP_SUCCESS, b);
+				break;
+			case AUTH_SERVFAIL:
+				/* From a zone of its own: no recursion. */
+				sim.cur.c[SMP_SERVFAIL] += x;
+				sim.cur.c[SMP_AUTH_SERVFAIL] += x;
+				sim.cur.c[SMP_DOM_FAIL + b] += x;
+				break;
+			}
+		}
+		(void)sim_step();
+	}
+}
+
+static enum fault_verdict
+judge_now(enum ev_kind kind, struct fault *f)
+{
+	struct evidence ev;
+
+	assert_true(window_evidence(&w, kind, &ev_default, &ev) > 0);
+	fault_judge(&w, &ev, kind, &fault_default, f);
+	return (f->verdict);
+}
+
+/* Issue 7's case: one external domain, 30 % of queries, SERVFAIL. */
+static void
+test_fault_one_broken_domain(void **state)
+{
+	struct evidence	ev;
+	struct fault	f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
+	(void)window_evidence(&w, EV_QUERIES, &ev_default, &ev);
+	assert_true(ratio(&ev) > 0.25 && ratio(&ev) < 0.35);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_EXTERNAL);
+	assert_int_equal(f.ngroups, 1);
+	assert_int_equal(f.group[0], 5);
+	assert_true(f.held > 0.9);
+	assert_true(f.ok_else >= FAULT_MIN_OK);
+	/* The same, silent: unanswered recursions in one group. */
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 1u << 9, 430, SILENT, 1000);
+	(void)window_evidence(&w, EV_RECURSIONS, &ev_default, &ev);
+	assert_true(ratio(&ev) > 0.25);
+	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_EXTERNAL);
+	assert_int_equal(f.group[0], 9);
+}
+
+/* This node's upstream dead: failures everywhere, nothing resolves. */
+static void
+test_fault_dead_upstream(void **state)
+{
+	struct fault f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 0xffff, 1000, SERVFAIL_FAST, 0);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_SPREAD);
+	/* One group per 10 ms step here: the 100 ms span sees 10. */
+	assert_int_equal(f.ngroups, 10);
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 0xffff, 1000, SILENT, 0);
+	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_SPREAD);
+}
+
+/* Several broken domains: up to max-groups, still external. */
+static void
+test_fault_several_and_many(void **state)
+{
+	struct fault f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, (1u << 1) | (1u << 7) | (1u << 12), 430,
+	    SERVFAIL_FAST, 1000);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_EXTERNAL);
+	assert_int_equal(f.ngroups, 3);
+	/* A DNS provider's outage: many domains, most groups. */
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 0x0f0f, 430, SERVFAIL_FAST, 1000);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_SPREAD);
+	assert_int_equal(f.ngroups, 8);
+}
+
+/* Concentrated, but nothing else resolves: not the world's fault. */
+static void
+test_fault_nothing_else_resolves(void **state)
+{
+	struct fault f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 1u << 3, 200, OK, 0);
+	sim_resolver(2000, 1u << 3, 200, SERVFAIL_FAST, 0);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_NO_RESOLUTION);
+	assert_int_equal(f.ngroups, 1);
+	assert_true(f.ok_else < FAULT_MIN_OK);
+}
+
+/* SERVFAIL from a zone the node serves itself is its own fault. */
+static void
+test_fault_own_zone(void **state)
+{
+	struct fault f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 1u << 4, 430, AUTH_SERVFAIL, 1000);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_OWN_ZONES);
+}
+
+/*
+ * Latency: a slow external domain shows as recursions overdue in its
+ * group; a slow upstream shows them everywhere.
+ */
+static void
+test_fault_latency(void **state)
+{
+	struct evidence	ev;
+	struct fault	f;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(5000, 1u << 2, 100, SLOW, 1000);
+	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
+	assert_int_equal(latency_quantile(&ev.d, 0.95), 5000);
+	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_EXTERNAL);
+	assert_int_equal(f.group[0], 2);
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(5000, 0xffff, 1000, SLOW, 0);
+	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_SPREAD);
+}
+
+/* A plugin without domain groups, or the rule off: never excused. */
+static void
+test_fault_no_data_or_off(void **state)
+{
+	struct evidence	ev;
+	struct fault	f;
+	struct fault_conf off = fault_default;
+	size_t		i;
+
+	(void)state;
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
+	off.max_groups = 0;
+	(void)window_evidence(&w, EV_QUERIES, &ev_default, &ev);
+	fault_judge(&w, &ev, EV_QUERIES, &off, &f);
+	assert_int_equal(f.verdict, FAULT_OFF);
+	/* The same history with the domain counters blanked. */
+	for (i = 0; i < WINDOW_SAMPLES; i++)
+		memset(w.s[i].c + SMP_DOM_FAIL, 0,
+		    3 * DOM_BUCKETS * sizeof(w.s[i].c[0]));
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_NO_DATA);
+}
+
 static void
 test_quantile(void **state)
 {
@@ -654,6 +866,13 @@ main(void)
 		cmocka_unit_test(test_reload_counters_continue),
 		cmocka_unit_test(test_late_timeouts_counted_once),
 		cmocka_unit_test(test_min_queries_is_safe),
+		cmocka_unit_test(test_fault_one_broken_domain),
+		cmocka_unit_test(test_fault_dead_upstream),
+		cmocka_unit_test(test_fault_several_and_many),
+		cmocka_unit_test(test_fault_nothing_else_resolves),
+		cmocka_unit_test(test_fault_own_zone),
+		cmocka_unit_test(test_fault_latency),
+		cmocka_unit_test(test_fault_no_data_or_off),
 		cmocka_unit_test(test_quantile),
 		cmocka_unit_test(test_rise_and_fall),
 		cmocka_unit_test(test_dead_is_immediate),
