@@ -204,7 +204,16 @@ def relay_for(stack, named, args):
         if new == text:
             raise AssertionError("conf/anycast-relay.yaml: no damping block "
                                  "found to remove; check reaction.py")
-        relay.path.write_text(new)
+        # The healthchecks withdraw (--withdraw-on-down) and this
+        # benchmark times withdrawals at BIRD: like with like, not the
+        # example's graded response, which keeps a soft-trouble node
+        # announced (depreferred).
+        withdraw = new.replace("    when-down: depref\n",
+                               "    when-down: withdraw\n")
+        if withdraw == new:
+            raise AssertionError("conf/anycast-relay.yaml: no 'when-down: "
+                                 "depref' to replace; check reaction.py")
+        relay.path.write_text(withdraw)
     r = subprocess.run([str(ahtest.RELAY), "--check", str(relay.path)],
                        capture_output=True, text=True, timeout=10)
     if r.returncode != 0:

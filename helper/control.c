@@ -148,7 +148,8 @@ do_status(struct ctl_client *c, struct relay *r)
 	const struct feed	*f = &r->feed;
 	char			 line[AH_LINE_MAX];
 	struct ah_enc		 e;
-	size_t			 i, j, k;
+	size_t			 i, j, k, nroutes;
+	char			 wd[AH_NAME_LEN + 16];
 
 	ah_enc_begin(&e, line, sizeof(line), "relay");
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
@@ -198,7 +199,7 @@ do_status(struct ctl_client *c, struct relay *r)
 		ah_enc_str(&e, "name", s->name);
 		ah_enc_str(&e, "view", s->view);
 		ah_enc_str(&e, "state", st->mode == ROUTE_ANNOUNCED ? "up" :
-		    st->mode == ROUTE_DEGRADED ? "degraded" : "down");
+		    st->mode == ROUTE_WITHDRAWN ? "down" : "degraded");
 		ah_enc_i64(&e, "since", st->since);
 		ah_enc_str(&e, "reason", st->reason);
 		ah_enc_u64(&e, "good", st->judge.good);
@@ -211,14 +212,18 @@ do_status(struct ctl_client *c, struct relay *r)
 		if (s->canary.enabled)
 			ah_enc_str(&e, "canary", st->canary.result);
 		put(c, &e);
-		for (j = 0; j < s->nprefixes; j++) {
+		/* A watchdog service has one route: the watchdog. */
+		snprintf(wd, sizeof(wd), "watchdog %s", s->watchdog);
+		nroutes = s->watchdog[0] != '\0' ? 1 : s->nprefixes;
+		for (j = 0; j < nroutes; j++) {
 			ah_enc_begin(&e, line, sizeof(line), "prefix");
 			ah_enc_str(&e, "service", s->name);
-			ah_enc_str(&e, "prefix", s->prefixes[j].prefix);
+			ah_enc_str(&e, "prefix", s->watchdog[0] != '\0' ? wd :
+			    s->prefixes[j].prefix);
 			ah_enc_str(&e, "state",
 			    st->mode == ROUTE_ANNOUNCED ? "announced" :
 			    st->mode == ROUTE_DEGRADED ? "depreferred" :
-			    "withdrawn");
+			    st->mode == ROUTE_KEPT ? "kept" : "withdrawn");
 			ah_enc_i64(&e, "since", st->since);
 			put(c, &e);
 		}

@@ -515,18 +515,29 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 }
 
 /*
- * Degraded (depreferred) is for a node that was serving and got worse;
- * one that has not proven itself since start or since named came back
- * stays withdrawn.
+ * Soft trouble is graded, not a withdrawal: the route stays announced,
+ * depreferred, so a fault every node shares leaves every node equally
+ * depreferred and the fleet still serving (doc/fleet.md).  A node is
+ * degraded when a check fails and stays so until it rises; a node
+ * coming back from hard trouble with passing checks stays withdrawn
+ * until it rises.  One that has not served since the relay started
+ * stays withdrawn: depref is for a node that was serving, not a way
+ * in.  Having served is not forgotten across hard trouble: after a
+ * fleet-wide outage hit every node's named, the nodes must come back
+ * as a last resort, not stay out.
  */
 static enum route_mode
-mode_for(const struct service_state *st, const struct service_conf *s)
+mode_for(const struct service_state *st, const struct service_conf *s,
+    enum verdict verdict)
 {
 	if (st->judge.up)
 		return (ROUTE_ANNOUNCED);
 	if (st->hard || !st->proven || s->when_down == DOWN_WITHDRAW)
 		return (ROUTE_WITHDRAWN);
-	return (ROUTE_DEGRADED);
+	if (verdict == V_BAD || st->mode == ROUTE_DEGRADED ||
+	    st->mode == ROUTE_KEPT)
+		return (s->when_down == DOWN_KEEP ? ROUTE_KEPT : ROUTE_DEGRADED);
+	return (ROUTE_WITHDRAWN);
 }
 
 int
@@ -540,7 +551,6 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	enum route_mode			 mode;
 	enum verdict			 verdict;
 	char				 why[sizeof(st->reason)];
-	size_t				 j;
 
 	if ((v = live_view(r, s, now, why, sizeof(why))) == NULL) {
 		/*
@@ -551,7 +561,6 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		memset(st->bad, 0, sizeof(st->bad));
 		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
-		st->proven = 0;
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
 			return (0);
@@ -578,16 +587,19 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
 
-	mode = mode_for(st, s);
+	mode = mode_for(st, s, verdict);
 	if (mode == st->mode)
 		return (0);
 	log_info("service %s %s: %s", s->name,
 	    mode == ROUTE_ANNOUNCED ? "UP, announcing" :
 	    mode == ROUTE_DEGRADED ? "DOWN, announcing depreferred" :
+	    mode == ROUTE_KEPT ? "DOWN, keeping the route (when-down keep)" :
 	    "DOWN, withdrawing", why);
+	/* Announced and kept are the same commands: nothing to resend. */
+	if (!((mode == ROUTE_KEPT && st->mode == ROUTE_ANNOUNCED) ||
+	    (mode == ROUTE_ANNOUNCED && st->mode == ROUTE_KEPT)))
+		exabgp_service(s, mode);
 	st->mode = mode;
 	st->since = real_ms();
-	for (j = 0; j < s->nprefixes; j++)
-		exabgp_route(&s->prefixes[j], mode, &s->depref);
 	return (1);
 }

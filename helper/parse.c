@@ -542,25 +542,43 @@ one_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 		    p->prefix, p->family == AF_INET6 ? "IPv6" : "IPv4");
 }
 
+/*
+ * Names appear in logs, on the control socket and in ExaBGP commands
+ * as one token.
+ */
 static void
-service_name(struct ctx *c, yaml_node_t *n, void *arg)
+take_token(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
+    size_t len)
 {
-	struct service_conf	*s = arg;
-	const char		*v = scalar(c, n, "service name");
-	const char		*q;
+	const char *v = scalar(c, n, what), *q;
 
 	if (v == NULL)
 		return;
-	/* Names appear in logs and on the control socket as one token. */
 	for (q = v; *q != '\0'; q++)
 		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
 		    (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' ||
 		    *q == '.')) {
-			perr(c, n, "service name '%s' may use only letters, "
-			    "digits, '-', '_' and '.'", v);
+			perr(c, n, "%s '%s' may use only letters, digits, '-', "
+			    "'_' and '.'", what, v);
 			return;
 		}
-	take_string(c, n, "service name", s->name, sizeof(s->name));
+	take_string(c, n, what, dst, len);
+}
+
+static void
+service_name(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	take_token(c, n, "service name", s->name, sizeof(s->name));
+}
+
+static void
+service_watchdog(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	take_token(c, n, "watchdog", s->watchdog, sizeof(s->watchdog));
 }
 
 static void
@@ -576,6 +594,7 @@ service_prefixes(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct service_conf *s = arg;
 
+	s->has_prefixes = 1;
 	s->prefixes = walk_seq(c, n, "prefixes", sizeof(*s->prefixes),
 	    &s->nprefixes, one_prefix);
 }
@@ -910,10 +929,18 @@ depref_communities(struct ctx *c, yaml_node_t *n, void *arg)
 	memcpy(d->communities, tmp.communities, sizeof(d->communities));
 }
 
+static void
+depref_gshut(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_bool(c, n, "graceful-shutdown",
+	    &((struct depref_conf *)arg)->graceful_shutdown);
+}
+
 static const struct key depref_keys[] = {
 	{ "med", 0, depref_med },
 	{ "as-path", 0, depref_path },
 	{ "communities", 0, depref_communities },
+	{ "graceful-shutdown", 0, depref_gshut },
 	{ NULL, 0, NULL }
 };
 
@@ -1041,19 +1068,86 @@ service_when_down(struct ctx *c, yaml_node_t *n, void *arg)
 
 	if (s == NULL)
 		return;
-	if (strcmp(s, "withdraw") == 0)
-		((struct service_conf *)arg)->when_down = DOWN_WITHDRAW;
-	else if (strcmp(s, "depref") == 0)
+	((struct service_conf *)arg)->when_down_at = n->start_mark;
+	if (strcmp(s, "depref") == 0)
 		((struct service_conf *)arg)->when_down = DOWN_DEPREF;
+	else if (strcmp(s, "withdraw") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_WITHDRAW;
+	else if (strcmp(s, "keep") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_KEEP;
 	else
-		perr(c, n, "when-down '%s' must be withdraw or depref", s);
+		perr(c, n, "when-down '%s' must be depref, withdraw or keep", s);
 }
 
 static void
 service_depref(struct ctx *c, yaml_node_t *n, void *arg)
 {
+	((struct service_conf *)arg)->depref.at = n->start_mark;
+	((struct service_conf *)arg)->has_depref = 1;
 	walk_map(c, n, "depref", depref_keys,
 	    &((struct service_conf *)arg)->depref);
+}
+
+/*
+ * A service drives its own prefixes or a watchdog of exabgp.conf
+ * (ExaBGP 4: routes declared '... watchdog NAME withdraw').  A watchdog
+ * only announces or withdraws what is declared, so it cannot be
+ * depreferred: soft trouble keeps it announced by default, the nearest
+ * thing to a depref that cannot empty the fleet (doc/fleet.md).
+ */
+static void
+watchdog_finish(struct ctx *c, yaml_node_t *n, struct service_conf *s)
+{
+	if (s->watchdog[0] != '\0' && s->has_prefixes)
+		perr(c, n, "service '%s' has both prefixes and a watchdog",
+		    s->name);
+	else if (s->watchdog[0] == '\0' && !s->has_prefixes)
+		perr(c, n, "service '%s' needs prefixes or a watchdog",
+		    s->name);
+	if (s->watchdog[0] == '\0') {
+		if (s->when_down == DOWN_UNSET)
+			s->when_down = DOWN_DEPREF;
+		return;
+	}
+	if (s->when_down == DOWN_UNSET)
+		s->when_down = DOWN_KEEP;
+	else if (s->when_down == DOWN_DEPREF)
+		perr_at(c, &s->when_down_at, "when-down depref is impossible "
+		    "through a watchdog (it only announces or withdraws): use "
+		    "keep or withdraw");
+	if (s->has_depref)
+		perr_at(c, &s->depref.at, "service '%s': a watchdog cannot carry "
+		    "depref attributes", s->name);
+	s->depref.graceful_shutdown = 0;
+}
+
+/*
+ * RFC 8326 GRACEFUL_SHUTDOWN joins the depref communities unless turned
+ * off: routers that honour it move traffic to the other nodes, and
+ * when every node is depreferred at once they keep using them all.
+ */
+static void
+depref_finish(struct ctx *c, yaml_node_t *n, struct service_conf *s)
+{
+	struct depref_conf	*d = &s->depref;
+	size_t			 i;
+
+	for (i = 0; i < d->ncommunities; i++)
+		if (strcmp(d->communities[i], AH_GRACEFUL_SHUTDOWN) == 0)
+			break;
+	if (d->graceful_shutdown && i == d->ncommunities) {
+		if (d->ncommunities == AH_COMM_MAX)
+			perr_at(c, &d->at, "depref: no room for %s after %d "
+			    "communities", AH_GRACEFUL_SHUTDOWN, AH_COMM_MAX);
+		else
+			strcpy(d->communities[d->ncommunities++],
+			    AH_GRACEFUL_SHUTDOWN);
+	}
+	if (s->when_down == DOWN_DEPREF && d->med < 0 && d->npath == 0 &&
+	    d->ncommunities == 0)
+		perr(c, n, "service '%s': when-down depref with "
+		    "graceful-shutdown no needs med, as-path or communities "
+		    "in depref: the announcement would not change", s->name);
 }
 
 /* shared-fault: */
@@ -1093,7 +1187,8 @@ service_fault(struct ctx *c, yaml_node_t *n, void *arg)
 static const struct key service_keys[] = {
 	{ "name", 1, service_name },
 	{ "view", 0, service_view },
-	{ "prefixes", 1, service_prefixes },
+	{ "prefixes", 0, service_prefixes },
+	{ "watchdog", 0, service_watchdog },
 	{ "window", 0, service_window },
 	{ "min-queries", 0, service_min_queries },
 	{ "low-traffic", 0, service_low_traffic },
@@ -1132,6 +1227,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->canary.interval_ms = 1000;
 	s->canary.timeout_ms = 1000;
 	s->depref.med = -1;
+	s->depref.graceful_shutdown = 1;
+	s->depref.at = n->start_mark;
 	s->fault_groups = 3;
 	s->fault_share = 0.8;
 	walk_map(c, n, "a service", service_keys, s);
@@ -1140,10 +1237,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	if (s->low_traffic == LOW_CANARY && !s->canary.enabled)
 		perr(c, n, "service '%s': low-traffic canary needs a canary",
 		    s->name);
-	if (s->when_down == DOWN_DEPREF && s->depref.med < 0 &&
-	    s->depref.npath == 0 && s->depref.ncommunities == 0)
-		perr(c, n, "service '%s': when-down depref needs a depref block "
-		    "with med, as-path or communities", s->name);
+	watchdog_finish(c, n, s);
+	depref_finish(c, n, s);
 	if (s->max_hold_ms < s->hold_ms)
 		perr(c, n, "service '%s': damping max-hold is shorter than hold",
 		    s->name);
@@ -1185,7 +1280,10 @@ static const struct key top_keys[] = {
 	{ NULL, 0, NULL }
 };
 
-/* Checks that need the whole config: names and prefixes are unique. */
+/*
+ * Checks that need the whole config: names, prefixes and watchdogs are
+ * unique.
+ */
 static void
 check_unique(struct ctx *c, struct relay_conf *rc)
 {
@@ -1199,6 +1297,11 @@ check_unique(struct ctx *c, struct relay_conf *rc)
 			    strcmp(s->name, rc->services[j].name) == 0)
 				perr_at(c, &s->at, "service name '%s' is used "
 				    "twice", s->name);
+		for (j = 0; j < i; j++)
+			if (s->watchdog[0] != '\0' &&
+			    strcmp(s->watchdog, rc->services[j].watchdog) == 0)
+				perr_at(c, &s->at, "watchdog '%s' is driven by "
+				    "two services", s->watchdog);
 		for (k = 0; k < s->nprefixes; k++)
 			for (j = 0; j <= i; j++)
 				for (l = 0; l < (j == i ? k :

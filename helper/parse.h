@@ -68,16 +68,22 @@ struct depref_conf {
 	uint32_t	 path[AH_PATH_LEN];	/* as-path to prepend */
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
+	int		 graceful_shutdown;	/* add 65535:0 */
+	yaml_mark_t	 at;
 };
 
+#define AH_GRACEFUL_SHUTDOWN	"65535:0"	/* RFC 8326 */
+
 enum low_traffic { LOW_KEEP, LOW_CANARY };
-enum when_down { DOWN_WITHDRAW, DOWN_DEPREF };
+/* DOWN_UNSET only while loading: the default depends on 'watchdog'. */
+enum when_down { DOWN_UNSET, DOWN_DEPREF, DOWN_WITHDRAW, DOWN_KEEP };
 
 struct service_conf {
 	char			 name[AH_NAME_LEN];
 	char			 view[AH_VIEW_LEN];
 	size_t			 nprefixes;
 	struct prefix_conf	*prefixes;
+	char			 watchdog[AH_NAME_LEN];	/* or an ExaBGP one */
 	unsigned int		 window_ms;
 	uint64_t		 min_queries;
 	enum low_traffic	 low_traffic;
@@ -87,6 +93,8 @@ struct service_conf {
 	struct checks_conf	 checks;
 	struct canary_conf	 canary;
 	enum when_down		 when_down;
+	yaml_mark_t		 when_down_at;
+	int			 has_prefixes, has_depref;
 	struct depref_conf	 depref;
 	unsigned int		 fault_groups;	/* 0: never excuse */
 	double			 fault_share;

@@ -18,7 +18,8 @@ resolver = ahtest.resolver
 
 
 def service(checks, name="dns", view="_default", v4=V4, v6=V6, extra="",
-            canary_port=None, canary_server="127.0.0.1", min_queries=20):
+            canary_port=None, canary_server="127.0.0.1", min_queries=20,
+            when_down=None):
     canary = ""
     if canary_port:
         canary = f"""
@@ -29,6 +30,8 @@ def service(checks, name="dns", view="_default", v4=V4, v6=V6, extra="",
       type: SOA
       interval: 200ms
       timeout: 150ms"""
+    if when_down:
+        extra += f"\n    when-down: {when_down}"
     return ahtest.plain_service(name=name, view=view, v4=v4, v6=v6) + f"""
     window: 2s
     min-queries: {min_queries}
@@ -60,7 +63,8 @@ def run_resolver_failure(stack, how):
     stack.procs.append(upstream)
     named = resolver(stack, upstream.port).start()
     checks = "      recursion-failure-ratio: 50%\n      servfail-ratio: 50%"
-    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port))
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                when_down="withdraw"))
     load = ahtest.Load(named.port, unique_names(how), qps=50, seconds=30)
     stack.procs.append(load)
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced while upstream answers")
@@ -153,7 +157,8 @@ zone "sec.example" {{ type secondary; file "{named.dir}/sec.bk";
 def test_secondary_zone_expires(stack):
     primary, named = secondary_pair(stack, 'zones { "example"; "sec.example"; };')
     checks = "      zones: [example, sec.example]"
-    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port))
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                when_down="withdraw"))
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
 
     t0 = time.monotonic()
@@ -203,7 +208,7 @@ def test_servfail_storm_trips_trickle_does_not(stack):
     checks = "      servfail-ratio: 20%"
     # The canary's 5 queries a second count as traffic too.
     bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
-                                                min_queries=50))
+                                                min_queries=50, when_down="withdraw"))
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
 
     # A trickle: 10 SERVFAILs over 2 s, below min-queries 50 per window.
@@ -255,10 +260,11 @@ view "b" {{
     named.start()
     services = (service("      zones: [example]", name="a", view="a",
                         v4="192.0.2.53/32", v6="2001:db8::53/128",
-                        canary_port=named.port) +
+                        canary_port=named.port, when_down="withdraw") +
                 service("      zones: [example, sec.example]", name="b", view="b",
                         v4="198.51.100.53/32", v6="2001:db8:b::53/128",
-                        canary_port=named.port, canary_server="::1"))
+                        canary_port=named.port, canary_server="::1",
+                        when_down="withdraw"))
     bird, relay, exa = up(stack, named, services)
     ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32") and
                     bird.has_route("198.51.100.53/32"), 20, what="both services announced")
@@ -297,10 +303,10 @@ def test_flap_damping_bounds_bgp_changes(stack):
     assert not bird.has_route(V4), "held down after the budget is spent"
 
 
-def test_depref_instead_of_withdraw(stack):
+def test_depref_attributes(stack):
     """when-down: depref keeps a degraded node announced as a last resort,
-    with RFC 8326 GRACEFUL_SHUTDOWN and a worse MED; a dead named is
-    still withdrawn outright."""
+    with RFC 8326 GRACEFUL_SHUTDOWN and a worse MED and AS path as
+    configured; a dead named is still withdrawn outright."""
     dead = ahtest.free_port()
     named = resolver(stack, dead).start()
     depref = """
@@ -331,6 +337,38 @@ def test_depref_instead_of_withdraw(stack):
     named.kill()                                 # dead: withdrawn, not depreferred
     ahtest.wait_for(lambda: not bird.has_route(V4), 2, interval=0.005,
                     what="withdrawal when named dies")
+
+
+def test_upstream_dead_is_depreferred_by_default(stack):
+    """The graded response with the default when-down: named's upstream
+    dead is soft trouble, so the route stays at the router, tagged
+    GRACEFUL_SHUTDOWN (65535,0), and comes back clean when it answers."""
+    upstream = ahtest.FakeUpstream()
+    stack.procs.append(upstream)
+    named = resolver(stack, upstream.port).start()
+    checks = "      recursion-failure-ratio: 50%\n      servfail-ratio: 20%"
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                min_queries=100))
+    load = ahtest.Load(named.port, unique_names("dead"), qps=200, seconds=30)
+    stack.procs.append(load)
+    ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
+    time.sleep(1)
+    assert "(65535,0)" not in bird.birdc("show", "route", "all", V4)
+
+    upstream.mode = "silent"
+    ahtest.wait_for(lambda: "(65535,0)" in bird.birdc("show", "route", "all", V4),
+                    10, interval=0.05, what="route depreferred at BIRD")
+    assert bird.has_route(V6), "depreferred, not withdrawn"
+    down = next(l for l in exa.proc.text().splitlines()
+                if "service dns DOWN, announcing depreferred" in l)
+    assert "unanswered after 500ms" in down, down
+    assert not any(what == "removed" for _, what in ahtest.bird_changes(bird, V4))
+
+    upstream.mode = "answer"
+    ahtest.wait_for(lambda: "(65535,0)" not in bird.birdc("show", "route", "all", V4),
+                    30, interval=0.1, what="clean announcement after recovery")
+    load.stop()
+    assert not any(what == "removed" for _, what in ahtest.bird_changes(bird, V4))
 
 
 def test_all_zones_summary(stack):
@@ -442,3 +480,164 @@ def test_shared_fault_rule_in_the_relay(stack):
     status = relay.ctl("status").stdout
     assert "failures in 16 of 16 domain groups: this node" in status, status
     assert "DEGRADED" in status
+
+
+def fake_relay(stack, services):
+    """The relay under test on a FakePlugin's socket; returns both."""
+    named = ahtest.Named(stack)                   # only for its socket path
+    relay = ahtest.Relay(stack, named, services=services)
+    fake = ahtest.FakePlugin(named.socket)
+    stack.procs.append(fake)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    fake.accept()
+    fake.hello(interval=100)
+    return relay, fake, proc
+
+
+def feed(fake, res, seq, n, *args, **kw):
+    for i in range(n):
+        res.step(*args, **kw)
+        fake.counters(seq + i, res.view, res.rec)
+        time.sleep(0.1)
+    return seq + n
+
+
+SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2
+    checks:
+      servfail-ratio: 20%
+"""
+
+
+def test_depref_with_graceful_shutdown_is_the_default(stack):
+    """Soft trouble announces the route depreferred with RFC 8326
+    GRACEFUL_SHUTDOWN, with no when-down or depref configured."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd == ("neighbor 127.0.0.1 announce route 192.0.2.53/32 "
+                   "next-hop self med 100 community [65000:53 65535:0]"), \
+        proc.commands
+    assert not any("withdraw route 192.0.2.53" in c for c in proc.commands[2:])
+    assert "DEGRADED" in relay.ctl("status").stdout
+
+
+def test_soft_trouble_after_named_came_back_is_depreferred(stack):
+    """A node that served before keeps the last-resort announcement
+    when named comes back still in soft trouble (a world-wide upstream
+    outage across a restart must not leave the fleet empty); one that
+    never served since the relay started stays withdrawn."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY)
+    res = Resolver()
+    # Never served: soft trouble from the start stays withdrawn.
+    seq = feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    assert not any(" announce " in f" {c}" for c in proc.commands), proc.commands
+    seq = feed(fake, res, seq, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    # named goes away (hard trouble: withdrawn at once) ...
+    fake.close()
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 2)
+    # ... and comes back, a new process, its upstream still broken.
+    fake.accept()
+    fake.hello(interval=100, pid=4343)
+    res = Resolver()
+    feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd is not None and "65535:0" in cmd, proc.commands
+
+
+WATCHDOG_SERVICE = """
+  - name: dns
+    view: _default
+    watchdog: anycastdns
+    rise: 2
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+"""
+
+
+def test_watchdog_soft_trouble_keeps_hard_trouble_withdraws(stack):
+    """A watchdog cannot be depreferred: soft trouble keeps it announced
+    (when-down keep, its default), hard trouble withdraws it."""
+    relay, fake, proc = fake_relay(stack, WATCHDOG_SERVICE)
+    assert proc.next_command(5) == "withdraw watchdog anycastdns"
+    res = Resolver()
+    seq = feed(fake, res, 1, 10, 100)
+    assert proc.wait_command("announce watchdog anycastdns", 2)
+    seq = feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.next_command(0.5) is None, proc.commands
+    status = relay.ctl("status")
+    assert "watchdog anycastdns" in status.stdout and " kept " in status.stdout, status.stdout
+    assert "DOWN, keeping the route (when-down keep): SERVFAIL" in proc.proc.text()
+    fake.close()
+    assert proc.wait_command("withdraw watchdog anycastdns", 2)
+
+
+def test_watchdog_when_down_withdraw(stack):
+    relay, fake, proc = fake_relay(stack, WATCHDOG_SERVICE + "    when-down: withdraw\n")
+    res = Resolver()
+    seq = feed(fake, res, 1, 10, 100)
+    assert proc.wait_command("announce watchdog anycastdns", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.wait_command("withdraw watchdog anycastdns", 2)
+
+
+# The seed's exabgp.conf, redone for ExaBGP 4.2 and loopback: the routes
+# are declared here, started withdrawn, and driven by watchdog name.
+SEED_EXABGP = """process watch-nameserver {{
+	run {relay} {conf};
+	encoder text;
+}}
+
+neighbor 127.0.0.1 {{
+	router-id 192.0.2.10;
+	local-address 127.0.0.1;
+	local-as 65053;
+	peer-as 65000;
+	hold-time 10;
+	connect {port};
+	family {{
+		ipv4 unicast;
+	}}
+	api {{
+		processes [ watch-nameserver ];
+	}}
+	static {{
+		route 192.0.2.53/32 next-hop self watchdog anycastdns withdraw;
+		route 198.51.100.53/32 next-hop self watchdog anycastdns withdraw;
+	}}
+}}
+"""
+
+
+def test_seed_exabgp_conf_with_watchdog(stack):
+    """Swapping the seed's watchdog script for anycast-relay: the routes
+    declared in exabgp.conf come and go with named at BIRD."""
+    named = ahtest.Named(stack).start()
+    bird = ahtest.Bird(stack).start()
+    relay = ahtest.Relay(stack, named, services="""
+  - name: dns
+    watchdog: anycastdns
+""")
+    exa = ahtest.ExaBGP(stack, bird, relay)
+    exa.conf.write_text(SEED_EXABGP.format(relay=ahtest.RELAY, conf=relay.path,
+                                           port=bird.port))
+    exa.start()
+    ahtest.wait_for(lambda: bird.established("ns1"), 20, what="BGP session up")
+    ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32") and
+                    bird.has_route("198.51.100.53/32"), 20,
+                    what="watchdog routes announced")
+    named.kill()
+    ahtest.wait_for(lambda: not bird.has_route("192.0.2.53/32") and
+                    not bird.has_route("198.51.100.53/32"), 5, interval=0.01,
+                    what="withdrawn when named dies")
+    named.start()
+    ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32"), 20,
+                    what="announced again")
+    log = exa.proc.text()
+    assert "to exabgp: withdraw watchdog anycastdns" in log
+    assert "to exabgp: announce watchdog anycastdns" in log
+    assert "rejected" not in log

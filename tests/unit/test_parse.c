@@ -96,12 +96,14 @@ test_example(void **state)
 		assert_int_equal(s->canary.interval_ms, 1000);
 		assert_int_equal(s->canary.timeout_ms, 500);
 		assert_int_equal(s->rise, 2);
-		assert_int_equal(s->fall, 3);
+		assert_int_equal(s->fall, 2);
 		assert_int_equal(s->max_changes, 4);
 		assert_int_equal(s->period_ms, 60000);
 		assert_int_equal(s->hold_ms, 30000);
 		assert_int_equal(s->max_hold_ms, 600000);
-		assert_int_equal(s->when_down, DOWN_WITHDRAW);
+		assert_int_equal(s->when_down, DOWN_DEPREF);
+		assert_true(s->depref.graceful_shutdown);
+		assert_int_equal(s->fault_groups, 3);
 		assert_int_equal(s->depref.med, 1000);
 		assert_int_equal(s->depref.npath, 3);
 		assert_int_equal(s->depref.path[2], 65053);
@@ -135,6 +137,10 @@ test_defaults(void **state)
 	assert_int_equal(rc->services[0].min_queries, 100);
 	assert_int_equal(rc->services[0].checks.grace_ms, 500);
 	assert_int_equal(rc->services[0].fault_groups, 3);
+	/* Graded response: depreferred with GRACEFUL_SHUTDOWN by default. */
+	assert_int_equal(rc->services[0].when_down, DOWN_DEPREF);
+	assert_int_equal(rc->services[0].depref.ncommunities, 1);
+	assert_string_equal(rc->services[0].depref.communities[0], "65535:0");
 	assert_true(rc->services[0].fault_share > 0.799 &&
 	    rc->services[0].fault_share < 0.801);
 	conf_free(rc);
@@ -252,10 +258,10 @@ test_errors(void **state)
 	    "canary timeout exceeds its interval");
 	expect_error(SVC "    low-traffic: canary\n",
 	    "service 'a': low-traffic canary needs a canary");
-	expect_error(SVC "    when-down: depref\n",
-	    "when-down depref needs a depref block");
-	expect_error(SVC "    when-down: sulk\n",
-	    "when-down 'sulk' must be withdraw or depref");
+	expect_error(SVC "    when-down: depref\n    depref:\n      graceful-shutdown: no\n",
+	    "service 'a': when-down depref with graceful-shutdown no needs med, as-path or communities");
+	expect_error(SVC "    depref:\n      graceful-shutdown: maybe\n",
+	    "CONF:6:26: graceful-shutdown 'maybe' must be yes or no");
 	expect_error(SVC "    rise: 0\n", "rise '0' must be a whole number 1..100");
 	expect_error(SVC "    damping:\n      period: 60s\n",
 	    "damping lacks required key 'max-changes'");
@@ -373,6 +379,72 @@ test_numbers_accepted(void **state)
 	conf_free(rc);
 }
 
+/* GRACEFUL_SHUTDOWN joins the depref communities once, unless off. */
+static void
+test_depref_graceful_shutdown(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+	const struct depref_conf *d;
+
+	(void)state;
+	rc = load(SVC "    depref:\n      med: 500\n"
+	    "      communities: [\"65000:9\"]\n"
+	    "  - name: b\n    prefixes:\n      - prefix: 192.0.2.2/32\n"
+	    "    depref:\n      communities: [\"65535:0\", \"65000:9\"]\n"
+	    "  - name: c\n    prefixes:\n      - prefix: 192.0.2.3/32\n"
+	    "    depref:\n      graceful-shutdown: no\n      med: 500\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	d = &rc->services[0].depref;
+	assert_int_equal(d->ncommunities, 2);
+	assert_string_equal(d->communities[1], "65535:0");
+	assert_int_equal(rc->services[1].depref.ncommunities, 2);
+	assert_int_equal(rc->services[2].depref.ncommunities, 0);
+	assert_int_equal(rc->services[2].depref.med, 500);
+	conf_free(rc);
+}
+
+/*
+ * Watchdog mode: a service drives routes declared in exabgp.conf.  It
+ * cannot be depreferred, so soft trouble keeps its route by default.
+ */
+static void
+test_watchdog(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("services:\n  - name: a\n    watchdog: anycastdns\n"
+	    "  - name: b\n    watchdog: other\n    when-down: withdraw\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	assert_string_equal(rc->services[0].watchdog, "anycastdns");
+	assert_int_equal(rc->services[0].nprefixes, 0);
+	assert_int_equal(rc->services[0].when_down, DOWN_KEEP);
+	assert_int_equal(rc->services[1].when_down, DOWN_WITHDRAW);
+	conf_free(rc);
+
+	expect_error("services:\n  - name: a\n    watchdog: x\n    when-down: depref\n",
+	    "CONF:4:16: when-down depref is impossible through a watchdog");
+	expect_error("services:\n  - name: a\n    watchdog: x\n    depref:\n      med: 5\n",
+	    "CONF:5:7: service 'a': a watchdog cannot carry depref attributes");
+	expect_error(SVC "    watchdog: x\n",
+	    "CONF:2:5: service 'a' has both prefixes and a watchdog");
+	expect_error("services:\n  - name: a\n    view: v\n",
+	    "CONF:2:5: service 'a' needs prefixes or a watchdog");
+	expect_error("services:\n  - name: a\n    watchdog: \"x y\"\n",
+	    "CONF:3:15: watchdog 'x y' may use only letters");
+	expect_error("services:\n  - name: a\n    watchdog: x\n"
+	    "  - name: b\n    watchdog: x\n",
+	    "CONF:4:5: watchdog 'x' is driven by two services");
+	expect_error(SVC "    when-down: sulk\n",
+	    "when-down 'sulk' must be depref, withdraw or keep");
+}
+
 /* Every error is reported, not only the first. */
 static void
 test_all_errors(void **state)
@@ -402,6 +474,8 @@ main(void)
 		cmocka_unit_test(test_non_scalar_once),
 		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_numbers_accepted),
+		cmocka_unit_test(test_depref_graceful_shutdown),
+		cmocka_unit_test(test_watchdog),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
