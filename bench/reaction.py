@@ -67,8 +67,10 @@ GOALS = {  # (fault, statistic) -> ms, for anycast-health's withdrawal
     ("sigkill", "median"): 10.0,
     ("sigkill", "p99"): 50.0,
     ("sigstop", "p99"): 2000.0,
-    # window (10 s in conf/anycast-relay.yaml) + 1 s
-    ("upstream", "p99"): 11000.0,
+    # The upstream fault's goal depends on the client rate: checks judge
+    # the last min-queries (100) recursions, so at 50 a second the
+    # evidence takes 2 s to gather.  Issue 7's goal, "out within 1 s at
+    # 1,000 qps", is set in main() for --qps 1000 and above.
 }
 FAULTS = ("sigkill", "sigstop", "upstream")
 
@@ -241,7 +243,7 @@ def run(args, work, stack, log):
         # Clients, bounded by the run's own limit.
         stack.procs.append(ahtest.Load(
             named.port, lambda i: f"r{i}-{time.monotonic_ns()}.test.",
-            qps=50, seconds=args.max_minutes * 60))
+            qps=args.qps, seconds=args.max_minutes * 60))
     else:
         named = ahtest.Named(stack, interval=args.interval).start()
     bird = ahtest.Bird(stack).start()
@@ -406,6 +408,9 @@ def main():
                     help="plugin snapshot interval, ms (default 200, ahtest's)")
     ap.add_argument("--stale-after", default="1s",
                     help="relay stale-after (default 1s, as ahtest renders it)")
+    ap.add_argument("--qps", type=int, default=50,
+                    help="client queries a second for the upstream fault "
+                         "(default 50)")
     ap.add_argument("--no-healthcheck", action="store_true",
                     help="measure anycast-health alone")
     ap.add_argument("--tuned", default="interval=1,fast-interval=1,rise=1,fall=1",
@@ -432,6 +437,8 @@ def main():
         ap.error("--trials must be 1..1000")
     if args.settle_max is None:
         args.settle_max = args.settle_min + (1.0 if args.no_healthcheck else 5.0)
+    if args.qps >= 1000:
+        GOALS[("upstream", "p99")] = 1000.0
     benchlib.check_build()
     benchlib.single_instance()
 

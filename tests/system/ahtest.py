@@ -496,12 +496,16 @@ class FakeUpstream:
     mode "answer": answers every A/AAAA query with 203.0.113.1, TTL 0;
     "silent": reads and drops (the resolver times out);
     close(): the port is closed (the resolver gets "connection refused").
+    broken: per domain, overrides mode for names at or under it:
+    {"broken.example": "servfail"} answers those SERVFAIL, "silent"
+    drops them, the rest is answered as 'mode' says.
     """
 
     def __init__(self, port=None):
         import threading
         self.port = port or free_port()
         self.mode = "answer"
+        self.broken = {}
         self.answered = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", self.port))
@@ -512,6 +516,8 @@ class FakeUpstream:
 
     def _serve(self):
         import dns.message
+        import dns.name
+        import dns.rcode
         import dns.rrset
         while self.running:
             try:
@@ -520,12 +526,20 @@ class FakeUpstream:
                 continue
             except OSError:
                 return
-            if self.mode != "answer":
-                continue
             try:
                 q = dns.message.from_wire(data)
                 r = dns.message.make_response(q)
                 qn = q.question[0]
+                mode = self.mode
+                for domain, how in list(self.broken.items()):
+                    if qn.name.is_subdomain(dns.name.from_text(domain)):
+                        mode = how
+                if mode == "servfail":
+                    r.set_rcode(dns.rcode.SERVFAIL)
+                    self.sock.sendto(r.to_wire(), peer)
+                    continue
+                if mode != "answer":
+                    continue
                 if qn.rdtype == 1:
                     r.answer.append(dns.rrset.from_text(qn.name, 0, "IN", "A", "203.0.113.1"))
                 self.sock.sendto(r.to_wire(), peer)

@@ -7,6 +7,7 @@ import signal
 import time
 
 import dns.rcode
+import pytest
 
 import ahtest
 
@@ -641,3 +642,57 @@ def test_seed_exabgp_conf_with_watchdog(stack):
     assert "to exabgp: withdraw watchdog anycastdns" in log
     assert "to exabgp: announce watchdog anycastdns" in log
     assert "rejected" not in log
+
+
+# Until the plugin branch lands, named publishes no domain groups: the
+# rule then cannot excuse anything and these fail.  strict: once they
+# pass, the marker must go (merge note).
+NEEDS_DOMAIN_GROUPS = pytest.mark.xfail(
+    strict=True, reason="needs the plugin branch's per-domain counters "
+    "(dom_fail_N, dom_rstart_N, dom_rdone_N) and sample names")
+
+
+def mixed_names(broken_share, tag):
+    """Fresh names over 50 healthy domains, 'broken_share' of them under
+    broken.test (not under example: named serves that zone itself)."""
+    def name(i):
+        if (i * 37 % 100) < broken_share * 100:
+            return f"q{i}-{tag}.broken.test."
+        return f"q{i}-{tag}.d{i % 50}.test."
+    return name
+
+
+@NEEDS_DOMAIN_GROUPS
+def test_shared_fault_one_domain_no_route_change(stack):
+    """Issue 7's case with one named: an external domain that is 30 % of
+    client queries returns SERVFAIL (every other name resolves).  The
+    SERVFAIL check trips, the shared-fault rule excuses it, and the
+    router sees no change at all: no withdrawal, no depref."""
+    upstream = ahtest.FakeUpstream()
+    stack.procs.append(upstream)
+    named = resolver(stack, upstream.port, interval=100).start()
+    svc = ahtest.plain_service() + """    min-queries: 100
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+      recursion-failure-ratio: 50%
+"""
+    bird, relay, exa = up(stack, named, svc)
+    load = ahtest.Load(named.port, mixed_names(0.3, "shared"), qps=300, seconds=25)
+    stack.procs.append(load)
+    ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
+    time.sleep(2)
+
+    upstream.broken["broken.test"] = "servfail"
+    ahtest.wait_for(lambda: "external fault, not this node" in
+                    relay.ctl("status").stdout, 10, interval=0.2,
+                    what="the shared-fault rule to excuse the SERVFAILs")
+    time.sleep(5)
+    status = relay.ctl("status").stdout
+    assert "SERVFAIL 3" in status and "> 20%" in status, status
+    assert "(e.g. broken.test)" in status, status
+    assert load.rcodes.get(2, 0) > 200, load.rcodes      # clients did get SERVFAIL
+    assert len(ahtest.bird_changes(bird, V4)) == 1, ahtest.bird_changes(bird, V4)
+    assert "(65535,0)" not in bird.birdc("show", "route", "all", V4)
+    assert "DOWN" not in exa.proc.text()
+    load.stop()
