@@ -429,60 +429,6 @@ class Resolver:
         self.n += healthy + failing
 
 
-def test_shared_fault_rule_in_the_relay(stack):
-    """The relay's judge on synthetic counters (FakePlugin, protocol 1
-    encoding): SERVFAIL for one domain group while the rest resolves is
-    excused and changes nothing; failures in every group are this node's
-    and depref it.  Runs without the plugin branch's counters."""
-    named = ahtest.Named(stack)                   # only for its socket path
-    svc = ahtest.plain_service(rise=1) + """    min-queries: 100
-    fall: 2
-    checks:
-      servfail-ratio: 20%
-      recursion-failure-ratio: 50%
-    when-down: depref
-    depref:
-      communities: ["65535:0"]
-"""
-    relay = ahtest.Relay(stack, named, services=svc)
-    fake = ahtest.FakePlugin(named.socket)
-    stack.procs.append(fake)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    fake.accept()
-    fake.hello(interval=100)
-    res, seq = Resolver(), 0
-
-    def run(seconds, *args, **kw):
-        nonlocal seq
-        for _ in range(int(seconds * 10)):
-            seq += 1
-            res.step(*args, **kw)
-            fake.counters(seq, res.view, res.rec)
-            time.sleep(0.1)
-
-    run(1.5, 100)
-    assert proc.wait_command("announce route 192.0.2.53/32", 2) == \
-        "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
-    n = len(proc.commands)
-
-    # 30 % SERVFAIL, all in group 5: the check fails, and is excused.
-    run(2.0, 70, 30)
-    status = relay.ctl("status").stdout
-    assert "SERVFAIL 30% > 20%" in status, status
-    assert ("of failures are in 1 domain group (e.g. group 5) while other "
-            "names resolve: external fault, not this node") in status, status
-    assert len(proc.commands) == n, proc.commands[n:]
-    assert relay.ctl("status").returncode == 0
-
-    # Every group fails, nothing resolves: this node; depreferred.
-    run(1.0, 0, 100, groups=range(16))
-    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
-    assert cmd is not None and "65535:0" in cmd, proc.commands[n:]
-    status = relay.ctl("status").stdout
-    assert "failures in 16 of 16 domain groups: this node" in status, status
-    assert "DEGRADED" in status
-
-
 def fake_relay(stack, services):
     """The relay under test on a FakePlugin's socket; returns both."""
     named = ahtest.Named(stack)                   # only for its socket path
@@ -501,6 +447,42 @@ def feed(fake, res, seq, n, *args, **kw):
         fake.counters(seq + i, res.view, res.rec)
         time.sleep(0.1)
     return seq + n
+
+
+def test_shared_fault_rule_in_the_relay(stack):
+    """The relay's judge on synthetic counters (FakePlugin, protocol 1
+    encoding): SERVFAIL for one domain group while the rest resolves is
+    excused and changes nothing; failures in every group are this node's
+    and depref it.  Runs without the plugin branch's counters."""
+    svc = ahtest.plain_service(rise=1) + """    min-queries: 100
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+      recursion-failure-ratio: 50%
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2) == \
+        "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+    n = len(proc.commands)
+
+    # 30 % SERVFAIL, all in group 5: the check fails, and is excused.
+    seq = feed(fake, res, seq, 20, 70, 30)
+    status = relay.ctl("status").stdout
+    assert "SERVFAIL 30% > 20%" in status, status
+    assert ("of failures are in 1 domain group (e.g. group 5) while other "
+            "names resolve: external fault, not this node") in status, status
+    assert len(proc.commands) == n, proc.commands[n:]
+    assert relay.ctl("status").returncode == 0
+
+    # Every group fails, nothing resolves: this node; depreferred.
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd is not None and "65535:0" in cmd, proc.commands[n:]
+    status = relay.ctl("status").stdout
+    assert "failures in 16 of 16 domain groups: this node" in status, status
+    assert "DEGRADED" in status
 
 
 SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2

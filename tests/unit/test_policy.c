@@ -555,6 +555,16 @@ sim_resolver(int64_t ms, unsigned int broken, double broken_rate,
 	}
 }
 
+/* Three healthy seconds, then 'ms' of the fault. */
+static void
+sim_fault(int64_t ms, unsigned int broken, double broken_rate,
+    enum breakage how, double healthy_rate)
+{
+	sim_reset();
+	sim_resolver(3000, 0, 0, OK, 1000);
+	sim_resolver(ms, broken, broken_rate, how, healthy_rate);
+}
+
 static enum fault_verdict
 judge_now(enum ev_kind kind, struct fault *f)
 {
@@ -573,9 +583,7 @@ test_fault_one_broken_domain(void **state)
 	struct fault	f;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
+	sim_fault(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
 	(void)window_evidence(&w, EV_QUERIES, &ev_default, &ev);
 	assert_true(ratio(&ev) > 0.25 && ratio(&ev) < 0.35);
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_EXTERNAL);
@@ -584,9 +592,7 @@ test_fault_one_broken_domain(void **state)
 	assert_true(f.held > 0.9);
 	assert_true(f.ok_else >= FAULT_MIN_OK);
 	/* The same, silent: unanswered recursions in one group. */
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 1u << 9, 430, SILENT, 1000);
+	sim_fault(2000, 1u << 9, 430, SILENT, 1000);
 	(void)window_evidence(&w, EV_RECURSIONS, &ev_default, &ev);
 	assert_true(ratio(&ev) > 0.25);
 	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_EXTERNAL);
@@ -600,15 +606,11 @@ test_fault_dead_upstream(void **state)
 	struct fault f;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 0xffff, 1000, SERVFAIL_FAST, 0);
+	sim_fault(2000, 0xffff, 1000, SERVFAIL_FAST, 0);
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_SPREAD);
 	/* One group per 10 ms step here: the 100 ms span sees 10. */
 	assert_int_equal(f.ngroups, 10);
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 0xffff, 1000, SILENT, 0);
+	sim_fault(2000, 0xffff, 1000, SILENT, 0);
 	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_SPREAD);
 }
 
@@ -619,16 +621,12 @@ test_fault_several_and_many(void **state)
 	struct fault f;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, (1u << 1) | (1u << 7) | (1u << 12), 430,
+	sim_fault(2000, (1u << 1) | (1u << 7) | (1u << 12), 430,
 	    SERVFAIL_FAST, 1000);
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_EXTERNAL);
 	assert_int_equal(f.ngroups, 3);
 	/* A DNS provider's outage: many domains, most groups. */
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 0x0f0f, 430, SERVFAIL_FAST, 1000);
+	sim_fault(2000, 0x0f0f, 430, SERVFAIL_FAST, 1000);
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_SPREAD);
 	assert_int_equal(f.ngroups, 8);
 }
@@ -655,9 +653,7 @@ test_fault_own_zone(void **state)
 	struct fault f;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 1u << 4, 430, AUTH_SERVFAIL, 1000);
+	sim_fault(2000, 1u << 4, 430, AUTH_SERVFAIL, 1000);
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_OWN_ZONES);
 }
 
@@ -672,16 +668,12 @@ test_fault_latency(void **state)
 	struct fault	f;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(5000, 1u << 2, 100, SLOW, 1000);
+	sim_fault(5000, 1u << 2, 100, SLOW, 1000);
 	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
 	assert_int_equal(latency_quantile(&ev.d, 0.95), 5000);
 	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_EXTERNAL);
 	assert_int_equal(f.group[0], 2);
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(5000, 0xffff, 1000, SLOW, 0);
+	sim_fault(5000, 0xffff, 1000, SLOW, 0);
 	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_SPREAD);
 }
 
@@ -695,9 +687,7 @@ test_fault_no_data_or_off(void **state)
 	size_t		i;
 
 	(void)state;
-	sim_reset();
-	sim_resolver(3000, 0, 0, OK, 1000);
-	sim_resolver(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
+	sim_fault(2000, 1u << 5, 430, SERVFAIL_FAST, 1000);
 	off.max_groups = 0;
 	(void)window_evidence(&w, EV_QUERIES, &ev_default, &ev);
 	fault_judge(&w, &ev, EV_QUERIES, &off, &f);
