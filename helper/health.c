@@ -177,6 +177,21 @@ low_traffic(struct service_state *st, const struct service_conf *s,
 	/* else: LOW_KEEP leaves bad[c] and why[c] as they were. */
 }
 
+/* The evidence for check 'c', or 0 when there is none to judge. */
+static int
+evidence(struct service_state *st, const struct service_conf *s,
+    const struct ev_conf *ec, enum check_id c, enum ev_kind kind,
+    const char *what, struct evidence *ev)
+{
+	if (window_evidence(&st->win, kind, ec, ev) < 0)
+		return (0);
+	if (!ev->enough) {
+		low_traffic(st, s, c, what, ev);
+		return (0);
+	}
+	return (1);
+}
+
 /* Up to three groups by name, "e.g. broken.example, group 7". */
 static void
 group_names(const struct feed_view *v, const struct fault *f, char *buf,
@@ -261,12 +276,8 @@ check_servfail(struct service_state *st, const struct service_conf *s,
 	char				 span[32], quota[64] = "";
 
 	if (k->servfail_max < 0 ||
-	    window_evidence(&st->win, EV_QUERIES, ec, &ev) < 0)
+	    !evidence(st, s, ec, CHK_SERVFAIL, EV_QUERIES, "queries", &ev))
 		return;
-	if (!ev.enough) {
-		low_traffic(st, s, CHK_SERVFAIL, "queries", &ev);
-		return;
-	}
 	if (ev.d.c[SMP_QUOTA] > 0)
 		snprintf(quota, sizeof(quota), ", %llu recursive-clients drops "
 		    "not counted", (unsigned long long)ev.d.c[SMP_QUOTA]);
@@ -294,13 +305,9 @@ check_recfail(struct service_state *st, const struct service_conf *s,
 	double				 ratio;
 	char				 span[32];
 
-	if (k->recfail_max < 0 ||
-	    window_evidence(&st->win, EV_RECURSIONS, ec, &ev) < 0)
+	if (k->recfail_max < 0 || !evidence(st, s, ec, CHK_RECFAIL,
+	    EV_RECURSIONS, "recursions", &ev))
 		return;
-	if (!ev.enough) {
-		low_traffic(st, s, CHK_RECFAIL, "recursions", &ev);
-		return;
-	}
 	ratio = (double)ev.bad / (double)ev.total;
 	set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
 	    "recursion failures %.0f%% %s %.0f%% over %s (%llu failed, %llu "
@@ -323,13 +330,9 @@ check_latency(struct service_state *st, const struct service_conf *s,
 	int				 bad;
 	char				 span[32], qs[24];
 
-	if (k->latency_quantile <= 0 ||
-	    window_evidence(&st->win, EV_ANSWERS, ec, &ev) < 0)
+	if (k->latency_quantile <= 0 || !evidence(st, s, ec, CHK_LATENCY,
+	    EV_ANSWERS, "recursive answers", &ev))
 		return;
-	if (!ev.enough) {
-		low_traffic(st, s, CHK_LATENCY, "recursive answers", &ev);
-		return;
-	}
 	/* -1: beyond the last bucket, over 5 s. */
 	q = latency_quantile(&ev.d, k->latency_quantile);
 	bad = q < 0 || q > k->latency_max_ms;
