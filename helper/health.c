@@ -519,27 +519,31 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 
 /*
  * Soft trouble is graded, not a withdrawal: the route stays announced,
- * depreferred, so a fault every node shares leaves every node equally
- * depreferred and the fleet still serving (doc/fleet.md).  A node is
- * degraded when a check fails and stays so until it rises; a node
- * coming back from hard trouble with passing checks stays withdrawn
- * until it rises.  One that has not served since the relay started
- * stays withdrawn: depref is for a node that was serving, not a way
- * in.  Having served is not forgotten across hard trouble: after a
- * fleet-wide outage hit every node's named, the nodes must come back
- * as a last resort, not stay out.
+ * depreferred (or kept), so a fault every node shares leaves every node
+ * equally depreferred and the fleet still serving (doc/fleet.md).  A
+ * node is degraded when its judge goes down for failing checks, and
+ * stays so until it rises.  Hard trouble withdraws; when it ends, a
+ * node that was degraded and is still in trouble comes back degraded
+ * (within damping), so a fleet whose every named restarted during a
+ * world-wide outage does not stay empty.  Any other node comes back
+ * only through 'rise': never on the start-up of named, when the canary
+ * is refused and zones are not yet walked, and never as a way in.
  */
 static enum route_mode
-mode_for(const struct service_state *st, const struct service_conf *s,
-    enum verdict verdict)
+mode_for(struct service_state *st, const struct service_conf *s,
+    const struct judge_conf *jc, enum verdict verdict, int64_t now)
 {
+	enum route_mode soft = s->when_down == DOWN_KEEP ? ROUTE_KEPT :
+	    ROUTE_DEGRADED;
+
 	if (st->judge.up)
 		return (ROUTE_ANNOUNCED);
-	if (st->hard || !st->proven || s->when_down == DOWN_WITHDRAW)
+	if (st->hard || s->when_down == DOWN_WITHDRAW)
 		return (ROUTE_WITHDRAWN);
-	if (verdict == V_BAD || st->mode == ROUTE_DEGRADED ||
-	    st->mode == ROUTE_KEPT)
-		return (s->when_down == DOWN_KEEP ? ROUTE_KEPT : ROUTE_DEGRADED);
+	if (st->mode == ROUTE_ANNOUNCED || st->mode == soft)
+		return (soft);
+	if (st->resume && verdict == V_BAD && judge_resume(&st->judge, jc, now))
+		return (soft);
 	return (ROUTE_WITHDRAWN);
 }
 
@@ -561,6 +565,9 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		 * was known of the old named no longer applies.
 		 */
 		window_reset(&st->win);
+		/* Withdrawn already (held by damping, say): as it was. */
+		if (!st->hard && st->mode != ROUTE_WITHDRAWN)
+			st->resume = st->mode != ROUTE_ANNOUNCED;
 		memset(st->bad, 0, sizeof(st->bad));
 		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
@@ -583,14 +590,15 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	}
 	(void)judge_step(&st->judge, &jc, now, verdict);
 	if (st->judge.up)
-		st->proven = 1;
-	if (!st->judge.up && verdict == V_GOOD && judge_held(&st->judge, now))
+		st->resume = 0;
+	if (!st->judge.up && (verdict == V_GOOD || st->resume) &&
+	    judge_held(&st->judge, now))
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
 
-	mode = mode_for(st, s, verdict);
+	mode = mode_for(st, s, &jc, verdict, now);
 	if (mode == st->mode)
 		return (0);
 	log_info("service %s %s: %s", s->name,

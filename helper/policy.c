@@ -338,6 +338,32 @@ record_change(struct judge *j, int64_t now)
 	j->changes[j->nchanges++] = now;
 }
 
+/*
+ * A route about to come back: allowed, and counted as a change, unless
+ * that would be one change too many for the period; then the node is
+ * held, longer each time it keeps flapping.
+ */
+static int
+may_return(struct judge *j, const struct judge_conf *c, int64_t now)
+{
+	if (now < j->held_until)
+		return (0);
+	if (c->max_changes > 0) {
+		/* A quiet period earns back the short hold. */
+		if (changes_since(j, now - c->period_ms) == 0)
+			j->next_hold_ms = c->hold_ms;
+		if (changes_since(j, now - c->period_ms) + 1 > c->max_changes) {
+			j->held_until = now + j->next_hold_ms;
+			j->next_hold_ms *= 2;
+			if (j->next_hold_ms > c->max_hold_ms)
+				j->next_hold_ms = c->max_hold_ms;
+			return (0);
+		}
+	}
+	record_change(j, now);
+	return (1);
+}
+
 int64_t
 judge_held(const struct judge *j, int64_t now)
 {
@@ -364,25 +390,14 @@ judge_step(struct judge *j, const struct judge_conf *c, int64_t now,
 		}
 		return (0);
 	}
-	if (j->good < c->rise || now < j->held_until)
+	if (j->good < c->rise || !may_return(j, c, now))
 		return (0);
-	if (c->max_changes > 0) {
-		/* A quiet period earns back the short hold. */
-		if (changes_since(j, now - c->period_ms) == 0)
-			j->next_hold_ms = c->hold_ms;
-		/*
-		 * Coming up would be one change too many for the period:
-		 * hold the node down, longer each time it keeps flapping.
-		 */
-		if (changes_since(j, now - c->period_ms) + 1 > c->max_changes) {
-			j->held_until = now + j->next_hold_ms;
-			j->next_hold_ms *= 2;
-			if (j->next_hold_ms > c->max_hold_ms)
-				j->next_hold_ms = c->max_hold_ms;
-			return (0);
-		}
-	}
 	j->up = 1;
-	record_change(j, now);
 	return (1);
+}
+
+int
+judge_resume(struct judge *j, const struct judge_conf *c, int64_t now)
+{
+	return (may_return(j, c, now));
 }

@@ -166,6 +166,12 @@ void	judge_init(struct judge *, const struct judge_conf *);
  */
 int	judge_step(struct judge *, const struct judge_conf *, int64_t now,
 	    enum verdict);
+/*
+ * A node that stays down may still have its route come back (depreferred
+ * after hard trouble): 1 if damping allows it now, counted as a change;
+ * 0 if held.
+ */
+int	judge_resume(struct judge *, const struct judge_conf *, int64_t now);
 /* While held: how long still, in ms; 0 if not held. */
 int64_t	judge_held(const struct judge *, int64_t now);
 

@@ -109,7 +109,7 @@ struct service_state {
 	struct canary	 canary;
 	enum route_mode	 mode;
 	int		 hard;		/* last verdict was V_DEAD */
-	int		 proven;	/* up at least once since the start */
+	int		 resume;	/* hard trouble came while degraded */
 	int64_t		 since;		/* realtime ms of the last change */
 	char		 reason[400];	/* the last verdict, in words */
 	/* Each check's last result, for 'low-traffic: keep'. */

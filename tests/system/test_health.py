@@ -507,11 +507,13 @@ def test_depref_with_graceful_shutdown_is_the_default(stack):
     assert "DEGRADED" in relay.ctl("status").stdout
 
 
-def test_soft_trouble_after_named_came_back_is_depreferred(stack):
-    """A node that served before keeps the last-resort announcement
-    when named comes back still in soft trouble (a world-wide upstream
-    outage across a restart must not leave the fleet empty); one that
-    never served since the relay started stays withdrawn."""
+def test_degraded_node_comes_back_degraded(stack):
+    """A node depreferred for soft trouble whose named restarts comes
+    back depreferred, not withdrawn: a fleet whose every named restarts
+    during a world-wide outage must not end up empty.  A node that was
+    up when named went away comes back only through rise, so the
+    start-up of named (canary refused, zones not yet walked) is never
+    announced."""
     relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY)
     res = Resolver()
     # Never served: soft trouble from the start stays withdrawn.
@@ -519,16 +521,54 @@ def test_soft_trouble_after_named_came_back_is_depreferred(stack):
     assert not any(" announce " in f" {c}" for c in proc.commands), proc.commands
     seq = feed(fake, res, seq, 15, 100)
     assert proc.wait_command("announce route 192.0.2.53/32", 2)
-    # named goes away (hard trouble: withdrawn at once) ...
+    # Up when named goes away: back in trouble, it stays withdrawn.
     fake.close()
     assert proc.wait_command("withdraw route 192.0.2.53/32", 2)
-    # ... and comes back, a new process, its upstream still broken.
     fake.accept()
     fake.hello(interval=100, pid=4343)
+    res = Resolver()
+    n = len(proc.commands)
+    seq = feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    assert not any("announce" in c for c in proc.commands[n:]), proc.commands[n:]
+    seq = feed(fake, res, seq, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    # Depreferred when named goes away: back in trouble, depreferred.
+    seq = feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert "65535:0" in proc.wait_command("announce route 192.0.2.53/32", 2)
+    fake.close()
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 2)
+    fake.accept()
+    fake.hello(interval=100, pid=4444)
     res = Resolver()
     feed(fake, res, 1, 10, 0, 100, groups=range(16))
     cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
     assert cmd is not None and "65535:0" in cmd, proc.commands
+
+
+def test_damping_bounds_a_degraded_node_crash_loop(stack):
+    """A depreferred node whose named keeps crashing comes back
+    depreferred each time only within the damping budget."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY + """    damping:
+      max-changes: 4
+      period: 60s
+      hold: 30s
+""")
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    for pid in range(5000, 5008):
+        fake.close()
+        fake.accept()
+        fake.hello(interval=100, pid=pid)
+        res = Resolver()
+        feed(fake, res, 1, 5, 0, 100, groups=range(16))
+    time.sleep(0.5)
+    announces = [c for c in proc.commands if "announce route 192.0.2.53/32" in c]
+    # up, depreferred, then at most two more returns (4 changes a minute)
+    assert len(announces) <= 4, proc.commands
+    assert "held down" in relay.ctl("status").stdout
 
 
 WATCHDOG_SERVICE = """

@@ -840,6 +840,27 @@ test_damping_backoff_and_recovery(void **state)
 	assert_true(j.up);
 }
 
+/* Routes coming back depreferred share the budget of coming up. */
+static void
+test_damping_bounds_resume(void **state)
+{
+	struct judge	j;
+	int64_t		t = 0;
+
+	(void)state;
+	judge_init(&j, &damped);
+	judge_step(&j, &damped, t += 100, V_GOOD);	/* up: 1 change */
+	judge_step(&j, &damped, t += 100, V_BAD);	/* down: 2 */
+	assert_int_equal(judge_resume(&j, &damped, t += 100), 1);	/* 3 */
+	assert_int_equal(judge_resume(&j, &damped, t += 100), 1);	/* 4 */
+	assert_int_equal(judge_resume(&j, &damped, t += 100), 0);
+	assert_int_equal(judge_held(&j, t), 10000);
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_GOOD), 0);
+	/* After the period, back to normal. */
+	t += 60000;
+	assert_int_equal(judge_resume(&j, &damped, t), 1);
+}
+
 int
 main(void)
 {
@@ -869,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_damping_bounds_changes),
 		cmocka_unit_test(test_damping_never_delays_down),
 		cmocka_unit_test(test_damping_backoff_and_recovery),
+		cmocka_unit_test(test_damping_bounds_resume),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
