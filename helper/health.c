@@ -242,6 +242,15 @@ shared_fault(struct service_state *st, const struct service_conf *s,
 		    "domain group%s (e.g. %s) while other names resolve: "
 		    "external fault, not this node", f.held * 100, f.ngroups,
 		    f.ngroups == 1 ? "" : "s", names);
+		/*
+		 * No route changes, so no other line would tell: say it,
+		 * at most once a minute per check.
+		 */
+		if (st->excuse_logged[c] == 0 ||
+		    ev->t1 - st->excuse_logged[c] >= 60000) {
+			log_info("service %s: %s", s->name, why);
+			st->excuse_logged[c] = ev->t1;
+		}
 		break;
 	case FAULT_SPREAD:
 		snprintf(why + n, len - n, "; failures in %u of %d domain "

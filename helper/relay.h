@@ -115,6 +115,7 @@ struct service_state {
 	/* Each check's last result, for 'low-traffic: keep'. */
 	int		 bad[CHK_COUNT];
 	int		 excused[CHK_COUNT];	/* failed: not this node's */
+	int64_t		 excuse_logged[CHK_COUNT];	/* monotonic ms */
 	char		 why[CHK_COUNT][256];
 };
 
