@@ -113,6 +113,16 @@ window_overdue(const struct window *w, const struct sample *at,
  * finished, so a silent upstream's late timeouts are not counted twice,
  * and a late success takes back its failure.
  */
+/* How much the overdue recursions grew over base..now (may shrink). */
+static int64_t
+overdue_change(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base)
+{
+	return ((int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
+	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
+	    SMP_STARTED, SMP_SUCCESS, 3));
+}
+
 static void
 recursions(const struct window *w, const struct ev_conf *c,
     const struct sample *now, const struct sample *base, struct evidence *ev)
@@ -121,9 +131,7 @@ recursions(const struct window *w, const struct ev_conf *c,
 
 	done = (int64_t)sum(&ev->d, SMP_SUCCESS, 3);
 	bad = (int64_t)(ev->d.c[SMP_FAILURE] + ev->d.c[SMP_TIMEOUT]);
-	du = (int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
-	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
-	    SMP_STARTED, SMP_SUCCESS, 3);
+	du = overdue_change(w, c, now, base);
 	ev->failed = ev->d.c[SMP_FAILURE];
 	ev->timedout = ev->d.c[SMP_TIMEOUT];
 	ev->unanswered = du > 0 ? (uint64_t)du : 0;
@@ -132,6 +140,37 @@ recursions(const struct window *w, const struct ev_conf *c,
 	ev->total = done > 0 ? (uint64_t)done : 0;
 	ev->bad = bad < 0 ? 0 : (uint64_t)bad > ev->total ? ev->total :
 	    (uint64_t)bad;
+}
+
+/*
+ * Recursive answers for the latency quantile.  Recursions that finish
+ * after they were counted unanswered (the overdue count shrinks) were
+ * judged already, by the recursion check: leave them out, from the
+ * slowest buckets that can hold them (above the grace), or a node that
+ * recovered from a silent upstream is taken down again by the late
+ * answers of the outage.  A steadily slow upstream keeps its overdue
+ * count level and its slow answers.
+ */
+static void
+answers(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base, struct evidence *ev)
+{
+	uint64_t	*lat = ev->d.c + SMP_LAT, in, take, late;
+	int64_t		 du = overdue_change(w, c, now, base);
+	int		 i, j;
+
+	late = du < 0 ? (uint64_t)-du : 0;
+	for (i = LAT_BUCKETS - 1; i >= 0 && late > 0; i--) {
+		if (i < LAT_BUCKETS - 1 && lat_bounds[i] <= c->grace_ms)
+			break;
+		in = lat[i] - (i > 0 ? lat[i - 1] : 0);
+		take = in < late ? in : late;
+		for (j = i; j < LAT_BUCKETS; j++)
+			lat[j] -= take;
+		late -= take;
+	}
+	ev->total = lat[LAT_BUCKETS - 1];
+	ev->bad = 0;
 }
 
 static void
@@ -157,8 +196,7 @@ evidence_at(const struct window *w, enum ev_kind kind,
 		recursions(w, c, now, base, ev);
 		break;
 	case EV_ANSWERS:
-		ev->total = ev->d.c[SMP_LAT + LAT_BUCKETS - 1];
-		ev->bad = 0;
+		answers(w, c, now, base, ev);
 		break;
 	}
 }
