@@ -67,8 +67,10 @@ GOALS = {  # (fault, statistic) -> ms, for anycast-health's withdrawal
     ("sigkill", "median"): 10.0,
     ("sigkill", "p99"): 50.0,
     ("sigstop", "p99"): 2000.0,
-    # window (10 s in conf/anycast-relay.yaml) + 1 s
-    ("upstream", "p99"): 11000.0,
+    # The upstream fault's goal depends on the client rate: checks judge
+    # the last min-queries (100) recursions, so at 50 a second the
+    # evidence takes 2 s to gather.  Issue 7's goal, "out within 1 s at
+    # 1,000 qps", is set in main() for --qps 1000 and above.
 }
 FAULTS = ("sigkill", "sigstop", "upstream")
 
@@ -205,7 +207,16 @@ def relay_for(stack, named, args):
         if new == text:
             raise AssertionError("conf/anycast-relay.yaml: no damping block "
                                  "found to remove; check reaction.py")
-        relay.path.write_text(new)
+        # The healthchecks withdraw (--withdraw-on-down) and this
+        # benchmark times withdrawals at BIRD: like with like, not the
+        # example's graded response, which keeps a soft-trouble node
+        # announced (depreferred).
+        withdraw = new.replace("    when-down: depref\n",
+                               "    when-down: withdraw\n")
+        if withdraw == new:
+            raise AssertionError("conf/anycast-relay.yaml: no 'when-down: "
+                                 "depref' to replace; check reaction.py")
+        relay.path.write_text(withdraw)
     r = subprocess.run([str(ahtest.RELAY), "--check", str(relay.path)],
                        capture_output=True, text=True, timeout=10)
     if r.returncode != 0:
@@ -233,7 +244,7 @@ def run(args, work, stack, log):
         # Clients, bounded by the run's own limit.
         stack.procs.append(ahtest.Load(
             named.port, lambda i: f"r{i}-{time.monotonic_ns()}.test.",
-            qps=50, seconds=args.max_minutes * 60))
+            qps=args.qps, seconds=args.max_minutes * 60))
     else:
         named = ahtest.Named(stack, interval=args.interval).start()
     bird = ahtest.Bird(stack).start()
@@ -399,6 +410,9 @@ def main():
     ap.add_argument("--stale-after", default="",
                     help="relay stale-after (default: the relay's, three "
                          "plugin intervals)")
+    ap.add_argument("--qps", type=int, default=50,
+                    help="client queries a second for the upstream fault "
+                         "(default 50)")
     ap.add_argument("--no-healthcheck", action="store_true",
                     help="measure anycast-health alone")
     ap.add_argument("--tuned", default="interval=1,fast-interval=1,rise=1,fall=1",
@@ -425,6 +439,8 @@ def main():
         ap.error("--trials must be 1..1000")
     if args.settle_max is None:
         args.settle_max = args.settle_min + (1.0 if args.no_healthcheck else 5.0)
+    if args.qps >= 1000:
+        GOALS[("upstream", "p99")] = 1000.0
     benchlib.check_build()
     benchlib.single_instance()
 

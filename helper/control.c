@@ -335,7 +335,7 @@ put_checks(struct ctl_client *c, struct relay *r, size_t i, int details)
 		ah_enc_str(&e, "service", s->name);
 		ah_enc_str(&e, "name", check_names[k]);
 		ah_enc_str(&e, "state", st->why[k][0] == '\0' ? "waiting" :
-		    st->bad[k] ? "failing" : "ok");
+		    st->bad[k] ? "failing" : st->excused[k] ? "excused" : "ok");
 		ah_enc_str(&e, "text", st->why[k]);
 		if (details) {
 			ah_enc_str(&e, "unit", units[k]);
@@ -361,9 +361,20 @@ put_prefixes(struct ctl_client *c, struct relay *r, size_t i)
 	const struct service_state	*st = &r->svc[i];
 	const struct sent_route		*sent;
 	char				 line[AH_LINE_MAX];
+	char				 wd[AH_NAME_LEN + 16];
 	struct ah_enc			 e;
 	size_t				 j;
 
+	/* A watchdog service has one route: the watchdog. */
+	if (s->watchdog[0] != '\0') {
+		snprintf(wd, sizeof(wd), "watchdog %s", s->watchdog);
+		ah_enc_begin(&e, line, sizeof(line), "prefix");
+		ah_enc_str(&e, "service", s->name);
+		ah_enc_str(&e, "prefix", wd);
+		ah_enc_str(&e, "state", route_mode_name(st->mode));
+		ah_enc_i64(&e, "since", st->since);
+		put(c, &e);
+	}
 	for (j = 0; j < s->nprefixes; j++) {
 		ah_enc_begin(&e, line, sizeof(line), "prefix");
 		ah_enc_str(&e, "service", s->name);

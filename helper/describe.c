@@ -23,6 +23,8 @@ route_mode_name(enum route_mode m)
 		return ("announced");
 	case ROUTE_DEGRADED:
 		return ("depreferred");
+	case ROUTE_KEPT:
+		return ("kept");
 	default:
 		return ("withdrawn");
 	}
@@ -42,6 +44,8 @@ service_state_name(const struct service_state *st, int64_t now)
 		return (st->judge.bad > 0 ? "falling" : "up");
 	case ROUTE_DEGRADED:
 		return (st->judge.good > 0 ? "rising" : "depreferred");
+	case ROUTE_KEPT:
+		return (st->judge.good > 0 ? "rising" : "kept");
 	default:
 		if (judge_held(&st->judge, now) > 0)
 			return ("held");

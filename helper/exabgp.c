@@ -189,7 +189,7 @@ on_neighbor(const char *line, size_t n)
  * depref attributes: ExaBGP replaces the route's attributes in place,
  * so the router sees one UPDATE, not a withdraw and an announce.
  */
-void
+static void
 exabgp_route(const struct prefix_conf *p, enum route_mode mode,
     const struct depref_conf *d)
 {
@@ -235,6 +235,29 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 	log_info("to exabgp: %s", cmd);
 	queue(cmd);
 	remember(p, cmd);
+}
+
+/*
+ * A watchdog (ExaBGP 4.x) announces or withdraws every route declared
+ * with it in exabgp.conf, to every neighbor; it has no attributes to
+ * change, so only withdrawn and not withdrawn differ.
+ */
+void
+exabgp_service(const struct service_conf *s, enum route_mode mode)
+{
+	char	cmd[AH_NAME_LEN + 32];
+	size_t	i;
+
+	if (s->watchdog[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "%s watchdog %s",
+		    mode == ROUTE_WITHDRAWN ? "withdraw" : "announce",
+		    s->watchdog);
+		log_info("to exabgp: %s", cmd);
+		queue(cmd);
+	}
+	for (i = 0; i < s->nprefixes; i++)
+		exabgp_route(&s->prefixes[i],
+		    mode == ROUTE_KEPT ? ROUTE_ANNOUNCED : mode, &s->depref);
 	(void)exabgp_flush();
 }
 

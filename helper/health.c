@@ -183,22 +183,55 @@ counter(const struct feed_view *v, const char *key)
 static void
 take_sample(const struct feed_view *v, int64_t now, struct sample *s)
 {
-	static const char *const le[LAT_BUCKETS] = {
-		"rec_le_1", "rec_le_2", "rec_le_5", "rec_le_10", "rec_le_20",
-		"rec_le_50", "rec_le_100", "rec_le_200", "rec_le_500",
-		"rec_le_1000", "rec_le_2000", "rec_le_5000", "rec_le_inf"
+	static const struct {
+		const char	*key;
+		enum smp	 i;
+	} keys[] = {
+		{ "queries", SMP_QUERIES }, { "servfail", SMP_SERVFAIL },
+		{ "auth_servfail", SMP_AUTH_SERVFAIL }, { "rec_quota", SMP_QUOTA },
+		{ "rec_started", SMP_STARTED }, { "rec_success", SMP_SUCCESS },
+		{ "rec_failure", SMP_FAILURE }, { "rec_timeout", SMP_TIMEOUT },
+		{ "rec_le_1", SMP_LAT }, { "rec_le_2", SMP_LAT + 1 },
+		{ "rec_le_5", SMP_LAT + 2 }, { "rec_le_10", SMP_LAT + 3 },
+		{ "rec_le_20", SMP_LAT + 4 }, { "rec_le_50", SMP_LAT + 5 },
+		{ "rec_le_100", SMP_LAT + 6 }, { "rec_le_200", SMP_LAT + 7 },
+		{ "rec_le_500", SMP_LAT + 8 }, { "rec_le_1000", SMP_LAT + 9 },
+		{ "rec_le_2000", SMP_LAT + 10 }, { "rec_le_5000", SMP_LAT + 11 },
+		{ "rec_le_inf", SMP_LAT + 12 }
 	};
-	size_t i;
+	static const struct {
+		const char	*fmt;
+		enum smp	 i;
+	} doms[] = {
+		{ "dom_fail_%d", SMP_DOM_FAIL }, { "dom_rstart_%d", SMP_DOM_RSTART },
+		{ "dom_rdone_%d", SMP_DOM_RDONE }
+	};
+	char	key[AH_NAME_MAX + 1];
+	size_t	i;
+	int	b;
 
+	memset(s, 0, sizeof(*s));
 	s->t = now;
-	s->queries = counter(v, "queries");
-	s->servfail = counter(v, "servfail");
-	s->rec_started = counter(v, "rec_started");
-	s->rec_success = counter(v, "rec_success");
-	s->rec_failure = counter(v, "rec_failure");
-	s->rec_timeout = counter(v, "rec_timeout");
-	for (i = 0; i < LAT_BUCKETS; i++)
-		s->lat[i] = counter(v, le[i]);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		s->c[keys[i].i] = counter(v, keys[i].key);
+	/* A plugin without domain groups leaves them 0: nothing excused. */
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
+		for (b = 0; b < DOM_BUCKETS; b++) {
+			snprintf(key, sizeof(key), doms[i].fmt, b);
+			s->c[doms[i].i + b] = counter(v, key);
+		}
+}
+
+/* "0.3s" for the short spans evidence gives, "10s" for long ones. */
+static const char *
+span_text(char *buf, size_t len, int64_t ms)
+{
+	if (ms < 10000)
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	return (buf);
 }
 
 static void
@@ -212,6 +245,7 @@ set_check(struct service_state *st, enum check_id c, int bad,
 	va_list ap;
 
 	st->bad[c] = bad;
+	st->excused[c] = 0;
 	va_start(ap, fmt);
 	vsnprintf(st->why[c], sizeof(st->why[c]), fmt, ap);
 	va_end(ap);
@@ -232,103 +266,215 @@ set_value(struct service_state *st, enum check_id c, double value,
  */
 static void
 low_traffic(struct service_state *st, const struct service_conf *s,
-    enum check_id c, const char *what, uint64_t n, int64_t span)
+    enum check_id c, const char *what, const struct evidence *ev)
 {
+	char span[32];
+
 	st->val[c].have = 0;
-	st->val[c].samples = n;
-	st->val[c].span_ms = span;
+	st->val[c].samples = ev->total;
+	st->val[c].span_ms = ev->span;
 	if (s->low_traffic == LOW_CANARY || st->why[c][0] == '\0')
-		set_check(st, c, 0, "%s: %llu in %llds, below min-queries %llu",
-		    what, (unsigned long long)n, (long long)(span / 1000),
+		set_check(st, c, 0, "%s: %llu in %s, below min-queries %llu",
+		    what, (unsigned long long)ev->total,
+		    span_text(span, sizeof(span), ev->span),
 		    (unsigned long long)s->min_queries);
 	/* else: LOW_KEEP leaves bad[c] and why[c] as they were. */
 }
 
+/* The evidence for check 'c', or 0 when there is none to judge. */
+static int
+evidence(struct service_state *st, const struct service_conf *s,
+    const struct ev_conf *ec, enum check_id c, enum ev_kind kind,
+    const char *what, struct evidence *ev)
+{
+	if (window_evidence(&st->win, kind, ec, ev) < 0)
+		return (0);
+	if (!ev->enough) {
+		low_traffic(st, s, c, what, ev);
+		return (0);
+	}
+	return (1);
+}
+
+/* Up to three groups by name, "e.g. broken.example, group 7". */
 static void
-check_ratios(struct service_state *st, const struct service_conf *s)
+group_names(const struct feed_view *v, const struct fault *f, char *buf,
+    size_t len)
+{
+	const char	*name;
+	size_t		 n = 0;
+	unsigned int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < f->ngroups && i < 3 && n < len; i++) {
+		if ((name = feed_domain(v, (int)f->group[i])) != NULL)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    i ? ", " : "", name);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%sgroup %u",
+			    i ? ", " : "", f->group[i]);
+	}
+}
+
+/*
+ * A failing check may be the world's fault rather than this node's:
+ * every node of the fleet sees an external domain fail at once, and
+ * moving traffic between them helps nobody (doc/fleet.md).  Says whose
+ * fault it is after the check's text, and excuses it when external.
+ */
+static void
+shared_fault(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v, enum check_id c, enum ev_kind kind,
+    const struct evidence *ev)
+{
+	struct fault_conf	 fc = { .max_groups = s->fault_groups,
+	    .share = s->fault_share, .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+	struct fault		 f;
+	char			*why = st->why[c], names[96];
+	size_t			 n = strlen(why), len = sizeof(st->why[c]);
+
+	if (!st->bad[c])
+		return;
+	fault_judge(&st->win, ev, kind, &fc, &f);
+	group_names(v, &f, names, sizeof(names));
+	switch (f.verdict) {
+	case FAULT_EXTERNAL:
+		st->bad[c] = 0;
+		st->excused[c] = 1;
+		snprintf(why + n, len - n, ", but %.0f%% of failures are in %u "
+		    "domain group%s (e.g. %s) while other names resolve: "
+		    "external fault, not this node", f.held * 100, f.ngroups,
+		    f.ngroups == 1 ? "" : "s", names);
+		/*
+		 * No route changes, so no other line would tell: say it,
+		 * at most once a minute per check.
+		 */
+		if (st->excuse_logged[c] == 0 ||
+		    ev->t1 - st->excuse_logged[c] >= 60000) {
+			log_info("service %s: %s", s->name, why);
+			st->excuse_logged[c] = ev->t1;
+		}
+		break;
+	case FAULT_SPREAD:
+		snprintf(why + n, len - n, "; failures in %u of %d domain "
+		    "groups: this node", f.ngroups, DOM_BUCKETS);
+		break;
+	case FAULT_NO_RESOLUTION:
+		snprintf(why + n, len - n, "; failures in %u domain group%s "
+		    "(e.g. %s), but only %llu recursions resolved elsewhere: "
+		    "this node", f.ngroups, f.ngroups == 1 ? "" : "s", names,
+		    (unsigned long long)f.ok_else);
+		break;
+	case FAULT_OWN_ZONES:
+		snprintf(why + n, len - n, "; SERVFAIL from zones this node "
+		    "serves: this node");
+		break;
+	case FAULT_NO_DATA:
+		snprintf(why + n, len - n, "; no failures in the plugin's "
+		    "domain groups to tell whose fault");
+		break;
+	case FAULT_OFF:
+		break;
+	}
+}
+
+static void
+check_servfail(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v, const struct ev_conf *ec)
 {
 	const struct checks_conf	*k = &s->checks;
-	struct sample			 d;
-	int64_t				 span;
-	uint64_t			 rec, done, unanswered;
+	struct evidence			 ev;
 	double				 ratio;
+	char				 span[32], quota[64] = "";
 
-	if ((span = window_delta(&st->win, s->window_ms, &d)) < 0)
-		return;		/* one sample: nothing to compare yet */
+	if (k->servfail_max < 0 ||
+	    !evidence(st, s, ec, CHK_SERVFAIL, EV_QUERIES, "queries", &ev))
+		return;
+	if (ev.d.c[SMP_QUOTA] > 0)
+		snprintf(quota, sizeof(quota), ", %llu recursive-clients drops "
+		    "not counted", (unsigned long long)ev.d.c[SMP_QUOTA]);
+	ratio = (double)ev.bad / (double)ev.total;
+	set_value(st, CHK_SERVFAIL, ratio, k->servfail_max, ev.total, ev.span);
+	set_check(st, CHK_SERVFAIL, ratio > k->servfail_max,
+	    "SERVFAIL %.0f%% %s %.0f%% over %s (%llu queries%s)", ratio * 100,
+	    ratio > k->servfail_max ? ">" : "<=", k->servfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total, quota);
+	shared_fault(st, s, v, CHK_SERVFAIL, EV_QUERIES, &ev);
+}
 
-	if (k->servfail_max >= 0) {
-		if (d.queries < s->min_queries)
-			low_traffic(st, s, CHK_SERVFAIL, "queries", d.queries,
-			    span);
-		else {
-			ratio = (double)d.servfail / (double)d.queries;
-			set_value(st, CHK_SERVFAIL, ratio, k->servfail_max,
-			    d.queries, span);
-			set_check(st, CHK_SERVFAIL, ratio > k->servfail_max,
-			    "SERVFAIL %.0f%% %s %.0f%% over %llds (%llu queries)",
-			    ratio * 100, ratio > k->servfail_max ? ">" : "<=",
-			    k->servfail_max * 100, (long long)(span / 1000),
-			    (unsigned long long)d.queries);
-		}
-	}
+/*
+ * A silent upstream shows up as recursions started and never finished
+ * long before named's own timeout (10 s or more) turns them into
+ * failures: one still unanswered after 'unanswered-after' counts as a
+ * failure (policy.c says exactly how).
+ */
+static void
+check_recfail(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v, const struct ev_conf *ec)
+{
+	const struct checks_conf	*k = &s->checks;
+	struct evidence			 ev;
+	double				 ratio;
+	char				 span[32];
 
-	/*
-	 * A silent upstream shows up as recursions started and never
-	 * finished long before named's own timeout (10 s or more) turns
-	 * them into failures: count those as failures too.
-	 */
-	done = d.rec_success + d.rec_failure + d.rec_timeout;
-	unanswered = d.rec_started > done ? d.rec_started - done : 0;
-	rec = done + unanswered;
-	if (k->recfail_max >= 0) {
-		if (rec < s->min_queries)
-			low_traffic(st, s, CHK_RECFAIL, "recursions", rec, span);
-		else {
-			ratio = (double)(d.rec_failure + d.rec_timeout +
-			    unanswered) / (double)rec;
-			set_value(st, CHK_RECFAIL, ratio, k->recfail_max, rec,
-			    span);
-			set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
-			    "recursion failures %.0f%% %s %.0f%% over %llds "
-			    "(%llu failed, %llu timed out, %llu unanswered of "
-			    "%llu)", ratio * 100,
-			    ratio > k->recfail_max ? ">" : "<=",
-			    k->recfail_max * 100, (long long)(span / 1000),
-			    (unsigned long long)d.rec_failure,
-			    (unsigned long long)d.rec_timeout,
-			    (unsigned long long)unanswered,
-			    (unsigned long long)rec);
-		}
-	}
+	if (k->recfail_max < 0 || !evidence(st, s, ec, CHK_RECFAIL,
+	    EV_RECURSIONS, "recursions", &ev))
+		return;
+	ratio = (double)ev.bad / (double)ev.total;
+	set_value(st, CHK_RECFAIL, ratio, k->recfail_max, ev.total, ev.span);
+	set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
+	    "recursion failures %.0f%% %s %.0f%% over %s (%llu failed, %llu "
+	    "timed out, %llu unanswered after %lldms, of %llu)", ratio * 100,
+	    ratio > k->recfail_max ? ">" : "<=", k->recfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.failed, (unsigned long long)ev.timedout,
+	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
+	    (unsigned long long)ev.total);
+	shared_fault(st, s, v, CHK_RECFAIL, EV_RECURSIONS, &ev);
+}
 
-	if (k->latency_quantile > 0) {
-		uint64_t answers = d.lat[LAT_BUCKETS - 1];
-		int64_t q;
+static void
+check_latency(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v, const struct ev_conf *ec)
+{
+	const struct checks_conf	*k = &s->checks;
+	struct evidence			 ev;
+	int64_t				 q;
+	int				 bad;
+	char				 span[32], qs[24];
 
-		if (answers < s->min_queries)
-			low_traffic(st, s, CHK_LATENCY, "recursive answers",
-			    answers, span);
-		else {
-			q = latency_quantile(&d, k->latency_quantile);
-			/* -1: beyond the last bucket, over 5 s. */
-			int bad = q < 0 || q > k->latency_max_ms;
-			char qs[24];
+	if (k->latency_quantile <= 0 || !evidence(st, s, ec, CHK_LATENCY,
+	    EV_ANSWERS, "recursive answers", &ev))
+		return;
+	/* -1: beyond the last bucket, over 5 s. */
+	q = latency_quantile(&ev.d, k->latency_quantile);
+	bad = q < 0 || q > k->latency_max_ms;
+	set_value(st, CHK_LATENCY, q < 0 ? INFINITY : (double)q,
+	    (double)k->latency_max_ms, ev.total, ev.span);
+	if (q < 0)
+		snprintf(qs, sizeof(qs), ">5000ms");
+	else
+		snprintf(qs, sizeof(qs), "<=%lldms", (long long)q);
+	set_check(st, CHK_LATENCY, bad, "recursion p%.0f %s %s %lldms over %s "
+	    "(%llu answers)", k->latency_quantile * 100, qs,
+	    bad ? ">" : "within", (long long)k->latency_max_ms,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total);
+	shared_fault(st, s, v, CHK_LATENCY, EV_ANSWERS, &ev);
+}
 
-			set_value(st, CHK_LATENCY, q < 0 ? INFINITY : (double)q,
-			    (double)k->latency_max_ms, answers, span);
-			if (q < 0)
-				snprintf(qs, sizeof(qs), ">5000ms");
-			else
-				snprintf(qs, sizeof(qs), "<=%lldms",
-				    (long long)q);
-			set_check(st, CHK_LATENCY, bad,
-			    "recursion p%.0f %s %s %lldms over %llds "
-			    "(%llu answers)", k->latency_quantile * 100, qs,
-			    bad ? ">" : "within", (long long)k->latency_max_ms,
-			    (long long)(span / 1000),
-			    (unsigned long long)answers);
-		}
-	}
+static void
+check_ratios(struct service_state *st, const struct service_conf *s,
+    const struct feed_view *v)
+{
+	struct ev_conf ec = { .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+
+	check_servfail(st, s, v, &ec);
+	check_recfail(st, s, v, &ec);
+	check_latency(st, s, v, &ec);
 }
 
 /*
@@ -482,7 +628,10 @@ history_add(struct service_state *st, enum route_mode to, const char *why)
 	st->transitions++;
 }
 
-/* The verdict and its reason: all failures, or all that was checked. */
+/*
+ * The verdict and its reason: all failures and all excuses, or all
+ * that was checked.
+ */
 static enum verdict
 soft_verdict(struct service_state *st, char *why, size_t len)
 {
@@ -493,7 +642,8 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 	for (c = 0; c < CHK_COUNT; c++)
 		bad |= st->bad[c];
 	for (c = 0; c < CHK_COUNT; c++) {
-		if (st->why[c][0] == '\0' || (bad && !st->bad[c]))
+		if (st->why[c][0] == '\0' ||
+		    (bad && !st->bad[c] && !st->excused[c]))
 			continue;
 		if (n < len)
 			n += (size_t)snprintf(why + n, len - n, "%s%s",
@@ -505,18 +655,33 @@ soft_verdict(struct service_state *st, char *why, size_t len)
 }
 
 /*
- * Degraded (depreferred) is for a node that was serving and got worse;
- * one that has not proven itself since start or since named came back
- * stays withdrawn.
+ * Soft trouble is graded, not a withdrawal: the route stays announced,
+ * depreferred (or kept), so a fault every node shares leaves every node
+ * equally depreferred and the fleet still serving (doc/fleet.md).  A
+ * node is degraded when its judge goes down for failing checks, and
+ * stays so until it rises.  Hard trouble withdraws; when it ends, a
+ * node that was degraded and is still in trouble comes back degraded
+ * (within damping), so a fleet whose every named restarted during a
+ * world-wide outage does not stay empty.  Any other node comes back
+ * only through 'rise': never on the start-up of named, when the canary
+ * is refused and zones are not yet walked, and never as a way in.
  */
 static enum route_mode
-mode_for(const struct service_state *st, const struct service_conf *s)
+mode_for(struct service_state *st, const struct service_conf *s,
+    const struct judge_conf *jc, enum verdict verdict, int64_t now)
 {
+	enum route_mode soft = s->when_down == DOWN_KEEP ? ROUTE_KEPT :
+	    ROUTE_DEGRADED;
+
 	if (st->judge.up)
 		return (ROUTE_ANNOUNCED);
-	if (st->hard || !st->proven || s->when_down == DOWN_WITHDRAW)
+	if (st->hard || s->when_down == DOWN_WITHDRAW)
 		return (ROUTE_WITHDRAWN);
-	return (ROUTE_DEGRADED);
+	if (st->mode == ROUTE_ANNOUNCED || st->mode == soft)
+		return (soft);
+	if (st->resume && verdict == V_BAD && judge_resume(&st->judge, jc, now))
+		return (soft);
+	return (ROUTE_WITHDRAWN);
 }
 
 int
@@ -530,7 +695,6 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	enum route_mode			 mode;
 	enum verdict			 verdict;
 	char				 why[sizeof(st->reason)];
-	size_t				 j;
 
 	if ((v = live_view(r, s, st, now, why, sizeof(why))) == NULL) {
 		/*
@@ -538,10 +702,13 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		 * was known of the old named no longer applies.
 		 */
 		window_reset(&st->win);
+		/* Withdrawn already (held by damping, say): as it was. */
+		if (!st->hard && st->mode != ROUTE_WITHDRAWN)
+			st->resume = st->mode != ROUTE_ANNOUNCED;
 		memset(st->bad, 0, sizeof(st->bad));
+		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
 		memset(st->val, 0, sizeof(st->val));
-		st->proven = 0;
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
 			return (0);
@@ -553,7 +720,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 			return (0);
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
-		check_ratios(st, s);
+		check_ratios(st, s, v);
 		check_zones(st, r, s, v);
 		check_canary(st, s, now);
 		verdict = soft_verdict(st, why, sizeof(why));
@@ -561,24 +728,28 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	}
 	(void)judge_step(&st->judge, &jc, now, verdict);
 	if (st->judge.up)
-		st->proven = 1;
-	if (!st->judge.up && verdict == V_GOOD && judge_held(&st->judge, now))
+		st->resume = 0;
+	if (!st->judge.up && (verdict == V_GOOD || st->resume) &&
+	    judge_held(&st->judge, now))
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
 
-	mode = mode_for(st, s);
+	mode = mode_for(st, s, &jc, verdict, now);
 	if (mode == st->mode)
 		return (0);
 	log_info("service %s %s: %s", s->name,
 	    mode == ROUTE_ANNOUNCED ? "UP, announcing" :
 	    mode == ROUTE_DEGRADED ? "DOWN, announcing depreferred" :
+	    mode == ROUTE_KEPT ? "DOWN, keeping the route (when-down keep)" :
 	    "DOWN, withdrawing", why);
 	history_add(st, mode, why);
+	/* Announced and kept are the same commands: nothing to resend. */
+	if (!((mode == ROUTE_KEPT && st->mode == ROUTE_ANNOUNCED) ||
+	    (mode == ROUTE_ANNOUNCED && st->mode == ROUTE_KEPT)))
+		exabgp_service(s, mode);
 	st->mode = mode;
 	st->since = real_ms();
-	for (j = 0; j < s->nprefixes; j++)
-		exabgp_route(&s->prefixes[j], mode, &s->depref);
 	return (1);
 }

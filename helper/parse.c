@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "parse.h"
+#include "policy.h"
 
 struct ctx {
 	const char		*file;
@@ -113,35 +114,63 @@ take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst)
 {
 	const char *s = scalar(c, n, what);
 
-	if (s != NULL && s[0] != '/') {
+	if (s == NULL)
+		return;
+	if (s[0] != '/') {
 		perr(c, n, "%s '%s' must be an absolute path", what, s);
 		return;
 	}
 	take_string(c, n, what, dst, AH_PATH_MAX);
 }
 
+/*
+ * The one number parser of the file: digits of 'base' only, at most
+ * 'max'.  strtoul() and strtod() also take a sign, leading space, "0x",
+ * exponents, "inf" and "nan", each a typo to report, not a number to
+ * guess.  With 'end', parsing stops at the first non-digit and *end
+ * points there; without, the whole string must be the number.
+ */
+static int
+conf_number(const char *s, const char **end, unsigned int base, uint64_t max,
+    uint64_t *out)
+{
+	uint64_t	v = 0;
+	unsigned int	d;
+	const char	*p;
+
+	for (p = s; *p >= '0' && *p < '0' + (int)base; p++) {
+		d = (unsigned int)(*p - '0');
+		if (v > (max - d) / base)
+			return (-1);
+		v = v * base + d;
+	}
+	if (p == s || (end == NULL && *p != '\0'))
+		return (-1);
+	if (end != NULL)
+		*end = p;
+	*out = v;
+	return (0);
+}
+
 long long
 conf_duration_ms(const char *s)
 {
-	char		*end;
-	long long	 v;
+	static const struct {
+		const char	*unit;
+		long long	 ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { NULL, 0 }
+	};
+	const char	*end;
+	uint64_t	 v;
+	size_t		 i;
 
-	if (*s < '0' || *s > '9')
+	if (conf_number(s, &end, 10, 86400000, &v) < 0)
 		return (-1);
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || v > 86400000 || end == s)
-		return (-1);
-	if (strcmp(end, "ms") == 0)
-		return (v);
-	if (strcmp(end, "s") == 0)
-		return (v * 1000);
-	if (strcmp(end, "m") == 0)
-		return (v * 60000);
-	if (strcmp(end, "h") == 0)
-		return (v * 3600000);
-	if (strcmp(end, "d") == 0)
-		return (v * 86400000);
+	for (i = 0; units[i].unit != NULL; i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return ((long long)v * units[i].ms);
 	return (-1);
 }
 
@@ -169,38 +198,50 @@ static void
 take_uint(struct ctx *c, yaml_node_t *n, const char *what, uint64_t min,
     uint64_t max, uint64_t *dst)
 {
-	const char		*s = scalar(c, n, what);
-	char			*end;
-	unsigned long long	 v;
+	const char	*s = scalar(c, n, what);
+	uint64_t	 v;
 
 	if (s == NULL)
 		return;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
-	    v > max)
+	if (conf_number(s, NULL, 10, max, &v) < 0 || v < min)
 		perr(c, n, "%s '%s' must be a whole number %llu..%llu", what, s,
 		    (unsigned long long)min, (unsigned long long)max);
 	else
 		*dst = v;
 }
 
-/* "20%" or "2.5%" -> 0.2, 0.025. */
+/* "20%" or "2.5%" -> 0.2, 0.025: digits, an optional fraction, '%'. */
+static int
+conf_percent(const char *s, double *out)
+{
+	const char	*p;
+	uint64_t	 whole, frac = 0;
+	double		 scale = 1.0;
+
+	if (conf_number(s, &p, 10, 100, &whole) < 0)
+		return (-1);
+	if (*p == '.') {
+		const char *q = p + 1;
+
+		if (conf_number(q, &p, 10, 999999, &frac) < 0)
+			return (-1);
+		for (; q < p; q++)
+			scale *= 10.0;
+	}
+	if (strcmp(p, "%") != 0 || (whole == 100 && frac > 0))
+		return (-1);
+	*out = ((double)whole + (double)frac / scale) / 100.0;
+	return (0);
+}
+
 static void
 take_percent(struct ctx *c, yaml_node_t *n, const char *what, double *dst)
 {
-	const char	*s = scalar(c, n, what);
-	char		*end;
-	double		 v;
+	const char *s = scalar(c, n, what);
 
-	if (s == NULL)
-		return;
-	v = strtod(s, &end);
-	if (*s < '0' || *s > '9' || strcmp(end, "%") != 0 || v > 100.0)
+	if (s != NULL && conf_percent(s, dst) < 0)
 		perr(c, n, "%s '%s' must be a percentage 0%%..100%%, like 20%%",
 		    what, s);
-	else
-		*dst = v / 100.0;
 }
 
 /*
@@ -299,13 +340,11 @@ static void
 control_mode(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	const char	*s = scalar(c, n, "mode");
-	char		*end;
-	unsigned long	 m;
+	uint64_t	 m;
 
 	if (s == NULL)
 		return;
-	m = strtoul(s, &end, 8);
-	if (*s == '\0' || *end != '\0' || m > 0777 || (m & 0600) != 0600)
+	if (conf_number(s, NULL, 8, 0777, &m) < 0 || (m & 0600) != 0600)
 		perr(c, n, "mode '%s' is not an octal mode of at most 0777 "
 		    "with owner read and write (quote it: \"0660\")", s);
 	else
@@ -399,9 +438,9 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct prefix_conf	*p = arg;
 	const char		*s = scalar(c, n, "prefix");
-	char			 addr[64], *slash, *end;
+	char			 addr[64], *slash;
 	unsigned char		 bin[16];
-	unsigned long		 len;
+	uint64_t		 len;
 	int			 max, i;
 
 	if (s == NULL)
@@ -423,10 +462,7 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 		    s, addr);
 		return;
 	}
-	errno = 0;
-	len = strtoul(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
-	    len > (unsigned long)max) {
+	if (conf_number(slash + 1, NULL, 10, (uint64_t)max, &len) < 0) {
 		perr(c, n, "prefix '%s': length must be 0..%d", s, max);
 		return;
 	}
@@ -437,7 +473,8 @@ prefix_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 			return;
 		}
 	inet_ntop(p->family, bin, addr, sizeof(addr));
-	snprintf(p->prefix, sizeof(p->prefix), "%s/%lu", addr, len);
+	snprintf(p->prefix, sizeof(p->prefix), "%s/%llu", addr,
+	    (unsigned long long)len);
 }
 
 static void
@@ -454,40 +491,27 @@ prefix_next_hop(struct ctx *c, yaml_node_t *n, void *arg)
 		perr(c, n, "next-hop '%s' must be 'self' or an address", s);
 		return;
 	}
+	p->next_hop_at = n->start_mark;
 	take_string(c, n, "next-hop", p->next_hop, sizeof(p->next_hop));
 }
 
 static void
 prefix_med(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	const char	*s = scalar(c, n, "med");
-	char		*end;
-	unsigned long	 v;
+	uint64_t v = 0;
 
-	if (s == NULL)
-		return;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
-	    v > 4294967295UL)
-		perr(c, n, "med '%s' must be a whole number 0..4294967295", s);
-	else
-		((struct prefix_conf *)arg)->med = (int64_t)v;
+	take_uint(c, n, "med", 0, 4294967295ULL, &v);
+	((struct prefix_conf *)arg)->med = (int64_t)v;
 }
 
 static int
 valid_community(const char *s)
 {
-	unsigned long	 a, b;
-	char		*end;
+	const char	*colon;
+	uint64_t	 v;
 
-	if (*s < '0' || *s > '9')
-		return (0);
-	a = strtoul(s, &end, 10);
-	if (*end != ':' || end[1] < '0' || end[1] > '9')
-		return (0);
-	b = strtoul(end + 1, &end, 10);
-	return (*end == '\0' && a <= 65535 && b <= 65535);
+	return (conf_number(s, &colon, 10, 65535, &v) == 0 && *colon == ':' &&
+	    conf_number(colon + 1, NULL, 10, 65535, &v) == 0);
 }
 
 static void
@@ -585,27 +609,51 @@ one_prefix(struct ctx *c, yaml_node_t *n, void *arg)
 	p->at = n->start_mark;
 	strcpy(p->next_hop, "self");
 	walk_map(c, n, "a prefix", prefix_keys, p);
+	/* ExaBGP would send it; the router would reject or misroute it. */
+	if (p->prefix[0] != '\0' && strcmp(p->next_hop, "self") != 0 &&
+	    (strchr(p->next_hop, ':') != NULL) != (p->family == AF_INET6))
+		perr_at(c, &p->next_hop_at, "next-hop %s is %s, prefix %s is %s",
+		    p->next_hop, p->family == AF_INET6 ? "IPv4" : "IPv6",
+		    p->prefix, p->family == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/*
+ * Names appear in logs, on the control socket and in ExaBGP commands
+ * as one token.
+ */
+static void
+take_token(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
+    size_t len)
+{
+	const char *v = scalar(c, n, what), *q;
+
+	if (v == NULL)
+		return;
+	for (q = v; *q != '\0'; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' ||
+		    *q == '.')) {
+			perr(c, n, "%s '%s' may use only letters, digits, '-', "
+			    "'_' and '.'", what, v);
+			return;
+		}
+	take_string(c, n, what, dst, len);
 }
 
 static void
 service_name(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	struct service_conf	*s = arg;
-	const char		*v = scalar(c, n, "service name");
-	const char		*q;
+	struct service_conf *s = arg;
 
-	if (v == NULL)
-		return;
-	/* Names appear in logs and on the control socket as one token. */
-	for (q = v; *q != '\0'; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		    (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' ||
-		    *q == '.')) {
-			perr(c, n, "service name '%s' may use only letters, "
-			    "digits, '-', '_' and '.'", v);
-			return;
-		}
-	take_string(c, n, "service name", s->name, sizeof(s->name));
+	take_token(c, n, "service name", s->name, sizeof(s->name));
+}
+
+static void
+service_watchdog(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct service_conf *s = arg;
+
+	take_token(c, n, "watchdog", s->watchdog, sizeof(s->watchdog));
 }
 
 static void
@@ -621,6 +669,7 @@ service_prefixes(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct service_conf *s = arg;
 
+	s->has_prefixes = 1;
 	s->prefixes = walk_seq(c, n, "prefixes", sizeof(*s->prefixes),
 	    &s->nprefixes, one_prefix);
 }
@@ -639,6 +688,15 @@ check_recfail(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	take_percent(c, n, "recursion-failure-ratio",
 	    &((struct checks_conf *)arg)->recfail_max);
+}
+
+static void
+check_grace(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	unsigned int ms = 0;
+
+	take_duration(c, n, "unanswered-after", &ms, 50, 60000);
+	((struct checks_conf *)arg)->grace_ms = ms;
 }
 
 static void
@@ -687,6 +745,11 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 		perr(c, n, "zones must be a list of zone names, or 'all'");
 		return;
 	}
+	if (n->data.sequence.items.top == n->data.sequence.items.start) {
+		perr(c, n, "zones must not be empty (leave the key out to "
+		    "check no zone)");
+		return;
+	}
 	for (it = n->data.sequence.items.start;
 	    it < n->data.sequence.items.top; it++) {
 		yaml_node_t	*v = yaml_document_get_node(c->doc, *it);
@@ -726,13 +789,16 @@ check_serial_age(struct ctx *c, yaml_node_t *n, void *arg)
 		return;
 	if ((ms = conf_duration_ms(s)) <= 0)
 		perr(c, n, "max-serial-age '%s' is not a duration, like 1d", s);
-	else
+	else {
 		((struct checks_conf *)arg)->serial_age_max_ms = ms;
+		((struct checks_conf *)arg)->serial_age_at = n->start_mark;
+	}
 }
 
 static const struct key check_keys[] = {
 	{ "servfail-ratio", 0, check_servfail },
 	{ "recursion-failure-ratio", 0, check_recfail },
+	{ "unanswered-after", 0, check_grace },
 	{ "recursion-latency", 0, check_latency },
 	{ "zones", 0, check_zones },
 	{ "max-serial-age", 0, check_serial_age },
@@ -973,10 +1039,18 @@ depref_communities(struct ctx *c, yaml_node_t *n, void *arg)
 	memcpy(d->communities, tmp.communities, sizeof(d->communities));
 }
 
+static void
+depref_gshut(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_bool(c, n, "graceful-shutdown",
+	    &((struct depref_conf *)arg)->graceful_shutdown);
+}
+
 static const struct key depref_keys[] = {
 	{ "med", 0, depref_med },
 	{ "as-path", 0, depref_path },
 	{ "communities", 0, depref_communities },
+	{ "graceful-shutdown", 0, depref_gshut },
 	{ NULL, 0, NULL }
 };
 
@@ -1078,7 +1152,14 @@ service_damping(struct ctx *c, yaml_node_t *n, void *arg)
 static void
 service_checks(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	walk_map(c, n, "checks", check_keys, &((struct service_conf *)arg)->checks);
+	struct checks_conf *k = &((struct service_conf *)arg)->checks;
+
+	walk_map(c, n, "checks", check_keys, k);
+	/* The plugin publishes load times only of zones it lists. */
+	if (k->serial_age_max_ms > 0 && (k->all_zones || k->nzones == 0))
+		perr_at(c, &k->serial_age_at, "max-serial-age needs zones "
+		    "listed by name in 'zones'%s", k->all_zones ?
+		    " ('all' publishes no load times)" : "");
 }
 
 static void
@@ -1106,25 +1187,127 @@ service_when_down(struct ctx *c, yaml_node_t *n, void *arg)
 
 	if (s == NULL)
 		return;
-	if (strcmp(s, "withdraw") == 0)
-		((struct service_conf *)arg)->when_down = DOWN_WITHDRAW;
-	else if (strcmp(s, "depref") == 0)
+	((struct service_conf *)arg)->when_down_at = n->start_mark;
+	if (strcmp(s, "depref") == 0)
 		((struct service_conf *)arg)->when_down = DOWN_DEPREF;
+	else if (strcmp(s, "withdraw") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_WITHDRAW;
+	else if (strcmp(s, "keep") == 0)
+		((struct service_conf *)arg)->when_down = DOWN_KEEP;
 	else
-		perr(c, n, "when-down '%s' must be withdraw or depref", s);
+		perr(c, n, "when-down '%s' must be depref, withdraw or keep", s);
 }
 
 static void
 service_depref(struct ctx *c, yaml_node_t *n, void *arg)
 {
+	((struct service_conf *)arg)->depref.at = n->start_mark;
+	((struct service_conf *)arg)->has_depref = 1;
 	walk_map(c, n, "depref", depref_keys,
 	    &((struct service_conf *)arg)->depref);
+}
+
+/*
+ * A service drives its own prefixes or a watchdog of exabgp.conf
+ * (ExaBGP 4: routes declared '... watchdog NAME withdraw').  A watchdog
+ * only announces or withdraws what is declared, so it cannot be
+ * depreferred: soft trouble keeps it announced by default, the nearest
+ * thing to a depref that cannot empty the fleet (doc/fleet.md).
+ */
+static void
+watchdog_finish(struct ctx *c, yaml_node_t *n, struct service_conf *s)
+{
+	if (s->watchdog[0] != '\0' && s->has_prefixes)
+		perr(c, n, "service '%s' has both prefixes and a watchdog",
+		    s->name);
+	else if (s->watchdog[0] == '\0' && !s->has_prefixes)
+		perr(c, n, "service '%s' needs prefixes or a watchdog",
+		    s->name);
+	if (s->watchdog[0] == '\0') {
+		if (s->when_down == DOWN_UNSET)
+			s->when_down = DOWN_DEPREF;
+		return;
+	}
+	if (s->when_down == DOWN_UNSET)
+		s->when_down = DOWN_KEEP;
+	else if (s->when_down == DOWN_DEPREF)
+		perr_at(c, &s->when_down_at, "when-down depref is impossible "
+		    "through a watchdog (it only announces or withdraws): use "
+		    "keep or withdraw");
+	if (s->has_depref)
+		perr_at(c, &s->depref.at, "service '%s': a watchdog cannot carry "
+		    "depref attributes", s->name);
+	s->depref.graceful_shutdown = 0;
+}
+
+/*
+ * RFC 8326 GRACEFUL_SHUTDOWN joins the depref communities unless turned
+ * off: routers that honour it move traffic to the other nodes, and
+ * when every node is depreferred at once they keep using them all.
+ */
+static void
+depref_finish(struct ctx *c, yaml_node_t *n, struct service_conf *s)
+{
+	struct depref_conf	*d = &s->depref;
+	size_t			 i;
+
+	for (i = 0; i < d->ncommunities; i++)
+		if (strcmp(d->communities[i], AH_GRACEFUL_SHUTDOWN) == 0)
+			break;
+	if (d->graceful_shutdown && i == d->ncommunities) {
+		if (d->ncommunities == AH_COMM_MAX)
+			perr_at(c, &d->at, "depref: no room for %s after %d "
+			    "communities", AH_GRACEFUL_SHUTDOWN, AH_COMM_MAX);
+		else
+			strcpy(d->communities[d->ncommunities++],
+			    AH_GRACEFUL_SHUTDOWN);
+	}
+	if (s->when_down == DOWN_DEPREF && d->med < 0 && d->npath == 0 &&
+	    d->ncommunities == 0)
+		perr(c, n, "service '%s': when-down depref with "
+		    "graceful-shutdown no needs med, as-path or communities "
+		    "in depref: the announcement would not change", s->name);
+}
+
+/* shared-fault: */
+
+static void
+fault_groups(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	uint64_t v = 0;
+
+	take_uint(c, n, "max-groups", 0, DOM_BUCKETS, &v);
+	((struct service_conf *)arg)->fault_groups = (unsigned int)v;
+}
+
+static void
+fault_share(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	double *share = &((struct service_conf *)arg)->fault_share;
+
+	take_percent(c, n, "share", share);
+	if (*share < 0.5)
+		perr(c, n, "share must be at least 50%%: most failures in "
+		    "few domain groups");
+}
+
+static const struct key fault_keys[] = {
+	{ "max-groups", 0, fault_groups },
+	{ "share", 0, fault_share },
+	{ NULL, 0, NULL }
+};
+
+static void
+service_fault(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "shared-fault", fault_keys, arg);
 }
 
 static const struct key service_keys[] = {
 	{ "name", 1, service_name },
 	{ "view", 0, service_view },
-	{ "prefixes", 1, service_prefixes },
+	{ "prefixes", 0, service_prefixes },
+	{ "watchdog", 0, service_watchdog },
 	{ "window", 0, service_window },
 	{ "min-queries", 0, service_min_queries },
 	{ "low-traffic", 0, service_low_traffic },
@@ -1136,6 +1319,7 @@ static const struct key service_keys[] = {
 	{ "liveness", 0, service_liveness },
 	{ "when-down", 0, service_when_down },
 	{ "depref", 0, service_depref },
+	{ "shared-fault", 0, service_fault },
 	{ NULL, 0, NULL }
 };
 
@@ -1147,7 +1331,7 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	strcpy(s->view, "_default");
 	s->at = n->start_mark;
 	s->window_ms = 10000;
-	s->min_queries = 20;
+	s->min_queries = 100;
 	s->low_traffic = LOW_KEEP;
 	s->rise = 2;
 	s->fall = 2;
@@ -1156,6 +1340,7 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->max_hold_ms = 600000;
 	s->checks.servfail_max = -1;
 	s->checks.recfail_max = -1;
+	s->checks.grace_ms = 500;
 	strcpy(s->canary.server, "127.0.0.1");
 	s->canary.port = 53;
 	s->canary.qtype = 6;
@@ -1164,16 +1349,18 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	strcpy(s->liveness.server, "127.0.0.1");
 	s->liveness.port = 53;
 	s->depref.med = -1;
+	s->depref.graceful_shutdown = 1;
+	s->depref.at = n->start_mark;
+	s->fault_groups = 3;
+	s->fault_share = 0.8;
 	walk_map(c, n, "a service", service_keys, s);
 
 	/* Rules that join several keys. */
 	if (s->low_traffic == LOW_CANARY && !s->canary.enabled)
 		perr(c, n, "service '%s': low-traffic canary needs a canary",
 		    s->name);
-	if (s->when_down == DOWN_DEPREF && s->depref.med < 0 &&
-	    s->depref.npath == 0 && s->depref.ncommunities == 0)
-		perr(c, n, "service '%s': when-down depref needs a depref block "
-		    "with med, as-path or communities", s->name);
+	watchdog_finish(c, n, s);
+	depref_finish(c, n, s);
 	if (s->max_hold_ms < s->hold_ms)
 		perr(c, n, "service '%s': damping max-hold is shorter than hold",
 		    s->name);
@@ -1220,7 +1407,10 @@ static const struct key top_keys[] = {
 	{ NULL, 0, NULL }
 };
 
-/* Checks that need the whole config: names and prefixes are unique. */
+/*
+ * Checks that need the whole config: names, prefixes and watchdogs are
+ * unique.
+ */
 static void
 check_unique(struct ctx *c, struct relay_conf *rc)
 {
@@ -1234,6 +1424,11 @@ check_unique(struct ctx *c, struct relay_conf *rc)
 			    strcmp(s->name, rc->services[j].name) == 0)
 				perr_at(c, &s->at, "service name '%s' is used "
 				    "twice", s->name);
+		for (j = 0; j < i; j++)
+			if (s->watchdog[0] != '\0' &&
+			    strcmp(s->watchdog, rc->services[j].watchdog) == 0)
+				perr_at(c, &s->at, "watchdog '%s' is driven by "
+				    "two services", s->watchdog);
 		for (k = 0; k < s->nprefixes; k++)
 			for (j = 0; j <= i; j++)
 				for (l = 0; l < (j == i ? k :

@@ -30,6 +30,7 @@ struct prefix_conf {
 	char		 communities[AH_COMM_MAX][16];
 	char		 neighbor[64];	/* "": every neighbor */
 	yaml_mark_t	 at;		/* where it is written, for errors */
+	yaml_mark_t	 next_hop_at;
 };
 
 #define AH_ZONES_MAX	32
@@ -38,12 +39,14 @@ struct prefix_conf {
 struct checks_conf {
 	double		 servfail_max;		/* ratio 0..1; <0: off */
 	double		 recfail_max;		/* ratio 0..1; <0: off */
+	int64_t		 grace_ms;		/* unanswered after this */
 	double		 latency_quantile;	/* 0..1; 0: off */
 	int64_t		 latency_max_ms;
 	int		 all_zones;	/* every zone the plugin watches */
 	size_t		 nzones;
 	char		 zones[AH_ZONES_MAX][AH_VIEW_LEN];
 	int64_t		 serial_age_max_ms;	/* 0: off */
+	yaml_mark_t	 serial_age_at;
 };
 
 struct canary_conf {
@@ -73,16 +76,22 @@ struct depref_conf {
 	uint32_t	 path[AH_PATH_LEN];	/* as-path to prepend */
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
+	int		 graceful_shutdown;	/* add 65535:0 */
+	yaml_mark_t	 at;
 };
 
+#define AH_GRACEFUL_SHUTDOWN	"65535:0"	/* RFC 8326 */
+
 enum low_traffic { LOW_KEEP, LOW_CANARY };
-enum when_down { DOWN_WITHDRAW, DOWN_DEPREF };
+/* DOWN_UNSET only while loading: the default depends on 'watchdog'. */
+enum when_down { DOWN_UNSET, DOWN_DEPREF, DOWN_WITHDRAW, DOWN_KEEP };
 
 struct service_conf {
 	char			 name[AH_NAME_LEN];
 	char			 view[AH_VIEW_LEN];
 	size_t			 nprefixes;
 	struct prefix_conf	*prefixes;
+	char			 watchdog[AH_NAME_LEN];	/* or an ExaBGP one */
 	unsigned int		 window_ms;
 	uint64_t		 min_queries;
 	enum low_traffic	 low_traffic;
@@ -93,7 +102,11 @@ struct service_conf {
 	struct canary_conf	 canary;
 	struct liveness_conf	 liveness;
 	enum when_down		 when_down;
+	yaml_mark_t		 when_down_at;
+	int			 has_prefixes, has_depref;
 	struct depref_conf	 depref;
+	unsigned int		 fault_groups;	/* 0: never excuse */
+	double			 fault_share;
 	yaml_mark_t		 at;
 };
 

@@ -29,14 +29,8 @@ went_back(const struct sample *old, const struct sample *s)
 {
 	size_t i;
 
-	if (s->queries < old->queries || s->servfail < old->servfail ||
-	    s->rec_started < old->rec_started ||
-	    s->rec_success < old->rec_success ||
-	    s->rec_failure < old->rec_failure ||
-	    s->rec_timeout < old->rec_timeout)
-		return (1);
-	for (i = 0; i < LAT_BUCKETS; i++)
-		if (s->lat[i] < old->lat[i])
+	for (i = 0; i < SMP_COUNT; i++)
+		if (s->c[i] < old->c[i])
 			return (1);
 	return (0);
 }
@@ -52,45 +46,303 @@ window_push(struct window *w, const struct sample *s)
 		w->n++;
 }
 
-int64_t
-window_delta(const struct window *w, int64_t span_ms, struct sample *d)
+static void
+delta(const struct sample *now, const struct sample *base, struct sample *d)
 {
-	const struct sample	*now, *base;
-	unsigned int		 k;
-	size_t			 i;
+	size_t i;
 
+	d->t = now->t - base->t;
+	for (i = 0; i < SMP_COUNT; i++)
+		d->c[i] = now->c[i] - base->c[i];
+}
+
+/* The age of the newest sample taken at or before 't'; w->n if none. */
+static unsigned int
+age_at_or_before(const struct window *w, int64_t t)
+{
+	unsigned int lo = 0, hi = w->n, mid;
+
+	/* Ages 0..n-1 run back in time: find the first one <= t. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (nth_newest(w, mid)->t <= t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (lo);
+}
+
+static const struct sample *
+at_or_before(const struct window *w, int64_t t)
+{
+	unsigned int k = age_at_or_before(w, t);
+
+	return (k < w->n ? nth_newest(w, k) : NULL);
+}
+
+static uint64_t
+sum(const struct sample *s, enum smp first, unsigned int n)
+{
+	uint64_t	v = 0;
+	unsigned int	i;
+
+	for (i = 0; i < n; i++)
+		v += s->c[first + i];
+	return (v);
+}
+
+uint64_t
+window_overdue(const struct window *w, const struct sample *at,
+    int64_t grace_ms, enum smp started, enum smp done, unsigned int ndone)
+{
+	const struct sample	*old;
+	uint64_t		 st, dn;
+
+	if ((old = at_or_before(w, at->t - grace_ms)) == NULL)
+		return (0);
+	st = old->c[started];
+	dn = sum(at, done, ndone);
+	return (st > dn ? st - dn : 0);
+}
+
+/*
+ * Recursions over a span: each is counted once, when it finishes or
+ * when it becomes overdue, whichever comes first.  One that finishes
+ * after it was counted overdue leaves the overdue level as it joins the
+ * finished, so a silent upstream's late timeouts are not counted twice,
+ * and a late success takes back its failure.
+ */
+/* How much the overdue recursions grew over base..now (may shrink). */
+static int64_t
+overdue_change(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base)
+{
+	return ((int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
+	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
+	    SMP_STARTED, SMP_SUCCESS, 3));
+}
+
+static void
+recursions(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base, struct evidence *ev)
+{
+	int64_t	done, bad, du;
+
+	done = (int64_t)sum(&ev->d, SMP_SUCCESS, 3);
+	bad = (int64_t)(ev->d.c[SMP_FAILURE] + ev->d.c[SMP_TIMEOUT]);
+	du = overdue_change(w, c, now, base);
+	ev->failed = ev->d.c[SMP_FAILURE];
+	ev->timedout = ev->d.c[SMP_TIMEOUT];
+	ev->unanswered = du > 0 ? (uint64_t)du : 0;
+	done += du;
+	bad += du;
+	ev->total = done > 0 ? (uint64_t)done : 0;
+	ev->bad = bad < 0 ? 0 : (uint64_t)bad > ev->total ? ev->total :
+	    (uint64_t)bad;
+}
+
+/*
+ * Recursive answers for the latency quantile.  Recursions that finish
+ * after they were counted unanswered (the overdue count shrinks) were
+ * judged already, by the recursion check: leave them out, from the
+ * slowest buckets that can hold them (above the grace), or a node that
+ * recovered from a silent upstream is taken down again by the late
+ * answers of the outage.  A steadily slow upstream keeps its overdue
+ * count level and its slow answers.
+ */
+static void
+answers(const struct window *w, const struct ev_conf *c,
+    const struct sample *now, const struct sample *base, struct evidence *ev)
+{
+	uint64_t	*lat = ev->d.c + SMP_LAT, in, take, late;
+	int64_t		 du = overdue_change(w, c, now, base);
+	int		 i, j;
+
+	late = du < 0 ? (uint64_t)-du : 0;
+	for (i = LAT_BUCKETS - 1; i >= 0 && late > 0; i--) {
+		if (i < LAT_BUCKETS - 1 && lat_bounds[i] <= c->grace_ms)
+			break;
+		in = lat[i] - (i > 0 ? lat[i - 1] : 0);
+		take = in < late ? in : late;
+		for (j = i; j < LAT_BUCKETS; j++)
+			lat[j] -= take;
+		late -= take;
+	}
+	ev->total = lat[LAT_BUCKETS - 1];
+	ev->bad = 0;
+}
+
+static void
+evidence_at(const struct window *w, enum ev_kind kind,
+    const struct ev_conf *c, unsigned int k, struct evidence *ev)
+{
+	const struct sample	*now = nth_newest(w, 0), *base = nth_newest(w, k);
+	uint64_t		 sf, quota;
+
+	delta(now, base, &ev->d);
+	ev->span = ev->d.t;
+	ev->t0 = base->t;
+	ev->t1 = now->t;
+	switch (kind) {
+	case EV_QUERIES:
+		/* Quota drops are load, not failure: they are not counted. */
+		sf = ev->d.c[SMP_SERVFAIL];
+		quota = ev->d.c[SMP_QUOTA];
+		ev->total = ev->d.c[SMP_QUERIES];
+		ev->bad = sf > quota ? sf - quota : 0;
+		break;
+	case EV_RECURSIONS:
+		recursions(w, c, now, base, ev);
+		break;
+	case EV_ANSWERS:
+		answers(w, c, now, base, ev);
+		break;
+	}
+}
+
+int64_t
+window_evidence(const struct window *w, enum ev_kind kind,
+    const struct ev_conf *c, struct evidence *ev)
+{
+	unsigned int k;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->span = -1;
 	if (w->n < 2)
 		return (-1);
-	now = nth_newest(w, 0);
-	base = nth_newest(w, w->n - 1);
-	for (k = 1; k < w->n; k++)
-		if (now->t - nth_newest(w, k)->t >= span_ms) {
-			base = nth_newest(w, k);
+	/* Back from the newest delta until there is enough, or the window. */
+	for (k = 1; k < w->n; k++) {
+		evidence_at(w, kind, c, k, ev);
+		if (ev->total >= c->min)
 			break;
+		if (k + 1 < w->n &&
+		    ev->t1 - nth_newest(w, k + 1)->t > c->window_ms)
+			break;
+	}
+	ev->enough = ev->total >= c->min;
+	return (ev->span);
+}
+
+/*
+ * Per domain group over base..now: 'bad' are SERVFAIL answers plus the
+ * growth of the overdue recursions (for latency, the recursions
+ * overdue now), 'ok' the recursions finished without a SERVFAIL.
+ */
+static void
+group_outcomes(const struct window *w, const struct sample *now,
+    const struct sample *base, enum ev_kind kind, int64_t grace,
+    uint64_t *bad, uint64_t *ok)
+{
+	uint64_t	fail, done;
+	int64_t		du;
+	unsigned int	b;
+
+	for (b = 0; b < DOM_BUCKETS; b++) {
+		fail = now->c[SMP_DOM_FAIL + b] - base->c[SMP_DOM_FAIL + b];
+		done = now->c[SMP_DOM_RDONE + b] - base->c[SMP_DOM_RDONE + b];
+		ok[b] = done > fail ? done - fail : 0;
+		if (kind == EV_ANSWERS) {
+			bad[b] = window_overdue(w, now, grace,
+			    SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
+			continue;
 		}
-	d->t = now->t - base->t;
-	d->queries = now->queries - base->queries;
-	d->servfail = now->servfail - base->servfail;
-	d->rec_started = now->rec_started - base->rec_started;
-	d->rec_success = now->rec_success - base->rec_success;
-	d->rec_failure = now->rec_failure - base->rec_failure;
-	d->rec_timeout = now->rec_timeout - base->rec_timeout;
-	for (i = 0; i < LAT_BUCKETS; i++)
-		d->lat[i] = now->lat[i] - base->lat[i];
-	return (d->t);
+		du = (int64_t)window_overdue(w, now, grace, SMP_DOM_RSTART + b,
+		    SMP_DOM_RDONE + b, 1) - (int64_t)window_overdue(w, base,
+		    grace, SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
+		bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
+	}
+}
+
+void
+fault_judge(const struct window *w, const struct evidence *ev,
+    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
+{
+	const struct sample	*now, *base;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], seen, acc;
+	uint64_t		 sf, auth;
+	unsigned int		 k, i, j, g;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+		return;
+	/*
+	 * The check's own span, grown (within the window) until the groups
+	 * have seen enough outcomes to say where the failures are and
+	 * whether the rest resolves.
+	 */
+	now = nth_newest(w, 0);
+	if ((k = age_at_or_before(w, ev->t0)) == 0 || k >= w->n)
+		k = 1;
+	for (;;) {
+		base = nth_newest(w, k);
+		group_outcomes(w, now, base, kind, c->grace_ms, bad, ok);
+		for (seen = 0, i = 0; i < DOM_BUCKETS; i++)
+			seen += bad[i] + ok[i];
+		if (seen >= c->min || k + 1 >= w->n ||
+		    now->t - nth_newest(w, k + 1)->t > c->window_ms)
+			break;
+		k++;
+	}
+	f->span = now->t - base->t;
+
+	/* Groups by failures, most first (insertion sort of 16). */
+	for (i = 0; i < DOM_BUCKETS; i++) {
+		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+			f->group[j] = f->group[j - 1];
+		f->group[j] = i;
+		f->bad += bad[i];
+	}
+	if (f->bad == 0) {
+		f->verdict = FAULT_NO_DATA;
+		return;
+	}
+	/* A zone this node serves answering SERVFAIL is this node's. */
+	sf = now->c[SMP_SERVFAIL] - base->c[SMP_SERVFAIL];
+	auth = now->c[SMP_AUTH_SERVFAIL] - base->c[SMP_AUTH_SERVFAIL];
+	if (kind == EV_QUERIES && (double)auth > (1.0 - c->share) * (double)sf) {
+		f->verdict = FAULT_OWN_ZONES;
+		return;
+	}
+	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
+		acc += bad[f->group[i]];
+		if ((double)acc >= c->share * (double)f->bad)
+			break;
+	}
+	f->ngroups = i + 1;
+	f->held = (double)acc / (double)f->bad;
+	if (f->ngroups > c->max_groups) {
+		f->verdict = FAULT_SPREAD;
+		for (f->ngroups = 0; f->ngroups < DOM_BUCKETS &&
+		    bad[f->group[f->ngroups]] > 0; f->ngroups++)
+			;
+		return;
+	}
+	for (i = f->ngroups; i < DOM_BUCKETS; i++) {
+		g = f->group[i];
+		f->ok_else += ok[g];
+		f->bad_else += bad[g];
+	}
+	if (f->ok_else < FAULT_MIN_OK || (double)f->ok_else <
+	    c->share * (double)(f->ok_else + f->bad_else))
+		f->verdict = FAULT_NO_RESOLUTION;
+	else
+		f->verdict = FAULT_EXTERNAL;
 }
 
 int64_t
 latency_quantile(const struct sample *d, double q)
 {
-	uint64_t	total = d->lat[LAT_BUCKETS - 1];
-	double		want = q * (double)total;
-	size_t		i;
+	const uint64_t	*lat = d->c + SMP_LAT;
+	uint64_t	 total = lat[LAT_BUCKETS - 1];
+	double		 want = q * (double)total;
+	size_t		 i;
 
 	if (total == 0)
 		return (0);
 	for (i = 0; i < LAT_BUCKETS - 1; i++)
-		if ((double)d->lat[i] >= want)
+		if ((double)lat[i] >= want)
 			return (lat_bounds[i]);
 	return (-1);
 }
@@ -124,6 +376,32 @@ record_change(struct judge *j, int64_t now)
 	j->changes[j->nchanges++] = now;
 }
 
+/*
+ * A route about to come back: allowed, and counted as a change, unless
+ * that would be one change too many for the period; then the node is
+ * held, longer each time it keeps flapping.
+ */
+static int
+may_return(struct judge *j, const struct judge_conf *c, int64_t now)
+{
+	if (now < j->held_until)
+		return (0);
+	if (c->max_changes > 0) {
+		/* A quiet period earns back the short hold. */
+		if (changes_since(j, now - c->period_ms) == 0)
+			j->next_hold_ms = c->hold_ms;
+		if (changes_since(j, now - c->period_ms) + 1 > c->max_changes) {
+			j->held_until = now + j->next_hold_ms;
+			j->next_hold_ms *= 2;
+			if (j->next_hold_ms > c->max_hold_ms)
+				j->next_hold_ms = c->max_hold_ms;
+			return (0);
+		}
+	}
+	record_change(j, now);
+	return (1);
+}
+
 int64_t
 judge_held(const struct judge *j, int64_t now)
 {
@@ -150,25 +428,14 @@ judge_step(struct judge *j, const struct judge_conf *c, int64_t now,
 		}
 		return (0);
 	}
-	if (j->good < c->rise || now < j->held_until)
+	if (j->good < c->rise || !may_return(j, c, now))
 		return (0);
-	if (c->max_changes > 0) {
-		/* A quiet period earns back the short hold. */
-		if (changes_since(j, now - c->period_ms) == 0)
-			j->next_hold_ms = c->hold_ms;
-		/*
-		 * Coming up would be one change too many for the period:
-		 * hold the node down, longer each time it keeps flapping.
-		 */
-		if (changes_since(j, now - c->period_ms) + 1 > c->max_changes) {
-			j->held_until = now + j->next_hold_ms;
-			j->next_hold_ms *= 2;
-			if (j->next_hold_ms > c->max_hold_ms)
-				j->next_hold_ms = c->max_hold_ms;
-			return (0);
-		}
-	}
 	j->up = 1;
-	record_change(j, now);
 	return (1);
+}
+
+int
+judge_resume(struct judge *j, const struct judge_conf *c, int64_t now)
+{
+	return (may_return(j, c, now));
 }

@@ -10,18 +10,26 @@
 #include <stdint.h>
 
 #define LAT_BUCKETS	13	/* as the plugin publishes: le_1 .. le_inf */
+#define DOM_BUCKETS	16	/* the plugin's domain groups */
 #define WINDOW_SAMPLES	1024
 
-/* The counters a service is judged on, as cumulative values. */
+/*
+ * The counters a service is judged on, cumulative, as one array so that
+ * differences and resets are one loop, not one line per counter.
+ */
+enum smp {
+	SMP_QUERIES, SMP_SERVFAIL, SMP_AUTH_SERVFAIL, SMP_QUOTA,
+	SMP_STARTED, SMP_SUCCESS, SMP_FAILURE, SMP_TIMEOUT,
+	SMP_LAT,				/* le_1 .. le_inf */
+	SMP_DOM_FAIL = SMP_LAT + LAT_BUCKETS,	/* per domain group */
+	SMP_DOM_RSTART = SMP_DOM_FAIL + DOM_BUCKETS,
+	SMP_DOM_RDONE = SMP_DOM_RSTART + DOM_BUCKETS,
+	SMP_COUNT = SMP_DOM_RDONE + DOM_BUCKETS
+};
+
 struct sample {
 	int64_t		t;		/* monotonic ms */
-	uint64_t	queries;
-	uint64_t	servfail;
-	uint64_t	rec_started;
-	uint64_t	rec_success;
-	uint64_t	rec_failure;
-	uint64_t	rec_timeout;
-	uint64_t	lat[LAT_BUCKETS];	/* cumulative, le_1 .. le_inf */
+	uint64_t	c[SMP_COUNT];
 };
 
 struct window {
@@ -37,11 +45,91 @@ void	window_reset(struct window *);
  */
 void	window_push(struct window *, const struct sample *);
 /*
- * What happened over the last 'span_ms': the newest sample minus the
- * newest one at least span_ms older (or the oldest there is).  Returns
- * the span actually covered in ms, or -1 with fewer than two samples.
+ * Evidence for one check: the most recent span that holds at least
+ * 'min' events, never shorter than one snapshot delta and never longer
+ * than 'window_ms' (unless one delta is).  At 1,000 queries a second
+ * one 100 ms snapshot is enough; at 5 a second the whole window is not.
  */
-int64_t	window_delta(const struct window *, int64_t span_ms, struct sample *);
+enum ev_kind {
+	EV_QUERIES,	/* SERVFAIL answers among queries */
+	EV_RECURSIONS,	/* failed or unanswered among recursions */
+	EV_ANSWERS	/* recursive answers, for the latency quantile */
+};
+
+struct ev_conf {
+	int64_t		window_ms;
+	uint64_t	min;
+	int64_t		grace_ms;	/* a recursion older is unanswered */
+};
+
+struct evidence {
+	int64_t		span;		/* ms; -1: fewer than two samples */
+	int64_t		t0, t1;		/* the span's ends, sample times */
+	int		enough;		/* total >= min */
+	uint64_t	total;		/* queries, recursions or answers */
+	uint64_t	bad;		/* SERVFAIL, or failed recursions */
+	uint64_t	failed, timedout, unanswered;	/* recursions */
+	struct sample	d;		/* newest minus base */
+};
+
+int64_t	window_evidence(const struct window *, enum ev_kind,
+	    const struct ev_conf *, struct evidence *);
+/*
+ * Recursions started at least 'grace_ms' before sample 'at' and not
+ * finished by then, net of younger ones already finished:
+ * started(at - grace) - done(at), at least 0, where done is the sum of
+ * 'ndone' counters from 'done'.  0 when the history does not reach
+ * back that far.  Young recursions in flight are never counted, and a
+ * slow tail hides behind the fast majority: it takes finishes falling
+ * behind starts for longer than the grace.
+ */
+uint64_t window_overdue(const struct window *, const struct sample *at,
+	    int64_t grace_ms, enum smp started, enum smp done,
+	    unsigned int ndone);
+
+/*
+ * The shared-fault rule: is a failing check this node's fault, or the
+ * world's?  The plugin hashes the last two labels of the names behind
+ * SERVFAIL answers and recursions into DOM_BUCKETS domain groups.  A
+ * fault is external when the failures of the span (SERVFAIL answers
+ * and unanswered recursions, or for latency the recursions overdue
+ * now) sit in at most 'max_groups' groups holding 'share' of them, and
+ * the other groups still resolve: at least FAULT_MIN_OK recursions
+ * finished there without SERVFAIL, and that is at least 'share' of
+ * their outcomes.  SERVFAIL answered from the node's own zones is
+ * never external.  doc/fleet.md explains the rule and where it fails.
+ */
+#define FAULT_MIN_OK	10
+
+struct fault_conf {
+	unsigned int	max_groups;	/* 0: never excuse */
+	double		share;
+	int64_t		window_ms;	/* the span may grow to this ... */
+	uint64_t	min;		/* ... to see this many outcomes */
+	int64_t		grace_ms;	/* as for unanswered recursions */
+};
+
+enum fault_verdict {
+	FAULT_EXTERNAL,		/* excused: not this node */
+	FAULT_OFF,		/* max_groups 0 */
+	FAULT_NO_DATA,		/* no failure seen in the domain groups */
+	FAULT_SPREAD,		/* in more than max_groups groups */
+	FAULT_NO_RESOLUTION,	/* other names do not resolve either */
+	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
+};
+
+struct fault {
+	enum fault_verdict verdict;
+	unsigned int	ngroups;	/* groups holding 'held', or with
+					   failures when spread */
+	unsigned int	group[DOM_BUCKETS];	/* most failures first */
+	double		held;		/* share of failures in ngroups */
+	uint64_t	bad, ok_else, bad_else;
+	int64_t		span;
+};
+
+void	fault_judge(const struct window *, const struct evidence *,
+	    enum ev_kind, const struct fault_conf *, struct fault *);
 
 /* Upper bound (ms) of the bucket holding quantile q (0..1); -1: +Inf. */
 extern const int64_t lat_bounds[LAT_BUCKETS - 1];
@@ -78,6 +166,12 @@ void	judge_init(struct judge *, const struct judge_conf *);
  */
 int	judge_step(struct judge *, const struct judge_conf *, int64_t now,
 	    enum verdict);
+/*
+ * A node that stays down may still have its route come back (depreferred
+ * after hard trouble): 1 if damping allows it now, counted as a change;
+ * 0 if held.
+ */
+int	judge_resume(struct judge *, const struct judge_conf *, int64_t now);
 /* While held: how long still, in ms; 0 if not held. */
 int64_t	judge_held(const struct judge *, int64_t now);
 

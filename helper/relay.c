@@ -87,17 +87,13 @@ judge_all(struct relay *r, int64_t now, int snapshot)
 static void
 withdraw_all(struct relay *r)
 {
-	const struct service_conf	*s;
-	size_t				 i, j;
+	size_t i;
 
 	for (i = 0; i < r->conf->nservices; i++) {
-		s = &r->conf->services[i];
 		if (r->svc[i].mode == ROUTE_WITHDRAWN)
 			continue;
 		r->svc[i].mode = ROUTE_WITHDRAWN;
-		for (j = 0; j < s->nprefixes; j++)
-			exabgp_route(&s->prefixes[j], ROUTE_WITHDRAWN,
-			    &s->depref);
+		exabgp_service(&r->conf->services[i], ROUTE_WITHDRAWN);
 	}
 }
 
@@ -276,7 +272,7 @@ main(int argc, char *argv[])
 	};
 	static struct relay r;	/* large: off the stack */
 	int		 ch, check = 0;
-	size_t		 i, j, nprefixes = 0;
+	size_t		 i, nprefixes = 0;
 
 	log_init("anycast-relay");
 	while ((ch = getopt_long(argc, argv, "nVh", opts, NULL)) != -1) {
@@ -336,9 +332,7 @@ main(int argc, char *argv[])
 
 		health_init(&r.svc[i], s);
 		r.svc[i].since = r.started;
-		for (j = 0; j < s->nprefixes; j++)
-			exabgp_route(&s->prefixes[j], ROUTE_WITHDRAWN,
-			    &s->depref);
+		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
 	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "

@@ -131,7 +131,8 @@ const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 
-enum route_mode { ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED };
+/* KEPT: down for soft trouble, route left as announced (when-down keep). */
+enum route_mode { ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT };
 
 enum check_id {
 	CHK_SERVFAIL, CHK_RECFAIL, CHK_LATENCY, CHK_ZONES, CHK_CANARY,
@@ -167,12 +168,14 @@ struct service_state {
 	struct liveness	 live;
 	enum route_mode	 mode;
 	int		 hard;		/* last verdict was V_DEAD */
-	int		 proven;	/* up at least once since hard trouble */
+	int		 resume;	/* hard trouble came while degraded */
 	int64_t		 since;		/* realtime ms of the last change */
 	char		 reason[400];	/* the last verdict, in words */
 	/* Each check's last result, for 'low-traffic: keep'. */
 	int		 bad[CHK_COUNT];
-	char		 why[CHK_COUNT][160];
+	int		 excused[CHK_COUNT];	/* failed: not this node's */
+	int64_t		 excuse_logged[CHK_COUNT];	/* monotonic ms */
+	char		 why[CHK_COUNT][256];
 	struct check_value val[CHK_COUNT];
 	/* The last HISTORY_LEN route changes, oldest overwritten first. */
 	struct transition history[HISTORY_LEN];
@@ -213,8 +216,8 @@ struct sent_route {
 };
 
 void	exabgp_init(void);
-void	exabgp_route(const struct prefix_conf *, enum route_mode,
-	    const struct depref_conf *);
+/* The commands that put a service's routes in 'mode'. */
+void	exabgp_service(const struct service_conf *, enum route_mode);
 int	exabgp_want_write(void);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */

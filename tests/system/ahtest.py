@@ -531,10 +531,37 @@ class FakePlugin:
         self.send(f"tick seq={seq} views={len(views)} records={2 * len(views)} "
                   f"time=0\n")
 
+    def counters(self, seq, fields, rec, view="_default", domains=None):
+        """One snapshot of one view: 'fields' for its outcomes record,
+        'rec' for its recursion record (keys as the plugin sends them).
+        The fleet sensor's counters may be given among 'fields' under
+        the relay's keys (dom_fail_N, dom_rstart_N, dom_rdone_N): they
+        go out as the three 'domains' records; 'domains' maps a bucket
+        to its sample name ('domain' records)."""
+        def kv(d):
+            return "".join(f" {k}={v}" for k, v in d.items())
+        outcomes = {k: v for k, v in fields.items() if not k.startswith("dom_")}
+        outcomes.setdefault("probes", self.probes)
+        self.probes += 1
+        lines = [f"view seq={seq} id=0 name={view}",
+                 f"outcomes seq={seq} view=0{kv(outcomes)}",
+                 f"recursion seq={seq} view=0{kv(rec)}"]
+        for kind in ("fail", "rstart", "rdone"):
+            b = {f"b{n}": fields.get(f"dom_{kind}_{n}", 0) for n in range(16)}
+            lines.append(f"domains seq={seq} view=0 kind={kind}{kv(b)}")
+        for bucket, name in (domains or {}).items():
+            lines.append(f"domain seq={seq} view=0 bucket={bucket} name={name}")
+        self.send("".join(l + "\n" for l in lines) +
+                  f"tick seq={seq} views=1 records={len(lines)} time=0\n")
+
     def close(self):
         if self.conn:
             self.conn.close()
             self.conn = None
+
+    def stop(self):
+        """As a Stack member: torn down with the test's processes."""
+        self.shutdown()
 
     def shutdown(self):
         self.close()
@@ -551,12 +578,16 @@ class FakeUpstream:
     mode "answer": answers every A/AAAA query with 203.0.113.1, TTL 0;
     "silent": reads and drops (the resolver times out);
     close(): the port is closed (the resolver gets "connection refused").
+    broken: per domain, overrides mode for names at or under it:
+    {"broken.example": "servfail"} answers those SERVFAIL, "silent"
+    drops them, the rest is answered as 'mode' says.
     """
 
     def __init__(self, port=None):
         import threading
         self.port = port or free_port()
         self.mode = "answer"
+        self.broken = {}
         self.answered = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", self.port))
@@ -567,6 +598,8 @@ class FakeUpstream:
 
     def _serve(self):
         import dns.message
+        import dns.name
+        import dns.rcode
         import dns.rrset
         while self.running:
             try:
@@ -575,12 +608,20 @@ class FakeUpstream:
                 continue
             except OSError:
                 return
-            if self.mode != "answer":
-                continue
             try:
                 q = dns.message.from_wire(data)
                 r = dns.message.make_response(q)
                 qn = q.question[0]
+                mode = self.mode
+                for domain, how in list(self.broken.items()):
+                    if qn.name.is_subdomain(dns.name.from_text(domain)):
+                        mode = how
+                if mode == "servfail":
+                    r.set_rcode(dns.rcode.SERVFAIL)
+                    self.sock.sendto(r.to_wire(), peer)
+                    continue
+                if mode != "answer":
+                    continue
                 if qn.rdtype == 1:
                     r.answer.append(dns.rrset.from_text(qn.name, 0, "IN", "A", "203.0.113.1"))
                 self.sock.sendto(r.to_wire(), peer)

@@ -49,6 +49,9 @@ SERVICE = """
       type: SOA
       interval: 500ms
       timeout: 300ms
+    # One node alone: withdrawing shows the route leave BIRD.  A fleet
+    # keeps the default, depref (doc/fleet.md).
+    when-down: withdraw
 """
 
 

@@ -2,6 +2,8 @@
 take the node out of anycast, judged by the relay's YAML policy, seen
 at a real router.  Faults are injected on loopback only."""
 
+import collections
+import re
 import signal
 import time
 
@@ -17,7 +19,8 @@ resolver = ahtest.resolver
 
 
 def service(checks, name="dns", view="_default", v4=V4, v6=V6, extra="",
-            canary_port=None, canary_server="127.0.0.1", min_queries=20):
+            canary_port=None, canary_server="127.0.0.1", min_queries=20,
+            when_down=None):
     canary = ""
     if canary_port:
         canary = f"""
@@ -28,6 +31,8 @@ def service(checks, name="dns", view="_default", v4=V4, v6=V6, extra="",
       type: SOA
       interval: 200ms
       timeout: 150ms"""
+    if when_down:
+        extra += f"\n    when-down: {when_down}"
     return ahtest.plain_service(name=name, view=view, v4=v4, v6=v6) + f"""
     window: 2s
     min-queries: {min_queries}
@@ -59,7 +64,8 @@ def run_resolver_failure(stack, how):
     stack.procs.append(upstream)
     named = resolver(stack, upstream.port).start()
     checks = "      recursion-failure-ratio: 50%\n      servfail-ratio: 50%"
-    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port))
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                when_down="withdraw"))
     load = ahtest.Load(named.port, unique_names(how), qps=50, seconds=30)
     stack.procs.append(load)
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced while upstream answers")
@@ -152,7 +158,8 @@ zone "sec.example" {{ type secondary; file "{named.dir}/sec.bk";
 def test_secondary_zone_expires(stack):
     primary, named = secondary_pair(stack, 'zones { "example"; "sec.example"; };')
     checks = "      zones: [example, sec.example]"
-    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port))
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                when_down="withdraw"))
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
 
     t0 = time.monotonic()
@@ -202,7 +209,7 @@ def test_servfail_storm_trips_trickle_does_not(stack):
     checks = "      servfail-ratio: 20%"
     # The canary's 5 queries a second count as traffic too.
     bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
-                                                min_queries=50))
+                                                min_queries=50, when_down="withdraw"))
     ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
 
     # A trickle: 10 SERVFAILs over 2 s, below min-queries 50 per window.
@@ -254,10 +261,11 @@ view "b" {{
     named.start()
     services = (service("      zones: [example]", name="a", view="a",
                         v4="192.0.2.53/32", v6="2001:db8::53/128",
-                        canary_port=named.port) +
+                        canary_port=named.port, when_down="withdraw") +
                 service("      zones: [example, sec.example]", name="b", view="b",
                         v4="198.51.100.53/32", v6="2001:db8:b::53/128",
-                        canary_port=named.port, canary_server="::1"))
+                        canary_port=named.port, canary_server="::1",
+                        when_down="withdraw"))
     bird, relay, exa = up(stack, named, services)
     ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32") and
                     bird.has_route("198.51.100.53/32"), 20, what="both services announced")
@@ -296,10 +304,10 @@ def test_flap_damping_bounds_bgp_changes(stack):
     assert not bird.has_route(V4), "held down after the budget is spent"
 
 
-def test_depref_instead_of_withdraw(stack):
+def test_depref_attributes(stack):
     """when-down: depref keeps a degraded node announced as a last resort,
-    with RFC 8326 GRACEFUL_SHUTDOWN and a worse MED; a dead named is
-    still withdrawn outright."""
+    with RFC 8326 GRACEFUL_SHUTDOWN and a worse MED and AS path as
+    configured; a dead named is still withdrawn outright."""
     dead = ahtest.free_port()
     named = resolver(stack, dead).start()
     depref = """
@@ -332,6 +340,38 @@ def test_depref_instead_of_withdraw(stack):
                     what="withdrawal when named dies")
 
 
+def test_upstream_dead_is_depreferred_by_default(stack):
+    """The graded response with the default when-down: named's upstream
+    dead is soft trouble, so the route stays at the router, tagged
+    GRACEFUL_SHUTDOWN (65535,0), and comes back clean when it answers."""
+    upstream = ahtest.FakeUpstream()
+    stack.procs.append(upstream)
+    named = resolver(stack, upstream.port).start()
+    checks = "      recursion-failure-ratio: 50%\n      servfail-ratio: 20%"
+    bird, relay, exa = up(stack, named, service(checks, canary_port=named.port,
+                                                min_queries=100))
+    load = ahtest.Load(named.port, unique_names("dead"), qps=200, seconds=30)
+    stack.procs.append(load)
+    ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
+    time.sleep(1)
+    assert "(65535,0)" not in bird.birdc("show", "route", "all", V4)
+
+    upstream.mode = "silent"
+    ahtest.wait_for(lambda: "(65535,0)" in bird.birdc("show", "route", "all", V4),
+                    10, interval=0.05, what="route depreferred at BIRD")
+    assert bird.has_route(V6), "depreferred, not withdrawn"
+    down = next(l for l in exa.proc.text().splitlines()
+                if "service dns DOWN, announcing depreferred" in l)
+    assert "unanswered after 500ms" in down, down
+    assert not any(what == "removed" for _, what in ahtest.bird_changes(bird, V4))
+
+    upstream.mode = "answer"
+    ahtest.wait_for(lambda: "(65535,0)" not in bird.birdc("show", "route", "all", V4),
+                    30, interval=0.1, what="clean announcement after recovery")
+    load.stop()
+    assert not any(what == "removed" for _, what in ahtest.bird_changes(bird, V4))
+
+
 def test_all_zones_summary(stack):
     """all-zones: the plugin summarises every zone; one that fails to
     load keeps a 'zones: all' service down and is named in the reason."""
@@ -355,3 +395,323 @@ zone "good.test" {{ type primary; file "{named.dir}/good.db"; }};
     assert named.rndc("reload", "broken.test").returncode == 0
     ahtest.wait_for(lambda: bird.has_route(V4), 10, what="announced once all zones load")
     assert "all 3 zones loaded" in relay.ctl("status").stdout
+
+
+class Resolver:
+    """Cumulative counters of a resolver as the plugin would publish
+    them, advanced one 100 ms snapshot at a time: 'healthy' queries
+    that each recurse and resolve, spread over the 16 domain groups,
+    and 'failing' queries answered SERVFAIL after a failed recursion,
+    in the groups listed."""
+
+    def __init__(self):
+        self.view = collections.Counter()
+        self.rec = collections.Counter()
+        self.n = 0
+
+    def step(self, healthy, failing=0, groups=(5,)):
+        self.view["queries"] += healthy + failing
+        self.view["noerror"] += healthy
+        self.view["servfail"] += failing
+        self.rec["started"] += healthy + failing
+        self.rec["success"] += healthy
+        self.rec["failure"] += failing
+        self.rec["le_inf"] += healthy + failing
+        for i in range(healthy):
+            b = (self.n + i) % 16
+            self.view[f"dom_rstart_{b}"] += 1
+            self.view[f"dom_rdone_{b}"] += 1
+        for i in range(failing):
+            b = groups[(self.n + i) % len(groups)]
+            self.view[f"dom_fail_{b}"] += 1
+            self.view[f"dom_rstart_{b}"] += 1
+            self.view[f"dom_rdone_{b}"] += 1
+        self.n += healthy + failing
+
+
+def fake_relay(stack, services):
+    """The relay under test on a FakePlugin's socket; returns both."""
+    named = ahtest.Named(stack)                   # only for its socket path
+    relay = ahtest.Relay(stack, named, services=services)
+    fake = ahtest.FakePlugin(named.socket)
+    stack.procs.append(fake)
+    proc = ahtest.RelayUnderTest(stack, relay)
+    fake.accept()
+    # The test sends snapshots by hand with pauses between its steps:
+    # an interval of 1 s keeps stale-after (3 intervals) out of the way.
+    fake.hello(interval=1000)
+    return relay, fake, proc
+
+
+def feed(fake, res, seq, n, *args, **kw):
+    for i in range(n):
+        res.step(*args, **kw)
+        fake.counters(seq + i, res.view, res.rec)
+        time.sleep(0.1)
+    return seq + n
+
+
+def test_shared_fault_rule_in_the_relay(stack):
+    """The relay's judge on synthetic counters (FakePlugin): SERVFAIL for one domain group while the rest resolves is
+    excused and changes nothing; failures in every group are this node's
+    and depref it."""
+    svc = ahtest.plain_service(rise=1) + """    min-queries: 100
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+      recursion-failure-ratio: 50%
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2) == \
+        "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+    n = len(proc.commands)
+
+    # 30 % SERVFAIL, all in group 5: the check fails, and is excused.
+    seq = feed(fake, res, seq, 20, 70, 30)
+    log = proc.proc.text()
+    excused = next(l for l in log.splitlines() if "external fault" in l)
+    assert "service dns: SERVFAIL 30% > 20% over " in excused, excused
+    assert excused.endswith(", but 100% of failures are in 1 domain group "
+                            "(e.g. group 5) while other names resolve: "
+                            "external fault, not this node"), excused
+    assert log.count("external fault") == 1, "logged once a minute at most"
+    assert len(proc.commands) == n, proc.commands[n:]
+    assert relay.ctl("status").returncode == 0
+
+    # Every group fails, nothing resolves: this node; depreferred.
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd is not None and "65535:0" in cmd, proc.commands[n:]
+    down = next(l for l in proc.proc.text().splitlines()
+                if "service dns DOWN, announcing depreferred" in l)
+    assert "failures in 16 of 16 domain groups: this node" in down, down
+
+
+SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2
+    checks:
+      servfail-ratio: 20%
+"""
+
+
+def test_depref_with_graceful_shutdown_is_the_default(stack):
+    """Soft trouble announces the route depreferred with RFC 8326
+    GRACEFUL_SHUTDOWN, with no when-down or depref configured."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd == ("neighbor 127.0.0.1 announce route 192.0.2.53/32 "
+                   "next-hop self med 100 community [65000:53 65535:0]"), \
+        proc.commands
+    assert not any("withdraw route 192.0.2.53" in c for c in proc.commands[2:])
+    assert relay.ctl("status").returncode == 2
+
+
+def test_degraded_node_comes_back_degraded(stack):
+    """A node depreferred for soft trouble whose named restarts comes
+    back depreferred, not withdrawn: a fleet whose every named restarts
+    during a world-wide outage must not end up empty.  A node that was
+    up when named went away comes back only through rise, so the
+    start-up of named (canary refused, zones not yet walked) is never
+    announced."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY)
+    res = Resolver()
+    # Never served: soft trouble from the start stays withdrawn.
+    seq = feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    assert not any(" announce " in f" {c}" for c in proc.commands), proc.commands
+    seq = feed(fake, res, seq, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    # Up when named goes away: back in trouble, it stays withdrawn.
+    fake.close()
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 2)
+    fake.accept()
+    fake.hello(interval=100, pid=4343)
+    res = Resolver()
+    n = len(proc.commands)
+    seq = feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    assert not any("announce" in c for c in proc.commands[n:]), proc.commands[n:]
+    seq = feed(fake, res, seq, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    # Depreferred when named goes away: back in trouble, depreferred.
+    seq = feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert "65535:0" in proc.wait_command("announce route 192.0.2.53/32", 2)
+    fake.close()
+    assert proc.wait_command("withdraw route 192.0.2.53/32", 2)
+    fake.accept()
+    fake.hello(interval=100, pid=4444)
+    res = Resolver()
+    feed(fake, res, 1, 10, 0, 100, groups=range(16))
+    cmd = proc.wait_command("announce route 192.0.2.53/32", 2)
+    assert cmd is not None and "65535:0" in cmd, proc.commands
+
+
+def test_damping_bounds_a_degraded_node_crash_loop(stack):
+    """A depreferred node whose named keeps crashing comes back
+    depreferred each time only within the damping budget."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY + """    damping:
+      max-changes: 4
+      period: 60s
+      hold: 30s
+""")
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    for pid in range(5000, 5008):
+        fake.close()
+        fake.accept()
+        fake.hello(interval=100, pid=pid)
+        res = Resolver()
+        feed(fake, res, 1, 5, 0, 100, groups=range(16))
+    time.sleep(0.5)
+    announces = [c for c in proc.commands if "announce route 192.0.2.53/32" in c]
+    # up, depreferred, then at most two more returns (4 changes a minute)
+    assert len(announces) <= 4, proc.commands
+
+
+WATCHDOG_SERVICE = """
+  - name: dns
+    view: _default
+    watchdog: anycastdns
+    rise: 2
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+"""
+
+
+def test_watchdog_soft_trouble_keeps_hard_trouble_withdraws(stack):
+    """A watchdog cannot be depreferred: soft trouble keeps it announced
+    (when-down keep, its default), hard trouble withdraws it."""
+    relay, fake, proc = fake_relay(stack, WATCHDOG_SERVICE)
+    assert proc.next_command(5) == "withdraw watchdog anycastdns"
+    res = Resolver()
+    seq = feed(fake, res, 1, 10, 100)
+    assert proc.wait_command("announce watchdog anycastdns", 2)
+    seq = feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.next_command(0.5) is None, proc.commands
+    assert "DOWN, keeping the route (when-down keep): SERVFAIL" in proc.proc.text()
+    assert relay.ctl("status").returncode == 2
+    fake.close()
+    assert proc.wait_command("withdraw watchdog anycastdns", 2)
+
+
+def test_watchdog_when_down_withdraw(stack):
+    relay, fake, proc = fake_relay(stack, WATCHDOG_SERVICE + "    when-down: withdraw\n")
+    res = Resolver()
+    seq = feed(fake, res, 1, 10, 100)
+    assert proc.wait_command("announce watchdog anycastdns", 2)
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    assert proc.wait_command("withdraw watchdog anycastdns", 2)
+
+
+# The seed's exabgp.conf, redone for ExaBGP 4.2 and loopback: the routes
+# are declared here, started withdrawn, and driven by watchdog name.
+SEED_EXABGP = """process watch-nameserver {{
+	run {relay} {conf};
+	encoder text;
+}}
+
+neighbor 127.0.0.1 {{
+	router-id 192.0.2.10;
+	local-address 127.0.0.1;
+	local-as 65053;
+	peer-as 65000;
+	hold-time 10;
+	connect {port};
+	family {{
+		ipv4 unicast;
+	}}
+	api {{
+		processes [ watch-nameserver ];
+	}}
+	static {{
+		route 192.0.2.53/32 next-hop self watchdog anycastdns withdraw;
+		route 198.51.100.53/32 next-hop self watchdog anycastdns withdraw;
+	}}
+}}
+"""
+
+
+def test_seed_exabgp_conf_with_watchdog(stack):
+    """Swapping the seed's watchdog script for anycast-relay: the routes
+    declared in exabgp.conf come and go with named at BIRD."""
+    named = ahtest.Named(stack).start()
+    bird = ahtest.Bird(stack).start()
+    relay = ahtest.Relay(stack, named, services=f"""
+  - name: dns
+    watchdog: anycastdns
+    liveness:
+      port: {named.port}
+""")
+    exa = ahtest.ExaBGP(stack, bird, relay)
+    exa.conf.write_text(SEED_EXABGP.format(relay=ahtest.RELAY, conf=relay.path,
+                                           port=bird.port))
+    exa.start()
+    ahtest.wait_for(lambda: bird.established("ns1"), 20, what="BGP session up")
+    ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32") and
+                    bird.has_route("198.51.100.53/32"), 20,
+                    what="watchdog routes announced")
+    named.kill()
+    ahtest.wait_for(lambda: not bird.has_route("192.0.2.53/32") and
+                    not bird.has_route("198.51.100.53/32"), 5, interval=0.01,
+                    what="withdrawn when named dies")
+    named.start()
+    ahtest.wait_for(lambda: bird.has_route("192.0.2.53/32"), 20,
+                    what="announced again")
+    log = exa.proc.text()
+    assert "to exabgp: withdraw watchdog anycastdns" in log
+    assert "to exabgp: announce watchdog anycastdns" in log
+    assert "rejected" not in log
+
+
+def mixed_names(broken_share, tag):
+    """Fresh names over 50 healthy domains, 'broken_share' of them under
+    broken.test (not under example: named serves that zone itself)."""
+    def name(i):
+        if (i * 37 % 100) < broken_share * 100:
+            return f"q{i}-{tag}.broken.test."
+        return f"q{i}-{tag}.d{i % 50}.test."
+    return name
+
+
+def test_shared_fault_one_domain_no_route_change(stack):
+    """Issue 7's case with one named: an external domain that is 30 % of
+    client queries returns SERVFAIL (every other name resolves).  The
+    SERVFAIL check trips, the shared-fault rule excuses it, and the
+    router sees no change at all: no withdrawal, no depref."""
+    upstream = ahtest.FakeUpstream()
+    stack.procs.append(upstream)
+    named = resolver(stack, upstream.port, interval=100).start()
+    svc = ahtest.plain_service() + """    min-queries: 100
+    fall: 2
+    checks:
+      servfail-ratio: 20%
+      recursion-failure-ratio: 50%
+"""
+    bird, relay, exa = up(stack, named, svc)
+    load = ahtest.Load(named.port, mixed_names(0.3, "shared"), qps=300, seconds=25)
+    stack.procs.append(load)
+    ahtest.wait_for(lambda: bird.has_route(V4), 20, what="announced")
+    time.sleep(2)
+
+    upstream.broken["broken.test"] = "servfail"
+    ahtest.wait_for(lambda: "external fault, not this node" in exa.proc.text(),
+                    10, interval=0.2,
+                    what="the shared-fault rule to excuse the SERVFAILs")
+    time.sleep(5)
+    excused = next(l for l in exa.proc.text().splitlines()
+                   if "external fault, not this node" in l)
+    # The first excuse is logged as the ratio crosses the limit.
+    assert re.search(r"SERVFAIL \d+% > 20%", excused), excused
+    assert "(e.g. broken.test)" in excused, excused
+    assert load.rcodes.get(2, 0) > 200, load.rcodes      # clients did get SERVFAIL
+    assert len(ahtest.bird_changes(bird, V4)) == 1, ahtest.bird_changes(bird, V4)
+    assert "(65535,0)" not in bird.birdc("show", "route", "all", V4)
+    assert "DOWN" not in exa.proc.text()
+    load.stop()

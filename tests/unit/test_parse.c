@@ -74,7 +74,8 @@ test_example(void **state)
 		const struct service_conf *s = &rc->services[0];
 
 		assert_int_equal(s->window_ms, 10000);
-		assert_int_equal(s->min_queries, 20);
+		assert_int_equal(s->min_queries, 100);
+		assert_int_equal(s->checks.grace_ms, 500);
 		assert_int_equal(s->low_traffic, LOW_KEEP);
 		assert_true(s->checks.servfail_max > 0.199 &&
 		    s->checks.servfail_max < 0.201);
@@ -99,12 +100,14 @@ test_example(void **state)
 		assert_string_equal(s->liveness.server, "127.0.0.1");
 		assert_int_equal(s->liveness.port, 53);
 		assert_int_equal(s->rise, 2);
-		assert_int_equal(s->fall, 3);
+		assert_int_equal(s->fall, 2);
 		assert_int_equal(s->max_changes, 4);
 		assert_int_equal(s->period_ms, 60000);
 		assert_int_equal(s->hold_ms, 30000);
 		assert_int_equal(s->max_hold_ms, 600000);
-		assert_int_equal(s->when_down, DOWN_WITHDRAW);
+		assert_int_equal(s->when_down, DOWN_DEPREF);
+		assert_true(s->depref.graceful_shutdown);
+		assert_int_equal(s->fault_groups, 3);
 		assert_int_equal(s->depref.med, 1000);
 		assert_int_equal(s->depref.npath, 3);
 		assert_int_equal(s->depref.path[2], 65053);
@@ -133,6 +136,17 @@ test_defaults(void **state)
 	/* Prefixes are kept in canonical form. */
 	assert_string_equal(rc->services[0].prefixes[0].prefix, "2001:db8::/48");
 	assert_string_equal(rc->services[0].prefixes[0].next_hop, "self");
+	/* Evidence defaults: see doc/fleet.md for why these. */
+	assert_int_equal(rc->services[0].window_ms, 10000);
+	assert_int_equal(rc->services[0].min_queries, 100);
+	assert_int_equal(rc->services[0].checks.grace_ms, 500);
+	assert_int_equal(rc->services[0].fault_groups, 3);
+	/* Graded response: depreferred with GRACEFUL_SHUTDOWN by default. */
+	assert_int_equal(rc->services[0].when_down, DOWN_DEPREF);
+	assert_int_equal(rc->services[0].depref.ncommunities, 1);
+	assert_string_equal(rc->services[0].depref.communities[0], "65535:0");
+	assert_true(rc->services[0].fault_share > 0.799 &&
+	    rc->services[0].fault_share < 0.801);
 	conf_free(rc);
 }
 
@@ -221,9 +235,17 @@ test_errors(void **state)
 	expect_error(SVC "    checks:\n      servfail-ratio: 120%\n",
 	    "servfail-ratio '120%' must be a percentage");
 	expect_error(SVC "    checks:\n      bogus: 1\n",
-	    "CONF:6:7: unknown key 'bogus' in checks (expected one of: servfail-ratio, recursion-failure-ratio, recursion-latency, zones, max-serial-age)");
+	    "CONF:6:7: unknown key 'bogus' in checks (expected one of: servfail-ratio, recursion-failure-ratio, unanswered-after, recursion-latency, zones, max-serial-age)");
 	expect_error(SVC "    checks:\n      recursion-latency: {quantile: 95%}\n",
 	    "recursion-latency lacks required key 'max'");
+	expect_error(SVC "    checks:\n      unanswered-after: 10ms\n",
+	    "CONF:6:25: unanswered-after 10ms is outside 50ms..60s");
+	expect_error(SVC "    shared-fault:\n      max-groups: 17\n",
+	    "CONF:6:19: max-groups '17' must be a whole number 0..16");
+	expect_error(SVC "    shared-fault:\n      share: 40%\n",
+	    "CONF:6:14: share must be at least 50%");
+	expect_error(SVC "    shared-fault:\n      groups: 2\n",
+	    "unknown key 'groups' in shared-fault (expected one of: max-groups, share)");
 	expect_error(SVC "    checks:\n      max-serial-age: forever\n",
 	    "max-serial-age 'forever' is not a duration");
 	expect_error(SVC "    canary:\n      name: example\n      server: 192.0.2.1\n",
@@ -246,10 +268,10 @@ test_errors(void **state)
 	    "canary timeout exceeds its interval");
 	expect_error(SVC "    low-traffic: canary\n",
 	    "service 'a': low-traffic canary needs a canary");
-	expect_error(SVC "    when-down: depref\n",
-	    "when-down depref needs a depref block");
-	expect_error(SVC "    when-down: sulk\n",
-	    "when-down 'sulk' must be withdraw or depref");
+	expect_error(SVC "    when-down: depref\n    depref:\n      graceful-shutdown: no\n",
+	    "service 'a': when-down depref with graceful-shutdown no needs med, as-path or communities");
+	expect_error(SVC "    depref:\n      graceful-shutdown: maybe\n",
+	    "CONF:6:26: graceful-shutdown 'maybe' must be yes or no");
 	expect_error(SVC "    rise: 0\n", "rise '0' must be a whole number 1..100");
 	expect_error(SVC "    damping:\n      period: 60s\n",
 	    "damping lacks required key 'max-changes'");
@@ -257,6 +279,180 @@ test_errors(void **state)
 	    "damping max-hold is shorter than hold");
 	expect_error(SVC "    depref:\n      as-path: [65053, x]\n",
 	    "an AS number 'x' must be a whole number");
+}
+
+/*
+ * Issue 8: values each accepted silently, each now an error with its
+ * line and column.
+ */
+static void
+test_accepted_silently(void **state)
+{
+	(void)state;
+	expect_error(SVC "    checks:\n      zones: []\n",
+	    "CONF:6:14: zones must not be empty");
+	expect_error(SVC "    checks:\n      zones: all\n      max-serial-age: 1d\n",
+	    "CONF:7:23: max-serial-age needs zones listed by name");
+	expect_error(SVC "    checks:\n      servfail-ratio: 20%\n      max-serial-age: 1d\n",
+	    "CONF:7:23: max-serial-age needs zones listed by name");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        next-hop: 2001:db8::1\n",
+	    "CONF:5:19: next-hop 2001:db8::1 is IPv6, prefix 192.0.2.1/32 is IPv4");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 2001:db8::/48\n        next-hop: 192.0.2.1\n",
+	    "CONF:5:19: next-hop 192.0.2.1 is IPv4, prefix 2001:db8::/48 is IPv6");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/+24\n",
+	    "CONF:4:17: prefix '192.0.2.0/+24': length must be 0..32");
+	expect_error(SVC "    checks:\n      servfail-ratio: 0x10%\n",
+	    "CONF:6:23: servfail-ratio '0x10%' must be a percentage");
+}
+
+/* A value of the wrong shape is one error, not one per reader. */
+static void
+test_non_scalar_once(void **state)
+{
+	char			 errs[2048] = "";
+	struct relay_conf	*rc;
+	const char		*first;
+
+	(void)state;
+	rc = load(SVC "plugin:\n  socket: [a, b]\n", errs, sizeof(errs));
+	assert_null(rc);
+	assert_non_null(first = strstr(errs, "CONF:6:11: plugin socket must be "
+	    "a single value\n"));
+	if (strstr(strchr(first, '\n'), "plugin socket") != NULL)
+		fail_msg("reported twice:\n%s", errs);
+}
+
+/*
+ * strtoul() and strtod() take a sign, leading space, "0x", exponents,
+ * "inf" and "nan": every number in the file goes through one strict
+ * parser instead.
+ */
+static void
+test_strict_numbers(void **state)
+{
+	(void)state;
+	expect_error(SVC "control:\n  mode: \"+660\"\n",
+	    "mode '+660' is not an octal mode");
+	expect_error(SVC "control:\n  mode: \" 660\"\n",
+	    "mode ' 660' is not an octal mode");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 0.0.0.0/-0\n",
+	    "prefix '0.0.0.0/-0': length must be 0..32");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: \"192.0.2.0/ 24\"\n",
+	    "length must be 0..32");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/24x\n",
+	    "length must be 0..32");
+	expect_error(SVC "    checks:\n      servfail-ratio: 1e1%\n",
+	    "servfail-ratio '1e1%' must be a percentage");
+	expect_error(SVC "    checks:\n      servfail-ratio: 5.%\n",
+	    "servfail-ratio '5.%' must be a percentage");
+	expect_error(SVC "    checks:\n      servfail-ratio: \"5 %\"\n",
+	    "must be a percentage");
+	expect_error(SVC "    checks:\n      recursion-failure-ratio: 1.5e1%\n",
+	    "recursion-failure-ratio '1.5e1%' must be a percentage");
+	expect_error(SVC "    checks:\n      recursion-latency: {quantile: 0x5F%, max: 1s}\n",
+	    "quantile '0x5F%' must be a percentage");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        communities: [\"65000:0x10\"]\n",
+	    "community '65000:0x10' must be ASN:VALUE");
+	expect_error(SVC "    canary:\n      name: example\n      port: \"0x35\"\n",
+	    "port '0x35' must be a whole number");
+	expect_error(SVC "    rise: 18446744073709551617\n",
+	    "rise '18446744073709551617' must be a whole number 1..100");
+	assert_int_equal(conf_duration_ms("0x10s"), -1);
+	assert_int_equal(conf_duration_ms("+3s"), -1);
+	assert_int_equal(conf_duration_ms("1e3ms"), -1);
+}
+
+/* What the strict parser must still take. */
+static void
+test_numbers_accepted(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("control:\n  mode: \"660\"\n"
+	    "services:\n  - name: a\n    prefixes:\n"
+	    "      - prefix: 192.0.2.0/024\n"
+	    "        next-hop: 192.0.2.9\n"
+	    "        communities: [\"0:0\", \"65535:65535\"]\n"
+	    "    checks:\n      servfail-ratio: 2.5%\n"
+	    "      recursion-failure-ratio: 100%\n"
+	    "      zones: [example]\n      max-serial-age: 1d\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	assert_int_equal(rc->control_mode, 0660);
+	assert_string_equal(rc->services[0].prefixes[0].prefix, "192.0.2.0/24");
+	assert_true(rc->services[0].checks.servfail_max > 0.0249 &&
+	    rc->services[0].checks.servfail_max < 0.0251);
+	assert_true(rc->services[0].checks.recfail_max == 1.0);
+	conf_free(rc);
+}
+
+/* GRACEFUL_SHUTDOWN joins the depref communities once, unless off. */
+static void
+test_depref_graceful_shutdown(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+	const struct depref_conf *d;
+
+	(void)state;
+	rc = load(SVC "    depref:\n      med: 500\n"
+	    "      communities: [\"65000:9\"]\n"
+	    "  - name: b\n    prefixes:\n      - prefix: 192.0.2.2/32\n"
+	    "    depref:\n      communities: [\"65535:0\", \"65000:9\"]\n"
+	    "  - name: c\n    prefixes:\n      - prefix: 192.0.2.3/32\n"
+	    "    depref:\n      graceful-shutdown: no\n      med: 500\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	d = &rc->services[0].depref;
+	assert_int_equal(d->ncommunities, 2);
+	assert_string_equal(d->communities[1], "65535:0");
+	assert_int_equal(rc->services[1].depref.ncommunities, 2);
+	assert_int_equal(rc->services[2].depref.ncommunities, 0);
+	assert_int_equal(rc->services[2].depref.med, 500);
+	conf_free(rc);
+}
+
+/*
+ * Watchdog mode: a service drives routes declared in exabgp.conf.  It
+ * cannot be depreferred, so soft trouble keeps its route by default.
+ */
+static void
+test_watchdog(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load("services:\n  - name: a\n    watchdog: anycastdns\n"
+	    "  - name: b\n    watchdog: other\n    when-down: withdraw\n",
+	    errs, sizeof(errs));
+	if (rc == NULL)
+		fail_msg("rejected:\n%s", errs);
+	assert_string_equal(rc->services[0].watchdog, "anycastdns");
+	assert_int_equal(rc->services[0].nprefixes, 0);
+	assert_int_equal(rc->services[0].when_down, DOWN_KEEP);
+	assert_int_equal(rc->services[1].when_down, DOWN_WITHDRAW);
+	conf_free(rc);
+
+	expect_error("services:\n  - name: a\n    watchdog: x\n    when-down: depref\n",
+	    "CONF:4:16: when-down depref is impossible through a watchdog");
+	expect_error("services:\n  - name: a\n    watchdog: x\n    depref:\n      med: 5\n",
+	    "CONF:5:7: service 'a': a watchdog cannot carry depref attributes");
+	expect_error(SVC "    watchdog: x\n",
+	    "CONF:2:5: service 'a' has both prefixes and a watchdog");
+	expect_error("services:\n  - name: a\n    view: v\n",
+	    "CONF:2:5: service 'a' needs prefixes or a watchdog");
+	expect_error("services:\n  - name: a\n    watchdog: \"x y\"\n",
+	    "CONF:3:15: watchdog 'x y' may use only letters");
+	expect_error("services:\n  - name: a\n    watchdog: x\n"
+	    "  - name: b\n    watchdog: x\n",
+	    "CONF:4:5: watchdog 'x' is driven by two services");
+	expect_error(SVC "    when-down: sulk\n",
+	    "when-down 'sulk' must be depref, withdraw or keep");
 }
 
 /* Every error is reported, not only the first. */
@@ -284,6 +480,12 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_accepted_silently),
+		cmocka_unit_test(test_non_scalar_once),
+		cmocka_unit_test(test_strict_numbers),
+		cmocka_unit_test(test_numbers_accepted),
+		cmocka_unit_test(test_depref_graceful_shutdown),
+		cmocka_unit_test(test_watchdog),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
