@@ -35,15 +35,16 @@ GUIDE = ahtest.SRCDIR / "doc" / "guide.md"
 ROOTS = ahtest.SRCDIR / "tests" / "roots"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0,
-                       reason="needs root: debootstrap, systemd-nspawn"),
-    pytest.mark.skipif(shutil.which("systemd-nspawn") is None,
-                       reason="needs systemd-nspawn (systemd-container)"),
-    pytest.mark.skipif(not DEB_DIR, reason=(
-        "needs the .deb: tests/roots/build-deb SUITE DIR, then "
-        "AH_DEB_DIR=DIR (CI does this)")),
-]
+
+def skip_reason():
+    if os.geteuid() != 0:
+        return "needs root: debootstrap, systemd-nspawn"
+    if shutil.which("systemd-nspawn") is None:
+        return "needs systemd-nspawn (systemd-container)"
+    if not DEB_DIR:
+        return ("needs the .deb: tests/roots/build-deb SUITE DIR, then "
+                "AH_DEB_DIR=DIR (CI does this)")
+    return None
 
 # The router's side, which the guide leaves to Part 2: its addresses and
 # the node's link addresses (conf/exabgp.conf's) on loopback, and BIRD
@@ -173,6 +174,8 @@ class Node:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
+    if skip_reason():
+        pytest.skip(skip_reason())
     if not list(Path(DEB_DIR).glob("anycast-health_*.deb")):
         pytest.fail(f"no anycast-health_*.deb in AH_DEB_DIR={DEB_DIR}")
     root = subprocess.run([str(ROOTS / "root"), f"{SUITE}-node"],
