@@ -1,9 +1,10 @@
 /*
  * ctl.c - anycastctl: ask a running anycast-relay how things stand.
  *
- * Exit status, as with unbound-control: 0 all is well, 1 an error
- * (usage, or the relay refused the request), 2 the relay answered but
- * something is withdrawn, 3 the relay is not running.
+ * One request per connection (doc/protocol.md, section 3): send the
+ * command, read records until 'done', hand them to the output chosen
+ * (people, or JSON with -j), and exit with a status scripts can rely
+ * on (ctl.h, doc/cli.md).
  */
 #include <config.h>
 
@@ -14,169 +15,185 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ahproto.h"
+#include "ctl.h"
 #include "parse.h"
 
-#define EXIT_WITHDRAWN	2
-#define EXIT_NORELAY	3
+const struct parse_result *command;
 
 static __attribute__((noreturn)) void
 usage(FILE *f, int code)
 {
-	fprintf(f, "usage: anycastctl [-c CONFIG | -s SOCKET] COMMAND\n"
-	    "commands:\n"
-	    "  status    the relay, its feed from named, each service and "
-	    "prefix\n"
-	    "The control socket is read from CONFIG (the relay's YAML), "
-	    "else -s,\nelse %s.\n", AH_DEFAULT_CONTROL_SOCKET);
+	fprintf(f, "usage: anycastctl [-j] [-c CONFIG | -s SOCKET] COMMAND "
+	    "[ARG]\n"
+	    "       anycastctl -V | -h\n");
+	parse_usage(f);
+	fprintf(f, "The control socket is read from CONFIG (the relay's "
+	    "YAML), else -s,\nelse %s.  See anycastctl(8).\n",
+	    AH_DEFAULT_CONTROL_SOCKET);
 	exit(code);
 }
 
-/* "3m ago", for people. */
-static void
-ago(char *buf, size_t len, int64_t then_ms)
-{
-	int64_t s = (int64_t)time(NULL) - then_ms / 1000;
-
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(buf, len, "%llds ago", (long long)s);
-	else if (s < 7200)
-		snprintf(buf, len, "%lldm ago", (long long)s / 60);
-	else if (s < 172800)
-		snprintf(buf, len, "%lldh ago", (long long)s / 3600);
-	else
-		snprintf(buf, len, "%lldd ago", (long long)s / 86400);
-}
-
-static void
-stamp(char *buf, size_t len, const struct ah_msg *m, const char *key)
-{
-	uint64_t	ms;
-	time_t		t;
-	struct tm	tm;
-	char		a[32], rel[32];
-
-	if (ah_get_u64(m, key, &ms) < 0) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	t = (time_t)(ms / 1000);
-	localtime_r(&t, &tm);
-	strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S", &tm);
-	ago(rel, sizeof(rel), (int64_t)ms);
-	snprintf(buf, len, "%s (%s)", a, rel);
-}
-
-static const char *
-get(const struct ah_msg *m, const char *key)
+const char *
+reply_get(const struct ah_msg *m, const char *key)
 {
 	const char *v = ah_get(m, key);
 
-	return (v != NULL ? v : "?");
-}
-
-/* Print one status record for people; returns 1 for a withdrawn prefix. */
-static int
-print_status(const struct ah_msg *m)
-{
-	char	when[80];
-	int	bad = 0;
-	size_t	i;
-
-	if (strcmp(m->type, "relay") == 0) {
-		stamp(when, sizeof(when), m, "started");
-		printf("relay:    pid %s, version %s, up since %s\n",
-		    get(m, "pid"), get(m, "version"), when);
-		printf("config:   %s\n", get(m, "config"));
-	} else if (strcmp(m->type, "feed") == 0) {
-		stamp(when, sizeof(when), m, "since");
-		if (strcmp(get(m, "state"), "up") == 0) {
-			printf("named:    connected since %s\n", when);
-			printf("          pid %s, BIND %s, snapshot every %s ms,"
-			    " last %s ms ago (seq %s)\n", get(m, "named_pid"),
-			    get(m, "named"), get(m, "interval"),
-			    get(m, "age_ms"), get(m, "seq"));
-		} else
-			printf("named:    NOT CONNECTED since %s: %s\n", when,
-			    get(m, "error"));
-		printf("socket:   %s\n", get(m, "socket"));
-	} else if (strcmp(m->type, "counters") == 0) {
-		printf("view %s:", get(m, "view"));
-		for (i = 0; i < m->nfields; i++)
-			if (strcmp(m->f[i].key, "view") != 0)
-				printf(" %s %s", m->f[i].key, m->f[i].val);
-		printf("\n");
-	} else if (strcmp(m->type, "service") == 0) {
-		const char *state = get(m, "state");
-
-		stamp(when, sizeof(when), m, "since");
-		printf("service %s (view %s): %s since %s\n  reason: %s\n",
-		    get(m, "name"), get(m, "view"),
-		    strcmp(state, "up") == 0 ? "UP" :
-		    strcmp(state, "degraded") == 0 ? "DEGRADED" : "DOWN", when,
-		    get(m, "reason"));
-		printf("  checks: %s good, %s bad in a row (rise %s, fall %s)",
-		    get(m, "good"), get(m, "bad"), get(m, "rise"),
-		    get(m, "fall"));
-		if (ah_get(m, "held_ms") != NULL)
-			printf("; flap damping holds it down for %s ms more",
-			    get(m, "held_ms"));
-		printf("\n");
-		if (ah_get(m, "canary") != NULL)
-			printf("  canary: %s\n", get(m, "canary"));
-	} else if (strcmp(m->type, "prefix") == 0) {
-		stamp(when, sizeof(when), m, "since");
-		bad = strcmp(get(m, "state"), "announced") != 0;
-		printf("  %-24s %-11s since %s\n", get(m, "prefix"),
-		    get(m, "state"), when);
-	}
-	return (bad);
+	return (v != NULL ? v : "");
 }
 
 static int
-connect_relay(const char *path)
+connect_relay(const char *path, const struct output *out)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			msg[256];
 	int			fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "anycastctl: socket path too long: %s\n", path);
-		exit(1);
+		snprintf(msg, sizeof(msg), "socket path too long: %s", path);
+		out->error("usage", msg);
+		exit(EXIT_ERROR);
 	}
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		perror("anycastctl: socket");
-		exit(1);
+		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
+		out->error("internal", msg);
+		exit(EXIT_ERROR);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "anycastctl: cannot reach the relay at %s: "
-		    "%s (is anycast-relay running?)\n", path, strerror(errno));
+		if (errno == EACCES || errno == EPERM) {
+			snprintf(msg, sizeof(msg), "permission denied on %s "
+			    "(control.mode and control.group decide who may "
+			    "connect)", path);
+			out->error("denied", msg);
+			exit(EXIT_DENIED);
+		}
+		snprintf(msg, sizeof(msg), "cannot reach the relay at %s: %s "
+		    "(is anycast-relay running?)", path, strerror(errno));
+		out->error("norelay", msg);
 		exit(EXIT_NORELAY);
 	}
 	return (fd);
 }
 
+static void
+add(struct reply *r, const struct ah_msg *m)
+{
+	struct ah_msg	**pp, *p;
+	size_t		  i;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		if ((pp = reallocarray(r->m, r->cap, sizeof(*pp))) == NULL) {
+			perror("anycastctl");
+			exit(EXIT_ERROR);
+		}
+		r->m = pp;
+	}
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		perror("anycastctl");
+		exit(EXIT_ERROR);
+	}
+	/* Field pointers point into the message's own buffer: rebase. */
+	memcpy(p, m, sizeof(*p));
+	p->type = p->buf + (m->type - m->buf);
+	for (i = 0; i < m->nfields; i++) {
+		p->f[i].key = p->buf + (m->f[i].key - m->buf);
+		p->f[i].val = p->buf + (m->f[i].val - m->buf);
+	}
+	r->m[r->n++] = p;
+}
+
+/* The reply up to 'done'; returns done's message or NULL when ok. */
+static int
+read_reply(int fd, struct reply *r, const struct output *out)
+{
+	static struct ah_lines	 in;
+	struct ah_msg		 m;
+	const char		*line, *err, *code;
+	char			*space, msg[256];
+	size_t			 room, n;
+	ssize_t			 k;
+	int			 rc;
+
+	ah_lines_init(&in);
+	for (;;) {
+		space = ah_lines_space(&in, &room);
+		if ((k = read(fd, space, room)) <= 0) {
+			out->error("internal", "relay closed the connection "
+			    "before answering");
+			return (EXIT_ERROR);
+		}
+		ah_lines_fill(&in, (size_t)k);
+		while ((rc = ah_lines_next(&in, &line, &n)) == 1) {
+			if (ah_decode(&m, line, n, &err) < 0) {
+				snprintf(msg, sizeof(msg), "bad reply from "
+				    "relay: %s", err);
+				out->error("internal", msg);
+				return (EXIT_ERROR);
+			}
+			if (strcmp(m.type, "done") != 0) {
+				add(r, &m);
+				continue;
+			}
+			if (strcmp(reply_get(&m, "status"), "ok") == 0)
+				return (EXIT_OK);
+			code = reply_get(&m, "code");
+			snprintf(msg, sizeof(msg), "relay: %s",
+			    reply_get(&m, "msg"));
+			out->error(*code != '\0' ? code : "error", msg);
+			return (strcmp(code, "denied") == 0 ? EXIT_DENIED :
+			    EXIT_ERROR);
+		}
+		if (rc < 0) {
+			out->error("internal", "reply line too long");
+			return (EXIT_ERROR);
+		}
+	}
+}
+
+/* status: 2 when any prefix is not announced as configured. */
+static int
+status_exit(const struct reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "prefix") == 0 &&
+		    strcmp(reply_get(r->m[i], "state"), "announced") != 0)
+			return (EXIT_WITHDRAWN);
+	return (EXIT_OK);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static struct ah_lines	 in;
-	struct relay_conf	*rc;
-	const char		*sock = NULL, *conf = NULL, *line, *err;
-	char			 req[AH_LINE_MAX], *space;
-	struct ah_enc		 e;
-	struct ah_msg		 m;
-	size_t			 room, n;
-	ssize_t			 k;
-	int			 ch, fd, len, withdrawn = 0, rc2;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	static char		 sockbuf[AH_PATH_MAX];
+	const struct output	*out = &show_output;
+	struct parse_result	 res;
+	struct relay_conf	*rc;
+	struct reply		 reply = { 0 };
+	const char		*sock = NULL, *conf = NULL;
+	char			 req[AH_LINE_MAX];
+	struct ah_enc		 e;
+	int			 ch, fd, len, status;
 
-	while ((ch = getopt(argc, argv, "c:s:hV")) != -1) {
+	/* '+': options end at the command, so a view may start with '-'. */
+	while ((ch = getopt_long(argc, argv, "+jc:s:hV", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'j':
+			out = &json_output;
+			break;
 		case 'c':
 			conf = optarg;
 			break;
@@ -186,32 +203,27 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("anycastctl %s (protocol %d)\n", PACKAGE_VERSION,
 			    AH_PROTO_VERSION);
-			return (0);
+			return (EXIT_OK);
 		case 'h':
-			usage(stdout, 0);
+			usage(stdout, EXIT_OK);
 		default:
-			usage(stderr, 1);
+			usage(stderr, EXIT_ERROR);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage(stderr, 1);
+		usage(stderr, EXIT_ERROR);
+	if (parse(argc, argv, &res) < 0)
+		return (EXIT_ERROR);
+	command = &res;
 	if (conf != NULL && sock != NULL) {
 		fprintf(stderr, "anycastctl: -c and -s are exclusive\n");
-		return (1);
-	}
-	if (strcmp(argv[0], "status") != 0) {
-		fprintf(stderr, "anycastctl: unknown command '%s'\n", argv[0]);
-		usage(stderr, 1);
-	}
-	if (argc > 1) {
-		fprintf(stderr, "anycastctl: %s takes no arguments\n", argv[0]);
-		return (1);
+		return (EXIT_ERROR);
 	}
 	if (conf != NULL) {
 		if ((rc = conf_load(conf, stderr)) == NULL)
-			return (1);
+			return (EXIT_ERROR);
 		snprintf(sockbuf, sizeof(sockbuf), "%s", rc->control_socket);
 		conf_free(rc);
 		sock = sockbuf;
@@ -219,41 +231,48 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = AH_DEFAULT_CONTROL_SOCKET;
 
-	fd = connect_relay(sock);
-	ah_enc_begin(&e, req, sizeof(req), argv[0]);
+	ah_enc_begin(&e, req, sizeof(req), res.request);
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
-	if ((len = ah_enc_end(&e)) < 0 || write(fd, req, (size_t)len) != len) {
-		fprintf(stderr, "anycastctl: cannot send request\n");
-		return (1);
+	if (res.arg != NULL)
+		ah_enc_str(&e, res.argkey, res.arg);
+	if ((len = ah_enc_end(&e)) < 0) {
+		out->error("usage", "argument too long");
+		return (EXIT_ERROR);
 	}
-	ah_lines_init(&in);
-	for (;;) {
-		space = ah_lines_space(&in, &room);
-		if ((k = read(fd, space, room)) <= 0) {
-			fprintf(stderr, "anycastctl: relay closed the connection"
-			    " before answering\n");
-			return (1);
-		}
-		ah_lines_fill(&in, (size_t)k);
-		while ((rc2 = ah_lines_next(&in, &line, &n)) == 1) {
-			if (ah_decode(&m, line, n, &err) < 0) {
-				fprintf(stderr, "anycastctl: bad reply from "
-				    "relay: %s\n", err);
-				return (1);
-			}
-			if (strcmp(m.type, "done") == 0) {
-				if (strcmp(get(&m, "status"), "ok") != 0) {
-					fprintf(stderr, "anycastctl: relay: %s\n",
-					    get(&m, "msg"));
-					return (1);
-				}
-				return (withdrawn ? EXIT_WITHDRAWN : 0);
-			}
-			withdrawn |= print_status(&m);
-		}
-		if (rc2 < 0) {
-			fprintf(stderr, "anycastctl: reply line too long\n");
-			return (1);
-		}
+	fd = connect_relay(sock, out);
+	if (write(fd, req, (size_t)len) != len) {
+		out->error("internal", "cannot send the request");
+		return (EXIT_ERROR);
 	}
+	if ((status = read_reply(fd, &reply, out)) != EXIT_OK)
+		return (status);
+	switch (res.action) {
+	case STATUS:
+		out->status(&reply);
+		status = status_exit(&reply);
+		break;
+	case SHOW_COUNTERS:
+		out->counters(&reply);
+		break;
+	case SHOW_ZONES:
+		out->zones(&reply);
+		break;
+	case SHOW_CHECKS:
+		out->checks(&reply);
+		break;
+	case SHOW_HISTORY:
+		out->history(&reply);
+		break;
+	case METRICS:
+		out->metrics(&reply);
+		break;
+	default:
+		break;
+	}
+	out->tail();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("anycastctl: stdout");
+		return (EXIT_ERROR);
+	}
+	return (status);
 }

@@ -24,6 +24,7 @@
 
 #define OUT_MAX		(256 * 1024)
 #define SENT_RING	64
+#define SESSIONS_MAX	16
 
 /* One stdout and one stdin per process: module state, not a context. */
 static struct {
@@ -33,6 +34,11 @@ static struct {
 	/* Commands awaiting an ack, so an 'error' can say which one. */
 	char		sent[SENT_RING][1024];
 	unsigned int	head, tail;
+	/* For reports: each session's state, each prefix's last command. */
+	struct bgp_session	 sessions[SESSIONS_MAX];
+	size_t			 nsessions;
+	struct sent_route	*routes;
+	size_t			 nroutes;
 } x;
 
 void
@@ -78,6 +84,98 @@ append(char *cmd, size_t cap, int n, const char *fmt, ...)
 	k = vsnprintf(cmd + n, cap - (size_t)n, fmt, ap);
 	va_end(ap);
 	return (k < 0 ? -1 : n + k);
+}
+
+static struct sent_route *
+route_slot(const struct prefix_conf *p, int create)
+{
+	struct sent_route	*r;
+	size_t			 i;
+
+	for (i = 0; i < x.nroutes; i++)
+		if (strcmp(x.routes[i].prefix, p->prefix) == 0 &&
+		    strcmp(x.routes[i].neighbor, p->neighbor) == 0)
+			return (&x.routes[i]);
+	if (!create || (r = reallocarray(x.routes, x.nroutes + 1,
+	    sizeof(*r))) == NULL)
+		return (NULL);
+	x.routes = r;
+	r = &x.routes[x.nroutes++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->prefix, sizeof(r->prefix), "%s", p->prefix);
+	snprintf(r->neighbor, sizeof(r->neighbor), "%s", p->neighbor);
+	return (r);
+}
+
+static void
+remember(const struct prefix_conf *p, const char *cmd)
+{
+	struct sent_route *r = route_slot(p, 1);
+
+	if (r == NULL)
+		return;		/* out of memory: only the report suffers */
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	r->at = real_ms();
+}
+
+const struct sent_route *
+exabgp_sent(const struct prefix_conf *p)
+{
+	return (route_slot(p, 0));
+}
+
+const struct bgp_session *
+exabgp_sessions(size_t *n)
+{
+	*n = x.nsessions;
+	return (x.sessions);
+}
+
+/*
+ * "neighbor PEER up", "neighbor PEER connected" and "neighbor PEER
+ * down - REASON", from ExaBGP's text encoder with neighbor-changes.
+ * Other neighbor lines (updates, keepalives) are not state.
+ */
+static void
+on_neighbor(const char *line, size_t n)
+{
+	static const char *const states[] = { "up", "down", "connected" };
+	struct bgp_session	*s;
+	char			 buf[512], *peer, *state, *rest;
+	size_t			 i;
+
+	if (n >= sizeof(buf))
+		return;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	if (strtok_r(buf, " ", &rest) == NULL ||
+	    (peer = strtok_r(NULL, " ", &rest)) == NULL ||
+	    (state = strtok_r(NULL, " ", &rest)) == NULL)
+		return;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(state, states[i]) == 0)
+			break;
+	if (i == sizeof(states) / sizeof(states[0]))
+		return;
+	for (s = x.sessions; s < x.sessions + x.nsessions; s++)
+		if (strcmp(s->peer, peer) == 0)
+			break;
+	if (s == x.sessions + x.nsessions) {
+		if (x.nsessions == SESSIONS_MAX)
+			return;
+		x.nsessions++;
+		snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	}
+	if (strcmp(s->state, state) != 0) {
+		log_info("BGP session %s %s%s%s", peer, state,
+		    *rest != '\0' ? " " : "", rest);
+		s->since = real_ms();
+	}
+	snprintf(s->state, sizeof(s->state), "%s", state);
+	/* "down - REASON" */
+	if (strncmp(rest, "- ", 2) == 0)
+		rest += 2;
+	snprintf(s->reason, sizeof(s->reason), "%s", rest);
 }
 
 /*
@@ -130,6 +228,7 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 		fatalx("route command for %s does not fit", p->prefix);
 	log_info("to exabgp: %s", cmd);
 	queue(cmd);
+	remember(p, cmd);
 	(void)exabgp_flush();
 }
 
@@ -172,8 +271,9 @@ on_ack(const char *line, size_t n)
 			x.head++;
 	} else if (n >= 8 && memcmp(line, "shutdown", 8) == 0) {
 		log_info("ExaBGP is shutting down");
-	}
-	/* Anything else (neighbor events, if enabled) is not ours to judge. */
+	} else if (n > 9 && memcmp(line, "neighbor ", 9) == 0)
+		on_neighbor(line, n);
+	/* Anything else is not ours to judge. */
 }
 
 int

@@ -14,6 +14,7 @@
  */
 #include <config.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +126,15 @@ set_check(struct service_state *st, enum check_id c, int bad,
 	va_end(ap);
 }
 
+/* The figures behind a check's words, for 'show checks' and metrics. */
+static void
+set_value(struct service_state *st, enum check_id c, double value,
+    double limit, uint64_t samples, int64_t span_ms)
+{
+	st->val[c] = (struct check_value){ .have = 1, .value = value,
+	    .limit = limit, .samples = samples, .span_ms = span_ms };
+}
+
 /*
  * Too little traffic to judge a ratio: keep that check's last result,
  * or (low-traffic: canary) pass it and let the canary speak.
@@ -133,6 +143,9 @@ static void
 low_traffic(struct service_state *st, const struct service_conf *s,
     enum check_id c, const char *what, uint64_t n, int64_t span)
 {
+	st->val[c].have = 0;
+	st->val[c].samples = n;
+	st->val[c].span_ms = span;
 	if (s->low_traffic == LOW_CANARY || st->why[c][0] == '\0')
 		set_check(st, c, 0, "%s: %llu in %llds, below min-queries %llu",
 		    what, (unsigned long long)n, (long long)(span / 1000),
@@ -158,6 +171,8 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 			    span);
 		else {
 			ratio = (double)d.servfail / (double)d.queries;
+			set_value(st, CHK_SERVFAIL, ratio, k->servfail_max,
+			    d.queries, span);
 			set_check(st, CHK_SERVFAIL, ratio > k->servfail_max,
 			    "SERVFAIL %.0f%% %s %.0f%% over %llds (%llu queries)",
 			    ratio * 100, ratio > k->servfail_max ? ">" : "<=",
@@ -180,6 +195,8 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 		else {
 			ratio = (double)(d.rec_failure + d.rec_timeout +
 			    unanswered) / (double)rec;
+			set_value(st, CHK_RECFAIL, ratio, k->recfail_max, rec,
+			    span);
 			set_check(st, CHK_RECFAIL, ratio > k->recfail_max,
 			    "recursion failures %.0f%% %s %.0f%% over %llds "
 			    "(%llu failed, %llu timed out, %llu unanswered of "
@@ -206,6 +223,8 @@ check_ratios(struct service_state *st, const struct service_conf *s)
 			int bad = q < 0 || q > k->latency_max_ms;
 			char qs[24];
 
+			set_value(st, CHK_LATENCY, q < 0 ? INFINITY : (double)q,
+			    (double)k->latency_max_ms, answers, span);
 			if (q < 0)
 				snprintf(qs, sizeof(qs), ">5000ms");
 			else
@@ -248,6 +267,7 @@ check_all_zones(struct service_state *st, const struct relay *r,
 		    "reach named (configure a canary)", (long long)(age / 1000));
 		return;
 	}
+	set_value(st, CHK_ZONES, (double)(watched - good), 0, watched, 0);
 	if (good == watched) {
 		set_check(st, CHK_ZONES, 0, "all %llu zones loaded",
 		    (unsigned long long)watched);
@@ -279,6 +299,8 @@ check_zones(struct service_state *st, const struct relay *r,
 
 	if (k->nzones == 0 && !k->all_zones)
 		return;
+	/* Listed zones stop at the first problem: at least one is bad. */
+	set_value(st, CHK_ZONES, 1, 0, k->nzones, 0);
 	/*
 	 * The plugin reads zones on named's query threads once per
 	 * interval, so without queries (or a canary) its view of them
@@ -329,6 +351,7 @@ check_zones(struct service_state *st, const struct relay *r,
 			return;
 		}
 	}
+	set_value(st, CHK_ZONES, 0, 0, k->nzones, 0);
 	set_check(st, CHK_ZONES, 0, "%zu zone%s loaded", k->nzones,
 	    k->nzones == 1 ? "" : "s");
 }
@@ -341,15 +364,31 @@ check_canary(struct service_state *st, const struct service_conf *s,
 
 	if (!s->canary.enabled)
 		return;
+	st->val[CHK_CANARY].have = 0;
 	if (!c->have_result)
 		set_check(st, CHK_CANARY, 1, "canary: no answer yet");
 	else if (now - c->result_at > 2 * (int64_t)s->canary.interval_ms +
 	    (int64_t)s->canary.timeout_ms)
 		set_check(st, CHK_CANARY, 1, "canary: no result for %lld ms",
 		    (long long)(now - c->result_at));
-	else
+	else {
+		set_value(st, CHK_CANARY, c->ok ? (double)c->rtt_ms : INFINITY,
+		    (double)s->canary.timeout_ms, 1, 0);
 		set_check(st, CHK_CANARY, !c->ok, "canary %s: %s",
 		    s->canary.qname, c->result);
+	}
+}
+
+static void
+history_add(struct service_state *st, enum route_mode to, const char *why)
+{
+	struct transition *t = &st->history[st->transitions % HISTORY_LEN];
+
+	t->at = real_ms();
+	t->from = st->mode;
+	t->to = to;
+	snprintf(t->reason, sizeof(t->reason), "%s", why);
+	st->transitions++;
 }
 
 /* The verdict and its reason: all failures, or all that was checked. */
@@ -410,6 +449,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		window_reset(&st->win);
 		memset(st->bad, 0, sizeof(st->bad));
 		memset(st->why, 0, sizeof(st->why));
+		memset(st->val, 0, sizeof(st->val));
 		st->proven = 0;
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
@@ -444,6 +484,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	    mode == ROUTE_ANNOUNCED ? "UP, announcing" :
 	    mode == ROUTE_DEGRADED ? "DOWN, announcing depreferred" :
 	    "DOWN, withdrawing", why);
+	history_add(st, mode, why);
 	st->mode = mode;
 	st->since = real_ms();
 	for (j = 0; j < s->nprefixes; j++)

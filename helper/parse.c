@@ -310,10 +310,69 @@ control_group(struct ctx *c, yaml_node_t *n, void *arg)
 		((struct relay_conf *)arg)->control_gid = gr->gr_gid;
 }
 
+static void
+control_admin_group(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct relay_conf	*rc = arg;
+	const char		*s = scalar(c, n, "admin-group");
+	struct group		*gr;
+
+	if (s == NULL)
+		return;
+	if ((gr = getgrnam(s)) == NULL)
+		perr(c, n, "admin-group '%s' does not exist", s);
+	else {
+		take_string(c, n, "admin-group", rc->admin_group,
+		    sizeof(rc->admin_group));
+		rc->admin_gid = gr->gr_gid;
+	}
+}
+
+/* ADDRESS:PORT, an IPv6 address in brackets: 127.0.0.1:9153, [::1]:9153. */
+static void
+control_metrics_listen(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct relay_conf	*rc = arg;
+	const char		*s = scalar(c, n, "metrics-listen");
+	char			 addr[64], *end;
+	unsigned char		 bin[16];
+	const char		*colon;
+	unsigned long		 port;
+	size_t			 len;
+	int			 v6;
+
+	if (s == NULL)
+		return;
+	v6 = s[0] == '[';
+	colon = strrchr(s, ':');
+	if (colon == NULL || (v6 && colon[-1] != ']'))
+		goto bad;
+	len = (size_t)(colon - s) - (v6 ? 2 : 0);
+	if (len == 0 || len >= sizeof(addr))
+		goto bad;
+	memcpy(addr, s + v6, len);
+	addr[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+		goto bad;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    port == 0 || port > 65535)
+		goto bad;
+	take_string(c, n, "metrics-listen", rc->metrics_listen,
+	    sizeof(rc->metrics_listen));
+	return;
+bad:
+	perr(c, n, "metrics-listen '%s' is not ADDRESS:PORT (like "
+	    "127.0.0.1:9153 or [::1]:9153)", s);
+}
+
 static const struct key control_keys[] = {
 	{ "socket", 0, control_socket },
 	{ "mode", 0, control_mode },
 	{ "group", 0, control_group },
+	{ "admin-group", 0, control_admin_group },
+	{ "metrics-listen", 0, control_metrics_listen },
 	{ NULL, 0, NULL }
 };
 

@@ -96,6 +96,10 @@ struct relay_conf {
 	char			 control_socket[AH_PATH_MAX];
 	mode_t			 control_mode;
 	gid_t			 control_gid;	/* (gid_t)-1: unchanged */
+	/* Who may drain, undrain and reload besides root. */
+	char			 admin_group[AH_NAME_LEN];	/* "": none */
+	gid_t			 admin_gid;
+	char			 metrics_listen[80];	/* "": no endpoint */
 	size_t			 nservices;
 	struct service_conf	*services;
 };

@@ -291,7 +291,7 @@ main(int argc, char *argv[])
 			exabgp_route(&s->prefixes[j], ROUTE_WITHDRAWN,
 			    &s->depref);
 	}
-	if (control_init(r.conf) < 0)
+	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "
 		    "will not reach this relay");
 	feed_init(&r.feed, r.conf);

@@ -5,6 +5,9 @@
  *	health.c	the verdict for each service
  *	exabgp.c	commands to ExaBGP on stdout, acks from stdin
  *	control.c	the control socket anycastctl talks to
+ *	access.c	who may do what on it
+ *	describe.c	state, check and prefix names for reports
+ *	metrics.c	Prometheus exposition and its HTTP endpoint
  *	relay.c		main loop, signals, transitions
  */
 #ifndef AH_RELAY_H
@@ -12,6 +15,7 @@
 
 #include <poll.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ahproto.h"
 #include "canary.h"
@@ -100,6 +104,28 @@ enum check_id {
 	CHK_COUNT
 };
 
+/*
+ * A check's latest figures, for 'show checks' and metrics; the words
+ * are in why[].  'value' and 'limit' are in the check's unit: a ratio
+ * (0..1), milliseconds, or a count of unhealthy zones.
+ */
+struct check_value {
+	int		 have;
+	double		 value;
+	double		 limit;
+	uint64_t	 samples;	/* what the value was taken over */
+	int64_t		 span_ms;	/* ... and over how long; 0: now */
+};
+
+/* One route change of a service, for 'show history'. */
+#define HISTORY_LEN	32
+
+struct transition {
+	int64_t		 at;		/* realtime ms */
+	enum route_mode	 from, to;
+	char		 reason[200];
+};
+
 struct service_state {
 	struct judge	 judge;
 	struct window	 win;
@@ -112,6 +138,10 @@ struct service_state {
 	/* Each check's last result, for 'low-traffic: keep'. */
 	int		 bad[CHK_COUNT];
 	char		 why[CHK_COUNT][160];
+	struct check_value val[CHK_COUNT];
+	/* The last HISTORY_LEN route changes, oldest overwritten first. */
+	struct transition history[HISTORY_LEN];
+	uint64_t	 transitions;	/* since start; history holds the last */
 };
 
 struct relay {
@@ -129,6 +159,22 @@ void	health_init(struct service_state *, const struct service_conf *);
 int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
 
 /* exabgp.c */
+/* A BGP session as ExaBGP reports it (api { neighbor-changes; }). */
+struct bgp_session {
+	char		 peer[64];
+	char		 state[16];	/* connected, up, down */
+	char		 reason[128];	/* why it went down */
+	int64_t		 since;		/* realtime ms */
+};
+
+/* The last command the relay sent for a prefix. */
+struct sent_route {
+	char		 prefix[80];
+	char		 neighbor[64];
+	char		 cmd[1024];
+	int64_t		 at;		/* realtime ms */
+};
+
 void	exabgp_init(void);
 void	exabgp_route(const struct prefix_conf *, enum route_mode,
 	    const struct depref_conf *);
@@ -136,12 +182,41 @@ int	exabgp_want_write(void);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
 void	exabgp_drain(int timeout_ms);	/* best-effort flush at exit */
+const struct bgp_session *exabgp_sessions(size_t *);
+const struct sent_route *exabgp_sent(const struct prefix_conf *);
 
-/* control.c */
-int	control_init(const struct relay_conf *);
+/* control.c: the control socket, and the metrics endpoint beside it. */
+int	control_init(struct relay *);
 void	control_fds(struct pollfd *, size_t *);
 void	control_dispatch(struct relay *, const struct pollfd *, size_t);
 void	control_cleanup(const struct relay_conf *);
+
+/* access.c */
+enum ctl_priv { PRIV_READ, PRIV_ADMIN };
+/* 0 if peer 'uid'/'gid' holds 'priv'; else -1 with why[] in words. */
+int	access_check(const struct relay_conf *, enum ctl_priv, uid_t, gid_t,
+	    char *why, size_t);
+
+/* describe.c */
+extern const char *const check_names[CHK_COUNT];
+const char	*service_state_name(const struct service_state *, int64_t now);
+const char	*route_mode_name(enum route_mode);
+
+/* metrics.c */
+struct buf {
+	char		*p;
+	size_t		 len, cap;
+	int		 bad;		/* out of memory: sticky */
+};
+void	buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_free(struct buf *);
+/* The Prometheus text exposition of everything the relay knows. */
+void	metrics_render(struct relay *, struct buf *);
+int	metrics_listen(struct relay *, const char *addr);
+int	metrics_fd(void);
+void	metrics_run(void);
+void	metrics_stop(void);
 
 int64_t	mono_ms(void);
 int64_t	real_ms(void);

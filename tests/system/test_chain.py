@@ -50,35 +50,51 @@ def test_announce_kill_restart(stack):
 
 
 def test_status_agrees_with_router(stack):
+    """Text and JSON status say what BIRD's table shows, and the BGP
+    sessions are as ExaBGP reports them (neighbor-changes)."""
+    import json
     named, bird, relay, exa = chain(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4), 30, what="route at BIRD")
+    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                    what="routes at BIRD")
 
     r = relay.ctl("status")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "named:    connected" in r.stdout
-    assert f"pid {named.proc.pid}" in r.stdout
+    assert "feed:     up since" in r.stdout
+    assert f"named:    pid {named.proc.pid}, BIND 9.18" in r.stdout
     assert "service dns (view _default): UP" in r.stdout
     for p in (V4, V6):
-        line = next(l for l in r.stdout.splitlines() if p in l)
+        line = next(l for l in r.stdout.splitlines() if p in l and "since" in l)
         assert "announced" in line and bird.has_route(p)
+    st = json.loads(relay.ctl("-j", "status").stdout)
+    assert {s["peer"]: s["state"] for s in st["sessions"]} == {
+        "127.0.0.1": "up", "::1": "up"}
+    assert "127.0.0.1 up since" in r.stdout
+    for p in st["services"][0]["prefixes"]:
+        assert p["state"] == "announced" and bird.has_route(p["prefix"])
 
     named.kill()
-    ahtest.wait_for(lambda: not bird.has_route(V4), 2, what="withdrawal")
+    ahtest.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
+                    2, what="withdrawal")
     r = relay.ctl("status")
     assert r.returncode == 2, "exit status 2 while anything is withdrawn"
-    assert "named:    NOT CONNECTED" in r.stdout
+    assert "named:    not connected" in r.stdout
     assert "service dns (view _default): DOWN" in r.stdout
+    assert "reason                   no feed from named" in r.stdout
     for p in (V4, V6):
-        line = next(l for l in r.stdout.splitlines() if p in l)
+        line = next(l for l in r.stdout.splitlines() if p in l and "since" in l)
         assert "withdrawn" in line and not bird.has_route(p)
+    st = json.loads(relay.ctl("-j", "status").stdout)
+    for p in st["services"][0]["prefixes"]:
+        assert p["state"] == "withdrawn" and p["sent"].split()[2] == "withdraw"
+        assert not bird.has_route(p["prefix"])
 
 
 def test_relay_stops_cleanly_with_exabgp(stack):
     """ExaBGP shutting down ends the relay too (stdin EOF / SIGTERM)."""
     named, bird, relay, exa = chain(stack)
     ahtest.wait_for(lambda: bird.has_route(V4), 30, what="route at BIRD")
-    relay_pid = int(next(l for l in relay.ctl("status").stdout.splitlines()
-                         if l.startswith("relay:")).split()[2].rstrip(","))
+    import json
+    relay_pid = json.loads(relay.ctl("-j", "status").stdout)["relay"]["pid"]
     exa.proc.stop()
     ahtest.wait_for(lambda: not bird.has_route(V4), 5, what="withdrawal")
     ahtest.wait_for(lambda: not _pid_alive(relay_pid), 5, what="relay exit")

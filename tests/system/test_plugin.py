@@ -1,5 +1,6 @@
 """The plugin inside real named: counters, the socket, reconfig."""
 
+import json
 import os
 import signal
 import socket
@@ -106,13 +107,11 @@ def test_relay_sees_the_counters(stack):
         named.query(f"x{i}.example")
 
     def seen():
-        out = relay.ctl("status").stdout
-        line = next((l for l in out.splitlines() if l.startswith("view _default:")), "")
-        f = line.split()
-        kv = dict(zip(f[2::2], f[3::2]))
-        return kv if kv.get("queries") == "30" else None
+        out = json.loads(relay.ctl("-j", "show", "counters", "_default").stdout)
+        kv = out["views"][0]["counters"]
+        return kv if kv.get("queries") == 30 else None
     kv = ahtest.wait_for(seen, 5, what="relay to report 30 queries")
-    assert kv["noerror"] == "25" and kv["nxdomain"] == "5", kv
+    assert kv["noerror"] == 25 and kv["nxdomain"] == 5, kv
 
 
 def test_socket_is_read_only(stack):

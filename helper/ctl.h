@@ -1,0 +1,62 @@
+/*
+ * ctl.h - anycastctl: the command parser, the reply, and the output
+ * vtable (as bgpctl's struct output) that prints it for people or as
+ * JSON.
+ *
+ *	ctl.c		options, the request, the reply, exit status
+ *	ctl_parser.c	command line tokens -> a request
+ *	ctl_output.c	the reply for people
+ *	ctl_json.c	the reply as JSON (schema: doc/anycastctl.schema.json)
+ */
+#ifndef AH_CTL_H
+#define AH_CTL_H
+
+#include "ahproto.h"
+
+/* Exit status, as documented in doc/cli.md and anycastctl(8). */
+#define EXIT_OK		0
+#define EXIT_ERROR	1
+#define EXIT_WITHDRAWN	2	/* status: a prefix is not announced */
+#define EXIT_NORELAY	3	/* the relay could not be reached */
+#define EXIT_DENIED	4	/* the socket or the relay refused us */
+
+enum action {
+	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
+	METRICS
+};
+
+struct parse_result {
+	enum action	 action;
+	const char	*request;	/* the record type on the wire */
+	const char	*argkey;	/* its one optional field, or NULL */
+	const char	*arg;		/* ... its value, or NULL */
+	const char	*words;		/* the command as typed, for output */
+};
+
+/* Returns 0, or -1 after printing what is wrong to stderr. */
+int	parse(int argc, char *argv[], struct parse_result *);
+void	parse_usage(FILE *);
+
+/* The records of one reply, 'done' excluded. */
+struct reply {
+	struct ah_msg	**m;
+	size_t		  n, cap;
+};
+
+const char	*reply_get(const struct ah_msg *, const char *);
+
+struct output {
+	void	(*status)(const struct reply *);
+	void	(*counters)(const struct reply *);
+	void	(*zones)(const struct reply *);
+	void	(*checks)(const struct reply *);
+	void	(*history)(const struct reply *);
+	void	(*metrics)(const struct reply *);
+	void	(*error)(const char *code, const char *msg);
+	void	(*tail)(void);
+};
+
+extern const struct output	 show_output, json_output;
+extern const struct parse_result *command;	/* for the outputs */
+
+#endif /* AH_CTL_H */

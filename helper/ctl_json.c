@@ -1,0 +1,360 @@
+/*
+ * ctl_json.c - anycastctl -j: each reply as one JSON object, built
+ * with jansson.  The schema is doc/anycastctl.schema.json; a system
+ * test validates every command's output against it, so a change here
+ * that is not made there too fails.
+ *
+ * Records map to objects through field tables: the wire key, the JSON
+ * key and its type.  Fields the table does not list are left out, so
+ * a newer relay cannot change the schema behind a script's back.
+ */
+#include <config.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+enum ftype { F_STR, F_INT, F_NUM, F_BOOL };
+
+struct field {
+	const char	*wire;
+	const char	*json;
+	enum ftype	 type;
+};
+
+static const struct field f_relay[] = {
+	{ "pid", "pid", F_INT }, { "version", "version", F_STR },
+	{ "proto", "protocol", F_INT }, { "started", "started", F_INT },
+	{ "config", "config", F_STR }, { NULL, NULL, 0 }
+};
+
+static const struct field f_feed[] = {
+	{ "state", "state", F_STR }, { "socket", "socket", F_STR },
+	{ "since", "since", F_INT }, { "named", "named_version", F_STR },
+	{ "named_pid", "named_pid", F_INT },
+	{ "interval", "interval_ms", F_INT },
+	{ "stale_after", "stale_after_ms", F_INT },
+	{ "seq", "seq", F_INT }, { "age_ms", "age_ms", F_INT },
+	{ "error", "error", F_STR }, { NULL, NULL, 0 }
+};
+
+static const struct field f_session[] = {
+	{ "peer", "peer", F_STR }, { "state", "state", F_STR },
+	{ "since", "since", F_INT }, { "reason", "reason", F_STR },
+	{ NULL, NULL, 0 }
+};
+
+static const struct field f_service[] = {
+	{ "name", "name", F_STR }, { "view", "view", F_STR },
+	{ "state", "state", F_STR }, { "route", "route", F_STR },
+	{ "since", "since", F_INT }, { "reason", "reason", F_STR },
+	{ "good", "good", F_INT }, { "bad", "bad", F_INT },
+	{ "rise", "rise", F_INT }, { "fall", "fall", F_INT },
+	{ "held_ms", "held_ms", F_INT }, { "window_ms", "window_ms", F_INT },
+	{ "min_queries", "min_queries", F_INT },
+	{ "transitions", "transitions", F_INT }, { NULL, NULL, 0 }
+};
+
+static const struct field f_check[] = {
+	{ "name", "name", F_STR }, { "state", "state", F_STR },
+	{ "text", "text", F_STR }, { "unit", "unit", F_STR },
+	{ "value", "value", F_NUM }, { "limit", "limit", F_NUM },
+	{ "samples", "samples", F_INT }, { "span_ms", "span_ms", F_INT },
+	{ NULL, NULL, 0 }
+};
+
+static const struct field f_prefix[] = {
+	{ "prefix", "prefix", F_STR }, { "state", "state", F_STR },
+	{ "since", "since", F_INT }, { "sent", "sent", F_STR },
+	{ "sent_at", "sent_at", F_INT }, { NULL, NULL, 0 }
+};
+
+static const struct field f_zones[] = {
+	{ "watched", "watched", F_INT }, { "healthy", "healthy", F_INT },
+	{ "expired", "expired", F_INT }, { "unloaded", "unloaded", F_INT },
+	{ "missing", "missing", F_INT }, { "checked", "checked", F_INT },
+	{ NULL, NULL, 0 }
+};
+
+static const struct field f_zone[] = {
+	{ "name", "name", F_STR }, { "found", "found", F_BOOL },
+	{ "loaded", "loaded", F_BOOL }, { "expired", "expired", F_BOOL },
+	{ "serial", "serial", F_INT }, { "loaded_at", "loaded_at", F_INT },
+	{ "refresh", "refresh", F_INT }, { "expire", "expire", F_INT },
+	{ "checked", "checked", F_INT }, { NULL, NULL, 0 }
+};
+
+static const struct field f_transition[] = {
+	{ "at", "at", F_INT }, { "from", "from", F_STR },
+	{ "to", "to", F_STR }, { "reason", "reason", F_STR },
+	{ NULL, NULL, 0 }
+};
+
+static json_t *top;
+
+static void
+set(json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(o, key, v) < 0) {
+		fprintf(stderr, "anycastctl: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+}
+
+static void
+append(json_t *a, json_t *v)
+{
+	if (v == NULL || json_array_append_new(a, v) < 0) {
+		fprintf(stderr, "anycastctl: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+}
+
+static json_t *
+object(const struct ah_msg *m, const struct field *f)
+{
+	json_t		*o = json_object();
+	const char	*v;
+
+	for (; f->wire != NULL; f++) {
+		if ((v = ah_get(m, f->wire)) == NULL)
+			continue;
+		switch (f->type) {
+		case F_STR:
+			set(o, f->json, json_string(v));
+			break;
+		case F_INT:
+			set(o, f->json, json_integer(strtoll(v, NULL, 10)));
+			break;
+		case F_NUM:
+			/* JSON has no infinity: a failed measurement is null. */
+			if (strcmp(v, "inf") == 0)
+				set(o, f->json, json_null());
+			else
+				set(o, f->json, json_real(strtod(v, NULL)));
+			break;
+		case F_BOOL:
+			set(o, f->json, json_boolean(strcmp(v, "0") != 0));
+			break;
+		}
+	}
+	return (o);
+}
+
+static int
+is(const struct ah_msg *m, const char *type)
+{
+	return (strcmp(m->type, type) == 0);
+}
+
+static json_t *
+array(const char *key)
+{
+	json_t *a = json_array();
+
+	set(top, key, a);
+	return (a);
+}
+
+static void
+begin(void)
+{
+	top = json_object();
+	set(top, "command", json_string(command->words));
+	if (command->arg != NULL)
+		set(top, command->argkey, json_string(command->arg));
+}
+
+/*
+ * status, show checks, show history: services, each with the records
+ * that follow it (checks, prefixes, transitions) nested inside.
+ */
+static void
+services(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	json_t			*list = array("services"), *svc = NULL;
+	json_t			*checks = NULL, *prefixes = NULL;
+	json_t			*history = NULL;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (is(m, "service")) {
+			svc = object(m, f_service);
+			append(list, svc);
+			set(svc, "checks", checks = json_array());
+			if (command->action == STATUS)
+				set(svc, "prefixes", prefixes = json_array());
+			if (command->action == SHOW_HISTORY)
+				set(svc, "history", history = json_array());
+		} else if (svc == NULL)
+			continue;
+		else if (is(m, "check"))
+			append(checks, object(m, f_check));
+		else if (is(m, "prefix") && prefixes != NULL)
+			append(prefixes, object(m, f_prefix));
+		else if (is(m, "transition") && history != NULL)
+			append(history, object(m, f_transition));
+	}
+	if (command->action == SHOW_HISTORY)
+		for (i = 0; i < json_array_size(list); i++)
+			json_object_del(json_array_get(list, i), "checks");
+}
+
+static void
+json_status(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	json_t			*feed = NULL, *views = json_array();
+	json_t			*sessions;
+	int64_t			 now = 0, started = 0;
+	size_t			 i;
+
+	begin();
+	sessions = json_array();
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (is(m, "relay")) {
+			json_t *o = object(m, f_relay);
+
+			now = strtoll(reply_get(m, "now"), NULL, 10);
+			started = strtoll(reply_get(m, "started"), NULL, 10);
+			set(o, "uptime_ms", json_integer(now - started));
+			set(top, "relay", o);
+		} else if (is(m, "feed"))
+			set(top, "feed", feed = object(m, f_feed));
+		else if (is(m, "view"))
+			append(views, json_string(reply_get(m, "name")));
+		else if (is(m, "session"))
+			append(sessions, object(m, f_session));
+	}
+	if (feed != NULL)
+		set(feed, "views", views);
+	else
+		json_decref(views);
+	set(top, "sessions", sessions);
+	services(r);
+}
+
+static void
+json_counters(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	json_t			*list, *counters = NULL, *v;
+	size_t			 i;
+
+	begin();
+	list = array("views");
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (is(m, "counters")) {
+			v = json_object();
+			set(v, "name", json_string(reply_get(m, "view")));
+			set(v, "seq", json_integer(strtoll(reply_get(m, "seq"),
+			    NULL, 10)));
+			set(v, "counters", counters = json_object());
+			append(list, v);
+		} else if (is(m, "counter") && counters != NULL)
+			set(counters, reply_get(m, "name"),
+			    json_integer(strtoll(reply_get(m, "value"), NULL,
+			    10)));
+	}
+}
+
+static void
+json_zones(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	json_t			*list, *zones = NULL, *v;
+	size_t			 i;
+
+	begin();
+	list = array("views");
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (is(m, "zones")) {
+			v = json_object();
+			set(v, "name", json_string(reply_get(m, "view")));
+			set(v, "summary", object(m, f_zones));
+			set(v, "zones", zones = json_array());
+			append(list, v);
+		} else if (is(m, "zone") && zones != NULL)
+			append(zones, object(m, f_zone));
+	}
+}
+
+static void
+json_services(const struct reply *r)
+{
+	begin();
+	services(r);
+}
+
+static void
+json_metrics(const struct reply *r)
+{
+	size_t	 i, len = 0;
+	char	*text, *p;
+
+	begin();
+	for (i = 0; i < r->n; i++)
+		if (is(r->m[i], "line"))
+			len += strlen(reply_get(r->m[i], "text")) + 1;
+	if ((text = p = malloc(len + 1)) == NULL) {
+		fprintf(stderr, "anycastctl: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+	for (i = 0; i < r->n; i++)
+		if (is(r->m[i], "line"))
+			p += sprintf(p, "%s\n", reply_get(r->m[i], "text"));
+	*p = '\0';
+	set(top, "exposition", json_string(text));
+	free(text);
+}
+
+/* Errors: on stderr for people, and as the JSON reply on stdout. */
+static void
+json_error(const char *code, const char *msg)
+{
+	json_t *e = json_object();
+
+	fprintf(stderr, "anycastctl: %s\n", msg);
+	if (top == NULL) {
+		top = json_object();
+		set(top, "command", json_string(command != NULL ?
+		    command->words : ""));
+	}
+	set(e, "code", json_string(code));
+	set(e, "message", json_string(msg));
+	set(top, "error", e);
+	json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(top);
+	top = NULL;
+}
+
+static void
+json_tail(void)
+{
+	if (top == NULL)
+		return;
+	json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(top);
+	top = NULL;
+}
+
+const struct output json_output = {
+	.status = json_status,
+	.counters = json_counters,
+	.zones = json_zones,
+	.checks = json_services,
+	.history = json_services,
+	.metrics = json_metrics,
+	.error = json_error,
+	.tail = json_tail,
+};

@@ -1,0 +1,363 @@
+/*
+ * ctl_output.c - anycastctl's replies for people: short aligned lines
+ * in the manner of 'rndc status', details only where asked for.
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+#define LABEL	"%-10s"
+
+static int64_t
+num(const struct ah_msg *m, const char *key)
+{
+	return (strtoll(reply_get(m, key), NULL, 10));
+}
+
+static int
+has(const struct ah_msg *m, const char *key)
+{
+	return (ah_get(m, key) != NULL);
+}
+
+/* "2h 3m", "45s", "3d 4h": the two largest units. */
+static void
+span(char *buf, size_t len, int64_t ms)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 s;
+	} units[] = { { "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 } };
+	int64_t	s = ms / 1000;
+	size_t	i;
+
+	if (s < 0)
+		s = 0;
+	if (s < 60) {
+		snprintf(buf, len, "%" PRId64 "s", s);
+		return;
+	}
+	for (i = 0; s < units[i].s; i++)
+		;
+	snprintf(buf, len, "%" PRId64 "%s %" PRId64 "%s", s / units[i].s,
+	    units[i].unit, s % units[i].s / units[i + 1].s, units[i + 1].unit);
+}
+
+/* "2025-03-14 12:00:03 (2h 3m ago)" from Unix ms. */
+static const char *
+when(int64_t ms)
+{
+	static char	buf[2][80];
+	static int	k;
+	char		a[32], ago[32];
+	time_t		t = (time_t)(ms / 1000);
+	struct tm	tm;
+
+	if (ms <= 0)
+		return ("never");
+	k = !k;
+	localtime_r(&t, &tm);
+	strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S", &tm);
+	span(ago, sizeof(ago), (int64_t)time(NULL) * 1000 - ms);
+	snprintf(buf[k], sizeof(buf[k]), "%s (%s ago)", a, ago);
+	return (buf[k]);
+}
+
+static void
+upper(char *dst, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		dst[i] = (s[i] >= 'a' && s[i] <= 'z') ? s[i] - 32 : s[i];
+	dst[i] = '\0';
+}
+
+/* "service dns (view _default): RISING (1 of rise 2) since ..." */
+static void
+service_line(const struct ah_msg *m)
+{
+	const char	*state = reply_get(m, "state");
+	char		 st[32], held[32];
+
+	upper(st, sizeof(st), state);
+	printf("service %s (view %s): %s", reply_get(m, "name"),
+	    reply_get(m, "view"), st);
+	if (strcmp(state, "rising") == 0)
+		printf(" (%s of rise %s)", reply_get(m, "good"),
+		    reply_get(m, "rise"));
+	else if (strcmp(state, "falling") == 0)
+		printf(" (%s of fall %s)", reply_get(m, "bad"),
+		    reply_get(m, "fall"));
+	else if (has(m, "held_ms")) {
+		span(held, sizeof(held), num(m, "held_ms") + 999);
+		printf(" by flap damping for %s more", held);
+	}
+	printf(" since %s\n", when(num(m, "since")));
+}
+
+static void
+show_status(const struct reply *r)
+{
+	const struct ah_msg	*m, *svc = NULL;
+	char			 up[32], views[512] = "";
+	size_t			 i, nsess = 0, nchk = 0;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "view") == 0)
+			snprintf(views + strlen(views), sizeof(views) -
+			    strlen(views), "%s%s", views[0] ? ", " : "",
+			    reply_get(m, "name"));
+	}
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "relay") == 0) {
+			span(up, sizeof(up), num(m, "now") - num(m, "started"));
+			printf(LABEL "anycast-relay %s (protocol %s), pid %s\n",
+			    "relay:", reply_get(m, "version"),
+			    reply_get(m, "proto"), reply_get(m, "pid"));
+			printf(LABEL "%s, since %s\n", "uptime:", up,
+			    when(num(m, "started")));
+			printf(LABEL "%s\n", "config:", reply_get(m, "config"));
+		} else if (strcmp(m->type, "feed") == 0) {
+			if (strcmp(reply_get(m, "state"), "up") == 0) {
+				printf(LABEL "pid %s, BIND %s, %s view%s: %s\n",
+				    "named:", reply_get(m, "named_pid"),
+				    reply_get(m, "named"), reply_get(m, "views"),
+				    num(m, "views") == 1 ? "" : "s", views);
+				printf(LABEL "up since %s, a snapshot every %s "
+				    "ms", "feed:", when(num(m, "since")),
+				    reply_get(m, "interval"));
+				if (has(m, "age_ms"))
+					printf(", last %s ms ago (seq %s)",
+					    reply_get(m, "age_ms"),
+					    reply_get(m, "seq"));
+				printf("\n");
+			} else {
+				printf(LABEL "not connected\n", "named:");
+				printf(LABEL "%s since %s: %s\n", "feed:",
+				    strcmp(reply_get(m, "state"), "hello") ==
+				    0 ? "CONNECTING" : "DOWN",
+				    when(num(m, "since")),
+				    reply_get(m, "error"));
+			}
+			printf(LABEL "%s\n", "socket:", reply_get(m, "socket"));
+		} else if (strcmp(m->type, "session") == 0) {
+			printf(LABEL "%s %s since %s%s%s\n",
+			    nsess++ ? "" : "bgp:", reply_get(m, "peer"),
+			    reply_get(m, "state"), when(num(m, "since")),
+			    has(m, "reason") ? ": " : "",
+			    reply_get(m, "reason"));
+		} else if (strcmp(m->type, "service") == 0) {
+			if (nsess == 0)
+				printf(LABEL "no session reported by ExaBGP "
+				    "yet\n", "bgp:");
+			nsess = 1;
+			svc = m;
+			nchk = 0;
+			service_line(m);
+		} else if (strcmp(m->type, "check") == 0) {
+			if (*reply_get(m, "text") == '\0')
+				continue;
+			printf("  %-24s %-8s %s\n", reply_get(m, "name"),
+			    reply_get(m, "state"), reply_get(m, "text"));
+			nchk++;
+		} else if (strcmp(m->type, "prefix") == 0) {
+			/* Hard trouble clears the checks: say why instead. */
+			if (svc != NULL && nchk == 0)
+				printf("  %-24s %s\n", "reason",
+				    reply_get(svc, "reason"));
+			svc = NULL;
+			printf("  %-24s %-11s since %s\n",
+			    reply_get(m, "prefix"), reply_get(m, "state"),
+			    when(num(m, "since")));
+			if (has(m, "sent"))
+				printf("  %-24s sent: %s\n", "",
+				    reply_get(m, "sent"));
+		}
+	}
+}
+
+static void
+show_counters(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "counters") == 0)
+			printf("%sview %s (snapshot %s):\n", i ? "\n" : "",
+			    reply_get(m, "view"), reply_get(m, "seq"));
+		else if (strcmp(m->type, "counter") == 0)
+			printf("  %-24s %s\n", reply_get(m, "name"),
+			    reply_get(m, "value"));
+	}
+}
+
+static const char *
+unix_s(const struct ah_msg *m, const char *key)
+{
+	int64_t s = num(m, key);
+
+	return (s > 0 ? when(s * 1000) : "-");
+}
+
+static void
+show_zones(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "zones") == 0) {
+			printf("%sview %s:", i ? "\n" : "", reply_get(m, "view"));
+			if (has(m, "watched"))
+				printf(" %s watched, %s healthy, walked %s",
+				    reply_get(m, "watched"),
+				    reply_get(m, "healthy"),
+				    when(num(m, "checked")));
+			else
+				printf(" no zone summary (the plugin watches "
+				    "no zones here, or has not walked them)");
+			printf("\n");
+		} else if (strcmp(m->type, "zone") == 0) {
+			if (num(m, "found") == 0) {
+				printf("  %s: not in the view\n",
+				    reply_get(m, "name"));
+				continue;
+			}
+			printf("  %s: %s, serial %s\n", reply_get(m, "name"),
+			    num(m, "expired") ? "EXPIRED" : num(m, "loaded") ?
+			    "loaded" : "NOT LOADED",
+			    has(m, "serial") ? reply_get(m, "serial") : "-");
+			printf("    loaded  %s\n", unix_s(m, "loaded_at"));
+			printf("    refresh %s\n", unix_s(m, "refresh"));
+			printf("    expire  %s\n", unix_s(m, "expire"));
+		}
+	}
+}
+
+/* A ratio or time check's figure: "2.1%", "120 ms". */
+static void
+figure(char *buf, size_t len, const char *unit, double v)
+{
+	if (strcmp(unit, "ratio") == 0)
+		snprintf(buf, len, "%.1f%%", v * 100);
+	else if (v > 1e300)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%.0f ms", v);
+}
+
+static void
+show_checks(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	char			 v[32], l[32], w[32];
+	double			 value, limit;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "service") == 0) {
+			printf("%s", i ? "\n" : "");
+			service_line(m);
+			span(w, sizeof(w), num(m, "window_ms"));
+			printf("  %s good, %s bad in a row (rise %s, fall %s); "
+			    "window %s, min-queries %s\n", reply_get(m, "good"),
+			    reply_get(m, "bad"), reply_get(m, "rise"),
+			    reply_get(m, "fall"), w,
+			    reply_get(m, "min_queries"));
+			continue;
+		}
+		if (strcmp(m->type, "check") != 0)
+			continue;
+		printf("  %-24s %-8s", reply_get(m, "name"),
+		    reply_get(m, "state"));
+		span(w, sizeof(w), num(m, "span_ms"));
+		if (strcmp(reply_get(m, "unit"), "zones") == 0 &&
+		    has(m, "value"))
+			printf(" %.0f of %s unhealthy",
+			    strtod(reply_get(m, "value"), NULL),
+			    reply_get(m, "samples"));
+		else if (has(m, "value")) {
+			value = strtod(reply_get(m, "value"), NULL);
+			limit = strtod(reply_get(m, "limit"), NULL);
+			figure(v, sizeof(v), reply_get(m, "unit"), value);
+			figure(l, sizeof(l), reply_get(m, "unit"), limit);
+			printf(" %s, limit %s", v, l);
+			if (limit > 0 && value <= limit)
+				printf(" (%.0f%% of the way)",
+				    value / limit * 100);
+			if (num(m, "span_ms") > 0)
+				printf(", %s samples over %s",
+				    reply_get(m, "samples"), w);
+		} else if (has(m, "samples"))
+			printf(" too little traffic: %s over %s",
+			    reply_get(m, "samples"), w);
+		printf("\n  %-24s %s\n", "", *reply_get(m, "text") ?
+		    reply_get(m, "text") : "no result yet");
+	}
+}
+
+static void
+show_history(const struct reply *r)
+{
+	const struct ah_msg	*m;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		if (strcmp(m->type, "service") == 0) {
+			printf("%s", i ? "\n" : "");
+			service_line(m);
+			printf("  %s route changes since the relay started%s\n",
+			    reply_get(m, "transitions"),
+			    num(m, "transitions") > 32 ? "; the last 32:" : "");
+		} else if (strcmp(m->type, "transition") == 0)
+			printf("  %s  %s -> %s: %s\n", when(num(m, "at")),
+			    reply_get(m, "from"), reply_get(m, "to"),
+			    reply_get(m, "reason"));
+	}
+}
+
+static void
+show_metrics(const struct reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "line") == 0)
+			printf("%s\n", reply_get(r->m[i], "text"));
+}
+
+static void
+show_error(const char *code, const char *msg)
+{
+	fprintf(stderr, "anycastctl: %s\n", msg);
+}
+
+static void
+show_tail(void)
+{
+}
+
+const struct output show_output = {
+	.status = show_status,
+	.counters = show_counters,
+	.zones = show_zones,
+	.checks = show_checks,
+	.history = show_history,
+	.metrics = show_metrics,
+	.error = show_error,
+	.tail = show_tail,
+};

@@ -1,0 +1,614 @@
+/*
+ * metrics.c - the relay's state as a Prometheus text exposition
+ * (format 0.0.4), for 'anycastctl metrics' and for an HTTP endpoint.
+ *
+ * The endpoint is libmicrohttpd in its external event loop mode: its
+ * epoll fd joins the relay's poll(), and requests are answered inside
+ * MHD_run() on the relay's own thread, so rendering reads the relay's
+ * state without locks.
+ *
+ * Names follow Prometheus conventions: anycast_health_ prefix, _total
+ * on counters, base units (seconds, ratios), states as labels.  The
+ * plugin's counters are cumulative as named published them; they go
+ * back to zero when named restarts, which Prometheus treats as a reset.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "relay.h"
+
+#define P	"anycast_health_"
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+	char	*p;
+
+	for (;;) {
+		if (b->bad)
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(b->p == NULL ? NULL : b->p + b->len,
+		    b->p == NULL ? 0 : b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->bad = 1;
+			return;
+		}
+		if (b->p != NULL && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		if ((p = realloc(b->p, b->cap * 2 + (size_t)n + 4096)) == NULL) {
+			b->bad = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = b->cap * 2 + (size_t)n + 4096;
+	}
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+label(struct buf *b, const char *name, const char *val, int first)
+{
+	buf_printf(b, "%s%s=\"", first ? "" : ",", name);
+	for (; *val != '\0'; val++) {
+		if (*val == '\\' || *val == '"')
+			buf_printf(b, "\\%c", *val);
+		else if (*val == '\n')
+			buf_printf(b, "\\n");
+		else
+			buf_printf(b, "%c", *val);
+	}
+	buf_printf(b, "\"");
+}
+
+static void
+family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+value(struct buf *b, double v)
+{
+	if (isinf(v))
+		buf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		buf_printf(b, " %.0f\n", v);
+	else if (fabs(v) >= 1e-3 && fabs(v) < 1e15)
+		buf_printf(b, " %.6f\n", v);	/* timestamps keep their ms */
+	else
+		buf_printf(b, " %.9g\n", v);
+}
+
+/* name{k1="v1"[,k2="v2"]} v; a NULL key ends the labels. */
+static void
+sample(struct buf *b, const char *name, double v, const char *k1,
+    const char *v1, const char *k2, const char *v2)
+{
+	buf_printf(b, "%s", name);
+	if (k1 != NULL) {
+		buf_printf(b, "{");
+		label(b, k1, v1, 1);
+		if (k2 != NULL)
+			label(b, k2, v2, 0);
+		buf_printf(b, "}");
+	}
+	value(b, v);
+}
+
+/*
+ * The plugin's per-view counters as the relay keeps them (feed.c:
+ * view fields as they are, recursion fields with rec_, zone summary
+ * with zones_), mapped to families.  Keys not listed here and not
+ * histogram buckets are exported untyped as anycast_health_plugin_KEY,
+ * so a newer plugin's counters are not lost.
+ */
+static const struct {
+	const char	*key;
+	const char	*family;
+	const char	*lname, *lval;	/* the distinguishing label */
+} view_keys[] = {
+	{ "queries", P "queries_total", NULL, NULL },
+	{ "dropped", P "queries_dropped_total", NULL, NULL },
+	{ "noerror", P "responses_total", "rcode", "noerror" },
+	{ "nxdomain", P "responses_total", "rcode", "nxdomain" },
+	{ "servfail", P "responses_total", "rcode", "servfail" },
+	{ "refused", P "responses_total", "rcode", "refused" },
+	{ "other", P "responses_total", "rcode", "other" },
+	{ "auth_noerror", P "auth_responses_total", "rcode", "noerror" },
+	{ "auth_nxdomain", P "auth_responses_total", "rcode", "nxdomain" },
+	{ "auth_servfail", P "auth_responses_total", "rcode", "servfail" },
+	{ "auth_refused", P "auth_responses_total", "rcode", "refused" },
+	{ "auth_other", P "auth_responses_total", "rcode", "other" },
+	{ "cache_noerror", P "cache_responses_total", "rcode", "noerror" },
+	{ "cache_nxdomain", P "cache_responses_total", "rcode", "nxdomain" },
+	{ "cache_servfail", P "cache_responses_total", "rcode", "servfail" },
+	{ "cache_refused", P "cache_responses_total", "rcode", "refused" },
+	{ "cache_other", P "cache_responses_total", "rcode", "other" },
+	{ "recursion_noerror", P "recursion_responses_total", "rcode",
+	    "noerror" },
+	{ "recursion_nxdomain", P "recursion_responses_total", "rcode",
+	    "nxdomain" },
+	{ "recursion_servfail", P "recursion_responses_total", "rcode",
+	    "servfail" },
+	{ "recursion_refused", P "recursion_responses_total", "rcode",
+	    "refused" },
+	{ "recursion_other", P "recursion_responses_total", "rcode", "other" },
+	{ "rec_started", P "recursions_started_total", NULL, NULL },
+	{ "rec_success", P "recursions_total", "result", "success" },
+	{ "rec_failure", P "recursions_total", "result", "failure" },
+	{ "rec_timeout", P "recursions_total", "result", "timeout" },
+	{ "rec_clients", P "recursive_clients", NULL, NULL },
+	{ "zones_watched", P "zones", "state", "watched" },
+	{ "zones_healthy", P "zones", "state", "healthy" },
+	{ "zones_expired", P "zones", "state", "expired" },
+	{ "zones_unloaded", P "zones", "state", "unloaded" },
+	{ "zones_missing", P "zones", "state", "missing" },
+};
+#define NVIEW_KEYS	(sizeof(view_keys) / sizeof(view_keys[0]))
+
+static const struct {
+	const char	*name, *type, *help;
+} view_families[] = {
+	{ P "queries_total", "counter", "Queries named finished in the view." },
+	{ P "queries_dropped_total", "counter",
+	    "Queries that ended without a response." },
+	{ P "responses_total", "counter", "Responses sent, by RCODE." },
+	{ P "auth_responses_total", "counter",
+	    "Responses answered from a zone of the view, by RCODE." },
+	{ P "cache_responses_total", "counter",
+	    "Responses answered from the cache or refused, by RCODE." },
+	{ P "recursion_responses_total", "counter",
+	    "Responses sent after recursion, by RCODE." },
+	{ P "recursions_started_total", "counter", "Recursions started." },
+	{ P "recursions_total", "counter", "Recursions finished, by result." },
+	{ P "recursive_clients", "gauge",
+	    "named's recursive clients at the last zone walk." },
+	{ P "zones", "gauge",
+	    "Zones the plugin watches in the view, by state." },
+};
+
+/* Upper bounds of the plugin's latency buckets, rec_le_1 .. rec_le_5000. */
+static const struct {
+	const char	*key;
+	const char	*le;
+} buckets[] = {
+	{ "rec_le_1", "0.001" }, { "rec_le_2", "0.002" },
+	{ "rec_le_5", "0.005" }, { "rec_le_10", "0.01" },
+	{ "rec_le_20", "0.02" }, { "rec_le_50", "0.05" },
+	{ "rec_le_100", "0.1" }, { "rec_le_200", "0.2" },
+	{ "rec_le_500", "0.5" }, { "rec_le_1000", "1" },
+	{ "rec_le_2000", "2" }, { "rec_le_5000", "5" },
+	{ "rec_le_inf", "+Inf" },
+};
+#define NBUCKETS	(sizeof(buckets) / sizeof(buckets[0]))
+
+/* Each check's figures, in base units: ratios, seconds, zones. */
+static const struct {
+	const char	*name;
+	const char	*help;
+	double		 scale;	/* from the check's unit */
+} check_families[CHK_COUNT] = {
+	[CHK_SERVFAIL] = { P "servfail_ratio",
+	    "SERVFAIL responses among queries over the service's window.", 1 },
+	[CHK_RECFAIL] = { P "recursion_failure_ratio",
+	    "Failed, timed-out and unanswered recursions over the window.",
+	    1 },
+	[CHK_LATENCY] = { P "recursion_latency_seconds",
+	    "The configured quantile of recursion latency (bucket bound).",
+	    0.001 },
+	[CHK_ZONES] = { P "unhealthy_zones",
+	    "Zones of the service's zones check that are not healthy.", 1 },
+	[CHK_CANARY] = { P "canary_rtt_seconds",
+	    "The canary's last round trip; +Inf when it failed.", 0.001 },
+};
+
+static int
+known_view_key(const char *key)
+{
+	size_t i;
+
+	if (strcmp(key, "zones_checked") == 0)
+		return (1);
+	for (i = 0; i < NVIEW_KEYS; i++)
+		if (strcmp(view_keys[i].key, key) == 0)
+			return (1);
+	for (i = 0; i < NBUCKETS; i++)
+		if (strcmp(buckets[i].key, key) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+render_views(const struct feed *f, struct buf *b)
+{
+	const struct feed_view	*v;
+	char			 name[128];
+	uint64_t		 x;
+	size_t			 i, j, k, l;
+	int			 seen;
+
+	for (i = 0; i < sizeof(view_families) / sizeof(view_families[0]);
+	    i++) {
+		family(b, view_families[i].name, view_families[i].type,
+		    view_families[i].help);
+		for (v = f->views; v < f->views + f->nviews; v++)
+			for (j = 0; j < NVIEW_KEYS; j++)
+				if (strcmp(view_keys[j].family,
+				    view_families[i].name) == 0 &&
+				    feed_counter(v, view_keys[j].key, &x) == 0)
+					sample(b, view_keys[j].family, (double)x,
+					    "view", v->name, view_keys[j].lname,
+					    view_keys[j].lval);
+	}
+
+	family(b, P "recursion_duration_seconds", "histogram",
+	    "Time clients waited for recursive answers (no _sum: the plugin "
+	    "counts buckets only).");
+	for (v = f->views; v < f->views + f->nviews; v++) {
+		if (feed_counter(v, "rec_le_inf", &x) < 0)
+			continue;
+		for (j = 0; j < NBUCKETS; j++)
+			if (feed_counter(v, buckets[j].key, &x) == 0)
+				sample(b, P "recursion_duration_seconds_bucket",
+				    (double)x, "view", v->name, "le",
+				    buckets[j].le);
+		(void)feed_counter(v, "rec_le_inf", &x);
+		sample(b, P "recursion_duration_seconds_count", (double)x,
+		    "view", v->name, NULL, NULL);
+	}
+
+	family(b, P "zones_checked_timestamp_seconds", "gauge",
+	    "When the plugin last walked the view's zones.");
+	for (v = f->views; v < f->views + f->nviews; v++)
+		if (feed_counter(v, "zones_checked", &x) == 0)
+			sample(b, P "zones_checked_timestamp_seconds",
+			    (double)x / 1000, "view", v->name, NULL, NULL);
+
+	/* Counters of a newer plugin: untyped, one family per key. */
+	for (i = 0; i < f->nviews; i++)
+		for (k = 0; k < f->views[i].ncounters; k++) {
+			const char *key = f->views[i].key[k];
+
+			if (known_view_key(key))
+				continue;
+			for (seen = 0, l = 0; l < i && !seen; l++)
+				seen = feed_counter(&f->views[l], key, &x) == 0;
+			if (seen)
+				continue;
+			snprintf(name, sizeof(name), P "plugin_%s", key);
+			for (j = 0; name[j] != '\0'; j++)
+				if (name[j] == '-' || name[j] == '.')
+					name[j] = '_';
+			family(b, name, "untyped", "A plugin counter this relay "
+			    "does not describe.");
+			for (l = i; l < f->nviews; l++)
+				if (feed_counter(&f->views[l], key, &x) == 0)
+					sample(b, name, (double)x, "view",
+					    f->views[l].name, NULL, NULL);
+		}
+}
+
+static void
+render_zones(const struct feed *f, struct buf *b)
+{
+	static const char *const names[] = {
+		P "zone_loaded", P "zone_expired", P "zone_serial",
+		P "zone_load_timestamp_seconds"
+	};
+	static const char *const helps[] = {
+		"1 if the zone is loaded.", "1 if the zone has expired.",
+		"The zone's SOA serial.", "When the zone was last loaded."
+	};
+	const struct feed_zone	*z;
+	size_t			 i;
+	double			 v;
+
+	for (i = 0; i < 4; i++) {
+		family(b, names[i], "gauge", helps[i]);
+		for (z = f->zones.z; z < f->zones.z + f->zones.n; z++) {
+			if (!z->found || (i == 2 && !z->has_serial) ||
+			    (i == 3 && z->loaded_at == 0))
+				continue;
+			v = i == 0 ? z->loaded : i == 1 ? z->expired :
+			    i == 2 ? (double)z->serial : (double)z->loaded_at;
+			sample(b, names[i], v, "view", z->view, "zone",
+			    z->name);
+		}
+	}
+}
+
+static void
+render_services(struct relay *r, struct buf *b, int64_t now)
+{
+	static const char *const states[] = {
+		"up", "falling", "depreferred", "rising", "held", "down"
+	};
+	const struct service_conf	*s;
+	const struct service_state	*st;
+	const char			*cur;
+	char				 thr[128];
+	size_t				 i, j;
+	int				 c;
+
+	family(b, P "service_state", "gauge",
+	    "1 for the state the service is in, 0 for the others.");
+	for (i = 0; i < r->conf->nservices; i++) {
+		cur = service_state_name(&r->svc[i], now);
+		for (j = 0; j < sizeof(states) / sizeof(states[0]); j++)
+			sample(b, P "service_state",
+			    strcmp(states[j], cur) == 0, "service",
+			    r->conf->services[i].name, "state", states[j]);
+	}
+	family(b, P "service_transitions_total", "counter",
+	    "Route changes of the service since the relay started.");
+	for (i = 0; i < r->conf->nservices; i++)
+		sample(b, P "service_transitions_total",
+		    (double)r->svc[i].transitions, "service",
+		    r->conf->services[i].name, NULL, NULL);
+	family(b, P "service_last_change_timestamp_seconds", "gauge",
+	    "When the service's route last changed (the relay's start if "
+	    "never).");
+	for (i = 0; i < r->conf->nservices; i++)
+		sample(b, P "service_last_change_timestamp_seconds",
+		    (double)r->svc[i].since / 1000, "service",
+		    r->conf->services[i].name, NULL, NULL);
+	family(b, P "check_failing", "gauge",
+	    "1 while the check fails, 0 while it passes.");
+	for (i = 0; i < r->conf->nservices; i++)
+		for (c = 0; c < CHK_COUNT; c++)
+			if (r->svc[i].why[c][0] != '\0')
+				sample(b, P "check_failing", r->svc[i].bad[c],
+				    "service", r->conf->services[i].name,
+				    "check", check_names[c]);
+	for (c = 0; c < CHK_COUNT; c++) {
+		family(b, check_families[c].name, "gauge",
+		    check_families[c].help);
+		for (i = 0; i < r->conf->nservices; i++) {
+			st = &r->svc[i];
+			if (st->val[c].have)
+				sample(b, check_families[c].name,
+				    st->val[c].value * check_families[c].scale,
+				    "service", r->conf->services[i].name, NULL,
+				    NULL);
+		}
+		snprintf(thr, sizeof(thr), "%s_threshold",
+		    check_families[c].name);
+		family(b, thr, "gauge", "The value beyond which the check "
+		    "fails.");
+		for (i = 0; i < r->conf->nservices; i++) {
+			st = &r->svc[i];
+			if (st->val[c].have)
+				sample(b, thr,
+				    st->val[c].limit * check_families[c].scale,
+				    "service", r->conf->services[i].name, NULL,
+				    NULL);
+		}
+	}
+
+	family(b, P "prefix_announced", "gauge",
+	    "1 while the relay has the prefix announced (normally or "
+	    "depreferred).");
+	for (i = 0; i < r->conf->nservices; i++) {
+		s = &r->conf->services[i];
+		for (j = 0; j < s->nprefixes; j++)
+			sample(b, P "prefix_announced",
+			    r->svc[i].mode != ROUTE_WITHDRAWN, "service",
+			    s->name, "prefix", s->prefixes[j].prefix);
+	}
+	family(b, P "prefix_depreferred", "gauge",
+	    "1 while the prefix is announced with the depref attributes.");
+	for (i = 0; i < r->conf->nservices; i++) {
+		s = &r->conf->services[i];
+		for (j = 0; j < s->nprefixes; j++)
+			sample(b, P "prefix_depreferred",
+			    r->svc[i].mode == ROUTE_DEGRADED, "service",
+			    s->name, "prefix", s->prefixes[j].prefix);
+	}
+}
+
+void
+metrics_render(struct relay *r, struct buf *b)
+{
+	const struct feed		*f = &r->feed;
+	const struct bgp_session	*bs;
+	char				 pid[24], proto[8];
+	size_t				 i, n;
+	int64_t				 now = mono_ms();
+
+	snprintf(proto, sizeof(proto), "%d", AH_PROTO_VERSION);
+	family(b, P "relay_info", "gauge", "The relay's version.");
+	sample(b, P "relay_info", 1, "version", PACKAGE_VERSION, "protocol",
+	    proto);
+	family(b, P "relay_start_time_seconds", "gauge",
+	    "When the relay started.");
+	sample(b, P "relay_start_time_seconds", (double)r->started / 1000,
+	    NULL, NULL, NULL, NULL);
+	family(b, P "feed_up", "gauge",
+	    "1 while the relay receives snapshots from the plugin.");
+	sample(b, P "feed_up", f->state == FEED_UP, NULL, NULL, NULL, NULL);
+	family(b, P "feed_snapshot_age_seconds", "gauge",
+	    "Time since the last complete snapshot arrived.");
+	if (f->state == FEED_UP && f->last_tick != 0)
+		sample(b, P "feed_snapshot_age_seconds",
+		    (double)(now - f->last_tick) / 1000, NULL, NULL, NULL,
+		    NULL);
+	family(b, P "feed_snapshot_seq", "gauge",
+	    "Sequence number of the last complete snapshot.");
+	if (f->state == FEED_UP && f->last_tick != 0)
+		sample(b, P "feed_snapshot_seq", (double)f->seq, NULL, NULL,
+		    NULL, NULL);
+	family(b, P "named_info", "gauge", "The named the plugin runs in.");
+	if (f->state == FEED_UP) {
+		snprintf(pid, sizeof(pid), "%llu",
+		    (unsigned long long)f->named_pid);
+		sample(b, P "named_info", 1, "version", f->named_version, "pid",
+		    pid);
+	}
+	family(b, P "bgp_session_up", "gauge",
+	    "1 while ExaBGP reports the BGP session up.");
+	bs = exabgp_sessions(&n);
+	for (i = 0; i < n; i++)
+		sample(b, P "bgp_session_up", strcmp(bs[i].state, "up") == 0,
+		    "peer", bs[i].peer, NULL, NULL);
+
+	render_views(f, b);
+	render_zones(f, b);
+	render_services(r, b, now);
+}
+
+/* The HTTP endpoint. */
+
+static struct MHD_Daemon *mhd;
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned int code, const char *text)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 rv;
+
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return (MHD_NO);
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; charset=utf-8");
+	rv = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return (rv);
+}
+
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_len, void **ctx)
+{
+	struct relay		*r = cls;
+	struct MHD_Response	*resp;
+	struct buf		 b = { 0 };
+	enum MHD_Result		 rv;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return (reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "only GET /metrics\n"));
+	if (strcmp(url, "/metrics") != 0)
+		return (reply(conn, MHD_HTTP_NOT_FOUND,
+		    "anycast-relay: metrics are at /metrics\n"));
+	metrics_render(r, &b);
+	if (b.bad) {
+		buf_free(&b);
+		return (reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory\n"));
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.p,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		buf_free(&b);
+		return (MHD_NO);
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	rv = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return (rv);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warnx("metrics endpoint: %s", msg);
+}
+
+/* 'addr' was checked by the config loader: ADDRESS:PORT or [V6]:PORT. */
+int
+metrics_listen(struct relay *r, const char *addr)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	char			 host[64];
+	const char		*colon = strrchr(addr, ':');
+	int			 v6 = addr[0] == '[';
+	size_t			 len = (size_t)(colon - addr) - (v6 ? 2 : 0);
+	uint16_t		 port = (uint16_t)atoi(colon + 1);
+
+	memset(&ss, 0, sizeof(ss));
+	snprintf(host, sizeof(host), "%.*s", (int)len, addr + v6);
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		(void)inet_pton(AF_INET6, host, &sin6->sin6_addr);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		(void)inet_pton(AF_INET, host, &sin->sin_addr);
+	}
+	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, r,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (mhd == NULL) {
+		log_warnx("cannot serve metrics on %s", addr);
+		return (-1);
+	}
+	log_info("serving metrics on http://%s/metrics", addr);
+	return (0);
+}
+
+int
+metrics_fd(void)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (mhd == NULL ||
+	    (info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
+		return (-1);
+	return (info->epoll_fd);
+}
+
+/* Called on every turn of the loop: also expires idle connections. */
+void
+metrics_run(void)
+{
+	if (mhd != NULL)
+		(void)MHD_run(mhd);
+}
+
+void
+metrics_stop(void)
+{
+	if (mhd != NULL)
+		MHD_stop_daemon(mhd);
+	mhd = NULL;
+}
