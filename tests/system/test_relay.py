@@ -173,8 +173,13 @@ def test_announces_on_a_good_snapshot(stack):
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
     fake.hello(proto=2)
-    fake.snapshot(1)
-    fake.snapshot(2)
+    # The relay may close the connection as soon as it has read the
+    # hello: what it is sent after that must not count either way.
+    try:
+        fake.snapshot(1)
+        fake.snapshot(2)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
     assert proc.wait_command("announce", 1.5) is None
     assert "plugin speaks protocol 2, this relay 1" in proc.proc.text()
     assert proc.proc.alive()
