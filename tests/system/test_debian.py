@@ -108,9 +108,14 @@ class Node:
                  f"--bind-ro={DEB_DIR}:/srv/deb"],
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
-        self.leader = ahtest.wait_for(self._leader, 30, 0.05,
-                                      "the container's init")
-        ahtest.wait_for(self._booted, 90, 0.2, "systemd to boot")
+        try:
+            self.leader = ahtest.wait_for(self._leader, 30, 0.05,
+                                          "the container's init")
+            ahtest.wait_for(self._booted, 90, 0.2, "systemd to boot")
+        except BaseException:
+            # No caller holds this node yet to stop it.
+            self.stop()
+            raise
 
     def _leader(self):
         if self.proc.poll() is not None:
