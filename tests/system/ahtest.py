@@ -413,7 +413,7 @@ class ExaBGP:
         self.name = name
         self.conf = stack.dir / f"{name}.conf"
         self.conf.write_text(render("exabgp.conf", [
-            ("run /usr/local/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
+            ("run /usr/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
              f"run {RELAY} {relay.path};"),
             ("neighbor 192.0.2.1 {", f"neighbor 127.0.0.1 {{\n\tconnect {bird.port};"),
             ("local-address 192.0.2.10;", "local-address 127.0.0.1;"),

@@ -181,7 +181,9 @@ def test_announces_on_a_good_snapshot(stack):
 def test_protocol_version_mismatch(stack):
     fake, proc = fake_setup(stack)
     fake.hello(proto=3, first=False)
-    try:                                          # the relay hangs up
+    # The relay may close the connection as soon as it has read the
+    # hello: what it is sent after that must not count either way.
+    try:
         fake.snapshot(1)
         fake.snapshot(2)
     except (BrokenPipeError, ConnectionResetError):

@@ -126,6 +126,7 @@ test_limits(void **state)
 	struct ah_msg	m;
 	const char	*err;
 	size_t		i;
+	int		n;
 
 	(void)state;
 	/* Exactly at the limit (1023 bytes + LF) decodes; one more does not. */
@@ -150,8 +151,10 @@ test_limits(void **state)
 		snprintf(k, sizeof(k), "k%zu", i);
 		ah_enc_u64(&e, k, 1);
 	}
-	assert_true(ah_enc_end(&e) > 0);
-	assert_int_equal(ah_decode(&m, buf, strlen(buf) - 1, &err), -1);
+	/* The encoder writes no NUL: the length is what it returns. */
+	n = ah_enc_end(&e);
+	assert_true(n > 0);
+	assert_int_equal(ah_decode(&m, buf, (size_t)n - 1, &err), -1);
 	assert_string_equal(err, "too many fields");
 
 	/* Bad names never reach the wire. */

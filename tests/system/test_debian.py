@@ -1,0 +1,290 @@
+"""The Debian package, installed the way an operator would.
+
+A fresh Debian root (tests/roots/root SUITE-node: Debian's bind9,
+exabgp, bird2, apparmor and systemd, nothing else) is booted with
+systemd-nspawn; the steps of doc/guide.md Part 1 that are marked
+`<!-- node-test: ... -->` run in it as written, and Debian's own
+named.service and exabgp.service run the plugin and the relay.  BIRD
+(bird.service) is the router, on the node's loopback.
+
+The container has a network namespace of its own (--private-network):
+its addresses, BGP sessions and named's traffic never leave it.  Its
+root is a throwaway overlay (--volatile=overlay).
+
+Needs root and a built package: CI runs tests/roots/build-deb SUITE DIR
+and sets AH_DEB_DIR=DIR (AH_NODE_SUITE=SUITE, default bookworm).
+"""
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import ahtest
+
+SUITE = os.environ.get("AH_NODE_SUITE", "bookworm")
+DEB_DIR = os.environ.get("AH_DEB_DIR", "")
+GUIDE = ahtest.SRCDIR / "doc" / "guide.md"
+ROOTS = ahtest.SRCDIR / "tests" / "roots"
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def skip_reason():
+    if os.geteuid() != 0:
+        return "needs root: debootstrap, systemd-nspawn"
+    if shutil.which("systemd-nspawn") is None:
+        return "needs systemd-nspawn (systemd-container)"
+    if not DEB_DIR:
+        return ("needs the .deb: tests/roots/build-deb SUITE DIR, then "
+                "AH_DEB_DIR=DIR (CI does this)")
+    return None
+
+# The router's side, which the guide leaves to Part 2: its addresses and
+# the node's link addresses (conf/exabgp.conf's) on loopback, and BIRD
+# importing what the node announces.  No kernel protocol.
+ROUTER_SETUP = """
+ip address add 192.0.2.1/32 dev lo
+ip address add 192.0.2.10/32 dev lo
+ip address add 2001:db8::1/128 dev lo nodad
+ip address add 2001:db8::10/128 dev lo nodad
+useradd --create-home alice
+useradd --create-home bob
+cp /srv/deb/anycast-health_*.deb /root/
+systemctl restart bird
+"""
+BIRD_CONF = """
+log syslog all;
+router id 192.0.2.1;
+protocol device {
+}
+protocol bgp node4 {
+	local 192.0.2.1 as 65000;
+	neighbor 192.0.2.10 as 65053;
+	multihop;
+	passive on;
+	ipv4 { import all; export none; };
+}
+protocol bgp node6 {
+	local 2001:db8::1 as 65000;
+	neighbor 2001:db8::10 as 65053;
+	multihop;
+	passive on;
+	ipv6 { import all; export none; };
+}
+"""
+PREFIXES = ("192.0.2.53/32", "2001:db8::53/128")
+
+STEP = re.compile(r"^<!-- node-test: (run|check|as \w+|write \S+) -->\n"
+                  r"```[a-z]*\n(.*?)^```$", re.M | re.S)
+
+
+def guide_steps():
+    steps = [(m.group(1), m.group(2)) for m in STEP.finditer(GUIDE.read_text())]
+    assert steps, f"no node-test steps in {GUIDE}"
+    return steps
+
+
+class Node:
+    """A Debian root booted by systemd-nspawn, and commands run in it."""
+
+    def __init__(self, root, workdir):
+        self.machine = f"ah-{uuid.uuid4().hex[:10]}"
+        self.logfile = workdir / "nspawn.log"
+        self.leader = None
+        with open(self.logfile, "w") as log:
+            self.proc = subprocess.Popen(
+                ["systemd-nspawn", "--quiet", "--boot",
+                 f"--directory={root}", "--volatile=overlay",
+                 "--private-network", f"--machine={self.machine}",
+                 # No systemd on the host to register with.
+                 "--register=no", "--keep-unit", "--console=passive",
+                 f"--bind-ro={DEB_DIR}:/srv/deb"],
+                stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self.leader = ahtest.wait_for(self._leader, 30, 0.05,
+                                          "the container's init")
+            ahtest.wait_for(self._booted, 90, 0.2, "systemd to boot")
+        except BaseException:
+            # No caller holds this node yet to stop it.
+            self.stop()
+            raise
+
+    def _leader(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"systemd-nspawn exited: {self.log()}")
+        r = subprocess.run(["pgrep", "-P", str(self.proc.pid)],
+                           capture_output=True, text=True)
+        pids = r.stdout.split()
+        return int(pids[0]) if pids else None
+
+    def _booted(self):
+        # 'offline': systemctl cannot reach systemd yet.
+        r = self.sh("systemctl is-system-running", check=False)
+        state = r.stdout.strip()
+        return state if state in ("running", "degraded") else None
+
+    def sh(self, script, user=None, check=True, input=None, timeout=120):
+        """Runs a shell script in the node, as root or as USER (with that
+        user's groups, as after a login)."""
+        argv = ["nsenter", f"--target={self.leader}", "--mount", "--uts",
+                "--ipc", "--net", "--pid", "--",
+                "/usr/bin/env", "-i", f"PATH={PATH}", "LANG=C.UTF-8",
+                "DEBIAN_FRONTEND=noninteractive"]
+        if user is None:
+            argv += ["HOME=/root", "/bin/sh", "-ec", f"cd /root\n{script}"]
+        else:
+            argv += ["runuser", "-u", user, "--", "/bin/sh", "-ec",
+                     f"cd\n{script}"]
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           input=input, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(
+                f"in the node{' as ' + user if user else ''}: {script!r} "
+                f"exited {r.returncode}\nstdout: {r.stdout}\n"
+                f"stderr: {r.stderr}")
+        return r
+
+    def write(self, path, text):
+        q = shlex.quote(path)
+        self.sh(f'mkdir -p "$(dirname {q})" && cat >{q}', input=text)
+
+    def route(self, prefix):
+        r = self.sh(f"birdc show route for {prefix} all", check=False)
+        return prefix in r.stdout
+
+    def log(self):
+        return self.logfile.read_text()[-4000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            # nspawn halts the container on the first SIGTERM.
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        # Left behind when /run is not a tmpfs nspawn may clean itself.
+        shutil.rmtree(f"/run/systemd/nspawn/propagate/{self.machine}",
+                      ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    if skip_reason():
+        pytest.skip(skip_reason())
+    if not list(Path(DEB_DIR).glob("anycast-health_*.deb")):
+        pytest.fail(f"no anycast-health_*.deb in AH_DEB_DIR={DEB_DIR}")
+    root = subprocess.run([str(ROOTS / "root"), f"{SUITE}-node"],
+                          capture_output=True, text=True, check=True,
+                          timeout=1800).stdout.strip()
+    n = Node(root, tmp_path_factory.mktemp("node"))
+    try:
+        # Answers apt's questions as an operator at a terminal would.
+        n.write("/etc/apt/apt.conf.d/90assume-yes",
+                'APT::Get::Assume-Yes "true";\n')
+        n.write("/etc/bird/bird.conf", BIRD_CONF)
+        n.sh(ROUTER_SETUP)
+        # 'check' and 'as USER' steps run in the tests below, once the
+        # routes are up: the relay announces after 'rise' snapshots.
+        for kind, body in guide_steps():
+            if kind == "run":
+                n.sh(body)
+            elif kind.startswith("write "):
+                n.write(kind.split()[1], body)
+        yield n
+    except BaseException:
+        print(n.sh("journalctl --no-pager -n 60 -u named -u exabgp -u bird",
+                   check=False).stdout)
+        raise
+    finally:
+        n.stop()
+
+
+def test_guide_has_the_steps():
+    kinds = [k for k, _ in guide_steps()]
+    assert "run" in kinds and "as alice" in kinds
+    assert any(k.startswith("write /etc/bind/") for k in kinds)
+
+
+def test_route_reaches_bird(node):
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2,
+                        f"{p} at BIRD")
+
+
+def test_sockets_have_the_documented_owners(node):
+    step = next(b for k, b in guide_steps() if k == "check")
+    r = ahtest.wait_for(
+        lambda: (lambda r: r if r.returncode == 0 else None)(
+            node.sh(step, check=False)),
+        10, 0.2, "both sockets")
+    assert r.stdout.split("\n")[:2] == [
+        "bind:anycast-health 660 /run/named/anycast-health.sock",
+        "exabgp:anycast-health 660 /run/anycast-health/relay.sock"]
+
+
+def test_anycastctl_for_the_group_only(node):
+    step = next(b for k, b in guide_steps() if k == "as alice")
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+    # alice, added to the group by the guide's step.
+    r = ahtest.wait_for(
+        lambda: (lambda r: r if r.returncode == 0 else None)(
+            node.sh(step, user="alice", check=False)),
+        10, 0.2, "anycastctl status to exit 0 for alice")
+    assert re.search(r"^  192\.0\.2\.53/32 +announced", r.stdout, re.M)
+    assert re.search(r"^feed: +up since", r.stdout, re.M)
+    # bob is no member: refused at the socket's directory (status 4,
+    # doc/cli.md 2.2).
+    r = node.sh(step, user="bob", check=False)
+    assert r.returncode == 4, (r.returncode, r.stdout, r.stderr)
+    assert "permission denied" in r.stderr
+
+
+def test_kill_9_of_named_withdraws(node):
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+    pid = node.sh("systemctl show --property MainPID --value named"
+                  ).stdout.strip()
+    assert pid not in ("", "0")
+    start = time.monotonic()
+    node.sh(f"kill -9 {pid}")
+    ahtest.wait_for(lambda: not node.route(PREFIXES[0]), 5, 0.02,
+                    "the route to be withdrawn at BIRD")
+    took = time.monotonic() - start
+    print(f"kill -9 of named: withdrawn at BIRD after {took * 1000:.0f} ms")
+    # systemd restarts named (Restart=on-failure); the route comes back.
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 60, 0.2,
+                        f"{p} back at BIRD after named's restart")
+    assert node.sh("systemctl show --property MainPID --value named"
+                   ).stdout.strip() != pid
+
+
+def test_apparmor_profile_compiles_with_the_rule(node):
+    # The guide's check ran (apparmor_parser --skip-kernel-load): here,
+    # that the rule really is in named's compiled profile.
+    r = node.sh("apparmor_parser --preprocess /etc/apparmor.d/usr.sbin.named")
+    assert "/{,var/}run/named/anycast-health.sock rw," in r.stdout
+    enabled = Path("/sys/module/apparmor/parameters/enabled")
+    print("kernel AppArmor:", enabled.read_text().strip()
+          if enabled.exists() else "not in this kernel (profile not loaded)")
+
+
+def test_remove_takes_the_apparmor_line_back(node):
+    node.sh("apt-get remove anycast-health")
+    r = node.sh("cat /etc/apparmor.d/local/usr.sbin.named")
+    assert "anycast-health" not in r.stdout
+    node.sh("apparmor_parser --skip-kernel-load --skip-cache "
+            "/etc/apparmor.d/usr.sbin.named")
+    assert node.sh("test -e /usr/sbin/anycast-relay", check=False
+                   ).returncode != 0
