@@ -290,6 +290,9 @@ controls {{ inet 127.0.0.1 allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
         d = self.primary_dir
         return f"""// The primary of sec.example for this node's named (SOA refresh 2,
 // retry 1, expire 5: the secondary's copy expires 5 s after this dies).
+// It NOTIFYs the secondary when it starts, as a real primary does:
+// named keeps a primary that refused a refresh in its "unreachable"
+// cache for minutes, and only a NOTIFY from it makes named ask again.
 options {{
 	directory "{d}";
 	pid-file "{d}/named.pid";
@@ -298,7 +301,8 @@ options {{
 	listen-on port {PRIMARY_PORT} {{ 127.0.0.1; }};
 	listen-on-v6 {{ none; }};
 	recursion no;
-	notify no;
+	notify explicit;
+	also-notify {{ 127.0.0.1 port 53; }};
 }};
 controls {{ }};
 zone "sec.example" {{
