@@ -732,6 +732,9 @@ protocol bgp {n.name}_v6 from nameserver {{
     def down(self):
         if self.detached:
             return
+        if self._old_sigterm is not None:
+            # A second SIGTERM must not cut the teardown short.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if self.stack is not None:
             procs = list(self.stack.procs)
             for p in procs:             # all at once: each may take a while
