@@ -826,6 +826,9 @@ def main():
             print(f"  {ns}")
         return 0
 
+    # Ctrl-C tears down even when a shell started us in the background,
+    # where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
               log=lambda m: print(m, flush=True))
     with lab:
