@@ -40,7 +40,6 @@ timeline PNG per run (--png; needs gnuplot, Debian's gnuplot-nox).
 """
 
 import argparse
-import json
 import math
 import os
 import shutil

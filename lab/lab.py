@@ -45,7 +45,6 @@ import grp
 import json
 import os
 import pwd
-import re
 import secrets
 import shutil
 import signal
@@ -231,7 +230,6 @@ class Node:
     # -- configuration ---------------------------------------------------
 
     def write_configs(self):
-        lab = self.lab
         bind, exa = pwd.getpwnam("bind"), pwd.getpwnam("exabgp")
         gid = grp.getgrnam(GROUP).gr_gid
         for d, uid, g, mode in ((self.dir, 0, 0, 0o755),
@@ -267,7 +265,7 @@ class Node:
 	forwarders {{ 127.0.0.1 port {UPSTREAM_PORT}; }};
 	dnssec-validation no;
 	{ahtest.FAST_REFRESH_OPTIONS}"""),
-            ('"anycast-health.so"', f'"{ahtest.PLUGIN}"'),
+            ('"anycast-health.so"', f'"{lab.plugin}"'),
             ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
             ('socket-mode "0660";', f'socket-group "{GROUP}";\n\tsocket-mode "0660";'),
             ('zones { "example"; };', 'zones { "example"; "sec.example"; };'),
@@ -335,7 +333,7 @@ zone "sec.example" {{
         lab = self.lab
         return ahtest.render("exabgp.conf", [
             ("run /usr/local/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
-             f"run {ahtest.RELAY} {self.dir / 'relay.yaml'};"),
+             f"run {lab.relay} {self.dir / 'relay.yaml'};"),
             ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
             ("router-id 192.0.2.10;", f"router-id {self.router_id};"),
             ("local-address 192.0.2.10;", f"local-address {self.addr4};"),
@@ -435,7 +433,7 @@ zone "sec.example" {{
 
     def relay_pid(self):
         """The anycast-relay ExaBGP runs for this node, or None."""
-        marker = f"{ahtest.RELAY} {self.dir / 'relay.yaml'}"
+        marker = f"{self.lab.relay} {self.dir / 'relay.yaml'}"
         for pid in netns_pids(self.netns):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -540,6 +538,7 @@ class Lab:
         self.save_to = save_to
         self.log = log or (lambda msg: None)
         self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
+        self.plugin = self.relay = None
         self.stack = None
         self.bird = self.monitor = None
         self.namespaces = []
@@ -589,6 +588,7 @@ class Lab:
                     f"work directory {self.dir}: {d} is not searchable by "
                     "others, so named (as bind) and ExaBGP (as exabgp) could "
                     "not reach their files; use another directory")
+        self._install_build()
         self.stack = ahtest.Stack(self.dir)
         self._register(detached=False)
         self.log(f"lab {self.id}: {len(self.nodes)} nodes, work directory {self.dir}")
@@ -600,6 +600,19 @@ class Lab:
             n.start()
         self.wait_nexthops({n.name for n in self.nodes}, timeout=60)
         self.log(f"lab {self.id}: every node announced, multipath at the router")
+
+    def _install_build(self):
+        """Copies of the plugin and the relay that bind and exabgp can
+        read: the build may live where they cannot (CI's clone under
+        /root, pytest's 0700 directories)."""
+        bindir = self.dir / "bin"
+        bindir.mkdir(exist_ok=True)
+        os.chmod(bindir, 0o755)
+        self.plugin = bindir / ahtest.PLUGIN.name
+        self.relay = bindir / ahtest.RELAY.name
+        for src, dst in ((ahtest.PLUGIN, self.plugin), (ahtest.RELAY, self.relay)):
+            shutil.copy2(src, dst)
+            os.chmod(dst, 0o755)
 
     def _register(self, detached):
         REGISTRY.mkdir(exist_ok=True)
