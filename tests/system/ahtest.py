@@ -38,6 +38,25 @@ SANITIZER_LOGS = "AH_SANITIZER_LOGS"
 RNDC_SECRET = "YW55Y2FzdC1oZWFsdGgtdGVzdC1vbmx5LWtleS0wMQ=="
 
 
+# A secondary zone that expires within seconds of losing its primary:
+# sec.example with SOA refresh 2, retry 1, expire 5, and the options that
+# let a secondary honour such short timers (named clamps them otherwise).
+SEC_ZONE = ("$TTL 1\n@ SOA ns1.sec.example. h.sec.example. 7 2 1 5 1\n"
+            "  NS ns1.sec.example.\nns1 A 192.0.2.53\nwww A 198.51.100.81\n")
+FAST_REFRESH_OPTIONS = """min-refresh-time 1; min-retry-time 1;
+	max-refresh-time 2; max-retry-time 1;"""
+
+
+def without_damping(text):
+    """The relay's YAML without the example's flap damping block: tests
+    and benchmarks that flap a node on purpose would be held down."""
+    import re
+    new = re.sub(r"\n    damping:\n(?:      .*\n)+", "\n", text)
+    if new == text:
+        raise AssertionError("relay YAML: no damping block found to remove")
+    return new
+
+
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
     for _ in range(200):

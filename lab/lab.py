@@ -1,0 +1,863 @@
+#!/usr/bin/python3
+"""The seed's topology for real, in network namespaces.
+
+    client ---- router ----+---- ns1 (named + plugin, ExaBGP + anycast-relay)
+                (BIRD 2,   +---- ns2
+                 ECMP)     +---- ...
+
+Every nameserver announces the same anycast addresses (on its lo) over
+eBGP to the router, which installs all of them as one multipath route
+in its own namespace's kernel table; the client's queries really are
+forwarded to the nodes.  The address plan is in lab/README.md.
+
+Daemons run as Debian runs them: `named -u bind`, ExaBGP as user
+`exabgp` (as Debian's exabgp.service starts it), BIRD with `-u bird -g
+bird`.  The plugin's socket gets the group `anycast-health`, of which
+bind and exabgp are members: the lab creates the group and the
+memberships when they are missing (doc/guide.md says why and what an
+operator sets).
+
+Use it as a context manager (tests, benchmarks):
+
+    with Lab(nodes=2) as lab:
+        lab.wait_nexthops({"ns1", "ns2"})
+        load = lab.load(qps=1000, count=5000)
+        lab.node(1).signal_named(signal.SIGKILL)
+        rows = load.wait()
+
+or from the shell: `lab/lab.py up --nodes 3` (in the foreground until
+Ctrl-C), `lab/lab.py up --detach`, `lab/lab.py down`, `lab/lab.py list`.
+
+Everything is created under a unique run id: namespaces
+`ahlab-<id>-client`, `-router`, `-ns1`...; a work directory; a record
+in /run/ahlab/<id>.json naming the process that owns it.  Teardown
+runs on exit, exceptions, Ctrl-C and SIGTERM; a lab whose owner died
+(SIGKILL, a crash) is removed by `down` or by the next `up`.  Nothing
+is attached to the host's namespace, and only documentation addresses
+are used.
+
+Written for /usr/bin/python3 (Debian's), like tests/system/ahtest.py,
+whose process handling and config rendering it reuses.
+"""
+
+import argparse
+import grp
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from string import Template
+
+LAB = Path(__file__).resolve().parent
+SRCDIR = LAB.parent
+sys.path.insert(0, str(SRCDIR / "tests" / "system"))
+os.environ.setdefault("AH_SRCDIR", str(SRCDIR))
+
+import ahtest  # noqa: E402  (tests/system/ahtest.py)
+
+PREFIX = "ahlab-"
+REGISTRY = Path("/run/ahlab")
+PYTHON = "/usr/bin/python3"
+GROUP = "anycast-health"            # the plugin's socket-group
+GROUP_MEMBERS = ("bind", "exabgp")
+
+ANYCAST4, ANYCAST6 = "192.0.2.53", "2001:db8::53"
+ROUTER_ID, ROUTER_AS, NODE_AS = "192.0.2.1", 65000, 65053
+CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
+CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
+CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
+UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
+MAX_NODES = 62                      # 198.51.100.0/24 in /30s
+
+
+def node_link4(i):
+    """Node i's link: 198.51.100.4i/30, router .4i+1, node .4i+2."""
+    return f"198.51.100.{4 * i + 1}", f"198.51.100.{4 * i + 2}", 30
+
+
+def node_link6(i):
+    return f"2001:db8:100:{i:x}::1", f"2001:db8:100:{i:x}::2", 64
+
+
+def run(*argv, check=True, timeout=30):
+    r = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))}: {r.stderr.strip()}")
+    return r
+
+
+def ip_batch(netns, cmds):
+    """Many `ip` commands in one namespace, in one process (each would
+    cost a fork)."""
+    r = subprocess.run(["ip", "-n", netns, "-batch", "-"],
+                       input="\n".join(cmds) + "\n",
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"ip -n {netns} -batch: {r.stderr.strip()}")
+
+
+def sysctl(netns, **settings):
+    run("ip", "netns", "exec", netns, "sysctl", "-q", "-w",
+        *(f"{k.replace('__', '.')}={v}" for k, v in settings.items()))
+
+
+def proc_start_time(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def ensure_group():
+    """The group of the plugin's socket, with bind and exabgp in it.
+
+    named takes its supplementary groups when it starts (initgroups, as
+    root, before it drops to 'bind'), so the membership must exist
+    before named starts; ExaBGP gets them from its service manager
+    (here: setpriv --init-groups, as systemd's User= does).
+    """
+    try:
+        members = grp.getgrnam(GROUP).gr_mem
+    except KeyError:
+        run("groupadd", "--system", GROUP)
+        members = []
+    for user in GROUP_MEMBERS:
+        if user not in members:
+            run("usermod", "-a", "-G", GROUP, user)
+
+
+def owner_alive(state):
+    pid, start = state.get("owner_pid"), state.get("owner_start")
+    return pid is not None and proc_start_time(pid) == start
+
+
+def lab_namespaces():
+    out = run("ip", "netns", "list").stdout
+    return [line.split()[0] for line in out.splitlines()
+            if line.startswith(PREFIX)]
+
+
+def netns_pids(netns):
+    r = run("ip", "netns", "pids", netns, check=False)
+    return [int(p) for p in r.stdout.split()]
+
+
+def kill_netns(netns):
+    """SIGKILL every process in a namespace of ours, then delete it."""
+    for _ in range(50):
+        pids = netns_pids(netns)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    run("ip", "netns", "del", netns, check=False)
+
+
+def cleanup(run_id=None, detached=True, force=False, log=print):
+    """Remove labs whose owner is gone: namespaces (and every process
+    in them), records, and work directories the lab made itself.
+
+    run_id: only that lab.  detached: also labs left running on purpose
+    by `up --detach` (their owner has exited by design).  force: even
+    labs whose owner still runs.  Returns the ids removed.
+    """
+    ids = {ns[len(PREFIX):].split("-", 1)[0] for ns in lab_namespaces()}
+    if REGISTRY.is_dir():
+        ids |= {p.stem for p in REGISTRY.glob("*.json")}
+    removed = []
+    for rid in sorted(ids):
+        if run_id is not None and rid != run_id:
+            continue
+        rec = REGISTRY / f"{rid}.json"
+        try:
+            state = json.loads(rec.read_text())
+        except (OSError, ValueError):
+            state = {}
+        if not force:
+            if state.get("detached") and not detached:
+                continue
+            if not state.get("detached") and owner_alive(state):
+                continue
+        for ns in lab_namespaces():
+            if ns.startswith(f"{PREFIX}{rid}-"):
+                kill_netns(ns)
+        if state.get("own_workdir") and state.get("workdir"):
+            shutil.rmtree(state["workdir"], ignore_errors=True)
+        try:
+            rec.unlink()
+        except FileNotFoundError:
+            pass
+        log(f"lab {rid}: removed")
+        removed.append(rid)
+    return removed
+
+
+class Node:
+    """One nameserver: its namespace, named (+ plugin), the primary of
+    its secondary zone, its upstream, and ExaBGP running the relay."""
+
+    def __init__(self, lab, i):
+        self.lab, self.i = lab, i
+        self.name = f"ns{i}"
+        self.netns = lab.netns_name(self.name)
+        self.dir = lab.dir / self.name
+        self.router4, self.addr4, _ = node_link4(i)
+        self.router6, self.addr6, _ = node_link6(i)
+        self.router_id = f"192.0.2.{10 + i}"
+        # Like Debian: named's working directory (/var/cache/bind) owned
+        # by bind; its run directory (/run/named) root:bind 0775; the
+        # relay's control socket directory for exabgp and the group.
+        self.named_dir = self.dir / "named"
+        self.run_dir = self.dir / "run-named"
+        self.relay_dir = self.dir / "run-relay"
+        self.primary_dir = self.dir / "primary"
+        self.socket = self.run_dir / "anycast-health.sock"
+        self.upstream_ctl = self.dir / "upstream.ctl"
+        self.named = self.primary = self.exabgp = self.upstream = None
+
+    # -- configuration ---------------------------------------------------
+
+    def write_configs(self):
+        bind, exa = pwd.getpwnam("bind"), pwd.getpwnam("exabgp")
+        gid = grp.getgrnam(GROUP).gr_gid
+        for d, uid, g, mode in ((self.dir, 0, 0, 0o755),
+                                (self.named_dir, bind.pw_uid, bind.pw_gid, 0o755),
+                                (self.primary_dir, bind.pw_uid, bind.pw_gid, 0o755),
+                                (self.run_dir, 0, bind.pw_gid, 0o775),
+                                (self.relay_dir, exa.pw_uid, gid, 0o750)):
+            d.mkdir(exist_ok=True)
+            os.chown(d, uid, g)
+            os.chmod(d, mode)
+        (self.named_dir / "named.conf").write_text(self.named_conf())
+        (self.named_dir / "db.example").write_text((ahtest.CONF / "db.example").read_text())
+        (self.primary_dir / "named.conf").write_text(self.primary_conf())
+        (self.primary_dir / "db.sec").write_text(ahtest.SEC_ZONE)
+        (self.dir / "relay.yaml").write_text(self.relay_yaml())
+        (self.dir / "exabgp.conf").write_text(self.exabgp_conf())
+        r = run(ahtest.RELAY, "--check", self.dir / "relay.yaml", check=False)
+        if r.returncode != 0:
+            raise RuntimeError(f"{self.name}: relay configuration rejected:\n{r.stderr}")
+
+    def named_conf(self):
+        lab = self.lab
+        repl = [
+            ('directory "/var/cache/bind";',
+             f'directory "{self.named_dir}";\n'
+             f'\tlock-file "{self.run_dir}/named.lock";\n'
+             f'\tsession-keyfile "{self.run_dir}/session.key";\n'
+             f'\tserver-id "{self.name}";'),
+            ('pid-file "/run/named/named.pid";', f'pid-file "{self.run_dir}/named.pid";'),
+            ("recursion no;", f"""recursion yes;
+	allow-recursion {{ 127.0.0.1; ::1; {CLIENT_NETS[0]}; {CLIENT_NETS[1]}; }};
+	forward only;
+	forwarders {{ 127.0.0.1 port {UPSTREAM_PORT}; }};
+	dnssec-validation no;
+	{ahtest.FAST_REFRESH_OPTIONS}"""),
+            ('"anycast-health.so"', f'"{lab.plugin}"'),
+            ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
+            ('socket-mode "0660";', f'socket-group "{GROUP}";\n\tsocket-mode "0660";'),
+            ('zones { "example"; };', 'zones { "example"; "sec.example"; };'),
+            ('"/etc/bind/db.example"', f'"{self.named_dir}/db.example"'),
+        ]
+        if lab.interval is not None:
+            repl.append(("interval 1000;", f"interval {lab.interval};"))
+        text = ahtest.render("named.conf", repl)
+        return text + f"""
+zone "sec.example" {{
+	type secondary;
+	primaries {{ 127.0.0.1 port {PRIMARY_PORT}; }};
+}};
+
+key "rndc-key" {{ algorithm hmac-sha256; secret "{ahtest.RNDC_SECRET}"; }};
+controls {{ inet 127.0.0.1 allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
+"""
+
+    def primary_conf(self):
+        d = self.primary_dir
+        return f"""// The primary of sec.example for this node's named (SOA refresh 2,
+// retry 1, expire 5: the secondary's copy expires 5 s after this dies).
+// It NOTIFYs the secondary when it starts, as a real primary does:
+// named keeps a primary that refused a refresh in its "unreachable"
+// cache for minutes, and only a NOTIFY from it makes named ask again.
+options {{
+	directory "{d}";
+	pid-file "{d}/named.pid";
+	lock-file "{d}/named.lock";
+	session-keyfile "{d}/session.key";
+	listen-on port {PRIMARY_PORT} {{ 127.0.0.1; }};
+	listen-on-v6 {{ none; }};
+	recursion no;
+	notify explicit;
+	also-notify {{ 127.0.0.1 port 53; }};
+}};
+controls {{ }};
+zone "sec.example" {{
+	type primary;
+	file "{d}/db.sec";
+	allow-transfer {{ 127.0.0.1; }};
+}};
+"""
+
+    def relay_yaml(self):
+        lab = self.lab
+        text = ahtest.render("anycast-relay.yaml", [
+            ("socket: /run/named/anycast-health.sock", f"socket: {self.socket}"),
+            ("socket: /run/anycast-health/relay.sock",
+             f"socket: {self.relay_dir}/relay.sock"),
+            ('mode: "0660"', f'mode: "0660"\n  group: {GROUP}'),
+            ("neighbor: 192.0.2.1", f"neighbor: {self.router4}"),
+            ('neighbor: "2001:db8::1"', f'neighbor: "{self.router6}"'),
+            ("zones: [example]", "zones: [example, sec.example]"),
+            *lab.relay_replacements,
+        ])
+        if not lab.damping:
+            text = ahtest.without_damping(text)
+        if lab.services is not None:
+            text = text[:text.index("\nservices:\n")] + "\nservices:\n" + \
+                lab.services.format(router4=self.router4, router6=self.router6)
+        return text
+
+    def exabgp_conf(self):
+        lab = self.lab
+        return ahtest.render("exabgp.conf", [
+            ("run /usr/local/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
+             f"run {lab.relay} {self.dir / 'relay.yaml'};"),
+            ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
+            ("router-id 192.0.2.10;", f"router-id {self.router_id};"),
+            ("local-address 192.0.2.10;", f"local-address {self.addr4};"),
+            ("neighbor 2001:db8::1 {", f"neighbor {self.router6} {{"),
+            ("local-address 2001:db8::10;", f"local-address {self.addr6};"),
+            ("hold-time 9;", f"hold-time {lab.hold_time};"),
+        ])
+
+    # -- processes -------------------------------------------------------
+
+    def exec(self, *argv):
+        return ["ip", "netns", "exec", self.netns, *map(str, argv)]
+
+    def start_upstream(self):
+        self.upstream = self.lab.stack.start(
+            f"{self.name}-upstream",
+            self.exec(PYTHON, LAB / "upstream.py", "--port", UPSTREAM_PORT,
+                      "--control", self.upstream_ctl,
+                      "--max-seconds", self.lab.max_seconds))
+        ahtest.wait_for(lambda: self.upstream_ctl.exists() or not self.upstream.alive(),
+                        10, what=f"{self.name} upstream")
+        assert self.upstream.alive(), self.upstream.text()
+
+    def upstream_cmd(self, line):
+        """A command to this node's upstream (lab/upstream.py); its reply."""
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(str(self.upstream_ctl))
+            s.sendall(line.encode() + b"\n")
+            reply = s.makefile("r").readline().strip()
+        if not reply.startswith("ok"):
+            raise RuntimeError(f"{self.name} upstream: {line}: {reply}")
+        return reply
+
+    def _start_named(self, attr, conf, name, wait):
+        log = self.lab.dir / f"{name}.log"
+        offset = log.stat().st_size if log.exists() else 0
+        p = self.lab.stack.start(
+            name, self.exec("/usr/sbin/named", "-g", "-u", "bind", "-n", "2", "-c", conf))
+        setattr(self, attr, p)
+        if wait:
+            ahtest.wait_for(lambda: " running\n" in p.text()[offset:] or not p.alive(),
+                            30, what=f"{name} to start")
+            assert p.alive(), p.text()[offset:][-3000:]
+        return p
+
+    def start_primary(self, wait=True):
+        return self._start_named("primary", self.primary_dir / "named.conf",
+                                 f"{self.name}-primary", wait)
+
+    def start_named(self, wait=True):
+        return self._start_named("named", self.named_dir / "named.conf",
+                                 f"{self.name}-named", wait)
+
+    def start_exabgp(self):
+        env = dict(os.environ)
+        env.update({
+            "exabgp_daemon_daemonize": "false",
+            "exabgp_log_destination": "stdout",
+            "exabgp_api_cli": "false",
+            "exabgp_daemon_pid": "",
+        })
+        conf = self.dir / "exabgp.conf"
+        if self.lab.exabgp_mode == "systemd":
+            # Debian's exabgp.service: User=exabgp, Group=exabgp, which
+            # also sets exabgp's supplementary groups (anycast-health).
+            argv = ["setpriv", "--reuid=exabgp", "--regid=exabgp",
+                    "--init-groups", "/usr/sbin/exabgp", conf]
+        else:
+            # Started as root, ExaBGP drops to exabgp.daemon.user with
+            # setgid()+setuid() only: supplementary groups are the
+            # starter's, so they are given here as a unit's
+            # SupplementaryGroups= would.
+            env["exabgp_daemon_user"] = "exabgp"
+            argv = ["setpriv", f"--groups={GROUP}", "/usr/sbin/exabgp", conf]
+        self.exabgp = self.lab.stack.start(f"{self.name}-exabgp", self.exec(*argv),
+                                           env=env)
+        return self.exabgp
+
+    def start(self):
+        self.start_upstream()
+        self.start_primary()
+        self.start_named()
+        self.start_exabgp()
+
+    # -- faults ----------------------------------------------------------
+
+    def signal_named(self, sig):
+        self.named.send_signal(sig)
+
+    def restart_named(self, wait=True):
+        """SIGTERM, wait for named to exit, start it again."""
+        self.named.send_signal(signal.SIGTERM)
+        self.named.p.wait(30)
+        return self.start_named(wait=wait)
+
+    def relay_pid(self):
+        """The anycast-relay ExaBGP runs for this node, or None."""
+        marker = f"{self.lab.relay} {self.dir / 'relay.yaml'}"
+        for pid in netns_pids(self.netns):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith(marker):
+                return pid
+        return None
+
+    def signal_relay(self, sig):
+        pid = self.relay_pid()
+        if pid is None:
+            raise RuntimeError(f"{self.name}: no anycast-relay running")
+        os.kill(pid, sig)
+        return pid
+
+    def drain(self):
+        """Take the node out on purpose.  `anycastctl drain` does not
+        exist yet: for now the relay's SIGTERM, which withdraws every
+        prefix before it exits (ExaBGP then starts a new relay, which
+        announces again after 'rise')."""
+        return self.signal_relay(signal.SIGTERM)
+
+    def ctl(self, *args):
+        return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)
+
+
+class Load:
+    """One run of lab/client.py in the client namespace."""
+
+    def __init__(self, lab, name, args):
+        self.lab = lab
+        self.csv = lab.dir / f"{name}.csv"
+        self.summary_path = lab.dir / f"{name}.json"
+        argv = ["ip", "netns", "exec", lab.netns_name("client")]
+        if lab.realtime:
+            # The client stands for other machines: it must not be late
+            # because named and friends share this machine's 2 cores.
+            argv += ["chrt", "-f", "10"]
+        argv += [PYTHON, LAB / "client.py", "--out", self.csv,
+                 "--summary", self.summary_path, *args]
+        self.proc = lab.stack.start(name, [str(a) for a in argv])
+
+    def wait(self, timeout):
+        self.proc.p.wait(timeout)
+        if self.proc.p.returncode != 0:
+            raise RuntimeError(f"client failed:\n{self.proc.text()[-2000:]}")
+        return self
+
+    def stop_sending(self):
+        """End the run early: the client stops sending, waits for the
+        answers still due, and writes its records."""
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def summary(self):
+        return json.loads(self.summary_path.read_text())
+
+    def alive(self):
+        return self.proc.alive()
+
+
+class Lab:
+    """The whole lab.  Parameters:
+
+    nodes           number of nameservers (2..62)
+    workdir         where configs, logs and client records go (default:
+                    a fresh /tmp/ahlab-<id>, removed at teardown unless
+                    keep=True; a given workdir is always kept)
+    interval        the plugin's interval in ms (default: conf/named.conf's)
+    services        YAML text replacing the relay's services (str.format'd
+                    with router4/router6); default: conf/anycast-relay.yaml's
+    relay_replacements  extra (old, new) pairs for the relay's YAML
+    damping         False removes the example's flap damping
+    hold_time       BGP hold time (the seed's 10)
+    exabgp_mode     'systemd' (User=exabgp with its groups, Debian's unit)
+                    or 'daemon-user' (root + exabgp.daemon.user)
+    realtime        run the client with SCHED_FIFO
+    save_to         at teardown, copy the work directory (logs, configs,
+                    client records) here first: pytest's tmp_path, whose
+                    parents bind and exabgp cannot enter, so it cannot be
+                    the work directory itself
+    """
+
+    def __init__(self, nodes=2, workdir=None, keep=False, interval=None,
+                 services=None, relay_replacements=(), damping=True,
+                 hold_time=10, exabgp_mode="systemd", realtime=True,
+                 max_seconds=4 * 3600, save_to=None, log=None):
+        if not 2 <= nodes <= MAX_NODES:
+            raise ValueError(f"nodes must be 2..{MAX_NODES}")
+        if exabgp_mode not in ("systemd", "daemon-user"):
+            raise ValueError("exabgp_mode must be 'systemd' or 'daemon-user'")
+        self.id = secrets.token_hex(3)
+        self.own_workdir = workdir is None
+        self.dir = Path(workdir or f"/tmp/{PREFIX}{self.id}")
+        self.keep = keep or not self.own_workdir
+        self.interval, self.services = interval, services
+        self.relay_replacements = tuple(relay_replacements)
+        self.damping, self.hold_time = damping, hold_time
+        self.exabgp_mode, self.realtime = exabgp_mode, realtime
+        self.max_seconds = max_seconds
+        self.save_to = save_to
+        self.log = log or (lambda msg: None)
+        self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
+        self.plugin = self.relay = None
+        self.stack = None
+        self.bird = self.monitor = None
+        self.namespaces = []
+        self._old_sigterm = None
+        self._loads = 0
+        self.detached = False
+
+    def netns_name(self, role):
+        return f"{PREFIX}{self.id}-{role}"
+
+    def node(self, i):
+        return self.nodes[i - 1]
+
+    @property
+    def router(self):
+        return self.netns_name("router")
+
+    # -- bring up ----------------------------------------------------------
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+        return False
+
+    def _sigterm(self, signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def up(self):
+        if os.geteuid() != 0:
+            raise PermissionError("the lab needs root (network namespaces)")
+        cleanup(detached=False, log=self.log)       # leftovers of crashed runs
+        ensure_group()
+        if threading_main():
+            self._old_sigterm = signal.signal(signal.SIGTERM, self._sigterm)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o755)       # bind and exabgp read below it
+        for d in self.dir.parents:
+            if not os.stat(d).st_mode & 0o001:
+                raise PermissionError(
+                    f"work directory {self.dir}: {d} is not searchable by "
+                    "others, so named (as bind) and ExaBGP (as exabgp) could "
+                    "not reach their files; use another directory")
+        self._install_build()
+        self.stack = ahtest.Stack(self.dir)
+        self._register(detached=False)
+        self.log(f"lab {self.id}: {len(self.nodes)} nodes, work directory {self.dir}")
+        self._network()
+        self._start_router()
+        for n in self.nodes:
+            n.write_configs()
+        for n in self.nodes:
+            n.start()
+        self.wait_nexthops({n.name for n in self.nodes}, timeout=60)
+        self.log(f"lab {self.id}: every node announced, multipath at the router")
+
+    def _install_build(self):
+        """Copies of the plugin and the relay that bind and exabgp can
+        read: the build may live where they cannot (CI's clone under
+        /root, pytest's 0700 directories)."""
+        bindir = self.dir / "bin"
+        bindir.mkdir(exist_ok=True)
+        os.chmod(bindir, 0o755)
+        self.plugin = bindir / ahtest.PLUGIN.name
+        self.relay = bindir / ahtest.RELAY.name
+        for src, dst in ((ahtest.PLUGIN, self.plugin), (ahtest.RELAY, self.relay)):
+            shutil.copy2(src, dst)
+            os.chmod(dst, 0o755)
+
+    def _register(self, detached):
+        REGISTRY.mkdir(exist_ok=True)
+        me = os.getpid()
+        (REGISTRY / f"{self.id}.json").write_text(json.dumps({
+            "id": self.id, "owner_pid": me, "owner_start": proc_start_time(me),
+            "detached": detached, "workdir": str(self.dir),
+            "own_workdir": self.own_workdir and not self.keep,
+            "namespaces": self.namespaces}, indent=1))
+
+    def _network(self):
+        roles = ["client", "router"] + [n.name for n in self.nodes]
+        for role in roles:
+            ns = self.netns_name(role)
+            run("ip", "netns", "add", ns)
+            self.namespaces.append(ns)
+            self._register(detached=False)
+        r, c = self.router, self.netns_name("client")
+        # Each veth pair is made from the router's side, its peer put
+        # straight into the other namespace: the host's never sees it.
+        cmds = {self.netns_name(role): ["link set lo up"] for role in roles}
+        cmds[r] += [
+            f"link add client type veth peer name eth0 netns {c}",
+            f"addr add {CLIENT4[0]}/{CLIENT4[2]} dev client",
+            f"addr add {CLIENT6[0]}/{CLIENT6[2]} dev client nodad",
+            "link set client up",
+        ]
+        cmds[c] += [
+            f"addr add {CLIENT4[1]}/{CLIENT4[2]} dev eth0",
+            f"addr add {CLIENT6[1]}/{CLIENT6[2]} dev eth0 nodad",
+            "link set eth0 up",
+            f"route add default via {CLIENT4[0]}",
+            f"route add ::/0 via {CLIENT6[0]}",
+        ]
+        for n in self.nodes:
+            r4, a4, l4 = node_link4(n.i)
+            r6, a6, l6 = node_link6(n.i)
+            cmds[r] += [
+                f"link add {n.name} type veth peer name eth0 netns {n.netns}",
+                f"addr add {r4}/{l4} dev {n.name}",
+                f"addr add {r6}/{l6} dev {n.name} nodad",
+                f"link set {n.name} up",
+            ]
+            cmds[n.netns] += [
+                f"addr add {a4}/{l4} dev eth0",
+                f"addr add {a6}/{l6} dev eth0 nodad",
+                "link set eth0 up",
+                f"addr add {ANYCAST4}/32 dev lo",
+                f"addr add {ANYCAST6}/128 dev lo",
+                f"route add default via {r4}",
+                f"route add ::/0 via {r6}",
+            ]
+        # The router first: it creates the links the others configure.
+        for ns in [r] + [x for x in cmds if x != r]:
+            ip_batch(ns, cmds[ns])
+        sysctl(r, net__ipv4__ip_forward=1, net__ipv6__conf__all__forwarding=1,
+               net__ipv4__fib_multipath_hash_policy=1,
+               net__ipv6__fib_multipath_hash_policy=1,
+               net__ipv4__conf__all__rp_filter=0,
+               net__ipv4__conf__default__rp_filter=0)
+
+    def _start_router(self):
+        blocks = []
+        for n in self.nodes:
+            blocks.append(f"""protocol bgp {n.name} from nameserver {{
+	neighbor {n.addr4} as {NODE_AS};
+	ipv4 {{ import filter nameserver_in; export none; }};
+}}
+
+protocol bgp {n.name}_v6 from nameserver {{
+	neighbor {n.addr6} as {NODE_AS};
+	ipv6 {{ import filter nameserver_in; export none; }};
+}}
+""")
+        conf = self.dir / "router-bird.conf"
+        conf.write_text(Template((LAB / "bird-router.conf").read_text()).substitute(
+            router_id=ROUTER_ID, router_as=ROUTER_AS, hold_time=self.hold_time,
+            nameservers="\n".join(blocks)))
+        self.bird_ctl = self.dir / "router-bird.ctl"
+        ex = ["ip", "netns", "exec", self.router]
+        self.monitor = self.stack.start(
+            "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
+        self.bird = self.stack.start(
+            "router-bird", ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
+                                 "-c", str(conf), "-s", str(self.bird_ctl)])
+        ahtest.wait_for(lambda: self.bird_ctl.exists() or not self.bird.alive(), 10,
+                        what="BIRD's control socket")
+        assert self.bird.alive(), self.bird.text()
+
+    # -- observe -------------------------------------------------------------
+
+    def nexthops(self, family=4):
+        """The nodes the router's kernel now forwards the anycast address to."""
+        dst = ANYCAST4 if family == 4 else ANYCAST6
+        r = run("ip", "-n", self.router, f"-{family}", "-j", "route", "show",
+                "exact", f"{dst}/{32 if family == 4 else 128}")
+        out = set()
+        for route in json.loads(r.stdout or "[]"):
+            for nh in route.get("nexthops", [route]):
+                if "dev" in nh:
+                    out.add(nh["dev"])
+        return out
+
+    def wait_nexthops(self, expected, families=(4, 6), timeout=30):
+        expected = set(expected)
+        ahtest.wait_for(lambda: all(self.nexthops(f) == expected for f in families),
+                        timeout, interval=0.05,
+                        what=f"router next hops {sorted(expected)}: have "
+                             f"{[sorted(self.nexthops(f)) for f in families]}")
+
+    def birdc(self, *args):
+        return run("/usr/sbin/birdc", "-s", self.bird_ctl, *args, check=False).stdout
+
+    def load(self, qps=1000, count=10000, mix="auth=50,recursive=50",
+             timeout=2.0, v6_share=20, start_at=None, extra=()):
+        """Start the client; returns a Load (call .wait())."""
+        self._loads += 1
+        args = ["--qps", qps, "--count", count, "--mix", mix,
+                "--timeout", timeout, "--v6-share", v6_share, *extra]
+        if start_at:
+            args += ["--start-at", f"{start_at:.6f}"]
+        return Load(self, f"client-{self._loads}", [str(a) for a in args])
+
+    def upstreams(self, line, nodes=None):
+        """One command to the upstream of every node (or of those given)."""
+        return [n.upstream_cmd(line) for n in (nodes or self.nodes)]
+
+    # -- tear down -----------------------------------------------------------
+
+    def down(self):
+        if self.detached:
+            return
+        if self._old_sigterm is not None:
+            # A second SIGTERM must not cut the teardown short.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if self.stack is not None:
+            procs = list(self.stack.procs)
+            for p in procs:             # all at once: each may take a while
+                p.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            for p in procs:
+                p.stop(timeout=max(0.1, deadline - time.monotonic()))
+            self.stack.procs.clear()
+        for ns in list(self.namespaces):
+            kill_netns(ns)
+            self.namespaces.remove(ns)
+        if self.save_to is not None and self.dir.is_dir():
+            shutil.copytree(self.dir, self.save_to, dirs_exist_ok=True,
+                            ignore=lambda d, names: [
+                                n for n in names if os.path.exists(os.path.join(d, n))
+                                and not os.path.isdir(os.path.join(d, n))
+                                and not os.path.isfile(os.path.join(d, n))])
+            self.save_to = None
+        try:
+            (REGISTRY / f"{self.id}.json").unlink()
+        except FileNotFoundError:
+            pass
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if self._old_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+        self.stack = None
+
+    def detach(self):
+        """Leave the lab running after this process exits (`up --detach`):
+        `down` removes it."""
+        self._register(detached=True)
+        self.detached = True
+        self.stack.procs.clear()
+        self.namespaces.clear()
+        self.stack = None
+
+
+def threading_main():
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def describe(lab):
+    lines = [f"lab {lab.id}, work directory {lab.dir}",
+             f"  client  {lab.netns_name('client')}  {CLIENT4[1]}  {CLIENT6[1]}",
+             f"  router  {lab.router}  BIRD: birdc -s {lab.bird_ctl}"]
+    for n in lab.nodes:
+        lines.append(f"  {n.name:<7} {n.netns}  {n.addr4}  {n.addr6}  "
+                     f"anycastctl -c {n.dir / 'relay.yaml'} status")
+    lines.append(f"  anycast {ANYCAST4} {ANYCAST6}, next hops now: "
+                 f"{sorted(lab.nexthops(4))} / {sorted(lab.nexthops(6))}")
+    lines.append(f"  e.g.: ip netns exec {lab.netns_name('client')} "
+                 f"dig @{ANYCAST4} +nsid www.example")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="The anycast lab in network namespaces.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="bring a lab up (foreground until Ctrl-C)")
+    up.add_argument("--nodes", type=int, default=2)
+    up.add_argument("--workdir", help="keep configs and logs here")
+    up.add_argument("--detach", action="store_true",
+                    help="leave it running; 'down' removes it")
+    up.add_argument("--exabgp-mode", choices=("systemd", "daemon-user"),
+                    default="systemd")
+    down = sub.add_parser("down", help="remove labs left running or crashed")
+    down.add_argument("id", nargs="?", help="only this lab")
+    down.add_argument("--force", action="store_true",
+                      help="also labs whose owner is still running")
+    sub.add_parser("list", help="labs and their namespaces")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("lab.py: must run as root (network namespaces)")
+
+    if args.cmd == "down":
+        if not cleanup(args.id, detached=True, force=args.force):
+            print("nothing to remove")
+        return 0
+    if args.cmd == "list":
+        for rec in sorted(REGISTRY.glob("*.json")) if REGISTRY.is_dir() else []:
+            s = json.loads(rec.read_text())
+            state = "detached" if s.get("detached") else \
+                "running" if owner_alive(s) else "owner gone"
+            print(f"{s['id']}  {state}  {s['workdir']}")
+        for ns in lab_namespaces():
+            print(f"  {ns}")
+        return 0
+
+    # Ctrl-C tears down even when a shell started us in the background,
+    # where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
+              log=lambda m: print(m, flush=True))
+    with lab:
+        print(describe(lab), flush=True)
+        if args.detach:
+            lab.detach()
+            print(f"detached; remove with: {sys.argv[0]} down {lab.id}")
+            return 0
+        print("up; Ctrl-C to tear down", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("\ntearing down", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""A node's upstream in the lab: a tiny fake recursive server.
+
+It runs inside one node's network namespace, on loopback, as the
+forwarder of that node's named, and the lab breaks it on command.  It
+answers every A query with 203.0.113.1 and every AAAA query with
+2001:db8::1 (TTL 0 by default, so every client query is a recursion),
+other types with an empty NOERROR.
+
+Commands, one line each on the Unix socket given with --control, each
+answered with one line ("ok ..." or "error ..."):
+
+  mode answer|silent|closed|refused|servfail
+      answer: answer as above; silent: read and drop (named times out);
+      closed: close the port (named gets ICMP port unreachable, i.e.
+      "connection refused"); refused/servfail: answer with that RCODE
+  fail DOMAIN     SERVFAIL for DOMAIN and names under it only ('-': none)
+  delay MS        answer MS milliseconds late (0: at once)
+  stats           counters
+
+Written for speed rather than generality (a resolver under 1,000 qps of
+client load asks it hundreds of times a second on a 2-core machine):
+the query is parsed by hand, the answer is the query's header and
+question plus one record that points back at the question's name.
+"""
+
+import argparse
+import heapq
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+
+RCODES = {"refused": 5, "servfail": 2}
+OPT_RR = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"   # EDNS0, 1232
+
+
+def qname_end(msg):
+    """Offset just past the question's name, or None if malformed."""
+    i = 12
+    while i < len(msg):
+        n = msg[i]
+        if n == 0:
+            return i + 1
+        if n & 0xC0:
+            return None
+        i += n + 1
+    return None
+
+
+def qname_text(msg, end):
+    labels, i = [], 12
+    while i < end - 1:
+        n = msg[i]
+        labels.append(msg[i + 1:i + 1 + n].decode("ascii", "replace").lower())
+        i += n + 1
+    return ".".join(labels)
+
+
+class Upstream:
+    def __init__(self, port, ttl):
+        self.port, self.ttl = port, ttl
+        self.mode, self.fail, self.delay = "answer", None, 0.0
+        self.counts = {"queries": 0, "answered": 0, "dropped": 0}
+        self.pending = []               # (due, seq, data, peer)
+        self.seq = 0
+        self.sel = selectors.DefaultSelector()
+        self.udp = None
+        self.open_udp()
+
+    def open_udp(self):
+        if self.udp is not None:
+            return
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.udp.setblocking(False)
+        self.sel.register(self.udp, selectors.EVENT_READ, self.on_udp)
+
+    def close_udp(self):
+        if self.udp is None:
+            return
+        self.sel.unregister(self.udp)
+        self.udp.close()
+        self.udp = None
+        self.pending.clear()
+
+    def answer(self, q):
+        end = qname_end(q)
+        if len(q) < 12 or end is None or end + 4 > len(q) or q[2] & 0x80:
+            return None
+        qtype = struct.unpack_from("!H", q, end)[0]
+        edns = struct.unpack_from("!H", q, 10)[0] > 0
+        rcode, rr = RCODES.get(self.mode, 0), b""
+        if rcode == 0 and self.fail is not None:
+            name = qname_text(q, end)
+            if name == self.fail or name.endswith("." + self.fail):
+                rcode = 2
+        if rcode == 0 and qtype == 1:
+            rr = struct.pack("!HHHIH", 0xC00C, 1, 1, self.ttl, 4) + \
+                bytes((203, 0, 113, 1))
+        elif rcode == 0 and qtype == 28:
+            rr = struct.pack("!HHHIH", 0xC00C, 28, 1, self.ttl, 16) + \
+                socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+        # QR, the query's opcode and RD, RA; the question, then rr.
+        flags = 0x8080 | (struct.unpack_from("!H", q, 2)[0] & 0x7900) | rcode
+        head = q[:2] + struct.pack("!HHHHH", flags, 1, 1 if rr else 0, 0,
+                                   1 if edns else 0)
+        return head + q[12:end + 4] + rr + (OPT_RR if edns else b"")
+
+    def on_udp(self, sock):
+        for _ in range(64):
+            try:
+                data, peer = sock.recvfrom(4096)
+            except BlockingIOError:
+                return
+            self.counts["queries"] += 1
+            if self.mode == "silent":
+                self.counts["dropped"] += 1
+                continue
+            r = self.answer(data)
+            if r is None:
+                continue
+            if self.delay > 0:
+                self.seq += 1
+                heapq.heappush(self.pending,
+                               (time.monotonic() + self.delay, self.seq, r, peer))
+            else:
+                self.send(r, peer)
+
+    def send(self, r, peer):
+        try:
+            self.udp.sendto(r, peer)
+            self.counts["answered"] += 1
+        except OSError:
+            pass
+
+    def command(self, line):
+        words = line.split()
+        if not words:
+            return "error empty command"
+        cmd, args = words[0], words[1:]
+        if cmd == "mode" and len(args) == 1 and args[0] in (
+                "answer", "silent", "closed", "refused", "servfail"):
+            self.mode = args[0]
+            if self.mode == "closed":
+                self.close_udp()
+            else:
+                self.open_udp()
+            return f"ok mode {self.mode}"
+        if cmd == "fail" and len(args) == 1:
+            self.fail = None if args[0] == "-" else args[0].lower().rstrip(".")
+            return f"ok fail {self.fail or '-'}"
+        if cmd == "delay" and len(args) == 1 and args[0].isdigit():
+            self.delay = int(args[0]) / 1000.0
+            return f"ok delay {args[0]}"
+        if cmd == "stats" and not args:
+            return "ok " + " ".join(f"{k}={v}" for k, v in self.counts.items()) + \
+                f" mode={self.mode} fail={self.fail or '-'} delay={int(self.delay * 1000)}"
+        return f"error unknown command: {line.strip()}"
+
+    def on_control(self, srv):
+        conn, _ = srv.accept()
+        conn.settimeout(2)
+        try:
+            line = conn.makefile("r").readline()
+            conn.sendall((self.command(line) + "\n").encode())
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def run(self, control, deadline):
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            os.unlink(control)
+        except FileNotFoundError:
+            pass
+        srv.bind(control)
+        srv.listen(8)
+        self.sel.register(srv, selectors.EVENT_READ, self.on_control)
+        while time.monotonic() < deadline:
+            timeout = 0.5
+            if self.pending:
+                timeout = max(0.0, min(timeout, self.pending[0][0] - time.monotonic()))
+            for key, _ in self.sel.select(timeout):
+                key.data(key.fileobj)
+            now = time.monotonic()
+            while self.pending and self.pending[0][0] <= now:
+                _, _, r, peer = heapq.heappop(self.pending)
+                if self.udp is not None:
+                    self.send(r, peer)
+        os.unlink(control)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=5300)
+    ap.add_argument("--ttl", type=int, default=0)
+    ap.add_argument("--control", required=True, help="Unix socket for commands")
+    ap.add_argument("--max-seconds", type=float, default=6 * 3600,
+                    help="exit after this long whatever happens (a bound)")
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    Upstream(args.port, args.ttl).run(args.control,
+                                      time.monotonic() + args.max_seconds)
+
+
+if __name__ == "__main__":
+    main()

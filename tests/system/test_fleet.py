@@ -1,0 +1,173 @@
+"""The fleet, for real: nameservers in network namespaces behind a BIRD
+router with ECMP, a client whose queries the router really forwards
+(lab/lab.py).  These tests assert mechanisms with loose bounds; the
+timed figures are bench/fleet.py's.
+
+Each test brings up its own two-node lab with the configuration of
+conf/ (rendered by the lab) and removes it, namespaces and processes,
+whatever happens.
+"""
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+import ahtest
+
+sys.path.insert(0, str(ahtest.SRCDIR / "lab"))
+
+import figures  # noqa: E402  (lab/figures.py)
+import lab as netlab  # noqa: E402  (lab/lab.py)
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="the fleet lab needs root (it creates network namespaces); CI runs as root")
+
+NODES = {"ns1", "ns2"}
+# Until the relay separates "this node is broken" from "the world is
+# broken" (issue 7, section 3: the shared-fault rule and depref by
+# default, on the relay's branch), a fault every node sees empties the
+# fleet.  These tests state the required behaviour now.
+FLEET_SAFETY = pytest.mark.xfail(
+    strict=False,
+    reason="needs the relay's shared-fault rule and depref-by-default (issue 7 §3), "
+           "not yet on main")
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    with netlab.Lab(nodes=2, save_to=tmp_path / "lab") as lab:
+        yield lab
+
+
+def changes(lab):
+    return figures.route_changes(lab.monitor.text())
+
+
+def watch(lab, load, seconds, violation):
+    """Poll the router while the load runs; fail at the first violation
+    (a message) that violation(changes) reports."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        msg = violation(changes(lab))
+        assert msg is None, msg
+        time.sleep(0.2)
+    load.wait(30)
+    msg = violation(changes(lab))
+    assert msg is None, msg
+
+
+def status_of(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.split()
+    return out
+
+
+def test_debian_users_and_socket_group(fleet):
+    """named runs as bind, the relay as exabgp, and the relay can read
+    the plugin's socket through the anycast-health group."""
+    import grp
+    import pwd
+    n = fleet.node(1)
+    st = os.stat(n.socket)
+    assert oct(st.st_mode & 0o777) == "0o660"
+    assert grp.getgrgid(st.st_gid).gr_name == netlab.GROUP
+    assert pwd.getpwuid(st.st_uid).pw_name == "bind"
+    assert status_of(n.named.pid)["Uid"][0] == str(pwd.getpwnam("bind").pw_uid)
+    relay = status_of(n.relay_pid())
+    assert relay["Uid"][0] == str(pwd.getpwnam("exabgp").pw_uid)
+    assert str(grp.getgrnam(netlab.GROUP).gr_gid) in relay["Groups"]
+    assert "named:    connected" in n.ctl("status").stdout
+
+
+def test_clients_answered_by_every_node_and_kill9(fleet):
+    load = fleet.load(qps=500, count=3500)
+    time.sleep(2.5)
+    t0 = time.time()
+    fleet.node(1).signal_named(signal.SIGKILL)
+    load.wait(30)
+    qs = figures.read_queries(load.csv)
+    ch = changes(fleet)
+
+    # Before the fault, the router spread the clients over both nodes,
+    # over IPv4 and IPv6.
+    before = [q for q in qs if q.sent < t0]
+    for family in (4, 6):
+        assert {q.node for q in before if q.family == family} == NODES
+
+    # The router's kernel lost ns1 within about a second, for both
+    # families (the relay withdraws when named's socket closes).
+    for family in (4, 6):
+        gone = figures.first_change(ch, family, t0, lambda s: "ns1" not in s)
+        assert gone is not None and gone - t0 < 1.0, (family, gone and gone - t0, ch)
+        assert figures.nodes_at(ch, family, time.time()) == {"ns2"}
+
+    # ns2 answered throughout, and none of its clients lost a query.
+    own = figures.owners(qs, t0)
+    after = figures.phase(qs, t0, qs[-1].sent + 1, "ns1", own, 1.0, 0.1, 1 / 500)
+    assert after["lost_others"] == 0, after
+    assert figures.others_throughout(qs, "ns1", t0, qs[-1].sent) > 0
+    assert not [q for q in qs if q.sent > t0 + 1.0 and q.node == "ns1"]
+
+
+@FLEET_SAFETY
+def test_broken_domain_everywhere_moves_no_route(fleet):
+    """30 % of the queries go to a domain whose upstream answers SERVFAIL
+    at every node at once: not any node's fault, so no route moves."""
+    fleet.upstreams("fail broken.test")
+    t0 = time.time()
+    load = fleet.load(qps=500, count=6000, mix="auth=35,recursive=35,broken=30")
+
+    def violation(ch):
+        moved = figures.changes_between(ch, t0, time.time())
+        return f"the router's routes changed: {moved}" if moved else None
+    watch(fleet, load, 12, violation)
+    qs = figures.read_queries(load.csv)
+    # The fault was real: every broken-domain answer was a SERVFAIL.
+    assert all(q.rcode == 2 for q in qs if q.kind == "broken" and q.recv)
+
+
+@FLEET_SAFETY
+def test_all_upstreams_dead_address_stays_reachable(fleet):
+    """Every node's upstream goes silent: soft trouble everywhere.  The
+    anycast addresses must stay routed (the fleet is not emptied), and
+    the nodes' own zones keep being answered."""
+    fleet.upstreams("mode silent")
+    t0 = time.time()
+    load = fleet.load(qps=500, count=6000, mix="auth=50,recursive=50")
+
+    def violation(ch):
+        for family in (4, 6):
+            for c in figures.changes_between(ch, t0, time.time()):
+                if c.family == family and not c.nodes:
+                    return f"IPv{family} anycast route gone at the router: {c}"
+        return None
+    watch(fleet, load, 12, violation)
+    qs = [q for q in figures.read_queries(load.csv) if q.kind == "auth"]
+    assert figures.others_throughout(qs, None, qs[0].sent, qs[-1].sent, 0.5) > 0
+
+
+@FLEET_SAFETY
+def test_one_upstream_dead_takes_that_node_alone_out(fleet):
+    """ns1's upstream goes silent, ns2's is fine: ns1 alone leaves the
+    router's multipath set; ns2 never does."""
+    fleet.node(1).upstream_cmd("mode silent")
+    t0 = time.time()
+    load = fleet.load(qps=500, count=6000, mix="auth=30,recursive=70")
+
+    def violation(ch):
+        for c in figures.changes_between(ch, t0, time.time()):
+            if "ns2" not in c.nodes:
+                return f"ns2 left the router's multipath set: {c}"
+        return None
+    watch(fleet, load, 12, violation)
+    ch = changes(fleet)
+    for family in (4, 6):
+        out = figures.first_change(ch, family, t0, lambda s: s == {"ns2"})
+        assert out is not None, f"ns1 still in the IPv{family} multipath set: {ch}"
