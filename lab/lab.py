@@ -332,7 +332,7 @@ zone "sec.example" {{
     def exabgp_conf(self):
         lab = self.lab
         return ahtest.render("exabgp.conf", [
-            ("run /usr/local/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
+            ("run /usr/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
              f"run {lab.relay} {self.dir / 'relay.yaml'};"),
             ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
             ("router-id 192.0.2.10;", f"router-id {self.router_id};"),

@@ -68,6 +68,17 @@ ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
 		    strerror(errno));
 		return (-1);
 	}
+	/*
+	 * mkdtemp() asks for 0700 through the umask, and ExaBGP gives its
+	 * API processes 0137, which takes the owner's search bit and so
+	 * the right to bind inside.
+	 */
+	if (chmod(dir, 0700) < 0) {
+		snprintf(err, errlen, "make a directory beside %s: %s", path,
+		    strerror(errno));
+		(void)rmdir(dir);
+		return (-1);
+	}
 	n = snprintf(tmp, sizeof(tmp), "%s/s", dir);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "socket path too long to create safely "
