@@ -71,9 +71,12 @@ ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
 	/*
 	 * mkdtemp() asks for 0700 through the umask, and ExaBGP gives its
 	 * API processes 0137, which takes the owner's search bit and so
-	 * the right to bind inside.
+	 * the right to bind inside.  Keep the set-group-ID bit the
+	 * directory inherited, so the socket takes the group the final
+	 * directory would give it (Debian's /run/anycast-health).
 	 */
-	if (chmod(dir, 0700) < 0) {
+	if (stat(dir, &st) < 0 ||
+	    chmod(dir, 0700 | (st.st_mode & S_ISGID)) < 0) {
 		snprintf(err, errlen, "make a directory beside %s: %s", path,
 		    strerror(errno));
 		(void)rmdir(dir);

@@ -3,6 +3,7 @@
  * the relay (proto/ahsock.c), as the unprivileged users that run them.
  */
 #include <errno.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,8 +21,16 @@
 static char dir[64];
 
 /*
+ * The directory's group, other than nobody's own, so the test sees the
+ * socket inherit it rather than get the process's.  As in Debian, where
+ * exabgp is a member of anycast-health, the process is a member.
+ */
+#define OTHER_GID	2	/* Debian's 'bin' */
+
+/*
  * Root passes every permission check, and the bug this guards against
- * is one: as root, become nobody in a directory nobody owns.
+ * is one: as root, become nobody in a set-group-ID directory nobody
+ * owns, as the relay is in Debian's /run/anycast-health.
  */
 static int
 setup(void **state)
@@ -31,8 +40,11 @@ setup(void **state)
 	if (mkdtemp(dir) == NULL)
 		return (-1);
 	if (geteuid() == 0) {
-		if (chown(dir, 65534, 65534) < 0 || setgid(65534) < 0 ||
-		    setuid(65534) < 0)
+		gid_t other = OTHER_GID;
+
+		if (chown(dir, 65534, OTHER_GID) < 0 ||
+		    chmod(dir, 02750) < 0 || setgroups(1, &other) < 0 ||
+		    setgid(65534) < 0 || setuid(65534) < 0)
 			return (-1);
 	}
 	return (0);
@@ -59,6 +71,9 @@ test_restrictive_umask(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
+	/* From the set-group-ID directory, as a plain bind would have it. */
+	if (getuid() == 65534)
+		assert_int_equal(st.st_gid, OTHER_GID);
 	close(fd);
 	unlink(path);
 	assert_int_equal(rmdir(dir), 0);	/* nothing else was left */
