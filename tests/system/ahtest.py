@@ -57,6 +57,21 @@ def without_damping(text):
     return new
 
 
+def named_version():
+    """named's version as named_g_version has it (and so the plugin's
+    hello): '9.18.49-1~deb12u3-Debian' or '9.20.30-1~deb13u1-Debian'.
+    Tests run against either BIND."""
+    out = subprocess.run([NAMED, "-v"], capture_output=True, text=True,
+                         check=True, timeout=10).stdout
+    return out.split()[1]
+
+
+def bind_minor():
+    """(9, 18) or (9, 20): which BIND the tests run against."""
+    major, minor = named_version().split(".")[:2]
+    return int(major), int(minor)
+
+
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
     for _ in range(200):

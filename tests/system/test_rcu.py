@@ -9,7 +9,6 @@ zones, then listed ones, while zones are added and deleted, views are
 reconfigured and queries keep coming, and named is stopped under load.
 """
 
-import subprocess
 import threading
 import time
 
@@ -21,15 +20,8 @@ from test_plugin import Subscriber
 SHIM = ahtest.BUILDDIR / "tests" / "preload" / ".libs" / "rcureaders.so"
 
 
-def bind_minor():
-    out = subprocess.run([ahtest.NAMED, "-v"], capture_output=True,
-                         text=True, check=True).stdout
-    major, minor = out.split()[1].split(".")[:2]
-    return int(major), int(minor)
-
-
 pytestmark = pytest.mark.skipif(
-    bind_minor() < (9, 20),
+    ahtest.bind_minor() < (9, 20),
     reason="BIND 9.18 reads zone tables under a rwlock, not RCU: there is "
            "no reader registration to check (this runs against 9.20)")
 
