@@ -392,7 +392,8 @@ static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
 	static const char *const states[] = {
-		"up", "falling", "depreferred", "kept", "rising", "held", "down"
+		"up", "falling", "depreferred", "kept", "rising", "held", "down",
+		"draining", "drained"
 	};
 	const struct service_conf	*s;
 	const struct service_state	*st;
@@ -467,12 +468,14 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 	family(b, P "prefix_depreferred", "gauge",
-	    "1 while the prefix is announced with the depref attributes.");
+	    "1 while the prefix is announced with the depref attributes "
+	    "(depreferred, or draining).");
 	for (i = 0; i < r->conf->nservices; i++) {
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_depreferred",
-			    r->svc[i].mode == ROUTE_DEGRADED, "service",
+			    r->svc[i].mode == ROUTE_DEGRADED ||
+			    r->svc[i].mode == ROUTE_DRAINING, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 }

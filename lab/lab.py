@@ -317,6 +317,8 @@ zone "sec.example" {{
             ("socket: /run/anycast-health/relay.sock",
              f"socket: {self.relay_dir}/relay.sock"),
             ('mode: "0660"', f'mode: "0660"\n  group: {GROUP}'),
+            ("state-file: /var/lib/anycast-health/relay.state",
+             f"state-file: {self.relay_dir}/relay.state"),
             ("neighbor: 192.0.2.1", f"neighbor: {self.router4}"),
             ('neighbor: "2001:db8::1"', f'neighbor: "{self.router6}"'),
             ("zones: [example]", "zones: [example, sec.example]"),

@@ -342,7 +342,7 @@ def test_metrics_describe_the_v2_counters(stack):
     states = {dict(k[1])["state"] for k in got
               if k[0] == "anycast_health_service_state"}
     assert states == {"up", "falling", "depreferred", "kept", "rising", "held",
-                      "down"}, states
+                      "down", "draining", "drained"}, states
     p = subprocess.run(["promtool", "check", "metrics"], input=text,
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stdout + p.stderr
