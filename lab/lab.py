@@ -453,12 +453,28 @@ zone "sec.example" {{
         os.kill(pid, sig)
         return pid
 
-    def drain(self):
-        """Take the node out on purpose.  `anycastctl drain` does not
-        exist yet: for now the relay's SIGTERM, which withdraws every
-        prefix before it exits (ExaBGP then starts a new relay, which
-        announces again after 'rise')."""
-        return self.signal_relay(signal.SIGTERM)
+    def drain(self, wait=False, timeout=None):
+        """Take the node out on purpose: `anycastctl drain`, which
+        announces with GRACEFUL_SHUTDOWN (the lab's router then prefers
+        the other nodes) and withdraws once named sees the traffic gone
+        (doc/config.md 1.5.8).  It stays out, also across relay
+        restarts, until undrain().  With wait, returns once drained
+        (exit status 0; 5 if withdrawn at the timeout)."""
+        args = ["drain"] + (["--wait"] if wait else [])
+        if timeout is not None:
+            args += ["--timeout", timeout]
+        r = run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+                timeout=600)
+        if r.returncode not in (0, 5):
+            raise RuntimeError(f"{self.name}: drain: {r.stderr.strip()}")
+        return r
+
+    def undrain(self):
+        """Back after 'rise' good evaluations."""
+        r = self.ctl("undrain")
+        if r.returncode != 0:
+            raise RuntimeError(f"{self.name}: undrain: {r.stderr.strip()}")
+        return r
 
     def ctl(self, *args):
         return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)
