@@ -294,8 +294,8 @@ enc_rate(struct ah_enc *e, const char *key, double rate)
 }
 
 static void
-put_drain(struct ctl_client *c, const struct service_conf *s,
-    const struct drain *d, int64_t now)
+put_drain(struct ctl_client *c, const struct relay *r,
+    const struct service_conf *s, const struct drain *d, int64_t now)
 {
 	char		line[AH_LINE_MAX];
 	struct ah_enc	e;
@@ -318,6 +318,8 @@ put_drain(struct ctl_client *c, const struct service_conf *s,
 	if (d->end != DRAIN_RESTORED)
 		enc_rate(&e, "limit", d->limit);
 	ah_enc_str(&e, "text", d->why);
+	if (r->state_error[0] != '\0')
+		ah_enc_str(&e, "warning", r->state_error);
 	put(c, &e);
 }
 
@@ -350,7 +352,7 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 	}
 	put(c, &e);
 	if (st->drain.state != DRAIN_NONE)
-		put_drain(c, s, &st->drain, now);
+		put_drain(c, r, s, &st->drain, now);
 }
 
 /* Which checks the service has: a check without a result still shows. */

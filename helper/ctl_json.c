@@ -94,7 +94,7 @@ static const struct field f_drain[] = {
 	{ "end", "end", F_STR }, { "ended", "ended", F_INT },
 	{ "before", "rate_before", F_NUM }, { "rate", "rate", F_NUM },
 	{ "limit", "limit", F_NUM }, { "text", "text", F_STR },
-	{ NULL, NULL, 0 }
+	{ "warning", "warning", F_STR }, { NULL, NULL, 0 }
 };
 
 static const struct field f_reload[] = {

@@ -118,6 +118,8 @@ drain_line(const struct ah_msg *d)
 	} else
 		printf("  %-24s drained %s: %s\n", "drain",
 		    when(num(d, "ended")), reply_get(d, "text"));
+	if (has(d, "warning"))
+		printf("  %-24s warning: %s\n", "", reply_get(d, "warning"));
 }
 
 static void
@@ -376,9 +378,12 @@ show_drain(const struct reply *r)
 		    strcmp(command->arg, name) != 0))
 			continue;
 		upper(st, sizeof(st), reply_get(m, "state"));
-		if ((d = reply_find(r, "drain", name)) != NULL)
+		if ((d = reply_find(r, "drain", name)) != NULL) {
 			printf("%s: %s: %s\n", name, st, reply_get(d, "text"));
-		else if (strcmp(reply_get(m, "route"), "announced") == 0)
+			if (has(d, "warning"))
+				printf("%s: warning: %s\n", name,
+				    reply_get(d, "warning"));
+		} else if (strcmp(reply_get(m, "route"), "announced") == 0)
 			printf("%s: %s\n", name, st);
 		else
 			printf("%s: %s: announced after %s good evaluations "

@@ -28,16 +28,6 @@
 #include "relay.h"
 
 static void
-save(const struct relay *r)
-{
-	char why[512];
-
-	if (state_save(r, why, sizeof(why)) < 0)
-		log_warnx("%s: a restarted relay will not know which services "
-		    "are drained", why);
-}
-
-static void
 end(struct drain *d, enum drain_end how, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -118,7 +108,7 @@ drain_start(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
 		    "with GRACEFUL_SHUTDOWN", d->why))
 			log_info("service %s DRAINING: %s", s->name, d->why);
 	}
-	save(r);
+	(void)state_save(r);
 }
 
 int
@@ -134,7 +124,7 @@ drain_undo(struct relay *r, size_t i, const char *who)
 	st->judge.good = st->judge.bad = 0;
 	log_info("service %s undrained by %s: judged again, announced after "
 	    "%u good evaluations (rise)", s->name, who, s->rise);
-	save(r);
+	(void)state_save(r);
 	return (1);
 }
 
@@ -149,7 +139,7 @@ drain_expired(struct relay *r, size_t i, int64_t now)
 	end(d, DRAIN_TIMEOUT, "drain timeout %us: the query rate is still %s, "
 	    "above %.1f qps: withdrawn anyway", d->timeout_ms / 1000,
 	    qps(rate, sizeof(rate), d->rate), d->limit);
-	save(r);
+	(void)state_save(r);
 	return (1);
 }
 
@@ -162,7 +152,7 @@ drain_lost(struct relay *r, size_t i, const char *why)
 		return (0);
 	end(d, DRAIN_HARD, "named went away while draining (%s): withdrawn",
 	    why);
-	save(r);
+	(void)state_save(r);
 	return (1);
 }
 
@@ -193,7 +183,7 @@ drain_quiet(struct relay *r, size_t i, int64_t now)
 	    "below %.1f qps (%s before), after %.1fs", rate, span / 1000.0,
 	    d->limit, qps(before, sizeof(before), d->before),
 	    (now - d->started) / 1000.0);
-	save(r);
+	(void)state_save(r);
 	return (1);
 }
 

@@ -234,6 +234,8 @@ struct relay {
 	struct feed		 feed;
 	struct service_state	*svc;
 	int64_t			 started;	/* realtime ms */
+	/* Why the state file was not written last time; "" if it was. */
+	char			 state_error[300];
 };
 
 /*
@@ -274,10 +276,11 @@ const char *drain_end_name(enum drain_end);
  * state.c: the drained services, in control.state-file.  state_load()
  * at start: a service the file names is drained; a file that cannot
  * be read or parsed drains every service (fail closed).  state_save()
- * writes it whole (temp file and rename); -1 with why on failure.
+ * writes it whole (temp file and rename); -1 on failure, logged and
+ * kept in r->state_error for anycastctl until a save succeeds.
  */
 void	state_load(struct relay *);
-int	state_save(const struct relay *, char *why, size_t);
+int	state_save(struct relay *);
 
 /*
  * reload.c: load the configuration file again and move to it, keeping

@@ -331,7 +331,6 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	struct relay_conf	*oc = r->conf;
 	struct service_state	*svc;
 	unsigned char		*kept;
-	char			 why[512];
 	size_t			 i, j;
 	int			 save = 0;
 
@@ -384,8 +383,8 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	for (j = 0; j < nc->nservices; j++)
 		exabgp_service(&nc->services[j], svc[j].mode);
 	conf_free(oc);
-	if (save && state_save(r, why, sizeof(why)) < 0)
-		fprintf(out, "%s\n", why);
+	if (save && state_save(r) < 0)
+		fprintf(out, "%s\n", r->state_error);
 	return (0);
 }
 

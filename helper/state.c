@@ -216,8 +216,8 @@ write_records(const struct relay *r, int fd)
 	return (0);
 }
 
-int
-state_save(const struct relay *r, char *why, size_t len)
+static int
+save(const struct relay *r, char *why, size_t len)
 {
 	const char	*path = r->conf->state_file;
 	char		 tmp[AH_STATE_PATH_MAX + 8], dir[AH_STATE_PATH_MAX];
@@ -249,4 +249,19 @@ state_save(const struct relay *r, char *why, size_t len)
 		close(dfd);
 	}
 	return (0);
+}
+
+int
+state_save(struct relay *r)
+{
+	char why[AH_STATE_PATH_MAX + 64];
+
+	r->state_error[0] = '\0';
+	if (save(r, why, sizeof(why)) == 0)
+		return (0);
+	/* Unsaved, a drain would not survive a restart: say so, loudly. */
+	snprintf(r->state_error, sizeof(r->state_error), "%.200s: a restarted "
+	    "relay will not know which services are drained", why);
+	log_warnx("%s", r->state_error);
+	return (-1);
 }

@@ -213,6 +213,41 @@ def test_undrain_while_draining_keeps_the_route(stack):
         proc.commands                           # the start-up's only
 
 
+def test_named_gone_while_draining_stays_drained(stack):
+    named, relay, proc = relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
+    assert proc.wait_command(f"announce route {V4}", 10)
+    assert relay.ctl("drain").returncode == 0
+    assert "65535:0" in proc.wait_command(f"announce route {V4}", 5)
+    named.kill()
+    assert proc.wait_command(f"withdraw route {V4}", 5)
+    s = service(relay)
+    assert s["state"] == "drained" and s["drain"]["end"] == "hard"
+    assert "named went away while draining" in s["drain"]["text"]
+    gone = len(proc.commands)
+    named.start()
+    time.sleep(2)                             # 10 snapshots of a live named
+    assert not [c for c in proc.commands[gone:] if "announce" in c], \
+        proc.commands
+    assert service(relay)["state"] == "drained"
+
+
+def test_drain_says_when_it_cannot_be_remembered(stack):
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named, replacements=[
+        ("hold: 2s", "hold: 30s"),
+        (f"state-file: {stack.dir / 'relay.state'}",
+         "state-file: /nonexistent/ah.state")])
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command(f"announce route {V4}", 10)
+    r = relay.ctl("drain", "dns")
+    assert r.returncode == 0
+    assert ("dns: warning: state file /nonexistent/ah.state.tmp: No such file "
+            "or directory: a restarted relay will not know which services "
+            "are drained") in r.stdout, r.stdout
+    assert "65535:0" in proc.wait_command(f"announce route {V4}", 5)
+    assert "warning" in service(relay)["drain"]
+
+
 def test_corrupt_state_file_fails_closed(stack):
     named = ahtest.Named(stack).start()
     relay = ahtest.Relay(stack, named)
