@@ -94,9 +94,6 @@ static const char *const arg_names[] = {
 	[ARG_NONE] = NULL, [ARG_VIEW] = "view", [ARG_SERVICE] = "service"
 };
 
-/* A drain's timeout: as long as the configuration allows, a day. */
-#define CTL_TIMEOUT_MAX	86400000
-
 static struct ah_acceptor	listener = { .fd = -1 };
 static struct ctl_client	clients[CTL_CLIENTS];
 
@@ -625,35 +622,45 @@ do_metrics(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
  * anycastctl has gone; the reply is each service's state after it.
  */
 static void
-do_drain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
+each_service(struct ctl_client *c, struct relay *r, const struct ctl_req *req,
+    const char *what, void (*fn)(struct relay *, size_t,
+    const struct ctl_req *))
 {
 	size_t i;
 
-	log_info("control: drain %s by %s", req->arg != NULL ? req->arg :
+	log_info("control: %s %s by %s", what, req->arg != NULL ? req->arg :
 	    "of every service", req->who);
 	for (i = 0; i < r->conf->nservices; i++)
 		if (req->arg == NULL ||
 		    strcmp(req->arg, r->conf->services[i].name) == 0) {
-			drain_start(r, i, req->timeout_ms, req->who, mono_ms());
+			fn(r, i, req);
 			put_service(c, r, i, 0);
 		}
 	reply_done(c);
 }
 
 static void
+drain_one(struct relay *r, size_t i, const struct ctl_req *req)
+{
+	drain_start(r, i, req->timeout_ms, req->who, mono_ms());
+}
+
+static void
+undrain_one(struct relay *r, size_t i, const struct ctl_req *req)
+{
+	(void)drain_undo(r, i, req->who);
+}
+
+static void
+do_drain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
+{
+	each_service(c, r, req, "drain", drain_one);
+}
+
+static void
 do_undrain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
-	size_t i;
-
-	log_info("control: undrain %s by %s", req->arg != NULL ? req->arg :
-	    "of every service", req->who);
-	for (i = 0; i < r->conf->nservices; i++)
-		if (req->arg == NULL ||
-		    strcmp(req->arg, r->conf->services[i].name) == 0) {
-			(void)drain_undo(r, i, req->who);
-			put_service(c, r, i, 0);
-		}
-	reply_done(c);
+	each_service(c, r, req, "undrain", undrain_one);
 }
 
 /* Each line of the reload's account, as 'line' records. */
@@ -739,10 +746,11 @@ request_args(struct ctl_client *c, const struct ctl_cmd *cmd,
 			continue;
 		}
 		if (cmd->timeout && strcmp(key, "timeout") == 0) {
-			if (ah_get_u64(m, key, &ms) < 0 || ms > CTL_TIMEOUT_MAX) {
-				reply_error(c, "usage", "%s: timeout '%s' is not "
-				    "0..%d milliseconds", cmd->name, m->f[i].val,
-				    CTL_TIMEOUT_MAX);
+			if (ah_get_u64(m, key, &ms) < 0 ||
+			    ms > AH_DRAIN_TIMEOUT_MAX_MS) {
+				reply_error(c, "usage", "%s: timeout '%s' is "
+				    "not 0..%d milliseconds", cmd->name,
+				    m->f[i].val, AH_DRAIN_TIMEOUT_MAX_MS);
 				return (-1);
 			}
 			req->timeout_ms = (int64_t)ms;

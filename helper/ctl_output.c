@@ -352,8 +352,9 @@ show_history(const struct reply *r)
 	}
 }
 
+/* metrics, reload: the relay's lines as they are. */
 static void
-show_metrics(const struct reply *r)
+show_lines(const struct reply *r)
 {
 	size_t i;
 
@@ -387,7 +388,8 @@ show_drain(const struct reply *r)
 			printf("%s: %s\n", name, st);
 		else
 			printf("%s: %s: announced after %s good evaluations "
-			    "in a row (rise)\n", name, st, reply_get(m, "rise"));
+			    "in a row (rise)\n", name, st,
+			    reply_get(m, "rise"));
 	}
 }
 
@@ -407,16 +409,6 @@ show_progress(const struct ah_msg *svc, const struct ah_msg *d)
 	printf("%s qps before; withdrawn at or below %s qps, or in %s\n",
 	    has(d, "before") ? reply_get(d, "before") : "unknown",
 	    reply_get(d, "limit"), left);
-}
-
-static void
-show_reload(const struct reply *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->m[i]->type, "line") == 0)
-			printf("%s\n", reply_get(r->m[i], "text"));
 }
 
 static void
@@ -442,10 +434,10 @@ const struct output show_output = {
 	.zones = show_zones,
 	.checks = show_checks,
 	.history = show_history,
-	.metrics = show_metrics,
+	.metrics = show_lines,
 	.drain = show_drain,
 	.progress = show_progress,
-	.reload = show_reload,
+	.reload = show_lines,
 	.error = show_error,
 	.tail = show_tail,
 };

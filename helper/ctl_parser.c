@@ -92,9 +92,6 @@ static const struct {
 	{ RELOAD,	 "reload",	  NULL,		"reload" },
 };
 
-/* --timeout's value: a duration of the configuration's kind, to a day. */
-#define TIMEOUT_MAX_MS	86400000LL
-
 static const struct token *
 match(const char *word, const struct token *table, struct parse_result *res)
 {
@@ -117,8 +114,9 @@ match(const char *word, const struct token *table, struct parse_result *res)
 			res->arg = word;
 			return (t);
 		}
+		/* A duration as in the configuration, up to a day. */
 		if (t->type == DURATION && (ms = conf_duration_ms(word)) >= 0 &&
-		    ms <= TIMEOUT_MAX_MS) {
+		    ms <= AH_DRAIN_TIMEOUT_MAX_MS) {
 			res->timeout_ms = ms;
 			return (t);
 		}

@@ -254,7 +254,8 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 	if (mode == ROUTE_DRAINING) {
 		gshut = 1;
 		for (i = 0; i < d->ncommunities; i++)
-			if (strcmp(d->communities[i], AH_GRACEFUL_SHUTDOWN) == 0)
+			if (strcmp(d->communities[i],
+			    AH_GRACEFUL_SHUTDOWN) == 0)
 				gshut = 0;
 	}
 	if (p->neighbor[0] != '\0')

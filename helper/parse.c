@@ -1076,7 +1076,8 @@ static void
 drain_timeout(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	take_duration(c, n, "drain timeout",
-	    &((struct drain_conf *)arg)->timeout_ms, 1000, 86400000);
+	    &((struct drain_conf *)arg)->timeout_ms, 1000,
+	    AH_DRAIN_TIMEOUT_MAX_MS);
 }
 
 static void

@@ -89,6 +89,8 @@ struct depref_conf {
  * GRACEFUL_SHUTDOWN, then withdraws once the view's query rate stays
  * below max(share of the rate before, qps) for 'hold', or at 'timeout'.
  */
+#define AH_DRAIN_TIMEOUT_MAX_MS	86400000	/* a day, also for --timeout */
+
 struct drain_conf {
 	unsigned int	 timeout_ms;
 	double		 share;		/* 0..1 */

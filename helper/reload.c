@@ -32,7 +32,8 @@ struct words {
 };
 
 static void
-say(struct words *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+say(struct words *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 say(struct words *w, const char *fmt, ...)
@@ -108,11 +109,13 @@ check_changed(const struct service_conf *a, const struct service_conf *b,
 		return (evidence || x->recfail_max != y->recfail_max ||
 		    x->grace_ms != y->grace_ms);
 	case CHK_LATENCY:
-		return (evidence || x->latency_quantile != y->latency_quantile ||
+		return (evidence ||
+		    x->latency_quantile != y->latency_quantile ||
 		    x->latency_max_ms != y->latency_max_ms ||
 		    x->grace_ms != y->grace_ms);
 	case CHK_ZONES:
-		return (x->all_zones != y->all_zones || x->nzones != y->nzones ||
+		return (x->all_zones != y->all_zones ||
+		    x->nzones != y->nzones ||
 		    memcmp(x->zones, y->zones, sizeof(x->zones)) != 0 ||
 		    x->serial_age_max_ms != y->serial_age_max_ms);
 	case CHK_CANARY:
@@ -285,8 +288,9 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 	int			 save = 0;
 
 	if (feed_reconfigure(&r->feed, nc, mono_ms()))
-		fprintf(out, "plugin: socket now %s; subscribing there (services "
-		    "are withdrawn until its named gives evidence)\n",
+		fprintf(out, "plugin: socket now %s; subscribing there "
+		    "(services are withdrawn until its named gives "
+		    "evidence)\n",
 		    nc->plugin_socket);
 	if (strcmp(oc->metrics_listen, nc->metrics_listen) != 0) {
 		metrics_stop();

@@ -244,7 +244,8 @@ save(const struct relay *r, char *why, size_t len)
 	}
 	/* The rename itself must reach the disk. */
 	snprintf(dir, sizeof(dir), "%s", path);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
