@@ -428,3 +428,38 @@ def test_sighup_reloads(stack):
                      "value", proc.proc.text())
     assert proc.proc.alive()
     assert "192.0.2.54/32" in ctl_socket(relay, "status").stdout
+
+
+def test_reload_of_the_relay_wide_keys(stack):
+    """A new plugin socket is subscribed to (the services go down with
+    the old feed and come back on evidence), a new metrics address is
+    served, and a new control socket waits for a restart."""
+    import urllib.request
+    named, relay, proc = relay_only(stack)
+    assert proc.wait_command(f"announce route {V4}", 10)
+    text = relay.path.read_text()
+    port = ahtest.free_port()
+    moved = text.replace(f"socket: {named.socket}",
+                         f"socket: {named.socket}.elsewhere").replace(
+        f"socket: {relay.control}", f"socket: {relay.control}.new").replace(
+        'mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')
+    relay.path.write_text(moved)
+    r = ctl_socket(relay, "reload")
+    assert r.returncode == 0, r.stderr
+    assert f"plugin: socket now {named.socket}.elsewhere; subscribing there" \
+        in r.stdout
+    assert f"control: metrics now on 127.0.0.1:{port}" in r.stdout
+    assert ("control: socket, mode and group take a restart; still listening "
+            f"on {relay.control}") in r.stdout
+    assert proc.wait_command(f"withdraw route {V4}", 5)
+    st = json.loads(ctl_socket(relay, "-j", "status").stdout)
+    assert st["feed"]["socket"] == f"{named.socket}.elsewhere"
+    assert st["feed"]["state"] == "down"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                timeout=5) as resp:
+        assert b"anycast_health_feed_up 0" in resp.read()
+
+    relay.path.write_text(text)                   # back to named's socket
+    r = ctl_socket(relay, "reload")
+    assert r.returncode == 0 and "control: metrics endpoint off" in r.stdout
+    assert proc.wait_command(f"announce route {V4}", 10)
