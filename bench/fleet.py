@@ -87,7 +87,9 @@ FAULTS = {
     "restart": (_restart, 0, None, 20),
     "relay-kill": (lambda n: n.signal_relay(signal.SIGKILL), 0, None, 20),
     "exabgp-kill": (_exabgp_kill, 3, lambda n: n.start_exabgp(), 20),
-    "drain": (lambda n: n.drain(), 0, None, 20),
+    # Out with GRACEFUL_SHUTDOWN, withdrawn once its traffic has gone,
+    # then back: what an operator's maintenance looks like.
+    "drain": (lambda n: n.drain(), 8, lambda n: n.undrain(), 20),
 }
 
 

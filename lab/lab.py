@@ -317,6 +317,8 @@ zone "sec.example" {{
             ("socket: /run/anycast-health/relay.sock",
              f"socket: {self.relay_dir}/relay.sock"),
             ('mode: "0660"', f'mode: "0660"\n  group: {GROUP}'),
+            ("state-file: /var/lib/anycast-health/relay.state",
+             f"state-file: {self.relay_dir}/relay.state"),
             ("neighbor: 192.0.2.1", f"neighbor: {self.router4}"),
             ('neighbor: "2001:db8::1"', f'neighbor: "{self.router6}"'),
             ("zones: [example]", "zones: [example, sec.example]"),
@@ -451,12 +453,28 @@ zone "sec.example" {{
         os.kill(pid, sig)
         return pid
 
-    def drain(self):
-        """Take the node out on purpose.  `anycastctl drain` does not
-        exist yet: for now the relay's SIGTERM, which withdraws every
-        prefix before it exits (ExaBGP then starts a new relay, which
-        announces again after 'rise')."""
-        return self.signal_relay(signal.SIGTERM)
+    def drain(self, wait=False, timeout=None):
+        """Take the node out on purpose: `anycastctl drain`, which
+        announces with GRACEFUL_SHUTDOWN (the lab's router then prefers
+        the other nodes) and withdraws once named sees the traffic gone
+        (doc/config.md 1.5.8).  It stays out, also across relay
+        restarts, until undrain().  With wait, returns once drained
+        (exit status 0; 5 if withdrawn at the timeout)."""
+        args = ["drain"] + (["--wait"] if wait else [])
+        if timeout is not None:
+            args += ["--timeout", timeout]
+        r = run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+                timeout=600)
+        if r.returncode not in (0, 5):
+            raise RuntimeError(f"{self.name}: drain: {r.stderr.strip()}")
+        return r
+
+    def undrain(self):
+        """Back after 'rise' good evaluations."""
+        r = self.ctl("undrain")
+        if r.returncode != 0:
+            raise RuntimeError(f"{self.name}: undrain: {r.stderr.strip()}")
+        return r
 
     def ctl(self, *args):
         return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)

@@ -420,11 +420,14 @@ class Relay:
         self.stack = stack
         self.control = str(stack.dir / f"{name}.ctl")
         self.path = stack.dir / f"{name}.yaml"
+        self.state = stack.dir / f"{name}.state"
         if text is None:
             text = render("anycast-relay.yaml", [
                 ("socket: /run/named/anycast-health.sock", f"socket: {named.socket}"),
                 ("reconnect: 200ms", "reconnect: 50ms"),
                 ("socket: /run/anycast-health/relay.sock", f"socket: {self.control}"),
+                ("state-file: /var/lib/anycast-health/relay.state",
+                 f"state-file: {stack.dir / (name + '.state')}"),
                 ("neighbor: 192.0.2.1", "neighbor: 127.0.0.1"),
                 ('neighbor: "2001:db8::1"', 'neighbor: "::1"'),
                 ("      port: 53\n", f"      port: {named.port}\n"),
