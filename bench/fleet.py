@@ -26,9 +26,12 @@ Faults (--faults, default all), each followed by its recovery:
   restart       named gets SIGTERM and is started as soon as it exits
   relay-kill    kill -9 anycast-relay (ExaBGP starts a new one)
   exabgp-kill   kill -9 ExaBGP; 3 s later it is started again
-  drain         a planned drain: `anycastctl drain` does not exist yet,
-                so the relay's SIGTERM (it withdraws, then exits; ExaBGP
-                starts a new relay, which announces again after 'rise')
+  drain         a planned drain: `anycastctl drain --wait` (ns1 leaves
+                the multipath set with GRACEFUL_SHUTDOWN, then is
+                withdrawn); 3 s later `anycastctl undrain`.  Until
+                anycastctl has drain (issue 9, the ops2 branch): the
+                relay's SIGTERM (it withdraws, then exits; ExaBGP starts
+                a new relay, which announces again after 'rise')
 
 The goals of issue 7 (benchmarks, not assertions), at 1,000 qps over 2
 nodes: kill9 <= 5 lost; drain 0 lost; sigstop <= 500 lost (<= 1 s);
@@ -87,8 +90,11 @@ FAULTS = {
     "restart": (_restart, 0, None, 20),
     "relay-kill": (lambda n: n.signal_relay(signal.SIGKILL), 0, None, 20),
     "exabgp-kill": (_exabgp_kill, 3, lambda n: n.start_exabgp(), 20),
-    "drain": (lambda n: n.drain(), 0, None, 20),
+    "drain": (lambda n: n.drain(wait=True), 3, lambda n: n.undrain(), 20),
 }
+# Until `anycastctl drain` exists (ops2): the relay's SIGTERM, which
+# comes back by itself (ExaBGP's new relay), so there is no hold.
+DRAIN_BY_SIGTERM = (lambda n: n.drain(), 0, None, 20)
 
 
 def back_at_router(lab, node):
@@ -295,6 +301,11 @@ def main():
     workdir = Path(f"/tmp/{netlab.PREFIX}bench-{os.getpid()}") if args.keep_raw else None
     with netlab.Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
                     log=lambda m: print(m, flush=True)) as lab:
+        if "drain" in faults and not lab.has_drain():
+            print("drain: anycastctl has no 'drain' yet; the relay's SIGTERM "
+                  "stands in for it", flush=True)
+            FAULTS["drain"] = DRAIN_BY_SIGTERM
+        env["drain"] = "anycastctl drain --wait" if lab.has_drain() else "relay SIGTERM"
         for trial in range(args.trials):
             for name in faults:
                 r = one_fault(lab, name, args, keep_timeline=trial == 0)

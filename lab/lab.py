@@ -45,6 +45,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -451,12 +452,34 @@ zone "sec.example" {{
         os.kill(pid, sig)
         return pid
 
-    def drain(self):
-        """Take the node out on purpose.  `anycastctl drain` does not
-        exist yet: for now the relay's SIGTERM, which withdraws every
-        prefix before it exits (ExaBGP then starts a new relay, which
-        announces again after 'rise')."""
-        return self.signal_relay(signal.SIGTERM)
+    def drain(self, wait=True, timeout=30):
+        """Take the node out on purpose, without losing a query.
+
+        With `anycastctl drain` (issue 9; on the ops2 branch, not on
+        main yet): GRACEFUL_SHUTDOWN first, the withdraw once named sees
+        its clients gone; `--wait` returns when drained.  Without it:
+        the relay's SIGTERM, which withdraws every prefix before it
+        exits (ExaBGP then starts a new relay, which announces again
+        after 'rise', so there is nothing to undrain)."""
+        if not self.lab.has_drain():
+            return self.signal_relay(signal.SIGTERM)
+        args = ["drain"] + (["--wait", "--timeout", f"{timeout}s"] if wait else [])
+        return self._admin(args, timeout + 10)
+
+    def undrain(self):
+        """Back into service after drain() (the relay's checks, then
+        'rise'); nothing to do where drain() was the relay's SIGTERM."""
+        if self.lab.has_drain():
+            return self._admin(["undrain"], 10)
+        return None
+
+    def _admin(self, args, timeout):
+        r = run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+                timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"{self.name}: anycastctl {' '.join(args)}: "
+                               f"exit {r.returncode}: {r.stderr.strip() or r.stdout.strip()}")
+        return r
 
     def ctl(self, *args):
         return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)
@@ -545,6 +568,16 @@ class Lab:
         self._old_sigterm = None
         self._loads = 0
         self.detached = False
+        self._has_drain = None
+
+    def has_drain(self):
+        """Whether this build's anycastctl has `drain` (issue 9): its
+        usage lists the commands it knows."""
+        if self._has_drain is None:
+            r = run(ahtest.CTL, "-h", check=False)
+            self._has_drain = re.search(r"^\s+drain\b", r.stdout + r.stderr,
+                                        re.M) is not None
+        return self._has_drain
 
     def netns_name(self, role):
         return f"{PREFIX}{self.id}-{role}"
