@@ -267,6 +267,8 @@ def plot(data, png):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nodes", type=int, default=2)
+    ap.add_argument("--router", choices=netlab.ROUTERS, default="bird",
+                    help="the router's BGP speaker (lab/lab.py)")
     ap.add_argument("--qps", type=float, default=1000.0)
     ap.add_argument("--mix", default="auth=50,recursive=50")
     ap.add_argument("--trials", type=int, default=3)
@@ -300,6 +302,7 @@ def main():
     results = {f: [] for f in faults}
     workdir = Path(f"/tmp/{netlab.PREFIX}bench-{os.getpid()}") if args.keep_raw else None
     with netlab.Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
+                    router=args.router,
                     log=lambda m: print(m, flush=True)) as lab:
         if "drain" in faults and not lab.has_drain():
             print("drain: anycastctl has no 'drain' yet; the relay's SIGTERM "
@@ -322,7 +325,7 @@ def main():
         configs = {"named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
                    "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
                    "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text(),
-                   "router-bird.conf": (lab.dir / "router-bird.conf").read_text()}
+                   f"router ({args.router})": lab.router_conf()}
     env["loadavg_after"] = os.getloadavg()
     data = {"params": vars(args), "environment": env, "setup": configs,
             "summary": report(results), "results": results}

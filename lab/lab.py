@@ -75,6 +75,7 @@ CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
 CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
+ROUTERS = ("bird", "frr")
 
 
 def node_link4(i):
@@ -532,6 +533,8 @@ class Lab:
     relay_replacements  extra (old, new) pairs for the relay's YAML
     damping         False removes the example's flap damping
     hold_time       BGP hold time (the seed's 10)
+    router          'bird' (BIRD 2, lab/bird-router.conf) or 'frr' (FRR's
+                    zebra + bgpd, lab/frr-router.conf)
     exabgp_mode     'systemd' (User=exabgp with its groups, Debian's unit)
                     or 'daemon-user' (root + exabgp.daemon.user)
     realtime        run the client with SCHED_FIFO
@@ -544,9 +547,11 @@ class Lab:
     def __init__(self, nodes=2, workdir=None, keep=False, interval=None,
                  services=None, relay_replacements=(), damping=True,
                  hold_time=10, exabgp_mode="systemd", realtime=True,
-                 max_seconds=4 * 3600, save_to=None, log=None):
+                 max_seconds=4 * 3600, save_to=None, log=None, router="bird"):
         if not 2 <= nodes <= MAX_NODES:
             raise ValueError(f"nodes must be 2..{MAX_NODES}")
+        if router not in ROUTERS:
+            raise ValueError(f"router must be one of {', '.join(ROUTERS)}")
         if exabgp_mode not in ("systemd", "daemon-user"):
             raise ValueError("exabgp_mode must be 'systemd' or 'daemon-user'")
         self.id = secrets.token_hex(3)
@@ -559,6 +564,7 @@ class Lab:
         self.exabgp_mode, self.realtime = exabgp_mode, realtime
         self.max_seconds = max_seconds
         self.save_to = save_to
+        self.router_kind = router
         self.log = log or (lambda msg: None)
         self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
         self.plugin = self.relay = None
@@ -708,6 +714,25 @@ class Lab:
                net__ipv4__conf__default__rp_filter=0)
 
     def _start_router(self):
+        ex = ["ip", "netns", "exec", self.router]
+        self.monitor = self.stack.start(
+            "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
+        if self.router_kind == "frr":
+            self._start_frr(ex)
+        else:
+            self._start_bird(ex)
+
+    def router_conf(self):
+        """The router's configuration for this lab, from lab/bird-router.conf
+        or lab/frr-router.conf."""
+        if self.router_kind == "frr":
+            neighbors = []
+            for n in self.nodes:
+                neighbors += [f" neighbor {n.addr4} peer-group NS4",
+                              f" neighbor {n.addr6} peer-group NS6"]
+            return Template((LAB / "frr-router.conf").read_text()).substitute(
+                router_id=ROUTER_ID, router_as=ROUTER_AS, node_as=NODE_AS,
+                hold_time=self.hold_time, neighbors="\n".join(neighbors))
         blocks = []
         for n in self.nodes:
             blocks.append(f"""protocol bgp {n.name} from nameserver {{
@@ -720,19 +745,50 @@ protocol bgp {n.name}_v6 from nameserver {{
 	ipv6 {{ import filter nameserver_in; export none; }};
 }}
 """)
-        conf = self.dir / "router-bird.conf"
-        conf.write_text(Template((LAB / "bird-router.conf").read_text()).substitute(
+        return Template((LAB / "bird-router.conf").read_text()).substitute(
             router_id=ROUTER_ID, router_as=ROUTER_AS, hold_time=self.hold_time,
-            nameservers="\n".join(blocks)))
+            nameservers="\n".join(blocks))
+
+    def _start_bird(self, ex):
+        conf = self.dir / "router-bird.conf"
+        conf.write_text(self.router_conf())
         self.bird_ctl = self.dir / "router-bird.ctl"
-        ex = ["ip", "netns", "exec", self.router]
-        self.monitor = self.stack.start(
-            "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
         self.bird = self.stack.start(
             "router-bird", ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
                                  "-c", str(conf), "-s", str(self.bird_ctl)])
         ahtest.wait_for(lambda: self.bird_ctl.exists() or not self.bird.alive(), 10,
                         what="BIRD's control socket")
+        assert self.bird.alive(), self.bird.text()
+
+    def _start_frr(self, ex):
+        """zebra and bgpd as user frr, inside the router namespace (so
+        zebra's netlink socket is that namespace's: it cannot reach the
+        host's table), with their sockets, pid files and configuration in
+        the lab's directory instead of /etc/frr and /run/frr, and no TCP
+        vty.  bgpd reads lab/frr-router.conf; zebra needs nothing (the
+        lab sets forwarding with sysctl).  Debian's frr.service instead
+        starts the daemons bare and has vtysh hand each its part of the
+        integrated /etc/frr/frr.conf (doc/guide.md, 2.7)."""
+        d = self.frr_dir = self.dir / "router-frr"
+        d.mkdir(exist_ok=True)
+        frr = pwd.getpwnam("frr")
+        os.chown(d, frr.pw_uid, frr.pw_gid)
+        conf, zconf = d / "frr.conf", d / "zebra.conf"
+        conf.write_text(self.router_conf())
+        zconf.write_text("hostname router\nlog stdout informational\n")
+        common = ["-u", "frr", "-g", "frr", "-z", str(d / "zserv.api"),
+                  "--vty_socket", str(d), "-P", "0", "--log", "stdout"]
+        self.zebra = self.stack.start(
+            "router-zebra", ex + ["/usr/lib/frr/zebra", *common, "-f", str(zconf),
+                                  "-i", str(d / "zebra.pid")])
+        ahtest.wait_for(lambda: (d / "zserv.api").exists() or not self.zebra.alive(), 10,
+                        what="zebra's socket")
+        assert self.zebra.alive(), self.zebra.text()
+        self.bird = self.stack.start(
+            "router-bgpd", ex + ["/usr/lib/frr/bgpd", *common, "-f", str(conf),
+                                 "-i", str(d / "bgpd.pid")])
+        ahtest.wait_for(lambda: (d / "bgpd.vty").exists() or not self.bird.alive(), 10,
+                        what="bgpd's vty socket")
         assert self.bird.alive(), self.bird.text()
 
     # -- observe -------------------------------------------------------------
@@ -758,6 +814,21 @@ protocol bgp {n.name}_v6 from nameserver {{
 
     def birdc(self, *args):
         return run("/usr/sbin/birdc", "-s", self.bird_ctl, *args, check=False).stdout
+
+    def vtysh(self, *commands):
+        """FRR's vtysh, with each of commands as a -c."""
+        argv = ["/usr/bin/vtysh", "--vty_socket", self.frr_dir]
+        for c in commands:
+            argv += ["-c", c]
+        return run(*argv, check=False).stdout
+
+    def router_routes(self, family=4):
+        """What the router's BGP speaker has for the anycast prefix: each
+        nameserver's route, best ones marked, as its CLI shows them."""
+        prefix = f"{ANYCAST4}/32" if family == 4 else f"{ANYCAST6}/128"
+        if self.router_kind == "frr":
+            return self.vtysh(f"show bgp ipv{family} unicast {prefix}")
+        return self.birdc("show", "route", "all", prefix)
 
     def load(self, qps=1000, count=10000, mix="auth=50,recursive=50",
              timeout=2.0, v6_share=20, start_at=None, extra=()):
@@ -828,7 +899,9 @@ def threading_main():
 def describe(lab):
     lines = [f"lab {lab.id}, work directory {lab.dir}",
              f"  client  {lab.netns_name('client')}  {CLIENT4[1]}  {CLIENT6[1]}",
-             f"  router  {lab.router}  BIRD: birdc -s {lab.bird_ctl}"]
+             f"  router  {lab.router}  " + (
+                 f"FRR: vtysh --vty_socket {lab.frr_dir}" if lab.router_kind == "frr"
+                 else f"BIRD: birdc -s {lab.bird_ctl}")]
     for n in lab.nodes:
         lines.append(f"  {n.name:<7} {n.netns}  {n.addr4}  {n.addr6}  "
                      f"anycastctl -c {n.dir / 'relay.yaml'} status")
@@ -849,6 +922,8 @@ def main():
                     help="leave it running; 'down' removes it")
     up.add_argument("--exabgp-mode", choices=("systemd", "daemon-user"),
                     default="systemd")
+    up.add_argument("--router", choices=ROUTERS, default="bird",
+                    help="the router's BGP speaker (default bird)")
     down = sub.add_parser("down", help="remove labs left running or crashed")
     down.add_argument("id", nargs="?", help="only this lab")
     down.add_argument("--force", action="store_true",
@@ -876,6 +951,7 @@ def main():
     # where SIGINT arrives ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
+              router=args.router,
               log=lambda m: print(m, flush=True))
     with lab:
         print(describe(lab), flush=True)

@@ -164,3 +164,43 @@ def test_one_upstream_dead_takes_that_node_alone_out(fleet):
     for family in (4, 6):
         out = figures.first_change(ch, family, t0, lambda s: s == {"ns2"})
         assert out is not None, f"ns1 still in the IPv{family} multipath set: {ch}"
+
+
+def host_bgp_routes():
+    """Routes a BGP speaker put in the host's own tables (none may)."""
+    out = []
+    for family in ("-4", "-6"):
+        for proto in ("bgp", "zebra", "bird"):
+            r = netlab.run("ip", family, "route", "show", "table", "all",
+                           "proto", proto, check=False)
+            out += r.stdout.splitlines()
+    return out
+
+
+def test_frr_router_ecmp_and_depref(tmp_path):
+    """FRR (zebra + bgpd, lab/frr-router.conf) as the router: ECMP over
+    both nodes, and ns1, depreferred for its dead upstream, leaves the
+    multipath set because the route-map honours GRACEFUL_SHUTDOWN.
+    zebra writes the router namespace's table only."""
+    assert host_bgp_routes() == []
+    with netlab.Lab(nodes=2, router="frr", save_to=tmp_path / "lab") as lab:
+        assert lab.nexthops(4) == lab.nexthops(6) == NODES   # up() waited for it
+        load = lab.load(qps=500, count=4000, mix="auth=30,recursive=70")
+        time.sleep(2)
+        t0 = time.time()
+        lab.node(1).upstream_cmd("mode silent")
+        lab.wait_nexthops({"ns2"}, timeout=15)
+        for family in (4, 6):
+            routes = lab.router_routes(family)
+            # ns1's path is still there, but last resort: 'localpref 0'
+            # is the route-map's doing (the relay sends no LOCAL_PREF).
+            assert "graceful-shutdown" in routes and "localpref 0" in routes, routes
+        status = json.loads(lab.node(1).ctl("-j", "status").stdout)
+        assert [p["state"] for s in status["services"] for p in s["prefixes"]] == \
+            ["depreferred"] * 2, status["services"]
+        assert host_bgp_routes() == []
+        load.wait(30)
+        qs = figures.read_queries(load.csv)
+    for family in (4, 6):
+        assert {q.node for q in qs if q.sent < t0 and q.family == family} == NODES
+    assert figures.others_throughout(qs, "ns1", t0, qs[-1].sent) > 0
