@@ -76,6 +76,21 @@ CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
 ROUTERS = ("bird", "frr")
+# A Linux router for the fleet (doc/guide.md, 2.2, shows them as a
+# sysctl.d file and says why; tests/system/test_guide.py checks that
+# the two agree): forwarding, ECMP spread by flow (source port), and
+# loose reverse-path filtering, since strict filtering would drop the
+# answers still coming back from a node that has just left the
+# multipath set (the queries it had in flight): the route to their
+# source, the anycast address, no longer goes through that link.
+ROUTER_SYSCTLS = {
+    "net.ipv4.ip_forward": 1,
+    "net.ipv6.conf.all.forwarding": 1,
+    "net.ipv4.fib_multipath_hash_policy": 1,
+    "net.ipv6.fib_multipath_hash_policy": 1,
+    "net.ipv4.conf.all.rp_filter": 2,
+    "net.ipv4.conf.default.rp_filter": 2,
+}
 
 
 def node_link4(i):
@@ -105,9 +120,9 @@ def ip_batch(netns, cmds):
         raise RuntimeError(f"ip -n {netns} -batch: {r.stderr.strip()}")
 
 
-def sysctl(netns, **settings):
+def sysctl(netns, settings):
     run("ip", "netns", "exec", netns, "sysctl", "-q", "-w",
-        *(f"{k.replace('__', '.')}={v}" for k, v in settings.items()))
+        *(f"{k}={v}" for k, v in settings.items()))
 
 
 def proc_start_time(pid):
@@ -333,7 +348,9 @@ zone "sec.example" {{
 
     def exabgp_conf(self):
         lab = self.lab
-        return ahtest.render("exabgp.conf", [
+        template, what = lab.exabgp_template or (
+            (ahtest.CONF / "exabgp.conf").read_text(), "conf/exabgp.conf")
+        return ahtest.render_text(template, [
             ("run /usr/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
              f"run {lab.relay} {self.dir / 'relay.yaml'};"),
             ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
@@ -341,8 +358,8 @@ zone "sec.example" {{
             ("local-address 192.0.2.10;", f"local-address {self.addr4};"),
             ("neighbor 2001:db8::1 {", f"neighbor {self.router6} {{"),
             ("local-address 2001:db8::10;", f"local-address {self.addr6};"),
-            ("hold-time 9;", f"hold-time {lab.hold_time};"),
-        ])
+            ("hold-time 10;", f"hold-time {lab.hold_time};"),
+        ], what)
 
     # -- processes -------------------------------------------------------
 
@@ -535,6 +552,9 @@ class Lab:
     hold_time       BGP hold time (the seed's 10)
     router          'bird' (BIRD 2, lab/bird-router.conf) or 'frr' (FRR's
                     zebra + bgpd, lab/frr-router.conf)
+    exabgp_template (text, where it came from) used instead of
+                    conf/exabgp.conf, with the same addresses to replace
+                    (doc/guide.md's watchdog variant)
     exabgp_mode     'systemd' (User=exabgp with its groups, Debian's unit)
                     or 'daemon-user' (root + exabgp.daemon.user)
     realtime        run the client with SCHED_FIFO
@@ -547,7 +567,8 @@ class Lab:
     def __init__(self, nodes=2, workdir=None, keep=False, interval=None,
                  services=None, relay_replacements=(), damping=True,
                  hold_time=10, exabgp_mode="systemd", realtime=True,
-                 max_seconds=4 * 3600, save_to=None, log=None, router="bird"):
+                 max_seconds=4 * 3600, save_to=None, log=None, router="bird",
+                 exabgp_template=None):
         if not 2 <= nodes <= MAX_NODES:
             raise ValueError(f"nodes must be 2..{MAX_NODES}")
         if router not in ROUTERS:
@@ -565,6 +586,7 @@ class Lab:
         self.max_seconds = max_seconds
         self.save_to = save_to
         self.router_kind = router
+        self.exabgp_template = exabgp_template
         self.log = log or (lambda msg: None)
         self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
         self.plugin = self.relay = None
@@ -707,11 +729,7 @@ class Lab:
         # The router first: it creates the links the others configure.
         for ns in [r] + [x for x in cmds if x != r]:
             ip_batch(ns, cmds[ns])
-        sysctl(r, net__ipv4__ip_forward=1, net__ipv6__conf__all__forwarding=1,
-               net__ipv4__fib_multipath_hash_policy=1,
-               net__ipv6__fib_multipath_hash_policy=1,
-               net__ipv4__conf__all__rp_filter=0,
-               net__ipv4__conf__default__rp_filter=0)
+        sysctl(r, ROUTER_SYSCTLS)
 
     def _start_router(self):
         ex = ["ip", "netns", "exec", self.router]
@@ -724,7 +742,11 @@ class Lab:
 
     def router_conf(self):
         """The router's configuration for this lab, from lab/bird-router.conf
-        or lab/frr-router.conf."""
+        or lab/frr-router.conf, without the template's first paragraph
+        (which is about the template)."""
+        return self._router_template().split("\n\n", 1)[1]
+
+    def _router_template(self):
         if self.router_kind == "frr":
             neighbors = []
             for n in self.nodes:
