@@ -114,8 +114,9 @@ class Demo:
             show(f"IPv{family}: " + self.shares([q for q in qs if q.family == family]))
         show("the router's hash puts each client flow (source port) on one node")
 
-    def fault(self, title, inject, recover=None, hold=0.0, mix="auth=50,recursive=50",
-              during=None, back_timeout=30.0):
+    def fault(self, name, title, inject, recover=None, hold=0.0,
+              mix="auth=50,recursive=50", during=None, back_timeout=20.0,
+              not_back="not expected"):
         """Break ns1 while the client runs; report what the client and the
         router saw; put it right and wait for ns1 to be back."""
         pre, post = 1.0, self.args.after
@@ -144,42 +145,49 @@ class Demo:
         steady = figures.others_throughout(qs, NODE, t0, qs[-1].sent) if qs else 0
         line = (f"{len(lost)} of {len(after)} queries lost"
                 + (f" (longest gap {1000 * gap:.0f} ms)" if lost else "")
-                + "; router " + (f"dropped {NODE} {1000 * (out - t0):.0f} ms after the fault"
-                                 if out else f"kept {NODE}")
+                + "; the router " + (f"took {NODE} out {1000 * (out - t0):.0f} ms after "
+                                     "the fault" if out else f"kept {NODE}")
                 + f"; {'/'.join(self.others)} answered throughout: "
                 + ("yes" if steady and steady > 0 else "NO")
-                + f", their clients lost {others_lost}")
+                + f", {'their' if len(self.others) > 1 else 'its'} own clients "
+                f"lost {others_lost}")
         show(line)
         show(f"answers after the fault: {self.shares(after)}")
         self.table()
-        self.summary.append((title.split(":")[0], line))
+        self.summary.append((name, line))
         if recover is not None:
             recover()
+        if self.lab.nexthops(4) == self.lab.nexthops(6) == set(self.names):
+            return ch
         t1 = time.monotonic()
         try:
             self.lab.wait_nexthops(set(self.names), timeout=back_timeout)
             show(f"{NODE} back in the router's table {time.monotonic() - t1:.1f} s "
                  "after it was put right")
-        except AssertionError:
-            # Not expected; say so and restart named, which clears the
-            # relay's judgement (hard trouble), so the demo goes on.
-            show(f"{NODE} not back within {back_timeout:.0f} s; restarting its named")
+        except TimeoutError:
+            # Say so, and restart named, which clears the relay's
+            # judgement (hard trouble), so that the demo goes on.
+            show(f"{NODE} not back within {back_timeout:.0f} s ({not_back}); "
+                 "restarting its named")
             self.n1.restart_named(wait=True)
+            t1 = time.monotonic()
             self.lab.wait_nexthops(set(self.names), timeout=30)
+            show(f"{NODE} back {time.monotonic() - t1:.1f} s after named was restarted")
         return ch
 
     def act_kill9(self):
-        self.fault(f"ACT 2a: kill -9 {NODE}'s named (the plugin's socket closes, "
+        self.fault("kill -9", f"ACT 2a: kill -9 {NODE}'s named (the plugin's socket closes, "
                    "the relay withdraws at once)",
                    lambda: self.n1.signal_named(signal.SIGKILL),
                    recover=lambda: (say(f"starting {NODE}'s named again"),
                                     self.n1.start_named(wait=False)))
 
     def act_sigstop(self):
-        self.fault(f"ACT 2b: SIGSTOP {NODE}'s named (hung: its socket stays open, "
+        self.fault("SIGSTOP", f"ACT 2b: SIGSTOP {NODE}'s named (hung: its socket stays open, "
                    "it stops answering and publishing)",
                    lambda: self.n1.signal_named(signal.SIGSTOP), hold=self.args.after + 1,
-                   recover=lambda: (say(f"SIGCONT {NODE}'s named"),
+                   recover=lambda: (say(f"{self.args.after + 1:.1f} s later: SIGCONT "
+                                        f"{NODE}'s named"),
                                     self.n1.signal_named(signal.SIGCONT)))
 
     def act_upstream(self):
@@ -187,14 +195,23 @@ class Demo:
             show(f"{NODE}'s relay now says:")
             for line in self.status_lines(self.n1, lambda s, c: c["state"] == "failing"):
                 show("  " + line)
-        self.fault(f"ACT 2c: {NODE}'s upstream goes silent (its recursions get "
+            show(f"depreferred, not withdrawn: announced with GRACEFUL_SHUTDOWN, "
+                 "which the router's import policy turns into local preference 0; "
+                 "the router's BGP table:")
+            keep = ("via", "local_pref", "community", "localpref", "Community",
+                    "multipath", "best")
+            show("\n".join("  " + line.strip()
+                           for line in self.lab.router_routes(4).splitlines()
+                           if any(k in line for k in keep)))
+        self.fault("upstream dead", f"ACT 2c: {NODE}'s upstream goes silent (its recursions get "
                    "no answer; its own zones still answer)",
                    lambda: self.n1.upstream_cmd("mode silent"),
                    mix="auth=30,recursive=70", during=during,
                    recover=lambda: (say(f"{NODE}'s upstream answers again"),
-                                    self.n1.upstream_cmd("mode answer")))
-        show("(depreferred, not withdrawn: GRACEFUL_SHUTDOWN, which the router's "
-             "policy turns into local preference 0)")
+                                    self.n1.upstream_cmd("mode answer")),
+                   back_timeout=8,
+                   not_back="a depreferred node gets no client queries, so its relay "
+                            "has no evidence yet that it recovered")
 
     def act_shared(self):
         excused = []
@@ -205,7 +222,7 @@ class Demo:
         t0 = time.time()
         self.lab.upstreams("fail broken.test")
         try:
-            ch = self.fault("ACT 3: a shared fault: broken.test answers SERVFAIL at "
+            ch = self.fault("shared fault", "ACT 3: a shared fault: broken.test answers SERVFAIL at "
                             "every node's upstream, and 30 % of the queries ask for it",
                             lambda: None, mix="auth=35,recursive=35,broken=30",
                             during=during)
@@ -226,7 +243,7 @@ class Demo:
                 "'drain' yet")
             return
         ctl = f"anycastctl -c {self.n1.dir / 'relay.yaml'}"
-        self.fault(f"ACT 4: {ctl} drain --wait ({NODE} leaves the multipath set with "
+        self.fault("drain", f"ACT 4: {ctl} drain --wait ({NODE} leaves the multipath set with "
                    "GRACEFUL_SHUTDOWN, then is withdrawn once its clients are gone)",
                    lambda: show(self.n1.drain(wait=True).stdout),
                    recover=lambda: (say(f"{ctl} undrain"),
@@ -235,14 +252,16 @@ class Demo:
     def run(self):
         say(f"the lab: client, router ({self.lab.router_kind}, ECMP), "
             f"{len(self.names)} nameservers; each node announces "
-            f"{netlab.ANYCAST4}/32 and {netlab.ANYCAST6}/128 from its lo")
+            f"{netlab.ANYCAST4}/32 and {netlab.ANYCAST6}/128 from its lo "
+            "(the example configuration, without flap damping, which would "
+            f"hold {NODE} down after its second fault in a minute)")
         show(netlab.describe(self.lab))
         self.act_spread()
         for act in self.args.acts:
             getattr(self, f"act_{act}")()
-        say(f"summary ({time.monotonic() - self.t_start:.0f} s)")
-        for title, line in self.summary:
-            show(f"{title}: {line}")
+        say(f"summary ({time.monotonic() - self.t_start:.0f} s since the lab was up)")
+        for name, line in self.summary:
+            show(f"{name + ':':<14} {line}")
 
 
 ACTS = ("kill9", "sigstop", "upstream", "shared", "drain")
@@ -269,9 +288,12 @@ def main():
         sys.exit("demo.py: must run as root (the lab creates network namespaces)")
     # Ctrl-C tears down even when started in the background.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    t0 = time.monotonic()
     say(f"bringing up the lab: {args.nodes} nameservers, a router, a client")
     try:
-        with netlab.Lab(nodes=args.nodes, router=args.router,
+        # Without the example's flap damping: it would rightly hold ns1
+        # down after its second fault within a minute.
+        with netlab.Lab(nodes=args.nodes, router=args.router, damping=False,
                         log=lambda m: print("   " + m, flush=True)) as lab:
             try:
                 Demo(lab, args).run()
@@ -280,7 +302,7 @@ def main():
     except KeyboardInterrupt:
         print("interrupted; everything removed.", flush=True)
         return 130
-    print("done.", flush=True)
+    print(f"done, {time.monotonic() - t0:.0f} s in all.", flush=True)
     return 0
 
 
