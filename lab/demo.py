@@ -198,7 +198,7 @@ class Demo:
             show(f"depreferred, not withdrawn: announced with GRACEFUL_SHUTDOWN, "
                  "which the router's import policy turns into local preference 0; "
                  "the router's BGP table:")
-            keep = ("via", "local_pref", "community", "localpref", "Community",
+            keep = ("via", " from ", "local_pref", "community", "localpref", "Community",
                     "multipath", "best")
             show("\n".join("  " + line.strip()
                            for line in self.lab.router_routes(4).splitlines()
