@@ -76,6 +76,22 @@ CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
 ROUTERS = ("bird", "frr")
+# BFD (Lab(bfd=True)): doc/guide.md, 2.6, shows both parts.  The
+# router's BIRD asks for a session to each nameserver ('bfd on' in its
+# BGP template); each node runs a BIRD with this protocol alone, since
+# ExaBGP 4.2 has no BFD.  3 packets 100 ms apart missed: the node's
+# host is gone, and so are its routes, long before the hold time.
+BFD_TIMERS = """	interface "*" {
+		interval 100 ms;
+		multiplier 3;
+	};
+"""
+BIRD_BFD_ROUTER = f"""
+# BFD: a nameserver whose host stops (hung, powered off, cut off) is
+# dropped after 3 missed BFD packets 100 ms apart, not the hold time.
+protocol bfd {{
+{BFD_TIMERS}}}
+"""
 # A Linux router for the fleet (doc/guide.md, 2.2, shows them as a
 # sysctl.d file and says why; tests/system/test_guide.py checks that
 # the two agree): forwarding, ECMP spread by flow (source port), and
@@ -131,6 +147,15 @@ def proc_start_time(pid):
             return int(f.read().rsplit(")", 1)[1].split()[19])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def start_daemon(stack, name, argv, ready, what):
+    """Start a daemon; return once the file `ready` (its socket) exists,
+    or fail with its output if it died first."""
+    proc = stack.start(name, [str(a) for a in argv])
+    ahtest.wait_for(lambda: ready.exists() or not proc.alive(), 10, what=what)
+    assert proc.alive(), proc.text()
+    return proc
 
 
 def ensure_group():
@@ -242,7 +267,7 @@ class Node:
         self.primary_dir = self.dir / "primary"
         self.socket = self.run_dir / "anycast-health.sock"
         self.upstream_ctl = self.dir / "upstream.ctl"
-        self.named = self.primary = self.exabgp = self.upstream = None
+        self.named = self.primary = self.exabgp = self.upstream = self.bfd = None
 
     # -- configuration ---------------------------------------------------
 
@@ -367,14 +392,12 @@ zone "sec.example" {{
         return ["ip", "netns", "exec", self.netns, *map(str, argv)]
 
     def start_upstream(self):
-        self.upstream = self.lab.stack.start(
-            f"{self.name}-upstream",
+        self.upstream = start_daemon(
+            self.lab.stack, f"{self.name}-upstream",
             self.exec(PYTHON, LAB / "upstream.py", "--port", UPSTREAM_PORT,
                       "--control", self.upstream_ctl,
-                      "--max-seconds", self.lab.max_seconds))
-        ahtest.wait_for(lambda: self.upstream_ctl.exists() or not self.upstream.alive(),
-                        10, what=f"{self.name} upstream")
-        assert self.upstream.alive(), self.upstream.text()
+                      "--max-seconds", self.lab.max_seconds),
+            self.upstream_ctl, f"{self.name} upstream")
 
     def upstream_cmd(self, line):
         """A command to this node's upstream (lab/upstream.py); its reply."""
@@ -433,11 +456,48 @@ zone "sec.example" {{
                                            env=env)
         return self.exabgp
 
+    def bfd_conf(self):
+        return f"""# BFD only, beside ExaBGP (which has none): keeps a BFD session with
+# the router on each address family of this node's link.
+router id {self.router_id};
+log stderr all;
+
+protocol device {{
+}}
+
+protocol bfd {{
+{BFD_TIMERS}	neighbor {self.router4};
+	neighbor {self.router6};
+}}
+"""
+
+    def start_bfd(self):
+        conf = self.dir / "bfd-bird.conf"
+        conf.write_text(self.bfd_conf())
+        self.bfd_ctl = self.dir / "bfd-bird.ctl"
+        self.bfd = start_daemon(
+            self.lab.stack, f"{self.name}-bfd",
+            self.exec("/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
+                      "-c", conf, "-s", self.bfd_ctl),
+            self.bfd_ctl, f"{self.name} BFD's control socket")
+
     def start(self):
         self.start_upstream()
         self.start_primary()
         self.start_named()
+        if self.lab.bfd:
+            self.start_bfd()
         self.start_exabgp()
+
+    def freeze(self, sig=signal.SIGSTOP):
+        """Every process of the node stopped (SIGCONT: going again), as
+        a hung host: the kernel still holds the BGP session open, but
+        nothing sends a keepalive or a BFD packet."""
+        for pid in netns_pids(self.netns):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
 
     # -- faults ----------------------------------------------------------
 
@@ -552,6 +612,8 @@ class Lab:
     hold_time       BGP hold time (the seed's 10)
     router          'bird' (BIRD 2, lab/bird-router.conf) or 'frr' (FRR's
                     zebra + bgpd, lab/frr-router.conf)
+    bfd             BFD between the router (BIRD) and every node (a BIRD
+                    beside ExaBGP), 100 ms x 3
     exabgp_template (text, where it came from) used instead of
                     conf/exabgp.conf, with the same addresses to replace
                     (doc/guide.md's watchdog variant)
@@ -568,11 +630,13 @@ class Lab:
                  services=None, relay_replacements=(), damping=True,
                  hold_time=10, exabgp_mode="systemd", realtime=True,
                  max_seconds=4 * 3600, save_to=None, log=None, router="bird",
-                 exabgp_template=None):
+                 exabgp_template=None, bfd=False):
         if not 2 <= nodes <= MAX_NODES:
             raise ValueError(f"nodes must be 2..{MAX_NODES}")
         if router not in ROUTERS:
             raise ValueError(f"router must be one of {', '.join(ROUTERS)}")
+        if bfd and router != "bird":
+            raise ValueError("bfd: only with the BIRD router")
         if exabgp_mode not in ("systemd", "daemon-user"):
             raise ValueError("exabgp_mode must be 'systemd' or 'daemon-user'")
         self.id = secrets.token_hex(3)
@@ -587,11 +651,12 @@ class Lab:
         self.save_to = save_to
         self.router_kind = router
         self.exabgp_template = exabgp_template
+        self.bfd = bfd
         self.log = log or (lambda msg: None)
         self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
         self.plugin = self.relay = None
         self.stack = None
-        self.bird = self.monitor = None
+        self.bird = self.zebra = self.bgpd = self.monitor = None
         self.namespaces = []
         self._old_sigterm = None
         self._loads = 0
@@ -767,20 +832,23 @@ protocol bgp {n.name}_v6 from nameserver {{
 	ipv6 {{ import filter nameserver_in; export none; }};
 }}
 """)
-        return Template((LAB / "bird-router.conf").read_text()).substitute(
+        text = Template((LAB / "bird-router.conf").read_text()).substitute(
             router_id=ROUTER_ID, router_as=ROUTER_AS, hold_time=self.hold_time,
             nameservers="\n".join(blocks))
+        if self.bfd:
+            hold = f"\thold time {self.hold_time};\n"
+            text = text.replace(hold, hold + "\tbfd on;\n") + BIRD_BFD_ROUTER
+        return text
 
     def _start_bird(self, ex):
         conf = self.dir / "router-bird.conf"
         conf.write_text(self.router_conf())
         self.bird_ctl = self.dir / "router-bird.ctl"
-        self.bird = self.stack.start(
-            "router-bird", ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
-                                 "-c", str(conf), "-s", str(self.bird_ctl)])
-        ahtest.wait_for(lambda: self.bird_ctl.exists() or not self.bird.alive(), 10,
-                        what="BIRD's control socket")
-        assert self.bird.alive(), self.bird.text()
+        self.bird = start_daemon(
+            self.stack, "router-bird",
+            ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
+                  "-c", conf, "-s", self.bird_ctl],
+            self.bird_ctl, "BIRD's control socket")
 
     def _start_frr(self, ex):
         """zebra and bgpd as user frr, inside the router namespace (so
@@ -800,18 +868,14 @@ protocol bgp {n.name}_v6 from nameserver {{
         zconf.write_text("hostname router\nlog stdout informational\n")
         common = ["-u", "frr", "-g", "frr", "-z", str(d / "zserv.api"),
                   "--vty_socket", str(d), "-P", "0", "--log", "stdout"]
-        self.zebra = self.stack.start(
-            "router-zebra", ex + ["/usr/lib/frr/zebra", *common, "-f", str(zconf),
-                                  "-i", str(d / "zebra.pid")])
-        ahtest.wait_for(lambda: (d / "zserv.api").exists() or not self.zebra.alive(), 10,
-                        what="zebra's socket")
-        assert self.zebra.alive(), self.zebra.text()
-        self.bird = self.stack.start(
-            "router-bgpd", ex + ["/usr/lib/frr/bgpd", *common, "-f", str(conf),
-                                 "-i", str(d / "bgpd.pid")])
-        ahtest.wait_for(lambda: (d / "bgpd.vty").exists() or not self.bird.alive(), 10,
-                        what="bgpd's vty socket")
-        assert self.bird.alive(), self.bird.text()
+        self.zebra = start_daemon(
+            self.stack, "router-zebra",
+            ex + ["/usr/lib/frr/zebra", *common, "-f", zconf, "-i", d / "zebra.pid"],
+            d / "zserv.api", "zebra's socket")
+        self.bgpd = start_daemon(
+            self.stack, "router-bgpd",
+            ex + ["/usr/lib/frr/bgpd", *common, "-f", conf, "-i", d / "bgpd.pid"],
+            d / "bgpd.vty", "bgpd's vty socket")
 
     # -- observe -------------------------------------------------------------
 
@@ -946,6 +1010,8 @@ def main():
                     default="systemd")
     up.add_argument("--router", choices=ROUTERS, default="bird",
                     help="the router's BGP speaker (default bird)")
+    up.add_argument("--bfd", action="store_true",
+                    help="BFD between the router and the nodes (BIRD router only)")
     down = sub.add_parser("down", help="remove labs left running or crashed")
     down.add_argument("id", nargs="?", help="only this lab")
     down.add_argument("--force", action="store_true",
@@ -973,7 +1039,7 @@ def main():
     # where SIGINT arrives ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
-              router=args.router,
+              router=args.router, bfd=args.bfd,
               log=lambda m: print(m, flush=True))
     with lab:
         print(describe(lab), flush=True)

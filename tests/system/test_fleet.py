@@ -167,12 +167,14 @@ def test_one_upstream_dead_takes_that_node_alone_out(fleet):
 
 
 def host_bgp_routes():
-    """Routes a BGP speaker put in the host's own tables (none may)."""
+    """Routes for the lab's anycast prefixes that a BGP speaker put in
+    the host's own tables (none may).  Only these: other tests on the
+    machine may run routers of their own."""
     out = []
-    for family in ("-4", "-6"):
+    for family, prefix in (("-4", f"{netlab.ANYCAST4}/32"), ("-6", f"{netlab.ANYCAST6}/128")):
         for proto in ("bgp", "zebra", "bird"):
             r = netlab.run("ip", family, "route", "show", "table", "all",
-                           "proto", proto, check=False)
+                           "proto", proto, "exact", prefix, check=False)
             out += r.stdout.splitlines()
     return out
 
@@ -204,3 +206,23 @@ def test_frr_router_ecmp_and_depref(tmp_path):
     for family in (4, 6):
         assert {q.node for q in qs if q.sent < t0 and q.family == family} == NODES
     assert figures.others_throughout(qs, "ns1", t0, qs[-1].sent) > 0
+
+
+def test_bfd_drops_a_hung_host(tmp_path):
+    """Every process of ns1 stopped, as a hung host: its relay cannot
+    withdraw and the kernel keeps the BGP session open, so without BFD
+    the router would keep ns1 for the hold time (10 s).  With BFD (BIRD
+    on both sides, 100 ms x 3) it is out within about a second."""
+    with netlab.Lab(nodes=2, bfd=True, save_to=tmp_path / "lab") as lab:
+        ahtest.wait_for(lambda: lab.birdc("show", "bfd", "sessions").count(" Up ") == 4,
+                        10, what="4 BFD sessions up at the router")
+        t0 = time.monotonic()
+        lab.node(1).freeze()
+        try:
+            lab.wait_nexthops({"ns2"}, timeout=5)
+            took = time.monotonic() - t0
+        finally:
+            lab.node(1).freeze(signal.SIGCONT)
+        assert took < 2.0, took
+        # (BIRD then refuses ns1's session for its 'error wait time', 60 s
+        # by default: doc/guide.md, 2.6.)

@@ -162,16 +162,24 @@ def test_exabgp_conf_is_the_example():
 
 
 def test_router_configs_are_the_labs(tmp_path):
-    """2.6 and 2.7: the BIRD and FRR configurations are the lab's for
-    two nameservers, and the daemons' own checkers accept them."""
+    """2.6 and 2.7: the BIRD (with and without BFD) and FRR
+    configurations are the lab's for two nameservers, and the daemons'
+    own checkers accept them."""
     for kind, name in (("bird", "bird"), ("frr", "frr")):
         want = netlab.Lab(nodes=2, router=kind).router_conf()
         assert block(name).rstrip("\n") == want.rstrip("\n"), kind
-    bird = tmp_path / "bird.conf"
-    bird.write_text(block("bird"))
-    r = subprocess.run(["/usr/sbin/bird", "-p", "-c", str(bird)],
-                       capture_output=True, text=True, timeout=10)
-    assert r.returncode == 0, r.stderr
+    # BFD: the router's part is added to the same configuration, the
+    # node's is a configuration of its own.
+    with_bfd = netlab.Lab(nodes=2, bfd=True)
+    assert block("bird-bfd-router").strip() in with_bfd.router_conf()
+    assert "\tbfd on;\n" in with_bfd.router_conf()
+    assert block("bird-bfd-node") == with_bfd.node(1).bfd_conf()
+    for name in ("bird", "bird-bfd-node"):
+        bird = tmp_path / "bird.conf"
+        bird.write_text(block(name))
+        r = subprocess.run(["/usr/sbin/bird", "-p", "-c", str(bird)],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0, (name, r.stderr)
     frr = tmp_path / "frr.conf"
     frr.write_text(block("frr"))
     r = subprocess.run(["/usr/bin/vtysh", "--dryrun", "-f", str(frr)],
