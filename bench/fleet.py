@@ -304,11 +304,11 @@ def main():
     with netlab.Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
                     router=args.router,
                     log=lambda m: print(m, flush=True)) as lab:
-        if "drain" in faults and not lab.has_drain():
+        if "drain" in faults and not netlab.ctl_has_drain():
             print("drain: anycastctl has no 'drain' yet; the relay's SIGTERM "
                   "stands in for it", flush=True)
             FAULTS["drain"] = DRAIN_BY_SIGTERM
-        env["drain"] = "anycastctl drain --wait" if lab.has_drain() else "relay SIGTERM"
+        env["drain"] = "anycastctl drain --wait" if netlab.ctl_has_drain() else "relay SIGTERM"
         for trial in range(args.trials):
             for name in faults:
                 r = one_fault(lab, name, args, keep_timeline=trial == 0)

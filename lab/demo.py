@@ -237,7 +237,7 @@ class Demo:
                             self.summary[-1][1] + f"; {len(moved)} route changes")
 
     def act_drain(self):
-        if not self.lab.has_drain():
+        if not netlab.ctl_has_drain():
             # Waits for issue 9's drain (the ops2 branch).
             say(f"ACT 4: draining {NODE}: skipped, this build's anycastctl has no "
                 "'drain' yet")

@@ -74,6 +74,7 @@ CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
 CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
 CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
+STATE_FILE = "state-file: /var/lib/anycast-health/relay.state"
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
 ROUTERS = ("bird", "frr")
 # BFD (Lab(bfd=True)): doc/guide.md, 2.6, shows both parts.  The
@@ -174,6 +175,19 @@ def ensure_group():
     for user in GROUP_MEMBERS:
         if user not in members:
             run("usermod", "-a", "-G", GROUP, user)
+
+
+_HAS_DRAIN = []
+
+
+def ctl_has_drain():
+    """Whether this build's anycastctl has `drain` (issue 9; the ops2
+    branch): its usage lists the commands it knows."""
+    if not _HAS_DRAIN:
+        r = run(ahtest.CTL, "-h", check=False)
+        _HAS_DRAIN.append(re.search(r"^\s+drain\b", r.stdout + r.stderr, re.M)
+                          is not None)
+    return _HAS_DRAIN[0]
 
 
 def owner_alive(state):
@@ -354,7 +368,12 @@ zone "sec.example" {{
 
     def relay_yaml(self):
         lab = self.lab
+        # Drained services are remembered in control.state-file (issue
+        # 9; the ops2 branch): each node its own, where exabgp writes.
+        state = [(STATE_FILE, f"state-file: {self.relay_dir}/relay.state")] \
+            if STATE_FILE in (ahtest.CONF / "anycast-relay.yaml").read_text() else []
         text = ahtest.render("anycast-relay.yaml", [
+            *state,
             ("socket: /run/named/anycast-health.sock", f"socket: {self.socket}"),
             ("socket: /run/anycast-health/relay.sock",
              f"socket: {self.relay_dir}/relay.sock"),
@@ -539,7 +558,7 @@ protocol bfd {{
         the relay's SIGTERM, which withdraws every prefix before it
         exits (ExaBGP then starts a new relay, which announces again
         after 'rise', so there is nothing to undrain)."""
-        if not self.lab.has_drain():
+        if not ctl_has_drain():
             return self.signal_relay(signal.SIGTERM)
         args = ["drain"] + (["--wait", "--timeout", f"{timeout}s"] if wait else [])
         return self._admin(args, timeout + 10)
@@ -547,7 +566,7 @@ protocol bfd {{
     def undrain(self):
         """Back into service after drain() (the relay's checks, then
         'rise'); nothing to do where drain() was the relay's SIGTERM."""
-        if self.lab.has_drain():
+        if ctl_has_drain():
             return self._admin(["undrain"], 10)
         return None
 
@@ -661,16 +680,6 @@ class Lab:
         self._old_sigterm = None
         self._loads = 0
         self.detached = False
-        self._has_drain = None
-
-    def has_drain(self):
-        """Whether this build's anycastctl has `drain` (issue 9): its
-        usage lists the commands it knows."""
-        if self._has_drain is None:
-            r = run(ahtest.CTL, "-h", check=False)
-            self._has_drain = re.search(r"^\s+drain\b", r.stdout + r.stderr,
-                                        re.M) is not None
-        return self._has_drain
 
     def netns_name(self, role):
         return f"{PREFIX}{self.id}-{role}"

@@ -226,3 +226,31 @@ def test_bfd_drops_a_hung_host(tmp_path):
         assert took < 2.0, took
         # (BIRD then refuses ns1's session for its 'error wait time', 60 s
         # by default: doc/guide.md, 2.6.)
+
+
+@pytest.mark.xfail(not netlab.ctl_has_drain(), strict=True,
+                   reason="anycastctl drain (issue 9) is on the ops2 branch, not "
+                          "in this build yet")
+def test_drain_moves_the_clients_without_loss(fleet):
+    """A planned drain of ns1 (anycastctl drain --wait): its clients move
+    to ns2 through GRACEFUL_SHUTDOWN before the withdraw, and no query
+    is lost; undrain brings ns1 back."""
+    n = fleet.node(1)
+    load = fleet.load(qps=500, count=4000)
+    time.sleep(2)
+    t0 = time.time()
+    n.drain(wait=True, timeout=30)
+    status = json.loads(n.ctl("-j", "status").stdout)
+    assert [s["state"] for s in status["services"]] == ["drained"], status["services"]
+    assert fleet.nexthops(4) == fleet.nexthops(6) == {"ns2"}
+    load.wait(30)
+    qs = figures.read_queries(load.csv)
+    assert not [q for q in qs if figures.lost(q, 1.0)]
+    # ns1 left the multipath set (depreferred) well before its drain
+    # returned, and took no queries once it had.
+    ch = changes(fleet)
+    out = figures.first_change(ch, 4, t0, lambda s: s == {"ns2"})
+    assert out is not None and out - t0 < 1.0, ch
+    assert not [q for q in qs if q.sent > out + 0.1 and q.node == "ns1"]
+    n.undrain()
+    fleet.wait_nexthops(NODES, timeout=30)
