@@ -136,10 +136,14 @@ def render(example, replacements):
     Every 'old' must occur: if an example changes so that a test would
     silently run something else, the test fails here instead.
     """
-    text = (CONF / example).read_text()
+    return render_text((CONF / example).read_text(), replacements, f"conf/{example}")
+
+
+def render_text(text, replacements, what):
+    """render() for a text from elsewhere (what: where it came from)."""
     for old, new in replacements:
         if old not in text:
-            raise AssertionError(f"conf/{example} no longer contains {old!r}")
+            raise AssertionError(f"{what} no longer contains {old!r}")
         text = text.replace(old, new)
     return text
 
