@@ -72,6 +72,15 @@ def bind_minor():
     return int(major), int(minor)
 
 
+def lock_file_statement(path):
+    """named.conf's lock-file statement for PATH, for options { }; or
+    nothing on BIND 9.20, which removed the option: named there takes no
+    lock file, so nameds side by side cannot collide on one."""
+    if bind_minor() >= (9, 20):
+        return ""
+    return f'lock-file "{path}";'
+
+
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
     for _ in range(200):
