@@ -204,7 +204,7 @@ class Proc:
         """Stop the process and everything in its process group."""
         if self.p.returncode is not None:
             # Reaped already: its group id may belong to someone else now.
-            self.logf.close()
+            self._close()
             return
         if self.alive():
             try:
@@ -224,6 +224,16 @@ class Proc:
             self.p.wait(5)
         except subprocess.TimeoutExpired:
             pass
+        self._close()
+
+    def _close(self):
+        # Input still buffered for a process that is gone would raise
+        # when the pipe is collected, as a warning in some later test.
+        if self.p.stdin is not None:
+            try:
+                self.p.stdin.close()
+            except BrokenPipeError:
+                pass
         self.logf.close()
 
 
