@@ -177,6 +177,12 @@ struct service_state {
 	int64_t		 excuse_logged[CHK_COUNT];	/* monotonic ms */
 	char		 why[CHK_COUNT][256];
 	struct check_value val[CHK_COUNT];
+	/* This evaluation: judged on evidence, or failing for lack of it. */
+	int		 judged[CHK_COUNT];
+	int		 held[CHK_COUNT];
+	/* Recovery (policy.h): forgotten by a retry, not passed since. */
+	struct retry	 retry;
+	int		 retried[CHK_COUNT];
 	/* The last HISTORY_LEN route changes, oldest overwritten first. */
 	struct transition history[HISTORY_LEN];
 	uint64_t	 transitions;	/* since start; history holds the last */

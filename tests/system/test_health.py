@@ -574,6 +574,58 @@ def test_damping_bounds_a_degraded_node_crash_loop(stack):
     assert len(announces) <= 4, proc.commands
 
 
+def feed_until(fake, res, seq, pred, timeout, *args, **kw):
+    """Snapshots every 100 ms until pred() holds; bounded by timeout."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        seq = feed(fake, res, seq, 1, *args, **kw)
+    return seq
+
+
+def test_depreferred_without_traffic_is_retried(stack):
+    """Recovery: a node depreferred for a ratio check loses its clients
+    (the router prefers the others), so the check has nothing left to
+    judge by.  The relay retries: it forgets the failure, announces the
+    node normally and lets fresh traffic judge it.  Each failed retry
+    doubles the wait up to max-retry; one that passes resets it."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY + """    window: 1s
+    retry: 1s
+    max-retry: 2s
+""")
+    res = Resolver()
+    log = proc.proc.text
+    normal = "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+
+    def commands():
+        return [c for c in proc.commands if "192.0.2.53/32" in c]
+
+    seq = feed_until(fake, res, 1, lambda: normal in commands(), 3, 100)
+    # Depreferred but still judged (every node depreferred alike keeps
+    # its clients): no retry, however long it lasts.
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                     0, 100, groups=range(16))
+    seq = feed(fake, res, seq, 25, 0, 100, groups=range(16))
+    assert "retrying" not in log() and commands()[-1] != normal
+    for wait in (1, 2, 2):                        # doubles, up to max-retry
+        # Broken: depreferred; then its clients are gone.
+        seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                         0, 100, groups=range(16))
+        assert "65535:0" in commands()[-1]
+        n = log().count("retrying after")
+        seq = feed_until(fake, res, seq, lambda: commands()[-1] == normal, 5, 0)
+        assert log().count("retrying after") == n + 1
+        assert f"no client traffic to judge by: retrying after {wait}s" in log()
+    # Fixed: fresh traffic passes, it stays up, and the wait is reset.
+    seq = feed(fake, res, seq, 20, 100)
+    assert commands()[-1] == normal
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                     0, 100, groups=range(16))
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] == normal, 5, 0)
+    assert log().split("no client traffic to judge by: ")[-1].startswith(
+        "retrying after 1s"), log()[-2000:]
+
+
 WATCHDOG_SERVICE = """
   - name: dns
     view: _default
