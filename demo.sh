@@ -1,7 +1,12 @@
 #!/bin/sh
 # One command on a fresh Debian 12 machine: install the dependencies,
-# build anycast-health, and run the live single-node demo on loopback
-# (named + plugin -> anycast-relay -> ExaBGP -> BIRD).
+# build anycast-health, and run the fleet demo (lab/demo.py): the seed's
+# anycast network in network namespaces, a client answered by every
+# nameserver, faults on one node, a shared fault; about a minute.
+#   ./demo.sh --single     the single-node demo on loopback instead
+#   ./demo.sh --short      2 nodes, shorter loads (what the test runs)
+#   ./demo.sh --router frr FRR as the router instead of BIRD 2
+# Everything the demo starts is removed at the end, also on Ctrl-C.
 set -e
 cd "$(dirname "$0")"
 if [ "$(id -u)" -ne 0 ]; then
@@ -11,4 +16,8 @@ fi
 [ -x configure ] || ./bootstrap >/dev/null 2>&1
 [ -f Makefile ] || ./configure --quiet
 make -j"$(nproc)" >/dev/null
-exec /usr/bin/python3 tests/system/demo.py
+if [ "$1" = "--single" ]; then
+	shift
+	exec /usr/bin/python3 tests/system/demo.py "$@"
+fi
+exec /usr/bin/python3 lab/demo.py "$@"

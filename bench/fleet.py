@@ -26,9 +26,9 @@ Faults (--faults, default all), each followed by its recovery:
   restart       named gets SIGTERM and is started as soon as it exits
   relay-kill    kill -9 anycast-relay (ExaBGP starts a new one)
   exabgp-kill   kill -9 ExaBGP; 3 s later it is started again
-  drain         a planned drain: `anycastctl drain` does not exist yet,
-                so the relay's SIGTERM (it withdraws, then exits; ExaBGP
-                starts a new relay, which announces again after 'rise')
+  drain         a planned drain: `anycastctl drain --wait` (ns1 leaves
+                the multipath set with GRACEFUL_SHUTDOWN, then is
+                withdrawn); 3 s later `anycastctl undrain`
 
 The goals of issue 7 (benchmarks, not assertions), at 1,000 qps over 2
 nodes: kill9 <= 5 lost; drain 0 lost; sigstop <= 500 lost (<= 1 s);
@@ -87,7 +87,7 @@ FAULTS = {
     "restart": (_restart, 0, None, 20),
     "relay-kill": (lambda n: n.signal_relay(signal.SIGKILL), 0, None, 20),
     "exabgp-kill": (_exabgp_kill, 3, lambda n: n.start_exabgp(), 20),
-    "drain": (lambda n: n.drain(), 0, None, 20),
+    "drain": (lambda n: n.drain(wait=True), 3, lambda n: n.undrain(), 20),
 }
 
 
@@ -261,6 +261,8 @@ def plot(data, png):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nodes", type=int, default=2)
+    ap.add_argument("--router", choices=netlab.ROUTERS, default="bird",
+                    help="the router's BGP speaker (lab/lab.py)")
     ap.add_argument("--qps", type=float, default=1000.0)
     ap.add_argument("--mix", default="auth=50,recursive=50")
     ap.add_argument("--trials", type=int, default=3)
@@ -294,7 +296,9 @@ def main():
     results = {f: [] for f in faults}
     workdir = Path(f"/tmp/{netlab.PREFIX}bench-{os.getpid()}") if args.keep_raw else None
     with netlab.Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
+                    router=args.router,
                     log=lambda m: print(m, flush=True)) as lab:
+        env["drain"] = "anycastctl drain --wait"
         for trial in range(args.trials):
             for name in faults:
                 r = one_fault(lab, name, args, keep_timeline=trial == 0)
@@ -311,7 +315,7 @@ def main():
         configs = {"named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
                    "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
                    "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text(),
-                   "router-bird.conf": (lab.dir / "router-bird.conf").read_text()}
+                   f"router ({args.router})": lab.router_conf()}
     env["loadavg_after"] = os.getloadavg()
     data = {"params": vars(args), "environment": env, "setup": configs,
             "summary": report(results), "results": results}

@@ -23,18 +23,16 @@
 #define GROUPS_MAX	1024
 
 static int
-in_group(uid_t uid, gid_t gid, gid_t want, const char **user)
+in_group(uid_t uid, gid_t gid, gid_t want)
 {
 	struct passwd	*pw;
 	gid_t		 groups[GROUPS_MAX];
 	int		 n = GROUPS_MAX, i;
 
-	*user = NULL;
 	if (gid == want)
 		return (1);
 	if ((pw = getpwuid(uid)) == NULL)
 		return (0);
-	*user = pw->pw_name;
 	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
 		n = GROUPS_MAX;		/* truncated: judge on what fits */
 	for (i = 0; i < n; i++)
@@ -43,26 +41,30 @@ in_group(uid_t uid, gid_t gid, gid_t want, const char **user)
 	return (0);
 }
 
+void
+access_who(uid_t uid, char *who, size_t len)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		snprintf(who, len, "uid %lu (%s)", (unsigned long)uid,
+		    pw->pw_name);
+	else
+		snprintf(who, len, "uid %lu", (unsigned long)uid);
+}
+
 int
 access_check(const struct relay_conf *rc, enum ctl_priv priv, uid_t uid,
     gid_t gid, char *why, size_t len)
 {
-	const char	*user = NULL;
-	struct passwd	*pw;
-	char		 who[96];
+	char who[96];
 
 	if (priv == PRIV_READ || uid == 0)
 		return (0);
 	if (rc->admin_group[0] != '\0' &&
-	    in_group(uid, gid, rc->admin_gid, &user))
+	    in_group(uid, gid, rc->admin_gid))
 		return (0);
-	if (user == NULL && (pw = getpwuid(uid)) != NULL)
-		user = pw->pw_name;
-	if (user != NULL)
-		snprintf(who, sizeof(who), "uid %lu (%s)", (unsigned long)uid,
-		    user);
-	else
-		snprintf(who, sizeof(who), "uid %lu", (unsigned long)uid);
+	access_who(uid, who, sizeof(who));
 	if (rc->admin_group[0] != '\0')
 		snprintf(why, len, "permission denied: %s is not root or in "
 		    "group %s", who, rc->admin_group);

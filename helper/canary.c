@@ -119,6 +119,15 @@ canary_read(struct canary *k, int64_t now)
 	}
 }
 
+void
+canary_close(struct canary *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	k->waiting = 0;
+}
+
 int64_t
 canary_next(const struct canary *k)
 {

@@ -32,6 +32,8 @@ void	canary_init(struct canary *, const struct canary_conf *);
 /* Send if due, time out if late; returns the fd to poll or -1. */
 int	canary_poll_fd(struct canary *, int64_t now);
 void	canary_read(struct canary *, int64_t now);
+/* Stop: the socket is closed (a reload changed or removed the canary). */
+void	canary_close(struct canary *);
 /* Monotonic ms of the next thing the canary must do. */
 int64_t	canary_next(const struct canary *);
 

@@ -50,28 +50,44 @@ struct ctl_client {
 
 enum ctl_arg { ARG_NONE, ARG_VIEW, ARG_SERVICE };
 
-struct ctl_cmd {
-	const char	*name;
-	enum ctl_arg	 arg;		/* the one optional field */
-	enum ctl_priv	 priv;
-	void		(*run)(struct ctl_client *, struct relay *,
-			    const char *);
+/* A request's arguments, checked against its command's table entry. */
+struct ctl_req {
+	const char	*arg;		/* the view or service; NULL: all */
+	int64_t		 timeout_ms;	/* drain; -1: the service's own */
+	char		 who[80];	/* the peer, "uid 0 (root)" */
 };
 
-static void	do_status(struct ctl_client *, struct relay *, const char *);
-static void	do_counters(struct ctl_client *, struct relay *, const char *);
-static void	do_zones(struct ctl_client *, struct relay *, const char *);
-static void	do_checks(struct ctl_client *, struct relay *, const char *);
-static void	do_history(struct ctl_client *, struct relay *, const char *);
-static void	do_metrics(struct ctl_client *, struct relay *, const char *);
+struct ctl_cmd {
+	const char	*name;
+	enum ctl_arg	 arg;		/* the optional view or service */
+	int		 timeout;	/* also takes timeout=MS */
+	enum ctl_priv	 priv;
+	void		(*run)(struct ctl_client *, struct relay *,
+			    const struct ctl_req *);
+};
+
+#define HANDLER(name)	static void name(struct ctl_client *, \
+			    struct relay *, const struct ctl_req *)
+HANDLER(do_status);
+HANDLER(do_counters);
+HANDLER(do_zones);
+HANDLER(do_checks);
+HANDLER(do_history);
+HANDLER(do_metrics);
+HANDLER(do_drain);
+HANDLER(do_undrain);
+HANDLER(do_reload);
 
 static const struct ctl_cmd commands[] = {
-	{ "status",		ARG_NONE,	PRIV_READ,	do_status },
-	{ "show-counters",	ARG_VIEW,	PRIV_READ,	do_counters },
-	{ "show-zones",		ARG_VIEW,	PRIV_READ,	do_zones },
-	{ "show-checks",	ARG_SERVICE,	PRIV_READ,	do_checks },
-	{ "show-history",	ARG_SERVICE,	PRIV_READ,	do_history },
-	{ "metrics",		ARG_NONE,	PRIV_READ,	do_metrics },
+	{ "status",	   ARG_NONE,	0, PRIV_READ,	do_status },
+	{ "show-counters", ARG_VIEW,	0, PRIV_READ,	do_counters },
+	{ "show-zones",	   ARG_VIEW,	0, PRIV_READ,	do_zones },
+	{ "show-checks",   ARG_SERVICE,	0, PRIV_READ,	do_checks },
+	{ "show-history",  ARG_SERVICE,	0, PRIV_READ,	do_history },
+	{ "metrics",	   ARG_NONE,	0, PRIV_READ,	do_metrics },
+	{ "drain",	   ARG_SERVICE,	1, PRIV_ADMIN,	do_drain },
+	{ "undrain",	   ARG_SERVICE,	0, PRIV_ADMIN,	do_undrain },
+	{ "reload",	   ARG_NONE,	0, PRIV_ADMIN,	do_reload },
 };
 
 static const char *const arg_names[] = {
@@ -262,6 +278,48 @@ put_sessions(struct ctl_client *c)
 	}
 }
 
+/* A rate as sent: one decimal, or absent while unknown. */
+static void
+enc_rate(struct ah_enc *e, const char *key, double rate)
+{
+	char num[32];
+
+	if (rate < 0)
+		return;
+	snprintf(num, sizeof(num), "%.1f", rate);
+	ah_enc_str(e, key, num);
+}
+
+static void
+put_drain(struct ctl_client *c, const struct relay *r,
+    const struct service_conf *s, const struct drain *d, int64_t now)
+{
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+
+	ah_enc_begin(&e, line, sizeof(line), "drain");
+	ah_enc_str(&e, "service", s->name);
+	ah_enc_str(&e, "state", drain_state_name(d->state));
+	ah_enc_i64(&e, "since", d->since);
+	ah_enc_str(&e, "by", d->by);
+	if (d->state == DRAIN_DRAINING) {
+		ah_enc_i64(&e, "deadline", real_ms() + (d->deadline - now));
+		ah_enc_u64(&e, "timeout_ms", d->timeout_ms);
+		ah_enc_u64(&e, "hold_ms", s->drain.hold_ms);
+	} else {
+		ah_enc_str(&e, "end", drain_end_name(d->end));
+		ah_enc_i64(&e, "ended", d->ended);
+	}
+	enc_rate(&e, "before", d->before);
+	enc_rate(&e, "rate", d->rate);
+	if (d->end != DRAIN_RESTORED)
+		enc_rate(&e, "limit", d->limit);
+	ah_enc_str(&e, "text", d->why);
+	if (r->state_error[0] != '\0')
+		ah_enc_str(&e, "warning", r->state_error);
+	put(c, &e);
+}
+
 static void
 put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 {
@@ -290,6 +348,8 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 		ah_enc_u64(&e, "transitions", st->transitions);
 	}
 	put(c, &e);
+	if (st->drain.state != DRAIN_NONE)
+		put_drain(c, r, s, &st->drain, now);
 }
 
 /* Which checks the service has: a check without a result still shows. */
@@ -390,7 +450,7 @@ put_prefixes(struct ctl_client *c, struct relay *r, size_t i)
 }
 
 static void
-do_status(struct ctl_client *c, struct relay *r, const char *arg)
+do_status(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
 	size_t i;
 
@@ -406,10 +466,11 @@ do_status(struct ctl_client *c, struct relay *r, const char *arg)
 }
 
 static void
-do_counters(struct ctl_client *c, struct relay *r, const char *view)
+do_counters(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
+	const char		*view = req->arg;
 	char			 line[AH_LINE_MAX];
 	struct ah_enc		 e;
 	size_t			 k;
@@ -434,12 +495,13 @@ do_counters(struct ctl_client *c, struct relay *r, const char *view)
 }
 
 static void
-do_zones(struct ctl_client *c, struct relay *r, const char *view)
+do_zones(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
 	static const char *const summary[] = {
 		"watched", "healthy", "expired", "unloaded", "missing",
 		"checked"
 	};
+	const char		*view = req->arg;
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
 	const struct feed_zone	*z;
@@ -483,9 +545,10 @@ do_zones(struct ctl_client *c, struct relay *r, const char *view)
 }
 
 static void
-do_checks(struct ctl_client *c, struct relay *r, const char *service)
+do_checks(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
-	size_t i;
+	const char	*service = req->arg;
+	size_t		 i;
 
 	for (i = 0; i < r->conf->nservices; i++) {
 		if (service != NULL &&
@@ -498,8 +561,9 @@ do_checks(struct ctl_client *c, struct relay *r, const char *service)
 }
 
 static void
-do_history(struct ctl_client *c, struct relay *r, const char *service)
+do_history(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
+	const char			*service = req->arg;
 	const struct service_state	*st;
 	const struct transition		*t;
 	char				 line[AH_LINE_MAX];
@@ -530,7 +594,7 @@ do_history(struct ctl_client *c, struct relay *r, const char *service)
 }
 
 static void
-do_metrics(struct ctl_client *c, struct relay *r, const char *arg)
+do_metrics(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 {
 	struct buf	 b = { 0 };
 	char		 line[AH_LINE_MAX], *p, *nl;
@@ -553,6 +617,97 @@ do_metrics(struct ctl_client *c, struct relay *r, const char *arg)
 	reply_done(c);
 }
 
+/*
+ * drain, undrain: the relay does the work (drain.c), so it goes on when
+ * anycastctl has gone; the reply is each service's state after it.
+ */
+static void
+each_service(struct ctl_client *c, struct relay *r, const struct ctl_req *req,
+    const char *what, void (*fn)(struct relay *, size_t,
+    const struct ctl_req *))
+{
+	size_t i;
+
+	log_info("control: %s %s by %s", what, req->arg != NULL ? req->arg :
+	    "of every service", req->who);
+	for (i = 0; i < r->conf->nservices; i++)
+		if (req->arg == NULL ||
+		    strcmp(req->arg, r->conf->services[i].name) == 0) {
+			fn(r, i, req);
+			put_service(c, r, i, 0);
+		}
+	reply_done(c);
+}
+
+static void
+drain_one(struct relay *r, size_t i, const struct ctl_req *req)
+{
+	drain_start(r, i, req->timeout_ms, req->who, mono_ms());
+}
+
+static void
+undrain_one(struct relay *r, size_t i, const struct ctl_req *req)
+{
+	(void)drain_undo(r, i, req->who);
+}
+
+static void
+do_drain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
+{
+	each_service(c, r, req, "drain", drain_one);
+}
+
+static void
+do_undrain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
+{
+	each_service(c, r, req, "undrain", undrain_one);
+}
+
+/* Each line of the reload's account, as 'line' records. */
+static void
+put_lines(struct ctl_client *c, char *text)
+{
+	char		 line[AH_LINE_MAX], *p, *nl;
+	struct ah_enc	 e;
+
+	for (p = text; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		ah_enc_begin(&e, line, sizeof(line), "line");
+		ah_enc_str(&e, "text", p);
+		put(c, &e);
+	}
+}
+
+static void
+do_reload(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
+{
+	struct reload_result	 res;
+	char			 line[AH_LINE_MAX], *text = NULL;
+	struct ah_enc		 e;
+
+	log_info("control: reload by %s", req->who);
+	if (reload(r, &text, &res) < 0) {
+		put_lines(c, text);
+		reply_error(c, "config", "reload: %s: configuration rejected; "
+		    "the running configuration is unchanged", r->conf->path);
+		free(text);
+		return;
+	}
+	ah_enc_begin(&e, line, sizeof(line), "reload");
+	ah_enc_str(&e, "config", r->conf->path);
+	ah_enc_u64(&e, "services", r->conf->nservices);
+	ah_enc_u64(&e, "added", res.added);
+	ah_enc_u64(&e, "removed", res.removed);
+	ah_enc_u64(&e, "changed", res.changed);
+	ah_enc_u64(&e, "unchanged", res.unchanged);
+	ah_enc_u64(&e, "commands", res.commands);
+	put(c, &e);
+	put_lines(c, text);
+	free(text);
+	reply_done(c);
+}
+
 /* The optional argument names something that exists. */
 static int
 arg_exists(struct relay *r, enum ctl_arg kind, const char *val)
@@ -567,12 +722,59 @@ arg_exists(struct relay *r, enum ctl_arg kind, const char *val)
 	return (0);
 }
 
+/*
+ * The fields besides proto: the command's optional view or service,
+ * and a drain's timeout.  0, or -1 after replying why not.
+ */
+static int
+request_args(struct ctl_client *c, const struct ctl_cmd *cmd,
+    const struct ah_msg *m, struct ctl_req *req)
+{
+	const char	*key;
+	uint64_t	 ms;
+	size_t		 i;
+
+	req->arg = NULL;
+	req->timeout_ms = -1;
+	for (i = 0; i < m->nfields; i++) {
+		key = m->f[i].key;
+		if (strcmp(key, "proto") == 0)
+			continue;
+		if (arg_names[cmd->arg] != NULL &&
+		    strcmp(key, arg_names[cmd->arg]) == 0) {
+			req->arg = m->f[i].val;
+			continue;
+		}
+		if (cmd->timeout && strcmp(key, "timeout") == 0) {
+			if (ah_get_u64(m, key, &ms) < 0 ||
+			    ms > AH_DRAIN_TIMEOUT_MAX_MS) {
+				reply_error(c, "usage", "%s: timeout '%s' is "
+				    "not 0..%d milliseconds", cmd->name,
+				    m->f[i].val, AH_DRAIN_TIMEOUT_MAX_MS);
+				return (-1);
+			}
+			req->timeout_ms = (int64_t)ms;
+			continue;
+		}
+		if (cmd->arg == ARG_NONE)
+			reply_error(c, "usage", "%s takes no arguments",
+			    cmd->name);
+		else
+			reply_error(c, "usage", "%s: unknown argument '%s' "
+			    "(only %s%s)", cmd->name, key, arg_names[cmd->arg],
+			    cmd->timeout ? ", timeout" : "");
+		return (-1);
+	}
+	return (0);
+}
+
 static void
 handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 {
 	const struct ctl_cmd	*cmd = NULL;
-	const char		*err, *arg = NULL;
+	const char		*err;
 	struct ah_msg		 m;
+	struct ctl_req		 req;
 	uint64_t		 proto;
 	char			 why[256];
 	size_t			 i;
@@ -595,23 +797,8 @@ handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 		reply_error(c, "usage", "unknown command '%s'", m.type);
 		return;
 	}
-	for (i = 0; i < m.nfields; i++) {
-		if (strcmp(m.f[i].key, "proto") == 0)
-			continue;
-		if (arg_names[cmd->arg] != NULL &&
-		    strcmp(m.f[i].key, arg_names[cmd->arg]) == 0) {
-			arg = m.f[i].val;
-			continue;
-		}
-		if (cmd->arg == ARG_NONE)
-			reply_error(c, "usage", "%s takes no arguments",
-			    cmd->name);
-		else
-			reply_error(c, "usage", "%s: unknown argument '%s' "
-			    "(only %s)", cmd->name, m.f[i].key,
-			    arg_names[cmd->arg]);
+	if (request_args(c, cmd, &m, &req) < 0)
 		return;
-	}
 	if (access_check(r->conf, cmd->priv, c->peer.uid, c->peer.gid, why,
 	    sizeof(why)) < 0) {
 		log_warnx("control: %s refused to pid %ld: %s", cmd->name,
@@ -619,13 +806,14 @@ handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 		reply_error(c, "denied", "%s: %s", cmd->name, why);
 		return;
 	}
-	if (arg != NULL && !arg_exists(r, cmd->arg, arg)) {
+	if (req.arg != NULL && !arg_exists(r, cmd->arg, req.arg)) {
 		reply_error(c, "usage", "%s: no %s '%s'%s", cmd->name,
-		    arg_names[cmd->arg], arg, cmd->arg == ARG_VIEW ?
+		    arg_names[cmd->arg], req.arg, cmd->arg == ARG_VIEW ?
 		    " in the last snapshot from named" : " in the configuration");
 		return;
 	}
-	cmd->run(c, r, arg);
+	access_who(c->peer.uid, req.who, sizeof(req.who));
+	cmd->run(c, r, &req);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ahproto.h"
@@ -53,13 +54,13 @@ connect_relay(const char *path, const struct output *out)
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(msg, sizeof(msg), "socket path too long: %s", path);
-		out->error("usage", msg);
+		out->error("usage", msg, NULL);
 		exit(EXIT_ERROR);
 	}
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
-		out->error("internal", msg);
+		out->error("internal", msg, NULL);
 		exit(EXIT_ERROR);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
@@ -67,12 +68,12 @@ connect_relay(const char *path, const struct output *out)
 			snprintf(msg, sizeof(msg), "permission denied on %s "
 			    "(control.mode and control.group decide who may "
 			    "connect)", path);
-			out->error("denied", msg);
+			out->error("denied", msg, NULL);
 			exit(EXIT_DENIED);
 		}
 		snprintf(msg, sizeof(msg), "cannot reach the relay at %s: %s "
 		    "(is anycast-relay running?)", path, strerror(errno));
-		out->error("norelay", msg);
+		out->error("norelay", msg, NULL);
 		exit(EXIT_NORELAY);
 	}
 	return (fd);
@@ -106,7 +107,7 @@ add(struct reply *r, const struct ah_msg *m)
 	r->m[r->n++] = p;
 }
 
-/* The reply up to 'done'; returns done's message or NULL when ok. */
+/* The reply up to 'done'; its exit status. */
 static int
 read_reply(int fd, struct reply *r, const struct output *out)
 {
@@ -123,7 +124,7 @@ read_reply(int fd, struct reply *r, const struct output *out)
 		space = ah_lines_space(&in, &room);
 		if ((k = read(fd, space, room)) <= 0) {
 			out->error("internal", "relay closed the connection "
-			    "before answering");
+			    "before answering", NULL);
 			return (EXIT_ERROR);
 		}
 		ah_lines_fill(&in, (size_t)k);
@@ -131,7 +132,7 @@ read_reply(int fd, struct reply *r, const struct output *out)
 			if (ah_decode(&m, line, n, &err) < 0) {
 				snprintf(msg, sizeof(msg), "bad reply from "
 				    "relay: %s", err);
-				out->error("internal", msg);
+				out->error("internal", msg, NULL);
 				return (EXIT_ERROR);
 			}
 			if (strcmp(m.type, "done") != 0) {
@@ -143,12 +144,12 @@ read_reply(int fd, struct reply *r, const struct output *out)
 			code = reply_get(&m, "code");
 			snprintf(msg, sizeof(msg), "relay: %s",
 			    reply_get(&m, "msg"));
-			out->error(*code != '\0' ? code : "error", msg);
+			out->error(*code != '\0' ? code : "error", msg, r);
 			return (strcmp(code, "denied") == 0 ? EXIT_DENIED :
 			    EXIT_ERROR);
 		}
 		if (rc < 0) {
-			out->error("internal", "reply line too long");
+			out->error("internal", "reply line too long", NULL);
 			return (EXIT_ERROR);
 		}
 	}
@@ -162,6 +163,134 @@ reply_free(struct reply *r)
 	for (i = 0; i < r->n; i++)
 		free(r->m[i]);
 	free(r->m);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct ah_msg *
+reply_find(const struct reply *r, const char *type, const char *service)
+{
+	const char	*key = strcmp(type, "service") == 0 ? "name" :
+			    "service";
+	size_t		 i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, type) == 0 &&
+		    strcmp(reply_get(r->m[i], key), service) == 0)
+			return (r->m[i]);
+	return (NULL);
+}
+
+/*
+ * One request, its reply in 'reply'; the exit status.  Could the relay
+ * not be reached, anycastctl has exited already.
+ */
+static int
+ask(const char *sock, const struct parse_result *res, const char *request,
+    struct reply *reply, const struct output *out)
+{
+	char		req[AH_LINE_MAX];
+	struct ah_enc	e;
+	int		fd, len, status;
+
+	ah_enc_begin(&e, req, sizeof(req), request);
+	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
+	if (res->arg != NULL)
+		ah_enc_str(&e, res->argkey, res->arg);
+	if (res->timeout_ms >= 0)
+		ah_enc_u64(&e, "timeout", (uint64_t)res->timeout_ms);
+	if ((len = ah_enc_end(&e)) < 0) {
+		out->error("usage", "argument too long", NULL);
+		return (EXIT_ERROR);
+	}
+	fd = connect_relay(sock, out);
+	if (write(fd, req, (size_t)len) != len) {
+		out->error("internal", "cannot send the request", NULL);
+		close(fd);
+		return (EXIT_ERROR);
+	}
+	status = read_reply(fd, reply, out);
+	close(fd);
+	return (status);
+}
+
+#define WAIT_POLL_MS	500
+/* Past the relay's own deadline: it withdraws at once then. */
+#define WAIT_SLACK_MS	10000
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * drain --wait: ask for the status until every service the drain
+ * reply named is drained, printing progress every second.  The relay
+ * runs the drain; this only watches it.  *reply becomes the last
+ * status.  Exit status: 0 drained, EXIT_TIMEOUT if any was withdrawn
+ * at its timeout, 1 if a drain was undone or outlived its deadline.
+ */
+static int
+wait_drained(const char *sock, const struct parse_result *res,
+    struct reply *reply, const struct output *out)
+{
+	struct parse_result	 status = { .request = "status",
+				    .timeout_ms = -1 };
+	struct reply		 now = { 0 };
+	const struct ah_msg	*svc, *d;
+	char			 names[64][AH_NAME_LEN], msg[256];
+	size_t			 i, n = 0, left;
+	int64_t			 deadline = 0, t;
+	int			 rc, tick = 0, timedout = 0;
+
+	for (i = 0; i < reply->n && n < 64; i++)
+		if (strcmp(reply->m[i]->type, "service") == 0)
+			snprintf(names[n++], sizeof(names[0]), "%s",
+			    reply_get(reply->m[i], "name"));
+	for (i = 0; i < reply->n; i++)
+		if (strcmp(reply->m[i]->type, "drain") == 0 &&
+		    (t = strtoll(reply_get(reply->m[i], "deadline"), NULL,
+		    10)) > deadline)
+			deadline = t;
+	for (;;) {
+		for (left = 0, i = 0; i < n; i++) {
+			d = reply_find(reply, "drain", names[i]);
+			if (d == NULL) {
+				snprintf(msg, sizeof(msg), "the drain of %.63s "
+				    "was undone (undrain?)", names[i]);
+				out->error("error", msg, NULL);
+				return (EXIT_ERROR);
+			}
+			if (strcmp(reply_get(d, "state"), "drained") == 0) {
+				timedout |= strcmp(reply_get(d, "end"),
+				    "timeout") == 0;
+				continue;
+			}
+			left++;
+			if (tick % (1000 / WAIT_POLL_MS) == 0 &&
+			    (svc = reply_find(reply, "service", names[i])) !=
+			    NULL)
+				out->progress(svc, d);
+		}
+		if (left == 0)
+			return (timedout ? EXIT_TIMEOUT : EXIT_OK);
+		if (now_ms() > deadline + WAIT_SLACK_MS) {
+			out->error("error", "the relay did not end the drain "
+			    "by its deadline", NULL);
+			return (EXIT_ERROR);
+		}
+		fflush(stdout);
+		usleep(WAIT_POLL_MS * 1000);
+		tick++;
+		if ((rc = ask(sock, &status, "status", &now, out)) != EXIT_OK)
+			return (rc);
+		reply_free(reply);
+		*reply = now;
+		memset(&now, 0, sizeof(now));
+	}
 }
 
 /* status: 2 when any prefix is not announced as configured. */
@@ -203,6 +332,13 @@ show(enum action action, const struct reply *reply, const struct output *out)
 	case METRICS:
 		out->metrics(reply);
 		break;
+	case DRAIN:
+	case UNDRAIN:
+		out->drain(reply);
+		break;
+	case RELOAD:
+		out->reload(reply);
+		break;
 	default:
 		break;
 	}
@@ -231,9 +367,7 @@ main(int argc, char *argv[])
 	struct relay_conf	*rc;
 	struct reply		 reply = { 0 };
 	const char		*sock = NULL, *conf = NULL;
-	char			 req[AH_LINE_MAX];
-	struct ah_enc		 e;
-	int			 ch, fd, len, status;
+	int			 ch, status, waited = EXIT_OK;
 
 	/* '+': options end at the command, so a view may start with '-'. */
 	while ((ch = getopt_long(argc, argv, "+jc:s:hV", opts, NULL)) != -1) {
@@ -278,22 +412,14 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = AH_DEFAULT_CONTROL_SOCKET;
 
-	ah_enc_begin(&e, req, sizeof(req), res.request);
-	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
-	if (res.arg != NULL)
-		ah_enc_str(&e, res.argkey, res.arg);
-	if ((len = ah_enc_end(&e)) < 0) {
-		out->error("usage", "argument too long");
-		return (EXIT_ERROR);
+	status = ask(sock, &res, res.request, &reply, out);
+	if (status == EXIT_OK && res.wait) {
+		waited = wait_drained(sock, &res, &reply, out);
+		if (waited != EXIT_OK && waited != EXIT_TIMEOUT)
+			status = waited;
 	}
-	fd = connect_relay(sock, out);
-	if (write(fd, req, (size_t)len) != len) {
-		out->error("internal", "cannot send the request");
-		return (EXIT_ERROR);
-	}
-	status = read_reply(fd, &reply, out);
 	if (status == EXIT_OK)
 		status = show(res.action, &reply, out);
 	reply_free(&reply);
-	return (status);
+	return (status == EXIT_OK ? waited : status);
 }

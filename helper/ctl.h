@@ -19,10 +19,11 @@
 #define EXIT_WITHDRAWN	2	/* status: a prefix is not announced */
 #define EXIT_NORELAY	3	/* the relay could not be reached */
 #define EXIT_DENIED	4	/* the socket or the relay refused us */
+#define EXIT_TIMEOUT	5	/* drain --wait: withdrawn at the timeout */
 
 enum action {
 	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
-	METRICS
+	METRICS, DRAIN, UNDRAIN, RELOAD
 };
 
 struct parse_result {
@@ -31,6 +32,8 @@ struct parse_result {
 	const char	*argkey;	/* its one optional field, or NULL */
 	const char	*arg;		/* ... its value, or NULL */
 	const char	*words;		/* the command as typed, for output */
+	int		 wait;		/* drain --wait */
+	long long	 timeout_ms;	/* drain --timeout; -1: not given */
 };
 
 /* Returns 0, or -1 after printing what is wrong to stderr. */
@@ -45,6 +48,12 @@ struct reply {
 
 const char	*reply_get(const struct ah_msg *, const char *);
 
+/*
+ * 'drain' prints services after drain, undrain or drain --wait;
+ * 'progress' a draining service while anycastctl waits, every second
+ * ('ms' since the drain began); 'error' the relay's error with the
+ * lines that came with it (a reload's file:line errors), or none.
+ */
 struct output {
 	void	(*status)(const struct reply *);
 	void	(*counters)(const struct reply *);
@@ -52,9 +61,17 @@ struct output {
 	void	(*checks)(const struct reply *);
 	void	(*history)(const struct reply *);
 	void	(*metrics)(const struct reply *);
-	void	(*error)(const char *code, const char *msg);
+	void	(*drain)(const struct reply *);
+	void	(*progress)(const struct ah_msg *svc, const struct ah_msg *drain);
+	void	(*reload)(const struct reply *);
+	void	(*error)(const char *code, const char *msg,
+		    const struct reply *details);
 	void	(*tail)(void);
 };
+
+/* The records of one service in a reply: its 'service' and 'drain'. */
+const struct ah_msg *reply_find(const struct reply *, const char *type,
+	    const char *service);
 
 extern const struct output	 show_output, json_output;
 extern const struct parse_result *command;	/* for the outputs */

@@ -87,6 +87,23 @@ static const struct field f_zone[] = {
 	{ "checked", "checked", F_INT }, { NULL, NULL, 0 }
 };
 
+static const struct field f_drain[] = {
+	{ "state", "state", F_STR }, { "since", "since", F_INT },
+	{ "by", "by", F_STR }, { "deadline", "deadline", F_INT },
+	{ "timeout_ms", "timeout_ms", F_INT }, { "hold_ms", "hold_ms", F_INT },
+	{ "end", "end", F_STR }, { "ended", "ended", F_INT },
+	{ "before", "rate_before", F_NUM }, { "rate", "rate", F_NUM },
+	{ "limit", "limit", F_NUM }, { "text", "text", F_STR },
+	{ "warning", "warning", F_STR }, { NULL, NULL, 0 }
+};
+
+static const struct field f_reload[] = {
+	{ "config", "config", F_STR }, { "services", "services", F_INT },
+	{ "added", "added", F_INT }, { "removed", "removed", F_INT },
+	{ "changed", "changed", F_INT }, { "unchanged", "unchanged", F_INT },
+	{ "commands", "commands", F_INT }, { NULL, NULL, 0 }
+};
+
 static const struct field f_transition[] = {
 	{ "at", "at", F_INT }, { "from", "from", F_STR },
 	{ "to", "to", F_STR }, { "reason", "reason", F_STR },
@@ -166,6 +183,25 @@ begin(void)
 	set(top, "command", json_string(command->words));
 	if (command->arg != NULL)
 		set(top, command->argkey, json_string(command->arg));
+	if (command->action == DRAIN) {
+		set(top, "wait", json_boolean(command->wait));
+		if (command->timeout_ms >= 0)
+			set(top, "timeout_ms",
+			    json_integer(command->timeout_ms));
+	}
+}
+
+/* The lines of a reload's account (or its errors), as strings. */
+static json_t *
+lines(const struct reply *r)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < r->n; i++)
+		if (is(r->m[i], "line"))
+			append(a, json_string(reply_get(r->m[i], "text")));
+	return (a);
 }
 
 /*
@@ -183,6 +219,12 @@ services(const struct reply *r)
 
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
+		if (is(m, "service") && (command->action == DRAIN ||
+		    command->action == UNDRAIN) && command->arg != NULL &&
+		    strcmp(command->arg, reply_get(m, "name")) != 0) {
+			svc = NULL;	/* drain --wait's status: not asked */
+			continue;
+		}
 		if (is(m, "service")) {
 			svc = object(m, f_service);
 			append(list, svc);
@@ -193,6 +235,8 @@ services(const struct reply *r)
 				set(svc, "history", history = json_array());
 		} else if (svc == NULL)
 			continue;
+		else if (is(m, "drain"))
+			set(svc, "drain", object(m, f_drain));
 		else if (is(m, "check"))
 			append(checks, object(m, f_check));
 		else if (is(m, "prefix") && prefixes != NULL)
@@ -200,7 +244,7 @@ services(const struct reply *r)
 		else if (is(m, "transition") && history != NULL)
 			append(history, object(m, f_transition));
 	}
-	if (command->action == SHOW_HISTORY)
+	if (command->action != STATUS && command->action != SHOW_CHECKS)
 		for (i = 0; i < json_array_size(list); i++)
 			json_object_del(json_array_get(list, i), "checks");
 }
@@ -316,11 +360,35 @@ json_metrics(const struct reply *r)
 	free(text);
 }
 
+static void
+json_reload(const struct reply *r)
+{
+	size_t	 i;
+	json_t	*o;
+
+	begin();
+	for (i = 0; i < r->n; i++)
+		if (is(r->m[i], "reload")) {
+			o = object(r->m[i], f_reload);
+			json_object_update(top, o);
+			json_decref(o);
+			break;
+		}
+	set(top, "changes", lines(r));
+}
+
+/* anycastctl -j waits in silence: one object, at the end. */
+static void
+json_progress(const struct ah_msg *svc, const struct ah_msg *drain)
+{
+}
+
 /* Errors: on stderr for people, and as the JSON reply on stdout. */
 static void
-json_error(const char *code, const char *msg)
+json_error(const char *code, const char *msg, const struct reply *details)
 {
-	json_t *e = json_object();
+	json_t	*e = json_object(), *d;
+	size_t	 i;
 
 	fprintf(stderr, "anycastctl: %s\n", msg);
 	if (top == NULL) {
@@ -330,6 +398,13 @@ json_error(const char *code, const char *msg)
 	}
 	set(e, "code", json_string(code));
 	set(e, "message", json_string(msg));
+	if (details != NULL && json_array_size(d = lines(details)) > 0) {
+		for (i = 0; i < json_array_size(d); i++)
+			fprintf(stderr, "  %s\n",
+			    json_string_value(json_array_get(d, i)));
+		set(e, "details", d);
+	} else if (details != NULL)
+		json_decref(d);
 	set(top, "error", e);
 	json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
@@ -355,6 +430,9 @@ const struct output json_output = {
 	.checks = json_services,
 	.history = json_services,
 	.metrics = json_metrics,
+	.drain = json_services,
+	.progress = json_progress,
+	.reload = json_reload,
 	.error = json_error,
 	.tail = json_tail,
 };

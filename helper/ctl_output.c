@@ -102,6 +102,26 @@ service_line(const struct ah_msg *m)
 	printf(" since %s\n", when(num(m, "since")));
 }
 
+/* "draining for 3s, by uid 0 (root): TEXT", the drain in one line. */
+static void
+drain_line(const struct ah_msg *d)
+{
+	char for_[32];
+
+	if (strcmp(reply_get(d, "state"), "draining") == 0) {
+		span(for_, sizeof(for_), (int64_t)time(NULL) * 1000 -
+		    num(d, "since"));
+		printf("  %-24s draining for %s: %s\n", "drain", for_,
+		    reply_get(d, "text"));
+		if (has(d, "rate"))
+			printf("  %-24s %s qps now\n", "", reply_get(d, "rate"));
+	} else
+		printf("  %-24s drained %s: %s\n", "drain",
+		    when(num(d, "ended")), reply_get(d, "text"));
+	if (has(d, "warning"))
+		printf("  %-24s warning: %s\n", "", reply_get(d, "warning"));
+}
+
 static void
 show_status(const struct reply *r)
 {
@@ -163,6 +183,8 @@ show_status(const struct reply *r)
 			svc = m;
 			nchk = 0;
 			service_line(m);
+		} else if (strcmp(m->type, "drain") == 0) {
+			drain_line(m);
 		} else if (strcmp(m->type, "check") == 0) {
 			if (*reply_get(m, "text") == '\0')
 				continue;
@@ -330,8 +352,9 @@ show_history(const struct reply *r)
 	}
 }
 
+/* metrics, reload: the relay's lines as they are. */
 static void
-show_metrics(const struct reply *r)
+show_lines(const struct reply *r)
 {
 	size_t i;
 
@@ -340,10 +363,64 @@ show_metrics(const struct reply *r)
 			printf("%s\n", reply_get(r->m[i], "text"));
 }
 
+/* drain, undrain, and drain --wait at its end: each service asked for. */
 static void
-show_error(const char *code, const char *msg)
+show_drain(const struct reply *r)
 {
+	const struct ah_msg	*m, *d;
+	const char		*name;
+	char			 st[32];
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		name = reply_get(m, "name");
+		if (strcmp(m->type, "service") != 0 || (command->arg != NULL &&
+		    strcmp(command->arg, name) != 0))
+			continue;
+		upper(st, sizeof(st), reply_get(m, "state"));
+		if ((d = reply_find(r, "drain", name)) != NULL) {
+			printf("%s: %s: %s\n", name, st, reply_get(d, "text"));
+			if (has(d, "warning"))
+				printf("%s: warning: %s\n", name,
+				    reply_get(d, "warning"));
+		} else if (strcmp(reply_get(m, "route"), "announced") == 0)
+			printf("%s: %s\n", name, st);
+		else
+			printf("%s: %s: announced after %s good evaluations "
+			    "in a row (rise)\n", name, st,
+			    reply_get(m, "rise"));
+	}
+}
+
+static void
+show_progress(const struct ah_msg *svc, const struct ah_msg *d)
+{
+	char	 for_[32], left[32];
+	int64_t	 now = (int64_t)time(NULL) * 1000;
+
+	span(for_, sizeof(for_), now - num(d, "since"));
+	span(left, sizeof(left), num(d, "deadline") - now);
+	printf("%s: draining for %s: ", reply_get(svc, "name"), for_);
+	if (has(d, "rate"))
+		printf("%s qps now, ", reply_get(d, "rate"));
+	else
+		printf("measuring, ");
+	printf("%s qps before; withdrawn at or below %s qps, or in %s\n",
+	    has(d, "before") ? reply_get(d, "before") : "unknown",
+	    reply_get(d, "limit"), left);
+}
+
+static void
+show_error(const char *code, const char *msg, const struct reply *details)
+{
+	size_t i;
+
 	fprintf(stderr, "anycastctl: %s\n", msg);
+	for (i = 0; details != NULL && i < details->n; i++)
+		if (strcmp(details->m[i]->type, "line") == 0)
+			fprintf(stderr, "  %s\n",
+			    reply_get(details->m[i], "text"));
 }
 
 static void
@@ -357,7 +434,10 @@ const struct output show_output = {
 	.zones = show_zones,
 	.checks = show_checks,
 	.history = show_history,
-	.metrics = show_metrics,
+	.metrics = show_lines,
+	.drain = show_drain,
+	.progress = show_progress,
+	.reload = show_lines,
 	.error = show_error,
 	.tail = show_tail,
 };

@@ -9,8 +9,13 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "parse.h"
 
-enum token_type { ENDTOKEN, NOTOKEN, KEYWORD, VIEWNAME, SERVICENAME };
+/* WAIT, TIMEOUT: drain's options, which may come before or after it. */
+enum token_type {
+	ENDTOKEN, NOTOKEN, KEYWORD, VIEWNAME, SERVICENAME, WAIT, TIMEOUT,
+	DURATION
+};
 
 struct token {
 	enum token_type		 type;
@@ -23,11 +28,29 @@ static const struct token t_main[];
 static const struct token t_show[];
 static const struct token t_view[];
 static const struct token t_service[];
+static const struct token t_drain[];
+static const struct token t_duration[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"status",	STATUS,		NULL },
 	{ KEYWORD,	"show",		NONE,		t_show },
 	{ KEYWORD,	"metrics",	METRICS,	NULL },
+	{ KEYWORD,	"drain",	DRAIN,		t_drain },
+	{ KEYWORD,	"undrain",	UNDRAIN,	t_service },
+	{ KEYWORD,	"reload",	RELOAD,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_drain[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ WAIT,		"--wait",	NONE,		t_drain },
+	{ TIMEOUT,	"--timeout",	NONE,		t_duration },
+	{ SERVICENAME,	"",		NONE,		t_drain },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_duration[] = {
+	{ DURATION,	"",		NONE,		t_drain },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -64,24 +87,40 @@ static const struct {
 	{ SHOW_CHECKS,	 "show-checks",	  "service",	"show checks" },
 	{ SHOW_HISTORY,	 "show-history",  "service",	"show history" },
 	{ METRICS,	 "metrics",	  NULL,		"metrics" },
+	{ DRAIN,	 "drain",	  "service",	"drain" },
+	{ UNDRAIN,	 "undrain",	  "service",	"undrain" },
+	{ RELOAD,	 "reload",	  NULL,		"reload" },
 };
 
 static const struct token *
 match(const char *word, const struct token *table, struct parse_result *res)
 {
-	const struct token *t;
+	const struct token	*t;
+	long long		 ms;
 
-	for (t = table; t->type != ENDTOKEN; t++)
-		if (t->type == KEYWORD && strcmp(word, t->keyword) == 0) {
+	for (t = table; t->type != ENDTOKEN; t++) {
+		if ((t->type == KEYWORD || t->type == WAIT ||
+		    t->type == TIMEOUT) && strcmp(word, t->keyword) == 0) {
 			if (t->action != NONE)
 				res->action = t->action;
+			res->wait |= t->type == WAIT;
 			return (t);
 		}
-	for (t = table; t->type != ENDTOKEN; t++)
-		if (t->type == VIEWNAME || t->type == SERVICENAME) {
+	}
+	for (t = table; t->type != ENDTOKEN; t++) {
+		/* One view or service at most. */
+		if ((t->type == VIEWNAME || t->type == SERVICENAME) &&
+		    res->arg == NULL) {
 			res->arg = word;
 			return (t);
 		}
+		/* A duration as in the configuration, up to a day. */
+		if (t->type == DURATION && (ms = conf_duration_ms(word)) >= 0 &&
+		    ms <= AH_DRAIN_TIMEOUT_MAX_MS) {
+			res->timeout_ms = ms;
+			return (t);
+		}
+	}
 	return (NULL);
 }
 
@@ -105,6 +144,14 @@ valid_args(const struct token *table)
 		case SERVICENAME:
 			fprintf(stderr, "  <service>\n");
 			break;
+		case WAIT:
+		case TIMEOUT:
+			fprintf(stderr, "  %s\n", t->keyword);
+			break;
+		case DURATION:
+			fprintf(stderr, "  <duration: 0s to 1d, like 30s or "
+			    "2m>\n");
+			break;
 		default:
 			break;
 		}
@@ -124,6 +171,7 @@ parse(int argc, char *argv[], struct parse_result *res)
 	int			 n;
 
 	memset(res, 0, sizeof(*res));
+	res->timeout_ms = -1;
 	for (n = 0; n < argc; n++) {
 		if (table == NULL) {
 			fprintf(stderr, "anycastctl: too many arguments: "
@@ -169,5 +217,11 @@ parse_usage(FILE *f)
 	    "  show checks [SERVICE]   each check's value, threshold, "
 	    "window, samples\n"
 	    "  show history [SERVICE]  the last route changes and why\n"
-	    "  metrics                 the Prometheus exposition\n");
+	    "  metrics                 the Prometheus exposition\n"
+	    "  drain [SERVICE] [--wait] [--timeout D]\n"
+	    "                          announce with GRACEFUL_SHUTDOWN, "
+	    "withdraw once traffic\n"
+	    "                          has moved away (or at the timeout)\n"
+	    "  undrain [SERVICE]       judge again; announced after 'rise'\n"
+	    "  reload                  read the configuration file again\n");
 }

@@ -34,6 +34,7 @@ static struct {
 	/* Commands awaiting an ack, so an 'error' can say which one. */
 	char		sent[SENT_RING][1024];
 	unsigned int	head, tail;
+	uint64_t	commands;	/* queued since the start */
 	/* For reports: each session's state, each prefix's last command. */
 	struct bgp_session	 sessions[SESSIONS_MAX];
 	size_t			 nsessions;
@@ -64,6 +65,7 @@ queue(const char *cmd)
 	x.len += n + 1;
 	snprintf(x.sent[x.tail % SENT_RING], sizeof(x.sent[0]), "%s", cmd);
 	x.tail++;
+	x.commands++;
 	if (x.tail - x.head > SENT_RING)
 		x.head = x.tail - SENT_RING;
 }
@@ -86,15 +88,19 @@ append(char *cmd, size_t cap, int n, const char *fmt, ...)
 	return (k < 0 ? -1 : n + k);
 }
 
+/*
+ * A route as ExaBGP keys it: the prefix and the neighbor it goes to; a
+ * watchdog has its name for a prefix and no neighbor.
+ */
 static struct sent_route *
-route_slot(const struct prefix_conf *p, int create)
+route_slot(const char *prefix, const char *neighbor, int create)
 {
 	struct sent_route	*r;
 	size_t			 i;
 
 	for (i = 0; i < x.nroutes; i++)
-		if (strcmp(x.routes[i].prefix, p->prefix) == 0 &&
-		    strcmp(x.routes[i].neighbor, p->neighbor) == 0)
+		if (strcmp(x.routes[i].prefix, prefix) == 0 &&
+		    strcmp(x.routes[i].neighbor, neighbor) == 0)
 			return (&x.routes[i]);
 	if (!create)
 		return (NULL);
@@ -108,16 +114,34 @@ route_slot(const struct prefix_conf *p, int create)
 	}
 	r = &x.routes[x.nroutes++];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->prefix, sizeof(r->prefix), "%s", p->prefix);
-	snprintf(r->neighbor, sizeof(r->neighbor), "%s", p->neighbor);
+	snprintf(r->prefix, sizeof(r->prefix), "%s", prefix);
+	snprintf(r->neighbor, sizeof(r->neighbor), "%s", neighbor);
 	return (r);
 }
 
-static void
-remember(const struct prefix_conf *p, const char *cmd)
+static int
+is_withdraw(const char *cmd)
 {
-	struct sent_route *r = route_slot(p, 1);
+	return (strstr(cmd, "withdraw ") != NULL);
+}
 
+/*
+ * Queue 'cmd' for a route unless ExaBGP has it already: the same
+ * command again, or a withdrawal of what is withdrawn (whatever its
+ * next-hop said), would be an UPDATE for nothing, or a reload's churn.
+ * The relay is ExaBGP's only source for its routes, so what it last
+ * sent is what ExaBGP holds.
+ */
+static void
+send_route(const char *prefix, const char *neighbor, const char *cmd)
+{
+	struct sent_route *r = route_slot(prefix, neighbor, 1);
+
+	if (r != NULL && r->cmd[0] != '\0' && (strcmp(r->cmd, cmd) == 0 ||
+	    (is_withdraw(r->cmd) && is_withdraw(cmd))))
+		return;
+	log_info("to exabgp: %s", cmd);
+	queue(cmd);
 	if (r == NULL)
 		return;		/* out of memory: only the report suffers */
 	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
@@ -127,7 +151,29 @@ remember(const struct prefix_conf *p, const char *cmd)
 const struct sent_route *
 exabgp_sent(const struct prefix_conf *p)
 {
-	return (route_slot(p, 0));
+	return (route_slot(p->prefix, p->neighbor, 0));
+}
+
+void
+exabgp_withdraw(const struct prefix_conf *p)
+{
+	char	cmd[1024];
+	int	n = 0;
+
+	if (p->neighbor[0] != '\0')
+		n = append(cmd, sizeof(cmd), n, "neighbor %s ", p->neighbor);
+	n = append(cmd, sizeof(cmd), n, "withdraw route %s next-hop %s",
+	    p->prefix, p->next_hop);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		fatalx("route command for %s does not fit", p->prefix);
+	send_route(p->prefix, p->neighbor, cmd);
+	(void)exabgp_flush();
+}
+
+uint64_t
+exabgp_commands(void)
+{
+	return (x.commands);
 }
 
 const struct bgp_session *
@@ -187,7 +233,9 @@ on_neighbor(const char *line, size_t n)
 /*
  * One route command.  A degraded route is announced again with the
  * depref attributes: ExaBGP replaces the route's attributes in place,
- * so the router sees one UPDATE, not a withdraw and an announce.
+ * so the router sees one UPDATE, not a withdraw and an announce.  A
+ * draining one is degraded with GRACEFUL_SHUTDOWN for certain: that is
+ * what makes routers move its traffic (RFC 8326).
  */
 static void
 exabgp_route(const struct prefix_conf *p, enum route_mode mode,
@@ -195,46 +243,53 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 {
 	char	cmd[1024];
 	size_t	i;
-	int	n = 0;
+	int	n = 0, depref = mode == ROUTE_DEGRADED ||
+		    mode == ROUTE_DRAINING, gshut = 0;
 	int64_t	med = p->med;
 
+	if (mode == ROUTE_WITHDRAWN) {
+		exabgp_withdraw(p);
+		return;
+	}
+	if (mode == ROUTE_DRAINING) {
+		gshut = 1;
+		for (i = 0; i < d->ncommunities; i++)
+			if (strcmp(d->communities[i],
+			    AH_GRACEFUL_SHUTDOWN) == 0)
+				gshut = 0;
+	}
 	if (p->neighbor[0] != '\0')
 		n = append(cmd, sizeof(cmd), n, "neighbor %s ", p->neighbor);
-	n = append(cmd, sizeof(cmd), n, "%s route %s next-hop %s",
-	    mode == ROUTE_WITHDRAWN ? "withdraw" : "announce", p->prefix,
-	    p->next_hop);
-	if (mode != ROUTE_WITHDRAWN) {
-		if (mode == ROUTE_DEGRADED && d->med >= 0)
-			med = d->med;
-		if (med >= 0)
-			n = append(cmd, sizeof(cmd), n, " med %lld",
-			    (long long)med);
-		if (mode == ROUTE_DEGRADED && d->npath > 0) {
-			n = append(cmd, sizeof(cmd), n, " as-path [");
-			for (i = 0; i < d->npath; i++)
-				n = append(cmd, sizeof(cmd), n, "%s%u",
-				    i ? " " : "", d->path[i]);
-			n = append(cmd, sizeof(cmd), n, "]");
-		}
-		if (p->ncommunities > 0 ||
-		    (mode == ROUTE_DEGRADED && d->ncommunities > 0)) {
-			n = append(cmd, sizeof(cmd), n, " community [");
-			for (i = 0; i < p->ncommunities; i++)
-				n = append(cmd, sizeof(cmd), n, "%s%s",
-				    i ? " " : "", p->communities[i]);
-			for (i = 0; mode == ROUTE_DEGRADED &&
-			    i < d->ncommunities; i++)
-				n = append(cmd, sizeof(cmd), n, "%s%s",
-				    i || p->ncommunities ? " " : "",
-				    d->communities[i]);
-			n = append(cmd, sizeof(cmd), n, "]");
-		}
+	n = append(cmd, sizeof(cmd), n, "announce route %s next-hop %s",
+	    p->prefix, p->next_hop);
+	if (depref && d->med >= 0)
+		med = d->med;
+	if (med >= 0)
+		n = append(cmd, sizeof(cmd), n, " med %lld", (long long)med);
+	if (depref && d->npath > 0) {
+		n = append(cmd, sizeof(cmd), n, " as-path [");
+		for (i = 0; i < d->npath; i++)
+			n = append(cmd, sizeof(cmd), n, "%s%u", i ? " " : "",
+			    d->path[i]);
+		n = append(cmd, sizeof(cmd), n, "]");
+	}
+	if (p->ncommunities > 0 || (depref && d->ncommunities > 0) || gshut) {
+		n = append(cmd, sizeof(cmd), n, " community [");
+		for (i = 0; i < p->ncommunities; i++)
+			n = append(cmd, sizeof(cmd), n, "%s%s", i ? " " : "",
+			    p->communities[i]);
+		for (i = 0; depref && i < d->ncommunities; i++)
+			n = append(cmd, sizeof(cmd), n, "%s%s",
+			    i || p->ncommunities ? " " : "", d->communities[i]);
+		if (gshut)
+			n = append(cmd, sizeof(cmd), n, "%s%s",
+			    p->ncommunities || d->ncommunities ? " " : "",
+			    AH_GRACEFUL_SHUTDOWN);
+		n = append(cmd, sizeof(cmd), n, "]");
 	}
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		fatalx("route command for %s does not fit", p->prefix);
-	log_info("to exabgp: %s", cmd);
-	queue(cmd);
-	remember(p, cmd);
+	send_route(p->prefix, p->neighbor, cmd);
 }
 
 /*
@@ -245,15 +300,15 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 void
 exabgp_service(const struct service_conf *s, enum route_mode mode)
 {
-	char	cmd[AH_NAME_LEN + 32];
+	char	cmd[AH_NAME_LEN + 32], slot[AH_NAME_LEN + 16];
 	size_t	i;
 
 	if (s->watchdog[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "%s watchdog %s",
 		    mode == ROUTE_WITHDRAWN ? "withdraw" : "announce",
 		    s->watchdog);
-		log_info("to exabgp: %s", cmd);
-		queue(cmd);
+		snprintf(slot, sizeof(slot), "watchdog %s", s->watchdog);
+		send_route(slot, "", cmd);
 	}
 	for (i = 0; i < s->nprefixes; i++)
 		exabgp_route(&s->prefixes[i],

@@ -19,6 +19,8 @@
 #include "log.h"
 #include "relay.h"
 
+static void	set_stale(struct feed *);
+
 void
 feed_init(struct feed *f, const struct relay_conf *rc)
 {
@@ -29,6 +31,25 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
 	f->since = real_ms();
 	snprintf(f->error, sizeof(f->error), "not connected yet");
+}
+
+int
+feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
+{
+	int moved = strcmp(f->path, rc->plugin_socket) != 0;
+
+	f->reconnect_ms = rc->reconnect_ms;
+	f->conf_stale_ms = rc->stale_ms;
+	if (f->interval_ms > 0)
+		set_stale(f);
+	else
+		f->stale_ms = rc->stale_ms;
+	if (moved) {
+		feed_close(f, now, "the plugin socket changed (reload)");
+		f->next_attempt = now;
+	}
+	f->path = rc->plugin_socket;
+	return (moved);
 }
 
 void

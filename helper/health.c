@@ -37,8 +37,8 @@ health_init(struct service_state *st, const struct service_conf *s)
 	retry_init(&st->retry, &(struct retry_conf){ .first_ms = s->retry_ms,
 	    .max_ms = s->max_retry_ms });
 	window_reset(&st->win);
-	if (s->canary.enabled)
-		canary_init(&st->canary, &s->canary);
+	/* Also without a canary: its socket is then -1, never stdin's 0. */
+	canary_init(&st->canary, &s->canary);
 	liveness_init(&st->live, &s->liveness, &s->canary);
 	st->mode = ROUTE_WITHDRAWN;
 	st->hard = 1;
@@ -665,7 +665,8 @@ recover(struct service_state *st, const struct service_conf *s, int64_t now)
 	}
 	if (st->retry.trying && !left)
 		retry_passed(&st->retry, &rc);
-	if (!held(st) || st->judge.up)
+	/* Drained: its judge does not move, undrain starts it over. */
+	if (!held(st) || st->judge.up || st->drain.state != DRAIN_NONE)
 		return;
 	/* Down without a transition: back degraded after hard trouble. */
 	if (st->retry.at == 0)
@@ -746,15 +747,45 @@ mode_for(struct service_state *st, const struct service_conf *s,
 	enum route_mode soft = s->when_down == DOWN_KEEP ? ROUTE_KEPT :
 	    ROUTE_DEGRADED;
 
+	if (st->drain.state == DRAIN_DRAINED)
+		return (ROUTE_WITHDRAWN);
+	if (st->drain.state == DRAIN_DRAINING)
+		return (ROUTE_DRAINING);
 	if (st->judge.up)
 		return (ROUTE_ANNOUNCED);
-	if (st->hard || s->when_down == DOWN_WITHDRAW)
+	if (st->hard)
 		return (ROUTE_WITHDRAWN);
-	if (st->mode == ROUTE_ANNOUNCED || st->mode == soft)
+	/* Undrained while draining: the drain attributes until 'rise'. */
+	if (st->mode == ROUTE_DRAINING)
+		return (verdict == V_GOOD ? ROUTE_DRAINING : ROUTE_WITHDRAWN);
+	if (s->when_down == DOWN_WITHDRAW)
+		return (ROUTE_WITHDRAWN);
+	/* Serving, as it was (or as a reload's new when-down has it). */
+	if (st->mode != ROUTE_WITHDRAWN)
 		return (soft);
 	if (st->resume && verdict == V_BAD && judge_resume(&st->judge, jc, now))
 		return (soft);
 	return (ROUTE_WITHDRAWN);
+}
+
+int
+health_route(struct relay *r, size_t i, enum route_mode mode,
+    const char *what, const char *why)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+
+	if (mode == st->mode)
+		return (0);
+	log_info("service %s %s: %s", s->name, what, why);
+	history_add(st, mode, why);
+	/* Announced and kept are the same commands: nothing to resend. */
+	if (!((mode == ROUTE_KEPT && st->mode == ROUTE_ANNOUNCED) ||
+	    (mode == ROUTE_ANNOUNCED && st->mode == ROUTE_KEPT)))
+		exabgp_service(s, mode);
+	st->mode = mode;
+	st->since = real_ms();
+	return (1);
 }
 
 int
@@ -770,6 +801,10 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	enum verdict			 verdict;
 	char				 why[sizeof(st->reason)];
 
+	/* A drain's timeout withdraws, whatever else is going on. */
+	if (drain_expired(r, i, now))
+		return (health_route(r, i, ROUTE_WITHDRAWN,
+		    "DRAINED, withdrawing", st->drain.why));
 	if ((v = live_view(r, s, st, now, why, sizeof(why))) == NULL) {
 		/*
 		 * Hard: judge once on the change, not on every loop.  What
@@ -785,6 +820,9 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		memset(st->val, 0, sizeof(st->val));
 		memset(st->retried, 0, sizeof(st->retried));
 		retry_cancel(&st->retry);
+		if (drain_lost(r, i, why))
+			return (health_route(r, i, ROUTE_WITHDRAWN,
+			    "DRAINED, withdrawing", st->drain.why));
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
 			return (0);
@@ -805,7 +843,9 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		verdict = soft_verdict(st, why, sizeof(why));
 		st->hard = 0;
 	}
-	if (judge_step(&st->judge, &jc, now, verdict) && verdict == V_BAD)
+	/* A drained service is judged but not moved: undrain starts over. */
+	if (st->drain.state == DRAIN_NONE &&
+	    judge_step(&st->judge, &jc, now, verdict) && verdict == V_BAD)
 		retry_down(&st->retry, &rc, now);
 	if (st->judge.up) {
 		st->resume = 0;
@@ -821,21 +861,15 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
+	if (verdict != V_DEAD && drain_quiet(r, i, now))
+		return (health_route(r, i, ROUTE_WITHDRAWN,
+		    "DRAINED, withdrawing", st->drain.why));
 
 	mode = mode_for(st, s, &jc, verdict, now);
-	if (mode == st->mode)
-		return (0);
-	log_info("service %s %s: %s", s->name,
+	return (health_route(r, i, mode,
 	    mode == ROUTE_ANNOUNCED ? "UP, announcing" :
 	    mode == ROUTE_DEGRADED ? "DOWN, announcing depreferred" :
 	    mode == ROUTE_KEPT ? "DOWN, keeping the route (when-down keep)" :
-	    "DOWN, withdrawing", why);
-	history_add(st, mode, why);
-	/* Announced and kept are the same commands: nothing to resend. */
-	if (!((mode == ROUTE_KEPT && st->mode == ROUTE_ANNOUNCED) ||
-	    (mode == ROUTE_ANNOUNCED && st->mode == ROUTE_KEPT)))
-		exabgp_service(s, mode);
-	st->mode = mode;
-	st->since = real_ms();
-	return (1);
+	    mode == ROUTE_DRAINING ? "DRAINING, announcing with "
+	    "GRACEFUL_SHUTDOWN" : "DOWN, withdrawing", why));
 }

@@ -93,3 +93,11 @@ liveness_next(const struct liveness *l)
 {
 	return (l->next_at);
 }
+
+void
+liveness_close(struct liveness *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}

@@ -41,5 +41,6 @@ int	liveness_poll_fd(struct liveness *, int64_t now,
 	    unsigned int interval_ms);
 void	liveness_read(struct liveness *, int64_t now);
 int64_t	liveness_next(const struct liveness *);
+void	liveness_close(struct liveness *);
 
 #endif /* AH_LIVENESS_H */

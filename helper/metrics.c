@@ -132,6 +132,7 @@ static const struct {
 	const char	*lname, *lval;	/* the distinguishing label */
 } view_keys[] = {
 	{ "queries", P "queries_total", NULL, NULL },
+	{ "probes", P "liveness_probes_total", NULL, NULL },
 	{ "dropped", P "queries_dropped_total", NULL, NULL },
 	{ "noerror", P "responses_total", "rcode", "noerror" },
 	{ "nxdomain", P "responses_total", "rcode", "nxdomain" },
@@ -161,6 +162,8 @@ static const struct {
 	{ "rec_success", P "recursions_total", "result", "success" },
 	{ "rec_failure", P "recursions_total", "result", "failure" },
 	{ "rec_timeout", P "recursions_total", "result", "timeout" },
+	{ "rec_canceled", P "recursions_total", "result", "canceled" },
+	{ "rec_quota", P "recursion_quota_exceeded_total", NULL, NULL },
 	{ "rec_clients", P "recursive_clients", NULL, NULL },
 	{ "zones_watched", P "zones", "state", "watched" },
 	{ "zones_healthy", P "zones", "state", "healthy" },
@@ -174,6 +177,8 @@ static const struct {
 	const char	*name, *type, *help;
 } view_families[] = {
 	{ P "queries_total", "counter", "Queries named finished in the view." },
+	{ P "liveness_probes_total", "counter",
+	    "The relay's liveness probes named finished in the view." },
 	{ P "queries_dropped_total", "counter",
 	    "Queries that ended without a response." },
 	{ P "responses_total", "counter", "Responses sent, by RCODE." },
@@ -185,6 +190,8 @@ static const struct {
 	    "Responses sent after recursion, by RCODE." },
 	{ P "recursions_started_total", "counter", "Recursions started." },
 	{ P "recursions_total", "counter", "Recursions finished, by result." },
+	{ P "recursion_quota_exceeded_total", "counter",
+	    "Queries that could not recurse: recursive-clients quota full." },
 	{ P "recursive_clients", "gauge",
 	    "named's recursive clients at the last zone walk." },
 	{ P "zones", "gauge",
@@ -226,12 +233,33 @@ static const struct {
 	    "The canary's last round trip; +Inf when it failed.", 0.001 },
 };
 
+/* The fleet sensor's counters, dom_KIND_N (feed.c), as one family. */
+static const char *const dom_kinds[] = { "fail", "rstart", "rdone" };
+#define NDOM_KINDS	(sizeof(dom_kinds) / sizeof(dom_kinds[0]))
+
+static int
+dom_key(const char *key)
+{
+	char	 want[AH_NAME_MAX + 1];
+	size_t	 i;
+	int	 g;
+
+	for (i = 0; i < NDOM_KINDS; i++)
+		for (g = 0; g < DOM_BUCKETS; g++) {
+			snprintf(want, sizeof(want), "dom_%s_%d", dom_kinds[i],
+			    g);
+			if (strcmp(key, want) == 0)
+				return (1);
+		}
+	return (0);
+}
+
 static int
 known_view_key(const char *key)
 {
 	size_t i;
 
-	if (strcmp(key, "zones_checked") == 0)
+	if (strcmp(key, "zones_checked") == 0 || dom_key(key))
 		return (1);
 	for (i = 0; i < NVIEW_KEYS; i++)
 		if (strcmp(view_keys[i].key, key) == 0)
@@ -246,10 +274,10 @@ static void
 render_views(const struct feed *f, struct buf *b)
 {
 	const struct feed_view	*v;
-	char			 name[128];
+	char			 name[128], key[AH_NAME_MAX + 1], group[8];
 	uint64_t		 x;
 	size_t			 i, j, k, l;
-	int			 seen;
+	int			 seen, g;
 
 	for (i = 0; i < sizeof(view_families) / sizeof(view_families[0]);
 	    i++) {
@@ -281,6 +309,25 @@ render_views(const struct feed *f, struct buf *b)
 		    "view", v->name, NULL, NULL);
 	}
 
+	family(b, P "domain_group_total", "counter",
+	    "The fleet sensor: SERVFAIL answers (fail), recursions started "
+	    "(rstart) and finished (rdone) per group of query names.");
+	for (v = f->views; v < f->views + f->nviews; v++)
+		for (j = 0; j < NDOM_KINDS; j++)
+			for (g = 0; g < DOM_BUCKETS; g++) {
+				snprintf(key, sizeof(key), "dom_%s_%d",
+				    dom_kinds[j], g);
+				if (feed_counter(v, key, &x) < 0)
+					continue;
+				snprintf(group, sizeof(group), "%d", g);
+				buf_printf(b, P "domain_group_total{");
+				label(b, "view", v->name, 1);
+				label(b, "kind", dom_kinds[j], 0);
+				label(b, "group", group, 0);
+				buf_printf(b, "}");
+				value(b, (double)x);
+			}
+
 	family(b, P "zones_checked_timestamp_seconds", "gauge",
 	    "When the plugin last walked the view's zones.");
 	for (v = f->views; v < f->views + f->nviews; v++)
@@ -291,22 +338,22 @@ render_views(const struct feed *f, struct buf *b)
 	/* Counters of a newer plugin: untyped, one family per key. */
 	for (i = 0; i < f->nviews; i++)
 		for (k = 0; k < f->views[i].ncounters; k++) {
-			const char *key = f->views[i].key[k];
+			const char *pk = f->views[i].key[k];
 
-			if (known_view_key(key))
+			if (known_view_key(pk))
 				continue;
 			for (seen = 0, l = 0; l < i && !seen; l++)
-				seen = feed_counter(&f->views[l], key, &x) == 0;
+				seen = feed_counter(&f->views[l], pk, &x) == 0;
 			if (seen)
 				continue;
-			snprintf(name, sizeof(name), P "plugin_%s", key);
+			snprintf(name, sizeof(name), P "plugin_%s", pk);
 			for (j = 0; name[j] != '\0'; j++)
 				if (name[j] == '-' || name[j] == '.')
 					name[j] = '_';
 			family(b, name, "untyped", "A plugin counter this relay "
 			    "does not describe.");
 			for (l = i; l < f->nviews; l++)
-				if (feed_counter(&f->views[l], key, &x) == 0)
+				if (feed_counter(&f->views[l], pk, &x) == 0)
 					sample(b, name, (double)x, "view",
 					    f->views[l].name, NULL, NULL);
 		}
@@ -345,7 +392,8 @@ static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
 	static const char *const states[] = {
-		"up", "falling", "depreferred", "rising", "held", "down"
+		"up", "falling", "depreferred", "kept", "rising", "held", "down",
+		"draining", "drained"
 	};
 	const struct service_conf	*s;
 	const struct service_state	*st;
@@ -420,12 +468,14 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 	family(b, P "prefix_depreferred", "gauge",
-	    "1 while the prefix is announced with the depref attributes.");
+	    "1 while the prefix is announced with the depref attributes "
+	    "(depreferred, or draining).");
 	for (i = 0; i < r->conf->nservices; i++) {
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_depreferred",
-			    r->svc[i].mode == ROUTE_DEGRADED, "service",
+			    r->svc[i].mode == ROUTE_DEGRADED ||
+			    r->svc[i].mode == ROUTE_DRAINING, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 }

@@ -422,12 +422,28 @@ bad:
 	    "127.0.0.1:9153 or [::1]:9153)", s);
 }
 
+static void
+control_state_file(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct relay_conf	*rc = arg;
+	const char		*s = scalar(c, n, "state-file");
+
+	if (s == NULL)
+		return;
+	if (s[0] != '/')
+		perr(c, n, "state-file '%s' must be an absolute path", s);
+	else
+		take_string(c, n, "state-file", rc->state_file,
+		    sizeof(rc->state_file));
+}
+
 static const struct key control_keys[] = {
 	{ "socket", 0, control_socket },
 	{ "mode", 0, control_mode },
 	{ "group", 0, control_group },
 	{ "admin-group", 0, control_admin_group },
 	{ "metrics-listen", 0, control_metrics_listen },
+	{ "state-file", 0, control_state_file },
 	{ NULL, 0, NULL }
 };
 
@@ -1054,6 +1070,45 @@ static const struct key depref_keys[] = {
 	{ NULL, 0, NULL }
 };
 
+/* drain: */
+
+static void
+drain_timeout(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "drain timeout",
+	    &((struct drain_conf *)arg)->timeout_ms, 1000,
+	    AH_DRAIN_TIMEOUT_MAX_MS);
+}
+
+static void
+drain_share(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_percent(c, n, "drain share", &((struct drain_conf *)arg)->share);
+}
+
+static void
+drain_qps(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_uint(c, n, "drain qps", 0, 1000000000ULL,
+	    &((struct drain_conf *)arg)->qps);
+}
+
+/* The relay keeps 1024 snapshots: 30 s fits at the shortest interval. */
+static void
+drain_hold(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "drain hold", &((struct drain_conf *)arg)->hold_ms,
+	    100, 30000);
+}
+
+static const struct key drain_keys[] = {
+	{ "timeout", 0, drain_timeout },
+	{ "share", 0, drain_share },
+	{ "qps", 0, drain_qps },
+	{ "hold", 0, drain_hold },
+	{ NULL, 0, NULL }
+};
+
 /* damping: */
 
 static void
@@ -1213,6 +1268,13 @@ service_when_down(struct ctx *c, yaml_node_t *n, void *arg)
 }
 
 static void
+service_drain(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	walk_map(c, n, "drain", drain_keys,
+	    &((struct service_conf *)arg)->drain);
+}
+
+static void
 service_depref(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	((struct service_conf *)arg)->depref.at = n->start_mark;
@@ -1335,6 +1397,7 @@ static const struct key service_keys[] = {
 	{ "liveness", 0, service_liveness },
 	{ "when-down", 0, service_when_down },
 	{ "depref", 0, service_depref },
+	{ "drain", 0, service_drain },
 	{ "shared-fault", 0, service_fault },
 	{ NULL, 0, NULL }
 };
@@ -1371,6 +1434,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->depref.at = n->start_mark;
 	s->fault_groups = 3;
 	s->fault_share = 0.8;
+	s->drain = (struct drain_conf){ .timeout_ms = 60000, .share = 0.01,
+	    .qps = 5, .hold_ms = 2000 };
 	walk_map(c, n, "a service", service_keys, s);
 
 	/* Rules that join several keys. */
@@ -1490,6 +1555,7 @@ conf_load(const char *path, FILE *errf)
 	rc->stale_ms = 0;
 	rc->reconnect_ms = 200;
 	strcpy(rc->control_socket, AH_DEFAULT_CONTROL_SOCKET);
+	strcpy(rc->state_file, AH_DEFAULT_STATE_FILE);
 	rc->control_mode = 0660;
 	rc->control_gid = (gid_t)-1;
 

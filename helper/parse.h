@@ -14,12 +14,14 @@
 #include <yaml.h>
 
 #define AH_PATH_MAX	108	/* sizeof(sun_path) */
+#define AH_STATE_PATH_MAX	1024
 #define AH_NAME_LEN	64
 #define AH_VIEW_LEN	256
 #define AH_COMM_MAX	16
 
 #define AH_DEFAULT_PLUGIN_SOCKET	"/run/named/anycast-health.sock"
 #define AH_DEFAULT_CONTROL_SOCKET	"/run/anycast-health/relay.sock"
+#define AH_DEFAULT_STATE_FILE		"/var/lib/anycast-health/relay.state"
 
 struct prefix_conf {
 	char		 prefix[80];	/* canonical text, e.g. 192.0.2.53/32 */
@@ -82,6 +84,20 @@ struct depref_conf {
 
 #define AH_GRACEFUL_SHUTDOWN	"65535:0"	/* RFC 8326 */
 
+/*
+ * A drain (anycastctl drain) announces with the depref attributes and
+ * GRACEFUL_SHUTDOWN, then withdraws once the view's query rate stays
+ * below max(share of the rate before, qps) for 'hold', or at 'timeout'.
+ */
+#define AH_DRAIN_TIMEOUT_MAX_MS	86400000	/* a day, also for --timeout */
+
+struct drain_conf {
+	unsigned int	 timeout_ms;
+	double		 share;		/* 0..1 */
+	uint64_t	 qps;
+	unsigned int	 hold_ms;
+};
+
 enum low_traffic { LOW_KEEP, LOW_CANARY };
 /* DOWN_UNSET only while loading: the default depends on 'watchdog'. */
 enum when_down { DOWN_UNSET, DOWN_DEPREF, DOWN_WITHDRAW, DOWN_KEEP };
@@ -106,6 +122,7 @@ struct service_conf {
 	yaml_mark_t		 when_down_at;
 	int			 has_prefixes, has_depref;
 	struct depref_conf	 depref;
+	struct drain_conf	 drain;
 	unsigned int		 fault_groups;	/* 0: never excuse */
 	double			 fault_share;
 	yaml_mark_t		 at;
@@ -123,6 +140,8 @@ struct relay_conf {
 	char			 admin_group[AH_NAME_LEN];	/* "": none */
 	gid_t			 admin_gid;
 	char			 metrics_listen[80];	/* "": no endpoint */
+	/* Which services are drained, across restarts (state.c). */
+	char			 state_file[AH_STATE_PATH_MAX];
 	size_t			 nservices;
 	struct service_conf	*services;
 };

@@ -81,6 +81,24 @@ at_or_before(const struct window *w, int64_t t)
 	return (k < w->n ? nth_newest(w, k) : NULL);
 }
 
+double
+window_rate(const struct window *w, enum smp c, int64_t since, int64_t *span)
+{
+	const struct sample	*now, *base;
+	unsigned int		 k = age_at_or_before(w, since - 1);
+
+	/* Ages below k are the samples taken at or after 'since'. */
+	*span = 0;
+	if (k < 2)
+		return (-1);
+	now = nth_newest(w, 0);
+	base = nth_newest(w, k - 1);
+	/* Snapshots read in one go share a time. */
+	if ((*span = now->t - base->t) <= 0)
+		return (-1);
+	return ((double)(now->c[c] - base->c[c]) * 1000 / (double)*span);
+}
+
 static uint64_t
 sum(const struct sample *s, enum smp first, unsigned int n)
 {

@@ -75,6 +75,13 @@ struct evidence {
 int64_t	window_evidence(const struct window *, enum ev_kind,
 	    const struct ev_conf *, struct evidence *);
 /*
+ * Counter 'c' per second from the oldest sample taken at or after
+ * 'since' to the newest, the span in *span (ms); -1 without two such
+ * samples.
+ */
+double	window_rate(const struct window *, enum smp c, int64_t since,
+	    int64_t *span);
+/*
  * Recursions started at least 'grace_ms' before sample 'at' and not
  * finished by then, net of younger ones already finished:
  * started(at - grace) - done(at), at least 0, where done is the sum of

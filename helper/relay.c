@@ -97,6 +97,18 @@ withdraw_all(struct relay *r)
 	}
 }
 
+/* SIGHUP: what 'anycastctl reload' does, with the log for a reply. */
+static void
+on_sighup(struct relay *r)
+{
+	struct reload_result	 res;
+	char			*text = NULL;
+
+	log_info("SIGHUP: reloading %s", r->conf->path);
+	(void)reload(r, &text, &res);
+	free(text);
+}
+
 static int
 next_timeout(const struct relay *r, int64_t now)
 {
@@ -115,6 +127,8 @@ next_timeout(const struct relay *r, int64_t now)
 		d = live_deadline(r, i) - now;
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
+		t = d < t ? d : t;
+		d = drain_deadline(r, i) - now;
 		t = d < t ? d : t;
 		if (!r->conf->services[i].canary.enabled)
 			continue;
@@ -209,13 +223,12 @@ run(struct relay *r)
 		now = mono_ms();
 
 		if (pfd[0].revents & POLLIN) {
-			unsigned char sig;
+			unsigned char	sig;
+			int		hup = 0;
 
 			while (read(sigpipe_fds[0], &sig, 1) == 1) {
 				if (sig == SIGHUP) {
-					log_info("SIGHUP: configuration reload "
-					    "is not supported; restart the "
-					    "relay to apply changes");
+					hup = 1;
 					continue;
 				}
 				log_info("signal %d: withdrawing and exiting",
@@ -224,6 +237,11 @@ run(struct relay *r)
 				exabgp_drain(1000);
 				control_cleanup(r->conf);
 				exit(0);
+			}
+			/* The poll set is of the old services: start over. */
+			if (hup) {
+				on_sighup(r);
+				continue;
 			}
 		}
 		/* Acks first, always: ExaBGP blocks writing them. */
@@ -334,6 +352,8 @@ main(int argc, char *argv[])
 		r.svc[i].since = r.started;
 		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
+	/* Before anything can be announced: what an operator drained. */
+	state_load(&r);
 	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "
 		    "will not reach this relay");

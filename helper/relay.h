@@ -3,6 +3,9 @@
  *
  *	feed.c		subscriber to the plugin's socket
  *	health.c	the verdict for each service
+ *	drain.c		taking a service out on purpose (anycastctl drain)
+ *	state.c		which services are drained, across restarts
+ *	reload.c	a new configuration without a restart
  *	exabgp.c	commands to ExaBGP on stdout, acks from stdin
  *	control.c	the control socket anycastctl talks to
  *	access.c	who may do what on it
@@ -118,6 +121,11 @@ int	feed_read(struct feed *, int64_t now);
 /* Take buffered lines up to the next complete snapshot; 1 if one completed. */
 int	feed_next(struct feed *, int64_t now);
 void	feed_close(struct feed *, int64_t now, const char *why);
+/*
+ * A reloaded configuration: reconnect and stale-after apply at once; a
+ * new plugin socket closes the feed and connects there (returns 1).
+ */
+int	feed_reconfigure(struct feed *, const struct relay_conf *, int64_t);
 const struct feed_view *feed_view(const struct feed *, const char *);
 /*
  * A counter of the view by key: the 'outcomes' fields as they are
@@ -131,8 +139,15 @@ const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 
-/* KEPT: down for soft trouble, route left as announced (when-down keep). */
-enum route_mode { ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT };
+/*
+ * KEPT: down for soft trouble, route left as announced (when-down keep).
+ * DRAINING: announced with the depref attributes and GRACEFUL_SHUTDOWN
+ * while traffic moves away (drain.c).
+ */
+enum route_mode {
+	ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT,
+	ROUTE_DRAINING
+};
 
 enum check_id {
 	CHK_SERVFAIL, CHK_RECFAIL, CHK_LATENCY, CHK_ZONES, CHK_CANARY,
@@ -161,6 +176,37 @@ struct transition {
 	char		 reason[200];
 };
 
+/*
+ * A drain: an operator's request to take the service out.  It stays
+ * drained, whatever the checks say, until undrained, also across
+ * restarts of the relay (state.c).
+ */
+enum drain_state { DRAIN_NONE, DRAIN_DRAINING, DRAIN_DRAINED };
+/* Why a drain is drained. */
+enum drain_end {
+	DRAIN_QUIET,		/* the query rate fell below the limit */
+	DRAIN_TIMEOUT,		/* withdrawn anyway at the timeout */
+	DRAIN_NOT_ANNOUNCED,	/* nothing to drain: withdrawn already */
+	DRAIN_HARD,		/* named went away while draining */
+	DRAIN_WATCHDOG,		/* a watchdog cannot be depreferred */
+	DRAIN_RESTORED		/* drained before this relay started */
+};
+
+struct drain {
+	enum drain_state state;
+	enum drain_end	 end;
+	int64_t		 since;		/* realtime ms the drain was asked */
+	int64_t		 started;	/* ... monotonic ms */
+	int64_t		 deadline;	/* monotonic ms: withdrawn then */
+	unsigned int	 timeout_ms;
+	double		 before;	/* queries/s before it; -1: unknown */
+	double		 rate;		/* over the last hold; -1: not yet */
+	double		 limit;		/* quiet at or below this */
+	int64_t		 ended;		/* realtime ms it was drained */
+	char		 by[80];	/* who asked: "uid 0 (root)" */
+	char		 why[200];	/* how it ended, in words */
+};
+
 struct service_state {
 	struct judge	 judge;
 	struct window	 win;
@@ -186,6 +232,7 @@ struct service_state {
 	/* The last HISTORY_LEN route changes, oldest overwritten first. */
 	struct transition history[HISTORY_LEN];
 	uint64_t	 transitions;	/* since start; history holds the last */
+	struct drain	 drain;
 };
 
 struct relay {
@@ -193,6 +240,8 @@ struct relay {
 	struct feed		 feed;
 	struct service_state	*svc;
 	int64_t			 started;	/* realtime ms */
+	/* Why the state file was not written last time; "" if it was. */
+	char			 state_error[300];
 };
 
 /*
@@ -201,8 +250,57 @@ struct relay {
  */
 void	health_init(struct service_state *, const struct service_conf *);
 int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
+/*
+ * Put service svc's routes in 'mode' at once: the commands, the log
+ * line ("service NAME WHAT: WHY"), the history.  Returns 1 if it
+ * changed.
+ */
+int	health_route(struct relay *, size_t svc, enum route_mode,
+	    const char *what, const char *why);
 /* Monotonic ms at which service svc's hard verdict may change. */
 int64_t	live_deadline(const struct relay *, size_t svc);
+
+/*
+ * drain.c.  drain_start() announces with GRACEFUL_SHUTDOWN (or
+ * withdraws, if nothing can move) and says what it did in msg;
+ * timeout_ms < 0 is the service's drain.timeout.  The rest are the
+ * judge's: a drain that timed out, lost named, or saw the query rate
+ * fall, ends drained (1), and health.c withdraws.
+ */
+void	drain_start(struct relay *, size_t svc, int64_t timeout_ms,
+	    const char *who, int64_t now);
+int	drain_undo(struct relay *, size_t svc, const char *who);
+int	drain_expired(struct relay *, size_t svc, int64_t now);
+int	drain_lost(struct relay *, size_t svc, const char *why);
+int	drain_quiet(struct relay *, size_t svc, int64_t now);
+/* Monotonic ms of the drain's timeout, or INT64_MAX. */
+int64_t	drain_deadline(const struct relay *, size_t svc);
+const char *drain_state_name(enum drain_state);
+const char *drain_end_name(enum drain_end);
+
+/*
+ * state.c: the drained services, in control.state-file.  state_load()
+ * at start: a service the file names is drained; a file that cannot
+ * be read or parsed drains every service (fail closed).  state_save()
+ * writes it whole (temp file and rename); -1 on failure, logged and
+ * kept in r->state_error for anycastctl until a save succeeds.
+ */
+void	state_load(struct relay *);
+int	state_save(struct relay *);
+
+/*
+ * reload.c: load the configuration file again and move to it, keeping
+ * the state of every service that is still there.  Returns 0, or -1 if
+ * the file is rejected and the running configuration is untouched.
+ * Either way every line of *text (the file's errors, or one line per
+ * change and a summary) is logged; the caller frees it.
+ */
+struct reload_result {
+	size_t		 added, removed, changed, unchanged;
+	uint64_t	 commands;	/* sent to ExaBGP by the reload */
+};
+
+int	reload(struct relay *, char **text, struct reload_result *);
 
 /* exabgp.c */
 /* A BGP session as ExaBGP reports it (api { neighbor-changes; }). */
@@ -230,6 +328,10 @@ int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
 void	exabgp_drain(int timeout_ms);	/* best-effort flush at exit */
 const struct bgp_session *exabgp_sessions(size_t *);
 const struct sent_route *exabgp_sent(const struct prefix_conf *);
+/* Withdraw one route, unless it is withdrawn already. */
+void	exabgp_withdraw(const struct prefix_conf *);
+/* Commands queued for ExaBGP since the relay started. */
+uint64_t exabgp_commands(void);
 
 /* control.c: the control socket, and the metrics endpoint beside it. */
 int	control_init(struct relay *);
@@ -242,6 +344,8 @@ enum ctl_priv { PRIV_READ, PRIV_ADMIN };
 /* 0 if peer 'uid'/'gid' holds 'priv'; else -1 with why[] in words. */
 int	access_check(const struct relay_conf *, enum ctl_priv, uid_t, gid_t,
 	    char *why, size_t);
+/* The peer in words, for logs and a drain's record: "uid 0 (root)". */
+void	access_who(uid_t, char *who, size_t);
 
 /* describe.c */
 extern const char *const check_names[CHK_COUNT];

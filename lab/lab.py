@@ -73,7 +73,40 @@ CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
 CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
 CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
+STATE_FILE = "state-file: /var/lib/anycast-health/relay.state"
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
+ROUTERS = ("bird", "frr")
+# BFD (Lab(bfd=True)): doc/guide.md, 2.6, shows both parts.  The
+# router's BIRD asks for a session to each nameserver ('bfd on' in its
+# BGP template); each node runs a BIRD with this protocol alone, since
+# ExaBGP 4.2 has no BFD.  3 packets 100 ms apart missed: the node's
+# host is gone, and so are its routes, long before the hold time.
+BFD_TIMERS = """	interface "*" {
+		interval 100 ms;
+		multiplier 3;
+	};
+"""
+BIRD_BFD_ROUTER = f"""
+# BFD: a nameserver whose host stops (hung, powered off, cut off) is
+# dropped after 3 missed BFD packets 100 ms apart, not the hold time.
+protocol bfd {{
+{BFD_TIMERS}}}
+"""
+# A Linux router for the fleet (doc/guide.md, 2.2, shows them as a
+# sysctl.d file and says why; tests/system/test_guide.py checks that
+# the two agree): forwarding, ECMP spread by flow (source port), and
+# loose reverse-path filtering, since strict filtering would drop the
+# answers still coming back from a node that has just left the
+# multipath set (the queries it had in flight): the route to their
+# source, the anycast address, no longer goes through that link.
+ROUTER_SYSCTLS = {
+    "net.ipv4.ip_forward": 1,
+    "net.ipv6.conf.all.forwarding": 1,
+    "net.ipv4.fib_multipath_hash_policy": 1,
+    "net.ipv6.fib_multipath_hash_policy": 1,
+    "net.ipv4.conf.all.rp_filter": 2,
+    "net.ipv4.conf.default.rp_filter": 2,
+}
 
 
 def node_link4(i):
@@ -103,9 +136,9 @@ def ip_batch(netns, cmds):
         raise RuntimeError(f"ip -n {netns} -batch: {r.stderr.strip()}")
 
 
-def sysctl(netns, **settings):
+def sysctl(netns, settings):
     run("ip", "netns", "exec", netns, "sysctl", "-q", "-w",
-        *(f"{k.replace('__', '.')}={v}" for k, v in settings.items()))
+        *(f"{k}={v}" for k, v in settings.items()))
 
 
 def proc_start_time(pid):
@@ -114,6 +147,15 @@ def proc_start_time(pid):
             return int(f.read().rsplit(")", 1)[1].split()[19])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def start_daemon(stack, name, argv, ready, what):
+    """Start a daemon; return once the file `ready` (its socket) exists,
+    or fail with its output if it died first."""
+    proc = stack.start(name, [str(a) for a in argv])
+    ahtest.wait_for(lambda: ready.exists() or not proc.alive(), 10, what=what)
+    assert proc.alive(), proc.text()
+    return proc
 
 
 def ensure_group():
@@ -225,7 +267,7 @@ class Node:
         self.primary_dir = self.dir / "primary"
         self.socket = self.run_dir / "anycast-health.sock"
         self.upstream_ctl = self.dir / "upstream.ctl"
-        self.named = self.primary = self.exabgp = self.upstream = None
+        self.named = self.primary = self.exabgp = self.upstream = self.bfd = None
 
     # -- configuration ---------------------------------------------------
 
@@ -312,7 +354,12 @@ zone "sec.example" {{
 
     def relay_yaml(self):
         lab = self.lab
+        # Drained services are remembered in control.state-file: each
+        # node its own, where exabgp writes.
+        state = [(STATE_FILE, f"state-file: {self.relay_dir}/relay.state")] \
+            if STATE_FILE in (ahtest.CONF / "anycast-relay.yaml").read_text() else []
         text = ahtest.render("anycast-relay.yaml", [
+            *state,
             ("socket: /run/named/anycast-health.sock", f"socket: {self.socket}"),
             ("socket: /run/anycast-health/relay.sock",
              f"socket: {self.relay_dir}/relay.sock"),
@@ -331,7 +378,9 @@ zone "sec.example" {{
 
     def exabgp_conf(self):
         lab = self.lab
-        return ahtest.render("exabgp.conf", [
+        template, what = lab.exabgp_template or (
+            (ahtest.CONF / "exabgp.conf").read_text(), "conf/exabgp.conf")
+        return ahtest.render_text(template, [
             ("run /usr/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
              f"run {lab.relay} {self.dir / 'relay.yaml'};"),
             ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
@@ -339,8 +388,8 @@ zone "sec.example" {{
             ("local-address 192.0.2.10;", f"local-address {self.addr4};"),
             ("neighbor 2001:db8::1 {", f"neighbor {self.router6} {{"),
             ("local-address 2001:db8::10;", f"local-address {self.addr6};"),
-            ("hold-time 9;", f"hold-time {lab.hold_time};"),
-        ])
+            ("hold-time 10;", f"hold-time {lab.hold_time};"),
+        ], what)
 
     # -- processes -------------------------------------------------------
 
@@ -348,14 +397,12 @@ zone "sec.example" {{
         return ["ip", "netns", "exec", self.netns, *map(str, argv)]
 
     def start_upstream(self):
-        self.upstream = self.lab.stack.start(
-            f"{self.name}-upstream",
+        self.upstream = start_daemon(
+            self.lab.stack, f"{self.name}-upstream",
             self.exec(PYTHON, LAB / "upstream.py", "--port", UPSTREAM_PORT,
                       "--control", self.upstream_ctl,
-                      "--max-seconds", self.lab.max_seconds))
-        ahtest.wait_for(lambda: self.upstream_ctl.exists() or not self.upstream.alive(),
-                        10, what=f"{self.name} upstream")
-        assert self.upstream.alive(), self.upstream.text()
+                      "--max-seconds", self.lab.max_seconds),
+            self.upstream_ctl, f"{self.name} upstream")
 
     def upstream_cmd(self, line):
         """A command to this node's upstream (lab/upstream.py); its reply."""
@@ -372,8 +419,11 @@ zone "sec.example" {{
     def _start_named(self, attr, conf, name, wait):
         log = self.lab.dir / f"{name}.log"
         offset = log.stat().st_size if log.exists() else 0
+        # A sanitized build's plugin needs the runtimes preloaded into
+        # named (make check of a build with --enable-sanitizers, as CI).
         p = self.lab.stack.start(
-            name, self.exec("/usr/sbin/named", "-g", "-u", "bind", "-n", "2", "-c", conf))
+            name, self.exec("/usr/sbin/named", "-g", "-u", "bind", "-n", "2", "-c", conf),
+            env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
         setattr(self, attr, p)
         if wait:
             ahtest.wait_for(lambda: " running\n" in p.text()[offset:] or not p.alive(),
@@ -414,11 +464,48 @@ zone "sec.example" {{
                                            env=env)
         return self.exabgp
 
+    def bfd_conf(self):
+        return f"""# BFD only, beside ExaBGP (which has none): keeps a BFD session with
+# the router on each address family of this node's link.
+router id {self.router_id};
+log stderr all;
+
+protocol device {{
+}}
+
+protocol bfd {{
+{BFD_TIMERS}	neighbor {self.router4};
+	neighbor {self.router6};
+}}
+"""
+
+    def start_bfd(self):
+        conf = self.dir / "bfd-bird.conf"
+        conf.write_text(self.bfd_conf())
+        self.bfd_ctl = self.dir / "bfd-bird.ctl"
+        self.bfd = start_daemon(
+            self.lab.stack, f"{self.name}-bfd",
+            self.exec("/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
+                      "-c", conf, "-s", self.bfd_ctl),
+            self.bfd_ctl, f"{self.name} BFD's control socket")
+
     def start(self):
         self.start_upstream()
         self.start_primary()
         self.start_named()
+        if self.lab.bfd:
+            self.start_bfd()
         self.start_exabgp()
+
+    def freeze(self, sig=signal.SIGSTOP):
+        """Every process of the node stopped (SIGCONT: going again), as
+        a hung host: the kernel still holds the BGP session open, but
+        nothing sends a keepalive or a BFD packet."""
+        for pid in netns_pids(self.netns):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
 
     # -- faults ----------------------------------------------------------
 
@@ -451,12 +538,28 @@ zone "sec.example" {{
         os.kill(pid, sig)
         return pid
 
-    def drain(self):
-        """Take the node out on purpose.  `anycastctl drain` does not
-        exist yet: for now the relay's SIGTERM, which withdraws every
-        prefix before it exits (ExaBGP then starts a new relay, which
-        announces again after 'rise')."""
-        return self.signal_relay(signal.SIGTERM)
+    def drain(self, wait=True, timeout=30):
+        """Take the node out on purpose, without losing a query:
+        `anycastctl drain` announces with GRACEFUL_SHUTDOWN first and
+        withdraws once named sees its clients gone (doc/config.md 1.5.8);
+        `--wait` returns when drained.  It stays out, also across relay
+        restarts, until undrain().  anycastctl's exit status 5 (withdrawn
+        at the timeout, traffic or not) is a drain too."""
+        args = ["drain", "--timeout", f"{timeout}s"] + (["--wait"] if wait else [])
+        return self._admin(args, timeout + 10, ok=(0, 5))
+
+    def undrain(self):
+        """Back into service after drain() (the relay's checks, then
+        'rise')."""
+        return self._admin(["undrain"], 10)
+
+    def _admin(self, args, timeout, ok=(0,)):
+        r = run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+                timeout=timeout)
+        if r.returncode not in ok:
+            raise RuntimeError(f"{self.name}: anycastctl {' '.join(args)}: "
+                               f"exit {r.returncode}: {r.stderr.strip() or r.stdout.strip()}")
+        return r
 
     def ctl(self, *args):
         return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)
@@ -509,6 +612,13 @@ class Lab:
     relay_replacements  extra (old, new) pairs for the relay's YAML
     damping         False removes the example's flap damping
     hold_time       BGP hold time (the seed's 10)
+    router          'bird' (BIRD 2, lab/bird-router.conf) or 'frr' (FRR's
+                    zebra + bgpd, lab/frr-router.conf)
+    bfd             BFD between the router (BIRD) and every node (a BIRD
+                    beside ExaBGP), 100 ms x 3
+    exabgp_template (text, where it came from) used instead of
+                    conf/exabgp.conf, with the same addresses to replace
+                    (doc/guide.md's watchdog variant)
     exabgp_mode     'systemd' (User=exabgp with its groups, Debian's unit)
                     or 'daemon-user' (root + exabgp.daemon.user)
     realtime        run the client with SCHED_FIFO
@@ -521,9 +631,14 @@ class Lab:
     def __init__(self, nodes=2, workdir=None, keep=False, interval=None,
                  services=None, relay_replacements=(), damping=True,
                  hold_time=10, exabgp_mode="systemd", realtime=True,
-                 max_seconds=4 * 3600, save_to=None, log=None):
+                 max_seconds=4 * 3600, save_to=None, log=None, router="bird",
+                 exabgp_template=None, bfd=False):
         if not 2 <= nodes <= MAX_NODES:
             raise ValueError(f"nodes must be 2..{MAX_NODES}")
+        if router not in ROUTERS:
+            raise ValueError(f"router must be one of {', '.join(ROUTERS)}")
+        if bfd and router != "bird":
+            raise ValueError("bfd: only with the BIRD router")
         if exabgp_mode not in ("systemd", "daemon-user"):
             raise ValueError("exabgp_mode must be 'systemd' or 'daemon-user'")
         self.id = secrets.token_hex(3)
@@ -536,11 +651,14 @@ class Lab:
         self.exabgp_mode, self.realtime = exabgp_mode, realtime
         self.max_seconds = max_seconds
         self.save_to = save_to
+        self.router_kind = router
+        self.exabgp_template = exabgp_template
+        self.bfd = bfd
         self.log = log or (lambda msg: None)
         self.nodes = [Node(self, i) for i in range(1, nodes + 1)]
         self.plugin = self.relay = None
         self.stack = None
-        self.bird = self.monitor = None
+        self.bird = self.zebra = self.bgpd = self.monitor = None
         self.namespaces = []
         self._old_sigterm = None
         self._loads = 0
@@ -668,13 +786,32 @@ class Lab:
         # The router first: it creates the links the others configure.
         for ns in [r] + [x for x in cmds if x != r]:
             ip_batch(ns, cmds[ns])
-        sysctl(r, net__ipv4__ip_forward=1, net__ipv6__conf__all__forwarding=1,
-               net__ipv4__fib_multipath_hash_policy=1,
-               net__ipv6__fib_multipath_hash_policy=1,
-               net__ipv4__conf__all__rp_filter=0,
-               net__ipv4__conf__default__rp_filter=0)
+        sysctl(r, ROUTER_SYSCTLS)
 
     def _start_router(self):
+        ex = ["ip", "netns", "exec", self.router]
+        self.monitor = self.stack.start(
+            "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
+        if self.router_kind == "frr":
+            self._start_frr(ex)
+        else:
+            self._start_bird(ex)
+
+    def router_conf(self):
+        """The router's configuration for this lab, from lab/bird-router.conf
+        or lab/frr-router.conf, without the template's first paragraph
+        (which is about the template)."""
+        return self._router_template().split("\n\n", 1)[1]
+
+    def _router_template(self):
+        if self.router_kind == "frr":
+            neighbors = []
+            for n in self.nodes:
+                neighbors += [f" neighbor {n.addr4} peer-group NS4",
+                              f" neighbor {n.addr6} peer-group NS6"]
+            return Template((LAB / "frr-router.conf").read_text()).substitute(
+                router_id=ROUTER_ID, router_as=ROUTER_AS, node_as=NODE_AS,
+                hold_time=self.hold_time, neighbors="\n".join(neighbors))
         blocks = []
         for n in self.nodes:
             blocks.append(f"""protocol bgp {n.name} from nameserver {{
@@ -687,20 +824,50 @@ protocol bgp {n.name}_v6 from nameserver {{
 	ipv6 {{ import filter nameserver_in; export none; }};
 }}
 """)
-        conf = self.dir / "router-bird.conf"
-        conf.write_text(Template((LAB / "bird-router.conf").read_text()).substitute(
+        text = Template((LAB / "bird-router.conf").read_text()).substitute(
             router_id=ROUTER_ID, router_as=ROUTER_AS, hold_time=self.hold_time,
-            nameservers="\n".join(blocks)))
+            nameservers="\n".join(blocks))
+        if self.bfd:
+            hold = f"\thold time {self.hold_time};\n"
+            text = text.replace(hold, hold + "\tbfd on;\n") + BIRD_BFD_ROUTER
+        return text
+
+    def _start_bird(self, ex):
+        conf = self.dir / "router-bird.conf"
+        conf.write_text(self.router_conf())
         self.bird_ctl = self.dir / "router-bird.ctl"
-        ex = ["ip", "netns", "exec", self.router]
-        self.monitor = self.stack.start(
-            "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
-        self.bird = self.stack.start(
-            "router-bird", ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
-                                 "-c", str(conf), "-s", str(self.bird_ctl)])
-        ahtest.wait_for(lambda: self.bird_ctl.exists() or not self.bird.alive(), 10,
-                        what="BIRD's control socket")
-        assert self.bird.alive(), self.bird.text()
+        self.bird = start_daemon(
+            self.stack, "router-bird",
+            ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
+                  "-c", conf, "-s", self.bird_ctl],
+            self.bird_ctl, "BIRD's control socket")
+
+    def _start_frr(self, ex):
+        """zebra and bgpd as user frr, inside the router namespace (so
+        zebra's netlink socket is that namespace's: it cannot reach the
+        host's table), with their sockets, pid files and configuration in
+        the lab's directory instead of /etc/frr and /run/frr, and no TCP
+        vty.  bgpd reads lab/frr-router.conf; zebra needs nothing (the
+        lab sets forwarding with sysctl).  Debian's frr.service instead
+        starts the daemons bare and has vtysh hand each its part of the
+        integrated /etc/frr/frr.conf (doc/guide.md, 2.7)."""
+        d = self.frr_dir = self.dir / "router-frr"
+        d.mkdir(exist_ok=True)
+        frr = pwd.getpwnam("frr")
+        os.chown(d, frr.pw_uid, frr.pw_gid)
+        conf, zconf = d / "frr.conf", d / "zebra.conf"
+        conf.write_text(self.router_conf())
+        zconf.write_text("hostname router\nlog stdout informational\n")
+        common = ["-u", "frr", "-g", "frr", "-z", str(d / "zserv.api"),
+                  "--vty_socket", str(d), "-P", "0", "--log", "stdout"]
+        self.zebra = start_daemon(
+            self.stack, "router-zebra",
+            ex + ["/usr/lib/frr/zebra", *common, "-f", zconf, "-i", d / "zebra.pid"],
+            d / "zserv.api", "zebra's socket")
+        self.bgpd = start_daemon(
+            self.stack, "router-bgpd",
+            ex + ["/usr/lib/frr/bgpd", *common, "-f", conf, "-i", d / "bgpd.pid"],
+            d / "bgpd.vty", "bgpd's vty socket")
 
     # -- observe -------------------------------------------------------------
 
@@ -725,6 +892,21 @@ protocol bgp {n.name}_v6 from nameserver {{
 
     def birdc(self, *args):
         return run("/usr/sbin/birdc", "-s", self.bird_ctl, *args, check=False).stdout
+
+    def vtysh(self, *commands):
+        """FRR's vtysh, with each of commands as a -c."""
+        argv = ["/usr/bin/vtysh", "--vty_socket", self.frr_dir]
+        for c in commands:
+            argv += ["-c", c]
+        return run(*argv, check=False).stdout
+
+    def router_routes(self, family=4):
+        """What the router's BGP speaker has for the anycast prefix: each
+        nameserver's route, best ones marked, as its CLI shows them."""
+        prefix = f"{ANYCAST4}/32" if family == 4 else f"{ANYCAST6}/128"
+        if self.router_kind == "frr":
+            return self.vtysh(f"show bgp ipv{family} unicast {prefix}")
+        return self.birdc("show", "route", "all", prefix)
 
     def load(self, qps=1000, count=10000, mix="auth=50,recursive=50",
              timeout=2.0, v6_share=20, start_at=None, extra=()):
@@ -795,7 +977,9 @@ def threading_main():
 def describe(lab):
     lines = [f"lab {lab.id}, work directory {lab.dir}",
              f"  client  {lab.netns_name('client')}  {CLIENT4[1]}  {CLIENT6[1]}",
-             f"  router  {lab.router}  BIRD: birdc -s {lab.bird_ctl}"]
+             f"  router  {lab.router}  " + (
+                 f"FRR: vtysh --vty_socket {lab.frr_dir}" if lab.router_kind == "frr"
+                 else f"BIRD: birdc -s {lab.bird_ctl}")]
     for n in lab.nodes:
         lines.append(f"  {n.name:<7} {n.netns}  {n.addr4}  {n.addr6}  "
                      f"anycastctl -c {n.dir / 'relay.yaml'} status")
@@ -816,6 +1000,10 @@ def main():
                     help="leave it running; 'down' removes it")
     up.add_argument("--exabgp-mode", choices=("systemd", "daemon-user"),
                     default="systemd")
+    up.add_argument("--router", choices=ROUTERS, default="bird",
+                    help="the router's BGP speaker (default bird)")
+    up.add_argument("--bfd", action="store_true",
+                    help="BFD between the router and the nodes (BIRD router only)")
     down = sub.add_parser("down", help="remove labs left running or crashed")
     down.add_argument("id", nargs="?", help="only this lab")
     down.add_argument("--force", action="store_true",
@@ -843,6 +1031,7 @@ def main():
     # where SIGINT arrives ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
+              router=args.router, bfd=args.bfd,
               log=lambda m: print(m, flush=True))
     with lab:
         print(describe(lab), flush=True)

@@ -121,10 +121,14 @@ def render(example, replacements):
     Every 'old' must occur: if an example changes so that a test would
     silently run something else, the test fails here instead.
     """
-    text = (CONF / example).read_text()
+    return render_text((CONF / example).read_text(), replacements, f"conf/{example}")
+
+
+def render_text(text, replacements, what):
+    """render() for a text from elsewhere (what: where it came from)."""
     for old, new in replacements:
         if old not in text:
-            raise AssertionError(f"conf/{example} no longer contains {old!r}")
+            raise AssertionError(f"{what} no longer contains {old!r}")
         text = text.replace(old, new)
     return text
 
@@ -405,11 +409,14 @@ class Relay:
         self.stack = stack
         self.control = str(stack.dir / f"{name}.ctl")
         self.path = stack.dir / f"{name}.yaml"
+        self.state = stack.dir / f"{name}.state"
         if text is None:
             text = render("anycast-relay.yaml", [
                 ("socket: /run/named/anycast-health.sock", f"socket: {named.socket}"),
                 ("reconnect: 200ms", "reconnect: 50ms"),
                 ("socket: /run/anycast-health/relay.sock", f"socket: {self.control}"),
+                ("state-file: /var/lib/anycast-health/relay.state",
+                 f"state-file: {stack.dir / (name + '.state')}"),
                 ("neighbor: 192.0.2.1", "neighbor: 127.0.0.1"),
                 ('neighbor: "2001:db8::1"', 'neighbor: "::1"'),
                 ("      port: 53\n", f"      port: {named.port}\n"),

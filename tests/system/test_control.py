@@ -308,3 +308,41 @@ services:
             assert r.returncode == 0, (listen, r.stderr)
         else:
             assert r.returncode == 1 and f"metrics-listen '{listen}' is not ADDRESS:PORT" in r.stderr, listen
+
+
+def test_metrics_describe_the_v2_counters(stack):
+    """Every counter protocol 2 defines has a typed family: none is left
+    as an untyped anycast_health_plugin_* stand-in, the fleet sensor is
+    one labelled family, and each service state is a label value."""
+    named, relay, proc = relay_only(stack)
+
+    def snapshot():
+        c = json.loads(relay.ctl("-j", "show", "counters").stdout)["views"][0]
+        text = relay.ctl("metrics").stdout
+        got = parse_exposition(text)
+        if got.get(("anycast_health_feed_snapshot_seq", ())) == c["seq"]:
+            return c["counters"], text, got
+        return None
+    counters, text, got = ahtest.wait_for(snapshot, 10, what="one snapshot for both")
+    assert "anycast_health_plugin_" not in text, [
+        l for l in text.splitlines() if "anycast_health_plugin_" in l]
+    v = (("view", "_default"),)
+    assert got[("anycast_health_liveness_probes_total", v)] == counters["probes"] > 0
+    assert got[("anycast_health_recursions_total",
+                (("result", "canceled"), ("view", "_default")))] == counters["rec_canceled"]
+    assert got[("anycast_health_recursion_quota_exceeded_total", v)] == counters["rec_quota"]
+    groups = {k: val for k, val in got.items()
+              if k[0] == "anycast_health_domain_group_total"}
+    assert len(groups) == 3 * 16, sorted(groups)[:5]
+    for kind in ("fail", "rstart", "rdone"):
+        for g in range(16):
+            key = ("anycast_health_domain_group_total",
+                   (("group", str(g)), ("kind", kind), ("view", "_default")))
+            assert groups[key] == counters[f"dom_{kind}_{g}"]
+    states = {dict(k[1])["state"] for k in got
+              if k[0] == "anycast_health_service_state"}
+    assert states == {"up", "falling", "depreferred", "kept", "rising", "held",
+                      "down", "draining", "drained"}, states
+    p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr

@@ -250,6 +250,33 @@ def test_anycastctl_for_the_group_only(node):
     assert "permission denied" in r.stderr
 
 
+def test_drained_survives_a_restart_of_exabgp(node):
+    """The package's /var/lib/anycast-health takes the relay's state
+    file: a drained node stays out when Debian's exabgp.service (and
+    with it the relay) restarts."""
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+    assert node.sh("stat -c '%U:%G %a' /var/lib/anycast-health"
+                   ).stdout.strip() == "exabgp:anycast-health 750"
+    r = node.sh("anycastctl drain --wait --timeout 20s")
+    assert "DRAINED" in r.stdout, r.stdout
+    assert not node.route(PREFIXES[0]) and not node.route(PREFIXES[1])
+    r = node.sh("stat -c %U /var/lib/anycast-health/relay.state && "
+                "cat /var/lib/anycast-health/relay.state")
+    assert r.stdout.startswith("exabgp\n") and "drained service=dns" in r.stdout
+    node.sh("systemctl restart exabgp")
+    ahtest.wait_for(lambda: node.sh("anycastctl status", check=False
+                                    ).returncode == 2, 30, 0.2,
+                    "the new relay to answer")
+    time.sleep(3)
+    assert not node.route(PREFIXES[0]) and not node.route(PREFIXES[1])
+    assert "DRAINED" in node.sh("anycastctl status", check=False).stdout
+    node.sh("anycastctl undrain")
+    for p in PREFIXES:
+        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2,
+                        f"{p} back at BIRD after undrain")
+
+
 def test_kill_9_of_named_withdraws(node):
     for p in PREFIXES:
         ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")

@@ -166,6 +166,93 @@ def test_one_upstream_dead_takes_that_node_alone_out(fleet):
         assert out is not None, f"ns1 still in the IPv{family} multipath set: {ch}"
 
 
+def host_bgp_routes():
+    """Routes for the lab's anycast prefixes that a BGP speaker put in
+    the host's own tables (none may).  Only these: other tests on the
+    machine may run routers of their own."""
+    out = []
+    for family, prefix in (("-4", f"{netlab.ANYCAST4}/32"), ("-6", f"{netlab.ANYCAST6}/128")):
+        for proto in ("bgp", "zebra", "bird"):
+            r = netlab.run("ip", family, "route", "show", "table", "all",
+                           "proto", proto, "exact", prefix, check=False)
+            out += r.stdout.splitlines()
+    return out
+
+
+def test_frr_router_ecmp_and_depref(tmp_path):
+    """FRR (zebra + bgpd, lab/frr-router.conf) as the router: ECMP over
+    both nodes, and ns1, depreferred for its dead upstream, leaves the
+    multipath set because the route-map honours GRACEFUL_SHUTDOWN.
+    zebra writes the router namespace's table only."""
+    assert host_bgp_routes() == []
+    with netlab.Lab(nodes=2, router="frr", save_to=tmp_path / "lab") as lab:
+        assert lab.nexthops(4) == lab.nexthops(6) == NODES   # up() waited for it
+        load = lab.load(qps=500, count=4000, mix="auth=30,recursive=70")
+        time.sleep(2)
+        t0 = time.time()
+        lab.node(1).upstream_cmd("mode silent")
+        lab.wait_nexthops({"ns2"}, timeout=15)
+        for family in (4, 6):
+            routes = lab.router_routes(family)
+            # ns1's path is still there, but last resort: 'localpref 0'
+            # is the route-map's doing (the relay sends no LOCAL_PREF).
+            assert "graceful-shutdown" in routes and "localpref 0" in routes, routes
+        status = json.loads(lab.node(1).ctl("-j", "status").stdout)
+        assert [p["state"] for s in status["services"] for p in s["prefixes"]] == \
+            ["depreferred"] * 2, status["services"]
+        assert host_bgp_routes() == []
+        load.wait(30)
+        qs = figures.read_queries(load.csv)
+    for family in (4, 6):
+        assert {q.node for q in qs if q.sent < t0 and q.family == family} == NODES
+    assert figures.others_throughout(qs, "ns1", t0, qs[-1].sent) > 0
+
+
+def test_bfd_drops_a_hung_host(tmp_path):
+    """Every process of ns1 stopped, as a hung host: its relay cannot
+    withdraw and the kernel keeps the BGP session open, so without BFD
+    the router would keep ns1 for the hold time (10 s).  With BFD (BIRD
+    on both sides, 100 ms x 3) it is out within about a second."""
+    with netlab.Lab(nodes=2, bfd=True, save_to=tmp_path / "lab") as lab:
+        ahtest.wait_for(lambda: lab.birdc("show", "bfd", "sessions").count(" Up ") == 4,
+                        10, what="4 BFD sessions up at the router")
+        t0 = time.monotonic()
+        lab.node(1).freeze()
+        try:
+            lab.wait_nexthops({"ns2"}, timeout=5)
+            took = time.monotonic() - t0
+        finally:
+            lab.node(1).freeze(signal.SIGCONT)
+        assert took < 2.0, took
+        # (BIRD then refuses ns1's session for its 'error wait time', 60 s
+        # by default: doc/guide.md, 2.6.)
+
+
+def test_drain_moves_the_clients_without_loss(fleet):
+    """A planned drain of ns1 (anycastctl drain --wait): its clients move
+    to ns2 through GRACEFUL_SHUTDOWN before the withdraw, and no query
+    is lost; undrain brings ns1 back."""
+    n = fleet.node(1)
+    load = fleet.load(qps=500, count=4000)
+    time.sleep(2)
+    t0 = time.time()
+    n.drain(wait=True, timeout=30)
+    status = json.loads(n.ctl("-j", "status").stdout)
+    assert [s["state"] for s in status["services"]] == ["drained"], status["services"]
+    assert fleet.nexthops(4) == fleet.nexthops(6) == {"ns2"}
+    load.wait(30)
+    qs = figures.read_queries(load.csv)
+    assert not [q for q in qs if figures.lost(q, 1.0)]
+    # ns1 left the multipath set (depreferred) well before its drain
+    # returned, and took no queries once it had.
+    ch = changes(fleet)
+    out = figures.first_change(ch, 4, t0, lambda s: s == {"ns2"})
+    assert out is not None and out - t0 < 1.0, ch
+    assert not [q for q in qs if q.sent > out + 0.1 and q.node == "ns1"]
+    n.undrain()
+    fleet.wait_nexthops(NODES, timeout=30)
+
+
 def test_depreferred_node_comes_back_by_itself(fleet):
     """Recovery with the shipped configuration: ns1's upstream goes
     silent, ns1 is depreferred and the router sends every client to

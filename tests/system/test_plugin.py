@@ -325,7 +325,8 @@ view "outside" {{
     proc = stack.start("named", [
         "unshare", "--mount", "sh", "-c",
         f'mount --bind "{run}" /run/named && exec {ahtest.NAMED} -g -c '
-        f'"{named.conf}" -n 2'])
+        f'"{named.conf}" -n 2'],
+        env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
     ahtest.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
                     20, what="named to start")
     assert proc.alive(), proc.text()[-3000:]

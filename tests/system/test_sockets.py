@@ -54,7 +54,8 @@ def test_socket_mode_and_stale_file(stack):
         'socket-mode "0660";', 'socket-mode "0600";'))
     open(named.socket, "w").close()               # not a socket: refused
     proc = stack.start("named-refused", [ahtest.NAMED, "-g", "-c",
-                                         str(named.conf), "-n", "2"])
+                                         str(named.conf), "-n", "2"],
+                       env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
     ahtest.wait_for(lambda: not proc.alive(), 20, what="named to refuse")
     assert "exists and is not a socket" in proc.text()
     os.unlink(named.socket)

@@ -152,6 +152,13 @@ test_defaults(void **state)
 	assert_string_equal(rc->services[0].depref.communities[0], "65535:0");
 	assert_true(rc->services[0].fault_share > 0.799 &&
 	    rc->services[0].fault_share < 0.801);
+	/* Drain: withdraw under 1 % of the rate before or 5 qps, for 2 s. */
+	assert_string_equal(rc->state_file, AH_DEFAULT_STATE_FILE);
+	assert_int_equal(rc->services[0].drain.timeout_ms, 60000);
+	assert_int_equal(rc->services[0].drain.hold_ms, 2000);
+	assert_int_equal(rc->services[0].drain.qps, 5);
+	assert_true(rc->services[0].drain.share > 0.0099 &&
+	    rc->services[0].drain.share < 0.0101);
 	conf_free(rc);
 }
 
@@ -289,6 +296,40 @@ test_errors(void **state)
 	expect_error(SVC "    retry: 50ms\n", "CONF:5:12: retry 50ms is outside");
 	expect_error(SVC "    max-retry: 2d\n",
 	    "CONF:5:16: max-retry 2d is outside");
+}
+
+static void
+test_drain_keys(void **state)
+{
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	(void)state;
+	rc = load(SVC "    drain:\n      timeout: 5m\n      share: 2.5%\n"
+	    "      qps: 0\n      hold: 500ms\n"
+	    "control:\n  state-file: /tmp/ah-state\n", errs, sizeof(errs));
+	assert_non_null(rc);
+	assert_string_equal(errs, "");
+	assert_string_equal(rc->state_file, "/tmp/ah-state");
+	assert_int_equal(rc->services[0].drain.timeout_ms, 300000);
+	assert_int_equal(rc->services[0].drain.hold_ms, 500);
+	assert_int_equal(rc->services[0].drain.qps, 0);
+	assert_true(rc->services[0].drain.share > 0.0249 &&
+	    rc->services[0].drain.share < 0.0251);
+	conf_free(rc);
+
+	expect_error(SVC "control:\n  state-file: relative\n",
+	    "CONF:6:15: state-file 'relative' must be an absolute path");
+	expect_error(SVC "    drain:\n      timeout: 0s\n",
+	    "CONF:6:16: drain timeout 0s is outside 1000ms..86400s");
+	expect_error(SVC "    drain:\n      hold: 1m\n",
+	    "CONF:6:13: drain hold 1m is outside 100ms..30s");
+	expect_error(SVC "    drain:\n      share: 1\n",
+	    "CONF:6:14: drain share '1' must be a percentage");
+	expect_error(SVC "    drain:\n      qps: -1\n",
+	    "CONF:6:12: drain qps '-1' must be a whole number 0..1000000000");
+	expect_error(SVC "    drain:\n      wait: 1s\n",
+	    "unknown key 'wait' in drain (expected one of: timeout, share, qps, hold)");
 }
 
 /*
@@ -487,6 +528,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_drain_keys),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors),

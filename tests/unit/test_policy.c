@@ -91,6 +91,33 @@ test_window_irregular(void **state)
 	assert_int_equal(ev.total, 80);
 }
 
+/* The drain's measure: queries a second since a moment, to the newest. */
+static void
+test_window_rate(void **state)
+{
+	int64_t	span;
+	int	i;
+
+	(void)state;
+	window_reset(&w);
+	assert_true(window_rate(&w, SMP_QUERIES, 0, &span) < 0);
+	/* 100 queries a second for 5 s, then 2 a second for 5 s. */
+	for (i = 0; i <= 50; i++)
+		push(i * 100, (uint64_t)i * 10, 0);
+	for (i = 1; i <= 50; i++)
+		push(5000 + i * 100, 500 + (uint64_t)i / 5, 0);
+	assert_true(window_rate(&w, SMP_QUERIES, 0, &span) > 50.9 &&
+	    window_rate(&w, SMP_QUERIES, 0, &span) < 51.1);
+	assert_int_equal(span, 10000);
+	/* From the oldest sample at or after 'since': 6.05 s -> 6.1 s. */
+	assert_true(window_rate(&w, SMP_QUERIES, 6050, &span) > 1.9 &&
+	    window_rate(&w, SMP_QUERIES, 6050, &span) < 2.1);
+	assert_int_equal(span, 3900);
+	/* One sample, or none, after 'since': no rate. */
+	assert_true(window_rate(&w, SMP_QUERIES, 10000, &span) < 0);
+	assert_true(window_rate(&w, SMP_QUERIES, 10001, &span) < 0);
+}
+
 static void
 test_window_counter_reset(void **state)
 {
@@ -976,6 +1003,7 @@ main(void)
 		cmocka_unit_test(test_window_span),
 		cmocka_unit_test(test_window_irregular),
 		cmocka_unit_test(test_window_counter_reset),
+		cmocka_unit_test(test_window_rate),
 		cmocka_unit_test(test_window_wraps),
 		cmocka_unit_test(test_evidence_follows_the_rate),
 		cmocka_unit_test(test_silent_upstream_within_grace),

@@ -1,0 +1,196 @@
+/*
+ * drain.c - taking a service out on purpose without losing a query.
+ *
+ * RFC 8326's way: announce the routes with GRACEFUL_SHUTDOWN (and the
+ * service's depref attributes), so that routers move traffic to the
+ * other nodes while this one still answers, and withdraw only once the
+ * traffic has moved: when the query rate named sees in the service's
+ * view has stayed at or below a limit for the drain's 'hold'.  The
+ * limit is a share of the rate before the drain or a floor in queries
+ * a second, whichever is higher: the canary's own queries and clients
+ * behind routers that ignore the community never stop.  At the
+ * timeout the routes are withdrawn anyway.
+ *
+ * The relay runs the drain, so it goes on when anycastctl exits, and
+ * remembers it in the state file, so that a restarted relay never
+ * announces a drained service.  While drained a service is judged but
+ * not moved; undrain starts its judge afresh, so it comes back only
+ * after 'rise' good evaluations.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "relay.h"
+
+static void
+end(struct drain *d, enum drain_end how, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+end(struct drain *d, enum drain_end how, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->state = DRAIN_DRAINED;
+	d->end = how;
+	d->ended = real_ms();
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+}
+
+/* "12.3 qps", or "unknown" before two snapshots. */
+static const char *
+qps(char *buf, size_t len, double rate)
+{
+	if (rate < 0)
+		snprintf(buf, len, "unknown");
+	else
+		snprintf(buf, len, "%.1f qps", rate);
+	return (buf);
+}
+
+void
+drain_start(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
+    int64_t now)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+	struct drain			*d = &st->drain;
+	int64_t				 span;
+	char				 before[32];
+
+	if (d->state != DRAIN_NONE)
+		return;
+	memset(d, 0, sizeof(*d));
+	d->state = DRAIN_DRAINING;
+	d->since = real_ms();
+	d->started = now;
+	d->timeout_ms = timeout_ms < 0 ? s->drain.timeout_ms :
+	    (unsigned int)timeout_ms;
+	d->deadline = now + d->timeout_ms;
+	d->before = window_rate(&st->win, SMP_QUERIES, now - s->window_ms,
+	    &span);
+	d->rate = -1;
+	d->limit = (double)s->drain.qps;
+	if (d->before * s->drain.share > d->limit)
+		d->limit = d->before * s->drain.share;
+	snprintf(d->by, sizeof(d->by), "%s", who);
+	/* Whatever the judge thought, undrain starts it over. */
+	st->judge.up = 0;
+	st->judge.good = st->judge.bad = 0;
+	st->resume = 0;
+
+	if (s->watchdog[0] != '\0')
+		end(d, DRAIN_WATCHDOG, "drain requested by %s: a watchdog "
+		    "cannot carry GRACEFUL_SHUTDOWN, withdrawn at once", who);
+	else if (st->mode == ROUTE_WITHDRAWN)
+		end(d, DRAIN_NOT_ANNOUNCED, "drain requested by %s: not "
+		    "announced, nothing to move", who);
+	else if (d->timeout_ms == 0)
+		end(d, DRAIN_TIMEOUT, "drain requested by %s with timeout 0: "
+		    "withdrawn at once", who);
+	if (d->state == DRAIN_DRAINED) {
+		if (!health_route(r, i, ROUTE_WITHDRAWN, "DRAINED, withdrawing",
+		    d->why))
+			log_info("service %s DRAINED: %s", s->name, d->why);
+	} else {
+		snprintf(d->why, sizeof(d->why), "drain requested by %s: %s "
+		    "before; withdrawn at or below %.1f qps for %.1fs, or in "
+		    "%us", who, qps(before, sizeof(before), d->before),
+		    d->limit, s->drain.hold_ms / 1000.0, d->timeout_ms / 1000);
+		if (!health_route(r, i, ROUTE_DRAINING, "DRAINING, announcing "
+		    "with GRACEFUL_SHUTDOWN", d->why))
+			log_info("service %s DRAINING: %s", s->name, d->why);
+	}
+	(void)state_save(r);
+}
+
+int
+drain_undo(struct relay *r, size_t i, const char *who)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+
+	if (st->drain.state == DRAIN_NONE)
+		return (0);
+	memset(&st->drain, 0, sizeof(st->drain));
+	st->judge.up = 0;
+	st->judge.good = st->judge.bad = 0;
+	log_info("service %s undrained by %s: judged again, announced after "
+	    "%u good evaluations (rise)", s->name, who, s->rise);
+	(void)state_save(r);
+	return (1);
+}
+
+int
+drain_expired(struct relay *r, size_t i, int64_t now)
+{
+	struct drain	*d = &r->svc[i].drain;
+	char		 rate[32];
+
+	if (d->state != DRAIN_DRAINING || now < d->deadline)
+		return (0);
+	end(d, DRAIN_TIMEOUT, "drain timeout %us: the query rate is still %s, "
+	    "above %.1f qps: withdrawn anyway", d->timeout_ms / 1000,
+	    qps(rate, sizeof(rate), d->rate), d->limit);
+	(void)state_save(r);
+	return (1);
+}
+
+int
+drain_lost(struct relay *r, size_t i, const char *why)
+{
+	struct drain *d = &r->svc[i].drain;
+
+	if (d->state != DRAIN_DRAINING)
+		return (0);
+	end(d, DRAIN_HARD, "named went away while draining (%s): withdrawn",
+	    why);
+	(void)state_save(r);
+	return (1);
+}
+
+/*
+ * Quiet: the rate since the drain began, over the last 'hold', at or
+ * below the limit.  Called with each snapshot, the newest at 'now'.
+ */
+int
+drain_quiet(struct relay *r, size_t i, int64_t now)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct drain			*d = &r->svc[i].drain;
+	int64_t				 from, span;
+	double				 rate;
+	char				 before[32];
+
+	if (d->state != DRAIN_DRAINING)
+		return (0);
+	from = now - s->drain.hold_ms;
+	if (from < d->started)
+		from = d->started;
+	if ((rate = window_rate(&r->svc[i].win, SMP_QUERIES, from, &span)) < 0)
+		return (0);
+	d->rate = rate;
+	if (now - d->started < (int64_t)s->drain.hold_ms || rate > d->limit)
+		return (0);
+	end(d, DRAIN_QUIET, "drained: %.1f qps over the last %.1fs, at or "
+	    "below %.1f qps (%s before), after %.1fs", rate, span / 1000.0,
+	    d->limit, qps(before, sizeof(before), d->before),
+	    (now - d->started) / 1000.0);
+	(void)state_save(r);
+	return (1);
+}
+
+int64_t
+drain_deadline(const struct relay *r, size_t i)
+{
+	const struct drain *d = &r->svc[i].drain;
+
+	return (d->state == DRAIN_DRAINING ? d->deadline : INT64_MAX);
+}

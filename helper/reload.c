@@ -1,0 +1,442 @@
+/*
+ * reload.c - a new configuration without a restart (anycastctl reload,
+ * SIGHUP).
+ *
+ * The file is loaded with the same code as at start, and a file with
+ * any error is rejected whole: the running configuration goes on
+ * untouched.  Services are matched by name.  One that is still there
+ * keeps everything it has learnt: its counter history, its judge
+ * (rise, fall, damping), its route, its drain, and the results of the
+ * checks that did not change; a changed check is judged afresh on the
+ * next snapshot, and the route stays as it is until then.  Then every
+ * route is put where its service's mode says, through exabgp.c, which
+ * sends only what differs from what it last sent: an unchanged file
+ * sends nothing, an added prefix one command (a withdrawal, or an
+ * announcement if its service is announced), a changed attribute one
+ * announcement, a removed prefix one withdrawal.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "relay.h"
+
+/* A service's changes in words: "prefixes +1 -0; checks canary". */
+struct words {
+	char	 buf[400];
+	size_t	 len;
+};
+
+static void
+say(struct words *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct words *w, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (w->len >= sizeof(w->buf))
+		return;
+	if (w->len > 0)
+		w->len += (size_t)snprintf(w->buf + w->len,
+		    sizeof(w->buf) - w->len, "; ");
+	if (w->len >= sizeof(w->buf))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		w->len += (size_t)n;
+}
+
+static const struct prefix_conf *
+find_prefix(const struct service_conf *s, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++)
+		if (strcmp(s->prefixes[i].prefix, prefix) == 0)
+			return (&s->prefixes[i]);
+	return (NULL);
+}
+
+/* What a route command carries; positions in the file do not count. */
+static int
+same_route(const struct prefix_conf *a, const struct prefix_conf *b)
+{
+	return (strcmp(a->next_hop, b->next_hop) == 0 && a->med == b->med &&
+	    strcmp(a->neighbor, b->neighbor) == 0 &&
+	    a->ncommunities == b->ncommunities &&
+	    memcmp(a->communities, b->communities,
+	    sizeof(a->communities)) == 0);
+}
+
+static int
+same_depref(const struct depref_conf *a, const struct depref_conf *b)
+{
+	return (a->med == b->med && a->npath == b->npath &&
+	    memcmp(a->path, b->path, sizeof(a->path)) == 0 &&
+	    a->ncommunities == b->ncommunities &&
+	    memcmp(a->communities, b->communities,
+	    sizeof(a->communities)) == 0 &&
+	    a->graceful_shutdown == b->graceful_shutdown);
+}
+
+/* Would check 'c' judge the same evidence differently now? */
+static int
+check_changed(const struct service_conf *a, const struct service_conf *b,
+    enum check_id c)
+{
+	const struct checks_conf	*x = &a->checks, *y = &b->checks;
+	int				 evidence;
+
+	/* What every ratio and latency check takes its span and excuse by. */
+	evidence = a->window_ms != b->window_ms ||
+	    a->min_queries != b->min_queries ||
+	    a->low_traffic != b->low_traffic ||
+	    a->fault_groups != b->fault_groups ||
+	    a->fault_share != b->fault_share;
+	switch (c) {
+	case CHK_SERVFAIL:
+		return (evidence || x->servfail_max != y->servfail_max);
+	case CHK_RECFAIL:
+		return (evidence || x->recfail_max != y->recfail_max ||
+		    x->grace_ms != y->grace_ms);
+	case CHK_LATENCY:
+		return (evidence ||
+		    x->latency_quantile != y->latency_quantile ||
+		    x->latency_max_ms != y->latency_max_ms ||
+		    x->grace_ms != y->grace_ms);
+	case CHK_ZONES:
+		return (x->all_zones != y->all_zones ||
+		    x->nzones != y->nzones ||
+		    memcmp(x->zones, y->zones, sizeof(x->zones)) != 0 ||
+		    x->serial_age_max_ms != y->serial_age_max_ms);
+	case CHK_CANARY:
+		return (memcmp(&a->canary, &b->canary, sizeof(a->canary)) != 0);
+	default:
+		return (0);
+	}
+}
+
+/* Says how service 'o' became 'n'; 1 if it changed at all. */
+static int
+describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
+{
+	struct words		 w = { .len = 0 };
+	const struct prefix_conf *p;
+	size_t			 i, added = 0, removed = 0, attrs = 0;
+	char			 checks[160] = "";
+	int			 c;
+
+	for (i = 0; i < n->nprefixes; i++)
+		if ((p = find_prefix(o, n->prefixes[i].prefix)) == NULL)
+			added++;
+		else if (!same_route(p, &n->prefixes[i]))
+			attrs++;
+	for (i = 0; i < o->nprefixes; i++)
+		if (find_prefix(n, o->prefixes[i].prefix) == NULL)
+			removed++;
+	if (added || removed)
+		say(&w, "prefixes +%zu -%zu", added, removed);
+	if (attrs)
+		say(&w, "attributes of %zu prefix%s", attrs,
+		    attrs == 1 ? "" : "es");
+	if (strcmp(o->watchdog, n->watchdog) != 0)
+		say(&w, "watchdog '%s' -> '%s'", o->watchdog, n->watchdog);
+	if (!same_depref(&o->depref, &n->depref))
+		say(&w, "depref attributes");
+	if (o->when_down != n->when_down)
+		say(&w, "when-down");
+	if (strcmp(o->view, n->view) != 0)
+		say(&w, "view %s -> %s", o->view, n->view);
+	for (c = 0; c < CHK_COUNT; c++)
+		if (check_changed(o, n, c))
+			snprintf(checks + strlen(checks), sizeof(checks) -
+			    strlen(checks), "%s%s", checks[0] ? ", " : "",
+			    check_names[c]);
+	if (checks[0] != '\0')
+		say(&w, "checks %s (judged afresh)", checks);
+	if (o->rise != n->rise || o->fall != n->fall ||
+	    o->max_changes != n->max_changes || o->period_ms != n->period_ms ||
+	    o->hold_ms != n->hold_ms || o->max_hold_ms != n->max_hold_ms)
+		say(&w, "rise, fall or damping");
+	if (o->retry_ms != n->retry_ms || o->max_retry_ms != n->max_retry_ms)
+		say(&w, "retry (its back-off starts over)");
+	if (memcmp(&o->drain, &n->drain, sizeof(o->drain)) != 0)
+		say(&w, "drain settings (for the next drain)");
+	if (memcmp(&o->liveness.server, &n->liveness.server,
+	    sizeof(o->liveness.server)) != 0 ||
+	    memcmp(&o->liveness.source, &n->liveness.source,
+	    sizeof(o->liveness.source)) != 0 ||
+	    o->liveness.port != n->liveness.port ||
+	    o->liveness.set != n->liveness.set)
+		say(&w, "liveness probe");
+	if (w.len == 0) {
+		fprintf(out, "%s: unchanged\n", n->name);
+		return (0);
+	}
+	fprintf(out, "%s: changed: %s\n", n->name, w.buf);
+	return (1);
+}
+
+/*
+ * The state of a service that stays, fitted to its new configuration:
+ * what points into the old one is pointed at the new one, a changed
+ * canary or liveness target starts afresh, and a changed check (or a
+ * new view: the history is of the old one) forgets its last result.
+ * A changed retry starts its back-off over; a retry already set keeps
+ * its time.
+ */
+static void
+carry(struct service_state *st, const struct service_conf *o,
+    const struct service_conf *n)
+{
+	struct liveness	 l;
+	int64_t		 at;
+	int		 view = strcmp(o->view, n->view) != 0, c;
+
+	if (memcmp(&o->canary, &n->canary, sizeof(o->canary)) != 0) {
+		canary_close(&st->canary);
+		canary_init(&st->canary, &n->canary);
+	} else
+		st->canary.conf = &n->canary;
+	liveness_init(&l, &n->liveness, &n->canary);
+	if (strcmp(l.server, st->live.server) != 0 ||
+	    strcmp(l.source, st->live.source) != 0 || l.port != st->live.port) {
+		liveness_close(&st->live);
+		st->live = l;
+	}
+	if (view)
+		window_reset(&st->win);
+	if (o->retry_ms != n->retry_ms || o->max_retry_ms != n->max_retry_ms) {
+		at = st->retry.at;
+		retry_init(&st->retry, &(struct retry_conf){
+		    .first_ms = n->retry_ms, .max_ms = n->max_retry_ms });
+		st->retry.at = at;
+	}
+	for (c = 0; c < CHK_COUNT; c++) {
+		if (!view && !check_changed(o, n, c))
+			continue;
+		st->bad[c] = st->excused[c] = st->retried[c] = 0;
+		st->why[c][0] = '\0';
+		memset(&st->val[c], 0, sizeof(st->val[c]));
+	}
+}
+
+static int
+has_route(const struct relay_conf *rc, const struct prefix_conf *p)
+{
+	const struct prefix_conf	*q;
+	size_t				 i;
+
+	for (i = 0; i < rc->nservices; i++)
+		if ((q = find_prefix(&rc->services[i], p->prefix)) != NULL &&
+		    strcmp(q->neighbor, p->neighbor) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+has_watchdog(const struct relay_conf *rc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rc->nservices; i++)
+		if (strcmp(rc->services[i].watchdog, name) == 0)
+			return (1);
+	return (0);
+}
+
+/* Routes of the old configuration that no service of the new one has. */
+static void
+withdraw_gone(const struct relay_conf *oc, const struct relay_conf *nc)
+{
+	const struct service_conf	*s;
+	size_t				 i, j;
+
+	for (i = 0; i < oc->nservices; i++) {
+		s = &oc->services[i];
+		if (s->watchdog[0] != '\0' && !has_watchdog(nc, s->watchdog))
+			exabgp_service(s, ROUTE_WITHDRAWN);
+		for (j = 0; j < s->nprefixes; j++)
+			if (!has_route(nc, &s->prefixes[j]))
+				exabgp_withdraw(&s->prefixes[j]);
+	}
+}
+
+/*
+ * The control socket is in use (by this very request, maybe): moving it
+ * takes a restart.  The running values stay, so that the socket the
+ * relay removes at exit is the one it made.
+ */
+static void
+keep_control(const struct relay_conf *oc, struct relay_conf *nc, FILE *out)
+{
+	if (strcmp(oc->control_socket, nc->control_socket) == 0 &&
+	    oc->control_mode == nc->control_mode &&
+	    oc->control_gid == nc->control_gid)
+		return;
+	fprintf(out, "control: socket, mode and group take a restart; still "
+	    "listening on %s\n", oc->control_socket);
+	memcpy(nc->control_socket, oc->control_socket,
+	    sizeof(nc->control_socket));
+	nc->control_mode = oc->control_mode;
+	nc->control_gid = oc->control_gid;
+}
+
+/* The parts of the relay that hang on the configuration as a whole. */
+static int
+apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
+{
+	const struct relay_conf	*nc = r->conf;
+	int			 save = 0;
+
+	if (feed_reconfigure(&r->feed, nc, mono_ms()))
+		fprintf(out, "plugin: socket now %s; subscribing there "
+		    "(services are withdrawn until its named gives "
+		    "evidence)\n",
+		    nc->plugin_socket);
+	if (strcmp(oc->metrics_listen, nc->metrics_listen) != 0) {
+		metrics_stop();
+		if (nc->metrics_listen[0] == '\0')
+			fprintf(out, "control: metrics endpoint off\n");
+		else if (metrics_listen(r, nc->metrics_listen) == 0)
+			fprintf(out, "control: metrics now on %s\n",
+			    nc->metrics_listen);
+		else
+			fprintf(out, "control: cannot serve metrics on %s\n",
+			    nc->metrics_listen);
+	}
+	if (strcmp(oc->state_file, nc->state_file) != 0) {
+		fprintf(out, "control: state file now %s\n", nc->state_file);
+		save = 1;
+	}
+	return (save);
+}
+
+static void
+log_lines(char *text, int failed)
+{
+	char *line, *next;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next = '\0';
+		if (failed)
+			log_warnx("reload: %s", line);
+		else
+			log_info("reload: %s", line);
+		if (next != NULL)
+			*next++ = '\n';
+	}
+}
+
+/* Moves the relay to 'nc'; says what changed on 'out'. */
+static int
+move(struct relay *r, struct relay_conf *nc, FILE *out,
+    struct reload_result *res)
+{
+	struct relay_conf	*oc = r->conf;
+	struct service_state	*svc;
+	unsigned char		*kept;
+	size_t			 i, j;
+	int			 save = 0;
+
+	if ((svc = calloc(nc->nservices, sizeof(*svc))) == NULL ||
+	    (kept = calloc(oc->nservices, 1)) == NULL) {
+		free(svc);
+		fprintf(out, "out of memory\n");
+		return (-1);
+	}
+	keep_control(oc, nc, out);
+	for (j = 0; j < nc->nservices; j++) {
+		for (i = 0; i < oc->nservices; i++)
+			if (!kept[i] && strcmp(oc->services[i].name,
+			    nc->services[j].name) == 0)
+				break;
+		if (i == oc->nservices) {
+			health_init(&svc[j], &nc->services[j]);
+			svc[j].since = real_ms();
+			fprintf(out, "%s: added: starts withdrawn, announced on "
+			    "evidence\n", nc->services[j].name);
+			res->added++;
+			continue;
+		}
+		kept[i] = 1;
+		svc[j] = r->svc[i];
+		carry(&svc[j], &oc->services[i], &nc->services[j]);
+		if (describe(out, &oc->services[i], &nc->services[j]))
+			res->changed++;
+		else
+			res->unchanged++;
+	}
+	for (i = 0; i < oc->nservices; i++) {
+		if (kept[i])
+			continue;
+		fprintf(out, "%s: removed%s\n", oc->services[i].name,
+		    r->svc[i].mode == ROUTE_WITHDRAWN ? " (it was withdrawn)" :
+		    ": its routes are withdrawn");
+		canary_close(&r->svc[i].canary);
+		liveness_close(&r->svc[i].live);
+		save |= r->svc[i].drain.state != DRAIN_NONE;
+		res->removed++;
+	}
+	free(kept);
+
+	withdraw_gone(oc, nc);
+	r->conf = nc;
+	free(r->svc);
+	r->svc = svc;
+	save |= apply_relay(r, oc, out);
+	for (j = 0; j < nc->nservices; j++)
+		exabgp_service(&nc->services[j], svc[j].mode);
+	conf_free(oc);
+	if (save && state_save(r) < 0)
+		fprintf(out, "%s\n", r->state_error);
+	return (0);
+}
+
+int
+reload(struct relay *r, char **text, struct reload_result *res)
+{
+	struct relay_conf	*nc;
+	const char		*path = r->conf->path;
+	uint64_t		 before = exabgp_commands();
+	size_t			 len;
+	FILE			*out;
+	int			 rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if ((out = open_memstream(text, &len)) == NULL)
+		fatal("open_memstream");
+	if ((nc = conf_load(path, out)) == NULL)
+		;
+	else if (nc->nservices > RELAY_SERVICES_MAX) {
+		fprintf(out, "%s: more than %d services\n", path,
+		    RELAY_SERVICES_MAX);
+		conf_free(nc);
+	} else if ((rc = move(r, nc, out, res)) < 0)
+		conf_free(nc);
+	else {
+		res->commands = exabgp_commands() - before;
+		fprintf(out, "%s: %zu services: %zu added, %zu removed, %zu "
+		    "changed, %zu unchanged; %llu commands to ExaBGP\n",
+		    r->conf->path, r->conf->nservices, res->added, res->removed,
+		    res->changed, res->unchanged,
+		    (unsigned long long)res->commands);
+	}
+	if (fclose(out) != 0 || *text == NULL)
+		fatal("open_memstream");
+	log_lines(*text, rc < 0);
+	if (rc < 0)
+		log_warnx("reload: %s: configuration rejected; the running "
+		    "configuration is unchanged", path);
+	return (rc);
+}

@@ -1,0 +1,305 @@
+#!/usr/bin/python3
+"""The fleet demo: the seed's anycast network for real, narrated.
+
+A client, a router with ECMP (BIRD 2, or FRR with --router frr) and
+--nodes nameservers (named + the plugin, ExaBGP + anycast-relay), each
+in its own network namespace (lab/lab.py).  The client's queries are
+really forwarded by the router to the nodes, and every answer says
+which node gave it (NSID).  Then ns1 is broken in several ways while
+the client keeps asking; for each, what the client lost and when the
+router's kernel table changed.  Then a fault every node shares, which
+must move no route; then ns1 drained and restored.
+
+Bounded: every load is a fixed number of queries at a fixed rate,
+every wait has a limit.  Documentation addresses only, nothing
+attached to the host's namespace.  Everything is removed at the end,
+also on Ctrl-C or an error.  Run as root: `sudo ./demo.sh` (which
+installs the Debian packages and builds first) or, with the build
+done, `sudo /usr/bin/python3 lab/demo.py`.
+"""
+
+import argparse
+import collections
+import json
+import os
+import signal
+import sys
+import time
+
+import figures
+import lab as netlab
+
+BOLD, OFF = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+NODE = "ns1"
+
+
+def say(msg):
+    print(f"\n{BOLD}== {msg}{OFF}", flush=True)
+
+
+def show(text):
+    for line in text.rstrip().splitlines():
+        print("   " + line, flush=True)
+
+
+class Demo:
+    def __init__(self, lab, args):
+        self.lab, self.args = lab, args
+        self.n1 = lab.node(1)
+        self.names = [n.name for n in lab.nodes]
+        self.others = [x for x in self.names if x != NODE]
+        self.summary = []
+        self.t_start = time.monotonic()
+
+    # -- what to show ------------------------------------------------------
+
+    def table(self):
+        """The router's kernel routes for the anycast addresses."""
+        out = []
+        for family in (4, 6):
+            r = netlab.run("ip", "-n", self.lab.router, f"-{family}", "route", "show",
+                           "exact", netlab.ANYCAST4 if family == 4 else netlab.ANYCAST6)
+            out.append(" ".join(r.stdout.split()) or
+                       f"(no route for {netlab.ANYCAST4 if family == 4 else netlab.ANYCAST6})")
+        show("router's table (ip -n router route):\n" + "\n".join(
+            "  " + line.replace(" nexthop", "\n    nexthop") for line in out))
+
+    def shares(self, qs):
+        answered = collections.Counter(q.node for q in qs if q.node)
+        total = sum(answered.values())
+        return ", ".join(f"{n} {100 * answered[n] / total:.0f} %" for n in self.names) \
+            if total else "no answers"
+
+    def status_lines(self, node, pred):
+        """Check texts of the node's services for which pred(check) holds."""
+        r = node.ctl("-j", "status")
+        try:
+            st = json.loads(r.stdout)
+        except ValueError:
+            return [f"(anycastctl status: exit {r.returncode})"]
+        out = []
+        for s in st.get("services", []):
+            for c in s.get("checks", []):
+                if pred(s, c):
+                    out.append(f"{s['name']} {s['state']}: {c['name']}: {c['text']}")
+        return out
+
+    # -- the client ----------------------------------------------------------
+
+    def load(self, seconds, mix="auth=50,recursive=50"):
+        """Start a bounded load; returns (Load, time the first query goes)."""
+        start_at = time.time() + 0.3
+        load = self.lab.load(qps=self.args.qps, count=int(self.args.qps * seconds),
+                             mix=mix, start_at=start_at, timeout=1.5)
+        return load, start_at
+
+    def finish(self, load):
+        load.wait(60)
+        qs = figures.read_queries(load.csv)
+        os.unlink(load.csv)
+        return qs
+
+    # -- the acts --------------------------------------------------------------
+
+    def act_spread(self):
+        say(f"ACT 1: a client sends {self.args.qps:.0f} queries/s to "
+            f"{netlab.ANYCAST4} and {netlab.ANYCAST6} (half in the nodes' zones, "
+            "half recursive)")
+        self.table()
+        load, _ = self.load(self.args.spread)
+        qs = self.finish(load)
+        lost = sum(1 for q in qs if figures.lost(q, 1.0))
+        say(f"{len(qs)} queries, {lost} lost; answered by: {self.shares(qs)}")
+        for family in (4, 6):
+            show(f"IPv{family}: " + self.shares([q for q in qs if q.family == family]))
+        show("the router's hash puts each client flow (source port) on one node")
+
+    def fault(self, name, title, inject, recover=None, hold=0.0,
+              mix="auth=50,recursive=50", during=None, back_timeout=20.0,
+              not_back="not expected"):
+        """Break ns1 while the client runs; report what the client and the
+        router saw; put it right and wait for ns1 to be back."""
+        pre, post = 1.0, self.args.after
+        say(f"{title}")
+        load, start_at = self.load(pre + hold + post, mix)
+        time.sleep(max(0.0, start_at + pre - time.time()))
+        t0 = time.time()
+        inject()
+        if during is not None:
+            time.sleep(min(post, 2.5))
+            during()
+        if hold:
+            time.sleep(max(0.0, t0 + hold - time.time()))
+            if recover is not None:
+                recover()
+                recover = None
+        qs = self.finish(load)
+        ch = figures.route_changes(self.lab.monitor.text())
+        after = [q for q in qs if q.sent >= t0]
+        lost = [q for q in after if figures.lost(q, 1.0)]
+        eps = figures.episodes(after, 1.0, 0.1)
+        gap = max((e[-1].sent - e[0].sent + 1 / self.args.qps for e in eps), default=0)
+        out = figures.first_change(ch, 4, t0, lambda s: NODE not in s)
+        own = figures.owners(qs, t0)
+        others_lost = sum(1 for q in lost if own.get((q.family, q.sock), NODE) != NODE)
+        steady = figures.others_throughout(qs, NODE, t0, qs[-1].sent) if qs else 0
+        line = (f"{len(lost)} of {len(after)} queries lost"
+                + (f" (longest gap {1000 * gap:.0f} ms)" if lost else "")
+                + "; the router " + (f"took {NODE} out {1000 * (out - t0):.0f} ms after "
+                                     "the fault" if out else f"kept {NODE}")
+                + f"; {'/'.join(self.others)} answered throughout: "
+                + ("yes" if steady and steady > 0 else "NO")
+                + f", {'their' if len(self.others) > 1 else 'its'} own clients "
+                f"lost {others_lost}")
+        show(line)
+        show(f"answers after the fault: {self.shares(after)}")
+        self.table()
+        self.summary.append((name, line))
+        if recover is not None:
+            recover()
+        if self.lab.nexthops(4) == self.lab.nexthops(6) == set(self.names):
+            return ch
+        t1 = time.monotonic()
+        try:
+            self.lab.wait_nexthops(set(self.names), timeout=back_timeout)
+            show(f"{NODE} back in the router's table {time.monotonic() - t1:.1f} s "
+                 "after it was put right")
+        except TimeoutError:
+            # Say so, and restart named, which clears the relay's
+            # judgement (hard trouble), so that the demo goes on.
+            show(f"{NODE} not back within {back_timeout:.0f} s ({not_back}); "
+                 "restarting its named")
+            self.n1.restart_named(wait=True)
+            t1 = time.monotonic()
+            self.lab.wait_nexthops(set(self.names), timeout=30)
+            show(f"{NODE} back {time.monotonic() - t1:.1f} s after named was restarted")
+        return ch
+
+    def act_kill9(self):
+        self.fault("kill -9", f"ACT 2a: kill -9 {NODE}'s named (the plugin's socket closes, "
+                   "the relay withdraws at once)",
+                   lambda: self.n1.signal_named(signal.SIGKILL),
+                   recover=lambda: (say(f"starting {NODE}'s named again"),
+                                    self.n1.start_named(wait=False)))
+
+    def act_sigstop(self):
+        self.fault("SIGSTOP", f"ACT 2b: SIGSTOP {NODE}'s named (hung: its socket stays open, "
+                   "it stops answering and publishing)",
+                   lambda: self.n1.signal_named(signal.SIGSTOP), hold=self.args.after + 1,
+                   recover=lambda: (say(f"{self.args.after + 1:.1f} s later: SIGCONT "
+                                        f"{NODE}'s named"),
+                                    self.n1.signal_named(signal.SIGCONT)))
+
+    def act_upstream(self):
+        def during():
+            show(f"{NODE}'s relay now says:")
+            for line in self.status_lines(self.n1, lambda s, c: c["state"] == "failing"):
+                show("  " + line)
+            show("depreferred, not withdrawn: announced with GRACEFUL_SHUTDOWN, "
+                 "which the router's import policy turns into local preference 0; "
+                 "the router's BGP table:")
+            keep = ("via", " from ", "local_pref", "community", "localpref", "Community",
+                    "multipath", "best")
+            show("\n".join("  " + line.strip()
+                           for line in self.lab.router_routes(4).splitlines()
+                           if any(k in line for k in keep)))
+        self.fault("upstream dead", f"ACT 2c: {NODE}'s upstream goes silent (its recursions get "
+                   "no answer; its own zones still answer)",
+                   lambda: self.n1.upstream_cmd("mode silent"),
+                   mix="auth=30,recursive=70", during=during,
+                   recover=lambda: (say(f"{NODE}'s upstream answers again"),
+                                    self.n1.upstream_cmd("mode answer")),
+                   back_timeout=8,
+                   not_back="a depreferred node gets no client queries, so its relay "
+                            "has no evidence yet that it recovered")
+
+    def act_shared(self):
+        excused = []
+
+        def during():
+            excused.extend(self.status_lines(
+                self.n1, lambda s, c: c["state"] == "excused"))
+        t0 = time.time()
+        self.lab.upstreams("fail broken.test")
+        try:
+            ch = self.fault("shared fault", "ACT 3: a shared fault: broken.test answers SERVFAIL at "
+                            "every node's upstream, and 30 % of the queries ask for it",
+                            lambda: None, mix="auth=35,recursive=35,broken=30",
+                            during=during)
+        finally:
+            self.lab.upstreams("fail -")
+        moved = figures.changes_between(ch, t0, time.time())
+        show(f"route changes at the router during the fault: {len(moved)}")
+        show(f"{NODE}'s relay (the other nodes say the same):")
+        for line in excused or ["(no excused check seen)"]:
+            show("  " + line)
+        self.summary[-1] = (self.summary[-1][0],
+                            self.summary[-1][1] + f"; {len(moved)} route changes")
+
+    def act_drain(self):
+        ctl = f"anycastctl -c {self.n1.dir / 'relay.yaml'}"
+        self.fault("drain", f"ACT 4: {ctl} drain --wait ({NODE} leaves the multipath set with "
+                   "GRACEFUL_SHUTDOWN, then is withdrawn once its clients are gone)",
+                   lambda: show(self.n1.drain(wait=True).stdout),
+                   recover=lambda: (say(f"{ctl} undrain"),
+                                    show(self.n1.undrain().stdout)))
+
+    def run(self):
+        say(f"the lab: client, router ({self.lab.router_kind}, ECMP), "
+            f"{len(self.names)} nameservers; each node announces "
+            f"{netlab.ANYCAST4}/32 and {netlab.ANYCAST6}/128 from its lo "
+            "(the example configuration, without flap damping, which would "
+            f"hold {NODE} down after its second fault in a minute)")
+        show(netlab.describe(self.lab))
+        self.act_spread()
+        for act in self.args.acts:
+            getattr(self, f"act_{act}")()
+        say(f"summary ({time.monotonic() - self.t_start:.0f} s since the lab was up)")
+        for name, line in self.summary:
+            show(f"{name + ':':<14} {line}")
+
+
+ACTS = ("kill9", "sigstop", "upstream", "shared", "drain")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nodes", type=int, default=3)
+    ap.add_argument("--router", choices=netlab.ROUTERS, default="bird")
+    ap.add_argument("--qps", type=float, default=500.0)
+    ap.add_argument("--acts", default=",".join(ACTS),
+                    help="comma-separated, from: " + ", ".join(ACTS))
+    ap.add_argument("--short", action="store_true",
+                    help="2 nodes and shorter loads (the smoke test's)")
+    args = ap.parse_args()
+    args.acts = [a.strip() for a in args.acts.split(",") if a.strip()]
+    bad = [a for a in args.acts if a not in ACTS]
+    if bad:
+        ap.error(f"unknown act(s): {', '.join(bad)}")
+    args.spread, args.after = (1.5, 1.5) if args.short else (3.0, 2.5)
+    if args.short:
+        args.nodes = 2
+    if os.geteuid() != 0:
+        sys.exit("demo.py: must run as root (the lab creates network namespaces)")
+    # Ctrl-C tears down even when started in the background.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    t0 = time.monotonic()
+    say(f"bringing up the lab: {args.nodes} nameservers, a router, a client")
+    try:
+        # Without the example's flap damping: it would rightly hold ns1
+        # down after its second fault within a minute.
+        with netlab.Lab(nodes=args.nodes, router=args.router, damping=False,
+                        log=lambda m: print("   " + m, flush=True)) as lab:
+            try:
+                Demo(lab, args).run()
+            finally:
+                say("cleaning up: every process and namespace the demo started")
+    except KeyboardInterrupt:
+        print("interrupted; everything removed.", flush=True)
+        return 130
+    print(f"done, {time.monotonic() - t0:.0f} s in all.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
