@@ -39,6 +39,27 @@ def test_exabgp_acks_error_and_shutdown(stack):
     assert proc.proc.alive(), "an unknown line is not fatal"
 
 
+def test_log_shows_control_bytes_from_exabgp(stack):
+    """cli.md 1.5: what ExaBGP says (a BGP session's reason) reaches the
+    log with its control bytes made visible, so it can neither forge a
+    log line nor drive the reader's terminal."""
+    named = ahtest.Named(stack)
+    relay = ahtest.Relay(stack, named)
+    proc = ahtest.RelayUnderTest(stack, relay, ack=False)
+    assert proc.next_command(5) == FIRST_WITHDRAW
+    stdin = proc.proc.p.stdin
+    stdin.write(b"neighbor 127.0.0.1 down - x\rfatal: forged\x1b[2J\\\xc3\n")
+    stdin.write(b"shutdown\n")
+    stdin.flush()
+    ahtest.wait_for(lambda: "ExaBGP is shutting down" in proc.proc.text(), 5,
+                    what="shutdown logged")
+    raw = proc.proc.log.read_bytes()
+    line = next(l for l in raw.split(b"\n") if b"BGP session 127.0.0.1" in l)
+    assert line.endswith(
+        b"info: BGP session 127.0.0.1 down - x\\rfatal: forged\\x1b[2J\\\\\\xc3"), line
+    assert b"\r" not in raw and b"\x1b" not in raw
+
+
 def test_exabgp_not_reading_commands_is_fatal(stack, tmp_path):
     """cli.md 1.2: past 256 KiB of unread commands the relay gives up,
     exit 1.  Its first words are a withdraw per prefix, so 10,000

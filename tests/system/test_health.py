@@ -489,6 +489,34 @@ def test_shared_fault_rule_in_the_relay(stack):
     assert "failures in 16 of 16 domain groups: this node" in down, down
 
 
+def test_log_shows_control_bytes_from_the_feed(stack):
+    """cli.md 1.5: a name decoded from the feed (a failing domain's
+    sample, here with an escaped LF and ESC) reaches the log with its
+    control bytes made visible: one line, nothing forged."""
+    svc = ahtest.plain_service(rise=1) + """    checks:
+      servfail-ratio: 20%
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    evil = ("a.b%0A2026-12-01%2012:00:00.000%20anycast-relay[1]%20fatal:%20"
+            "forged%1B[2J")
+    for i in range(20):
+        res.step(70, 30)
+        fake.counters(seq + i, res.view, res.rec, domains={5: evil})
+        time.sleep(0.1)
+    ahtest.wait_for(lambda: "external fault" in proc.proc.text(), 5,
+                    what="the excuse logged")
+    raw = proc.proc.log.read_bytes()
+    assert b"\x1b" not in raw
+    assert not any(l.startswith(b"2026-12-01 12:00:00.000")
+                   for l in raw.split(b"\n")), "a forged line"
+    excused = next(l for l in raw.split(b"\n") if b"external fault" in l)
+    assert (b"(e.g. a.b\\n2026-12-01 12:00:00.000 anycast-relay[1] fatal: "
+            b"forged\\x1b[2J) while other names resolve") in excused, excused
+
+
 SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2
     checks:
       servfail-ratio: 20%
