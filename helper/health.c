@@ -490,6 +490,27 @@ check_ratios(struct service_state *st, const struct service_conf *s,
 }
 
 /*
+ * Zone state older than the limit.  The view is live (live_view():
+ * queries or probes reach it), so each of them could have started a
+ * walk: the walk itself is behind, not the traffic.
+ */
+static void
+walk_late(struct service_state *st, const struct relay *r,
+    const struct service_conf *s, const char *what, int64_t age)
+{
+	char ago[32];
+
+	if (age < 0)
+		snprintf(ago, sizeof(ago), "never walked");
+	else
+		snprintf(ago, sizeof(ago), "state %llds old",
+		    (long long)(age / 1000));
+	set_check(st, CHK_ZONES, 1, "%s: %s, although queries reach view %s: "
+	    "the plugin's zone walk is late (zone-interval %llums)", what, ago,
+	    s->view, (unsigned long long)r->feed.zone_interval_ms);
+}
+
+/*
  * checks.zones: all.  The plugin (all-zones yes) summarises every zone
  * of the view and details the first unhealthy ones.
  */
@@ -512,8 +533,7 @@ check_all_zones(struct service_state *st, const struct relay *r,
 	}
 	age = (int64_t)time(NULL) * 1000 - (int64_t)checked;
 	if (age > limit) {
-		set_check(st, CHK_ZONES, 1, "zones: state %llds old, no queries "
-		    "reach named (configure a canary)", (long long)(age / 1000));
+		walk_late(st, r, s, "zones", age);
 		return;
 	}
 	set_value(st, CHK_ZONES, (double)(watched - good), 0, watched, 0);
@@ -545,15 +565,16 @@ check_zones(struct service_state *st, const struct relay *r,
 	int64_t				 now_s = (int64_t)time(NULL);
 	int64_t				 limit, age;
 	size_t				 i;
+	char				 what[AH_VIEW_LEN + 8];
 
 	if (k->nzones == 0 && !k->all_zones)
 		return;
 	/* Listed zones stop at the first problem: at least one is bad. */
 	set_value(st, CHK_ZONES, 1, 0, k->nzones, 0);
 	/*
-	 * The plugin reads zones on named's query threads once per
-	 * interval, so without queries (or a canary) its view of them
-	 * ages.  Old zone state proves nothing.
+	 * A query of the view starts the plugin's zone walk, at most once
+	 * per zone-interval, and the liveness probe sends one whenever
+	 * clients do not.  Old zone state proves nothing.
 	 */
 	limit = 3 * (int64_t)r->feed.zone_interval_ms +
 	    (s->canary.enabled ? s->canary.interval_ms : 0) + 1000;
@@ -571,9 +592,8 @@ check_zones(struct service_state *st, const struct relay *r,
 		}
 		age = now_s * 1000 - z->checked;
 		if (z->checked == 0 || age > limit) {
-			set_check(st, CHK_ZONES, 1, "zone %s: state %llds old, "
-			    "no queries reach named (configure a canary)", name,
-			    z->checked ? (long long)(age / 1000) : -1LL);
+			snprintf(what, sizeof(what), "zone %s", name);
+			walk_late(st, r, s, what, z->checked ? age : -1);
 			return;
 		}
 		if (!z->found) {

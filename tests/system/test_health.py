@@ -517,6 +517,33 @@ def test_log_shows_control_bytes_from_the_feed(stack):
             b"forged\\x1b[2J) while other names resolve") in excused, excused
 
 
+def test_late_zone_walk_is_not_blamed_on_missing_queries(stack):
+    """config.md 1.5.2, zones rule 2: zone state older than the limit
+    while the view is live (its probes count: queries do reach named)
+    is the plugin's walk running late, and the reason says so; it no
+    longer asks for a canary, which the liveness probe made needless."""
+    svc = ahtest.plain_service(rise=1) + """    checks:
+      zones: [example]
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    old = int(time.time() * 1000) - 60000
+    for seq in range(1, 6):
+        fake.probes += 1
+        fake.send(f"view seq={seq} id=0 name=_default\n"
+                  f"outcomes seq={seq} view=0 queries=0 probes={fake.probes}\n"
+                  f"zone seq={seq} view=0 name=example found=1 loaded=1 "
+                  f"checked={old}\n"
+                  f"tick seq={seq} views=1 records=3 time=0\n")
+        time.sleep(0.1)
+    ahtest.wait_for(lambda: "zone example: state" in relay.ctl("status").stdout,
+                    5, what="the zones check judged")
+    out = relay.ctl("status").stdout
+    assert "configure a canary" not in out and "no queries reach" not in out, out
+    assert ("zone example: state 60s old, although queries reach view "
+            "_default: the plugin's zone walk is late (zone-interval "
+            "1000ms)") in out, out
+
+
 SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2
     checks:
       servfail-ratio: 20%
