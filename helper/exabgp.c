@@ -401,10 +401,12 @@ exabgp_lines(struct ah_lines *in,
 	size_t		 n;
 	int		 rc;
 
-	while ((rc = ah_lines_next(in, &line, &n)) == 1)
-		fn(line, n, arg);
-	if (rc < 0)
-		ah_lines_discard(in);
+	/* What follows a skipped line may be here already: go on. */
+	while ((rc = ah_lines_next(in, &line, &n)) != 0)
+		if (rc < 0)
+			ah_lines_discard(in);
+		else
+			fn(line, n, arg);
 }
 
 int
