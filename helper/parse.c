@@ -751,6 +751,7 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct checks_conf	*k = arg;
 	yaml_node_item_t	*it;
+	size_t			 i;
 
 	if (n->type == YAML_SCALAR_NODE &&
 	    strcmp((const char *)n->data.scalar.value, "all") == 0) {
@@ -785,13 +786,20 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 			perr(c, v, "zone '%s' is not a zone name", z);
 			continue;
 		}
-		d = k->zones[k->nzones++];
+		d = k->zones[k->nzones];
 		strcpy(d, z);
 		if (len > 1 && d[len - 1] == '.')
 			d[len - 1] = '\0';
-		for (; *d != '\0'; d++)
-			if (*d >= 'A' && *d <= 'Z')
-				*d = (char)(*d - 'A' + 'a');
+		for (i = 0; d[i] != '\0'; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (char)(d[i] - 'A' + 'a');
+		for (i = 0; i < k->nzones; i++)
+			if (strcmp(k->zones[i], d) == 0)
+				break;
+		if (i < k->nzones)
+			perr(c, v, "zone '%s' is listed twice", z);
+		else
+			k->nzones++;
 	}
 }
 

@@ -342,6 +342,9 @@ test_accepted_silently(void **state)
 	(void)state;
 	expect_error(SVC "    checks:\n      zones: []\n",
 	    "CONF:6:14: zones must not be empty");
+	/* The same zone twice, as the plugin names it: a slip, say so. */
+	expect_error(SVC "    checks:\n      zones: [example, Example.]\n",
+	    "CONF:6:24: zone 'Example.' is listed twice");
 	expect_error(SVC "    checks:\n      zones: all\n      max-serial-age: 1d\n",
 	    "CONF:7:23: max-serial-age needs zones listed by name");
 	expect_error(SVC "    checks:\n      servfail-ratio: 20%\n      max-serial-age: 1d\n",
