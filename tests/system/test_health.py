@@ -98,6 +98,11 @@ def run_resolver_failure(stack, how):
     ahtest.wait_for(lambda: bird.has_route(V4), 15, what="announced after recovery")
     back = time.monotonic() - t1
     load.stop()
+    # Back because the checks passed on the answers, not by a retry.
+    up_line = [l for l in exa.proc.text().splitlines()
+               if "service dns UP, announcing" in l][-1]
+    assert "recursion failures" in up_line and "<= 50%" in up_line, up_line
+    assert "retrying" not in up_line, up_line
     print(f"\n[{how}] upstream fault -> withdrawn at BIRD in {took:.2f} s "
           f"(window 2 s, fall 2, snapshots every 200 ms); "
           f"recovery -> announced in {back:.2f} s")
