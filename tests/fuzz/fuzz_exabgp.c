@@ -107,22 +107,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct stream	 s = { .data = data, .size = size, .next = 0 };
 	struct ah_lines	 l;
-	size_t		 fed = 0, room, chunk;
+	size_t		 fed = 0;
 	unsigned int	 seed = size > 0 ? data[0] : 0;
-	char		*space;
 
 	ah_lines_init(&l);
 	while (fed < size) {
-		space = ah_lines_space(&l, &room);
-		FUZZ_CHECK(room > 0);
-		chunk = 1 + (seed * 131 + fed * 7) % 1500;
-		if (chunk > room)
-			chunk = room;
-		if (chunk > size - fed)
-			chunk = size - fed;
-		memcpy(space, data + fed, chunk);
-		ah_lines_fill(&l, chunk);
-		fed += chunk;
+		fed = fuzz_read(&l, data, size, fed, &seed);
 		exabgp_lines(&l, on_line, &s);
 		/* Every whole line read so far was delivered. */
 		s.next = deliverable(&s, s.next);

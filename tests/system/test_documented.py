@@ -21,18 +21,24 @@ def services(n, prefixes=1):
     return "".join(out)
 
 
-def test_exabgp_acks_error_and_shutdown(stack):
-    """cli.md 1.2: 'error' acks the oldest command and logs it,
-    'shutdown' is logged, anything else is ignored."""
+def exabgp_says(stack, text):
+    """The relay, without named, told 'text' by ExaBGP once it has sent
+    its first command, then 'shutdown'; returns it when that is logged."""
     named = ahtest.Named(stack)
     relay = ahtest.Relay(stack, named)
     proc = ahtest.RelayUnderTest(stack, relay, ack=False)
     assert proc.next_command(5) == FIRST_WITHDRAW
-    stdin = proc.proc.p.stdin
-    stdin.write(b"error\nneighbor 127.0.0.1 up\nshutdown\n")
-    stdin.flush()
+    proc.proc.p.stdin.write(text + b"shutdown\n")
+    proc.proc.p.stdin.flush()
     ahtest.wait_for(lambda: "ExaBGP is shutting down" in proc.proc.text(), 5,
                     what="shutdown logged")
+    return proc
+
+
+def test_exabgp_acks_error_and_shutdown(stack):
+    """cli.md 1.2: 'error' acks the oldest command and logs it,
+    'shutdown' is logged, anything else is ignored."""
+    proc = exabgp_says(stack, b"error\nneighbor 127.0.0.1 up\n")
     log = proc.proc.text()
     assert f"warning: ExaBGP rejected: {FIRST_WITHDRAW}" in log
     assert log.count("ExaBGP rejected") == 1, "only the command acked 'error'"
@@ -43,16 +49,8 @@ def test_log_shows_control_bytes_from_exabgp(stack):
     """cli.md 1.5: what ExaBGP says (a BGP session's reason) reaches the
     log with its control bytes made visible, so it can neither forge a
     log line nor drive the reader's terminal."""
-    named = ahtest.Named(stack)
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay, ack=False)
-    assert proc.next_command(5) == FIRST_WITHDRAW
-    stdin = proc.proc.p.stdin
-    stdin.write(b"neighbor 127.0.0.1 down - x\rfatal: forged\x1b[2J\\\xc3\n")
-    stdin.write(b"shutdown\n")
-    stdin.flush()
-    ahtest.wait_for(lambda: "ExaBGP is shutting down" in proc.proc.text(), 5,
-                    what="shutdown logged")
+    proc = exabgp_says(
+        stack, b"neighbor 127.0.0.1 down - x\rfatal: forged\x1b[2J\\\xc3\n")
     raw = proc.proc.log.read_bytes()
     line = next(l for l in raw.split(b"\n") if b"BGP session 127.0.0.1" in l)
     assert line.endswith(
