@@ -415,7 +415,10 @@ def main():
                          "(default 50)")
     ap.add_argument("--no-healthcheck", action="store_true",
                     help="measure anycast-health alone")
-    ap.add_argument("--tuned", default="interval=1,fast-interval=1,rise=1,fall=1",
+    # Like for like: the plugin's own default interval is 100 ms, the
+    # tuned healthcheck checks every 200 ms (its --interval takes
+    # fractions), with rise and fall 1.
+    ap.add_argument("--tuned", default="interval=0.2,fast-interval=0.2,rise=1,fall=1",
                     help="settings of the tuned healthcheck (default %(default)s)")
     ap.add_argument("--settle-min", type=float, default=0.5)
     ap.add_argument("--settle-max", type=float, default=None,

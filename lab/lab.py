@@ -73,7 +73,6 @@ CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
 CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
 CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
-STATE_FILE = "state-file: /var/lib/anycast-health/relay.state"
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
 ROUTERS = ("bird", "frr")
 # BFD (Lab(bfd=True)): doc/guide.md, 2.6, shows both parts.  The
@@ -354,16 +353,15 @@ zone "sec.example" {{
 
     def relay_yaml(self):
         lab = self.lab
-        # Drained services are remembered in control.state-file: each
-        # node its own, where exabgp writes.
-        state = [(STATE_FILE, f"state-file: {self.relay_dir}/relay.state")] \
-            if STATE_FILE in (ahtest.CONF / "anycast-relay.yaml").read_text() else []
         text = ahtest.render("anycast-relay.yaml", [
-            *state,
             ("socket: /run/named/anycast-health.sock", f"socket: {self.socket}"),
             ("socket: /run/anycast-health/relay.sock",
              f"socket: {self.relay_dir}/relay.sock"),
             ('mode: "0660"', f'mode: "0660"\n  group: {GROUP}'),
+            # Drained services are remembered in control.state-file:
+            # each node its own, where exabgp writes.
+            ("state-file: /var/lib/anycast-health/relay.state",
+             f"state-file: {self.relay_dir}/relay.state"),
             ("neighbor: 192.0.2.1", f"neighbor: {self.router4}"),
             ('neighbor: "2001:db8::1"', f'neighbor: "{self.router6}"'),
             ("zones: [example]", "zones: [example, sec.example]"),
