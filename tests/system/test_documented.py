@@ -2,7 +2,7 @@
 checked (issue 8's audit): ExaBGP's error acks, the exit when ExaBGP
 stops reading, the 64-service limit, a control socket already in use,
 the log's escaping, the canary's failure and timeout, low-traffic:
-canary, max-serial-age.
+canary, max-serial-age, recursion-latency end to end.
 """
 
 import json
@@ -213,3 +213,43 @@ def test_max_serial_age_fails_an_old_zone(stack):
     ahtest.wait_for(lambda: re.search(r"zone example: serial 7 is 720[01]s "
                                       r"old > 3600s", proc.proc.text()), 2,
                     what="the reason")
+
+
+def test_recursion_latency_end_to_end(stack):
+    """config.md 1.5.2: recursion-latency judges the quantile of the
+    plugin's cumulative histogram over the span: answers within 100 ms
+    pass, answers after up to 5 s fail with the bucket named."""
+    from test_health import fake_relay
+    svc = ahtest.plain_service(rise=1) + """    checks:
+      recursion-latency:
+        quantile: 95%
+        max: 1s
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    buckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+    rec = {f"le_{b}": 0 for b in buckets}
+    rec.update(le_inf=0, started=0, success=0)
+    seq = 1
+
+    def answers(n, slowest, until, what):
+        """n answers a snapshot, each within 'slowest' ms, until..."""
+        nonlocal seq
+        deadline = time.monotonic() + 5
+        while not until():
+            assert time.monotonic() < deadline, (what, proc.proc.text()[-1500:])
+            for b in buckets:
+                rec[f"le_{b}"] += n if b >= slowest else 0
+            for k in ("le_inf", "started", "success"):
+                rec[k] += n
+            fake.counters(seq, {"queries": n, "noerror": n}, rec)
+            seq += 1
+            time.sleep(0.1)
+
+    def last():
+        return [c for c in proc.commands if "192.0.2.53/32" in c][-1]
+
+    answers(50, 100, lambda: "announce" in last() and "65535:0" not in last(),
+            "up on fast answers")
+    answers(50, 5000, lambda: "65535:0" in last(), "depreferred when slow")
+    logged(proc, "recursion p95 <=5000ms > 1000ms over ")
+    answers(50, 100, lambda: "65535:0" not in last(), "back when fast again")
