@@ -663,7 +663,7 @@ held(const struct service_state *st)
  * Recovery (policy.h, struct retry).  A node down for soft trouble has
  * lost its clients to the other nodes, so its failing ratio checks are
  * held for want of evidence, and would be forever.  Once the retry is
- * due, and no ratio check still fails on traffic it sees, the held
+ * due, and no other check fails (on traffic, zones or canary), the held
  * results and the counter history are forgotten: the checks pass, the
  * node rises, and real clients judge it again.  The retry has passed
  * once every check it forgot has passed on fresh evidence.
@@ -679,15 +679,19 @@ recover(struct service_state *st, const struct service_conf *s, int64_t now)
 		if (st->retried[c] && st->judged[c] && !st->bad[c])
 			st->retried[c] = 0;
 		left |= st->retried[c];
-		/* Failing on what it sees now: a retry would prove nothing. */
-		if (st->judged[c] && st->bad[c])
-			return;
 	}
 	if (st->retry.trying && !left)
 		retry_passed(&st->retry, &rc);
 	/* Drained: its judge does not move, undrain starts it over. */
 	if (!held(st) || st->judge.up || st->drain.state != DRAIN_NONE)
 		return;
+	/*
+	 * A check failing on what it sees now (traffic, zones, the
+	 * canary): a retry would prove nothing.
+	 */
+	for (c = 0; c < CHK_COUNT; c++)
+		if (st->bad[c] && !st->held[c])
+			return;
 	/* Down without a transition: back degraded after hard trouble. */
 	if (st->retry.at == 0)
 		retry_down(&st->retry, &rc, now);

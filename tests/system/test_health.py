@@ -686,6 +686,51 @@ def test_depreferred_without_traffic_is_retried(stack):
         "retrying after 1s"), log()[-2000:]
 
 
+def test_no_retry_while_another_check_fails(stack):
+    """A retry forgets only what failed for want of traffic: while
+    another check fails on what the node sees (here a zone not loaded),
+    none is made; once the zone loads, the retry brings the node back."""
+    relay, fake, proc = fake_relay(stack, ahtest.plain_service() + """    fall: 2
+    window: 1s
+    retry: 1s
+    checks:
+      servfail-ratio: 20%
+      zones: [example]
+""")
+    normal = "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+    total = {"queries": 0, "servfail": 0}
+    seq = 0
+
+    def snapshots(n, queries, servfail, loaded):
+        nonlocal seq
+        for _ in range(n):
+            seq += 1
+            fake.probes += 1
+            total["queries"] += queries
+            total["servfail"] += servfail
+            fake.send(f"view seq={seq} id=0 name=_default\n"
+                      f"outcomes seq={seq} view=0 queries={total['queries']} "
+                      f"servfail={total['servfail']} probes={fake.probes}\n"
+                      f"zone seq={seq} view=0 name=example found=1 "
+                      f"loaded={loaded} checked={int(time.time() * 1000)}\n"
+                      f"tick seq={seq} views=1 records=3 time=0\n")
+            time.sleep(0.1)
+
+    def last():
+        return [c for c in proc.commands if "192.0.2.53/32" in c][-1]
+
+    snapshots(10, 100, 0, 1)
+    assert last() == normal, proc.commands
+    snapshots(5, 100, 100, 1)                     # every query fails
+    assert "65535:0" in last(), proc.commands
+    snapshots(30, 0, 0, 0)                        # no clients, zone gone
+    assert "retrying" not in proc.proc.text(), "a retry with a zone down"
+    assert "65535:0" in last()
+    snapshots(20, 0, 0, 1)                        # the zone is back
+    assert "no client traffic to judge by: retrying" in proc.proc.text()
+    assert last() == normal, proc.commands
+
+
 WATCHDOG_SERVICE = """
   - name: dns
     view: _default
