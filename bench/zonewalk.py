@@ -62,16 +62,27 @@ def dnsperf(named, qfile, seconds, rate):
                         "-c", "4", "-q", "200", "-v"],
                        capture_output=True, text=True,
                        timeout=seconds + 60)
-    lat = [float(l.rsplit(" ", 1)[1]) * 1000 for l in r.stdout.splitlines()
-           if l.startswith("> ")]
+    # "> RCODE NAME TYPE SECONDS" per answer; "> T NAME TYPE" (no
+    # latency) for a query that timed out, counted apart.
+    lat, timeouts = [], 0
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if not f or f[0] != ">":
+            continue
+        if f[1] == "T":
+            timeouts += 1
+        else:
+            lat.append(float(f[-1]) * 1000)
     if not lat:
         sys.exit("dnsperf answered nothing:\n" + r.stdout[-2000:] + r.stderr)
-    return lat
+    return lat, timeouts
 
 
-def quantiles(lat):
+def quantiles(run):
+    lat, timeouts = run
     return {"p50": percentile(lat, 50), "p99": percentile(lat, 99),
-            "p99.9": percentile(lat, 99.9), "n": len(lat)}
+            "p99.9": percentile(lat, 99.9), "n": len(lat),
+            "timeouts": timeouts}
 
 
 def verdict(ratios):
@@ -124,7 +135,8 @@ def main():
                           "ratio": ratio})
             print(f"pair {p + 1} ({order}): p99.9 A {got['A']['p99.9']:.3f} ms"
                   f"  B {got['B']['p99.9']:.3f} ms  ratio "
-                  f"{ratio['p99.9']:.3f}", flush=True)
+                  f"{ratio['p99.9']:.3f}  timeouts A {got['A']['timeouts']}"
+                  f" B {got['B']['timeouts']}", flush=True)
         reader.stop()
     finally:
         stack.stop()
@@ -146,6 +158,11 @@ def main():
           f"{args.seconds} s (medians; goal: p99.9 ratio <= {GOAL})")
     print(benchlib.table(["quantile", "without (ms)", "with (ms)",
                           "ratio", "per-pair range", "goal"], rows))
+    summary["timeouts"] = {side: sum(r["timeouts"] for r in runs[side])
+                           for side in runs}
+    print(f"queries timed out (dnsperf's 5 s, not in the quantiles): "
+          f"without {summary['timeouts']['A']}, with {summary['timeouts']['B']}, "
+          f"of {sum(r['n'] + r['timeouts'] for side in runs for r in runs[side])}")
     path = benchlib.save("zonewalk", {
         "args": vars(args), "env": benchlib.environment(),
         "pairs": pairs, "summary": summary}, args.json)
