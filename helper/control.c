@@ -28,6 +28,7 @@
 
 #include "ahproto.h"
 #include "ahsock.h"
+#include "ctl_request.h"
 #include "log.h"
 #include "relay.h"
 
@@ -46,24 +47,6 @@ struct ctl_client {
 	struct ah_lines	 in;
 	char		*out;
 	size_t		 len, off;
-};
-
-enum ctl_arg { ARG_NONE, ARG_VIEW, ARG_SERVICE };
-
-/* A request's arguments, checked against its command's table entry. */
-struct ctl_req {
-	const char	*arg;		/* the view or service; NULL: all */
-	int64_t		 timeout_ms;	/* drain; -1: the service's own */
-	char		 who[80];	/* the peer, "uid 0 (root)" */
-};
-
-struct ctl_cmd {
-	const char	*name;
-	enum ctl_arg	 arg;		/* the optional view or service */
-	int		 timeout;	/* also takes timeout=MS */
-	enum ctl_priv	 priv;
-	void		(*run)(struct ctl_client *, struct relay *,
-			    const struct ctl_req *);
 };
 
 #define HANDLER(name)	static void name(struct ctl_client *, \
@@ -88,10 +71,6 @@ static const struct ctl_cmd commands[] = {
 	{ "drain",	   ARG_SERVICE,	1, PRIV_ADMIN,	do_drain },
 	{ "undrain",	   ARG_SERVICE,	0, PRIV_ADMIN,	do_undrain },
 	{ "reload",	   ARG_NONE,	0, PRIV_ADMIN,	do_reload },
-};
-
-static const char *const arg_names[] = {
-	[ARG_NONE] = NULL, [ARG_VIEW] = "view", [ARG_SERVICE] = "service"
 };
 
 static struct ah_acceptor	listener = { .fd = -1 };
@@ -722,83 +701,22 @@ arg_exists(struct relay *r, enum ctl_arg kind, const char *val)
 	return (0);
 }
 
-/*
- * The fields besides proto: the command's optional view or service,
- * and a drain's timeout.  0, or -1 after replying why not.
- */
-static int
-request_args(struct ctl_client *c, const struct ctl_cmd *cmd,
-    const struct ah_msg *m, struct ctl_req *req)
-{
-	const char	*key;
-	uint64_t	 ms;
-	size_t		 i;
-
-	req->arg = NULL;
-	req->timeout_ms = -1;
-	for (i = 0; i < m->nfields; i++) {
-		key = m->f[i].key;
-		if (strcmp(key, "proto") == 0)
-			continue;
-		if (arg_names[cmd->arg] != NULL &&
-		    strcmp(key, arg_names[cmd->arg]) == 0) {
-			req->arg = m->f[i].val;
-			continue;
-		}
-		if (cmd->timeout && strcmp(key, "timeout") == 0) {
-			if (ah_get_u64(m, key, &ms) < 0 ||
-			    ms > AH_DRAIN_TIMEOUT_MAX_MS) {
-				reply_error(c, "usage", "%s: timeout '%s' is "
-				    "not 0..%d milliseconds", cmd->name,
-				    m->f[i].val, AH_DRAIN_TIMEOUT_MAX_MS);
-				return (-1);
-			}
-			req->timeout_ms = (int64_t)ms;
-			continue;
-		}
-		if (cmd->arg == ARG_NONE)
-			reply_error(c, "usage", "%s takes no arguments",
-			    cmd->name);
-		else
-			reply_error(c, "usage", "%s: unknown argument '%s' "
-			    "(only %s%s)", cmd->name, key, arg_names[cmd->arg],
-			    cmd->timeout ? ", timeout" : "");
-		return (-1);
-	}
-	return (0);
-}
-
 static void
 handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 {
-	const struct ctl_cmd	*cmd = NULL;
-	const char		*err;
+	const struct ctl_cmd	*cmd;
 	struct ah_msg		 m;
 	struct ctl_req		 req;
-	uint64_t		 proto;
+	struct ctl_error	 err;
 	char			 why[256];
-	size_t			 i;
 
 	c->answered = 1;
 	c->deadline = mono_ms() + CTL_REPLY_MS;
-	if (ah_decode(&m, line, n, &err) < 0) {
-		reply_error(c, "usage", "malformed request: %s", err);
+	if ((cmd = ctl_request(line, n, commands,
+	    sizeof(commands) / sizeof(commands[0]), &m, &req, &err)) == NULL) {
+		reply_error(c, err.code, "%s", err.msg);
 		return;
 	}
-	if (ah_get_u64(&m, "proto", &proto) < 0 || proto != AH_PROTO_VERSION) {
-		reply_error(c, "version", "protocol version mismatch: this relay "
-		    "speaks %d", AH_PROTO_VERSION);
-		return;
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, m.type) == 0)
-			cmd = &commands[i];
-	if (cmd == NULL) {
-		reply_error(c, "usage", "unknown command '%s'", m.type);
-		return;
-	}
-	if (request_args(c, cmd, &m, &req) < 0)
-		return;
 	if (access_check(r->conf, cmd->priv, c->peer.uid, c->peer.gid, why,
 	    sizeof(why)) < 0) {
 		log_warnx("control: %s refused to pid %ld: %s", cmd->name,
@@ -808,7 +726,7 @@ handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 	}
 	if (req.arg != NULL && !arg_exists(r, cmd->arg, req.arg)) {
 		reply_error(c, "usage", "%s: no %s '%s'%s", cmd->name,
-		    arg_names[cmd->arg], req.arg, cmd->arg == ARG_VIEW ?
+		    ctl_arg_names[cmd->arg], req.arg, cmd->arg == ARG_VIEW ?
 		    " in the last snapshot from named" : " in the configuration");
 		return;
 	}

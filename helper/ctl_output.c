@@ -53,9 +53,9 @@ span(char *buf, size_t len, int64_t ms)
 static const char *
 when(int64_t ms)
 {
-	static char	buf[2][80];
+	static char	buf[2][96];
 	static int	k;
-	char		a[32], ago[32];
+	char		a[32], ago[48];
 	time_t		t = (time_t)(ms / 1000);
 	struct tm	tm;
 

@@ -184,50 +184,70 @@ exabgp_sessions(size_t *n)
 }
 
 /*
- * "neighbor PEER up", "neighbor PEER connected" and "neighbor PEER
- * down - REASON", from ExaBGP's text encoder with neighbor-changes.
- * Other neighbor lines (updates, keepalives) are not state.
+ * What ExaBGP said in one line, decided without acting on it (the fuzz
+ * target's entry point, tests/fuzz/fuzz_exabgp.c): an ack, 'shutdown',
+ * or a session's state ("neighbor PEER up", "... down - REASON",
+ * "... connected"), with the peer, state and reason in 's'.  Anything
+ * else is not ours to judge.
  */
-static void
-on_neighbor(const char *line, size_t n)
+enum exabgp_said
+exabgp_said(const char *line, size_t n, struct bgp_session *s)
 {
 	static const char *const states[] = { "up", "down", "connected" };
-	struct bgp_session	*s;
-	char			 buf[512], *peer, *state, *rest;
-	size_t			 i;
+	char	buf[512], *peer, *state, *rest;
+	size_t	i;
 
-	if (n >= sizeof(buf))
-		return;
+	if (n == 4 && memcmp(line, "done", 4) == 0)
+		return (SAID_DONE);
+	if (n == 5 && memcmp(line, "error", 5) == 0)
+		return (SAID_ERROR);
+	if (n >= 8 && memcmp(line, "shutdown", 8) == 0)
+		return (SAID_SHUTDOWN);
+	if (n <= 9 || memcmp(line, "neighbor ", 9) != 0 || n >= sizeof(buf))
+		return (SAID_OTHER);
 	memcpy(buf, line, n);
 	buf[n] = '\0';
 	if (strtok_r(buf, " ", &rest) == NULL ||
 	    (peer = strtok_r(NULL, " ", &rest)) == NULL ||
 	    (state = strtok_r(NULL, " ", &rest)) == NULL)
-		return;
+		return (SAID_OTHER);
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(state, states[i]) == 0)
 			break;
 	if (i == sizeof(states) / sizeof(states[0]))
-		return;
-	for (s = x.sessions; s < x.sessions + x.nsessions; s++)
-		if (strcmp(s->peer, peer) == 0)
-			break;
-	if (s == x.sessions + x.nsessions) {
-		if (x.nsessions == SESSIONS_MAX)
-			return;
-		x.nsessions++;
-		snprintf(s->peer, sizeof(s->peer), "%s", peer);
-	}
-	if (strcmp(s->state, state) != 0) {
-		log_info("BGP session %s %s%s%s", peer, state,
-		    *rest != '\0' ? " " : "", rest);
-		s->since = real_ms();
-	}
+		return (SAID_OTHER);
+	memset(s, 0, sizeof(*s));
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	snprintf(s->state, sizeof(s->state), "%s", state);
 	/* "down - REASON" */
 	if (strncmp(rest, "- ", 2) == 0)
 		rest += 2;
 	snprintf(s->reason, sizeof(s->reason), "%s", rest);
+	return (SAID_NEIGHBOR);
+}
+
+/* A session's state as ExaBGP reported it, kept for 'status'. */
+static void
+on_neighbor(const struct bgp_session *said)
+{
+	struct bgp_session	*s;
+
+	for (s = x.sessions; s < x.sessions + x.nsessions; s++)
+		if (strcmp(s->peer, said->peer) == 0)
+			break;
+	if (s == x.sessions + x.nsessions) {
+		if (x.nsessions == SESSIONS_MAX)
+			return;
+		x.nsessions++;
+		snprintf(s->peer, sizeof(s->peer), "%s", said->peer);
+	}
+	if (strcmp(s->state, said->state) != 0) {
+		log_info("BGP session %s %s%s%s", said->peer, said->state,
+		    said->reason[0] != '\0' ? " - " : "", said->reason);
+		s->since = real_ms();
+	}
+	snprintf(s->state, sizeof(s->state), "%s", said->state);
+	snprintf(s->reason, sizeof(s->reason), "%s", said->reason);
 }
 
 /*
@@ -342,32 +362,59 @@ exabgp_flush(void)
 }
 
 static void
-on_ack(const char *line, size_t n)
+on_ack(const char *line, size_t n, void *arg)
 {
-	const char *cmd = x.head != x.tail ? x.sent[x.head % SENT_RING] : "?";
+	const char		*cmd = x.head != x.tail ?
+				    x.sent[x.head % SENT_RING] : "?";
+	struct bgp_session	 said;
 
-	if (n == 4 && memcmp(line, "done", 4) == 0) {
-		if (x.head != x.tail)
-			x.head++;
-	} else if (n == 5 && memcmp(line, "error", 5) == 0) {
+	(void)arg;
+	switch (exabgp_said(line, n, &said)) {
+	case SAID_ERROR:
 		log_warnx("ExaBGP rejected: %s", cmd);
+		/* FALLTHROUGH */
+	case SAID_DONE:
 		if (x.head != x.tail)
 			x.head++;
-	} else if (n >= 8 && memcmp(line, "shutdown", 8) == 0) {
+		break;
+	case SAID_SHUTDOWN:
 		log_info("ExaBGP is shutting down");
-	} else if (n > 9 && memcmp(line, "neighbor ", 9) == 0)
-		on_neighbor(line, n);
-	/* Anything else is not ours to judge. */
+		break;
+	case SAID_NEIGHBOR:
+		on_neighbor(&said);
+		break;
+	case SAID_OTHER:
+		break;
+	}
+}
+
+/*
+ * Each complete line in 'in' to 'fn'.  ExaBGP's JSON events may be
+ * longer than a line may be: such a line is skipped whole, its tail
+ * (still to be read) included, never taken for a line of its own.
+ */
+void
+exabgp_lines(struct ah_lines *in,
+    void (*fn)(const char *, size_t, void *), void *arg)
+{
+	const char	*line;
+	size_t		 n;
+	int		 rc;
+
+	/* What follows a skipped line may be here already: go on. */
+	while ((rc = ah_lines_next(in, &line, &n)) != 0)
+		if (rc < 0)
+			ah_lines_discard(in);
+		else
+			fn(line, n, arg);
 }
 
 int
 exabgp_read(void)
 {
-	const char	*line;
-	size_t		 room, n;
+	size_t		 room;
 	ssize_t		 r;
 	char		*space;
-	int		 rc;
 
 	for (;;) {
 		space = ah_lines_space(&x.in, &room);
@@ -377,10 +424,7 @@ exabgp_read(void)
 		if (r == 0)
 			return (-1);
 		ah_lines_fill(&x.in, (size_t)r);
-		while ((rc = ah_lines_next(&x.in, &line, &n)) == 1)
-			on_ack(line, n);
-		if (rc < 0)	/* a huge JSON event: not ours, skip all of it */
-			ah_lines_discard(&x.in);
+		exabgp_lines(&x.in, on_ack, NULL);
 	}
 }
 

@@ -34,6 +34,8 @@ health_init(struct service_state *st, const struct service_conf *s)
 	    .max_changes = s->max_changes, .period_ms = s->period_ms,
 	    .hold_ms = s->hold_ms, .max_hold_ms = s->max_hold_ms };
 	judge_init(&st->judge, &jc);
+	retry_init(&st->retry, &(struct retry_conf){ .first_ms = s->retry_ms,
+	    .max_ms = s->max_retry_ms });
 	window_reset(&st->win);
 	/* Also without a canary: its socket is then -1, never stdin's 0. */
 	canary_init(&st->canary, &s->canary);
@@ -49,6 +51,13 @@ judge_conf(const struct service_conf *s)
 	return ((struct judge_conf){ .rise = s->rise, .fall = s->fall,
 	    .max_changes = s->max_changes, .period_ms = s->period_ms,
 	    .hold_ms = s->hold_ms, .max_hold_ms = s->max_hold_ms });
+}
+
+static struct retry_conf
+retry_conf(const struct service_conf *s)
+{
+	return ((struct retry_conf){ .first_ms = s->retry_ms,
+	    .max_ms = s->max_retry_ms });
 }
 
 /* A reason may be cut short by very long view names; that is fine. */
@@ -278,7 +287,9 @@ low_traffic(struct service_state *st, const struct service_conf *s,
 		    what, (unsigned long long)ev->total,
 		    span_text(span, sizeof(span), ev->span),
 		    (unsigned long long)s->min_queries);
-	/* else: LOW_KEEP leaves bad[c] and why[c] as they were. */
+	/* else: LOW_KEEP leaves bad[c] and why[c] as they were ... */
+	else if (st->bad[c])
+		st->held[c] = 1;	/* ... until a retry: recover() */
 }
 
 /* The evidence for check 'c', or 0 when there is none to judge. */
@@ -293,6 +304,7 @@ evidence(struct service_state *st, const struct service_conf *s,
 		low_traffic(st, s, c, what, ev);
 		return (0);
 	}
+	st->judged[c] = 1;
 	return (1);
 }
 
@@ -478,6 +490,27 @@ check_ratios(struct service_state *st, const struct service_conf *s,
 }
 
 /*
+ * Zone state older than the limit.  The view is live (live_view():
+ * queries or probes reach it), so each of them could have started a
+ * walk: the walk itself is behind, not the traffic.
+ */
+static void
+walk_late(struct service_state *st, const struct relay *r,
+    const struct service_conf *s, const char *what, int64_t age)
+{
+	char ago[32];
+
+	if (age < 0)
+		snprintf(ago, sizeof(ago), "never walked");
+	else
+		snprintf(ago, sizeof(ago), "state %llds old",
+		    (long long)(age / 1000));
+	set_check(st, CHK_ZONES, 1, "%s: %s, although queries reach view %s: "
+	    "the plugin's zone walk is late (zone-interval %llums)", what, ago,
+	    s->view, (unsigned long long)r->feed.zone_interval_ms);
+}
+
+/*
  * checks.zones: all.  The plugin (all-zones yes) summarises every zone
  * of the view and details the first unhealthy ones.
  */
@@ -500,8 +533,7 @@ check_all_zones(struct service_state *st, const struct relay *r,
 	}
 	age = (int64_t)time(NULL) * 1000 - (int64_t)checked;
 	if (age > limit) {
-		set_check(st, CHK_ZONES, 1, "zones: state %llds old, no queries "
-		    "reach named (configure a canary)", (long long)(age / 1000));
+		walk_late(st, r, s, "zones", age);
 		return;
 	}
 	set_value(st, CHK_ZONES, (double)(watched - good), 0, watched, 0);
@@ -533,15 +565,16 @@ check_zones(struct service_state *st, const struct relay *r,
 	int64_t				 now_s = (int64_t)time(NULL);
 	int64_t				 limit, age;
 	size_t				 i;
+	char				 what[AH_VIEW_LEN + 8];
 
 	if (k->nzones == 0 && !k->all_zones)
 		return;
 	/* Listed zones stop at the first problem: at least one is bad. */
 	set_value(st, CHK_ZONES, 1, 0, k->nzones, 0);
 	/*
-	 * The plugin reads zones on named's query threads once per
-	 * interval, so without queries (or a canary) its view of them
-	 * ages.  Old zone state proves nothing.
+	 * A query of the view starts the plugin's zone walk, at most once
+	 * per zone-interval, and the liveness probe sends one whenever
+	 * clients do not.  Old zone state proves nothing.
 	 */
 	limit = 3 * (int64_t)r->feed.zone_interval_ms +
 	    (s->canary.enabled ? s->canary.interval_ms : 0) + 1000;
@@ -559,9 +592,8 @@ check_zones(struct service_state *st, const struct relay *r,
 		}
 		age = now_s * 1000 - z->checked;
 		if (z->checked == 0 || age > limit) {
-			set_check(st, CHK_ZONES, 1, "zone %s: state %llds old, "
-			    "no queries reach named (configure a canary)", name,
-			    z->checked ? (long long)(age / 1000) : -1LL);
+			snprintf(what, sizeof(what), "zone %s", name);
+			walk_late(st, r, s, what, z->checked ? age : -1);
 			return;
 		}
 		if (!z->found) {
@@ -614,6 +646,72 @@ check_canary(struct service_state *st, const struct service_conf *s,
 		set_check(st, CHK_CANARY, !c->ok, "canary %s: %s",
 		    s->canary.qname, c->result);
 	}
+}
+
+static int
+held(const struct service_state *st)
+{
+	int c;
+
+	for (c = 0; c < CHK_COUNT; c++)
+		if (st->held[c])
+			return (1);
+	return (0);
+}
+
+/*
+ * Recovery (policy.h, struct retry).  A node down for soft trouble has
+ * lost its clients to the other nodes, so its failing ratio checks are
+ * held for want of evidence, and would be forever.  Once the retry is
+ * due, and no other check fails (on traffic, zones or canary), the held
+ * results and the counter history are forgotten: the checks pass, the
+ * node rises, and real clients judge it again.  The retry has passed
+ * once every check it forgot has passed on fresh evidence.
+ */
+static void
+recover(struct service_state *st, const struct service_conf *s, int64_t now)
+{
+	struct retry_conf	rc = retry_conf(s);
+	int			c, left = 0;
+	char			old[sizeof(st->why[0])];
+
+	for (c = 0; c < CHK_COUNT; c++) {
+		if (st->retried[c] && st->judged[c] && !st->bad[c])
+			st->retried[c] = 0;
+		left |= st->retried[c];
+	}
+	if (st->retry.trying && !left)
+		retry_passed(&st->retry, &rc);
+	/* Drained: its judge does not move, undrain starts it over. */
+	if (!held(st) || st->judge.up || st->drain.state != DRAIN_NONE)
+		return;
+	/*
+	 * A check failing on what it sees now (traffic, zones, the
+	 * canary): a retry would prove nothing.
+	 */
+	for (c = 0; c < CHK_COUNT; c++)
+		if (st->bad[c] && !st->held[c])
+			return;
+	/* Down without a transition: back degraded after hard trouble. */
+	if (st->retry.at == 0)
+		retry_down(&st->retry, &rc, now);
+	if (!retry_due(&st->retry, now))
+		return;
+	for (c = 0; c < CHK_COUNT; c++) {
+		if (!st->held[c])
+			continue;
+		snprintf(old, sizeof(old), "%s", st->why[c]);
+		set_check(st, c, 0, "retrying (it was: %s)", old);
+		st->held[c] = 0;
+		st->retried[c] = 1;
+	}
+	log_info("service %s: no client traffic to judge by: retrying after "
+	    "%llds (if it fails again, the next retry waits %llds)", s->name,
+	    (long long)(st->retry.wait_ms / 1000),
+	    (long long)((st->retry.wait_ms * 2 > rc.max_ms ? rc.max_ms :
+	    st->retry.wait_ms * 2) / 1000));
+	window_reset(&st->win);
+	retry_start(&st->retry);
 }
 
 static void
@@ -720,6 +818,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	const struct service_conf	*s = &r->conf->services[i];
 	struct service_state		*st = &r->svc[i];
 	struct judge_conf		 jc = judge_conf(s);
+	struct retry_conf		 rc = retry_conf(s);
 	const struct feed_view		*v;
 	struct sample			 smp;
 	enum route_mode			 mode;
@@ -743,6 +842,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
 		memset(st->val, 0, sizeof(st->val));
+		memset(st->retried, 0, sizeof(st->retried));
+		retry_cancel(&st->retry);
 		if (drain_lost(r, i, why))
 			return (health_route(r, i, ROUTE_WITHDRAWN,
 			    "DRAINED, withdrawing", st->drain.why));
@@ -757,17 +858,27 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 			return (0);
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
+		memset(st->judged, 0, sizeof(st->judged));
+		memset(st->held, 0, sizeof(st->held));
 		check_ratios(st, s, v);
 		check_zones(st, r, s, v);
 		check_canary(st, s, now);
+		recover(st, s, now);
 		verdict = soft_verdict(st, why, sizeof(why));
 		st->hard = 0;
 	}
 	/* A drained service is judged but not moved: undrain starts over. */
-	if (st->drain.state == DRAIN_NONE)
-		(void)judge_step(&st->judge, &jc, now, verdict);
-	if (st->judge.up)
+	if (st->drain.state == DRAIN_NONE &&
+	    judge_step(&st->judge, &jc, now, verdict) && verdict == V_BAD)
+		retry_down(&st->retry, &rc, now);
+	if (st->judge.up) {
 		st->resume = 0;
+		retry_cancel(&st->retry);
+	}
+	if (held(st) && st->retry.at > now)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    "; no client traffic to judge by: retry in %llds",
+		    (long long)((st->retry.at - now + 999) / 1000));
 	if (!st->judge.up && (verdict == V_GOOD || st->resume) &&
 	    judge_held(&st->judge, now))
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),

@@ -751,6 +751,7 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct checks_conf	*k = arg;
 	yaml_node_item_t	*it;
+	size_t			 i;
 
 	if (n->type == YAML_SCALAR_NODE &&
 	    strcmp((const char *)n->data.scalar.value, "all") == 0) {
@@ -785,13 +786,20 @@ check_zones(struct ctx *c, yaml_node_t *n, void *arg)
 			perr(c, v, "zone '%s' is not a zone name", z);
 			continue;
 		}
-		d = k->zones[k->nzones++];
+		d = k->zones[k->nzones];
 		strcpy(d, z);
 		if (len > 1 && d[len - 1] == '.')
 			d[len - 1] = '\0';
-		for (; *d != '\0'; d++)
-			if (*d >= 'A' && *d <= 'Z')
-				*d = (char)(*d - 'A' + 'a');
+		for (i = 0; d[i] != '\0'; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (char)(d[i] - 'A' + 'a');
+		for (i = 0; i < k->nzones; i++)
+			if (strcmp(k->zones[i], d) == 0)
+				break;
+		if (i < k->nzones)
+			perr(c, v, "zone '%s' is listed twice", z);
+		else
+			k->nzones++;
 	}
 }
 
@@ -1199,6 +1207,20 @@ service_fall(struct ctx *c, yaml_node_t *n, void *arg)
 }
 
 static void
+service_retry(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "retry", &((struct service_conf *)arg)->retry_ms,
+	    100, 86400000);
+}
+
+static void
+service_max_retry(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	take_duration(c, n, "max-retry",
+	    &((struct service_conf *)arg)->max_retry_ms, 100, 86400000);
+}
+
+static void
 service_damping(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	walk_map(c, n, "damping", damping_keys, arg);
@@ -1375,6 +1397,8 @@ static const struct key service_keys[] = {
 	{ "low-traffic", 0, service_low_traffic },
 	{ "rise", 0, service_rise },
 	{ "fall", 0, service_fall },
+	{ "retry", 0, service_retry },
+	{ "max-retry", 0, service_max_retry },
 	{ "damping", 0, service_damping },
 	{ "checks", 0, service_checks },
 	{ "canary", 0, service_canary },
@@ -1401,6 +1425,8 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	s->period_ms = 60000;
 	s->hold_ms = 30000;
 	s->max_hold_ms = 600000;
+	s->retry_ms = 10000;
+	s->max_retry_ms = 600000;
 	s->checks.servfail_max = -1;
 	s->checks.recfail_max = -1;
 	s->checks.grace_ms = 500;
@@ -1428,6 +1454,9 @@ one_service(struct ctx *c, yaml_node_t *n, void *arg)
 	depref_finish(c, n, s);
 	if (s->max_hold_ms < s->hold_ms)
 		perr(c, n, "service '%s': damping max-hold is shorter than hold",
+		    s->name);
+	if (s->max_retry_ms < s->retry_ms)
+		perr(c, n, "service '%s': max-retry is shorter than retry",
 		    s->name);
 	if (s->canary.enabled && s->canary.timeout_ms > s->canary.interval_ms)
 		perr(c, n, "service '%s': canary timeout exceeds its interval",

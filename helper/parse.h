@@ -114,6 +114,7 @@ struct service_conf {
 	unsigned int		 rise, fall;
 	unsigned int		 max_changes;	/* 0: no damping */
 	unsigned int		 period_ms, hold_ms, max_hold_ms;
+	unsigned int		 retry_ms, max_retry_ms;
 	struct checks_conf	 checks;
 	struct canary_conf	 canary;
 	struct liveness_conf	 liveness;

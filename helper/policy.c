@@ -457,3 +457,48 @@ judge_resume(struct judge *j, const struct judge_conf *c, int64_t now)
 {
 	return (may_return(j, c, now));
 }
+
+void
+retry_init(struct retry *r, const struct retry_conf *c)
+{
+	memset(r, 0, sizeof(*r));
+	r->wait_ms = c->first_ms;
+}
+
+void
+retry_down(struct retry *r, const struct retry_conf *c, int64_t now)
+{
+	if (r->trying) {
+		r->wait_ms *= 2;
+		if (r->wait_ms > c->max_ms)
+			r->wait_ms = c->max_ms;
+		r->trying = 0;
+	}
+	r->at = now + r->wait_ms;
+}
+
+void
+retry_cancel(struct retry *r)
+{
+	r->at = 0;
+}
+
+int
+retry_due(const struct retry *r, int64_t now)
+{
+	return (r->at != 0 && now >= r->at);
+}
+
+void
+retry_start(struct retry *r)
+{
+	r->at = 0;
+	r->trying = 1;
+}
+
+void
+retry_passed(struct retry *r, const struct retry_conf *c)
+{
+	r->trying = 0;
+	r->wait_ms = c->first_ms;
+}

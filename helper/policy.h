@@ -182,4 +182,37 @@ int	judge_resume(struct judge *, const struct judge_conf *, int64_t now);
 /* While held: how long still, in ms; 0 if not held. */
 int64_t	judge_held(const struct judge *, int64_t now);
 
+/*
+ * Recovery.  A node down for soft trouble loses its clients to the
+ * other nodes, so a failing ratio check soon has nothing to judge and
+ * would keep its failure forever.  Such a failure is retried: 'first'
+ * after the node went down, its results are forgotten and real traffic
+ * tests the node again.  A retry fails when the node goes down again
+ * before its retried checks passed on fresh evidence; each failed
+ * retry doubles the wait, up to 'max', so a lasting fault costs a few
+ * seconds of clients an hour, not a flap a minute.  A retry that
+ * passes brings the wait back to 'first'.  Pure, like the rest.
+ */
+struct retry_conf {
+	int64_t		first_ms;
+	int64_t		max_ms;
+};
+
+struct retry {
+	int64_t		wait_ms;	/* before the next retry */
+	int64_t		at;		/* monotonic ms it is due; 0: none */
+	int		trying;		/* retried, not yet passed */
+};
+
+void	retry_init(struct retry *, const struct retry_conf *);
+/* The node went down for soft trouble at 'now'. */
+void	retry_down(struct retry *, const struct retry_conf *, int64_t now);
+/* The node came up, or hard trouble ended the soft one: none due. */
+void	retry_cancel(struct retry *);
+int	retry_due(const struct retry *, int64_t now);
+/* A retry is made: what was failing is forgotten. */
+void	retry_start(struct retry *);
+/* The retried checks passed on fresh evidence. */
+void	retry_passed(struct retry *, const struct retry_conf *);
+
 #endif /* AH_POLICY_H */

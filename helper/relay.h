@@ -223,6 +223,12 @@ struct service_state {
 	int64_t		 excuse_logged[CHK_COUNT];	/* monotonic ms */
 	char		 why[CHK_COUNT][256];
 	struct check_value val[CHK_COUNT];
+	/* This evaluation: judged on evidence, or failing for lack of it. */
+	int		 judged[CHK_COUNT];
+	int		 held[CHK_COUNT];
+	/* Recovery (policy.h): forgotten by a retry, not passed since. */
+	struct retry	 retry;
+	int		 retried[CHK_COUNT];
 	/* The last HISTORY_LEN route changes, oldest overwritten first. */
 	struct transition history[HISTORY_LEN];
 	uint64_t	 transitions;	/* since start; history holds the last */
@@ -319,6 +325,12 @@ void	exabgp_service(const struct service_conf *, enum route_mode);
 int	exabgp_want_write(void);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
+enum exabgp_said { SAID_DONE, SAID_ERROR, SAID_SHUTDOWN, SAID_NEIGHBOR,
+	SAID_OTHER };
+enum exabgp_said exabgp_said(const char *, size_t, struct bgp_session *);
+struct ah_lines;
+void	exabgp_lines(struct ah_lines *,
+	    void (*)(const char *, size_t, void *), void *);
 void	exabgp_drain(int timeout_ms);	/* best-effort flush at exit */
 const struct bgp_session *exabgp_sessions(size_t *);
 const struct sent_route *exabgp_sent(const struct prefix_conf *);

@@ -167,6 +167,8 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
 	    o->max_changes != n->max_changes || o->period_ms != n->period_ms ||
 	    o->hold_ms != n->hold_ms || o->max_hold_ms != n->max_hold_ms)
 		say(&w, "rise, fall or damping");
+	if (o->retry_ms != n->retry_ms || o->max_retry_ms != n->max_retry_ms)
+		say(&w, "retry (its back-off starts over)");
 	if (memcmp(&o->drain, &n->drain, sizeof(o->drain)) != 0)
 		say(&w, "drain settings (for the next drain)");
 	if (memcmp(&o->liveness.server, &n->liveness.server,
@@ -189,12 +191,15 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
  * what points into the old one is pointed at the new one, a changed
  * canary or liveness target starts afresh, and a changed check (or a
  * new view: the history is of the old one) forgets its last result.
+ * A changed retry starts its back-off over; a retry already set keeps
+ * its time.
  */
 static void
 carry(struct service_state *st, const struct service_conf *o,
     const struct service_conf *n)
 {
 	struct liveness	 l;
+	int64_t		 at;
 	int		 view = strcmp(o->view, n->view) != 0, c;
 
 	if (memcmp(&o->canary, &n->canary, sizeof(o->canary)) != 0) {
@@ -210,10 +215,16 @@ carry(struct service_state *st, const struct service_conf *o,
 	}
 	if (view)
 		window_reset(&st->win);
+	if (o->retry_ms != n->retry_ms || o->max_retry_ms != n->max_retry_ms) {
+		at = st->retry.at;
+		retry_init(&st->retry, &(struct retry_conf){
+		    .first_ms = n->retry_ms, .max_ms = n->max_retry_ms });
+		st->retry.at = at;
+	}
 	for (c = 0; c < CHK_COUNT; c++) {
 		if (!view && !check_changed(o, n, c))
 			continue;
-		st->bad[c] = st->excused[c] = 0;
+		st->bad[c] = st->excused[c] = st->retried[c] = 0;
 		st->why[c][0] = '\0';
 		memset(&st->val[c], 0, sizeof(st->val[c]));
 	}

@@ -129,8 +129,7 @@ split(const uint8_t *data, size_t size, unsigned int seed)
 {
 	struct ah_lines	 l;
 	const char	*line, *nl;
-	size_t		 fed = 0, done = 0, room, chunk, len, scan;
-	char		*space;
+	size_t		 fed = 0, done = 0, len, scan;
 	int		 r;
 
 	ah_lines_init(&l);
@@ -155,17 +154,7 @@ split(const uint8_t *data, size_t size, unsigned int seed)
 		FUZZ_CHECK(nl == NULL && fed - done < AH_LINE_MAX);
 		if (fed == size)
 			return;
-		space = ah_lines_space(&l, &room);
-		FUZZ_CHECK(room > 0);
-		seed = seed * 1103515245 + 12345;
-		chunk = 1 + (seed >> 16) % 1500;
-		if (chunk > room)
-			chunk = room;
-		if (chunk > size - fed)
-			chunk = size - fed;
-		memcpy(space, data + fed, chunk);
-		ah_lines_fill(&l, chunk);
-		fed += chunk;
+		fed = fuzz_read(&l, data, size, fed, &seed);
 	}
 }
 

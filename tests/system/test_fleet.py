@@ -256,3 +256,32 @@ def test_drain_moves_the_clients_without_loss(fleet):
     assert not [q for q in qs if q.sent > out + 0.1 and q.node == "ns1"]
     n.undrain()
     fleet.wait_nexthops(NODES, timeout=30)
+
+
+def test_depreferred_node_comes_back_by_itself(fleet):
+    """Recovery with the shipped configuration: ns1's upstream goes
+    silent, ns1 is depreferred and the router sends every client to
+    ns2, so ns1 has no client traffic left to judge by.  When the
+    upstream answers again, ns1 must return to the multipath set by
+    itself, through a retry (doc/fleet.md, section 5), and stay."""
+    n1 = fleet.node(1)
+    load = fleet.load(qps=500, count=500 * 45, mix="auth=30,recursive=70")
+    time.sleep(1)
+    n1.upstream_cmd("mode silent")
+    fleet.wait_nexthops({"ns2"}, timeout=10)
+    out = time.time()
+    time.sleep(1)
+    n1.upstream_cmd("mode answer")
+    # Bound: the first retry comes 'retry' (10 s) after the depref, or
+    # once the 'window' (10 s) holds too little traffic to judge; then
+    # 'rise' and BGP.  No other mechanism brings ns1 back: its clients
+    # are gone.
+    fleet.wait_nexthops({"ns1", "ns2"}, timeout=30)
+    back = time.time()
+    log = n1.exabgp.text()
+    assert "no client traffic to judge by: retrying" in log, log[-3000:]
+    time.sleep(3)
+    assert all(fleet.nexthops(f) == NODES for f in (4, 6)), "ns1 stays back"
+    load.stop_sending()
+    load.wait(30)
+    assert 8 < back - out < 30, back - out

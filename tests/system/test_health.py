@@ -98,6 +98,11 @@ def run_resolver_failure(stack, how):
     ahtest.wait_for(lambda: bird.has_route(V4), 15, what="announced after recovery")
     back = time.monotonic() - t1
     load.stop()
+    # Back because the checks passed on the answers, not by a retry.
+    up_line = [l for l in exa.proc.text().splitlines()
+               if "service dns UP, announcing" in l][-1]
+    assert "recursion failures" in up_line and "<= 50%" in up_line, up_line
+    assert "retrying" not in up_line, up_line
     print(f"\n[{how}] upstream fault -> withdrawn at BIRD in {took:.2f} s "
           f"(window 2 s, fall 2, snapshots every 200 ms); "
           f"recovery -> announced in {back:.2f} s")
@@ -489,6 +494,61 @@ def test_shared_fault_rule_in_the_relay(stack):
     assert "failures in 16 of 16 domain groups: this node" in down, down
 
 
+def test_log_shows_control_bytes_from_the_feed(stack):
+    """cli.md 1.5: a name decoded from the feed (a failing domain's
+    sample, here with an escaped LF and ESC) reaches the log with its
+    control bytes made visible: one line, nothing forged."""
+    svc = ahtest.plain_service(rise=1) + """    checks:
+      servfail-ratio: 20%
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    assert proc.wait_command("announce route 192.0.2.53/32", 2)
+    evil = ("a.b%0A2026-12-01%2012:00:00.000%20anycast-relay[1]%20fatal:%20"
+            "forged%1B[2J")
+    for i in range(20):
+        res.step(70, 30)
+        fake.counters(seq + i, res.view, res.rec, domains={5: evil})
+        time.sleep(0.1)
+    ahtest.wait_for(lambda: "external fault" in proc.proc.text(), 5,
+                    what="the excuse logged")
+    raw = proc.proc.log.read_bytes()
+    assert b"\x1b" not in raw
+    assert not any(l.startswith(b"2026-12-01 12:00:00.000")
+                   for l in raw.split(b"\n")), "a forged line"
+    excused = next(l for l in raw.split(b"\n") if b"external fault" in l)
+    assert (b"(e.g. a.b\\n2026-12-01 12:00:00.000 anycast-relay[1] fatal: "
+            b"forged\\x1b[2J) while other names resolve") in excused, excused
+
+
+def test_late_zone_walk_is_not_blamed_on_missing_queries(stack):
+    """config.md 1.5.2, zones rule 2: zone state older than the limit
+    while the view is live (its probes count: queries do reach named)
+    is the plugin's walk running late, and the reason says so; it no
+    longer asks for a canary, which the liveness probe made needless."""
+    svc = ahtest.plain_service(rise=1) + """    checks:
+      zones: [example]
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    old = int(time.time() * 1000) - 60500      # judged within 0.5 s
+    for seq in range(1, 6):
+        fake.probes += 1
+        fake.send(f"view seq={seq} id=0 name=_default\n"
+                  f"outcomes seq={seq} view=0 queries=0 probes={fake.probes}\n"
+                  f"zone seq={seq} view=0 name=example found=1 loaded=1 "
+                  f"checked={old}\n"
+                  f"tick seq={seq} views=1 records=3 time=0\n")
+        time.sleep(0.1)
+    ahtest.wait_for(lambda: "zone example: state" in relay.ctl("status").stdout,
+                    5, what="the zones check judged")
+    out = relay.ctl("status").stdout
+    assert "configure a canary" not in out and "no queries reach" not in out, out
+    assert ("zone example: state 60s old, although queries reach view "
+            "_default: the plugin's zone walk is late (zone-interval "
+            "1000ms)") in out, out
+
+
 SERVFAIL_ONLY = ahtest.plain_service() + """    fall: 2
     checks:
       servfail-ratio: 20%
@@ -572,6 +632,103 @@ def test_damping_bounds_a_degraded_node_crash_loop(stack):
     announces = [c for c in proc.commands if "announce route 192.0.2.53/32" in c]
     # up, depreferred, then at most two more returns (4 changes a minute)
     assert len(announces) <= 4, proc.commands
+
+
+def feed_until(fake, res, seq, pred, timeout, *args, **kw):
+    """Snapshots every 100 ms until pred() holds; bounded by timeout."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        seq = feed(fake, res, seq, 1, *args, **kw)
+    return seq
+
+
+def test_depreferred_without_traffic_is_retried(stack):
+    """Recovery: a node depreferred for a ratio check loses its clients
+    (the router prefers the others), so the check has nothing left to
+    judge by.  The relay retries: it forgets the failure, announces the
+    node normally and lets fresh traffic judge it.  Each failed retry
+    doubles the wait up to max-retry; one that passes resets it."""
+    relay, fake, proc = fake_relay(stack, SERVFAIL_ONLY + """    window: 1s
+    retry: 1s
+    max-retry: 2s
+""")
+    res = Resolver()
+    log = proc.proc.text
+    normal = "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+
+    def commands():
+        return [c for c in proc.commands if "192.0.2.53/32" in c]
+
+    seq = feed_until(fake, res, 1, lambda: normal in commands(), 3, 100)
+    # Depreferred but still judged (every node depreferred alike keeps
+    # its clients): no retry, however long it lasts.
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                     0, 100, groups=range(16))
+    seq = feed(fake, res, seq, 25, 0, 100, groups=range(16))
+    assert "retrying" not in log() and commands()[-1] != normal
+    for wait in (1, 2, 2):                        # doubles, up to max-retry
+        # Broken: depreferred; then its clients are gone.
+        seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                         0, 100, groups=range(16))
+        assert "65535:0" in commands()[-1]
+        n = log().count("retrying after")
+        seq = feed_until(fake, res, seq, lambda: commands()[-1] == normal, 5, 0)
+        assert log().count("retrying after") == n + 1
+        assert f"no client traffic to judge by: retrying after {wait}s" in log()
+    # Fixed: fresh traffic passes, it stays up, and the wait is reset.
+    seq = feed(fake, res, seq, 20, 100)
+    assert commands()[-1] == normal
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                     0, 100, groups=range(16))
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] == normal, 5, 0)
+    assert log().split("no client traffic to judge by: ")[-1].startswith(
+        "retrying after 1s"), log()[-2000:]
+
+
+def test_no_retry_while_another_check_fails(stack):
+    """A retry forgets only what failed for want of traffic: while
+    another check fails on what the node sees (here a zone not loaded),
+    none is made; once the zone loads, the retry brings the node back."""
+    relay, fake, proc = fake_relay(stack, ahtest.plain_service() + """    fall: 2
+    window: 1s
+    retry: 1s
+    checks:
+      servfail-ratio: 20%
+      zones: [example]
+""")
+    normal = "neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop self med 100 community [65000:53]"
+    total = {"queries": 0, "servfail": 0}
+    seq = 0
+
+    def snapshots(n, queries, servfail, loaded):
+        nonlocal seq
+        for _ in range(n):
+            seq += 1
+            fake.probes += 1
+            total["queries"] += queries
+            total["servfail"] += servfail
+            fake.send(f"view seq={seq} id=0 name=_default\n"
+                      f"outcomes seq={seq} view=0 queries={total['queries']} "
+                      f"servfail={total['servfail']} probes={fake.probes}\n"
+                      f"zone seq={seq} view=0 name=example found=1 "
+                      f"loaded={loaded} checked={int(time.time() * 1000)}\n"
+                      f"tick seq={seq} views=1 records=3 time=0\n")
+            time.sleep(0.1)
+
+    def last():
+        return [c for c in proc.commands if "192.0.2.53/32" in c][-1]
+
+    snapshots(10, 100, 0, 1)
+    assert last() == normal, proc.commands
+    snapshots(5, 100, 100, 1)                     # every query fails
+    assert "65535:0" in last(), proc.commands
+    snapshots(30, 0, 0, 0)                        # no clients, zone gone
+    assert "retrying" not in proc.proc.text(), "a retry with a zone down"
+    assert "65535:0" in last()
+    snapshots(20, 0, 0, 1)                        # the zone is back
+    assert "no client traffic to judge by: retrying" in proc.proc.text()
+    assert last() == normal, proc.commands
 
 
 WATCHDOG_SERVICE = """

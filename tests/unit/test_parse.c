@@ -105,6 +105,8 @@ test_example(void **state)
 		assert_int_equal(s->period_ms, 60000);
 		assert_int_equal(s->hold_ms, 30000);
 		assert_int_equal(s->max_hold_ms, 600000);
+		assert_int_equal(s->retry_ms, 10000);
+		assert_int_equal(s->max_retry_ms, 600000);
 		assert_int_equal(s->when_down, DOWN_DEPREF);
 		assert_true(s->depref.graceful_shutdown);
 		assert_int_equal(s->fault_groups, 3);
@@ -141,6 +143,9 @@ test_defaults(void **state)
 	assert_int_equal(rc->services[0].min_queries, 100);
 	assert_int_equal(rc->services[0].checks.grace_ms, 500);
 	assert_int_equal(rc->services[0].fault_groups, 3);
+	/* Recovery: retried after 10 s, the wait doubling up to 10 min. */
+	assert_int_equal(rc->services[0].retry_ms, 10000);
+	assert_int_equal(rc->services[0].max_retry_ms, 600000);
 	/* Graded response: depreferred with GRACEFUL_SHUTDOWN by default. */
 	assert_int_equal(rc->services[0].when_down, DOWN_DEPREF);
 	assert_int_equal(rc->services[0].depref.ncommunities, 1);
@@ -286,6 +291,11 @@ test_errors(void **state)
 	    "damping max-hold is shorter than hold");
 	expect_error(SVC "    depref:\n      as-path: [65053, x]\n",
 	    "an AS number 'x' must be a whole number");
+	expect_error(SVC "    retry: 1m\n    max-retry: 30s\n",
+	    "service 'a': max-retry is shorter than retry");
+	expect_error(SVC "    retry: 50ms\n", "CONF:5:12: retry 50ms is outside");
+	expect_error(SVC "    max-retry: 2d\n",
+	    "CONF:5:16: max-retry 2d is outside");
 }
 
 static void
@@ -332,6 +342,9 @@ test_accepted_silently(void **state)
 	(void)state;
 	expect_error(SVC "    checks:\n      zones: []\n",
 	    "CONF:6:14: zones must not be empty");
+	/* The same zone twice, as the plugin names it: a slip, say so. */
+	expect_error(SVC "    checks:\n      zones: [example, Example.]\n",
+	    "CONF:6:24: zone 'Example.' is listed twice");
 	expect_error(SVC "    checks:\n      zones: all\n      max-serial-age: 1d\n",
 	    "CONF:7:23: max-serial-age needs zones listed by name");
 	expect_error(SVC "    checks:\n      servfail-ratio: 20%\n      max-serial-age: 1d\n",

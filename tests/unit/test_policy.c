@@ -931,6 +931,70 @@ test_damping_bounds_resume(void **state)
 	assert_int_equal(judge_resume(&j, &damped, t), 1);
 }
 
+/* The shipped defaults: retry 10 s, max-retry 10 min. */
+static const struct retry_conf retries = { .first_ms = 10000,
+    .max_ms = 600000 };
+
+static void
+test_retry_waits_double_and_reset(void **state)
+{
+	struct retry	r;
+	int64_t		t = 0, want[] = { 10000, 20000, 40000, 80000,
+			    160000, 320000, 600000, 600000 };
+	size_t		i;
+
+	(void)state;
+	retry_init(&r, &retries);
+	assert_false(retry_due(&r, t));		/* nothing down yet */
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		retry_down(&r, &retries, t);
+		assert_false(retry_due(&r, t + want[i] - 1));
+		assert_true(retry_due(&r, t += want[i]));
+		retry_start(&r);
+		assert_false(retry_due(&r, t));	/* one retry at a time */
+		t += 1000;			/* it fails again */
+	}
+	/* A retry that passes: the next fault waits 'first' again. */
+	retry_down(&r, &retries, t);
+	retry_start(&r);
+	retry_passed(&r, &retries);
+	retry_down(&r, &retries, t += 1000);
+	assert_true(retry_due(&r, t + 10000));
+	assert_false(retry_due(&r, t + 9999));
+	/* Up again on its own: nothing due. */
+	retry_cancel(&r);
+	assert_false(retry_due(&r, t + 3600000));
+}
+
+/*
+ * A fault that never ends: the retries, each costing about a second of
+ * the node's clients, are bounded to a dozen in the first hour and six
+ * an hour after that.
+ */
+static void
+test_retry_bounds_a_lasting_fault(void **state)
+{
+	struct retry	r;
+	int64_t		t = 0;
+	int		first = 0, later = 0;
+
+	(void)state;
+	retry_init(&r, &retries);
+	retry_down(&r, &retries, t);
+	for (t = 0; t < 3 * 3600000; t += 100) {
+		if (!retry_due(&r, t))
+			continue;
+		retry_start(&r);
+		if (t < 3600000)
+			first++;
+		else if (t >= 2 * 3600000)
+			later++;
+		retry_down(&r, &retries, t + 1000);
+	}
+	assert_in_range(first, 8, 12);
+	assert_in_range(later, 5, 6);
+}
+
 int
 main(void)
 {
@@ -963,6 +1027,8 @@ main(void)
 		cmocka_unit_test(test_damping_never_delays_down),
 		cmocka_unit_test(test_damping_backoff_and_recovery),
 		cmocka_unit_test(test_damping_bounds_resume),
+		cmocka_unit_test(test_retry_waits_double_and_reset),
+		cmocka_unit_test(test_retry_bounds_a_lasting_fault),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
