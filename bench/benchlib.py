@@ -117,15 +117,29 @@ def environment():
     def pkg(name):
         return run("dpkg-query", "-W", "-f=${Version}", name)
 
+    # In a Debian root (tests/roots/bench) the tree is a copy without
+    # .git: the host says which commit it was, and which files differed.
+    head = run("git", "-C", str(SRCDIR), "rev-parse", "HEAD")
+    if head:
+        modified = [l.split(None, 1)[-1] for l in (run(
+            "git", "-C", str(SRCDIR), "status", "--porcelain",
+            "--untracked-files=no") or "").splitlines()]
+    else:
+        head = os.environ.get("AH_GIT_HEAD")
+        modified = os.environ.get("AH_GIT_MODIFIED", "").split()
+    try:
+        debian = Path("/etc/debian_version").read_text().strip()
+    except OSError:
+        debian = None
     return {
         "time": datetime.datetime.now().astimezone().isoformat(),
         "host": platform.node(),
+        "debian": debian,
         "cpus": os.cpu_count(),
         "loadavg": os.getloadavg(),
-        "git_head": run("git", "-C", str(SRCDIR), "rev-parse", "HEAD"),
+        "git_head": head,
         # Read-only: which tracked files differ from HEAD in this tree.
-        "git_modified": (run("git", "-C", str(SRCDIR), "status",
-                             "--porcelain", "--untracked-files=no") or "").splitlines(),
+        "git_modified": modified,
         "builddir": str(ahtest.BUILDDIR),
         "plugin": str(ahtest.PLUGIN),
         "packages": {p: pkg(p) for p in ("bind9", "bird2", "exabgp",

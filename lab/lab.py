@@ -296,7 +296,7 @@ class Node:
         repl = [
             ('directory "/var/cache/bind";',
              f'directory "{self.named_dir}";\n'
-             f'\tlock-file "{self.run_dir}/named.lock";\n'
+             f'\t{ahtest.lock_file_statement(self.run_dir / "named.lock")}\n'
              f'\tsession-keyfile "{self.run_dir}/session.key";\n'
              f'\tserver-id "{self.name}";'),
             ('pid-file "/run/named/named.pid";', f'pid-file "{self.run_dir}/named.pid";'),
@@ -335,7 +335,7 @@ controls {{ inet 127.0.0.1 allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
 options {{
 	directory "{d}";
 	pid-file "{d}/named.pid";
-	lock-file "{d}/named.lock";
+	{ahtest.lock_file_statement(d / "named.lock")}
 	session-keyfile "{d}/session.key";
 	listen-on port {PRIMARY_PORT} {{ 127.0.0.1; }};
 	listen-on-v6 {{ none; }};

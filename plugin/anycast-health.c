@@ -63,6 +63,7 @@
 #include <ns/types.h>
 
 #include "ahproto.h"
+#include "bindcompat.h"
 #include "publisher.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
@@ -325,8 +326,8 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 		dns_fixedname_t fn;
 
 		dns_fixedname_init(&fn);
-		if (dns_name_fromstring(dns_fixedname_name(&fn), zname, 0,
-					NULL) != ISC_R_SUCCESS)
+		if (ah_name_fromstring(dns_fixedname_name(&fn), zname) !=
+		    ISC_R_SUCCESS)
 		{
 			param_error(file, zobj, lctx,
 				    "zone '%s' is not a valid domain name",
@@ -750,8 +751,7 @@ walk_zones(void *table, void *arg, struct ah_view *v) {
 	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing =
 		0;
 	if (inst->all_zones) {
-		(void)dns_zt_apply(zt, isc_rwlocktype_read, false, NULL,
-				   walk_one, &w);
+		(void)ah_zt_apply(zt, walk_one, &w);
 	}
 	for (size_t i = 0; i < inst->nwatched; i++) {
 		struct ah_zone *z = zone_slot(v);
@@ -765,17 +765,13 @@ walk_zones(void *table, void *arg, struct ah_view *v) {
 		snprintf(z->name, sizeof(z->name), "%s", inst->watched[i]);
 		z->listed = true;
 		dns_fixedname_init(&fn);
-		result = dns_name_fromstring(dns_fixedname_name(&fn),
-					     inst->watched[i], 0, NULL);
+		result = ah_name_fromstring(dns_fixedname_name(&fn),
+					    inst->watched[i]);
 		if (result == ISC_R_SUCCESS) {
-			result = dns_zt_find(zt, dns_fixedname_name(&fn), 0,
-					     NULL, &zone);
+			result = ah_zt_find(zt, dns_fixedname_name(&fn), &zone);
 		}
 		if (result == ISC_R_SUCCESS) {
 			read_zone(zone, z, w.now);
-		}
-		if (zone != NULL) {
-			/* DNS_R_PARTIALMATCH: an enclosing zone, not ours. */
 			dns_zone_detach(&zone);
 		}
 		count_zone(v, z);
@@ -814,18 +810,17 @@ rcode_of(dns_rcode_t rcode) {
 
 /*
  * The zone walk itself is the publisher's: this thread only takes a
- * reference to the view's zone table, an atomic increment.  No lock:
- * while this query holds the view, the view holds its zone table, and
- * named never replaces that pointer in a live view.
+ * reference to the view's zone table, an atomic increment (how it
+ * reads the pointer depends on the BIND version: bindcompat.h).
  */
 static void
 hand_over_zones(ah_instance_t *inst, dns_view_t *view) {
 	dns_zt_t *zt = NULL, *old = NULL;
 
-	if (view->zonetable == NULL) {
+	ah_zonetable_attach(view, &zt);
+	if (zt == NULL) {
 		return;
 	}
-	dns_zt_attach(view->zonetable, &zt);
 	old = atomic_exchange(&inst->walker.pending, zt);
 	if (old != NULL) {
 		dns_zt_detach(&old); /* not walked yet: the newer one will be */
@@ -841,6 +836,7 @@ hand_over_zones(ah_instance_t *inst, dns_view_t *view) {
 static void
 maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 	struct ah_view *v = inst->view;
+	ns_server_t *sctx = NULL;
 	int64_t now = mono_ms_coarse();
 	int_fast64_t due = atomic_load_explicit(&v->next_walk,
 						memory_order_relaxed);
@@ -851,10 +847,12 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 	{
 		return;
 	}
-	if (qctx->client != NULL && qctx->client->sctx != NULL) {
+	if (qctx->client != NULL &&
+	    (sctx = ah_client_sctx(qctx->client)) != NULL)
+	{
 		atomic_store_explicit(&v->recursive_clients,
 				      (uint64_t)ns_stats_get_counter(
-					      qctx->client->sctx->nsstats,
+					      sctx->nsstats,
 					      ns_statscounter_recursclients),
 				      memory_order_relaxed);
 	}
@@ -896,7 +894,7 @@ count_domain(struct ah_view *v, enum ah_dom kind, const dns_name_t *name,
 	} else {
 		dns_name_clone(name, &suffix);
 	}
-	b = dns_name_hash(&suffix, false) % AH_DOM_BUCKETS;
+	b = ah_name_hash(&suffix) % AH_DOM_BUCKETS;
 	ah_add(&v->dom[kind][b]);
 	if (!sample) {
 		return;
@@ -1005,15 +1003,16 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 	ah_instance_t *inst = (ah_instance_t *)cbdata;
 	struct ah_view *v = inst->view;
 	enum ah_recursion outcome;
+	isc_result_t result;
 	isc_time_t now;
 	uint64_t ms;
 	size_t b;
 
 	*resp = ISC_R_UNSET;
-	if (qctx->event == NULL) {
+	if (!ah_fetch_result(qctx, &result)) {
 		return (NS_HOOK_CONTINUE);
 	}
-	outcome = outcome_of(qctx->event->result);
+	outcome = outcome_of(result);
 	ah_add(&v->recursion[outcome]);
 	count_domain(v, AH_DOM_RDONE, qctx->client->query.qname,
 		     outcome == AH_REC_FAILURE || outcome == AH_REC_TIMEOUT);
@@ -1021,7 +1020,7 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 		return (NS_HOOK_CONTINUE);
 	}
 	/* Same clock as requesttime, so the difference is honest. */
-	isc_time_now(&now);
+	ah_time_now(&now);
 	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
 	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
 	}
@@ -1071,15 +1070,16 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	p = isc_mem_get(mctx, sizeof(*p));
 	CHECK(parse_params(parameters, cfg_file, cfg_line, mctx, lctx, p));
 	named_version(p->pub.named_version, sizeof(p->pub.named_version));
+	p->pub.enter = ah_thread_enter;
+	p->pub.leave = ah_thread_leave;
 
 	inst = isc_mem_get(mctx, sizeof(*inst));
 	memset(inst, 0, sizeof(*inst));
 	isc_mem_attach(mctx, &inst->mctx);
 	inst->all_zones = p->all_zones;
 	dns_fixedname_init(&inst->probe);
-	RUNTIME_CHECK(dns_name_fromstring(dns_fixedname_name(&inst->probe),
-					  AH_PROBE_QNAME, 0,
-					  NULL) == ISC_R_SUCCESS);
+	RUNTIME_CHECK(ah_name_fromstring(dns_fixedname_name(&inst->probe),
+					 AH_PROBE_QNAME) == ISC_R_SUCCESS);
 	if (p->nwatched > 0) {
 		inst->watched = isc_mem_get(
 			mctx, p->nwatched * sizeof(inst->watched[0]));

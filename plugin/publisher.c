@@ -635,6 +635,7 @@ publisher_main(void *arg) {
 	struct ah_enc e;
 
 	(void)arg;
+	pub.params.enter();
 	for (;;) {
 		int64_t wait = next - now_ms(CLOCK_MONOTONIC);
 		size_t n = 2;
@@ -720,6 +721,7 @@ publisher_main(void *arg) {
 	}
 	free(pub.scratch.buf);
 	pub.scratch = (struct scratch){ 0 };
+	pub.params.leave();
 	return (NULL);
 }
 

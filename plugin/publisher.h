@@ -9,7 +9,9 @@
  * to an instance: a reconfig must neither reset a counter nor drop a
  * subscriber.  Nothing here includes BIND headers: the only BIND
  * objects the publisher thread touches are the zone tables handed to
- * it, through the callbacks of struct ah_walker (see anycast-health.c).
+ * it, through the callbacks of struct ah_walker, and the thread
+ * prepares for them with the 'enter' and 'leave' callbacks of struct
+ * ah_pub_params (see anycast-health.c and bindcompat.h).
  */
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
@@ -151,6 +153,13 @@ struct ah_pub_params {
 	mode_t mode;
 	gid_t gid; /* (gid_t)-1: leave the group */
 	char named_version[64];
+	/*
+	 * Run on the publisher thread, 'enter' before its first walk and
+	 * 'leave' after its last: BIND 9.20 reads zone tables under RCU,
+	 * which a thread must join first.
+	 */
+	void (*enter)(void);
+	void (*leave)(void);
 };
 
 /*

@@ -57,6 +57,30 @@ def without_damping(text):
     return new
 
 
+def named_version():
+    """named's version as named_g_version has it (and so the plugin's
+    hello): '9.18.49-1~deb12u3-Debian' or '9.20.30-1~deb13u1-Debian'.
+    Tests run against either BIND."""
+    out = subprocess.run([NAMED, "-v"], capture_output=True, text=True,
+                         check=True, timeout=10).stdout
+    return out.split()[1]
+
+
+def bind_minor():
+    """(9, 18) or (9, 20): which BIND the tests run against."""
+    major, minor = named_version().split(".")[:2]
+    return int(major), int(minor)
+
+
+def lock_file_statement(path):
+    """named.conf's lock-file statement for PATH, for options { }; or
+    nothing on BIND 9.20, which removed the option: named there takes no
+    lock file, so nameds side by side cannot collide on one."""
+    if bind_minor() >= (9, 20):
+        return ""
+    return f'lock-file "{path}";'
+
+
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
     for _ in range(200):
@@ -180,7 +204,7 @@ class Proc:
         """Stop the process and everything in its process group."""
         if self.p.returncode is not None:
             # Reaped already: its group id may belong to someone else now.
-            self.logf.close()
+            self._close()
             return
         if self.alive():
             try:
@@ -200,6 +224,16 @@ class Proc:
             self.p.wait(5)
         except subprocess.TimeoutExpired:
             pass
+        self._close()
+
+    def _close(self):
+        # Input still buffered for a process that is gone would raise
+        # when the pipe is collected, as a warning in some later test.
+        if self.p.stdin is not None:
+            try:
+                self.p.stdin.close()
+            except BrokenPipeError:
+                pass
         self.logf.close()
 
 

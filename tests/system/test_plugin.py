@@ -79,7 +79,7 @@ def test_hello_and_counters(stack):
     assert typ == "hello"
     assert hello["proto"] == "2"
     assert int(hello["pid"]) == named.proc.pid
-    assert hello["named"].startswith("9.18.")
+    assert hello["named"] == ahtest.named_version()
     assert hello["interval"] == "200"
     assert hello["zone_interval"] == "1000"
     base, _ = sub.snapshot()
@@ -375,22 +375,27 @@ view "{name}" {{
 
 
 def thread_cpu(pid):
-    """{thread name: CPU seconds} of a process; same names summed."""
+    """{thread name: CPU seconds} of a process; same names summed.  From
+    schedstat (nanoseconds): the ticks in stat are 10 ms, as coarse as
+    what is measured here."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
-            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            ns = int(open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[0])
         except OSError:
             continue
-        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        out[name] = out.get(name, 0) + ns / 1e9
     return out
 
 
 def test_zone_walks_run_on_the_publisher_thread(stack):
     """Item 9: a query thread only hands the zone table over; the walk
-    of every zone runs on the plugin's own thread.  With 5,000 zones
-    walked every 50 ms, that thread does most of named's work."""
+    of every zone runs on the plugin's own thread.  With 20,000 zones
+    walked every 50 ms, that thread does most of named's work: about
+    0.13 s of 0.2 s in 4 s with BIND 9.20, 0.18 s of 0.23 s with 9.18.
+    (With 5,000 zones, 9.20's walks cost no more than its other
+    threads' housekeeping: too close to tell.)"""
     named = ahtest.Named(stack, interval=50)
     (named.dir / "db.gen").write_text(
         "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n NS ns1\n"
@@ -398,9 +403,9 @@ def test_zone_walks_run_on_the_publisher_thread(stack):
     text = named.conf.read_text().replace('zones { "example"; };', "all-zones yes;")
     text = text.replace("zone-interval 1000;", "zone-interval 50;")
     text += "".join(f'zone "z{i}.walk" {{ type primary; file "{named.dir}/db.gen"; }};\n'
-                    for i in range(5000))
+                    for i in range(20000))
     named.conf.write_text(text)
-    named.start()
+    named.start(start_timeout=60)
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     before = thread_cpu(named.proc.pid)
