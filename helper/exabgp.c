@@ -250,6 +250,19 @@ on_neighbor(const struct bgp_session *said)
 	snprintf(s->reason, sizeof(s->reason), "%s", said->reason);
 }
 
+/* Adds 'c' unless the list has it: a community said twice is noise. */
+static size_t
+comm_add(const char **list, size_t n, const char *c)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], c) == 0)
+			return (n);
+	list[n] = c;
+	return (n + 1);
+}
+
 /*
  * One route command.  A degraded route is announced again with the
  * depref attributes: ExaBGP replaces the route's attributes in place,
@@ -261,23 +274,24 @@ static void
 exabgp_route(const struct prefix_conf *p, enum route_mode mode,
     const struct depref_conf *d)
 {
-	char	cmd[1024];
-	size_t	i;
-	int	n = 0, depref = mode == ROUTE_DEGRADED ||
-		    mode == ROUTE_DRAINING, gshut = 0;
-	int64_t	med = p->med;
+	const char	*comm[2 * AH_COMM_MAX + 1];
+	char		 cmd[1024];
+	size_t		 i, ncomm = 0;
+	int		 n = 0, depref = mode == ROUTE_DEGRADED ||
+			    mode == ROUTE_DRAINING;
+	int64_t		 med = p->med;
 
 	if (mode == ROUTE_WITHDRAWN) {
 		exabgp_withdraw(p);
 		return;
 	}
-	if (mode == ROUTE_DRAINING) {
-		gshut = 1;
-		for (i = 0; i < d->ncommunities; i++)
-			if (strcmp(d->communities[i],
-			    AH_GRACEFUL_SHUTDOWN) == 0)
-				gshut = 0;
-	}
+	for (i = 0; i < p->ncommunities; i++)
+		ncomm = comm_add(comm, ncomm, p->communities[i]);
+	for (i = 0; depref && i < d->ncommunities; i++)
+		ncomm = comm_add(comm, ncomm, d->communities[i]);
+	if (mode == ROUTE_DRAINING)
+		ncomm = comm_add(comm, ncomm, AH_GRACEFUL_SHUTDOWN);
+
 	if (p->neighbor[0] != '\0')
 		n = append(cmd, sizeof(cmd), n, "neighbor %s ", p->neighbor);
 	n = append(cmd, sizeof(cmd), n, "announce route %s next-hop %s",
@@ -293,18 +307,11 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 			    d->path[i]);
 		n = append(cmd, sizeof(cmd), n, "]");
 	}
-	if (p->ncommunities > 0 || (depref && d->ncommunities > 0) || gshut) {
+	if (ncomm > 0) {
 		n = append(cmd, sizeof(cmd), n, " community [");
-		for (i = 0; i < p->ncommunities; i++)
+		for (i = 0; i < ncomm; i++)
 			n = append(cmd, sizeof(cmd), n, "%s%s", i ? " " : "",
-			    p->communities[i]);
-		for (i = 0; depref && i < d->ncommunities; i++)
-			n = append(cmd, sizeof(cmd), n, "%s%s",
-			    i || p->ncommunities ? " " : "", d->communities[i]);
-		if (gshut)
-			n = append(cmd, sizeof(cmd), n, "%s%s",
-			    p->ncommunities || d->ncommunities ? " " : "",
-			    AH_GRACEFUL_SHUTDOWN);
+			    comm[i]);
 		n = append(cmd, sizeof(cmd), n, "]");
 	}
 	if (n < 0 || (size_t)n >= sizeof(cmd))

@@ -571,6 +571,27 @@ def test_depref_with_graceful_shutdown_is_the_default(stack):
     assert relay.ctl("status").returncode == 2
 
 
+def test_depref_says_each_community_once(stack):
+    """A prefix that already carries GRACEFUL_SHUTDOWN among its own
+    communities gets it once when depreferred, not twice: the depref
+    route is then the route as announced, and nothing more is sent."""
+    svc = SERVFAIL_ONLY.replace('communities: ["65000:53"]',
+                                'communities: ["65000:53", "65535:0"]')
+    assert svc != SERVFAIL_ONLY
+    relay, fake, proc = fake_relay(stack, svc)
+    res = Resolver()
+    seq = feed(fake, res, 1, 15, 100)
+    want = ("neighbor 127.0.0.1 announce route 192.0.2.53/32 "
+            "next-hop self med 100 community [65000:53 65535:0]")
+    assert proc.wait_command("announce route 192.0.2.53/32", 2) == want
+    feed(fake, res, seq, 10, 0, 100, groups=range(16))
+    ahtest.wait_for(lambda: relay.ctl("status").returncode == 2, 3,
+                    what="depreferred")
+    assert not any("65535:0 65535:0" in c for c in proc.commands), proc.commands
+    assert [c for c in proc.commands if "192.0.2.53" in c][-1] == want, \
+        proc.commands
+
+
 def test_degraded_node_comes_back_degraded(stack):
     """A node depreferred for soft trouble whose named restarts comes
     back depreferred, not withdrawn: a fleet whose every named restarts
