@@ -82,8 +82,7 @@ drain_start(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
 		d->limit = d->before * s->drain.share;
 	snprintf(d->by, sizeof(d->by), "%s", who);
 	/* Whatever the judge thought, undrain starts it over. */
-	st->judge.up = 0;
-	st->judge.good = st->judge.bad = 0;
+	judge_restart(&st->judge);
 	st->resume = 0;
 
 	if (s->watchdog[0] != '\0')
@@ -120,8 +119,7 @@ drain_undo(struct relay *r, size_t i, const char *who)
 	if (st->drain.state == DRAIN_NONE)
 		return (0);
 	memset(&st->drain, 0, sizeof(st->drain));
-	st->judge.up = 0;
-	st->judge.good = st->judge.bad = 0;
+	judge_restart(&st->judge);
 	log_info("service %s undrained by %s: judged again, announced after "
 	    "%u good evaluations (rise)", s->name, who, s->rise);
 	(void)state_save(r);

@@ -803,10 +803,8 @@ health_route(struct relay *r, size_t i, enum route_mode mode,
 		return (0);
 	log_info("service %s %s: %s", s->name, what, why);
 	history_add(st, mode, why);
-	/* Announced and kept are the same commands: nothing to resend. */
-	if (!((mode == ROUTE_KEPT && st->mode == ROUTE_ANNOUNCED) ||
-	    (mode == ROUTE_ANNOUNCED && st->mode == ROUTE_KEPT)))
-		exabgp_service(s, mode);
+	/* Announced and kept are the same commands: exabgp.c sends once. */
+	exabgp_service(s, mode);
 	st->mode = mode;
 	st->since = real_ms();
 	return (1);

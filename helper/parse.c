@@ -110,7 +110,8 @@ take_string(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
 }
 
 static void
-take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst)
+take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst,
+    size_t size)
 {
 	const char *s = scalar(c, n, what);
 
@@ -120,7 +121,7 @@ take_path(struct ctx *c, yaml_node_t *n, const char *what, char *dst)
 		perr(c, n, "%s '%s' must be an absolute path", what, s);
 		return;
 	}
-	take_string(c, n, what, dst, AH_PATH_MAX);
+	take_string(c, n, what, dst, size);
 }
 
 /*
@@ -140,7 +141,7 @@ conf_number(const char *s, const char **end, unsigned int base, uint64_t max,
 
 	for (p = s; *p >= '0' && *p < '0' + (int)base; p++) {
 		d = (unsigned int)(*p - '0');
-		if (v > (max - d) / base)
+		if (d > max || v > (max - d) / base)
 			return (-1);
 		v = v * base + d;
 	}
@@ -303,7 +304,10 @@ walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 static void
 plugin_socket(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	take_path(c, n, "plugin socket", ((struct relay_conf *)arg)->plugin_socket);
+	struct relay_conf *rc = arg;
+
+	take_path(c, n, "plugin socket", rc->plugin_socket,
+	    sizeof(rc->plugin_socket));
 }
 
 static void
@@ -332,8 +336,10 @@ static const struct key plugin_keys[] = {
 static void
 control_socket(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	take_path(c, n, "control socket",
-	    ((struct relay_conf *)arg)->control_socket);
+	struct relay_conf *rc = arg;
+
+	take_path(c, n, "control socket", rc->control_socket,
+	    sizeof(rc->control_socket));
 }
 
 static void
@@ -426,15 +432,8 @@ static void
 control_state_file(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct relay_conf	*rc = arg;
-	const char		*s = scalar(c, n, "state-file");
 
-	if (s == NULL)
-		return;
-	if (s[0] != '/')
-		perr(c, n, "state-file '%s' must be an absolute path", s);
-	else
-		take_string(c, n, "state-file", rc->state_file,
-		    sizeof(rc->state_file));
+	take_path(c, n, "state-file", rc->state_file, sizeof(rc->state_file));
 }
 
 static const struct key control_keys[] = {

@@ -372,6 +372,13 @@ judge_init(struct judge *j, const struct judge_conf *c)
 	j->next_hold_ms = c->hold_ms;
 }
 
+void
+judge_restart(struct judge *j)
+{
+	j->up = 0;
+	j->good = j->bad = 0;
+}
+
 static unsigned int
 changes_since(const struct judge *j, int64_t since)
 {

@@ -181,6 +181,11 @@ int	judge_step(struct judge *, const struct judge_conf *, int64_t now,
 int	judge_resume(struct judge *, const struct judge_conf *, int64_t now);
 /* While held: how long still, in ms; 0 if not held. */
 int64_t	judge_held(const struct judge *, int64_t now);
+/*
+ * Down, with no evaluation counted towards rise or fall; the damping
+ * history stays (a drain or undrain is no excuse to flap).
+ */
+void	judge_restart(struct judge *);
 
 /*
  * Recovery.  A node down for soft trouble loses its clients to the
