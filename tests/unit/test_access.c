@@ -1,6 +1,6 @@
 /*
  * test_access.c - who may change things on the control socket, judged
- * from peer credentials and the user database (helper/access.c).
+ * from peer credentials and the user database (relay/access.c).
  */
 #include <grp.h>
 #include <pwd.h>

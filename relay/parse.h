@@ -63,7 +63,7 @@ struct canary_conf {
 	unsigned int	 timeout_ms;
 };
 
-/* Where the liveness probe goes (helper/liveness.h). */
+/* Where the liveness probe goes (relay/liveness.h). */
 struct liveness_conf {
 	int		 set;		/* a liveness block was given */
 	char		 server[64];
