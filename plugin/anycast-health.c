@@ -63,12 +63,12 @@
 #include <ns/types.h>
 
 #include "ahproto.h"
+#include "ahwire.h"
 #include "bindcompat.h"
 #include "publisher.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 
-#define DEFAULT_SOCKET	      "/run/named/anycast-health.sock"
 #define DEFAULT_INTERVAL      100
 #define DEFAULT_ZONE_INTERVAL 1000
 #define MIN_INTERVAL	      50
@@ -377,7 +377,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	isc_result_t result = ISC_R_SUCCESS;
 
 	memset(ap, 0, sizeof(*ap));
-	strcpy(p->path, DEFAULT_SOCKET);
+	strcpy(p->path, AH_DEFAULT_PLUGIN_SOCKET);
 	p->interval_ms = DEFAULT_INTERVAL;
 	p->zone_interval_ms = DEFAULT_ZONE_INTERVAL;
 	p->mode = DEFAULT_MODE;
@@ -964,8 +964,6 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	return (NS_HOOK_CONTINUE);
 }
 
-static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
-
 static enum ah_recursion
 outcome_of(isc_result_t r) {
 	switch (r) {
@@ -1022,7 +1020,7 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 	/* Same clock as requesttime, so the difference is honest. */
 	ah_time_now(&now);
 	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
-	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > lat_bounds[b]; b++) {
+	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > ah_lat_bounds[b]; b++) {
 	}
 	ah_add(&v->latency[b]);
 	return (NS_HOOK_CONTINUE);

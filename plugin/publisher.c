@@ -47,32 +47,6 @@
 #define CLIENT_BUF     (4 * 1024 * 1024)
 #define CLIENT_BUF_MIN (64 * 1024)
 
-static const char *const source_names[AH_SRC_COUNT] = {
-	[AH_SRC_AUTH] = "auth",
-	[AH_SRC_CACHE] = "cache",
-	[AH_SRC_RECURSION] = "recursion",
-};
-
-static const char *const rcode_names[AH_RC_COUNT] = {
-	[AH_RC_NOERROR] = "noerror",   [AH_RC_NXDOMAIN] = "nxdomain",
-	[AH_RC_SERVFAIL] = "servfail", [AH_RC_REFUSED] = "refused",
-	[AH_RC_OTHER] = "other",
-};
-
-static const char *const recursion_names[AH_REC_COUNT] = {
-	[AH_REC_STARTED] = "started",	[AH_REC_SUCCESS] = "success",
-	[AH_REC_FAILURE] = "failure",	[AH_REC_TIMEOUT] = "timeout",
-	[AH_REC_CANCELED] = "canceled", [AH_REC_QUOTA] = "quota",
-};
-
-static const char *const dom_names[AH_DOM_COUNT] = {
-	[AH_DOM_FAIL] = "fail",
-	[AH_DOM_RSTART] = "rstart",
-	[AH_DOM_RDONE] = "rdone",
-};
-
-static const unsigned int lat_bounds[AH_LAT_BUCKETS - 1] = AH_LAT_BOUNDS;
-
 struct client {
 	int fd;
 	uid_t uid;
@@ -284,12 +258,12 @@ put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
 		for (int src = 0; src < AH_SRC_COUNT; src++) {
 			sum += get(&v->answers[src][r]);
 		}
-		ah_enc_u64(&e, rcode_names[r], sum);
+		ah_enc_u64(&e, ah_rcode_names[r], sum);
 	}
 	for (int src = 0; src < AH_SRC_COUNT; src++) {
 		for (int r = 0; r < AH_RC_COUNT; r++) {
-			snprintf(key, sizeof(key), "%s_%s", source_names[src],
-				 rcode_names[r]);
+			snprintf(key, sizeof(key), "%s_%s",
+				 ah_source_names[src], ah_rcode_names[r]);
 			ah_enc_u64(&e, key, get(&v->answers[src][r]));
 		}
 	}
@@ -305,13 +279,13 @@ put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
 
 	begin(&e, line, "recursion", seq, id);
 	for (int k = 0; k < AH_REC_COUNT; k++) {
-		ah_enc_u64(&e, recursion_names[k], get(&v->recursion[k]));
+		ah_enc_u64(&e, ah_recursion_names[k], get(&v->recursion[k]));
 	}
 	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
 	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
 		cum += get(&v->latency[b]);
 		if (b < AH_LAT_BUCKETS - 1) {
-			snprintf(key, sizeof(key), "le_%u", lat_bounds[b]);
+			snprintf(key, sizeof(key), "le_%u", ah_lat_bounds[b]);
 		} else {
 			snprintf(key, sizeof(key), "le_inf");
 		}
@@ -328,7 +302,7 @@ put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
 
 	for (int k = 0; k < AH_DOM_COUNT; k++) {
 		begin(&e, line, "domains", seq, id);
-		ah_enc_str(&e, "kind", dom_names[k]);
+		ah_enc_str(&e, "kind", ah_dom_names[k]);
 		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
 			snprintf(key, sizeof(key), "b%d", b);
 			ah_enc_u64(&e, key, get(&v->dom[k][b]));

@@ -22,40 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Where an answer came from. */
-enum ah_source { AH_SRC_AUTH, AH_SRC_CACHE, AH_SRC_RECURSION, AH_SRC_COUNT };
-
-enum ah_rcode {
-	AH_RC_NOERROR,
-	AH_RC_NXDOMAIN,
-	AH_RC_SERVFAIL,
-	AH_RC_REFUSED,
-	AH_RC_OTHER,
-	AH_RC_COUNT
-};
-
-/*
- * Recursions really started (a fetch exists) and each one's outcome,
- * counted once; quota refusals are load, never an upstream failure.
- */
-enum ah_recursion {
-	AH_REC_STARTED,
-	AH_REC_SUCCESS,
-	AH_REC_FAILURE,
-	AH_REC_TIMEOUT,
-	AH_REC_CANCELED, /* by named: shutdown, a client gone, a soft quota */
-	AH_REC_QUOTA,	 /* refused by the recursive-clients quota */
-	AH_REC_COUNT
-};
-
-/*
- * The fleet sensor: failures and recursions per group of query names,
- * keyed by a hash of the name's last two labels, so the relay can tell
- * a fault of one external domain from a fault of this node.
- */
-enum ah_dom { AH_DOM_FAIL, AH_DOM_RSTART, AH_DOM_RDONE, AH_DOM_COUNT };
-#define AH_DOM_BUCKETS 16
-#define AH_DOMAIN_MAX  128 /* a two-label name as text; longer ones skip */
+#include "ahwire.h"
 
 /*
  * The latest failing domain of a bucket.  A seqlock, so a query thread
@@ -72,13 +39,6 @@ struct ah_sample {
  * detail; the rest are counted.  Keeps walks and snapshots small.
  */
 #define AH_UNHEALTHY_DETAIL_MAX 100
-
-/* Upper bounds (ms) of the recursion latency buckets; one more for +Inf. */
-#define AH_LAT_BOUNDS                                                \
-	{                                                            \
-		1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 \
-	}
-#define AH_LAT_BUCKETS 13
 
 #define AH_VIEWS_MAX	64
 #define AH_VIEWNAME_MAX 256

@@ -13,13 +13,14 @@
 #include <sys/types.h>
 #include <yaml.h>
 
+#include "ahwire.h"
+
 #define AH_PATH_MAX	108	/* sizeof(sun_path) */
 #define AH_STATE_PATH_MAX	1024
 #define AH_NAME_LEN	64
 #define AH_VIEW_LEN	256
 #define AH_COMM_MAX	16
 
-#define AH_DEFAULT_PLUGIN_SOCKET	"/run/named/anycast-health.sock"
 #define AH_DEFAULT_CONTROL_SOCKET	"/run/anycast-health/relay.sock"
 #define AH_DEFAULT_STATE_FILE		"/var/lib/anycast-health/relay.state"
 

@@ -7,10 +7,6 @@
 
 #include "policy.h"
 
-const int64_t lat_bounds[LAT_BUCKETS - 1] = {
-	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000
-};
-
 void
 window_reset(struct window *w)
 {
@@ -179,7 +175,8 @@ answers(const struct window *w, const struct ev_conf *c,
 
 	late = du < 0 ? (uint64_t)-du : 0;
 	for (i = LAT_BUCKETS - 1; i >= 0 && late > 0; i--) {
-		if (i < LAT_BUCKETS - 1 && lat_bounds[i] <= c->grace_ms)
+		if (i < LAT_BUCKETS - 1 &&
+		    (int64_t)ah_lat_bounds[i] <= c->grace_ms)
 			break;
 		in = lat[i] - (i > 0 ? lat[i - 1] : 0);
 		take = in < late ? in : late;
@@ -361,7 +358,7 @@ latency_quantile(const struct sample *d, double q)
 		return (0);
 	for (i = 0; i < LAT_BUCKETS - 1; i++)
 		if ((double)lat[i] >= want)
-			return (lat_bounds[i]);
+			return ((int64_t)ah_lat_bounds[i]);
 	return (-1);
 }
 

@@ -9,8 +9,10 @@
 
 #include <stdint.h>
 
-#define LAT_BUCKETS	13	/* as the plugin publishes: le_1 .. le_inf */
-#define DOM_BUCKETS	16	/* the plugin's domain groups */
+#include "ahwire.h"
+
+#define LAT_BUCKETS	AH_LAT_BUCKETS	/* le_1 .. le_inf */
+#define DOM_BUCKETS	AH_DOM_BUCKETS
 #define WINDOW_SAMPLES	1024
 
 /*
@@ -139,7 +141,6 @@ void	fault_judge(const struct window *, const struct evidence *,
 	    enum ev_kind, const struct fault_conf *, struct fault *);
 
 /* Upper bound (ms) of the bucket holding quantile q (0..1); -1: +Inf. */
-extern const int64_t lat_bounds[LAT_BUCKETS - 1];
 int64_t	latency_quantile(const struct sample *delta, double q);
 
 /* Hysteresis and damping. */

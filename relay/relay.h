@@ -29,7 +29,7 @@
 #define FEED_VIEWS_MAX		64
 #define RELAY_SERVICES_MAX	64
 #define FEED_COUNTERS_MAX	128
-#define FEED_DOMAINS		16	/* the plugin's AH_DOM_BUCKETS */
+#define FEED_DOMAINS		AH_DOM_BUCKETS
 #define FEED_DOMAIN_LEN		128
 /* A connection must bring a hello within this (ms). */
 #define FEED_HELLO_MS		2000

@@ -237,7 +237,7 @@ sim_finish_due(void)
 		sim.cur.c[SMP_DOM_RDONE + sim.pend[i].bucket] += sim.pend[i].n;
 		for (b = 0; b < LAT_BUCKETS; b++)
 			if (b == LAT_BUCKETS - 1 ||
-			    sim.pend[i].latency <= lat_bounds[b])
+			    sim.pend[i].latency <= (int64_t)ah_lat_bounds[b])
 				sim.cur.c[SMP_LAT + b] += sim.pend[i].n;
 		if (sim.pend[i].outcome != SMP_SUCCESS)
 			sim.cur.c[SMP_DOM_FAIL + sim.pend[i].bucket] +=
@@ -781,7 +781,7 @@ test_quantile(void **state)
 	assert_int_equal(latency_quantile(&d, 0.95), 0);
 	/* 100 answers: 90 within 10 ms, 8 within 200 ms, 2 over 5 s. */
 	for (i = 0; i < LAT_BUCKETS; i++)
-		lat[i] = lat_bounds[i < LAT_BUCKETS - 1 ? i : 0] >= 10 ||
+		lat[i] = ah_lat_bounds[i < LAT_BUCKETS - 1 ? i : 0] >= 10 ||
 		    i == LAT_BUCKETS - 1 ? 90 : 0;
 	for (i = 7; i < LAT_BUCKETS; i++)	/* le_200 onwards */
 		lat[i] = 98;

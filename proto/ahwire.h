@@ -1,0 +1,58 @@
+/*
+ * ahwire.h - the words of the plugin's snapshots, defined once: the
+ * counters' names, the domain groups, the latency buckets and the
+ * default socket path.  The plugin writes them, the relay and
+ * anycastctl read them; doc/protocol.md (section 2) is the
+ * specification.  Like ahproto.h, free of BIND and libyaml headers.
+ */
+#ifndef AHWIRE_H
+#define AHWIRE_H
+
+#define AH_DEFAULT_PLUGIN_SOCKET	"/run/named/anycast-health.sock"
+
+/* Where an answer came from: the 'outcomes' record's key prefixes. */
+enum ah_source {
+	AH_SRC_AUTH, AH_SRC_CACHE, AH_SRC_RECURSION, AH_SRC_COUNT
+};
+
+/* Response codes counted, by source and in total. */
+enum ah_rcode {
+	AH_RC_NOERROR, AH_RC_NXDOMAIN, AH_RC_SERVFAIL, AH_RC_REFUSED,
+	AH_RC_OTHER, AH_RC_COUNT
+};
+
+/*
+ * Recursions really started (a fetch exists) and each one's outcome,
+ * counted once: the 'recursion' record's keys.  Quota refusals are
+ * load, never an upstream failure.
+ */
+enum ah_recursion {
+	AH_REC_STARTED, AH_REC_SUCCESS, AH_REC_FAILURE, AH_REC_TIMEOUT,
+	AH_REC_CANCELED,	/* by named: shutdown, a client gone, a soft quota */
+	AH_REC_QUOTA,		/* refused by the recursive-clients quota */
+	AH_REC_COUNT
+};
+
+/*
+ * The fleet sensor: failures and recursions per group of names, so
+ * that the relay can tell a fault of one external domain from a fault
+ * of this node.  The 'domains' record's 'kind', AH_DOM_BUCKETS fields
+ * b0.. each.
+ */
+enum ah_dom { AH_DOM_FAIL, AH_DOM_RSTART, AH_DOM_RDONE, AH_DOM_COUNT };
+#define AH_DOM_BUCKETS	16
+#define AH_DOMAIN_MAX	128	/* a group's sample name as text */
+
+/*
+ * Recursion latency: cumulative buckets le_B for each bound B (ms) and
+ * le_inf, Prometheus-style.
+ */
+#define AH_LAT_BUCKETS	13
+extern const unsigned int ah_lat_bounds[AH_LAT_BUCKETS - 1];
+
+extern const char *const ah_source_names[AH_SRC_COUNT];
+extern const char *const ah_rcode_names[AH_RC_COUNT];
+extern const char *const ah_recursion_names[AH_REC_COUNT];
+extern const char *const ah_dom_names[AH_DOM_COUNT];
+
+#endif /* AHWIRE_H */
