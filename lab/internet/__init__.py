@@ -24,12 +24,14 @@ A fleet node (lab/lab.py's Node) is attached instead of created:
                      # empty zones left alone; no forwarders
     cfg.statements   # top level: trust-anchors + zone "." { type hint; }
 
-Internet(seed=1, domains=400, resolvers=0, run_id=None, workdir=None,
-         keep=False, log=None, slow_ms=600, max_seconds=4h, save_to=None)
-    run_id      share a fleet Lab's id (namespaces ahlab-<id>-inet...),
-                whose record then covers them; default: an id and a
-                record of its own (lab/lab.py down and list see it)
+Internet(seed=1, domains=400, resolvers=0, workdir=None, keep=False,
+         log=None, slow_ms=600, max_seconds=4h, save_to=None)
     resolvers   standalone resolver nodes r1..rN (named on loopback)
+    slow_ms     how late the slow hoster's answers are
+
+A run of its own, as a fleet Lab is (lab/lab.py, whose life cycle it
+shares: namespaces ahlab-<id>-inet..., a record in /run/ahlab, the
+fleet's cleanup of crashed runs); a fleet's nodes are attached to it.
 
 up() / down() (or `with`), detach(); attach(netns, index) -> ResolverConfig
 

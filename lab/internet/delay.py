@@ -15,15 +15,17 @@ how long each waits, by source address:
   (its uplink delay: the round trip grows by that much);
 - an authoritative server's address: its answers (a slow domain).
 
-Commands, one line each on the Unix socket given with --control, each
-answered with one line ("ok ..." or "error ..."):
+Commands, one line each on stdin, each answered with one line on
+stdout ("ok ..." or "error ..."); the first line out is "ready", once
+the device exists:
 
   delay ADDR MS   hold packets from ADDR (IPv4 or IPv6) MS milliseconds;
                   0 ends it (packets still held leave on time)
   stats           counters: packets held, released, late (released
                   more than 2 ms after their time), the largest lateness
 
-Packets from an address without a delay (they arrive between the
+At the end of stdin (its owner gone, or detached) the delays stay as
+they are.  Packets from an address without a delay (they arrive between the
 router's rule going and this table being cleared) are written back at
 once.  Packets of one delay value leave in the order they came.
 
@@ -39,7 +41,6 @@ import ipaddress
 import os
 import select
 import signal
-import socket
 import struct
 import sys
 import time
@@ -67,23 +68,26 @@ def source(pkt):
 
 
 class Delay:
-    def __init__(self, dev, control):
+    def __init__(self, dev):
         self.fd = open_tun(dev)
         self.by_source = {}             # address bytes -> seconds
         self.held = {}                  # seconds -> deque of (due, pkt)
         self.counts = collections.Counter()
         self.worst = 0.0
-        self.ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            os.unlink(control)
-        except FileNotFoundError:
-            pass
-        self.ctl.bind(control)
-        self.ctl.listen(8)
-        self.ctl.setblocking(False)
+        self.commands = b""
+        os.set_blocking(0, False)
         self.ep = select.epoll()
         self.ep.register(self.fd, select.EPOLLIN)
-        self.ep.register(self.ctl.fileno(), select.EPOLLIN)
+        self.ep.register(0, select.EPOLLIN)
+        self.say("ready")
+
+    @staticmethod
+    def say(line):
+        try:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
 
     def command(self, line):
         words = line.split()
@@ -110,16 +114,16 @@ class Delay:
 
     def control(self):
         try:
-            conn, _ = self.ctl.accept()
+            data = os.read(0, 4096)
         except BlockingIOError:
             return
-        with conn:
-            conn.settimeout(2)
-            try:
-                line = conn.makefile("r").readline()
-                conn.sendall((self.command(line) + "\n").encode())
-            except OSError:
-                pass
+        if not data:                    # end of stdin: keep going as is
+            self.ep.unregister(0)
+            return
+        self.commands += data
+        while b"\n" in self.commands:
+            line, self.commands = self.commands.split(b"\n", 1)
+            self.say(self.command(line.decode(errors="replace")))
 
     def receive(self, now):
         fd, by_source, held = self.fd, self.by_source, self.held
@@ -195,14 +199,13 @@ def stop(signum, frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", required=True, help="TUN device to create")
-    ap.add_argument("--control", required=True, help="Unix socket for commands")
     ap.add_argument("--max-seconds", type=float, default=4 * 3600)
     args = ap.parse_args()
     # Raised out of the wait, so that a stop is at once (an epoll wait
     # interrupted by a handler that returns is resumed).
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    Delay(args.dev, args.control).run(args.max_seconds)
+    Delay(args.dev).run(args.max_seconds)
     return 0
 
 

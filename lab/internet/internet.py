@@ -8,16 +8,13 @@ import json
 import os
 import pwd
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.lab import (PREFIX, REGISTRY, ahtest, cleanup, ip_batch,
-                     kill_netns, proc_start_time, run, sysctl,
+from lab.lab import (PREFIX, Lab, ahtest, cleanup, ip_batch, run, sysctl,
                      threading_main)
 
 from . import dnssec
@@ -157,14 +154,22 @@ class TrafficRun:
 class Internet:
     """See lab/internet/__init__.py."""
 
-    def __init__(self, seed=1, domains=400, resolvers=0, run_id=None,
-                 workdir=None, keep=False, log=None, slow_ms=SLOW_MS,
-                 max_seconds=4 * 3600, save_to=None):
+    # A run's life is the fleet lab's (lab/lab.py), on the same
+    # attributes: the id in every namespace's name, the record in
+    # /run/ahlab naming the owner, the work directory, teardown on
+    # exit, exceptions, Ctrl-C and SIGTERM, detach().  So the fleet's
+    # cleanup of crashed runs treats both alike.
+    __enter__, __exit__, _sigterm = Lab.__enter__, Lab.__exit__, Lab._sigterm
+    _register, down, detach = Lab._register, Lab.down, Lab.detach
+    netns_name = Lab.netns_name
+
+    def __init__(self, seed=1, domains=400, resolvers=0, workdir=None,
+                 keep=False, log=None, slow_ms=SLOW_MS, max_seconds=4 * 3600,
+                 save_to=None):
         if not 0 <= resolvers <= MAX_NODES:
             raise ValueError(f"resolvers must be 0..{MAX_NODES}")
         self.world = World(seed, domains)
-        self.own_id = run_id is None
-        self.id = run_id or secrets.token_hex(3)
+        self.id = secrets.token_hex(3)
         self.own_workdir = workdir is None
         self.dir = Path(workdir or f"/tmp/{PREFIX}{self.id}")
         self.keep = keep or not self.own_workdir
@@ -178,7 +183,8 @@ class Internet:
         self.texts, self.served, self.keys = {}, {}, {}
         self.stack = None
         self.namespaces = []
-        self.delay_proc = None
+        self.detached = False
+        self.delay = None
         self.signing = None
         self._down, self._loss, self._dead = set(), {}, {}
         self._delays = {}                   # source address -> ms
@@ -186,40 +192,25 @@ class Internet:
         self._runs = 0
         self._old_sigterm = None
 
-    def netns_name(self, role):
-        return f"{PREFIX}{self.id}-{role}"
-
     @property
     def router(self):
         return self.netns_name("inet")
 
-    # -- up and down -------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
-
-    def _sigterm(self, signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
+    # -- up --------------------------------------------------------------------
 
     def up(self):
         if os.geteuid() != 0:
             raise PermissionError("the lab internet needs root (network namespaces)")
         t0 = time.monotonic()
-        if self.own_id:
-            cleanup(detached=False, log=self.log)   # leftovers of crashed runs
-            if threading_main():
-                self._old_sigterm = signal.signal(signal.SIGTERM, self._sigterm)
+        cleanup(detached=False, log=self.log)       # leftovers of crashed runs
+        if threading_main():
+            self._old_sigterm = signal.signal(signal.SIGTERM, self._sigterm)
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o755)       # knot and bind read below it
+        blind = [d for d in self.dir.parents if not os.stat(d).st_mode & 0o001]
+        if blind:
+            raise PermissionError(f"work directory {self.dir}: knot and bind "
+                                  f"cannot pass {blind[0]}; use another one")
         self.stack = ahtest.Stack(self.dir)
         self._register(detached=False)
         self._zones()
@@ -246,63 +237,10 @@ class Internet:
             r.wait()
         self.log(f"internet {self.id}: up in {time.monotonic() - t0:.1f} s")
 
-    def _register(self, detached):
-        """The lab's record (lab/lab.py): `lab.py down` and the next
-        lab's start remove this internet if its owner is gone."""
-        if not self.own_id:
-            return
-        REGISTRY.mkdir(exist_ok=True)
-        me = os.getpid()
-        (REGISTRY / f"{self.id}.json").write_text(json.dumps({
-            "id": self.id, "owner_pid": me, "owner_start": proc_start_time(me),
-            "detached": detached, "workdir": str(self.dir),
-            "own_workdir": self.own_workdir and not self.keep,
-            "namespaces": self.namespaces, "internet": True}, indent=1))
-
     def _add_netns(self, ns):
         run("ip", "netns", "add", ns)
         self.namespaces.append(ns)
         self._register(detached=False)
-
-    def down(self):
-        if self.stack is None:
-            return
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        procs = list(self.stack.procs)
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for p in procs:
-            p.stop(timeout=max(0.1, deadline - time.monotonic()))
-        self.stack.procs.clear()
-        for ns in list(self.namespaces):
-            kill_netns(ns)
-            self.namespaces.remove(ns)
-        if self.save_to is not None and self.dir.is_dir():
-            shutil.copytree(self.dir, self.save_to, dirs_exist_ok=True,
-                            ignore=lambda d, names: [
-                                n for n in names if n.endswith(".sock")
-                                or n.endswith(".ctl") or n == "db"])
-        if self.own_id:
-            try:
-                (REGISTRY / f"{self.id}.json").unlink()
-            except FileNotFoundError:
-                pass
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
-        self.stack = None
-
-    def detach(self):
-        """Leave it running after this process exits (`up --detach`):
-        `python3 -m lab.internet down` (or lab/lab.py down) removes it."""
-        self._register(detached=True)
-        self.stack.procs.clear()
-        self.namespaces.clear()
-        self.stack = None
 
     # -- zones ---------------------------------------------------------------
 
@@ -446,22 +384,21 @@ class Internet:
     # -- the delay -----------------------------------------------------------------
 
     def _start_delay(self):
-        ctl = self.dir / "delay.ctl"
-        self.delay_ctl = ctl
         argv = ["ip", "netns", "exec", self.router, "chrt", "-f", "10", PYTHON,
-                str(HERE / "delay.py"), "--dev", DELAY_DEV, "--control", str(ctl),
+                str(HERE / "delay.py"), "--dev", DELAY_DEV,
                 "--max-seconds", str(self.max_seconds)]
-        self.delay_proc = self.stack.start("inet-delay", argv)
-        ahtest.wait_for(lambda: ctl.exists() or not self.delay_proc.alive(), 10,
-                        what="the delay's control socket")
-        if not self.delay_proc.alive():
-            raise RuntimeError(f"delay.py exited:\n{self.delay_proc.text()[-2000:]}")
-        # What comes out of the device is routed as usual; what the
-        # rules of _set_delay() pick goes into it.
+        self.delay = self.stack.start("inet-delay", argv, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE)
+        ready = self.delay.p.stdout.readline().decode().strip()
+        if ready != "ready":
+            self.delay.p.wait(5)
+            raise RuntimeError(f"delay.py did not start:\n{self.delay.text()[-2000:]}")
         # A long queue: packets wait there for delay.py to read them,
         # and a burst must not overflow it (500 by default).
         run("ip", "-n", self.router, "link", "set", DELAY_DEV, "txqueuelen",
             10000, "up")
+        # What comes out of the device is routed as usual; what the
+        # rules of _set_delay() pick goes into it.
         for fam in ("-4", "-6"):
             run("ip", fam, "-n", self.router, "rule", "add", "iif", DELAY_DEV,
                 "lookup", "main", "pref", "100")
@@ -469,13 +406,13 @@ class Internet:
                 "dev", DELAY_DEV, "table", DELAY_TABLE)
 
     def delay_cmd(self, line):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(str(self.delay_ctl))
-            s.sendall(line.encode() + b"\n")
-            reply = s.makefile("r").readline().strip()
+        """A command to delay.py (its docstring); its reply."""
+        p = self.delay.p
+        p.stdin.write(line.encode() + b"\n")
+        p.stdin.flush()
+        reply = p.stdout.readline().decode().strip()
         if not reply.startswith("ok"):
-            raise RuntimeError(f"delay: {line}: {reply}")
+            raise RuntimeError(f"delay: {line}: {reply or 'no reply'}")
         return reply
 
     def _set_delay(self, addr, ms):
