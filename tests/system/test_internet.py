@@ -10,10 +10,12 @@ namespaces are checked to be gone at the end, also after a failure.
 """
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -160,6 +162,47 @@ def test_both_nodes_resolve_and_name_themselves(net):
         a = ask(net, "popular.com", "MX", "+nsid", node=i)
         assert a.status == "NOERROR" and a.ad, a
         assert 'NSID: ' in a.text and f'("{r.name}")' in a.text, a.text
+
+
+def test_attach_a_node_of_another_run(net, tmp_path):
+    """A node made elsewhere (as the fleet's are: the anycast address on
+    lo, its own default route) gets an uplink, and a named.conf of its
+    own with the options and statements attach() gives resolves."""
+    ns = f"ahlab-{net.id}x-node"
+    d = Path(f"/tmp/{ns}")
+    named = None
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        d.mkdir()
+        shutil.chown(d, "bind", "bind")
+        subprocess.run(["ip", "-n", ns, "-batch", "-"], check=True, text=True,
+                       input="link set lo up\naddr add 192.0.2.53/32 dev lo\n")
+        cfg = net.attach(ns, 9)
+        (d / "named.conf").write_text(f"""options {{
+	directory "{d}";
+	pid-file "{d}/named.pid";
+	{ahtest.lock_file_statement(d / "named.lock")}
+	session-keyfile "{d}/session.key";
+	listen-on {{ 192.0.2.53; }};
+	listen-on-v6 {{ none; }};
+	allow-recursion {{ any; }};
+{cfg.options}}};
+{cfg.statements}""")
+        named = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/sbin/named", "-g",
+                                  "-u", "bind", "-c", str(d / "named.conf")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        dig = ["ip", "netns", "exec", ns, "dig", "@192.0.2.53", "+time=2",
+               "+tries=1", "www.popular.com"]
+        out = until(lambda: "status: NOERROR" in (o := subprocess.run(
+            dig, capture_output=True, text=True).stdout) and o, 15)
+        assert out and " ad" in out.split(";; flags:")[1].split(";")[0], out
+        assert cfg.uplink.v4 == "192.0.2.201"
+    finally:
+        if named is not None:
+            named.terminate()
+            named.wait(10)
+        subprocess.run(["ip", "netns", "del", ns])
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_cname_into_the_cdn(net):
