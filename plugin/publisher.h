@@ -11,11 +11,12 @@
  * objects the publisher thread touches are the zone tables handed to
  * it, through the callbacks of struct ah_walker, and the thread
  * prepares for them with the 'enter' and 'leave' callbacks of struct
- * ah_pub_params (see anycast-health.c and bindcompat.h).
+ * ah_pub_params (see zones.c and bindcompat.h).
  */
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -144,6 +145,14 @@ ah_pub_zone_interval(void);
 static inline void
 ah_add(atomic_uint_fast64_t *c) {
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* Names go out in lower case, as the relay compares them. */
+static inline void
+ah_lower(char *s) {
+	for (; *s != '\0'; s++) {
+		*s = (char)tolower((unsigned char)*s);
+	}
 }
 
 /* Query-thread side of the seqlock; 'name' fits AH_DOMAIN_MAX. */

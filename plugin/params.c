@@ -1,0 +1,564 @@
+/*
+ * params.c - the parameter block of the plugin statement, and the view
+ * the statement belongs to.
+ *
+ *	plugin query "anycast-health.so" {
+ *		socket "/run/named/anycast-health.sock";
+ *		interval 100;		// milliseconds between snapshots
+ *		zone-interval 1000;	// milliseconds between zone walks
+ *		socket-mode "0660";
+ *		socket-group "bind";
+ *		zones { "example"; };	// or: all-zones yes;
+ *	};
+ *
+ * The block is parsed with named's own grammar machinery (isccfg), so
+ * named-checkconf and named report its mistakes as they report their
+ * own, with the file and line.  plugin_check and plugin_register call
+ * the same functions, so the two never disagree.
+ */
+
+#include <config.h>
+#include <ctype.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <isc/buffer.h>
+#include <isc/util.h>
+
+#include <dns/fixedname.h>
+#include <dns/name.h>
+
+#include <isccfg/cfg.h>
+#include <isccfg/grammar.h>
+
+#include <ns/log.h>
+
+#include "ahwire.h"
+#include "bindcompat.h"
+#include "params.h"
+
+/* CHECK() and its 'cleanup:' label come from isc/util.h. */
+
+#define DEFAULT_INTERVAL      100
+#define DEFAULT_ZONE_INTERVAL 1000
+#define MIN_INTERVAL	      50
+#define MAX_INTERVAL	      60000
+#define DEFAULT_MODE	      0660
+
+/**
+ ** The grammar.
+ **/
+
+static cfg_type_t cfg_type_zonelist = { "zonelist",
+					cfg_parse_bracketed_list,
+					cfg_print_bracketed_list,
+					cfg_doc_bracketed_list,
+					&cfg_rep_list,
+					&cfg_type_astring };
+
+static cfg_clausedef_t param_clauses[] = {
+	{ "socket", &cfg_type_qstring, 0 },
+	{ "interval", &cfg_type_uint32, 0 },
+	{ "zone-interval", &cfg_type_uint32, 0 },
+	{ "socket-mode", &cfg_type_astring, 0 },
+	{ "socket-group", &cfg_type_astring, 0 },
+	{ "zones", &cfg_type_zonelist, 0 },
+	{ "all-zones", &cfg_type_boolean, 0 },
+	{ NULL, NULL, 0 } /* an unknown keyword must not walk off the end */
+};
+
+static cfg_clausedef_t *param_clausesets[] = { param_clauses, NULL };
+
+static cfg_type_t cfg_type_parameters = {
+	"anycast-health-params", cfg_parse_mapbody, cfg_print_mapbody,
+	cfg_doc_mapbody,	 &cfg_rep_map,	    param_clausesets
+};
+
+/**
+ ** Where a mistake is.
+ **/
+
+/*
+ * isccfg gives objects parsed from a buffer no file name, so the
+ * plugin names the file itself.
+ */
+static void
+param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	    const char *fmt, ...) ISC_FORMAT_PRINTF(4, 5);
+
+static void
+param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	    const char *fmt, ...) {
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR, "%s:%u: anycast-health: %s", file,
+		      cfg_obj_line(obj), msg);
+}
+
+/*
+ * After isccfg has rejected the block, find the statement it choked on
+ * so the operator gets a line number: the first unknown or repeated
+ * keyword, else the block itself.  isccfg remains the judge; this only
+ * points.
+ */
+/*
+ * The shape a keyword's value must have, checked on the raw token so a
+ * bad value gets its own line too; NULL if it looks right.
+ */
+static const char *
+bad_value(const char *key, const char *w, size_t n, bool quoted) {
+	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0) {
+		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
+			return ("is not a number of milliseconds");
+		}
+	} else if (strcmp(key, "all-zones") == 0) {
+		static const char *const b[] = { "yes",	  "no", "true",
+						 "false", "1",	"0" };
+		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]); i++)
+		{
+			if (strlen(b[i]) == n && strncasecmp(b[i], w, n) == 0) {
+				return (NULL);
+			}
+		}
+		return ("must be yes or no");
+	} else if (strcmp(key, "socket") == 0 && !quoted) {
+		return ("must be a path in double quotes");
+	}
+	return (NULL);
+}
+
+static void
+locate_syntax_error(const char *text, const char *file, unsigned long line,
+		    isc_log_t *lctx) {
+	bool seen[sizeof(param_clauses) / sizeof(param_clauses[0])] = { 0 };
+	bool at_start = true;
+	unsigned long block = line;
+	const char *pending = NULL; /* keyword whose value comes next */
+	const char *why = NULL;
+
+	for (const char *c = text; *c != '\0';) {
+		if (*c == '\n') {
+			line++;
+			c++;
+		} else if (*c == '#' || (c[0] == '/' && c[1] == '/')) {
+			while (*c != '\0' && *c != '\n') {
+				c++;
+			}
+		} else if (c[0] == '/' && c[1] == '*') {
+			for (c += 2;
+			     *c != '\0' && !(c[0] == '*' && c[1] == '/'); c++) {
+				line += (*c == '\n');
+			}
+			c += (*c != '\0') ? 2 : 0;
+		} else if (*c == '"') {
+			const char *w = ++c;
+			for (; *c != '\0' && *c != '"'; c++) {
+				line += (*c == '\n');
+				c += (c[0] == '\\' && c[1] != '\0');
+			}
+			if (pending != NULL &&
+			    (why = bad_value(pending, w, (size_t)(c - w),
+					     true)) != NULL)
+			{
+				goto bad;
+			}
+			pending = NULL;
+			c += (*c != '\0');
+			at_start = false;
+		} else if (*c == ';' || *c == '{' || *c == '}') {
+			pending = NULL;
+			at_start = (*c != '{');
+			c++;
+		} else if (isspace((unsigned char)*c)) {
+			c++;
+		} else {
+			const char *w = c;
+			size_t n, i;
+			while (*c != '\0' && !isspace((unsigned char)*c) &&
+			       strchr(";{}\"", *c) == NULL) {
+				c++;
+			}
+			n = (size_t)(c - w);
+			if (!at_start) {
+				if (pending != NULL &&
+				    (why = bad_value(pending, w, n, false)) !=
+					    NULL) {
+					goto bad;
+				}
+				pending = NULL;
+				continue;
+			}
+			at_start = false;
+			for (i = 0; param_clauses[i].name != NULL; i++) {
+				if (strlen(param_clauses[i].name) == n &&
+				    strncasecmp(param_clauses[i].name, w, n) ==
+					    0)
+				{
+					break;
+				}
+			}
+			if (param_clauses[i].name == NULL) {
+				isc_log_write(
+					lctx, NS_LOGCATEGORY_GENERAL,
+					NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					"%s:%lu: anycast-health: unknown "
+					"parameter '%.*s' (known: socket, "
+					"interval, zone-interval, "
+					"socket-mode, socket-group, "
+					"zones, all-zones)",
+					file, line, (int)n, w);
+				return;
+			}
+			if (seen[i]) {
+				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+					      "%s:%lu: anycast-health: '%s' "
+					      "given twice",
+					      file, line,
+					      param_clauses[i].name);
+				return;
+			}
+			seen[i] = true;
+			pending = param_clauses[i].name;
+		}
+	}
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR,
+		      "%s:%lu: anycast-health: parameter block does not parse "
+		      "(see the message above)",
+		      file, block);
+	return;
+bad:
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file,
+		      line, pending, why);
+}
+
+/**
+ ** What the values mean.
+ **/
+
+static isc_result_t
+check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
+	    ah_params_t *ap) {
+	const cfg_obj_t *obj = NULL;
+	isc_result_t result = ISC_R_SUCCESS;
+
+	if (cfg_map_get(pmap, "all-zones", &obj) == ISC_R_SUCCESS) {
+		ap->all_zones = cfg_obj_asboolean(obj);
+	}
+	obj = NULL;
+	if (cfg_map_get(pmap, "zones", &obj) != ISC_R_SUCCESS) {
+		return (ISC_R_SUCCESS);
+	}
+	if (ap->all_zones) {
+		param_error(file, obj, lctx,
+			    "'zones' and 'all-zones yes' exclude each other");
+		return (ISC_R_FAILURE);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(obj); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		const cfg_obj_t *zobj = cfg_listelt_value(e);
+		const char *zname = cfg_obj_asstring(zobj);
+		dns_fixedname_t fn;
+
+		dns_fixedname_init(&fn);
+		if (ah_name_fromstring(dns_fixedname_name(&fn), zname) !=
+		    ISC_R_SUCCESS) {
+			param_error(file, zobj, lctx,
+				    "zone '%s' is not a valid domain name",
+				    zname);
+			result = ISC_R_FAILURE;
+		} else if (ap->nwatched == AH_WATCHED_MAX) {
+			param_error(file, zobj, lctx,
+				    "more than %d zones; use 'all-zones yes'",
+				    AH_WATCHED_MAX);
+			return (ISC_R_RANGE);
+		} else {
+			dns_name_format(dns_fixedname_name(&fn),
+					ap->watched[ap->nwatched],
+					AH_ZONENAME_MAX);
+			ah_lower(ap->watched[ap->nwatched++]);
+		}
+	}
+	return (result);
+}
+
+/* A number of milliseconds within the limits both intervals share. */
+static isc_result_t
+check_interval(const cfg_obj_t *pmap, const char *key, const char *file,
+	       isc_log_t *lctx, unsigned int *msp) {
+	const cfg_obj_t *obj = NULL;
+	uint32_t ms;
+
+	if (cfg_map_get(pmap, key, &obj) != ISC_R_SUCCESS) {
+		return (ISC_R_SUCCESS);
+	}
+	ms = cfg_obj_asuint32(obj);
+	if (ms < MIN_INTERVAL || ms > MAX_INTERVAL) {
+		param_error(file, obj, lctx,
+			    "%s %" PRIu32 " out of range %d..%d (milliseconds)",
+			    key, ms, MIN_INTERVAL, MAX_INTERVAL);
+		return (ISC_R_RANGE);
+	}
+	*msp = ms;
+	return (ISC_R_SUCCESS);
+}
+
+static isc_result_t
+check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
+	     ah_params_t *ap) {
+	const cfg_obj_t *obj = NULL;
+	struct ah_pub_params *p = &ap->pub;
+	isc_result_t result = ISC_R_SUCCESS;
+
+	memset(ap, 0, sizeof(*ap));
+	strcpy(p->path, AH_DEFAULT_PLUGIN_SOCKET);
+	p->interval_ms = DEFAULT_INTERVAL;
+	p->zone_interval_ms = DEFAULT_ZONE_INTERVAL;
+	p->mode = DEFAULT_MODE;
+	p->gid = (gid_t)-1;
+	if (pmap == NULL) {
+		return (ISC_R_SUCCESS);
+	}
+
+	if (cfg_map_get(pmap, "socket", &obj) == ISC_R_SUCCESS) {
+		const char *path = cfg_obj_asstring(obj);
+		if (path[0] != '/') {
+			param_error(file, obj, lctx,
+				    "socket '%s' must be an "
+				    "absolute path",
+				    path);
+			result = ISC_R_FAILURE;
+		} else if (strlen(path) >= sizeof(p->path)) {
+			param_error(file, obj, lctx,
+				    "socket '%s' is longer "
+				    "than %zu bytes",
+				    path, sizeof(p->path) - 1);
+			result = ISC_R_FAILURE;
+		} else {
+			strcpy(p->path, path);
+		}
+	}
+
+	if (check_interval(pmap, "interval", file, lctx, &p->interval_ms) !=
+	    ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
+	}
+	if (check_interval(pmap, "zone-interval", file, lctx,
+			   &p->zone_interval_ms) != ISC_R_SUCCESS)
+	{
+		result = ISC_R_RANGE;
+	}
+
+	obj = NULL;
+	if (cfg_map_get(pmap, "socket-mode", &obj) == ISC_R_SUCCESS) {
+		const char *s = cfg_obj_asstring(obj);
+		char *end = NULL;
+		unsigned long mode = strtoul(s, &end, 8);
+		if (*s == '\0' || *end != '\0' || mode > 0777 ||
+		    (mode & 0600) != 0600) {
+			param_error(file, obj, lctx,
+				    "socket-mode '%s' is not "
+				    "an octal mode of at most 0777 with owner "
+				    "read and write",
+				    s);
+			result = ISC_R_FAILURE;
+		} else {
+			p->mode = (mode_t)mode;
+		}
+	}
+
+	obj = NULL;
+	if (cfg_map_get(pmap, "socket-group", &obj) == ISC_R_SUCCESS) {
+		const char *s = cfg_obj_asstring(obj);
+		struct group *gr = getgrnam(s);
+		if (gr == NULL) {
+			param_error(file, obj, lctx,
+				    "socket-group '%s' does "
+				    "not exist",
+				    s);
+			result = ISC_R_NOTFOUND;
+		} else {
+			p->gid = gr->gr_gid;
+		}
+	}
+	if (check_zones(pmap, file, lctx, ap) != ISC_R_SUCCESS) {
+		result = ISC_R_FAILURE;
+	}
+	return (result);
+}
+
+isc_result_t
+ah_params_parse(const char *parameters, const char *cfg_file,
+		unsigned long cfg_line, isc_mem_t *mctx, isc_log_t *lctx,
+		ah_params_t *p) {
+	isc_result_t result = ISC_R_SUCCESS;
+	cfg_parser_t *parser = NULL;
+	cfg_obj_t *pmap = NULL;
+	isc_buffer_t b;
+
+	if (parameters == NULL) {
+		return (check_params(NULL, cfg_file, lctx, p));
+	}
+
+	/*
+	 * named passes the line of the block's closing brace; the parser
+	 * counts from where the text starts, the opening brace.
+	 */
+	for (const char *c = parameters; *c != '\0'; c++) {
+		if (*c == '\n' && cfg_line > 1) {
+			cfg_line--;
+		}
+	}
+	if (cfg_file == NULL) {
+		cfg_file = "named.conf";
+	}
+	CHECK(cfg_parser_create(mctx, lctx, &parser));
+	isc_buffer_constinit(&b, parameters, strlen(parameters));
+	isc_buffer_add(&b, strlen(parameters));
+	result = cfg_parse_buffer(parser, &b, cfg_file, cfg_line,
+				  &cfg_type_parameters, 0, &pmap);
+	if (result != ISC_R_SUCCESS) {
+		locate_syntax_error(parameters, cfg_file, cfg_line, lctx);
+		goto cleanup;
+	}
+	CHECK(check_params(pmap, cfg_file, lctx, p));
+
+cleanup:
+	if (pmap != NULL) {
+		cfg_obj_destroy(parser, &pmap);
+	}
+	if (parser != NULL) {
+		cfg_parser_destroy(&parser);
+	}
+	return (result);
+}
+
+/**
+ ** The view.
+ **/
+
+/*
+ * named does not tell a plugin which view it is registered for, but it
+ * passes the very parameter string of the config tree, or, for a
+ * statement without a parameter block, the file and line of the
+ * (void) parameters object.  Is 'plugin' the statement being
+ * registered?
+ */
+static bool
+is_statement(const cfg_obj_t *plugin, const char *parameters, const char *file,
+	     unsigned long line) {
+	const cfg_obj_t *pobj = cfg_tuple_get(plugin, "parameters");
+	const char *pfile = NULL;
+
+	if (pobj == NULL) {
+		return (false);
+	}
+	if (parameters != NULL) {
+		return (cfg_obj_isstring(pobj) &&
+			cfg_obj_asstring(pobj) == parameters);
+	}
+	pfile = cfg_obj_file(pobj);
+	return (!cfg_obj_isstring(pobj) && cfg_obj_line(pobj) == line &&
+		(pfile == file ||
+		 (pfile != NULL && file != NULL && strcmp(pfile, file) == 0)));
+}
+
+/* Counts the statements of 'map' that match. */
+static unsigned int
+find_in(const cfg_obj_t *map, const char *parameters, const char *file,
+	unsigned long line) {
+	const cfg_obj_t *plugins = NULL;
+	unsigned int n = 0;
+
+	if (map == NULL ||
+	    cfg_map_get(map, "plugin", &plugins) != ISC_R_SUCCESS) {
+		return (0);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		n += is_statement(cfg_listelt_value(e), parameters, file, line);
+	}
+	return (n);
+}
+
+/*
+ * The name of the view the statement at file:line belongs to, in
+ * *viewp.  Returns the number of statements that match: more than one
+ * only for statements without a parameter block on one line, which
+ * the caller must refuse, since it cannot tell them apart.
+ */
+static unsigned int
+find_view(const void *cfg, const char *parameters, const char *file,
+	  unsigned long line, const char **viewp) {
+	const cfg_obj_t *views = NULL;
+	unsigned int n, total;
+
+	*viewp = "_default";
+	if (cfg == NULL) {
+		return (1);
+	}
+	total = find_in(cfg, parameters, file, line);
+	if (cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS) {
+		return (total);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(views); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		const cfg_obj_t *v = cfg_listelt_value(e);
+		n = find_in(cfg_tuple_get(v, "options"), parameters, file,
+			    line);
+		if (n > 0 && total == 0) {
+			*viewp = cfg_obj_asstring(cfg_tuple_get(v, "name"));
+		}
+		total += n;
+	}
+	return (total);
+}
+
+/*
+ * The view must be one the plugin can publish: its name fits every
+ * record (doc/protocol.md, section 5), and its statement can be told
+ * from the others.
+ */
+isc_result_t
+ah_params_view(const void *cfg, const char *parameters, const char *file,
+	       unsigned long line, isc_log_t *lctx, const char **viewp) {
+	unsigned int n = find_view(cfg, parameters, file, line, viewp);
+
+	if (file == NULL) {
+		file = "named.conf";
+	}
+	if (n > 1) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: %u plugin statements "
+			      "without a parameter block on one line: put each "
+			      "on its own line, or give it a block",
+			      file, line, n);
+		return (ISC_R_FAILURE);
+	}
+	if (strlen(*viewp) >= AH_VIEWNAME_MAX) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: view name '%.40s...' is "
+			      "longer than %d bytes and cannot be published",
+			      file, line, *viewp, AH_VIEWNAME_MAX - 1);
+		return (ISC_R_RANGE);
+	}
+	return (ISC_R_SUCCESS);
+}
