@@ -13,12 +13,11 @@
  *
  * The block is parsed with named's own grammar machinery (isccfg), so
  * named-checkconf and named report its mistakes as they report their
- * own, with the file and line.  plugin_check and plugin_register call
- * the same functions, so the two never disagree.
+ * own; the plugin adds the line where isccfg cannot.  plugin_check and
+ * plugin_register call the same functions, so the two never disagree.
  */
 
 #include <config.h>
-#include <ctype.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +27,7 @@
 #include <strings.h>
 
 #include <isc/buffer.h>
+#include <isc/lex.h>
 #include <isc/util.h>
 
 #include <dns/fixedname.h>
@@ -79,6 +79,19 @@ static cfg_type_t cfg_type_parameters = {
 	cfg_doc_mapbody,	 &cfg_rep_map,	    param_clausesets
 };
 
+/*
+ * What a value isccfg rejected should look like, by the clause's type;
+ * for the other types isccfg's own complaint is all there is to say.
+ */
+static const struct {
+	const cfg_type_t *type;
+	const char *expected;
+} value_shapes[] = {
+	{ &cfg_type_uint32, "is not a number of milliseconds" },
+	{ &cfg_type_boolean, "must be yes or no" },
+	{ &cfg_type_qstring, "must be a path in double quotes" },
+};
+
 /**
  ** Where a mistake is.
  **/
@@ -105,143 +118,113 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
 		      cfg_obj_line(obj), msg);
 }
 
-/*
- * After isccfg has rejected the block, find the statement it choked on
- * so the operator gets a line number: the first unknown or repeated
- * keyword, else the block itself.  isccfg remains the judge; this only
- * points.
- */
-/*
- * The shape a keyword's value must have, checked on the raw token so a
- * bad value gets its own line too; NULL if it looks right.
- */
 static const char *
-bad_value(const char *key, const char *w, size_t n, bool quoted) {
-	if (strcmp(key, "interval") == 0 || strcmp(key, "zone-interval") == 0) {
-		if (quoted || n == 0 || strspn(w, "0123456789") < n) {
-			return ("is not a number of milliseconds");
+expected_of(const cfg_type_t *type) {
+	for (size_t i = 0; i < ARRAY_SIZE(value_shapes); i++) {
+		if (value_shapes[i].type == type) {
+			return (value_shapes[i].expected);
 		}
-	} else if (strcmp(key, "all-zones") == 0) {
-		static const char *const b[] = { "yes",	  "no", "true",
-						 "false", "1",	"0" };
-		for (size_t i = 0; !quoted && i < sizeof(b) / sizeof(b[0]); i++)
-		{
-			if (strlen(b[i]) == n && strncasecmp(b[i], w, n) == 0) {
-				return (NULL);
-			}
-		}
-		return ("must be yes or no");
-	} else if (strcmp(key, "socket") == 0 && !quoted) {
-		return ("must be a path in double quotes");
 	}
 	return (NULL);
 }
 
+/* The keywords, for a message: "socket, interval, ...". */
+static void
+known_params(char *buf, size_t len) {
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const cfg_clausedef_t *c = param_clauses;
+	     c->name != NULL && n < len; c++) {
+		n += snprintf(buf + n, len - n, "%s%s", n == 0 ? "" : ", ",
+			      c->name);
+	}
+}
+
+/*
+ * isccfg has rejected the block and said why, but in BIND 9.18 and 9.20
+ * its complaints about a buffer name the file and no line (in
+ * lib/isccfg/parser.c, parser_complain() prints a line only for a file
+ * it opened itself).  This says where: a second pass over the block
+ * with isccfg's own lexer and value types, silent (a parser without a
+ * log context), statement by statement, up to the first unknown or
+ * repeated keyword or rejected value.  'line' is the block's first.
+ */
 static void
 locate_syntax_error(const char *text, const char *file, unsigned long line,
-		    isc_log_t *lctx) {
-	bool seen[sizeof(param_clauses) / sizeof(param_clauses[0])] = { 0 };
-	bool at_start = true;
-	unsigned long block = line;
-	const char *pending = NULL; /* keyword whose value comes next */
-	const char *why = NULL;
+		    isc_mem_t *mctx, isc_log_t *lctx) {
+	bool seen[ARRAY_SIZE(param_clauses)] = { false };
+	cfg_parser_t *pctx = NULL;
+	cfg_obj_t *value = NULL;
+	isc_buffer_t b;
+	char known[128];
 
-	for (const char *c = text; *c != '\0';) {
-		if (*c == '\n') {
-			line++;
-			c++;
-		} else if (*c == '#' || (c[0] == '/' && c[1] == '/')) {
-			while (*c != '\0' && *c != '\n') {
-				c++;
+	isc_buffer_constinit(&b, text, strlen(text));
+	isc_buffer_add(&b, strlen(text));
+	if (cfg_parser_create(mctx, NULL, &pctx) != ISC_R_SUCCESS ||
+	    isc_lex_openbuffer(pctx->lexer, &b) != ISC_R_SUCCESS ||
+	    isc_lex_setsourceline(pctx->lexer, line) != ISC_R_SUCCESS)
+	{
+		goto unlocated;
+	}
+	while (cfg_gettoken(pctx, 0) == ISC_R_SUCCESS &&
+	       pctx->token.type == isc_tokentype_string)
+	{
+		const char *word = pctx->token.value.as_textregion.base;
+		const char *expected = NULL;
+		size_t i;
+
+		for (i = 0; param_clauses[i].name != NULL; i++) {
+			if (strcasecmp(word, param_clauses[i].name) == 0) {
+				break;
 			}
-		} else if (c[0] == '/' && c[1] == '*') {
-			for (c += 2;
-			     *c != '\0' && !(c[0] == '*' && c[1] == '/'); c++) {
-				line += (*c == '\n');
+		}
+		if (param_clauses[i].name == NULL) {
+			known_params(known, sizeof(known));
+			isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+				      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+				      "%s:%u: anycast-health: unknown "
+				      "parameter '%s' (known: %s)",
+				      file, pctx->line, word, known);
+			goto done;
+		}
+		if (seen[i]) {
+			isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+				      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+				      "%s:%u: anycast-health: '%s' given twice",
+				      file, pctx->line, param_clauses[i].name);
+			goto done;
+		}
+		seen[i] = true;
+		if (cfg_parse_obj(pctx, param_clauses[i].type, &value) !=
+		    ISC_R_SUCCESS) {
+			expected = expected_of(param_clauses[i].type);
+			if (expected == NULL) {
+				break;
 			}
-			c += (*c != '\0') ? 2 : 0;
-		} else if (*c == '"') {
-			const char *w = ++c;
-			for (; *c != '\0' && *c != '"'; c++) {
-				line += (*c == '\n');
-				c += (c[0] == '\\' && c[1] != '\0');
-			}
-			if (pending != NULL &&
-			    (why = bad_value(pending, w, (size_t)(c - w),
-					     true)) != NULL)
-			{
-				goto bad;
-			}
-			pending = NULL;
-			c += (*c != '\0');
-			at_start = false;
-		} else if (*c == ';' || *c == '{' || *c == '}') {
-			pending = NULL;
-			at_start = (*c != '{');
-			c++;
-		} else if (isspace((unsigned char)*c)) {
-			c++;
-		} else {
-			const char *w = c;
-			size_t n, i;
-			while (*c != '\0' && !isspace((unsigned char)*c) &&
-			       strchr(";{}\"", *c) == NULL) {
-				c++;
-			}
-			n = (size_t)(c - w);
-			if (!at_start) {
-				if (pending != NULL &&
-				    (why = bad_value(pending, w, n, false)) !=
-					    NULL) {
-					goto bad;
-				}
-				pending = NULL;
-				continue;
-			}
-			at_start = false;
-			for (i = 0; param_clauses[i].name != NULL; i++) {
-				if (strlen(param_clauses[i].name) == n &&
-				    strncasecmp(param_clauses[i].name, w, n) ==
-					    0)
-				{
-					break;
-				}
-			}
-			if (param_clauses[i].name == NULL) {
-				isc_log_write(
-					lctx, NS_LOGCATEGORY_GENERAL,
-					NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
-					"%s:%lu: anycast-health: unknown "
-					"parameter '%.*s' (known: socket, "
-					"interval, zone-interval, "
-					"socket-mode, socket-group, "
-					"zones, all-zones)",
-					file, line, (int)n, w);
-				return;
-			}
-			if (seen[i]) {
-				isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
-					      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
-					      "%s:%lu: anycast-health: '%s' "
-					      "given twice",
-					      file, line,
-					      param_clauses[i].name);
-				return;
-			}
-			seen[i] = true;
-			pending = param_clauses[i].name;
+			isc_log_write(lctx, NS_LOGCATEGORY_GENERAL,
+				      NS_LOGMODULE_HOOKS, ISC_LOG_ERROR,
+				      "%s:%u: anycast-health: %s %s", file,
+				      pctx->line, param_clauses[i].name,
+				      expected);
+			goto done;
+		}
+		cfg_obj_destroy(pctx, &value);
+		if (cfg_parse_special(pctx, ';') != ISC_R_SUCCESS) {
+			break;
 		}
 	}
+
+unlocated:
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_ERROR,
 		      "%s:%lu: anycast-health: parameter block does not parse "
 		      "(see the message above)",
-		      file, block);
-	return;
-bad:
-	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-		      ISC_LOG_ERROR, "%s:%lu: anycast-health: %s %s", file,
-		      line, pending, why);
+		      file, line);
+done:
+	if (pctx != NULL) {
+		cfg_parser_destroy(&pctx);
+	}
 }
 
 /**
@@ -432,7 +415,7 @@ ah_params_parse(const char *parameters, const char *cfg_file,
 	result = cfg_parse_buffer(parser, &b, cfg_file, cfg_line,
 				  &cfg_type_parameters, 0, &pmap);
 	if (result != ISC_R_SUCCESS) {
-		locate_syntax_error(parameters, cfg_file, cfg_line, lctx);
+		locate_syntax_error(parameters, cfg_file, cfg_line, mctx, lctx);
 		goto cleanup;
 	}
 	CHECK(check_params(pmap, cfg_file, lctx, p));
