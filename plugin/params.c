@@ -41,6 +41,7 @@
 #include "ahwire.h"
 #include "bindcompat.h"
 #include "params.h"
+#include "publisher.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "ahproto.h"
+#include "ahwire.h"
+#include "publisher.h"
 #include "snapshot.h"
 
 /* Appends an encoded record; 0 if it did not fit in one line. */

@@ -12,6 +12,8 @@
 
 #include <config.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,6 @@
 #include <isc/mem.h>
 #include <isc/result.h>
 #include <isc/time.h>
-#include <isc/util.h>
 
 #include <dns/fixedname.h>
 #include <dns/name.h>
@@ -30,6 +31,8 @@
 #include <dns/zt.h>
 
 #include "bindcompat.h"
+#include "params.h"
+#include "publisher.h"
 #include "zones.h"
 
 struct ah_zones {
