@@ -51,6 +51,7 @@
 #include "bindcompat.h"
 #include "params.h"
 #include "publisher.h"
+#include "view.h"
 #include "zones.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */

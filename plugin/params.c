@@ -42,6 +42,7 @@
 #include "bindcompat.h"
 #include "params.h"
 #include "publisher.h"
+#include "view.h"
 
 /* CHECK() and its 'cleanup:' label come from isc/util.h. */
 

@@ -14,6 +14,7 @@
 #include <isc/result.h>
 
 #include "publisher.h"
+#include "view.h"
 
 #define AH_WATCHED_MAX 256
 

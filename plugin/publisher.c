@@ -26,6 +26,7 @@
 #include "ahsock.h"
 #include "publisher.h"
 #include "snapshot.h"
+#include "view.h"
 
 /*
  * Who may take a subscriber slot.  Anyone who can open the socket (its

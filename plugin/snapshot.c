@@ -13,8 +13,8 @@
 
 #include "ahproto.h"
 #include "ahwire.h"
-#include "publisher.h"
 #include "snapshot.h"
+#include "view.h"
 
 /* Appends an encoded record; 0 if it did not fit in one line. */
 static int

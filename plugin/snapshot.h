@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "ahwire.h"
-#include "publisher.h"
+#include "view.h"
 
 struct ah_snapshot {
 	/* The latest snapshot, 'len' bytes of lines. */

@@ -5,7 +5,7 @@
  * Once per zone-interval one query thread takes a reference to its
  * view's zone table (an atomic increment) and hands it over; the
  * publisher thread walks the table, through the table and never
- * through the view, fills the view's zone fields (publisher.h, struct
+ * through the view, fills the view's zone fields (view.h, struct
  * ah_view) and drops the reference.  With 'all-zones', a walk counts
  * every zone and keeps only the unhealthy ones in detail.
  */
@@ -33,6 +33,7 @@
 #include "bindcompat.h"
 #include "params.h"
 #include "publisher.h"
+#include "view.h"
 #include "zones.h"
 
 struct ah_zones {

@@ -11,7 +11,7 @@
 #include <dns/types.h>
 
 #include "params.h"
-#include "publisher.h"
+#include "view.h"
 
 typedef struct ah_zones ah_zones_t;
 

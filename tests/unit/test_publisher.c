@@ -23,6 +23,7 @@
 
 #include "ahproto.h"
 #include "publisher.h"
+#include "view.h"
 
 static void
 no_rcu(void)
