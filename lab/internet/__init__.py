@@ -22,7 +22,8 @@ A fleet node (lab/lab.py's Node) is attached instead of created:
     cfg = net.attach(node.netns, node.i)      # the uplink, and for named:
     cfg.options      # statements for options {}: recursion, validation,
                      # empty zones left alone; no forwarders
-    cfg.statements   # top level: trust-anchors + zone "." { type hint; }
+    cfg.statements   # top level: trust-anchors + zone "." { type hint; },
+    cfg.include      # ... also in a file, for an include statement
 
 Internet(seed=1, domains=400, resolvers=0, workdir=None, keep=False,
          log=None, slow_ms=600, max_seconds=4h, save_to=None)

@@ -64,6 +64,8 @@ class ResolverConfig:
                 forwarders (add allow-recursion, listen-on, server-id)
     statements  top-level statements: the lab root's trust anchor and
                 the root hints zone
+    include     a file with the statements, for an `include` in
+                named.conf (readable by bind)
     hints       the root hints file (readable by bind)
     """
     uplink: Uplink
@@ -71,6 +73,7 @@ class ResolverConfig:
     trust_anchor: str
     options: str
     statements: str
+    include: Path
 
     def named_conf(self, directory, name):
         """A whole named.conf for a standalone resolver (loopback)."""
@@ -279,6 +282,11 @@ class Internet:
         self.hints.write_text("".join(
             f".\t3600000\tNS\t{h.name}\n{h.name}\t3600000\tA\t{h.v4}\n"
             f"{h.name}\t3600000\tAAAA\t{h.v6}\n" for h in w.zones["."].ns))
+        self.resolver_conf = self.dir / "resolver.conf"
+        self.resolver_conf.write_text(
+            "// The lab internet's root: its trust anchor and hints.\n" +
+            self.trust_anchor +
+            f'zone "." {{\n\ttype hint;\n\tfile "{self.hints}";\n}};\n')
 
     def zone_text(self, name, variant="good"):
         """A zone as served in `variant` ('good' or 'expired'), signed
@@ -356,10 +364,9 @@ class Internet:
         return ResolverConfig(
             uplink=up, hints=self.hints, trust_anchor=self.trust_anchor,
             options=("\trecursion yes;\n"
-                     "\tdnssec-validation yes;\t// the lab root's trust anchor below\n"
+                     "\tdnssec-validation yes;\t// the lab root's trust anchor\n"
                      + disable),
-            statements=(self.trust_anchor +
-                        f'zone "." {{\n\ttype hint;\n\tfile "{self.hints}";\n}};\n'))
+            statements=self.resolver_conf.read_text(), include=self.resolver_conf)
 
     # -- servers -------------------------------------------------------------------
 

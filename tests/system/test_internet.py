@@ -166,8 +166,8 @@ def test_both_nodes_resolve_and_name_themselves(net):
 
 def test_attach_a_node_of_another_run(net, tmp_path):
     """A node made elsewhere (as the fleet's are: the anycast address on
-    lo, its own default route) gets an uplink, and a named.conf of its
-    own with the options and statements attach() gives resolves."""
+    lo) gets an uplink, and a named.conf of its own with the options
+    attach() gives and an include of its statements resolves."""
     ns = f"ahlab-{net.id}x-node"
     d = Path(f"/tmp/{ns}")
     named = None
@@ -187,7 +187,8 @@ def test_attach_a_node_of_another_run(net, tmp_path):
 	listen-on-v6 {{ none; }};
 	allow-recursion {{ any; }};
 {cfg.options}}};
-{cfg.statements}""")
+include "{cfg.include}";
+""")
         named = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/sbin/named", "-g",
                                   "-u", "bind", "-c", str(d / "named.conf")],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
