@@ -108,17 +108,16 @@ class Population:
     def __init__(self, asks, rng):
         self.rng = rng
         self.cum, self.asks = [], []
-        s = 0.0
+        s = queries = 0.0
         for qname, qtype, weight, kind, expect in asks:
-            s += weight
-            self.cum.append(s)
             types = ("A", "AAAA") if qtype == "addr" else (qtype,)
+            s += weight
+            queries += weight * len(types)
+            self.cum.append(s)
             self.asks.append((qname, types, kind, expect))
         self.total = s
         # Queries per lookup, to turn a query rate into a lookup rate.
-        self.per_lookup = sum(w * len(a[1]) for w, a in zip(
-            [c - p for c, p in zip(self.cum, [0.0] + self.cum[:-1])],
-            self.asks)) / s
+        self.per_lookup = queries / s
 
     def draw(self):
         a = self.asks[bisect.bisect_left(self.cum, self.rng.random() * self.total)]
