@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "ahsock.h"
 #include "ctl_request.h"
@@ -118,7 +119,7 @@ control_fds(struct pollfd *pfd, size_t *n)
 		return;
 	/* Out of descriptors: the listener rests (ahsock.h). */
 	pfd[(*n)++] = (struct pollfd){ .fd = ah_acceptor_fd(&listener,
-	    mono_ms()), .events = POLLIN };
+	    ah_mono_ms()), .events = POLLIN };
 	for (i = 0; i < CTL_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			pfd[(*n)++] = (struct pollfd){ .fd = clients[i].fd,
@@ -200,7 +201,7 @@ put_relay(struct ctl_client *c, struct relay *r)
 	ah_enc_str(&e, "version", PACKAGE_VERSION);
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
 	ah_enc_i64(&e, "started", r->started);
-	ah_enc_i64(&e, "now", real_ms());
+	ah_enc_i64(&e, "now", ah_real_ms());
 	ah_enc_str(&e, "config", r->conf->path);
 	put(c, &e);
 }
@@ -225,7 +226,7 @@ put_feed(struct ctl_client *c, const struct feed *f)
 		ah_enc_u64(&e, "views", f->nviews);
 		if (f->last_tick != 0) {
 			ah_enc_u64(&e, "seq", f->seq);
-			ah_enc_i64(&e, "age_ms", mono_ms() - f->last_tick);
+			ah_enc_i64(&e, "age_ms", ah_mono_ms() - f->last_tick);
 		}
 	} else
 		ah_enc_str(&e, "error", f->error);
@@ -282,7 +283,7 @@ put_drain(struct ctl_client *c, const struct relay *r,
 	ah_enc_i64(&e, "since", d->since);
 	ah_enc_str(&e, "by", d->by);
 	if (d->state == DRAIN_DRAINING) {
-		ah_enc_i64(&e, "deadline", real_ms() + (d->deadline - now));
+		ah_enc_i64(&e, "deadline", ah_real_ms() + (d->deadline - now));
 		ah_enc_u64(&e, "timeout_ms", d->timeout_ms);
 		ah_enc_u64(&e, "hold_ms", s->drain.hold_ms);
 	} else {
@@ -304,7 +305,7 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 {
 	const struct service_conf	*s = &r->conf->services[i];
 	const struct service_state	*st = &r->svc[i];
-	int64_t				 now = mono_ms();
+	int64_t				 now = ah_mono_ms();
 	char				 line[AH_LINE_MAX];
 	struct ah_enc			 e;
 
@@ -621,7 +622,7 @@ each_service(struct ctl_client *c, struct relay *r, const struct ctl_req *req,
 static void
 drain_one(struct relay *r, size_t i, const struct ctl_req *req)
 {
-	drain_start(r, i, req->timeout_ms, req->who, mono_ms());
+	drain_start(r, i, req->timeout_ms, req->who, ah_mono_ms());
 }
 
 static void
@@ -711,7 +712,7 @@ handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
 	char			 why[256];
 
 	c->answered = 1;
-	c->deadline = mono_ms() + CTL_REPLY_MS;
+	c->deadline = ah_mono_ms() + CTL_REPLY_MS;
 	if ((cmd = ctl_request(line, n, commands,
 	    sizeof(commands) / sizeof(commands[0]), &m, &req, &err)) == NULL) {
 		reply_error(c, err.code, "%s", err.msg);
@@ -753,7 +754,7 @@ evict(void)
 		log_warnx("control: all %d slots taken; dropping pid %ld "
 		    "(uid %lu), silent for %lld ms", CTL_CLIENTS,
 		    (long)old->peer.pid, (unsigned long)old->peer.uid,
-		    (long long)(mono_ms() - old->accepted));
+		    (long long)(ah_mono_ms() - old->accepted));
 		client_close(old);
 	}
 	return (old);
@@ -767,7 +768,7 @@ accept_client(void)
 	size_t			 i;
 	int			 fd;
 
-	fd = ah_accept(&listener, mono_ms());
+	fd = ah_accept(&listener, ah_mono_ms());
 	if (fd < 0)
 		return;
 	for (i = 0; i < CTL_CLIENTS && c == NULL; i++)
@@ -787,7 +788,7 @@ accept_client(void)
 		return;
 	}
 	c->fd = fd;
-	c->accepted = mono_ms();
+	c->accepted = ah_mono_ms();
 	c->deadline = c->accepted + CTL_REQUEST_MS;
 	ah_lines_init(&c->in);
 }
@@ -814,7 +815,7 @@ client_event(struct ctl_client *c, struct relay *r)
 		rc = ah_lines_next(&c->in, &line, &n);
 		if (rc < 0) {
 			c->answered = 1;
-			c->deadline = mono_ms() + CTL_REPLY_MS;
+			c->deadline = ah_mono_ms() + CTL_REPLY_MS;
 			reply_error(c, "usage", "request line too long");
 		} else if (rc == 1)
 			handle(c, r, line, n);
@@ -871,5 +872,5 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 			}
 	}
 	metrics_run();
-	expire(mono_ms());
+	expire(ah_mono_ms());
 }

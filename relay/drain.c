@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -38,7 +39,7 @@ end(struct drain *d, enum drain_end how, const char *fmt, ...)
 
 	d->state = DRAIN_DRAINED;
 	d->end = how;
-	d->ended = real_ms();
+	d->ended = ah_real_ms();
 	va_start(ap, fmt);
 	vsnprintf(d->why, sizeof(d->why), fmt, ap);
 	va_end(ap);
@@ -69,7 +70,7 @@ drain_start(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
 		return;
 	memset(d, 0, sizeof(*d));
 	d->state = DRAIN_DRAINING;
-	d->since = real_ms();
+	d->since = ah_real_ms();
 	d->started = now;
 	d->timeout_ms = timeout_ms < 0 ? s->drain.timeout_ms :
 	    (unsigned int)timeout_ms;

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -29,7 +30,7 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 	f->path = rc->plugin_socket;
 	f->reconnect_ms = rc->reconnect_ms;
 	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
-	f->since = real_ms();
+	f->since = ah_real_ms();
 	snprintf(f->error, sizeof(f->error), "not connected yet");
 }
 
@@ -68,7 +69,7 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	f->nviews = f->npending = f->nrecords = 0;
 	f->zones.n = f->pzones.n = 0;
 	f->next_attempt = now + f->reconnect_ms;
-	f->since = real_ms();
+	f->since = ah_real_ms();
 	snprintf(f->error, sizeof(f->error), "%s", why);
 }
 
@@ -236,7 +237,7 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    v != NULL ? v : "unknown");
 		f->named_pid = pid;
 		f->state = FEED_UP;
-		f->since = real_ms();
+		f->since = ah_real_ms();
 		log_info("plugin hello: named %s pid %llu, snapshot every "
 		    "%llums", f->named_version, (unsigned long long)pid,
 		    (unsigned long long)interval);
@@ -524,7 +525,7 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	f->seq = seq;
 	f->last_tick = now;
 	f->last_tick_real = ah_get_u64(m, "time", &t) == 0 ? (int64_t)t :
-	    real_ms();
+	    ah_real_ms();
 	return (0);
 }
 

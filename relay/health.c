@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -719,7 +720,7 @@ history_add(struct service_state *st, enum route_mode to, const char *why)
 {
 	struct transition *t = &st->history[st->transitions % HISTORY_LEN];
 
-	t->at = real_ms();
+	t->at = ah_real_ms();
 	t->from = st->mode;
 	t->to = to;
 	snprintf(t->reason, sizeof(t->reason), "%s", why);
@@ -806,7 +807,7 @@ health_route(struct relay *r, size_t i, enum route_mode mode,
 	/* Announced and kept are the same commands: exabgp.c sends once. */
 	exabgp_service(s, mode);
 	st->mode = mode;
-	st->since = real_ms();
+	st->since = ah_real_ms();
 	return (1);
 }
 

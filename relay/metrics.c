@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -487,7 +488,7 @@ metrics_render(struct relay *r, struct buf *b)
 	const struct bgp_session	*bs;
 	char				 pid[24], proto[8];
 	size_t				 i, n;
-	int64_t				 now = mono_ms();
+	int64_t				 now = ah_mono_ms();
 
 	snprintf(proto, sizeof(proto), "%d", AH_PROTO_VERSION);
 	family(b, P "relay_info", "gauge", "The relay's version.");

@@ -23,29 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "parse.h"
 #include "relay.h"
 
 static int sigpipe_fds[2] = { -1, -1 };
-
-int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void
 on_signal(int sig)
@@ -152,13 +135,13 @@ pump_feed(struct relay *r)
 
 	/* Time of reading, not of the loop: the relay may have stalled. */
 	for (i = 0; i < 64; i++) {
-		now = mono_ms();
+		now = ah_mono_ms();
 		while (feed_next(&r->feed, now))
 			judge_all(r, now, 1);
 		if (r->feed.fd < 0 || feed_read(&r->feed, now) <= 0)
 			break;
 	}
-	now = mono_ms();
+	now = ah_mono_ms();
 	while (feed_next(&r->feed, now))
 		judge_all(r, now, 1);
 }
@@ -183,7 +166,7 @@ run(struct relay *r)
 	int		feedfd;
 
 	for (;;) {
-		now = mono_ms();
+		now = ah_mono_ms();
 		feedfd = feed_poll_fd(&r->feed, now);
 		pump_feed(r);
 		/*
@@ -220,7 +203,7 @@ run(struct relay *r)
 				continue;
 			fatal("poll");
 		}
-		now = mono_ms();
+		now = ah_mono_ms();
 
 		if (pfd[0].revents & POLLIN) {
 			unsigned char	sig;
@@ -335,7 +318,7 @@ main(int argc, char *argv[])
 
 	setup_signals();
 	exabgp_init();
-	r.started = real_ms();
+	r.started = ah_real_ms();
 	if ((r.svc = calloc(r.conf->nservices, sizeof(*r.svc))) == NULL)
 		fatal("calloc");
 	log_info("starting: %zu services, %zu prefixes, plugin socket %s",

@@ -374,7 +374,4 @@ int	metrics_fd(void);
 void	metrics_run(void);
 void	metrics_stop(void);
 
-int64_t	mono_ms(void);
-int64_t	real_ms(void);
-
 #endif /* AH_RELAY_H */

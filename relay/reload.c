@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -298,7 +299,7 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 	const struct relay_conf	*nc = r->conf;
 	int			 save = 0;
 
-	if (feed_reconfigure(&r->feed, nc, mono_ms()))
+	if (feed_reconfigure(&r->feed, nc, ah_mono_ms()))
 		fprintf(out, "plugin: socket now %s; subscribing there "
 		    "(services are withdrawn until its named gives "
 		    "evidence)\n",
@@ -363,7 +364,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 				break;
 		if (i == oc->nservices) {
 			health_init(&svc[j], &nc->services[j]);
-			svc[j].since = real_ms();
+			svc[j].since = ah_real_ms();
 			fprintf(out, "%s: added: starts withdrawn, announced on "
 			    "evidence\n", nc->services[j].name);
 			res->added++;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "log.h"
 #include "relay.h"
@@ -63,7 +64,7 @@ fail_closed(struct relay *r, const char *what, int line)
 	snprintf(why, sizeof(why), "the state file cannot say which services "
 	    "are drained (%s)", what);
 	for (i = 0; i < r->conf->nservices; i++)
-		restore(r, i, real_ms(), "the relay", why);
+		restore(r, i, ah_real_ms(), "the relay", why);
 }
 
 static ssize_t
