@@ -313,8 +313,8 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 	ah_enc_str(&e, "name", s->name);
 	ah_enc_str(&e, "view", s->view);
 	ah_enc_str(&e, "state", service_state_name(st, now));
-	ah_enc_str(&e, "route", route_mode_name(st->mode));
-	ah_enc_i64(&e, "since", st->since);
+	ah_enc_str(&e, "route", route_mode_name(st->route.mode));
+	ah_enc_i64(&e, "since", st->route.since);
 	ah_enc_str(&e, "reason", st->reason);
 	ah_enc_u64(&e, "good", st->judge.good);
 	ah_enc_u64(&e, "bad", st->judge.bad);
@@ -325,7 +325,7 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 	if (details) {
 		ah_enc_u64(&e, "window_ms", s->window_ms);
 		ah_enc_u64(&e, "min_queries", s->min_queries);
-		ah_enc_u64(&e, "transitions", st->transitions);
+		ah_enc_u64(&e, "transitions", st->route.transitions);
 	}
 	put(c, &e);
 	if (st->drain.state != DRAIN_NONE)
@@ -411,16 +411,16 @@ put_prefixes(struct ctl_client *c, struct relay *r, size_t i)
 		ah_enc_begin(&e, line, sizeof(line), "prefix");
 		ah_enc_str(&e, "service", s->name);
 		ah_enc_str(&e, "prefix", wd);
-		ah_enc_str(&e, "state", route_mode_name(st->mode));
-		ah_enc_i64(&e, "since", st->since);
+		ah_enc_str(&e, "state", route_mode_name(st->route.mode));
+		ah_enc_i64(&e, "since", st->route.since);
 		put(c, &e);
 	}
 	for (j = 0; j < s->nprefixes; j++) {
 		ah_enc_begin(&e, line, sizeof(line), "prefix");
 		ah_enc_str(&e, "service", s->name);
 		ah_enc_str(&e, "prefix", s->prefixes[j].prefix);
-		ah_enc_str(&e, "state", route_mode_name(st->mode));
-		ah_enc_i64(&e, "since", st->since);
+		ah_enc_str(&e, "state", route_mode_name(st->route.mode));
+		ah_enc_i64(&e, "since", st->route.since);
 		if ((sent = exabgp_sent(&s->prefixes[j])) != NULL) {
 			ah_enc_str(&e, "sent", sent->cmd);
 			ah_enc_i64(&e, "sent_at", sent->at);
@@ -557,10 +557,10 @@ do_history(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 			continue;
 		st = &r->svc[i];
 		put_service(c, r, i, 1);
-		first = st->transitions > HISTORY_LEN ?
-		    st->transitions - HISTORY_LEN : 0;
-		for (k = first; k < st->transitions; k++) {
-			t = &st->history[k % HISTORY_LEN];
+		first = st->route.transitions > HISTORY_LEN ?
+		    st->route.transitions - HISTORY_LEN : 0;
+		for (k = first; k < st->route.transitions; k++) {
+			t = &st->route.history[k % HISTORY_LEN];
 			ah_enc_begin(&e, line, sizeof(line), "transition");
 			ah_enc_str(&e, "service", r->conf->services[i].name);
 			ah_enc_i64(&e, "at", t->at);
@@ -598,7 +598,7 @@ do_metrics(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
 }
 
 /*
- * drain, undrain: the relay does the work (drain.c), so it goes on when
+ * drain, undrain: the relay does the work (health.c), so it goes on when
  * anycastctl has gone; the reply is each service's state after it.
  */
 static void
@@ -622,13 +622,13 @@ each_service(struct ctl_client *c, struct relay *r, const struct ctl_req *req,
 static void
 drain_one(struct relay *r, size_t i, const struct ctl_req *req)
 {
-	drain_start(r, i, req->timeout_ms, req->who, ah_mono_ms());
+	health_drain(r, i, req->timeout_ms, req->who, ah_mono_ms());
 }
 
 static void
 undrain_one(struct relay *r, size_t i, const struct ctl_req *req)
 {
-	(void)drain_undo(r, i, req->who);
+	(void)health_undrain(r, i, req->who);
 }
 
 static void

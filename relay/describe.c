@@ -15,46 +15,6 @@ const char *const check_names[CHK_COUNT] = {
 	[CHK_CANARY] = "canary",
 };
 
-const char *
-route_mode_name(enum route_mode m)
-{
-	switch (m) {
-	case ROUTE_ANNOUNCED:
-		return ("announced");
-	case ROUTE_DEGRADED:
-		return ("depreferred");
-	case ROUTE_KEPT:
-		return ("kept");
-	case ROUTE_DRAINING:
-		return ("draining");
-	default:
-		return ("withdrawn");
-	}
-}
-
-const char *
-drain_state_name(enum drain_state state)
-{
-	static const char *const names[] = {
-		[DRAIN_NONE] = "none", [DRAIN_DRAINING] = "draining",
-		[DRAIN_DRAINED] = "drained"
-	};
-
-	return (names[state]);
-}
-
-const char *
-drain_end_name(enum drain_end how)
-{
-	static const char *const names[] = {
-		[DRAIN_QUIET] = "quiet", [DRAIN_TIMEOUT] = "timeout",
-		[DRAIN_NOT_ANNOUNCED] = "not-announced", [DRAIN_HARD] = "hard",
-		[DRAIN_WATCHDOG] = "watchdog", [DRAIN_RESTORED] = "restored"
-	};
-
-	return (names[how]);
-}
-
 /*
  * The route mode says what the router was told; the judge says where
  * the service is heading.  Between the two: rising (good evaluations
@@ -67,7 +27,7 @@ service_state_name(const struct service_state *st, int64_t now)
 {
 	if (st->drain.state != DRAIN_NONE)
 		return (drain_state_name(st->drain.state));
-	switch (st->mode) {
+	switch (st->route.mode) {
 	case ROUTE_DRAINING:
 		return ("rising");
 	case ROUTE_ANNOUNCED:

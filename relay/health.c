@@ -41,7 +41,7 @@ health_init(struct service_state *st, const struct service_conf *s)
 	/* Also without a canary: its socket is then -1, never stdin's 0. */
 	canary_init(&st->canary, &s->canary);
 	liveness_init(&st->live, &s->liveness, &s->canary);
-	st->mode = ROUTE_WITHDRAWN;
+	st->route.mode = ROUTE_WITHDRAWN;
 	st->hard = 1;
 	snprintf(st->reason, sizeof(st->reason), "starting: no evidence yet");
 }
@@ -715,18 +715,6 @@ recover(struct service_state *st, const struct service_conf *s, int64_t now)
 	retry_start(&st->retry);
 }
 
-static void
-history_add(struct service_state *st, enum route_mode to, const char *why)
-{
-	struct transition *t = &st->history[st->transitions % HISTORY_LEN];
-
-	t->at = ah_real_ms();
-	t->from = st->mode;
-	t->to = to;
-	snprintf(t->reason, sizeof(t->reason), "%s", why);
-	st->transitions++;
-}
-
 /*
  * The verdict and its reason: all failures and all excuses, or all
  * that was checked.
@@ -781,34 +769,27 @@ mode_for(struct service_state *st, const struct service_conf *s,
 	if (st->hard)
 		return (ROUTE_WITHDRAWN);
 	/* Undrained while draining: the drain attributes until 'rise'. */
-	if (st->mode == ROUTE_DRAINING)
+	if (st->route.mode == ROUTE_DRAINING)
 		return (verdict == V_GOOD ? ROUTE_DRAINING : ROUTE_WITHDRAWN);
 	if (s->when_down == DOWN_WITHDRAW)
 		return (ROUTE_WITHDRAWN);
 	/* Serving, as it was (or as a reload's new when-down has it). */
-	if (st->mode != ROUTE_WITHDRAWN)
+	if (st->route.mode != ROUTE_WITHDRAWN)
 		return (soft);
 	if (st->resume && verdict == V_BAD && judge_resume(&st->judge, jc, now))
 		return (soft);
 	return (ROUTE_WITHDRAWN);
 }
 
-int
-health_route(struct relay *r, size_t i, enum route_mode mode,
-    const char *what, const char *why)
+/* A drain ended drained: saved, then withdrawn. */
+static int
+drained(struct relay *r, size_t i)
 {
-	const struct service_conf	*s = &r->conf->services[i];
-	struct service_state		*st = &r->svc[i];
+	struct service_state *st = &r->svc[i];
 
-	if (mode == st->mode)
-		return (0);
-	log_info("service %s %s: %s", s->name, what, why);
-	history_add(st, mode, why);
-	/* Announced and kept are the same commands: exabgp.c sends once. */
-	exabgp_service(s, mode);
-	st->mode = mode;
-	st->since = ah_real_ms();
-	return (1);
+	(void)state_save(r);
+	return (route_set(&st->route, &r->conf->services[i], ROUTE_WITHDRAWN,
+	    "DRAINED, withdrawing", st->drain.why));
 }
 
 int
@@ -825,9 +806,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	char				 why[sizeof(st->reason)];
 
 	/* A drain's timeout withdraws, whatever else is going on. */
-	if (drain_expired(r, i, now))
-		return (health_route(r, i, ROUTE_WITHDRAWN,
-		    "DRAINED, withdrawing", st->drain.why));
+	if (drain_expired(&st->drain, now))
+		return (drained(r, i));
 	if ((v = live_view(r, s, st, now, why, sizeof(why))) == NULL) {
 		/*
 		 * Hard: judge once on the change, not on every loop.  What
@@ -835,17 +815,16 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		 */
 		window_reset(&st->win);
 		/* Withdrawn already (held by damping, say): as it was. */
-		if (!st->hard && st->mode != ROUTE_WITHDRAWN)
-			st->resume = st->mode != ROUTE_ANNOUNCED;
+		if (!st->hard && st->route.mode != ROUTE_WITHDRAWN)
+			st->resume = st->route.mode != ROUTE_ANNOUNCED;
 		memset(st->bad, 0, sizeof(st->bad));
 		memset(st->excused, 0, sizeof(st->excused));
 		memset(st->why, 0, sizeof(st->why));
 		memset(st->val, 0, sizeof(st->val));
 		memset(st->retried, 0, sizeof(st->retried));
 		retry_cancel(&st->retry);
-		if (drain_lost(r, i, why))
-			return (health_route(r, i, ROUTE_WITHDRAWN,
-			    "DRAINED, withdrawing", st->drain.why));
+		if (drain_lost(&st->drain, why))
+			return (drained(r, i));
 		if (st->hard && !st->judge.up) {
 			snprintf(st->reason, sizeof(st->reason), "%s", why);
 			return (0);
@@ -884,15 +863,52 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
-	if (verdict != V_DEAD && drain_quiet(r, i, now))
-		return (health_route(r, i, ROUTE_WITHDRAWN,
-		    "DRAINED, withdrawing", st->drain.why));
+	if (verdict != V_DEAD && drain_quiet(&st->drain, s, &st->win, now))
+		return (drained(r, i));
 
 	mode = mode_for(st, s, &jc, verdict, now);
-	return (health_route(r, i, mode,
+	return (route_set(&st->route, s, mode,
 	    mode == ROUTE_ANNOUNCED ? "UP, announcing" :
 	    mode == ROUTE_DEGRADED ? "DOWN, announcing depreferred" :
 	    mode == ROUTE_KEPT ? "DOWN, keeping the route (when-down keep)" :
 	    mode == ROUTE_DRAINING ? "DRAINING, announcing with "
 	    "GRACEFUL_SHUTDOWN" : "DOWN, withdrawing", why));
+}
+
+void
+health_drain(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
+    int64_t now)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+	struct drain			*d = &st->drain;
+
+	if (!drain_start(d, s, &st->win, st->route.mode, timeout_ms, who, now))
+		return;
+	/* Whatever the judge thought, undrain starts it over. */
+	judge_restart(&st->judge);
+	st->resume = 0;
+	if (d->state == DRAIN_DRAINED) {
+		if (!route_set(&st->route, s, ROUTE_WITHDRAWN,
+		    "DRAINED, withdrawing", d->why))
+			log_info("service %s DRAINED: %s", s->name, d->why);
+	} else if (!route_set(&st->route, s, ROUTE_DRAINING, "DRAINING, "
+	    "announcing with GRACEFUL_SHUTDOWN", d->why))
+		log_info("service %s DRAINING: %s", s->name, d->why);
+	(void)state_save(r);
+}
+
+int
+health_undrain(struct relay *r, size_t i, const char *who)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+
+	if (!drain_undo(&st->drain))
+		return (0);
+	judge_restart(&st->judge);
+	log_info("service %s undrained by %s: judged again, announced after "
+	    "%u good evaluations (rise)", s->name, who, s->rise);
+	(void)state_save(r);
+	return (1);
 }

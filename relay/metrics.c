@@ -416,14 +416,14 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 	    "Route changes of the service since the relay started.");
 	for (i = 0; i < r->conf->nservices; i++)
 		sample(b, P "service_transitions_total",
-		    (double)r->svc[i].transitions, "service",
+		    (double)r->svc[i].route.transitions, "service",
 		    r->conf->services[i].name, NULL, NULL);
 	family(b, P "service_last_change_timestamp_seconds", "gauge",
 	    "When the service's route last changed (the relay's start if "
 	    "never).");
 	for (i = 0; i < r->conf->nservices; i++)
 		sample(b, P "service_last_change_timestamp_seconds",
-		    (double)r->svc[i].since / 1000, "service",
+		    (double)r->svc[i].route.since / 1000, "service",
 		    r->conf->services[i].name, NULL, NULL);
 	family(b, P "check_failing", "gauge",
 	    "1 while the check fails, 0 while it passes.");
@@ -465,7 +465,7 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_announced",
-			    r->svc[i].mode != ROUTE_WITHDRAWN, "service",
+			    r->svc[i].route.mode != ROUTE_WITHDRAWN, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 	family(b, P "prefix_depreferred", "gauge",
@@ -475,8 +475,8 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_depreferred",
-			    r->svc[i].mode == ROUTE_DEGRADED ||
-			    r->svc[i].mode == ROUTE_DRAINING, "service",
+			    r->svc[i].route.mode == ROUTE_DEGRADED ||
+			    r->svc[i].route.mode == ROUTE_DRAINING, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 }

@@ -73,9 +73,9 @@ withdraw_all(struct relay *r)
 	size_t i;
 
 	for (i = 0; i < r->conf->nservices; i++) {
-		if (r->svc[i].mode == ROUTE_WITHDRAWN)
+		if (r->svc[i].route.mode == ROUTE_WITHDRAWN)
 			continue;
-		r->svc[i].mode = ROUTE_WITHDRAWN;
+		r->svc[i].route.mode = ROUTE_WITHDRAWN;
 		exabgp_service(&r->conf->services[i], ROUTE_WITHDRAWN);
 	}
 }
@@ -111,7 +111,7 @@ next_timeout(const struct relay *r, int64_t now)
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
 		t = d < t ? d : t;
-		d = drain_deadline(r, i) - now;
+		d = drain_deadline(&r->svc[i].drain) - now;
 		t = d < t ? d : t;
 		if (!r->conf->services[i].canary.enabled)
 			continue;
@@ -332,7 +332,7 @@ main(int argc, char *argv[])
 		const struct service_conf *s = &r.conf->services[i];
 
 		health_init(&r.svc[i], s);
-		r.svc[i].since = r.started;
+		r.svc[i].route.since = r.started;
 		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
 	/* Before anything can be announced: what an operator drained. */

@@ -22,9 +22,11 @@
 
 #include "ahproto.h"
 #include "canary.h"
+#include "drain.h"
 #include "liveness.h"
 #include "parse.h"
 #include "policy.h"
+#include "route.h"
 
 #define FEED_VIEWS_MAX		64
 #define RELAY_SERVICES_MAX	64
@@ -139,16 +141,6 @@ const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 
-/*
- * KEPT: down for soft trouble, route left as announced (when-down keep).
- * DRAINING: announced with the depref attributes and GRACEFUL_SHUTDOWN
- * while traffic moves away (drain.c).
- */
-enum route_mode {
-	ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT,
-	ROUTE_DRAINING
-};
-
 enum check_id {
 	CHK_SERVFAIL, CHK_RECFAIL, CHK_LATENCY, CHK_ZONES, CHK_CANARY,
 	CHK_COUNT
@@ -167,55 +159,14 @@ struct check_value {
 	int64_t		 span_ms;	/* ... and over how long; 0: now */
 };
 
-/* One route change of a service, for 'show history'. */
-#define HISTORY_LEN	32
-
-struct transition {
-	int64_t		 at;		/* realtime ms */
-	enum route_mode	 from, to;
-	char		 reason[200];
-};
-
-/*
- * A drain: an operator's request to take the service out.  It stays
- * drained, whatever the checks say, until undrained, also across
- * restarts of the relay (state.c).
- */
-enum drain_state { DRAIN_NONE, DRAIN_DRAINING, DRAIN_DRAINED };
-/* Why a drain is drained. */
-enum drain_end {
-	DRAIN_QUIET,		/* the query rate fell below the limit */
-	DRAIN_TIMEOUT,		/* withdrawn anyway at the timeout */
-	DRAIN_NOT_ANNOUNCED,	/* nothing to drain: withdrawn already */
-	DRAIN_HARD,		/* named went away while draining */
-	DRAIN_WATCHDOG,		/* a watchdog cannot be depreferred */
-	DRAIN_RESTORED		/* drained before this relay started */
-};
-
-struct drain {
-	enum drain_state state;
-	enum drain_end	 end;
-	int64_t		 since;		/* realtime ms the drain was asked */
-	int64_t		 started;	/* ... monotonic ms */
-	int64_t		 deadline;	/* monotonic ms: withdrawn then */
-	unsigned int	 timeout_ms;
-	double		 before;	/* queries/s before it; -1: unknown */
-	double		 rate;		/* over the last hold; -1: not yet */
-	double		 limit;		/* quiet at or below this */
-	int64_t		 ended;		/* realtime ms it was drained */
-	char		 by[80];	/* who asked: "uid 0 (root)" */
-	char		 why[200];	/* how it ended, in words */
-};
-
 struct service_state {
 	struct judge	 judge;
 	struct window	 win;
 	struct canary	 canary;
 	struct liveness	 live;
-	enum route_mode	 mode;
+	struct route	 route;
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
-	int64_t		 since;		/* realtime ms of the last change */
 	char		 reason[400];	/* the last verdict, in words */
 	/* Each check's last result, for 'low-traffic: keep'. */
 	int		 bad[CHK_COUNT];
@@ -229,9 +180,6 @@ struct service_state {
 	/* Recovery (policy.h): forgotten by a retry, not passed since. */
 	struct retry	 retry;
 	int		 retried[CHK_COUNT];
-	/* The last HISTORY_LEN route changes, oldest overwritten first. */
-	struct transition history[HISTORY_LEN];
-	uint64_t	 transitions;	/* since start; history holds the last */
 	struct drain	 drain;
 };
 
@@ -250,33 +198,16 @@ struct relay {
  */
 void	health_init(struct service_state *, const struct service_conf *);
 int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
-/*
- * Put service svc's routes in 'mode' at once: the commands, the log
- * line ("service NAME WHAT: WHY"), the history.  Returns 1 if it
- * changed.
- */
-int	health_route(struct relay *, size_t svc, enum route_mode,
-	    const char *what, const char *why);
 /* Monotonic ms at which service svc's hard verdict may change. */
 int64_t	live_deadline(const struct relay *, size_t svc);
-
 /*
- * drain.c.  drain_start() announces with GRACEFUL_SHUTDOWN (or
- * withdraws, if nothing can move) and says what it did in msg;
- * timeout_ms < 0 is the service's drain.timeout.  The rest are the
- * judge's: a drain that timed out, lost named, or saw the query rate
- * fall, ends drained (1), and health.c withdraws.
+ * anycastctl drain and undrain of service svc: the drain (drain.h),
+ * the routes, the state file.  timeout_ms < 0 is the service's
+ * drain.timeout.
  */
-void	drain_start(struct relay *, size_t svc, int64_t timeout_ms,
+void	health_drain(struct relay *, size_t svc, int64_t timeout_ms,
 	    const char *who, int64_t now);
-int	drain_undo(struct relay *, size_t svc, const char *who);
-int	drain_expired(struct relay *, size_t svc, int64_t now);
-int	drain_lost(struct relay *, size_t svc, const char *why);
-int	drain_quiet(struct relay *, size_t svc, int64_t now);
-/* Monotonic ms of the drain's timeout, or INT64_MAX. */
-int64_t	drain_deadline(const struct relay *, size_t svc);
-const char *drain_state_name(enum drain_state);
-const char *drain_end_name(enum drain_end);
+int	health_undrain(struct relay *, size_t svc, const char *who);
 
 /*
  * state.c: the drained services, in control.state-file.  state_load()
@@ -356,7 +287,6 @@ void	access_who(uid_t, char *who, size_t);
 /* describe.c */
 extern const char *const check_names[CHK_COUNT];
 const char	*service_state_name(const struct service_state *, int64_t now);
-const char	*route_mode_name(enum route_mode);
 
 /* metrics.c */
 struct buf {

@@ -364,7 +364,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 				break;
 		if (i == oc->nservices) {
 			health_init(&svc[j], &nc->services[j]);
-			svc[j].since = ah_real_ms();
+			svc[j].route.since = ah_real_ms();
 			fprintf(out, "%s: added: starts withdrawn, announced on "
 			    "evidence\n", nc->services[j].name);
 			res->added++;
@@ -382,7 +382,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 		if (kept[i])
 			continue;
 		fprintf(out, "%s: removed%s\n", oc->services[i].name,
-		    r->svc[i].mode == ROUTE_WITHDRAWN ? " (it was withdrawn)" :
+		    r->svc[i].route.mode == ROUTE_WITHDRAWN ? " (it was withdrawn)" :
 		    ": its routes are withdrawn");
 		canary_close(&r->svc[i].canary);
 		liveness_close(&r->svc[i].live);
@@ -397,7 +397,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	r->svc = svc;
 	save |= apply_relay(r, oc, out);
 	for (j = 0; j < nc->nservices; j++)
-		exabgp_service(&nc->services[j], svc[j].mode);
+		exabgp_service(&nc->services[j], svc[j].route.mode);
 	conf_free(oc);
 	if (save && state_save(r) < 0)
 		fprintf(out, "%s\n", r->state_error);

@@ -37,15 +37,7 @@ static void
 restore(struct relay *r, size_t i, int64_t since, const char *by,
     const char *why)
 {
-	struct drain *d = &r->svc[i].drain;
-
-	memset(d, 0, sizeof(*d));
-	d->state = DRAIN_DRAINED;
-	d->end = DRAIN_RESTORED;
-	d->since = d->ended = since;
-	d->before = d->rate = -1;
-	snprintf(d->by, sizeof(d->by), "%s", by);
-	snprintf(d->why, sizeof(d->why), "%s", why);
+	drain_restore(&r->svc[i].drain, since, by, why);
 	log_info("service %s DRAINED: %s", r->conf->services[i].name, why);
 }
 
