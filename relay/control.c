@@ -26,12 +26,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "ahclock.h"
 #include "ahproto.h"
 #include "ahsock.h"
+#include "check.h"
+#include "control.h"
 #include "ctl_request.h"
+#include "drain.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay.h"
+#include "reload.h"
+#include "route.h"
 
 #define CTL_CLIENTS	16
 #define CTL_OUT		(256 * 1024)
@@ -312,7 +322,7 @@ put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
 	ah_enc_begin(&e, line, sizeof(line), "service");
 	ah_enc_str(&e, "name", s->name);
 	ah_enc_str(&e, "view", s->view);
-	ah_enc_str(&e, "state", service_state_name(st, now));
+	ah_enc_str(&e, "state", health_state_names[health_state(st, now)]);
 	ah_enc_str(&e, "route", route_mode_name(st->route.mode));
 	ah_enc_i64(&e, "since", st->route.since);
 	ah_enc_str(&e, "reason", st->reason);

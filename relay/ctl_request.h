@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "ahproto.h"
-#include "relay.h"
 
 enum ctl_arg { ARG_NONE, ARG_VIEW, ARG_SERVICE };
 
 struct ctl_client;
+struct relay;
 
 /* A request's arguments, checked against its command's table entry. */
 struct ctl_req {

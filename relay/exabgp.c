@@ -20,8 +20,9 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "exabgp.h"
 #include "log.h"
-#include "relay.h"
+#include "parse.h"
 
 #define OUT_MAX		(256 * 1024)
 #define SENT_RING	64

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "ahclock.h"
+#include "feed.h"
 #include "log.h"
-#include "relay.h"
 
 static void	set_stale(struct feed *);
 

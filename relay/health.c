@@ -22,8 +22,17 @@
 #include <time.h>
 
 #include "ahclock.h"
+#include "canary.h"
+#include "check.h"
+#include "drain.h"
+#include "feed.h"
+#include "health.h"
+#include "liveness.h"
 #include "log.h"
+#include "policy.h"
 #include "relay.h"
+#include "route.h"
+#include "state.h"
 
 void
 health_init(struct service_state *st, const struct service_conf *s)
@@ -162,7 +171,7 @@ live_view(const struct relay *r, const struct service_conf *s,
  * monotonic ms, or INT64_MAX.
  */
 int64_t
-live_deadline(const struct relay *r, size_t i)
+health_deadline(const struct relay *r, size_t i)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
@@ -911,4 +920,42 @@ health_undrain(struct relay *r, size_t i, const char *who)
 	    "%u good evaluations (rise)", s->name, who, s->rise);
 	(void)state_save(r);
 	return (1);
+}
+
+const char *const health_state_names[HEALTH_STATES] = {
+	[HEALTH_UP] = "up", [HEALTH_FALLING] = "falling",
+	[HEALTH_DEPREFERRED] = "depreferred", [HEALTH_KEPT] = "kept",
+	[HEALTH_RISING] = "rising", [HEALTH_HELD] = "held",
+	[HEALTH_DOWN] = "down", [HEALTH_DRAINING] = "draining",
+	[HEALTH_DRAINED] = "drained"
+};
+
+/*
+ * Between the route mode and the judge: rising (good evaluations
+ * counting towards 'rise'), falling (bad ones towards 'fall'), held
+ * (healthy, but flap damping keeps it down).  A drain overrides them
+ * all; undrained while draining, it rises with the drain attributes.
+ */
+enum health_state
+health_state(const struct service_state *st, int64_t now)
+{
+	if (st->drain.state != DRAIN_NONE)
+		return (st->drain.state == DRAIN_DRAINING ? HEALTH_DRAINING :
+		    HEALTH_DRAINED);
+	switch (st->route.mode) {
+	case ROUTE_DRAINING:
+		return (HEALTH_RISING);
+	case ROUTE_ANNOUNCED:
+		return (st->judge.bad > 0 ? HEALTH_FALLING : HEALTH_UP);
+	case ROUTE_DEGRADED:
+		return (st->judge.good > 0 ? HEALTH_RISING :
+		    HEALTH_DEPREFERRED);
+	case ROUTE_KEPT:
+		return (st->judge.good > 0 ? HEALTH_RISING : HEALTH_KEPT);
+	default:
+		if (judge_held(&st->judge, now) > 0)
+			return (HEALTH_HELD);
+		return (st->judge.good > 0 && !st->hard ? HEALTH_RISING :
+		    HEALTH_DOWN);
+	}
 }

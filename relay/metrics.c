@@ -26,8 +26,15 @@
 #include <unistd.h>
 
 #include "ahclock.h"
+#include "ahproto.h"
+#include "check.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay.h"
+#include "route.h"
 
 #define P	"anycast_health_"
 
@@ -392,13 +399,9 @@ render_zones(const struct feed *f, struct buf *b)
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
-	static const char *const states[] = {
-		"up", "falling", "depreferred", "kept", "rising", "held", "down",
-		"draining", "drained"
-	};
 	const struct service_conf	*s;
 	const struct service_state	*st;
-	const char			*cur;
+	enum health_state		 cur;
 	char				 thr[128];
 	size_t				 i, j;
 	int				 c;
@@ -406,11 +409,11 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 	family(b, P "service_state", "gauge",
 	    "1 for the state the service is in, 0 for the others.");
 	for (i = 0; i < r->conf->nservices; i++) {
-		cur = service_state_name(&r->svc[i], now);
-		for (j = 0; j < sizeof(states) / sizeof(states[0]); j++)
-			sample(b, P "service_state",
-			    strcmp(states[j], cur) == 0, "service",
-			    r->conf->services[i].name, "state", states[j]);
+		cur = health_state(&r->svc[i], now);
+		for (j = 0; j < HEALTH_STATES; j++)
+			sample(b, P "service_state", j == cur, "service",
+			    r->conf->services[i].name, "state",
+			    health_state_names[j]);
 	}
 	family(b, P "service_transitions_total", "counter",
 	    "Route changes of the service since the relay started.");
@@ -536,7 +539,7 @@ metrics_render(struct relay *r, struct buf *b)
 static struct MHD_Daemon *mhd;
 
 static enum MHD_Result
-reply(struct MHD_Connection *conn, unsigned int code, const char *text)
+http_reply(struct MHD_Connection *conn, unsigned int code, const char *text)
 {
 	struct MHD_Response	*resp;
 	enum MHD_Result		 rv;
@@ -564,15 +567,15 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return (reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return (http_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "only GET /metrics\n"));
 	if (strcmp(url, "/metrics") != 0)
-		return (reply(conn, MHD_HTTP_NOT_FOUND,
+		return (http_reply(conn, MHD_HTTP_NOT_FOUND,
 		    "anycast-relay: metrics are at /metrics\n"));
 	metrics_render(r, &b);
 	if (b.bad) {
 		buf_free(&b);
-		return (reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return (http_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory\n"));
 	}
 	resp = MHD_create_response_from_buffer(b.len, b.p,

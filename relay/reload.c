@@ -23,8 +23,18 @@
 #include <string.h>
 
 #include "ahclock.h"
+#include "canary.h"
+#include "check.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
+#include "liveness.h"
 #include "log.h"
+#include "metrics.h"
+#include "policy.h"
 #include "relay.h"
+#include "reload.h"
+#include "state.h"
 
 /* A service's changes in words: "prefixes +1 -0; checks canary". */
 struct words {

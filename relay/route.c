@@ -6,8 +6,9 @@
 #include <stdio.h>
 
 #include "ahclock.h"
+#include "exabgp.h"
 #include "log.h"
-#include "relay.h"
+#include "parse.h"
 #include "route.h"
 
 static void

@@ -10,17 +10,9 @@
 
 #include <stdint.h>
 
-struct service_conf;
+#include "exabgp.h"
 
-/*
- * KEPT: down for soft trouble, route left as announced (when-down keep).
- * DRAINING: announced with the depref attributes and GRACEFUL_SHUTDOWN
- * while traffic moves away (drain.c).
- */
-enum route_mode {
-	ROUTE_WITHDRAWN, ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT,
-	ROUTE_DRAINING
-};
+struct service_conf;
 
 /* One route change of a service, for 'show history'. */
 #define HISTORY_LEN	32

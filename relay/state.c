@@ -27,8 +27,10 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "drain.h"
 #include "log.h"
 #include "relay.h"
+#include "state.h"
 
 #define STATE_VERSION	1
 #define STATE_MAX	(256 * 1024)

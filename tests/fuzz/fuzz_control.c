@@ -21,6 +21,7 @@
 #include "ahproto.h"
 #include "ctl_request.h"
 #include "fuzz.h"
+#include "parse.h"
 
 static const struct ctl_cmd table[] = {
 	{ "status",	   ARG_NONE,	0, PRIV_READ,	NULL },

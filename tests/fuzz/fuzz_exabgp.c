@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "ahproto.h"
+#include "exabgp.h"
 #include "fuzz.h"
-#include "relay.h"
 
 struct stream {
 	const uint8_t	*data;

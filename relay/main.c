@@ -1,5 +1,5 @@
 /*
- * relay.c - anycast-relay: ExaBGP's API process, the judge of
+ * main.c - anycast-relay: ExaBGP's API process, the judge of
  * anycast-health.
  *
  * ExaBGP starts it, reads commands from its stdout and writes acks to
@@ -24,9 +24,19 @@
 #include <unistd.h>
 
 #include "ahclock.h"
+#include "ahproto.h"
+#include "canary.h"
+#include "control.h"
+#include "drain.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
+#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "relay.h"
+#include "reload.h"
+#include "state.h"
 
 static int sigpipe_fds[2] = { -1, -1 };
 
@@ -107,7 +117,7 @@ next_timeout(const struct relay *r, int64_t now)
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* Wake just after the service would go stale or silent. */
-		d = live_deadline(r, i) - now;
+		d = health_deadline(r, i) - now;
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
 		t = d < t ? d : t;
