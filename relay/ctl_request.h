@@ -17,7 +17,7 @@
 
 enum ctl_arg { ARG_NONE, ARG_VIEW, ARG_SERVICE };
 
-struct ctl_client;
+struct ctl_reply;
 struct relay;
 
 /* A request's arguments, checked against its command's table entry. */
@@ -32,7 +32,7 @@ struct ctl_cmd {
 	enum ctl_arg	 arg;		/* the optional view or service */
 	int		 timeout;	/* also takes timeout=MS */
 	enum ctl_priv	 priv;
-	void		(*run)(struct ctl_client *, struct relay *,
+	void		(*run)(struct ctl_reply *, struct relay *,
 			    const struct ctl_req *);
 };
 
