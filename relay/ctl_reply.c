@@ -248,53 +248,30 @@ put_service(struct ctl_reply *rp, struct relay *r, size_t i, int details)
 		put_drain(rp, r, s, &st->drain, now);
 }
 
-/* Which checks the service has: a check without a result still shows. */
-static int
-configured(const struct service_conf *s, enum check_id c)
-{
-	switch (c) {
-	case CHK_SERVFAIL:
-		return (s->checks.servfail_max >= 0);
-	case CHK_RECFAIL:
-		return (s->checks.recfail_max >= 0);
-	case CHK_LATENCY:
-		return (s->checks.latency_quantile > 0);
-	case CHK_ZONES:
-		return (s->checks.nzones > 0 || s->checks.all_zones);
-	case CHK_CANARY:
-		return (s->canary.enabled);
-	default:
-		return (0);
-	}
-}
-
 static void
 put_checks(struct ctl_reply *rp, struct relay *r, size_t i, int details)
 {
-	static const char *const units[CHK_COUNT] = {
-		[CHK_SERVFAIL] = "ratio", [CHK_RECFAIL] = "ratio",
-		[CHK_LATENCY] = "ms", [CHK_ZONES] = "zones",
-		[CHK_CANARY] = "ms"
-	};
 	const struct service_conf	*s = &r->conf->services[i];
-	const struct service_state	*st = &r->svc[i];
+	const struct check_state	*cs;
 	const struct check_value	*v;
 	char				 line[AH_LINE_MAX], num[32];
 	struct ah_enc			 e;
 	int				 k;
 
+	/* Every check the service has, also one without a result yet. */
 	for (k = 0; k < CHK_COUNT; k++) {
-		if (!configured(s, k))
+		if (!checks[k].enabled(s))
 			continue;
-		v = &st->val[k];
+		cs = &r->svc[i].chk[k];
+		v = &cs->val;
 		ah_enc_begin(&e, line, sizeof(line), "check");
 		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "name", check_names[k]);
-		ah_enc_str(&e, "state", st->why[k][0] == '\0' ? "waiting" :
-		    st->bad[k] ? "failing" : st->excused[k] ? "excused" : "ok");
-		ah_enc_str(&e, "text", st->why[k]);
+		ah_enc_str(&e, "name", checks[k].name);
+		ah_enc_str(&e, "state", cs->why[0] == '\0' ? "waiting" :
+		    cs->bad ? "failing" : cs->excused ? "excused" : "ok");
+		ah_enc_str(&e, "text", cs->why);
 		if (details) {
-			ah_enc_str(&e, "unit", units[k]);
+			ah_enc_str(&e, "unit", checks[k].unit);
 			if (v->have) {
 				snprintf(num, sizeof(num), "%.6g", v->value);
 				ah_enc_str(&e, "value", num);

@@ -221,26 +221,6 @@ static const struct {
 };
 #define NBUCKETS	(sizeof(buckets) / sizeof(buckets[0]))
 
-/* Each check's figures, in base units: ratios, seconds, zones. */
-static const struct {
-	const char	*name;
-	const char	*help;
-	double		 scale;	/* from the check's unit */
-} check_families[CHK_COUNT] = {
-	[CHK_SERVFAIL] = { P "servfail_ratio",
-	    "SERVFAIL responses among queries over the service's window.", 1 },
-	[CHK_RECFAIL] = { P "recursion_failure_ratio",
-	    "Failed, timed-out and unanswered recursions over the window.",
-	    1 },
-	[CHK_LATENCY] = { P "recursion_latency_seconds",
-	    "The configured quantile of recursion latency (bucket bound).",
-	    0.001 },
-	[CHK_ZONES] = { P "unhealthy_zones",
-	    "Zones of the service's zones check that are not healthy.", 1 },
-	[CHK_CANARY] = { P "canary_rtt_seconds",
-	    "The canary's last round trip; +Inf when it failed.", 0.001 },
-};
-
 /* The fleet sensor's counters, dom_KIND_N (feed.c), as one family. */
 static const char *const dom_kinds[] = { "fail", "rstart", "rdone" };
 #define NDOM_KINDS	(sizeof(dom_kinds) / sizeof(dom_kinds[0]))
@@ -396,13 +376,37 @@ render_zones(const struct feed *f, struct buf *b)
 	}
 }
 
+/* A check's figures and its threshold, in the metric's base unit. */
+static void
+render_check(struct relay *r, struct buf *b, enum check_id c)
+{
+	const struct check_def		*k = &checks[c];
+	const struct check_value	*v;
+	char				 name[2][128];
+	size_t				 i;
+	int				 lim;
+
+	snprintf(name[0], sizeof(name[0]), P "%s", k->metric);
+	snprintf(name[1], sizeof(name[1]), P "%s_threshold", k->metric);
+	for (lim = 0; lim < 2; lim++) {
+		family(b, name[lim], "gauge", lim ? "The value beyond which "
+		    "the check fails." : k->help);
+		for (i = 0; i < r->conf->nservices; i++) {
+			v = &r->svc[i].chk[c].val;
+			if (v->have)
+				sample(b, name[lim],
+				    (lim ? v->limit : v->value) * k->scale,
+				    "service", r->conf->services[i].name, NULL,
+				    NULL);
+		}
+	}
+}
+
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
 	const struct service_conf	*s;
-	const struct service_state	*st;
 	enum health_state		 cur;
-	char				 thr[128];
 	size_t				 i, j;
 	int				 c;
 
@@ -432,34 +436,13 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 	    "1 while the check fails, 0 while it passes.");
 	for (i = 0; i < r->conf->nservices; i++)
 		for (c = 0; c < CHK_COUNT; c++)
-			if (r->svc[i].why[c][0] != '\0')
-				sample(b, P "check_failing", r->svc[i].bad[c],
-				    "service", r->conf->services[i].name,
-				    "check", check_names[c]);
-	for (c = 0; c < CHK_COUNT; c++) {
-		family(b, check_families[c].name, "gauge",
-		    check_families[c].help);
-		for (i = 0; i < r->conf->nservices; i++) {
-			st = &r->svc[i];
-			if (st->val[c].have)
-				sample(b, check_families[c].name,
-				    st->val[c].value * check_families[c].scale,
-				    "service", r->conf->services[i].name, NULL,
-				    NULL);
-		}
-		snprintf(thr, sizeof(thr), "%s_threshold",
-		    check_families[c].name);
-		family(b, thr, "gauge", "The value beyond which the check "
-		    "fails.");
-		for (i = 0; i < r->conf->nservices; i++) {
-			st = &r->svc[i];
-			if (st->val[c].have)
-				sample(b, thr,
-				    st->val[c].limit * check_families[c].scale,
-				    "service", r->conf->services[i].name, NULL,
-				    NULL);
-		}
-	}
+			if (r->svc[i].chk[c].why[0] != '\0')
+				sample(b, P "check_failing",
+				    r->svc[i].chk[c].bad, "service",
+				    r->conf->services[i].name, "check",
+				    checks[c].name);
+	for (c = 0; c < CHK_COUNT; c++)
+		render_check(r, b, c);
 
 	family(b, P "prefix_announced", "gauge",
 	    "1 while the relay has the prefix announced (normally or "

@@ -28,18 +28,8 @@ struct service_state {
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
 	char		 reason[400];	/* the last verdict, in words */
-	/* Each check's last result, for 'low-traffic: keep'. */
-	int		 bad[CHK_COUNT];
-	int		 excused[CHK_COUNT];	/* failed: not this node's */
-	int64_t		 excuse_logged[CHK_COUNT];	/* monotonic ms */
-	char		 why[CHK_COUNT][256];
-	struct check_value val[CHK_COUNT];
-	/* This evaluation: judged on evidence, or failing for lack of it. */
-	int		 judged[CHK_COUNT];
-	int		 held[CHK_COUNT];
-	/* Recovery (policy.h): forgotten by a retry, not passed since. */
-	struct retry	 retry;
-	int		 retried[CHK_COUNT];
+	struct check_state chk[CHK_COUNT];
+	struct retry	 retry;		/* recovery (policy.h) */
 	struct drain	 drain;
 };
 
