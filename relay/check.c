@@ -161,7 +161,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		break;
 	case FAULT_SPREAD:
 		snprintf(why + n, len - n, "; failures in %u of %d domain "
-		    "groups: this node", f.ngroups, DOM_BUCKETS);
+		    "groups: this node", f.ngroups, AH_DOM_BUCKETS);
 		break;
 	case FAULT_NO_RESOLUTION:
 		snprintf(why + n, len - n, "; failures in %u domain group%s "
@@ -298,9 +298,9 @@ judge_all_zones(struct check_state *cs, const struct check_input *in,
 	size_t				 i, n = 0;
 	int64_t				 age;
 
-	if (feed_counter(v, "zones_watched", &watched) < 0 ||
-	    feed_counter(v, "zones_healthy", &good) < 0 ||
-	    feed_counter(v, "zones_checked", &checked) < 0) {
+	if (feed_counter(v, FEED_ZONES "watched", &watched) < 0 ||
+	    feed_counter(v, FEED_ZONES "healthy", &good) < 0 ||
+	    feed_counter(v, FEED_ZONES "checked", &checked) < 0) {
 		check_set(cs, 1, "zones: the plugin reports none in "
 		    "view %s (set all-zones yes, and send it queries)",
 		    s->view);

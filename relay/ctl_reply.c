@@ -389,7 +389,7 @@ do_zones(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 		ah_enc_begin(&e, line, sizeof(line), "zones");
 		ah_enc_str(&e, "view", v->name);
 		for (k = 0; k < sizeof(summary) / sizeof(summary[0]); k++) {
-			snprintf(key, sizeof(key), "zones_%s", summary[k]);
+			snprintf(key, sizeof(key), FEED_ZONES "%s", summary[k]);
 			if (feed_counter(v, key, &x) == 0)
 				ah_enc_u64(&e, summary[k], x);
 		}

@@ -156,6 +156,21 @@ feed_zone(const struct feed *f, const char *view, const char *zone)
 	return (NULL);
 }
 
+void
+feed_lat_key(int i, char *key, size_t len)
+{
+	if (i < AH_LAT_BUCKETS - 1)
+		snprintf(key, len, FEED_REC "le_%u", ah_lat_bounds[i]);
+	else
+		snprintf(key, len, FEED_REC "le_inf");
+}
+
+void
+feed_dom_key(enum ah_dom kind, int group, char *key, size_t len)
+{
+	snprintf(key, len, FEED_DOM "%s_%d", ah_dom_names[kind], group);
+}
+
 int
 feed_counter(const struct feed_view *v, const char *key, uint64_t *out)
 {
@@ -331,8 +346,8 @@ add_counter(struct feed_view *v, const char *type, const char *prefix,
 
 /*
  * Records of counters join their view's: outcomes as they are,
- * recursion prefixed "rec_", the zone summary "zones_", and the fleet
- * sensor's "dom_KIND_N" for its field bN.
+ * recursion prefixed FEED_REC, the zone summary FEED_ZONES, and the
+ * fleet sensor's FEED_DOM KIND_N for its field bN.
  */
 static int
 on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
@@ -351,7 +366,7 @@ on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
 			snprintf(why, len, "domains record without a kind");
 			return (-1);
 		}
-		snprintf(pfx, sizeof(pfx), "dom_%s_", kind);
+		snprintf(pfx, sizeof(pfx), FEED_DOM "%s_", kind);
 		prefix = pfx;
 	}
 	for (i = 0; i < m->nfields; i++) {
@@ -380,10 +395,10 @@ on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
 
 	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
-	if (ah_get_u64(m, "bucket", &b) < 0 || b >= FEED_DOMAINS ||
+	if (ah_get_u64(m, "bucket", &b) < 0 || b >= AH_DOM_BUCKETS ||
 	    name == NULL) {
 		snprintf(why, len, "domain record without bucket 0..%d or name",
-		    FEED_DOMAINS - 1);
+		    AH_DOM_BUCKETS - 1);
 		return (-1);
 	}
 	snprintf(v->domain[b], sizeof(v->domain[b]), "%s", name);
@@ -393,7 +408,8 @@ on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
 const char *
 feed_domain(const struct feed_view *v, int bucket)
 {
-	if (bucket < 0 || bucket >= FEED_DOMAINS || v->domain[bucket][0] == '\0')
+	if (bucket < 0 || bucket >= AH_DOM_BUCKETS ||
+	    v->domain[bucket][0] == '\0')
 		return (NULL);
 	return (v->domain[bucket]);
 }
@@ -541,10 +557,10 @@ static const struct {
 } records[] = {
 	{ "view",	on_view,	NULL },
 	{ "outcomes",	on_counters,	"" },
-	{ "recursion",	on_counters,	"rec_" },
-	{ "domains",	on_counters,	"dom_" },
+	{ "recursion",	on_counters,	FEED_REC },
+	{ "domains",	on_counters,	FEED_DOM },
 	{ "domain",	on_domain,	NULL },
-	{ "zones",	on_counters,	"zones_" },
+	{ "zones",	on_counters,	FEED_ZONES },
 	{ "zone",	on_zone,	NULL },
 };
 

@@ -14,8 +14,6 @@
 
 #define FEED_VIEWS_MAX		64
 #define FEED_COUNTERS_MAX	128
-#define FEED_DOMAINS		AH_DOM_BUCKETS
-#define FEED_DOMAIN_LEN		128
 /* A connection must bring a hello within this (ms). */
 #define FEED_HELLO_MS		2000
 /* Zone records in one snapshot: 64 views of 256 listed zones. */
@@ -26,7 +24,7 @@ struct feed_view {
 	char		name[AH_VIEW_LEN];
 	uint64_t	id;		/* the plugin's, within a snapshot */
 	/* Latest failing domain per bucket; "" for none.  Sent on change. */
-	char		domain[FEED_DOMAINS][FEED_DOMAIN_LEN];
+	char		domain[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
 	/*
 	 * Evidence that named's query path works in this view: relay
 	 * monotonic ms of the snapshot that showed 'queries' or 'probes'
@@ -114,11 +112,20 @@ int	feed_reconfigure(struct feed *, const struct relay_conf *, int64_t);
 const struct feed_view *feed_view(const struct feed *, const char *);
 /*
  * A counter of the view by key: the 'outcomes' fields as they are
- * (queries, probes, servfail, ...), 'recursion' ones prefixed rec_,
- * 'zones' ones zones_, and the fleet sensor's dom_fail_N, dom_rstart_N,
- * dom_rdone_N (N = 0..15).  0, or -1 if the plugin sent no such key.
+ * (queries, probes, servfail, auth_servfail, ...), 'recursion' ones
+ * prefixed FEED_REC, 'zones' ones FEED_ZONES, and the fleet sensor's
+ * FEED_DOM KIND_N (feed_dom_key()).  0, or -1 if the plugin sent no
+ * such key.
  */
+#define FEED_REC	"rec_"
+#define FEED_ZONES	"zones_"
+#define FEED_DOM	"dom_"
+
 int	feed_counter(const struct feed_view *, const char *, uint64_t *);
+/* The key of latency bucket i (ahwire.h): rec_le_1 .. rec_le_inf. */
+void	feed_lat_key(int i, char *key, size_t len);
+/* The key of a fleet sensor counter: dom_fail_0 .. dom_rdone_15. */
+void	feed_dom_key(enum ah_dom kind, int group, char *key, size_t len);
 /* The latest failing two-label domain of a bucket, or NULL. */
 const char *feed_domain(const struct feed_view *, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,

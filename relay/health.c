@@ -185,55 +185,51 @@ health_deadline(const struct relay *r, size_t i)
 	return (t);
 }
 
-static uint64_t
-counter(const struct feed_view *v, const char *key)
+/*
+ * The key of each counter a sample holds, in the words of the wire
+ * (ahwire.h) and the feed's prefixes (feed.h): queries, servfail,
+ * auth_servfail, rec_quota, rec_started .. rec_timeout, rec_le_1 ..
+ * rec_le_inf, dom_fail_0 .. dom_rdone_15.
+ */
+static void
+sample_key(enum smp i, char *key, size_t len)
 {
-	uint64_t x = 0;
+	static const enum ah_recursion rec[] = {
+		[SMP_QUOTA] = AH_REC_QUOTA, [SMP_STARTED] = AH_REC_STARTED,
+		[SMP_SUCCESS] = AH_REC_SUCCESS, [SMP_FAILURE] = AH_REC_FAILURE,
+		[SMP_TIMEOUT] = AH_REC_TIMEOUT
+	};
 
-	(void)feed_counter(v, key, &x);
-	return (x);
+	if (i == SMP_QUERIES)
+		snprintf(key, len, "queries");
+	else if (i == SMP_SERVFAIL)
+		snprintf(key, len, "%s", ah_rcode_names[AH_RC_SERVFAIL]);
+	else if (i == SMP_AUTH_SERVFAIL)
+		snprintf(key, len, "%s_%s", ah_source_names[AH_SRC_AUTH],
+		    ah_rcode_names[AH_RC_SERVFAIL]);
+	else if (i < SMP_LAT)
+		snprintf(key, len, FEED_REC "%s", ah_recursion_names[rec[i]]);
+	else if (i < SMP_DOM_FAIL)
+		feed_lat_key(i - SMP_LAT, key, len);
+	else
+		feed_dom_key((i - SMP_DOM_FAIL) / AH_DOM_BUCKETS,
+		    (i - SMP_DOM_FAIL) % AH_DOM_BUCKETS, key, len);
 }
 
+/* A plugin without domain groups leaves them 0: nothing excused. */
 static void
 take_sample(const struct feed_view *v, int64_t now, struct sample *s)
 {
-	static const struct {
-		const char	*key;
-		enum smp	 i;
-	} keys[] = {
-		{ "queries", SMP_QUERIES }, { "servfail", SMP_SERVFAIL },
-		{ "auth_servfail", SMP_AUTH_SERVFAIL }, { "rec_quota", SMP_QUOTA },
-		{ "rec_started", SMP_STARTED }, { "rec_success", SMP_SUCCESS },
-		{ "rec_failure", SMP_FAILURE }, { "rec_timeout", SMP_TIMEOUT },
-		{ "rec_le_1", SMP_LAT }, { "rec_le_2", SMP_LAT + 1 },
-		{ "rec_le_5", SMP_LAT + 2 }, { "rec_le_10", SMP_LAT + 3 },
-		{ "rec_le_20", SMP_LAT + 4 }, { "rec_le_50", SMP_LAT + 5 },
-		{ "rec_le_100", SMP_LAT + 6 }, { "rec_le_200", SMP_LAT + 7 },
-		{ "rec_le_500", SMP_LAT + 8 }, { "rec_le_1000", SMP_LAT + 9 },
-		{ "rec_le_2000", SMP_LAT + 10 }, { "rec_le_5000", SMP_LAT + 11 },
-		{ "rec_le_inf", SMP_LAT + 12 }
-	};
-	static const struct {
-		const char	*fmt;
-		enum smp	 i;
-	} doms[] = {
-		{ "dom_fail_%d", SMP_DOM_FAIL }, { "dom_rstart_%d", SMP_DOM_RSTART },
-		{ "dom_rdone_%d", SMP_DOM_RDONE }
-	};
-	char	key[AH_NAME_MAX + 1];
-	size_t	i;
-	int	b;
+	static char	key[SMP_COUNT][AH_NAME_MAX + 1];
+	int		i;
 
 	memset(s, 0, sizeof(*s));
 	s->t = now;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		s->c[keys[i].i] = counter(v, keys[i].key);
-	/* A plugin without domain groups leaves them 0: nothing excused. */
-	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
-		for (b = 0; b < DOM_BUCKETS; b++) {
-			snprintf(key, sizeof(key), doms[i].fmt, b);
-			s->c[doms[i].i + b] = counter(v, key);
-		}
+	for (i = 0; i < SMP_COUNT; i++) {
+		if (key[i][0] == '\0')
+			sample_key(i, key[i], sizeof(key[i]));
+		(void)feed_counter(v, key[i], &s->c[i]);
+	}
 }
 
 static int
