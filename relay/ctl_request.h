@@ -2,7 +2,7 @@
  * ctl_request.h - one control request, from its line to a command of
  * the table and its arguments.
  *
- * Pure: it decides, control.c acts (access, existence of the named
+ * Pure: it decides, ctl_reply.c acts (access, existence of the named
  * view or service, the handler).  tests/fuzz/fuzz_control.c drives it
  * with any bytes.
  */
