@@ -125,7 +125,11 @@ window_overdue(const struct window *w, const struct sample *at,
  * when it becomes overdue, whichever comes first.  One that finishes
  * after it was counted overdue leaves the overdue level as it joins the
  * finished, so a silent upstream's late timeouts are not counted twice,
- * and a late success takes back its failure.
+ * and a late success takes back its failure.  A cancelled recursion
+ * (named's recursive-clients quota dropped it, or a reload) is
+ * finished, so never overdue, and neither a success nor a failure: it
+ * is in no ratio, and one counted overdue before its cancel is taken
+ * back like a late success's failure.
  */
 /* How much the overdue recursions grew over base..now (may shrink). */
 static int64_t
@@ -133,8 +137,8 @@ overdue_change(const struct window *w, const struct ev_conf *c,
     const struct sample *now, const struct sample *base)
 {
 	return ((int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
-	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
-	    SMP_STARTED, SMP_SUCCESS, 3));
+	    SMP_SUCCESS, SMP_FINISHED) - (int64_t)window_overdue(w, base,
+	    c->grace_ms, SMP_STARTED, SMP_SUCCESS, SMP_FINISHED));
 }
 
 static void
@@ -143,12 +147,13 @@ recursions(const struct window *w, const struct ev_conf *c,
 {
 	int64_t	done, bad, du;
 
-	done = (int64_t)sum(&ev->d, SMP_SUCCESS, 3);
+	done = (int64_t)sum(&ev->d, SMP_SUCCESS, SMP_FINISHED - 1);
 	bad = (int64_t)(ev->d.c[SMP_FAILURE] + ev->d.c[SMP_TIMEOUT]);
 	du = overdue_change(w, c, now, base);
 	ev->failed = ev->d.c[SMP_FAILURE];
 	ev->timedout = ev->d.c[SMP_TIMEOUT];
 	ev->unanswered = du > 0 ? (uint64_t)du : 0;
+	ev->load = ev->d.c[SMP_CANCELED];
 	done += du;
 	bad += du;
 	ev->total = done > 0 ? (uint64_t)done : 0;
@@ -173,6 +178,8 @@ answers(const struct window *w, const struct ev_conf *c,
 	int64_t		 du = overdue_change(w, c, now, base);
 	int		 i, j;
 
+	/* Cancelled ones shrink the overdue count too, but are in no bucket. */
+	du += (int64_t)ev->d.c[SMP_CANCELED];
 	late = du < 0 ? (uint64_t)-du : 0;
 	for (i = LAT_BUCKETS - 1; i >= 0 && late > 0; i--) {
 		if (i < LAT_BUCKETS - 1 &&
@@ -188,12 +195,33 @@ answers(const struct window *w, const struct ev_conf *c,
 	ev->bad = 0;
 }
 
+/*
+ * SERVFAIL answers among answers.  Load is neither: named's
+ * recursive-clients quota refusing a recursion, or cancelling one
+ * (each answered SERVFAIL), and queries it dropped without an answer
+ * (rate limits, clients-per-query, retransmits).  A saturated node or
+ * one under attack sheds load; it is not broken, and what it drops
+ * does not water down what it answers.
+ */
+static void
+answered(struct evidence *ev)
+{
+	const uint64_t	*d = ev->d.c;
+	uint64_t	 shed = d[SMP_QUOTA] + d[SMP_CANCELED];
+	uint64_t	 out = shed + d[SMP_DROPPED];
+
+	ev->load = out;
+	ev->bad = d[SMP_SERVFAIL] > shed ? d[SMP_SERVFAIL] - shed : 0;
+	ev->total = d[SMP_QUERIES] > out ? d[SMP_QUERIES] - out : 0;
+	if (ev->total < ev->bad)
+		ev->total = ev->bad;
+}
+
 static void
 evidence_at(const struct window *w, enum ev_kind kind,
     const struct ev_conf *c, unsigned int k, struct evidence *ev)
 {
 	const struct sample	*now = nth_newest(w, 0), *base = nth_newest(w, k);
-	uint64_t		 sf, quota;
 
 	delta(now, base, &ev->d);
 	ev->span = ev->d.t;
@@ -201,11 +229,7 @@ evidence_at(const struct window *w, enum ev_kind kind,
 	ev->t1 = now->t;
 	switch (kind) {
 	case EV_QUERIES:
-		/* Quota drops are load, not failure: they are not counted. */
-		sf = ev->d.c[SMP_SERVFAIL];
-		quota = ev->d.c[SMP_QUOTA];
-		ev->total = ev->d.c[SMP_QUERIES];
-		ev->bad = sf > quota ? sf - quota : 0;
+		answered(ev);
 		break;
 	case EV_RECURSIONS:
 		recursions(w, c, now, base, ev);
@@ -240,85 +264,143 @@ window_evidence(const struct window *w, enum ev_kind kind,
 }
 
 /*
- * Per domain group over base..now: 'bad' are SERVFAIL answers plus the
- * growth of the overdue recursions (for latency, the recursions
- * overdue now), 'ok' the recursions finished without a SERVFAIL.
+ * Per group of one level over base..now: 'bad' are the failures of the
+ * check's kind (SERVFAIL answers, or failed and timed-out recursions)
+ * plus the growth of the overdue recursions, or for latency the
+ * recursions overdue now; 'ok' the recursions that succeeded.  A
+ * protocol 2 plugin counted neither successes nor failed recursions
+ * per group: its recursions finished without a SERVFAIL stand for the
+ * successes, its SERVFAIL answers for every failure.
  */
 static void
-group_outcomes(const struct window *w, const struct sample *now,
-    const struct sample *base, enum ev_kind kind, int64_t grace,
-    uint64_t *bad, uint64_t *ok)
+group_outcomes(const struct window *w, const struct fault_conf *c,
+    enum ev_kind kind, enum ah_level lv, const struct sample *now,
+    const struct sample *base, uint64_t *bad, uint64_t *ok)
 {
-	uint64_t	fail, done;
-	int64_t		du;
+	uint64_t	fail, done, good, rbad;
+	int64_t		du, b0;
 	unsigned int	b;
 
+#define D(kd)	(now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)])
 	for (b = 0; b < DOM_BUCKETS; b++) {
-		fail = now->c[SMP_DOM_FAIL + b] - base->c[SMP_DOM_FAIL + b];
-		done = now->c[SMP_DOM_RDONE + b] - base->c[SMP_DOM_RDONE + b];
-		ok[b] = done > fail ? done - fail : 0;
+		fail = D(AH_DOM_FAIL);
+		done = D(AH_DOM_RDONE);
+		good = c->v2 ? (done > fail ? done - fail : 0) : D(AH_DOM_ROK);
+		rbad = c->v2 ? fail : D(AH_DOM_RBAD);
+		ok[b] = good;
 		if (kind == EV_ANSWERS) {
-			bad[b] = window_overdue(w, now, grace,
-			    SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
+			bad[b] = window_overdue(w, now, c->grace_ms,
+			    SMP_G(lv, AH_DOM_RSTART, b),
+			    SMP_G(lv, AH_DOM_RDONE, b), 1);
 			continue;
 		}
-		du = (int64_t)window_overdue(w, now, grace, SMP_DOM_RSTART + b,
-		    SMP_DOM_RDONE + b, 1) - (int64_t)window_overdue(w, base,
-		    grace, SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
-		bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
+		du = (int64_t)window_overdue(w, now, c->grace_ms,
+		    SMP_G(lv, AH_DOM_RSTART, b), SMP_G(lv, AH_DOM_RDONE, b), 1) -
+		    (int64_t)window_overdue(w, base, c->grace_ms,
+		    SMP_G(lv, AH_DOM_RSTART, b), SMP_G(lv, AH_DOM_RDONE, b), 1);
+		if (kind == EV_QUERIES) {
+			bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
+			continue;
+		}
+		/* As for the check: a late finish takes back its overdue. */
+		b0 = (int64_t)rbad + du;
+		bad[b] = b0 > 0 ? (uint64_t)b0 : 0;
 	}
+#undef D
 }
 
-void
-fault_judge(const struct window *w, const struct evidence *ev,
-    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
+/* Sum of v[] over the groups not among the first 'held' of 'order'. */
+static uint64_t
+sum_else(const uint64_t *v, const unsigned int *order, unsigned int held)
 {
-	const struct sample	*now, *base;
-	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], seen, acc;
-	uint64_t		 sf, auth;
-	unsigned int		 k, i, j, g;
+	uint64_t	x = 0;
+	unsigned int	i;
+
+	for (i = held; i < DOM_BUCKETS; i++)
+		x += v[order[i]];
+	return (x);
+}
+
+/* May the evidence grow from k to k + 1 without leaving the window? */
+static int
+may_grow(const struct window *w, const struct fault_conf *c, unsigned int k)
+{
+	return (k + 1 < w->n &&
+	    nth_newest(w, 0)->t - nth_newest(w, k + 1)->t <= c->window_ms);
+}
+
+/*
+ * How far back (the age of a sample) the held groups have been
+ * failing: back from the newest snapshot until they show no failure
+ * for FAULT_PAUSE_MS, within the window.  Evidence that other names
+ * resolve counts only from there on: names that resolved before the
+ * fault say nothing about a node that has just lost its uplink.
+ */
+static unsigned int
+fault_onset(const struct window *w, enum ev_kind kind,
+    const struct fault_conf *c, enum ah_level lv, const struct fault_level *f)
+{
+	uint64_t	bad[DOM_BUCKETS], ok[DOM_BUCKETS];
+	unsigned int	k, last = 1, i;
+	uint64_t	held;
+
+	for (k = 1; k < w->n; k++) {
+		group_outcomes(w, c, kind, lv, nth_newest(w, k - 1),
+		    nth_newest(w, k), bad, ok);
+		for (held = 0, i = 0; i < f->ngroups; i++)
+			held += bad[f->group[i]];
+		if (held > 0)
+			last = k;
+		else if (nth_newest(w, last)->t - nth_newest(w, k)->t >
+		    FAULT_PAUSE_MS)
+			break;
+		if (!may_grow(w, c, k))
+			break;
+	}
+	return (last);
+}
+
+/*
+ * One level.  Where are the failures: the check's own span, grown until
+ * it holds FAULT_MIN_BAD of them.  Do the other groups resolve: their
+ * own evidence, from the newest snapshot back until they have
+ * FAULT_MIN_ELSE outcomes, so that a node whose other names are few (a
+ * random-subdomain attack outnumbering them, a short min-queries) is
+ * judged on as much as the window holds of them, not on the failure's
+ * few snapshots.  It grows from the newest, so a fault of every name
+ * fills it with failures before it reaches the time before the fault.
+ */
+static void
+level_judge(const struct window *w, const struct evidence *ev,
+    enum ev_kind kind, const struct fault_conf *c, enum ah_level lv,
+    struct fault_level *f)
+{
+	const struct sample	*now = nth_newest(w, 0), *base;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
+	unsigned int		 k, i, j, onset;
 
 	memset(f, 0, sizeof(*f));
-	f->verdict = FAULT_OFF;
-	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
-		return;
-	/*
-	 * The check's own span, grown (within the window) until the groups
-	 * have seen enough outcomes to say where the failures are and
-	 * whether the rest resolves.
-	 */
-	now = nth_newest(w, 0);
 	if ((k = age_at_or_before(w, ev->t0)) == 0 || k >= w->n)
 		k = 1;
 	for (;;) {
 		base = nth_newest(w, k);
-		group_outcomes(w, now, base, kind, c->grace_ms, bad, ok);
-		for (seen = 0, i = 0; i < DOM_BUCKETS; i++)
-			seen += bad[i] + ok[i];
-		if (seen >= c->min || k + 1 >= w->n ||
-		    now->t - nth_newest(w, k + 1)->t > c->window_ms)
+		group_outcomes(w, c, kind, lv, now, base, bad, ok);
+		for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
+			f->bad += bad[i];
+		if (f->bad >= FAULT_MIN_BAD || !may_grow(w, c, k))
 			break;
 		k++;
 	}
 	f->span = now->t - base->t;
-
+	if (f->bad == 0) {
+		f->verdict = FAULT_NO_DATA;
+		return;
+	}
 	/* Groups by failures, most first (insertion sort of 16). */
 	for (i = 0; i < DOM_BUCKETS; i++) {
 		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
 			f->group[j] = f->group[j - 1];
 		f->group[j] = i;
-		f->bad += bad[i];
-	}
-	if (f->bad == 0) {
-		f->verdict = FAULT_NO_DATA;
-		return;
-	}
-	/* A zone this node serves answering SERVFAIL is this node's. */
-	sf = now->c[SMP_SERVFAIL] - base->c[SMP_SERVFAIL];
-	auth = now->c[SMP_AUTH_SERVFAIL] - base->c[SMP_AUTH_SERVFAIL];
-	if (kind == EV_QUERIES && (double)auth > (1.0 - c->share) * (double)sf) {
-		f->verdict = FAULT_OWN_ZONES;
-		return;
 	}
 	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
 		acc += bad[f->group[i]];
@@ -334,16 +416,59 @@ fault_judge(const struct window *w, const struct evidence *ev,
 			;
 		return;
 	}
-	for (i = f->ngroups; i < DOM_BUCKETS; i++) {
-		g = f->group[i];
-		f->ok_else += ok[g];
-		f->bad_else += bad[g];
+
+	onset = fault_onset(w, kind, c, lv, f);
+	for (k = 1;; k++) {
+		base = nth_newest(w, k);
+		group_outcomes(w, c, kind, lv, now, base, bad, ok);
+		f->ok_else = sum_else(ok, f->group, f->ngroups);
+		f->bad_else = sum_else(bad, f->group, f->ngroups);
+		if (f->ok_else + f->bad_else >= FAULT_MIN_ELSE || k >= onset ||
+		    !may_grow(w, c, k))
+			break;
 	}
-	if (f->ok_else < FAULT_MIN_OK || (double)f->ok_else <
-	    c->share * (double)(f->ok_else + f->bad_else))
-		f->verdict = FAULT_NO_RESOLUTION;
+	f->span_else = now->t - base->t;
+	if (f->ok_else + f->bad_else >= FAULT_MIN_ELSE)
+		f->verdict = (double)f->ok_else >= c->share *
+		    (double)(f->ok_else + f->bad_else) ? FAULT_EXTERNAL :
+		    FAULT_NO_RESOLUTION;
 	else
-		f->verdict = FAULT_EXTERNAL;
+		f->verdict = f->ok_else > 0 ? FAULT_UNSURE :
+		    FAULT_NO_RESOLUTION;
+}
+
+/* The verdicts of the levels, the node's fault last: the first wins. */
+static const enum fault_verdict precedence[] = {
+	FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD, FAULT_NO_RESOLUTION,
+	FAULT_NO_DATA
+};
+
+void
+fault_judge(const struct window *w, const struct evidence *ev,
+    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv, p;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+		return;
+	/* A zone this node serves answering SERVFAIL is this node's. */
+	if (kind == EV_QUERIES && (double)ev->d.c[SMP_AUTH_SERVFAIL] >
+	    (1.0 - c->share) * (double)ev->bad) {
+		f->verdict = FAULT_OWN_ZONES;
+		return;
+	}
+	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
+	for (lv = 0; lv < f->nlevels; lv++)
+		level_judge(w, ev, kind, c, lv, &f->l[lv]);
+	for (p = 0; p < sizeof(precedence) / sizeof(precedence[0]); p++)
+		for (lv = 0; lv < f->nlevels; lv++)
+			if (f->l[lv].verdict == precedence[p]) {
+				f->verdict = precedence[p];
+				f->level = lv;
+				return;
+			}
 }
 
 int64_t

@@ -17,17 +17,21 @@
 
 /*
  * The counters a service is judged on, cumulative, as one array so that
- * differences and resets are one loop, not one line per counter.
+ * differences and resets are one loop, not one line per counter.  The
+ * finished recursions (SMP_SUCCESS .. SMP_CANCELED) are in a row, and
+ * so are the fleet sensor's groups: level, kind, group (SMP_G()).
  */
 enum smp {
-	SMP_QUERIES, SMP_SERVFAIL, SMP_AUTH_SERVFAIL, SMP_QUOTA,
-	SMP_STARTED, SMP_SUCCESS, SMP_FAILURE, SMP_TIMEOUT,
+	SMP_QUERIES, SMP_DROPPED, SMP_SERVFAIL, SMP_AUTH_SERVFAIL, SMP_QUOTA,
+	SMP_STARTED, SMP_SUCCESS, SMP_FAILURE, SMP_TIMEOUT, SMP_CANCELED,
 	SMP_LAT,				/* le_1 .. le_inf */
-	SMP_DOM_FAIL = SMP_LAT + LAT_BUCKETS,	/* per domain group */
-	SMP_DOM_RSTART = SMP_DOM_FAIL + DOM_BUCKETS,
-	SMP_DOM_RDONE = SMP_DOM_RSTART + DOM_BUCKETS,
-	SMP_COUNT = SMP_DOM_RDONE + DOM_BUCKETS
+	SMP_GROUPS = SMP_LAT + LAT_BUCKETS,
+	SMP_COUNT = SMP_GROUPS + AH_LVL_COUNT * AH_DOM_COUNT * DOM_BUCKETS
 };
+#define SMP_FINISHED	4		/* SMP_SUCCESS .. SMP_CANCELED */
+#define SMP_G(level, kind, group)					\
+	(SMP_GROUPS + ((level) * AH_DOM_COUNT + (kind)) * DOM_BUCKETS +	\
+	(group))
 
 struct sample {
 	int64_t		t;		/* monotonic ms */
@@ -53,7 +57,7 @@ void	window_push(struct window *, const struct sample *);
  * one 100 ms snapshot is enough; at 5 a second the whole window is not.
  */
 enum ev_kind {
-	EV_QUERIES,	/* SERVFAIL answers among queries */
+	EV_QUERIES,	/* SERVFAIL answers among answers */
 	EV_RECURSIONS,	/* failed or unanswered among recursions */
 	EV_ANSWERS	/* recursive answers, for the latency quantile */
 };
@@ -68,9 +72,11 @@ struct evidence {
 	int64_t		span;		/* ms; -1: fewer than two samples */
 	int64_t		t0, t1;		/* the span's ends, sample times */
 	int		enough;		/* total >= min */
-	uint64_t	total;		/* queries, recursions or answers */
+	uint64_t	total;		/* answers, recursions or answers */
 	uint64_t	bad;		/* SERVFAIL, or failed recursions */
 	uint64_t	failed, timedout, unanswered;	/* recursions */
+	uint64_t	load;		/* not counted: quota, cancelled,
+					   dropped */
 	struct sample	d;		/* newest minus base */
 };
 
@@ -98,43 +104,63 @@ uint64_t window_overdue(const struct window *, const struct sample *at,
 
 /*
  * The shared-fault rule: is a failing check this node's fault, or the
- * world's?  The plugin hashes the last two labels of the names behind
- * SERVFAIL answers and recursions into DOM_BUCKETS domain groups.  A
- * fault is external when the failures of the span (SERVFAIL answers
- * and unanswered recursions, or for latency the recursions overdue
- * now) sit in at most 'max_groups' groups holding 'share' of them, and
- * the other groups still resolve: at least FAULT_MIN_OK recursions
- * finished there without SERVFAIL, and that is at least 'share' of
- * their outcomes.  SERVFAIL answered from the node's own zones is
- * never external.  doc/fleet.md explains the rule and where it fails.
+ * world's?  The plugin groups the names behind failures and recursions
+ * at two levels, by registrable domain and by public suffix
+ * (ahwire.h).  At each level a fault is external when its failures
+ * (SERVFAIL answers, failed and unanswered recursions, or for latency
+ * the recursions overdue now) sit in at most 'max_groups' groups that
+ * hold 'share' of them, and the other groups resolve: of the
+ * recursions that finished there, at least 'share' succeeded.  Each
+ * question has its own evidence, grown back from the newest snapshot
+ * within the window: the failures until there are FAULT_MIN_BAD of them
+ * (from the check's own span on), the other groups until they have
+ * FAULT_MIN_ELSE outcomes.  Not enough there within the window, and
+ * yet something resolved: nobody can tell yet (FAULT_UNSURE), and the
+ * check is not held against the node.  Nothing resolved at all: every
+ * recursion of the node fails, which is its own fault.  A fault is
+ * external when either level finds it so; SERVFAIL answered from the
+ * node's own zones never is.  doc/fleet.md explains the rule and where
+ * it fails.
  */
-#define FAULT_MIN_OK	10
+#define FAULT_MIN_BAD	20
+#define FAULT_MIN_ELSE	20
+#define FAULT_PAUSE_MS	1000
 
 struct fault_conf {
 	unsigned int	max_groups;	/* 0: never excuse */
 	double		share;
-	int64_t		window_ms;	/* the span may grow to this ... */
-	uint64_t	min;		/* ... to see this many outcomes */
+	int64_t		window_ms;	/* evidence grows to this */
 	int64_t		grace_ms;	/* as for unanswered recursions */
+	int		v2;		/* a protocol 2 plugin's groups */
 };
 
 enum fault_verdict {
 	FAULT_EXTERNAL,		/* excused: not this node */
+	FAULT_UNSURE,		/* too little evidence elsewhere to tell */
 	FAULT_OFF,		/* max_groups 0 */
-	FAULT_NO_DATA,		/* no failure seen in the domain groups */
+	FAULT_NO_DATA,		/* no failure seen in the groups */
 	FAULT_SPREAD,		/* in more than max_groups groups */
 	FAULT_NO_RESOLUTION,	/* other names do not resolve either */
 	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
 };
 
-struct fault {
+/* What one level of groups says. */
+struct fault_level {
 	enum fault_verdict verdict;
 	unsigned int	ngroups;	/* groups holding 'held', or with
 					   failures when spread */
 	unsigned int	group[DOM_BUCKETS];	/* most failures first */
 	double		held;		/* share of failures in ngroups */
-	uint64_t	bad, ok_else, bad_else;
-	int64_t		span;
+	uint64_t	bad;		/* failures over 'span' */
+	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */
+	int64_t		span, span_else;
+};
+
+struct fault {
+	enum fault_verdict verdict;
+	enum ah_level	level;		/* the level that decided */
+	unsigned int	nlevels;	/* 1 for a protocol 2 plugin */
+	struct fault_level l[AH_LVL_COUNT];
 };
 
 void	fault_judge(const struct window *, const struct evidence *,

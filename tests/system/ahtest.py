@@ -571,8 +571,12 @@ class FakePlugin:
     def send(self, data):
         self.conn.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def hello(self, proto=2, pid=4242, interval=100, first=True):
-        """hello and, as the plugin does, a first snapshot at once."""
+    proto = 3
+
+    def hello(self, proto=3, pid=4242, interval=100, first=True):
+        """hello and, as the plugin does, a first snapshot at once.
+        counters() then speaks 'proto' (2: the previous plugin's groups)."""
+        self.proto = proto
         self.send(f"hello proto={proto} named=9.18.test pid={pid} "
                   f"interval={interval} zone_interval=1000 started=0\n")
         if first:
@@ -591,26 +595,38 @@ class FakePlugin:
         self.send(f"tick seq={seq} views={len(views)} records={2 * len(views)} "
                   f"time=0\n")
 
-    def counters(self, seq, fields, rec, view="_default", domains=None):
+    def counters(self, seq, fields, rec, view="_default", domains=None,
+                 suffixes=None):
         """One snapshot of one view: 'fields' for its outcomes record,
         'rec' for its recursion record (keys as the plugin sends them).
         The fleet sensor's counters may be given among 'fields' under
-        the relay's keys (dom_fail_N, dom_rstart_N, dom_rdone_N): they
-        go out as the three 'domains' records; 'domains' maps a bucket
-        to its sample name ('domain' records)."""
+        the relay's keys (dom_fail_N .. dom_rbad_N, sfx_fail_N ..
+        sfx_rbad_N): they go out as the 'domains' and 'suffixes' records
+        of the protocol spoken (2: 'domains' of fail, rstart and rdone
+        only); 'domains' and 'suffixes' map a bucket to its sample name
+        ('domain' and 'suffix' records)."""
         def kv(d):
             return "".join(f" {k}={v}" for k, v in d.items())
-        outcomes = {k: v for k, v in fields.items() if not k.startswith("dom_")}
+        outcomes = {k: v for k, v in fields.items()
+                    if not k.startswith(("dom_", "sfx_"))}
         outcomes.setdefault("probes", self.probes)
         self.probes += 1
         lines = [f"view seq={seq} id=0 name={view}",
                  f"outcomes seq={seq} view=0{kv(outcomes)}",
                  f"recursion seq={seq} view=0{kv(rec)}"]
-        for kind in ("fail", "rstart", "rdone"):
-            b = {f"b{n}": fields.get(f"dom_{kind}_{n}", 0) for n in range(16)}
-            lines.append(f"domains seq={seq} view=0 kind={kind}{kv(b)}")
-        for bucket, name in (domains or {}).items():
-            lines.append(f"domain seq={seq} view=0 bucket={bucket} name={name}")
+        kinds = ("fail", "rstart", "rdone", "rok", "rbad")
+        levels = (("domains", "dom"), ("suffixes", "sfx"))
+        if self.proto < 3:
+            kinds, levels = kinds[:3], levels[:1]
+        for typ, prefix in levels:
+            for kind in kinds:
+                b = {f"b{n}": fields.get(f"{prefix}_{kind}_{n}", 0)
+                     for n in range(16)}
+                lines.append(f"{typ} seq={seq} view=0 kind={kind}{kv(b)}")
+        for typ, names in (("domain", domains), ("suffix", suffixes)):
+            for bucket, name in (names or {}).items():
+                lines.append(f"{typ} seq={seq} view=0 bucket={bucket} "
+                             f"name={name}")
         self.send("".join(l + "\n" for l in lines) +
                   f"tick seq={seq} views=1 records={len(lines)} time=0\n")
 
@@ -641,6 +657,8 @@ class FakeUpstream:
     broken: per domain, overrides mode for names at or under it:
     {"broken.example": "servfail"} answers those SERVFAIL, "silent"
     drops them, the rest is answered as 'mode' says.
+    cnames: per domain, names at or under it are aliases: {"shop.example":
+    "cdn.example"} answers x.shop.example with a CNAME to x.cdn.example.
     """
 
     def __init__(self, port=None):
@@ -648,6 +666,7 @@ class FakeUpstream:
         self.port = port or free_port()
         self.mode = "answer"
         self.broken = {}
+        self.cnames = {}
         self.answered = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", self.port))
@@ -682,7 +701,15 @@ class FakeUpstream:
                     continue
                 if mode != "answer":
                     continue
-                if qn.rdtype == 1:
+                alias = next((t for d, t in list(self.cnames.items())
+                              if qn.name.is_subdomain(dns.name.from_text(d))),
+                             None)
+                if alias is not None:
+                    target = dns.name.from_text(
+                        qn.name.labels[0].decode() + "." + alias)
+                    r.answer.append(dns.rrset.from_text(
+                        qn.name, 0, "IN", "CNAME", target.to_text()))
+                elif qn.rdtype == 1:
                     r.answer.append(dns.rrset.from_text(qn.name, 0, "IN", "A", "203.0.113.1"))
                 self.sock.sendto(r.to_wire(), peer)
                 self.answered += 1
