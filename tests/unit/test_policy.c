@@ -727,35 +727,6 @@ sim_trouble(const struct trouble *tr, uint64_t x)
 }
 
 /*
- * 'ms' of a resolver's traffic: 'rate' queries a second, 'recursive'
- * of them fresh names (the rest cache hits), and the trouble.  With
- * 'judge', each snapshot is judged.
- */
-struct tally;
-static void	evaluate(const void *, struct tally *);
-
-static void
-sim_traffic(int64_t ms, double rate, double recursive,
-    const struct trouble *tr, const void *policy, struct tally *t)
-{
-	int64_t		end = sim.t + ms;
-	uint64_t	n, r, x, i;
-
-	while (sim.t < end) {
-		n = per_step(0, rate);
-		r = per_step(2, rate * recursive);
-		x = tr != NULL ? per_step(1, tr->rate) : 0;
-		sim_queries(n + x, 0, 0);
-		for (i = 0; i < r; i++)
-			sim_recurse_at(1, 20, SMP_SUCCESS, healthy_name());
-		if (tr != NULL)
-			sim_trouble(tr, x);
-		if (sim_step() && t != NULL)
-			evaluate(policy, t);
-	}
-}
-
-/*
  * A service's ratio checks as check.c runs them on each snapshot: the
  * evidence, the ratio against its limit, and for a failing one the
  * shared-fault rule.  The tally says what the node's route would do.
@@ -780,10 +751,9 @@ struct tally {
 };
 
 static void
-evaluate(const void *arg, struct tally *t)
+evaluate(const struct policy *p, struct tally *t)
 {
 	static const enum ev_kind kinds[] = { EV_QUERIES, EV_RECURSIONS };
-	const struct policy	*p = arg;
 	struct ev_conf		 ec = { .window_ms = p->window_ms,
 	    .min = p->min, .grace_ms = 500 };
 	struct fault_conf	 fc = { .max_groups = 3, .share = 0.8,
@@ -814,6 +784,32 @@ evaluate(const void *arg, struct tally *t)
 	t->bad++;
 	if (++t->run == 2 && t->down_at == 0)
 		t->down_at = sim.t;
+}
+
+/*
+ * 'ms' of a resolver's traffic: 'rate' queries a second, 'recursive'
+ * of them fresh names (the rest cache hits), and the trouble.  With a
+ * 'policy', each snapshot is judged into 't'.
+ */
+static void
+sim_traffic(int64_t ms, double rate, double recursive,
+    const struct trouble *tr, const struct policy *policy, struct tally *t)
+{
+	int64_t		end = sim.t + ms;
+	uint64_t	n, r, x, i;
+
+	while (sim.t < end) {
+		n = per_step(0, rate);
+		r = per_step(2, rate * recursive);
+		x = tr != NULL ? per_step(1, tr->rate) : 0;
+		sim_queries(n + x, 0, 0);
+		for (i = 0; i < r; i++)
+			sim_recurse_at(1, 20, SMP_SUCCESS, healthy_name());
+		if (tr != NULL)
+			sim_trouble(tr, x);
+		if (sim_step() && t != NULL)
+			evaluate(policy, t);
+	}
 }
 
 static const struct fault_conf fault_default = {
