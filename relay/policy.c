@@ -270,14 +270,14 @@ window_evidence(const struct window *w, enum ev_kind kind,
  * recursions overdue now; 'ok' the recursions that succeeded.  A
  * protocol 2 plugin counted neither successes nor failed recursions
  * per group: its recursions finished without a SERVFAIL stand for the
- * successes, its SERVFAIL answers for every failure.
+ * successes, its SERVFAIL answers for every failure, as they did.
  */
 static void
 group_outcomes(const struct window *w, const struct fault_conf *c,
     enum ev_kind kind, enum ah_level lv, const struct sample *now,
     const struct sample *base, uint64_t *bad, uint64_t *ok)
 {
-	uint64_t	fail, done, good, rbad;
+	uint64_t	fail, done;
 	int64_t		du, b0;
 	unsigned int	b;
 
@@ -285,9 +285,7 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 	for (b = 0; b < DOM_BUCKETS; b++) {
 		fail = D(AH_DOM_FAIL);
 		done = D(AH_DOM_RDONE);
-		good = c->v2 ? (done > fail ? done - fail : 0) : D(AH_DOM_ROK);
-		rbad = c->v2 ? fail : D(AH_DOM_RBAD);
-		ok[b] = good;
+		ok[b] = c->v2 ? (done > fail ? done - fail : 0) : D(AH_DOM_ROK);
 		if (kind == EV_ANSWERS) {
 			bad[b] = window_overdue(w, now, c->grace_ms,
 			    SMP_G(lv, AH_DOM_RSTART, b),
@@ -298,12 +296,12 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 		    SMP_G(lv, AH_DOM_RSTART, b), SMP_G(lv, AH_DOM_RDONE, b), 1) -
 		    (int64_t)window_overdue(w, base, c->grace_ms,
 		    SMP_G(lv, AH_DOM_RSTART, b), SMP_G(lv, AH_DOM_RDONE, b), 1);
-		if (kind == EV_QUERIES) {
+		if (kind == EV_QUERIES || c->v2) {
 			bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
 			continue;
 		}
 		/* As for the check: a late finish takes back its overdue. */
-		b0 = (int64_t)rbad + du;
+		b0 = (int64_t)D(AH_DOM_RBAD) + du;
 		bad[b] = b0 > 0 ? (uint64_t)b0 : 0;
 	}
 #undef D
@@ -364,11 +362,10 @@ fault_onset(const struct window *w, enum ev_kind kind,
  * One level.  Where are the failures: the check's own span, grown until
  * it holds FAULT_MIN_BAD of them.  Do the other groups resolve: their
  * own evidence, from the newest snapshot back until they have
- * FAULT_MIN_ELSE outcomes, so that a node whose other names are few (a
- * random-subdomain attack outnumbering them, a short min-queries) is
- * judged on as much as the window holds of them, not on the failure's
- * few snapshots.  It grows from the newest, so a fault of every name
- * fills it with failures before it reaches the time before the fault.
+ * FAULT_MIN_ELSE outcomes or the fault's onset, so that a node whose
+ * other names are few (a random-subdomain attack outnumbering them, a
+ * short min-queries) is judged on all the window holds of them since
+ * the fault began, not on the failure's few snapshots.
  */
 static void
 level_judge(const struct window *w, const struct evidence *ev,
