@@ -32,6 +32,39 @@ route_mode_name(enum route_mode m)
 	}
 }
 
+/*
+ * A prefix's state says what is true of it: its route mode only where
+ * ExaBGP accepted the command and (for an announcement) a session that
+ * carries it is up; otherwise what stands in the way.
+ */
+const char *
+prefix_state_name(enum route_mode m, enum held h)
+{
+	switch (h) {
+	case HELD_WAITING:
+		return ("waiting");
+	case HELD_REJECTED:
+		return ("rejected");
+	case HELD_UNCARRIED:
+		return ("session-down");
+	case HELD_WITHDRAWN:
+		return ("withdrawn");
+	default:
+		return (route_mode_name(m));
+	}
+}
+
+const char *
+ack_name(enum ack a)
+{
+	static const char *const names[] = {
+		[ACK_WAITING] = "waiting", [ACK_ACCEPTED] = "accepted",
+		[ACK_REJECTED] = "rejected"
+	};
+
+	return (names[a]);
+}
+
 const char *
 drain_state_name(enum drain_state state)
 {

@@ -570,6 +570,8 @@ prefix_neighbor(struct ctx *c, yaml_node_t *n, void *arg)
 		perr(c, n, "neighbor '%s' must be the peer's address", s);
 	else
 		take_string(c, n, "neighbor", p->neighbor, sizeof(p->neighbor));
+	p->neighbor_line = n->start_mark.line + 1;
+	p->neighbor_col = n->start_mark.column + 1;
 }
 
 static const struct key prefix_keys[] = {

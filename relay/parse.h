@@ -32,6 +32,8 @@ struct prefix_conf {
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
 	char		 neighbor[64];	/* "": every neighbor */
+	/* Where the neighbor is written, from 1, for others' errors. */
+	unsigned long	 neighbor_line, neighbor_col;
 	yaml_mark_t	 at;		/* where it is written, for errors */
 	yaml_mark_t	 next_hop_at;
 };
