@@ -526,18 +526,20 @@ class RelayUnderTest:
     but not collected).  With 'hold' set, answers wait for release().
     """
 
-    def __init__(self, stack, relay, name="relay-proc", ack=True):
+    def __init__(self, stack, relay, name="relay-proc", ack=True,
+                 sessions=None):
         import queue
         import threading
         self.relay = relay
+        self.sessions = sessions or {
+            "127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
+            "::1": ("ESTABLISHED", "ipv6 unicast")}
         self.proc = stack.start(name, [str(RELAY), str(relay.path)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.commands = []
         self.q = queue.Queue()
         self.ack = ack
         self.reject = ()
-        self.sessions = {"127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
-                         "::1": ("ESTABLISHED", "ipv6 unicast")}
         self.hold = False
         self.held = []
         self.lock = threading.Lock()
@@ -571,6 +573,13 @@ class RelayUnderTest:
         except (BrokenPipeError, ValueError):
             # The relay is exiting: keep reading what it said.
             self.ack = False
+
+    def say(self, text):
+        """Write 'text' (lines ExaBGP would write: 'neighbor X up') to
+        the relay, between answers."""
+        with self.lock:
+            self.proc.p.stdin.write(text.encode())
+            self.proc.p.stdin.flush()
 
     def release(self):
         """Answer what 'hold' held, in order, and stop holding."""

@@ -235,3 +235,39 @@ def test_answers_are_matched_to_commands_in_order(stack):
     assert "sent, waiting for ExaBGP" in relay.ctl("status").stdout
     proc.release()
     settled(relay, {V4: "draining", V6: "draining"})
+
+
+def test_a_session_carries_only_the_families_exabgp_gives_it(stack):
+    """A prefix without neighbor needs a session up of its family; one
+    with a neighbor needs that session to have its family, as ExaBGP's
+    answer to 'show neighbor extensive' lists them."""
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named, services=f"""
+  - name: dns
+    view: _default
+    prefixes:
+      - prefix: {V4}
+      - prefix: {V6}
+      - prefix: 2001:db8::54/128
+        neighbor: 127.0.0.1
+    liveness:
+      port: {named.port}
+""")
+    proc = ahtest.RelayUnderTest(stack, relay, sessions={
+        "127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
+        "::1": ("IDLE", "ipv6 unicast")})
+    assert proc.wait_command(f"announce route {V6}", 10)
+    rc, doc = settled(relay, {V4: "announced", V6: "session-down",
+                              "2001:db8::54/128": "session-down"})
+    assert rc == 2
+    p = prefixes(doc)
+    assert p[V6]["why"] == ("sent, session down: no session up carries "
+                            "ipv6 unicast"), p[V6]
+    assert p["2001:db8::54/128"]["why"] == ("sent, but session 127.0.0.1 "
+                                            "does not carry ipv6 unicast")
+    # ExaBGP reports the session up; the relay asks, and believes it.
+    proc.sessions = {"127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
+                     "::1": ("ESTABLISHED", "ipv6 unicast")}
+    proc.say("neighbor ::1 up\n\n")
+    settled(relay, {V4: "announced", V6: "announced",
+                    "2001:db8::54/128": "session-down"})
