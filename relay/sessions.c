@@ -36,6 +36,7 @@ static struct {
 	char			 peer[64];	/* the neighbor it is at */
 	struct bgp_session	*cur;		/* ... in the table */
 	int			 cur_new;	/* ... whose state it changed */
+	int			 cur_agreed;	/* ... its agreed families */
 	unsigned char		 seen[SESSIONS_MAX];
 	unsigned char		 changed[SESSIONS_MAX];	/* reported since */
 } ss;
@@ -140,7 +141,7 @@ answer_peer(enum exabgp_said kind, const struct said *said)
 
 	if (kind == SAID_PEER) {
 		snprintf(ss.peer, sizeof(ss.peer), "%s", said->peer);
-		ss.cur_new = 0;
+		ss.cur_new = ss.cur_agreed = 0;
 		if ((ss.cur = find(said->peer)) != NULL) {
 			ss.seen[ss.cur - ss.s] = 1;
 			ss.changed[ss.cur - ss.s] = 0;
@@ -188,9 +189,10 @@ sessions_answer(enum exabgp_said kind, const struct said *said)
 		s->families |= said->family;
 		if (!fresh || said->agreed < 0 || strcmp(s->state, "up") != 0)
 			break;
-		if (!s->agreed_known)
+		/* This answer's agreement replaces the last one's. */
+		if (!ss.cur_agreed)
 			s->agreed = 0;
-		s->agreed_known = 1;
+		ss.cur_agreed = s->agreed_known = 1;
 		if (said->agreed)
 			s->agreed |= said->family;
 		break;
