@@ -29,9 +29,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
+#include "exabgp.h"
 #include "log.h"
-#include "relay.h"
+#include "parse.h"
 
 #define OUT_MAX		(256 * 1024)
 /* Commands awaiting an answer that are remembered one by one. */
@@ -192,7 +194,7 @@ send_route(const char *prefix, const char *neighbor, unsigned int family,
 	}
 	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
 	r->family = family;
-	r->at = real_ms();
+	r->at = ah_real_ms();
 	r->stranger = 0;
 	queue(cmd, (size_t)(r - x.routes));
 }
@@ -515,7 +517,7 @@ ask(void)
 		return;
 	}
 	x.asking = 1;
-	x.asked = mono_ms();
+	x.asked = ah_mono_ms();
 	queue("show neighbor extensive", QUESTION);
 }
 
@@ -550,7 +552,7 @@ answered(int complete)
 			log_info("ExaBGP has neighbor %s now: to exabgp: %s",
 			    r->neighbor, r->cmd);
 			r->stranger = 0;
-			r->at = real_ms();
+			r->at = ah_real_ms();
 			x.commands++;
 			queue(r->cmd, (size_t)(r - x.routes));
 		}
@@ -598,7 +600,7 @@ answer(int accepted)
 		r = &x.routes[p->route];
 	if (r != NULL) {
 		r->ack = accepted ? ACK_ACCEPTED : ACK_REJECTED;
-		r->acked = real_ms();
+		r->acked = ah_real_ms();
 		r->stranger = !accepted && r->neighbor[0] != '\0' &&
 		    sessions_has(r->neighbor) == 0;
 	}
@@ -675,14 +677,14 @@ held(const struct sent_route *r, struct route_held *h)
 	case ACK_WAITING:
 		h->held = HELD_WAITING;
 		h->since = r->at;
-		if (real_ms() - r->at < SLOW_MS)
+		if (ah_real_ms() - r->at < SLOW_MS)
 			snprintf(h->why, sizeof(h->why), "sent, waiting for "
 			    "ExaBGP");
 		else
 			snprintf(h->why, sizeof(h->why), "sent, waiting for "
 			    "ExaBGP for %llds (is it hung, or is its "
 			    "exabgp.api.ack off?)",
-			    (long long)((real_ms() - r->at) / 1000));
+			    (long long)((ah_real_ms() - r->at) / 1000));
 		break;
 	case ACK_REJECTED:
 		h->held = HELD_REJECTED;
@@ -708,6 +710,17 @@ held(const struct sent_route *r, struct route_held *h)
 			h->since = since;
 		break;
 	}
+}
+
+const char *
+ack_name(enum ack a)
+{
+	static const char *const names[] = {
+		[ACK_WAITING] = "waiting", [ACK_ACCEPTED] = "accepted",
+		[ACK_REJECTED] = "rejected"
+	};
+
+	return (names[a]);
 }
 
 void

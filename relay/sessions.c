@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahclock.h"
 #include "log.h"
 #include "parse.h"
-#include "relay.h"
 #include "sessions.h"
 
 #define SESSIONS_MAX	64
@@ -78,7 +78,7 @@ set_state(struct bgp_session *s, const char *state, const char *reason)
 	if (changed) {
 		log_info("BGP session %s %s%s%s", s->peer, state,
 		    reason[0] != '\0' ? " - " : "", reason);
-		s->since = real_ms();
+		s->since = ah_real_ms();
 		/* What the OPENs agreed is of the session that ended. */
 		s->agreed_known = 0;
 		s->agreed = 0;
@@ -183,7 +183,7 @@ sessions_answer(enum exabgp_said kind, const struct said *said)
 	case SAID_PEER_UP:
 		/* Up before this relay knew: since when ExaBGP says. */
 		if (fresh && ss.cur_new && strcmp(s->state, "up") == 0)
-			s->since = real_ms() - said->up_ms;
+			s->since = ah_real_ms() - said->up_ms;
 		break;
 	case SAID_PEER_FAMILY:
 		s->families |= said->family;
@@ -227,7 +227,7 @@ sessions_answered(int complete)
 		ss.n--;
 	}
 	ss.full = ss.overflow;
-	ss.listed = real_ms();
+	ss.listed = ah_real_ms();
 }
 
 const struct bgp_session *
@@ -385,8 +385,8 @@ sessions_check(const struct relay_conf *rc, FILE *out)
 			other = spelled(p->neighbor);
 			fprintf(out, "%s:%lu:%lu: neighbor '%s' is not one of "
 			    "ExaBGP's neighbors (%s): ", rc->path,
-			    p->neighbor_line, p->neighbor_col, p->neighbor,
-			    names);
+			    p->neighbor_at.line, p->neighbor_at.column,
+			    p->neighbor, names);
 			if (other != NULL)
 				fprintf(out, "ExaBGP matches neighbors by "
 				    "their text: write it %s\n", other);

@@ -28,22 +28,9 @@
 #include <string.h>
 
 #include "ahproto.h"
+#include "exabgp.h"
 #include "fuzz.h"
 #include "log.h"
-#include "relay.h"
-
-/* exabgp.c's clocks are relay.c's; what is fuzzed here never needs them. */
-int64_t
-real_ms(void)
-{
-	return (0);
-}
-
-int64_t
-mono_ms(void)
-{
-	return (0);
-}
 
 /* The log, formatted and dropped: a fuzzer's output is its findings. */
 static void
