@@ -19,6 +19,7 @@
 
 #include "canary.h"
 #include "check.h"
+#include "fault.h"
 #include "feed.h"
 #include "log.h"
 #include "parse.h"
@@ -176,6 +177,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	const struct fault_level	*fl;
 	struct fault			 f;
 	char				*why = cs->why, held[160], span[32];
+	char				 other[128];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
 	unsigned int			 lv;
 
@@ -186,33 +188,34 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	held_text(in->view, f.level, fl, held, sizeof(held));
 	switch (f.verdict) {
 	case FAULT_EXTERNAL:
+	case FAULT_UNSURE:
+		/* The world's, or too little to call it this node's. */
 		cs->bad = 0;
 		cs->excused = 1;
+		span_text(span, sizeof(span), fl->span_else);
+		if (f.verdict == FAULT_EXTERNAL)
+			snprintf(other, sizeof(other), "while other names "
+			    "resolve (%llu of %llu over %s): external fault, "
+			    "not this node", (unsigned long long)fl->ok_else,
+			    (unsigned long long)(fl->ok_else + fl->bad_else),
+			    span);
+		else
+			snprintf(other, sizeof(other), "and only %llu "
+			    "recursions finished elsewhere over %s: cannot "
+			    "tell yet whose fault",
+			    (unsigned long long)(fl->ok_else + fl->bad_else),
+			    span);
 		snprintf(why + n, len - n, ", but %.0f%% of failures are in %s "
-		    "while other names resolve (%llu of %llu over %s): external "
-		    "fault, not this node", fl->held * 100, held,
-		    (unsigned long long)fl->ok_else,
-		    (unsigned long long)(fl->ok_else + fl->bad_else),
-		    span_text(span, sizeof(span), fl->span_else));
+		    "%s", fl->held * 100, held, other);
 		/*
 		 * No route changes, so no other line would tell: say it,
 		 * at most once a minute per check.
 		 */
-		if (cs->excuse_logged == 0 ||
-		    ev->t1 - cs->excuse_logged >= 60000) {
+		if (f.verdict == FAULT_EXTERNAL && (cs->excuse_logged == 0 ||
+		    ev->t1 - cs->excuse_logged >= 60000)) {
 			log_info("service %s: %s", s->name, why);
 			cs->excuse_logged = ev->t1;
 		}
-		break;
-	case FAULT_UNSURE:
-		/* Too little to call it this node's: not held against it. */
-		cs->bad = 0;
-		cs->excused = 1;
-		snprintf(why + n, len - n, ", but %.0f%% of failures are in %s "
-		    "and only %llu recursions finished elsewhere over %s: "
-		    "cannot tell yet whose fault", fl->held * 100, held,
-		    (unsigned long long)(fl->ok_else + fl->bad_else),
-		    span_text(span, sizeof(span), fl->span_else));
 		break;
 	case FAULT_SPREAD:
 	case FAULT_NO_RESOLUTION:

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fault.h"
 #include "policy.h"
 
 static struct window w;
@@ -694,6 +695,17 @@ trouble_name(const struct trouble *tr, uint64_t i)
 	return (at);
 }
 
+/* How each breakage's recursions end; named's own timeout is 10 s. */
+static const struct {
+	int64_t		latency;
+	enum smp	outcome;
+} breaks[] = {
+	[OK] = { 20, SMP_SUCCESS },
+	[SERVFAIL_FAST] = { 20, SMP_FAILURE },
+	[SILENT] = { 10000, SMP_TIMEOUT },
+	[SLOW] = { 3000, SMP_SUCCESS },
+};
+
 static void
 sim_trouble(const struct trouble *tr, uint64_t x)
 {
@@ -702,27 +714,15 @@ sim_trouble(const struct trouble *tr, uint64_t x)
 
 	for (i = 0; i < x; i++) {
 		at = trouble_name(tr, i);
-		switch (tr->how) {
-		case OK:
-			sim_recurse_at(1, 20, SMP_SUCCESS, at);
-			break;
-		case SERVFAIL_FAST:
-			sim_recurse_at(1, 20, SMP_FAILURE, at);
-			break;
-		case SILENT:
-			/* named's own timeout: 10 s, then SERVFAIL. */
-			sim_recurse_at(1, 10000, SMP_TIMEOUT, at);
-			break;
-		case SLOW:
-			sim_recurse_at(1, 3000, SMP_SUCCESS, at);
-			break;
-		case AUTH_SERVFAIL:
-			/* From a zone of its own: no recursion. */
-			sim.cur.c[SMP_SERVFAIL]++;
-			sim.cur.c[SMP_AUTH_SERVFAIL]++;
-			sim_group(AH_DOM_FAIL, at, 1);
-			break;
+		if (tr->how != AUTH_SERVFAIL) {
+			sim_recurse_at(1, breaks[tr->how].latency,
+			    breaks[tr->how].outcome, at);
+			continue;
 		}
+		/* From a zone of its own: no recursion. */
+		sim.cur.c[SMP_SERVFAIL]++;
+		sim.cur.c[SMP_AUTH_SERVFAIL]++;
+		sim_group(AH_DOM_FAIL, at, 1);
 	}
 }
 
