@@ -1,16 +1,14 @@
-#!/usr/bin/python3
 """Print the tables of benchmark result files (bench/results/*.json).
 
-    report.py [FILE...]     default: the latest result of each benchmark
+    python3 -m bench.report [FILE...]     default: the latest result of
+                                          each benchmark
 """
 
 import json
 import sys
 from pathlib import Path
 
-import benchlib
-import querycost
-import reaction
+from . import benchlib, querycost, reaction
 
 LATEST = ("querycost-dnsperf-latest.json", "querycost-callgrind-latest.json",
           "reaction-latest.json")
