@@ -150,7 +150,7 @@ def phase(stack, plugin, seconds, soak_samples=None):
     loaded = time.monotonic() - t0
     relay = lab.Relay(stack, named, name=f"relay-{int(plugin)}",
                       services=relay_services(named),
-                      replacements=[("stale-after: 1s", "stale-after: 3s")])
+                      replacements=[("\nplugin:\n", "\nplugin:\n  stale-after: 3s\n")])
     rproc = lab.RelayUnderTest(stack, relay, name=f"relay-proc-{int(plugin)}")
     if plugin:
         lab.wait_for(lambda: sum("announce" in c for c in rproc.commands)
