@@ -1,9 +1,10 @@
 /*
  * bindcompat.h - every difference between the BIND versions plugin/
  * builds against, in one place: BIND 9.18 (plugin API 1, Debian 12)
- * and BIND 9.20 (plugin API 2, Debian 13).  anycast-health.c calls the
- * ah_*() helpers below and has no version test of its own.  Include it
- * after BIND's headers; NS_PLUGIN_VERSION (ns/hooks.h) decides.
+ * and BIND 9.20 (plugin API 2, Debian 13).  The plugin's C files call
+ * the ah_*() helpers below and have no version test of their own.
+ * Include it after BIND's headers; NS_PLUGIN_VERSION (ns/hooks.h)
+ * decides.
  *
  * Threads and RCU.  The zone walks run on the publisher thread, a
  * pthread of the plugin's own that named knows nothing about: a query

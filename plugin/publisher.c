@@ -6,7 +6,7 @@
  * anything is told the socket is read-only and dropped, so nothing that
  * connects here can change named.  All sends are non-blocking; a
  * subscriber that cannot keep up loses its connection rather than
- * slowing the thread.
+ * slowing the thread.  What it sends is encoded in snapshot.c.
  */
 #include <config.h>
 #include <errno.h>
@@ -25,6 +25,8 @@
 #include "ahproto.h"
 #include "ahsock.h"
 #include "publisher.h"
+#include "snapshot.h"
+#include "view.h"
 
 /*
  * Who may take a subscriber slot.  Anyone who can open the socket (its
@@ -55,13 +57,6 @@ struct client {
 	int64_t stuck_since; /* monotonic ms; 0: keeping up */
 };
 
-/* A snapshot being built, before it goes to any subscriber. */
-struct scratch {
-	char *buf;
-	size_t len, cap;
-	int failed; /* out of memory: the snapshot is not sent */
-};
-
 /*
  * The module's only mutable global: it must be process-wide because
  * named gives instances no shared context (see publisher.h).  'lock'
@@ -86,9 +81,7 @@ static struct {
 	/* Thread-private. */
 	struct client clients[CLIENTS_MAX];
 	unsigned int told_interval, told_zone_interval;
-	/* Sample names as last published, per view slot and bucket. */
-	char told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
-	struct scratch scratch;
+	struct ah_snapshot snapshot;
 	uint64_t seq;
 	struct timespec started;
 } pub = {
@@ -172,30 +165,6 @@ queue_all(const char *line, size_t n) {
 	}
 }
 
-/* Appends an encoded record; 0 if it did not fit in one line. */
-static int
-put(struct scratch *sc, struct ah_enc *e) {
-	int n = ah_enc_end(e);
-
-	if (n < 0) {
-		return (0);
-	}
-	if (sc->len + (size_t)n > sc->cap) {
-		size_t cap = sc->cap == 0 ? 65536 : sc->cap * 2;
-		char *p = realloc(sc->buf, cap);
-
-		if (p == NULL) {
-			sc->failed = 1;
-			return (0);
-		}
-		sc->buf = p;
-		sc->cap = cap;
-	}
-	memcpy(sc->buf + sc->len, e->buf, (size_t)n);
-	sc->len += (size_t)n;
-	return (1);
-}
-
 static void
 queue(struct client *c, const char *buf, size_t n) {
 	if (c != NULL) {
@@ -230,279 +199,17 @@ send_hello(struct client *c) {
 	emit(c, &e);
 }
 
-static uint64_t
-get(atomic_uint_fast64_t *c) {
-	return (atomic_load_explicit(c, memory_order_relaxed));
-}
-
-/* Starts a record that belongs to view 'id' of snapshot 'seq'. */
-static void
-begin(struct ah_enc *e, char *line, const char *type, uint64_t seq, size_t id) {
-	ah_enc_begin(e, line, AH_LINE_MAX, type);
-	ah_enc_u64(e, "seq", seq);
-	ah_enc_u64(e, "view", id);
-}
-
-/* Query outcomes; rcode totals are sums over sources. */
-static int
-put_outcomes(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
-	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc e;
-
-	begin(&e, line, "outcomes", seq, id);
-	ah_enc_u64(&e, "queries", get(&v->queries));
-	ah_enc_u64(&e, "probes", get(&v->probes));
-	ah_enc_u64(&e, "dropped", get(&v->dropped));
-	for (int r = 0; r < AH_RC_COUNT; r++) {
-		uint64_t sum = 0;
-		for (int src = 0; src < AH_SRC_COUNT; src++) {
-			sum += get(&v->answers[src][r]);
-		}
-		ah_enc_u64(&e, ah_rcode_names[r], sum);
-	}
-	for (int src = 0; src < AH_SRC_COUNT; src++) {
-		for (int r = 0; r < AH_RC_COUNT; r++) {
-			snprintf(key, sizeof(key), "%s_%s",
-				 ah_source_names[src], ah_rcode_names[r]);
-			ah_enc_u64(&e, key, get(&v->answers[src][r]));
-		}
-	}
-	return (put(sc, &e));
-}
-
-/* Recursion results and a cumulative latency histogram, Prometheus-style. */
-static int
-put_recursion(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
-	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc e;
-	uint64_t cum = 0;
-
-	begin(&e, line, "recursion", seq, id);
-	for (int k = 0; k < AH_REC_COUNT; k++) {
-		ah_enc_u64(&e, ah_recursion_names[k], get(&v->recursion[k]));
-	}
-	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
-	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
-		cum += get(&v->latency[b]);
-		if (b < AH_LAT_BUCKETS - 1) {
-			snprintf(key, sizeof(key), "le_%u", ah_lat_bounds[b]);
-		} else {
-			snprintf(key, sizeof(key), "le_inf");
-		}
-		ah_enc_u64(&e, key, cum);
-	}
-	return (put(sc, &e));
-}
-
-/* One 'domains' record per kind of counter, 16 buckets each. */
-static int
-put_domains(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
-	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
-	struct ah_enc e;
-
-	for (int k = 0; k < AH_DOM_COUNT; k++) {
-		begin(&e, line, "domains", seq, id);
-		ah_enc_str(&e, "kind", ah_dom_names[k]);
-		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-			snprintf(key, sizeof(key), "b%d", b);
-			ah_enc_u64(&e, key, get(&v->dom[k][b]));
-		}
-		if (!put(sc, &e)) {
-			return (0);
-		}
-	}
-	return (AH_DOM_COUNT);
-}
-
-/* Reader side of the seqlock; 0 while a write is under way. */
-static int
-sample_read(struct ah_sample *s, char *out) {
-	unsigned int seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-	size_t i;
-
-	if (seq & 1) {
-		return (0);
-	}
-	for (i = 0; i < AH_DOMAIN_MAX; i++) {
-		if ((out[i] = atomic_load_explicit(
-			     &s->name[i], memory_order_relaxed)) == '\0') {
-			break;
-		}
-	}
-	out[AH_DOMAIN_MAX - 1] = '\0';
-	atomic_thread_fence(memory_order_acquire);
-	return (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq);
-}
-
-/*
- * Sample names, only those that changed since the last periodic
- * snapshot, or all of them for a new subscriber ('told' NULL).
- * 'cur' receives what was read, for the caller to commit.
- */
-static int
-put_samples(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id,
-	    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX]) {
-	char line[AH_LINE_MAX];
-	struct ah_enc e;
-	int n = 0;
-
-	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-		if (!sample_read(&v->sample[b], cur[b])) {
-			/* Being written: next time; keep what was told. */
-			if (told != NULL) {
-				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
-			}
-			continue;
-		}
-		if (told != NULL ? strcmp(cur[b], told[b]) == 0
-				 : cur[b][0] == '\0') {
-			continue;
-		}
-		begin(&e, line, "domain", seq, id);
-		ah_enc_u64(&e, "bucket", (uint64_t)b);
-		ah_enc_str(&e, "name", cur[b]);
-		if (!put(sc, &e)) {
-			return (-1);
-		}
-		n++;
-	}
-	return (n);
-}
-
-static void
-encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked) {
-	ah_enc_str(e, "name", z->name);
-	ah_enc_u64(e, "found", z->found);
-	if (z->found) {
-		ah_enc_str(e, "type", z->type);
-		ah_enc_u64(e, "loaded", z->loaded);
-		ah_enc_u64(e, "expired", z->expired);
-		if (z->has_serial) {
-			ah_enc_u64(e, "serial", z->serial);
-		}
-		ah_enc_i64(e, "loaded_at", z->loaded_at);
-		ah_enc_i64(e, "refresh", z->refresh);
-		ah_enc_i64(e, "expire", z->expire);
-	}
-	ah_enc_i64(e, "checked", walked);
-}
-
-/*
- * A view's zones: one 'zones' summary, then a 'zone' record for each
- * zone the walk kept in detail.  Returns the records put, or -1 if one
- * did not fit (it always does: names are at most 255 bytes).
- */
-static int
-put_zones(struct scratch *sc, struct ah_view *v, uint64_t seq, size_t id) {
-	char line[AH_LINE_MAX];
-	struct ah_enc e;
-	int n = 1;
-
-	pthread_mutex_lock(&v->zlock);
-	if (!v->watching) {
-		pthread_mutex_unlock(&v->zlock);
-		return (0);
-	}
-	begin(&e, line, "zones", seq, id);
-	ah_enc_u64(&e, "watched", v->zwatched);
-	ah_enc_u64(&e, "healthy", v->zhealthy);
-	ah_enc_u64(&e, "expired", v->zexpired);
-	ah_enc_u64(&e, "unloaded", v->zunloaded);
-	ah_enc_u64(&e, "missing", v->zmissing);
-	ah_enc_i64(&e, "checked", v->walked);
-	if (!put(sc, &e)) {
-		n = -1;
-	}
-	for (size_t z = 0; n > 0 && z < v->nzones; z++) {
-		begin(&e, line, "zone", seq, id);
-		encode_zone(&e, &v->zones[z], v->walked);
-		n = put(sc, &e) ? n + 1 : -1;
-	}
-	pthread_mutex_unlock(&v->zlock);
-	return (n);
-}
-
-/*
- * All records of view slot 'id', or none: a record that does not fit
- * takes the whole view out of the snapshot, so the relay never sees a
- * view's counters without its name (or the reverse).  Returns the
- * number of records, or -1 if the view was left out.
- */
-static int
-put_view(struct scratch *sc, size_t id, uint64_t seq, int first) {
-	struct ah_view *v = &pub.views[id];
-	char line[AH_LINE_MAX];
-	char cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
-	struct ah_enc e;
-	size_t start = sc->len;
-	int n = 0, k;
-
-	ah_enc_begin(&e, line, sizeof(line), "view");
-	ah_enc_u64(&e, "seq", seq);
-	ah_enc_u64(&e, "id", id);
-	ah_enc_str(&e, "name", v->name);
-	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
-	    !put_recursion(sc, v, seq, id) || !put_domains(sc, v, seq, id))
-	{
-		goto out;
-	}
-	n = 3 + AH_DOM_COUNT;
-	if ((k = put_samples(sc, v, seq, id, first ? NULL : pub.told[id],
-			     cur)) < 0) {
-		goto out;
-	}
-	n += k;
-	if ((k = put_zones(sc, v, seq, id)) < 0) {
-		goto out;
-	}
-	if (!first) {
-		memcpy(pub.told[id], cur, sizeof(cur));
-	}
-	return (n + k);
-out:
-	sc->len = start;
-	return (-1);
-}
-
-/*
- * A snapshot: each attached view's records (see put_view), then a
- * 'tick' that closes it and says how many views and records came
- * before it.  Counters are cumulative, so a lost snapshot loses
- * nothing.  Built whole before it is queued anywhere.
- */
+/* A snapshot for one new subscriber 'c', or for all of them (NULL). */
 static void
 send_snapshot(struct client *c, uint64_t seq) {
-	struct scratch *sc = &pub.scratch;
-	char line[AH_LINE_MAX];
-	struct ah_enc e;
-	uint64_t nviews = 0, nrecords = 0;
-	int k;
+	int rc;
 
-	sc->len = 0;
-	sc->failed = 0;
 	pthread_mutex_lock(&pub.lock);
-	for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-		if (pub.views[i].refs == 0) {
-			continue;
-		}
-		if ((k = put_view(sc, i, seq, c != NULL)) < 0) {
-			continue;
-		}
-		nviews++;
-		nrecords += (uint64_t)k;
-	}
+	rc = ah_snapshot_build(&pub.snapshot, pub.views, seq, c != NULL,
+			       now_ms(CLOCK_REALTIME));
 	pthread_mutex_unlock(&pub.lock);
-	if (sc->failed) {
-		return; /* out of memory: the next one, then */
-	}
-
-	ah_enc_begin(&e, line, sizeof(line), "tick");
-	ah_enc_u64(&e, "seq", seq);
-	ah_enc_u64(&e, "views", nviews);
-	ah_enc_u64(&e, "records", nrecords);
-	ah_enc_i64(&e, "time", now_ms(CLOCK_REALTIME));
-	if (put(sc, &e)) {
-		queue(c, sc->buf, sc->len);
+	if (rc == 0) {
+		queue(c, pub.snapshot.buf, pub.snapshot.len);
 	}
 }
 
@@ -693,8 +400,7 @@ publisher_main(void *arg) {
 			client_close(&pub.clients[i]);
 		}
 	}
-	free(pub.scratch.buf);
-	pub.scratch = (struct scratch){ 0 };
+	ah_snapshot_free(&pub.snapshot);
 	pub.params.leave();
 	return (NULL);
 }

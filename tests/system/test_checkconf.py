@@ -10,6 +10,9 @@ import lab
 
 CASES = [
     ("bogus 1;", r"unknown parameter 'bogus'"),
+    # an unquoted zone name is a value, not a keyword
+    ("zones { a; b; }; bogus 1;", r"unknown parameter 'bogus'"),
+    ("interval ;", r"interval is not a number of milliseconds"),
     ('interval 100;\n\tinterval 200;', r"'interval' given twice"),
     ("interval 10;", r"interval 10 out of range 50\.\.60000"),
     ("interval 600000;", r"interval 600000 out of range"),

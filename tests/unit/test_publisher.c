@@ -1,55 +1,143 @@
 /*
  * test_publisher.c - what the plugin puts on its socket, without named:
- * publisher.c needs no BIND header, so it is included here whole (its
- * statics become reachable) and driven with counters set by hand.
+ * the publisher (plugin/publisher.c and snapshot.c) needs no BIND
+ * header, so it is driven here through its interface, publisher.h,
+ * with counters set by hand, and read as a subscriber reads it.
  */
 #include <config.h>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "../../plugin/publisher.c"
+#include "ahproto.h"
+#include "publisher.h"
+#include "view.h"
 
-/* Runs one snapshot into a socketpair and returns what arrived. */
-static char *
-snapshot_text(void)
+static void
+no_rcu(void)
 {
-	static char	 text[1 << 20];
-	struct client	 c = { .fd = -1 };
-	int		 sv[2];
-	ssize_t		 n;
-	size_t		 len = 0;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c.fd = sv[0];
-	c.out = malloc(CLIENT_BUF);
-	assert_non_null(c.out);
-	send_snapshot(&c, 7);
-	client_flush(&c);
-	assert_int_equal(c.len, 0);
-	client_close(&c);
-	while ((n = read(sv[1], text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)n;
-	close(sv[1]);
-	text[len] = '\0';
-	return (text);
 }
 
-/* A view of the longest name, all of it escaped, and every counter max. */
-static void
-worst_view(struct ah_view *v, const char *name)
+/* Attaches view 'name' to the publisher on 'path'. */
+static struct ah_view *
+attach(const char *path, const char *name)
 {
-	memset(v, 0, sizeof(*v));
-	pthread_mutex_init(&v->zlock, NULL);
-	snprintf(v->name, sizeof(v->name), "%s", name);
+	struct ah_pub_params	 p = {
+		.interval_ms = 60000,	/* no periodic snapshot meanwhile */
+		.zone_interval_ms = 1000,
+		.mode = 0600,
+		.gid = (gid_t)-1,
+		.enter = no_rcu,
+		.leave = no_rcu,
+	};
+	struct ah_view		*v = NULL;
+	char			 err[256];
+
+	snprintf(p.path, sizeof(p.path), "%s", path);
+	/* The longest version, all of it escaped. */
+	memset(p.named_version, '%', sizeof(p.named_version) - 1);
+	assert_int_equal(ah_pub_attach(&p, name, &v, err, sizeof(err)), 0);
+	return (v);
+}
+
+/*
+ * Every counter at its maximum, and every bucket's sample the longest
+ * name, all of it escaped.
+ */
+static void
+worst_counters(struct ah_view *v)
+{
+	char	 name[AH_DOMAIN_MAX];
+
 	memset((char *)&v->queries, 0xff,
-	    offsetof(struct ah_view, next_walk) -
+	    offsetof(struct ah_view, sample) -
 	    offsetof(struct ah_view, queries));
-	v->refs = 1;
+	memset(name, '%', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
+		atomic_store(&v->sample[b].seq, 0);
+		ah_sample_write(&v->sample[b], name);
+	}
+}
+
+/* A zone of the longest name, all escaped, every time at its widest. */
+static void
+worst_zone(struct ah_view *v)
+{
+	struct ah_zone	*z;
+
+	z = calloc(1, sizeof(*z));
+	assert_non_null(z);
+	memset(z->name, '%', AH_ZONENAME_MAX - 1);
+	strcpy(z->type, "static-stub");
+	z->found = z->loaded = true;
+	z->has_serial = true;
+	z->serial = UINT32_MAX;
+	z->loaded_at = z->refresh = z->expire = INT64_MIN;
+	pthread_mutex_lock(&v->zlock);
+	v->zones = z;
+	v->nzones = v->zcap = 1;
+	v->watching = true;
+	v->walked = INT64_MIN;
+	pthread_mutex_unlock(&v->zlock);
+}
+
+/* Reads from 'fd' into 'text' until 'until' arrives, or to EOF. */
+static size_t
+read_until(int fd, char *text, size_t len, size_t size, const char *until)
+{
+	ssize_t	 n;
+
+	while (until == NULL || strstr(text, until) == NULL) {
+		n = read(fd, text + len, size - 1 - len);
+		assert_true(n >= 0);	/* not timed out */
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		text[len] = '\0';
+	}
+	return (len);
+}
+
+/*
+ * What a new subscriber gets, to the end: its hello, a snapshot of
+ * 'views' at once, and a goodbye when the last view detaches.
+ */
+static char *
+subscribe(const char *path, struct ah_view **views, size_t nviews)
+{
+	static char		 text[1 << 20];
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct timeval		 tv = { .tv_sec = 10 };
+	size_t			 len = 0, i;
+	int			 fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	text[0] = '\0';
+	len = read_until(fd, text, len, sizeof(text), "\ntick ");
+	for (i = 0; i < nviews; i++)
+		ah_pub_detach(views[i]);
+	len = read_until(fd, text, len, sizeof(text), NULL);
+	close(fd);
+	return (text);
 }
 
 /*
@@ -60,45 +148,48 @@ worst_view(struct ah_view *v, const char *name)
 static void
 test_worst_case_views_are_whole(void **state)
 {
+	char		 dir[] = "/tmp/test_publisher.XXXXXX", path[108];
 	char		 name[AH_VIEWNAME_MAX], *line, *save = NULL;
 	char		 defined[4][AH_VIEWNAME_MAX * 3];
+	struct ah_view	*views[2];
 	size_t		 ndefined = 0, nrecords = 0, nviews = 0, nzone = 0;
+	size_t		 ndomain = 0, nticks = 0, nbye = 0;
 
 	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
 	memset(name, ' ', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	worst_view(&pub.views[0], name);
-	worst_view(&pub.views[1], "plain");
-	/* A zone of the longest name, all escaped, every time at its widest. */
-	pub.views[0].zones = calloc(1, sizeof(*pub.views[0].zones));
-	assert_non_null(pub.views[0].zones);
-	pub.views[0].nzones = 1;
-	pub.views[0].watching = true;
-	pub.views[0].walked = INT64_MIN;
-	memset(pub.views[0].zones[0].name, '%', AH_ZONENAME_MAX - 1);
-	strcpy(pub.views[0].zones[0].type, "static-stub");
-	pub.views[0].zones[0].found = pub.views[0].zones[0].loaded = true;
-	pub.views[0].zones[0].has_serial = true;
-	pub.views[0].zones[0].serial = UINT32_MAX;
-	pub.views[0].zones[0].loaded_at = pub.views[0].zones[0].refresh =
-	    pub.views[0].zones[0].expire = INT64_MIN;
-	for (line = strtok_r(snapshot_text(), "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	views[0] = attach(path, name);
+	views[1] = attach(path, "plain");
+	worst_counters(views[0]);
+	worst_counters(views[1]);
+	worst_zone(views[0]);
+	for (line = strtok_r(subscribe(path, views, 2), "\n", &save);
+	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		struct ah_msg	 m;
 		const char	*err, *ref;
 		size_t		 i;
 
 		assert_true(strlen(line) + 1 <= AH_LINE_MAX);
 		assert_int_equal(ah_decode(&m, line, strlen(line), &err), 0);
+		if (strcmp(m.type, "hello") == 0)
+			continue;
+		if (strcmp(m.type, "bye") == 0) {
+			nbye++;
+			continue;
+		}
 		if (strcmp(m.type, "tick") == 0) {
 			uint64_t n;
 
 			assert_int_equal(ah_get_u64(&m, "views", &n), 0);
 			nviews = n;
+			nticks++;
 			continue;
 		}
 		nrecords++;
 		nzone += strcmp(m.type, "zone") == 0;
+		ndomain += strcmp(m.type, "domain") == 0;
 		if (strcmp(m.type, "view") == 0) {
 			assert_true(ndefined < 4);
 			/* v2 refers to views by id, v1 by name */
@@ -115,11 +206,19 @@ test_worst_case_views_are_whole(void **state)
 				break;
 		assert_true(i < ndefined);	/* its view came first */
 	}
+	assert_int_equal(nticks, 1);
+	assert_int_equal(nbye, 1);
 	assert_int_equal(nviews, 2);
 	assert_int_equal(ndefined, 2);
 	assert_true(nrecords > 4);
 	assert_int_equal(nzone, 1);	/* the longest zone record fits too */
-	pub.views[0].refs = pub.views[1].refs = 0;
+	/* and so does each longest sample name */
+	assert_int_equal(ndomain, 2 * AH_DOM_BUCKETS);
+	/* The publisher stopped: its socket is gone. */
+	assert_int_equal(access(path, F_OK), -1);
+	free(views[0]->zones);
+	views[0]->zones = NULL;
+	assert_int_equal(rmdir(dir), 0);
 }
 
 int
