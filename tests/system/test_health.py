@@ -122,18 +122,14 @@ def test_resolver_upstream_timeout(stack):
 
 
 # Secondaries that refresh every 2 s, so an expiry comes within seconds.
-FAST_REFRESH = """recursion no;
-	min-refresh-time 1; min-retry-time 1;
-	max-refresh-time 2; max-retry-time 1;"""
+FAST_REFRESH = "recursion no;\n\t" + lab.FAST_REFRESH_OPTIONS
 
 
 def primary_of_sec(stack):
     """A plain named, primary for sec.example with SOA refresh 2, retry
     1, expire 5: a secondary's copy expires 5 s after it goes away."""
     primary = lab.Named(stack, name="primary", plugin=False)
-    (primary.dir / "db.sec").write_text(
-        "$TTL 1\n@ SOA ns1.sec.example. h.sec.example. 7 2 1 5 1\n"
-        "  NS ns1.sec.example.\nns1 A 192.0.2.53\nwww A 198.51.100.81\n")
+    (primary.dir / "db.sec").write_text(lab.SEC_ZONE)
     primary.conf.write_text(primary.conf.read_text() + f"""
 zone "sec.example" {{ type primary; file "{primary.dir}/db.sec"; allow-transfer {{ any; }}; }};
 """)
