@@ -30,6 +30,8 @@ The rooms, by role:
     upstream    the fake upstream of a resolver
     load        the load generator
     fleet       the lab in network namespaces (netns: finding them again)
+    internet    a small internet of real name servers for the fleet's
+                resolvers (a subpackage: lab/internet/)
     figures     what the fleet's clients saw, from their records
     demo        the demos (./demo.sh)
 
