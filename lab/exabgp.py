@@ -55,6 +55,27 @@ def start_exabgp(stack, name, conf, *, prefix=(), user="root"):
     return stack.start(name, [str(a) for a in (*prefix, EXABGP, conf)], env=env)
 
 
+def show_neighbor(sessions):
+    """What ExaBGP 4.2 answers 'show neighbor extensive' with, 'done'
+    included, for sessions {peer: (FSM state, "ipv4 unicast")}: the
+    format of its reactor/api/command/neighbor.py, abridged (a real
+    answer is in tests/fuzz/corpus/fuzz_exabgp/show-neighbor-extensive)."""
+    def kv(*cols):
+        return "   %-20s %15s %15s %15s\n" % (cols + ("", "", ""))[:4]
+    out = []
+    for peer, (state, family) in sessions.items():
+        up = state == "ESTABLISHED"
+        out += [f"Neighbor {peer}\n", "\n",
+                "  Session                         Local\n",
+                kv("local", peer), kv("state", state),
+                kv("up for" if up else "down for", "0:01:00"), "\n",
+                "  Families                        Local          Remote"
+                "        Add-Path\n",
+                kv(family + ":", "enabled", "enabled" if up else "n/a",
+                   "disabled"), "\n"]
+    return "".join(out) + "done\n"
+
+
 class ExaBGP:
     """ExaBGP on loopback from conf/exabgp.conf, running the relay as its
     process, its sessions to the test's BIRD."""

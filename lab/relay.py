@@ -12,6 +12,7 @@ import threading
 import time
 
 from .examples import render
+from .exabgp import show_neighbor
 from .named import Named
 from .paths import CTL, RELAY, SRCDIR
 
@@ -147,31 +148,72 @@ class RelayUnderTest:
     """anycast-relay run directly, the test playing ExaBGP.
 
     The relay's stdout (its commands) is collected by a thread; each
-    command is acked with 'done' on its stdin, as ExaBGP does.
+    command is answered on its stdin, in order, as ExaBGP does: 'done',
+    or 'error' for one containing a string of 'reject'.  ExaBGP's
+    neighbors are 'sessions' (for 'show neighbor', which is answered
+    but not collected).  With 'hold' set, answers wait for release().
     """
 
-    def __init__(self, stack, relay, name="relay-proc", ack=True):
+    def __init__(self, stack, relay, name="relay-proc", ack=True,
+                 sessions=None):
         self.relay = relay
+        self.sessions = sessions or {
+            "127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
+            "::1": ("ESTABLISHED", "ipv6 unicast")}
         self.proc = stack.start(name, [str(RELAY), str(relay.path)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.commands = []
         self.q = queue.Queue()
         self.ack = ack
+        self.reject = ()
+        self.hold = False
+        self.held = []
+        self.lock = threading.Lock()
 
         def reader():
             for raw in self.proc.p.stdout:
                 line = raw.decode().rstrip("\n")
-                self.commands.append(line)
-                self.q.put(line)
-                if self.ack:
-                    try:
-                        self.proc.p.stdin.write(b"done\n")
-                        self.proc.p.stdin.flush()
-                    except (BrokenPipeError, ValueError):
-                        # The relay is exiting: keep reading what it said.
-                        self.ack = False
+                if not line.startswith("show neighbor"):
+                    self.commands.append(line)
+                    self.q.put(line)
+                with self.lock:
+                    if self.hold:
+                        self.held.append(line)
+                    else:
+                        self._answer(line)
         self.thread = threading.Thread(target=reader, daemon=True)
         self.thread.start()
+
+    def _answer(self, line):
+        if not self.ack:
+            return
+        if line.startswith("show neighbor"):
+            text = show_neighbor(self.sessions)
+        elif any(r in line for r in self.reject):
+            text = "error\n"
+        else:
+            text = "done\n"
+        try:
+            self.proc.p.stdin.write(text.encode())
+            self.proc.p.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            # The relay is exiting: keep reading what it said.
+            self.ack = False
+
+    def say(self, text):
+        """Write 'text' (lines ExaBGP would write: 'neighbor X up') to
+        the relay, between answers."""
+        with self.lock:
+            self.proc.p.stdin.write(text.encode())
+            self.proc.p.stdin.flush()
+
+    def release(self):
+        """Answer what 'hold' held, in order, and stop holding."""
+        with self.lock:
+            for line in self.held:
+                self._answer(line)
+            self.held = []
+            self.hold = False
 
     def next_command(self, timeout):
         try:
@@ -235,3 +277,32 @@ def validate(doc):
     schema = json.loads(SCHEMA.read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)
     return doc
+
+
+def parse_exposition(text):
+    """Prometheus text format 0.0.4, strictly enough to catch our
+    mistakes: every sample belongs to the family declared just before
+    it (or its _bucket/_count), TYPE is known, values are numbers."""
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
+    fam, typ, seen, out = None, None, set(), {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            fam = line.split()[2]
+            assert fam not in seen, f"family {fam} declared twice"
+            seen.add(fam)
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split()
+            assert name == fam and typ in ("counter", "gauge", "histogram", "untyped")
+            assert (typ == "counter") == name.endswith("_total"), name
+            continue
+        m = sample.match(line)
+        assert m, f"bad sample line {line!r}"
+        name, labels, val = m.group(1), m.group(3) or "", m.group(4)
+        ok = {fam} | ({fam + "_bucket", fam + "_count"} if typ == "histogram" else set())
+        assert name in ok, f"{name} outside its family {fam}"
+        lbl = {k: v for k, v, _ in label.findall(labels)}
+        float(val.replace("+Inf", "inf"))
+        out[(name, tuple(sorted(lbl.items())))] = float(val.replace("+Inf", "inf"))
+    return out

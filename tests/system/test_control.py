@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import lab
-from lab.relay import as_nobody, relay_on_public_socket, validate
+from lab.relay import as_nobody, parse_exposition, relay_on_public_socket, validate
 
 
 def test_silent_clients_do_not_lock_out_anycastctl(stack):
@@ -131,36 +131,6 @@ def test_anyone_who_can_connect_may_read(stack):
     for args in (["status"], ["show", "counters"], ["show", "checks"], ["metrics"]):
         r = as_nobody("-s", relay.control, *args)
         assert r.returncode == 0, (args, r.stderr)
-
-
-def parse_exposition(text):
-    """Prometheus text format 0.0.4, strictly enough to catch our
-    mistakes: every sample belongs to the family declared just before
-    it (or its _bucket/_count), TYPE is known, values are numbers."""
-    import re
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
-    lab = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
-    fam, typ, seen, out = None, None, set(), {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            fam = line.split()[2]
-            assert fam not in seen, f"family {fam} declared twice"
-            seen.add(fam)
-            continue
-        if line.startswith("# TYPE "):
-            _, _, name, typ = line.split()
-            assert name == fam and typ in ("counter", "gauge", "histogram", "untyped")
-            assert (typ == "counter") == name.endswith("_total"), name
-            continue
-        m = sample.match(line)
-        assert m, f"bad sample line {line!r}"
-        name, labels, val = m.group(1), m.group(3) or "", m.group(4)
-        ok = {fam} | ({fam + "_bucket", fam + "_count"} if typ == "histogram" else set())
-        assert name in ok, f"{name} outside its family {fam}"
-        lbl = {k: v for k, v, _ in lab.findall(labels)}
-        float(val.replace("+Inf", "inf"))
-        out[(name, tuple(sorted(lbl.items())))] = float(val.replace("+Inf", "inf"))
-    return out
 
 
 RCODES = ("noerror", "nxdomain", "servfail", "refused", "other")
