@@ -9,8 +9,8 @@ import time
 import dns.message
 import dns.rcode
 
-import ahtest
-from test_plugin import Subscriber
+import lab
+from lab.feed import Subscriber
 
 KINDS = ("fail", "rstart", "rdone", "rok", "rbad")
 LEVELS = {"domains": "dom", "suffixes": "sfx"}
@@ -67,13 +67,13 @@ def grown(groups, base, want):
         c = groups.snapshot()
         d = {k: c[k] - base[k] for k in c}
         return d if all(d[k] >= n for k, n in want.items()) else None
-    return ahtest.wait_for(done, 10, interval=0, what="the groups to count")
+    return lab.wait_for(done, 10, interval=0, what="the groups to count")
 
 
 def resolver(stack):
-    upstream = ahtest.FakeUpstream()
+    upstream = lab.FakeUpstream()
     stack.procs.append(upstream)
-    named = ahtest.resolver(stack, upstream.port).start()
+    named = lab.resolver(stack, upstream.port).start()
     return upstream, named
 
 
