@@ -45,8 +45,9 @@ reply_get(const struct ah_msg *m, const char *key)
 	return (v != NULL ? v : "");
 }
 
+/* With 'quiet', -1 when no relay takes the connection. */
 static int
-connect_relay(const char *path, const struct output *out)
+connect_relay(const char *path, const struct output *out, int quiet)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
 	char			msg[256];
@@ -64,6 +65,10 @@ connect_relay(const char *path, const struct output *out)
 		exit(EXIT_ERROR);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (quiet && errno != EACCES && errno != EPERM) {
+			close(fd);
+			return (-1);
+		}
 		if (errno == EACCES || errno == EPERM) {
 			snprintf(msg, sizeof(msg), "permission denied on %s "
 			    "(control.mode and control.group decide who may "
@@ -155,7 +160,7 @@ read_reply(int fd, struct reply *r, const struct output *out)
 	}
 }
 
-static void
+void
 reply_free(struct reply *r)
 {
 	size_t i;
@@ -180,16 +185,14 @@ reply_find(const struct reply *r, const char *type, const char *service)
 	return (NULL);
 }
 
-/*
- * One request, its reply in 'reply'; the exit status.  Could the relay
- * not be reached, anycastctl has exited already.
- */
-static int
+int
 ask(const char *sock, const struct parse_result *res, const char *request,
-    struct reply *reply, const struct output *out)
+    struct reply *reply, const struct output *out, pid_t *peer, int quiet)
 {
 	char		req[AH_LINE_MAX];
 	struct ah_enc	e;
+	struct ucred	cred;
+	socklen_t	credlen = sizeof(cred);
 	int		fd, len, status;
 
 	ah_enc_begin(&e, req, sizeof(req), request);
@@ -202,7 +205,18 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 		out->error("usage", "argument too long", NULL);
 		return (EXIT_ERROR);
 	}
-	fd = connect_relay(sock, out);
+	if ((fd = connect_relay(sock, out, quiet)) < 0)
+		return (EXIT_NORELAY);
+	if (peer != NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &credlen) < 0) {
+			out->error("internal", "SO_PEERCRED on the control "
+			    "socket", NULL);
+			close(fd);
+			return (EXIT_ERROR);
+		}
+		*peer = cred.pid;
+	}
 	if (write(fd, req, (size_t)len) != len) {
 		out->error("internal", "cannot send the request", NULL);
 		close(fd);
@@ -276,7 +290,8 @@ wait_drained(const char *sock, const struct parse_result *res,
 		fflush(stdout);
 		usleep(WAIT_POLL_MS * 1000);
 		tick++;
-		if ((rc = ask(sock, &status, "status", &now, out)) != EXIT_OK)
+		if ((rc = ask(sock, &status, "status", &now, out, NULL,
+		    0)) != EXIT_OK)
 			return (rc);
 		reply_free(reply);
 		*reply = now;
@@ -305,6 +320,7 @@ show(enum action action, const struct reply *reply, const struct output *out)
 
 	switch (action) {
 	case STATUS:
+	case RESTART:
 		out->status(reply);
 		status = status_exit(reply);
 		break;
@@ -403,7 +419,10 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = AH_DEFAULT_CONTROL_SOCKET;
 
-	status = ask(sock, &res, res.request, &reply, out);
+	if (res.action == RESTART)
+		status = restart(sock, &reply, out);
+	else
+		status = ask(sock, &res, res.request, &reply, out, NULL, 0);
 	if (status == EXIT_OK && res.wait) {
 		waited = wait_drained(sock, &res, &reply, out);
 		if (waited != EXIT_OK && waited != EXIT_TIMEOUT)

@@ -7,9 +7,12 @@
  *	ctl_parser.c	command line tokens -> a request
  *	ctl_output.c	the reply for people
  *	ctl_json.c	the reply as JSON (schema: doc/anycastctl.schema.json)
+ *	ctl_restart.c	restart: the relay replaced, its routes handed over
  */
 #ifndef AH_CTL_H
 #define AH_CTL_H
+
+#include <sys/types.h>
 
 #include "ahproto.h"
 
@@ -23,7 +26,7 @@
 
 enum action {
 	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
-	METRICS, DRAIN, UNDRAIN, RELOAD
+	METRICS, DRAIN, UNDRAIN, RELOAD, RESTART
 };
 
 struct parse_result {
@@ -47,6 +50,7 @@ struct reply {
 };
 
 const char	*reply_get(const struct ah_msg *, const char *);
+void		 reply_free(struct reply *);
 
 /*
  * 'drain' prints services after drain, undrain or drain --wait;
@@ -72,6 +76,17 @@ struct output {
 /* The records of one service in a reply: its 'service' and 'drain'. */
 const struct ah_msg *reply_find(const struct reply *, const char *type,
 	    const char *service);
+
+/*
+ * One request on a new connection, its reply in 'reply'; the exit
+ * status.  'peer', if not NULL, gets the pid at the other end of the
+ * socket.  With 'quiet', a relay that cannot be reached is EXIT_NORELAY
+ * and nothing printed; otherwise anycastctl has exited.
+ */
+int	ask(const char *sock, const struct parse_result *, const char *request,
+	    struct reply *, const struct output *, pid_t *peer, int quiet);
+/* restart: the exit status; 'reply' is the new relay's status. */
+int	restart(const char *sock, struct reply *, const struct output *);
 
 extern const struct output	 show_output, json_output;
 extern const struct parse_result *command;	/* for the outputs */

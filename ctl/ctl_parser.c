@@ -38,6 +38,7 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"drain",	DRAIN,		t_drain },
 	{ KEYWORD,	"undrain",	UNDRAIN,	t_service },
 	{ KEYWORD,	"reload",	RELOAD,		NULL },
+	{ KEYWORD,	"restart",	RESTART,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -90,6 +91,8 @@ static const struct {
 	{ DRAIN,	 "drain",	  "service",	"drain" },
 	{ UNDRAIN,	 "undrain",	  "service",	"undrain" },
 	{ RELOAD,	 "reload",	  NULL,		"reload" },
+	/* Asks for the status, then replaces the relay (ctl_restart.c). */
+	{ RESTART,	 "status",	  NULL,		"restart" },
 };
 
 static const struct token *
@@ -223,5 +226,8 @@ parse_usage(FILE *f)
 	    "withdraw once traffic\n"
 	    "                          has moved away (or at the timeout)\n"
 	    "  undrain [SERVICE]       judge again; announced after 'rise'\n"
-	    "  reload                  read the configuration file again\n");
+	    "  reload                  read the configuration file again\n"
+	    "  restart                 replace the relay with the installed "
+	    "one, its routes\n"
+	    "                          taken over, not withdrawn (root)\n");
 }

@@ -27,6 +27,8 @@ struct service_state {
 	struct route	 route;
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
+	/* Monotonic ms: routes taken over at start (handover.c); 0 after. */
+	int64_t		 taken_at;
 	char		 reason[400];	/* the last verdict, in words */
 	struct check_state chk[CHK_COUNT];
 	struct retry	 retry;		/* recovery (policy.h) */

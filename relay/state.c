@@ -61,8 +61,8 @@ fail_closed(struct relay *r, const char *what, int line)
 		restore(r, i, ah_real_ms(), "the relay", why);
 }
 
-static ssize_t
-slurp(const char *path, char *buf, size_t len)
+ssize_t
+state_slurp(const char *path, char *buf, size_t len)
 {
 	ssize_t	n, got = 0;
 	int	fd;
@@ -106,7 +106,7 @@ state_load(struct relay *r)
 	size_t		 i;
 	int		 lineno = 0, seen_header = 0;
 
-	if ((n = slurp(path, buf, sizeof(buf))) < 0) {
+	if ((n = state_slurp(path, buf, sizeof(buf))) < 0) {
 		if (errno != ENOENT)
 			fail_closed(r, strerror(errno), 0);
 		return;

@@ -5,6 +5,8 @@
 #ifndef AH_STATE_H
 #define AH_STATE_H
 
+#include <sys/types.h>
+
 struct relay;
 
 /*
@@ -16,5 +18,10 @@ struct relay;
  */
 void	state_load(struct relay *);
 int	state_save(struct relay *);
+/*
+ * Up to 'len' bytes of the file at 'path' (the state file, the handover
+ * note): how many, or -1 with errno.
+ */
+ssize_t	state_slurp(const char *path, char *buf, size_t len);
 
 #endif /* AH_STATE_H */
