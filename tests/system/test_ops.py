@@ -46,8 +46,11 @@ def sent(text):
 
 
 def relay_pid(relay):
+    """None when no relay answers, or a relay just killed closed the
+    connection unanswered."""
     r = relay.ctl("-j", "status")
-    return json.loads(r.stdout)["relay"]["pid"] if r.returncode != 3 else None
+    st = json.loads(r.stdout) if r.stdout else {}
+    return st["relay"]["pid"] if "relay" in st else None
 
 
 def ctl_socket(relay, *args):

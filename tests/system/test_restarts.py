@@ -28,11 +28,12 @@ def chain(stack):
 
 
 def relay_pid(relay):
-    """The relay's pid as its control socket reports it, or None."""
+    """The relay's pid as its control socket reports it, or None: no
+    relay answers (3), or one killed a moment ago took the connection
+    into its backlog and closed it unanswered."""
     r = relay.ctl("-j", "status")
-    if r.returncode == 3:                         # no relay answers
-        return None
-    return json.loads(r.stdout)["relay"]["pid"]
+    st = json.loads(r.stdout) if r.stdout else {}
+    return st["relay"]["pid"] if "relay" in st else None
 
 
 def alive(pid):
