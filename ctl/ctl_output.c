@@ -174,7 +174,7 @@ config_lines(const struct reply *r, const struct ah_msg *m)
 static void
 show_status(const struct reply *r)
 {
-	const struct ah_msg	*m, *svc = NULL;
+	const struct ah_msg	*m, *svc = NULL, *exabgp = NULL;
 	char			 up[32], views[512] = "";
 	size_t			 i, nsess = 0, nchk = 0;
 
@@ -219,6 +219,13 @@ show_status(const struct reply *r)
 				    reply_get(m, "error"));
 			}
 			printf(LABEL "%s\n", "socket:", reply_get(m, "socket"));
+		} else if (strcmp(m->type, "exabgp") == 0) {
+			exabgp = m;
+			if (num(m, "rejected") > 0)
+				printf(LABEL "rejected %s of %s commands since "
+				    "the relay started\n", "exabgp:",
+				    reply_get(m, "rejected"),
+				    reply_get(m, "commands"));
 		} else if (strcmp(m->type, "session") == 0) {
 			printf(LABEL "%s %s since %s%s%s\n",
 			    nsess++ ? "" : "bgp:", reply_get(m, "peer"),
@@ -226,7 +233,11 @@ show_status(const struct reply *r)
 			    has(m, "reason") ? ": " : "",
 			    reply_get(m, "reason"));
 		} else if (strcmp(m->type, "service") == 0) {
-			if (nsess == 0)
+			if (nsess == 0 && exabgp != NULL &&
+			    has(exabgp, "neighbors_at"))
+				printf(LABEL "ExaBGP has no neighbor\n",
+				    "bgp:");
+			else if (nsess == 0)
 				printf(LABEL "no session reported by ExaBGP "
 				    "yet\n", "bgp:");
 			nsess = 1;
@@ -247,9 +258,12 @@ show_status(const struct reply *r)
 				printf("  %-24s %s\n", "reason",
 				    reply_get(svc, "reason"));
 			svc = NULL;
-			printf("  %-24s %-11s since %s\n",
+			printf("  %-24s %-12s since %s\n",
 			    reply_get(m, "prefix"), reply_get(m, "state"),
 			    when(num(m, "since")));
+			/* Not what the relay asked for: what stands between. */
+			if (has(m, "why"))
+				printf("  %-24s %s\n", "", reply_get(m, "why"));
 			if (has(m, "sent"))
 				printf("  %-24s sent: %s\n", "",
 				    reply_get(m, "sent"));

@@ -46,11 +46,13 @@ def sent(text):
 
 
 def relay_pid(relay):
-    """None when no relay answers, or a relay just killed closed the
-    connection unanswered."""
+    """The relay's pid, or None: no relay, or one killed with a request
+    of ours in its listen queue ('closed the connection before
+    answering')."""
     r = relay.ctl("-j", "status")
-    st = json.loads(r.stdout) if r.stdout else {}
-    return st["relay"]["pid"] if "relay" in st else None
+    if r.returncode == 3:
+        return None
+    return json.loads(r.stdout).get("relay", {}).get("pid")
 
 
 def ctl_socket(relay, *args):

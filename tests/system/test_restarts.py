@@ -29,11 +29,12 @@ def chain(stack):
 
 def relay_pid(relay):
     """The relay's pid as its control socket reports it, or None: no
-    relay answers (3), or one killed a moment ago took the connection
-    into its backlog and closed it unanswered."""
+    relay answers, or one killed with our request in its listen queue
+    ('closed the connection before answering')."""
     r = relay.ctl("-j", "status")
-    st = json.loads(r.stdout) if r.stdout else {}
-    return st["relay"]["pid"] if "relay" in st else None
+    if r.returncode == 3:                         # no relay answers
+        return None
+    return json.loads(r.stdout).get("relay", {}).get("pid")
 
 
 def alive(pid):
