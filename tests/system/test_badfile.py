@@ -59,6 +59,17 @@ def metric(relay, name):
     return m.group(1) if m else None
 
 
+def status_json(relay):
+    """anycastctl -j status by the file, checked against the schema."""
+    import jsonschema
+    r = relay.ctl("-j", "status")
+    doc = json.loads(r.stdout)
+    schema = json.loads((ahtest.SRCDIR / "doc" /
+                         "anycastctl.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    return r.returncode, doc
+
+
 def relay_pid(relay):
     """The pid of the relay answering on the control socket, or None:
     none answers, or the one killed closed the connection unanswered."""
@@ -115,9 +126,9 @@ def test_relay_respawned_on_a_broken_file_keeps_the_node(stack):
     ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
                     what="both prefixes announced by the new relay")
     assert exa.proc.alive(), "ExaBGP did not give up"
-    r = relay.ctl("-j", "status")
-    assert r.returncode == EXIT_CONFIG
-    st = json.loads(r.stdout)["relay"]
+    rc, doc = status_json(relay)
+    assert rc == EXIT_CONFIG
+    st = doc["relay"]
     assert st["config_ok"] is False
     assert st["config_source"] == "last-good"
     assert st["config_error"].startswith(at)
@@ -147,6 +158,10 @@ def test_first_start_on_a_broken_file_stays_up_announces_nothing(stack):
     assert "no good configuration" in r.stdout
     assert f"{relay.path}:" in r.stderr, "anycastctl's own reading of it"
     assert metric(relay, "config_last_load_ok") == "0"
+    rc, doc = status_json(relay)
+    assert rc == EXIT_CONFIG and doc["relay"]["config_source"] == "none"
+    assert doc["config_file"]["errors"][0].startswith(f"{relay.path}:")
+    assert doc["services"] == []
     time.sleep(2)
     assert exa.proc.alive() and bird.established("ns1")
     assert not bird.has_route(V4) and not bird.has_route(V6)
@@ -159,3 +174,24 @@ def test_first_start_on_a_broken_file_stays_up_announces_nothing(stack):
                     what="both prefixes once the file is fixed")
     assert relay.ctl("status").returncode == 0
     assert last_good(relay).read_text() == good
+
+
+def test_a_copy_that_cannot_be_written_is_said(stack):
+    """Without its copy a node would have nothing to run on at a start on
+    a broken file: the relay says so, and status shows it."""
+    named = ahtest.Named(stack).start()
+    relay = ahtest.Relay(stack, named, replacements=[
+        (f"state-file: {stack.dir / 'relay.state'}",
+         "state-file: /nonexistent/ah.state")])
+    proc = ahtest.RelayUnderTest(stack, relay)
+    assert proc.wait_command(f"announce route {V4}", 10)
+    want = ("last good configuration /nonexistent/ah.last-good.yaml.tmp: "
+            "No such file or directory: a restart on a broken file will "
+            "find nothing to run on")
+    assert f"warning: {want}" in proc.proc.text()
+    r = relay.ctl("status")
+    assert f"warning: {want}" in r.stdout
+    st = status_json(relay)[1]["relay"]
+    assert st["last_good"] == "/nonexistent/ah.last-good.yaml"
+    assert st["last_good_warning"] == want
+    assert st["config_ok"] is True and st["config_source"] == "file"
