@@ -18,21 +18,12 @@ import stat
 import subprocess
 import time
 
-import ahtest
+import lab
+from lab.relay import validate
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
 EXIT_CONFIG = 6
-
-
-def chain(stack):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named)
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
-    return named, bird, relay, exa
 
 
 def last_good(relay):
@@ -61,26 +52,12 @@ def metric(relay, name):
 
 def status_json(relay):
     """anycastctl -j status by the file, checked against the schema."""
-    import jsonschema
     r = relay.ctl("-j", "status")
-    doc = json.loads(r.stdout)
-    schema = json.loads((ahtest.SRCDIR / "doc" /
-                         "anycastctl.schema.json").read_text())
-    jsonschema.Draft202012Validator(schema).validate(doc)
-    return r.returncode, doc
-
-
-def relay_pid(relay):
-    """The pid of the relay answering on the control socket, or None:
-    none answers, or the one killed closed the connection unanswered."""
-    r = subprocess.run([str(ahtest.CTL), "-s", relay.control, "-j", "status"],
-                       capture_output=True, text=True, timeout=10)
-    st = json.loads(r.stdout) if r.stdout else {}
-    return st["relay"]["pid"] if "relay" in st else None
+    return r.returncode, validate(json.loads(r.stdout))
 
 
 def test_exabgp_restarted_five_times_on_a_broken_file(stack):
-    named, bird, relay, exa = chain(stack)
+    named, bird, relay, exa = lab.chain(stack)
     good = relay.path.read_text()
     copy = last_good(relay)
     assert copy.read_text() == good, "the accepted bytes, as they were"
@@ -89,11 +66,11 @@ def test_exabgp_restarted_five_times_on_a_broken_file(stack):
 
     for i in range(5):
         exa.proc.stop()
-        ahtest.wait_for(lambda: not bird.has_route(V4), 10,
-                        what="the route gone with ExaBGP")
-        exa = ahtest.ExaBGP(stack, bird, relay, name=f"exabgp{i}").start()
-        ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6),
-                        30, what=f"both prefixes back after restart {i + 1}")
+        lab.wait_for(lambda: not bird.has_route(V4), 10,
+                     what="the route gone with ExaBGP")
+        exa = lab.ExaBGP(stack, bird, relay, name=f"exabgp{i}").start()
+        lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6),
+                     30, what=f"both prefixes back after restart {i + 1}")
     assert exa.proc.alive()
     assert "Too many death" not in exa.proc.text()
     log = exa.proc.text()
@@ -117,14 +94,14 @@ def test_exabgp_restarted_five_times_on_a_broken_file(stack):
 
 
 def test_relay_respawned_on_a_broken_file_keeps_the_node(stack):
-    named, bird, relay, exa = chain(stack)
+    named, bird, relay, exa = lab.chain(stack)
     at = break_file(relay, "interval: 1s", "interval: soon")
-    old = relay_pid(relay)
+    old = relay.pid()
     os.kill(old, signal.SIGKILL)
-    ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
-                    what="a relay respawned by ExaBGP")
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes announced by the new relay")
+    lab.wait_for(lambda: relay.pid() not in (None, old), 10,
+                 what="a relay respawned by ExaBGP")
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="both prefixes announced by the new relay")
     assert exa.proc.alive(), "ExaBGP did not give up"
     rc, doc = status_json(relay)
     assert rc == EXIT_CONFIG
@@ -136,23 +113,23 @@ def test_relay_respawned_on_a_broken_file_keeps_the_node(stack):
 
 
 def test_first_start_on_a_broken_file_stays_up_announces_nothing(stack):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named)
+    named = lab.Named(stack).start()
+    bird = lab.Bird(stack).start()
+    relay = lab.Relay(stack, named)
     good = relay.path.read_text()
     # A syntax error after the control block: anycastctl and the relay
     # still find the control socket.
     relay.path.write_text(good + "  - name: [\n")
     assert not last_good(relay).exists()
-    check = subprocess.run([str(ahtest.RELAY), "--check", str(relay.path)],
+    check = subprocess.run([str(lab.RELAY), "--check", str(relay.path)],
                            capture_output=True, text=True, timeout=10)
     assert check.returncode == 1, "--check is unchanged"
     assert "configuration rejected, nothing announced" in check.stderr
 
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
-    ahtest.wait_for(lambda: bird.established("ns1"), 30, what="BGP session")
-    ahtest.wait_for(lambda: relay.ctl("status").returncode == EXIT_CONFIG, 10,
-                    what="the relay answering on the file's control socket")
+    exa = lab.ExaBGP(stack, bird, relay).start()
+    lab.wait_for(lambda: bird.established("ns1"), 30, what="BGP session")
+    lab.wait_for(lambda: relay.ctl("status").returncode == EXIT_CONFIG, 10,
+                 what="the relay answering on the file's control socket")
     r = relay.ctl("status")
     assert f"{relay.path}:" in r.stdout and "REJECTED" in r.stdout
     assert "no good configuration" in r.stdout
@@ -170,8 +147,8 @@ def test_first_start_on_a_broken_file_stays_up_announces_nothing(stack):
     relay.path.write_text(good)
     r = relay.ctl("reload")
     assert r.returncode == 0, r.stdout + r.stderr
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes once the file is fixed")
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="both prefixes once the file is fixed")
     assert relay.ctl("status").returncode == 0
     assert last_good(relay).read_text() == good
 
@@ -179,11 +156,11 @@ def test_first_start_on_a_broken_file_stays_up_announces_nothing(stack):
 def test_a_copy_that_cannot_be_written_is_said(stack):
     """Without its copy a node would have nothing to run on at a start on
     a broken file: the relay says so, and status shows it."""
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, replacements=[
         (f"state-file: {stack.dir / 'relay.state'}",
          "state-file: /nonexistent/ah.state")])
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command(f"announce route {V4}", 10)
     want = ("last good configuration /nonexistent/ah.last-good.yaml.tmp: "
             "No such file or directory: a restart on a broken file will "
