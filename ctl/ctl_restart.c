@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ahclock.h"
@@ -81,14 +82,17 @@ put_record(FILE *f, const struct ah_msg *m)
 
 /*
  * The note: our header, then the relay's own 'relay' and 'service'
- * records as it sent them.  Renamed into place whole.
+ * records as it sent them; the relay's user's, since its successor,
+ * of that user, removes it.  Renamed into place whole.
  */
 static int
 write_note(const char *path, pid_t from, pid_t exabgp,
     const struct reply *status, char *why, size_t len)
 {
 	char		 tmp[AH_PATH_MAX + 32], line[AH_LINE_MAX], by[32];
+	char		 proc[32];
 	struct ah_enc	 e;
+	struct stat	 sb;
 	FILE		*f;
 	size_t		 i;
 	int		 fd, n, bad = 0;
@@ -101,6 +105,9 @@ write_note(const char *path, pid_t from, pid_t exabgp,
 			close(fd);
 		return (-1);
 	}
+	snprintf(proc, sizeof(proc), "/proc/%ld", (long)from);
+	if (getuid() == 0 && stat(proc, &sb) == 0)
+		(void)fchown(fd, sb.st_uid, (gid_t)-1);
 	snprintf(by, sizeof(by), "uid %ld", (long)getuid());
 	ah_enc_begin(&e, line, sizeof(line), "handover");
 	ah_enc_u64(&e, "version", HANDOVER_VERSION);
@@ -150,7 +157,7 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 	char			 cmd[256], msg[600], why[300];
 	pid_t			 pid, exabgp, peer = 0;
 	int64_t			 deadline;
-	int			 rc;
+	int			 rc, taken;
 
 	if ((rc = ask(sock, &status, "status", &old, out, &pid, 0)) !=
 	    EXIT_OK) {
@@ -216,10 +223,16 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 			return (EXIT_ERROR);
 		}
 	}
+	/* The new relay reads the note before it opens its socket. */
+	taken = access(note, F_OK) < 0;
+	if (!taken)
+		(void)unlink(note);
 	if (out == &show_output)
 		printf("relay %ld (anycast-relay %s) replaced by %ld "
-		    "(anycast-relay %s)\n\n", (long)pid, version_of(&old),
-		    (long)peer, version_of(reply));
+		    "(anycast-relay %s), %s\n\n", (long)pid, version_of(&old),
+		    (long)peer, version_of(reply), taken ? "which took its "
+		    "routes over" : "which did not read the handover note: "
+		    "it started withdrawn");
 	reply_free(&old);
 	return (EXIT_OK);
 }

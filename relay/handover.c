@@ -108,16 +108,19 @@ check_header(const struct ah_msg *m, uint64_t *from, char *why, size_t len)
 }
 
 /*
- * The modes the note gives the configured services, in 'modes'; the
- * predecessor's pid in 'from'.  -1 and why if it is not to be believed.
+ * What the note says of each configured service: its route mode in
+ * 'modes', since when in 'since' (realtime ms, 0 if it does not say);
+ * the predecessor's pid in 'from'.  -1 and why if it is not to be
+ * believed.
  */
 static int
 parse_note(const struct relay *r, char *buf, enum route_mode *modes,
-    uint64_t *from, char *why, size_t len)
+    int64_t *since, uint64_t *from, char *why, size_t len)
 {
 	const char	*err, *name, *route;
 	struct ah_msg	 m;
 	char		*line, *next;
+	uint64_t	 t;
 	size_t		 i;
 	int		 lineno = 0;
 
@@ -146,8 +149,11 @@ parse_note(const struct relay *r, char *buf, enum route_mode *modes,
 			    "or route", lineno);
 			return (-1);
 		}
-		if ((i = find_service(r, name)) < r->conf->nservices)
-			modes[i] = handed_mode(route);
+		if ((i = find_service(r, name)) == r->conf->nservices)
+			continue;
+		modes[i] = handed_mode(route);
+		if (ah_get_u64(&m, "since", &t) == 0)
+			since[i] = (int64_t)t;
 	}
 	if (lineno == 0) {
 		snprintf(why, len, "empty");
@@ -156,10 +162,13 @@ parse_note(const struct relay *r, char *buf, enum route_mode *modes,
 	return (0);
 }
 
-/* Service i goes on in 'mode', as its predecessor left it. */
+/*
+ * Service i goes on in 'mode', as its predecessor left it, and since
+ * when it says ('since', realtime ms; 0 if it does not).
+ */
 static void
-take_over(struct relay *r, size_t i, enum route_mode mode, uint64_t from,
-    int64_t now)
+take_over(struct relay *r, size_t i, enum route_mode mode, int64_t since,
+    uint64_t from, int64_t now)
 {
 	const struct service_conf	*s = &r->conf->services[i];
 	struct service_state		*st = &r->svc[i];
@@ -174,6 +183,8 @@ take_over(struct relay *r, size_t i, enum route_mode mode, uint64_t from,
 	snprintf(st->reason, sizeof(st->reason), "taken over: %s; no "
 	    "verdict of this relay yet", why);
 	(void)route_set(&st->route, s, mode, "taken over", why);
+	if (since > 0 && since <= st->route.since)
+		st->route.since = since;
 }
 
 void
@@ -181,6 +192,7 @@ handover_read(struct relay *r, int64_t now)
 {
 	static char	 buf[HANDOVER_MAX + 1];
 	enum route_mode	 modes[RELAY_SERVICES_MAX] = { 0 };
+	int64_t		 since[RELAY_SERVICES_MAX] = { 0 };
 	char		 path[sizeof(r->conf->control_socket) +
 			    sizeof(HANDOVER_SUFFIX)], why[200];
 	uint64_t	 from = 0;
@@ -203,7 +215,7 @@ handover_read(struct relay *r, int64_t now)
 		return;
 	}
 	buf[n] = '\0';
-	if (parse_note(r, buf, modes, &from, why, sizeof(why)) < 0) {
+	if (parse_note(r, buf, modes, since, &from, why, sizeof(why)) < 0) {
 		log_warnx("handover note %s: %s: nothing taken over", path,
 		    why);
 		return;
@@ -213,7 +225,7 @@ handover_read(struct relay *r, int64_t now)
 		if (modes[i] == ROUTE_WITHDRAWN ||
 		    r->svc[i].drain.state != DRAIN_NONE)
 			continue;
-		take_over(r, i, modes[i], from, now);
+		take_over(r, i, modes[i], since[i], from, now);
 		taken++;
 	}
 	log_info("replacing relay %llu: %zu of %zu services taken over with "

@@ -380,7 +380,8 @@ handed_over(const char *route, int64_t age, const char *extra)
 	assert_non_null(f = fopen(path, "w"));
 	fprintf(f, "handover version=1 from=905 exabgp=%ld at=%lld by=uid%%200\n"
 	    "relay pid=905 version=0.1.0 proto=2\n"
-	    "service name=dns view=_default state=up route=%s\n%s",
+	    "service name=dns view=_default state=up route=%s "
+	    "since=1741953605003\n%s",
 	    (long)getppid(), (long long)(ah_real_ms() - age), route, extra);
 	fclose(f);
 	handover_read(&r, now);
@@ -399,6 +400,8 @@ test_taken_over_until_the_feed_is_up(void **state)
 	assert_int_equal(sent[0], ROUTE_ANNOUNCED);
 	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
 	assert_string_equal(state_name(), "up");
+	/* Out since the predecessor announced it, not since we started. */
+	assert_int_equal(st()->route.since, 1741953605003);
 	assert_string_equal(st()->route.history[0].reason, "relay 905 had it "
 	    "announced when it was replaced (anycastctl restart)");
 	/* Waiting for the hello, then for the first snapshot: kept. */
