@@ -14,7 +14,7 @@
  *	relay pid=905 version=0.1.0 proto=2 started=... config=...
  *	service name=dns view=_default state=up route=announced ...
  *
- * (doc/cli.md, 2.8).  The note is believed only from the ExaBGP that
+ * (doc/cli.md, 2.6).  The note is believed only from the ExaBGP that
  * respawned this relay (exabgp= is our parent), only within
  * HANDOVER_FRESH_MS of being written, and only once: it is removed
  * when read.  A service taken over keeps its mode, re-sent to ExaBGP
