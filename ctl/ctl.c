@@ -373,7 +373,6 @@ show(enum action action, const struct reply *reply, const struct output *out)
 
 	switch (action) {
 	case STATUS:
-	case RESTART:
 		out->status(reply);
 		status = status_exit(reply);
 		break;
@@ -469,9 +468,11 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = AH_DEFAULT_CONTROL_SOCKET;
 
-	if (res.action == RESTART)
+	if (res.action == RESTART) {
 		status = restart(sock, &reply, out);
-	else
+		/* Then the new relay's status, as 'status' prints it. */
+		res.action = STATUS;
+	} else
 		status = ask(sock, &res, res.request, &reply, out, NULL, 0);
 	if (status == EXIT_OK && res.wait) {
 		waited = wait_drained(sock, &res, &reply, out);

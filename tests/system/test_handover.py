@@ -6,12 +6,14 @@ it after an upgrade; test_debian.py upgrades a real node.
 BIRD's route log says whether the router saw a withdrawal.
 """
 
+import json
 import os
 import re
 import signal
 import time
 
 import lab
+import lab.relay
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
@@ -67,6 +69,15 @@ def test_restart_keeps_the_routes(stack):
     st = relay.ctl("status")
     assert st.returncode == 0, st.stdout
     assert "taken over" not in st.stdout.split("service dns")[1].split("\n")[0]
+
+    # Again, for a script: the new relay's status, as JSON.
+    r = relay.ctl("-j", "restart")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = lab.relay.validate(json.loads(r.stdout))
+    assert doc["command"] == "restart"
+    newer = relay.pid()
+    assert doc["relay"]["pid"] == newer and newer not in (old, new)
+    assert "removed" not in str(changes(bird, before)), changes(bird, before)
 
     # And it judges: named killed, the route goes at once.
     named.kill()
