@@ -97,9 +97,11 @@ write_note(const char *path, pid_t from, pid_t exabgp,
 	size_t		 i;
 	int		 fd, n, bad = 0;
 
+	/* Never through a link someone left in the socket's directory. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) < 0 || (f = fdopen(fd, "w")) == NULL) {
 		snprintf(why, len, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);

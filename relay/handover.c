@@ -16,8 +16,8 @@
  *
  * (doc/cli.md, 2.6).  The note is believed only from the ExaBGP that
  * respawned this relay (exabgp= is our parent), only within
- * HANDOVER_FRESH_MS of being written, and only once: it is removed
- * when read.  A service taken over keeps its mode, re-sent to ExaBGP
+ * HANDOVER_FRESH_MS of being written, only from root or our own user,
+ * and only once: it is removed when read.  A service taken over keeps its mode, re-sent to ExaBGP
  * so that its answers speak for this relay; the judge is left where
  * the predecessor had it (up, or down and depreferred).  While this
  * relay's feed comes up it has no verdict of its own, and the routes
@@ -30,9 +30,11 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ahclock.h"
@@ -195,13 +197,15 @@ handover_read(struct relay *r, int64_t now)
 	int64_t		 since[RELAY_SERVICES_MAX] = { 0 };
 	char		 path[sizeof(r->conf->control_socket) +
 			    sizeof(HANDOVER_SUFFIX)], why[200];
+	struct stat	 sb;
 	uint64_t	 from = 0;
 	ssize_t		 n;
 	size_t		 i, taken = 0;
+	int		 fd;
 
 	snprintf(path, sizeof(path), "%s%s", r->conf->control_socket,
 	    HANDOVER_SUFFIX);
-	if ((n = state_slurp(path, buf, sizeof(buf))) < 0) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT)
 			log_warn("handover note %s", path);
 		return;
@@ -209,6 +213,19 @@ handover_read(struct relay *r, int64_t now)
 	/* Once: whatever it says, the next start must not read it. */
 	if (unlink(path) < 0)
 		log_warn("handover note %s: unlink", path);
+	if (fstat(fd, &sb) < 0 || (n = state_read(fd, buf, sizeof(buf))) < 0) {
+		log_warn("handover note %s", path);
+		close(fd);
+		return;
+	}
+	close(fd);
+	/* Only anycastctl run by root, or by our user, may say so. */
+	if (!S_ISREG(sb.st_mode) || (sb.st_uid != 0 &&
+	    sb.st_uid != geteuid())) {
+		log_warnx("handover note %s: not a file of root or of uid %ld: "
+		    "nothing taken over", path, (long)geteuid());
+		return;
+	}
 	if (n > HANDOVER_MAX) {
 		log_warnx("handover note %s: larger than %d KiB: nothing "
 		    "taken over", path, HANDOVER_MAX / 1024);

@@ -62,25 +62,35 @@ fail_closed(struct relay *r, const char *what, int line)
 }
 
 ssize_t
-state_slurp(const char *path, char *buf, size_t len)
+state_read(int fd, char *buf, size_t len)
 {
 	ssize_t	n, got = 0;
-	int	fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (-1);
 	while ((size_t)got < len &&
 	    (n = read(fd, buf + got, len - (size_t)got)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			close(fd);
 			return (-1);
 		}
 		got += n;
 	}
-	close(fd);
 	return (got);
+}
+
+static ssize_t
+slurp(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (-1);
+	n = state_read(fd, buf, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (n);
 }
 
 static size_t
@@ -106,7 +116,7 @@ state_load(struct relay *r)
 	size_t		 i;
 	int		 lineno = 0, seen_header = 0;
 
-	if ((n = state_slurp(path, buf, sizeof(buf))) < 0) {
+	if ((n = slurp(path, buf, sizeof(buf))) < 0) {
 		if (errno != ENOENT)
 			fail_closed(r, strerror(errno), 0);
 		return;

@@ -19,9 +19,9 @@ struct relay;
 void	state_load(struct relay *);
 int	state_save(struct relay *);
 /*
- * Up to 'len' bytes of the file at 'path' (the state file, the handover
+ * Up to 'len' bytes from fd, to its end (the state file, the handover
  * note): how many, or -1 with errno.
  */
-ssize_t	state_slurp(const char *path, char *buf, size_t len);
+ssize_t	state_read(int fd, char *buf, size_t len);
 
 #endif /* AH_STATE_H */
