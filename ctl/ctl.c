@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "ahclock.h"
 #include "ahproto.h"
 #include "ctl.h"
+#include "handover.h"
 #include "parse.h"
 
 const struct parse_result *command;
@@ -161,7 +163,7 @@ read_reply(int fd, struct reply *r, const struct output *out)
 	}
 }
 
-void
+static void
 reply_free(struct reply *r)
 {
 	size_t i;
@@ -186,7 +188,13 @@ reply_find(const struct reply *r, const char *type, const char *service)
 	return (NULL);
 }
 
-int
+/*
+ * One request on a new connection, its reply in 'reply'; the exit
+ * status.  'peer', if not NULL, gets the pid at the other end of the
+ * socket.  With 'quiet', a relay that cannot be reached is EXIT_NORELAY
+ * and nothing printed; otherwise anycastctl has exited.
+ */
+static int
 ask(const char *sock, const struct parse_result *res, const char *request,
     struct reply *reply, const struct output *out, pid_t *peer, int quiet)
 {
@@ -298,6 +306,120 @@ wait_drained(const char *sock, const struct parse_result *res,
 		*reply = now;
 		memset(&now, 0, sizeof(now));
 	}
+}
+
+#define RESTART_WAIT_MS	10000
+#define RESTART_POLL_MS	50
+
+static const char *
+version_of(const struct reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "relay") == 0)
+			return (reply_get(r->m[i], "version"));
+	return ("?");
+}
+
+/*
+ * restart (doc/cli.md, section 2.6): the relay's status into the
+ * handover note, the relay stopped with SIGKILL, which withdraws
+ * nothing (SIGTERM would withdraw everything), and ExaBGP left to start
+ * the installed binary, which takes the routes over.  Only 'status' is
+ * asked of the old relay, so a relay of any version can be replaced
+ * so, the one a package upgrade replaces among them.  *reply becomes
+ * the new relay's status.
+ */
+static int
+restart(const char *sock, struct reply *reply, const struct output *out)
+{
+	struct parse_result	 status = { .request = "status",
+				    .timeout_ms = -1 };
+	struct reply		 old = { 0 };
+	char			 note[AH_PATH_MAX + sizeof(HANDOVER_SUFFIX)];
+	char			 cmd[256], msg[600], why[300];
+	pid_t			 pid, exabgp, peer = 0;
+	int64_t			 deadline;
+	int			 rc, taken;
+
+	if ((rc = ask(sock, &status, "status", &old, out, &pid, 0)) !=
+	    EXIT_OK) {
+		reply_free(&old);
+		return (rc);
+	}
+	/* ExaBGP must be there to start the next one. */
+	if ((exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <= 1 ||
+	    strstr(cmd, "exabgp") == NULL) {
+		snprintf(msg, sizeof(msg), "the relay (pid %ld) is not "
+		    "ExaBGP's process (its parent: pid %ld, '%.100s'): nothing "
+		    "would start a new one; restart it the way it was started",
+		    (long)pid, (long)exabgp, cmd);
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	if (kill(pid, 0) < 0) {
+		snprintf(msg, sizeof(msg), "cannot signal the relay (pid "
+		    "%ld): %s: restart is for root", (long)pid,
+		    strerror(errno));
+		out->error(errno == EPERM ? "denied" : "error", msg, NULL);
+		reply_free(&old);
+		return (errno == EPERM ? EXIT_DENIED : EXIT_ERROR);
+	}
+	snprintf(note, sizeof(note), "%s%s", sock, HANDOVER_SUFFIX);
+	if (handover_note_write(note, pid, exabgp, old.m, old.n, why,
+	    sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "handover note %s: nothing "
+		    "restarted", why);
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	if (kill(pid, SIGKILL) < 0) {
+		snprintf(msg, sizeof(msg), "kill %ld: %s", (long)pid,
+		    strerror(errno));
+		out->error("error", msg, NULL);
+		(void)unlink(note);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	deadline = ah_mono_ms() + RESTART_WAIT_MS;
+	for (;;) {
+		usleep(RESTART_POLL_MS * 1000);
+		rc = ask(sock, &status, "status", reply, out, &peer, 1);
+		if (rc == EXIT_OK && peer != pid)
+			break;
+		reply_free(reply);
+		if (rc != EXIT_OK && rc != EXIT_NORELAY) {
+			reply_free(&old);
+			return (rc);
+		}
+		if (ah_mono_ms() > deadline) {
+			snprintf(msg, sizeof(msg), "no new relay answered on "
+			    "%s within %d s after pid %ld was stopped: ExaBGP "
+			    "(pid %ld) did not start one (its log says why). "
+			    "Its routes stay announced with nobody judging "
+			    "them: restart ExaBGP", sock,
+			    RESTART_WAIT_MS / 1000, (long)pid, (long)exabgp);
+			out->error("error", msg, NULL);
+			(void)unlink(note);
+			reply_free(&old);
+			return (EXIT_ERROR);
+		}
+	}
+	/* The new relay reads the note before it opens its socket. */
+	taken = access(note, F_OK) < 0;
+	if (!taken)
+		(void)unlink(note);
+	if (out == &show_output)
+		printf("relay %ld (anycast-relay %s) replaced by %ld "
+		    "(anycast-relay %s), %s\n\n", (long)pid, version_of(&old),
+		    (long)peer, version_of(reply), taken ? "which took its "
+		    "routes over" : "which did not read the handover note: "
+		    "it started withdrawn");
+	reply_free(&old);
+	return (EXIT_OK);
 }
 
 /*

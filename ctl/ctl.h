@@ -7,7 +7,7 @@
  *	ctl_parser.c	command line tokens -> a request
  *	ctl_output.c	the reply for people
  *	ctl_json.c	the reply as JSON (schema: doc/anycastctl.schema.json)
- *	ctl_restart.c	restart: the relay replaced, its routes handed over
+ *	ctl_handover.c	restart: the relay's parent, the handover note
  */
 #ifndef AH_CTL_H
 #define AH_CTL_H
@@ -51,7 +51,6 @@ struct reply {
 };
 
 const char	*reply_get(const struct ah_msg *, const char *);
-void		 reply_free(struct reply *);
 
 /*
  * 'drain' prints services after drain, undrain or drain --wait;
@@ -79,15 +78,15 @@ const struct ah_msg *reply_find(const struct reply *, const char *type,
 	    const char *service);
 
 /*
- * One request on a new connection, its reply in 'reply'; the exit
- * status.  'peer', if not NULL, gets the pid at the other end of the
- * socket.  With 'quiet', a relay that cannot be reached is EXIT_NORELAY
- * and nothing printed; otherwise anycastctl has exited.
+ * restart's other needs (ctl_handover.c): the relay's parent pid, its
+ * command line in 'cmd' (NULs as spaces), or -1; and the handover note
+ * at 'path' for the relay 'from' of ExaBGP 'exabgp', of the 'relay' and
+ * 'service' records among m[0..n), written whole and given to the
+ * relay's user: 0, or -1 and why.
  */
-int	ask(const char *sock, const struct parse_result *, const char *request,
-	    struct reply *, const struct output *, pid_t *peer, int quiet);
-/* restart: the exit status; 'reply' is the new relay's status. */
-int	restart(const char *sock, struct reply *, const struct output *);
+pid_t	relay_parent_of(pid_t, char *cmd, size_t len);
+int	handover_note_write(const char *path, pid_t from, pid_t exabgp,
+	    struct ah_msg *const *m, size_t n, char *why, size_t len);
 
 extern const struct output	 show_output, json_output;
 extern const struct parse_result *command;	/* for the outputs */

@@ -17,9 +17,10 @@
  * (doc/cli.md, 2.6).  The note is believed only from the ExaBGP that
  * respawned this relay (exabgp= is our parent), only within
  * HANDOVER_FRESH_MS of being written, only from root or our own user,
- * and only once: it is removed when read.  A service taken over keeps its mode, re-sent to ExaBGP
- * so that its answers speak for this relay; the judge is left where
- * the predecessor had it (up, or down and depreferred).  While this
+ * and only once: it is removed when read.  A service taken over keeps
+ * its mode, re-sent to ExaBGP so that its answers speak for this
+ * relay; the judge is left where the predecessor had it (up, or down
+ * and depreferred).  While this
  * relay's feed comes up it has no verdict of its own, and the routes
  * stay as they are (handover_waiting()); that lasts as long as the
  * plugin takes to say hello and show the view alive, and never longer
@@ -53,17 +54,6 @@
 static const enum route_mode handed[] = {
 	ROUTE_ANNOUNCED, ROUTE_DEGRADED, ROUTE_KEPT
 };
-
-static size_t
-find_service(const struct relay *r, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < r->conf->nservices; i++)
-		if (strcmp(r->conf->services[i].name, name) == 0)
-			break;
-	return (i);
-}
 
 /* The mode a 'route' field names, or ROUTE_WITHDRAWN for any other. */
 static enum route_mode
@@ -151,7 +141,7 @@ parse_note(const struct relay *r, char *buf, enum route_mode *modes,
 			    "or route", lineno);
 			return (-1);
 		}
-		if ((i = find_service(r, name)) == r->conf->nservices)
+		if ((i = state_service_index(r, name)) == r->conf->nservices)
 			continue;
 		modes[i] = handed_mode(route);
 		if (ah_get_u64(&m, "since", &t) == 0)

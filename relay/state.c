@@ -93,8 +93,8 @@ slurp(const char *path, char *buf, size_t len)
 	return (n);
 }
 
-static size_t
-find_service(const struct relay *r, const char *name)
+size_t
+state_service_index(const struct relay *r, const char *name)
 {
 	size_t i;
 
@@ -159,7 +159,7 @@ state_load(struct relay *r)
 		}
 		if ((by = ah_get(&m, "by")) == NULL)
 			by = "?";
-		if ((i = find_service(r, name)) == r->conf->nservices) {
+		if ((i = state_service_index(r, name)) == r->conf->nservices) {
 			log_info("state file %s:%d: no service '%s' in the "
 			    "configuration: forgotten", path, lineno, name);
 			continue;

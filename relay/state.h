@@ -23,5 +23,7 @@ int	state_save(struct relay *);
  * note): how many, or -1 with errno.
  */
 ssize_t	state_read(int fd, char *buf, size_t len);
+/* The index of service 'name' in r's configuration, or nservices. */
+size_t	state_service_index(const struct relay *, const char *name);
 
 #endif /* AH_STATE_H */

@@ -20,6 +20,7 @@ tests/roots/previous-deb, and its guide's steps), and installs this
 tree's package over it while named and ExaBGP run (doc/guide.md, 1.10).
 """
 
+import contextlib
 import os
 import re
 import shlex
@@ -244,22 +245,26 @@ def booted(n, deb, guide):
             n.write(kind.split()[1], body)
 
 
-def journal(n):
-    print(n.sh("journalctl --no-pager -n 80 -u named -u exabgp -u bird",
-               check=False).stdout)
+@contextlib.contextmanager
+def booting(root, workdir, binds=()):
+    """A Node, stopped whatever happens; its services' journal printed
+    if the tests using it fail."""
+    n = Node(root, workdir, binds)
+    try:
+        yield n
+    except BaseException:
+        print(n.sh("journalctl --no-pager -n 80 -u named -u exabgp -u bird",
+                   check=False).stdout)
+        raise
+    finally:
+        n.stop()
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    n = Node(node_root(), tmp_path_factory.mktemp("node"))
-    try:
+    with booting(node_root(), tmp_path_factory.mktemp("node")) as n:
         booted(n, "/srv/deb/anycast-health_*.deb", GUIDE)
         yield n
-    except BaseException:
-        journal(n)
-        raise
-    finally:
-        n.stop()
 
 
 def test_guide_has_the_steps():
@@ -391,18 +396,12 @@ def previous(tmp_path_factory):
         pytest.skip(r.stderr.strip())
     assert r.returncode == 0, r.stderr[-3000:]
     debs = Path(r.stdout.strip())
-    n = Node(root, tmp_path_factory.mktemp("previous"),
-             binds=[(debs, "/srv/previous")])
-    try:
+    with booting(root, tmp_path_factory.mktemp("previous"),
+                 binds=[(debs, "/srv/previous")]) as n:
         booted(n, "/srv/previous/anycast-health_*.deb", debs / "guide.md")
         for p in PREFIXES:
             lab.wait_for(lambda p=p: n.route(p), 30, 0.2, f"{p} at BIRD")
         yield n
-    except BaseException:
-        journal(n)
-        raise
-    finally:
-        n.stop()
 
 
 def status(n, want=0):

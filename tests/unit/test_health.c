@@ -378,8 +378,8 @@ handed_over(const char *route, int64_t age, const char *extra)
 
 	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, HANDOVER_SUFFIX);
 	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "handover version=1 from=905 exabgp=%ld at=%lld by=uid%%200\n"
-	    "relay pid=905 version=0.1.0 proto=2\n"
+	fprintf(f, "handover version=1 from=905 exabgp=%ld at=%lld "
+	    "by=uid%%200\nrelay pid=905 version=0.1.0 proto=2\n"
 	    "service name=dns view=_default state=up route=%s "
 	    "since=1741953605003\n%s",
 	    (long)getppid(), (long long)(ah_real_ms() - age), route, extra);
