@@ -1,11 +1,7 @@
 /*
  * metrics.c - the relay's state as a Prometheus text exposition
- * (format 0.0.4), for 'anycastctl metrics' and for an HTTP endpoint.
- *
- * The endpoint is libmicrohttpd in its external event loop mode: its
- * epoll fd joins the relay's poll(), and requests are answered inside
- * MHD_run() on the relay's own thread, so rendering reads the relay's
- * state without locks.
+ * (format 0.0.4), for 'anycastctl metrics' and for the HTTP endpoint
+ * (http.c).
  *
  * Names follow Prometheus conventions: anycast_health_ prefix, _total
  * on counters, base units (seconds, ratios), states as labels.  The
@@ -14,16 +10,11 @@
  */
 #include <config.h>
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "ahclock.h"
 #include "ahproto.h"
@@ -538,137 +529,4 @@ metrics_render(struct relay *r, struct buf *b)
 	render_zones(f, b);
 	render_services(r, b, now);
 	render_prefixes(r, b);
-}
-
-/* The HTTP endpoint. */
-
-static struct MHD_Daemon *mhd;
-
-static enum MHD_Result
-http_reply(struct MHD_Connection *conn, unsigned int code, const char *text)
-{
-	struct MHD_Response	*resp;
-	enum MHD_Result		 rv;
-
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return (MHD_NO);
-	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
-	rv = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
-	return (rv);
-}
-
-static enum MHD_Result
-answer(void *cls, struct MHD_Connection *conn, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_len, void **ctx)
-{
-	struct relay		*r = cls;
-	struct MHD_Response	*resp;
-	struct buf		 b = { 0 };
-	enum MHD_Result		 rv;
-
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return (http_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "only GET /metrics\n"));
-	if (strcmp(url, "/metrics") != 0)
-		return (http_reply(conn, MHD_HTTP_NOT_FOUND,
-		    "anycast-relay: metrics are at /metrics\n"));
-	metrics_render(r, &b);
-	if (b.bad) {
-		buf_free(&b);
-		return (http_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "out of memory\n"));
-	}
-	resp = MHD_create_response_from_buffer(b.len, b.p,
-	    MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		buf_free(&b);
-		return (MHD_NO);
-	}
-	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; version=0.0.4; charset=utf-8");
-	rv = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return (rv);
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_warnx("metrics endpoint: %s", msg);
-}
-
-/* 'addr' was checked by the config loader: ADDRESS:PORT or [V6]:PORT. */
-int
-metrics_listen(struct relay *r, const char *addr)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	char			 host[64];
-	const char		*colon = strrchr(addr, ':');
-	int			 v6 = addr[0] == '[';
-	size_t			 len = (size_t)(colon - addr) - (v6 ? 2 : 0);
-	uint16_t		 port = (uint16_t)atoi(colon + 1);
-
-	memset(&ss, 0, sizeof(ss));
-	snprintf(host, sizeof(host), "%.*s", (int)len, addr + v6);
-	if (v6) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		(void)inet_pton(AF_INET6, host, &sin6->sin6_addr);
-	} else {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		(void)inet_pton(AF_INET, host, &sin->sin_addr);
-	}
-	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-	    (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, r,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_END);
-	if (mhd == NULL) {
-		log_warnx("cannot serve metrics on %s", addr);
-		return (-1);
-	}
-	log_info("serving metrics on http://%s/metrics", addr);
-	return (0);
-}
-
-int
-metrics_fd(void)
-{
-	const union MHD_DaemonInfo *info;
-
-	if (mhd == NULL ||
-	    (info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
-		return (-1);
-	return (info->epoll_fd);
-}
-
-/* Called on every turn of the loop: also expires idle connections. */
-void
-metrics_run(void)
-{
-	if (mhd != NULL)
-		(void)MHD_run(mhd);
-}
-
-void
-metrics_stop(void)
-{
-	if (mhd != NULL)
-		MHD_stop_daemon(mhd);
-	mhd = NULL;
 }
