@@ -111,11 +111,15 @@ class Hostile:
         self.close()
 
 
+def endpoint_replacement(port):
+    """For ahtest.Relay: the example's control block, with the endpoint."""
+    return ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')
+
+
 def relay_with_endpoint(stack):
     port = ahtest.free_port()
     named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[
-        ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')])
+    relay = ahtest.Relay(stack, named, replacements=[endpoint_replacement(port)])
     proc = ahtest.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     return named, relay, proc, port
