@@ -3,13 +3,13 @@ items 4 and 5; doc/monitoring.md)."""
 
 import json
 
-import ahtest
+import lab
 
 
 # --- the metrics added for them ---------------------------------------
 
 def metrics(relay):
-    from test_control import parse_exposition
+    from lab.relay import parse_exposition
     return parse_exposition(relay.ctl("metrics").stdout)
 
 
@@ -32,11 +32,11 @@ def test_metrics_say_where_a_service_is_and_why(stack):
     """Route, cause, each prefix's state and the last change with its
     reason, as a node goes up, loses named and is drained."""
     import time
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route 2001:db8::53/128", 10)
-    got = ahtest.wait_for(lambda: (lambda g: g if current(
+    got = lab.wait_for(lambda: (lambda g: g if current(
         g, "anycast_health_prefix_state", "state", prefix="2001:db8::53/128") ==
         "announced" else None)(metrics(relay)), 5, what="both prefixes announced")
     assert current(got, "anycast_health_service_route", "route") == "announced"
@@ -75,11 +75,11 @@ def test_metrics_say_where_a_service_is_and_why(stack):
 def test_a_failing_check_is_the_cause(stack):
     """A zone the plugin does not report fails the zones check: cause
     'checks'."""
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, replacements=[
         ("zones: [example]", "zones: [example, nosuch.example]")])
-    ahtest.RelayUnderTest(stack, relay)
-    got = ahtest.wait_for(lambda: (lambda g: g if current(
+    lab.RelayUnderTest(stack, relay)
+    got = lab.wait_for(lambda: (lambda g: g if current(
         g, "anycast_health_service_cause", "cause") == "checks" else None)(
             metrics(relay)), 10, what="cause checks")
     assert got[("anycast_health_check_failing",
@@ -91,12 +91,9 @@ def test_a_missing_view_is_the_cause_and_names_stay_utf8(stack):
     """A named that publishes another view: cause 'view'.  Its view's
     name is not UTF-8 (a Latin-1 e-acute), which Prometheus would refuse
     the whole scrape for: the label shows U+FFFD instead."""
-    from test_relay import fake_setup
-    fake, proc = fake_setup(stack)
-    fake.hello()
+    relay, fake, proc = lab.fake_relay(stack, lab.plain_service())
     fake.snapshot(1, views=("caf%E9", "caf%C3%A9"))
-    relay = proc.relay
-    got = ahtest.wait_for(lambda: (lambda g: g if current(
+    got = lab.wait_for(lambda: (lambda g: g if current(
         g, "anycast_health_service_cause", "cause") == "view" else None)(
             metrics(relay)), 5, what="cause view")
     views = {dict(k[1])["view"] for k in got if k[0] == "anycast_health_queries_total"}

@@ -14,7 +14,7 @@ import socket
 import time
 import urllib.request
 
-import ahtest
+import lab
 
 # A request that never ends: one header line after another.
 SLOW_REQUEST = b"GET /metrics HTTP/1.1\r\nHost: relay\r\n" + b"X-Slow: 1\r\n" * 500
@@ -111,17 +111,10 @@ class Hostile:
         self.close()
 
 
-def endpoint_replacement(port):
-    """For ahtest.Relay: the example's control block, with the endpoint."""
-    return ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')
-
-
 def relay_with_endpoint(stack):
-    port = ahtest.free_port()
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[endpoint_replacement(port)])
-    proc = ahtest.RelayUnderTest(stack, relay)
-    assert proc.wait_command("announce", 10)
+    port = lab.free_port()
+    named, relay, proc = lab.relay_only(stack, wait=True,
+                                        replacements=[lab.metrics_listen(port)])
     return named, relay, proc, port
 
 
@@ -232,7 +225,7 @@ def test_a_request_must_arrive_within_seconds(stack):
     named, relay, proc, port = relay_with_endpoint(stack)
     h = hostile(stack, port, silent=1, slow=1, sources=["127.0.1.1"],
                 seconds=15, again=False)
-    ahtest.wait_for(lambda: h.dropped == 2, 8, interval=0.1,
+    lab.wait_for(lambda: h.dropped == 2, 8, interval=0.1,
                     what="both clients dropped by the relay")
     assert max(h.lifetimes) < 4.0, h.lifetimes
     assert scrape(port) < 1.0
