@@ -188,14 +188,14 @@ notify(void *cls, struct MHD_Connection *mc, void **ctx,
 		*ctx = NULL;
 		return;
 	}
-	/* libmicrohttpd holds no more than HTTP_MAX: there is a slot. */
+	/* libmicrohttpd holds at most HTTP_MAX, so a slot is free. */
 	for (c = conns; c < conns + HTTP_MAX && c->mc != NULL; c++)
 		;
 	fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	addr = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (fd == NULL)
 		return;
-	if (c == conns + HTTP_MAX) {
+	if (c == conns + HTTP_MAX) {		/* but never unwatched */
 		(void)shutdown(fd->connect_fd, SHUT_RDWR);
 		return;
 	}
