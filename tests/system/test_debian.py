@@ -416,6 +416,8 @@ def status(n, want=0):
 OLD_PLUGIN = "plugin:   protocol 2, older than this relay's 3"
 
 
+# The first run builds the previous package (tests/roots/previous-deb).
+@pytest.mark.timeout(1800)
 def test_upgrade_while_named_runs(previous):
     """doc/guide.md 1.10: the package's postinst replaces the relay, its
     routes taken over; named keeps the old plugin, which the new relay

@@ -67,6 +67,9 @@ def names(broken_share, tag):
     return name
 
 
+# The first run builds the previous package (a minute or two, more
+# while CI builds the Debian roots in the background).
+@pytest.mark.timeout(1800)
 def test_previous_plugin_judged_by_this_relay(stack, previous_plugin):
     """One domain failing is excused by the shared-fault rule on the
     previous plugin's domain groups, without a route change; every name
