@@ -341,7 +341,7 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 	char			 cmd[256], msg[600], why[300];
 	pid_t			 pid, exabgp, peer = 0;
 	int64_t			 deadline;
-	int			 rc, taken;
+	int			 rc, taken, denied;
 
 	if ((rc = ask(sock, &status, "status", &old, out, &pid, 0)) !=
 	    EXIT_OK) {
@@ -360,12 +360,13 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 		return (EXIT_ERROR);
 	}
 	if (kill(pid, 0) < 0) {
+		denied = errno == EPERM;
 		snprintf(msg, sizeof(msg), "cannot signal the relay (pid "
 		    "%ld): %s: restart is for root", (long)pid,
 		    strerror(errno));
-		out->error(errno == EPERM ? "denied" : "error", msg, NULL);
+		out->error(denied ? "denied" : "error", msg, NULL);
 		reply_free(&old);
-		return (errno == EPERM ? EXIT_DENIED : EXIT_ERROR);
+		return (denied ? EXIT_DENIED : EXIT_ERROR);
 	}
 	snprintf(note, sizeof(note), "%s%s", sock, HANDOVER_SUFFIX);
 	if (handover_note_write(note, pid, exabgp, old.m, old.n, why,

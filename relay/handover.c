@@ -20,13 +20,13 @@
  * and only once: it is removed when read.  A service taken over keeps
  * its mode, re-sent to ExaBGP so that its answers speak for this
  * relay; the judge is left where the predecessor had it (up, or down
- * and depreferred).  While this
- * relay's feed comes up it has no verdict of its own, and the routes
- * stay as they are (handover_waiting()); that lasts as long as the
- * plugin takes to say hello and show the view alive, and never longer
- * than FEED_HELLO_MS and stale-after, what any relay gives a plugin
- * connection and a silent feed.  named found gone, or a plugin this
- * relay cannot read, withdraws at once.
+ * and depreferred).  While this relay's feed comes up it has no
+ * verdict of its own, and the routes stay as they are
+ * (handover_waiting()); that lasts as long as the plugin takes to say
+ * hello and show the view alive, and never longer than FEED_HELLO_MS
+ * and stale-after, what any relay gives a plugin connection and a
+ * silent feed.  named found gone, or a plugin this relay cannot read,
+ * withdraws at once.
  */
 #include <config.h>
 
