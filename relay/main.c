@@ -25,6 +25,7 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "ahtext.h"
 #include "canary.h"
 #include "control.h"
 #include "drain.h"
@@ -321,8 +322,9 @@ main(int argc, char *argv[])
 		return (1);
 	}
 	if (check) {
-		printf("%s: OK, %zu services, %zu prefixes\n", argv[optind],
-		    r.conf->nservices, nprefixes);
+		printf("%s: OK, %zu service%s, %zu prefix%s\n", argv[optind],
+		    r.conf->nservices, ah_plural(r.conf->nservices), nprefixes,
+		    nprefixes == 1 ? "" : "es");
 		conf_free(r.conf);
 		return (0);
 	}
@@ -332,8 +334,9 @@ main(int argc, char *argv[])
 	r.started = ah_real_ms();
 	if ((r.svc = calloc(r.conf->nservices, sizeof(*r.svc))) == NULL)
 		fatal("calloc");
-	log_info("starting: %zu services, %zu prefixes, plugin socket %s",
-	    r.conf->nservices, nprefixes, r.conf->plugin_socket);
+	log_info("starting: %zu service%s, %zu prefix%s, plugin socket %s",
+	    r.conf->nservices, ah_plural(r.conf->nservices), nprefixes,
+	    nprefixes == 1 ? "" : "es", r.conf->plugin_socket);
 
 	/*
 	 * A respawned relay cannot know what ExaBGP still announces on

@@ -178,7 +178,7 @@ def test_drained_survives_kill_restart_and_named(stack):
     os.kill(old, signal.SIGKILL)
     ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
                     what="ExaBGP respawns the relay")
-    start = exa.proc.text().rindex("starting: 1 services")
+    start = exa.proc.text().rindex("starting: 1 service,")
     time.sleep(2)                                   # 10 plugin intervals
     assert not bird.has_route(V4) and not bird.has_route(V6)
     assert not [c for c in sent(exa.proc.text()[start:]) if "announce" in c]
@@ -368,7 +368,7 @@ def test_reload_added_prefix_announces_only_it(stack):
     r = relay.ctl("reload")
     assert r.returncode == 0, r.stderr
     assert "dns: changed: prefixes +1 -0" in r.stdout
-    assert "1 commands to ExaBGP" in r.stdout
+    assert "1 command to ExaBGP" in r.stdout
     ahtest.wait_for(lambda: bird.has_route("192.0.2.54/32"), 10,
                     what="the added prefix at BIRD")
     assert sent(exa.proc.text())[n_sent:] == [
