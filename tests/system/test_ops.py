@@ -278,10 +278,10 @@ def test_corrupt_state_file_fails_closed(stack):
     assert relay.state.read_text().splitlines()[1:] == ["state version=1"]
 
 
-def test_only_admins_may_drain_undrain_reload(stack):
+def test_only_admins_may_drain_undrain_release_reload(stack):
     relay = relay_on_public_socket(stack, "0666")
     for args in (["drain"], ["drain", "dns", "--wait"], ["undrain", "dns"],
-                 ["reload"]):
+                 ["release", "dns"], ["reload"]):
         r = as_nobody("-s", relay.control, *args)
         assert r.returncode == 4, (args, r.stdout, r.stderr)
         assert (f"anycastctl: relay: {args[0]}: permission denied: uid 65534 "
