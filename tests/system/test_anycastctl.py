@@ -14,11 +14,11 @@ import re
 import subprocess
 import time
 
-import ahtest
-from test_control import validate
+import lab
+from lab.relay import validate
 
 V4 = "192.0.2.53/32"
-COMPLETION = ahtest.SRCDIR / "ctl" / "bash-completion" / "anycastctl"
+COMPLETION = lab.SRCDIR / "ctl" / "bash-completion" / "anycastctl"
 
 DAMPED = """    damping:
       max-changes: 2
@@ -28,24 +28,16 @@ DAMPED = """    damping:
 """
 
 
-class _Closer:
-    def __init__(self, fake):
-        self.fake = fake
-
-    def stop(self):
-        self.fake.shutdown()
-
-
 def fake_relay(stack, services=None, interval=1000, hello=True):
     """The relay on a FakePlugin's socket, the test playing ExaBGP.  An
     interval of 1 s keeps stale-after (3 intervals) out of the way of
     a test that sends snapshots by hand."""
-    named = ahtest.Named(stack)                   # only for its socket path
-    relay = ahtest.Relay(stack, named, services=services or
-                         ahtest.plain_service(rise=1))
-    fake = ahtest.FakePlugin(named.socket)
-    stack.procs.append(_Closer(fake))
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack)                   # only for its socket path
+    relay = lab.Relay(stack, named, services=services or
+                         lab.plain_service(rise=1))
+    fake = lab.FakePlugin(named.socket)
+    stack.procs.append(fake)
+    proc = lab.RelayUnderTest(stack, relay)
     fake.accept()
     if hello:
         fake.hello(interval=interval)
@@ -53,18 +45,18 @@ def fake_relay(stack, services=None, interval=1000, hello=True):
 
 
 def ctl(relay, *args):
-    return subprocess.run([str(ahtest.CTL), "-s", relay.control, *args],
+    return subprocess.run([str(lab.CTL), "-s", relay.control, *args],
                           capture_output=True, text=True, timeout=10)
 
 
 def version():
-    text = (ahtest.SRCDIR / "configure.ac").read_text()
+    text = (lab.SRCDIR / "configure.ac").read_text()
     return re.search(r"^AC_INIT\(\[anycast-health\], \[([^]]+)\]", text,
                      re.M).group(1)
 
 
 def test_help_explains_every_option():
-    r = subprocess.run([str(ahtest.CTL), "--help"], capture_output=True,
+    r = subprocess.run([str(lab.CTL), "--help"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 0 and r.stderr == ""
     # Each option on a line of its own, with what it does beside it.
@@ -77,7 +69,7 @@ def test_help_explains_every_option():
         assert re.search(rf"^  {cmd}\b", r.stdout, re.M), (cmd, r.stdout)
     assert "exit status" in r.stdout
     # Usage errors point to it, on stderr.
-    r = subprocess.run([str(ahtest.CTL), "-x"], capture_output=True,
+    r = subprocess.run([str(lab.CTL), "-x"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 1 and r.stdout == ""
     assert "anycastctl --help" in r.stderr
@@ -87,17 +79,17 @@ def test_one_version_everywhere(stack):
     """configure.ac's version is the one the programs, the plugin's
     hello, NEWS and debian/changelog give."""
     v = version()
-    for prog in (ahtest.CTL, ahtest.RELAY):
+    for prog in (lab.CTL, lab.RELAY):
         r = subprocess.run([str(prog), "-V"], capture_output=True, text=True,
                            timeout=10)
         assert r.stdout == f"{prog.name} {v} (protocol 2)\n", r.stdout
-    changelog = (ahtest.SRCDIR / "debian" / "changelog").read_text()
+    changelog = (lab.SRCDIR / "debian" / "changelog").read_text()
     assert changelog.startswith(f"anycast-health ({v}) "), changelog[:80]
-    news = (ahtest.SRCDIR / "NEWS").read_text()
+    news = (lab.SRCDIR / "NEWS").read_text()
     assert re.search(rf"^anycast-health {re.escape(v)}\b", news, re.M)
 
     # The plugin says it in its hello; the relay shows it.
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     import socket
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
@@ -105,8 +97,8 @@ def test_one_version_everywhere(stack):
     hello = s.makefile("rb").readline().decode()
     s.close()
     assert hello.startswith("hello ") and f" version={v} " in hello, hello
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     st = relay.ctl("status").stdout
     assert re.search(rf"^named: +pid \d+, BIND \S+, anycast-health {v}, 1 "
@@ -129,7 +121,7 @@ def test_a_hello_without_version_is_read(stack):
 
 
 def test_plain_undrain_says_what_will_happen(stack):
-    relay, fake, proc = fake_relay(stack, ahtest.plain_service(rise=3))
+    relay, fake, proc = fake_relay(stack, lab.plain_service(rise=3))
     for seq in range(1, 4):
         fake.snapshot(seq)
     assert proc.wait_command(f"announce route {V4}", 5)
@@ -148,7 +140,7 @@ def held(stack):
     """A service held down by flap damping: up, down (a snapshot
     without its view), then healthy again past its one change a
     minute."""
-    relay, fake, proc = fake_relay(stack, ahtest.plain_service(rise=1) +
+    relay, fake, proc = fake_relay(stack, lab.plain_service(rise=1) +
                                    DAMPED)
     fake.snapshot(1)
     assert proc.wait_command(f"announce route {V4}", 5)
@@ -157,7 +149,7 @@ def held(stack):
     for seq in range(3, 6):                 # live again, and healthy
         fake.snapshot(seq)
         time.sleep(0.05)
-    ahtest.wait_for(lambda: "HELD by flap damping" in ctl(relay, "status"
+    lab.wait_for(lambda: "HELD by flap damping" in ctl(relay, "status"
                                                           ).stdout,
                     5, what="held")
     return relay, fake, proc
@@ -219,7 +211,7 @@ def test_release_in_json_says_what_was_left(stack):
 def test_checks_without_data_say_no_data(stack):
     """Too little traffic is no data: not 'ok', and the words follow the
     traffic instead of keeping the first evaluation's."""
-    svc = ahtest.plain_service(rise=1) + """    min-queries: 100
+    svc = lab.plain_service(rise=1) + """    min-queries: 100
     window: 10s
     checks:
       servfail-ratio: 20%
@@ -244,12 +236,12 @@ def test_checks_without_data_say_no_data(stack):
 def test_show_zones_gives_named_load_time(stack):
     """BIND's zone load time is the zone file's mtime: 'loaded' is when
     named loaded it, as the plugin saw; the file's time is beside it."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     old = time.time() - 2 * 86400 - 3600
     os.utime(named.dir / "db.example", (old, old))
     named.start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     r = relay.ctl("show", "zones")
     assert re.search(r"^    loaded  \S+ \S+ \((\d+)s ago\)$", r.stdout, re.M), \
@@ -280,7 +272,7 @@ def test_plurals(tmp_path):
     conf = tmp_path / "one.yaml"
     conf.write_text("services:\n  - name: dns\n    prefixes:\n"
                     "      - prefix: 192.0.2.53/32\n")
-    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+    r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
                        capture_output=True, text=True, timeout=10)
     assert r.stdout == f"{conf}: OK, 1 service, 1 prefix\n", r.stdout
 
@@ -354,7 +346,7 @@ def complete(*words, env=None):
 
 
 def test_bash_completion(stack):
-    ctl_ = str(ahtest.CTL)
+    ctl_ = str(lab.CTL)
     assert complete(ctl_, "") == sorted([
         "status", "show", "metrics", "drain", "undrain", "release",
         "reload"])
@@ -365,13 +357,13 @@ def test_bash_completion(stack):
                                          "--version", "--help"}
     assert complete(ctl_, "-j", "st") == ["status"]
     # Services and views, from the relay the command line names.
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service() +
-                         ahtest.plain_service(name="dns2",
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, services=lab.plain_service() +
+                         lab.plain_service(name="dns2",
                                               v4="198.51.100.53/32",
                                               v6="2001:db8:1::53/128"))
-    ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: ctl(relay, "show", "counters").stdout, 10,
+    lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: ctl(relay, "show", "counters").stdout, 10,
                     what="the relay with named's views")
     assert complete(ctl_, "-s", relay.control, "drain", "") == [
         "--timeout", "--wait", "dns", "dns2"]
