@@ -13,7 +13,7 @@
 
 #include "ahproto.h"
 
-/* Exit status, as documented in doc/cli.md and anycastctl(8). */
+/* Exit status, as documented in doc/cli.md and anycastctl(1). */
 #define EXIT_OK		0
 #define EXIT_ERROR	1
 #define EXIT_WITHDRAWN	2	/* status: a prefix is not announced */
