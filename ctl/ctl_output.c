@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ahtext.h"
+#include "ahwire.h"
 #include "ctl.h"
 
 #define LABEL	"%-10s"
@@ -231,6 +232,15 @@ show_status(const struct reply *r)
 			if (strcmp(reply_get(m, "state"), "up") == 0) {
 				named_line(m, relay, views);
 				feed_line(m);
+				if (has(m, "proto") &&
+				    num(m, "proto") < AH_FEED_VERSION)
+					printf(LABEL "protocol %s, older than "
+					    "this relay's %d: shared faults "
+					    "judged by the last two labels of "
+					    "names, without public suffixes, "
+					    "until named loads the new plugin\n",
+					    "plugin:", reply_get(m, "proto"),
+					    AH_FEED_VERSION);
 			} else {
 				printf(LABEL "not connected\n", "named:");
 				printf(LABEL "%s since %s: %s\n", "feed:",

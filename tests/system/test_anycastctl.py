@@ -310,7 +310,8 @@ def test_names_from_named_are_escaped_for_people(stack):
                  "checked=1796107209000"]
         fake.send("".join(l + "\n" for l in lines) +
                   f"tick seq={seq} views=2 records={len(lines)} time=0\n")
-    assert proc.wait_command(f"announce route {V4}", 5)
+    lab.wait_for(lambda: ctl(relay, "status").returncode == 0, 5,
+                 what="both prefixes announced")
     shown = "v\\x1b[2J\\nfeed: forged"
     for args in (["status"], ["show", "counters"], ["show", "zones"]):
         r = ctl(relay, *args)
