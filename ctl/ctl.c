@@ -120,8 +120,9 @@ connect_relay(const char *path, const struct output *out)
 /*
  * A record as the output will show it: a copy whose field pointers
  * point into its own storage, and for people (out->escape) with every
- * value made visible.  The Prometheus exposition keeps its backslashes:
- * they are its own escapes.
+ * value made visible.  The Prometheus exposition keeps its backslashes
+ * and its UTF-8 (the relay makes label values well-formed): they are
+ * its own escapes and encoding.
  */
 static struct ah_msg *
 keep(const struct ah_msg *m, const struct output *out)
@@ -132,7 +133,7 @@ keep(const struct ah_msg *m, const struct output *out)
 	int		 flags;
 
 	flags = command != NULL && command->action == METRICS &&
-	    strcmp(m->type, "line") == 0 ? AH_VIS_KEEPBS : 0;
+	    strcmp(m->type, "line") == 0 ? AH_VIS_KEEPBS | AH_VIS_UTF8 : 0;
 	for (i = 0; out->escape && i < m->nfields; i++)
 		room += ah_vis(vis, sizeof(vis), m->f[i].val, flags) + 1;
 	if ((p = malloc(sizeof(*p) + room)) == NULL) {

@@ -15,13 +15,15 @@
 
 /*
  * Bytes other than printable ASCII made visible, C style: \n, \r, \t,
- * \\, else \xHH.  AH_VIS_KEEPBS leaves backslashes alone, for text
- * with escapes of its own (the Prometheus exposition), and shows only
- * the other bytes.  'dst' (len > 0) is cut at a whole escape and always
- * terminated; returns the length written.  4 * strlen(src) + 1 bytes
- * hold any 'src'.
+ * \\, else \xHH.  For text with escapes and an encoding of its own
+ * (the Prometheus exposition: backslash escapes, UTF-8), AH_VIS_KEEPBS
+ * leaves backslashes alone and AH_VIS_UTF8 well-formed UTF-8 other
+ * than the C1 controls, which some terminals obey.  'dst' (len > 0) is
+ * cut at a whole escape or character and always terminated; returns
+ * the length written.  4 * strlen(src) + 1 bytes hold any 'src'.
  */
 #define AH_VIS_KEEPBS	0x01
+#define AH_VIS_UTF8	0x02
 size_t		 ah_vis(char *dst, size_t len, const char *src, int flags);
 
 /* "" for one, "s" for any other count: "1 service", "2 services". */

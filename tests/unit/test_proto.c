@@ -288,6 +288,19 @@ test_vis(void **state)
 	/* The exposition's own escapes stay; the rest is shown. */
 	ah_vis(buf, sizeof(buf), "v=\"a\\\"b\x07\"", AH_VIS_KEEPBS);
 	assert_string_equal(buf, "v=\"a\\\"b\\x07\"");
+	/*
+	 * And its UTF-8, but for the C1 controls (U+009B is a CSI to some
+	 * terminals), surrogates, overlong and cut sequences.
+	 */
+	ah_vis(buf, sizeof(buf), "caf\xc3\xa9 \xef\xbf\xbd \xf0\x9f\x98\x80",
+	    AH_VIS_UTF8);
+	assert_string_equal(buf, "caf\xc3\xa9 \xef\xbf\xbd \xf0\x9f\x98\x80");
+	ah_vis(buf, sizeof(buf), "\xc2\x9b\xed\xa0\x80\xc0\xaf\xe2\x82",
+	    AH_VIS_UTF8);
+	assert_string_equal(buf, "\\xc2\\x9b\\xed\\xa0\\x80\\xc0\\xaf"
+	    "\\xe2\\x82");
+	assert_int_equal(ah_vis(buf, 5, "ab\xc3\xa9\xc3\xa9", AH_VIS_UTF8), 4);
+	assert_string_equal(buf, "ab\xc3\xa9");
 	/* Cut at a whole escape, always terminated. */
 	assert_int_equal(ah_vis(buf, 6, "ab\x1b", 0), 2);
 	assert_string_equal(buf, "ab");
