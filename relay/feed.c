@@ -299,8 +299,8 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 			log_warnx("plugin speaks protocol %llu, this relay %d: "
 			    "shared faults are judged by its domain groups "
 			    "(the last two labels of query names), without "
-			    "public suffixes, until named restarts with the new "
-			    "plugin", (unsigned long long)proto,
+			    "public suffixes, until named restarts with the "
+			    "new plugin", (unsigned long long)proto,
 			    AH_FEED_VERSION);
 	}
 	f->interval_ms = interval;
