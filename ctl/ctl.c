@@ -383,7 +383,7 @@ wait_drained(const char *sock, const struct parse_result *res,
 static const char *
 version_of(const struct reply *r)
 {
-	size_t i;
+	size_t	i;
 
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->m[i]->type, "relay") == 0)

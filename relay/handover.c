@@ -59,7 +59,7 @@ static const enum route_mode handed[] = {
 static enum route_mode
 handed_mode(const char *name)
 {
-	size_t i;
+	size_t	i;
 
 	for (i = 0; i < sizeof(handed) / sizeof(handed[0]); i++)
 		if (strcmp(route_mode_name(handed[i]), name) == 0)
