@@ -163,24 +163,28 @@ live_view(const struct relay *r, const struct service_conf *s,
 
 /*
  * When live_view() next changes its mind unless something arrives:
- * monotonic ms, or INT64_MAX.
+ * monotonic ms after 'now', or INT64_MAX.  A deadline already past has
+ * been judged (hard trouble): only news can change that verdict, a
+ * snapshot or a query counted, and news wakes the relay by itself.
+ * Waking for a past deadline would spin.
  */
 int64_t
-health_deadline(const struct relay *r, size_t i)
+health_deadline(const struct relay *r, size_t i, int64_t now)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
-	int64_t			 t = INT64_MAX, from;
+	int64_t			 t = INT64_MAX, d, from;
 
 	if (f->state != FEED_UP || f->last_tick == 0)
 		return (t);
-	t = f->last_tick + f->stale_ms + 1;
+	if ((d = f->last_tick + f->stale_ms + 1) > now)
+		t = d;
 	if ((v = feed_view(f, r->conf->services[i].view)) != NULL &&
 	    v->active_at != 0) {
 		from = v->active_at > r->svc[i].live.resumed ? v->active_at :
 		    r->svc[i].live.resumed;
-		if (from + f->stale_ms + 1 < t)
-			t = from + f->stale_ms + 1;
+		if ((d = from + f->stale_ms + 1) > now && d < t)
+			t = d;
 	}
 	return (t);
 }

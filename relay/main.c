@@ -117,7 +117,7 @@ next_timeout(const struct relay *r, int64_t now)
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* Wake just after the service would go stale or silent. */
-		d = health_deadline(r, i) - now;
+		d = health_deadline(r, i, now) - now;
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
 		t = d < t ? d : t;

@@ -2,7 +2,9 @@
 (issue 8 items 1-3): the relay probes named once per plugin interval
 and a view is live only while its counters move."""
 
+import os
 import signal
+import socket
 import time
 
 import ahtest
@@ -111,3 +113,52 @@ def test_probe_source_picks_the_view(stack):
     proc = ahtest.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
     assert proc.wait_command("withdraw", 2.0) is None
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_over(pid, seconds):
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return cpu_seconds(pid) - before
+
+
+def test_hard_trouble_does_not_spin(stack):
+    """Issue 13 defect 5: while a service is withdrawn for hard trouble
+    the relay waits for news, not in a loop.  A hung named (SIGSTOP:
+    snapshots stale) and a named whose query path is silent (snapshots
+    arrive, no query is counted) each cost the relay no more CPU than
+    judging a healthy named does; before the fix each took a core."""
+    named, relay, proc = live_setup(stack)
+    pid = proc.proc.pid
+    healthy = cpu_over(pid, 2.0)
+    named.proc.send_signal(signal.SIGSTOP)
+    try:
+        assert proc.wait_command("withdraw route " + V4, 1.5) is not None
+        hung = cpu_over(pid, 2.0)
+    finally:
+        named.proc.send_signal(signal.SIGCONT)
+    assert proc.wait_command("announce route " + V4, 5) is not None
+    # The probes go to a port where nothing answers: snapshots, no query.
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    try:
+        text = relay.path.read_text()
+        relay.path.write_text(text.replace(f"port: {named.port}\n",
+                                           f"port: {sink.getsockname()[1]}\n"))
+        assert relay.ctl("reload").returncode == 0
+        assert proc.wait_command("withdraw route " + V4, 3) is not None
+        silent = cpu_over(pid, 2.0)
+        assert "no query seen in view _default" in relay.ctl("status").stdout
+    finally:
+        sink.close()
+    print(f"\nrelay CPU over 2 s: healthy {healthy:.3f} s, named hung "
+          f"{hung:.3f} s, view silent {silent:.3f} s")
+    # Relative to the same relay at work, with room for one clock tick.
+    bound = 3 * healthy + 0.05
+    assert hung <= bound and silent <= bound, (healthy, hung, silent)

@@ -208,12 +208,15 @@ test_hard_trouble_withdraws_at_once(void **state)
 	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
 
 	/* Snapshots stop (named hung): withdrawn past stale-after. */
-	assert_true(health_deadline(&r, 0) <= now + 301);
+	assert_true(health_deadline(&r, 0, now) <= now + 301);
 	assert_int_equal(health_judge(&r, 0, now + 300, 0), 0);
 	assert_int_equal(health_judge(&r, 0, now + 301, 0), 1);
 	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
 	assert_non_null(strstr(st()->reason, "last snapshot 301 ms ago, more "
 	    "than stale-after 300 ms"));
+	/* Judged: nothing but a snapshot can change it, no wake-up is due. */
+	assert_true(health_deadline(&r, 0, now + 301) == INT64_MAX);
+	assert_true(health_deadline(&r, 0, now + 5000) == INT64_MAX);
 }
 
 static void
