@@ -1,11 +1,17 @@
 /*
  * exabgp.c - the relay's two pipes to ExaBGP.
  *
- * stdout carries commands.  It is non-blocking with a queue, so a slow
- * ExaBGP never stalls the relay's reaction to named.  stdin carries
- * ExaBGP's acks ('done'/'error') and 'shutdown'.  ExaBGP writes acks
- * with a blocking write: if we stopped reading, ExaBGP itself would
- * freeze, so stdin is drained on every loop, whatever else happens.
+ * stdout carries commands.  It is non-blocking, so a slow ExaBGP never
+ * stalls the relay's reaction to named.  What waits for ExaBGP is not
+ * a queue of commands but the latest command for each route: a route
+ * that changes again before ExaBGP has read the first change is sent
+ * once, as it is now.  So however many prefixes change at once and
+ * however slowly ExaBGP reads, the relay holds at most one command per
+ * route, and ExaBGP gets every route's latest state as fast as it
+ * reads.  stdin carries ExaBGP's acks ('done'/'error') and 'shutdown'.
+ * ExaBGP writes acks with a blocking write: if we stopped reading,
+ * ExaBGP itself would freeze, so stdin is drained on every loop,
+ * whatever else happens.
  */
 #include <config.h>
 
@@ -24,9 +30,28 @@
 #include "log.h"
 #include "parse.h"
 
-#define OUT_MAX		(256 * 1024)
+/* Commands written ahead into the pipe's wake: a pipe's worth. */
+#define OUT_MAX		(64 * 1024)
 #define SENT_RING	64
 #define SESSIONS_MAX	16
+/* ExaBGP taking nothing this long while commands wait is logged. */
+#define STALL_MS	5000
+#define NONE		((size_t)-1)
+
+/*
+ * A route as ExaBGP keys it: the prefix and the neighbor it goes to (a
+ * watchdog has its name for a prefix and no neighbor).  'pub.cmd' is
+ * the last command written for it, 'want' the latest asked for; while
+ * they differ the route waits in the list from 'wait_head', in the
+ * order it first changed.
+ */
+struct slot {
+	struct sent_route	 pub;
+	char			*want;
+	int			 waiting;
+	size_t			 next;		/* in the waiting list */
+	size_t			 hnext;		/* in its hash chain */
+};
 
 /* One stdout and one stdin per process: module state, not a context. */
 static struct {
@@ -36,13 +61,20 @@ static struct {
 	/* Commands awaiting an ack, so an 'error' can say which one. */
 	char		sent[SENT_RING][1024];
 	unsigned int	head, tail;
-	uint64_t	commands;	/* queued since the start */
-	/* For reports: each session's state, each prefix's last command. */
+	uint64_t	commands;	/* asked for since the start */
+	/* For reports: each session's state. */
 	struct bgp_session	 sessions[SESSIONS_MAX];
 	size_t			 nsessions;
-	struct sent_route	*routes;
+	/* Every route the relay has had a command for, and its index. */
+	struct slot		*routes;
 	size_t			 nroutes, caproutes;
-} x;
+	size_t			*hash;		/* heads of chains; NONE */
+	size_t			 nhash;
+	size_t			 wait_head, wait_tail, nwaiting;
+	/* Monotonic ms ExaBGP last took bytes, or had nothing to take. */
+	int64_t			 progress;
+	int			 stalled;	/* logged as such */
+} x = { .wait_head = NONE, .wait_tail = NONE };
 
 void
 exabgp_init(void)
@@ -52,22 +84,20 @@ exabgp_init(void)
 	(void)fcntl(STDIN_FILENO, F_SETFL,
 	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 	ah_lines_init(&x.in);
+	x.progress = ah_mono_ms();
 }
 
+/* Into the pipe's wake; the caller made sure it fits. */
 static void
 queue(const char *cmd)
 {
 	size_t n = strlen(cmd);
 
-	if (x.len + n + 1 > OUT_MAX)
-		fatalx("ExaBGP has not read %d bytes of commands; "
-		    "it is hung, giving up", OUT_MAX);
 	memcpy(x.out + x.len, cmd, n);
 	x.out[x.len + n] = '\n';
 	x.len += n + 1;
 	snprintf(x.sent[x.tail % SENT_RING], sizeof(x.sent[0]), "%s", cmd);
 	x.tail++;
-	x.commands++;
 	if (x.tail - x.head > SENT_RING)
 		x.head = x.tail - SENT_RING;
 }
@@ -90,20 +120,57 @@ append(char *cmd, size_t cap, int n, const char *fmt, ...)
 	return (k < 0 ? -1 : n + k);
 }
 
+static size_t
+route_hash(const char *prefix, const char *neighbor)
+{
+	size_t		 h = 2166136261u;	/* FNV-1a */
+	const char	*p;
+
+	for (p = prefix; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (p = neighbor; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (h);
+}
+
 /*
- * A route as ExaBGP keys it: the prefix and the neighbor it goes to; a
- * watchdog has its name for a prefix and no neighbor.
+ * The index of the routes, rebuilt as their table doubles: a service of
+ * 10,000 prefixes looks each of them up on every change.
  */
-static struct sent_route *
+static int
+rehash(size_t n)
+{
+	size_t	*h, i, b;
+
+	if ((h = reallocarray(NULL, n, sizeof(*h))) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++)
+		h[i] = NONE;
+	for (i = 0; i < x.nroutes; i++) {
+		b = route_hash(x.routes[i].pub.prefix,
+		    x.routes[i].pub.neighbor) % n;
+		x.routes[i].hnext = h[b];
+		h[b] = i;
+	}
+	free(x.hash);
+	x.hash = h;
+	x.nhash = n;
+	return (0);
+}
+
+static struct slot *
 route_slot(const char *prefix, const char *neighbor, int create)
 {
-	struct sent_route	*r;
-	size_t			 i;
+	struct slot	*r;
+	size_t		 i, b;
 
-	for (i = 0; i < x.nroutes; i++)
-		if (strcmp(x.routes[i].prefix, prefix) == 0 &&
-		    strcmp(x.routes[i].neighbor, neighbor) == 0)
-			return (&x.routes[i]);
+	if (x.nhash > 0) {
+		b = route_hash(prefix, neighbor) % x.nhash;
+		for (i = x.hash[b]; i != NONE; i = x.routes[i].hnext)
+			if (strcmp(x.routes[i].pub.prefix, prefix) == 0 &&
+			    strcmp(x.routes[i].pub.neighbor, neighbor) == 0)
+				return (&x.routes[i]);
+	}
 	if (!create)
 		return (NULL);
 	/* Doubling: one slot at a time copies the table for each prefix. */
@@ -114,10 +181,15 @@ route_slot(const char *prefix, const char *neighbor, int create)
 		x.routes = r;
 		x.caproutes = i;
 	}
-	r = &x.routes[x.nroutes++];
+	if (x.nroutes + 1 > x.nhash && rehash(2 * x.caproutes) < 0)
+		return (NULL);
+	r = &x.routes[x.nroutes];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->prefix, sizeof(r->prefix), "%s", prefix);
-	snprintf(r->neighbor, sizeof(r->neighbor), "%s", neighbor);
+	snprintf(r->pub.prefix, sizeof(r->pub.prefix), "%s", prefix);
+	snprintf(r->pub.neighbor, sizeof(r->pub.neighbor), "%s", neighbor);
+	b = route_hash(prefix, neighbor) % x.nhash;
+	r->hnext = x.hash[b];
+	x.hash[b] = x.nroutes++;
 	return (r);
 }
 
@@ -128,32 +200,85 @@ is_withdraw(const char *cmd)
 }
 
 /*
- * Queue 'cmd' for a route unless ExaBGP has it already: the same
- * command again, or a withdrawal of what is withdrawn (whatever its
- * next-hop said), would be an UPDATE for nothing, or a reload's churn.
- * The relay is ExaBGP's only source for its routes, so what it last
- * sent is what ExaBGP holds.
+ * Whether 'b' would change what ExaBGP holds after 'a' (NULL: nothing
+ * sent yet): the same command again, or a withdrawal of what is
+ * withdrawn (whatever its next-hop said), would be an UPDATE for
+ * nothing, or a reload's churn.
+ */
+static int
+differs(const char *a, const char *b)
+{
+	return (a == NULL || (strcmp(a, b) != 0 &&
+	    !(is_withdraw(a) && is_withdraw(b))));
+}
+
+/*
+ * Asks for 'cmd' on a route.  The relay is ExaBGP's only source for
+ * its routes, so what it last wrote is what ExaBGP holds: a command
+ * that changes nothing there is dropped, also when the route changed
+ * and changed back before ExaBGP read either.
  */
 static void
 send_route(const char *prefix, const char *neighbor, const char *cmd)
 {
-	struct sent_route *r = route_slot(prefix, neighbor, 1);
+	struct slot	*r = route_slot(prefix, neighbor, 1);
+	char		*want;
 
-	if (r != NULL && r->cmd[0] != '\0' && (strcmp(r->cmd, cmd) == 0 ||
-	    (is_withdraw(r->cmd) && is_withdraw(cmd))))
-		return;
-	log_info("to exabgp: %s", cmd);
-	queue(cmd);
 	if (r == NULL)
-		return;		/* out of memory: only the report suffers */
-	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
-	r->at = ah_real_ms();
+		fatalx("out of memory for the route of %s", prefix);
+	if (!differs(r->want != NULL ? r->want : r->pub.cmd, cmd))
+		return;
+	if ((want = strdup(cmd)) == NULL)
+		fatalx("out of memory for the command of %s", prefix);
+	free(r->want);
+	r->want = want;
+	x.commands++;
+	if (r->waiting)
+		return;
+	r->waiting = 1;
+	r->next = NONE;
+	if (x.wait_tail == NONE)
+		x.wait_head = (size_t)(r - x.routes);
+	else
+		x.routes[x.wait_tail].next = (size_t)(r - x.routes);
+	x.wait_tail = (size_t)(r - x.routes);
+	x.nwaiting++;
+}
+
+/* Waiting routes into the pipe's wake, oldest change first. */
+static void
+fill(void)
+{
+	struct slot	*r;
+
+	while (x.wait_head != NONE) {
+		r = &x.routes[x.wait_head];
+		if (!differs(r->pub.cmd, r->want)) {
+			free(r->want);		/* changed back: nothing to say */
+		} else if (x.len + strlen(r->want) + 1 > sizeof(x.out)) {
+			return;
+		} else {
+			log_info("to exabgp: %s", r->want);
+			queue(r->want);
+			free(r->pub.cmd);
+			r->pub.cmd = r->want;
+			r->pub.at = ah_real_ms();
+		}
+		r->want = NULL;
+		x.wait_head = r->next;
+		if (x.wait_head == NONE)
+			x.wait_tail = NONE;
+		r->waiting = 0;
+		x.nwaiting--;
+	}
 }
 
 const struct sent_route *
 exabgp_sent(const struct prefix_conf *p)
 {
-	return (route_slot(p->prefix, p->neighbor, 0));
+	const struct slot *r = route_slot(p->prefix, p->neighbor, 0);
+
+	return (r != NULL && r->pub.cmd != NULL ? &r->pub : NULL);
 }
 
 void
@@ -345,15 +470,31 @@ exabgp_service(const struct service_conf *s, enum route_mode mode)
 	(void)exabgp_flush();
 }
 
+/*
+ * Whether there is anything for ExaBGP; says once when ExaBGP has taken
+ * nothing for STALL_MS while commands wait, and when it reads again.
+ */
 int
-exabgp_want_write(void)
+exabgp_want_write(int64_t now)
 {
-	return (x.len > 0);
+	if (x.len == 0 && x.nwaiting == 0) {
+		x.progress = now;
+		return (0);
+	}
+	if (!x.stalled && now - x.progress > STALL_MS) {
+		x.stalled = 1;
+		log_warnx("ExaBGP has taken none of the relay's commands for "
+		    "%d s (%zu routes wait): it is busy or hung; each route's "
+		    "latest command goes out when it reads", STALL_MS / 1000,
+		    x.nwaiting + (x.len > 0));
+	}
+	return (1);
 }
 
 int
 exabgp_flush(void)
 {
+	fill();
 	while (x.len > 0) {
 		ssize_t n = write(STDOUT_FILENO, x.out, x.len);
 
@@ -366,6 +507,12 @@ exabgp_flush(void)
 		}
 		memmove(x.out, x.out + n, x.len - (size_t)n);
 		x.len -= (size_t)n;
+		x.progress = ah_mono_ms();
+		if (x.stalled) {
+			x.stalled = 0;
+			log_info("ExaBGP reads the relay's commands again");
+		}
+		fill();
 	}
 	return (0);
 }
@@ -440,9 +587,13 @@ exabgp_read(void)
 void
 exabgp_drain(int timeout_ms)
 {
-	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	struct pollfd	pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int64_t		end = ah_mono_ms() + timeout_ms, left;
 
-	while (x.len > 0 && poll(&pfd, 1, timeout_ms) > 0)
+	if (exabgp_flush() < 0)
+		return;
+	while ((x.len > 0 || x.nwaiting > 0) &&
+	    (left = end - ah_mono_ms()) > 0 && poll(&pfd, 1, (int)left) > 0)
 		if (exabgp_flush() < 0)
 			break;
 }

@@ -30,18 +30,19 @@ struct bgp_session {
 	int64_t		 since;		/* realtime ms */
 };
 
-/* The last command the relay sent for a prefix. */
+/* The last command the relay wrote to ExaBGP for a route. */
 struct sent_route {
 	char		 prefix[80];
 	char		 neighbor[64];
-	char		 cmd[1024];
+	char		*cmd;
 	int64_t		 at;		/* realtime ms */
 };
 
 void	exabgp_init(void);
 /* The commands that put a service's routes in 'mode'. */
 void	exabgp_service(const struct service_conf *, enum route_mode);
-int	exabgp_want_write(void);
+/* Commands wait for ExaBGP (a stall of its reading is logged). */
+int	exabgp_want_write(int64_t now);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
 enum exabgp_said { SAID_DONE, SAID_ERROR, SAID_SHUTDOWN, SAID_NEIGHBOR,
@@ -54,7 +55,10 @@ const struct bgp_session *exabgp_sessions(size_t *);
 const struct sent_route *exabgp_sent(const struct prefix_conf *);
 /* Withdraw one route, unless it is withdrawn already. */
 void	exabgp_withdraw(const struct prefix_conf *);
-/* Commands queued for ExaBGP since the relay started. */
+/*
+ * Route commands asked for since the relay started, each a change of
+ * what ExaBGP holds (one undone before ExaBGP read it is not written).
+ */
 uint64_t exabgp_commands(void);
 
 #endif /* AH_EXABGP_H */

@@ -189,7 +189,7 @@ run(struct relay *r)
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sigpipe_fds[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write() ?
+		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write(now) ?
 		    STDOUT_FILENO : -1, .events = POLLOUT };
 		pfd[n++] = (struct pollfd){ .fd = feedfd, .events = POLLIN };
 		can0 = n;

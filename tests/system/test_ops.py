@@ -14,6 +14,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 import ahtest
 from test_control import as_nobody, relay_on_public_socket, validate
 
@@ -471,3 +473,75 @@ def test_reload_of_the_relay_wide_keys(stack):
     r = ctl_socket(relay, "reload")
     assert r.returncode == 0 and "control: metrics endpoint off" in r.stdout
     assert proc.wait_command(f"announce route {V4}", 10)
+
+
+def many_prefixes(n, port):
+    """One service of n IPv6 /48s (with the example's depref attributes),
+    its liveness probe on named's port."""
+    prefixes = "".join(f"""      - prefix: "2001:db8:{i:x}::/48"
+        next-hop: self
+        neighbor: "::1"
+""" for i in range(n))
+    return f"""  - name: dns
+    view: _default
+    rise: 1
+    liveness:
+      port: {port}
+    drain:
+      hold: 30s
+    prefixes:
+{prefixes}"""
+
+
+def bird_count(bird, query=()):
+    """How many IPv6 routes BIRD has (matching 'query', birdc words)."""
+    out = bird.birdc("show", "route", *query, "count")
+    m = re.search(r"(\d+) of \d+ routes for \d+ networks in table master6",
+                  out)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.mark.timeout(240)
+def test_depref_of_5000_prefixes_keeps_the_relay(stack):
+    """Issue 13 defect 6: a service with thousands of prefixes changes
+    them all at once.  The relay used to queue every command before
+    writing and give up (exit 1, nothing withdrawn) past 256 KiB, so
+    5,000 prefixes killed it on each start, as ExaBGP respawned it.  Now
+    it hands ExaBGP as much as it reads: the same relay announces all
+    5,000, drains them (each depreferred with GRACEFUL_SHUTDOWN) and
+    undrains them, each step seen whole at BIRD."""
+    n = 5000
+    named = ahtest.Named(stack).start()
+    bird = ahtest.Bird(stack).start()
+    relay = ahtest.Relay(stack, named, services=many_prefixes(n, named.port))
+    exa = ahtest.ExaBGP(stack, bird, relay).start()
+    t0 = time.monotonic()
+    ahtest.wait_for(lambda: bird_count(bird) == n or "giving up" in
+                    exa.proc.text(), 120, interval=0.5,
+                    what=f"{n} routes at BIRD")
+    up = time.monotonic() - t0
+    # One relay all along (status with 5,000 prefixes is over the reply
+    # limit: its pid is in the log).
+    pids = set(re.findall(r"anycast-relay\[(\d+)\] info: starting",
+                          exa.proc.text()))
+    assert len(pids) == 1 and "giving up" not in exa.proc.text(), pids
+
+    gshut = ("where", "(65535,0) ~ bgp_community")
+    r = relay.ctl("drain", "dns")
+    assert r.returncode == 0, r.stdout + r.stderr
+    t0 = time.monotonic()
+    ahtest.wait_for(lambda: bird_count(bird, gshut) == n, 120, interval=0.5,
+                    what=f"{n} routes with GRACEFUL_SHUTDOWN at BIRD")
+    depref = time.monotonic() - t0
+    r = relay.ctl("undrain", "dns")
+    assert r.returncode == 0, r.stdout + r.stderr
+    t0 = time.monotonic()
+    ahtest.wait_for(lambda: bird_count(bird, gshut) == 0
+                    and bird_count(bird) == n, 120, interval=0.5,
+                    what=f"{n} routes back without GRACEFUL_SHUTDOWN")
+    back = time.monotonic() - t0
+    log = exa.proc.text()
+    assert set(re.findall(r"anycast-relay\[(\d+)\] info: starting",
+                          log)) == pids and "giving up" not in log
+    print(f"\n{n} prefixes: all at BIRD {up:.1f} s after start; drain: all "
+          f"depreferred in {depref:.1f} s; undrain: all back in {back:.1f} s")
