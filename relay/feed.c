@@ -478,14 +478,79 @@ on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
 }
 
 /*
+ * When a zone walk happened, on the relay's monotonic clock: the age of
+ * zone state must not move when either machine's wall clock steps (NTP,
+ * a VM resumed), and 'checked', the walk's Unix time by named's clock,
+ * counts only whole seconds.  A 'checked' that changed since the last
+ * snapshot is a walk made since then: now.  One never seen before (a
+ * new connection, a new zone) is as old as named says, its tick's time
+ * minus 'checked', both named's clock.  One unchanged keeps its time.
+ */
+struct walk {
+	int64_t	checked;	/* as the plugin said */
+	int64_t	walked;		/* relay monotonic ms */
+};
+
+static int64_t
+walked_at(int64_t checked, const struct walk *before, int64_t now,
+    int64_t tick)
+{
+	if (before != NULL)
+		return (checked == before->checked ? before->walked : now);
+	return (checked > 0 && tick > checked ? now - (tick - checked) : now);
+}
+
+/* The zone a walk saw at position 'hint' last time, or elsewhere. */
+static const struct feed_zone *
+old_zone(const struct feed *f, const struct feed_zone *z, size_t hint)
+{
+	const struct feed_zone *o = &f->zones.z[hint];
+
+	if (hint < f->zones.n && strcmp(o->name, z->name) == 0 &&
+	    strcmp(o->view, z->view) == 0)
+		return (o);
+	return (feed_zone(f, z->view, z->name));
+}
+
+static void
+carry_walks(const struct feed *f, int64_t now, int64_t tick)
+{
+	const struct feed_zone	*o;
+	struct feed_zone	*z;
+	struct walk		 w;
+	size_t			 i;
+
+	for (i = 0; i < f->pzones.n; i++) {
+		z = &f->pzones.z[i];
+		if ((o = old_zone(f, z, i)) != NULL)
+			w = (struct walk){ o->checked, o->walked };
+		z->walked = walked_at(z->checked, o != NULL ? &w : NULL, now,
+		    tick);
+	}
+}
+
+/*
  * Evidence of a working query path carries over from the previous
  * snapshot of the same view; a counter that went up is new evidence.
+ * So does the time of its zone summary's walk.
  */
 static void
-carry_activity(const struct feed *f, struct feed_view *v, int64_t now)
+carry_activity(const struct feed *f, struct feed_view *v, int64_t now,
+    int64_t tick)
 {
 	const struct feed_view	*old = feed_view(f, v->name);
-	uint64_t		 queries = 0;
+	uint64_t		 queries = 0, checked, was = 0;
+	struct walk		 w;
+	int			 had;
+
+	v->zones_walked = 0;
+	if (feed_counter(v, FEED_ZONES "checked", &checked) == 0) {
+		had = old != NULL &&
+		    feed_counter(old, FEED_ZONES "checked", &was) == 0;
+		w = (struct walk){ (int64_t)was, had ? old->zones_walked : 0 };
+		v->zones_walked = walked_at((int64_t)checked, had ? &w : NULL,
+		    now, tick);
+	}
 
 	(void)feed_counter(v, "queries", &queries);
 	(void)feed_counter(v, "probes", &v->probes);
@@ -528,8 +593,12 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		    f->nrecords);
 		return (-1);
 	}
+	/* Named's clock; a plugin that does not say: ours. */
+	if (ah_get_u64(m, "time", &t) < 0 || t == 0)
+		t = (uint64_t)ah_real_ms();
 	for (i = 0; i < f->npending; i++)
-		carry_activity(f, &f->pending[i], now);
+		carry_activity(f, &f->pending[i], now, (int64_t)t);
+	carry_walks(f, now, (int64_t)t);
 	memcpy(f->views, f->pending, f->npending * sizeof(f->views[0]));
 	f->nviews = f->npending;
 	f->npending = 0;
@@ -540,8 +609,7 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	f->pzones.n = 0;
 	f->seq = seq;
 	f->last_tick = now;
-	f->last_tick_real = ah_get_u64(m, "time", &t) == 0 ? (int64_t)t :
-	    ah_real_ms();
+	f->last_tick_real = (int64_t)t;
 	return (0);
 }
 

@@ -36,6 +36,11 @@ struct feed_view {
 	int64_t		active_at;
 	int64_t		probed_at;
 	int64_t		first_seen;
+	/*
+	 * Relay monotonic ms of the zone walk the summary's 'checked'
+	 * stands for (walked_at()); 0: no summary.
+	 */
+	int64_t		zones_walked;
 	size_t		ncounters;
 	char		key[FEED_COUNTERS_MAX][AH_NAME_MAX + 1];
 	uint64_t	val[FEED_COUNTERS_MAX];
@@ -49,6 +54,7 @@ struct feed_zone {
 	uint64_t	serial;
 	int64_t		loaded_at, refresh, expire;	/* unix seconds */
 	int64_t		checked;			/* unix ms */
+	int64_t		walked;		/* ... as relay monotonic ms */
 };
 
 struct zone_list {
@@ -87,6 +93,7 @@ struct feed {
 	/* From snapshots. */
 	uint64_t		 seq;
 	int64_t			 last_tick;	/* monotonic ms; 0: none yet */
+	/* Unix ms of the last tick by named's clock (its 'time'). */
 	int64_t			 last_tick_real;
 	size_t			 nviews;
 	struct feed_view	 views[FEED_VIEWS_MAX];
