@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "relay.h"
 #include "route.h"
+#include "sessions.h"
 
 #define P	"anycast_health_"
 
@@ -398,7 +399,6 @@ render_check(struct relay *r, struct buf *b, enum check_id c)
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
-	const struct service_conf	*s;
 	enum health_state		 cur;
 	size_t				 i, j;
 	int				 c;
@@ -436,27 +436,48 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 				    checks[c].name);
 	for (c = 0; c < CHK_COUNT; c++)
 		render_check(r, b, c);
+}
 
-	family(b, P "prefix_announced", "gauge",
-	    "1 while the relay has the prefix announced (normally or "
-	    "depreferred).");
-	for (i = 0; i < r->conf->nservices; i++) {
-		s = &r->conf->services[i];
-		for (j = 0; j < s->nprefixes; j++)
-			sample(b, P "prefix_announced",
-			    r->svc[i].route.mode != ROUTE_WITHDRAWN, "service",
-			    s->name, "prefix", s->prefixes[j].prefix);
-	}
-	family(b, P "prefix_depreferred", "gauge",
-	    "1 while the prefix is announced with the depref attributes "
-	    "(depreferred, or draining).");
-	for (i = 0; i < r->conf->nservices; i++) {
-		s = &r->conf->services[i];
-		for (j = 0; j < s->nprefixes; j++)
-			sample(b, P "prefix_depreferred",
-			    r->svc[i].route.mode == ROUTE_DEGRADED ||
-			    r->svc[i].route.mode == ROUTE_DRAINING, "service",
-			    s->name, "prefix", s->prefixes[j].prefix);
+/*
+ * A prefix counts as announced only when ExaBGP accepted its command
+ * and a session that carries it is up (exabgp_prefix_held()).
+ */
+static void
+render_prefixes(struct relay *r, struct buf *b)
+{
+	static const struct {
+		const char	*name, *help;
+	} families[] = {
+		{ P "prefix_announced", "1 while the prefix is out there: "
+		    "ExaBGP accepted its announcement and a BGP session that "
+		    "carries it is up (normally or depreferred)." },
+		{ P "prefix_depreferred", "1 while the prefix is out there "
+		    "with the depref attributes (depreferred, or draining)." },
+		{ P "prefix_rejected", "1 while ExaBGP rejects the prefix's "
+		    "last command." }
+	};
+	const struct service_conf	*s;
+	struct route_held		 h;
+	enum route_mode			 m;
+	size_t				 i, j, k;
+	int				 out, v[3];
+
+	for (k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
+		family(b, families[k].name, "gauge", families[k].help);
+		for (i = 0; i < r->conf->nservices; i++) {
+			s = &r->conf->services[i];
+			m = r->svc[i].route.mode;
+			for (j = 0; j < s->nprefixes; j++) {
+				exabgp_prefix_held(&s->prefixes[j], &h);
+				out = h.held == HELD_ANNOUNCED;
+				v[0] = out;
+				v[1] = out && (m == ROUTE_DEGRADED ||
+				    m == ROUTE_DRAINING);
+				v[2] = h.held == HELD_REJECTED;
+				sample(b, families[k].name, v[k], "service",
+				    s->name, "prefix", s->prefixes[j].prefix);
+			}
+		}
 	}
 }
 
@@ -500,14 +521,23 @@ metrics_render(struct relay *r, struct buf *b)
 	}
 	family(b, P "bgp_session_up", "gauge",
 	    "1 while ExaBGP reports the BGP session up.");
-	bs = exabgp_sessions(&n);
+	bs = sessions_list(&n);
 	for (i = 0; i < n; i++)
 		sample(b, P "bgp_session_up", strcmp(bs[i].state, "up") == 0,
 		    "peer", bs[i].peer, NULL, NULL);
+	family(b, P "exabgp_rejected_total", "counter",
+	    "Commands ExaBGP answered with 'error'.");
+	sample(b, P "exabgp_rejected_total", (double)exabgp_rejected(), NULL,
+	    NULL, NULL, NULL);
+	family(b, P "exabgp_waiting", "gauge",
+	    "Commands ExaBGP has not answered yet.");
+	sample(b, P "exabgp_waiting", (double)exabgp_waiting(), NULL, NULL,
+	    NULL, NULL);
 
 	render_views(f, b);
 	render_zones(f, b);
 	render_services(r, b, now);
+	render_prefixes(r, b);
 }
 
 /* The HTTP endpoint. */

@@ -495,37 +495,99 @@ class ExaBGP:
         return self
 
 
+def show_neighbor(sessions):
+    """What ExaBGP 4.2 answers 'show neighbor extensive' with, 'done'
+    included, for sessions {peer: (FSM state, "ipv4 unicast")}: the
+    format of its reactor/api/command/neighbor.py, abridged (a real
+    answer is in tests/fuzz/corpus/fuzz_exabgp/show-neighbor-extensive)."""
+    def kv(*cols):
+        return "   %-20s %15s %15s %15s\n" % (cols + ("", "", ""))[:4]
+    out = []
+    for peer, (state, family) in sessions.items():
+        up = state == "ESTABLISHED"
+        out += [f"Neighbor {peer}\n", "\n",
+                "  Session                         Local\n",
+                kv("local", peer), kv("state", state),
+                kv("up for" if up else "down for", "0:01:00"), "\n",
+                "  Families                        Local          Remote"
+                "        Add-Path\n",
+                kv(family + ":", "enabled", "enabled" if up else "n/a",
+                   "disabled"), "\n"]
+    return "".join(out) + "done\n"
+
+
 class RelayUnderTest:
     """anycast-relay run directly, the test playing ExaBGP.
 
     The relay's stdout (its commands) is collected by a thread; each
-    command is acked with 'done' on its stdin, as ExaBGP does.
+    command is answered on its stdin, in order, as ExaBGP does: 'done',
+    or 'error' for one containing a string of 'reject'.  ExaBGP's
+    neighbors are 'sessions' (for 'show neighbor', which is answered
+    but not collected).  With 'hold' set, answers wait for release().
     """
 
-    def __init__(self, stack, relay, name="relay-proc", ack=True):
+    def __init__(self, stack, relay, name="relay-proc", ack=True,
+                 sessions=None):
         import queue
         import threading
         self.relay = relay
+        self.sessions = sessions or {
+            "127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
+            "::1": ("ESTABLISHED", "ipv6 unicast")}
         self.proc = stack.start(name, [str(RELAY), str(relay.path)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.commands = []
         self.q = queue.Queue()
         self.ack = ack
+        self.reject = ()
+        self.hold = False
+        self.held = []
+        self.lock = threading.Lock()
 
         def reader():
             for raw in self.proc.p.stdout:
                 line = raw.decode().rstrip("\n")
-                self.commands.append(line)
-                self.q.put(line)
-                if self.ack:
-                    try:
-                        self.proc.p.stdin.write(b"done\n")
-                        self.proc.p.stdin.flush()
-                    except (BrokenPipeError, ValueError):
-                        # The relay is exiting: keep reading what it said.
-                        self.ack = False
+                if not line.startswith("show neighbor"):
+                    self.commands.append(line)
+                    self.q.put(line)
+                with self.lock:
+                    if self.hold:
+                        self.held.append(line)
+                    else:
+                        self._answer(line)
         self.thread = threading.Thread(target=reader, daemon=True)
         self.thread.start()
+
+    def _answer(self, line):
+        if not self.ack:
+            return
+        if line.startswith("show neighbor"):
+            text = show_neighbor(self.sessions)
+        elif any(r in line for r in self.reject):
+            text = "error\n"
+        else:
+            text = "done\n"
+        try:
+            self.proc.p.stdin.write(text.encode())
+            self.proc.p.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            # The relay is exiting: keep reading what it said.
+            self.ack = False
+
+    def say(self, text):
+        """Write 'text' (lines ExaBGP would write: 'neighbor X up') to
+        the relay, between answers."""
+        with self.lock:
+            self.proc.p.stdin.write(text.encode())
+            self.proc.p.stdin.flush()
+
+    def release(self):
+        """Answer what 'hold' held, in order, and stop holding."""
+        with self.lock:
+            for line in self.held:
+                self._answer(line)
+            self.held = []
+            self.hold = False
 
     def next_command(self, timeout):
         import queue

@@ -40,11 +40,11 @@ def exabgp_says(stack, text):
 
 
 def test_exabgp_acks_error_and_shutdown(stack):
-    """cli.md 1.2: 'error' acks the oldest command and logs it,
-    'shutdown' is logged, anything else is ignored."""
+    """cli.md 1.2: 'error' answers the oldest command and logs it, as an
+    error, 'shutdown' is logged, anything else is ignored."""
     proc = exabgp_says(stack, b"error\nneighbor 127.0.0.1 up\n")
     log = proc.proc.text()
-    assert f"warning: ExaBGP rejected: {FIRST_WITHDRAW}" in log
+    assert f"error: ExaBGP rejected: {FIRST_WITHDRAW}" in log
     assert log.count("ExaBGP rejected") == 1, "only the command acked 'error'"
     assert proc.proc.alive(), "an unknown line is not fatal"
 

@@ -48,8 +48,13 @@ def sent(text):
 
 
 def relay_pid(relay):
+    """The relay's pid, or None: no relay, or one killed with a request
+    of ours in its listen queue ('closed the connection before
+    answering')."""
     r = relay.ctl("-j", "status")
-    return json.loads(r.stdout)["relay"]["pid"] if r.returncode != 3 else None
+    if r.returncode == 3:
+        return None
+    return json.loads(r.stdout).get("relay", {}).get("pid")
 
 
 def ctl_socket(relay, *args):

@@ -28,11 +28,13 @@ def chain(stack):
 
 
 def relay_pid(relay):
-    """The relay's pid as its control socket reports it, or None."""
+    """The relay's pid as its control socket reports it, or None: no
+    relay answers, or one killed with our request in its listen queue
+    ('closed the connection before answering')."""
     r = relay.ctl("-j", "status")
     if r.returncode == 3:                         # no relay answers
         return None
-    return json.loads(r.stdout)["relay"]["pid"]
+    return json.loads(r.stdout).get("relay", {}).get("pid")
 
 
 def alive(pid):
