@@ -128,6 +128,28 @@ canary_close(struct canary *k)
 	k->waiting = 0;
 }
 
+void
+canary_renew(struct canary *k, const struct canary_conf *conf)
+{
+	struct canary old = *k;
+
+	canary_close(k);
+	canary_init(k, conf);
+	k->renewed = 1;
+	/* Removed: a canary added back later is a new one. */
+	if (!conf->enabled)
+		return;
+	if (old.have_result) {
+		k->had_before = 1;
+		k->before_ok = old.ok;
+		snprintf(k->before, sizeof(k->before), "%s", old.result);
+	} else if (old.renewed && old.had_before) {
+		k->had_before = 1;
+		k->before_ok = old.before_ok;
+		snprintf(k->before, sizeof(k->before), "%s", old.before);
+	}
+}
+
 int64_t
 canary_next(const struct canary *k)
 {

@@ -26,6 +26,14 @@ struct canary {
 	int64_t		result_at;	/* monotonic ms */
 	int64_t		rtt_ms;
 	char		result[96];
+	/*
+	 * Re-created by a reload (canary_renew()): until this canary's
+	 * first result, the last one's stands in, if it had one.
+	 */
+	int		renewed;
+	int		had_before;
+	int		before_ok;
+	char		before[96];
 };
 
 void	canary_init(struct canary *, const struct canary_conf *);
@@ -34,6 +42,11 @@ int	canary_poll_fd(struct canary *, int64_t now);
 void	canary_read(struct canary *, int64_t now);
 /* Stop: the socket is closed (a reload changed or removed the canary). */
 void	canary_close(struct canary *);
+/*
+ * A reload changed the canary: it starts afresh with 'conf', and keeps
+ * the last result of the one it replaces until it has its own.
+ */
+void	canary_renew(struct canary *, const struct canary_conf *);
 /* Monotonic ms of the next thing the canary must do. */
 int64_t	canary_next(const struct canary *);
 

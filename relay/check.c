@@ -408,7 +408,21 @@ judge_canary(struct check_state *cs, const struct check_input *in)
 	int64_t				 now = in->now;
 
 	cs->val.have = 0;
-	if (!c->have_result)
+	/*
+	 * No answer yet fails closed at start-up.  After a reload changed
+	 * the canary, the last one's result stands until the new one has
+	 * its own, and a canary the reload added keeps the route as it is:
+	 * a reload that promised to change nothing moves nothing.
+	 */
+	if (!c->have_result && c->renewed && c->had_before)
+		check_set(cs, !c->before_ok, "canary %s: changed by a reload, "
+		    "no answer yet; until then the last canary's: %s",
+		    s->canary.qname, c->before);
+	else if (!c->have_result && c->renewed)
+		check_set(cs, !in->up, "canary %s: added by a reload, no "
+		    "answer yet: the route stays as it is until then",
+		    s->canary.qname);
+	else if (!c->have_result)
 		check_set(cs, 1, "canary: no answer yet");
 	else if (now - c->result_at > 2 * (int64_t)s->canary.interval_ms +
 	    (int64_t)s->canary.timeout_ms)

@@ -427,7 +427,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
 		in = (struct check_input){ .s = s, .feed = &r->feed, .view = v,
-		    .win = &st->win, .canary = &st->canary, .now = now };
+		    .win = &st->win, .canary = &st->canary, .now = now,
+		    .up = st->judge.up };
 		for (c = 0; c < CHK_COUNT; c++) {
 			st->chk[c].judged = st->chk[c].held = 0;
 			if (checks[c].enabled(s))

@@ -480,6 +480,128 @@ def test_reload_of_the_relay_wide_keys(stack):
     assert proc.wait_command(f"announce route {V4}", 10)
 
 
+class SlowDNS:
+    """A DNS server on loopback that answers NOERROR (no records) to any
+    name after delay[name] seconds (0 if not listed), or never when the
+    delay is None."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.delay = {}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @staticmethod
+    def qname(q):
+        labels, i = [], 12
+        while i < len(q) and q[i] != 0:
+            labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+            i += 1 + q[i]
+        return ".".join(labels).lower()
+
+    def _serve(self):
+        import socket
+        import threading
+        while self.running:
+            try:
+                q, peer = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(q) < 12:
+                continue
+            d = self.delay.get(self.qname(q), 0)
+            if d is None:
+                continue
+            r = q[:2] + bytes([0x80 | (q[2] & 0x01), 0x80]) + q[4:]
+            threading.Timer(d, self._answer, (r, peer)).start()
+
+    def _answer(self, r, peer):
+        try:
+            self.sock.sendto(r, peer)
+        except OSError:
+            pass
+
+    def stop(self):
+        self.running = False
+        self.sock.close()
+
+
+def canary_block(port, name):
+    return f"""    canary:
+      server: 127.0.0.1
+      port: {port}
+      name: {name}
+      type: A
+      interval: 1s
+      timeout: 900ms
+"""
+
+
+def test_reload_of_the_canary_moves_no_route(stack):
+    """Issue 13 defect 8: a reload re-creates a changed canary, whose
+    first answer takes time (here 0.6 s).  Until it comes the canary
+    keeps the result it had, and a canary added by a reload votes for
+    the route as it is: a reload moves no route by itself.  At start
+    the canary still fails closed ('no answer yet'), and a reloaded
+    canary that then fails still moves the route."""
+    from test_health import fake_relay
+    dns = SlowDNS()
+    stack.procs.append(dns)
+    dns.delay = {"www.example": 0.6, "new.example": 0.6}
+    base = ahtest.plain_service(rise=1) + "    fall: 1\n"
+    relay, fake, proc = fake_relay(stack, base + canary_block(dns.port,
+                                                              "www.example"))
+    seq = 1
+
+    def snapshots(seconds):
+        nonlocal seq
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            fake.snapshot(seq)
+            seq += 1
+            time.sleep(0.05)
+
+    snapshots(0.4)
+    assert proc.wait_command("announce", 0) is None, "announced before " \
+        "the canary's first answer"
+    assert "canary: no answer yet" in relay.ctl("status").stdout
+    snapshots(0.6)
+    assert proc.wait_command("announce route 192.0.2.53/32", 1)
+    ahtest.wait_for(lambda: relay.ctl("status").returncode == 0, 5,
+                    what="status 0")
+    before = len(proc.commands)
+    steps = (("new.example", "changed by a reload, no answer yet; until "
+              "then the last canary's: NOERROR", "canary new.example: NOERROR"),
+             (None, None, "named serves the view"),
+             ("www.example", "added by a reload, no answer yet",
+              "canary www.example: NOERROR"))
+    for name, meanwhile, says in steps:
+        text = base + (canary_block(dns.port, name) if name else "")
+        relay.path.write_text(relay.path.read_text().split("\nservices:\n")[0]
+                              + "\nservices:\n" + text)
+        r = relay.ctl("reload")
+        assert r.returncode == 0, r.stdout + r.stderr
+        snapshots(0.3)                            # the answer takes 0.6 s
+        if meanwhile:
+            assert meanwhile in relay.ctl("status").stdout
+        snapshots(1.2)
+        status = relay.ctl("status")
+        assert says in status.stdout and status.returncode == 0, status.stdout
+        assert proc.commands[before:] == [], (name, proc.commands[before:])
+    # The reloaded canary is judged all the same: silent, it fails.
+    dns.delay["www.example"] = None
+    snapshots(2.5)
+    assert any("65535:0" in c for c in proc.commands[before:]), proc.commands
+    assert "no answer within 900 ms" in relay.ctl("status").stdout
+
+
 def many_prefixes(n, port):
     """One service of n IPv6 /48s (with the example's depref attributes),
     its liveness probe on named's port."""
