@@ -464,6 +464,27 @@ class Relay:
         return subprocess.run([str(CTL), "-c", str(self.path), *args],
                               capture_output=True, text=True, timeout=10)
 
+    def pid(self):
+        """The relay's pid as its control socket reports it in a status,
+        or None while no relay gives one: none listens (exit 3), or one
+        being killed or respawned closed the connection or answered
+        with an error (exit 1)."""
+        import json
+        r = self.ctl("-j", "status")
+        if r.returncode not in (0, 2):                # 2: not all announced
+            return None
+        try:
+            return json.loads(r.stdout)["relay"]["pid"]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def wait_pid(self, other_than=None, timeout=10):
+        """The pid of a relay that answers status, waiting for one (and
+        for one other than 'other_than', a relay that was killed)."""
+        return wait_for(lambda: (lambda p: p if p not in (None, other_than)
+                                 else None)(self.pid()), timeout,
+                        what="a relay answering status")
+
 
 class ExaBGP:
     """ExaBGP from conf/exabgp.conf, running the relay as its process."""

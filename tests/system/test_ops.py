@@ -47,16 +47,6 @@ def sent(text):
             if "to exabgp: " in l]
 
 
-def relay_pid(relay):
-    """The relay's pid, or None: no relay, or one killed with a request
-    of ours in its listen queue ('closed the connection before
-    answering')."""
-    r = relay.ctl("-j", "status")
-    if r.returncode == 3:
-        return None
-    return json.loads(r.stdout).get("relay", {}).get("pid")
-
-
 def ctl_socket(relay, *args):
     """anycastctl by socket: -c would load (and reject) a file the test
     broke on purpose."""
@@ -176,10 +166,9 @@ def test_drained_survives_kill_restart_and_named(stack):
                     10, what="drained (no traffic: the hold alone)")
     assert "drained service=dns" in relay.state.read_text()
 
-    old = relay_pid(relay)
+    old = relay.wait_pid()
     os.kill(old, signal.SIGKILL)
-    ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
-                    what="ExaBGP respawns the relay")
+    relay.wait_pid(other_than=old)                  # ExaBGP respawns it
     start = exa.proc.text().rindex("starting: 1 services")
     time.sleep(2)                                   # 10 plugin intervals
     assert not bird.has_route(V4) and not bird.has_route(V6)
@@ -190,8 +179,8 @@ def test_drained_survives_kill_restart_and_named(stack):
 
     exa.proc.stop()                                 # a restart of it all
     exa = ahtest.ExaBGP(stack, bird, relay, name="exabgp2").start()
-    ahtest.wait_for(lambda: bird.established("ns1") and relay_pid(relay), 30,
-                    what="new session and relay")
+    ahtest.wait_for(lambda: bird.established("ns1"), 30, what="new session")
+    relay.wait_pid()
     named.kill()                                    # hard trouble, drained
     named.start()
     time.sleep(2)
@@ -314,7 +303,7 @@ def test_reload_unchanged_sends_nothing(stack):
     assert r.returncode == 0, r.stderr
     assert "dns: unchanged" in r.stdout
     assert "0 added, 0 removed, 0 changed, 1 unchanged; 0 commands" in r.stdout
-    os.kill(relay_pid(relay), signal.SIGHUP)
+    os.kill(relay.wait_pid(), signal.SIGHUP)
     ahtest.wait_for(lambda: exa.proc.text().count("0 commands to ExaBGP") == 2,
                     5, what="the SIGHUP's reload")
     time.sleep(1)

@@ -6,7 +6,6 @@ it away (a new relay, ExaBGP's own routing table, named's health), not
 how fast.  Timings belong in bench/.
 """
 
-import json
 import os
 import signal
 import time
@@ -25,16 +24,6 @@ def chain(stack):
     ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
                     what="both prefixes at BIRD")
     return named, bird, relay, exa
-
-
-def relay_pid(relay):
-    """The relay's pid as its control socket reports it, or None: no
-    relay answers, or one killed with our request in its listen queue
-    ('closed the connection before answering')."""
-    r = relay.ctl("-j", "status")
-    if r.returncode == 3:                         # no relay answers
-        return None
-    return json.loads(r.stdout).get("relay", {}).get("pid")
 
 
 def alive(pid):
@@ -59,8 +48,8 @@ def reap(pid):
 
 def test_exabgp_killed_and_restarted(stack):
     named, bird, relay, exa = chain(stack)
-    old = relay_pid(relay)
-    assert old is not None and parent(old) == exa.proc.pid
+    old = relay.wait_pid()
+    assert parent(old) == exa.proc.pid
     try:
         exa.proc.send_signal(signal.SIGKILL)      # no shutdown message
         # The session dies with ExaBGP; the orphaned relay sees stdin
@@ -74,11 +63,10 @@ def test_exabgp_killed_and_restarted(stack):
         # Restarted while named is down: nothing may be announced.
         named.kill()
         exa2 = ahtest.ExaBGP(stack, bird, relay, name="exabgp2").start()
-        ahtest.wait_for(lambda: bird.established("ns1")
-                        and relay_pid(relay) is not None, 30,
-                        what="new session and new relay")
-        new = relay_pid(relay)
-        assert new != old and parent(new) == exa2.proc.pid
+        ahtest.wait_for(lambda: bird.established("ns1"), 30,
+                        what="new session")
+        new = relay.wait_pid(other_than=old)
+        assert parent(new) == exa2.proc.pid
         time.sleep(2)                             # 10 plugin intervals
         assert not bird.has_route(V4) and not bird.has_route(V6)
 
@@ -91,7 +79,7 @@ def test_exabgp_killed_and_restarted(stack):
 
 def test_bird_restarted(stack):
     named, bird, relay, exa = chain(stack)
-    pid = relay_pid(relay)
+    pid = relay.wait_pid()
 
     bird.proc.stop(signal.SIGKILL)
     os.unlink(bird.ctl)
@@ -99,7 +87,7 @@ def test_bird_restarted(stack):
     # ExaBGP reconnects by itself and re-sends what its table holds.
     ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 60,
                     what="prefixes back after BIRD restarts")
-    assert relay_pid(relay) == pid, "the relay had nothing to redo"
+    assert relay.wait_pid() == pid, "the relay had nothing to redo"
 
     # A withdrawal decided while the router is away is what it gets on
     # its return: ExaBGP's table follows the relay, not the old session.
@@ -117,22 +105,20 @@ def test_bird_restarted(stack):
     named.start()
     ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
                     what="prefixes back once named is healthy")
-    assert relay_pid(relay) == pid
+    assert relay.wait_pid() == pid
     assert exa.proc.alive()
 
 
 def test_relay_killed_is_respawned(stack):
     named, bird, relay, exa = chain(stack)
-    old = relay_pid(relay)
+    old = relay.wait_pid()
     before = len(ahtest.bird_changes(bird, V4))
 
     os.kill(old, signal.SIGKILL)
     # ExaBGP keeps the dead relay's routes and respawns it; the new
     # relay knows nothing, so it withdraws first and announces again
     # only on fresh evidence from named.
-    ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
-                    what="a new relay on the control socket")
-    new = relay_pid(relay)
+    new = relay.wait_pid(other_than=old)
     assert parent(new) == exa.proc.pid, "respawned by ExaBGP"
     ahtest.wait_for(lambda: [w for _, w in ahtest.bird_changes(bird, V4)
                              [before:]] == ["removed", "added"], 10,
