@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,30 @@
 
 static void	set_stale(struct feed *);
 
+/* named's user as a uid; (uid_t)-1 if this system has no such user. */
+static void
+set_user(struct feed *f, const char *user)
+{
+	const struct passwd	*pw;
+	char			*end;
+	unsigned long		 u;
+
+	f->user = user;
+	f->named_uid = (uid_t)-1;
+	if ((pw = getpwnam(user)) != NULL)
+		f->named_uid = pw->pw_uid;
+	else if (user[0] >= '0' && user[0] <= '9' &&
+	    (u = strtoul(user, &end, 10), *end == '\0'))
+		f->named_uid = (uid_t)u;
+}
+
 void
 feed_init(struct feed *f, const struct relay_conf *rc)
 {
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	f->path = rc->plugin_socket;
+	set_user(f, rc->plugin_user);
 	f->reconnect_ms = rc->reconnect_ms;
 	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
 	f->since = ah_real_ms();
@@ -41,6 +60,7 @@ feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
 
 	f->reconnect_ms = rc->reconnect_ms;
 	f->conf_stale_ms = rc->stale_ms;
+	set_user(f, rc->plugin_user);
 	if (f->interval_ms > 0)
 		set_stale(f);
 	else
@@ -74,6 +94,40 @@ feed_close(struct feed *f, int64_t now, const char *why)
 }
 
 /*
+ * Whoever can bind in the socket's directory could serve it and say
+ * "healthy": the snapshots count only from a socket named made, that
+ * is, one whose server (SO_PEERCRED: who called listen()) runs as
+ * named's user or as root.  Its pid is not compared with the hello's:
+ * in another PID namespace the two differ for named itself.
+ */
+static int
+served_by_named(const struct feed *f, char *why, size_t len)
+{
+	struct ucred		 cred;
+	socklen_t		 n = sizeof(cred);
+	const struct passwd	*pw;
+	char			 who[80];
+
+	if (getsockopt(f->fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) < 0) {
+		snprintf(why, len, "cannot tell who serves %s: %s", f->path,
+		    strerror(errno));
+		return (0);
+	}
+	if (cred.uid == 0 || cred.uid == f->named_uid)
+		return (1);
+	if ((pw = getpwuid(cred.uid)) != NULL)
+		snprintf(who, sizeof(who), "uid %u (%s)", (unsigned)cred.uid,
+		    pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "uid %u", (unsigned)cred.uid);
+	snprintf(why, len, "%s is served by %s, pid %d, not by named's user "
+	    "%s%s or root (plugin.user)", f->path, who,
+	    (int)cred.pid, f->user, f->named_uid == (uid_t)-1 ?
+	    " (no such user here)" : "");
+	return (0);
+}
+
+/*
  * Connecting never blocks: with the plugin's listen queue full, a
  * blocking connect() would hold up the whole relay (its acks to
  * ExaBGP, its control socket) until named accepts.
@@ -82,7 +136,7 @@ static void
 feed_connect(struct feed *f, int64_t now)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	char			why[160];
+	char			why[sizeof(f->error)];
 	int			fd;
 
 	f->next_attempt = now + f->reconnect_ms;
@@ -116,6 +170,8 @@ feed_connect(struct feed *f, int64_t now)
 	ah_lines_init(&f->in);
 	if (!f->repeating)
 		log_info("connected to plugin socket %s", f->path);
+	if (!served_by_named(f, why, sizeof(why)))
+		feed_close(f, now, why);
 }
 
 int

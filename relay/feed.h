@@ -5,6 +5,8 @@
 #ifndef AH_FEED_H
 #define AH_FEED_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,11 +75,17 @@ struct feed {
 	int			 fd;
 	struct ah_lines		 in;
 	const char		*path;
+	/*
+	 * Who may serve the socket: named's user (plugin.user) or root;
+	 * the user's uid, or (uid_t)-1 when no such user exists here.
+	 */
+	const char		*user;
+	uid_t			 named_uid;
 	unsigned int		 reconnect_ms;
 	int64_t			 next_attempt;	/* monotonic ms */
 	int64_t			 hello_by;	/* ... or the feed closes */
 	int64_t			 since;		/* realtime ms of last change */
-	char			 error[160];	/* why it last went down */
+	char			 error[320];	/* why it last went down */
 	int			 repeating;	/* ... for the same reason again */
 	/* From the hello. */
 	char			 named_version[64];
