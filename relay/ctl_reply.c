@@ -544,7 +544,8 @@ each_service(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req,
 static void
 drain_one(struct relay *r, size_t i, const struct ctl_req *req)
 {
-	health_drain(r, i, req->timeout_ms, req->who, ah_mono_ms());
+	health_drain(r, i, req->timeout_ms, req->who, req->arg == NULL,
+	    ah_mono_ms());
 }
 
 static void

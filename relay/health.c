@@ -372,6 +372,29 @@ mode_for(struct service_state *st, const struct service_conf *s,
 	return (ROUTE_WITHDRAWN);
 }
 
+/*
+ * The other services of service i's view that still bring it traffic:
+ * routed in any way, and not draining themselves.  Their names, "" for
+ * none.
+ */
+static void
+sharers(const struct relay *r, size_t i, char *names, size_t len)
+{
+	const struct service_conf	*s = &r->conf->services[i], *o;
+	size_t				 j, n = 0;
+
+	names[0] = '\0';
+	for (j = 0; j < r->conf->nservices && n < len; j++) {
+		o = &r->conf->services[j];
+		if (j == i || strcmp(o->view, s->view) != 0 ||
+		    r->svc[j].route.mode == ROUTE_WITHDRAWN ||
+		    r->svc[j].drain.state == DRAIN_DRAINING)
+			continue;
+		n += (size_t)snprintf(names + n, len - n, "%s%s",
+		    n ? ", " : "", o->name);
+	}
+}
+
 /* A drain ended drained: saved, then withdrawn. */
 static int
 drained(struct relay *r, size_t i)
@@ -396,6 +419,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	enum route_mode			 mode;
 	enum verdict			 verdict;
 	char				 why[sizeof(st->reason)];
+	char				 names[160];
 	int				 c;
 
 	/* A drain's timeout withdraws, whatever else is going on. */
@@ -456,6 +480,10 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
+	if (st->drain.state == DRAIN_DRAINING) {
+		sharers(r, i, names, sizeof(names));
+		drain_shared(&st->drain, s->view, names, 0);
+	}
 	if (verdict != V_DEAD && drain_quiet(&st->drain, s, &st->win, now))
 		return (drained(r, i));
 
@@ -470,14 +498,21 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 
 void
 health_drain(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
-    int64_t now)
+    int every, int64_t now)
 {
 	const struct service_conf	*s = &r->conf->services[i];
 	struct service_state		*st = &r->svc[i];
 	struct drain			*d = &st->drain;
+	char				 names[160];
 
 	if (!drain_start(d, s, &st->win, st->route.mode, timeout_ms, who, now))
 		return;
+	/* Drained together, the services of a view share nothing. */
+	if (every)
+		names[0] = '\0';
+	else
+		sharers(r, i, names, sizeof(names));
+	drain_shared(d, s->view, names, 1);
 	/* Whatever the judge thought, undrain starts it over. */
 	judge_restart(&st->judge);
 	st->resume = 0;

@@ -26,10 +26,10 @@ int64_t	health_deadline(const struct relay *, size_t svc, int64_t now);
 /*
  * anycastctl drain and undrain of service svc: the drain (drain.h),
  * the routes, the state file.  timeout_ms < 0 is the service's
- * drain.timeout.
+ * drain.timeout; 'every': every service is drained by the same request.
  */
 void	health_drain(struct relay *, size_t svc, int64_t timeout_ms,
-	    const char *who, int64_t now);
+	    const char *who, int every, int64_t now);
 int	health_undrain(struct relay *, size_t svc, const char *who);
 
 /*

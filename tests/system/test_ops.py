@@ -591,6 +591,56 @@ def test_reload_of_the_canary_moves_no_route(stack):
     assert "no answer within 900 ms" in relay.ctl("status").stdout
 
 
+def test_drain_of_a_service_sharing_its_view(stack):
+    """Issue 13 item 9c: the plugin counts queries per view, so while
+    another announced service shares the view, its traffic keeps the
+    view's rate up and a drain of one service cannot see its own leave.
+    The drain says so at once and ends at its timeout, saying why;
+    draining every service of the view together ends on the rate."""
+    from test_health import fake_relay
+    drain = "    drain:\n      timeout: 3s\n      hold: 500ms\n"
+    svc = (ahtest.plain_service(rise=1) + drain +
+           ahtest.plain_service(name="dns2", v4="192.0.2.54/32",
+                                v6="2001:db8::54/128", rise=1) + drain)
+    relay, fake, proc = fake_relay(stack, svc)
+    seq, queries = 1, 0
+
+    def traffic(seconds, qps):
+        nonlocal seq, queries
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            queries += qps // 10
+            fake.snapshot(seq, queries=queries)
+            seq += 1
+            time.sleep(0.1)
+
+    traffic(1.5, 100)
+    assert relay.ctl("status").returncode == 0
+    r = relay.ctl("drain", "dns")
+    assert r.returncode == 0, r.stderr
+    assert ("view _default is shared with dns2, still announced: its query "
+            "rate cannot show this service's traffic leaving; withdrawn at "
+            "the timeout (3s), or on the rate once they drain too") in r.stdout
+    traffic(4, 100)                               # dns2's clients stay
+    s = service(relay)
+    assert s["state"] == "drained" and s["drain"]["end"] == "timeout"
+    assert "view _default is shared with dns2" in s["drain"]["text"], s
+    assert service(relay, "dns2")["state"] == "up"
+
+    assert relay.ctl("undrain", "dns").returncode == 0
+    traffic(1, 100)
+    assert relay.ctl("status").returncode == 0
+    r = relay.ctl("drain")                        # both: the rate tells
+    assert r.returncode == 0 and "shared" not in r.stdout, r.stdout
+    t0 = time.monotonic()
+    traffic(0.3, 100)
+    traffic(1.5, 0)                               # the traffic has moved
+    for name in ("dns", "dns2"):
+        s = service(relay, name)
+        assert s["state"] == "drained" and s["drain"]["end"] == "quiet", s
+    assert time.monotonic() - t0 < 3
+
+
 def many_prefixes(n, port):
     """One service of n IPv6 /48s (with the example's depref attributes),
     its liveness probe on named's port."""

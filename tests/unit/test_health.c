@@ -316,7 +316,7 @@ test_drain_until_quiet(void **state)
 
 	(void)state;
 	start_up("");
-	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	health_drain(&r, 0, -1, "uid 0 (root)", 0, now);
 	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
 	assert_int_equal(sent[nsent - 1], ROUTE_DRAINING);
 	assert_string_equal(state_name(), "draining");
@@ -353,7 +353,7 @@ test_drain_ends_with_named(void **state)
 {
 	(void)state;
 	start_up("");
-	health_drain(&r, 0, 60000, "me", now);
+	health_drain(&r, 0, 60000, "me", 0, now);
 	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
 	r.feed.state = FEED_DOWN;
 	snprintf(r.feed.error, sizeof(r.feed.error), "gone");
