@@ -16,6 +16,7 @@
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,6 +43,12 @@ struct ah_walker {
 
 struct ah_pub_params {
 	char path[108]; /* sizeof(sun_path) */
+	/*
+	 * The file of the plugin statement (named.conf, or a file it
+	 * includes): named opens it when a reconfig or reload begins.
+	 * "" or relative: not watched.
+	 */
+	char conf_file[PATH_MAX];
 	unsigned int interval_ms;
 	unsigned int zone_interval_ms;
 	mode_t mode;
@@ -59,7 +66,10 @@ struct ah_pub_params {
 /*
  * Attach an instance for view 'name'.  The first attach creates the
  * socket and starts the thread with 'p'; later ones must agree with
- * the running publisher.  Returns 0, or -1 with a message in 'err'.
+ * the running publisher, and are a reconfig under way: named registers
+ * new instances inside the pause of its worker threads, which the
+ * snapshots then say (the tick's 'reconfig').  Returns 0, or -1 with a
+ * message in 'err'.
  */
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,

@@ -71,6 +71,8 @@ send_query(struct canary *k, int64_t now)
 int
 canary_poll_fd(struct canary *k, int64_t now)
 {
+	if (k->paused_at != 0)
+		return (k->waiting ? k->fd : -1);
 	if (k->waiting && now - k->sent_at >= k->conf->timeout_ms) {
 		char ms[16];
 
@@ -150,9 +152,32 @@ canary_renew(struct canary *k, const struct canary_conf *conf)
 	}
 }
 
+void
+canary_pause(struct canary *k, int64_t now)
+{
+	if (k->paused_at == 0)
+		k->paused_at = now;
+}
+
+void
+canary_resume(struct canary *k, int64_t now)
+{
+	int64_t d = now - k->paused_at;
+
+	if (k->paused_at == 0)
+		return;
+	k->paused_at = 0;
+	k->sent_at += d;
+	k->next_at += d;
+	if (k->have_result)
+		k->result_at += d;
+}
+
 int64_t
 canary_next(const struct canary *k)
 {
+	if (k->paused_at != 0)
+		return (INT64_MAX);
 	if (k->waiting)
 		return (k->sent_at + k->conf->timeout_ms);
 	return (k->next_at);

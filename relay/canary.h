@@ -34,6 +34,8 @@ struct canary {
 	int		had_before;
 	int		before_ok;
 	char		before[96];
+	/* named paused by a reconfig since (monotonic ms); 0: not. */
+	int64_t		paused_at;
 };
 
 void	canary_init(struct canary *, const struct canary_conf *);
@@ -49,5 +51,12 @@ void	canary_close(struct canary *);
 void	canary_renew(struct canary *, const struct canary_conf *);
 /* Monotonic ms of the next thing the canary must do. */
 int64_t	canary_next(const struct canary *);
+/*
+ * named's worker threads are paused by a reconfig: the canary's clock
+ * stops, so the question it waits on (answered once named resumes) is
+ * not taken for a failure, and none is asked meanwhile.
+ */
+void	canary_pause(struct canary *, int64_t now);
+void	canary_resume(struct canary *, int64_t now);
 
 #endif /* AH_CANARY_H */

@@ -85,7 +85,7 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	}
 	f->fd = -1;
 	f->state = FEED_DOWN;
-	f->last_tick = 0;
+	f->last_tick = f->reconfig_at = 0;
 	f->nviews = f->npending = f->nrecords = 0;
 	f->zones.n = f->pzones.n = 0;
 	f->next_attempt = now + f->reconnect_ms;
@@ -666,6 +666,8 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	f->seq = seq;
 	f->last_tick = now;
 	f->last_tick_real = (int64_t)t;
+	f->reconfig_at = ah_get_u64(m, "reconfig", &t) == 0 &&
+	    t < (uint64_t)now ? now - (int64_t)t : 0;
 	return (0);
 }
 

@@ -103,6 +103,11 @@ struct feed {
 	int64_t			 last_tick;	/* monotonic ms; 0: none yet */
 	/* Unix ms of the last tick by named's clock (its 'time'). */
 	int64_t			 last_tick_real;
+	/*
+	 * Monotonic ms at which named last began a reconfig, as its last
+	 * tick said ('reconfig'); 0: it did not say.
+	 */
+	int64_t			 reconfig_at;
 	size_t			 nviews;
 	struct feed_view	 views[FEED_VIEWS_MAX];
 	size_t			 npending;

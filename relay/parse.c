@@ -147,6 +147,8 @@ static const struct key plugin_keys[] = {
 	    .take = take_user },
 	/* 0: three of the plugin's intervals, learnt from its hello */
 	{ "stale-after", DURATION(R(stale_ms), 100, 10 * MIN, 0) },
+	{ "reconfig-pause", DURATION(R(reconfig_pause_ms), 0, 10 * MIN,
+	    10 * SEC) },
 	{ "reconnect", DURATION(R(reconnect_ms), 10, MIN, 200) },
 	{ .name = NULL }
 };

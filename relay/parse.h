@@ -142,6 +142,8 @@ struct relay_conf {
 	/* Who named runs as: the plugin socket's server must be, or root. */
 	char			 plugin_user[AH_NAME_LEN];
 	unsigned int		 stale_ms;	/* 0: three plugin intervals */
+	/* How long a reconfig of named may keep its views silent. */
+	unsigned int		 reconfig_pause_ms;
 	unsigned int		 reconnect_ms;
 	char			 control_socket[AH_PATH_MAX];
 	mode_t			 control_mode;
