@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-import ahtest
+import lab
 
 V4 = "192.0.2.53/32"
 
@@ -17,11 +17,11 @@ V4 = "192.0.2.53/32"
 def live_setup(stack, interval=100, **kw):
     """named with the default interval, and a relay with no canary and
     no stale-after: only the liveness probe keeps the view live."""
-    named = ahtest.Named(stack, interval=interval).start()
-    relay = ahtest.Relay(stack, named,
-                         services=ahtest.plain_service(port=named.port, **kw))
+    named = lab.Named(stack, interval=interval).start()
+    relay = lab.Relay(stack, named,
+                      services=lab.plain_service(port=named.port, **kw))
     assert "\n  stale-after" not in relay.path.read_text()
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
     return named, relay, proc
 
@@ -53,7 +53,7 @@ def test_query_path_gone_while_snapshots_continue(stack):
     moves it to another port) while the plugin keeps publishing: the
     counters freeze and the node is withdrawn, with the reason."""
     named, relay, proc = live_setup(stack)
-    other = ahtest.free_port()
+    other = lab.free_port()
     text = named.conf.read_text()
     named.conf.write_text(text.replace(f"listen-on port {named.port} ",
                                        f"listen-on port {other} "))
@@ -61,9 +61,9 @@ def test_query_path_gone_while_snapshots_continue(stack):
     assert proc.wait_command("withdraw route " + V4, 3) is not None
     assert "no query seen in view _default" in proc.proc.text()
     # The probe's ICMP refusals tell why.
-    ahtest.wait_for(lambda: f"liveness probes to 127.0.0.1#{named.port} are "
-                    "refused" in relay.ctl("status").stdout, 3, interval=0.1,
-                    what="the refusal in the reason")
+    lab.wait_for(lambda: f"liveness probes to 127.0.0.1#{named.port} are "
+                 "refused" in relay.ctl("status").stdout, 3, interval=0.1,
+                 what="the refusal in the reason")
 
 
 def test_reload_that_slows_the_plugin_keeps_the_route(stack):
@@ -79,7 +79,7 @@ def test_reload_that_slows_the_plugin_keeps_the_route(stack):
 
 def two_views(stack):
     """View 'a' matches clients from 127.0.0.2 only; view 'b' the rest."""
-    named = ahtest.Named(stack, interval=100)
+    named = lab.Named(stack, interval=100)
     body, plugin, zone = named.sections()
     named.conf.write_text(body + f"""
 view "a" {{
@@ -100,19 +100,19 @@ def test_probes_landing_in_another_view_are_named(stack):
     """A service on view 'a' whose probes come from 127.0.0.1 (view
     'b'): never announced, and the reason says where they land."""
     named = two_views(stack)
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+    relay = lab.Relay(stack, named, services=lab.plain_service(
         view="a", port=named.port))
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: "land in view b, not a" in relay.ctl("status").stdout,
-                    5, interval=0.1, what="the reason naming view b")
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: "land in view b, not a" in relay.ctl("status").stdout,
+                 5, interval=0.1, what="the reason naming view b")
     assert proc.wait_command("announce", 0.5) is None
 
 
 def test_probe_source_picks_the_view(stack):
     named = two_views(stack)
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+    relay = lab.Relay(stack, named, services=lab.plain_service(
         view="a", port=named.port, source="127.0.0.2"))
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
     assert proc.wait_command("withdraw", 2.0) is None
 
@@ -180,13 +180,13 @@ def test_reconfig_of_10000_zones_moves_no_route(stack):
     reconfig-pause the relay judges nothing: no route moves, with the
     defaults and the example's canary (1 s, timeout 500 ms, fall 2).
     Before, the node was withdrawn and announced again."""
-    named = ahtest.Named(stack, interval=100)
+    named = lab.Named(stack, interval=100)
     (named.dir / "db.gen").write_text(ZONE)
     named.conf.write_text(named.conf.read_text() + "".join(
         f'zone "z{i}.bench" {{ type primary; file "{named.dir}/db.gen"; }};\n'
         for i in range(10000)))
     named.start(start_timeout=120)
-    svc = ahtest.plain_service(port=named.port) + f"""    fall: 2
+    svc = lab.plain_service(port=named.port) + f"""    fall: 2
     canary:
       server: 127.0.0.1
       port: {named.port}
@@ -195,11 +195,11 @@ def test_reconfig_of_10000_zones_moves_no_route(stack):
       interval: 1s
       timeout: 500ms
 """
-    relay = ahtest.Relay(stack, named, services=svc)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    relay = lab.Relay(stack, named, services=svc)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 20), proc.proc.text()
-    ahtest.wait_for(lambda: relay.ctl("status").returncode == 0, 10,
-                    what="status 0")
+    lab.wait_for(lambda: relay.ctl("status").returncode == 0, 10,
+                 what="status 0")
     before = len(proc.commands)
     for _ in range(3):
         t0 = time.monotonic()
@@ -218,19 +218,19 @@ def test_reconfig_that_never_ends_is_withdrawn(stack):
     """A named whose reconfig began but whose view never answers again
     is withdrawn at reconfig-pause, and the reason says so; a view never
     seen live is not excused (fail closed at start)."""
-    named = ahtest.Named(stack)                   # only for its socket path
+    named = lab.Named(stack)                   # only for its socket path
     # The probes go where nothing answers, as to a paused named (one
     # refused would say that named does not listen there).
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
-    stack.procs.append(Closing(sink))
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
-        rise=1, port=sink.getsockname()[1]))
+    stack.defer(sink.close)
+    relay = lab.Relay(stack, named, services=lab.plain_service(
+     rise=1, port=sink.getsockname()[1]))
     relay.path.write_text(relay.path.read_text().replace(
         "\nplugin:\n", "\nplugin:\n  reconfig-pause: 1s\n", 1))
-    fake = ahtest.FakePlugin(named.socket)
+    fake = lab.FakePlugin(named.socket)
     stack.procs.append(fake)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     fake.accept()
     fake.hello(interval=100, first=False)
     seq = 1
@@ -265,12 +265,3 @@ def test_reconfig_that_never_ends_is_withdrawn(stack):
     assert ("named began a reconfig" in proc.proc.text() and
             "longer than reconfig-pause 1000 ms" in proc.proc.text())
 
-
-class Closing:
-    """A socket the stack closes with the test's processes."""
-
-    def __init__(self, sock):
-        self.sock = sock
-
-    def stop(self):
-        self.sock.close()

@@ -13,9 +13,8 @@ import os
 import signal
 import time
 
-import ahtest
-from test_chain import chain as start
-from test_control import parse_exposition, validate
+import lab
+from lab.relay import parse_exposition, validate
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
@@ -44,16 +43,16 @@ def settled(relay, want):
         rc, doc = status(relay)
         got = {k: v["state"] for k, v in prefixes(doc).items()}
         return (rc, doc) if got == want else None
-    return ahtest.wait_for(check, 30, interval=0.05, what=f"prefixes {want}")
+    return lab.wait_for(check, 30, interval=0.05, what=f"prefixes {want}")
 
 
 def test_a_neighbor_exabgp_does_not_have_is_an_error_everywhere(stack):
     """ExaBGP answers 'error' to a command for a neighbor it does not
     have: the prefix is rejected in status, exit status, metrics and
     the log (at error level), while the other prefix is announced."""
-    named, bird, relay, exa = start(
-        stack, [("neighbor: 127.0.0.1", f"neighbor: {STRANGER}")])
-    ahtest.wait_for(lambda: bird.has_route(V6), 30, what=f"{V6} at BIRD")
+    named, bird, relay, exa = lab.chain(
+        stack, [("neighbor: 127.0.0.1", f"neighbor: {STRANGER}")], wait=False)
+    lab.wait_for(lambda: bird.has_route(V6), 30, what=f"{V6} at BIRD")
     rc, doc = settled(relay, {V4: "rejected", V6: "announced"})
     assert rc == 2, "a rejected prefix is not announced"
     p = prefixes(doc)[V4]
@@ -88,9 +87,9 @@ def test_a_neighbor_exabgp_does_not_have_is_an_error_everywhere(stack):
 def test_reload_refuses_a_neighbor_exabgp_does_not_have(stack):
     """ExaBGP has said which neighbors it has: a reload naming another
     is refused with the place in the file, and nothing changes."""
-    named, bird, relay, exa = start(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
+    named, bird, relay, exa = lab.chain(stack, wait=False)
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="both prefixes at BIRD")
     settled(relay, {V4: "announced", V6: "announced"})
     text = relay.path.read_text()
     relay.path.write_text(text.replace("neighbor: 127.0.0.1",
@@ -126,9 +125,9 @@ def test_reload_refuses_a_neighbor_exabgp_does_not_have(stack):
 def test_a_session_down_is_not_announced_until_it_is_up_again(stack):
     """birdc disable: the prefix that session carries is 'sent, session
     down', exit status 2, metric 0; announced again after enable."""
-    named, bird, relay, exa = start(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
+    named, bird, relay, exa = lab.chain(stack, wait=False)
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="both prefixes at BIRD")
     rc, doc = settled(relay, {V4: "announced", V6: "announced"})
     assert rc == 0
     assert metric(relay, "anycast_health_prefix_announced",
@@ -151,7 +150,7 @@ def test_a_session_down_is_not_announced_until_it_is_up_again(stack):
     bird.birdc("enable", "ns1")
     rc, doc = settled(relay, {V4: "announced", V6: "announced"})
     assert rc == 0
-    ahtest.wait_for(lambda: bird.has_route(V4), 10, what=f"{V4} at BIRD again")
+    lab.wait_for(lambda: bird.has_route(V4), 10, what=f"{V4} at BIRD again")
     assert metric(relay, "anycast_health_prefix_announced",
                   service="dns", prefix=V4) == 1
 
@@ -160,9 +159,9 @@ def test_sessions_are_known_again_after_a_respawn(stack):
     """ExaBGP tells a process about a session only when it changes: the
     relay it respawns asks, and knows both sessions within a second,
     with the time they came up."""
-    named, bird, relay, exa = start(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
+    named, bird, relay, exa = lab.chain(stack, wait=False)
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="both prefixes at BIRD")
     time.sleep(1.5)                 # ExaBGP counts up-time in seconds
     rc, doc = status(relay)
     old = doc["relay"]["pid"]
@@ -177,14 +176,14 @@ def test_sessions_are_known_again_after_a_respawn(stack):
         if "error" in d:
             return None
         return d if d["relay"]["pid"] != old else None
-    doc = ahtest.wait_for(respawned, 10, interval=0.02, what="a new relay")
+    doc = lab.wait_for(respawned, 10, interval=0.02, what="a new relay")
 
     def both_up():
         d = validate(json.loads(relay.ctl("-j", "status").stdout))
         s = {x["peer"]: x for x in d["sessions"]}
         return d if {k: v["state"] for k, v in s.items()} == {
             "127.0.0.1": "up", "::1": "up"} else None
-    doc = ahtest.wait_for(both_up, 5, interval=0.02, what="sessions known")
+    doc = lab.wait_for(both_up, 5, interval=0.02, what="sessions known")
     known = time.time() * 1000
     started = doc["relay"]["started"]
     assert known - started < 1000, f"known {known - started:.0f} ms after start"
@@ -198,11 +197,8 @@ def test_sessions_are_known_again_after_a_respawn(stack):
 
 
 def relay_only(stack):
-    named = ahtest.Named(stack).start()
     # A drain that outlives the test: it stays draining, not drained.
-    relay = ahtest.Relay(stack, named, replacements=[("hold: 2s", "hold: 30s")])
-    proc = ahtest.RelayUnderTest(stack, relay)
-    return named, relay, proc
+    return lab.relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
 
 
 def test_answers_are_matched_to_commands_in_order(stack):
@@ -241,8 +237,8 @@ def test_a_session_carries_only_the_families_exabgp_gives_it(stack):
     """A prefix without neighbor needs a session up of its family; one
     with a neighbor needs that session to have its family, as ExaBGP's
     answer to 'show neighbor extensive' lists them."""
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, services=f"""
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, services=f"""
   - name: dns
     view: _default
     prefixes:
@@ -253,7 +249,7 @@ def test_a_session_carries_only_the_families_exabgp_gives_it(stack):
     liveness:
       port: {named.port}
 """)
-    proc = ahtest.RelayUnderTest(stack, relay, sessions={
+    proc = lab.RelayUnderTest(stack, relay, sessions={
         "127.0.0.1": ("ESTABLISHED", "ipv4 unicast"),
         "::1": ("IDLE", "ipv6 unicast")})
     assert proc.wait_command(f"announce route {V6}", 10)
