@@ -79,6 +79,9 @@ static struct {
 	pthread_t thread;
 	struct ah_acceptor listen;
 	struct ah_walker *walkers;
+	struct ah_walker *walking; /* the one walked now, outside 'lock' */
+	pthread_cond_t walked;	   /* ... its walk ended */
+	uint64_t turn;		   /* of run_walks() */
 	int wake[2];
 	/*
 	 * When named last began a reconfig or reload (monotonic ms; 0:
@@ -98,6 +101,7 @@ static struct {
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.walked = PTHREAD_COND_INITIALIZER,
 };
 
 static void
@@ -317,22 +321,47 @@ read_inotify(void) {
  * release may drop the last reference to a table of a view named has
  * just shut down; BIND frees zone tables from whichever thread lets go
  * last, and this one touches no view.
+ *
+ * A walk runs outside 'lock', which named's threads take to register
+ * and destroy instances (a destroy may run on a worker thread, a
+ * register inside a reconfig's pause of every worker): 'walking' names
+ * the walker under way, and only the removal of that one waits for it
+ * ('walked'), since it frees what the walk reads.  Each walker is
+ * walked at most once a turn, whatever is handed over meanwhile.
  */
 static void
 run_walks(void) {
-	pthread_mutex_lock(&pub.lock);
-	for (struct ah_walker *w = pub.walkers; w != NULL; w = w->next) {
-		void *table;
+	uint64_t turn;
 
-		if (atomic_load_explicit(&w->pending, memory_order_relaxed) ==
-		    NULL) {
+	pthread_mutex_lock(&pub.lock);
+	turn = ++pub.turn;
+	for (;;) {
+		struct ah_walker *w;
+		void *table = NULL;
+
+		for (w = pub.walkers; w != NULL; w = w->next) {
+			if (w->turn != turn &&
+			    atomic_load_explicit(&w->pending,
+						 memory_order_relaxed) != NULL)
+			{
+				break;
+			}
+		}
+		if (w == NULL) {
+			break;
+		}
+		w->turn = turn;
+		table = atomic_exchange(&w->pending, NULL);
+		if (table == NULL) {
 			continue;
 		}
-		table = atomic_exchange(&w->pending, NULL);
-		if (table != NULL) {
-			w->walk(table, w->arg, w->view);
-			w->release(table);
-		}
+		pub.walking = w;
+		pthread_mutex_unlock(&pub.lock);
+		w->walk(table, w->arg, w->view);
+		w->release(table);
+		pthread_mutex_lock(&pub.lock);
+		pub.walking = NULL;
+		pthread_cond_broadcast(&pub.walked);
 	}
 	pthread_mutex_unlock(&pub.lock);
 }
@@ -527,9 +556,10 @@ stop(void) {
 
 /*
  * A slot for a new view name; no instance refers to it, so no query
- * thread writes to it.  The publisher thread takes 'lock' before it
- * reads a slot or takes its 'zlock', and the caller holds 'lock': the
- * slot, its zlock included, is nobody's now.
+ * thread writes to it, and no walk reads it (an instance's walker is
+ * removed, its walk ended, before it detaches).  The publisher thread
+ * takes 'lock' before it reads a slot for a snapshot, and the caller
+ * holds 'lock': the slot, its zlock included, is nobody's now.
  */
 static void
 reset_view(struct ah_view *v, const char *name) {
@@ -632,7 +662,10 @@ ah_pub_walker_remove(struct ah_walker *w) {
 			break;
 		}
 	}
-	/* Walks run under pub.lock: none is in progress now. */
+	/* Out of the list, it is walked no more; but it may be now. */
+	while (pub.walking == w) {
+		pthread_cond_wait(&pub.walked, &pub.lock);
+	}
 	table = atomic_exchange(&w->pending, NULL);
 	pthread_mutex_unlock(&pub.lock);
 	if (table != NULL) {

@@ -28,9 +28,10 @@
  * atomic increment) and hands it over in 'pending'; the publisher
  * thread walks it with 'walk' and drops it with 'release'.  A newer
  * table handed over before the publisher took the older one replaces
- * it, and the query thread drops the older one.  The publisher walks
- * under its lock, so removing a walker waits for a walk in progress and
- * no reference outlives the plugin instance.
+ * it, and the query thread drops the older one.  A walk holds no lock
+ * that registering or destroying another instance takes; removing a
+ * walker waits for its own walk in progress, so no reference outlives
+ * the plugin instance.
  */
 struct ah_walker {
 	_Atomic(void *) pending;
@@ -38,7 +39,9 @@ struct ah_walker {
 	void *arg;
 	void (*walk)(void *table, void *arg, struct ah_view *);
 	void (*release)(void *table);
-	struct ah_walker *next; /* under the publisher's lock */
+	/* The publisher's, under its lock. */
+	struct ah_walker *next;
+	uint64_t turn; /* the last turn it was walked in */
 };
 
 struct ah_pub_params {
