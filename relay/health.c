@@ -127,8 +127,8 @@ why_silent(const struct feed *f, const struct feed_view *v,
  * fault, for up to reconfig-pause from its start.
  */
 static int
-reconfiguring(const struct relay *r, const struct feed_view *v,
-    const struct liveness *l, int64_t now)
+after_reconfig(const struct relay *r, const struct feed_view *v,
+    const struct liveness *l, int64_t from, int64_t now)
 {
 	const struct feed *f = &r->feed;
 
@@ -136,7 +136,7 @@ reconfiguring(const struct relay *r, const struct feed_view *v,
 	if (l->refused_at != 0 && now - l->refused_at <= (int64_t)f->stale_ms)
 		return (0);
 	return (v->active_at != 0 && f->reconfig_at != 0 &&
-	    now - f->reconfig_at <= (int64_t)r->conf->reconfig_pause_ms);
+	    f->reconfig_at >= from - (int64_t)r->conf->reconfig_pause_ms);
 }
 
 /*
@@ -145,7 +145,7 @@ reconfiguring(const struct relay *r, const struct feed_view *v,
  * 'queries' or 'probes' went up) within stale-after.  Silence counts
  * from the later of that evidence and the last restart of the probes,
  * so a relay that was itself not scheduled does not blame named.  NULL
- * with *paused set: silent, but in a reconfig's pause (reconfiguring()).
+ * with *paused set: silent, but in a reconfig's pause (after_reconfig()).
  */
 static const struct feed_view *
 live_view(const struct relay *r, const struct service_conf *s,
@@ -155,6 +155,7 @@ live_view(const struct relay *r, const struct service_conf *s,
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
 	int64_t			 age, from;
+	char			 limit[40];
 
 	*paused = 0;
 	if (f->state != FEED_UP) {
@@ -179,26 +180,21 @@ live_view(const struct relay *r, const struct service_conf *s,
 	from = v->active_at > st->live.resumed ? v->active_at :
 	    st->live.resumed;
 	if (v->active_at == 0 || now - from > (int64_t)f->stale_ms) {
-		if ((*paused = reconfiguring(r, v, &st->live, now)))
-			say(why, len, "named is reconfiguring: no query seen in "
-			    "view %s for %lld ms since its reconfig began %lld "
-			    "ms ago; not judged for up to reconfig-pause %u ms",
-			    v->name, (long long)(now - from),
-			    (long long)(now - f->reconfig_at),
-			    r->conf->reconfig_pause_ms);
-		else if (v->active_at != 0 && f->reconfig_at != 0 &&
-		    f->reconfig_at >= from -
-		    (int64_t)r->conf->reconfig_pause_ms &&
-		    (st->live.refused_at == 0 ||
-		    now - st->live.refused_at > (int64_t)f->stale_ms))
-			say(why, len, "no query seen in view %s for %lld ms: "
-			    "named began a reconfig %lld ms ago and has not "
-			    "answered since, longer than reconfig-pause %u ms",
-			    v->name, (long long)(now - from),
-			    (long long)(now - f->reconfig_at),
-			    r->conf->reconfig_pause_ms);
-		else
+		if (!after_reconfig(r, v, &st->live, from, now)) {
 			why_silent(f, v, &st->live, now, now - from, why, len);
+			return (NULL);
+		}
+		*paused = now - f->reconfig_at <=
+		    (int64_t)r->conf->reconfig_pause_ms;
+		snprintf(limit, sizeof(limit), "reconfig-pause %u ms",
+		    r->conf->reconfig_pause_ms);
+		say(why, len, "named is reconfiguring%s%s: no query seen in "
+		    "view %s for %lld ms, its reconfig began %lld ms ago%s%s",
+		    *paused ? "" : " for longer than ", *paused ? "" : limit,
+		    v->name, (long long)(now - from),
+		    (long long)(now - f->reconfig_at),
+		    *paused ? "; not judged for up to " : "",
+		    *paused ? limit : "");
 		return (NULL);
 	}
 	return (v);
