@@ -311,12 +311,10 @@ fill(void)
 
 	while (x.wait_head != NONE) {
 		r = &x.routes[x.wait_head];
-		if (!r->resend && !differs(r->pub.cmd, r->want))
-			;
-		else if (x.len + strlen(r->want) + 1 + QUESTION_ROOM >
-		    sizeof(x.out))
-			return;
-		else {
+		if (r->resend || differs(r->pub.cmd, r->want)) {
+			if (x.len + strlen(r->want) + 1 + QUESTION_ROOM >
+			    sizeof(x.out))
+				return;
 			log_info("to exabgp: %s", r->want);
 			snprintf(r->pub.cmd, sizeof(r->pub.cmd), "%s",
 			    r->want);
