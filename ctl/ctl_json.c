@@ -35,6 +35,7 @@ static const struct field f_feed[] = {
 	{ "state", "state", F_STR }, { "socket", "socket", F_STR },
 	{ "since", "since", F_INT }, { "named", "named_version", F_STR },
 	{ "named_pid", "named_pid", F_INT },
+	{ "proto", "plugin_protocol", F_INT },
 	{ "interval", "interval_ms", F_INT },
 	{ "stale_after", "stale_after_ms", F_INT },
 	{ "seq", "seq", F_INT }, { "age_ms", "age_ms", F_INT },

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ahwire.h"
 #include "ctl.h"
 
 #define LABEL	"%-10s"
@@ -160,6 +161,15 @@ show_status(const struct reply *r)
 					    reply_get(m, "age_ms"),
 					    reply_get(m, "seq"));
 				printf("\n");
+				if (has(m, "proto") &&
+				    num(m, "proto") < AH_FEED_VERSION)
+					printf(LABEL "protocol %s, older than "
+					    "this relay's %d: shared faults "
+					    "judged by the last two labels of "
+					    "names, without public suffixes, "
+					    "until named loads the new plugin\n",
+					    "plugin:", reply_get(m, "proto"),
+					    AH_FEED_VERSION);
 			} else {
 				printf(LABEL "not connected\n", "named:");
 				printf(LABEL "%s since %s: %s\n", "feed:",

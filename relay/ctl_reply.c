@@ -138,6 +138,7 @@ put_feed(struct ctl_reply *rp, const struct feed *f)
 	if (f->state == FEED_UP) {
 		ah_enc_str(&e, "named", f->named_version);
 		ah_enc_u64(&e, "named_pid", f->named_pid);
+		ah_enc_u64(&e, "proto", f->proto);
 		ah_enc_u64(&e, "interval", f->interval_ms);
 		ah_enc_u64(&e, "stale_after", f->stale_ms);
 		ah_enc_u64(&e, "views", f->nviews);

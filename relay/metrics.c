@@ -223,7 +223,7 @@ known_view_key(const char *key)
 {
 	char	want[AH_NAME_MAX + 1];
 	size_t	i;
-	int	j, g;
+	int	j, g, l;
 
 	snprintf(want, sizeof(want), FEED_ZONES "checked");
 	if (strcmp(key, want) == 0)
@@ -240,13 +240,34 @@ known_view_key(const char *key)
 		if (strcmp(key, want) == 0)
 			return (1);
 	}
-	for (j = 0; j < AH_DOM_COUNT; j++)
-		for (g = 0; g < AH_DOM_BUCKETS; g++) {
-			feed_dom_key(j, g, want, sizeof(want));
-			if (strcmp(key, want) == 0)
-				return (1);
-		}
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (j = 0; j < AH_DOM_COUNT; j++)
+			for (g = 0; g < AH_DOM_BUCKETS; g++) {
+				feed_dom_key(l, j, g, want, sizeof(want));
+				if (strcmp(key, want) == 0)
+					return (1);
+			}
 	return (0);
+}
+
+/* One group's counter of a level and kind, if the plugin sent it. */
+static void
+group_sample(struct buf *b, const struct feed_view *v, int l, int n, int g)
+{
+	char		key[AH_NAME_MAX + 1], group[8];
+	uint64_t	x;
+
+	feed_dom_key(l, n, g, key, sizeof(key));
+	if (feed_counter(v, key, &x) < 0)
+		return;
+	snprintf(group, sizeof(group), "%d", g);
+	buf_printf(b, P "domain_group_total{");
+	label(b, "view", v->name, 1);
+	label(b, "level", ah_level_samples[l], 0);
+	label(b, "kind", ah_dom_names[n], 0);
+	label(b, "group", group, 0);
+	buf_printf(b, "}");
+	value(b, (double)x);
 }
 
 static void
@@ -256,10 +277,10 @@ render_views(const struct feed *f, struct buf *b)
 	const struct feed_view		*v;
 	const char			*lval;
 	char				 name[128], key[AH_NAME_MAX + 1];
-	char				 group[8], le[16];
+	char				 le[16];
 	uint64_t			 x;
 	size_t				 i, j, k, l;
-	int				 seen, g, n;
+	int				 seen, g, n, lv;
 
 	for (vf = view_families; vf < view_families + NVIEW_FAMILIES; vf++) {
 		family(b, vf->name, vf->type, vf->help);
@@ -292,22 +313,15 @@ render_views(const struct feed *f, struct buf *b)
 	}
 
 	family(b, P "domain_group_total", "counter",
-	    "The fleet sensor: SERVFAIL answers (fail), recursions started "
-	    "(rstart) and finished (rdone) per group of query names.");
+	    "The fleet sensor, per group of names by registrable domain "
+	    "(level domain) and public suffix (suffix): SERVFAIL answers "
+	    "(fail), recursions started (rstart), finished (rdone), "
+	    "succeeded (rok), failed or timed out (rbad).");
 	for (v = f->views; v < f->views + f->nviews; v++)
-		for (n = 0; n < AH_DOM_COUNT; n++)
-			for (g = 0; g < AH_DOM_BUCKETS; g++) {
-				feed_dom_key(n, g, key, sizeof(key));
-				if (feed_counter(v, key, &x) < 0)
-					continue;
-				snprintf(group, sizeof(group), "%d", g);
-				buf_printf(b, P "domain_group_total{");
-				label(b, "view", v->name, 1);
-				label(b, "kind", ah_dom_names[n], 0);
-				label(b, "group", group, 0);
-				buf_printf(b, "}");
-				value(b, (double)x);
-			}
+		for (lv = 0; lv < AH_LVL_COUNT; lv++)
+			for (n = 0; n < AH_DOM_COUNT; n++)
+				for (g = 0; g < AH_DOM_BUCKETS; g++)
+					group_sample(b, v, lv, n, g);
 
 	family(b, P "zones_checked_timestamp_seconds", "gauge",
 	    "When the plugin last walked the view's zones.");

@@ -179,8 +179,11 @@ def test_announces_on_a_good_snapshot(stack):
 
 
 def test_protocol_version_mismatch(stack):
+    """A plugin newer than the relay: nothing is announced on a feed the
+    relay cannot read, and it says why.  (The previous plugin's feed is
+    read: test_health.py, test_shared_fault_rule_in_the_relay.)"""
     fake, proc = fake_setup(stack)
-    fake.hello(proto=3, first=False)
+    fake.hello(proto=4, first=False)
     # The relay may close the connection as soon as it has read the
     # hello: what it is sent after that must not count either way.
     try:
@@ -189,7 +192,8 @@ def test_protocol_version_mismatch(stack):
     except (BrokenPipeError, ConnectionResetError):
         pass
     assert proc.wait_command("announce", 1.5) is None
-    assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
+    assert "plugin speaks protocol 4, this relay 2 to 3: upgrade the " \
+        "older of the two" in proc.proc.text()
     assert proc.proc.alive()
 
 
