@@ -22,6 +22,7 @@
 #include "log.h"
 
 static void	set_stale(struct feed *);
+static int	served_by_named(const struct feed *, char *, size_t);
 
 /* named's user as a uid; (uid_t)-1 if this system has no such user. */
 static void
@@ -56,7 +57,8 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 int
 feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
 {
-	int moved = strcmp(f->path, rc->plugin_socket) != 0;
+	int	moved = strcmp(f->path, rc->plugin_socket) != 0;
+	char	why[sizeof(f->error)];
 
 	f->reconnect_ms = rc->reconnect_ms;
 	f->conf_stale_ms = rc->stale_ms;
@@ -68,7 +70,8 @@ feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
 	if (moved) {
 		feed_close(f, now, "the plugin socket changed (reload)");
 		f->next_attempt = now;
-	}
+	} else if (f->fd >= 0 && !served_by_named(f, why, sizeof(why)))
+		feed_close(f, now, why);	/* plugin.user changed */
 	f->path = rc->plugin_socket;
 	return (moved);
 }

@@ -484,6 +484,11 @@ def test_plugin_socket_served_by_another_user_is_not_named(stack):
                                        f"socket: {sock}\n  user: nobody\n"))
     proc = lab.RelayUnderTest(stack, relay, name="relay-told")
     assert proc.wait_command("announce route " + V4, 5), proc.proc.text()
+    # A reload that says otherwise applies to the connection at once.
+    relay.path.write_text(text)
+    assert relay.ctl("reload").returncode == 0
+    assert proc.wait_command("withdraw route " + V4, 2), proc.proc.text()
+    assert "is served by uid 65534 (nobody)" in relay.ctl("status").stdout
 
 
 def test_plugin_user_must_exist(tmp_path):
