@@ -267,7 +267,7 @@ test_release_ends_the_hold(void **state)
 	assert_string_equal(state_name(), "held");
 	assert_non_null(strstr(st()->reason, "held down 60s more by flap "
 	    "damping"));
-	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	health_drain(&r, 0, -1, "uid 0 (root)", 0, now);
 	assert_string_equal(state_name(), "drained");
 	assert_int_equal(health_release(&r, 0, "uid 0 (root)", now), 59700);
 	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), -1);
