@@ -28,6 +28,7 @@ struct service_state {
 	struct route	 route;
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
+	int		 paused;	/* by named's reconfig: not judged */
 	/* Monotonic ms: routes taken over at start (handover.c); 0 after. */
 	int64_t		 taken_at;
 	char		 reason[400];	/* the last verdict, in words */
