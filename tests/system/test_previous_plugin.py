@@ -57,16 +57,6 @@ def previous_plugin(tmp_path_factory):
     return next(d.glob("usr/lib/*/bind/anycast-health.so"))
 
 
-def names(broken_share, tag):
-    """Fresh names over 50 healthy domains, 'broken_share' of them under
-    broken.test."""
-    def name(i):
-        if (i * 37 % 100) < broken_share * 100:
-            return f"q{i}-{tag}.broken.test."
-        return f"q{i}-{tag}.d{i % 50}.test."
-    return name
-
-
 # The first run builds the previous package (a minute or two, more
 # while CI builds the Debian roots in the background).
 @pytest.mark.timeout(1800)
@@ -90,7 +80,8 @@ def test_previous_plugin_judged_by_this_relay(stack, previous_plugin):
       recursion-failure-ratio: 50%
 """)
     exa = lab.ExaBGP(stack, bird, relay).start()
-    load = lab.Load(named.port, names(0.3, "previous"), qps=300, seconds=30)
+    load = lab.Load(named.port, lab.mixed_names(0.3, "previous"), qps=300,
+                    seconds=30)
     stack.procs.append(load)
     lab.wait_for(lambda: bird.has_route(V4), 20, what="announced")
     status = relay.ctl("status").stdout
@@ -100,13 +91,7 @@ def test_previous_plugin_judged_by_this_relay(stack, previous_plugin):
     time.sleep(2)
 
     # broken.test fails, 30 % of the names: excused, nothing moves.
-    upstream.broken["broken.test"] = "servfail"
-    lab.wait_for(lambda: "external fault, not this node" in exa.proc.text(),
-                 10, interval=0.2,
-                 what="the shared-fault rule to excuse the SERVFAILs")
-    time.sleep(3)
-    excused = next(l for l in exa.proc.text().splitlines()
-                   if "external fault, not this node" in l)
+    excused = lab.break_shared_domain(upstream, exa, settle=3)
     assert re.search(r"SERVFAIL \d+% > 20%", excused), excused
     # The previous plugin's group: the last two labels of the name.
     assert "domain group (e.g. broken.test)" in excused, excused

@@ -418,13 +418,20 @@ handed_over(const char *route, int64_t age, const char *extra)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* An announced service taken over by a relay waiting for the hello. */
+static void
+taken_over_before_the_hello(void)
+{
+	start("");
+	r.feed.state = FEED_HELLO;
+	handed_over("announced", 0, "");
+}
+
 static void
 test_taken_over_until_the_feed_is_up(void **state)
 {
 	(void)state;
-	start("");
-	r.feed.state = FEED_HELLO;
-	handed_over("announced", 0, "");
+	taken_over_before_the_hello();
 	/* Re-sent, so that ExaBGP's answers are this relay's. */
 	assert_int_equal(nsent, 1);
 	assert_int_equal(sent[0], ROUTE_ANNOUNCED);
@@ -452,9 +459,7 @@ static void
 test_taken_over_until_named_is_found_gone(void **state)
 {
 	(void)state;
-	start("");
-	r.feed.state = FEED_HELLO;
-	handed_over("announced", 0, "");
+	taken_over_before_the_hello();
 	r.feed.state = FEED_DOWN;
 	snprintf(r.feed.error, sizeof(r.feed.error), "connect: refused");
 	assert_int_equal(health_judge(&r, 0, now + 5, 0), 1);
