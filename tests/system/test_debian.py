@@ -126,6 +126,12 @@ class Node:
                                        "the container's init")
             lab.wait_for(self._booted, 90, 0.2, "systemd to boot")
         except BaseException:
+            if self.leader is not None:
+                # What the boot waits on (the console shows too little).
+                print(self.sh("systemctl is-system-running || :; "
+                              "systemctl list-jobs --no-pager || :; "
+                              "systemctl --failed --no-pager",
+                              check=False).stdout)
             # No caller holds this node yet to stop it.
             self.stop()
             raise
