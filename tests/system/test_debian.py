@@ -180,11 +180,14 @@ class Node:
         return prefix in r.stdout
 
     def changes(self, prefix):
-        """What BIRD logged of the prefix since it started: 'added' or
-        'removed', oldest first."""
+        """What BIRD logged of the prefix since it started, oldest
+        first: 'added', 'removed', 'updated' (new attributes), or
+        'ignored' (an UPDATE that changed nothing): any UPDATE that
+        reached it."""
         log = self.sh("journalctl --no-pager -o cat -u bird").stdout
         return [w for line in log.splitlines() if f" {prefix} " in line
-                for w in ("added", "removed") if f"> {w} " in line]
+                for w in ("added", "removed", "updated", "ignored")
+                if f"> {w} " in line]
 
     def pid(self, unit):
         pid = self.sh(f"systemctl show --property MainPID --value {unit}"
@@ -547,6 +550,9 @@ def test_upgrade_while_named_runs(previous):
                      f"{p} back after named")
     print(f"named restarted: {PREFIXES[0]} back at BIRD after "
           f"{time.monotonic() - t0:.1f} s")
+    for p in PREFIXES:
+        print(f"BIRD's log of {p}, from the old package's start: "
+              f"{' '.join(n.changes(p))}")
     named = n.pid("named")
     assert n.plugin_file(named) == plugin
     st = status(n)
