@@ -24,6 +24,7 @@
 
 #include "ahproto.h"
 #include "ahsock.h"
+#include "counters.h"
 #include "publisher.h"
 #include "snapshot.h"
 #include "view.h"
@@ -84,6 +85,7 @@ static struct {
 	struct ah_snapshot snapshot;
 	uint64_t seq;
 	struct timespec started;
+	int64_t next_walks; /* monotonic ms */
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -308,6 +310,26 @@ run_walks(void) {
 	pthread_mutex_unlock(&pub.lock);
 }
 
+/*
+ * Every zone-interval, each view's zone walk falls due; the first query
+ * of the view to see it hands the zone table over (zones.c).  Timed
+ * here, so that a query reads a flag instead of a clock.  Returns the
+ * milliseconds until the next time.
+ */
+static int64_t
+walks_due(int64_t now) {
+	if (now >= pub.next_walks) {
+		pthread_mutex_lock(&pub.lock); /* reset_view() writes slots */
+		for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
+			atomic_store_explicit(&pub.views[i].walk_due, true,
+					      memory_order_relaxed);
+		}
+		pthread_mutex_unlock(&pub.lock);
+		pub.next_walks = now + atomic_load(&pub.zone_interval_ms);
+	}
+	return (pub.next_walks - now);
+}
+
 static void *
 publisher_main(void *arg) {
 	struct pollfd pfd[2 + CLIENTS_MAX];
@@ -318,7 +340,7 @@ publisher_main(void *arg) {
 	(void)arg;
 	pub.params.enter();
 	for (;;) {
-		int64_t wait = next - now_ms(CLOCK_MONOTONIC);
+		int64_t wait = next - now_ms(CLOCK_MONOTONIC), zwait;
 		size_t n = 2;
 
 		if (wait <= 0) {
@@ -343,6 +365,10 @@ publisher_main(void *arg) {
 				       atomic_load(&pub.interval_ms);
 			}
 			wait = 0;
+		}
+		zwait = walks_due(now_ms(CLOCK_MONOTONIC));
+		if (zwait < wait) {
+			wait = zwait;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
 		/* Out of descriptors: the listener rests (ahsock.h). */
@@ -428,6 +454,7 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	}
 	pub.told_interval = p->interval_ms;
 	pub.told_zone_interval = p->zone_interval_ms;
+	pub.next_walks = now_ms(CLOCK_MONOTONIC) + p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
 
 	/* named's signal handling must stay on named's own threads. */
@@ -463,9 +490,10 @@ stop(void) {
 
 /*
  * A slot for a new view name; no instance refers to it, so no query
- * thread writes to it.  The publisher thread takes 'lock' before it
- * reads a slot or takes its 'zlock', and the caller holds 'lock': the
- * slot, its zlock included, is nobody's now.
+ * thread writes to it or to its counters.  The publisher thread takes
+ * 'lock' before it reads a slot or takes its 'zlock', and the caller
+ * holds 'lock': the slot, its zlock included, is nobody's now.  Its
+ * zones are walked at the first query, as if overdue.
  */
 static void
 reset_view(struct ah_view *v, const char *name) {
@@ -474,6 +502,10 @@ reset_view(struct ah_view *v, const char *name) {
 	}
 	free(v->zones);
 	memset(v, 0, sizeof(*v));
+	v->slot = (unsigned int)(v - pub.views);
+	v->cells = &ah_shards[0].view[v->slot];
+	ah_counters_clear(v->slot);
+	atomic_store(&v->walk_due, true);
 	pthread_mutex_init(&v->zlock, NULL);
 	strcpy(v->name, name);
 }
@@ -567,11 +599,6 @@ ah_pub_walker_remove(struct ah_walker *w) {
 	if (table != NULL) {
 		w->release(table);
 	}
-}
-
-unsigned int
-ah_pub_zone_interval(void) {
-	return (atomic_load(&pub.zone_interval_ms));
 }
 
 void

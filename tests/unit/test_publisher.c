@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,12 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ahproto.h"
+#include "counters.h"
 #include "publisher.h"
+#include "snapshot.h"
 #include "view.h"
 
 static void
@@ -59,11 +63,11 @@ attach(const char *path, const char *name)
 static void
 worst_counters(struct ah_view *v)
 {
-	char	 name[AH_DOMAIN_MAX];
+	struct ah_tally	 t = ah_tally(v, 1);
+	char		 name[AH_DOMAIN_MAX];
 
-	memset((char *)&v->queries, 0xff,
-	    offsetof(struct ah_view, sample) -
-	    offsetof(struct ah_view, queries));
+	memset(t.c, 0xff, sizeof(*t.c));
+	atomic_store(&v->recursive_clients, UINT64_MAX);
 	memset(name, '%', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
@@ -221,11 +225,194 @@ test_worst_case_views_are_whole(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+
+/*
+ * Issue 14: threads count in their shards (two in shards of their own,
+ * two in the shared one) while snapshots are taken, as the publisher
+ * takes them.  Between any two snapshots no counter goes down, SERVFAIL
+ * answers grow no faster than queries (the relay's ratio stays within
+ * 0 and 100 %), and no snapshot holds a finished recursion without its
+ * start; when the threads are done, every sum is exact.
+ */
+#define HAMMER_THREADS	4
+#define HAMMER_QUERIES	100000000	/* a bound; time stops them first */
+#define HAMMER_SNAPSHOTS 2000
+#define HAMMER_SECONDS	5
+
+struct hammer {
+	pthread_t	 thread;
+	struct ah_view	*v;
+	size_t		 tid;
+	atomic_bool	*stop;
+	uint64_t	 queries;
+};
+
+/* What the hooks add for query 'n', in the order they add it. */
+static void
+count_one(struct ah_view *v, size_t tid, uint64_t n)
+{
+	struct ah_tally	 t;
+	size_t		 b = n % AH_DOM_BUCKETS;
+
+	if (!ah_tally_own(v, tid, &t))
+		t = ah_tally(v, tid);
+	/* A recursion: its start at the end of one pass ... */
+	ah_add(t, &t.c->recursion[AH_REC_STARTED]);
+	ah_add(t, &t.c->dom[AH_DOM_RSTART][b]);
+	/* ... its end when the fetch completes ... */
+	ah_add(t, &t.c->recursion[n % 2 ? AH_REC_SUCCESS : AH_REC_FAILURE]);
+	ah_add(t, &t.c->dom[AH_DOM_RDONE][b]);
+	ah_add(t, &t.c->latency[n % AH_LAT_BUCKETS]);
+	/* ... and the answer, SERVFAIL every other time. */
+	ah_add(t, &t.c->answers[n % AH_SRC_COUNT]
+	    [n % 2 ? AH_RC_NOERROR : AH_RC_SERVFAIL]);
+	if (n % 2 == 0)
+		ah_add(t, &t.c->dom[AH_DOM_FAIL][b]);
+}
+
+static void *
+hammer(void *arg)
+{
+	struct hammer	*h = arg;
+
+	while (h->queries < HAMMER_QUERIES && !atomic_load(h->stop))
+		count_one(h->v, h->tid, h->queries++);
+	return (NULL);
+}
+
+struct tally_seen {
+	uint64_t	 queries, servfail, started, done;
+	uint64_t	 rstart[AH_DOM_BUCKETS], rdone[AH_DOM_BUCKETS];
+};
+
+/* The figures of view 'id' in snapshot 'text'. */
+static void
+parse_snapshot(char *text, const char *id, struct tally_seen *ts)
+{
+	static const char *const done[] = { "success", "failure", "timeout",
+	    "canceled" };
+	char		*line, *save = NULL, key[8];
+	struct ah_msg	 m;
+	const char	*err, *kind;
+	uint64_t	 n;
+	size_t		 i;
+
+	memset(ts, 0, sizeof(*ts));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_int_equal(ah_decode(&m, line, strlen(line), &err), 0);
+		if (ah_get(&m, "view") == NULL ||
+		    strcmp(ah_get(&m, "view"), id) != 0)
+			continue;
+		if (strcmp(m.type, "outcomes") == 0) {
+			assert_int_equal(ah_get_u64(&m, "queries",
+			    &ts->queries), 0);
+			assert_int_equal(ah_get_u64(&m, "servfail",
+			    &ts->servfail), 0);
+		} else if (strcmp(m.type, "recursion") == 0) {
+			assert_int_equal(ah_get_u64(&m, "started",
+			    &ts->started), 0);
+			for (i = 0; i < 4; i++) {
+				assert_int_equal(ah_get_u64(&m, done[i], &n),
+				    0);
+				ts->done += n;
+			}
+		} else if (strcmp(m.type, "domains") == 0) {
+			kind = ah_get(&m, "kind");
+			for (i = 0; i < AH_DOM_BUCKETS; i++) {
+				snprintf(key, sizeof(key), "b%zu", i);
+				assert_int_equal(ah_get_u64(&m, key, &n), 0);
+				if (strcmp(kind, "rstart") == 0)
+					ts->rstart[i] = n;
+				else if (strcmp(kind, "rdone") == 0)
+					ts->rdone[i] = n;
+			}
+		}
+	}
+}
+
+static void
+test_snapshots_consistent_while_counting(void **state)
+{
+	static struct ah_snapshot	 sc;
+	struct hammer			 h[HAMMER_THREADS];
+	struct tally_seen		 prev, cur;
+	struct ah_view			*v, *views;
+	char				 dir[] = "/tmp/test_publisher.XXXXXX";
+	char				 path[108], id[24];
+	atomic_bool			 stop = false;
+	struct timespec			 t0, t1;
+	uint64_t			 total = 0, odd = 0;
+	size_t				 i, b, snapshots = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	v = attach(path, "hammered");
+	views = v - v->slot;
+	snprintf(id, sizeof(id), "%u", v->slot);
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		/* two threads with shards of their own, two without */
+		h[i] = (struct hammer){ .v = v, .stop = &stop,
+		    .tid = i < 2 ? i + 1 : (i == 2 ? SIZE_MAX : 100000) };
+		assert_int_equal(pthread_create(&h[i].thread, NULL, hammer,
+		    &h[i]), 0);
+	}
+	memset(&prev, 0, sizeof(prev));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		assert_int_equal(ah_snapshot_build(&sc, views, ++snapshots,
+		    true, 0), 0);
+		sc.buf[sc.len - 1] = '\0';
+		parse_snapshot(sc.buf, id, &cur);
+		/* Nothing goes down ... */
+		assert_true(cur.queries >= prev.queries);
+		assert_true(cur.servfail >= prev.servfail);
+		assert_true(cur.started >= prev.started);
+		assert_true(cur.done >= prev.done);
+		/* ... no ratio passes 100 % ... */
+		assert_true(cur.servfail - prev.servfail <=
+		    cur.queries - prev.queries);
+		/* ... and nothing ends before it starts. */
+		assert_true(cur.done <= cur.started);
+		for (b = 0; b < AH_DOM_BUCKETS; b++)
+			assert_true(cur.rdone[b] <= cur.rstart[b]);
+		prev = cur;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (snapshots < HAMMER_SNAPSHOTS &&
+	    t1.tv_sec - t0.tv_sec < HAMMER_SECONDS);
+	atomic_store(&stop, true);
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		assert_int_equal(pthread_join(h[i].thread, NULL), 0);
+		total += h[i].queries;
+		odd += h[i].queries / 2;
+	}
+	/* Every add counted once, in the shared shard too. */
+	assert_int_equal(ah_snapshot_build(&sc, views, ++snapshots, true, 0),
+	    0);
+	sc.buf[sc.len - 1] = '\0';
+	parse_snapshot(sc.buf, id, &cur);
+	assert_true(total > 0);
+	assert_int_equal(cur.queries, total);
+	assert_int_equal(cur.servfail, total - odd);
+	assert_int_equal(cur.started, total);
+	assert_int_equal(cur.done, total);
+	for (b = 0, odd = 0; b < AH_DOM_BUCKETS; b++) {
+		assert_int_equal(cur.rdone[b], cur.rstart[b]);
+		odd += cur.rstart[b];
+	}
+	assert_int_equal(odd, total);
+	ah_snapshot_free(&sc);
+	ah_pub_detach(v);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worst_case_views_are_whole),
+		cmocka_unit_test(test_snapshots_consistent_while_counting),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
