@@ -227,10 +227,20 @@ plugin_version(void) {
 
 /*
  * Off the common path: out of line, and the branches to it unlikely.
- * The common path's pieces are inlined wherever used, so that what a
- * caller knows (a thread's own shard) simplifies them.
+ * 'noipa' also keeps GCC from dropping their constant result
+ * (IPA-SRA), which would turn the hooks' tail calls into calls that
+ * need a stack frame on every path.  The common path's pieces are
+ * inlined wherever used, so that what a caller knows (a thread's own
+ * shard) simplifies them.
  */
-#define AH_RARE	  __attribute__((cold, noinline))
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define AH_RARE __attribute__((cold, noipa))
+#endif
+#endif
+#ifndef AH_RARE
+#define AH_RARE __attribute__((cold, noinline))
+#endif
 #define AH_COMMON inline __attribute__((always_inline))
 
 /* The range of the results count_query() looks at again. */
@@ -355,7 +365,8 @@ servfail(query_ctx_t *qctx, ah_instance_t *inst) {
  * counter in the row of its source.
  */
 AH_RARE static ns_hookresult_t
-answer_other(query_ctx_t *qctx, ah_instance_t *inst, struct ah_tally t) {
+answer_other(query_ctx_t *qctx, ah_instance_t *inst) {
+	struct ah_tally t = ah_tally(inst->view, ah_tid());
 	unsigned int row =
 		answer_of[qctx->resuming][qctx->is_zone][dns_rcode_noerror] -
 		AH_RC_NOERROR;
@@ -396,7 +407,7 @@ count_query(query_ctx_t *qctx, ah_instance_t *inst, struct ah_tally t) {
 	}
 	rcode = client->message->rcode;
 	if (rcode >= ANSWER_RCODES) {
-		return (answer_other(qctx, inst, t));
+		return (answer_other(qctx, inst));
 	}
 	ah_add(t, &t.c->answers[0][0] +
 			  answer_of[qctx->resuming][qctx->is_zone][rcode]);
