@@ -138,8 +138,31 @@ client_flush(struct client *c) {
 
 static void
 client_queue(struct client *c, const char *line, size_t n) {
+	ssize_t k;
+
 	if (c->fd < 0) {
 		return;
+	}
+	/*
+	 * Nothing waiting: straight to the socket, and keep only what its
+	 * buffer did not take.  A subscriber that keeps up never needs an
+	 * output queue, which would hold a copy of every snapshot.
+	 */
+	if (c->len == 0) {
+		k = send(c->fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			client_close(c);
+			return;
+		}
+		if (k > 0) {
+			line += k;
+			n -= (size_t)k;
+			c->stuck_since = 0;
+		}
+		if (n == 0) {
+			return;
+		}
 	}
 	if (c->len + n > c->cap) {
 		size_t cap = c->cap;

@@ -156,32 +156,51 @@ sample_read(struct ah_sample *s, char *out) {
 }
 
 /*
+ * FNV-1a of a sample name, never 0 but for the empty name: a changed
+ * name that collides with the last one told (one chance in 2^64) is
+ * published with the next change.
+ */
+static uint64_t
+name_hash(const char *name) {
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	if (*name == '\0') {
+		return (0);
+	}
+	for (; *name != '\0'; name++) {
+		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
+	}
+	return (h != 0 ? h : 1);
+}
+
+/*
  * Sample names, only those that changed since the last periodic
  * snapshot, or all of them for a new subscriber ('told' NULL).
- * 'cur' receives what was read, for the caller to commit.
+ * 'cur' receives the hashes of what was read, for the caller to
+ * commit.
  */
 static int
 put_samples(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq, size_t id,
-	    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX]) {
-	char line[AH_LINE_MAX];
+	    const uint64_t *told, uint64_t *cur) {
+	char line[AH_LINE_MAX], name[AH_DOMAIN_MAX];
 	struct ah_enc e;
 	int n = 0;
 
 	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-		if (!sample_read(&v->sample[b], cur[b])) {
+		if (!sample_read(&v->sample[b], name)) {
 			/* Being written: next time; keep what was told. */
 			if (told != NULL) {
-				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
+				cur[b] = told[b];
 			}
 			continue;
 		}
-		if (told != NULL ? strcmp(cur[b], told[b]) == 0
-				 : cur[b][0] == '\0') {
+		cur[b] = name_hash(name);
+		if (told != NULL ? cur[b] == told[b] : cur[b] == 0) {
 			continue;
 		}
 		begin(&e, line, "domain", seq, id);
 		ah_enc_u64(&e, "bucket", (uint64_t)b);
-		ah_enc_str(&e, "name", cur[b]);
+		ah_enc_str(&e, "name", name);
 		if (!put(sc, &e)) {
 			return (-1);
 		}
@@ -253,7 +272,7 @@ static int
 put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	 bool fresh) {
 	char line[AH_LINE_MAX];
-	char cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	uint64_t cur[AH_DOM_BUCKETS];
 	struct ah_counters sum;
 	struct ah_enc e;
 	size_t start = sc->len;

@@ -20,8 +20,11 @@ struct ah_snapshot {
 	char *buf;
 	size_t len, cap;
 	bool failed; /* out of memory while building */
-	/* Sample names as last published, per view slot and bucket. */
-	char told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	/*
+	 * A hash of each sample name as last published, per view slot
+	 * and bucket (0: none): 8 KiB where the names were 128 KiB.
+	 */
+	uint64_t told[AH_VIEWS_MAX][AH_DOM_BUCKETS];
 };
 
 /*
