@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "ctl.h"
 #include "parse.h"
@@ -217,15 +217,6 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 /* Past the relay's own deadline: it withdraws at once then. */
 #define WAIT_SLACK_MS	10000
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /*
  * drain --wait: ask for the status until every service the drain
  * reply named is drained, printing progress every second.  The relay
@@ -277,7 +268,7 @@ wait_drained(const char *sock, const struct parse_result *res,
 		}
 		if (left == 0)
 			return (timedout ? EXIT_TIMEOUT : EXIT_OK);
-		if (now_ms() > deadline + WAIT_SLACK_MS) {
+		if (ah_real_ms() > deadline + WAIT_SLACK_MS) {
 			out->error("error", "the relay did not end the drain "
 			    "by its deadline", NULL);
 			return (EXIT_ERROR);

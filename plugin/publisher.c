@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "ahsock.h"
 #include "counters.h"
@@ -91,14 +92,6 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static int64_t
-now_ms(clockid_t clk) {
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static void
 client_close(struct client *c) {
 	close(c->fd);
@@ -112,7 +105,7 @@ client_close(struct client *c) {
  */
 static void
 client_flush(struct client *c) {
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = ah_mono_ms();
 
 	while (c->fd >= 0 && c->len > 0) {
 		ssize_t n = send(c->fd, c->out, c->len,
@@ -231,7 +224,7 @@ send_snapshot(struct client *c, uint64_t seq) {
 
 	pthread_mutex_lock(&pub.lock);
 	rc = ah_snapshot_build(&pub.snapshot, pub.views, seq, c != NULL,
-			       now_ms(CLOCK_REALTIME));
+			       ah_real_ms());
 	pthread_mutex_unlock(&pub.lock);
 	if (rc == 0) {
 		queue(c, pub.snapshot.buf, pub.snapshot.len);
@@ -254,7 +247,7 @@ accept_client(void) {
 	socklen_t len = sizeof(cred);
 	struct client *free_slot = NULL;
 	size_t same = 0;
-	int fd = ah_accept(&pub.listen, now_ms(CLOCK_MONOTONIC));
+	int fd = ah_accept(&pub.listen, ah_mono_ms());
 
 	if (fd < 0) {
 		return;
@@ -356,14 +349,14 @@ walks_due(int64_t now) {
 static void *
 publisher_main(void *arg) {
 	struct pollfd pfd[2 + CLIENTS_MAX];
-	int64_t next = now_ms(CLOCK_MONOTONIC) + atomic_load(&pub.interval_ms);
+	int64_t next = ah_mono_ms() + atomic_load(&pub.interval_ms);
 	char line[AH_LINE_MAX];
 	struct ah_enc e;
 
 	(void)arg;
 	pub.params.enter();
 	for (;;) {
-		int64_t wait = next - now_ms(CLOCK_MONOTONIC), zwait;
+		int64_t wait = next - ah_mono_ms(), zwait;
 		size_t n = 2;
 
 		if (wait <= 0) {
@@ -383,21 +376,20 @@ publisher_main(void *arg) {
 			send_snapshot(NULL, pub.seq);
 			next += atomic_load(&pub.interval_ms);
 			/* After a long stall, resume the rhythm from now. */
-			if (next <= now_ms(CLOCK_MONOTONIC)) {
-				next = now_ms(CLOCK_MONOTONIC) +
+			if (next <= ah_mono_ms()) {
+				next = ah_mono_ms() +
 				       atomic_load(&pub.interval_ms);
 			}
 			wait = 0;
 		}
-		zwait = walks_due(now_ms(CLOCK_MONOTONIC));
+		zwait = walks_due(ah_mono_ms());
 		if (zwait < wait) {
 			wait = zwait;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
 		/* Out of descriptors: the listener rests (ahsock.h). */
-		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(
-						  &pub.listen,
-						  now_ms(CLOCK_MONOTONIC)),
+		pfd[1] = (struct pollfd){ .fd = ah_acceptor_fd(&pub.listen,
+							       ah_mono_ms()),
 					  .events = POLLIN };
 		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS) {
 			wait = AH_ACCEPT_PAUSE_MS;
@@ -477,7 +469,7 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	}
 	pub.told_interval = p->interval_ms;
 	pub.told_zone_interval = p->zone_interval_ms;
-	pub.next_walks = now_ms(CLOCK_MONOTONIC) + p->zone_interval_ms;
+	pub.next_walks = ah_mono_ms() + p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
 
 	/* named's signal handling must stay on named's own threads. */

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "relay.h"
+#include "access.h"
+#include "parse.h"
+
 
 #define GROUPS_MAX	1024
 

@@ -3,9 +3,8 @@
  *
  * One request per connection, as with rndc: the client sends one
  * record, the relay answers with records and a final 'done', then
- * closes.  Records use the same codec as the plugin feed.  Commands
- * are a table, as in unbound's remote.c and bgpctl's parser: name,
- * the one optional argument, the privilege, the handler.
+ * closes.  This file keeps the connections; what a request asks and
+ * the records that answer it are ctl_reply.c's.
  *
  * The socket's mode and group decide who may connect; access.c
  * decides who may change things.  A client gets CTL_REQUEST_MS to
@@ -18,7 +17,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,51 +24,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "ahsock.h"
-#include "ctl_request.h"
+#include "control.h"
+#include "ctl_reply.h"
 #include "log.h"
+#include "metrics.h"
+#include "parse.h"
 #include "relay.h"
 
 #define CTL_CLIENTS	16
-#define CTL_OUT		(256 * 1024)
 #define CTL_REQUEST_MS	2000
 #define CTL_REPLY_MS	10000
 
 struct ctl_client {
 	int		 fd;
 	int		 answered;
-	int		 overflow;	/* a record did not fit: say so */
 	int64_t		 accepted;	/* monotonic ms */
 	int64_t		 deadline;
 	struct ucred	 peer;
 	struct ah_lines	 in;
-	char		*out;
-	size_t		 len, off;
-};
-
-#define HANDLER(name)	static void name(struct ctl_client *, \
-			    struct relay *, const struct ctl_req *)
-HANDLER(do_status);
-HANDLER(do_counters);
-HANDLER(do_zones);
-HANDLER(do_checks);
-HANDLER(do_history);
-HANDLER(do_metrics);
-HANDLER(do_drain);
-HANDLER(do_undrain);
-HANDLER(do_reload);
-
-static const struct ctl_cmd commands[] = {
-	{ "status",	   ARG_NONE,	0, PRIV_READ,	do_status },
-	{ "show-counters", ARG_VIEW,	0, PRIV_READ,	do_counters },
-	{ "show-zones",	   ARG_VIEW,	0, PRIV_READ,	do_zones },
-	{ "show-checks",   ARG_SERVICE,	0, PRIV_READ,	do_checks },
-	{ "show-history",  ARG_SERVICE,	0, PRIV_READ,	do_history },
-	{ "metrics",	   ARG_NONE,	0, PRIV_READ,	do_metrics },
-	{ "drain",	   ARG_SERVICE,	1, PRIV_ADMIN,	do_drain },
-	{ "undrain",	   ARG_SERVICE,	0, PRIV_ADMIN,	do_undrain },
-	{ "reload",	   ARG_NONE,	0, PRIV_ADMIN,	do_reload },
+	struct ctl_reply reply;
+	size_t		 off;		/* of the reply, sent */
 };
 
 static struct ah_acceptor	listener = { .fd = -1 };
@@ -118,7 +94,7 @@ control_fds(struct pollfd *pfd, size_t *n)
 		return;
 	/* Out of descriptors: the listener rests (ahsock.h). */
 	pfd[(*n)++] = (struct pollfd){ .fd = ah_acceptor_fd(&listener,
-	    mono_ms()), .events = POLLIN };
+	    ah_mono_ms()), .events = POLLIN };
 	for (i = 0; i < CTL_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			pfd[(*n)++] = (struct pollfd){ .fd = clients[i].fd,
@@ -129,609 +105,9 @@ static void
 client_close(struct ctl_client *c)
 {
 	close(c->fd);
-	free(c->out);
+	free(c->reply.buf);
 	c->fd = -1;
-	c->out = NULL;
-}
-
-static void
-put(struct ctl_client *c, struct ah_enc *e)
-{
-	int n = ah_enc_end(e);
-
-	if (n < 0 || c->len + (size_t)n > CTL_OUT - AH_LINE_MAX) {
-		c->overflow = 1;
-		return;
-	}
-	memcpy(c->out + c->len, e->buf, (size_t)n);
-	c->len += (size_t)n;
-}
-
-/*
- * 'code' lets anycastctl choose its exit status without reading the
- * words: denied (permission), usage (bad request), overflow.
- */
-static void
-reply_error(struct ctl_client *c, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-reply_error(struct ctl_client *c, const char *code, const char *fmt, ...)
-{
-	char		line[AH_LINE_MAX], msg[512];
-	struct ah_enc	e;
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ah_enc_begin(&e, line, sizeof(line), "done");
-	ah_enc_str(&e, "status", "error");
-	ah_enc_str(&e, "code", code);
-	ah_enc_str(&e, "msg", msg);
-	c->overflow = 0;	/* the room kept by put() is for this */
-	put(c, &e);
-}
-
-static void
-reply_done(struct ctl_client *c)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-
-	if (c->overflow) {
-		reply_error(c, "overflow", "the reply is larger than %d KiB; "
-		    "ask for one view or service", CTL_OUT / 1024);
-		return;
-	}
-	ah_enc_begin(&e, line, sizeof(line), "done");
-	ah_enc_str(&e, "status", "ok");
-	put(c, &e);
-}
-
-static void
-put_relay(struct ctl_client *c, struct relay *r)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-
-	ah_enc_begin(&e, line, sizeof(line), "relay");
-	ah_enc_u64(&e, "pid", (uint64_t)getpid());
-	ah_enc_str(&e, "version", PACKAGE_VERSION);
-	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
-	ah_enc_i64(&e, "started", r->started);
-	ah_enc_i64(&e, "now", real_ms());
-	ah_enc_str(&e, "config", r->conf->path);
-	put(c, &e);
-}
-
-static void
-put_feed(struct ctl_client *c, const struct feed *f)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-	size_t		i;
-
-	ah_enc_begin(&e, line, sizeof(line), "feed");
-	ah_enc_str(&e, "state", f->state == FEED_UP ? "up" :
-	    f->state == FEED_HELLO ? "hello" : "down");
-	ah_enc_str(&e, "socket", f->path);
-	ah_enc_i64(&e, "since", f->since);
-	if (f->state == FEED_UP) {
-		ah_enc_str(&e, "named", f->named_version);
-		ah_enc_u64(&e, "named_pid", f->named_pid);
-		ah_enc_u64(&e, "interval", f->interval_ms);
-		ah_enc_u64(&e, "stale_after", f->stale_ms);
-		ah_enc_u64(&e, "views", f->nviews);
-		if (f->last_tick != 0) {
-			ah_enc_u64(&e, "seq", f->seq);
-			ah_enc_i64(&e, "age_ms", mono_ms() - f->last_tick);
-		}
-	} else
-		ah_enc_str(&e, "error", f->error);
-	put(c, &e);
-	for (i = 0; i < f->nviews; i++) {
-		ah_enc_begin(&e, line, sizeof(line), "view");
-		ah_enc_str(&e, "name", f->views[i].name);
-		put(c, &e);
-	}
-}
-
-static void
-put_sessions(struct ctl_client *c)
-{
-	const struct bgp_session	*s;
-	char				 line[AH_LINE_MAX];
-	struct ah_enc			 e;
-	size_t				 i, n;
-
-	s = exabgp_sessions(&n);
-	for (i = 0; i < n; i++) {
-		ah_enc_begin(&e, line, sizeof(line), "session");
-		ah_enc_str(&e, "peer", s[i].peer);
-		ah_enc_str(&e, "state", s[i].state);
-		ah_enc_i64(&e, "since", s[i].since);
-		if (s[i].reason[0] != '\0')
-			ah_enc_str(&e, "reason", s[i].reason);
-		put(c, &e);
-	}
-}
-
-/* A rate as sent: one decimal, or absent while unknown. */
-static void
-enc_rate(struct ah_enc *e, const char *key, double rate)
-{
-	char num[32];
-
-	if (rate < 0)
-		return;
-	snprintf(num, sizeof(num), "%.1f", rate);
-	ah_enc_str(e, key, num);
-}
-
-static void
-put_drain(struct ctl_client *c, const struct relay *r,
-    const struct service_conf *s, const struct drain *d, int64_t now)
-{
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
-
-	ah_enc_begin(&e, line, sizeof(line), "drain");
-	ah_enc_str(&e, "service", s->name);
-	ah_enc_str(&e, "state", drain_state_name(d->state));
-	ah_enc_i64(&e, "since", d->since);
-	ah_enc_str(&e, "by", d->by);
-	if (d->state == DRAIN_DRAINING) {
-		ah_enc_i64(&e, "deadline", real_ms() + (d->deadline - now));
-		ah_enc_u64(&e, "timeout_ms", d->timeout_ms);
-		ah_enc_u64(&e, "hold_ms", s->drain.hold_ms);
-	} else {
-		ah_enc_str(&e, "end", drain_end_name(d->end));
-		ah_enc_i64(&e, "ended", d->ended);
-	}
-	enc_rate(&e, "before", d->before);
-	enc_rate(&e, "rate", d->rate);
-	if (d->end != DRAIN_RESTORED)
-		enc_rate(&e, "limit", d->limit);
-	ah_enc_str(&e, "text", d->why);
-	if (r->state_error[0] != '\0')
-		ah_enc_str(&e, "warning", r->state_error);
-	put(c, &e);
-}
-
-static void
-put_service(struct ctl_client *c, struct relay *r, size_t i, int details)
-{
-	const struct service_conf	*s = &r->conf->services[i];
-	const struct service_state	*st = &r->svc[i];
-	int64_t				 now = mono_ms();
-	char				 line[AH_LINE_MAX];
-	struct ah_enc			 e;
-
-	ah_enc_begin(&e, line, sizeof(line), "service");
-	ah_enc_str(&e, "name", s->name);
-	ah_enc_str(&e, "view", s->view);
-	ah_enc_str(&e, "state", service_state_name(st, now));
-	ah_enc_str(&e, "route", route_mode_name(st->mode));
-	ah_enc_i64(&e, "since", st->since);
-	ah_enc_str(&e, "reason", st->reason);
-	ah_enc_u64(&e, "good", st->judge.good);
-	ah_enc_u64(&e, "bad", st->judge.bad);
-	ah_enc_u64(&e, "rise", s->rise);
-	ah_enc_u64(&e, "fall", s->fall);
-	if (judge_held(&st->judge, now) > 0)
-		ah_enc_i64(&e, "held_ms", judge_held(&st->judge, now));
-	if (details) {
-		ah_enc_u64(&e, "window_ms", s->window_ms);
-		ah_enc_u64(&e, "min_queries", s->min_queries);
-		ah_enc_u64(&e, "transitions", st->transitions);
-	}
-	put(c, &e);
-	if (st->drain.state != DRAIN_NONE)
-		put_drain(c, r, s, &st->drain, now);
-}
-
-/* Which checks the service has: a check without a result still shows. */
-static int
-configured(const struct service_conf *s, enum check_id c)
-{
-	switch (c) {
-	case CHK_SERVFAIL:
-		return (s->checks.servfail_max >= 0);
-	case CHK_RECFAIL:
-		return (s->checks.recfail_max >= 0);
-	case CHK_LATENCY:
-		return (s->checks.latency_quantile > 0);
-	case CHK_ZONES:
-		return (s->checks.nzones > 0 || s->checks.all_zones);
-	case CHK_CANARY:
-		return (s->canary.enabled);
-	default:
-		return (0);
-	}
-}
-
-static void
-put_checks(struct ctl_client *c, struct relay *r, size_t i, int details)
-{
-	static const char *const units[CHK_COUNT] = {
-		[CHK_SERVFAIL] = "ratio", [CHK_RECFAIL] = "ratio",
-		[CHK_LATENCY] = "ms", [CHK_ZONES] = "zones",
-		[CHK_CANARY] = "ms"
-	};
-	const struct service_conf	*s = &r->conf->services[i];
-	const struct service_state	*st = &r->svc[i];
-	const struct check_value	*v;
-	char				 line[AH_LINE_MAX], num[32];
-	struct ah_enc			 e;
-	int				 k;
-
-	for (k = 0; k < CHK_COUNT; k++) {
-		if (!configured(s, k))
-			continue;
-		v = &st->val[k];
-		ah_enc_begin(&e, line, sizeof(line), "check");
-		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "name", check_names[k]);
-		ah_enc_str(&e, "state", st->why[k][0] == '\0' ? "waiting" :
-		    st->bad[k] ? "failing" : st->excused[k] ? "excused" : "ok");
-		ah_enc_str(&e, "text", st->why[k]);
-		if (details) {
-			ah_enc_str(&e, "unit", units[k]);
-			if (v->have) {
-				snprintf(num, sizeof(num), "%.6g", v->value);
-				ah_enc_str(&e, "value", num);
-				snprintf(num, sizeof(num), "%.6g", v->limit);
-				ah_enc_str(&e, "limit", num);
-			}
-			if (v->have || v->samples > 0) {
-				ah_enc_u64(&e, "samples", v->samples);
-				ah_enc_i64(&e, "span_ms", v->span_ms);
-			}
-		}
-		put(c, &e);
-	}
-}
-
-static void
-put_prefixes(struct ctl_client *c, struct relay *r, size_t i)
-{
-	const struct service_conf	*s = &r->conf->services[i];
-	const struct service_state	*st = &r->svc[i];
-	const struct sent_route		*sent;
-	char				 line[AH_LINE_MAX];
-	char				 wd[AH_NAME_LEN + 16];
-	struct ah_enc			 e;
-	size_t				 j;
-
-	/* A watchdog service has one route: the watchdog. */
-	if (s->watchdog[0] != '\0') {
-		snprintf(wd, sizeof(wd), "watchdog %s", s->watchdog);
-		ah_enc_begin(&e, line, sizeof(line), "prefix");
-		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "prefix", wd);
-		ah_enc_str(&e, "state", route_mode_name(st->mode));
-		ah_enc_i64(&e, "since", st->since);
-		put(c, &e);
-	}
-	for (j = 0; j < s->nprefixes; j++) {
-		ah_enc_begin(&e, line, sizeof(line), "prefix");
-		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "prefix", s->prefixes[j].prefix);
-		ah_enc_str(&e, "state", route_mode_name(st->mode));
-		ah_enc_i64(&e, "since", st->since);
-		if ((sent = exabgp_sent(&s->prefixes[j])) != NULL) {
-			ah_enc_str(&e, "sent", sent->cmd);
-			ah_enc_i64(&e, "sent_at", sent->at);
-		}
-		put(c, &e);
-	}
-}
-
-static void
-do_status(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	size_t i;
-
-	put_relay(c, r);
-	put_feed(c, &r->feed);
-	put_sessions(c);
-	for (i = 0; i < r->conf->nservices; i++) {
-		put_service(c, r, i, 0);
-		put_checks(c, r, i, 0);
-		put_prefixes(c, r, i);
-	}
-	reply_done(c);
-}
-
-static void
-do_counters(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	const struct feed	*f = &r->feed;
-	const struct feed_view	*v;
-	const char		*view = req->arg;
-	char			 line[AH_LINE_MAX];
-	struct ah_enc		 e;
-	size_t			 k;
-
-	for (v = f->views; v < f->views + f->nviews; v++) {
-		if (view != NULL && strcmp(view, v->name) != 0)
-			continue;
-		ah_enc_begin(&e, line, sizeof(line), "counters");
-		ah_enc_str(&e, "view", v->name);
-		ah_enc_u64(&e, "seq", f->seq);
-		put(c, &e);
-		/* One record each: a busy server's values overflow a line. */
-		for (k = 0; k < v->ncounters; k++) {
-			ah_enc_begin(&e, line, sizeof(line), "counter");
-			ah_enc_str(&e, "view", v->name);
-			ah_enc_str(&e, "name", v->key[k]);
-			ah_enc_u64(&e, "value", v->val[k]);
-			put(c, &e);
-		}
-	}
-	reply_done(c);
-}
-
-static void
-do_zones(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	static const char *const summary[] = {
-		"watched", "healthy", "expired", "unloaded", "missing",
-		"checked"
-	};
-	const char		*view = req->arg;
-	const struct feed	*f = &r->feed;
-	const struct feed_view	*v;
-	const struct feed_zone	*z;
-	char			 line[AH_LINE_MAX], key[48];
-	struct ah_enc		 e;
-	uint64_t		 x;
-	size_t			 k;
-
-	for (v = f->views; v < f->views + f->nviews; v++) {
-		if (view != NULL && strcmp(view, v->name) != 0)
-			continue;
-		ah_enc_begin(&e, line, sizeof(line), "zones");
-		ah_enc_str(&e, "view", v->name);
-		for (k = 0; k < sizeof(summary) / sizeof(summary[0]); k++) {
-			snprintf(key, sizeof(key), "zones_%s", summary[k]);
-			if (feed_counter(v, key, &x) == 0)
-				ah_enc_u64(&e, summary[k], x);
-		}
-		put(c, &e);
-		for (z = f->zones.z; z < f->zones.z + f->zones.n; z++) {
-			if (strcmp(z->view, v->name) != 0)
-				continue;
-			ah_enc_begin(&e, line, sizeof(line), "zone");
-			ah_enc_str(&e, "view", z->view);
-			ah_enc_str(&e, "name", z->name);
-			ah_enc_u64(&e, "found", (uint64_t)z->found);
-			if (z->found) {
-				ah_enc_u64(&e, "loaded", (uint64_t)z->loaded);
-				ah_enc_u64(&e, "expired", (uint64_t)z->expired);
-				if (z->has_serial)
-					ah_enc_u64(&e, "serial", z->serial);
-				ah_enc_i64(&e, "loaded_at", z->loaded_at);
-				ah_enc_i64(&e, "refresh", z->refresh);
-				ah_enc_i64(&e, "expire", z->expire);
-			}
-			ah_enc_i64(&e, "checked", z->checked);
-			put(c, &e);
-		}
-	}
-	reply_done(c);
-}
-
-static void
-do_checks(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	const char	*service = req->arg;
-	size_t		 i;
-
-	for (i = 0; i < r->conf->nservices; i++) {
-		if (service != NULL &&
-		    strcmp(service, r->conf->services[i].name) != 0)
-			continue;
-		put_service(c, r, i, 1);
-		put_checks(c, r, i, 1);
-	}
-	reply_done(c);
-}
-
-static void
-do_history(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	const char			*service = req->arg;
-	const struct service_state	*st;
-	const struct transition		*t;
-	char				 line[AH_LINE_MAX];
-	struct ah_enc			 e;
-	uint64_t			 k, first;
-	size_t				 i;
-
-	for (i = 0; i < r->conf->nservices; i++) {
-		if (service != NULL &&
-		    strcmp(service, r->conf->services[i].name) != 0)
-			continue;
-		st = &r->svc[i];
-		put_service(c, r, i, 1);
-		first = st->transitions > HISTORY_LEN ?
-		    st->transitions - HISTORY_LEN : 0;
-		for (k = first; k < st->transitions; k++) {
-			t = &st->history[k % HISTORY_LEN];
-			ah_enc_begin(&e, line, sizeof(line), "transition");
-			ah_enc_str(&e, "service", r->conf->services[i].name);
-			ah_enc_i64(&e, "at", t->at);
-			ah_enc_str(&e, "from", route_mode_name(t->from));
-			ah_enc_str(&e, "to", route_mode_name(t->to));
-			ah_enc_str(&e, "reason", t->reason);
-			put(c, &e);
-		}
-	}
-	reply_done(c);
-}
-
-static void
-do_metrics(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	struct buf	 b = { 0 };
-	char		 line[AH_LINE_MAX], *p, *nl;
-	struct ah_enc	 e;
-
-	metrics_render(r, &b);
-	if (b.bad) {
-		buf_free(&b);
-		reply_error(c, "internal", "out of memory");
-		return;
-	}
-	for (p = b.p; p != NULL && p < b.p + b.len; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(b.p + b.len - p));
-		*nl = '\0';
-		ah_enc_begin(&e, line, sizeof(line), "line");
-		ah_enc_str(&e, "text", p);
-		put(c, &e);
-	}
-	buf_free(&b);
-	reply_done(c);
-}
-
-/*
- * drain, undrain: the relay does the work (drain.c), so it goes on when
- * anycastctl has gone; the reply is each service's state after it.
- */
-static void
-each_service(struct ctl_client *c, struct relay *r, const struct ctl_req *req,
-    const char *what, void (*fn)(struct relay *, size_t,
-    const struct ctl_req *))
-{
-	size_t i;
-
-	log_info("control: %s %s by %s", what, req->arg != NULL ? req->arg :
-	    "of every service", req->who);
-	for (i = 0; i < r->conf->nservices; i++)
-		if (req->arg == NULL ||
-		    strcmp(req->arg, r->conf->services[i].name) == 0) {
-			fn(r, i, req);
-			put_service(c, r, i, 0);
-		}
-	reply_done(c);
-}
-
-static void
-drain_one(struct relay *r, size_t i, const struct ctl_req *req)
-{
-	drain_start(r, i, req->timeout_ms, req->who, mono_ms());
-}
-
-static void
-undrain_one(struct relay *r, size_t i, const struct ctl_req *req)
-{
-	(void)drain_undo(r, i, req->who);
-}
-
-static void
-do_drain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	each_service(c, r, req, "drain", drain_one);
-}
-
-static void
-do_undrain(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	each_service(c, r, req, "undrain", undrain_one);
-}
-
-/* Each line of the reload's account, as 'line' records. */
-static void
-put_lines(struct ctl_client *c, char *text)
-{
-	char		 line[AH_LINE_MAX], *p, *nl;
-	struct ah_enc	 e;
-
-	for (p = text; p != NULL && *p != '\0'; p = nl) {
-		if ((nl = strchr(p, '\n')) != NULL)
-			*nl++ = '\0';
-		ah_enc_begin(&e, line, sizeof(line), "line");
-		ah_enc_str(&e, "text", p);
-		put(c, &e);
-	}
-}
-
-static void
-do_reload(struct ctl_client *c, struct relay *r, const struct ctl_req *req)
-{
-	struct reload_result	 res;
-	char			 line[AH_LINE_MAX], *text = NULL;
-	struct ah_enc		 e;
-
-	log_info("control: reload by %s", req->who);
-	if (reload(r, &text, &res) < 0) {
-		put_lines(c, text);
-		reply_error(c, "config", "reload: %s: configuration rejected; "
-		    "the running configuration is unchanged", r->conf->path);
-		free(text);
-		return;
-	}
-	ah_enc_begin(&e, line, sizeof(line), "reload");
-	ah_enc_str(&e, "config", r->conf->path);
-	ah_enc_u64(&e, "services", r->conf->nservices);
-	ah_enc_u64(&e, "added", res.added);
-	ah_enc_u64(&e, "removed", res.removed);
-	ah_enc_u64(&e, "changed", res.changed);
-	ah_enc_u64(&e, "unchanged", res.unchanged);
-	ah_enc_u64(&e, "commands", res.commands);
-	put(c, &e);
-	put_lines(c, text);
-	free(text);
-	reply_done(c);
-}
-
-/* The optional argument names something that exists. */
-static int
-arg_exists(struct relay *r, enum ctl_arg kind, const char *val)
-{
-	size_t i;
-
-	if (kind == ARG_VIEW)
-		return (feed_view(&r->feed, val) != NULL);
-	for (i = 0; i < r->conf->nservices; i++)
-		if (strcmp(r->conf->services[i].name, val) == 0)
-			return (1);
-	return (0);
-}
-
-static void
-handle(struct ctl_client *c, struct relay *r, const char *line, size_t n)
-{
-	const struct ctl_cmd	*cmd;
-	struct ah_msg		 m;
-	struct ctl_req		 req;
-	struct ctl_error	 err;
-	char			 why[256];
-
-	c->answered = 1;
-	c->deadline = mono_ms() + CTL_REPLY_MS;
-	if ((cmd = ctl_request(line, n, commands,
-	    sizeof(commands) / sizeof(commands[0]), &m, &req, &err)) == NULL) {
-		reply_error(c, err.code, "%s", err.msg);
-		return;
-	}
-	if (access_check(r->conf, cmd->priv, c->peer.uid, c->peer.gid, why,
-	    sizeof(why)) < 0) {
-		log_warnx("control: %s refused to pid %ld: %s", cmd->name,
-		    (long)c->peer.pid, why);
-		reply_error(c, "denied", "%s: %s", cmd->name, why);
-		return;
-	}
-	if (req.arg != NULL && !arg_exists(r, cmd->arg, req.arg)) {
-		reply_error(c, "usage", "%s: no %s '%s'%s", cmd->name,
-		    ctl_arg_names[cmd->arg], req.arg, cmd->arg == ARG_VIEW ?
-		    " in the last snapshot from named" : " in the configuration");
-		return;
-	}
-	access_who(c->peer.uid, req.who, sizeof(req.who));
-	cmd->run(c, r, &req);
+	c->reply.buf = NULL;
 }
 
 /*
@@ -753,7 +129,7 @@ evict(void)
 		log_warnx("control: all %d slots taken; dropping pid %ld "
 		    "(uid %lu), silent for %lld ms", CTL_CLIENTS,
 		    (long)old->peer.pid, (unsigned long)old->peer.uid,
-		    (long long)(mono_ms() - old->accepted));
+		    (long long)(ah_mono_ms() - old->accepted));
 		client_close(old);
 	}
 	return (old);
@@ -767,7 +143,7 @@ accept_client(void)
 	size_t			 i;
 	int			 fd;
 
-	fd = ah_accept(&listener, mono_ms());
+	fd = ah_accept(&listener, ah_mono_ms());
 	if (fd < 0)
 		return;
 	for (i = 0; i < CTL_CLIENTS && c == NULL; i++)
@@ -780,14 +156,14 @@ accept_client(void)
 	memset(c, 0, sizeof(*c));
 	len = sizeof(c->peer);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0 ||
-	    (c->out = malloc(CTL_OUT)) == NULL) {
+	    (c->reply.buf = malloc(CTL_OUT)) == NULL) {
 		log_warn("control client");
 		close(fd);
 		c->fd = -1;
 		return;
 	}
 	c->fd = fd;
-	c->accepted = mono_ms();
+	c->accepted = ah_mono_ms();
 	c->deadline = c->accepted + CTL_REQUEST_MS;
 	ah_lines_init(&c->in);
 }
@@ -811,18 +187,18 @@ client_event(struct ctl_client *c, struct relay *r)
 			return;
 		}
 		ah_lines_fill(&c->in, (size_t)k);
-		rc = ah_lines_next(&c->in, &line, &n);
-		if (rc < 0) {
-			c->answered = 1;
-			c->deadline = mono_ms() + CTL_REPLY_MS;
-			reply_error(c, "usage", "request line too long");
-		} else if (rc == 1)
-			handle(c, r, line, n);
-		if (!c->answered)
+		if ((rc = ah_lines_next(&c->in, &line, &n)) == 0)
 			return;
+		c->answered = 1;
+		c->deadline = ah_mono_ms() + CTL_REPLY_MS;
+		if (rc < 0)
+			ctl_reply_error(&c->reply, "usage",
+			    "request line too long");
+		else
+			ctl_answer(&c->reply, r, line, n, &c->peer);
 	}
-	while (c->off < c->len) {
-		k = send(c->fd, c->out + c->off, c->len - c->off,
+	while (c->off < c->reply.len) {
+		k = send(c->fd, c->reply.buf + c->off, c->reply.len - c->off,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (k < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -871,5 +247,5 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 			}
 	}
 	metrics_run();
-	expire(mono_ms());
+	expire(ah_mono_ms());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl_request.h"
+#include "parse.h"
 
 const char *const ctl_arg_names[] = {
 	[ARG_NONE] = NULL, [ARG_VIEW] = "view", [ARG_SERVICE] = "service"

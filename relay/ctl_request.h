@@ -2,7 +2,7 @@
  * ctl_request.h - one control request, from its line to a command of
  * the table and its arguments.
  *
- * Pure: it decides, control.c acts (access, existence of the named
+ * Pure: it decides, ctl_reply.c acts (access, existence of the named
  * view or service, the handler).  tests/fuzz/fuzz_control.c drives it
  * with any bytes.
  */
@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "ahproto.h"
-#include "relay.h"
 
 enum ctl_arg { ARG_NONE, ARG_VIEW, ARG_SERVICE };
 
-struct ctl_client;
+struct ctl_reply;
+struct relay;
 
 /* A request's arguments, checked against its command's table entry. */
 struct ctl_req {
@@ -31,7 +32,7 @@ struct ctl_cmd {
 	enum ctl_arg	 arg;		/* the optional view or service */
 	int		 timeout;	/* also takes timeout=MS */
 	enum ctl_priv	 priv;
-	void		(*run)(struct ctl_client *, struct relay *,
+	void		(*run)(struct ctl_reply *, struct relay *,
 			    const struct ctl_req *);
 };
 

@@ -15,7 +15,8 @@
  * remembers it in the state file, so that a restarted relay never
  * announces a drained service.  While drained a service is judged but
  * not moved; undrain starts its judge afresh, so it comes back only
- * after 'rise' good evaluations.
+ * after 'rise' good evaluations.  health.c does those parts: here is
+ * the drain alone, from its start to its end.
  */
 #include <config.h>
 
@@ -24,8 +25,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "relay.h"
+#include "ahclock.h"
+#include "drain.h"
+#include "parse.h"
+#include "policy.h"
 
 static void
 end(struct drain *d, enum drain_end how, const char *fmt, ...)
@@ -38,7 +41,7 @@ end(struct drain *d, enum drain_end how, const char *fmt, ...)
 
 	d->state = DRAIN_DRAINED;
 	d->end = how;
-	d->ended = real_ms();
+	d->ended = ah_real_ms();
 	va_start(ap, fmt);
 	vsnprintf(d->why, sizeof(d->why), fmt, ap);
 	va_end(ap);
@@ -55,102 +58,89 @@ qps(char *buf, size_t len, double rate)
 	return (buf);
 }
 
-void
-drain_start(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
-    int64_t now)
+int
+drain_start(struct drain *d, const struct service_conf *s,
+    const struct window *win, enum route_mode mode, int64_t timeout_ms,
+    const char *who, int64_t now)
 {
-	const struct service_conf	*s = &r->conf->services[i];
-	struct service_state		*st = &r->svc[i];
-	struct drain			*d = &st->drain;
-	int64_t				 span;
-	char				 before[32];
+	int64_t	span;
+	char	before[32];
 
 	if (d->state != DRAIN_NONE)
-		return;
+		return (0);
 	memset(d, 0, sizeof(*d));
 	d->state = DRAIN_DRAINING;
-	d->since = real_ms();
+	d->since = ah_real_ms();
 	d->started = now;
 	d->timeout_ms = timeout_ms < 0 ? s->drain.timeout_ms :
 	    (unsigned int)timeout_ms;
 	d->deadline = now + d->timeout_ms;
-	d->before = window_rate(&st->win, SMP_QUERIES, now - s->window_ms,
-	    &span);
+	d->before = window_rate(win, SMP_QUERIES, now - s->window_ms, &span);
 	d->rate = -1;
 	d->limit = (double)s->drain.qps;
 	if (d->before * s->drain.share > d->limit)
 		d->limit = d->before * s->drain.share;
 	snprintf(d->by, sizeof(d->by), "%s", who);
-	/* Whatever the judge thought, undrain starts it over. */
-	judge_restart(&st->judge);
-	st->resume = 0;
 
 	if (s->watchdog[0] != '\0')
 		end(d, DRAIN_WATCHDOG, "drain requested by %s: a watchdog "
 		    "cannot carry GRACEFUL_SHUTDOWN, withdrawn at once", who);
-	else if (st->mode == ROUTE_WITHDRAWN)
+	else if (mode == ROUTE_WITHDRAWN)
 		end(d, DRAIN_NOT_ANNOUNCED, "drain requested by %s: not "
 		    "announced, nothing to move", who);
 	else if (d->timeout_ms == 0)
 		end(d, DRAIN_TIMEOUT, "drain requested by %s with timeout 0: "
 		    "withdrawn at once", who);
-	if (d->state == DRAIN_DRAINED) {
-		if (!health_route(r, i, ROUTE_WITHDRAWN, "DRAINED, withdrawing",
-		    d->why))
-			log_info("service %s DRAINED: %s", s->name, d->why);
-	} else {
+	else
 		snprintf(d->why, sizeof(d->why), "drain requested by %s: %s "
 		    "before; withdrawn at or below %.1f qps for %.1fs, or in "
 		    "%us", who, qps(before, sizeof(before), d->before),
 		    d->limit, s->drain.hold_ms / 1000.0, d->timeout_ms / 1000);
-		if (!health_route(r, i, ROUTE_DRAINING, "DRAINING, announcing "
-		    "with GRACEFUL_SHUTDOWN", d->why))
-			log_info("service %s DRAINING: %s", s->name, d->why);
-	}
-	(void)state_save(r);
-}
-
-int
-drain_undo(struct relay *r, size_t i, const char *who)
-{
-	const struct service_conf	*s = &r->conf->services[i];
-	struct service_state		*st = &r->svc[i];
-
-	if (st->drain.state == DRAIN_NONE)
-		return (0);
-	memset(&st->drain, 0, sizeof(st->drain));
-	judge_restart(&st->judge);
-	log_info("service %s undrained by %s: judged again, announced after "
-	    "%u good evaluations (rise)", s->name, who, s->rise);
-	(void)state_save(r);
 	return (1);
 }
 
 int
-drain_expired(struct relay *r, size_t i, int64_t now)
+drain_undo(struct drain *d)
 {
-	struct drain	*d = &r->svc[i].drain;
-	char		 rate[32];
+	if (d->state == DRAIN_NONE)
+		return (0);
+	memset(d, 0, sizeof(*d));
+	return (1);
+}
+
+void
+drain_restore(struct drain *d, int64_t since, const char *by,
+    const char *why)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = DRAIN_DRAINED;
+	d->end = DRAIN_RESTORED;
+	d->since = d->ended = since;
+	d->before = d->rate = -1;
+	snprintf(d->by, sizeof(d->by), "%s", by);
+	snprintf(d->why, sizeof(d->why), "%s", why);
+}
+
+int
+drain_expired(struct drain *d, int64_t now)
+{
+	char rate[32];
 
 	if (d->state != DRAIN_DRAINING || now < d->deadline)
 		return (0);
 	end(d, DRAIN_TIMEOUT, "drain timeout %us: the query rate is still %s, "
 	    "above %.1f qps: withdrawn anyway", d->timeout_ms / 1000,
 	    qps(rate, sizeof(rate), d->rate), d->limit);
-	(void)state_save(r);
 	return (1);
 }
 
 int
-drain_lost(struct relay *r, size_t i, const char *why)
+drain_lost(struct drain *d, const char *why)
 {
-	struct drain *d = &r->svc[i].drain;
-
 	if (d->state != DRAIN_DRAINING)
 		return (0);
 	end(d, DRAIN_HARD, "named went away while draining (%s): withdrawn",
 	    why);
-	(void)state_save(r);
 	return (1);
 }
 
@@ -159,20 +149,19 @@ drain_lost(struct relay *r, size_t i, const char *why)
  * below the limit.  Called with each snapshot, the newest at 'now'.
  */
 int
-drain_quiet(struct relay *r, size_t i, int64_t now)
+drain_quiet(struct drain *d, const struct service_conf *s,
+    const struct window *win, int64_t now)
 {
-	const struct service_conf	*s = &r->conf->services[i];
-	struct drain			*d = &r->svc[i].drain;
-	int64_t				 from, span;
-	double				 rate;
-	char				 before[32];
+	int64_t	from, span;
+	double	rate;
+	char	before[32];
 
 	if (d->state != DRAIN_DRAINING)
 		return (0);
 	from = now - s->drain.hold_ms;
 	if (from < d->started)
 		from = d->started;
-	if ((rate = window_rate(&r->svc[i].win, SMP_QUERIES, from, &span)) < 0)
+	if ((rate = window_rate(win, SMP_QUERIES, from, &span)) < 0)
 		return (0);
 	d->rate = rate;
 	if (now - d->started < (int64_t)s->drain.hold_ms || rate > d->limit)
@@ -181,14 +170,34 @@ drain_quiet(struct relay *r, size_t i, int64_t now)
 	    "below %.1f qps (%s before), after %.1fs", rate, span / 1000.0,
 	    d->limit, qps(before, sizeof(before), d->before),
 	    (now - d->started) / 1000.0);
-	(void)state_save(r);
 	return (1);
 }
 
 int64_t
-drain_deadline(const struct relay *r, size_t i)
+drain_deadline(const struct drain *d)
 {
-	const struct drain *d = &r->svc[i].drain;
-
 	return (d->state == DRAIN_DRAINING ? d->deadline : INT64_MAX);
+}
+
+const char *
+drain_state_name(enum drain_state state)
+{
+	static const char *const names[] = {
+		[DRAIN_NONE] = "none", [DRAIN_DRAINING] = "draining",
+		[DRAIN_DRAINED] = "drained"
+	};
+
+	return (names[state]);
+}
+
+const char *
+drain_end_name(enum drain_end how)
+{
+	static const char *const names[] = {
+		[DRAIN_QUIET] = "quiet", [DRAIN_TIMEOUT] = "timeout",
+		[DRAIN_NOT_ANNOUNCED] = "not-announced", [DRAIN_HARD] = "hard",
+		[DRAIN_WATCHDOG] = "watchdog", [DRAIN_RESTORED] = "restored"
+	};
+
+	return (names[how]);
 }

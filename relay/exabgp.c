@@ -18,9 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
+#include "exabgp.h"
 #include "log.h"
-#include "relay.h"
+#include "parse.h"
 
 #define OUT_MAX		(256 * 1024)
 #define SENT_RING	64
@@ -145,7 +147,7 @@ send_route(const char *prefix, const char *neighbor, const char *cmd)
 	if (r == NULL)
 		return;		/* out of memory: only the report suffers */
 	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
-	r->at = real_ms();
+	r->at = ah_real_ms();
 }
 
 const struct sent_route *
@@ -244,7 +246,7 @@ on_neighbor(const struct bgp_session *said)
 	if (strcmp(s->state, said->state) != 0) {
 		log_info("BGP session %s %s%s%s", said->peer, said->state,
 		    said->reason[0] != '\0' ? " - " : "", said->reason);
-		s->since = real_ms();
+		s->since = ah_real_ms();
 	}
 	snprintf(s->state, sizeof(s->state), "%s", said->state);
 	snprintf(s->reason, sizeof(s->reason), "%s", said->reason);

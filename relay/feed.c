@@ -16,8 +16,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ahclock.h"
+#include "feed.h"
 #include "log.h"
-#include "relay.h"
 
 static void	set_stale(struct feed *);
 
@@ -29,7 +30,7 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 	f->path = rc->plugin_socket;
 	f->reconnect_ms = rc->reconnect_ms;
 	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
-	f->since = real_ms();
+	f->since = ah_real_ms();
 	snprintf(f->error, sizeof(f->error), "not connected yet");
 }
 
@@ -68,7 +69,7 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	f->nviews = f->npending = f->nrecords = 0;
 	f->zones.n = f->pzones.n = 0;
 	f->next_attempt = now + f->reconnect_ms;
-	f->since = real_ms();
+	f->since = ah_real_ms();
 	snprintf(f->error, sizeof(f->error), "%s", why);
 }
 
@@ -155,6 +156,21 @@ feed_zone(const struct feed *f, const char *view, const char *zone)
 	return (NULL);
 }
 
+void
+feed_lat_key(int i, char *key, size_t len)
+{
+	if (i < AH_LAT_BUCKETS - 1)
+		snprintf(key, len, FEED_REC "le_%u", ah_lat_bounds[i]);
+	else
+		snprintf(key, len, FEED_REC "le_inf");
+}
+
+void
+feed_dom_key(enum ah_dom kind, int group, char *key, size_t len)
+{
+	snprintf(key, len, FEED_DOM "%s_%d", ah_dom_names[kind], group);
+}
+
 int
 feed_counter(const struct feed_view *v, const char *key, uint64_t *out)
 {
@@ -236,7 +252,7 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    v != NULL ? v : "unknown");
 		f->named_pid = pid;
 		f->state = FEED_UP;
-		f->since = real_ms();
+		f->since = ah_real_ms();
 		log_info("plugin hello: named %s pid %llu, snapshot every "
 		    "%llums", f->named_version, (unsigned long long)pid,
 		    (unsigned long long)interval);
@@ -330,8 +346,8 @@ add_counter(struct feed_view *v, const char *type, const char *prefix,
 
 /*
  * Records of counters join their view's: outcomes as they are,
- * recursion prefixed "rec_", the zone summary "zones_", and the fleet
- * sensor's "dom_KIND_N" for its field bN.
+ * recursion prefixed FEED_REC, the zone summary FEED_ZONES, and the
+ * fleet sensor's FEED_DOM KIND_N for its field bN.
  */
 static int
 on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
@@ -350,7 +366,7 @@ on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
 			snprintf(why, len, "domains record without a kind");
 			return (-1);
 		}
-		snprintf(pfx, sizeof(pfx), "dom_%s_", kind);
+		snprintf(pfx, sizeof(pfx), FEED_DOM "%s_", kind);
 		prefix = pfx;
 	}
 	for (i = 0; i < m->nfields; i++) {
@@ -379,10 +395,10 @@ on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
 
 	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
-	if (ah_get_u64(m, "bucket", &b) < 0 || b >= FEED_DOMAINS ||
+	if (ah_get_u64(m, "bucket", &b) < 0 || b >= AH_DOM_BUCKETS ||
 	    name == NULL) {
 		snprintf(why, len, "domain record without bucket 0..%d or name",
-		    FEED_DOMAINS - 1);
+		    AH_DOM_BUCKETS - 1);
 		return (-1);
 	}
 	snprintf(v->domain[b], sizeof(v->domain[b]), "%s", name);
@@ -392,7 +408,8 @@ on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
 const char *
 feed_domain(const struct feed_view *v, int bucket)
 {
-	if (bucket < 0 || bucket >= FEED_DOMAINS || v->domain[bucket][0] == '\0')
+	if (bucket < 0 || bucket >= AH_DOM_BUCKETS ||
+	    v->domain[bucket][0] == '\0')
 		return (NULL);
 	return (v->domain[bucket]);
 }
@@ -524,7 +541,7 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	f->seq = seq;
 	f->last_tick = now;
 	f->last_tick_real = ah_get_u64(m, "time", &t) == 0 ? (int64_t)t :
-	    real_ms();
+	    ah_real_ms();
 	return (0);
 }
 
@@ -540,10 +557,10 @@ static const struct {
 } records[] = {
 	{ "view",	on_view,	NULL },
 	{ "outcomes",	on_counters,	"" },
-	{ "recursion",	on_counters,	"rec_" },
-	{ "domains",	on_counters,	"dom_" },
+	{ "recursion",	on_counters,	FEED_REC },
+	{ "domains",	on_counters,	FEED_DOM },
 	{ "domain",	on_domain,	NULL },
-	{ "zones",	on_counters,	"zones_" },
+	{ "zones",	on_counters,	FEED_ZONES },
 	{ "zone",	on_zone,	NULL },
 };
 

@@ -25,8 +25,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ahclock.h"
+#include "ahproto.h"
+#include "check.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay.h"
+#include "route.h"
 
 #define P	"anycast_health_"
 
@@ -120,191 +128,164 @@ sample(struct buf *b, const char *name, double v, const char *k1,
 }
 
 /*
- * The plugin's per-view counters as the relay keeps them (feed.c:
- * view fields as they are, recursion fields with rec_, zone summary
- * with zones_), mapped to families.  Keys not listed here and not
- * histogram buckets are exported untyped as anycast_health_plugin_KEY,
- * so a newer plugin's counters are not lost.
+ * The plugin's per-view counters as the relay keeps them (feed.h), as
+ * families.  A family's keys are its source and prefix followed by one
+ * each of its 'n' wire names (ahwire.h), told apart by 'label': the
+ * auth source and ah_rcode_names make auth_noerror .. auth_other,
+ * labelled rcode.  Without names the prefix is the one key.  Keys that
+ * no family, histogram bucket or domain group knows are exported
+ * untyped as anycast_health_plugin_KEY, so a newer plugin's counters
+ * are not lost.
  */
-static const struct {
-	const char	*key;
-	const char	*family;
-	const char	*lname, *lval;	/* the distinguishing label */
-} view_keys[] = {
-	{ "queries", P "queries_total", NULL, NULL },
-	{ "probes", P "liveness_probes_total", NULL, NULL },
-	{ "dropped", P "queries_dropped_total", NULL, NULL },
-	{ "noerror", P "responses_total", "rcode", "noerror" },
-	{ "nxdomain", P "responses_total", "rcode", "nxdomain" },
-	{ "servfail", P "responses_total", "rcode", "servfail" },
-	{ "refused", P "responses_total", "rcode", "refused" },
-	{ "other", P "responses_total", "rcode", "other" },
-	{ "auth_noerror", P "auth_responses_total", "rcode", "noerror" },
-	{ "auth_nxdomain", P "auth_responses_total", "rcode", "nxdomain" },
-	{ "auth_servfail", P "auth_responses_total", "rcode", "servfail" },
-	{ "auth_refused", P "auth_responses_total", "rcode", "refused" },
-	{ "auth_other", P "auth_responses_total", "rcode", "other" },
-	{ "cache_noerror", P "cache_responses_total", "rcode", "noerror" },
-	{ "cache_nxdomain", P "cache_responses_total", "rcode", "nxdomain" },
-	{ "cache_servfail", P "cache_responses_total", "rcode", "servfail" },
-	{ "cache_refused", P "cache_responses_total", "rcode", "refused" },
-	{ "cache_other", P "cache_responses_total", "rcode", "other" },
-	{ "recursion_noerror", P "recursion_responses_total", "rcode",
-	    "noerror" },
-	{ "recursion_nxdomain", P "recursion_responses_total", "rcode",
-	    "nxdomain" },
-	{ "recursion_servfail", P "recursion_responses_total", "rcode",
-	    "servfail" },
-	{ "recursion_refused", P "recursion_responses_total", "rcode",
-	    "refused" },
-	{ "recursion_other", P "recursion_responses_total", "rcode", "other" },
-	{ "rec_started", P "recursions_started_total", NULL, NULL },
-	{ "rec_success", P "recursions_total", "result", "success" },
-	{ "rec_failure", P "recursions_total", "result", "failure" },
-	{ "rec_timeout", P "recursions_total", "result", "timeout" },
-	{ "rec_canceled", P "recursions_total", "result", "canceled" },
-	{ "rec_quota", P "recursion_quota_exceeded_total", NULL, NULL },
-	{ "rec_clients", P "recursive_clients", NULL, NULL },
-	{ "zones_watched", P "zones", "state", "watched" },
-	{ "zones_healthy", P "zones", "state", "healthy" },
-	{ "zones_expired", P "zones", "state", "expired" },
-	{ "zones_unloaded", P "zones", "state", "unloaded" },
-	{ "zones_missing", P "zones", "state", "missing" },
+static const char *const zone_states[] = {
+	"watched", "healthy", "expired", "unloaded", "missing"
 };
-#define NVIEW_KEYS	(sizeof(view_keys) / sizeof(view_keys[0]))
 
-static const struct {
-	const char	*name, *type, *help;
+static const struct view_family {
+	const char		*name, *type, *help;
+	const char *const	*source;	/* "SOURCE_" first, or NULL */
+	const char		*prefix;
+	const char *const	*names;
+	int			 n;
+	const char		*label;
 } view_families[] = {
-	{ P "queries_total", "counter", "Queries named finished in the view." },
+	{ P "queries_total", "counter", "Queries named finished in the view.",
+	    .prefix = "queries" },
 	{ P "liveness_probes_total", "counter",
-	    "The relay's liveness probes named finished in the view." },
+	    "The relay's liveness probes named finished in the view.",
+	    .prefix = "probes" },
 	{ P "queries_dropped_total", "counter",
-	    "Queries that ended without a response." },
-	{ P "responses_total", "counter", "Responses sent, by RCODE." },
+	    "Queries that ended without a response.", .prefix = "dropped" },
+	{ P "responses_total", "counter", "Responses sent, by RCODE.",
+	    .prefix = "", .names = ah_rcode_names, .n = AH_RC_COUNT,
+	    .label = "rcode" },
 	{ P "auth_responses_total", "counter",
-	    "Responses answered from a zone of the view, by RCODE." },
+	    "Responses answered from a zone of the view, by RCODE.",
+	    .source = &ah_source_names[AH_SRC_AUTH], .prefix = "",
+	    .names = ah_rcode_names, .n = AH_RC_COUNT, .label = "rcode" },
 	{ P "cache_responses_total", "counter",
-	    "Responses answered from the cache or refused, by RCODE." },
+	    "Responses answered from the cache or refused, by RCODE.",
+	    .source = &ah_source_names[AH_SRC_CACHE], .prefix = "",
+	    .names = ah_rcode_names, .n = AH_RC_COUNT, .label = "rcode" },
 	{ P "recursion_responses_total", "counter",
-	    "Responses sent after recursion, by RCODE." },
-	{ P "recursions_started_total", "counter", "Recursions started." },
-	{ P "recursions_total", "counter", "Recursions finished, by result." },
+	    "Responses sent after recursion, by RCODE.",
+	    .source = &ah_source_names[AH_SRC_RECURSION], .prefix = "",
+	    .names = ah_rcode_names, .n = AH_RC_COUNT, .label = "rcode" },
+	{ P "recursions_started_total", "counter", "Recursions started.",
+	    .prefix = FEED_REC, .names = &ah_recursion_names[AH_REC_STARTED],
+	    .n = 1 },
+	{ P "recursions_total", "counter", "Recursions finished, by result.",
+	    .prefix = FEED_REC, .names = &ah_recursion_names[AH_REC_SUCCESS],
+	    .n = AH_REC_CANCELED - AH_REC_SUCCESS + 1, .label = "result" },
 	{ P "recursion_quota_exceeded_total", "counter",
-	    "Queries that could not recurse: recursive-clients quota full." },
+	    "Queries that could not recurse: recursive-clients quota full.",
+	    .prefix = FEED_REC, .names = &ah_recursion_names[AH_REC_QUOTA],
+	    .n = 1 },
 	{ P "recursive_clients", "gauge",
-	    "named's recursive clients at the last zone walk." },
-	{ P "zones", "gauge",
-	    "Zones the plugin watches in the view, by state." },
+	    "named's recursive clients at the last zone walk.",
+	    .prefix = FEED_REC "clients" },
+	{ P "zones", "gauge", "Zones the plugin watches in the view, by state.",
+	    .prefix = FEED_ZONES, .names = zone_states,
+	    .n = sizeof(zone_states) / sizeof(zone_states[0]),
+	    .label = "state" },
 };
+#define NVIEW_FAMILIES	(sizeof(view_families) / sizeof(view_families[0]))
 
-/* Upper bounds of the plugin's latency buckets, rec_le_1 .. rec_le_5000. */
-static const struct {
-	const char	*key;
-	const char	*le;
-} buckets[] = {
-	{ "rec_le_1", "0.001" }, { "rec_le_2", "0.002" },
-	{ "rec_le_5", "0.005" }, { "rec_le_10", "0.01" },
-	{ "rec_le_20", "0.02" }, { "rec_le_50", "0.05" },
-	{ "rec_le_100", "0.1" }, { "rec_le_200", "0.2" },
-	{ "rec_le_500", "0.5" }, { "rec_le_1000", "1" },
-	{ "rec_le_2000", "2" }, { "rec_le_5000", "5" },
-	{ "rec_le_inf", "+Inf" },
-};
-#define NBUCKETS	(sizeof(buckets) / sizeof(buckets[0]))
-
-/* Each check's figures, in base units: ratios, seconds, zones. */
-static const struct {
-	const char	*name;
-	const char	*help;
-	double		 scale;	/* from the check's unit */
-} check_families[CHK_COUNT] = {
-	[CHK_SERVFAIL] = { P "servfail_ratio",
-	    "SERVFAIL responses among queries over the service's window.", 1 },
-	[CHK_RECFAIL] = { P "recursion_failure_ratio",
-	    "Failed, timed-out and unanswered recursions over the window.",
-	    1 },
-	[CHK_LATENCY] = { P "recursion_latency_seconds",
-	    "The configured quantile of recursion latency (bucket bound).",
-	    0.001 },
-	[CHK_ZONES] = { P "unhealthy_zones",
-	    "Zones of the service's zones check that are not healthy.", 1 },
-	[CHK_CANARY] = { P "canary_rtt_seconds",
-	    "The canary's last round trip; +Inf when it failed.", 0.001 },
-};
-
-/* The fleet sensor's counters, dom_KIND_N (feed.c), as one family. */
-static const char *const dom_kinds[] = { "fail", "rstart", "rdone" };
-#define NDOM_KINDS	(sizeof(dom_kinds) / sizeof(dom_kinds[0]))
+/* A family's j-th key; returns its label value, NULL without a label. */
+static const char *
+family_key(const struct view_family *vf, int j, char *key, size_t len)
+{
+	snprintf(key, len, "%s%s%s%s", vf->source != NULL ? *vf->source : "",
+	    vf->source != NULL ? "_" : "", vf->prefix,
+	    vf->names != NULL ? vf->names[j] : "");
+	return (vf->label != NULL ? vf->names[j] : NULL);
+}
 
 static int
-dom_key(const char *key)
+nkeys(const struct view_family *vf)
 {
-	char	 want[AH_NAME_MAX + 1];
-	size_t	 i;
-	int	 g;
+	return (vf->names != NULL ? vf->n : 1);
+}
 
-	for (i = 0; i < NDOM_KINDS; i++)
-		for (g = 0; g < DOM_BUCKETS; g++) {
-			snprintf(want, sizeof(want), "dom_%s_%d", dom_kinds[i],
-			    g);
+/* A latency bucket's upper bound as the 'le' label: 0.001 .. +Inf. */
+static void
+bucket_le(int i, char *le, size_t len)
+{
+	if (i < AH_LAT_BUCKETS - 1)
+		snprintf(le, len, "%g", ah_lat_bounds[i] / 1000.0);
+	else
+		snprintf(le, len, "+Inf");
+}
+
+static int
+known_view_key(const char *key)
+{
+	char	want[AH_NAME_MAX + 1];
+	size_t	i;
+	int	j, g;
+
+	snprintf(want, sizeof(want), FEED_ZONES "checked");
+	if (strcmp(key, want) == 0)
+		return (1);
+	for (i = 0; i < NVIEW_FAMILIES; i++)
+		for (j = 0; j < nkeys(&view_families[i]); j++) {
+			(void)family_key(&view_families[i], j, want,
+			    sizeof(want));
+			if (strcmp(key, want) == 0)
+				return (1);
+		}
+	for (j = 0; j < AH_LAT_BUCKETS; j++) {
+		feed_lat_key(j, want, sizeof(want));
+		if (strcmp(key, want) == 0)
+			return (1);
+	}
+	for (j = 0; j < AH_DOM_COUNT; j++)
+		for (g = 0; g < AH_DOM_BUCKETS; g++) {
+			feed_dom_key(j, g, want, sizeof(want));
 			if (strcmp(key, want) == 0)
 				return (1);
 		}
 	return (0);
 }
 
-static int
-known_view_key(const char *key)
-{
-	size_t i;
-
-	if (strcmp(key, "zones_checked") == 0 || dom_key(key))
-		return (1);
-	for (i = 0; i < NVIEW_KEYS; i++)
-		if (strcmp(view_keys[i].key, key) == 0)
-			return (1);
-	for (i = 0; i < NBUCKETS; i++)
-		if (strcmp(buckets[i].key, key) == 0)
-			return (1);
-	return (0);
-}
-
 static void
 render_views(const struct feed *f, struct buf *b)
 {
-	const struct feed_view	*v;
-	char			 name[128], key[AH_NAME_MAX + 1], group[8];
-	uint64_t		 x;
-	size_t			 i, j, k, l;
-	int			 seen, g;
+	const struct view_family	*vf;
+	const struct feed_view		*v;
+	const char			*lval;
+	char				 name[128], key[AH_NAME_MAX + 1];
+	char				 group[8], le[16];
+	uint64_t			 x;
+	size_t				 i, j, k, l;
+	int				 seen, g, n;
 
-	for (i = 0; i < sizeof(view_families) / sizeof(view_families[0]);
-	    i++) {
-		family(b, view_families[i].name, view_families[i].type,
-		    view_families[i].help);
+	for (vf = view_families; vf < view_families + NVIEW_FAMILIES; vf++) {
+		family(b, vf->name, vf->type, vf->help);
 		for (v = f->views; v < f->views + f->nviews; v++)
-			for (j = 0; j < NVIEW_KEYS; j++)
-				if (strcmp(view_keys[j].family,
-				    view_families[i].name) == 0 &&
-				    feed_counter(v, view_keys[j].key, &x) == 0)
-					sample(b, view_keys[j].family, (double)x,
-					    "view", v->name, view_keys[j].lname,
-					    view_keys[j].lval);
+			for (n = 0; n < nkeys(vf); n++) {
+				lval = family_key(vf, n, key, sizeof(key));
+				if (feed_counter(v, key, &x) == 0)
+					sample(b, vf->name, (double)x, "view",
+					    v->name, vf->label, lval);
+			}
 	}
 
 	family(b, P "recursion_duration_seconds", "histogram",
 	    "Time clients waited for recursive answers (no _sum: the plugin "
 	    "counts buckets only).");
 	for (v = f->views; v < f->views + f->nviews; v++) {
-		if (feed_counter(v, "rec_le_inf", &x) < 0)
+		feed_lat_key(AH_LAT_BUCKETS - 1, key, sizeof(key));
+		if (feed_counter(v, key, &x) < 0)
 			continue;
-		for (j = 0; j < NBUCKETS; j++)
-			if (feed_counter(v, buckets[j].key, &x) == 0)
+		for (n = 0; n < AH_LAT_BUCKETS; n++) {
+			feed_lat_key(n, key, sizeof(key));
+			bucket_le(n, le, sizeof(le));
+			if (feed_counter(v, key, &x) == 0)
 				sample(b, P "recursion_duration_seconds_bucket",
-				    (double)x, "view", v->name, "le",
-				    buckets[j].le);
-		(void)feed_counter(v, "rec_le_inf", &x);
+				    (double)x, "view", v->name, "le", le);
+		}
+		/* The last, le_inf, counts them all. */
 		sample(b, P "recursion_duration_seconds_count", (double)x,
 		    "view", v->name, NULL, NULL);
 	}
@@ -313,16 +294,15 @@ render_views(const struct feed *f, struct buf *b)
 	    "The fleet sensor: SERVFAIL answers (fail), recursions started "
 	    "(rstart) and finished (rdone) per group of query names.");
 	for (v = f->views; v < f->views + f->nviews; v++)
-		for (j = 0; j < NDOM_KINDS; j++)
-			for (g = 0; g < DOM_BUCKETS; g++) {
-				snprintf(key, sizeof(key), "dom_%s_%d",
-				    dom_kinds[j], g);
+		for (n = 0; n < AH_DOM_COUNT; n++)
+			for (g = 0; g < AH_DOM_BUCKETS; g++) {
+				feed_dom_key(n, g, key, sizeof(key));
 				if (feed_counter(v, key, &x) < 0)
 					continue;
 				snprintf(group, sizeof(group), "%d", g);
 				buf_printf(b, P "domain_group_total{");
 				label(b, "view", v->name, 1);
-				label(b, "kind", dom_kinds[j], 0);
+				label(b, "kind", ah_dom_names[n], 0);
 				label(b, "group", group, 0);
 				buf_printf(b, "}");
 				value(b, (double)x);
@@ -330,8 +310,9 @@ render_views(const struct feed *f, struct buf *b)
 
 	family(b, P "zones_checked_timestamp_seconds", "gauge",
 	    "When the plugin last walked the view's zones.");
+	snprintf(key, sizeof(key), FEED_ZONES "checked");
 	for (v = f->views; v < f->views + f->nviews; v++)
-		if (feed_counter(v, "zones_checked", &x) == 0)
+		if (feed_counter(v, key, &x) == 0)
 			sample(b, P "zones_checked_timestamp_seconds",
 			    (double)x / 1000, "view", v->name, NULL, NULL);
 
@@ -388,74 +369,73 @@ render_zones(const struct feed *f, struct buf *b)
 	}
 }
 
+/* A check's figures and its threshold, in the metric's base unit. */
+static void
+render_check(struct relay *r, struct buf *b, enum check_id c)
+{
+	const struct check_def		*k = &checks[c];
+	const struct check_value	*v;
+	char				 name[2][128];
+	size_t				 i;
+	int				 lim;
+
+	snprintf(name[0], sizeof(name[0]), P "%s", k->metric);
+	snprintf(name[1], sizeof(name[1]), P "%s_threshold", k->metric);
+	for (lim = 0; lim < 2; lim++) {
+		family(b, name[lim], "gauge", lim ? "The value beyond which "
+		    "the check fails." : k->help);
+		for (i = 0; i < r->conf->nservices; i++) {
+			v = &r->svc[i].chk[c].val;
+			if (v->have)
+				sample(b, name[lim],
+				    (lim ? v->limit : v->value) * k->scale,
+				    "service", r->conf->services[i].name, NULL,
+				    NULL);
+		}
+	}
+}
+
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
-	static const char *const states[] = {
-		"up", "falling", "depreferred", "kept", "rising", "held", "down",
-		"draining", "drained"
-	};
 	const struct service_conf	*s;
-	const struct service_state	*st;
-	const char			*cur;
-	char				 thr[128];
+	enum health_state		 cur;
 	size_t				 i, j;
 	int				 c;
 
 	family(b, P "service_state", "gauge",
 	    "1 for the state the service is in, 0 for the others.");
 	for (i = 0; i < r->conf->nservices; i++) {
-		cur = service_state_name(&r->svc[i], now);
-		for (j = 0; j < sizeof(states) / sizeof(states[0]); j++)
-			sample(b, P "service_state",
-			    strcmp(states[j], cur) == 0, "service",
-			    r->conf->services[i].name, "state", states[j]);
+		cur = health_state(&r->svc[i], now);
+		for (j = 0; j < HEALTH_STATES; j++)
+			sample(b, P "service_state", j == cur, "service",
+			    r->conf->services[i].name, "state",
+			    health_state_names[j]);
 	}
 	family(b, P "service_transitions_total", "counter",
 	    "Route changes of the service since the relay started.");
 	for (i = 0; i < r->conf->nservices; i++)
 		sample(b, P "service_transitions_total",
-		    (double)r->svc[i].transitions, "service",
+		    (double)r->svc[i].route.transitions, "service",
 		    r->conf->services[i].name, NULL, NULL);
 	family(b, P "service_last_change_timestamp_seconds", "gauge",
 	    "When the service's route last changed (the relay's start if "
 	    "never).");
 	for (i = 0; i < r->conf->nservices; i++)
 		sample(b, P "service_last_change_timestamp_seconds",
-		    (double)r->svc[i].since / 1000, "service",
+		    (double)r->svc[i].route.since / 1000, "service",
 		    r->conf->services[i].name, NULL, NULL);
 	family(b, P "check_failing", "gauge",
 	    "1 while the check fails, 0 while it passes.");
 	for (i = 0; i < r->conf->nservices; i++)
 		for (c = 0; c < CHK_COUNT; c++)
-			if (r->svc[i].why[c][0] != '\0')
-				sample(b, P "check_failing", r->svc[i].bad[c],
-				    "service", r->conf->services[i].name,
-				    "check", check_names[c]);
-	for (c = 0; c < CHK_COUNT; c++) {
-		family(b, check_families[c].name, "gauge",
-		    check_families[c].help);
-		for (i = 0; i < r->conf->nservices; i++) {
-			st = &r->svc[i];
-			if (st->val[c].have)
-				sample(b, check_families[c].name,
-				    st->val[c].value * check_families[c].scale,
-				    "service", r->conf->services[i].name, NULL,
-				    NULL);
-		}
-		snprintf(thr, sizeof(thr), "%s_threshold",
-		    check_families[c].name);
-		family(b, thr, "gauge", "The value beyond which the check "
-		    "fails.");
-		for (i = 0; i < r->conf->nservices; i++) {
-			st = &r->svc[i];
-			if (st->val[c].have)
-				sample(b, thr,
-				    st->val[c].limit * check_families[c].scale,
-				    "service", r->conf->services[i].name, NULL,
-				    NULL);
-		}
-	}
+			if (r->svc[i].chk[c].why[0] != '\0')
+				sample(b, P "check_failing",
+				    r->svc[i].chk[c].bad, "service",
+				    r->conf->services[i].name, "check",
+				    checks[c].name);
+	for (c = 0; c < CHK_COUNT; c++)
+		render_check(r, b, c);
 
 	family(b, P "prefix_announced", "gauge",
 	    "1 while the relay has the prefix announced (normally or "
@@ -464,7 +444,7 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_announced",
-			    r->svc[i].mode != ROUTE_WITHDRAWN, "service",
+			    r->svc[i].route.mode != ROUTE_WITHDRAWN, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 	family(b, P "prefix_depreferred", "gauge",
@@ -474,8 +454,8 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 		s = &r->conf->services[i];
 		for (j = 0; j < s->nprefixes; j++)
 			sample(b, P "prefix_depreferred",
-			    r->svc[i].mode == ROUTE_DEGRADED ||
-			    r->svc[i].mode == ROUTE_DRAINING, "service",
+			    r->svc[i].route.mode == ROUTE_DEGRADED ||
+			    r->svc[i].route.mode == ROUTE_DRAINING, "service",
 			    s->name, "prefix", s->prefixes[j].prefix);
 	}
 }
@@ -487,7 +467,7 @@ metrics_render(struct relay *r, struct buf *b)
 	const struct bgp_session	*bs;
 	char				 pid[24], proto[8];
 	size_t				 i, n;
-	int64_t				 now = mono_ms();
+	int64_t				 now = ah_mono_ms();
 
 	snprintf(proto, sizeof(proto), "%d", AH_PROTO_VERSION);
 	family(b, P "relay_info", "gauge", "The relay's version.");
@@ -535,7 +515,7 @@ metrics_render(struct relay *r, struct buf *b)
 static struct MHD_Daemon *mhd;
 
 static enum MHD_Result
-reply(struct MHD_Connection *conn, unsigned int code, const char *text)
+http_reply(struct MHD_Connection *conn, unsigned int code, const char *text)
 {
 	struct MHD_Response	*resp;
 	enum MHD_Result		 rv;
@@ -563,15 +543,15 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return (reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return (http_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "only GET /metrics\n"));
 	if (strcmp(url, "/metrics") != 0)
-		return (reply(conn, MHD_HTTP_NOT_FOUND,
+		return (http_reply(conn, MHD_HTTP_NOT_FOUND,
 		    "anycast-relay: metrics are at /metrics\n"));
 	metrics_render(r, &b);
 	if (b.bad) {
 		buf_free(&b);
-		return (reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return (http_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory\n"));
 	}
 	resp = MHD_create_response_from_buffer(b.len, b.p,

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <yaml.h>
 
 #include "ahwire.h"
 
@@ -24,6 +23,11 @@
 #define AH_DEFAULT_CONTROL_SOCKET	"/run/anycast-health/relay.sock"
 #define AH_DEFAULT_STATE_FILE		"/var/lib/anycast-health/relay.state"
 
+/* Where a value is written in the file, for errors found after reading. */
+struct conf_pos {
+	unsigned long	 line, column;	/* from 1 */
+};
+
 struct prefix_conf {
 	char		 prefix[80];	/* canonical text, e.g. 192.0.2.53/32 */
 	int		 family;	/* AF_INET or AF_INET6 */
@@ -32,8 +36,8 @@ struct prefix_conf {
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
 	char		 neighbor[64];	/* "": every neighbor */
-	yaml_mark_t	 at;		/* where it is written, for errors */
-	yaml_mark_t	 next_hop_at;
+	struct conf_pos	 at;		/* where it is written, for errors */
+	struct conf_pos	 next_hop_at;
 };
 
 #define AH_ZONES_MAX	32
@@ -49,7 +53,7 @@ struct checks_conf {
 	size_t		 nzones;
 	char		 zones[AH_ZONES_MAX][AH_VIEW_LEN];
 	int64_t		 serial_age_max_ms;	/* 0: off */
-	yaml_mark_t	 serial_age_at;
+	struct conf_pos	 serial_age_at;
 };
 
 struct canary_conf {
@@ -80,7 +84,7 @@ struct depref_conf {
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
 	int		 graceful_shutdown;	/* add 65535:0 */
-	yaml_mark_t	 at;
+	struct conf_pos	 at;
 };
 
 #define AH_GRACEFUL_SHUTDOWN	"65535:0"	/* RFC 8326 */
@@ -120,13 +124,13 @@ struct service_conf {
 	struct canary_conf	 canary;
 	struct liveness_conf	 liveness;
 	enum when_down		 when_down;
-	yaml_mark_t		 when_down_at;
+	struct conf_pos		 when_down_at;
 	int			 has_prefixes, has_depref;
 	struct depref_conf	 depref;
 	struct drain_conf	 drain;
 	unsigned int		 fault_groups;	/* 0: never excuse */
 	double			 fault_share;
-	yaml_mark_t		 at;
+	struct conf_pos		 at;
 };
 
 struct relay_conf {

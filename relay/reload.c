@@ -22,8 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahclock.h"
+#include "canary.h"
+#include "check.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
+#include "liveness.h"
 #include "log.h"
+#include "metrics.h"
+#include "policy.h"
 #include "relay.h"
+#include "reload.h"
+#include "state.h"
 
 /* A service's changes in words: "prefixes +1 -0; checks canary". */
 struct words {
@@ -88,43 +99,6 @@ same_depref(const struct depref_conf *a, const struct depref_conf *b)
 	    a->graceful_shutdown == b->graceful_shutdown);
 }
 
-/* Would check 'c' judge the same evidence differently now? */
-static int
-check_changed(const struct service_conf *a, const struct service_conf *b,
-    enum check_id c)
-{
-	const struct checks_conf	*x = &a->checks, *y = &b->checks;
-	int				 evidence;
-
-	/* What every ratio and latency check takes its span and excuse by. */
-	evidence = a->window_ms != b->window_ms ||
-	    a->min_queries != b->min_queries ||
-	    a->low_traffic != b->low_traffic ||
-	    a->fault_groups != b->fault_groups ||
-	    a->fault_share != b->fault_share;
-	switch (c) {
-	case CHK_SERVFAIL:
-		return (evidence || x->servfail_max != y->servfail_max);
-	case CHK_RECFAIL:
-		return (evidence || x->recfail_max != y->recfail_max ||
-		    x->grace_ms != y->grace_ms);
-	case CHK_LATENCY:
-		return (evidence ||
-		    x->latency_quantile != y->latency_quantile ||
-		    x->latency_max_ms != y->latency_max_ms ||
-		    x->grace_ms != y->grace_ms);
-	case CHK_ZONES:
-		return (x->all_zones != y->all_zones ||
-		    x->nzones != y->nzones ||
-		    memcmp(x->zones, y->zones, sizeof(x->zones)) != 0 ||
-		    x->serial_age_max_ms != y->serial_age_max_ms);
-	case CHK_CANARY:
-		return (memcmp(&a->canary, &b->canary, sizeof(a->canary)) != 0);
-	default:
-		return (0);
-	}
-}
-
 /* Says how service 'o' became 'n'; 1 if it changed at all. */
 static int
 describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
@@ -132,7 +106,7 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
 	struct words		 w = { .len = 0 };
 	const struct prefix_conf *p;
 	size_t			 i, added = 0, removed = 0, attrs = 0;
-	char			 checks[160] = "";
+	char			 names[160] = "";
 	int			 c;
 
 	for (i = 0; i < n->nprefixes; i++)
@@ -157,12 +131,12 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
 	if (strcmp(o->view, n->view) != 0)
 		say(&w, "view %s -> %s", o->view, n->view);
 	for (c = 0; c < CHK_COUNT; c++)
-		if (check_changed(o, n, c))
-			snprintf(checks + strlen(checks), sizeof(checks) -
-			    strlen(checks), "%s%s", checks[0] ? ", " : "",
-			    check_names[c]);
-	if (checks[0] != '\0')
-		say(&w, "checks %s (judged afresh)", checks);
+		if (checks[c].changed(o, n))
+			snprintf(names + strlen(names), sizeof(names) -
+			    strlen(names), "%s%s", names[0] ? ", " : "",
+			    checks[c].name);
+	if (names[0] != '\0')
+		say(&w, "checks %s (judged afresh)", names);
 	if (o->rise != n->rise || o->fall != n->fall ||
 	    o->max_changes != n->max_changes || o->period_ms != n->period_ms ||
 	    o->hold_ms != n->hold_ms || o->max_hold_ms != n->max_hold_ms)
@@ -221,13 +195,9 @@ carry(struct service_state *st, const struct service_conf *o,
 		    .first_ms = n->retry_ms, .max_ms = n->max_retry_ms });
 		st->retry.at = at;
 	}
-	for (c = 0; c < CHK_COUNT; c++) {
-		if (!view && !check_changed(o, n, c))
-			continue;
-		st->bad[c] = st->excused[c] = st->retried[c] = 0;
-		st->why[c][0] = '\0';
-		memset(&st->val[c], 0, sizeof(st->val[c]));
-	}
+	for (c = 0; c < CHK_COUNT; c++)
+		if (view || checks[c].changed(o, n))
+			check_forget(&st->chk[c]);
 }
 
 static int
@@ -298,7 +268,7 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 	const struct relay_conf	*nc = r->conf;
 	int			 save = 0;
 
-	if (feed_reconfigure(&r->feed, nc, mono_ms()))
+	if (feed_reconfigure(&r->feed, nc, ah_mono_ms()))
 		fprintf(out, "plugin: socket now %s; subscribing there "
 		    "(services are withdrawn until its named gives "
 		    "evidence)\n",
@@ -363,7 +333,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 				break;
 		if (i == oc->nservices) {
 			health_init(&svc[j], &nc->services[j]);
-			svc[j].since = real_ms();
+			svc[j].route.since = ah_real_ms();
 			fprintf(out, "%s: added: starts withdrawn, announced on "
 			    "evidence\n", nc->services[j].name);
 			res->added++;
@@ -381,7 +351,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 		if (kept[i])
 			continue;
 		fprintf(out, "%s: removed%s\n", oc->services[i].name,
-		    r->svc[i].mode == ROUTE_WITHDRAWN ? " (it was withdrawn)" :
+		    r->svc[i].route.mode == ROUTE_WITHDRAWN ? " (it was withdrawn)" :
 		    ": its routes are withdrawn");
 		canary_close(&r->svc[i].canary);
 		liveness_close(&r->svc[i].live);
@@ -396,7 +366,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	r->svc = svc;
 	save |= apply_relay(r, oc, out);
 	for (j = 0; j < nc->nservices; j++)
-		exabgp_service(&nc->services[j], svc[j].mode);
+		exabgp_service(&nc->services[j], svc[j].route.mode);
 	conf_free(oc);
 	if (save && state_save(r) < 0)
 		fprintf(out, "%s\n", r->state_error);

@@ -25,9 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
+#include "drain.h"
 #include "log.h"
 #include "relay.h"
+#include "state.h"
 
 #define STATE_VERSION	1
 #define STATE_MAX	(256 * 1024)
@@ -36,15 +39,7 @@ static void
 restore(struct relay *r, size_t i, int64_t since, const char *by,
     const char *why)
 {
-	struct drain *d = &r->svc[i].drain;
-
-	memset(d, 0, sizeof(*d));
-	d->state = DRAIN_DRAINED;
-	d->end = DRAIN_RESTORED;
-	d->since = d->ended = since;
-	d->before = d->rate = -1;
-	snprintf(d->by, sizeof(d->by), "%s", by);
-	snprintf(d->why, sizeof(d->why), "%s", why);
+	drain_restore(&r->svc[i].drain, since, by, why);
 	log_info("service %s DRAINED: %s", r->conf->services[i].name, why);
 }
 
@@ -63,7 +58,7 @@ fail_closed(struct relay *r, const char *what, int line)
 	snprintf(why, sizeof(why), "the state file cannot say which services "
 	    "are drained (%s)", what);
 	for (i = 0; i < r->conf->nservices; i++)
-		restore(r, i, real_ms(), "the relay", why);
+		restore(r, i, ah_real_ms(), "the relay", why);
 }
 
 static ssize_t

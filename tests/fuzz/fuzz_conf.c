@@ -2,8 +2,8 @@
  * fuzz_conf.c - the relay's YAML loader on any file.
  *
  * conf_load() takes a path, so the input goes into a memfd that the
- * loader opens through /proc/self/fd: parse.c runs unchanged, on a file
- * that lives in memory.  Properties: a config or errors, never both and
+ * loader opens through /proc/self/fd: it runs unchanged, on a file that
+ * lives in memory.  Properties: a config or errors, never both and
  * never neither; every error line names the file and a line number
  * (parse.h's "file:line:column: message"); nothing leaks (ASan).
  */

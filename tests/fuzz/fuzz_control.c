@@ -3,7 +3,7 @@
  * its arguments (ctl_request()).
  *
  * The input is one request line.  The table has a command of each
- * shape control.c's has: no argument, a view, a service, a service
+ * shape ctl_reply.c's has: no argument, a view, a service, a service
  * and a timeout.  Properties:
  *  - a command, or an error of code "usage" or "version" with words;
  *  - a command only for a line that decodes, says proto=2, is named
@@ -21,6 +21,7 @@
 #include "ahproto.h"
 #include "ctl_request.h"
 #include "fuzz.h"
+#include "parse.h"
 
 static const struct ctl_cmd table[] = {
 	{ "status",	   ARG_NONE,	0, PRIV_READ,	NULL },

@@ -19,15 +19,8 @@
 #include <string.h>
 
 #include "ahproto.h"
+#include "exabgp.h"
 #include "fuzz.h"
-#include "relay.h"
-
-/* exabgp.c's clock is relay.c's; what is fuzzed here never reads it. */
-int64_t
-real_ms(void)
-{
-	return (0);
-}
 
 struct stream {
 	const uint8_t	*data;

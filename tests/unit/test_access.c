@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
-#include "relay.h"
+#include "access.h"
+#include "parse.h"
+
 
 static struct relay_conf rc;
 static char why[256];

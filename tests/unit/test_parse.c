@@ -525,6 +525,145 @@ test_all_errors(void **state)
 	assert_non_null(strstr(errs, "CONF:4:11: services must not be empty"));
 }
 
+/*
+ * doc/config.md documents each key's default in its tables: writing the
+ * default must load the same configuration as leaving the key out.
+ */
+static void
+same_conf(const struct relay_conf *a, const struct relay_conf *b,
+    const char *what)
+{
+	struct relay_conf	ra = *a, rb = *b;
+	struct service_conf	sa, sb;
+	struct prefix_conf	pa, pb;
+	size_t			i, j;
+
+	ra.services = rb.services = NULL;
+	if (memcmp(&ra, &rb, sizeof(ra)) != 0)
+		fail_msg("%s: the top level differs", what);
+	for (i = 0; i < a->nservices; i++) {
+		sa = a->services[i];
+		sb = b->services[i];
+		sa.prefixes = sb.prefixes = NULL;
+		/* Positions differ by the line written. */
+		memset(&sa.at, 0, sizeof(sa.at));
+		memset(&sb.at, 0, sizeof(sb.at));
+		memset(&sa.depref.at, 0, sizeof(sa.depref.at));
+		memset(&sb.depref.at, 0, sizeof(sb.depref.at));
+		memset(&sa.when_down_at, 0, sizeof(sa.when_down_at));
+		memset(&sb.when_down_at, 0, sizeof(sb.when_down_at));
+		if (memcmp(&sa, &sb, sizeof(sa)) != 0)
+			fail_msg("%s: the service differs", what);
+		for (j = 0; j < a->services[i].nprefixes; j++) {
+			pa = a->services[i].prefixes[j];
+			pb = b->services[i].prefixes[j];
+			memset(&pa.at, 0, sizeof(pa.at));
+			memset(&pb.at, 0, sizeof(pb.at));
+			memset(&pa.next_hop_at, 0, sizeof(pa.next_hop_at));
+			memset(&pb.next_hop_at, 0, sizeof(pb.next_hop_at));
+			if (memcmp(&pa, &pb, sizeof(pa)) != 0)
+				fail_msg("%s: the prefix differs", what);
+		}
+	}
+}
+
+#define ONE_SVC	"services:\n  - {name: a, prefixes: [{prefix: 192.0.2.1/32"
+
+/*
+ * Where a key of each documented block goes: the file with '%s' for
+ * "KEY: VALUE", after a comma if the block has another key already.
+ */
+static const struct {
+	const char	*block;
+	int		 comma;
+	const char	*yaml;
+} doc_blocks[] = {
+	{ "plugin", 0, "plugin: {%s}\n" ONE_SVC "}]}\n" },
+	{ "control", 0, "control: {%s}\n" ONE_SVC "}]}\n" },
+	{ "services", 1, ONE_SVC "}]%s}\n" },
+	{ "prefixes", 1, ONE_SVC "%s}]}\n" },
+	{ "checks", 0, ONE_SVC "}], checks: {%s}}\n" },
+	{ "canary", 1, ONE_SVC "}], canary: {name: example%s}}\n" },
+	{ "liveness", 0, ONE_SVC "}], liveness: {%s}}\n" },
+	{ "damping", 1, ONE_SVC "}], damping: {max-changes: 4%s}}\n" },
+	{ "depref", 0, ONE_SVC "}], depref: {%s}}\n" },
+	{ "shared-fault", 0, ONE_SVC "}], shared-fault: {%s}}\n" },
+	{ "drain", 0, ONE_SVC "}], drain: {%s}}\n" },
+	{ NULL, 0, NULL }
+};
+
+static struct relay_conf *
+load_with(const char *yaml, const char *key, int comma, const char *value)
+{
+	char			 entry[256] = "", text[1024];
+	char			 errs[1024] = "";
+	struct relay_conf	*rc;
+
+	if (key != NULL)
+		snprintf(entry, sizeof(entry), "%s%s: %s", comma ? ", " : "",
+		    key, value);
+	snprintf(text, sizeof(text), yaml, entry);
+	if ((rc = load(text, errs, sizeof(errs))) == NULL)
+		fail_msg("rejected:\n%s\n%s", text, errs);
+	return (rc);
+}
+
+static void
+test_documented_defaults(void **state)
+{
+	struct relay_conf	*without, *with;
+	char			 line[4096], key[64], value[256];
+	const char		*block = NULL, *yaml = NULL;
+	char			*p, *q, *cell[4];
+	int			 comma = 0, ncell, checked = 0, i;
+	FILE			*f;
+
+	(void)state;
+	assert_non_null(f = fopen(DOC_CONFIG, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "## 2.", 5) == 0)
+			break;		/* the plugin's parameters */
+		if (line[0] == '#') {
+			/* "### 1.2 `plugin`: ..." names the block. */
+			block = yaml = NULL;
+			if ((p = strchr(line, '`')) == NULL ||
+			    (q = strchr(p + 1, '`')) == NULL)
+				continue;
+			*q = '\0';
+			for (i = 0; doc_blocks[i].block != NULL; i++)
+				if (strcmp(doc_blocks[i].block, p + 1) == 0) {
+					block = doc_blocks[i].block;
+					yaml = doc_blocks[i].yaml;
+					comma = doc_blocks[i].comma;
+				}
+			continue;
+		}
+		/* "| `key` | type | `default` | ...", one value alone. */
+		if (yaml == NULL || strncmp(line, "| `", 3) != 0)
+			continue;
+		for (ncell = 0, p = line + 1; ncell < 4 &&
+		    (q = strchr(p, '|')) != NULL; p = q + 1) {
+			*q = '\0';
+			cell[ncell++] = p;
+		}
+		if (ncell < 4 || sscanf(cell[0], " `%63[^`]` ", key) != 1 ||
+		    sscanf(cell[2], " `%255[^`]`", value) != 1 ||
+		    strchr(strchr(cell[2], '`') + 1, '`')[1] != ' ' ||
+		    strchr(strchr(cell[2], '`') + 1, '`')[2] != '\0')
+			continue;
+		without = load_with(yaml, NULL, 0, NULL);
+		with = load_with(yaml, key, comma, value);
+		snprintf(line, sizeof(line), "%s.%s: %s", block, key, value);
+		same_conf(without, with, line);
+		conf_free(without);
+		conf_free(with);
+		checked++;
+	}
+	fclose(f);
+	/* Fewer would mean the tables' form changed and this saw nothing. */
+	assert_true(checked >= 30);
+}
+
 int
 main(void)
 {
@@ -541,6 +680,7 @@ main(void)
 		cmocka_unit_test(test_numbers_accepted),
 		cmocka_unit_test(test_depref_graceful_shutdown),
 		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_documented_defaults),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

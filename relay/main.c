@@ -1,5 +1,5 @@
 /*
- * relay.c - anycast-relay: ExaBGP's API process, the judge of
+ * main.c - anycast-relay: ExaBGP's API process, the judge of
  * anycast-health.
  *
  * ExaBGP starts it, reads commands from its stdout and writes acks to
@@ -23,29 +23,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahclock.h"
+#include "ahproto.h"
+#include "canary.h"
+#include "control.h"
+#include "drain.h"
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
+#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "relay.h"
+#include "reload.h"
+#include "state.h"
 
 static int sigpipe_fds[2] = { -1, -1 };
-
-int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void
 on_signal(int sig)
@@ -90,9 +83,9 @@ withdraw_all(struct relay *r)
 	size_t i;
 
 	for (i = 0; i < r->conf->nservices; i++) {
-		if (r->svc[i].mode == ROUTE_WITHDRAWN)
+		if (r->svc[i].route.mode == ROUTE_WITHDRAWN)
 			continue;
-		r->svc[i].mode = ROUTE_WITHDRAWN;
+		r->svc[i].route.mode = ROUTE_WITHDRAWN;
 		exabgp_service(&r->conf->services[i], ROUTE_WITHDRAWN);
 	}
 }
@@ -124,11 +117,11 @@ next_timeout(const struct relay *r, int64_t now)
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* Wake just after the service would go stale or silent. */
-		d = live_deadline(r, i) - now;
+		d = health_deadline(r, i) - now;
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
 		t = d < t ? d : t;
-		d = drain_deadline(r, i) - now;
+		d = drain_deadline(&r->svc[i].drain) - now;
 		t = d < t ? d : t;
 		if (!r->conf->services[i].canary.enabled)
 			continue;
@@ -152,13 +145,13 @@ pump_feed(struct relay *r)
 
 	/* Time of reading, not of the loop: the relay may have stalled. */
 	for (i = 0; i < 64; i++) {
-		now = mono_ms();
+		now = ah_mono_ms();
 		while (feed_next(&r->feed, now))
 			judge_all(r, now, 1);
 		if (r->feed.fd < 0 || feed_read(&r->feed, now) <= 0)
 			break;
 	}
-	now = mono_ms();
+	now = ah_mono_ms();
 	while (feed_next(&r->feed, now))
 		judge_all(r, now, 1);
 }
@@ -183,7 +176,7 @@ run(struct relay *r)
 	int		feedfd;
 
 	for (;;) {
-		now = mono_ms();
+		now = ah_mono_ms();
 		feedfd = feed_poll_fd(&r->feed, now);
 		pump_feed(r);
 		/*
@@ -220,7 +213,7 @@ run(struct relay *r)
 				continue;
 			fatal("poll");
 		}
-		now = mono_ms();
+		now = ah_mono_ms();
 
 		if (pfd[0].revents & POLLIN) {
 			unsigned char	sig;
@@ -335,7 +328,7 @@ main(int argc, char *argv[])
 
 	setup_signals();
 	exabgp_init();
-	r.started = real_ms();
+	r.started = ah_real_ms();
 	if ((r.svc = calloc(r.conf->nservices, sizeof(*r.svc))) == NULL)
 		fatal("calloc");
 	log_info("starting: %zu services, %zu prefixes, plugin socket %s",
@@ -349,7 +342,7 @@ main(int argc, char *argv[])
 		const struct service_conf *s = &r.conf->services[i];
 
 		health_init(&r.svc[i], s);
-		r.svc[i].since = r.started;
+		r.svc[i].route.since = r.started;
 		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
 	/* Before anything can be announced: what an operator drained. */

@@ -1,0 +1,538 @@
+/*
+ * check.c - the checks a service is judged by (see check.h): each
+ * one's row in the table, and its judgement of one snapshot.
+ *
+ * A ratio or latency check judges the most recent span of the
+ * service's counters that holds min-queries events (policy.c); with
+ * less, low-traffic says whether it keeps its last result or passes.
+ * A failing one then asks whether the failures are the world's fault
+ * rather than this node's (shared_fault()).  Zones and the canary
+ * judge what the plugin and the canary say now.
+ */
+#include <config.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "canary.h"
+#include "check.h"
+#include "feed.h"
+#include "log.h"
+#include "parse.h"
+#include "policy.h"
+
+/* "0.3s" for the short spans evidence gives, "10s" for long ones. */
+static const char *
+span_text(char *buf, size_t len, int64_t ms)
+{
+	if (ms < 10000)
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	return (buf);
+}
+
+void
+check_set(struct check_state *cs, int bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	cs->bad = bad;
+	cs->excused = 0;
+	va_start(ap, fmt);
+	vsnprintf(cs->why, sizeof(cs->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The figures behind a check's words, for 'show checks' and metrics. */
+static void
+set_value(struct check_state *cs, double value, double limit,
+    uint64_t samples, int64_t span_ms)
+{
+	cs->val = (struct check_value){ .have = 1, .value = value,
+	    .limit = limit, .samples = samples, .span_ms = span_ms };
+}
+
+/*
+ * Too little traffic to judge a ratio: keep that check's last result,
+ * or (low-traffic: canary) pass it and let the canary speak.
+ */
+static void
+low_traffic(struct check_state *cs, const struct service_conf *s,
+    const char *what, const struct evidence *ev)
+{
+	char span[32];
+
+	cs->val.have = 0;
+	cs->val.samples = ev->total;
+	cs->val.span_ms = ev->span;
+	if (s->low_traffic == LOW_CANARY || cs->why[0] == '\0')
+		check_set(cs, 0, "%s: %llu in %s, below min-queries %llu",
+		    what, (unsigned long long)ev->total,
+		    span_text(span, sizeof(span), ev->span),
+		    (unsigned long long)s->min_queries);
+	/* else: LOW_KEEP leaves bad and why as they were ... */
+	else if (cs->bad)
+		cs->held = 1;	/* ... until a retry: recover() */
+}
+
+/* The evidence for a ratio or latency check, or 0 when there is none. */
+static int
+evidence(struct check_state *cs, const struct check_input *in,
+    enum ev_kind kind, const char *what, struct evidence *ev)
+{
+	const struct service_conf	*s = in->s;
+	struct ev_conf			 ec = { .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+
+	if (window_evidence(in->win, kind, &ec, ev) < 0)
+		return (0);
+	if (!ev->enough) {
+		low_traffic(cs, s, what, ev);
+		return (0);
+	}
+	cs->judged = 1;
+	return (1);
+}
+
+/* Up to three groups by name, "e.g. broken.example, group 7". */
+static void
+group_names(const struct feed_view *v, const struct fault *f, char *buf,
+    size_t len)
+{
+	const char	*name;
+	size_t		 n = 0;
+	unsigned int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < f->ngroups && i < 3 && n < len; i++) {
+		if ((name = feed_domain(v, (int)f->group[i])) != NULL)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    i ? ", " : "", name);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%sgroup %u",
+			    i ? ", " : "", f->group[i]);
+	}
+}
+
+/*
+ * A failing check may be the world's fault rather than this node's:
+ * every node of the fleet sees an external domain fail at once, and
+ * moving traffic between them helps nobody (doc/fleet.md).  Says whose
+ * fault it is after the check's text, and excuses it when external.
+ */
+static void
+shared_fault(struct check_state *cs, const struct check_input *in,
+    enum ev_kind kind, const struct evidence *ev)
+{
+	const struct service_conf	*s = in->s;
+	struct fault_conf		 fc = { .max_groups = s->fault_groups,
+	    .share = s->fault_share, .window_ms = s->window_ms,
+	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+	struct fault			 f;
+	char				*why = cs->why, names[96];
+	size_t				 n = strlen(why), len = sizeof(cs->why);
+
+	if (!cs->bad)
+		return;
+	fault_judge(in->win, ev, kind, &fc, &f);
+	group_names(in->view, &f, names, sizeof(names));
+	switch (f.verdict) {
+	case FAULT_EXTERNAL:
+		cs->bad = 0;
+		cs->excused = 1;
+		snprintf(why + n, len - n, ", but %.0f%% of failures are in %u "
+		    "domain group%s (e.g. %s) while other names resolve: "
+		    "external fault, not this node", f.held * 100, f.ngroups,
+		    f.ngroups == 1 ? "" : "s", names);
+		/*
+		 * No route changes, so no other line would tell: say it,
+		 * at most once a minute per check.
+		 */
+		if (cs->excuse_logged == 0 ||
+		    ev->t1 - cs->excuse_logged >= 60000) {
+			log_info("service %s: %s", s->name, why);
+			cs->excuse_logged = ev->t1;
+		}
+		break;
+	case FAULT_SPREAD:
+		snprintf(why + n, len - n, "; failures in %u of %d domain "
+		    "groups: this node", f.ngroups, AH_DOM_BUCKETS);
+		break;
+	case FAULT_NO_RESOLUTION:
+		snprintf(why + n, len - n, "; failures in %u domain group%s "
+		    "(e.g. %s), but only %llu recursions resolved elsewhere: "
+		    "this node", f.ngroups, f.ngroups == 1 ? "" : "s", names,
+		    (unsigned long long)f.ok_else);
+		break;
+	case FAULT_OWN_ZONES:
+		snprintf(why + n, len - n, "; SERVFAIL from zones this node "
+		    "serves: this node");
+		break;
+	case FAULT_NO_DATA:
+		snprintf(why + n, len - n, "; no failures in the plugin's "
+		    "domain groups to tell whose fault");
+		break;
+	case FAULT_OFF:
+		break;
+	}
+}
+
+static void
+judge_servfail(struct check_state *cs, const struct check_input *in)
+{
+	const struct checks_conf	*k = &in->s->checks;
+	struct evidence			 ev;
+	double				 ratio;
+	char				 span[32], quota[64] = "";
+
+	if (!evidence(cs, in, EV_QUERIES, "queries", &ev))
+		return;
+	if (ev.d.c[SMP_QUOTA] > 0)
+		snprintf(quota, sizeof(quota), ", %llu recursive-clients drops "
+		    "not counted", (unsigned long long)ev.d.c[SMP_QUOTA]);
+	ratio = (double)ev.bad / (double)ev.total;
+	set_value(cs, ratio, k->servfail_max, ev.total, ev.span);
+	check_set(cs, ratio > k->servfail_max,
+	    "SERVFAIL %.0f%% %s %.0f%% over %s (%llu queries%s)", ratio * 100,
+	    ratio > k->servfail_max ? ">" : "<=", k->servfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total, quota);
+	shared_fault(cs, in, EV_QUERIES, &ev);
+}
+
+/*
+ * A silent upstream shows up as recursions started and never finished
+ * long before named's own timeout (10 s or more) turns them into
+ * failures: one still unanswered after 'unanswered-after' counts as a
+ * failure (policy.c says exactly how).
+ */
+static void
+judge_recfail(struct check_state *cs, const struct check_input *in)
+{
+	const struct checks_conf	*k = &in->s->checks;
+	struct evidence			 ev;
+	double				 ratio;
+	char				 span[32];
+
+	if (!evidence(cs, in, EV_RECURSIONS, "recursions", &ev))
+		return;
+	ratio = (double)ev.bad / (double)ev.total;
+	set_value(cs, ratio, k->recfail_max, ev.total, ev.span);
+	check_set(cs, ratio > k->recfail_max,
+	    "recursion failures %.0f%% %s %.0f%% over %s (%llu failed, %llu "
+	    "timed out, %llu unanswered after %lldms, of %llu)", ratio * 100,
+	    ratio > k->recfail_max ? ">" : "<=", k->recfail_max * 100,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.failed, (unsigned long long)ev.timedout,
+	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
+	    (unsigned long long)ev.total);
+	shared_fault(cs, in, EV_RECURSIONS, &ev);
+}
+
+static void
+judge_latency(struct check_state *cs, const struct check_input *in)
+{
+	const struct checks_conf	*k = &in->s->checks;
+	struct evidence			 ev;
+	int64_t				 q;
+	int				 bad;
+	char				 span[32], qs[24];
+
+	if (!evidence(cs, in, EV_ANSWERS, "recursive answers", &ev))
+		return;
+	/* -1: beyond the last bucket, over 5 s. */
+	q = latency_quantile(&ev.d, k->latency_quantile);
+	bad = q < 0 || q > k->latency_max_ms;
+	set_value(cs, q < 0 ? INFINITY : (double)q,
+	    (double)k->latency_max_ms, ev.total, ev.span);
+	if (q < 0)
+		snprintf(qs, sizeof(qs), ">5000ms");
+	else
+		snprintf(qs, sizeof(qs), "<=%lldms", (long long)q);
+	check_set(cs, bad, "recursion p%.0f %s %s %lldms over %s "
+	    "(%llu answers)", k->latency_quantile * 100, qs,
+	    bad ? ">" : "within", (long long)k->latency_max_ms,
+	    span_text(span, sizeof(span), ev.span),
+	    (unsigned long long)ev.total);
+	shared_fault(cs, in, EV_ANSWERS, &ev);
+}
+
+/*
+ * Zone state older than the limit.  The view is live (live_view():
+ * queries or probes reach it), so each of them could have started a
+ * walk: the walk itself is behind, not the traffic.
+ */
+static void
+walk_late(struct check_state *cs, const struct check_input *in,
+    const char *what, int64_t age)
+{
+	char ago[32];
+
+	if (age < 0)
+		snprintf(ago, sizeof(ago), "never walked");
+	else
+		snprintf(ago, sizeof(ago), "state %llds old",
+		    (long long)(age / 1000));
+	check_set(cs, 1, "%s: %s, although queries reach view %s: "
+	    "the plugin's zone walk is late (zone-interval %llums)", what, ago,
+	    in->s->view, (unsigned long long)in->feed->zone_interval_ms);
+}
+
+/*
+ * checks.zones: all.  The plugin (all-zones yes) summarises every zone
+ * of the view and details the first unhealthy ones.
+ */
+static void
+judge_all_zones(struct check_state *cs, const struct check_input *in,
+    int64_t limit)
+{
+	const struct service_conf	*s = in->s;
+	const struct feed_view		*v = in->view;
+	uint64_t			 watched, good, checked;
+	char				 names[100] = "";
+	size_t				 i, n = 0;
+	int64_t				 age;
+
+	if (feed_counter(v, FEED_ZONES "watched", &watched) < 0 ||
+	    feed_counter(v, FEED_ZONES "healthy", &good) < 0 ||
+	    feed_counter(v, FEED_ZONES "checked", &checked) < 0) {
+		check_set(cs, 1, "zones: the plugin reports none in "
+		    "view %s (set all-zones yes, and send it queries)",
+		    s->view);
+		return;
+	}
+	age = (int64_t)time(NULL) * 1000 - (int64_t)checked;
+	if (age > limit) {
+		walk_late(cs, in, "zones", age);
+		return;
+	}
+	set_value(cs, (double)(watched - good), 0, watched, 0);
+	if (good == watched) {
+		check_set(cs, 0, "all %llu zones loaded",
+		    (unsigned long long)watched);
+		return;
+	}
+	for (i = 0; i < in->feed->zones.n && n < sizeof(names); i++) {
+		const struct feed_zone *z = &in->feed->zones.z[i];
+
+		if (strcmp(z->view, s->view) != 0 ||
+		    (z->found && z->loaded && !z->expired))
+			continue;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+		    n ? ", " : "", z->name);
+	}
+	check_set(cs, 1, "%llu of %llu zones unhealthy: %s",
+	    (unsigned long long)(watched - good), (unsigned long long)watched,
+	    names[0] ? names : "?");
+}
+
+static void
+judge_zones(struct check_state *cs, const struct check_input *in)
+{
+	const struct service_conf	*s = in->s;
+	const struct checks_conf	*k = &s->checks;
+	const struct feed_zone		*z;
+	int64_t				 now_s = (int64_t)time(NULL);
+	int64_t				 limit, age;
+	size_t				 i;
+	char				 what[AH_VIEW_LEN + 8];
+
+	/* Listed zones stop at the first problem: at least one is bad. */
+	set_value(cs, 1, 0, k->nzones, 0);
+	/*
+	 * A query of the view starts the plugin's zone walk, at most once
+	 * per zone-interval, and the liveness probe sends one whenever
+	 * clients do not.  Old zone state proves nothing.
+	 */
+	limit = 3 * (int64_t)in->feed->zone_interval_ms +
+	    (s->canary.enabled ? s->canary.interval_ms : 0) + 1000;
+	if (k->all_zones) {
+		judge_all_zones(cs, in, limit);
+		return;
+	}
+	for (i = 0; i < k->nzones; i++) {
+		const char *name = k->zones[i];
+
+		if ((z = feed_zone(in->feed, s->view, name)) == NULL) {
+			check_set(cs, 1, "zone %s: not reported by "
+			    "the plugin (list it in the plugin's zones)", name);
+			return;
+		}
+		age = now_s * 1000 - z->checked;
+		if (z->checked == 0 || age > limit) {
+			snprintf(what, sizeof(what), "zone %s", name);
+			walk_late(cs, in, what, z->checked ? age : -1);
+			return;
+		}
+		if (!z->found) {
+			check_set(cs, 1, "zone %s: not in view %s",
+			    name, s->view);
+			return;
+		}
+		if (z->expired || (z->expire != 0 && now_s >= z->expire)) {
+			check_set(cs, 1, "zone %s: expired %llds "
+			    "ago", name, (long long)(now_s - z->expire));
+			return;
+		}
+		if (!z->loaded) {
+			check_set(cs, 1, "zone %s: not loaded", name);
+			return;
+		}
+		if (k->serial_age_max_ms > 0 && z->loaded_at > 0 &&
+		    (now_s - z->loaded_at) * 1000 > k->serial_age_max_ms) {
+			check_set(cs, 1, "zone %s: serial %llu is "
+			    "%llds old > %llds", name,
+			    (unsigned long long)z->serial,
+			    (long long)(now_s - z->loaded_at),
+			    (long long)(k->serial_age_max_ms / 1000));
+			return;
+		}
+	}
+	set_value(cs, 0, 0, k->nzones, 0);
+	check_set(cs, 0, "%zu zone%s loaded", k->nzones,
+	    k->nzones == 1 ? "" : "s");
+}
+
+static void
+judge_canary(struct check_state *cs, const struct check_input *in)
+{
+	const struct service_conf	*s = in->s;
+	const struct canary		*c = in->canary;
+	int64_t				 now = in->now;
+
+	cs->val.have = 0;
+	if (!c->have_result)
+		check_set(cs, 1, "canary: no answer yet");
+	else if (now - c->result_at > 2 * (int64_t)s->canary.interval_ms +
+	    (int64_t)s->canary.timeout_ms)
+		check_set(cs, 1, "canary: no result for %lld ms",
+		    (long long)(now - c->result_at));
+	else {
+		set_value(cs, c->ok ? (double)c->rtt_ms : INFINITY,
+		    (double)s->canary.timeout_ms, 1, 0);
+		check_set(cs, !c->ok, "canary %s: %s",
+		    s->canary.qname, c->result);
+	}
+}
+
+
+void
+check_forget(struct check_state *cs)
+{
+	cs->bad = cs->excused = cs->retried = 0;
+	cs->why[0] = '\0';
+	memset(&cs->val, 0, sizeof(cs->val));
+}
+
+/* Which checks a service has: a check without a result still shows. */
+static int
+servfail_on(const struct service_conf *s)
+{
+	return (s->checks.servfail_max >= 0);
+}
+
+static int
+recfail_on(const struct service_conf *s)
+{
+	return (s->checks.recfail_max >= 0);
+}
+
+static int
+latency_on(const struct service_conf *s)
+{
+	return (s->checks.latency_quantile > 0);
+}
+
+static int
+zones_on(const struct service_conf *s)
+{
+	return (s->checks.nzones > 0 || s->checks.all_zones);
+}
+
+static int
+canary_on(const struct service_conf *s)
+{
+	return (s->canary.enabled);
+}
+
+/* What every ratio and latency check takes its span and excuse by. */
+static int
+evidence_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	return (a->window_ms != b->window_ms ||
+	    a->min_queries != b->min_queries ||
+	    a->low_traffic != b->low_traffic ||
+	    a->fault_groups != b->fault_groups ||
+	    a->fault_share != b->fault_share);
+}
+
+static int
+servfail_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	return (evidence_changed(a, b) ||
+	    a->checks.servfail_max != b->checks.servfail_max);
+}
+
+static int
+recfail_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	return (evidence_changed(a, b) ||
+	    a->checks.recfail_max != b->checks.recfail_max ||
+	    a->checks.grace_ms != b->checks.grace_ms);
+}
+
+static int
+latency_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	const struct checks_conf *x = &a->checks, *y = &b->checks;
+
+	return (evidence_changed(a, b) ||
+	    x->latency_quantile != y->latency_quantile ||
+	    x->latency_max_ms != y->latency_max_ms ||
+	    x->grace_ms != y->grace_ms);
+}
+
+static int
+zones_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	const struct checks_conf *x = &a->checks, *y = &b->checks;
+
+	return (x->all_zones != y->all_zones || x->nzones != y->nzones ||
+	    memcmp(x->zones, y->zones, sizeof(x->zones)) != 0 ||
+	    x->serial_age_max_ms != y->serial_age_max_ms);
+}
+
+static int
+canary_changed(const struct service_conf *a, const struct service_conf *b)
+{
+	return (memcmp(&a->canary, &b->canary, sizeof(a->canary)) != 0);
+}
+
+/*
+ * In the order they are judged and reported.  Metrics are in base
+ * units: ratios, seconds, zones.
+ */
+const struct check_def checks[CHK_COUNT] = {
+	[CHK_SERVFAIL] = { "servfail-ratio", "ratio", "servfail_ratio",
+	    "SERVFAIL responses among queries over the service's window.", 1,
+	    servfail_on, servfail_changed, judge_servfail },
+	[CHK_RECFAIL] = { "recursion-failure-ratio", "ratio",
+	    "recursion_failure_ratio",
+	    "Failed, timed-out and unanswered recursions over the window.", 1,
+	    recfail_on, recfail_changed, judge_recfail },
+	[CHK_LATENCY] = { "recursion-latency", "ms",
+	    "recursion_latency_seconds",
+	    "The configured quantile of recursion latency (bucket bound).",
+	    0.001, latency_on, latency_changed, judge_latency },
+	[CHK_ZONES] = { "zones", "zones", "unhealthy_zones",
+	    "Zones of the service's zones check that are not healthy.", 1,
+	    zones_on, zones_changed, judge_zones },
+	[CHK_CANARY] = { "canary", "ms", "canary_rtt_seconds",
+	    "The canary's last round trip; +Inf when it failed.", 0.001,
+	    canary_on, canary_changed, judge_canary },
+};

@@ -1,0 +1,27 @@
+/*
+ * metrics.h - the relay's state as a Prometheus text exposition, for
+ * 'anycastctl metrics' and for an HTTP endpoint.
+ */
+#ifndef AH_METRICS_H
+#define AH_METRICS_H
+
+#include <stddef.h>
+
+struct relay;
+
+struct buf {
+	char		*p;
+	size_t		 len, cap;
+	int		 bad;		/* out of memory: sticky */
+};
+void	buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_free(struct buf *);
+/* The Prometheus text exposition of everything the relay knows. */
+void	metrics_render(struct relay *, struct buf *);
+int	metrics_listen(struct relay *, const char *addr);
+int	metrics_fd(void);
+void	metrics_run(void);
+void	metrics_stop(void);
+
+#endif /* AH_METRICS_H */

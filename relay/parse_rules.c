@@ -1,0 +1,185 @@
+/*
+ * parse_rules.c - the rules of the relay's configuration that join
+ * several keys, checked once a block's keys are read.
+ *
+ * They see only the configuration and positions, never the YAML
+ * document: each error is reported at the block (or at the key a rule
+ * remembered), after the block's other errors.
+ */
+#include <config.h>
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "parse.h"
+#include "parse_rules.h"
+#include "parse_yaml.h"
+
+/* ExaBGP would send it; the router would reject or misroute it. */
+void
+rules_prefix(struct ctx *c, const struct conf_pos *at, void *arg)
+{
+	struct prefix_conf *p = arg;
+
+	if (p->prefix[0] != '\0' && strcmp(p->next_hop, "self") != 0 &&
+	    (strchr(p->next_hop, ':') != NULL) != (p->family == AF_INET6))
+		conf_error_at(c, &p->next_hop_at, "next-hop %s is %s, prefix "
+		    "%s is %s", p->next_hop,
+		    p->family == AF_INET6 ? "IPv4" : "IPv6", p->prefix,
+		    p->family == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/* The plugin publishes load times only of zones it lists. */
+void
+rules_checks(struct ctx *c, const struct conf_pos *at, void *arg)
+{
+	struct checks_conf *k = arg;
+
+	if (k->serial_age_max_ms > 0 && (k->all_zones || k->nzones == 0))
+		conf_error_at(c, &k->serial_age_at, "max-serial-age needs "
+		    "zones listed by name in 'zones'%s", k->all_zones ?
+		    " ('all' publishes no load times)" : "");
+}
+
+/*
+ * A service drives its own prefixes or a watchdog of exabgp.conf
+ * (ExaBGP 4: routes declared '... watchdog NAME withdraw').  A watchdog
+ * only announces or withdraws what is declared, so it cannot be
+ * depreferred: soft trouble keeps it announced by default, the nearest
+ * thing to a depref that cannot empty the fleet (doc/fleet.md).
+ */
+static void
+watchdog_rules(struct ctx *c, const struct conf_pos *at,
+    struct service_conf *s)
+{
+	if (s->watchdog[0] != '\0' && s->has_prefixes)
+		conf_error_at(c, at, "service '%s' has both prefixes and a "
+		    "watchdog", s->name);
+	else if (s->watchdog[0] == '\0' && !s->has_prefixes)
+		conf_error_at(c, at, "service '%s' needs prefixes or a "
+		    "watchdog", s->name);
+	if (s->watchdog[0] == '\0') {
+		if (s->when_down == DOWN_UNSET)
+			s->when_down = DOWN_DEPREF;
+		return;
+	}
+	if (s->when_down == DOWN_UNSET)
+		s->when_down = DOWN_KEEP;
+	else if (s->when_down == DOWN_DEPREF)
+		conf_error_at(c, &s->when_down_at, "when-down depref is "
+		    "impossible through a watchdog (it only announces or "
+		    "withdraws): use keep or withdraw");
+	if (s->has_depref)
+		conf_error_at(c, &s->depref.at, "service '%s': a watchdog "
+		    "cannot carry depref attributes", s->name);
+	s->depref.graceful_shutdown = 0;
+}
+
+/*
+ * RFC 8326 GRACEFUL_SHUTDOWN joins the depref communities unless turned
+ * off: routers that honour it move traffic to the other nodes, and
+ * when every node is depreferred at once they keep using them all.
+ */
+static void
+depref_rules(struct ctx *c, const struct conf_pos *at, struct service_conf *s)
+{
+	struct depref_conf	*d = &s->depref;
+	size_t			 i;
+
+	for (i = 0; i < d->ncommunities; i++)
+		if (strcmp(d->communities[i], AH_GRACEFUL_SHUTDOWN) == 0)
+			break;
+	if (d->graceful_shutdown && i == d->ncommunities) {
+		if (d->ncommunities == AH_COMM_MAX)
+			conf_error_at(c, &d->at, "depref: no room for %s after "
+			    "%d communities", AH_GRACEFUL_SHUTDOWN,
+			    AH_COMM_MAX);
+		else
+			strcpy(d->communities[d->ncommunities++],
+			    AH_GRACEFUL_SHUTDOWN);
+	}
+	if (s->when_down == DOWN_DEPREF && d->med < 0 && d->npath == 0 &&
+	    d->ncommunities == 0)
+		conf_error_at(c, at, "service '%s': when-down depref with "
+		    "graceful-shutdown no needs med, as-path or communities "
+		    "in depref: the announcement would not change", s->name);
+}
+
+/* A probe's source must be of its server's address family. */
+static int
+mixed_families(const char *source, const char *server)
+{
+	return (source[0] != '\0' &&
+	    (strchr(source, ':') == NULL) != (strchr(server, ':') == NULL));
+}
+
+void
+rules_service(struct ctx *c, const struct conf_pos *at, void *arg)
+{
+	struct service_conf *s = arg;
+
+	if (s->low_traffic == LOW_CANARY && !s->canary.enabled)
+		conf_error_at(c, at, "service '%s': low-traffic canary needs a "
+		    "canary", s->name);
+	watchdog_rules(c, at, s);
+	depref_rules(c, at, s);
+	if (s->max_hold_ms < s->hold_ms)
+		conf_error_at(c, at, "service '%s': damping max-hold is "
+		    "shorter than hold", s->name);
+	if (s->max_retry_ms < s->retry_ms)
+		conf_error_at(c, at, "service '%s': max-retry is shorter than "
+		    "retry", s->name);
+	if (s->canary.enabled && s->canary.timeout_ms > s->canary.interval_ms)
+		conf_error_at(c, at, "service '%s': canary timeout exceeds its "
+		    "interval", s->name);
+	if (mixed_families(s->canary.source, s->canary.server))
+		conf_error_at(c, at, "service '%s': canary source and server "
+		    "must be of one address family", s->name);
+	if (mixed_families(s->liveness.source, s->liveness.server))
+		conf_error_at(c, at, "service '%s': liveness source and server "
+		    "must be of one address family", s->name);
+}
+
+/*
+ * Across services: names, watchdogs and prefixes are unique.  Only for
+ * a file with no other error, where every name and prefix is known.
+ */
+void
+rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
+{
+	struct relay_conf	*rc = arg;
+	struct service_conf	*s, *o;
+	size_t			 i, j, k, l;
+
+	if (conf_errors(c) > 0)
+		return;
+	for (i = 0; i < rc->nservices; i++) {
+		s = &rc->services[i];
+		for (j = 0; j < i; j++) {
+			o = &rc->services[j];
+			if (s->name[0] != '\0' && strcmp(s->name, o->name) == 0)
+				conf_error_at(c, &s->at, "service name '%s' is "
+				    "used twice", s->name);
+		}
+		for (j = 0; j < i; j++) {
+			o = &rc->services[j];
+			if (s->watchdog[0] != '\0' &&
+			    strcmp(s->watchdog, o->watchdog) == 0)
+				conf_error_at(c, &s->at, "watchdog '%s' is "
+				    "driven by two services", s->watchdog);
+		}
+		for (k = 0; k < s->nprefixes; k++)
+			for (j = 0; j <= i; j++) {
+				o = &rc->services[j];
+				for (l = 0; l < (j == i ? k : o->nprefixes);
+				    l++)
+					if (s->prefixes[k].prefix[0] != '\0' &&
+					    strcmp(s->prefixes[k].prefix,
+					    o->prefixes[l].prefix) == 0)
+						conf_error_at(c,
+						    &s->prefixes[k].at,
+						    "prefix %s is listed twice",
+						    s->prefixes[k].prefix);
+			}
+	}
+}

@@ -1,0 +1,51 @@
+/*
+ * route.c - moving a service's routes (see route.h).
+ */
+#include <config.h>
+
+#include <stdio.h>
+
+#include "ahclock.h"
+#include "exabgp.h"
+#include "log.h"
+#include "parse.h"
+#include "route.h"
+
+static void
+history_add(struct route *rt, enum route_mode to, const char *why)
+{
+	struct transition *t = &rt->history[rt->transitions % HISTORY_LEN];
+
+	t->at = ah_real_ms();
+	t->from = rt->mode;
+	t->to = to;
+	snprintf(t->reason, sizeof(t->reason), "%s", why);
+	rt->transitions++;
+}
+
+int
+route_set(struct route *rt, const struct service_conf *s,
+    enum route_mode mode, const char *what, const char *why)
+{
+	if (mode == rt->mode)
+		return (0);
+	log_info("service %s %s: %s", s->name, what, why);
+	history_add(rt, mode, why);
+	/* Announced and kept are the same commands: exabgp.c sends once. */
+	exabgp_service(s, mode);
+	rt->mode = mode;
+	rt->since = ah_real_ms();
+	return (1);
+}
+
+const char *
+route_mode_name(enum route_mode m)
+{
+	static const char *const names[] = {
+		[ROUTE_WITHDRAWN] = "withdrawn", [ROUTE_ANNOUNCED] = "announced",
+		[ROUTE_DEGRADED] = "depreferred", [ROUTE_KEPT] = "kept",
+		[ROUTE_DRAINING] = "draining"
+	};
+
+	return (names[m]);
+}

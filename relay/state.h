@@ -1,0 +1,20 @@
+/*
+ * state.h - which services are drained, in control.state-file, across
+ * restarts of the relay.
+ */
+#ifndef AH_STATE_H
+#define AH_STATE_H
+
+struct relay;
+
+/*
+ * state_load() at start: a service the file names is drained; a file
+ * that cannot be read or parsed drains every service (fail closed).
+ * state_save()
+ * writes it whole (temp file and rename); -1 on failure, logged and
+ * kept in r->state_error for anycastctl until a save succeeds.
+ */
+void	state_load(struct relay *);
+int	state_save(struct relay *);
+
+#endif /* AH_STATE_H */

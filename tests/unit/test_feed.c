@@ -1,0 +1,337 @@
+/*
+ * test_feed.c - the relay's side of the plugin's socket (relay/feed.c):
+ * records in, feed_view() and feed_counter() out.  The test plays the
+ * plugin on a Unix socket of its own and writes every byte.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "feed.h"
+#include "parse.h"
+
+static char		 dir[] = "/tmp/ah-feed-XXXXXX";
+static struct relay_conf rc;
+static struct feed	 f;
+static int		 srv = -1, plugin = -1;
+static int64_t		 now;
+
+static int
+setup(void **state)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(&rc, 0, sizeof(rc));
+	snprintf(rc.plugin_socket, sizeof(rc.plugin_socket), "%s/plugin.sock",
+	    dir);
+	rc.reconnect_ms = 200;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", rc.plugin_socket);
+	assert_true((srv = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(srv, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(srv, 4), 0);
+
+	now = 1000;
+	feed_init(&f, &rc);
+	assert_int_equal(f.state, FEED_DOWN);
+	assert_true(feed_poll_fd(&f, now) >= 0);
+	assert_int_equal(f.state, FEED_HELLO);
+	assert_true((plugin = accept(srv, NULL, NULL)) >= 0);
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (f.fd >= 0)
+		feed_close(&f, now, "test over");
+	free(f.zones.z);
+	free(f.pzones.z);
+	close(plugin);
+	close(srv);
+	unlink(rc.plugin_socket);
+	rmdir(dir);
+	strcpy(dir, "/tmp/ah-feed-XXXXXX");
+	return (0);
+}
+
+/*
+ * The plugin writes 'text'; the relay reads it all and takes every
+ * complete snapshot.  Returns how many completed.
+ */
+static int
+plugin_says(const char *text)
+{
+	size_t	len = strlen(text), got = 0;
+	int	n, snapshots = 0;
+
+	assert_int_equal(write(plugin, text, len), (ssize_t)len);
+	now += 100;
+	while (got < len && f.fd >= 0) {
+		if ((n = feed_read(&f, now)) < 0)
+			break;
+		got += (size_t)n;
+		while (feed_next(&f, now))
+			snapshots++;
+	}
+	return (snapshots);
+}
+
+static const char hello[] = "hello proto=2 named=9.18.test pid=4242 "
+    "interval=100 zone_interval=1000 started=0\n";
+
+static const char snapshot1[] =
+    "view seq=1 id=7 name=_default\n"
+    "outcomes seq=1 view=7 queries=10 probes=2 servfail=3 "
+    "auth_servfail=1\n"
+    "recursion seq=1 view=7 started=5 success=4 le_1=2 le_inf=5\n"
+    "domains seq=1 view=7 kind=fail b0=1 b15=4\n"
+    "domain seq=1 view=7 bucket=15 name=broken.example\n"
+    "zones seq=1 view=7 watched=1 healthy=1 checked=1700000000000\n"
+    "zone seq=1 view=7 name=example found=1 loaded=1 serial=7 "
+    "loaded_at=1700000000\n"
+    "tick seq=1 views=1 records=7 time=0\n";
+
+static uint64_t
+counter(const char *view, const char *key)
+{
+	const struct feed_view	*v;
+	uint64_t		 x = 0;
+
+	assert_non_null(v = feed_view(&f, view));
+	assert_int_equal(feed_counter(v, key, &x), 0);
+	return (x);
+}
+
+static void
+test_snapshot_in_counters_out(void **state)
+{
+	const struct feed_view	*v;
+	const struct feed_zone	*z;
+	uint64_t		 x;
+
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(f.state, FEED_UP);
+	assert_int_equal(f.named_pid, 4242);
+	assert_string_equal(f.named_version, "9.18.test");
+	assert_int_equal(f.interval_ms, 100);
+	assert_int_equal(f.zone_interval_ms, 1000);
+	/* Three intervals by default. */
+	assert_int_equal(f.stale_ms, 300);
+	assert_null(feed_view(&f, "_default"));
+
+	assert_int_equal(plugin_says(snapshot1), 1);
+	assert_int_equal(f.seq, 1);
+	assert_int_equal(f.last_tick, now);
+	assert_non_null(v = feed_view(&f, "_default"));
+	assert_null(feed_view(&f, "other"));
+	/* outcomes as they are; recursion rec_; zones zones_; dom_KIND_N. */
+	assert_int_equal(counter("_default", "queries"), 10);
+	assert_int_equal(counter("_default", "auth_servfail"), 1);
+	assert_int_equal(counter("_default", "rec_started"), 5);
+	assert_int_equal(counter("_default", "rec_le_inf"), 5);
+	assert_int_equal(counter("_default", "zones_checked"),
+	    1700000000000ULL);
+	assert_int_equal(counter("_default", "dom_fail_15"), 4);
+	/* The record's own fields are not counters. */
+	assert_int_equal(feed_counter(v, "seq", &x), -1);
+	assert_int_equal(feed_counter(v, "view", &x), -1);
+	assert_int_equal(feed_counter(v, "dom_fail_kind", &x), -1);
+	assert_string_equal(feed_domain(v, 15), "broken.example");
+	assert_null(feed_domain(v, 0));
+	assert_null(feed_domain(v, 16));
+	assert_non_null(z = feed_zone(&f, "_default", "example"));
+	assert_true(z->found && z->loaded && !z->expired && z->has_serial);
+	assert_int_equal(z->serial, 7);
+	assert_null(feed_zone(&f, "other", "example"));
+	/* The first snapshot of a view is no evidence yet ... */
+	assert_int_equal(v->active_at, 0);
+}
+
+static void
+test_activity_carried(void **state)
+{
+	const struct feed_view	*v;
+	int64_t			 first;
+
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(plugin_says(snapshot1), 1);
+	/* ... the next with more queries is, and names carry over. */
+	assert_int_equal(plugin_says("view seq=2 id=7 name=_default\n"
+	    "outcomes seq=2 view=7 queries=11 probes=2\n"
+	    "tick seq=2 views=1 records=2\n"), 1);
+	assert_non_null(v = feed_view(&f, "_default"));
+	assert_int_equal(v->active_at, now);
+	assert_string_equal(feed_domain(v, 15), "broken.example");
+	first = now;
+	/* Nothing went up: the evidence stays where it was. */
+	assert_int_equal(plugin_says("view seq=3 id=7 name=_default\n"
+	    "outcomes seq=3 view=7 queries=11 probes=2\n"
+	    "tick seq=3 views=1 records=2\n"), 1);
+	assert_non_null(v = feed_view(&f, "_default"));
+	assert_int_equal(v->active_at, first);
+	assert_true(now > first);
+	/* Each snapshot replaces the last whole: the zones are gone. */
+	assert_null(feed_zone(&f, "_default", "example"));
+}
+
+static void
+test_half_a_snapshot_waits(void **state)
+{
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(plugin_says(snapshot1), 1);
+	assert_int_equal(plugin_says("view seq=2 id=7 name=_default\n"
+	    "outcomes seq=2 view=7 queries=99\n"), 0);
+	/* Until its tick, the last complete snapshot stands. */
+	assert_int_equal(counter("_default", "queries"), 10);
+	assert_int_equal(plugin_says("tick seq=2 views=1 records=2\n"), 1);
+	assert_int_equal(counter("_default", "queries"), 99);
+}
+
+/* Bad input of each kind closes the feed and says why. */
+static void
+closes(const char *first, const char *text, const char *why)
+{
+	if (first != NULL)
+		(void)plugin_says(first);
+	(void)plugin_says(text);
+	assert_int_equal(f.state, FEED_DOWN);
+	assert_int_equal(f.fd, -1);
+	assert_int_equal(f.nviews, 0);
+	assert_null(feed_view(&f, "_default"));
+	if (strstr(f.error, why) == NULL)
+		fail_msg("error '%s', not '%s'", f.error, why);
+}
+
+static void
+test_malformed_line(void **state)
+{
+	(void)state;
+	closes(hello, "view seq=1 id=7 name\n", "malformed line from plugin");
+}
+
+static void
+test_wrong_version(void **state)
+{
+	(void)state;
+	closes(NULL, "hello proto=1 pid=1 interval=100\n",
+	    "plugin speaks protocol 1, this relay 2");
+}
+
+static void
+test_no_hello(void **state)
+{
+	(void)state;
+	closes(NULL, snapshot1, "expected hello, got 'view'");
+}
+
+static void
+test_tick_counts_views(void **state)
+{
+	(void)state;
+	closes(hello, "view seq=1 id=7 name=_default\n"
+	    "tick seq=1 views=2 records=1\n",
+	    "tick 1 announces 2 views, 1 arrived");
+}
+
+static void
+test_counter_not_a_number(void **state)
+{
+	(void)state;
+	closes(hello, "view seq=1 id=7 name=_default\n"
+	    "outcomes seq=1 view=7 queries=many\n",
+	    "outcomes field 'queries' is not a number");
+}
+
+static void
+test_record_of_no_view(void **state)
+{
+	(void)state;
+	closes(hello, "outcomes seq=1 view=3 queries=1\n",
+	    "outcomes record for view 3, not in the snapshot");
+}
+
+static void
+test_goodbye(void **state)
+{
+	(void)state;
+	closes(hello, "bye reason=shutdown\n",
+	    "named said goodbye (shutdown)");
+}
+
+static void
+test_closed_by_named(void **state)
+{
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(plugin_says(snapshot1), 1);
+	close(plugin);
+	plugin = -1;
+	assert_int_equal(feed_read(&f, now), -1);
+	assert_int_equal(f.state, FEED_DOWN);
+	assert_null(feed_view(&f, "_default"));
+	assert_string_equal(f.error, "named closed the socket (named "
+	    "stopped?)");
+	/* Not before the reconnect interval. */
+	assert_int_equal(feed_poll_fd(&f, now + 199), -1);
+}
+
+static void
+test_unknown_records_skipped(void **state)
+{
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(plugin_says("view seq=1 id=7 name=_default\n"
+	    "future seq=1 view=7 x=1\n"
+	    "outcomes seq=1 view=7 queries=3\n"
+	    "tick seq=1 views=1 records=2\n"), 1);
+	assert_int_equal(f.state, FEED_UP);
+	assert_int_equal(counter("_default", "queries"), 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_snapshot_in_counters_out,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activity_carried, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_half_a_snapshot_waits,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_line, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_version, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_hello, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tick_counts_views, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_counter_not_a_number,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_of_no_view, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_goodbye, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closed_by_named, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_records_skipped,
+		    setup, teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,382 @@
+/*
+ * test_health.c - the judge's state machine (relay/health.c) on a feed
+ * made by hand: snapshots every 100 ms with chosen counters, and the
+ * commands that would go to ExaBGP caught by a fake exabgp_service().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exabgp.h"
+#include "feed.h"
+#include "health.h"
+#include "parse.h"
+#include "relay.h"
+
+#define STEP	100	/* ms between snapshots, the plugin's default */
+
+static struct relay	 r;
+static char		 dir[] = "/tmp/ah-health-XXXXXX";
+static char		 state_file[64];
+static int64_t		 now;
+static uint64_t		 queries, servfail;
+
+/* What route.c sent, as exabgp.c would have turned it into commands. */
+static enum route_mode	 sent[64];
+static size_t		 nsent;
+
+void
+exabgp_service(const struct service_conf *s, enum route_mode mode)
+{
+	assert_string_equal(s->name, "dns");
+	assert_true(nsent < sizeof(sent) / sizeof(sent[0]));
+	sent[nsent++] = mode;
+}
+
+static struct service_state *
+st(void)
+{
+	return (&r.svc[0]);
+}
+
+static void
+set_counter(struct feed_view *v, const char *key, uint64_t val)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncounters; i++)
+		if (strcmp(v->key[i], key) == 0)
+			break;
+	if (i == v->ncounters) {
+		assert_true(i < FEED_COUNTERS_MAX);
+		snprintf(v->key[v->ncounters++], sizeof(v->key[0]), "%s", key);
+	}
+	v->val[i] = val;
+}
+
+/*
+ * One snapshot 100 ms after the last: 'q' more queries in the view,
+ * 'sf' of them SERVFAIL.  Returns health_judge()'s answer.
+ */
+static int
+snapshot(uint64_t q, uint64_t sf)
+{
+	struct feed_view *v = &r.feed.views[0];
+
+	now += STEP;
+	queries += q;
+	servfail += sf;
+	set_counter(v, "queries", queries);
+	set_counter(v, "servfail", servfail);
+	/* The probes reach the view even without clients. */
+	v->active_at = now;
+	r.feed.last_tick = now;
+	r.feed.seq++;
+	return (health_judge(&r, 0, now, 1));
+}
+
+/* Up to 'n' snapshots of that traffic until the route is in 'mode'. */
+static int
+until(enum route_mode mode, int n, uint64_t q, uint64_t sf)
+{
+	int i;
+
+	for (i = 1; i <= n; i++) {
+		(void)snapshot(q, sf);
+		if (st()->route.mode == mode)
+			return (i);
+	}
+	return (-1);
+}
+
+/* A relay of one service 'dns', whose policy ends in 'extra'. */
+static void
+start(const char *extra)
+{
+	char	 path[96], errs[1024] = "";
+	FILE	*f, *ef;
+
+	memset(&r, 0, sizeof(r));
+	nsent = 0;
+	now = 1000000;
+	queries = servfail = 0;
+	assert_non_null(mkdtemp(dir));
+	snprintf(state_file, sizeof(state_file), "%s/relay.state", dir);
+	snprintf(path, sizeof(path), "%s/relay.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "control:\n  state-file: %s\nservices:\n  - name: dns\n"
+	    "    prefixes:\n      - prefix: 192.0.2.53/32\n"
+	    "    window: 1s\n    min-queries: 10\n"
+	    "    checks:\n      servfail-ratio: 20%%\n%s", state_file,
+	    extra);
+	fclose(f);
+	ef = fmemopen(errs, sizeof(errs), "w");
+	r.conf = conf_load(path, ef);
+	fclose(ef);
+	unlink(path);
+	if (r.conf == NULL)
+		fail_msg("%s", errs);
+	assert_non_null(r.svc = calloc(1, sizeof(*r.svc)));
+	health_init(st(), &r.conf->services[0]);
+	r.feed.state = FEED_UP;
+	r.feed.stale_ms = 300;
+	r.feed.interval_ms = STEP;
+	r.feed.nviews = 1;
+	snprintf(r.feed.views[0].name, sizeof(r.feed.views[0].name),
+	    "_default");
+}
+
+/* Started and announced: two good snapshots (rise 2). */
+static void
+start_up(const char *extra)
+{
+	start(extra);
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), 2);
+}
+
+static int
+stop(void **state)
+{
+	(void)state;
+	(void)unlink(state_file);
+	(void)rmdir(dir);
+	strcpy(dir, "/tmp/ah-health-XXXXXX");
+	free(r.svc);
+	conf_free(r.conf);
+	return (0);
+}
+
+static const char *
+state_name(void)
+{
+	return (health_state_names[health_state(st(), now)]);
+}
+
+static void
+test_fail_closed_then_rise(void **state)
+{
+	(void)state;
+	start("");
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_string_equal(st()->reason, "starting: no evidence yet");
+	/* One good evaluation of two (rise 2): still withdrawn. */
+	assert_int_equal(snapshot(100, 0), 0);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_string_equal(state_name(), "rising");
+	assert_int_equal(snapshot(100, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent[0], ROUTE_ANNOUNCED);
+	assert_int_equal(st()->route.transitions, 1);
+	assert_int_equal(st()->route.history[0].from, ROUTE_WITHDRAWN);
+	assert_int_equal(st()->route.history[0].to, ROUTE_ANNOUNCED);
+	assert_non_null(strstr(st()->reason, "SERVFAIL 0% <= 20%"));
+	/* Without a new snapshot nothing is judged again. */
+	assert_int_equal(health_judge(&r, 0, now + 50, 0), 0);
+	assert_int_equal(nsent, 1);
+}
+
+static void
+test_hard_trouble_withdraws_at_once(void **state)
+{
+	(void)state;
+	start_up("");
+	/* named gone: withdrawn at once, although fall is 2. */
+	r.feed.state = FEED_DOWN;
+	snprintf(r.feed.error, sizeof(r.feed.error), "connect: refused");
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(sent[nsent - 1], ROUTE_WITHDRAWN);
+	assert_string_equal(st()->reason, "no feed from named: "
+	    "connect: refused");
+	assert_string_equal(state_name(), "down");
+	/* Once: the next loop changes nothing. */
+	assert_int_equal(health_judge(&r, 0, now + 10, 0), 0);
+
+	/* Back, and up again only through rise. */
+	r.feed.state = FEED_UP;
+	assert_int_equal(snapshot(100, 0), 0);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(snapshot(100, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+
+	/* Snapshots stop (named hung): withdrawn past stale-after. */
+	assert_true(health_deadline(&r, 0) <= now + 301);
+	assert_int_equal(health_judge(&r, 0, now + 300, 0), 0);
+	assert_int_equal(health_judge(&r, 0, now + 301, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_non_null(strstr(st()->reason, "last snapshot 301 ms ago, more "
+	    "than stale-after 300 ms"));
+}
+
+static void
+test_soft_trouble_degrades_after_fall(void **state)
+{
+	(void)state;
+	start_up("");
+	/* One bad evaluation of two (fall 2): still announced, falling. */
+	assert_int_equal(snapshot(100, 50), 0);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	assert_string_equal(state_name(), "falling");
+	assert_non_null(strstr(st()->reason, "SERVFAIL 50% > 20%"));
+	/* The second: depreferred, not withdrawn (when-down depref). */
+	assert_int_equal(snapshot(100, 50), 1);
+	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+	assert_int_equal(sent[nsent - 1], ROUTE_DEGRADED);
+	assert_string_equal(state_name(), "depreferred");
+	/* Healthy again: announced after rise. */
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), 2);
+	assert_int_equal(st()->route.transitions, 3);
+}
+
+static void
+test_when_down_withdraw(void **state)
+{
+	(void)state;
+	start_up("    when-down: withdraw\n");
+	assert_int_equal(until(ROUTE_WITHDRAWN, 5, 100, 50), 2);
+	assert_int_equal(sent[nsent - 1], ROUTE_WITHDRAWN);
+	assert_string_equal(state_name(), "down");
+}
+
+static void
+test_degraded_comes_back_degraded(void **state)
+{
+	(void)state;
+	start_up("");
+	assert_int_equal(until(ROUTE_DEGRADED, 5, 100, 50), 2);
+	/* named restarts while the node is degraded: withdrawn ... */
+	r.feed.state = FEED_DOWN;
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	/* ... and back degraded at once while the trouble lasts, so a
+	 * fleet-wide fault with named restarted everywhere is not an
+	 * empty fleet. */
+	r.feed.state = FEED_UP;
+	assert_int_equal(until(ROUTE_DEGRADED, 5, 100, 50), 2);
+
+	/* A node that was up before named stopped rises only through rise. */
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), 2);
+	r.feed.state = FEED_DOWN;
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	r.feed.state = FEED_UP;
+	assert_int_equal(until(ROUTE_DEGRADED, 10, 100, 50), -1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+}
+
+static void
+test_retry_without_traffic(void **state)
+{
+	int seen = 0, i;
+
+	(void)state;
+	start_up("    retry: 2s\n");
+	assert_int_equal(until(ROUTE_DEGRADED, 5, 100, 50), 2);
+	/*
+	 * The clients left for the other nodes: after the window the
+	 * failure is held for want of traffic, until the retry forgets it
+	 * and the node rises.
+	 */
+	for (i = 0; i < 40 && st()->route.mode != ROUTE_ANNOUNCED; i++) {
+		(void)snapshot(0, 0);
+		if (strstr(st()->reason, "no client traffic to judge by: "
+		    "retry in") != NULL)
+			seen |= 1;
+		if (strstr(st()->reason, "retrying (it was: SERVFAIL 50%") !=
+		    NULL)
+			seen |= 2;
+	}
+	assert_int_equal(seen, 3);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	/* Not before the retry was due, two seconds after going down. */
+	assert_true(i >= 20);
+	assert_int_equal(st()->retry.trying, 1);
+	/* The same fault again: down again, the next retry waits twice. */
+	assert_int_equal(until(ROUTE_DEGRADED, 5, 100, 50), 2);
+	assert_int_equal(st()->retry.wait_ms, 4000);
+}
+
+static void
+test_drain_until_quiet(void **state)
+{
+	char	 buf[512];
+	FILE	*f;
+	size_t	 n;
+	int	 i;
+
+	(void)state;
+	start_up("");
+	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
+	assert_int_equal(sent[nsent - 1], ROUTE_DRAINING);
+	assert_string_equal(state_name(), "draining");
+	/* The state file says so, for a restarted relay. */
+	assert_non_null(f = fopen(state_file, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "drained service=dns"));
+
+	/* The traffic moves away; withdrawn once quiet for 'hold' (2s). */
+	for (i = 0; i < 40 && st()->route.mode == ROUTE_DRAINING; i++)
+		(void)snapshot(0, 0);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(st()->drain.end, DRAIN_QUIET);
+	assert_true(i >= 20);
+	assert_string_equal(state_name(), "drained");
+	/* Drained: judged, never moved, whatever the checks say. */
+	assert_int_equal(until(ROUTE_ANNOUNCED, 10, 100, 0), -1);
+
+	/* Undrained: back after rise, and out of the state file. */
+	assert_int_equal(health_undrain(&r, 0, "uid 0 (root)"), 1);
+	assert_int_equal(health_undrain(&r, 0, "uid 0 (root)"), 0);
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), 2);
+	assert_non_null(f = fopen(state_file, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_null(strstr(buf, "drained service=dns"));
+}
+
+static void
+test_drain_ends_with_named(void **state)
+{
+	(void)state;
+	start_up("");
+	health_drain(&r, 0, 60000, "me", now);
+	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
+	r.feed.state = FEED_DOWN;
+	snprintf(r.feed.error, sizeof(r.feed.error), "gone");
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(st()->drain.end, DRAIN_HARD);
+	assert_non_null(strstr(st()->route.history[2].reason,
+	    "named went away while draining (no feed from named: gone)"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_fail_closed_then_rise, stop),
+		cmocka_unit_test_teardown(test_hard_trouble_withdraws_at_once,
+		    stop),
+		cmocka_unit_test_teardown(test_soft_trouble_degrades_after_fall,
+		    stop),
+		cmocka_unit_test_teardown(test_when_down_withdraw, stop),
+		cmocka_unit_test_teardown(test_degraded_comes_back_degraded,
+		    stop),
+		cmocka_unit_test_teardown(test_retry_without_traffic, stop),
+		cmocka_unit_test_teardown(test_drain_until_quiet, stop),
+		cmocka_unit_test_teardown(test_drain_ends_with_named, stop),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
