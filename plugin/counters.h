@@ -4,11 +4,12 @@
  * Every query adds to its view's counters.  Were they one copy, every
  * worker thread of named would write the same cache lines, and each add
  * on a many-core machine would wait for the line another core has just
- * written.  So each thread adds to a shard of its own: an array of
- * struct ah_counters, one per view slot, that no other thread writes,
- * where an add is a load and a store (no locked instruction).  The
- * publisher thread adds the shards up for each snapshot
- * (ah_counters_sum), and only ever reads them.
+ * written.  So each thread adds to a shard of its own: a cell (struct
+ * ah_cell, a view's struct ah_counters) for each view slot, which no
+ * other thread writes, where an add is a load and a store (no locked
+ * instruction).  The publisher thread adds the shards up for each
+ * snapshot (ah_counters_sum) and only reads them, but to zero a slot
+ * that a new view name takes (ah_counters_clear).
  *
  * A shard is chosen by named's own thread index (bindcompat.h,
  * ah_tid()): the worker threads of BIND 9.18 (isc_tid_v, 1..2n for
