@@ -1,6 +1,6 @@
 #!/bin/sh
 # One command on a fresh Debian 12 machine: install the dependencies,
-# build anycast-health, and run the fleet demo (lab/demo.py): the seed's
+# build anycast-health, and run the fleet demo (python3 -m lab.demo): the seed's
 # anycast network in network namespaces, a client answered by every
 # nameserver, faults on one node, a shared fault; about a minute.
 #   ./demo.sh --single     the single-node demo on loopback instead
@@ -16,8 +16,4 @@ fi
 [ -x configure ] || ./bootstrap >/dev/null 2>&1
 [ -f Makefile ] || ./configure --quiet
 make -j"$(nproc)" >/dev/null
-if [ "$1" = "--single" ]; then
-	shift
-	exec /usr/bin/python3 tests/system/demo.py "$@"
-fi
-exec /usr/bin/python3 lab/demo.py "$@"
+exec /usr/bin/python3 -m lab.demo "$@"

@@ -1,12 +1,12 @@
 """Helpers shared by the benchmarks in bench/.
 
-The servers themselves are started by tests/system/ahtest.py (imported
-here, not copied): this file only adds what benchmarks need on top of
-it -- statistics, result files, query lists, a snapshot subscriber, and
-clean-up of ExaBGP's API processes, which live in their own process
-groups and so are not reached by ahtest's Proc.stop().
+The servers themselves are started by the lab package (lab/, as the
+system tests start them): this file only adds what benchmarks need on
+top of it -- statistics, result files, query lists, and clean-up of
+ExaBGP's API processes, which live in their own process groups and so
+are not reached by lab's Proc.stop().
 
-Written for /usr/bin/python3 (Debian's), like ahtest.
+Written for /usr/bin/python3 (Debian's), like the lab.
 """
 
 import datetime
@@ -15,28 +15,15 @@ import math
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+from lab.paths import BUILDDIR, PLUGIN, SRCDIR
+
 BENCH = Path(__file__).resolve().parent
-SRCDIR = BENCH.parent
-sys.path.insert(0, str(SRCDIR / "tests" / "system"))
-os.environ.setdefault("AH_SRCDIR", str(SRCDIR))
-
-import ahtest  # noqa: E402  (tests/system/ahtest.py)
-
 RESULTS = BENCH / "results"
-
-
-def check_build():
-    missing = [str(p) for p in (ahtest.PLUGIN, ahtest.RELAY, ahtest.CTL)
-               if not p.exists()]
-    if missing:
-        sys.exit(f"build first (or set AH_BUILDDIR): missing {', '.join(missing)}")
 
 
 _lock = None
@@ -140,10 +127,10 @@ def environment():
         "git_head": head,
         # Read-only: which tracked files differ from HEAD in this tree.
         "git_modified": modified,
-        "builddir": str(ahtest.BUILDDIR),
-        "plugin": str(ahtest.PLUGIN),
+        "builddir": str(BUILDDIR),
+        "plugin": str(PLUGIN),
         "packages": {p: pkg(p) for p in ("bind9", "bird2", "exabgp",
-                                           "dnsperf", "valgrind")},
+                                         "dnsperf", "valgrind")},
     }
 
 
@@ -214,47 +201,6 @@ WORKLOADS = ("auth", "nxdomain")
 # ---------------------------------------------------------------------------
 # processes
 
-class Subscriber:
-    """Reads the plugin's socket and throws the lines away, as the relay
-    would read them, so the plugin publishes as it does in production.
-    It never writes: the plugin drops a subscriber that sends anything."""
-
-    def __init__(self, path, timeout=10):
-        self.path = str(path)
-        self.bytes = 0
-        self.stopping = False
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        ahtest.wait_for(self._connect, timeout, interval=0.05,
-                        what=f"plugin socket {self.path}")
-        self.sock.settimeout(0.2)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _connect(self):
-        try:
-            self.sock.connect(self.path)
-            return True
-        except OSError:
-            return False
-
-    def _run(self):
-        while not self.stopping:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if not data:
-                return
-            self.bytes += len(data)
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 def cpu_ticks(pid):
     """utime+stime of a process (all threads), in clock ticks."""
     with open(f"/proc/{pid}/stat") as f:
@@ -285,7 +231,7 @@ def cpu_ns_schedstat(pid):
 def forget_reaped(stack, proc):
     """Drop a process that has exited and been reaped from the stack.
 
-    ahtest's Proc.stop() sends SIGKILL to the process *group* of every
+    lab's Proc.stop() sends SIGKILL to the process *group* of every
     process it ever started, even one reaped long ago; in a benchmark
     that restarts named dozens of times while healthchecks fork dig
     every second, that group id may by then belong to someone else.
@@ -304,7 +250,7 @@ def kill_leftovers(marker, wait=2.0):
     """SIGKILL processes of ours still running after Stack.stop().
 
     ExaBGP starts its API processes in their own process groups, so
-    ahtest's killpg of ExaBGP does not reach them; they normally exit
+    lab's killpg of ExaBGP does not reach them; they normally exit
     when ExaBGP tells them to or when their stdin closes.  Anything
     whose command line contains 'marker' (this run's unique scratch
     directory) was started by this run; those are killed by PID.

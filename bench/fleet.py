@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Faults on one node of the fleet, as the clients and the router see them.
 
-Brings up the lab (lab/lab.py: client, router with ECMP, --nodes
+Brings up the lab (lab/fleet.py: client, router with ECMP, --nodes
 nameservers, every daemon from the conf/ examples), then, for each
 fault in turn on ns1, runs the client at --qps and measures:
 
@@ -50,12 +49,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchlib
+from lab import figures
+from lab.fleet import Lab
+from lab.netns import PREFIX
+from lab.paths import check_build
+from lab.router import ROUTERS
 
-sys.path.insert(0, str(benchlib.SRCDIR / "lab"))
-
-import figures  # noqa: E402  (lab/figures.py)
-import lab as netlab  # noqa: E402  (lab/lab.py)
+from . import benchlib
 
 NODE = "ns1"
 
@@ -261,8 +261,8 @@ def plot(data, png):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nodes", type=int, default=2)
-    ap.add_argument("--router", choices=netlab.ROUTERS, default="bird",
-                    help="the router's BGP speaker (lab/lab.py)")
+    ap.add_argument("--router", choices=ROUTERS, default="bird",
+                    help="the router's BGP speaker (lab/fleet.py)")
     ap.add_argument("--qps", type=float, default=1000.0)
     ap.add_argument("--mix", default="auth=50,recursive=50")
     ap.add_argument("--trials", type=int, default=3)
@@ -288,16 +288,16 @@ def main():
     if bad:
         ap.error(f"unknown fault(s): {', '.join(bad)}")
     if os.geteuid() != 0:
-        sys.exit("fleet.py: must run as root (the lab creates network namespaces)")
-    benchlib.check_build()
+        sys.exit("bench.fleet: must run as root (the lab creates network namespaces)")
+    check_build()
     benchlib.single_instance()
 
     env = benchlib.environment()
     results = {f: [] for f in faults}
-    workdir = Path(f"/tmp/{netlab.PREFIX}bench-{os.getpid()}") if args.keep_raw else None
-    with netlab.Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
-                    router=args.router,
-                    log=lambda m: print(m, flush=True)) as lab:
+    workdir = Path(f"/tmp/{PREFIX}bench-{os.getpid()}") if args.keep_raw else None
+    with Lab(nodes=args.nodes, damping=args.damping, workdir=workdir,
+             router=args.router,
+             log=lambda m: print(m, flush=True)) as lab:
         env["drain"] = "anycastctl drain --wait"
         for trial in range(args.trials):
             for name in faults:

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Query-path cost of the anycast-health plugin.
 
 named with the plugin (A) against the same named.conf without the
-plugin statement (B), both started by tests/system/ahtest.py from
+plugin statement (B), both started by the lab package (lab/) from
 conf/named.conf and conf/db.example.  Every measurement is a pair of
 runs, A and B back to back, repeated; what is reported is the ratio
 within each pair and the median of those ratios, never a single run.
@@ -17,7 +16,7 @@ Modes:
          10 ms ticks), with /proc/PID/task/*/schedstat (ns) beside it.
          Goal: median ratio A/B <= 1.01.
     Both nameds run side by side for the whole benchmark (-n 2 threads
-    each, as ahtest starts them); only one is queried at a time.
+    each, as the lab starts them); only one is queried at a time.
 
   callgrind
     named -g -n 1 under valgrind --tool=callgrind --separate-threads=yes.
@@ -36,8 +35,8 @@ Workloads (bench/benchlib.py workload_lines): 'auth', answers from the
 example zone; 'nxdomain', 60% NXDOMAIN, 20% answers, 10% NODATA, 10%
 REFUSED.
 
-Run with /usr/bin/python3; needs the build (AH_BUILDDIR, default the
-source tree).
+Run as `/usr/bin/python3 -m bench.querycost` from the top of the source
+tree; needs the build (AH_BUILDDIR, default the source tree).
 """
 
 import argparse
@@ -50,8 +49,12 @@ import sys
 import tempfile
 import time
 
-import benchlib
-from benchlib import ahtest, fmt, median
+import lab
+from lab.feed import Subscriber
+from lab.paths import check_build
+
+from . import benchlib
+from .benchlib import fmt, median
 
 QPS_GOAL = 0.99      # A/B at saturation: at least this
 COST_GOAL = 1.01     # A/B CPU or instructions per query: at most this
@@ -120,11 +123,11 @@ def measured(named, fn):
 
 def run_dnsperf(args, work, stack):
     nameds = {
-        "plugin": ahtest.Named(stack, name="named-plugin", plugin=True,
-                               interval=args.interval).start(),
-        "base": ahtest.Named(stack, name="named-base", plugin=False).start(),
+        "plugin": lab.Named(stack, name="named-plugin", plugin=True,
+                            interval=args.interval).start(),
+        "base": lab.Named(stack, name="named-base", plugin=False).start(),
     }
-    sub = benchlib.Subscriber(nameds["plugin"].socket)
+    sub = Subscriber(nameds["plugin"].socket, wait=10).discard()
     files = {}
     for wl in args.workloads:
         files[wl] = os.path.join(work, f"{wl}.txt")
@@ -371,17 +374,17 @@ def callgrind_once(args, work, stack, named, variant, rep):
     os.makedirs(outdir)
     argv = ["valgrind", "--tool=callgrind", "--separate-threads=yes",
             f"--callgrind-out-file={outdir}/cg.%p",
-            ahtest.NAMED, "-g", "-c", str(named.conf), "-n", "1"]
+            lab.NAMED, "-g", "-c", str(named.conf), "-n", "1"]
     if os.path.exists(named.socket):
         os.unlink(named.socket)
     proc = stack.start(f"vg-{variant}-{rep}", argv)
     sub = None
     try:
-        ahtest.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
-                        300, interval=0.2, what=f"named under callgrind ({variant})")
+        lab.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
+                     300, interval=0.2, what=f"named under callgrind ({variant})")
         assert proc.alive(), proc.text()[-3000:]
         if variant == "plugin":
-            sub = benchlib.Subscriber(named.socket)
+            sub = Subscriber(named.socket, wait=10).discard()
         res = {}
         for wl in args.workloads:
             send_sequential(named.port, query_wires(wl, args.warmup))
@@ -430,9 +433,9 @@ def callgrind_once(args, work, stack, named, variant, rep):
 
 def run_callgrind(args, work, stack):
     nameds = {
-        "plugin": ahtest.Named(stack, name="named-plugin", plugin=True,
-                               interval=args.interval),
-        "base": ahtest.Named(stack, name="named-base", plugin=False),
+        "plugin": lab.Named(stack, name="named-plugin", plugin=True,
+                            interval=args.interval),
+        "base": lab.Named(stack, name="named-base", plugin=False),
     }
     runs = []
     for i in range(args.pairs):
@@ -548,12 +551,12 @@ def main():
             ap.error(f"unknown metric {m}")
     if args.pairs < 1 or args.pairs > 1000:
         ap.error("--pairs must be 1..1000")
-    benchlib.check_build()
+    check_build()
     benchlib.single_instance()
 
     env = benchlib.environment()
     with tempfile.TemporaryDirectory(prefix="ahbench-querycost-") as work:
-        stack = ahtest.Stack(work)
+        stack = lab.Stack(work)
         try:
             if args.mode == "dnsperf":
                 runs = run_dnsperf(args, work, stack)

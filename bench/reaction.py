@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Reaction time, measured at the router.
 
-One stack from tests/system/ahtest.py on loopback: named with the plugin,
-BIRD 2 as the router, and one ExaBGP (conf/exabgp.conf rendered as
-ahtest renders it) running three API processes side by side, each
+One stack from the lab package (lab/) on loopback: named with the
+plugin, BIRD 2 as the router, and one ExaBGP (conf/exabgp.conf rendered
+as the lab renders it) running three API processes side by side, each
 announcing its own /32 over the same BGP session:
 
   anycast-health   anycast-relay fed by the plugin     192.0.2.53/32
@@ -28,7 +27,7 @@ Each trial, for each fault, in one run:
            The healthchecks' SOA check still passes here: they are
            expected never to withdraw (reported as timeouts).
 
-The times of "removed"/"added" come from BIRD's own log, which ahtest
+The times of "removed"/"added" come from BIRD's own log, which the lab
 configures with microsecond timestamps (timeformat log "%F %T.%6f" and
 debug protocols { routes }): reaction = BIRD's timestamp - t0, both
 wall clock (CLOCK_REALTIME) on this machine.  Between faults the run
@@ -41,7 +40,8 @@ SIGSTOP p99 <= 1 s with the default configuration (SIGSTOP is detected
 by the relay's stale-after, by default three plugin intervals: 300 ms
 with the plugin's default 100 ms), aiming at 300 ms.
 
-Run with /usr/bin/python3; needs the build (AH_BUILDDIR).
+Run as `/usr/bin/python3 -m bench.reaction` from the top of the source
+tree; needs the build (AH_BUILDDIR).
 """
 
 import argparse
@@ -55,8 +55,11 @@ import sys
 import tempfile
 import time
 
-import benchlib
-from benchlib import ahtest, fmt, median, percentile
+import lab
+from lab.paths import check_build
+
+from . import benchlib
+from .benchlib import fmt, median, percentile
 
 OURS = "anycast-health"
 OURS_PREFIX = "192.0.2.53/32"          # the example service's IPv4 prefix
@@ -88,7 +91,7 @@ BIRD_LINE = re.compile(
 class BirdLog:
     """Route changes from BIRD's log, read incrementally.
 
-    ahtest.bird_changes() re-reads the whole log and keeps the
+    lab.bird_changes() re-reads the whole log and keeps the
     timestamp as text; a benchmark polls the log many times over a long
     run, so this reads only what was appended and parses the time."""
 
@@ -156,8 +159,8 @@ class BirdLog:
 # ---------------------------------------------------------------------------
 # the stack
 
-class BenchExaBGP(ahtest.ExaBGP):
-    """ahtest's ExaBGP, rendered from conf/exabgp.conf as ahtest renders
+class BenchExaBGP(lab.ExaBGP):
+    """The lab's ExaBGP, rendered from conf/exabgp.conf as the lab renders
     it, plus more API processes bound to the same neighbors."""
 
     def __init__(self, stack, bird, relay, processes, name="exabgp"):
@@ -194,19 +197,15 @@ def relay_for(stack, named, args):
     if args.stale_after:
         repl.append(("\nplugin:\n", f"\nplugin:\n  stale-after: {args.stale_after}\n"))
     if args.policy == "plain":
-        relay = ahtest.Relay(stack, named, replacements=repl,
-                             services=ahtest.plain_service(rise=args.rise,
-                                                           port=named.port))
+        relay = lab.Relay(stack, named, replacements=repl,
+                          services=lab.plain_service(rise=args.rise,
+                                                     port=named.port))
     else:
-        relay = ahtest.Relay(stack, named, replacements=repl)
-        text = relay.path.read_text()
+        relay = lab.Relay(stack, named, replacements=repl)
         # The example's flap damping (4 changes a minute) would hold the
         # node down after the second trial: a benchmark that flaps the
         # node on purpose measures reaction without it.
-        new = re.sub(r"\n    damping:\n(?:      .*\n)+", "\n", text)
-        if new == text:
-            raise AssertionError("conf/anycast-relay.yaml: no damping block "
-                                 "found to remove; check reaction.py")
+        new = lab.without_damping(relay.path.read_text())
         # The healthchecks withdraw (--withdraw-on-down) and this
         # benchmark times withdrawals at BIRD: like with like, not the
         # example's graded response, which keeps a soft-trouble node
@@ -217,7 +216,7 @@ def relay_for(stack, named, args):
             raise AssertionError("conf/anycast-relay.yaml: no 'when-down: "
                                  "depref' to replace; check reaction.py")
         relay.path.write_text(withdraw)
-    r = subprocess.run([str(ahtest.RELAY), "--check", str(relay.path)],
+    r = subprocess.run([str(lab.RELAY), "--check", str(relay.path)],
                        capture_output=True, text=True, timeout=10)
     if r.returncode != 0:
         raise RuntimeError(f"relay config rejected:\n{r.stderr}")
@@ -238,16 +237,16 @@ def parse_settings(text):
 def run(args, work, stack, log):
     upstream = None
     if "upstream" in args.faults:
-        upstream = ahtest.FakeUpstream()
+        upstream = lab.FakeUpstream()
         stack.procs.append(upstream)
-        named = ahtest.resolver(stack, upstream.port, interval=args.interval).start()
+        named = lab.resolver(stack, upstream.port, interval=args.interval).start()
         # Clients, bounded by the run's own limit.
-        stack.procs.append(ahtest.Load(
+        stack.procs.append(lab.Load(
             named.port, lambda i: f"r{i}-{time.monotonic_ns()}.test.",
             qps=args.qps, seconds=args.max_minutes * 60))
     else:
-        named = ahtest.Named(stack, interval=args.interval).start()
-    bird = ahtest.Bird(stack).start()
+        named = lab.Named(stack, interval=args.interval).start()
+    bird = lab.Bird(stack).start()
     relay = relay_for(stack, named, args)
 
     watched = {OURS: OURS_PREFIX}
@@ -402,8 +401,8 @@ def main():
                     help="which faults, interleaved in each trial")
     ap.add_argument("--policy", choices=("example", "plain"), default="example",
                     help="relay service: 'example' = conf/anycast-relay.yaml "
-                         "as ahtest renders it, minus flap damping (default); "
-                         "'plain' = ahtest.plain_service()")
+                         "as the lab renders it, minus flap damping (default); "
+                         "'plain' = lab.plain_service()")
     ap.add_argument("--rise", type=int, default=2, help="rise for --policy plain")
     ap.add_argument("--interval", type=int, default=100,
                     help="plugin snapshot interval, ms (default 100, the plugin's)")
@@ -444,19 +443,19 @@ def main():
         args.settle_max = args.settle_min + (1.0 if args.no_healthcheck else 5.0)
     if args.qps >= 1000:
         GOALS[("upstream", "p99")] = 1000.0
-    benchlib.check_build()
+    check_build()
     benchlib.single_instance()
 
     env = benchlib.environment()
     log = {}
     with tempfile.TemporaryDirectory(prefix="ahbench-reaction-") as work:
-        stack = ahtest.Stack(work)
+        stack = lab.Stack(work)
         try:
             names, trials = run(args, work, stack, log)
         finally:
             # A named left stopped would take SIGTERM only after SIGCONT.
             for p in stack.procs:
-                if isinstance(p, ahtest.Proc) and p.alive():
+                if isinstance(p, lab.Proc) and p.alive():
                     try:
                         os.kill(p.pid, signal.SIGCONT)
                     except ProcessLookupError:

@@ -1,16 +1,15 @@
-#!/usr/bin/python3
 """Print the tables of benchmark result files (bench/results/*.json).
 
-    report.py [FILE...]     default: the latest result of each benchmark
+    python3 -m bench.report [FILE...]     default: the latest result of
+                                          each benchmark
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-import benchlib
-import querycost
-import reaction
+from . import benchlib, querycost, reaction
 
 LATEST = ("querycost-dnsperf-latest.json", "querycost-callgrind-latest.json",
           "reaction-latest.json")
@@ -39,11 +38,16 @@ def show(path):
 
 
 def main():
-    files = sys.argv[1:] or [benchlib.RESULTS / f for f in LATEST
-                             if (benchlib.RESULTS / f).exists()]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="*", metavar="FILE",
+                    help="result JSON (default: the latest of each benchmark)")
+    files = ap.parse_args().files or [benchlib.RESULTS / f for f in LATEST
+                                      if (benchlib.RESULTS / f).exists()]
     if not files:
         sys.exit("no results (bench/results/ is empty)")
     for f in files:
+        if not Path(f).is_file():
+            sys.exit(f"{f}: no such result file")
         show(f)
     return 0
 

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Saturation must not look like a hang (issue 8 item 2).
 
 named with the plugin and the relay, both with their default
@@ -9,7 +8,7 @@ for --seconds, --runs times, a pause between runs.  Reported per run:
 queries per second and the relay's route changes during the run (goal:
 0), with the reason of each change if there was one.
 
-    /usr/bin/python3 bench/saturation.py [--runs 3] [--seconds 25]
+    /usr/bin/python3 -m bench.saturation [--runs 3] [--seconds 25]
 
 Run it alone (under /work/coord/heavy.lock on shared machines).
 """
@@ -21,8 +20,11 @@ import subprocess
 import tempfile
 import time
 
-import benchlib
-from benchlib import ahtest, median, fmt
+import lab
+from lab.paths import check_build
+
+from . import benchlib
+from .benchlib import fmt, median
 
 
 def main():
@@ -32,20 +34,20 @@ def main():
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    benchlib.check_build()
+    check_build()
     benchlib.single_instance()
 
     work = tempfile.mkdtemp(prefix="ah-saturation-")
-    stack = ahtest.Stack(work)
+    stack = lab.Stack(work)
     runs = []
     try:
-        named = ahtest.Named(stack, interval=100).start()
-        relay = ahtest.Relay(stack, named)
-        proc = ahtest.RelayUnderTest(stack, relay)
+        named = lab.Named(stack, interval=100).start()
+        relay = lab.Relay(stack, named)
+        proc = lab.RelayUnderTest(stack, relay)
         # Both prefixes announced before anything is counted.
-        ahtest.wait_for(lambda: sum(" announce " in c
-                                    for c in proc.commands) == 2,
-                        20, what="both prefixes announced")
+        lab.wait_for(lambda: sum(" announce " in c
+                                 for c in proc.commands) == 2,
+                     20, what="both prefixes announced")
         qfile = os.path.join(work, "queries")
         with open(qfile, "w") as f:
             f.write("\n".join(benchlib.workload_lines("auth")) + "\n")

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Scale: 10,000 watched zones in 8 views, 200 prefixes.
 
 named serves 10,000 generated zones split over 8 views (matched by
@@ -21,9 +20,9 @@ counter shards) hold resident, relay CPU and RSS and its CPU per
 snapshot, snapshot size and the time to publish one.  Medians over
 rounds; one command:
 
-    /usr/bin/python3 bench/scale.py [--rounds 3] [--seconds 60]
-    /usr/bin/python3 bench/scale.py --soak 600      # memory over 10 minutes
-    /usr/bin/python3 bench/scale.py --views 64 --zones 640 --interval 100
+    /usr/bin/python3 -m bench.scale [--rounds 3] [--seconds 60]
+    /usr/bin/python3 -m bench.scale --soak 600      # memory over 10 minutes
+    /usr/bin/python3 -m bench.scale --views 64 --zones 640 --interval 100
 """
 
 import argparse
@@ -33,8 +32,11 @@ import sys
 import tempfile
 import time
 
-import benchlib
-from benchlib import ahtest, median, fmt
+import lab
+from lab.paths import check_build
+
+from . import benchlib
+from .benchlib import fmt, median
 
 # Defaults; main() sets them from the command line.
 ZONES = 10000
@@ -166,21 +168,21 @@ def snapshot_bytes(path):
 
 
 def phase(stack, plugin, seconds, soak_samples=None):
-    named = ahtest.Named(stack, name="named-plugin" if plugin else "named-plain",
-                         interval=INTERVAL_MS)
+    named = lab.Named(stack, name="named-plugin" if plugin else "named-plain",
+                      interval=INTERVAL_MS)
     (named.dir / "db.gen").write_text(ZONE_FILE)
     named.conf.write_text(named_conf(named, plugin))
     t0 = time.monotonic()
     named.start()
     loaded = time.monotonic() - t0
-    # The example's relay, whose stale-after follows the plugin's interval.
-    relay = ahtest.Relay(stack, named, name=f"relay-{int(plugin)}",
-                         services=relay_services(named))
-    rproc = ahtest.RelayUnderTest(stack, relay, name=f"relay-proc-{int(plugin)}")
+    relay = lab.Relay(stack, named, name=f"relay-{int(plugin)}",
+                      services=relay_services(named),
+                      replacements=[("\nplugin:\n", "\nplugin:\n  stale-after: 3s\n")])
+    rproc = lab.RelayUnderTest(stack, relay, name=f"relay-proc-{int(plugin)}")
     if plugin:
-        ahtest.wait_for(lambda: sum("announce" in c for c in rproc.commands)
-                        >= VIEWS * PREFIXES_PER_VIEW, 60, interval=0.1,
-                        what="every prefix announced")
+        lab.wait_for(lambda: sum("announce" in c for c in rproc.commands)
+                     >= VIEWS * PREFIXES_PER_VIEW, 60, interval=0.1,
+                     what="every prefix announced")
     else:
         time.sleep(3)
     pid, rpid = named.proc.pid, rproc.proc.pid
@@ -223,7 +225,7 @@ def run_phase(work, name, plugin, seconds):
     """One phase in its own directory, everything stopped afterwards."""
     d = os.path.join(work, name)
     os.mkdir(d)
-    stack = ahtest.Stack(d)
+    stack = lab.Stack(d)
     try:
         return phase(stack, plugin, seconds)
     finally:
@@ -307,7 +309,7 @@ def main():
         ap.error("--views must be 1..64, with at least one zone each")
     ZONES, VIEWS, INTERVAL_MS = args.zones, args.views, args.interval
     PREFIXES_PER_VIEW = max(1, PREFIXES // VIEWS)
-    benchlib.check_build()
+    check_build()
     results = {"A": [], "B": [], "soak": None, "soak_plain": None}
     with tempfile.TemporaryDirectory(prefix="ah-scale-") as work:
         for r in range(args.rounds):

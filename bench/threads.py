@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """What counting a query costs one of named's threads, from 1 thread to
 as many as this machine has: the plugin's per-thread shards beside the
 shared atomic counters it had before issue 14.
@@ -28,8 +27,10 @@ import os
 import subprocess
 import sys
 
-import benchlib
-from benchlib import ahtest, fmt, median
+from lab.paths import BUILDDIR
+
+from . import benchlib
+from .benchlib import fmt, median
 
 VARIANTS = ("shared-atomics", "shards", "shards-locked")
 
@@ -86,7 +87,7 @@ def main():
     args = ap.parse_args()
     if not 1 <= args.rounds <= 1000:
         ap.error("--rounds must be 1..1000")
-    prog = ahtest.BUILDDIR / "bench" / "threads"
+    prog = BUILDDIR / "bench" / "threads"
     if not prog.exists():
         sys.exit(f"build first (or set AH_BUILDDIR): missing {prog}")
     benchlib.single_instance()

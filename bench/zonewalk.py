@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Query latency while the plugin walks 10,000 zones (issue 8 item 9).
 
 named serves 10,000 generated zones in one view.  Two named, the same
@@ -17,7 +16,7 @@ over pairs and the spread of the per-pair ratios; a goal (p99.9 ratio
 <= 1.05) is "met" only if every pair's ratio is within it,
 "inconclusive" if the spread straddles it, "missed" otherwise.
 
-    /usr/bin/python3 bench/zonewalk.py [--pairs 6] [--seconds 20] [--rate 20000]
+    /usr/bin/python3 -m bench.zonewalk [--pairs 6] [--seconds 20] [--rate 20000]
 
 Run it alone (under /work/coord/heavy.lock on shared machines): it
 measures tails, which any other load disturbs.
@@ -29,8 +28,12 @@ import subprocess
 import sys
 import tempfile
 
-import benchlib
-from benchlib import ahtest, median, percentile, fmt
+import lab
+from lab.feed import Subscriber
+from lab.paths import check_build
+
+from . import benchlib
+from .benchlib import fmt, median, percentile
 
 ZONE_FILE = """$TTL 300
 @	SOA	ns1 hostmaster 1 3600 600 86400 300
@@ -42,7 +45,7 @@ GOAL = 1.05
 
 
 def make_named(stack, name, plugin, zones, zone_interval):
-    named = ahtest.Named(stack, name=name, plugin=plugin)
+    named = lab.Named(stack, name=name, plugin=plugin)
     (named.dir / "db.gen").write_text(ZONE_FILE)
     text = named.conf.read_text()
     if plugin:
@@ -103,11 +106,11 @@ def main():
     ap.add_argument("--zone-interval", type=int, default=1000)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    benchlib.check_build()
+    check_build()
     benchlib.single_instance()
 
     work = tempfile.mkdtemp(prefix="ah-zonewalk-")
-    stack = ahtest.Stack(work)
+    stack = lab.Stack(work)
     runs = {"A": [], "B": []}
     pairs = []
     try:
@@ -116,7 +119,7 @@ def main():
                  "B": make_named(stack, "plugin", True, args.zones,
                                  args.zone_interval)}
         # Snapshots are built and sent during the measurement.
-        reader = benchlib.Subscriber(named["B"].socket)
+        reader = Subscriber(named["B"].socket, wait=10).discard()
         qfile = os.path.join(work, "queries")
         with open(qfile, "w") as f:
             for i in range(0, args.zones, max(1, args.zones // 5000)):

@@ -35,6 +35,7 @@ static const struct field f_feed[] = {
 	{ "state", "state", F_STR }, { "socket", "socket", F_STR },
 	{ "since", "since", F_INT }, { "named", "named_version", F_STR },
 	{ "named_pid", "named_pid", F_INT },
+	{ "proto", "plugin_protocol", F_INT },
 	{ "interval", "interval_ms", F_INT },
 	{ "stale_after", "stale_after_ms", F_INT },
 	{ "seq", "seq", F_INT }, { "age_ms", "age_ms", F_INT },
@@ -68,8 +69,16 @@ static const struct field f_check[] = {
 
 static const struct field f_prefix[] = {
 	{ "prefix", "prefix", F_STR }, { "state", "state", F_STR },
-	{ "since", "since", F_INT }, { "sent", "sent", F_STR },
-	{ "sent_at", "sent_at", F_INT }, { NULL, NULL, 0 }
+	{ "route", "route", F_STR }, { "since", "since", F_INT },
+	{ "why", "why", F_STR }, { "exabgp", "exabgp", F_STR },
+	{ "sent", "sent", F_STR }, { "sent_at", "sent_at", F_INT },
+	{ NULL, NULL, 0 }
+};
+
+static const struct field f_exabgp[] = {
+	{ "neighbors_at", "neighbors_at", F_INT },
+	{ "commands", "commands", F_INT }, { "waiting", "waiting", F_INT },
+	{ "rejected", "rejected", F_INT }, { NULL, NULL, 0 }
 };
 
 static const struct field f_zones[] = {
@@ -273,6 +282,8 @@ json_status(const struct reply *r)
 			set(top, "feed", feed = object(m, f_feed));
 		else if (is(m, "view"))
 			append(views, json_string(reply_get(m, "name")));
+		else if (is(m, "exabgp"))
+			set(top, "exabgp", object(m, f_exabgp));
 		else if (is(m, "session"))
 			append(sessions, object(m, f_session));
 	}

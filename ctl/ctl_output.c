@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ahwire.h"
 #include "ctl.h"
 
 #define LABEL	"%-10s"
@@ -125,7 +126,7 @@ drain_line(const struct ah_msg *d)
 static void
 show_status(const struct reply *r)
 {
-	const struct ah_msg	*m, *svc = NULL;
+	const struct ah_msg	*m, *svc = NULL, *exabgp = NULL;
 	char			 up[32], views[512] = "";
 	size_t			 i, nsess = 0, nchk = 0;
 
@@ -160,6 +161,15 @@ show_status(const struct reply *r)
 					    reply_get(m, "age_ms"),
 					    reply_get(m, "seq"));
 				printf("\n");
+				if (has(m, "proto") &&
+				    num(m, "proto") < AH_FEED_VERSION)
+					printf(LABEL "protocol %s, older than "
+					    "this relay's %d: shared faults "
+					    "judged by the last two labels of "
+					    "names, without public suffixes, "
+					    "until named loads the new plugin\n",
+					    "plugin:", reply_get(m, "proto"),
+					    AH_FEED_VERSION);
 			} else {
 				printf(LABEL "not connected\n", "named:");
 				printf(LABEL "%s since %s: %s\n", "feed:",
@@ -169,6 +179,13 @@ show_status(const struct reply *r)
 				    reply_get(m, "error"));
 			}
 			printf(LABEL "%s\n", "socket:", reply_get(m, "socket"));
+		} else if (strcmp(m->type, "exabgp") == 0) {
+			exabgp = m;
+			if (num(m, "rejected") > 0)
+				printf(LABEL "rejected %s of %s commands since "
+				    "the relay started\n", "exabgp:",
+				    reply_get(m, "rejected"),
+				    reply_get(m, "commands"));
 		} else if (strcmp(m->type, "session") == 0) {
 			printf(LABEL "%s %s since %s%s%s\n",
 			    nsess++ ? "" : "bgp:", reply_get(m, "peer"),
@@ -176,7 +193,11 @@ show_status(const struct reply *r)
 			    has(m, "reason") ? ": " : "",
 			    reply_get(m, "reason"));
 		} else if (strcmp(m->type, "service") == 0) {
-			if (nsess == 0)
+			if (nsess == 0 && exabgp != NULL &&
+			    has(exabgp, "neighbors_at"))
+				printf(LABEL "ExaBGP has no neighbor\n",
+				    "bgp:");
+			else if (nsess == 0)
 				printf(LABEL "no session reported by ExaBGP "
 				    "yet\n", "bgp:");
 			nsess = 1;
@@ -197,9 +218,12 @@ show_status(const struct reply *r)
 				printf("  %-24s %s\n", "reason",
 				    reply_get(svc, "reason"));
 			svc = NULL;
-			printf("  %-24s %-11s since %s\n",
+			printf("  %-24s %-12s since %s\n",
 			    reply_get(m, "prefix"), reply_get(m, "state"),
 			    when(num(m, "since")));
+			/* Not what the relay asked for: what stands between. */
+			if (has(m, "why"))
+				printf("  %-24s %s\n", "", reply_get(m, "why"));
 			if (has(m, "sent"))
 				printf("  %-24s sent: %s\n", "",
 				    reply_get(m, "sent"));

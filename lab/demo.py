@@ -1,21 +1,31 @@
-#!/usr/bin/python3
-"""The fleet demo: the seed's anycast network for real, narrated.
+"""The demos: anycast-health doing its job, narrated.
 
-A client, a router with ECMP (BIRD 2, or FRR with --router frr) and
---nodes nameservers (named + the plugin, ExaBGP + anycast-relay), each
-in its own network namespace (lab/lab.py).  The client's queries are
-really forwarded by the router to the nodes, and every answer says
-which node gave it (NSID).  Then ns1 is broken in several ways while
-the client keeps asking; for each, what the client lost and when the
-router's kernel table changed.  Then a fault every node shares, which
-must move no route; then ns1 drained and restored.
+`python3 -m lab.demo` (what ./demo.sh runs) is the fleet demo: the
+seed's anycast network for real.  A client, a router with ECMP (BIRD 2,
+or FRR with --router frr) and --nodes nameservers (named + the plugin,
+ExaBGP + anycast-relay), each in its own network namespace
+(lab/fleet.py).  The client's queries are really forwarded by the
+router to the nodes, and every answer says which node gave it (NSID).
+Then ns1 is broken in several ways while the client keeps asking; for
+each, what the client lost and when the router's kernel table changed.
+Then a fault every node shares, which must move no route; then ns1
+drained and restored.
+
+`python3 -m lab.demo --single` (./demo.sh --single) is one anycast node
+on loopback: named (a resolver, with the plugin) -> anycast-relay ->
+ExaBGP -> BIRD as the router, real client traffic throughout.  Act 1:
+the upstream goes silent.  The seed's outside probe (TCP connect plus
+a SOA lookup) still passes, but clients get nothing: the relay sees it
+inside named and withdraws.  Act 2: named is killed with SIGKILL and
+the route goes within milliseconds.  Everything listens on
+127.0.0.1/::1 on free high ports.
 
 Bounded: every load is a fixed number of queries at a fixed rate,
 every wait has a limit.  Documentation addresses only, nothing
 attached to the host's namespace.  Everything is removed at the end,
 also on Ctrl-C or an error.  Run as root: `sudo ./demo.sh` (which
 installs the Debian packages and builds first) or, with the build
-done, `sudo /usr/bin/python3 lab/demo.py`.
+done, `sudo /usr/bin/python3 -m lab.demo` from the source tree.
 """
 
 import argparse
@@ -24,10 +34,22 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 
-import figures
-import lab as netlab
+import dns.message
+import dns.query
+import dns.rcode
+
+from . import figures
+from .exabgp import ExaBGP
+from .fleet import ANYCAST4, ANYCAST6, Lab, describe
+from .load import Load
+from .named import resolver
+from .proc import Stack, run, wait_for
+from .relay import Relay
+from .router import ROUTERS, Bird
+from .upstream import FakeUpstream
 
 BOLD, OFF = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 NODE = "ns1"
@@ -42,7 +64,9 @@ def show(text):
         print("   " + line, flush=True)
 
 
-class Demo:
+# -- the fleet demo -------------------------------------------------------------
+
+class FleetDemo:
     def __init__(self, lab, args):
         self.lab, self.args = lab, args
         self.n1 = lab.node(1)
@@ -57,10 +81,10 @@ class Demo:
         """The router's kernel routes for the anycast addresses."""
         out = []
         for family in (4, 6):
-            r = netlab.run("ip", "-n", self.lab.router, f"-{family}", "route", "show",
-                           "exact", netlab.ANYCAST4 if family == 4 else netlab.ANYCAST6)
+            r = run("ip", "-n", self.lab.router, f"-{family}", "route", "show",
+                    "exact", ANYCAST4 if family == 4 else ANYCAST6)
             out.append(" ".join(r.stdout.split()) or
-                       f"(no route for {netlab.ANYCAST4 if family == 4 else netlab.ANYCAST6})")
+                       f"(no route for {ANYCAST4 if family == 4 else ANYCAST6})")
         show("router's table (ip -n router route):\n" + "\n".join(
             "  " + line.replace(" nexthop", "\n    nexthop") for line in out))
 
@@ -103,7 +127,7 @@ class Demo:
 
     def act_spread(self):
         say(f"ACT 1: a client sends {self.args.qps:.0f} queries/s to "
-            f"{netlab.ANYCAST4} and {netlab.ANYCAST6} (half in the nodes' zones, "
+            f"{ANYCAST4} and {ANYCAST6} (half in the nodes' zones, "
             "half recursive)")
         self.table()
         load, _ = self.load(self.args.spread)
@@ -247,10 +271,10 @@ class Demo:
     def run(self):
         say(f"the lab: client, router ({self.lab.router_kind}, ECMP), "
             f"{len(self.names)} nameservers; each node announces "
-            f"{netlab.ANYCAST4}/32 and {netlab.ANYCAST6}/128 from its lo "
+            f"{ANYCAST4}/32 and {ANYCAST6}/128 from its lo "
             "(the example configuration, without flap damping, which would "
             f"hold {NODE} down after its second fault in a minute)")
-        show(netlab.describe(self.lab))
+        show(describe(self.lab))
         self.act_spread()
         for act in self.args.acts:
             getattr(self, f"act_{act}")()
@@ -262,38 +286,183 @@ class Demo:
 ACTS = ("kill9", "sigstop", "upstream", "shared", "drain")
 
 
+def fleet(args):
+    say(f"bringing up the lab: {args.nodes} nameservers, a router, a client")
+    # Without the example's flap damping: it would rightly hold ns1
+    # down after its second fault within a minute.
+    with Lab(nodes=args.nodes, router=args.router, damping=False,
+             log=lambda m: print("   " + m, flush=True)) as lab:
+        try:
+            FleetDemo(lab, args).run()
+        finally:
+            say("cleaning up: every process and namespace the demo started")
+
+
+# -- the single-node demo -------------------------------------------------------
+
+V4 = "192.0.2.53/32"
+
+SERVICE = """
+  - name: resolver
+    view: _default
+    prefixes:
+      - prefix: 192.0.2.53/32
+        next-hop: self
+        med: 100
+        communities: ["65000:53"]
+        neighbor: 127.0.0.1
+      - prefix: 2001:db8::53/128
+        next-hop: self
+        neighbor: "::1"
+    window: 3s
+    min-queries: 20
+    rise: 2
+    fall: 2
+    checks:
+      recursion-failure-ratio: 50%
+      servfail-ratio: 50%
+      zones: [example]
+    canary:
+      server: 127.0.0.1
+      port: {port}
+      name: example
+      type: SOA
+      interval: 500ms
+      timeout: 300ms
+    # One node alone: withdrawing shows the route leave BIRD.  A fleet
+    # keeps the default, depref (doc/fleet.md).
+    when-down: withdraw
+"""
+
+
+def bird_route(bird):
+    out = bird.birdc("show", "route", V4)
+    return "\n".join(l for l in out.splitlines() if l and not l.startswith("BIRD"))
+
+
+def soa_probe(named):
+    """What the classic watchdog does: TCP connect, one SOA lookup."""
+    q = dns.message.make_query("example", "SOA")
+    r = dns.query.tcp(q, "127.0.0.1", port=named.port, timeout=2)
+    return dns.rcode.to_text(r.rcode())
+
+
+def wait_route(bird, present, timeout):
+    t0 = time.monotonic()
+    wait_for(lambda: bird.has_route(V4) == present, timeout,
+             interval=0.002, what="route change at BIRD")
+    return time.monotonic() - t0
+
+
+def run_single(stack):
+    upstream = FakeUpstream()
+    stack.procs.append(upstream)
+    named = resolver(stack, upstream.port, interval=200)
+    say(f"starting named (a resolver, upstream 127.0.0.1#{upstream.port}) "
+        f"on 127.0.0.1 port {named.port}, with the anycast-health plugin")
+    named.start()
+
+    bird = Bird(stack)
+    say(f"starting BIRD 2 as the router (BGP on port {bird.port}, no kernel table)")
+    bird.start()
+
+    relay = Relay(stack, named, services=SERVICE.format(port=named.port))
+    exa = ExaBGP(stack, bird, relay)
+    say("starting ExaBGP, which runs anycast-relay as its API process")
+    exa.start()
+
+    say("clients: 40 recursive queries a second (bounded to 90 s)")
+    load = Load(named.port, lambda i: f"c{i}-{time.monotonic_ns()}.test.",
+                qps=40, seconds=90)
+    stack.procs.append(load)
+    took = wait_route(bird, True, 30)
+    say(f"BIRD learned {V4} {took * 1000:.0f} ms after ExaBGP started")
+    show(bird_route(bird))
+    time.sleep(3)
+    say("anycastctl status")
+    show(relay.ctl("status").stdout)
+
+    say("ACT 1: the upstream goes silent (packets dropped)")
+    t0 = time.monotonic()
+    upstream.mode = "silent"
+    say(f"the seed's outside probe, TCP connect + SOA: {soa_probe(named)}  "
+        "(it would keep the route)")
+    wait_route(bird, False, 15)
+    say(f"route withdrawn at BIRD {time.monotonic() - t0:.2f} s after the fault; "
+        f"the outside probe still says {soa_probe(named)}")
+    show(bird.birdc("show", "route", V4))
+    st = relay.ctl("status")
+    say(f"anycastctl status (exit status {st.returncode}: something is withdrawn)")
+    show(st.stdout)
+
+    say("the upstream answers again")
+    t0 = time.monotonic()
+    upstream.mode = "answer"
+    wait_route(bird, True, 15)
+    say(f"route back at BIRD {time.monotonic() - t0:.2f} s later (window, then rise)")
+    time.sleep(4)
+
+    say(f"ACT 2: named dies: kill -9 {named.proc.pid}")
+    t0 = time.monotonic()
+    named.kill(signal.SIGKILL)
+    wait_route(bird, False, 5)
+    say(f"route withdrawn at BIRD {1000 * (time.monotonic() - t0):.1f} ms after the kill")
+    show(bird.birdc("show", "route", V4))
+
+    say("restarting named")
+    t0 = time.monotonic()
+    named.start()
+    wait_route(bird, True, 30)
+    say(f"route back at BIRD {time.monotonic() - t0:.2f} s after named was started")
+    load.stop()
+
+    say("what the relay decided, and why (from ExaBGP's log)")
+    show("\n".join(l.split("] ", 1)[-1] for l in exa.proc.text().splitlines()
+                   if "anycast-relay[" in l and "service " in l))
+
+
+def single(args):
+    with tempfile.TemporaryDirectory(prefix="anycast-demo-") as work:
+        stack = Stack(work)
+        try:
+            run_single(stack)
+        finally:
+            say("cleaning up: stopping every process the demo started")
+            stack.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nodes", type=int, default=3)
-    ap.add_argument("--router", choices=netlab.ROUTERS, default="bird")
-    ap.add_argument("--qps", type=float, default=500.0)
-    ap.add_argument("--acts", default=",".join(ACTS),
-                    help="comma-separated, from: " + ", ".join(ACTS))
+    ap.add_argument("--single", action="store_true",
+                    help="one node on loopback instead of the fleet")
+    ap.add_argument("--nodes", type=int)
+    ap.add_argument("--router", choices=ROUTERS)
+    ap.add_argument("--qps", type=float)
+    ap.add_argument("--acts", help="comma-separated, from: " + ", ".join(ACTS))
     ap.add_argument("--short", action="store_true",
                     help="2 nodes and shorter loads (the smoke test's)")
     args = ap.parse_args()
-    args.acts = [a.strip() for a in args.acts.split(",") if a.strip()]
-    bad = [a for a in args.acts if a not in ACTS]
-    if bad:
-        ap.error(f"unknown act(s): {', '.join(bad)}")
-    args.spread, args.after = (1.5, 1.5) if args.short else (3.0, 2.5)
-    if args.short:
-        args.nodes = 2
-    if os.geteuid() != 0:
-        sys.exit("demo.py: must run as root (the lab creates network namespaces)")
+    fleet_only = [f"--{k}" for k in ("nodes", "router", "qps", "acts", "short")
+                  if getattr(args, k) not in (None, False)]
+    if args.single and fleet_only:
+        ap.error(f"{', '.join(fleet_only)}: the fleet demo's, not --single's")
+    if not args.single:
+        args.nodes = 2 if args.short else args.nodes or 3
+        args.router = args.router or "bird"
+        args.qps = args.qps or 500.0
+        args.acts = [a.strip() for a in (args.acts or ",".join(ACTS)).split(",")
+                     if a.strip()]
+        bad = [a for a in args.acts if a not in ACTS]
+        if bad:
+            ap.error(f"unknown act(s): {', '.join(bad)}")
+        args.spread, args.after = (1.5, 1.5) if args.short else (3.0, 2.5)
+        if os.geteuid() != 0:
+            sys.exit("lab.demo: must run as root (the lab creates network namespaces)")
     # Ctrl-C tears down even when started in the background.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = time.monotonic()
-    say(f"bringing up the lab: {args.nodes} nameservers, a router, a client")
     try:
-        # Without the example's flap damping: it would rightly hold ns1
-        # down after its second fault within a minute.
-        with netlab.Lab(nodes=args.nodes, router=args.router, damping=False,
-                        log=lambda m: print("   " + m, flush=True)) as lab:
-            try:
-                Demo(lab, args).run()
-            finally:
-                say("cleaning up: every process and namespace the demo started")
+        (single if args.single else fleet)(args)
     except KeyboardInterrupt:
         print("interrupted; everything removed.", flush=True)
         return 130

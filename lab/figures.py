@@ -1,6 +1,6 @@
 """From the lab's records to figures: what clients saw, what the router did.
 
-Inputs are the client's CSV (lab/client.py: one row per query, with
+Inputs are the client's CSV (lab/load.py: one row per query, with
 wall-clock send and kernel receive times and the answering node's NSID)
 and the router's `ip -ts -o monitor route` log.  Both use the wall
 clock, so they compare directly.

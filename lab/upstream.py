@@ -1,19 +1,27 @@
-#!/usr/bin/python3
-"""A node's upstream in the lab: a tiny fake recursive server.
+"""The fake upstream: a tiny recursive server on 127.0.0.1 that the
+test or the lab breaks on purpose, as a resolver's forwarder.
 
-It runs inside one node's network namespace, on loopback, as the
-forwarder of that node's named, and the lab breaks it on command.  It
-answers every A query with 203.0.113.1 and every AAAA query with
+It answers every A query with 203.0.113.1 and every AAAA query with
 2001:db8::1 (TTL 0 by default, so every client query is a recursion),
-other types with an empty NOERROR.
+other types with an empty NOERROR.  What it does instead:
 
-Commands, one line each on the Unix socket given with --control, each
-answered with one line ("ok ..." or "error ..."):
+  mode      answer (as above); silent: read and drop (the resolver
+            times out); closed: the port closed (ICMP port unreachable,
+            "connection refused"); refused / servfail: that RCODE
+  broken    per domain, a mode other than 'answer' for the names at or
+            under it, e.g. {"broken.example": "servfail"}
+  cnames    per domain, its names are aliases: {"shop.example":
+            "cdn.example"} answers x.shop.example with a CNAME to
+            x.cdn.example (the resolver then asks for that)
+  delay     answers that many seconds late
+
+On loopback (tests, benchmarks) it runs in a thread of the test:
+FakeUpstream, whose mode and broken the test sets.  In a fleet node's
+namespace it runs as a process of its own (`python3 -m lab.upstream
+--control PATH`), taking commands, one line each on the Unix socket
+PATH, each answered with one line ("ok ..." or "error ..."):
 
   mode answer|silent|closed|refused|servfail
-      answer: answer as above; silent: read and drop (named times out);
-      closed: close the port (named gets ICMP port unreachable, i.e.
-      "connection refused"); refused/servfail: answer with that RCODE
   fail DOMAIN     SERVFAIL for DOMAIN and names under it only ('-': none)
   delay MS        answer MS milliseconds late (0: at once)
   stats           counters
@@ -32,9 +40,11 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 
 RCODES = {"refused": 5, "servfail": 2}
+MODES = ("answer", "silent", "closed", "refused", "servfail")
 OPT_RR = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"   # EDNS0, 1232
 
 
@@ -61,9 +71,11 @@ def qname_text(msg, end):
 
 
 class Upstream:
-    def __init__(self, port, ttl):
+    def __init__(self, port, ttl=0):
         self.port, self.ttl = port, ttl
-        self.mode, self.fail, self.delay = "answer", None, 0.0
+        self.mode, self.delay = "answer", 0.0
+        self.broken = {}
+        self.cnames = {}
         self.counts = {"queries": 0, "answered": 0, "dropped": 0}
         self.pending = []               # (due, seq, data, peer)
         self.seq = 0
@@ -88,18 +100,43 @@ class Upstream:
         self.udp = None
         self.pending.clear()
 
+    def mode_for(self, q, end):
+        """This query's mode: a broken domain's, or the server's."""
+        if self.broken:
+            name = qname_text(q, end)
+            for domain, how in list(self.broken.items()):
+                if name == domain or name.endswith("." + domain):
+                    return how
+        return self.mode
+
+    def alias_of(self, q, end):
+        """The wire name q's name is an alias of (its first label under
+        the target domain), or None."""
+        name = qname_text(q, end)
+        for domain, to in list(self.cnames.items()):
+            if name.endswith("." + domain):
+                first = q[12:13 + q[12]]
+                return first + b"".join(bytes((len(l),)) + l.encode()
+                                        for l in to.split(".")) + b"\0"
+        return None
+
     def answer(self, q):
+        """The answer to q, or None to drop it."""
         end = qname_end(q)
         if len(q) < 12 or end is None or end + 4 > len(q) or q[2] & 0x80:
             return None
+        mode = self.mode_for(q, end)
+        if mode == "silent":
+            self.counts["dropped"] += 1
+            return None
         qtype = struct.unpack_from("!H", q, end)[0]
         edns = struct.unpack_from("!H", q, 10)[0] > 0
-        rcode, rr = RCODES.get(self.mode, 0), b""
-        if rcode == 0 and self.fail is not None:
-            name = qname_text(q, end)
-            if name == self.fail or name.endswith("." + self.fail):
-                rcode = 2
-        if rcode == 0 and qtype == 1:
+        rcode, rr = RCODES.get(mode, 0), b""
+        target = self.alias_of(q, end) if self.cnames and rcode == 0 else None
+        if target is not None:
+            rr = struct.pack("!HHHIH", 0xC00C, 5, 1, self.ttl,
+                             len(target)) + target
+        elif rcode == 0 and qtype == 1:
             rr = struct.pack("!HHHIH", 0xC00C, 1, 1, self.ttl, 4) + \
                 bytes((203, 0, 113, 1))
         elif rcode == 0 and qtype == 28:
@@ -118,9 +155,6 @@ class Upstream:
             except BlockingIOError:
                 return
             self.counts["queries"] += 1
-            if self.mode == "silent":
-                self.counts["dropped"] += 1
-                continue
             r = self.answer(data)
             if r is None:
                 continue
@@ -143,8 +177,7 @@ class Upstream:
         if not words:
             return "error empty command"
         cmd, args = words[0], words[1:]
-        if cmd == "mode" and len(args) == 1 and args[0] in (
-                "answer", "silent", "closed", "refused", "servfail"):
+        if cmd == "mode" and len(args) == 1 and args[0] in MODES:
             self.mode = args[0]
             if self.mode == "closed":
                 self.close_udp()
@@ -152,15 +185,19 @@ class Upstream:
                 self.open_udp()
             return f"ok mode {self.mode}"
         if cmd == "fail" and len(args) == 1:
-            self.fail = None if args[0] == "-" else args[0].lower().rstrip(".")
-            return f"ok fail {self.fail or '-'}"
+            domain = args[0].lower().rstrip(".")
+            self.broken = {} if domain == "-" else {domain: "servfail"}
+            return f"ok fail {self.failing()}"
         if cmd == "delay" and len(args) == 1 and args[0].isdigit():
             self.delay = int(args[0]) / 1000.0
             return f"ok delay {args[0]}"
         if cmd == "stats" and not args:
             return "ok " + " ".join(f"{k}={v}" for k, v in self.counts.items()) + \
-                f" mode={self.mode} fail={self.fail or '-'} delay={int(self.delay * 1000)}"
+                f" mode={self.mode} fail={self.failing()} delay={int(self.delay * 1000)}"
         return f"error unknown command: {line.strip()}"
+
+    def failing(self):
+        return ",".join(self.broken) or "-"
 
     def on_control(self, srv):
         conn, _ = srv.accept()
@@ -173,17 +210,21 @@ class Upstream:
         finally:
             conn.close()
 
-    def run(self, control, deadline):
+    def listen_control(self, path):
+        """Take commands on the Unix socket path."""
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            os.unlink(control)
+            os.unlink(path)
         except FileNotFoundError:
             pass
-        srv.bind(control)
+        srv.bind(path)
         srv.listen(8)
         self.sel.register(srv, selectors.EVENT_READ, self.on_control)
-        while time.monotonic() < deadline:
-            timeout = 0.5
+
+    def serve(self, going, tick=0.5):
+        """Serve while going() says so, looking at least every tick s."""
+        while going():
+            timeout = tick
             if self.pending:
                 timeout = max(0.0, min(timeout, self.pending[0][0] - time.monotonic()))
             for key, _ in self.sel.select(timeout):
@@ -193,11 +234,48 @@ class Upstream:
                 _, _, r, peer = heapq.heappop(self.pending)
                 if self.udp is not None:
                     self.send(r, peer)
-        os.unlink(control)
+
+
+class FakeUpstream(Upstream):
+    """The upstream in a thread of the test, on a free port (or the one
+    given, to come back where it was); the test sets mode, broken and
+    cnames.
+    close() closes the port: the resolver gets "connection refused"."""
+
+    def __init__(self, port=None):
+        from .proc import free_port
+        super().__init__(port or free_port())
+        self.running = True
+        self.thread = threading.Thread(target=self.serve,
+                                       args=(lambda: self.running, 0.2), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        self.close_udp()
+
+    def stop(self):
+        if self.running:
+            self.close()
+
+
+def command(control, line, what="upstream"):
+    """One command to the upstream process listening on control; its
+    reply, which must be "ok ..." (else RuntimeError)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(str(control))
+        s.sendall(line.encode() + b"\n")
+        reply = s.makefile("r").readline().strip()
+    if not reply.startswith("ok"):
+        raise RuntimeError(f"{what}: {line}: {reply}")
+    return reply
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description="A lab node's upstream: a tiny "
+                                 "fake recursive server, broken on command.")
     ap.add_argument("--port", type=int, default=5300)
     ap.add_argument("--ttl", type=int, default=0)
     ap.add_argument("--control", required=True, help="Unix socket for commands")
@@ -205,8 +283,11 @@ def main():
                     help="exit after this long whatever happens (a bound)")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    Upstream(args.port, args.ttl).run(args.control,
-                                      time.monotonic() + args.max_seconds)
+    upstream = Upstream(args.port, args.ttl)
+    upstream.listen_control(args.control)
+    deadline = time.monotonic() + args.max_seconds
+    upstream.serve(lambda: time.monotonic() < deadline)
+    os.unlink(args.control)
 
 
 if __name__ == "__main__":

@@ -48,8 +48,12 @@ static const struct {
 	size_t offset, n;
 } starts[] = {
 	{ offsetof(struct ah_counters, recursion[AH_REC_STARTED]), 1 },
-	{ offsetof(struct ah_counters, dom[AH_DOM_RSTART]), AH_DOM_BUCKETS },
+	{ offsetof(struct ah_counters, dom[AH_LVL_DOMAIN][AH_DOM_RSTART]),
+	  AH_DOM_BUCKETS },
+	{ offsetof(struct ah_counters, dom[AH_LVL_SUFFIX][AH_DOM_RSTART]),
+	  AH_DOM_BUCKETS },
 };
+_Static_assert(AH_LVL_COUNT == 2, "'starts' has a line for each level");
 
 #define WORDS (sizeof(struct ah_counters) / sizeof(atomic_uint_fast64_t))
 

@@ -114,25 +114,30 @@ put_recursion(struct ah_snapshot *sc, struct ah_view *v, struct ah_counters *c,
 	return (put(sc, &e));
 }
 
-/* One 'domains' record per kind of counter, 16 buckets each. */
+/*
+ * The groups of each level: one record per kind of counter ('domains',
+ * 'suffixes'), 16 buckets each.
+ */
 static int
-put_domains(struct ah_snapshot *sc, struct ah_counters *c, uint64_t seq,
-	    size_t id) {
+put_groups(struct ah_snapshot *sc, struct ah_counters *c, uint64_t seq,
+	   size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
 
-	for (int k = 0; k < AH_DOM_COUNT; k++) {
-		begin(&e, line, "domains", seq, id);
-		ah_enc_str(&e, "kind", ah_dom_names[k]);
-		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-			snprintf(key, sizeof(key), "b%d", b);
-			ah_enc_u64(&e, key, get(&c->dom[k][b]));
-		}
-		if (!put(sc, &e)) {
-			return (0);
+	for (int l = 0; l < AH_LVL_COUNT; l++) {
+		for (int k = 0; k < AH_DOM_COUNT; k++) {
+			begin(&e, line, ah_level_counts[l], seq, id);
+			ah_enc_str(&e, "kind", ah_dom_names[k]);
+			for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+				snprintf(key, sizeof(key), "b%d", b);
+				ah_enc_u64(&e, key, get(&c->dom[l][k][b]));
+			}
+			if (!put(sc, &e)) {
+				return (0);
+			}
 		}
 	}
-	return (AH_DOM_COUNT);
+	return (AH_LVL_COUNT * AH_DOM_COUNT);
 }
 
 /* Reader side of the seqlock; 0 while a write is under way. */
@@ -174,37 +179,41 @@ name_hash(const char *name) {
 }
 
 /*
- * Sample names, only those that changed since the last periodic
- * snapshot, or all of them for a new subscriber ('told' NULL).
- * 'cur' receives the hashes of what was read, for the caller to
- * commit.
+ * Sample names of each level ('domain', 'suffix'), only those that
+ * changed since the last periodic snapshot, or all of them for a new
+ * subscriber ('told' NULL).  'cur' receives the hashes of what was
+ * read, for the caller to commit.
  */
 static int
 put_samples(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq, size_t id,
-	    const uint64_t *told, uint64_t *cur) {
+	    const uint64_t (*told)[AH_DOM_BUCKETS],
+	    uint64_t (*cur)[AH_DOM_BUCKETS]) {
 	char line[AH_LINE_MAX], name[AH_DOMAIN_MAX];
 	struct ah_enc e;
 	int n = 0;
 
-	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-		if (!sample_read(&v->sample[b], name)) {
-			/* Being written: next time; keep what was told. */
-			if (told != NULL) {
-				cur[b] = told[b];
+	for (int l = 0; l < AH_LVL_COUNT; l++) {
+		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+			if (!sample_read(&v->sample[l][b], name)) {
+				/* Being written: next time; keep the old. */
+				if (told != NULL) {
+					cur[l][b] = told[l][b];
+				}
+				continue;
 			}
-			continue;
+			cur[l][b] = name_hash(name);
+			if (told != NULL ? cur[l][b] == told[l][b]
+					 : cur[l][b] == 0) {
+				continue;
+			}
+			begin(&e, line, ah_level_samples[l], seq, id);
+			ah_enc_u64(&e, "bucket", (uint64_t)b);
+			ah_enc_str(&e, "name", name);
+			if (!put(sc, &e)) {
+				return (-1);
+			}
+			n++;
 		}
-		cur[b] = name_hash(name);
-		if (told != NULL ? cur[b] == told[b] : cur[b] == 0) {
-			continue;
-		}
-		begin(&e, line, "domain", seq, id);
-		ah_enc_u64(&e, "bucket", (uint64_t)b);
-		ah_enc_str(&e, "name", name);
-		if (!put(sc, &e)) {
-			return (-1);
-		}
-		n++;
 	}
 	return (n);
 }
@@ -272,7 +281,7 @@ static int
 put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	 bool fresh) {
 	char line[AH_LINE_MAX];
-	uint64_t cur[AH_DOM_BUCKETS];
+	uint64_t cur[AH_LVL_COUNT][AH_DOM_BUCKETS];
 	struct ah_counters sum;
 	struct ah_enc e;
 	size_t start = sc->len;
@@ -285,11 +294,11 @@ put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	ah_enc_str(&e, "name", v->name);
 	if (!put(sc, &e) || !put_outcomes(sc, &sum, seq, id) ||
 	    !put_recursion(sc, v, &sum, seq, id) ||
-	    !put_domains(sc, &sum, seq, id))
+	    !put_groups(sc, &sum, seq, id))
 	{
 		goto out;
 	}
-	n = 3 + AH_DOM_COUNT;
+	n = 3 + AH_LVL_COUNT * AH_DOM_COUNT;
 	if ((k = put_samples(sc, v, seq, id, fresh ? NULL : sc->told[id],
 			     cur)) < 0) {
 		goto out;

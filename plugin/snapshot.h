@@ -21,10 +21,11 @@ struct ah_snapshot {
 	size_t len, cap;
 	bool failed; /* out of memory while building */
 	/*
-	 * A hash of each sample name as last published, per view slot
-	 * and bucket (0: none): 8 KiB where the names were 128 KiB.
+	 * A hash of each sample name as last published, per view slot,
+	 * level and bucket (0: none): 16 KiB where the names would be
+	 * 256 KiB.
 	 */
-	uint64_t told[AH_VIEWS_MAX][AH_DOM_BUCKETS];
+	uint64_t told[AH_VIEWS_MAX][AH_LVL_COUNT][AH_DOM_BUCKETS];
 };
 
 /*

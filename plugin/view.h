@@ -22,7 +22,8 @@
 struct ah_cell;
 
 /*
- * The latest failing domain of a bucket.  A seqlock, so a query thread
+ * The latest failing name of a group (a registrable domain, a public
+ * suffix).  A seqlock, so a query thread
  * writes it without ever waiting: odd 'seq' means a write is under way,
  * and a writer that finds one skips its own.
  */
@@ -77,7 +78,8 @@ struct ah_counters {
 	atomic_uint_fast64_t answers[AH_SRC_COUNT][AH_RC_COUNT];
 	atomic_uint_fast64_t recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t latency[AH_LAT_BUCKETS];
-	atomic_uint_fast64_t dom[AH_DOM_COUNT][AH_DOM_BUCKETS];
+	/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
+	atomic_uint_fast64_t dom[AH_LVL_COUNT][AH_DOM_COUNT][AH_DOM_BUCKETS];
 };
 
 struct ah_view {
@@ -94,7 +96,7 @@ struct ah_view {
 	struct ah_cell *cells; /* its counters in the first shard */
 
 	/* Failure paths only, shared by the view's query threads. */
-	alignas(64) struct ah_sample sample[AH_DOM_BUCKETS];
+	alignas(64) struct ah_sample sample[AH_LVL_COUNT][AH_DOM_BUCKETS];
 
 	pthread_mutex_t zlock; /* guards the zone fields */
 	struct ah_zone *zones;

@@ -32,6 +32,7 @@
 #include "relay.h"
 #include "reload.h"
 #include "route.h"
+#include "sessions.h"
 
 #define HANDLER(name)	static void name(struct ctl_reply *, \
 			    struct relay *, const struct ctl_req *)
@@ -137,6 +138,7 @@ put_feed(struct ctl_reply *rp, const struct feed *f)
 	if (f->state == FEED_UP) {
 		ah_enc_str(&e, "named", f->named_version);
 		ah_enc_u64(&e, "named_pid", f->named_pid);
+		ah_enc_u64(&e, "proto", f->proto);
 		ah_enc_u64(&e, "interval", f->interval_ms);
 		ah_enc_u64(&e, "stale_after", f->stale_ms);
 		ah_enc_u64(&e, "views", f->nviews);
@@ -162,7 +164,7 @@ put_sessions(struct ctl_reply *rp)
 	struct ah_enc			 e;
 	size_t				 i, n;
 
-	s = exabgp_sessions(&n);
+	s = sessions_list(&n);
 	for (i = 0; i < n; i++) {
 		ah_enc_begin(&e, line, sizeof(line), "session");
 		ah_enc_str(&e, "peer", s[i].peer);
@@ -287,38 +289,65 @@ put_checks(struct ctl_reply *rp, struct relay *r, size_t i, int details)
 	}
 }
 
+/* ExaBGP's side: its neighbor list, the answers still due, rejections. */
+static void
+put_exabgp(struct ctl_reply *rp)
+{
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+
+	ah_enc_begin(&e, line, sizeof(line), "exabgp");
+	if (sessions_listed() != 0)
+		ah_enc_i64(&e, "neighbors_at", sessions_listed());
+	ah_enc_u64(&e, "commands", exabgp_commands());
+	ah_enc_u64(&e, "waiting", exabgp_waiting());
+	ah_enc_u64(&e, "rejected", exabgp_rejected());
+	put(rp, &e);
+}
+
+/* One route: what the relay wants of it, and what is true of it. */
+static void
+put_route(struct ctl_reply *rp, const char *service, const char *prefix,
+    enum route_mode mode, const struct route_held *h)
+{
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+
+	ah_enc_begin(&e, line, sizeof(line), "prefix");
+	ah_enc_str(&e, "service", service);
+	ah_enc_str(&e, "prefix", prefix);
+	ah_enc_str(&e, "state", prefix_state_name(mode, h->held));
+	ah_enc_str(&e, "route", route_mode_name(mode));
+	ah_enc_i64(&e, "since", h->since);
+	if (h->held != HELD_ANNOUNCED && h->held != HELD_WITHDRAWN)
+		ah_enc_str(&e, "why", h->why);
+	if (h->sent != NULL) {
+		ah_enc_str(&e, "exabgp", ack_name(h->sent->ack));
+		ah_enc_str(&e, "sent", h->sent->cmd);
+		ah_enc_i64(&e, "sent_at", h->sent->at);
+	}
+	put(rp, &e);
+}
+
 static void
 put_prefixes(struct ctl_reply *rp, struct relay *r, size_t i)
 {
 	const struct service_conf	*s = &r->conf->services[i];
 	const struct service_state	*st = &r->svc[i];
-	const struct sent_route		*sent;
-	char				 line[AH_LINE_MAX];
+	struct route_held		 h;
 	char				 wd[AH_NAME_LEN + 16];
-	struct ah_enc			 e;
 	size_t				 j;
 
 	/* A watchdog service has one route: the watchdog. */
 	if (s->watchdog[0] != '\0') {
 		snprintf(wd, sizeof(wd), "watchdog %s", s->watchdog);
-		ah_enc_begin(&e, line, sizeof(line), "prefix");
-		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "prefix", wd);
-		ah_enc_str(&e, "state", route_mode_name(st->route.mode));
-		ah_enc_i64(&e, "since", st->route.since);
-		put(rp, &e);
+		exabgp_watchdog_held(s->watchdog, &h);
+		put_route(rp, s->name, wd, st->route.mode, &h);
 	}
 	for (j = 0; j < s->nprefixes; j++) {
-		ah_enc_begin(&e, line, sizeof(line), "prefix");
-		ah_enc_str(&e, "service", s->name);
-		ah_enc_str(&e, "prefix", s->prefixes[j].prefix);
-		ah_enc_str(&e, "state", route_mode_name(st->route.mode));
-		ah_enc_i64(&e, "since", st->route.since);
-		if ((sent = exabgp_sent(&s->prefixes[j])) != NULL) {
-			ah_enc_str(&e, "sent", sent->cmd);
-			ah_enc_i64(&e, "sent_at", sent->at);
-		}
-		put(rp, &e);
+		exabgp_prefix_held(&s->prefixes[j], &h);
+		put_route(rp, s->name, s->prefixes[j].prefix, st->route.mode,
+		    &h);
 	}
 }
 
@@ -329,6 +358,7 @@ do_status(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 
 	put_relay(rp, r);
 	put_feed(rp, &r->feed);
+	put_exabgp(rp);
 	put_sessions(rp);
 	for (i = 0; i < r->conf->nservices; i++) {
 		put_service(rp, r, i, 0);

@@ -3,9 +3,19 @@
  *
  * stdout carries commands.  It is non-blocking with a queue, so a slow
  * ExaBGP never stalls the relay's reaction to named.  stdin carries
- * ExaBGP's acks ('done'/'error') and 'shutdown'.  ExaBGP writes acks
+ * ExaBGP's answers ('done'/'error'), 'shutdown', session changes, and
+ * the answer to 'show neighbor extensive' (sessions.c).  ExaBGP writes
  * with a blocking write: if we stopped reading, ExaBGP itself would
  * freeze, so stdin is drained on every loop, whatever else happens.
+ *
+ * An answer does not say which command it answers.  ExaBGP 4.2 runs
+ * route commands and 'show neighbor' in turn from one queue and
+ * answers each as it finishes it, so answers are matched to commands
+ * in the order they were sent.  Commands ExaBGP answers at once
+ * ('version', '#', an unknown one) would jump that queue: the relay
+ * sends none of them.  Each route keeps ExaBGP's answer to its last
+ * command, and a route is out there only when ExaBGP accepted it and a
+ * session that carries it is up.
  */
 #include <config.h>
 
@@ -16,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ahclock.h"
@@ -25,23 +36,39 @@
 #include "parse.h"
 
 #define OUT_MAX		(256 * 1024)
-#define SENT_RING	64
-#define SESSIONS_MAX	16
+/* Commands awaiting an answer that are remembered one by one. */
+#define PENDING_MAX	4096
+/* How often ExaBGP is asked which neighbors it has, and their state. */
+#define ASK_EVERY_MS	10000
+/* A command unanswered for longer than this is worth a word. */
+#define SLOW_MS		2000
+/* What a pending command is, when not a route's. */
+#define QUESTION	((size_t)-1)	/* 'show neighbor extensive' */
+#define NO_ROUTE	((size_t)-2)	/* a route out of memory */
+
+struct pending {
+	uint64_t	 seq;
+	size_t		 route;		/* in x.routes, or as above */
+};
 
 /* One stdout and one stdin per process: module state, not a context. */
 static struct {
-	char		out[OUT_MAX];
-	size_t		len;
-	struct ah_lines	in;
-	/* Commands awaiting an ack, so an 'error' can say which one. */
-	char		sent[SENT_RING][1024];
-	unsigned int	head, tail;
-	uint64_t	commands;	/* queued since the start */
-	/* For reports: each session's state, each prefix's last command. */
-	struct bgp_session	 sessions[SESSIONS_MAX];
-	size_t			 nsessions;
-	struct sent_route	*routes;
-	size_t			 nroutes, caproutes;
+	char		 out[OUT_MAX];
+	size_t		 len;
+	struct ah_lines	 in;
+	/* Commands awaiting an answer, oldest first. */
+	struct pending	 pending[PENDING_MAX];
+	uint64_t	 head, tail;
+	uint64_t	 lost;		/* answers due to ones forgotten */
+	uint64_t	 seq;		/* commands sent, questions included */
+	uint64_t	 commands;	/* route commands since the start */
+	uint64_t	 rejected;
+	int64_t		 asked;		/* monotonic ms; 0: not yet */
+	int		 asking;	/* a question awaits its answer */
+	int		 ask_again;	/* ... and another is due after it */
+	/* Each route's last command, and ExaBGP's answer to it. */
+	struct sent_route *routes;
+	size_t		 nroutes, caproutes;
 } x;
 
 void
@@ -54,10 +81,17 @@ exabgp_init(void)
 	ah_lines_init(&x.in);
 }
 
+/*
+ * Queues 'cmd', to be answered in turn.  Should ExaBGP leave more than
+ * PENDING_MAX unanswered (it is hung, or its api.ack is off), the
+ * oldest are forgotten but counted, so later answers still find their
+ * own command.
+ */
 static void
-queue(const char *cmd)
+queue(const char *cmd, size_t route)
 {
-	size_t n = strlen(cmd);
+	struct pending	*p;
+	size_t		 n = strlen(cmd);
 
 	if (x.len + n + 1 > OUT_MAX)
 		fatalx("ExaBGP has not read %d bytes of commands; "
@@ -65,11 +99,19 @@ queue(const char *cmd)
 	memcpy(x.out + x.len, cmd, n);
 	x.out[x.len + n] = '\n';
 	x.len += n + 1;
-	snprintf(x.sent[x.tail % SENT_RING], sizeof(x.sent[0]), "%s", cmd);
-	x.tail++;
-	x.commands++;
-	if (x.tail - x.head > SENT_RING)
-		x.head = x.tail - SENT_RING;
+	if (x.tail - x.head == PENDING_MAX) {
+		if (x.pending[x.head % PENDING_MAX].route == QUESTION)
+			x.asking = 0;
+		x.head++;
+		x.lost++;
+	}
+	p = &x.pending[x.tail++ % PENDING_MAX];
+	p->seq = ++x.seq;
+	p->route = route;
+	if (route < x.nroutes) {
+		x.routes[route].seq = p->seq;
+		x.routes[route].ack = ACK_WAITING;
+	}
 }
 
 static int
@@ -132,10 +174,12 @@ is_withdraw(const char *cmd)
  * command again, or a withdrawal of what is withdrawn (whatever its
  * next-hop said), would be an UPDATE for nothing, or a reload's churn.
  * The relay is ExaBGP's only source for its routes, so what it last
- * sent is what ExaBGP holds.
+ * sent is what ExaBGP holds, or rejected: the same again would be
+ * rejected again.
  */
 static void
-send_route(const char *prefix, const char *neighbor, const char *cmd)
+send_route(const char *prefix, const char *neighbor, unsigned int family,
+    const char *cmd)
 {
 	struct sent_route *r = route_slot(prefix, neighbor, 1);
 
@@ -143,17 +187,22 @@ send_route(const char *prefix, const char *neighbor, const char *cmd)
 	    (is_withdraw(r->cmd) && is_withdraw(cmd))))
 		return;
 	log_info("to exabgp: %s", cmd);
-	queue(cmd);
-	if (r == NULL)
-		return;		/* out of memory: only the report suffers */
+	x.commands++;
+	if (r == NULL) {
+		queue(cmd, NO_ROUTE);	/* out of memory: the report suffers */
+		return;
+	}
 	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	r->family = family;
 	r->at = ah_real_ms();
+	r->stranger = 0;
+	queue(cmd, (size_t)(r - x.routes));
 }
 
-const struct sent_route *
-exabgp_sent(const struct prefix_conf *p)
+static unsigned int
+family_of(const struct prefix_conf *p)
 {
-	return (route_slot(p->prefix, p->neighbor, 0));
+	return (p->family == AF_INET6 ? FAM_IPV6 : FAM_IPV4);
 }
 
 void
@@ -168,7 +217,7 @@ exabgp_withdraw(const struct prefix_conf *p)
 	    p->prefix, p->next_hop);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		fatalx("route command for %s does not fit", p->prefix);
-	send_route(p->prefix, p->neighbor, cmd);
+	send_route(p->prefix, p->neighbor, family_of(p), cmd);
 	(void)exabgp_flush();
 }
 
@@ -178,78 +227,168 @@ exabgp_commands(void)
 	return (x.commands);
 }
 
-const struct bgp_session *
-exabgp_sessions(size_t *n)
+uint64_t
+exabgp_rejected(void)
 {
-	*n = x.nsessions;
-	return (x.sessions);
+	return (x.rejected);
 }
 
-/*
- * What ExaBGP said in one line, decided without acting on it (the fuzz
- * target's entry point, tests/fuzz/fuzz_exabgp.c): an ack, 'shutdown',
- * or a session's state ("neighbor PEER up", "... down - REASON",
- * "... connected"), with the peer, state and reason in 's'.  Anything
- * else is not ours to judge.
- */
-enum exabgp_said
-exabgp_said(const char *line, size_t n, struct bgp_session *s)
+uint64_t
+exabgp_waiting(void)
+{
+	return (x.tail - x.head + x.lost);
+}
+
+/* A line cut at spaces: up to 'max' words, the rest in *rest. */
+static size_t
+words(char *buf, char **w, size_t max, char **rest)
+{
+	size_t n = 0;
+
+	*rest = buf;
+	while (n < max && (w[n] = strtok_r(n ? NULL : buf, " ", rest)) != NULL)
+		n++;
+	if (*rest == NULL)
+		*rest = buf + strlen(buf);
+	return (n);
+}
+
+/* "neighbor PEER up", "... connected", "... down - REASON" */
+static enum exabgp_said
+said_neighbor(char *buf, struct said *s)
 {
 	static const char *const states[] = { "up", "down", "connected" };
-	char	buf[512], *peer, *state, *rest;
-	size_t	i;
+	char	*w[3], *rest;
+	size_t	 i;
 
-	if (n == 4 && memcmp(line, "done", 4) == 0)
-		return (SAID_DONE);
-	if (n == 5 && memcmp(line, "error", 5) == 0)
-		return (SAID_ERROR);
-	if (n >= 8 && memcmp(line, "shutdown", 8) == 0)
-		return (SAID_SHUTDOWN);
-	if (n <= 9 || memcmp(line, "neighbor ", 9) != 0 || n >= sizeof(buf))
-		return (SAID_OTHER);
-	memcpy(buf, line, n);
-	buf[n] = '\0';
-	if (strtok_r(buf, " ", &rest) == NULL ||
-	    (peer = strtok_r(NULL, " ", &rest)) == NULL ||
-	    (state = strtok_r(NULL, " ", &rest)) == NULL)
+	if (words(buf, w, 3, &rest) != 3)
 		return (SAID_OTHER);
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (strcmp(state, states[i]) == 0)
+		if (strcmp(w[2], states[i]) == 0)
 			break;
 	if (i == sizeof(states) / sizeof(states[0]))
 		return (SAID_OTHER);
-	memset(s, 0, sizeof(*s));
-	snprintf(s->peer, sizeof(s->peer), "%s", peer);
-	snprintf(s->state, sizeof(s->state), "%s", state);
-	/* "down - REASON" */
+	snprintf(s->peer, sizeof(s->peer), "%s", w[1]);
+	snprintf(s->state, sizeof(s->state), "%s", w[2]);
 	if (strncmp(rest, "- ", 2) == 0)
 		rest += 2;
 	snprintf(s->reason, sizeof(s->reason), "%s", rest);
 	return (SAID_NEIGHBOR);
 }
 
-/* A session's state as ExaBGP reported it, kept for 'status'. */
-static void
-on_neighbor(const struct bgp_session *said)
+/* A whole number 0..max, then 'sep' (or the end, for '\0'). */
+static int
+number(const char **p, long long max, char sep, long long *v)
 {
-	struct bgp_session	*s;
+	char *end;
 
-	for (s = x.sessions; s < x.sessions + x.nsessions; s++)
-		if (strcmp(s->peer, said->peer) == 0)
-			break;
-	if (s == x.sessions + x.nsessions) {
-		if (x.nsessions == SESSIONS_MAX)
-			return;
-		x.nsessions++;
-		snprintf(s->peer, sizeof(s->peer), "%s", said->peer);
+	if (**p < '0' || **p > '9')
+		return (-1);
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (errno != 0 || *v > max || *end != sep)
+		return (-1);
+	*p = sep != '\0' ? end + 1 : end;
+	return (0);
+}
+
+/*
+ * How long a session has been up, as Python prints a timedelta:
+ * "0:00:05", "1 day, 2:03:04", "3 days, 0:00:00"; -1 if not that.
+ */
+static int64_t
+uptime_ms(const char *p)
+{
+	long long	d = 0, h, m, sec;
+
+	if (strchr(p, ',') != NULL) {
+		if (number(&p, 1000000, ' ', &d) < 0 ||
+		    (strncmp(p, "day, ", 5) != 0 &&
+		    strncmp(p, "days, ", 6) != 0))
+			return (-1);
+		p = strchr(p, ',') + 2;
 	}
-	if (strcmp(s->state, said->state) != 0) {
-		log_info("BGP session %s %s%s%s", said->peer, said->state,
-		    said->reason[0] != '\0' ? " - " : "", said->reason);
-		s->since = ah_real_ms();
+	if (number(&p, 23, ':', &h) < 0 || number(&p, 59, ':', &m) < 0 ||
+	    number(&p, 59, '\0', &sec) < 0)
+		return (-1);
+	return ((((d * 24 + h) * 60 + m) * 60 + sec) * 1000);
+}
+
+/*
+ * A line of ExaBGP 4.2's answer to 'show neighbor extensive' that the
+ * relay reads: "Neighbor PEER", then indented, "state FSM-STATE", "up
+ * for TIME" and, per family, "ipv4 unicast: LOCAL REMOTE ADD-PATH".
+ */
+static enum exabgp_said
+said_answer(char *buf, struct said *s)
+{
+	char	*w[5], *rest, *p;
+	size_t	 n, i;
+
+	if (strncmp(buf, "Neighbor ", 9) == 0) {
+		if (words(buf, w, 3, &rest) != 2 ||
+		    strlen(w[1]) >= sizeof(s->peer))
+			return (SAID_OTHER);
+		snprintf(s->peer, sizeof(s->peer), "%s", w[1]);
+		return (SAID_PEER);
 	}
-	snprintf(s->state, sizeof(s->state), "%s", said->state);
-	snprintf(s->reason, sizeof(s->reason), "%s", said->reason);
+	if (strncmp(buf, "   ", 3) != 0)
+		return (SAID_OTHER);
+	/* Columns are padded with spaces, the time's own words too. */
+	for (n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
+	p = buf + strspn(buf, " ");
+	if (strncmp(p, "up for ", 7) == 0) {
+		p += 7 + strspn(p + 7, " ");
+		if ((s->up_ms = uptime_ms(p)) < 0)
+			return (SAID_OTHER);
+		return (SAID_PEER_UP);
+	}
+	n = words(buf, w, 5, &rest);
+	if (n == 2 && strcmp(w[0], "state") == 0 &&
+	    strlen(w[1]) < sizeof(s->state)) {
+		for (i = 0; w[1][i] >= 'A' && w[1][i] <= 'Z'; i++)
+			;
+		if (i == 0 || w[1][i] != '\0')
+			return (SAID_OTHER);
+		snprintf(s->state, sizeof(s->state), "%s", w[1]);
+		return (SAID_PEER_STATE);
+	}
+	if (n == 5 && strcmp(w[1], "unicast:") == 0 &&
+	    strcmp(w[2], "enabled") == 0 && (strcmp(w[0], "ipv4") == 0 ||
+	    strcmp(w[0], "ipv6") == 0)) {
+		s->family = w[0][3] == '4' ? FAM_IPV4 : FAM_IPV6;
+		s->agreed = strcmp(w[3], "enabled") == 0 ? 1 :
+		    strcmp(w[3], "disabled") == 0 ? 0 : -1;
+		return (SAID_PEER_FAMILY);
+	}
+	return (SAID_OTHER);
+}
+
+/*
+ * What ExaBGP said in one line, decided without acting on it (the fuzz
+ * target's entry point, tests/fuzz/fuzz_exabgp.c), with what it says
+ * in 's'.  Anything else is not ours to judge.
+ */
+enum exabgp_said
+exabgp_said(const char *line, size_t n, struct said *s)
+{
+	char buf[512];
+
+	memset(s, 0, sizeof(*s));
+	if (n == 4 && memcmp(line, "done", 4) == 0)
+		return (SAID_DONE);
+	if (n == 5 && memcmp(line, "error", 5) == 0)
+		return (SAID_ERROR);
+	if (n >= 8 && memcmp(line, "shutdown", 8) == 0)
+		return (SAID_SHUTDOWN);
+	if (n >= sizeof(buf) || memchr(line, '\0', n) != NULL)
+		return (SAID_OTHER);
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	if (n > 9 && memcmp(line, "neighbor ", 9) == 0)
+		return (said_neighbor(buf, s));
+	return (said_answer(buf, s));
 }
 
 /* Adds 'c' unless the list has it: a community said twice is noise. */
@@ -318,7 +457,7 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 	}
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		fatalx("route command for %s does not fit", p->prefix);
-	send_route(p->prefix, p->neighbor, cmd);
+	send_route(p->prefix, p->neighbor, family_of(p), cmd);
 }
 
 /*
@@ -337,7 +476,7 @@ exabgp_service(const struct service_conf *s, enum route_mode mode)
 		    mode == ROUTE_WITHDRAWN ? "withdraw" : "announce",
 		    s->watchdog);
 		snprintf(slot, sizeof(slot), "watchdog %s", s->watchdog);
-		send_route(slot, "", cmd);
+		send_route(slot, "", 0, cmd);
 	}
 	for (i = 0; i < s->nprefixes; i++)
 		exabgp_route(&s->prefixes[i],
@@ -371,30 +510,232 @@ exabgp_flush(void)
 }
 
 static void
-on_ack(const char *line, size_t n, void *arg)
+ask(void)
 {
-	const char		*cmd = x.head != x.tail ?
-				    x.sent[x.head % SENT_RING] : "?";
-	struct bgp_session	 said;
+	if (x.asking) {
+		x.ask_again = 1;
+		return;
+	}
+	x.asking = 1;
+	x.asked = ah_mono_ms();
+	queue("show neighbor extensive", QUESTION);
+}
+
+void
+exabgp_tick(int64_t now)
+{
+	if (x.asked == 0 || now - x.asked >= ASK_EVERY_MS) {
+		ask();
+		(void)exabgp_flush();
+	}
+}
+
+/*
+ * ExaBGP has answered which neighbors it has.  A route it rejected
+ * can now say why; one rejected for a neighbor it has now (its
+ * configuration was reloaded) is sent again.
+ */
+static void
+answered(int complete)
+{
+	struct sent_route	*r;
+	int			 has;
+
+	sessions_answered(complete);
+	x.asking = 0;
+	for (r = x.routes; complete && r < x.routes + x.nroutes; r++) {
+		if (r->ack != ACK_REJECTED || r->neighbor[0] == '\0')
+			continue;
+		if ((has = sessions_has(r->neighbor)) == 0)
+			r->stranger = 1;
+		else if (has == 1 && r->stranger) {
+			log_info("ExaBGP has neighbor %s now: to exabgp: %s",
+			    r->neighbor, r->cmd);
+			r->stranger = 0;
+			r->at = ah_real_ms();
+			x.commands++;
+			queue(r->cmd, (size_t)(r - x.routes));
+		}
+	}
+	if (x.ask_again) {
+		x.ask_again = 0;
+		ask();
+	}
+}
+
+/* 'done' or 'error': the answer to the oldest command not answered. */
+static void
+answer(int accepted)
+{
+	static int		 unanswerable;
+	const struct pending	*p;
+	struct sent_route	*r = NULL;
+	char			 names[256];
+
+	if (x.lost > 0) {
+		x.lost--;
+		if (!accepted) {
+			x.rejected++;
+			log_errx("ExaBGP rejected a command sent too long ago "
+			    "to say which");
+		}
+		return;
+	}
+	if (x.head == x.tail) {
+		log_warnx("ExaBGP answered '%s' with no command to answer",
+		    accepted ? "done" : "error");
+		return;
+	}
+	p = &x.pending[x.head++ % PENDING_MAX];
+	if (p->route == QUESTION) {
+		if (!accepted && !unanswerable++)
+			log_warnx("ExaBGP rejected 'show neighbor extensive': "
+			    "sessions are known only as they change");
+		answered(accepted);
+		return;
+	}
+	if (!accepted)
+		x.rejected++;
+	if (p->route < x.nroutes && x.routes[p->route].seq == p->seq)
+		r = &x.routes[p->route];
+	if (r != NULL) {
+		r->ack = accepted ? ACK_ACCEPTED : ACK_REJECTED;
+		r->acked = ah_real_ms();
+		r->stranger = !accepted && r->neighbor[0] != '\0' &&
+		    sessions_has(r->neighbor) == 0;
+	}
+	if (accepted)
+		return;
+	if (r == NULL && p->route < x.nroutes)
+		log_errx("ExaBGP rejected an earlier command for %s",
+		    x.routes[p->route].prefix);
+	else if (r == NULL)
+		log_errx("ExaBGP rejected a command");
+	else if (r->stranger) {
+		sessions_names(names, sizeof(names));
+		log_errx("ExaBGP rejected: %s: it has no neighbor %s (its "
+		    "neighbors: %s)", r->cmd, r->neighbor, names);
+	} else
+		log_errx("ExaBGP rejected: %s", r->cmd);
+}
+
+/* The question's answer is being read when it is the oldest pending. */
+static int
+answering(void)
+{
+	return (x.lost == 0 && x.head != x.tail &&
+	    x.pending[x.head % PENDING_MAX].route == QUESTION);
+}
+
+static void
+heard(const char *line, size_t n, void *arg)
+{
+	struct said		said;
+	enum exabgp_said	kind;
 
 	(void)arg;
-	switch (exabgp_said(line, n, &said)) {
-	case SAID_ERROR:
-		log_warnx("ExaBGP rejected: %s", cmd);
-		/* FALLTHROUGH */
+	switch ((kind = exabgp_said(line, n, &said))) {
 	case SAID_DONE:
-		if (x.head != x.tail)
-			x.head++;
+	case SAID_ERROR:
+		answer(kind == SAID_DONE);
 		break;
 	case SAID_SHUTDOWN:
 		log_info("ExaBGP is shutting down");
 		break;
 	case SAID_NEIGHBOR:
-		on_neighbor(&said);
+		sessions_event(&said);
+		/* What its OPENs agreed comes with the answer. */
+		if (strcmp(said.state, "up") == 0)
+			ask();
+		break;
+	case SAID_PEER:
+	case SAID_PEER_STATE:
+	case SAID_PEER_UP:
+	case SAID_PEER_FAMILY:
+		if (answering())
+			sessions_answer(kind, &said);
 		break;
 	case SAID_OTHER:
 		break;
 	}
+}
+
+static void
+held(const struct sent_route *r, struct route_held *h)
+{
+	char	names[256];
+	int64_t	since;
+
+	memset(h, 0, sizeof(*h));
+	if ((h->sent = r) == NULL || r->cmd[0] == '\0') {
+		h->sent = NULL;
+		h->held = HELD_WAITING;
+		snprintf(h->why, sizeof(h->why), "not sent to ExaBGP yet");
+		return;
+	}
+	switch (r->ack) {
+	case ACK_WAITING:
+		h->held = HELD_WAITING;
+		h->since = r->at;
+		if (ah_real_ms() - r->at < SLOW_MS)
+			snprintf(h->why, sizeof(h->why), "sent, waiting for "
+			    "ExaBGP");
+		else
+			snprintf(h->why, sizeof(h->why), "sent, waiting for "
+			    "ExaBGP for %llds (is it hung, or is its "
+			    "exabgp.api.ack off?)",
+			    (long long)((ah_real_ms() - r->at) / 1000));
+		break;
+	case ACK_REJECTED:
+		h->held = HELD_REJECTED;
+		h->since = r->acked;
+		sessions_names(names, sizeof(names));
+		if (r->stranger)
+			snprintf(h->why, sizeof(h->why), "rejected by ExaBGP: "
+			    "it has no neighbor %s (its neighbors: %s)",
+			    r->neighbor, names);
+		else
+			snprintf(h->why, sizeof(h->why), "rejected by ExaBGP: "
+			    "its log says why");
+		break;
+	case ACK_ACCEPTED:
+		h->since = r->acked;
+		if (is_withdraw(r->cmd)) {
+			h->held = HELD_WITHDRAWN;
+			break;
+		}
+		h->held = sessions_carry(r->neighbor, r->family, &since,
+		    h->why, sizeof(h->why)) ? HELD_ANNOUNCED : HELD_UNCARRIED;
+		if (since > h->since)
+			h->since = since;
+		break;
+	}
+}
+
+const char *
+ack_name(enum ack a)
+{
+	static const char *const names[] = {
+		[ACK_WAITING] = "waiting", [ACK_ACCEPTED] = "accepted",
+		[ACK_REJECTED] = "rejected"
+	};
+
+	return (names[a]);
+}
+
+void
+exabgp_prefix_held(const struct prefix_conf *p, struct route_held *h)
+{
+	held(route_slot(p->prefix, p->neighbor, 0), h);
+}
+
+void
+exabgp_watchdog_held(const char *name, struct route_held *h)
+{
+	char slot[AH_NAME_LEN + 16];
+
+	snprintf(slot, sizeof(slot), "watchdog %s", name);
+	held(route_slot(slot, "", 0), h);
 }
 
 /*
@@ -433,7 +774,7 @@ exabgp_read(void)
 		if (r == 0)
 			return (-1);
 		ah_lines_fill(&x.in, (size_t)r);
-		exabgp_lines(&x.in, on_ack, NULL);
+		exabgp_lines(&x.in, heard, NULL);
 	}
 }
 

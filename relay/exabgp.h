@@ -1,12 +1,15 @@
 /*
- * exabgp.h - the relay's two pipes to ExaBGP: route commands on
- * stdout, acks and session changes on stdin.
+ * exabgp.h - the relay's two pipes to ExaBGP: route commands and the
+ * neighbor question on stdout; answers, session changes and the
+ * question's answer on stdin (sessions.h).
  */
 #ifndef AH_EXABGP_H
 #define AH_EXABGP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sessions.h"
 
 struct ah_lines;
 struct prefix_conf;
@@ -22,20 +25,36 @@ enum route_mode {
 	ROUTE_DRAINING
 };
 
-/* A BGP session as ExaBGP reports it (api { neighbor-changes; }). */
-struct bgp_session {
-	char		 peer[64];
-	char		 state[16];	/* connected, up, down */
-	char		 reason[128];	/* why it went down */
-	int64_t		 since;		/* realtime ms */
-};
+/* ExaBGP's answer to a route's last command. */
+enum ack { ACK_WAITING, ACK_ACCEPTED, ACK_REJECTED };
 
-/* The last command the relay sent for a prefix. */
+/* The last command the relay sent for a route, and ExaBGP's answer. */
 struct sent_route {
-	char		 prefix[80];
+	char		 prefix[80];	/* or "watchdog NAME" */
 	char		 neighbor[64];
+	unsigned int	 family;	/* FAM_*; 0: a watchdog's, any */
 	char		 cmd[1024];
 	int64_t		 at;		/* realtime ms */
+	uint64_t	 seq;		/* its place among the commands */
+	enum ack	 ack;
+	int64_t		 acked;		/* realtime ms */
+	int		 stranger;	/* rejected: no such neighbor */
+};
+
+/*
+ * What ExaBGP does with a route, as far as the relay can know: it has
+ * not answered yet, it rejected the command, it accepted a withdrawal,
+ * it accepted an announcement that no session up carries, or one that
+ * a session up carries (out there).
+ */
+enum held { HELD_WAITING, HELD_REJECTED, HELD_WITHDRAWN, HELD_UNCARRIED,
+	HELD_ANNOUNCED };
+
+struct route_held {
+	enum held		 held;
+	int64_t			 since;		/* realtime ms */
+	char			 why[512];	/* unless HELD_ANNOUNCED */
+	const struct sent_route	*sent;		/* NULL: nothing sent */
 };
 
 void	exabgp_init(void);
@@ -44,17 +63,22 @@ void	exabgp_service(const struct service_conf *, enum route_mode);
 int	exabgp_want_write(void);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
-enum exabgp_said { SAID_DONE, SAID_ERROR, SAID_SHUTDOWN, SAID_NEIGHBOR,
-	SAID_OTHER };
-enum exabgp_said exabgp_said(const char *, size_t, struct bgp_session *);
+/* Asks ExaBGP which neighbors it has, when due (monotonic ms). */
+void	exabgp_tick(int64_t now);
+enum exabgp_said exabgp_said(const char *, size_t, struct said *);
 void	exabgp_lines(struct ah_lines *,
 	    void (*)(const char *, size_t, void *), void *);
 void	exabgp_drain(int timeout_ms);	/* best-effort flush at exit */
-const struct bgp_session *exabgp_sessions(size_t *);
-const struct sent_route *exabgp_sent(const struct prefix_conf *);
+void	exabgp_prefix_held(const struct prefix_conf *, struct route_held *);
+void	exabgp_watchdog_held(const char *, struct route_held *);
 /* Withdraw one route, unless it is withdrawn already. */
 void	exabgp_withdraw(const struct prefix_conf *);
-/* Commands queued for ExaBGP since the relay started. */
+/* Route commands queued for ExaBGP since the relay started. */
 uint64_t exabgp_commands(void);
+/* Commands ExaBGP rejected since the relay started. */
+uint64_t exabgp_rejected(void);
+/* Commands ExaBGP has not answered yet. */
+uint64_t exabgp_waiting(void);
+const char *ack_name(enum ack);
 
 #endif /* AH_EXABGP_H */

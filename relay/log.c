@@ -115,6 +115,16 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("error", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	const char	*err = strerror(errno);

@@ -4,6 +4,8 @@
  * stdout belongs to ExaBGP (it is the command channel), so every log
  * line goes to stderr, which ExaBGP copies into its own log.  The
  * _warn variants append strerror(errno), the _warnx ones do not.
+ * log_errx() is for what is wrong now and stays wrong until someone
+ * acts (ExaBGP rejected a route): the relay itself goes on.
  */
 #ifndef AH_LOG_H
 #define AH_LOG_H
@@ -14,6 +16,7 @@ void	log_init(const char *progname);
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_errx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

@@ -266,6 +266,7 @@ run(struct relay *r)
 		if (r->feed.fd >= 0)
 			pump_feed(r);
 		judge_all(r, now, 0);		/* 'now' is before the reading */
+		exabgp_tick(now);
 		control_dispatch(r, pfd + ctl0, n - ctl0);
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "relay.h"
 #include "route.h"
+#include "sessions.h"
 
 #define P	"anycast_health_"
 
@@ -222,7 +223,7 @@ known_view_key(const char *key)
 {
 	char	want[AH_NAME_MAX + 1];
 	size_t	i;
-	int	j, g;
+	int	j, g, l;
 
 	snprintf(want, sizeof(want), FEED_ZONES "checked");
 	if (strcmp(key, want) == 0)
@@ -239,13 +240,34 @@ known_view_key(const char *key)
 		if (strcmp(key, want) == 0)
 			return (1);
 	}
-	for (j = 0; j < AH_DOM_COUNT; j++)
-		for (g = 0; g < AH_DOM_BUCKETS; g++) {
-			feed_dom_key(j, g, want, sizeof(want));
-			if (strcmp(key, want) == 0)
-				return (1);
-		}
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (j = 0; j < AH_DOM_COUNT; j++)
+			for (g = 0; g < AH_DOM_BUCKETS; g++) {
+				feed_dom_key(l, j, g, want, sizeof(want));
+				if (strcmp(key, want) == 0)
+					return (1);
+			}
 	return (0);
+}
+
+/* One group's counter of a level and kind, if the plugin sent it. */
+static void
+group_sample(struct buf *b, const struct feed_view *v, int l, int n, int g)
+{
+	char		key[AH_NAME_MAX + 1], group[8];
+	uint64_t	x;
+
+	feed_dom_key(l, n, g, key, sizeof(key));
+	if (feed_counter(v, key, &x) < 0)
+		return;
+	snprintf(group, sizeof(group), "%d", g);
+	buf_printf(b, P "domain_group_total{");
+	label(b, "view", v->name, 1);
+	label(b, "level", ah_level_samples[l], 0);
+	label(b, "kind", ah_dom_names[n], 0);
+	label(b, "group", group, 0);
+	buf_printf(b, "}");
+	value(b, (double)x);
 }
 
 static void
@@ -255,10 +277,10 @@ render_views(const struct feed *f, struct buf *b)
 	const struct feed_view		*v;
 	const char			*lval;
 	char				 name[128], key[AH_NAME_MAX + 1];
-	char				 group[8], le[16];
+	char				 le[16];
 	uint64_t			 x;
 	size_t				 i, j, k, l;
-	int				 seen, g, n;
+	int				 seen, g, n, lv;
 
 	for (vf = view_families; vf < view_families + NVIEW_FAMILIES; vf++) {
 		family(b, vf->name, vf->type, vf->help);
@@ -291,22 +313,15 @@ render_views(const struct feed *f, struct buf *b)
 	}
 
 	family(b, P "domain_group_total", "counter",
-	    "The fleet sensor: SERVFAIL answers (fail), recursions started "
-	    "(rstart) and finished (rdone) per group of query names.");
+	    "The fleet sensor, per group of names by registrable domain "
+	    "(level domain) and public suffix (suffix): SERVFAIL answers "
+	    "(fail), recursions started (rstart), finished (rdone), "
+	    "succeeded (rok), failed or timed out (rbad).");
 	for (v = f->views; v < f->views + f->nviews; v++)
-		for (n = 0; n < AH_DOM_COUNT; n++)
-			for (g = 0; g < AH_DOM_BUCKETS; g++) {
-				feed_dom_key(n, g, key, sizeof(key));
-				if (feed_counter(v, key, &x) < 0)
-					continue;
-				snprintf(group, sizeof(group), "%d", g);
-				buf_printf(b, P "domain_group_total{");
-				label(b, "view", v->name, 1);
-				label(b, "kind", ah_dom_names[n], 0);
-				label(b, "group", group, 0);
-				buf_printf(b, "}");
-				value(b, (double)x);
-			}
+		for (lv = 0; lv < AH_LVL_COUNT; lv++)
+			for (n = 0; n < AH_DOM_COUNT; n++)
+				for (g = 0; g < AH_DOM_BUCKETS; g++)
+					group_sample(b, v, lv, n, g);
 
 	family(b, P "zones_checked_timestamp_seconds", "gauge",
 	    "When the plugin last walked the view's zones.");
@@ -398,7 +413,6 @@ render_check(struct relay *r, struct buf *b, enum check_id c)
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
-	const struct service_conf	*s;
 	enum health_state		 cur;
 	size_t				 i, j;
 	int				 c;
@@ -436,27 +450,48 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 				    checks[c].name);
 	for (c = 0; c < CHK_COUNT; c++)
 		render_check(r, b, c);
+}
 
-	family(b, P "prefix_announced", "gauge",
-	    "1 while the relay has the prefix announced (normally or "
-	    "depreferred).");
-	for (i = 0; i < r->conf->nservices; i++) {
-		s = &r->conf->services[i];
-		for (j = 0; j < s->nprefixes; j++)
-			sample(b, P "prefix_announced",
-			    r->svc[i].route.mode != ROUTE_WITHDRAWN, "service",
-			    s->name, "prefix", s->prefixes[j].prefix);
-	}
-	family(b, P "prefix_depreferred", "gauge",
-	    "1 while the prefix is announced with the depref attributes "
-	    "(depreferred, or draining).");
-	for (i = 0; i < r->conf->nservices; i++) {
-		s = &r->conf->services[i];
-		for (j = 0; j < s->nprefixes; j++)
-			sample(b, P "prefix_depreferred",
-			    r->svc[i].route.mode == ROUTE_DEGRADED ||
-			    r->svc[i].route.mode == ROUTE_DRAINING, "service",
-			    s->name, "prefix", s->prefixes[j].prefix);
+/*
+ * A prefix counts as announced only when ExaBGP accepted its command
+ * and a session that carries it is up (exabgp_prefix_held()).
+ */
+static void
+render_prefixes(struct relay *r, struct buf *b)
+{
+	static const struct {
+		const char	*name, *help;
+	} families[] = {
+		{ P "prefix_announced", "1 while the prefix is out there: "
+		    "ExaBGP accepted its announcement and a BGP session that "
+		    "carries it is up (normally or depreferred)." },
+		{ P "prefix_depreferred", "1 while the prefix is out there "
+		    "with the depref attributes (depreferred, or draining)." },
+		{ P "prefix_rejected", "1 while ExaBGP rejects the prefix's "
+		    "last command." }
+	};
+	const struct service_conf	*s;
+	struct route_held		 h;
+	enum route_mode			 m;
+	size_t				 i, j, k;
+	int				 out, v[3];
+
+	for (k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
+		family(b, families[k].name, "gauge", families[k].help);
+		for (i = 0; i < r->conf->nservices; i++) {
+			s = &r->conf->services[i];
+			m = r->svc[i].route.mode;
+			for (j = 0; j < s->nprefixes; j++) {
+				exabgp_prefix_held(&s->prefixes[j], &h);
+				out = h.held == HELD_ANNOUNCED;
+				v[0] = out;
+				v[1] = out && (m == ROUTE_DEGRADED ||
+				    m == ROUTE_DRAINING);
+				v[2] = h.held == HELD_REJECTED;
+				sample(b, families[k].name, v[k], "service",
+				    s->name, "prefix", s->prefixes[j].prefix);
+			}
+		}
 	}
 }
 
@@ -500,14 +535,23 @@ metrics_render(struct relay *r, struct buf *b)
 	}
 	family(b, P "bgp_session_up", "gauge",
 	    "1 while ExaBGP reports the BGP session up.");
-	bs = exabgp_sessions(&n);
+	bs = sessions_list(&n);
 	for (i = 0; i < n; i++)
 		sample(b, P "bgp_session_up", strcmp(bs[i].state, "up") == 0,
 		    "peer", bs[i].peer, NULL, NULL);
+	family(b, P "exabgp_rejected_total", "counter",
+	    "Commands ExaBGP answered with 'error'.");
+	sample(b, P "exabgp_rejected_total", (double)exabgp_rejected(), NULL,
+	    NULL, NULL, NULL);
+	family(b, P "exabgp_waiting", "gauge",
+	    "Commands ExaBGP has not answered yet.");
+	sample(b, P "exabgp_waiting", (double)exabgp_waiting(), NULL, NULL,
+	    NULL, NULL);
 
 	render_views(f, b);
 	render_zones(f, b);
 	render_services(r, b, now);
+	render_prefixes(r, b);
 }
 
 /* The HTTP endpoint. */

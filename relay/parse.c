@@ -287,7 +287,9 @@ static const struct key prefix_keys[] = {
 	{ "communities", K_OWN, P(communities),
 	    .count = PLUS1(struct prefix_conf, ncommunities),
 	    .take = take_communities },
-	{ "neighbor", K_STRING, P(neighbor), .take = take_neighbor },
+	{ "neighbor", K_STRING, P(neighbor),
+	    .at = PLUS1(struct prefix_conf, neighbor_at),
+	    .take = take_neighbor },
 	{ .name = NULL }
 };
 

@@ -38,6 +38,7 @@ struct prefix_conf {
 	char		 neighbor[64];	/* "": every neighbor */
 	struct conf_pos	 at;		/* where it is written, for errors */
 	struct conf_pos	 next_hop_at;
+	struct conf_pos	 neighbor_at;	/* for exabgp.c's: not ExaBGP's */
 };
 
 #define AH_ZONES_MAX	32

@@ -13,7 +13,9 @@
  * sends only what differs from what it last sent: an unchanged file
  * sends nothing, an added prefix one command (a withdrawal, or an
  * announcement if its service is announced), a changed attribute one
- * announcement, a removed prefix one withdrawal.
+ * announcement, a removed prefix one withdrawal.  A file that names a
+ * neighbor ExaBGP does not have is rejected too, once ExaBGP has said
+ * which it has (sessions.c): ExaBGP would reject its routes.
  */
 #include <config.h>
 
@@ -34,6 +36,7 @@
 #include "policy.h"
 #include "relay.h"
 #include "reload.h"
+#include "sessions.h"
 #include "state.h"
 
 /* A service's changes in words: "prefixes +1 -0; checks canary". */
@@ -392,7 +395,9 @@ reload(struct relay *r, char **text, struct reload_result *res)
 		fprintf(out, "%s: more than %d services\n", path,
 		    RELAY_SERVICES_MAX);
 		conf_free(nc);
-	} else if ((rc = move(r, nc, out, res)) < 0)
+	} else if (sessions_check(nc, out) > 0)
+		conf_free(nc);
+	else if ((rc = move(r, nc, out, res)) < 0)
 		conf_free(nc);
 	else {
 		res->commands = exabgp_commands() - before;

@@ -49,3 +49,19 @@ route_mode_name(enum route_mode m)
 
 	return (names[m]);
 }
+
+/*
+ * A prefix's state says what is true of it: its route mode only where
+ * ExaBGP accepted the command and (for an announcement) a session that
+ * carries it is up; otherwise what stands in the way.
+ */
+const char *
+prefix_state_name(enum route_mode m, enum held h)
+{
+	static const char *const names[] = {
+		[HELD_WAITING] = "waiting", [HELD_REJECTED] = "rejected",
+		[HELD_WITHDRAWN] = "withdrawn", [HELD_UNCARRIED] = "session-down"
+	};
+
+	return (h == HELD_ANNOUNCED ? route_mode_name(m) : names[h]);
+}

@@ -40,5 +40,7 @@ int	route_set(struct route *, const struct service_conf *,
 	    enum route_mode, const char *what, const char *why);
 /* As replies and metrics name it: announced, depreferred, ... */
 const char *route_mode_name(enum route_mode);
+/* A prefix's state: its route mode only where ExaBGP holds it so. */
+const char *prefix_state_name(enum route_mode, enum held);
 
 #endif /* AH_ROUTE_H */

@@ -17,7 +17,7 @@ router whose faults can be switched on and off.
         net.uplink_loss(1, 30)
         summary = run.wait()
 
-A fleet node (lab/lab.py's Node) is attached instead of created:
+A fleet node (lab/fleet.py's Node) is attached instead of created:
 
     cfg = net.attach(node.netns, node.i)      # the uplink, and for named:
     cfg.options      # statements for options {}: recursion, validation,
@@ -30,7 +30,7 @@ Internet(seed=1, domains=400, resolvers=0, workdir=None, keep=False,
     resolvers   standalone resolver nodes r1..rN (named on loopback)
     slow_ms     how late the slow hoster's answers are
 
-A run of its own, as a fleet Lab is (lab/lab.py, whose life cycle it
+A run of its own, as a fleet Lab is (lab/fleet.py, whose life cycle it
 shares: namespaces ahlab-<id>-inet..., a record in /run/ahlab, the
 fleet's cleanup of crashed runs); a fleet's nodes are attached to it.
 

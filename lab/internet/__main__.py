@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from lab.lab import cleanup, lab_namespaces
+from lab.netns import cleanup, lab_namespaces
 
 from . import Internet
 

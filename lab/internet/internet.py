@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.lab import (PREFIX, Lab, ahtest, cleanup, ip_batch, run, sysctl,
-                     threading_main)
+from lab.fleet import Lab, threading_main
+from lab.named import lock_file_statement
+from lab.netns import PREFIX, cleanup, ip_batch, sysctl
+from lab.proc import Stack, run, wait_for
 
 from . import dnssec
 from .knot import Knot
@@ -78,7 +80,7 @@ class ResolverConfig:
     def named_conf(self, directory, name):
         """A whole named.conf for a standalone resolver (loopback)."""
         d = Path(directory)
-        lock = ahtest.lock_file_statement(d / "named.lock")
+        lock = lock_file_statement(d / "named.lock")
         return f"""// A resolver of the lab internet (lab/internet), node {name}.
 options {{
 	directory "{d}";
@@ -117,9 +119,9 @@ class Resolver:
                                    "-n", "2", "-c", str(conf)])
 
     def wait(self, timeout=30):
-        ahtest.wait_for(lambda: " running\n" in self.named.text()
-                        or not self.named.alive(), timeout,
-                        what=f"{self.name}'s named to start")
+        wait_for(lambda: " running\n" in self.named.text()
+                 or not self.named.alive(), timeout,
+                 what=f"{self.name}'s named to start")
         if not self.named.alive():
             raise RuntimeError(f"{self.name}: named exited:\n{self.named.text()[-3000:]}")
 
@@ -157,7 +159,7 @@ class TrafficRun:
 class Internet:
     """See lab/internet/__init__.py."""
 
-    # A run's life is the fleet lab's (lab/lab.py), on the same
+    # A run's life is the fleet lab's (lab/fleet.py), on the same
     # attributes: the id in every namespace's name, the record in
     # /run/ahlab naming the owner, the work directory, teardown on
     # exit, exceptions, Ctrl-C and SIGTERM, detach().  So the fleet's
@@ -214,7 +216,7 @@ class Internet:
         if blind:
             raise PermissionError(f"work directory {self.dir}: knot and bind "
                                   f"cannot pass {blind[0]}; use another one")
-        self.stack = ahtest.Stack(self.dir)
+        self.stack = Stack(self.dir)
         self._register(detached=False)
         self._zones()
         self.log(f"internet {self.id}: {len(self.world.zones)} zones; signed "

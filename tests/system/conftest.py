@@ -1,5 +1,8 @@
 """pytest fixtures: one Stack per test, always stopped, even on failure.
 
+The harness is the lab package (lab/, found through pytest.ini's
+pythonpath); shared helpers live there, never in a test module.
+
 Every test has a time limit (pytest-timeout, SIGALRM), so a hang fails
 that test, its stack is still torn down, and the run goes on.  A test
 that needs longer says so with @pytest.mark.timeout(SECONDS).
@@ -7,20 +10,18 @@ that needs longer says so with @pytest.mark.timeout(SECONDS).
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-import ahtest  # noqa: E402
+import lab
+from lab.paths import missing_build
 
 # Seconds; the slowest test today takes about 25 s alone.  Sanitized
 # builds run several times slower.
 TIMEOUT = 120
-TIMEOUT_FACTOR = 3 if ahtest.SANITIZE else 1
+TIMEOUT_FACTOR = 3 if lab.SANITIZE else 1
 
 
 def pytest_configure(config):
@@ -32,8 +33,7 @@ def pytest_configure(config):
 
 
 def pytest_sessionstart(session):
-    missing = [str(p) for p in (ahtest.PLUGIN, ahtest.RELAY, ahtest.CTL)
-               if not p.exists()]
+    missing = missing_build()
     if missing:
         pytest.exit(f"build first (make): missing {', '.join(missing)}", 2)
 
@@ -54,7 +54,7 @@ def sanitizer_reports(request, tmp_path_factory, monkeypatch):
     """With --enable-sanitizers: any ASan/UBSan/LSan report written by a
     process of this test (relay, anycastctl, or the plugin inside named)
     fails the test."""
-    if not ahtest.SANITIZE:
+    if not lab.SANITIZE:
         yield
         return
     # Outside pytest's private tmp tree and open to all: tests run
@@ -62,10 +62,10 @@ def sanitizer_reports(request, tmp_path_factory, monkeypatch):
     d = Path(tempfile.mkdtemp(prefix="ah-sanitizer-"))
     d.chmod(0o1777)
     request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
-    for k, v in ahtest.sanitizer_env(d).items():
+    for k, v in lab.sanitizer_env(d).items():
         monkeypatch.setenv(k, v)
     shims = tmp_path_factory.mktemp("sanitizer-bin")
-    ahtest.sanitizer_shims(shims)
+    lab.sanitizer_shims(shims)
     monkeypatch.setenv("PATH", f"{shims}:{os.environ['PATH']}")
     yield
     reports = sorted(p for p in d.iterdir() if p.is_file())
@@ -77,7 +77,7 @@ def sanitizer_reports(request, tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def stack(tmp_path):
-    s = ahtest.Stack(tmp_path)
+    s = lab.Stack(tmp_path)
     try:
         yield s
     finally:

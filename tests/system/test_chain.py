@@ -9,39 +9,29 @@ import signal
 import statistics
 import time
 
-import ahtest
+import lab
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
 
 
-def chain(stack, replacements=()):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=replacements)
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
-    return named, bird, relay, exa
-
-
 def test_announce_kill_restart(stack):
     # Five crashes in a row is a flap: let damping allow them here.
-    named, bird, relay, exa = chain(stack, [("max-changes: 4", "max-changes: 64")])
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
+    named, bird, relay, exa = lab.chain(stack, [("max-changes: 4", "max-changes: 64")])
 
     times = []
     for _ in range(5):
         t0 = time.monotonic()
         named.kill()                              # SIGKILL: no goodbye
-        ahtest.wait_for(lambda: not bird.has_route(V4), 1.0, interval=0.002,
-                        what="withdrawal within 1 s of kill -9")
+        lab.wait_for(lambda: not bird.has_route(V4), 1.0, interval=0.002,
+                     what="withdrawal within 1 s of kill -9")
         times.append(time.monotonic() - t0)
-        ahtest.wait_for(lambda: not bird.has_route(V6), 1.0, what="v6 withdrawal")
+        lab.wait_for(lambda: not bird.has_route(V6), 1.0, what="v6 withdrawal")
         assert exa.proc.alive(), "ExaBGP must survive named's death"
 
         named.start()
-        ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 10,
-                        what="prefixes back after named restarts")
+        lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 10,
+                     what="prefixes back after named restarts")
 
     med = statistics.median(times)
     print(f"\nkill -9 -> route gone at BIRD: median {med * 1000:.1f} ms, "
@@ -56,14 +46,12 @@ def test_status_agrees_with_router(stack):
     """Text and JSON status say what BIRD's table shows, and the BGP
     sessions are as ExaBGP reports them (neighbor-changes)."""
     import json
-    named, bird, relay, exa = chain(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="routes at BIRD")
+    named, bird, relay, exa = lab.chain(stack)
 
     r = relay.ctl("status")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "feed:     up since" in r.stdout
-    assert (f"named:    pid {named.proc.pid}, BIND {ahtest.named_version()},"
+    assert (f"named:    pid {named.proc.pid}, BIND {lab.named_version()},"
             in r.stdout)
     assert "service dns (view _default): UP" in r.stdout
     for p in (V4, V6):
@@ -77,8 +65,8 @@ def test_status_agrees_with_router(stack):
         assert p["state"] == "announced" and bird.has_route(p["prefix"])
 
     named.kill()
-    ahtest.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
-                    2, what="withdrawal")
+    lab.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
+                 2, what="withdrawal")
     r = relay.ctl("status")
     assert r.returncode == 2, "exit status 2 while anything is withdrawn"
     assert "named:    not connected" in r.stdout
@@ -98,20 +86,11 @@ def test_relay_exits_with_exabgp(stack):
     ExaBGP signals its process, and the relay withdraws and exits.  The
     route leaves BIRD with the BGP session whatever the relay does, so
     what this proves is that the relay left, and by which path."""
-    named, bird, relay, exa = chain(stack)
-    ahtest.wait_for(lambda: bird.has_route(V4), 30, what="route at BIRD")
+    named, bird, relay, exa = lab.chain(stack)
     relay_pid = json.loads(relay.ctl("-j", "status").stdout)["relay"]["pid"]
     os.kill(exa.proc.pid, signal.SIGTERM)
-    ahtest.wait_for(lambda: not bird.has_route(V4), 5, what="withdrawal")
-    ahtest.wait_for(lambda: not _pid_alive(relay_pid), 5, what="relay exit")
+    lab.wait_for(lambda: not bird.has_route(V4), 5, what="withdrawal")
+    lab.wait_for(lambda: not lab.pid_alive(relay_pid), 5, what="relay exit")
     assert "signal 15: withdrawing and exiting" in exa.proc.text()
     assert relay.ctl("status").returncode == 3, "no relay: exit status 3"
     assert not os.path.exists(relay.control), "control socket removed"
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-import ahtest
+import lab
 
 CASES = [
     ("bogus 1;", r"unknown parameter 'bogus'"),
@@ -32,7 +32,7 @@ def conf_with(stack, params):
     """The test named.conf with 'params' in place of the same keyword's
     statement (or added); returns the file and the line of the last
     statement of 'params'."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     lines = named.conf.read_text().splitlines()
     key = params.split()[0]
     start = next(i for i, l in enumerate(lines) if "plugin query" in l)
@@ -61,7 +61,7 @@ def test_bad_parameter(stack, params, message):
 
 
 def test_good_config_passes(stack):
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     r = subprocess.run(["named-checkconf", str(named.conf)], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -69,9 +69,9 @@ def test_good_config_passes(stack):
 
 def test_named_refuses_to_start_with_bad_parameter(stack):
     conf, line = conf_with(stack, "interval 1;")
-    named = ahtest.Named(stack, conf_text=conf.read_text())
+    named = lab.Named(stack, conf_text=conf.read_text())
     named.start(wait=False)
-    ahtest.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
+    lab.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
     assert "interval 1 out of range" in named.proc.text()
 
 
@@ -79,7 +79,7 @@ def test_view_name_that_cannot_be_published(stack):
     """A view name over 255 bytes could not be carried by every record
     (doc/protocol.md, section 5): named-checkconf says so, with the
     file and line of the plugin statement."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     body, plugin, zone = named.sections()
     long_name = "v" * 300
     named.conf.write_text(body + f'view "{long_name}" {{\n{plugin}\n{zone}\n}};\n')

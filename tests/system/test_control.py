@@ -3,29 +3,19 @@ who may connect and for how long, the commands, their JSON and exit
 codes (doc/protocol.md section 3, doc/cli.md section 2)."""
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 
-import ahtest
-
-
-def relay_only(stack, **kw):
-    """A relay that the test plays ExaBGP for, with a real named."""
-    named = ahtest.Named(stack, **kw).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    assert proc.wait_command("announce", 10)
-    return named, relay, proc
+import lab
+from lab.relay import as_nobody, parse_exposition, relay_on_public_socket, validate
 
 
 def test_silent_clients_do_not_lock_out_anycastctl(stack):
     """16 connections that never speak (the relay serves 16 at a time)
     must neither block anycastctl nor be kept forever."""
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack, wait=True)
     silent = []
     for _ in range(16):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -42,26 +32,16 @@ def test_silent_clients_do_not_lock_out_anycastctl(stack):
     assert proc.proc.alive()
 
 
-SCHEMA = ahtest.SRCDIR / "doc" / "anycastctl.schema.json"
-
-
-def validate(doc):
-    import jsonschema
-    schema = json.loads(SCHEMA.read_text())
-    jsonschema.Draft202012Validator(schema).validate(doc)
-    return doc
-
-
 def ctl_json(relay, *args):
     r = relay.ctl("-j", *args)
     return r.returncode, validate(json.loads(r.stdout))
 
 
 def test_json_of_every_command_follows_the_schema(stack):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack, wait=True)
     # Wait for a canary result and a second snapshot's worth of checks.
-    ahtest.wait_for(lambda: "canary example: NOERROR"
-                    in relay.ctl("status").stdout, 5, what="canary result")
+    lab.wait_for(lambda: "canary example: NOERROR"
+                 in relay.ctl("status").stdout, 5, what="canary result")
 
     rc, st = ctl_json(relay, "status")
     assert rc == 0
@@ -107,7 +87,7 @@ def test_json_of_every_command_follows_the_schema(stack):
 
 
 def test_history_records_each_change_with_its_reason(stack):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack, wait=True)
     named.kill()
     assert proc.wait_command("withdraw route 192.0.2.53/32", 5)
     named.start()
@@ -123,7 +103,7 @@ def test_history_records_each_change_with_its_reason(stack):
 
 
 def test_exit_codes(stack, tmp_path):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack, wait=True)
     assert relay.ctl("status").returncode == 0            # all announced
     assert relay.ctl("show", "zones", "nosuch").returncode == 1
     assert relay.ctl("show", "frobs").returncode == 1
@@ -132,41 +112,9 @@ def test_exit_codes(stack, tmp_path):
     r = relay.ctl("status")
     assert r.returncode == 2 and "withdrawn" in r.stdout   # something withdrawn
     assert relay.ctl("show", "counters").returncode == 0   # show is not judged
-    r = subprocess.run([str(ahtest.CTL), "-s", str(tmp_path / "none"), "status"],
+    r = subprocess.run([str(lab.CTL), "-s", str(tmp_path / "none"), "status"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 3                              # no relay
-
-
-def as_nobody(*args):
-    return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
-                           "--clear-groups", str(ahtest.CTL), *args],
-                          capture_output=True, text=True, timeout=10)
-
-
-def relay_on_public_socket(stack, mode):
-    """A relay whose control socket 'nobody' can reach, if its mode
-    lets it: the pytest tmp dir is 0700, so the socket lives in a
-    directory of its own."""
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    d = tempfile.mkdtemp(prefix="ah-ctl-")
-    os.chmod(d, 0o755)
-    stack.procs.append(_Rmdir(d))
-    path = os.path.join(d, "relay.sock")
-    text = relay.path.read_text().replace(relay.control, path)
-    relay.path.write_text(text.replace('mode: "0660"', f'mode: "{mode}"'))
-    relay.control = path
-    proc = ahtest.RelayUnderTest(stack, relay)
-    assert proc.wait_command("announce", 10)
-    return relay
-
-
-class _Rmdir:
-    def __init__(self, d):
-        self.d = d
-
-    def stop(self):
-        shutil.rmtree(self.d, ignore_errors=True)
 
 
 def test_socket_mode_decides_who_may_read(stack):
@@ -185,45 +133,15 @@ def test_anyone_who_can_connect_may_read(stack):
         assert r.returncode == 0, (args, r.stderr)
 
 
-def parse_exposition(text):
-    """Prometheus text format 0.0.4, strictly enough to catch our
-    mistakes: every sample belongs to the family declared just before
-    it (or its _bucket/_count), TYPE is known, values are numbers."""
-    import re
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
-    lab = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
-    fam, typ, seen, out = None, None, set(), {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            fam = line.split()[2]
-            assert fam not in seen, f"family {fam} declared twice"
-            seen.add(fam)
-            continue
-        if line.startswith("# TYPE "):
-            _, _, name, typ = line.split()
-            assert name == fam and typ in ("counter", "gauge", "histogram", "untyped")
-            assert (typ == "counter") == name.endswith("_total"), name
-            continue
-        m = sample.match(line)
-        assert m, f"bad sample line {line!r}"
-        name, labels, val = m.group(1), m.group(3) or "", m.group(4)
-        ok = {fam} | ({fam + "_bucket", fam + "_count"} if typ == "histogram" else set())
-        assert name in ok, f"{name} outside its family {fam}"
-        lbl = {k: v for k, v, _ in lab.findall(labels)}
-        float(val.replace("+Inf", "inf"))
-        out[(name, tuple(sorted(lbl.items())))] = float(val.replace("+Inf", "inf"))
-    return out
-
-
 RCODES = ("noerror", "nxdomain", "servfail", "refused", "other")
 
 
 def test_metrics_parse_and_match_show_counters(stack):
-    port = ahtest.free_port()
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[
+    port = lab.free_port()
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, replacements=[
         ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')])
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     for i in range(20):
         named.query(f"x{i}.example", "A")           # some NXDOMAIN too
@@ -237,7 +155,7 @@ def test_metrics_parse_and_match_show_counters(stack):
                 and c["counters"]["queries"] >= 20):
             return c, m, got
         return None
-    c, text, got = ahtest.wait_for(same_snapshot, 10, what="one snapshot for both")
+    c, text, got = lab.wait_for(same_snapshot, 10, what="one snapshot for both")
     v = (("view", "_default"),)
     counters = c["counters"]
     assert got[("anycast_health_queries_total", v)] == counters["queries"] > 0
@@ -291,7 +209,7 @@ services:
     prefixes:
       - prefix: 192.0.2.53/32
 """)
-    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+    r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
     assert f"{conf}:2:16: admin-group 'no-such-group-here' does not exist" in r.stderr
@@ -302,7 +220,7 @@ services:
                          ("localhost:9153", False), ("127.0.0.1:+80", False),
                          ("[::1]:9153", True), ("127.0.0.1:9153", True)):
         conf.write_text(CONTROL_ONLY.format(listen=listen))
-        r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+        r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
                            capture_output=True, text=True, timeout=10)
         if good:
             assert r.returncode == 0, (listen, r.stderr)
@@ -310,11 +228,12 @@ services:
             assert r.returncode == 1 and f"metrics-listen '{listen}' is not ADDRESS:PORT" in r.stderr, listen
 
 
-def test_metrics_describe_the_v2_counters(stack):
-    """Every counter protocol 2 defines has a typed family: none is left
+def test_metrics_describe_the_v3_counters(stack):
+    """Every counter protocol 3 defines has a typed family: none is left
     as an untyped anycast_health_plugin_* stand-in, the fleet sensor is
-    one labelled family, and each service state is a label value."""
-    named, relay, proc = relay_only(stack)
+    one labelled family (level, kind, group), and each service state is
+    a label value."""
+    named, relay, proc = lab.relay_only(stack, wait=True)
 
     def snapshot():
         c = json.loads(relay.ctl("-j", "show", "counters").stdout)["views"][0]
@@ -323,7 +242,7 @@ def test_metrics_describe_the_v2_counters(stack):
         if got.get(("anycast_health_feed_snapshot_seq", ())) == c["seq"]:
             return c["counters"], text, got
         return None
-    counters, text, got = ahtest.wait_for(snapshot, 10, what="one snapshot for both")
+    counters, text, got = lab.wait_for(snapshot, 10, what="one snapshot for both")
     assert "anycast_health_plugin_" not in text, [
         l for l in text.splitlines() if "anycast_health_plugin_" in l]
     v = (("view", "_default"),)
@@ -333,12 +252,14 @@ def test_metrics_describe_the_v2_counters(stack):
     assert got[("anycast_health_recursion_quota_exceeded_total", v)] == counters["rec_quota"]
     groups = {k: val for k, val in got.items()
               if k[0] == "anycast_health_domain_group_total"}
-    assert len(groups) == 3 * 16, sorted(groups)[:5]
-    for kind in ("fail", "rstart", "rdone"):
-        for g in range(16):
-            key = ("anycast_health_domain_group_total",
-                   (("group", str(g)), ("kind", kind), ("view", "_default")))
-            assert groups[key] == counters[f"dom_{kind}_{g}"]
+    assert len(groups) == 2 * 5 * 16, sorted(groups)[:5]
+    for level, prefix in (("domain", "dom"), ("suffix", "sfx")):
+        for kind in ("fail", "rstart", "rdone", "rok", "rbad"):
+            for g in range(16):
+                key = ("anycast_health_domain_group_total",
+                       (("group", str(g)), ("kind", kind), ("level", level),
+                        ("view", "_default")))
+                assert groups[key] == counters[f"{prefix}_{kind}_{g}"]
     states = {dict(k[1])["state"] for k in got
               if k[0] == "anycast_health_service_state"}
     assert states == {"up", "falling", "depreferred", "kept", "rising", "held",

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import pytest
 
-import ahtest
+import lab
 
 SUITE = os.environ.get("AH_NODE_SUITE", "bookworm")
 DEB_DIR = os.environ.get("AH_DEB_DIR", "")
-GUIDE = ahtest.SRCDIR / "doc" / "guide.md"
-ROOTS = ahtest.SRCDIR / "tests" / "roots"
+GUIDE = lab.SRCDIR / "doc" / "guide.md"
+ROOTS = lab.SRCDIR / "tests" / "roots"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -109,9 +109,9 @@ class Node:
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            self.leader = ahtest.wait_for(self._leader, 30, 0.05,
-                                          "the container's init")
-            ahtest.wait_for(self._booted, 90, 0.2, "systemd to boot")
+            self.leader = lab.wait_for(self._leader, 30, 0.05,
+                                       "the container's init")
+            lab.wait_for(self._booted, 90, 0.2, "systemd to boot")
         except BaseException:
             # No caller holds this node yet to stop it.
             self.stop()
@@ -217,13 +217,13 @@ def test_guide_has_the_steps():
 
 def test_route_reaches_bird(node):
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2,
-                        f"{p} at BIRD")
+        lab.wait_for(lambda p=p: node.route(p), 30, 0.2,
+                     f"{p} at BIRD")
 
 
 def test_sockets_have_the_documented_owners(node):
     step = next(b for k, b in guide_steps() if k == "check")
-    r = ahtest.wait_for(
+    r = lab.wait_for(
         lambda: (lambda r: r if r.returncode == 0 else None)(
             node.sh(step, check=False)),
         10, 0.2, "both sockets")
@@ -235,9 +235,9 @@ def test_sockets_have_the_documented_owners(node):
 def test_anycastctl_for_the_group_only(node):
     step = next(b for k, b in guide_steps() if k == "as alice")
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+        lab.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
     # alice, added to the group by the guide's step.
-    r = ahtest.wait_for(
+    r = lab.wait_for(
         lambda: (lambda r: r if r.returncode == 0 else None)(
             node.sh(step, user="alice", check=False)),
         10, 0.2, "anycastctl status to exit 0 for alice")
@@ -255,7 +255,7 @@ def test_drained_survives_a_restart_of_exabgp(node):
     file: a drained node stays out when Debian's exabgp.service (and
     with it the relay) restarts."""
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+        lab.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
     assert node.sh("stat -c '%U:%G %a' /var/lib/anycast-health"
                    ).stdout.strip() == "exabgp:anycast-health 750"
     r = node.sh("anycastctl drain --wait --timeout 20s")
@@ -265,34 +265,34 @@ def test_drained_survives_a_restart_of_exabgp(node):
                 "cat /var/lib/anycast-health/relay.state")
     assert r.stdout.startswith("exabgp\n") and "drained service=dns" in r.stdout
     node.sh("systemctl restart exabgp")
-    ahtest.wait_for(lambda: node.sh("anycastctl status", check=False
-                                    ).returncode == 2, 30, 0.2,
-                    "the new relay to answer")
+    lab.wait_for(lambda: node.sh("anycastctl status", check=False
+                                 ).returncode == 2, 30, 0.2,
+                 "the new relay to answer")
     time.sleep(3)
     assert not node.route(PREFIXES[0]) and not node.route(PREFIXES[1])
     assert "DRAINED" in node.sh("anycastctl status", check=False).stdout
     node.sh("anycastctl undrain")
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2,
-                        f"{p} back at BIRD after undrain")
+        lab.wait_for(lambda p=p: node.route(p), 30, 0.2,
+                     f"{p} back at BIRD after undrain")
 
 
 def test_kill_9_of_named_withdraws(node):
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+        lab.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
     pid = node.sh("systemctl show --property MainPID --value named"
                   ).stdout.strip()
     assert pid not in ("", "0")
     start = time.monotonic()
     node.sh(f"kill -9 {pid}")
-    ahtest.wait_for(lambda: not node.route(PREFIXES[0]), 5, 0.02,
-                    "the route to be withdrawn at BIRD")
+    lab.wait_for(lambda: not node.route(PREFIXES[0]), 5, 0.02,
+                 "the route to be withdrawn at BIRD")
     took = time.monotonic() - start
     print(f"kill -9 of named: withdrawn at BIRD after {took * 1000:.0f} ms")
     # systemd restarts named (Restart=on-failure); the route comes back.
     for p in PREFIXES:
-        ahtest.wait_for(lambda p=p: node.route(p), 60, 0.2,
-                        f"{p} back at BIRD after named's restart")
+        lab.wait_for(lambda p=p: node.route(p), 60, 0.2,
+                     f"{p} back at BIRD after named's restart")
     assert node.sh("systemctl show --property MainPID --value named"
                    ).stdout.strip() != pid
 

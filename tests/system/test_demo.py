@@ -1,5 +1,5 @@
-"""The fleet demo (lab/demo.py, what ./demo.sh runs) runs to the end,
-so that it cannot rot, and Ctrl-C leaves nothing behind.
+"""The fleet demo (python3 -m lab.demo, what ./demo.sh runs) runs to
+the end, so that it cannot rot, and Ctrl-C leaves nothing behind.
 
 Needs root (the lab); skips, saying so, when not root.
 """
@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-import ahtest
+from lab.paths import module_argv, module_env
 
-DEMO = ahtest.SRCDIR / "lab" / "demo.py"
-PYTHON = "/usr/bin/python3"
+DEMO = module_argv("demo", "--short")
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0,
@@ -36,7 +35,7 @@ def lab_leftovers(out):
 
 @pytest.mark.timeout(180)
 def test_demo_short_runs_to_the_end():
-    r = subprocess.run([PYTHON, str(DEMO), "--short"], capture_output=True, text=True,
+    r = subprocess.run(DEMO, env=module_env(), capture_output=True, text=True,
                        timeout=170)
     out = r.stdout
     assert r.returncode == 0, out[-3000:] + r.stderr[-3000:]
@@ -53,7 +52,7 @@ def test_demo_short_runs_to_the_end():
 
 @pytest.mark.timeout(90)
 def test_demo_ctrl_c_removes_everything():
-    p = subprocess.Popen([PYTHON, str(DEMO), "--short"], stdout=subprocess.PIPE,
+    p = subprocess.Popen(DEMO, env=module_env(), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     out = ""
     try:

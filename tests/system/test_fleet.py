@@ -1,6 +1,6 @@
 """The fleet, for real: nameservers in network namespaces behind a BIRD
 router with ECMP, a client whose queries the router really forwards
-(lab/lab.py).  These tests assert mechanisms with loose bounds; the
+(lab/fleet.py).  These tests assert mechanisms with loose bounds; the
 timed figures are bench/fleet.py's.
 
 Each test brings up its own two-node lab with the configuration of
@@ -11,17 +11,13 @@ whatever happens.
 import json
 import os
 import signal
-import sys
 import time
 
 import pytest
 
-import ahtest
-
-sys.path.insert(0, str(ahtest.SRCDIR / "lab"))
-
-import figures  # noqa: E402  (lab/figures.py)
-import lab as netlab  # noqa: E402  (lab/lab.py)
+from lab import figures, wait_for
+from lab.fleet import ANYCAST4, ANYCAST6, GROUP, Lab
+from lab.proc import run
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0,
@@ -34,7 +30,7 @@ NODES = {"ns1", "ns2"}
 # fleet.  These tests state the required behaviour now.
 @pytest.fixture
 def fleet(tmp_path):
-    with netlab.Lab(nodes=2, save_to=tmp_path / "lab") as lab:
+    with Lab(nodes=2, save_to=tmp_path / "lab") as lab:
         yield lab
 
 
@@ -72,12 +68,12 @@ def test_debian_users_and_socket_group(fleet):
     n = fleet.node(1)
     st = os.stat(n.socket)
     assert oct(st.st_mode & 0o777) == "0o660"
-    assert grp.getgrgid(st.st_gid).gr_name == netlab.GROUP
+    assert grp.getgrgid(st.st_gid).gr_name == GROUP
     assert pwd.getpwuid(st.st_uid).pw_name == "bind"
     assert status_of(n.named.pid)["Uid"][0] == str(pwd.getpwnam("bind").pw_uid)
     relay = status_of(n.relay_pid())
     assert relay["Uid"][0] == str(pwd.getpwnam("exabgp").pw_uid)
-    assert str(grp.getgrnam(netlab.GROUP).gr_gid) in relay["Groups"]
+    assert str(grp.getgrnam(GROUP).gr_gid) in relay["Groups"]
     status = json.loads(n.ctl("-j", "status").stdout)
     assert status["feed"]["state"] == "up", status["feed"]
 
@@ -176,10 +172,10 @@ def host_bgp_routes():
     the host's own tables (none may).  Only these: other tests on the
     machine may run routers of their own."""
     out = []
-    for family, prefix in (("-4", f"{netlab.ANYCAST4}/32"), ("-6", f"{netlab.ANYCAST6}/128")):
+    for family, prefix in (("-4", f"{ANYCAST4}/32"), ("-6", f"{ANYCAST6}/128")):
         for proto in ("bgp", "zebra", "bird"):
-            r = netlab.run("ip", family, "route", "show", "table", "all",
-                           "proto", proto, "exact", prefix, check=False)
+            r = run("ip", family, "route", "show", "table", "all",
+                    "proto", proto, "exact", prefix, check=False)
             out += r.stdout.splitlines()
     return out
 
@@ -190,7 +186,7 @@ def test_frr_router_ecmp_and_depref(tmp_path):
     multipath set because the route-map honours GRACEFUL_SHUTDOWN.
     zebra writes the router namespace's table only."""
     assert host_bgp_routes() == []
-    with netlab.Lab(nodes=2, router="frr", save_to=tmp_path / "lab") as lab:
+    with Lab(nodes=2, router="frr", save_to=tmp_path / "lab") as lab:
         assert lab.nexthops(4) == lab.nexthops(6) == NODES   # up() waited for it
         load = lab.load(qps=500, count=4000, mix="auth=30,recursive=70")
         time.sleep(2)
@@ -223,9 +219,9 @@ def test_bfd_drops_a_hung_host(tmp_path):
     withdraw and the kernel keeps the BGP session open, so without BFD
     the router would keep ns1 for the hold time (10 s).  With BFD (BIRD
     on both sides, 100 ms x 3) it is out within about a second."""
-    with netlab.Lab(nodes=2, bfd=True, save_to=tmp_path / "lab") as lab:
-        ahtest.wait_for(lambda: lab.birdc("show", "bfd", "sessions").count(" Up ") == 4,
-                        10, what="4 BFD sessions up at the router")
+    with Lab(nodes=2, bfd=True, save_to=tmp_path / "lab") as lab:
+        wait_for(lambda: lab.birdc("show", "bfd", "sessions").count(" Up ") == 4,
+                 10, what="4 BFD sessions up at the router")
         t0 = time.monotonic()
         lab.node(1).freeze()
         try:

@@ -13,19 +13,18 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
 import pytest
 
-import ahtest
+import lab
+from lab import netns
+from lab.fleet import Lab
+from lab.proc import run
+from lab.router import ROUTER_SYSCTLS
 
-sys.path.insert(0, str(ahtest.SRCDIR / "lab"))
-
-import lab as netlab  # noqa: E402  (lab/lab.py)
-
-GUIDE = ahtest.SRCDIR / "doc" / "guide.md"
+GUIDE = lab.SRCDIR / "doc" / "guide.md"
 BLOCK = re.compile(r"^<!-- lab-test: (\S+) -->\n```[a-z]*\n(.*?)^```$", re.M | re.S)
 
 pytestmark = pytest.mark.skipif(
@@ -55,14 +54,14 @@ def namespaces(*roles):
     made = []
     try:
         for n in names.values():
-            netlab.run("ip", "netns", "add", n)
+            run("ip", "netns", "add", n)
             made.append(n)
         for n in made:
-            netlab.run("ip", "-n", n, "link", "set", "lo", "up")
+            run("ip", "-n", n, "link", "set", "lo", "up")
         yield names
     finally:
         for n in made:
-            netlab.kill_netns(n)
+            netns.kill_netns(n)
 
 
 def test_lo_addresses_with_ifupdown(tmp_path):
@@ -75,24 +74,24 @@ def test_lo_addresses_with_ifupdown(tmp_path):
         "auto lo\niface lo inet loopback\n\n"
         f"source {tmp_path}/interfaces.d/*\n")
     with namespaces("node") as ns:
-        netlab.run("ip", "-n", ns["node"], "link", "set", "lo", "down")
+        run("ip", "-n", ns["node"], "link", "set", "lo", "down")
         sh(ns["node"], "ifup", "-a", "--no-scripts", "-i", tmp_path / "interfaces",
            "--state-dir", tmp_path)
-        addrs = netlab.run("ip", "-n", ns["node"], "-br", "address", "show",
-                           "dev", "lo").stdout.split()
+        addrs = run("ip", "-n", ns["node"], "-br", "address", "show",
+                    "dev", "lo").stdout.split()
     for a in ("127.0.0.1/8", "192.0.2.53/32", "::1/128", "2001:db8::53/128"):
         assert a in addrs, addrs
 
 
 def arp_learned(ns, addr):
     """Send one UDP packet to addr from ns; the lladdr it learned, if any."""
-    netlab.run("ip", "-n", ns, "neigh", "flush", "to", addr, check=False)
+    run("ip", "-n", ns, "neigh", "flush", "to", addr, check=False)
     sh(ns, "/usr/bin/python3", "-c",
        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
        f"s.sendto(b'x', ('{addr}', 53))")
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
-        out = netlab.run("ip", "-n", ns, "neigh", "show", "to", addr).stdout
+        out = run("ip", "-n", ns, "neigh", "show", "to", addr).stdout
         m = re.search(r"lladdr (\S+)", out)
         if m:
             return m.group(1)
@@ -110,11 +109,11 @@ def test_node_sysctls_stop_arp_for_the_anycast_address(tmp_path):
     conf.write_text(block("sysctl-node"))
     with namespaces("router", "node") as ns:
         r, n = ns["router"], ns["node"]
-        netlab.ip_batch(r, [f"link add eth0 type veth peer name eth0 netns {n}",
-                            "addr add 198.51.100.254/24 dev eth0", "link set eth0 up"])
-        netlab.ip_batch(n, ["addr add 198.51.100.11/24 dev eth0", "link set eth0 up",
-                            "addr add 198.51.100.53/32 dev lo"])
-        mac = netlab.run("ip", "-n", n, "-br", "link", "show", "eth0").stdout.split()[2]
+        netns.ip_batch(r, [f"link add eth0 type veth peer name eth0 netns {n}",
+                           "addr add 198.51.100.254/24 dev eth0", "link set eth0 up"])
+        netns.ip_batch(n, ["addr add 198.51.100.11/24 dev eth0", "link set eth0 up",
+                           "addr add 198.51.100.53/32 dev lo"])
+        mac = run("ip", "-n", n, "-br", "link", "show", "eth0").stdout.split()[2]
         assert arp_learned(r, "198.51.100.53") == mac
         sh(n, "sysctl", "-q", "-p", conf)
         assert sh(n, "sysctl", "-n", "net.ipv4.conf.all.arp_ignore").stdout.strip() == "1"
@@ -137,19 +136,19 @@ def test_router_sysctls_are_the_labs(tmp_path):
     """2.2: the router's file is what the lab's router runs with, and
     sysctl -p applies it."""
     text = block("sysctl-router")
-    assert sysctl_file(text) == netlab.ROUTER_SYSCTLS
+    assert sysctl_file(text) == ROUTER_SYSCTLS
     conf = tmp_path / "60-anycast-router.conf"
     conf.write_text(text)
     with namespaces("router") as ns:
         sh(ns["router"], "sysctl", "-q", "-p", conf)
-        for k, v in netlab.ROUTER_SYSCTLS.items():
+        for k, v in ROUTER_SYSCTLS.items():
             assert sh(ns["router"], "sysctl", "-n", k).stdout.strip() == str(v), k
 
 
 def test_named_listens_as_the_lab():
     """2.3: the listen-on lines are conf/named.conf's, which the lab's
     nodes run."""
-    example = (ahtest.CONF / "named.conf").read_text()
+    example = (lab.CONF / "named.conf").read_text()
     lines = [line.strip() for line in block("named-listen").splitlines() if line.strip()]
     assert lines and all(line.startswith("listen-on") for line in lines)
     for line in lines:
@@ -158,7 +157,7 @@ def test_named_listens_as_the_lab():
 
 def test_exabgp_conf_is_the_example():
     """2.4: the guide shows conf/exabgp.conf, which the lab's nodes run."""
-    assert block("exabgp") == (ahtest.CONF / "exabgp.conf").read_text()
+    assert block("exabgp") == (lab.CONF / "exabgp.conf").read_text()
 
 
 def test_router_configs_are_the_labs(tmp_path):
@@ -166,11 +165,11 @@ def test_router_configs_are_the_labs(tmp_path):
     configurations are the lab's for two nameservers, and the daemons'
     own checkers accept them."""
     for kind, name in (("bird", "bird"), ("frr", "frr")):
-        want = netlab.Lab(nodes=2, router=kind).router_conf()
+        want = Lab(nodes=2, router=kind).router_conf()
         assert block(name).rstrip("\n") == want.rstrip("\n"), kind
     # BFD: the router's part is added to the same configuration, the
     # node's is a configuration of its own.
-    with_bfd = netlab.Lab(nodes=2, bfd=True)
+    with_bfd = Lab(nodes=2, bfd=True)
     assert block("bird-bfd-router").strip() in with_bfd.router_conf()
     assert "\tbfd on;\n" in with_bfd.router_conf()
     assert block("bird-bfd-node") == with_bfd.node(1).bfd_conf()
@@ -203,9 +202,9 @@ def test_seed_watchdog_fleet(tmp_path):
     it when its named is killed, and comes back."""
     services = block("relay-watchdog")
     assert services.startswith("services:\n")
-    with netlab.Lab(nodes=2, services=services[len("services:\n"):],
-                    exabgp_template=(block("exabgp-watchdog"), "doc/guide.md 2.5"),
-                    save_to=tmp_path / "lab") as lab:
+    with Lab(nodes=2, services=services[len("services:\n"):],
+             exabgp_template=(block("exabgp-watchdog"), "doc/guide.md 2.5"),
+             save_to=tmp_path / "lab") as lab:
         conf = (lab.node(1).dir / "exabgp.conf").read_text()
         assert "watchdog anycastdns withdraw" in conf
         t0 = time.monotonic()

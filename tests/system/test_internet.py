@@ -13,41 +13,17 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-import ahtest
+import lab
+from lab import internet
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0,
     reason="the lab internet needs root (it creates network namespaces); CI runs as root")
-
-
-def import_internet():
-    """lab.internet, whatever the name 'lab' means in this session.
-
-    Until lab/ is one importable package, the fleet's tests put lab/ on
-    sys.path and import lab/lab.py as the module 'lab'; the package is
-    imported here under its own name and 'lab' is left as it was."""
-    saved = sys.modules.get("lab")
-    if saved is not None and not hasattr(saved, "__path__"):
-        del sys.modules["lab"]
-    sys.path.insert(0, str(ahtest.SRCDIR))
-    try:
-        import lab.internet as internet
-    finally:
-        sys.path.remove(str(ahtest.SRCDIR))
-        if saved is not None:
-            sys.modules["lab"] = saved
-        elif not hasattr(sys.modules.get("lab"), "Lab"):
-            sys.modules.pop("lab", None)
-    return internet
-
-
-internet = import_internet()
 
 
 def namespaces(run_id=""):
@@ -181,7 +157,7 @@ def test_attach_a_node_of_another_run(net, tmp_path):
         (d / "named.conf").write_text(f"""options {{
 	directory "{d}";
 	pid-file "{d}/named.pid";
-	{ahtest.lock_file_statement(d / "named.lock")}
+	{lab.lock_file_statement(d / "named.lock")}
 	session-keyfile "{d}/session.key";
 	listen-on {{ 192.0.2.53; }};
 	listen-on-v6 {{ none; }};
@@ -513,7 +489,7 @@ def test_failed_start_leaves_nothing(monkeypatch):
 
 
 def test_fleet_cleanup_spares_a_live_internet(net):
-    """lab/lab.py's cleanup of crashed labs sees this internet's record
+    """lab/netns.py's cleanup of crashed labs sees this internet's record
     and leaves it alone while its owner lives."""
     assert net.id not in internet.internet.cleanup(detached=False, log=print)
     assert net.router in namespaces()

@@ -5,7 +5,7 @@ and a view is live only while its counters move."""
 import signal
 import time
 
-import ahtest
+import lab
 
 V4 = "192.0.2.53/32"
 
@@ -13,11 +13,11 @@ V4 = "192.0.2.53/32"
 def live_setup(stack, interval=100, **kw):
     """named with the default interval, and a relay with no canary and
     no stale-after: only the liveness probe keeps the view live."""
-    named = ahtest.Named(stack, interval=interval).start()
-    relay = ahtest.Relay(stack, named,
-                         services=ahtest.plain_service(port=named.port, **kw))
+    named = lab.Named(stack, interval=interval).start()
+    relay = lab.Relay(stack, named,
+                      services=lab.plain_service(port=named.port, **kw))
     assert "\n  stale-after" not in relay.path.read_text()
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
     return named, relay, proc
 
@@ -49,7 +49,7 @@ def test_query_path_gone_while_snapshots_continue(stack):
     moves it to another port) while the plugin keeps publishing: the
     counters freeze and the node is withdrawn, with the reason."""
     named, relay, proc = live_setup(stack)
-    other = ahtest.free_port()
+    other = lab.free_port()
     text = named.conf.read_text()
     named.conf.write_text(text.replace(f"listen-on port {named.port} ",
                                        f"listen-on port {other} "))
@@ -57,9 +57,9 @@ def test_query_path_gone_while_snapshots_continue(stack):
     assert proc.wait_command("withdraw route " + V4, 3) is not None
     assert "no query seen in view _default" in proc.proc.text()
     # The probe's ICMP refusals tell why.
-    ahtest.wait_for(lambda: f"liveness probes to 127.0.0.1#{named.port} are "
-                    "refused" in relay.ctl("status").stdout, 3, interval=0.1,
-                    what="the refusal in the reason")
+    lab.wait_for(lambda: f"liveness probes to 127.0.0.1#{named.port} are "
+                 "refused" in relay.ctl("status").stdout, 3, interval=0.1,
+                 what="the refusal in the reason")
 
 
 def test_reload_that_slows_the_plugin_keeps_the_route(stack):
@@ -75,7 +75,7 @@ def test_reload_that_slows_the_plugin_keeps_the_route(stack):
 
 def two_views(stack):
     """View 'a' matches clients from 127.0.0.2 only; view 'b' the rest."""
-    named = ahtest.Named(stack, interval=100)
+    named = lab.Named(stack, interval=100)
     body, plugin, zone = named.sections()
     named.conf.write_text(body + f"""
 view "a" {{
@@ -96,18 +96,18 @@ def test_probes_landing_in_another_view_are_named(stack):
     """A service on view 'a' whose probes come from 127.0.0.1 (view
     'b'): never announced, and the reason says where they land."""
     named = two_views(stack)
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+    relay = lab.Relay(stack, named, services=lab.plain_service(
         view="a", port=named.port))
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: "land in view b, not a" in relay.ctl("status").stdout,
-                    5, interval=0.1, what="the reason naming view b")
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: "land in view b, not a" in relay.ctl("status").stdout,
+                 5, interval=0.1, what="the reason naming view b")
     assert proc.wait_command("announce", 0.5) is None
 
 
 def test_probe_source_picks_the_view(stack):
     named = two_views(stack)
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+    relay = lab.Relay(stack, named, services=lab.plain_service(
         view="a", port=named.port, source="127.0.0.2"))
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route " + V4, 10), proc.proc.text()
     assert proc.wait_command("withdraw", 2.0) is None

@@ -14,22 +14,12 @@ import signal
 import subprocess
 import time
 
-import ahtest
-from test_control import as_nobody, relay_on_public_socket, validate
+import lab
+from lab.relay import as_nobody, relay_on_public_socket, validate
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
 GSHUT = ("65535", "0")
-
-
-def chain(stack, replacements=()):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=replacements)
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
-    return named, bird, relay, exa
 
 
 def communities(bird, prefix):
@@ -45,15 +35,10 @@ def sent(text):
             if "to exabgp: " in l]
 
 
-def relay_pid(relay):
-    r = relay.ctl("-j", "status")
-    return json.loads(r.stdout)["relay"]["pid"] if r.returncode != 3 else None
-
-
 def ctl_socket(relay, *args):
     """anycastctl by socket: -c would load (and reject) a file the test
     broke on purpose."""
-    return subprocess.run([str(ahtest.CTL), "-s", relay.control, *args],
+    return subprocess.run([str(lab.CTL), "-s", relay.control, *args],
                           capture_output=True, text=True, timeout=30)
 
 
@@ -66,18 +51,18 @@ def test_drain_waits_for_the_load_to_move_then_withdraws(stack):
     """drain --wait: GRACEFUL_SHUTDOWN on the route at BIRD at once, the
     route kept while named still sees the load, withdrawn once the load
     stops; anycastctl prints the rate as it goes."""
-    named, bird, relay, exa = chain(stack, [("hold: 2s", "hold: 500ms")])
-    load = ahtest.Load(named.port, lambda i: "example", qps=200, seconds=5,
-                       rdtype="SOA")
+    named, bird, relay, exa = lab.chain(stack, [("hold: 2s", "hold: 500ms")])
+    load = lab.Load(named.port, lambda i: "example", qps=200, seconds=5,
+                    rdtype="SOA")
     time.sleep(1.5)                        # a rate before the drain
-    ctl = subprocess.Popen([str(ahtest.CTL), "-c", str(relay.path), "drain",
+    ctl = subprocess.Popen([str(lab.CTL), "-c", str(relay.path), "drain",
                             "dns", "--wait", "--timeout", "60s"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
     try:
-        ahtest.wait_for(lambda: GSHUT in communities(bird, V4)
-                        and GSHUT in communities(bird, V6), 5,
-                        what="GRACEFUL_SHUTDOWN on both routes at BIRD")
+        lab.wait_for(lambda: GSHUT in communities(bird, V4)
+                     and GSHUT in communities(bird, V6), 5,
+                     what="GRACEFUL_SHUTDOWN on both routes at BIRD")
         # The depref attributes come with it.
         assert "as-path [65053 65053 65053]" in sent(exa.proc.text())[-1]
         sending = load.sent < load.qps * load.seconds
@@ -85,12 +70,12 @@ def test_drain_waits_for_the_load_to_move_then_withdraws(stack):
         time.sleep(0.5)
         assert bird.has_route(V4) and ctl.poll() is None, \
             "withdrawn while named still saw 200 queries a second"
-        ahtest.wait_for(lambda: load.sent >= load.qps * load.seconds, 10,
-                        what="the load to end")
+        lab.wait_for(lambda: load.sent >= load.qps * load.seconds, 10,
+                     what="the load to end")
         ended = time.monotonic()
         assert bird.has_route(V4), "withdrawn before the load ended"
-        ahtest.wait_for(lambda: not bird.has_route(V4), 20, interval=0.02,
-                        what="withdrawn once the load has stopped")
+        lab.wait_for(lambda: not bird.has_route(V4), 20, interval=0.02,
+                     what="withdrawn once the load has stopped")
         gone = time.monotonic() - ended
         out, err = ctl.communicate(timeout=20)
         load.wait()
@@ -123,20 +108,11 @@ def test_drain_waits_for_the_load_to_move_then_withdraws(stack):
             f'prefix="{V4}"}} 0') in m
 
 
-def relay_only(stack, services=None, replacements=()):
-    """A relay that the test plays ExaBGP for, with a real named."""
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=replacements,
-                         services=services)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    return named, relay, proc
-
-
 def test_drain_timeout_withdraws_anyway_and_says_so(stack):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack)
     assert proc.wait_command(f"announce route {V4}", 10)
-    load = ahtest.Load(named.port, lambda i: "example", qps=100, seconds=8,
-                       rdtype="SOA")
+    load = lab.Load(named.port, lambda i: "example", qps=100, seconds=8,
+                    rdtype="SOA")
     try:
         time.sleep(1)
         t0 = time.monotonic()
@@ -162,17 +138,17 @@ def test_drained_survives_kill_restart_and_named(stack):
     """Drained state is in the state file: neither ExaBGP respawning a
     killed relay, nor a new ExaBGP and relay, nor named restarting puts
     the route back.  undrain does, after 'rise' good evaluations."""
-    named, bird, relay, exa = chain(stack, [("rise: 2", "rise: 5")])
+    named, bird, relay, exa = lab.chain(stack, [("rise: 2", "rise: 5")])
     r = relay.ctl("drain", "dns")
     assert r.returncode == 0 and "dns: DRAINING: drain requested by" in r.stdout
-    ahtest.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
-                    10, what="drained (no traffic: the hold alone)")
+    lab.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
+                 10, what="drained (no traffic: the hold alone)")
     assert "drained service=dns" in relay.state.read_text()
 
-    old = relay_pid(relay)
+    old = relay.pid()
     os.kill(old, signal.SIGKILL)
-    ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
-                    what="ExaBGP respawns the relay")
+    lab.wait_for(lambda: relay.pid() not in (None, old), 10,
+                 what="ExaBGP respawns the relay")
     start = exa.proc.text().rindex("starting: 1 services")
     time.sleep(2)                                   # 10 plugin intervals
     assert not bird.has_route(V4) and not bird.has_route(V6)
@@ -182,9 +158,9 @@ def test_drained_survives_kill_restart_and_named(stack):
     assert s["drain"]["by"] == "uid 0 (root)"
 
     exa.proc.stop()                                 # a restart of it all
-    exa = ahtest.ExaBGP(stack, bird, relay, name="exabgp2").start()
-    ahtest.wait_for(lambda: bird.established("ns1") and relay_pid(relay), 30,
-                    what="new session and relay")
+    exa = lab.ExaBGP(stack, bird, relay, name="exabgp2").start()
+    lab.wait_for(lambda: bird.established("ns1") and relay.pid(), 30,
+                 what="new session and relay")
     named.kill()                                    # hard trouble, drained
     named.start()
     time.sleep(2)
@@ -200,8 +176,8 @@ def test_drained_survives_kill_restart_and_named(stack):
     time.sleep(0.3)
     if time.monotonic() - t0 < 0.7:
         assert not bird.has_route(V4), "announced before 'rise'"
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 10,
-                    what="announced again after rise")
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 10,
+                 what="announced again after rise")
     assert GSHUT not in communities(bird, V4)
     assert "drained service=" not in relay.state.read_text()
 
@@ -209,7 +185,7 @@ def test_drained_survives_kill_restart_and_named(stack):
 def test_undrain_while_draining_keeps_the_route(stack):
     """Undone before it ends, a drain leaves the route announced with the
     drain attributes until 'rise' announces it normally: no withdrawal."""
-    named, relay, proc = relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
+    named, relay, proc = lab.relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
     assert proc.wait_command(f"announce route {V4}", 10)
     assert relay.ctl("drain", "dns").returncode == 0
     assert "65535:0" in proc.wait_command(f"announce route {V4}", 5)
@@ -222,7 +198,7 @@ def test_undrain_while_draining_keeps_the_route(stack):
 
 
 def test_named_gone_while_draining_stays_drained(stack):
-    named, relay, proc = relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
+    named, relay, proc = lab.relay_only(stack, replacements=[("hold: 2s", "hold: 30s")])
     assert proc.wait_command(f"announce route {V4}", 10)
     assert relay.ctl("drain").returncode == 0
     assert "65535:0" in proc.wait_command(f"announce route {V4}", 5)
@@ -240,12 +216,12 @@ def test_named_gone_while_draining_stays_drained(stack):
 
 
 def test_drain_says_when_it_cannot_be_remembered(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named, replacements=[
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named, replacements=[
         ("hold: 2s", "hold: 30s"),
         (f"state-file: {stack.dir / 'relay.state'}",
          "state-file: /nonexistent/ah.state")])
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command(f"announce route {V4}", 10)
     r = relay.ctl("drain", "dns")
     assert r.returncode == 0
@@ -257,10 +233,10 @@ def test_drain_says_when_it_cannot_be_remembered(stack):
 
 
 def test_corrupt_state_file_fails_closed(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
     relay.state.write_text("state version=1\ndrained service=dns since=x\n")
-    proc = ahtest.RelayUnderTest(stack, relay)
+    proc = lab.RelayUnderTest(stack, relay)
     time.sleep(2)                             # 10 snapshots of a live named
     assert not [c for c in proc.commands if "announce" in c], proc.commands
     log = proc.proc.text()
@@ -292,11 +268,11 @@ def bird_events(bird, prefix):
 
 
 def test_reload_unchanged_sends_nothing(stack):
-    named, bird, relay, exa = chain(stack)
+    named, bird, relay, exa = lab.chain(stack)
     relay.ctl("drain", "--timeout", "0s")         # state to keep: drained
-    ahtest.wait_for(lambda: not bird.has_route(V4), 5, what="drained")
+    lab.wait_for(lambda: not bird.has_route(V4), 5, what="drained")
     relay.ctl("undrain")
-    ahtest.wait_for(lambda: bird.has_route(V4), 10, what="back")
+    lab.wait_for(lambda: bird.has_route(V4), 10, what="back")
     before = service(relay)
     history = json.loads(relay.ctl("-j", "show", "history").stdout)[
         "services"][0]["history"]
@@ -307,9 +283,9 @@ def test_reload_unchanged_sends_nothing(stack):
     assert r.returncode == 0, r.stderr
     assert "dns: unchanged" in r.stdout
     assert "0 added, 0 removed, 0 changed, 1 unchanged; 0 commands" in r.stdout
-    os.kill(relay_pid(relay), signal.SIGHUP)
-    ahtest.wait_for(lambda: exa.proc.text().count("0 commands to ExaBGP") == 2,
-                    5, what="the SIGHUP's reload")
+    os.kill(relay.pid(), signal.SIGHUP)
+    lab.wait_for(lambda: exa.proc.text().count("0 commands to ExaBGP") == 2,
+                 5, what="the SIGHUP's reload")
     time.sleep(1)
     assert len(sent(exa.proc.text())) == n_sent
     assert len(bird_events(bird, V4)) == events
@@ -320,7 +296,7 @@ def test_reload_unchanged_sends_nothing(stack):
 
 
 def test_reload_bad_file_keeps_the_old_one(stack):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack)
     assert proc.wait_command(f"announce route {V4}", 10)
     good = relay.path.read_text()
     relay.path.write_text(good.replace("rise: 2", "rise: 0").replace(
@@ -354,7 +330,7 @@ SECOND = """      - prefix: 192.0.2.54/32
 
 
 def test_reload_added_prefix_announces_only_it(stack):
-    named, bird, relay, exa = chain(stack)
+    named, bird, relay, exa = lab.chain(stack)
     n_sent = len(sent(exa.proc.text()))
     events = {p: len(bird_events(bird, p)) for p in (V4, V6)}
     text = relay.path.read_text()
@@ -364,8 +340,8 @@ def test_reload_added_prefix_announces_only_it(stack):
     assert r.returncode == 0, r.stderr
     assert "dns: changed: prefixes +1 -0" in r.stdout
     assert "1 commands to ExaBGP" in r.stdout
-    ahtest.wait_for(lambda: bird.has_route("192.0.2.54/32"), 10,
-                    what="the added prefix at BIRD")
+    lab.wait_for(lambda: bird.has_route("192.0.2.54/32"), 10,
+                 what="the added prefix at BIRD")
     assert sent(exa.proc.text())[n_sent:] == [
         "neighbor 127.0.0.1 announce route 192.0.2.54/32 next-hop self"]
     time.sleep(0.5)
@@ -375,22 +351,22 @@ def test_reload_added_prefix_announces_only_it(stack):
 def test_reload_removed_prefix_and_service(stack):
     """A removed prefix is withdrawn, alone; so is a removed service's,
     and an added service starts withdrawn, announced on evidence."""
-    named = ahtest.Named(stack).start()
-    two = (ahtest.plain_service(port=named.port) +
-           ahtest.plain_service(name="other", v4="198.51.100.53/32",
-                                v6="2001:db8:1::53/128", port=named.port))
-    relay = ahtest.Relay(stack, named, services=two)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: len([c for c in proc.commands if "announce" in c])
-                    == 4, 10, what="both services announced")
+    named = lab.Named(stack).start()
+    two = (lab.plain_service(port=named.port) +
+           lab.plain_service(name="other", v4="198.51.100.53/32",
+                             v6="2001:db8:1::53/128", port=named.port))
+    relay = lab.Relay(stack, named, services=two)
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: len([c for c in proc.commands if "announce" in c])
+                 == 4, 10, what="both services announced")
     time.sleep(0.5)
     n = len(proc.commands)
 
     text = relay.path.read_text()
     head = text[:text.index("\nservices:\n")] + "\nservices:\n"
-    relay.path.write_text(head + ahtest.plain_service(port=named.port).replace(
+    relay.path.write_text(head + lab.plain_service(port=named.port).replace(
         '      - prefix: 2001:db8::53/128\n        next-hop: self\n'
-        '        neighbor: "::1"\n', "") + ahtest.plain_service(
+        '        neighbor: "::1"\n', "") + lab.plain_service(
         name="new", v4="203.0.113.53/32", v6="2001:db8:2::53/128",
         port=named.port))
     r = relay.ctl("reload")
@@ -398,8 +374,8 @@ def test_reload_removed_prefix_and_service(stack):
     assert "dns: changed: prefixes +0 -1" in r.stdout
     assert "other: removed: its routes are withdrawn" in r.stdout
     assert "new: added: starts withdrawn" in r.stdout
-    ahtest.wait_for(lambda: len(proc.commands) >= n + 7, 10,
-                    what="withdrawals, then the new service announced")
+    lab.wait_for(lambda: len(proc.commands) >= n + 7, 10,
+                 what="withdrawals, then the new service announced")
     new = proc.commands[n:]
     assert sorted(new[:5]) == sorted([
         "neighbor ::1 withdraw route 2001:db8::53/128 next-hop self",
@@ -415,7 +391,7 @@ def test_reload_removed_prefix_and_service(stack):
 
 
 def test_sighup_reloads(stack):
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack)
     assert proc.wait_command(f"announce route {V6}", 10)
     text = relay.path.read_text()
     anchor = "      - prefix: 2001:db8::53/128\n"
@@ -423,15 +399,15 @@ def test_sighup_reloads(stack):
     proc.proc.send_signal(signal.SIGHUP)
     assert proc.wait_command("192.0.2.54/32", 5) == \
         "neighbor 127.0.0.1 announce route 192.0.2.54/32 next-hop self"
-    ahtest.wait_for(lambda: "reload: dns: changed: prefixes +1 -0"
-                    in proc.proc.text(), 5, what="the reload logged")
+    lab.wait_for(lambda: "reload: dns: changed: prefixes +1 -0"
+                 in proc.proc.text(), 5, what="the reload logged")
     assert f"SIGHUP: reloading {relay.path}" in proc.proc.text()
     # A bad file by SIGHUP: logged with its position, nothing changes.
     relay.path.write_text(text.replace("rise: 2", "rise: [2]"))
     proc.proc.send_signal(signal.SIGHUP)
-    ahtest.wait_for(lambda: "configuration rejected; the running "
-                    "configuration is unchanged" in proc.proc.text(), 5,
-                    what="the rejection logged")
+    lab.wait_for(lambda: "configuration rejected; the running "
+                 "configuration is unchanged" in proc.proc.text(), 5,
+                 what="the rejection logged")
     assert re.search(r"warning: reload: \S+:\d+:\d+: rise must be a single "
                      "value", proc.proc.text())
     assert proc.proc.alive()
@@ -443,10 +419,10 @@ def test_reload_of_the_relay_wide_keys(stack):
     the old feed and come back on evidence), a new metrics address is
     served, and a new control socket waits for a restart."""
     import urllib.request
-    named, relay, proc = relay_only(stack)
+    named, relay, proc = lab.relay_only(stack)
     assert proc.wait_command(f"announce route {V4}", 10)
     text = relay.path.read_text()
-    port = ahtest.free_port()
+    port = lab.free_port()
     moved = text.replace(f"socket: {named.socket}",
                          f"socket: {named.socket}.elsewhere").replace(
         f"socket: {relay.control}", f"socket: {relay.control}.new").replace(

@@ -3,83 +3,23 @@
 import json
 import os
 import signal
-import socket
 import stat
 import time
 
 import dns.rcode
 
-import ahtest
-
-
-class Subscriber:
-    """A raw reader of the plugin socket, decoding with the protocol's rules."""
-
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.s.settimeout(5)
-        self.buf = b""
-
-    def line(self):
-        while b"\n" not in self.buf:
-            data = self.s.recv(65536)
-            if not data:
-                return None
-            self.buf += data
-        raw, self.buf = self.buf.split(b"\n", 1)
-        assert len(raw) < 1024
-        return raw.decode("ascii")
-
-    def record(self):
-        raw = self.line()
-        if raw is None:
-            return None
-        typ, *fields = raw.split(" ")
-        kv = dict(f.split("=", 1) for f in fields)
-        return typ, kv
-
-    def snapshot(self, records=None):
-        """The next complete snapshot: {view name: outcome counters},
-        tick fields.  Every record must belong to a view whose 'view'
-        record came first in the snapshot.  With 'records', a list,
-        every record is appended to it."""
-        names, views, count = {}, {}, 0
-        while True:
-            rec = self.record()
-            assert rec is not None, "socket closed"
-            typ, kv = rec
-            if records is not None:
-                records.append(rec)
-            if typ == "tick":
-                assert int(kv["views"]) == len(views)
-                assert int(kv["records"]) == count
-                return views, kv
-            if typ in ("hello", "bye"):
-                continue
-            count += 1
-            if typ == "view":
-                names[kv["id"]] = kv["name"]
-                views[kv["name"]] = {}
-                continue
-            assert kv["view"] in names, (typ, kv, names)
-            # Counters as the relay keys them: outcomes as they are,
-            # recursion with rec_ in front.
-            prefix = {"outcomes": "", "recursion": "rec_"}.get(typ)
-            if prefix is not None:
-                views[names[kv["view"]]].update(
-                    {prefix + k: int(v) for k, v in kv.items()
-                     if k not in ("view", "seq")})
+import lab
+from lab.feed import Subscriber
 
 
 def test_hello_and_counters(stack):
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     sub = Subscriber(named.socket)
     typ, hello = sub.record()
     assert typ == "hello"
-    assert hello["proto"] == "2"
+    assert hello["proto"] == "3"
     assert int(hello["pid"]) == named.proc.pid
-    assert hello["named"] == ahtest.named_version()
+    assert hello["named"] == lab.named_version()
     assert hello["interval"] == "200"
     assert hello["zone_interval"] == "1000"
     base, _ = sub.snapshot()
@@ -105,7 +45,7 @@ def test_hello_and_counters(stack):
         views, _ = sub.snapshot()
         v = views["_default"]
         return v if v["queries"] - base["queries"] >= total else None
-    v = ahtest.wait_for(counted, 5, what="counters to catch up")
+    v = lab.wait_for(counted, 5, what="counters to catch up")
     assert v["queries"] - base["queries"] == total
     for k, n in sent.items():
         assert v[k] - base[k] == n, (k, v, base)
@@ -115,11 +55,11 @@ def test_hello_and_counters(stack):
 
 def test_relay_sees_the_counters(stack):
     """The relay's view of the counters matches the queries sent."""
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     # No canary here: its queries would be counted too.
-    relay = ahtest.Relay(stack, named,
-                         services=ahtest.plain_service(port=named.port))
-    proc = ahtest.RelayUnderTest(stack, relay)
+    relay = lab.Relay(stack, named,
+                      services=lab.plain_service(port=named.port))
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce route 192.0.2.53/32", 10)
     for i in range(25):
         named.query("www.example")
@@ -130,12 +70,12 @@ def test_relay_sees_the_counters(stack):
         out = json.loads(relay.ctl("-j", "show", "counters", "_default").stdout)
         kv = out["views"][0]["counters"]
         return kv if kv.get("queries") == 30 else None
-    kv = ahtest.wait_for(seen, 5, what="relay to report 30 queries")
+    kv = lab.wait_for(seen, 5, what="relay to report 30 queries")
     assert kv["noerror"] == 25 and kv["nxdomain"] == 5, kv
 
 
 def test_socket_is_read_only(stack):
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     st = os.stat(named.socket)
     assert stat.S_ISSOCK(st.st_mode)
     assert stat.S_IMODE(st.st_mode) == 0o660
@@ -160,7 +100,7 @@ def test_socket_is_read_only(stack):
 def test_subscribers_per_user(stack):
     """At most 8 subscribers per user; the others are told why.  (The
     32-slot limit and slow readers: tests/system/test_sockets.py.)"""
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     subs = [Subscriber(named.socket) for _ in range(40)]
     records = [s.record() for s in subs]
     hellos = sum(1 for r in records if r and r[0] == "hello")
@@ -175,12 +115,12 @@ def test_subscribers_per_user(stack):
 
 
 def test_reconfig_keeps_stream_and_counters(stack):
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     for _ in range(10):
         named.query("www.example")
-    before, tick0 = ahtest.wait_for(
+    before, tick0 = lab.wait_for(
         lambda: (lambda s: s if s[0]["_default"]["queries"] >= 10 else None)(sub.snapshot()),
         5, what="10 queries counted")
     for _ in range(3):
@@ -189,7 +129,7 @@ def test_reconfig_keeps_stream_and_counters(stack):
     r = named.rndc("reload")
     assert r.returncode == 0, r.stderr
     named.query("www.example")
-    after, tick1 = ahtest.wait_for(
+    after, tick1 = lab.wait_for(
         lambda: (lambda s: s if s[0]["_default"]["queries"] >= 11 else None)(sub.snapshot()),
         5, what="counting to continue across reconfig")
     assert after["_default"]["queries"] == before["_default"]["queries"] + 1
@@ -199,7 +139,7 @@ def test_reconfig_keeps_stream_and_counters(stack):
 
 
 def test_goodbye_on_shutdown(stack):
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     named.kill(signal.SIGTERM)
@@ -214,24 +154,24 @@ def test_goodbye_on_shutdown(stack):
 
 
 def test_stale_socket_is_replaced_but_live_one_is_not(stack):
-    first = ahtest.Named(stack, name="first").start()
+    first = lab.Named(stack, name="first").start()
     first.kill()                                  # leaves its socket file
     assert os.path.exists(first.socket)
     first.start()                                 # clears the stale one
     assert Subscriber(first.socket).record()[0] == "hello"
 
     # A second named configured with the same socket must not steal it.
-    second = ahtest.Named(stack, name="second")
+    second = lab.Named(stack, name="second")
     text = second.conf.read_text().replace(second.socket, first.socket)
     second.conf.write_text(text)
     second.start(wait=False)
-    ahtest.wait_for(lambda: not second.proc.alive(), 20, what="second named to refuse")
+    lab.wait_for(lambda: not second.proc.alive(), 20, what="second named to refuse")
     assert "is in use by another process" in second.proc.text()
     assert Subscriber(first.socket).record()[1]["pid"] == str(first.proc.pid)
 
 
 def test_two_views(stack):
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     body, plugin, zone = named.sections()
     body += f"""
 view "inside" {{
@@ -251,7 +191,7 @@ view "outside" {{
     assert sorted(sub.snapshot()[0]) == ["inside", "outside"]
     for _ in range(7):
         named.query("www.example")
-    views, _ = ahtest.wait_for(
+    views, _ = lab.wait_for(
         lambda: (lambda s: s if s[0]["inside"]["queries"] >= 7 else None)(sub.snapshot()),
         5, what="queries counted in view inside")
     assert views["inside"]["queries"] == 7
@@ -271,7 +211,7 @@ def probe(named, count=1):
 
 def test_default_interval_is_100ms(stack):
     """Liveness needs a fast heartbeat by default (issue 8 item 2)."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     named.conf.write_text("".join(
         l for l in named.conf.read_text().splitlines(True)
         if not l.lstrip().startswith("interval ")))
@@ -283,13 +223,13 @@ def test_default_interval_is_100ms(stack):
 def test_probes_counted_apart(stack):
     """Liveness probes advance 'probes' and no outcome counter, so they
     never dilute a SERVFAIL ratio."""
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     base = sub.snapshot()[0]["_default"]
     probe(named, 12)
     named.query("www.example")
-    v = ahtest.wait_for(
+    v = lab.wait_for(
         lambda: (lambda s: s if s["queries"] > base["queries"] and
                  s["probes"] >= base.get("probes", 0) + 12 else None)(
                      sub.snapshot()[0]["_default"]), 5, what="probes counted")
@@ -305,9 +245,9 @@ def test_views_without_a_parameter_block(stack):
     were '_default' and their counters summed).  Without a block the
     socket is the default /run/named path: named runs in a private
     mount namespace with the test's directory mounted there."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     body, plugin, zone = named.sections()
-    bare = f'plugin query "{ahtest.PLUGIN}";'
+    bare = f'plugin query "{lab.PLUGIN}";'
     named.conf.write_text(body + f"""
 view "inside" {{
     match-clients {{ 127.0.0.1; }};
@@ -324,17 +264,17 @@ view "outside" {{
     named.socket = str(run / "anycast-health.sock")
     proc = stack.start("named", [
         "unshare", "--mount", "sh", "-c",
-        f'mount --bind "{run}" /run/named && exec {ahtest.NAMED} -g -c '
+        f'mount --bind "{run}" /run/named && exec {lab.NAMED} -g -c '
         f'"{named.conf}" -n 2'],
-        env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
-    ahtest.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
-                    20, what="named to start")
+        env=lab.named_sanitizer_env() if lab.SANITIZE else None)
+    lab.wait_for(lambda: " running\n" in proc.text() or not proc.alive(),
+                 20, what="named to start")
     assert proc.alive(), proc.text()[-3000:]
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     for _ in range(5):
         named.query("www.example")
-    views, _ = ahtest.wait_for(
+    views, _ = lab.wait_for(
         lambda: (lambda s: s if s[0]["inside"]["queries"] >= 5 else None)(
             sub.snapshot()), 5, what="queries counted in view inside")
     assert sorted(views) == ["inside", "outside"]
@@ -346,7 +286,7 @@ def test_many_view_names_over_reloads(stack):
     """A reload never fails because 64 distinct view names were seen
     in this named's life (issue 8 item 7): slots of views no longer
     attached are reused."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     body, plugin, zone = named.sections()
 
     def conf(name):
@@ -365,12 +305,12 @@ view "{name}" {{
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     named.query("www.example")
-    views, _ = ahtest.wait_for(
+    views, _ = lab.wait_for(
         lambda: (lambda s: s if s[0].get("v70", {}).get("queries") else None)(
             sub.snapshot()), 5, what="the last view counted")
     # Old views detach when named has destroyed them, in its own time.
-    ahtest.wait_for(lambda: list(sub.snapshot()[0]) == ["v70"], 20,
-                    what="only the current view attached")
+    lab.wait_for(lambda: list(sub.snapshot()[0]) == ["v70"], 20,
+                 what="only the current view attached")
     assert "more than 64 views" not in named.proc.text()
 
 
@@ -396,7 +336,7 @@ def test_zone_walks_run_on_the_publisher_thread(stack):
     0.13 s of 0.2 s in 4 s with BIND 9.20, 0.18 s of 0.23 s with 9.18.
     (With 5,000 zones, 9.20's walks cost no more than its other
     threads' housekeeping: too close to tell.)"""
-    named = ahtest.Named(stack, interval=50)
+    named = lab.Named(stack, interval=50)
     (named.dir / "db.gen").write_text(
         "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n NS ns1\n"
         "ns1 A 192.0.2.53\n")

@@ -9,19 +9,16 @@ zones, then listed ones, while zones are added and deleted, views are
 reconfigured and queries keep coming, and named is stopped under load.
 """
 
-import threading
-import time
-
 import pytest
 
-import ahtest
-from test_plugin import Subscriber
+import lab
+from lab.feed import Subscriber
 
-SHIM = ahtest.BUILDDIR / "tests" / "preload" / ".libs" / "rcureaders.so"
+SHIM = lab.BUILDDIR / "tests" / "preload" / ".libs" / "rcureaders.so"
 
 
 pytestmark = pytest.mark.skipif(
-    ahtest.bind_minor() < (9, 20),
+    lab.bind_minor() < (9, 20),
     reason="BIND 9.18 reads zone tables under a rwlock, not RCU: there is "
            "no reader registration to check (this runs against 9.20)")
 
@@ -39,37 +36,11 @@ def zones_record(sub):
             return found
 
 
-class Load(threading.Thread):
-    """Queries until stopped: at most 'limit' of them, 60 s at most."""
-
-    def __init__(self, named, limit=20000):
-        super().__init__(daemon=True)
-        self.named, self.limit = named, limit
-        self.done = threading.Event()
-        self.sent = self.answered = 0
-
-    def run(self):
-        deadline = time.monotonic() + 60
-        while (not self.done.is_set() and self.sent < self.limit
-               and time.monotonic() < deadline):
-            self.sent += 1
-            try:
-                self.named.query("www.example", timeout=0.5)
-                self.answered += 1
-            except Exception:
-                # named is stopping: keep asking until told to stop.
-                time.sleep(0.01)
-
-    def stop(self):
-        self.done.set()
-        self.join(10)
-
-
 @pytest.mark.timeout(240)
 def test_publisher_reads_as_a_registered_rcu_reader(stack):
     assert SHIM.exists(), f"{SHIM} missing: build with 'make check'"
     readers = stack.dir / "rcu-readers.txt"
-    named = ahtest.Named(stack, interval=50)
+    named = lab.Named(stack, interval=50)
     text = named.conf.read_text()
     text = text.replace("recursion no;", "recursion no;\n\tallow-new-zones yes;")
     all_zones = text.replace('zones { "example"; };', "all-zones yes;")
@@ -80,11 +51,11 @@ def test_publisher_reads_as_a_registered_rcu_reader(stack):
                          f"AH_RCU_READERS={readers}"])
     sub = Subscriber(named.socket)
     sub.s.settimeout(10)
-    load = Load(named)
-    load.start()
+    # Queries throughout, bounded: at most 18,000 in 60 s.
+    load = lab.Load(named.port, lambda i: "www.example", qps=300, seconds=60)
     try:
-        base = ahtest.wait_for(lambda: zones_record(sub), 10,
-                               what="a zone walk")["watched"]
+        base = lab.wait_for(lambda: zones_record(sub), 10,
+                            what="a zone walk")["watched"]
         # Zones come and go while the publisher walks: each change is a
         # new version of the trie, the old one freed after a grace
         # period that must wait for the walk.
@@ -99,7 +70,7 @@ def test_publisher_reads_as_a_registered_rcu_reader(stack):
             if i % 3 == 2:
                 r = named.rndc("delzone", added.pop(0))
                 assert r.returncode == 0, r.stderr
-        ahtest.wait_for(
+        lab.wait_for(
             lambda: zones_record(sub)["watched"] == base + len(added), 10,
             what=f"walks to count the {len(added)} added zones")
 
@@ -110,7 +81,7 @@ def test_publisher_reads_as_a_registered_rcu_reader(stack):
         named.conf.write_text(listed)
         r = named.rndc("reconfig")
         assert r.returncode == 0, r.stderr
-        z = ahtest.wait_for(lambda: (lambda z: z["watched"] == 3 and z)(
+        z = lab.wait_for(lambda: (lambda z: z["watched"] == 3 and z)(
             zones_record(sub)), 10, what="a walk of the listed zones")
         # added[0] was added with rndc: a reconfig keeps it.
         assert z["healthy"] == 2 and z["missing"] == 1, z
@@ -123,8 +94,8 @@ def test_publisher_reads_as_a_registered_rcu_reader(stack):
 
         # Stopped under load: 'rndc stop' also flushes zones on the way.
         answered = load.answered
-        ahtest.wait_for(lambda: load.answered > answered + 10, 5,
-                        what="queries answered just before the stop")
+        lab.wait_for(lambda: load.answered > answered + 10, 5,
+                     what="queries answered just before the stop")
         r = named.rndc("stop")
         assert r.returncode == 0, r.stderr
         named.proc.p.wait(30)

@@ -6,8 +6,8 @@ import time
 
 import dns.message
 
-import ahtest
-from test_plugin import Subscriber
+import lab
+from lab.feed import Subscriber
 
 
 def counters(sub):
@@ -23,16 +23,16 @@ def settled(sub, base, started):
         fin = sum(d[f"rec_{k}"] for k in ("success", "failure", "timeout",
                                             "canceled"))
         return d if d["rec_started"] >= started and fin == d["rec_started"] else None
-    return ahtest.wait_for(done, 20, interval=0, what="recursions to finish")
+    return lab.wait_for(done, 20, interval=0, what="recursions to finish")
 
 
 def test_retransmits_start_one_recursion(stack):
     """A client retransmitting the same query (same id, same port) while
     named recurses: named drops the duplicates, which start nothing."""
-    upstream = ahtest.FakeUpstream()
+    upstream = lab.FakeUpstream()
     upstream.mode = "silent"
     stack.procs.append(upstream)
-    named = ahtest.resolver(stack, upstream.port).start()
+    named = lab.resolver(stack, upstream.port).start()
     sub = Subscriber(named.socket)
     assert sub.record()[0] == "hello"
     base = counters(sub)
@@ -55,10 +55,10 @@ def test_quota_refusals_and_cancels_are_apart(stack):
     by the quota never started; those named cancelled (the soft quota
     kills the oldest) are counted once, as canceled, not as upstream
     failures; every started one finishes exactly once."""
-    upstream = ahtest.FakeUpstream()
+    upstream = lab.FakeUpstream()
     upstream.mode = "silent"
     stack.procs.append(upstream)
-    named = ahtest.resolver(stack, upstream.port)
+    named = lab.resolver(stack, upstream.port)
     named.conf.write_text(named.conf.read_text().replace(
         "recursion yes;", "recursion yes;\n\trecursive-clients 10;"))
     named.start()

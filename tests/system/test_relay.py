@@ -8,7 +8,7 @@ import stat
 import subprocess
 import time
 
-import ahtest
+import lab
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
@@ -25,7 +25,7 @@ services:
 
 
 def test_check_accepts_the_example():
-    r = subprocess.run([str(ahtest.RELAY), "--check", str(ahtest.CONF / "anycast-relay.yaml")],
+    r = subprocess.run([str(lab.RELAY), "--check", str(lab.CONF / "anycast-relay.yaml")],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
     assert "OK, 1 services, 2 prefixes" in r.stdout
@@ -34,7 +34,7 @@ def test_check_accepts_the_example():
 def test_check_reports_every_error_with_position(tmp_path):
     conf = tmp_path / "relay.yaml"
     conf.write_text(BROKEN)
-    r = subprocess.run([str(ahtest.RELAY), "--check", str(conf)],
+    r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
     assert f"{conf}:3:16: stale-after 'soon' is not a duration" in r.stderr
@@ -43,26 +43,26 @@ def test_check_reports_every_error_with_position(tmp_path):
 
 
 def test_usage_errors():
-    r = subprocess.run([str(ahtest.RELAY)], capture_output=True, text=True, timeout=10)
+    r = subprocess.run([str(lab.RELAY)], capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and "usage:" in r.stderr
-    r = subprocess.run([str(ahtest.RELAY), "--bogus", "x"], capture_output=True,
+    r = subprocess.run([str(lab.RELAY), "--bogus", "x"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 2
-    r = subprocess.run([str(ahtest.RELAY), "/nonexistent.yaml"], capture_output=True,
+    r = subprocess.run([str(lab.RELAY), "/nonexistent.yaml"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 1
     assert "/nonexistent.yaml: No such file or directory" in r.stderr
 
 
 def test_broken_yaml_under_exabgp_announces_nothing(stack):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named)
+    named = lab.Named(stack).start()
+    bird = lab.Bird(stack).start()
+    relay = lab.Relay(stack, named)
     relay.path.write_text(BROKEN)
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
+    exa = lab.ExaBGP(stack, bird, relay).start()
     # ExaBGP respawns the failing process, then gives up and exits.
-    ahtest.wait_for(lambda: "configuration rejected" in exa.proc.text(), 20,
-                    what="relay to reject its config")
+    lab.wait_for(lambda: "configuration rejected" in exa.proc.text(), 20,
+                 what="relay to reject its config")
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         assert not bird.has_route(V4) and not bird.has_route(V6)
@@ -71,9 +71,9 @@ def test_broken_yaml_under_exabgp_announces_nothing(stack):
 
 
 def test_starts_withdrawn_and_fails_closed_without_named(stack):
-    named = ahtest.Named(stack)                   # configured, not started
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack)                   # configured, not started
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     # First words to ExaBGP: withdraw everything (a respawn knows nothing).
     assert proc.next_command(5) == "neighbor 127.0.0.1 withdraw route 192.0.2.53/32 next-hop self"
     assert proc.next_command(5) == "neighbor ::1 withdraw route 2001:db8::53/128 next-hop self"
@@ -85,22 +85,22 @@ def test_starts_withdrawn_and_fails_closed_without_named(stack):
 
 
 def test_one_command_per_change(stack):
-    named = ahtest.Named(stack, interval=50).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
-                    what="both announced")
+    named = lab.Named(stack, interval=50).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
+                 what="both announced")
     time.sleep(1.0)                               # ~20 more snapshots
     assert sum("announce" in c for c in proc.commands) == 2
     assert len(proc.commands) == 4                # 2 withdraws at start + 2 announces
 
 
 def test_sigterm_withdraws_then_exits(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
-                    what="both announced")
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: sum("announce" in c for c in proc.commands) == 2, 5,
+                 what="both announced")
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.p.wait(5) == 0
     proc.thread.join(5)
@@ -111,9 +111,9 @@ def test_sigterm_withdraws_then_exits(stack):
 
 
 def test_exits_when_exabgp_goes_away(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 5)
     proc.close_stdin()
     assert proc.proc.p.wait(5) == 0
@@ -123,9 +123,9 @@ def test_exits_when_exabgp_goes_away(stack):
 def test_drains_acks_so_exabgp_never_blocks(stack):
     """ExaBGP writes acks with a blocking write: a relay that stopped
     reading would freeze it.  Push 4 MiB at the relay's stdin."""
-    named = ahtest.Named(stack)
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay, ack=False)
+    named = lab.Named(stack)
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay, ack=False)
     chunk = b"done\n" * 20000
     t0 = time.monotonic()
     for _ in range(40):
@@ -136,18 +136,18 @@ def test_drains_acks_so_exabgp_never_blocks(stack):
 
 
 def fake_setup(stack, stale=None):
-    named = ahtest.Named(stack)                   # only for its socket path
+    named = lab.Named(stack)                   # only for its socket path
     # The liveness probes go to a port that reads and never answers.
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     stack.procs.append(_Closer(sink))
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service(
+    relay = lab.Relay(stack, named, services=lab.plain_service(
         port=sink.getsockname()[1]))
     if stale is not None:
         relay.path.write_text(relay.path.read_text().replace(
             "\nplugin:\n", f"\nplugin:\n  stale-after: {stale}\n", 1))
-    fake = ahtest.FakePlugin(named.socket)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    fake = lab.FakePlugin(named.socket)
+    proc = lab.RelayUnderTest(stack, relay)
     stack.procs.append(_Closer(fake))
     fake.accept()
     return fake, proc
@@ -179,8 +179,11 @@ def test_announces_on_a_good_snapshot(stack):
 
 
 def test_protocol_version_mismatch(stack):
+    """A plugin newer than the relay: nothing is announced on a feed the
+    relay cannot read, and it says why.  (The previous plugin's feed is
+    read: test_health.py, test_shared_fault_rule_in_the_relay.)"""
     fake, proc = fake_setup(stack)
-    fake.hello(proto=3, first=False)
+    fake.hello(proto=4, first=False)
     # The relay may close the connection as soon as it has read the
     # hello: what it is sent after that must not count either way.
     try:
@@ -189,7 +192,8 @@ def test_protocol_version_mismatch(stack):
     except (BrokenPipeError, ConnectionResetError):
         pass
     assert proc.wait_command("announce", 1.5) is None
-    assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
+    assert "plugin speaks protocol 4, this relay 2 to 3: upgrade the " \
+        "older of the two" in proc.proc.text()
     assert proc.proc.alive()
 
 
@@ -198,8 +202,8 @@ def test_snapshot_without_the_view(stack):
     fake.hello()
     fake.snapshot(1, views=("other",))
     # Well inside stale-after (300 ms), so the reason is the missing view.
-    ahtest.wait_for(lambda: "named publishes no view '_default'"
-                    in proc.relay.ctl("status").stdout, 0.25, what="reason")
+    lab.wait_for(lambda: "named publishes no view '_default'"
+                 in proc.relay.ctl("status").stdout, 0.25, what="reason")
     assert not any("announce" in c for c in proc.commands)
 
 
@@ -263,9 +267,9 @@ def test_goodbye_withdraws(stack):
 
 
 def test_control_socket(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 5)
     st = os.stat(relay.control)
     assert stat.S_IMODE(st.st_mode) == 0o660
@@ -295,7 +299,7 @@ def test_control_socket(stack):
 
 
 def test_anycastctl_usage(stack, tmp_path):
-    ctl = str(ahtest.CTL)
+    ctl = str(lab.CTL)
     r = subprocess.run([ctl], capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "usage:" in r.stderr
     r = subprocess.run([ctl, "frobnicate"], capture_output=True, text=True, timeout=10)
@@ -394,8 +398,8 @@ def test_plugin_that_never_says_hello(stack):
     """A plugin that accepts and stays silent is given up on, with the
     reason, and tried again (issue 8 item 13)."""
     fake, proc = fake_setup(stack)
-    ahtest.wait_for(lambda: "no hello from the plugin within 2000 ms"
-                    in proc.proc.text(), 4, what="the hello timeout")
+    lab.wait_for(lambda: "no hello from the plugin within 2000 ms"
+                 in proc.proc.text(), 4, what="the hello timeout")
     fake.accept()                                 # it reconnects
     fake.hello()
     fake.snapshot(1)
@@ -406,7 +410,7 @@ def test_plugin_that_never_says_hello(stack):
 def test_full_listen_queue_does_not_block_the_relay(stack):
     """named not accepting, its listen queue full: the relay's connect
     must not block it (it answers its control socket meanwhile)."""
-    named = ahtest.Named(stack)                   # only for its socket path
+    named = lab.Named(stack)                   # only for its socket path
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(named.socket)
     srv.listen(0)
@@ -421,8 +425,8 @@ def test_full_listen_queue_does_not_block_the_relay(stack):
             pass
         fillers.append(c)
         stack.procs.append(_Closer(c))
-    relay = ahtest.Relay(stack, named, services=ahtest.plain_service())
-    proc = ahtest.RelayUnderTest(stack, relay)
-    ahtest.wait_for(lambda: "listen queue is full" in relay.ctl("status").stdout,
-                    5, interval=0.1, what="status naming the full queue")
+    relay = lab.Relay(stack, named, services=lab.plain_service())
+    proc = lab.RelayUnderTest(stack, relay)
+    lab.wait_for(lambda: "listen queue is full" in relay.ctl("status").stdout,
+                 5, interval=0.1, what="status naming the full queue")
     assert proc.proc.alive()

@@ -6,41 +6,14 @@ it away (a new relay, ExaBGP's own routing table, named's health), not
 how fast.  Timings belong in bench/.
 """
 
-import json
 import os
 import signal
 import time
 
-import ahtest
+import lab
 
 V4 = "192.0.2.53/32"
 V6 = "2001:db8::53/128"
-
-
-def chain(stack):
-    named = ahtest.Named(stack).start()
-    bird = ahtest.Bird(stack).start()
-    relay = ahtest.Relay(stack, named)
-    exa = ahtest.ExaBGP(stack, bird, relay).start()
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="both prefixes at BIRD")
-    return named, bird, relay, exa
-
-
-def relay_pid(relay):
-    """The relay's pid as its control socket reports it, or None."""
-    r = relay.ctl("-j", "status")
-    if r.returncode == 3:                         # no relay answers
-        return None
-    return json.loads(r.stdout)["relay"]["pid"]
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def parent(pid):
@@ -51,89 +24,89 @@ def parent(pid):
 def reap(pid):
     """A relay that outlived its ExaBGP is a failure, not debris to
     leave for the next test."""
-    if pid is not None and alive(pid):
+    if pid is not None and lab.pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
 
 
 def test_exabgp_killed_and_restarted(stack):
-    named, bird, relay, exa = chain(stack)
-    old = relay_pid(relay)
+    named, bird, relay, exa = lab.chain(stack)
+    old = relay.pid()
     assert old is not None and parent(old) == exa.proc.pid
     try:
         exa.proc.send_signal(signal.SIGKILL)      # no shutdown message
         # The session dies with ExaBGP; the orphaned relay sees stdin
         # close and must go too, not hold the control socket forever.
-        ahtest.wait_for(lambda: not bird.has_route(V4), 10,
-                        what="route gone with the BGP session")
-        ahtest.wait_for(lambda: not alive(old), 10, what="orphan relay exit")
+        lab.wait_for(lambda: not bird.has_route(V4), 10,
+                     what="route gone with the BGP session")
+        lab.wait_for(lambda: not lab.pid_alive(old), 10, what="orphan relay exit")
         assert "ExaBGP is gone" in exa.proc.text()
         assert relay.ctl("status").returncode == 3, "no relay answers"
 
         # Restarted while named is down: nothing may be announced.
         named.kill()
-        exa2 = ahtest.ExaBGP(stack, bird, relay, name="exabgp2").start()
-        ahtest.wait_for(lambda: bird.established("ns1")
-                        and relay_pid(relay) is not None, 30,
-                        what="new session and new relay")
-        new = relay_pid(relay)
+        exa2 = lab.ExaBGP(stack, bird, relay, name="exabgp2").start()
+        lab.wait_for(lambda: bird.established("ns1")
+                     and relay.pid() is not None, 30,
+                     what="new session and new relay")
+        new = relay.pid()
         assert new != old and parent(new) == exa2.proc.pid
         time.sleep(2)                             # 10 plugin intervals
         assert not bird.has_route(V4) and not bird.has_route(V6)
 
         named.start()
-        ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                        what="prefixes announced once named is healthy")
+        lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                     what="prefixes announced once named is healthy")
     finally:
         reap(old)
 
 
 def test_bird_restarted(stack):
-    named, bird, relay, exa = chain(stack)
-    pid = relay_pid(relay)
+    named, bird, relay, exa = lab.chain(stack)
+    pid = relay.pid()
 
     bird.proc.stop(signal.SIGKILL)
     os.unlink(bird.ctl)
     bird.start()
     # ExaBGP reconnects by itself and re-sends what its table holds.
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 60,
-                    what="prefixes back after BIRD restarts")
-    assert relay_pid(relay) == pid, "the relay had nothing to redo"
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 60,
+                 what="prefixes back after BIRD restarts")
+    assert relay.pid() == pid, "the relay had nothing to redo"
 
     # A withdrawal decided while the router is away is what it gets on
     # its return: ExaBGP's table follows the relay, not the old session.
     bird.proc.stop(signal.SIGKILL)
     os.unlink(bird.ctl)
     named.kill()
-    ahtest.wait_for(lambda: "DOWN, withdrawing" in exa.proc.text(), 10,
-                    what="relay withdraws while BIRD is down")
+    lab.wait_for(lambda: "DOWN, withdrawing" in exa.proc.text(), 10,
+                 what="relay withdraws while BIRD is down")
     bird.start()
-    ahtest.wait_for(lambda: bird.established("ns1"), 60,
-                    what="session back")
+    lab.wait_for(lambda: bird.established("ns1"), 60,
+                 what="session back")
     time.sleep(1)
     assert not bird.has_route(V4) and not bird.has_route(V6)
 
     named.start()
-    ahtest.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
-                    what="prefixes back once named is healthy")
-    assert relay_pid(relay) == pid
+    lab.wait_for(lambda: bird.has_route(V4) and bird.has_route(V6), 30,
+                 what="prefixes back once named is healthy")
+    assert relay.pid() == pid
     assert exa.proc.alive()
 
 
 def test_relay_killed_is_respawned(stack):
-    named, bird, relay, exa = chain(stack)
-    old = relay_pid(relay)
-    before = len(ahtest.bird_changes(bird, V4))
+    named, bird, relay, exa = lab.chain(stack)
+    old = relay.pid()
+    before = len(lab.bird_changes(bird, V4))
 
     os.kill(old, signal.SIGKILL)
     # ExaBGP keeps the dead relay's routes and respawns it; the new
     # relay knows nothing, so it withdraws first and announces again
     # only on fresh evidence from named.
-    ahtest.wait_for(lambda: relay_pid(relay) not in (None, old), 10,
-                    what="a new relay on the control socket")
-    new = relay_pid(relay)
+    lab.wait_for(lambda: relay.pid() not in (None, old), 10,
+                 what="a new relay on the control socket")
+    new = relay.pid()
     assert parent(new) == exa.proc.pid, "respawned by ExaBGP"
-    ahtest.wait_for(lambda: [w for _, w in ahtest.bird_changes(bird, V4)
-                             [before:]] == ["removed", "added"], 10,
-                    interval=0.05, what="withdrawn, then announced again")
+    lab.wait_for(lambda: [w for _, w in lab.bird_changes(bird, V4)
+                          [before:]] == ["removed", "added"], 10,
+                 interval=0.05, what="withdrawn, then announced again")
     assert bird.has_route(V4) and bird.has_route(V6)
     assert exa.proc.text().count("starting: 1 services") == 2

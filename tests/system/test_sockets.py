@@ -4,14 +4,12 @@ file descriptors, and no local user able to starve the relay of a
 subscriber slot or cost named memory without end."""
 
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 
-import ahtest
-from test_plugin import Subscriber
+import lab
+from lab.feed import Subscriber
 
 
 def cpu_seconds(pid):
@@ -42,21 +40,21 @@ def starve_fds(pid, path, extra=4):
 def test_no_umask_anywhere():
     """umask() changes the whole process, every thread of named: neither
     the plugin nor the relay may call it."""
-    for binary in (ahtest.PLUGIN, ahtest.RELAY):
+    for binary in (lab.PLUGIN, lab.RELAY):
         out = subprocess.run(["nm", "-D", "--undefined-only", str(binary)],
                              capture_output=True, text=True, check=True).stdout
         assert " umask" not in out, binary
 
 
 def test_socket_mode_and_stale_file(stack):
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     named.conf.write_text(named.conf.read_text().replace(
         'socket-mode "0660";', 'socket-mode "0600";'))
     open(named.socket, "w").close()               # not a socket: refused
-    proc = stack.start("named-refused", [ahtest.NAMED, "-g", "-c",
+    proc = stack.start("named-refused", [lab.NAMED, "-g", "-c",
                                          str(named.conf), "-n", "2"],
-                       env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
-    ahtest.wait_for(lambda: not proc.alive(), 20, what="named to refuse")
+                       env=lab.named_sanitizer_env() if lab.SANITIZE else None)
+    lab.wait_for(lambda: not proc.alive(), 20, what="named to refuse")
     assert "exists and is not a socket" in proc.text()
     os.unlink(named.socket)
     named.start()
@@ -80,16 +78,16 @@ def cpu_while_starved(pid, path):
 
 
 def test_plugin_rests_when_out_of_descriptors(stack):
-    named = ahtest.Named(stack).start()
+    named = lab.Named(stack).start()
     used = cpu_while_starved(named.proc.pid, named.socket)
     assert used < 0.6, used
     assert named.query("www.example").rcode() == 0
 
 
 def test_relay_control_rests_when_out_of_descriptors(stack):
-    named = ahtest.Named(stack).start()
-    relay = ahtest.Relay(stack, named)
-    proc = ahtest.RelayUnderTest(stack, relay)
+    named = lab.Named(stack).start()
+    relay = lab.Relay(stack, named)
+    proc = lab.RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     used = cpu_while_starved(proc.proc.pid, relay.control)
     assert used < 0.6, used
@@ -109,14 +107,6 @@ def silent_subscriber(path, uid):
         user=uid, stdout=subprocess.PIPE, start_new_session=True)
 
 
-class _Rmtree:
-    def __init__(self, path):
-        self.path = path
-
-    def stop(self):
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
 class _Kill:
     def __init__(self, procs):
         self.procs = procs
@@ -130,11 +120,9 @@ class _Kill:
 def test_one_user_cannot_take_every_slot(stack):
     """32 silent subscribers from one user: the relay, another user,
     still gets a slot; that user gets at most 8."""
-    named = ahtest.Named(stack)
+    named = lab.Named(stack)
     # A directory the other user can reach (the test's own is 0700).
-    shared = tempfile.mkdtemp(prefix="ah-sockets-")
-    os.chmod(shared, 0o755)
-    stack.procs.append(_Rmtree(shared))
+    shared = stack.public_dir("ah-sockets-")
     path = os.path.join(shared, "ah.sock")
     named.conf.write_text(named.conf.read_text().replace(
         'socket-mode "0660";', 'socket-mode "0666";').replace(
@@ -161,7 +149,7 @@ def test_one_user_cannot_take_every_slot(stack):
 
 def test_subscriber_that_never_reads_is_dropped(stack):
     """Not only when its 4 MiB queue is full: after a bounded time."""
-    named = ahtest.Named(stack, interval=50).start()
+    named = lab.Named(stack, interval=50).start()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(named.socket)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-import ahtest
-from test_plugin import Subscriber
+import lab
+from lab.feed import Subscriber
 
 SUPP = Path(__file__).with_name("valgrind-named.supp")
 ZONES = 200            # ~150 bytes each per snapshot: slow readers fill up
@@ -82,11 +82,11 @@ def our_errors(xml_path, plugin_name):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.skipif(ahtest.SANITIZE, reason="an ASan-built plugin cannot run "
+@pytest.mark.skipif(lab.SANITIZE, reason="an ASan-built plugin cannot run "
                     "under valgrind; the plain build runs this test")
 def test_plugin_under_valgrind(stack):
     t0 = time.monotonic()
-    named = ahtest.Named(stack, interval=100)
+    named = lab.Named(stack, interval=100)
     body, plugin, zone = named.sections()
     names = ["example"] + [f"z{i}.example" for i in range(ZONES - 1)]
     zones = zone + "".join(zone.replace('"example"', f'"{z}"', 1)
@@ -142,8 +142,8 @@ def test_plugin_under_valgrind(stack):
         # last queries are done (BIND keeps a removed view, and so its
         # plugin instance, while a query of it is in flight).
         want = sorted(layout or ["_default"])
-        sub = ahtest.wait_for(lambda: subscriber_with_views(named, want), 30,
-                              interval=0.5, what=f"hello listing {want}")
+        sub = lab.wait_for(lambda: subscriber_with_views(named, want), 30,
+                           interval=0.5, what=f"hello listing {want}")
         views, _ = sub.snapshot()
         assert sorted(views) == want
         sub.s.close()
@@ -153,15 +153,15 @@ def test_plugin_under_valgrind(stack):
     # its 4 MiB buffer was full (a hang-up, seen before its data is).
     p = select.poll()
     p.register(stuck[0], select.POLLRDHUP)
-    ahtest.wait_for(lambda: p.poll(0), 120, interval=0.5,
-                    what="the plugin to drop a reader that never reads")
+    lab.wait_for(lambda: p.poll(0), 120, interval=0.5,
+                 what="the plugin to drop a reader that never reads")
     stuck[0].close()
 
     named.proc.stop(signal.SIGTERM, timeout=180)  # plugin_destroy runs
     elapsed = time.monotonic() - t0
     log = named.proc.text()
     assert log.count("publishing on") >= ROUNDS, "plugin registered each round"
-    ours, others = our_errors(xml, ahtest.PLUGIN.name)
+    ours, others = our_errors(xml, lab.PLUGIN.name)
     print(f"\nvalgrind: {ROUNDS} reconfig+reload rounds, {ZONES} zones, "
           f"{elapsed:.0f} s wall; memcheck errors: {len(ours)} in the plugin, "
           f"{len(others)} elsewhere")

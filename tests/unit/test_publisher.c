@@ -70,9 +70,11 @@ worst_counters(struct ah_view *v)
 	atomic_store(&v->recursive_clients, UINT64_MAX);
 	memset(name, '%', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
-		atomic_store(&v->sample[b].seq, 0);
-		ah_sample_write(&v->sample[b], name);
+	for (size_t l = 0; l < AH_LVL_COUNT; l++) {
+		for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
+			atomic_store(&v->sample[l][b].seq, 0);
+			ah_sample_write(&v->sample[l][b], name);
+		}
 	}
 }
 
@@ -193,7 +195,8 @@ test_worst_case_views_are_whole(void **state)
 		}
 		nrecords++;
 		nzone += strcmp(m.type, "zone") == 0;
-		ndomain += strcmp(m.type, "domain") == 0;
+		ndomain += strcmp(m.type, "domain") == 0 ||
+		    strcmp(m.type, "suffix") == 0;
 		if (strcmp(m.type, "view") == 0) {
 			assert_true(ndefined < 4);
 			/* v2 refers to views by id, v1 by name */
@@ -217,7 +220,7 @@ test_worst_case_views_are_whole(void **state)
 	assert_true(nrecords > 4);
 	assert_int_equal(nzone, 1);	/* the longest zone record fits too */
 	/* and so does each longest sample name */
-	assert_int_equal(ndomain, 2 * AH_DOM_BUCKETS);
+	assert_int_equal(ndomain, 2 * AH_LVL_COUNT * AH_DOM_BUCKETS);
 	/* The publisher stopped: its socket is gone. */
 	assert_int_equal(access(path, F_OK), -1);
 	free(views[0]->zones);
@@ -252,22 +255,29 @@ static void
 count_one(struct ah_view *v, size_t tid, uint64_t n)
 {
 	struct ah_tally	 t;
-	size_t		 b = n % AH_DOM_BUCKETS;
+	/* A name's group at each level, as groups.c finds them. */
+	size_t		 b[AH_LVL_COUNT] = { n % AH_DOM_BUCKETS,
+	    n * 7 % AH_DOM_BUCKETS };
+	size_t		 l;
 
 	if (!ah_tally_own(v, tid, &t))
 		t = ah_tally(v, tid);
 	/* A recursion: its start at the end of one pass ... */
 	ah_add(t, &t.c->recursion[AH_REC_STARTED]);
-	ah_add(t, &t.c->dom[AH_DOM_RSTART][b]);
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		ah_add(t, &t.c->dom[l][AH_DOM_RSTART][b[l]]);
 	/* ... its end when the fetch completes ... */
 	ah_add(t, &t.c->recursion[n % 2 ? AH_REC_SUCCESS : AH_REC_FAILURE]);
-	ah_add(t, &t.c->dom[AH_DOM_RDONE][b]);
+	for (l = 0; l < AH_LVL_COUNT; l++) {
+		ah_add(t, &t.c->dom[l][AH_DOM_RDONE][b[l]]);
+		ah_add(t, &t.c->dom[l][n % 2 ? AH_DOM_ROK : AH_DOM_RBAD][b[l]]);
+	}
 	ah_add(t, &t.c->latency[n % AH_LAT_BUCKETS]);
 	/* ... and the answer, SERVFAIL every other time. */
 	ah_add(t, &t.c->answers[n % AH_SRC_COUNT]
 	    [n % 2 ? AH_RC_NOERROR : AH_RC_SERVFAIL]);
-	if (n % 2 == 0)
-		ah_add(t, &t.c->dom[AH_DOM_FAIL][b]);
+	for (l = 0; n % 2 == 0 && l < AH_LVL_COUNT; l++)
+		ah_add(t, &t.c->dom[l][AH_DOM_FAIL][b[l]]);
 }
 
 static void *
@@ -282,7 +292,8 @@ hammer(void *arg)
 
 struct tally_seen {
 	uint64_t	 queries, servfail, started, done;
-	uint64_t	 rstart[AH_DOM_BUCKETS], rdone[AH_DOM_BUCKETS];
+	uint64_t	 rstart[AH_LVL_COUNT][AH_DOM_BUCKETS];
+	uint64_t	 rdone[AH_LVL_COUNT][AH_DOM_BUCKETS];
 };
 
 /* The figures of view 'id' in snapshot 'text'. */
@@ -295,7 +306,7 @@ parse_snapshot(char *text, const char *id, struct tally_seen *ts)
 	struct ah_msg	 m;
 	const char	*err, *kind;
 	uint64_t	 n;
-	size_t		 i;
+	size_t		 i, l;
 
 	memset(ts, 0, sizeof(*ts));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -317,15 +328,20 @@ parse_snapshot(char *text, const char *id, struct tally_seen *ts)
 				    0);
 				ts->done += n;
 			}
-		} else if (strcmp(m.type, "domains") == 0) {
+		} else {
+			for (l = 0; l < AH_LVL_COUNT; l++)
+				if (strcmp(m.type, ah_level_counts[l]) == 0)
+					break;
+			if (l == AH_LVL_COUNT)
+				continue;
 			kind = ah_get(&m, "kind");
 			for (i = 0; i < AH_DOM_BUCKETS; i++) {
 				snprintf(key, sizeof(key), "b%zu", i);
 				assert_int_equal(ah_get_u64(&m, key, &n), 0);
 				if (strcmp(kind, "rstart") == 0)
-					ts->rstart[i] = n;
+					ts->rstart[l][i] = n;
 				else if (strcmp(kind, "rdone") == 0)
-					ts->rdone[i] = n;
+					ts->rdone[l][i] = n;
 			}
 		}
 	}
@@ -343,7 +359,7 @@ test_snapshots_consistent_while_counting(void **state)
 	atomic_bool			 stop = false;
 	struct timespec			 t0, t1;
 	uint64_t			 total = 0, odd = 0;
-	size_t				 i, b, snapshots = 0;
+	size_t				 i, b, l, snapshots = 0;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -375,8 +391,10 @@ test_snapshots_consistent_while_counting(void **state)
 		    cur.queries - prev.queries);
 		/* ... and nothing ends before it starts. */
 		assert_true(cur.done <= cur.started);
-		for (b = 0; b < AH_DOM_BUCKETS; b++)
-			assert_true(cur.rdone[b] <= cur.rstart[b]);
+		for (l = 0; l < AH_LVL_COUNT; l++)
+			for (b = 0; b < AH_DOM_BUCKETS; b++)
+				assert_true(cur.rdone[l][b] <=
+				    cur.rstart[l][b]);
 		prev = cur;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 	} while (snapshots < HAMMER_SNAPSHOTS &&
@@ -397,11 +415,13 @@ test_snapshots_consistent_while_counting(void **state)
 	assert_int_equal(cur.servfail, total - odd);
 	assert_int_equal(cur.started, total);
 	assert_int_equal(cur.done, total);
-	for (b = 0, odd = 0; b < AH_DOM_BUCKETS; b++) {
-		assert_int_equal(cur.rdone[b], cur.rstart[b]);
-		odd += cur.rstart[b];
+	for (l = 0; l < AH_LVL_COUNT; l++) {
+		for (b = 0, odd = 0; b < AH_DOM_BUCKETS; b++) {
+			assert_int_equal(cur.rdone[l][b], cur.rstart[l][b]);
+			odd += cur.rstart[l][b];
+		}
+		assert_int_equal(odd, total);
 	}
-	assert_int_equal(odd, total);
 	ah_snapshot_free(&sc);
 	ah_pub_detach(v);
 	assert_int_equal(rmdir(dir), 0);

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """The seed's topology for real, in network namespaces.
 
     client ---- router ----+---- ns1 (named + plugin, ExaBGP + anycast-relay)
@@ -25,22 +24,23 @@ Use it as a context manager (tests, benchmarks):
         lab.node(1).signal_named(signal.SIGKILL)
         rows = load.wait()
 
-or from the shell: `lab/lab.py up --nodes 3` (in the foreground until
-Ctrl-C), `lab/lab.py up --detach`, `lab/lab.py down`, `lab/lab.py list`.
+or from the shell: `python3 -m lab up --nodes 3` (in the foreground
+until Ctrl-C), `python3 -m lab up --detach`, `python3 -m lab down`,
+`python3 -m lab list` (lab/__main__.py).
 
 Everything is created under a unique run id: namespaces
 `ahlab-<id>-client`, `-router`, `-ns1`...; a work directory; a record
-in /run/ahlab/<id>.json naming the process that owns it.  Teardown
-runs on exit, exceptions, Ctrl-C and SIGTERM; a lab whose owner died
-(SIGKILL, a crash) is removed by `down` or by the next `up`.  Nothing
-is attached to the host's namespace, and only documentation addresses
-are used.
+in /run/ahlab/<id>.json naming the process that owns it (lab/netns.py).
+Teardown runs on exit, exceptions, Ctrl-C and SIGTERM; a lab whose
+owner died (SIGKILL, a crash) is removed by `down` or by the next
+`up`.  Nothing is attached to the host's namespace, and only
+documentation addresses are used.
 
-Written for /usr/bin/python3 (Debian's), like tests/system/ahtest.py,
-whose process handling and config rendering it reuses.
+Every daemon's configuration is the conf/ example's, rendered by the
+same code as on loopback (named.py, relay.py, exabgp.py), with what a
+node changes.
 """
 
-import argparse
 import grp
 import json
 import os
@@ -48,64 +48,32 @@ import pwd
 import secrets
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
-from string import Template
 
-LAB = Path(__file__).resolve().parent
-SRCDIR = LAB.parent
-sys.path.insert(0, str(SRCDIR / "tests" / "system"))
-os.environ.setdefault("AH_SRCDIR", str(SRCDIR))
+from . import netns
+from .examples import example
+from .exabgp import exabgp_conf, start_exabgp
+from .load import Client
+from .named import FAST_REFRESH_OPTIONS, SEC_ZONE, forwarding, lock_file_statement, \
+    named_conf, start_named
+from .netns import PREFIX, ip_batch, kill_netns, netns_pids, sysctl
+from .paths import BIRDC, CTL, PLUGIN, RELAY, module_argv, module_env
+from .proc import Stack, proc_start_time, run, start_daemon, wait_for
+from .relay import relay_yaml
+from .router import BFD_TIMERS, ROUTER_SYSCTLS, ROUTERS, router_conf, start_bird, \
+    start_frr
+from .upstream import command as upstream_command
 
-import ahtest  # noqa: E402  (tests/system/ahtest.py)
-
-PREFIX = "ahlab-"
-REGISTRY = Path("/run/ahlab")
-PYTHON = "/usr/bin/python3"
 GROUP = "anycast-health"            # the plugin's socket-group
 GROUP_MEMBERS = ("bind", "exabgp")
 
 ANYCAST4, ANYCAST6 = "192.0.2.53", "2001:db8::53"
-ROUTER_ID, ROUTER_AS, NODE_AS = "192.0.2.1", 65000, 65053
 CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
 CLIENT6 = ("2001:db8:113::1", "2001:db8:113::2", 64)
 CLIENT_NETS = ("203.0.113.0/24", "2001:db8:113::/64")
 UPSTREAM_PORT, PRIMARY_PORT = 5300, 5301
 MAX_NODES = 62                      # 198.51.100.0/24 in /30s
-ROUTERS = ("bird", "frr")
-# BFD (Lab(bfd=True)): doc/guide.md, 2.6, shows both parts.  The
-# router's BIRD asks for a session to each nameserver ('bfd on' in its
-# BGP template); each node runs a BIRD with this protocol alone, since
-# ExaBGP 4.2 has no BFD.  3 packets 100 ms apart missed: the node's
-# host is gone, and so are its routes, long before the hold time.
-BFD_TIMERS = """	interface "*" {
-		interval 100 ms;
-		multiplier 3;
-	};
-"""
-BIRD_BFD_ROUTER = f"""
-# BFD: a nameserver whose host stops (hung, powered off, cut off) is
-# dropped after 3 missed BFD packets 100 ms apart, not the hold time.
-protocol bfd {{
-{BFD_TIMERS}}}
-"""
-# A Linux router for the fleet (doc/guide.md, 2.2, shows them as a
-# sysctl.d file and says why; tests/system/test_guide.py checks that
-# the two agree): forwarding, ECMP spread by flow (source port), and
-# loose reverse-path filtering, since strict filtering would drop the
-# answers still coming back from a node that has just left the
-# multipath set (the queries it had in flight): the route to their
-# source, the anycast address, no longer goes through that link.
-ROUTER_SYSCTLS = {
-    "net.ipv4.ip_forward": 1,
-    "net.ipv6.conf.all.forwarding": 1,
-    "net.ipv4.fib_multipath_hash_policy": 1,
-    "net.ipv6.fib_multipath_hash_policy": 1,
-    "net.ipv4.conf.all.rp_filter": 2,
-    "net.ipv4.conf.default.rp_filter": 2,
-}
 
 
 def node_link4(i):
@@ -115,46 +83,6 @@ def node_link4(i):
 
 def node_link6(i):
     return f"2001:db8:100:{i:x}::1", f"2001:db8:100:{i:x}::2", 64
-
-
-def run(*argv, check=True, timeout=30):
-    r = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
-                       timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))}: {r.stderr.strip()}")
-    return r
-
-
-def ip_batch(netns, cmds):
-    """Many `ip` commands in one namespace, in one process (each would
-    cost a fork)."""
-    r = subprocess.run(["ip", "-n", netns, "-batch", "-"],
-                       input="\n".join(cmds) + "\n",
-                       capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError(f"ip -n {netns} -batch: {r.stderr.strip()}")
-
-
-def sysctl(netns, settings):
-    run("ip", "netns", "exec", netns, "sysctl", "-q", "-w",
-        *(f"{k}={v}" for k, v in settings.items()))
-
-
-def proc_start_time(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def start_daemon(stack, name, argv, ready, what):
-    """Start a daemon; return once the file `ready` (its socket) exists,
-    or fail with its output if it died first."""
-    proc = stack.start(name, [str(a) for a in argv])
-    ahtest.wait_for(lambda: ready.exists() or not proc.alive(), 10, what=what)
-    assert proc.alive(), proc.text()
-    return proc
 
 
 def ensure_group():
@@ -173,76 +101,6 @@ def ensure_group():
     for user in GROUP_MEMBERS:
         if user not in members:
             run("usermod", "-a", "-G", GROUP, user)
-
-
-def owner_alive(state):
-    pid, start = state.get("owner_pid"), state.get("owner_start")
-    return pid is not None and proc_start_time(pid) == start
-
-
-def lab_namespaces():
-    out = run("ip", "netns", "list").stdout
-    return [line.split()[0] for line in out.splitlines()
-            if line.startswith(PREFIX)]
-
-
-def netns_pids(netns):
-    r = run("ip", "netns", "pids", netns, check=False)
-    return [int(p) for p in r.stdout.split()]
-
-
-def kill_netns(netns):
-    """SIGKILL every process in a namespace of ours, then delete it."""
-    for _ in range(50):
-        pids = netns_pids(netns)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    run("ip", "netns", "del", netns, check=False)
-
-
-def cleanup(run_id=None, detached=True, force=False, log=print):
-    """Remove labs whose owner is gone: namespaces (and every process
-    in them), records, and work directories the lab made itself.
-
-    run_id: only that lab.  detached: also labs left running on purpose
-    by `up --detach` (their owner has exited by design).  force: even
-    labs whose owner still runs.  Returns the ids removed.
-    """
-    ids = {ns[len(PREFIX):].split("-", 1)[0] for ns in lab_namespaces()}
-    if REGISTRY.is_dir():
-        ids |= {p.stem for p in REGISTRY.glob("*.json")}
-    removed = []
-    for rid in sorted(ids):
-        if run_id is not None and rid != run_id:
-            continue
-        rec = REGISTRY / f"{rid}.json"
-        try:
-            state = json.loads(rec.read_text())
-        except (OSError, ValueError):
-            state = {}
-        if not force:
-            if state.get("detached") and not detached:
-                continue
-            if not state.get("detached") and owner_alive(state):
-                continue
-        for ns in lab_namespaces():
-            if ns.startswith(f"{PREFIX}{rid}-"):
-                kill_netns(ns)
-        if state.get("own_workdir") and state.get("workdir"):
-            shutil.rmtree(state["workdir"], ignore_errors=True)
-        try:
-            rec.unlink()
-        except FileNotFoundError:
-            pass
-        log(f"lab {rid}: removed")
-        removed.append(rid)
-    return removed
 
 
 class Node:
@@ -282,47 +140,32 @@ class Node:
             os.chown(d, uid, g)
             os.chmod(d, mode)
         (self.named_dir / "named.conf").write_text(self.named_conf())
-        (self.named_dir / "db.example").write_text((ahtest.CONF / "db.example").read_text())
+        (self.named_dir / "db.example").write_text(example("db.example"))
         (self.primary_dir / "named.conf").write_text(self.primary_conf())
-        (self.primary_dir / "db.sec").write_text(ahtest.SEC_ZONE)
+        (self.primary_dir / "db.sec").write_text(SEC_ZONE)
         (self.dir / "relay.yaml").write_text(self.relay_yaml())
         (self.dir / "exabgp.conf").write_text(self.exabgp_conf())
-        r = run(ahtest.RELAY, "--check", self.dir / "relay.yaml", check=False)
+        r = run(RELAY, "--check", self.dir / "relay.yaml", check=False)
         if r.returncode != 0:
             raise RuntimeError(f"{self.name}: relay configuration rejected:\n{r.stderr}")
 
     def named_conf(self):
+        """conf/named.conf for this node: recursive, forwarding to its
+        upstream, secondary for sec.example, the plugin's socket in
+        named's run directory, for the group."""
         lab = self.lab
-        repl = [
-            ('directory "/var/cache/bind";',
-             f'directory "{self.named_dir}";\n'
-             f'\t{ahtest.lock_file_statement(self.run_dir / "named.lock")}\n'
-             f'\tsession-keyfile "{self.run_dir}/session.key";\n'
-             f'\tserver-id "{self.name}";'),
-            ('pid-file "/run/named/named.pid";', f'pid-file "{self.run_dir}/named.pid";'),
-            ("recursion no;", f"""recursion yes;
-	allow-recursion {{ 127.0.0.1; ::1; {CLIENT_NETS[0]}; {CLIENT_NETS[1]}; }};
-	forward only;
-	forwarders {{ 127.0.0.1 port {UPSTREAM_PORT}; }};
-	dnssec-validation no;
-	{ahtest.FAST_REFRESH_OPTIONS}"""),
-            ('"anycast-health.so"', f'"{lab.plugin}"'),
-            ('"/run/named/anycast-health.sock"', f'"{self.socket}"'),
-            ('socket-mode "0660";', f'socket-group "{GROUP}";\n\tsocket-mode "0660";'),
-            ('zones { "example"; };', 'zones { "example"; "sec.example"; };'),
-            ('"/etc/bind/db.example"', f'"{self.named_dir}/db.example"'),
-        ]
-        if lab.interval is not None:
-            repl.append(("interval 1000;", f"interval {lab.interval};"))
-        text = ahtest.render("named.conf", repl)
+        text = named_conf(
+            self.named_dir, self.socket, run_dir=self.run_dir, server_id=self.name,
+            plugin=lab.plugin, interval=lab.interval,
+            recursion=forwarding(UPSTREAM_PORT,
+                                 ("127.0.0.1", "::1", *CLIENT_NETS),
+                                 FAST_REFRESH_OPTIONS),
+            socket_group=GROUP, zones=("example", "sec.example"))
         return text + f"""
 zone "sec.example" {{
 	type secondary;
 	primaries {{ 127.0.0.1 port {PRIMARY_PORT}; }};
 }};
-
-key "rndc-key" {{ algorithm hmac-sha256; secret "{ahtest.RNDC_SECRET}"; }};
-controls {{ inet 127.0.0.1 allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
 """
 
     def primary_conf(self):
@@ -335,7 +178,7 @@ controls {{ inet 127.0.0.1 allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};
 options {{
 	directory "{d}";
 	pid-file "{d}/named.pid";
-	{ahtest.lock_file_statement(d / "named.lock")}
+	{lock_file_statement(d / "named.lock")}
 	session-keyfile "{d}/session.key";
 	listen-on port {PRIMARY_PORT} {{ 127.0.0.1; }};
 	listen-on-v6 {{ none; }};
@@ -353,41 +196,24 @@ zone "sec.example" {{
 
     def relay_yaml(self):
         lab = self.lab
-        text = ahtest.render("anycast-relay.yaml", [
-            ("socket: /run/named/anycast-health.sock", f"socket: {self.socket}"),
-            ("socket: /run/anycast-health/relay.sock",
-             f"socket: {self.relay_dir}/relay.sock"),
-            ('mode: "0660"', f'mode: "0660"\n  group: {GROUP}'),
-            # Drained services are remembered in control.state-file:
-            # each node its own, where exabgp writes.
-            ("state-file: /var/lib/anycast-health/relay.state",
-             f"state-file: {self.relay_dir}/relay.state"),
-            ("neighbor: 192.0.2.1", f"neighbor: {self.router4}"),
-            ('neighbor: "2001:db8::1"', f'neighbor: "{self.router6}"'),
-            ("zones: [example]", "zones: [example, sec.example]"),
-            *lab.relay_replacements,
-        ])
-        if not lab.damping:
-            text = ahtest.without_damping(text)
-        if lab.services is not None:
-            text = text[:text.index("\nservices:\n")] + "\nservices:\n" + \
-                lab.services.format(router4=self.router4, router6=self.router6)
-        return text
+        services = lab.services
+        if services is not None:
+            services = services.format(router4=self.router4, router6=self.router6)
+        # Drained services are remembered in control.state-file: each
+        # node its own, where exabgp writes.
+        return relay_yaml(self.socket, self.relay_dir / "relay.sock",
+                          self.relay_dir / "relay.state",
+                          (self.router4, self.router6), control_group=GROUP,
+                          zones=("example", "sec.example"),
+                          replacements=lab.relay_replacements, damping=lab.damping,
+                          services=services)
 
     def exabgp_conf(self):
         lab = self.lab
-        template, what = lab.exabgp_template or (
-            (ahtest.CONF / "exabgp.conf").read_text(), "conf/exabgp.conf")
-        return ahtest.render_text(template, [
-            ("run /usr/sbin/anycast-relay /etc/anycast-health/anycast-relay.yaml;",
-             f"run {lab.relay} {self.dir / 'relay.yaml'};"),
-            ("neighbor 192.0.2.1 {", f"neighbor {self.router4} {{"),
-            ("router-id 192.0.2.10;", f"router-id {self.router_id};"),
-            ("local-address 192.0.2.10;", f"local-address {self.addr4};"),
-            ("neighbor 2001:db8::1 {", f"neighbor {self.router6} {{"),
-            ("local-address 2001:db8::10;", f"local-address {self.addr6};"),
-            ("hold-time 10;", f"hold-time {lab.hold_time};"),
-        ], what)
+        return exabgp_conf((lab.relay, self.dir / "relay.yaml"),
+                           (self.router4, self.router6), (self.addr4, self.addr6),
+                           router_id=self.router_id, hold_time=lab.hold_time,
+                           template=lab.exabgp_template)
 
     # -- processes -------------------------------------------------------
 
@@ -397,36 +223,19 @@ zone "sec.example" {{
     def start_upstream(self):
         self.upstream = start_daemon(
             self.lab.stack, f"{self.name}-upstream",
-            self.exec(PYTHON, LAB / "upstream.py", "--port", UPSTREAM_PORT,
-                      "--control", self.upstream_ctl,
-                      "--max-seconds", self.lab.max_seconds),
-            self.upstream_ctl, f"{self.name} upstream")
+            self.exec(*module_argv("upstream", "--port", UPSTREAM_PORT,
+                                   "--control", self.upstream_ctl,
+                                   "--max-seconds", self.lab.max_seconds)),
+            self.upstream_ctl, f"{self.name} upstream", env=module_env())
 
     def upstream_cmd(self, line):
         """A command to this node's upstream (lab/upstream.py); its reply."""
-        import socket
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(str(self.upstream_ctl))
-            s.sendall(line.encode() + b"\n")
-            reply = s.makefile("r").readline().strip()
-        if not reply.startswith("ok"):
-            raise RuntimeError(f"{self.name} upstream: {line}: {reply}")
-        return reply
+        return upstream_command(self.upstream_ctl, line, f"{self.name} upstream")
 
     def _start_named(self, attr, conf, name, wait):
-        log = self.lab.dir / f"{name}.log"
-        offset = log.stat().st_size if log.exists() else 0
-        # A sanitized build's plugin needs the runtimes preloaded into
-        # named (make check of a build with --enable-sanitizers, as CI).
-        p = self.lab.stack.start(
-            name, self.exec("/usr/sbin/named", "-g", "-u", "bind", "-n", "2", "-c", conf),
-            env=ahtest.named_sanitizer_env() if ahtest.SANITIZE else None)
+        p = start_named(self.lab.stack, name, conf, prefix=self.exec(), user="bind",
+                        wait=wait, timeout=30)
         setattr(self, attr, p)
-        if wait:
-            ahtest.wait_for(lambda: " running\n" in p.text()[offset:] or not p.alive(),
-                            30, what=f"{name} to start")
-            assert p.alive(), p.text()[offset:][-3000:]
         return p
 
     def start_primary(self, wait=True):
@@ -438,28 +247,20 @@ zone "sec.example" {{
                                  f"{self.name}-named", wait)
 
     def start_exabgp(self):
-        env = dict(os.environ)
-        env.update({
-            "exabgp_daemon_daemonize": "false",
-            "exabgp_log_destination": "stdout",
-            "exabgp_api_cli": "false",
-            "exabgp_daemon_pid": "",
-        })
         conf = self.dir / "exabgp.conf"
         if self.lab.exabgp_mode == "systemd":
             # Debian's exabgp.service: User=exabgp, Group=exabgp, which
             # also sets exabgp's supplementary groups (anycast-health).
-            argv = ["setpriv", "--reuid=exabgp", "--regid=exabgp",
-                    "--init-groups", "/usr/sbin/exabgp", conf]
+            prefix = ["setpriv", "--reuid=exabgp", "--regid=exabgp", "--init-groups"]
+            user = None
         else:
             # Started as root, ExaBGP drops to exabgp.daemon.user with
             # setgid()+setuid() only: supplementary groups are the
             # starter's, so they are given here as a unit's
             # SupplementaryGroups= would.
-            env["exabgp_daemon_user"] = "exabgp"
-            argv = ["setpriv", f"--groups={GROUP}", "/usr/sbin/exabgp", conf]
-        self.exabgp = self.lab.stack.start(f"{self.name}-exabgp", self.exec(*argv),
-                                           env=env)
+            prefix, user = ["setpriv", f"--groups={GROUP}"], "exabgp"
+        self.exabgp = start_exabgp(self.lab.stack, f"{self.name}-exabgp", conf,
+                                   prefix=self.exec(*prefix), user=user)
         return self.exabgp
 
     def bfd_conf(self):
@@ -481,11 +282,8 @@ protocol bfd {{
         conf = self.dir / "bfd-bird.conf"
         conf.write_text(self.bfd_conf())
         self.bfd_ctl = self.dir / "bfd-bird.ctl"
-        self.bfd = start_daemon(
-            self.lab.stack, f"{self.name}-bfd",
-            self.exec("/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
-                      "-c", conf, "-s", self.bfd_ctl),
-            self.bfd_ctl, f"{self.name} BFD's control socket")
+        self.bfd = start_bird(self.lab.stack, f"{self.name}-bfd", self.exec(), conf,
+                              self.bfd_ctl, f"{self.name} BFD's control socket")
 
     def start(self):
         self.start_upstream()
@@ -552,7 +350,7 @@ protocol bfd {{
         return self._admin(["undrain"], 10)
 
     def _admin(self, args, timeout, ok=(0,)):
-        r = run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+        r = run(CTL, "-c", self.dir / "relay.yaml", *args, check=False,
                 timeout=timeout)
         if r.returncode not in ok:
             raise RuntimeError(f"{self.name}: anycastctl {' '.join(args)}: "
@@ -560,41 +358,7 @@ protocol bfd {{
         return r
 
     def ctl(self, *args):
-        return run(ahtest.CTL, "-c", self.dir / "relay.yaml", *args, check=False)
-
-
-class Load:
-    """One run of lab/client.py in the client namespace."""
-
-    def __init__(self, lab, name, args):
-        self.lab = lab
-        self.csv = lab.dir / f"{name}.csv"
-        self.summary_path = lab.dir / f"{name}.json"
-        argv = ["ip", "netns", "exec", lab.netns_name("client")]
-        if lab.realtime:
-            # The client stands for other machines: it must not be late
-            # because named and friends share this machine's 2 cores.
-            argv += ["chrt", "-f", "10"]
-        argv += [PYTHON, LAB / "client.py", "--out", self.csv,
-                 "--summary", self.summary_path, *args]
-        self.proc = lab.stack.start(name, [str(a) for a in argv])
-
-    def wait(self, timeout):
-        self.proc.p.wait(timeout)
-        if self.proc.p.returncode != 0:
-            raise RuntimeError(f"client failed:\n{self.proc.text()[-2000:]}")
-        return self
-
-    def stop_sending(self):
-        """End the run early: the client stops sending, waits for the
-        answers still due, and writes its records."""
-        self.proc.send_signal(signal.SIGUSR1)
-
-    def summary(self):
-        return json.loads(self.summary_path.read_text())
-
-    def alive(self):
-        return self.proc.alive()
+        return run(CTL, "-c", self.dir / "relay.yaml", *args, check=False)
 
 
 class Lab:
@@ -692,7 +456,7 @@ class Lab:
     def up(self):
         if os.geteuid() != 0:
             raise PermissionError("the lab needs root (network namespaces)")
-        cleanup(detached=False, log=self.log)       # leftovers of crashed runs
+        netns.cleanup(detached=False, log=self.log)   # leftovers of crashed runs
         ensure_group()
         if threading_main():
             self._old_sigterm = signal.signal(signal.SIGTERM, self._sigterm)
@@ -705,7 +469,7 @@ class Lab:
                     "others, so named (as bind) and ExaBGP (as exabgp) could "
                     "not reach their files; use another directory")
         self._install_build()
-        self.stack = ahtest.Stack(self.dir)
+        self.stack = Stack(self.dir)
         self._register(detached=False)
         self.log(f"lab {self.id}: {len(self.nodes)} nodes, work directory {self.dir}")
         self._network()
@@ -724,20 +488,19 @@ class Lab:
         bindir = self.dir / "bin"
         bindir.mkdir(exist_ok=True)
         os.chmod(bindir, 0o755)
-        self.plugin = bindir / ahtest.PLUGIN.name
-        self.relay = bindir / ahtest.RELAY.name
-        for src, dst in ((ahtest.PLUGIN, self.plugin), (ahtest.RELAY, self.relay)):
+        self.plugin = bindir / PLUGIN.name
+        self.relay = bindir / RELAY.name
+        for src, dst in ((PLUGIN, self.plugin), (RELAY, self.relay)):
             shutil.copy2(src, dst)
             os.chmod(dst, 0o755)
 
     def _register(self, detached):
-        REGISTRY.mkdir(exist_ok=True)
         me = os.getpid()
-        (REGISTRY / f"{self.id}.json").write_text(json.dumps({
+        netns.register(self.id, {
             "id": self.id, "owner_pid": me, "owner_start": proc_start_time(me),
             "detached": detached, "workdir": str(self.dir),
             "own_workdir": self.own_workdir and not self.keep,
-            "namespaces": self.namespaces}, indent=1))
+            "namespaces": self.namespaces})
 
     def _network(self):
         roles = ["client", "router"] + [n.name for n in self.nodes]
@@ -791,81 +554,21 @@ class Lab:
         self.monitor = self.stack.start(
             "router-routes", ["ip", "-n", self.router, "-ts", "-o", "monitor", "route"])
         if self.router_kind == "frr":
-            self._start_frr(ex)
+            self.frr_dir = self.dir / "router-frr"
+            self.zebra, self.bgpd = start_frr(self.stack, ex, self.frr_dir,
+                                              self.router_conf())
         else:
-            self._start_bird(ex)
+            conf = self.dir / "router-bird.conf"
+            conf.write_text(self.router_conf())
+            self.bird_ctl = self.dir / "router-bird.ctl"
+            self.bird = start_bird(self.stack, "router-bird", ex, conf, self.bird_ctl,
+                                   "BIRD's control socket")
 
     def router_conf(self):
-        """The router's configuration for this lab, from lab/bird-router.conf
-        or lab/frr-router.conf, without the template's first paragraph
-        (which is about the template)."""
-        return self._router_template().split("\n\n", 1)[1]
-
-    def _router_template(self):
-        if self.router_kind == "frr":
-            neighbors = []
-            for n in self.nodes:
-                neighbors += [f" neighbor {n.addr4} peer-group NS4",
-                              f" neighbor {n.addr6} peer-group NS6"]
-            return Template((LAB / "frr-router.conf").read_text()).substitute(
-                router_id=ROUTER_ID, router_as=ROUTER_AS, node_as=NODE_AS,
-                hold_time=self.hold_time, neighbors="\n".join(neighbors))
-        blocks = []
-        for n in self.nodes:
-            blocks.append(f"""protocol bgp {n.name} from nameserver {{
-	neighbor {n.addr4} as {NODE_AS};
-	ipv4 {{ import filter nameserver_in; export none; }};
-}}
-
-protocol bgp {n.name}_v6 from nameserver {{
-	neighbor {n.addr6} as {NODE_AS};
-	ipv6 {{ import filter nameserver_in; export none; }};
-}}
-""")
-        text = Template((LAB / "bird-router.conf").read_text()).substitute(
-            router_id=ROUTER_ID, router_as=ROUTER_AS, hold_time=self.hold_time,
-            nameservers="\n".join(blocks))
-        if self.bfd:
-            hold = f"\thold time {self.hold_time};\n"
-            text = text.replace(hold, hold + "\tbfd on;\n") + BIRD_BFD_ROUTER
-        return text
-
-    def _start_bird(self, ex):
-        conf = self.dir / "router-bird.conf"
-        conf.write_text(self.router_conf())
-        self.bird_ctl = self.dir / "router-bird.ctl"
-        self.bird = start_daemon(
-            self.stack, "router-bird",
-            ex + ["/usr/sbin/bird", "-f", "-u", "bird", "-g", "bird",
-                  "-c", conf, "-s", self.bird_ctl],
-            self.bird_ctl, "BIRD's control socket")
-
-    def _start_frr(self, ex):
-        """zebra and bgpd as user frr, inside the router namespace (so
-        zebra's netlink socket is that namespace's: it cannot reach the
-        host's table), with their sockets, pid files and configuration in
-        the lab's directory instead of /etc/frr and /run/frr, and no TCP
-        vty.  bgpd reads lab/frr-router.conf; zebra needs nothing (the
-        lab sets forwarding with sysctl).  Debian's frr.service instead
-        starts the daemons bare and has vtysh hand each its part of the
-        integrated /etc/frr/frr.conf (doc/guide.md, 2.7)."""
-        d = self.frr_dir = self.dir / "router-frr"
-        d.mkdir(exist_ok=True)
-        frr = pwd.getpwnam("frr")
-        os.chown(d, frr.pw_uid, frr.pw_gid)
-        conf, zconf = d / "frr.conf", d / "zebra.conf"
-        conf.write_text(self.router_conf())
-        zconf.write_text("hostname router\nlog stdout informational\n")
-        common = ["-u", "frr", "-g", "frr", "-z", str(d / "zserv.api"),
-                  "--vty_socket", str(d), "-P", "0", "--log", "stdout"]
-        self.zebra = start_daemon(
-            self.stack, "router-zebra",
-            ex + ["/usr/lib/frr/zebra", *common, "-f", zconf, "-i", d / "zebra.pid"],
-            d / "zserv.api", "zebra's socket")
-        self.bgpd = start_daemon(
-            self.stack, "router-bgpd",
-            ex + ["/usr/lib/frr/bgpd", *common, "-f", conf, "-i", d / "bgpd.pid"],
-            d / "bgpd.vty", "bgpd's vty socket")
+        """The router's configuration for this lab (router.router_conf())."""
+        return router_conf(self.router_kind,
+                           [(n.name, n.addr4, n.addr6) for n in self.nodes],
+                           self.hold_time, self.bfd)
 
     # -- observe -------------------------------------------------------------
 
@@ -883,13 +586,13 @@ protocol bgp {n.name}_v6 from nameserver {{
 
     def wait_nexthops(self, expected, families=(4, 6), timeout=30):
         expected = set(expected)
-        ahtest.wait_for(lambda: all(self.nexthops(f) == expected for f in families),
-                        timeout, interval=0.05,
-                        what=f"router next hops {sorted(expected)}: have "
-                             f"{[sorted(self.nexthops(f)) for f in families]}")
+        wait_for(lambda: all(self.nexthops(f) == expected for f in families),
+                 timeout, interval=0.05,
+                 what=f"router next hops {sorted(expected)}: have "
+                      f"{[sorted(self.nexthops(f)) for f in families]}")
 
     def birdc(self, *args):
-        return run("/usr/sbin/birdc", "-s", self.bird_ctl, *args, check=False).stdout
+        return run(BIRDC, "-s", self.bird_ctl, *args, check=False).stdout
 
     def vtysh(self, *commands):
         """FRR's vtysh, with each of commands as a -c."""
@@ -908,13 +611,14 @@ protocol bgp {n.name}_v6 from nameserver {{
 
     def load(self, qps=1000, count=10000, mix="auth=50,recursive=50",
              timeout=2.0, v6_share=20, start_at=None, extra=()):
-        """Start the client; returns a Load (call .wait())."""
+        """Start the client (lab/load.py); returns a load.Client (call
+        .wait())."""
         self._loads += 1
         args = ["--qps", qps, "--count", count, "--mix", mix,
                 "--timeout", timeout, "--v6-share", v6_share, *extra]
         if start_at:
             args += ["--start-at", f"{start_at:.6f}"]
-        return Load(self, f"client-{self._loads}", [str(a) for a in args])
+        return Client(self, f"client-{self._loads}", [str(a) for a in args])
 
     def upstreams(self, line, nodes=None):
         """One command to the upstream of every node (or of those given)."""
@@ -946,10 +650,7 @@ protocol bgp {n.name}_v6 from nameserver {{
                                 and not os.path.isdir(os.path.join(d, n))
                                 and not os.path.isfile(os.path.join(d, n))])
             self.save_to = None
-        try:
-            (REGISTRY / f"{self.id}.json").unlink()
-        except FileNotFoundError:
-            pass
+        netns.unregister(self.id)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
         if self._old_sigterm is not None:
@@ -986,65 +687,3 @@ def describe(lab):
     lines.append(f"  e.g.: ip netns exec {lab.netns_name('client')} "
                  f"dig @{ANYCAST4} +nsid www.example")
     return "\n".join(lines)
-
-
-def main():
-    ap = argparse.ArgumentParser(description="The anycast lab in network namespaces.")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    up = sub.add_parser("up", help="bring a lab up (foreground until Ctrl-C)")
-    up.add_argument("--nodes", type=int, default=2)
-    up.add_argument("--workdir", help="keep configs and logs here")
-    up.add_argument("--detach", action="store_true",
-                    help="leave it running; 'down' removes it")
-    up.add_argument("--exabgp-mode", choices=("systemd", "daemon-user"),
-                    default="systemd")
-    up.add_argument("--router", choices=ROUTERS, default="bird",
-                    help="the router's BGP speaker (default bird)")
-    up.add_argument("--bfd", action="store_true",
-                    help="BFD between the router and the nodes (BIRD router only)")
-    down = sub.add_parser("down", help="remove labs left running or crashed")
-    down.add_argument("id", nargs="?", help="only this lab")
-    down.add_argument("--force", action="store_true",
-                      help="also labs whose owner is still running")
-    sub.add_parser("list", help="labs and their namespaces")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("lab.py: must run as root (network namespaces)")
-
-    if args.cmd == "down":
-        if not cleanup(args.id, detached=True, force=args.force):
-            print("nothing to remove")
-        return 0
-    if args.cmd == "list":
-        for rec in sorted(REGISTRY.glob("*.json")) if REGISTRY.is_dir() else []:
-            s = json.loads(rec.read_text())
-            state = "detached" if s.get("detached") else \
-                "running" if owner_alive(s) else "owner gone"
-            print(f"{s['id']}  {state}  {s['workdir']}")
-        for ns in lab_namespaces():
-            print(f"  {ns}")
-        return 0
-
-    # Ctrl-C tears down even when a shell started us in the background,
-    # where SIGINT arrives ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
-              router=args.router, bfd=args.bfd,
-              log=lambda m: print(m, flush=True))
-    with lab:
-        print(describe(lab), flush=True)
-        if args.detach:
-            lab.detach()
-            print(f"detached; remove with: {sys.argv[0]} down {lab.id}")
-            return 0
-        print("up; Ctrl-C to tear down", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("\ntearing down", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
