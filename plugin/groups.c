@@ -15,18 +15,24 @@
  * Names under a TLD the list does not know ('test', a lab's own) take
  * its '*' rule: the TLD is the suffix.
  *
- * The list is read once per registration (named's start and each
- * reconfig, so a newer publicsuffix package is picked up then), never
- * in the query path, and only read afterwards, from any thread.
+ * The list is read at registration (named's start and each reconfig,
+ * so a newer publicsuffix package is picked up then), never in the
+ * query path, and only read afterwards, from any thread.  Instances
+ * share it: named registers one per view, and a list takes 56 KiB
+ * (3.5 MiB for 64 views); a new instance reads the file again only if
+ * it changed since the list in use was read.
  * Grouping costs a name's text and a few lookups in the list's DAFSA:
  * paid on the failure and recursion paths only.
  */
 
 #include <config.h>
 #include <libpsl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <isc/log.h>
 #include <isc/mem.h>
@@ -50,18 +56,104 @@
  */
 #define TAIL_LABELS 8
 
+/* A list as read from the file, shared by the instances that use it. */
+struct list {
+	psl_ctx_t *psl; /* NULL: none could be read */
+	unsigned int refs;
+	struct stat file; /* of psl_dist_filename(); zeroed: none */
+};
+
+/*
+ * The list new instances take; process-wide, because named gives
+ * instances no shared context.  Older lists live on while instances
+ * of an earlier configuration use them.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct list *current;
+} lists = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 struct ah_groups {
 	isc_mem_t *mctx;
-	psl_ctx_t *psl; /* NULL: last two labels, last label */
+	struct list *list;
+	const psl_ctx_t *psl; /* list->psl; NULL: last two labels, last label */
 };
+
+static bool
+same_file(const struct stat *a, const struct stat *b) {
+	return (a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+		a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+static void
+list_free(struct list *l) {
+	if (l->psl != NULL) {
+		psl_free(l->psl);
+	}
+	free(l);
+}
+
+/*
+ * The current list, read again if the file changed (then *readp is
+ * true); NULL: no memory.
+ */
+static struct list *
+list_attach(bool *readp) {
+	struct stat file;
+	struct list *l = NULL;
+
+	memset(&file, 0, sizeof(file));
+	(void)stat(psl_dist_filename(), &file);
+	pthread_mutex_lock(&lists.lock);
+	if (lists.current != NULL && same_file(&lists.current->file, &file)) {
+		l = lists.current;
+		l->refs++;
+	} else if ((l = calloc(1, sizeof(*l))) != NULL) {
+		l->psl = psl_latest(NULL);
+		*readp = true;
+		l->refs = 2; /* the caller's, and as the current one */
+		l->file = file;
+		if (lists.current != NULL && --lists.current->refs == 0) {
+			list_free(lists.current);
+		}
+		lists.current = l;
+	}
+	pthread_mutex_unlock(&lists.lock);
+	return (l);
+}
+
+static void
+list_detach(struct list *l) {
+	pthread_mutex_lock(&lists.lock);
+	if (--l->refs == 1 && lists.current == l) {
+		/* Only the current one's reference: the last instance went. */
+		lists.current = NULL;
+		l->refs = 0;
+	}
+	if (l->refs == 0) {
+		list_free(l);
+	}
+	pthread_mutex_unlock(&lists.lock);
+}
 
 ah_groups_t *
 ah_groups_create(isc_mem_t *mctx, isc_log_t *lctx) {
 	ah_groups_t *groups = isc_mem_get(mctx, sizeof(*groups));
+	bool read = false;
 
 	groups->mctx = NULL;
 	isc_mem_attach(mctx, &groups->mctx);
-	groups->psl = psl_latest(NULL);
+	groups->list = list_attach(&read);
+	groups->psl = groups->list != NULL ? groups->list->psl : NULL;
+	if (read && groups->psl != NULL) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_INFO,
+			      "anycast-health: public suffix list read (%s, "
+			      "libpsl %s), for every view",
+			      psl_dist_filename(), psl_get_version());
+	}
 	if (groups->psl == NULL) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 			      ISC_LOG_WARNING,
@@ -78,8 +170,8 @@ ah_groups_destroy(ah_groups_t **groupsp) {
 	ah_groups_t *groups = *groupsp;
 
 	*groupsp = NULL;
-	if (groups->psl != NULL) {
-		psl_free(groups->psl);
+	if (groups->list != NULL) {
+		list_detach(groups->list);
 	}
 	isc_mem_putanddetach(&groups->mctx, groups, sizeof(*groups));
 }
