@@ -31,6 +31,7 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "lastgood.h"
 #include "log.h"
 #include "metrics.h"
 #include "relay.h"
@@ -512,6 +513,17 @@ metrics_render(struct relay *r, struct buf *b)
 	    "When the relay started.");
 	sample(b, P "relay_start_time_seconds", (double)r->started / 1000,
 	    NULL, NULL, NULL, NULL);
+	family(b, P "config_last_load_ok", "gauge",
+	    "0 while the file was rejected when last read: the relay runs on "
+	    "what it accepted before, or on nothing.");
+	sample(b, P "config_last_load_ok", r->lastgood.error[0] == '\0',
+	    NULL, NULL, NULL, NULL);
+	family(b, P "config_last_good_load_time_seconds", "gauge",
+	    "When the configuration the relay runs on was accepted.");
+	if (r->lastgood.accepted > 0)
+		sample(b, P "config_last_good_load_time_seconds",
+		    (double)r->lastgood.accepted / 1000, NULL, NULL, NULL,
+		    NULL);
 	family(b, P "feed_up", "gauge",
 	    "1 while the relay receives snapshots from the plugin.");
 	sample(b, P "feed_up", f->state == FEED_UP, NULL, NULL, NULL, NULL);

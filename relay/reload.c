@@ -30,6 +30,7 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "lastgood.h"
 #include "liveness.h"
 #include "log.h"
 #include "metrics.h"
@@ -323,7 +324,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	int			 save = 0;
 
 	if ((svc = calloc(nc->nservices, sizeof(*svc))) == NULL ||
-	    (kept = calloc(oc->nservices, 1)) == NULL) {
+	    (kept = calloc(oc->nservices + 1, 1)) == NULL) {
 		free(svc);
 		fprintf(out, "out of memory\n");
 		return (-1);
@@ -367,6 +368,9 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	r->conf = nc;
 	free(r->svc);
 	r->svc = svc;
+	/* Ran on no configuration: what an operator drained, as at start. */
+	if (r->lastgood.source == CONF_NONE)
+		state_load(r);
 	save |= apply_relay(r, oc, out);
 	for (j = 0; j < nc->nservices; j++)
 		exabgp_service(&nc->services[j], svc[j].route.mode);
@@ -409,6 +413,10 @@ reload(struct relay *r, char **text, struct reload_result *res)
 	}
 	if (fclose(out) != 0 || *text == NULL)
 		fatal("open_memstream");
+	if (rc < 0)
+		lastgood_rejected(&r->lastgood, *text);
+	else
+		lastgood_accepted(&r->lastgood, r->conf);
 	log_lines(*text, rc < 0);
 	if (rc < 0)
 		log_warnx("reload: %s: configuration rejected; the running "
