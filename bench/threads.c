@@ -194,6 +194,7 @@ static void
 answers_now(enum variant v, uint64_t out[ANSWERS])
 {
 	struct ah_counters	 sum;
+	struct ah_groupcounters	 gsum;
 	size_t			 k;
 
 	if (v == V_SHARED) {
@@ -201,7 +202,7 @@ answers_now(enum variant v, uint64_t out[ANSWERS])
 			out[k] = atomic_load(&shared.answers[k]);
 		return;
 	}
-	ah_counters_sum(view.slot, &sum);
+	ah_counters_sum(view.slot, &sum, &gsum);
 	for (k = 0; k < ANSWERS; k++)
 		out[k] = atomic_load(&sum.answers[0][0] + k);
 }
@@ -380,6 +381,7 @@ main(int argc, char *argv[])
 	/* One view, in slot 0 of every shard, as the publisher sets it. */
 	view.slot = 0;
 	view.cells = &ah_shards[0].view[0];
+	view.groups = &ah_shards[0].groups[0];
 
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < ncounts; i++)

@@ -43,23 +43,37 @@ struct ah_shard ah_shards[AH_SHARDS];
 /* One bit per shard in use, for the publisher; set once per shard. */
 static atomic_uint_fast64_t used[AH_SHARDS / 64];
 
-/* The counters of a start whose end other counters count (view.h). */
+/*
+ * The counters of a start whose end other counters count (view.h), in
+ * struct ah_counters or struct ah_groupcounters ('groups').
+ */
 static const struct {
+	bool groups;
 	size_t offset, n;
 } starts[] = {
-	{ offsetof(struct ah_counters, recursion[AH_REC_STARTED]), 1 },
-	{ offsetof(struct ah_counters, dom[AH_LVL_DOMAIN][AH_DOM_RSTART]),
+	{ false, offsetof(struct ah_counters, recursion[AH_REC_STARTED]), 1 },
+	{ true,
+	  offsetof(struct ah_groupcounters, dom[AH_LVL_DOMAIN][AH_DOM_RSTART]),
 	  AH_DOM_BUCKETS },
-	{ offsetof(struct ah_counters, dom[AH_LVL_SUFFIX][AH_DOM_RSTART]),
+	{ true,
+	  offsetof(struct ah_groupcounters, dom[AH_LVL_SUFFIX][AH_DOM_RSTART]),
 	  AH_DOM_BUCKETS },
 };
 _Static_assert(AH_LVL_COUNT == 2, "'starts' has a line for each level");
 
-#define WORDS (sizeof(struct ah_counters) / sizeof(atomic_uint_fast64_t))
+/* A view's words: those of struct ah_counters, then of the groups. */
+#define CWORDS (sizeof(struct ah_counters) / sizeof(atomic_uint_fast64_t))
+#define GWORDS (sizeof(struct ah_groupcounters) / sizeof(atomic_uint_fast64_t))
+#define WORDS  (CWORDS + GWORDS)
 
+/* Word 'i' of view slot 'slot' in shard 's'. */
 static atomic_uint_fast64_t *
-words(struct ah_counters *c) {
-	return ((atomic_uint_fast64_t *)c);
+word(size_t s, unsigned int slot, size_t i) {
+	if (i < CWORDS) {
+		return ((atomic_uint_fast64_t *)&ah_shards[s].view[slot].c + i);
+	}
+	return ((atomic_uint_fast64_t *)&ah_shards[s].groups[slot] + i -
+		CWORDS);
 }
 
 struct ah_tally
@@ -77,8 +91,10 @@ ah_tally(struct ah_view *v, size_t tid) {
 	if (shard != AH_SHARD_SHARED) {
 		cell->live = true;
 	}
-	return ((struct ah_tally){
-		.v = v, .c = &cell->c, .own = shard != AH_SHARD_SHARED });
+	return ((struct ah_tally){ .v = v,
+				   .c = &cell->c,
+				   .g = &ah_shards[shard].groups[v->slot],
+				   .own = shard != AH_SHARD_SHARED });
 }
 
 /* The next shard in use from 'shard' on, in a copy of 'used'. */
@@ -99,7 +115,8 @@ load_used(uint64_t mask[AH_SHARDS / 64]) {
 }
 
 void
-ah_counters_sum(unsigned int slot, struct ah_counters *sum) {
+ah_counters_sum(unsigned int slot, struct ah_counters *sum,
+		struct ah_groupcounters *gsum) {
 	uint64_t acc[WORDS] = { 0 };
 	uint64_t mask[AH_SHARDS / 64];
 	size_t s, i, k;
@@ -107,35 +124,35 @@ ah_counters_sum(unsigned int slot, struct ah_counters *sum) {
 	load_used(mask);
 	for (s = next_used(mask, 0); s < AH_SHARDS; s = next_used(mask, s + 1))
 	{
-		atomic_uint_fast64_t *w = words(&ah_shards[s].view[slot].c);
-
 		for (i = 0; i < WORDS; i++) {
-			acc[i] += atomic_load_explicit(&w[i],
+			acc[i] += atomic_load_explicit(word(s, slot, i),
 						       memory_order_acquire);
 		}
 	}
 	/* The starts again, now that every end counted above is visible. */
 	load_used(mask);
 	for (k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
-		size_t first = starts[k].offset / sizeof(acc[0]);
+		size_t first = (starts[k].groups ? CWORDS : 0) +
+			       starts[k].offset / sizeof(acc[0]);
 
 		for (i = first; i < first + starts[k].n; i++) {
 			acc[i] = 0;
 		}
 		for (s = next_used(mask, 0); s < AH_SHARDS;
 		     s = next_used(mask, s + 1)) {
-			atomic_uint_fast64_t *w =
-				words(&ah_shards[s].view[slot].c);
-
 			for (i = first; i < first + starts[k].n; i++) {
 				acc[i] += atomic_load_explicit(
-					&w[i], memory_order_relaxed);
+					word(s, slot, i), memory_order_relaxed);
 			}
 		}
 	}
-	for (i = 0; i < WORDS; i++) {
-		atomic_store_explicit(&words(sum)[i], acc[i],
+	for (i = 0; i < CWORDS; i++) {
+		atomic_store_explicit((atomic_uint_fast64_t *)sum + i, acc[i],
 				      memory_order_relaxed);
+	}
+	for (i = 0; i < GWORDS; i++) {
+		atomic_store_explicit((atomic_uint_fast64_t *)gsum + i,
+				      acc[CWORDS + i], memory_order_relaxed);
 	}
 }
 
@@ -146,13 +163,11 @@ ah_counters_clear(unsigned int slot) {
 	load_used(mask);
 	for (size_t s = next_used(mask, 0); s < AH_SHARDS;
 	     s = next_used(mask, s + 1)) {
-		atomic_uint_fast64_t *w = words(&ah_shards[s].view[slot].c);
-
 		/* Only where written: a page never written stays unused. */
 		for (size_t i = 0; i < WORDS; i++) {
-			if (atomic_load_explicit(&w[i], memory_order_relaxed) !=
-			    0) {
-				atomic_store_explicit(&w[i], 0,
+			if (atomic_load_explicit(word(s, slot, i),
+						 memory_order_relaxed) != 0) {
+				atomic_store_explicit(word(s, slot, i), 0,
 						      memory_order_relaxed);
 			}
 		}

@@ -19,10 +19,12 @@
  * beyond the shards, adds to the last shard, which such threads share,
  * with atomic read-modify-writes: slower, never wrong.
  *
- * Memory: AH_SHARDS x AH_VIEWS_MAX x sizeof(struct ah_cell) of address
- * space (5.3 MiB), of which only the pages a thread has written are
- * resident: sizeof(struct ah_cell) (680 bytes) for each view a thread
- * counts in, 43 KiB per thread with 64 busy views.
+ * Memory: AH_SHARDS x AH_VIEWS_MAX x (sizeof(struct ah_cell) +
+ * sizeof(struct ah_groupcounters)) of address space (12 MiB), of which
+ * only the pages a thread has written are resident: 296 bytes for each
+ * view a thread counts in (19 KiB per thread with 64 busy views), and
+ * 1,280 more for each where it counts a failure or a recursion (80 KiB
+ * more per thread with 64 resolving views).
  *
  * Nothing here includes BIND headers.
  */
@@ -59,6 +61,8 @@ struct ah_cell {
 
 struct ah_shard {
 	alignas(AH_SHARD_ALIGN) struct ah_cell view[AH_VIEWS_MAX];
+	/* Apart: on failure and recursion paths only (view.h). */
+	alignas(AH_SHARD_ALIGN) struct ah_groupcounters groups[AH_VIEWS_MAX];
 };
 
 extern struct ah_shard ah_shards[AH_SHARDS];
@@ -67,7 +71,8 @@ extern struct ah_shard ah_shards[AH_SHARDS];
 struct ah_tally {
 	struct ah_view *v;
 	struct ah_counters *c;
-	bool own; /* 'c' is this thread's alone */
+	struct ah_groupcounters *g;
+	bool own; /* 'c' and 'g' are this thread's alone */
 };
 
 /*
@@ -95,7 +100,13 @@ ah_tally_own(struct ah_view *v, size_t tid, struct ah_tally *t) {
 	if (!cell->live) {
 		return (false);
 	}
-	*t = (struct ah_tally){ .v = v, .c = &cell->c, .own = true };
+	*t = (struct ah_tally){
+		.v = v,
+		.c = &cell->c,
+		.g = (struct ah_groupcounters *)((char *)v->groups +
+						 tid * sizeof(struct ah_shard)),
+		.own = true
+	};
 	return (true);
 }
 
@@ -116,13 +127,14 @@ ah_add(struct ah_tally t, atomic_uint_fast64_t *n) {
 }
 
 /*
- * The counters of view slot 'slot' summed over every shard, into *sum:
- * on the publisher thread.  Each counter in *sum never decreases from
- * one call to the next, and no end is counted without its start (see
- * counters.c).
+ * The counters of view slot 'slot' summed over every shard, into *sum
+ * and *gsum: on the publisher thread.  Each counter never decreases
+ * from one call to the next, and no end is counted without its start
+ * (see counters.c).
  */
 void
-ah_counters_sum(unsigned int slot, struct ah_counters *sum);
+ah_counters_sum(unsigned int slot, struct ah_counters *sum,
+		struct ah_groupcounters *gsum);
 
 /*
  * Zeroes view slot 'slot' in every shard, for a new view name: only

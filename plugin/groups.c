@@ -229,7 +229,7 @@ count(struct ah_tally t, enum ah_level level, const char *key,
 
 	for (int k = 0; k < AH_DOM_COUNT; k++) {
 		if ((kinds & (1U << k)) != 0) {
-			ah_add(t, &t.c->dom[level][k][b]);
+			ah_add(t, &t.g->dom[level][k][b]);
 		}
 	}
 	if (sample && strlen(key) < AH_DOMAIN_MAX) {

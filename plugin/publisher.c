@@ -335,10 +335,17 @@ run_walks(void) {
 static int64_t
 walks_due(int64_t now) {
 	if (now >= pub.next_walks) {
-		pthread_mutex_lock(&pub.lock); /* reset_view() writes slots */
+		/*
+		 * Attached views only: a slot never used stays untouched
+		 * memory.  Under 'lock', as reset_view() writes slots.
+		 */
+		pthread_mutex_lock(&pub.lock);
 		for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
-			atomic_store_explicit(&pub.views[i].walk_due, true,
-					      memory_order_relaxed);
+			if (pub.views[i].refs > 0) {
+				atomic_store_explicit(&pub.views[i].walk_due,
+						      true,
+						      memory_order_relaxed);
+			}
 		}
 		pthread_mutex_unlock(&pub.lock);
 		pub.next_walks = now + atomic_load(&pub.zone_interval_ms);
@@ -519,6 +526,7 @@ reset_view(struct ah_view *v, const char *name) {
 	memset(v, 0, sizeof(*v));
 	v->slot = (unsigned int)(v - pub.views);
 	v->cells = &ah_shards[0].view[v->slot];
+	v->groups = &ah_shards[0].groups[v->slot];
 	ah_counters_clear(v->slot);
 	atomic_store(&v->walk_due, true);
 	pthread_mutex_init(&v->zlock, NULL);

@@ -119,7 +119,7 @@ put_recursion(struct ah_snapshot *sc, struct ah_view *v, struct ah_counters *c,
  * 'suffixes'), 16 buckets each.
  */
 static int
-put_groups(struct ah_snapshot *sc, struct ah_counters *c, uint64_t seq,
+put_groups(struct ah_snapshot *sc, struct ah_groupcounters *g, uint64_t seq,
 	   size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
@@ -130,7 +130,7 @@ put_groups(struct ah_snapshot *sc, struct ah_counters *c, uint64_t seq,
 			ah_enc_str(&e, "kind", ah_dom_names[k]);
 			for (int b = 0; b < AH_DOM_BUCKETS; b++) {
 				snprintf(key, sizeof(key), "b%d", b);
-				ah_enc_u64(&e, key, get(&c->dom[l][k][b]));
+				ah_enc_u64(&e, key, get(&g->dom[l][k][b]));
 			}
 			if (!put(sc, &e)) {
 				return (0);
@@ -283,18 +283,19 @@ put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	char line[AH_LINE_MAX];
 	uint64_t cur[AH_LVL_COUNT][AH_DOM_BUCKETS];
 	struct ah_counters sum;
+	struct ah_groupcounters gsum;
 	struct ah_enc e;
 	size_t start = sc->len;
 	int n = 0, k;
 
-	ah_counters_sum(v->slot, &sum);
+	ah_counters_sum(v->slot, &sum, &gsum);
 	ah_enc_begin(&e, line, sizeof(line), "view");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "id", id);
 	ah_enc_str(&e, "name", v->name);
 	if (!put(sc, &e) || !put_outcomes(sc, &sum, seq, id) ||
 	    !put_recursion(sc, v, &sum, seq, id) ||
-	    !put_groups(sc, &sum, seq, id))
+	    !put_groups(sc, &gsum, seq, id))
 	{
 		goto out;
 	}

@@ -65,7 +65,10 @@ struct ah_zone {
  * record in snapshot.c.  A family that counts the start of something
  * whose end another family counts is also listed in counters.c's
  * 'starts', which keeps a snapshot from holding an end without its
- * start.
+ * start.  The fleet sensor's groups are a struct of their own: four
+ * fifths of the words, added to on failure and recursion paths only,
+ * they lie apart in a thread's shard and take no memory where no query
+ * fails or recurses.
  *
  * The wire's 'queries' has no counter of its own: every query that is
  * not a probe ends in exactly one of 'dropped' and 'answers', and
@@ -78,7 +81,10 @@ struct ah_counters {
 	atomic_uint_fast64_t answers[AH_SRC_COUNT][AH_RC_COUNT];
 	atomic_uint_fast64_t recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t latency[AH_LAT_BUCKETS];
-	/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
+};
+
+/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
+struct ah_groupcounters {
 	atomic_uint_fast64_t dom[AH_LVL_COUNT][AH_DOM_COUNT][AH_DOM_BUCKETS];
 };
 
@@ -94,6 +100,7 @@ struct ah_view {
 	/* Set when the slot takes a view name, then constant. */
 	unsigned int slot;     /* in the publisher's views and the shards */
 	struct ah_cell *cells; /* its counters in the first shard */
+	struct ah_groupcounters *groups; /* and its groups' */
 
 	/* Failure paths only, shared by the view's query threads. */
 	alignas(64) struct ah_sample sample[AH_LVL_COUNT][AH_DOM_BUCKETS];

@@ -67,6 +67,7 @@ worst_counters(struct ah_view *v)
 	char		 name[AH_DOMAIN_MAX];
 
 	memset(t.c, 0xff, sizeof(*t.c));
+	memset(t.g, 0xff, sizeof(*t.g));
 	atomic_store(&v->recursive_clients, UINT64_MAX);
 	memset(name, '%', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -265,19 +266,19 @@ count_one(struct ah_view *v, size_t tid, uint64_t n)
 	/* A recursion: its start at the end of one pass ... */
 	ah_add(t, &t.c->recursion[AH_REC_STARTED]);
 	for (l = 0; l < AH_LVL_COUNT; l++)
-		ah_add(t, &t.c->dom[l][AH_DOM_RSTART][b[l]]);
+		ah_add(t, &t.g->dom[l][AH_DOM_RSTART][b[l]]);
 	/* ... its end when the fetch completes ... */
 	ah_add(t, &t.c->recursion[n % 2 ? AH_REC_SUCCESS : AH_REC_FAILURE]);
 	for (l = 0; l < AH_LVL_COUNT; l++) {
-		ah_add(t, &t.c->dom[l][AH_DOM_RDONE][b[l]]);
-		ah_add(t, &t.c->dom[l][n % 2 ? AH_DOM_ROK : AH_DOM_RBAD][b[l]]);
+		ah_add(t, &t.g->dom[l][AH_DOM_RDONE][b[l]]);
+		ah_add(t, &t.g->dom[l][n % 2 ? AH_DOM_ROK : AH_DOM_RBAD][b[l]]);
 	}
 	ah_add(t, &t.c->latency[n % AH_LAT_BUCKETS]);
 	/* ... and the answer, SERVFAIL every other time. */
 	ah_add(t, &t.c->answers[n % AH_SRC_COUNT]
 	    [n % 2 ? AH_RC_NOERROR : AH_RC_SERVFAIL]);
 	for (l = 0; n % 2 == 0 && l < AH_LVL_COUNT; l++)
-		ah_add(t, &t.c->dom[l][AH_DOM_FAIL][b[l]]);
+		ah_add(t, &t.g->dom[l][AH_DOM_FAIL][b[l]]);
 }
 
 static void *
