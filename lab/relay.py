@@ -31,6 +31,12 @@ def without_damping(text):
     return new
 
 
+def metrics_listen(port):
+    """For Relay's replacements: the example's control block with the
+    metrics endpoint on 127.0.0.1:port."""
+    return ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')
+
+
 def with_services(text, services):
     """The relay's YAML with its services (YAML list items) replaced."""
     return text[:text.index("\nservices:\n")] + "\nservices:\n" + services

@@ -30,10 +30,10 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "http.h"
 #include "lastgood.h"
 #include "liveness.h"
 #include "log.h"
-#include "metrics.h"
 #include "policy.h"
 #include "relay.h"
 #include "reload.h"
@@ -278,10 +278,10 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 		    "evidence)\n",
 		    nc->plugin_socket);
 	if (strcmp(oc->metrics_listen, nc->metrics_listen) != 0) {
-		metrics_stop();
+		http_stop();
 		if (nc->metrics_listen[0] == '\0')
 			fprintf(out, "control: metrics endpoint off\n");
-		else if (metrics_listen(r, nc->metrics_listen) == 0)
+		else if (http_listen(r, nc->metrics_listen) == 0)
 			fprintf(out, "control: metrics now on %s\n",
 			    nc->metrics_listen);
 		else

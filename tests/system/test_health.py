@@ -127,30 +127,16 @@ def test_resolver_upstream_timeout(stack):
 FAST_REFRESH = "recursion no;\n\t" + lab.FAST_REFRESH_OPTIONS
 
 
-def primary_of_sec(stack):
-    """A plain named, primary for sec.example with SOA refresh 2, retry
-    1, expire 5: a secondary's copy expires 5 s after it goes away."""
-    primary = lab.Named(stack, name="primary", plugin=False)
-    (primary.dir / "db.sec").write_text(lab.SEC_ZONE)
-    primary.conf.write_text(primary.conf.read_text() + f"""
-zone "sec.example" {{ type primary; file "{primary.dir}/db.sec"; allow-transfer {{ any; }}; }};
-""")
-    return primary.start()
-
-
 def secondary_pair(stack, watch):
     """A primary for sec.example and a secondary (with the plugin) whose
     copy expires 5 s after the primary goes away."""
-    primary = primary_of_sec(stack)
+    primary = lab.primary_of_sec(stack)
 
     named = lab.Named(stack, name="secondary")
     text = named.conf.read_text()
     text = text.replace("recursion no;", FAST_REFRESH)
     text = text.replace('zones { "example"; };', watch)
-    text += f"""
-zone "sec.example" {{ type secondary; file "{named.dir}/sec.bk";
-	primaries {{ 127.0.0.1 port {primary.port}; }}; }};
-"""
+    text += lab.secondary_of_sec(named, primary)
     named.conf.write_text(text)
     named.start()
     lab.wait_for(lambda: named.query("www.sec.example").rcode() == dns.rcode.NOERROR,
@@ -238,7 +224,7 @@ def test_servfail_storm_trips_trickle_does_not(stack):
 
 
 def test_two_views_only_the_broken_one_goes(stack):
-    primary = primary_of_sec(stack)
+    primary = lab.primary_of_sec(stack)
 
     named = lab.Named(stack)
     rest, plugin_a, zone = named.sections()
