@@ -243,8 +243,7 @@ send_snapshot(struct client *c, uint64_t seq) {
 
 	pthread_mutex_lock(&pub.lock);
 	rc = ah_snapshot_build(&pub.snapshot, pub.views, seq, c != NULL,
-			       ah_real_ms(),
-			       at != 0 ? ah_mono_ms() - at : -1);
+			       ah_real_ms(), at != 0 ? ah_mono_ms() - at : -1);
 	pthread_mutex_unlock(&pub.lock);
 	if (rc == 0) {
 		queue(c, pub.snapshot.buf, pub.snapshot.len);
@@ -329,7 +328,8 @@ read_client(struct client *c) {
  */
 static void
 read_inotify(void) {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *base = strrchr(pub.params.conf_file, '/') + 1;
 	ssize_t n;
 

@@ -31,8 +31,8 @@ struct ah_snapshot {
 /*
  * Snapshot 'seq' of the views in 'views' that have instances attached,
  * its tick stamped 'time' (realtime ms) and, unless it is -1,
- * 'reconfig': the ms since named last began a reconfig.  A periodic snapshot carries
- * the sample names that changed since the last one; a 'fresh' one, for
+ * 'reconfig': the ms since named last began a reconfig.  A periodic snapshot
+ * carries the sample names that changed since the last one; a 'fresh' one, for
  * a new subscriber, carries them all and leaves 'told' alone.  Returns
  * 0, or -1 if memory ran out: then nothing is to be sent.
  */
