@@ -102,11 +102,14 @@ struct ah_view {
 	unsigned int slot;     /* in the publisher's views and the shards */
 	struct ah_cell *cells; /* its counters in the first shard */
 	struct ah_groupcounters *groups; /* and its groups' */
+	/*
+	 * Written on failure paths only, by any of the view's query
+	 * threads: the publisher's, apart from the views, so that the
+	 * pages of a view whose queries never fail stay untouched.
+	 */
+	struct ah_sample (*sample)[AH_DOM_BUCKETS]; /* [AH_LVL_COUNT] */
 
-	/* Failure paths only, shared by the view's query threads. */
-	alignas(64) struct ah_sample sample[AH_LVL_COUNT][AH_DOM_BUCKETS];
-
-	pthread_mutex_t zlock; /* guards the zone fields */
+	alignas(64) pthread_mutex_t zlock; /* guards the zone fields */
 	struct ah_zone *zones;
 	size_t nzones, zcap;
 	int64_t walked; /* realtime ms; 0: never */

@@ -514,6 +514,48 @@ test_a_walk_holds_only_its_own_view(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A view's sample names lie apart from the view (view.h), cleared only
+ * where written: a new view name that takes a slot another left must
+ * still start without the old one's names.
+ */
+static void
+test_a_reused_slot_has_no_old_samples(void **state)
+{
+	static const struct ah_sample	 empty;
+	char				 dir[] = "/tmp/test_publisher.XXXXXX";
+	char				 path[108], name[16];
+	struct ah_view			*keeper, *old, *v = NULL;
+	struct ah_view			*taken[AH_VIEWS_MAX];
+	unsigned int			 slot;
+	size_t				 n = 0, l, b;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	keeper = attach(path, "keeper");
+	old = attach(path, "old");
+	slot = old->slot;
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (b = 0; b < AH_DOM_BUCKETS; b++)
+			ah_sample_write(&old->sample[l][b], "old.example");
+	ah_pub_detach(old);
+	/* New names take every other free slot first. */
+	while (n < AH_VIEWS_MAX - 1 && (v == NULL || v->slot != slot)) {
+		snprintf(name, sizeof(name), "new%zu", n);
+		v = taken[n++] = attach(path, name);
+	}
+	assert_int_equal(v->slot, slot);
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (b = 0; b < AH_DOM_BUCKETS; b++)
+			assert_memory_equal(&v->sample[l][b], &empty,
+			    sizeof(empty));
+	while (n > 0)
+		ah_pub_detach(taken[--n]);
+	ah_pub_detach(keeper);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -521,6 +563,7 @@ main(void)
 		cmocka_unit_test(test_worst_case_views_are_whole),
 		cmocka_unit_test(test_snapshots_consistent_while_counting),
 		cmocka_unit_test(test_a_walk_holds_only_its_own_view),
+		cmocka_unit_test(test_a_reused_slot_has_no_old_samples),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
