@@ -8,7 +8,8 @@
  * state change.  Written for ExaBGP's habits: a dead process's routes
  * stay announced and the process is respawned without being told
  * what is announced, so the relay starts by withdrawing everything it
- * owns and announces only on evidence.
+ * owns and announces only on evidence; unless it replaces a relay
+ * stopped on purpose, which left a note of its routes (handover.c).
  */
 #include <config.h>
 
@@ -31,6 +32,7 @@
 #include "drain.h"
 #include "exabgp.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "lastgood.h"
 #include "liveness.h"
@@ -358,16 +360,9 @@ main(int argc, char *argv[])
 	    r.conf->nservices, ah_plural(r.conf->nservices), nprefixes,
 	    nprefixes == 1 ? "" : "es", r.conf->plugin_socket);
 
-	/*
-	 * A respawned relay cannot know what ExaBGP still announces on
-	 * behalf of its dead predecessor: withdraw it all, then judge.
-	 */
 	for (i = 0; i < r.conf->nservices; i++) {
-		const struct service_conf *s = &r.conf->services[i];
-
-		health_init(&r.svc[i], s);
+		health_init(&r.svc[i], &r.conf->services[i]);
 		r.svc[i].route.since = r.started;
-		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
 	/*
 	 * Before anything can be announced: what an operator drained.
@@ -375,6 +370,16 @@ main(int argc, char *argv[])
 	 */
 	if (r.lastgood.source != CONF_NONE)
 		state_load(&r);
+	/*
+	 * A respawned relay cannot know what ExaBGP still announces on
+	 * behalf of its dead predecessor: withdraw it all, then judge.
+	 * Unless the predecessor was replaced on purpose and said what
+	 * it announced: that goes on while we start (handover.c).
+	 */
+	handover_read(&r, ah_mono_ms());
+	for (i = 0; i < r.conf->nservices; i++)
+		if (r.svc[i].route.mode == ROUTE_WITHDRAWN)
+			exabgp_service(&r.conf->services[i], ROUTE_WITHDRAWN);
 	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "
 		    "will not reach this relay");

@@ -29,6 +29,8 @@ struct service_state {
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
 	int		 paused;	/* by named's reconfig: not judged */
+	/* Monotonic ms: routes taken over at start (handover.c); 0 after. */
+	int64_t		 taken_at;
 	char		 reason[400];	/* the last verdict, in words */
 	struct check_state chk[CHK_COUNT];
 	struct retry	 retry;		/* recovery (policy.h) */
