@@ -142,6 +142,91 @@ def test_a_note_not_for_this_exabgp_is_not_believed(stack):
         assert not os.path.exists(path), "removed, believed or not"
 
 
+def started(pid):
+    """The start time of process 'pid', in clock ticks since boot."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def crash_note(relay, exabgp, started, at_ms, by="relay"):
+    """The note a relay keeps of its routes for the relay ExaBGP
+    respawns after it dies (doc/cli.md, 2.7)."""
+    return (f"handover version=1 from={relay} exabgp={exabgp} "
+            f"exabgp_started={started} at={at_ms} by={by}\n"
+            f"service name=dns view=_default route=announced "
+            f"since={at_ms}\n")
+
+
+def test_a_crash_note_not_for_this_exabgp_is_not_believed(stack):
+    """The routes a dead relay's note lists are taken over whatever its
+    age, but only from a relay that is gone, of this very ExaBGP
+    (restarted, ExaBGP has lost its routes and sessions, even under the
+    same pid), and of root or the relay's user."""
+    named, bird, relay, exa = lab.chain(stack)
+    path = relay.control + ".routes"
+    assert os.path.exists(path), "kept by the running relay"
+    ours = started(exa.proc.pid)
+    for why, exabgp, start, writer, owner, by in (
+            (r"written for the relay of ExaBGP pid 1, not of this relay's "
+             r"parent", 1, ours, None, 0, "relay"),
+            (rf"written for ExaBGP pid {exa.proc.pid} started at tick "
+             rf"{ours - 1}, not this one \(tick {ours}\): it was "
+             rf"restarted", exa.proc.pid, ours - 1, None, 0, "relay"),
+            (rf"relay {os.getpid()}, which wrote it, is still running",
+             exa.proc.pid, ours, os.getpid(), 0, "relay"),
+            (r"not written by a relay \(by=relay, with exabgp_started\)",
+             exa.proc.pid, ours, None, 0,
+             "uid%200"),
+            (r"not a file of root or of uid 0", exa.proc.pid, ours, None,
+             65534, "relay")):
+        old = relay.pid()
+        # Frozen, the old relay cannot write its own note over ours.
+        os.kill(old, signal.SIGSTOP)
+        before = counts(bird)
+        with open(path, "w") as f:
+            f.write(crash_note(writer or old, exabgp, start,
+                               int(time.time() * 1000), by=by))
+        os.chown(path, owner, -1)
+        os.kill(old, signal.SIGKILL)
+        lab.wait_for(lambda: relay.pid() not in (None, old), 10,
+                     what="a new relay on the control socket")
+        lab.wait_for(lambda: changes(bird, before) == {
+            V4: ["removed", "added"], V6: ["removed", "added"]}, 10, 0.05,
+            "withdrawn, then announced again on fresh evidence")
+        assert re.search(r"routes note \S+: " + why + r": nothing taken "
+                         r"over", exa.proc.text()), why
+
+    # Believed however old: ExaBGP still holds what it was last told.
+    old = relay.pid()
+    os.kill(old, signal.SIGSTOP)
+    before = counts(bird)
+    with open(path, "w") as f:
+        f.write(crash_note(old, exa.proc.pid, ours,
+                           int(time.time() * 1000) - 86400000))
+    os.kill(old, signal.SIGKILL)
+    lab.wait_for(lambda: f"replacing relay {old}, which died: 1 of 1"
+                 in exa.proc.text(), 10, 0.02, "the routes taken over")
+    time.sleep(1)
+    assert changes(bird, before) == {V4: [], V6: []}
+
+
+def test_restart_note_outranks_the_crash_note(stack):
+    """Both notes there: anycastctl's decides, even one not believed
+    (the relay it stopped may be of a version that keeps no note of
+    its own, and the crash note be older than its routes)."""
+    named, bird, relay, exa = lab.chain(stack)
+    old = relay.pid()
+    os.kill(old, signal.SIGSTOP)
+    before = counts(bird)
+    with open(relay.control + ".handover", "w") as f:
+        f.write(note(old, 1, int(time.time() * 1000)))
+    os.kill(old, signal.SIGKILL)
+    lab.wait_for(lambda: changes(bird, before) == {
+        V4: ["removed", "added"], V6: ["removed", "added"]}, 10, 0.05,
+        "withdrawn, then announced again on fresh evidence")
+    assert "routes note" not in exa.proc.text()
+
+
 def test_restart_refuses_a_relay_exabgp_does_not_run(stack):
     named = lab.Named(stack).start()
     relay = lab.Relay(stack, named)
