@@ -7,9 +7,10 @@
  * verdict for each service into announce/withdraw commands, one per
  * state change.  Written for ExaBGP's habits: a dead process's routes
  * stay announced and the process is respawned without being told
- * what is announced, so the relay starts by withdrawing everything it
- * owns and announces only on evidence; unless it replaces a relay
- * stopped on purpose, which left a note of its routes (handover.c).
+ * what is announced, so the relay keeps a note of its routes, and its
+ * successor takes them over from it; without a note to believe, a
+ * relay starts by withdrawing everything it owns and announces only on
+ * evidence (handover.c).
  */
 #include <config.h>
 
@@ -86,6 +87,8 @@ withdraw_all(struct relay *r)
 {
 	size_t i;
 
+	/* Before the withdrawals, so that no note outlives them. */
+	handover_forget(r);
 	for (i = 0; i < r->conf->nservices; i++) {
 		if (r->svc[i].route.mode == ROUTE_WITHDRAWN)
 			continue;
@@ -271,6 +274,7 @@ run(struct relay *r)
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (exabgp_read() < 0) {
 				log_info("stdin closed: ExaBGP is gone, exiting");
+				handover_forget(r);
 				control_cleanup(r->conf);
 				exit(0);
 			}
@@ -278,6 +282,7 @@ run(struct relay *r)
 		if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
 			if (exabgp_flush() < 0) {
 				log_warn("stdout to ExaBGP");
+				handover_forget(r);
 				control_cleanup(r->conf);
 				exit(1);
 			}
@@ -371,10 +376,10 @@ main(int argc, char *argv[])
 	if (r.lastgood.source != CONF_NONE)
 		state_load(&r);
 	/*
-	 * A respawned relay cannot know what ExaBGP still announces on
-	 * behalf of its dead predecessor: withdraw it all, then judge.
-	 * Unless the predecessor was replaced on purpose and said what
-	 * it announced: that goes on while we start (handover.c).
+	 * ExaBGP does not tell a respawned relay what it still announces
+	 * on behalf of its dead predecessor: what the predecessor's note
+	 * (or anycastctl's) says was out goes on while we start, and the
+	 * rest is withdrawn (handover.c).
 	 */
 	handover_read(&r, ah_mono_ms());
 	for (i = 0; i < r.conf->nservices; i++)

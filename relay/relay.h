@@ -42,6 +42,9 @@ struct relay {
 	struct feed		 feed;
 	struct service_state	*svc;
 	int64_t			 started;	/* realtime ms */
+	/* The relay whose routes this one took over, and after what. */
+	uint64_t		 taken_from;
+	const char		*taken_after;	/* "crash", "restart" */
 	/* Why the state file was not written last time; "" if it was. */
 	char			 state_error[300];
 	/* Which configuration runs, and what the file said last. */

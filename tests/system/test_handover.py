@@ -12,6 +12,8 @@ import re
 import signal
 import time
 
+import pytest
+
 import lab
 import lab.relay
 
@@ -85,20 +87,23 @@ def test_restart_keeps_the_routes(stack):
                  "withdrawn when named dies")
 
 
-def test_taken_over_routes_go_when_named_is_gone(stack):
+@pytest.mark.parametrize("writer", ["anycastctl", "relay"])
+def test_taken_over_routes_go_when_named_is_gone(stack, writer):
     """The predecessor announced, but named is gone by the time its
-    successor starts: withdrawn at once, not kept for a grace."""
+    successor starts: withdrawn at once, not kept for a grace; whether
+    anycastctl's note said so or the dead relay's own."""
     named, bird, relay, exa = lab.chain(stack)
     old = relay.pid()
     # Frozen, the old relay cannot react to named's death.
     os.kill(old, signal.SIGSTOP)
     named.kill()
     before = counts(bird)
-    path = relay.control + ".handover"
-    with open(path, "w") as f:
-        f.write(note(old, exa.proc.pid, int(time.time() * 1000)))
+    if writer == "anycastctl":
+        with open(relay.control + ".handover", "w") as f:
+            f.write(note(old, exa.proc.pid, int(time.time() * 1000)))
     os.kill(old, signal.SIGKILL)
-    lab.wait_for(lambda: "taken over" in exa.proc.text(), 10, 0.02,
+    lab.wait_for(lambda: f"service dns taken over: relay {old} had it "
+                 f"announced" in exa.proc.text(), 10, 0.02,
                  "the new relay to take the routes over")
     t0 = time.monotonic()
     lab.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
@@ -110,26 +115,20 @@ def test_taken_over_routes_go_when_named_is_gone(stack):
     assert "DOWN, withdrawing: no feed from named" in exa.proc.text()
 
 
-def test_a_note_not_for_this_exabgp_is_not_believed(stack):
-    """A respawn after a crash withdraws first, as it always did: a
-    note left for another ExaBGP, an old one, or one of another
-    version changes nothing."""
-    named, bird, relay, exa = lab.chain(stack)
-    path = relay.control + ".handover"
-    for why, exabgp, age, version, owner in (
-            (r"written for the relay of ExaBGP pid 1, not of this relay's "
-             r"parent", 1, 0, 1, 0),
-            (r"written 6\d{4} ms ago, not within 10000 ms", None, 60000, 1,
-             0),
-            (r"not 'handover version=1' with from, exabgp and at", None, 0,
-             2, 0),
-            # Anyone else's word, where the socket's directory lets them.
-            (r"not a file of root or of uid 0", None, 0, 1, 65534)):
+def not_believed(bird, relay, exa, suffix, cases):
+    """Each case a note (text, owner, why) at SOCKET+suffix, then the
+    relay killed: its successor withdraws, then announces on fresh
+    evidence, and says why it did not believe the note.  ExaBGP gives
+    up on the sixth death within 64 s: at most four cases a test."""
+    path = relay.control + suffix
+    name = "handover" if suffix == ".handover" else "routes"
+    for text, owner, why in cases:
         old = relay.pid()
+        # Frozen, the old relay cannot write its own note over ours.
+        os.kill(old, signal.SIGSTOP)
         before = counts(bird)
         with open(path, "w") as f:
-            f.write(note(old, exabgp or exa.proc.pid,
-                         int(time.time() * 1000) - age, version=version))
+            f.write(text(old))
         os.chown(path, owner, -1)
         os.kill(old, signal.SIGKILL)
         lab.wait_for(lambda: relay.pid() not in (None, old), 10,
@@ -137,9 +136,102 @@ def test_a_note_not_for_this_exabgp_is_not_believed(stack):
         lab.wait_for(lambda: changes(bird, before) == {
             V4: ["removed", "added"], V6: ["removed", "added"]}, 10, 0.05,
             "withdrawn, then announced again on fresh evidence")
-        assert re.search(r"handover note \S+: " + why + r".*: nothing "
+        assert re.search(rf"{name} note \S+: " + why + r".*: nothing "
                          r"taken over", exa.proc.text()), why
-        assert not os.path.exists(path), "removed, believed or not"
+
+
+def test_a_note_not_for_this_exabgp_is_not_believed(stack):
+    """A note left for another ExaBGP, an old one, or one of another
+    version changes nothing: the new relay withdraws first."""
+    named, bird, relay, exa = lab.chain(stack)
+    now, pid = int(time.time() * 1000), exa.proc.pid
+    not_believed(bird, relay, exa, ".handover", (
+        (lambda old: note(old, 1, now), 0,
+         r"written for the relay of ExaBGP pid 1, not of this relay's "
+         r"parent"),
+        (lambda old: note(old, pid, now - 60000), 0,
+         r"written 6\d{4} ms ago, not within 10000 ms"),
+        (lambda old: note(old, pid, now, version=2), 0,
+         r"not 'handover version=1' with from, exabgp and at"),
+        # Anyone else's word, where the socket's directory lets them.
+        (lambda old: note(old, pid, now), 65534,
+         r"not a file of root or of uid 0")))
+    assert not os.path.exists(relay.control + ".handover"), \
+        "removed, believed or not"
+
+
+def started(pid):
+    """The start time of process 'pid', in clock ticks since boot."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def crash_note(relay, exabgp, started, at_ms, by="relay"):
+    """The note a relay keeps of its routes for the relay ExaBGP
+    respawns after it dies (doc/cli.md, 2.7)."""
+    return (f"handover version=1 from={relay} exabgp={exabgp} "
+            f"exabgp_started={started} at={at_ms} by={by}\n"
+            f"service name=dns view=_default route=announced "
+            f"since={at_ms}\n")
+
+
+def test_a_crash_note_not_for_this_exabgp_is_not_believed(stack):
+    """The routes a dead relay's note lists are taken over only from a
+    relay that is gone, of this very ExaBGP: restarted, ExaBGP has lost
+    its routes and reset its sessions, even under the same pid."""
+    named, bird, relay, exa = lab.chain(stack)
+    assert os.path.exists(relay.control + ".routes"), "kept by the relay"
+    now, pid = int(time.time() * 1000), exa.proc.pid
+    ours = started(pid)
+    not_believed(bird, relay, exa, ".routes", (
+        (lambda old: crash_note(old, 1, ours, now), 0,
+         r"written for the relay of ExaBGP pid 1, not of this relay's "
+         r"parent"),
+        (lambda old: crash_note(old, pid, ours - 1, now), 0,
+         rf"written for ExaBGP pid {pid} started at tick {ours - 1}, not "
+         rf"this one \(tick {ours}\): it was restarted"),
+        (lambda old: crash_note(os.getpid(), pid, ours, now), 0,
+         rf"relay {os.getpid()}, which wrote it, is still running")))
+
+
+def test_a_crash_note_is_believed_whatever_its_age(stack):
+    """...but only the relay's own, of root or the relay's user, and
+    then however old: ExaBGP still holds what it was last told."""
+    named, bird, relay, exa = lab.chain(stack)
+    now, pid = int(time.time() * 1000), exa.proc.pid
+    ours = started(pid)
+    not_believed(bird, relay, exa, ".routes", (
+        (lambda old: crash_note(old, pid, ours, now, by="uid%200"), 0,
+         r"not written by a relay \(by=relay, with exabgp_started\)"),
+        (lambda old: crash_note(old, pid, ours, now), 65534,
+         r"not a file of root or of uid 0")))
+    old = relay.pid()
+    os.kill(old, signal.SIGSTOP)
+    before = counts(bird)
+    with open(relay.control + ".routes", "w") as f:
+        f.write(crash_note(old, pid, ours, now - 86400000))
+    os.kill(old, signal.SIGKILL)
+    lab.wait_for(lambda: f"replacing relay {old}, which died: 1 of 1"
+                 in exa.proc.text(), 10, 0.02, "the routes taken over")
+    time.sleep(1)
+    assert changes(bird, before) == {V4: [], V6: []}
+
+
+def test_restart_note_outranks_the_crash_note(stack):
+    """Both notes there: anycastctl's decides, even one not believed
+    (the relay it stopped may be of a version that keeps no note of
+    its own, and the crash note be older than its routes)."""
+    named, bird, relay, exa = lab.chain(stack)
+    old = relay.pid()
+    os.kill(old, signal.SIGSTOP)
+    before = counts(bird)
+    with open(relay.control + ".handover", "w") as f:
+        f.write(note(old, 1, int(time.time() * 1000)))
+    os.kill(old, signal.SIGKILL)
+    lab.wait_for(lambda: changes(bird, before) == {
+        V4: ["removed", "added"], V6: ["removed", "added"]}, 10, 0.05,
+        "withdrawn, then announced again on fresh evidence")
+    assert "routes note" not in exa.proc.text()
 
 
 def test_restart_refuses_a_relay_exabgp_does_not_run(stack):

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +23,7 @@
 #include "health.h"
 #include "parse.h"
 #include "relay.h"
+#include "route.h"
 #include "state.h"
 
 #define STEP	100	/* ms between snapshots, the plugin's default */
@@ -35,13 +37,36 @@ static uint64_t		 queries, servfail;
 /* What route.c sent, as exabgp.c would have turned it into commands. */
 static enum route_mode	 sent[64];
 static size_t		 nsent;
+/* Whether each command must find the relay's note saying so already. */
+static int		 note_first;
+
+static void
+routes_note(char *buf, size_t len)
+{
+	char	 path[96];
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
 
 void
 exabgp_service(const struct service_conf *s, enum route_mode mode)
 {
+	char	note[1024], want[64];
+
 	assert_string_equal(s->name, "dns");
 	assert_true(nsent < sizeof(sent) / sizeof(sent[0]));
 	sent[nsent++] = mode;
+	if (!note_first)
+		return;
+	routes_note(note, sizeof(note));
+	snprintf(want, sizeof(want), " route=%s ", route_mode_name(mode));
+	assert_non_null(strstr(note, want));
 }
 
 static struct service_state *
@@ -149,7 +174,12 @@ start_up(const char *extra)
 static int
 stop(void **state)
 {
+	char	path[96];
+
 	(void)state;
+	note_first = 0;
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	(void)unlink(path);
 	(void)unlink(state_file);
 	(void)rmdir(dir);
 	strcpy(dir, "/tmp/ah-health-XXXXXX");
@@ -524,6 +554,89 @@ test_taken_over_depreferred_or_not_at_all(void **state)
 	assert_int_equal(nsent, 0);
 }
 
+/* When process 'pid' started, as /proc says (field 22). */
+static unsigned long long
+started_at(pid_t pid)
+{
+	char	 path[64], buf[1024], *p;
+	FILE	*f;
+	size_t	 n;
+	int	 i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(p = strrchr(buf, ')'));
+	for (i = 2; i < 22; i++)
+		assert_non_null(p = strchr(p + 1, ' '));
+	return (strtoull(p + 1, NULL, 10));
+}
+
+static void
+test_the_note_is_ahead_of_exabgp(void **state)
+{
+	char	note[1024], head[128];
+
+	(void)state;
+	start("");
+	handover_read(&r, now);
+	routes_note(note, sizeof(note));
+	snprintf(head, sizeof(head), "handover version=1 from=%ld exabgp=%ld "
+	    "exabgp_started=%llu at=", (long)getpid(), (long)getppid(),
+	    started_at(getppid()));
+	assert_memory_equal(note, head, strlen(head));
+	assert_non_null(strstr(note, " by=relay\nservice name=dns "
+	    "view=_default route=withdrawn since="));
+	/* Every command finds the note saying so already. */
+	note_first = 1;
+	r.feed.state = FEED_UP;
+	assert_true(until(ROUTE_ANNOUNCED, 5, 100, 0) > 0);
+	assert_true(until(ROUTE_DEGRADED, 5, 100, 50) > 0);
+	r.feed.state = FEED_DOWN;
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(nsent, 3);
+}
+
+static void
+test_a_dead_relays_note_is_taken_over_whatever_its_age(void **state)
+{
+	char	 path[96], note[1024];
+	pid_t	 dead;
+	FILE	*f;
+
+	(void)state;
+	start("");
+	/* A pid that was ours and is gone. */
+	if ((dead = fork()) == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "handover version=1 from=%ld exabgp=%ld exabgp_started=%llu "
+	    "at=1 by=relay\nservice name=dns view=_default route=depreferred "
+	    "since=2\n", (long)dead, (long)getppid(), started_at(getppid()));
+	fclose(f);
+	r.feed.state = FEED_HELLO;
+	handover_read(&r, now);
+	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent[0], ROUTE_DEGRADED);
+	assert_int_equal(st()->route.since, 2);
+	snprintf(note, sizeof(note), "relay %ld had it depreferred when it "
+	    "died (ExaBGP respawned this relay)", (long)dead);
+	assert_string_equal(st()->route.history[0].reason, note);
+	assert_int_equal(r.taken_from, (uint64_t)dead);
+	assert_string_equal(r.taken_after, "crash");
+	assert_int_equal(health_judge(&r, 0, now + 50, 0), 0);
+	/* Kept, rewritten as this relay's own. */
+	routes_note(note, sizeof(note));
+	assert_non_null(strstr(note, " route=depreferred since=2\n"));
+	assert_null(strstr(note, "at=1 "));
+}
+
 int
 main(void)
 {
@@ -548,6 +661,11 @@ main(void)
 		    test_taken_over_no_longer_than_hello_and_stale_after, stop),
 		cmocka_unit_test_teardown(
 		    test_taken_over_depreferred_or_not_at_all, stop),
+		cmocka_unit_test_teardown(test_the_note_is_ahead_of_exabgp,
+		    stop),
+		cmocka_unit_test_teardown(
+		    test_a_dead_relays_note_is_taken_over_whatever_its_age,
+		    stop),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
