@@ -379,6 +379,62 @@ wait_drained(const char *sock, const struct parse_result *res,
 
 #define RESTART_WAIT_MS	10000
 #define RESTART_POLL_MS	50
+/* ... and for its first answers from ExaBGP, a few ms when all is well. */
+#define RESTART_SETTLE_MS	2000
+
+/*
+ * A relay just started knows its routes' fate only once ExaBGP has
+ * answered its commands and told it the sessions: until then its
+ * prefixes read 'waiting' or 'session-down', which is not news.
+ */
+static int
+settling(const struct reply *r)
+{
+	const char	*st;
+	size_t		 i;
+
+	for (i = 0; i < r->n; i++) {
+		if (strcmp(r->m[i]->type, "prefix") != 0)
+			continue;
+		st = reply_get(r->m[i], "state");
+		if (strcmp(st, "waiting") == 0 ||
+		    strcmp(st, "session-down") == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * How many relays ExaBGP started within SPAWN_WINDOW_MS before the
+ * relay's 'now', by the 'spawns' its status lists (handover.h).
+ */
+static int
+spawns_recent(const struct reply *r, int64_t *oldest, int64_t *now)
+{
+	const char	*p = NULL;
+	char		*end;
+	int64_t		 v;
+	size_t		 i;
+	int		 n = 0;
+
+	*oldest = *now = 0;
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "relay") == 0) {
+			p = reply_get(r->m[i], "spawns");
+			*now = strtoll(reply_get(r->m[i], "now"), NULL, 10);
+		}
+	while (p != NULL && *p != '\0') {
+		v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		if (v <= *now && *now - v < SPAWN_WINDOW_MS) {
+			if (n++ == 0 || v < *oldest)
+				*oldest = v;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return (n);
+}
 
 static const char *
 version_of(const struct reply *r)
@@ -409,13 +465,25 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 	char			 note[AH_PATH_MAX + sizeof(HANDOVER_SUFFIX)];
 	char			 cmd[256], msg[600], why[300];
 	pid_t			 pid, exabgp, peer = 0;
-	int64_t			 deadline;
-	int			 rc, taken, denied;
+	int64_t			 deadline, settle = 0, oldest, at;
+	int			 rc, taken, denied, spawns;
 
 	if ((rc = ask(sock, &status, "status", &old, out, &pid, 0)) !=
 	    EXIT_OK) {
 		reply_free(&old);
 		return (rc);
+	}
+	/* A sixth start within 64 s would make ExaBGP drop every session. */
+	if ((spawns = spawns_recent(&old, &oldest, &at)) >= SPAWN_LIMIT) {
+		snprintf(msg, sizeof(msg), "ExaBGP has started the relay %d "
+		    "times within %d s, and stops, dropping every BGP session "
+		    "of the node, when it starts a process a %dth time within "
+		    "that: nothing restarted; try again in %lld s", spawns,
+		    SPAWN_WINDOW_MS / 1000, SPAWN_LIMIT + 1,
+		    (long long)((oldest + SPAWN_WINDOW_MS - at) / 1000 + 1));
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
 	}
 	/* ExaBGP must be there to start the next one. */
 	if ((exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <= 1 ||
@@ -458,8 +526,14 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 	for (;;) {
 		usleep(RESTART_POLL_MS * 1000);
 		rc = ask(sock, &status, "status", reply, out, &peer, 1);
-		if (rc == EXIT_OK && peer != pid)
-			break;
+		if (rc == EXIT_OK && peer != pid) {
+			if (settle == 0)
+				settle = ah_mono_ms() + RESTART_SETTLE_MS;
+			if (!settling(reply) || ah_mono_ms() > settle)
+				break;
+			reply_free(reply);
+			continue;
+		}
 		reply_free(reply);
 		if (rc != EXIT_OK && rc != EXIT_NORELAY) {
 			reply_free(&old);

@@ -26,6 +26,7 @@
 #include "drain.h"
 #include "exabgp.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
@@ -145,7 +146,7 @@ static void
 put_relay(struct ctl_reply *rp, struct relay *r)
 {
 	const struct lastgood	*lg = &r->lastgood;
-	char			 line[AH_LINE_MAX];
+	char			 line[AH_LINE_MAX], spawns[200];
 	struct ah_enc		 e;
 
 	ah_enc_begin(&e, line, sizeof(line), "relay");
@@ -154,6 +155,8 @@ put_relay(struct ctl_reply *rp, struct relay *r)
 	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
 	ah_enc_i64(&e, "started", r->started);
 	ah_enc_i64(&e, "now", ah_real_ms());
+	handover_spawns(r, spawns, sizeof(spawns));
+	ah_enc_str(&e, "spawns", spawns);
 	ah_enc_str(&e, "config", r->conf->path);
 	if (r->taken_from != 0) {
 		ah_enc_u64(&e, "taken_from", r->taken_from);

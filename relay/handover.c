@@ -206,6 +206,55 @@ check_header(enum note k, const struct ah_msg *m, uint64_t *from,
 }
 
 /*
+ * The predecessors' starts a note lists, those within the window kept,
+ * the newest SPAWNS_MAX - 1 of them, then this relay's own.
+ */
+static void
+spawns_take(struct relay *r, const char *list)
+{
+	int64_t		 t[SPAWNS_MAX - 1], v, now = r->started;
+	const char	*p = list;
+	char		*end;
+	size_t		 n = 0, i;
+
+	while (*p != '\0') {
+		v = strtoll(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '\0'))
+			break;
+		if (v <= now && now - v < SPAWN_WINDOW_MS) {
+			if (n == SPAWNS_MAX - 1) {
+				memmove(t, t + 1, (n - 1) * sizeof(t[0]));
+				n--;
+			}
+			t[n++] = v;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	for (i = 0; i < n; i++)
+		r->spawns[i] = t[i];
+	r->spawns[n] = r->started;
+	r->nspawns = n + 1;
+}
+
+void
+handover_spawns(const struct relay *r, char *buf, size_t len)
+{
+	size_t	i, off = 0;
+	int	k;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->nspawns && off < len; i++) {
+		k = snprintf(buf + off, len - off, "%s%lld", i ? "," : "",
+		    (long long)r->spawns[i]);
+		if (k < 0 || (size_t)k >= len - off) {
+			buf[off] = '\0';
+			break;
+		}
+		off += (size_t)k;
+	}
+}
+
+/*
  * What the note says of each configured service: its route mode in
  * 'modes', since when in 'since' (realtime ms, 0 if it does not say);
  * the predecessor's pid in 'from'.  -1 and why if it is not to be
@@ -213,10 +262,10 @@ check_header(enum note k, const struct ah_msg *m, uint64_t *from,
  */
 static int
 parse_note(const struct relay *r, enum note k, char *buf,
-    enum route_mode *modes, int64_t *since, uint64_t *from, char *why,
-    size_t len)
+    enum route_mode *modes, int64_t *since, uint64_t *from, char *spawns,
+    size_t slen, char *why, size_t len)
 {
-	const char	*err, *name, *route;
+	const char	*err, *name, *route, *sp;
 	struct ah_msg	 m;
 	char		*line, *next;
 	uint64_t	 t;
@@ -237,10 +286,13 @@ parse_note(const struct relay *r, enum note k, char *buf,
 		if (lineno == 1) {
 			if (check_header(k, &m, from, why, len) < 0)
 				return (-1);
-			continue;
 		}
+		/* The starts: in our header, in anycastctl's relay record. */
+		if ((lineno == 1 || strcmp(m.type, "relay") == 0) &&
+		    (sp = ah_get(&m, "spawns")) != NULL)
+			snprintf(spawns, slen, "%s", sp);
 		/* The rest of the predecessor's status is for people. */
-		if (strcmp(m.type, "service") != 0)
+		if (lineno == 1 || strcmp(m.type, "service") != 0)
 			continue;
 		if ((name = ah_get(&m, "name")) == NULL ||
 		    (route = ah_get(&m, "route")) == NULL) {
@@ -296,7 +348,7 @@ read_note(struct relay *r, enum note k, int64_t now)
 	enum route_mode	 modes[RELAY_SERVICES_MAX] = { 0 };
 	int64_t		 since[RELAY_SERVICES_MAX] = { 0 };
 	char		 path[sizeof(r->conf->control_socket) +
-			    sizeof(HANDOVER_SUFFIX)], why[200];
+			    sizeof(HANDOVER_SUFFIX)], why[200], spawns[200] = "";
 	const char	*name = notes[k].name;
 	struct stat	 sb;
 	uint64_t	 from = 0;
@@ -336,10 +388,12 @@ read_note(struct relay *r, enum note k, int64_t now)
 		return (0);
 	}
 	buf[n] = '\0';
-	if (parse_note(r, k, buf, modes, since, &from, why, sizeof(why)) < 0) {
+	if (parse_note(r, k, buf, modes, since, &from, spawns,
+	    sizeof(spawns), why, sizeof(why)) < 0) {
 		log_warnx("%s %s: %s: nothing taken over", name, path, why);
 		return (0);
 	}
+	spawns_take(r, spawns);
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* A drain the state file keeps outranks the note. */
 		if (modes[i] == ROUTE_WITHDRAWN ||
@@ -362,6 +416,7 @@ read_note(struct relay *r, enum note k, int64_t now)
 void
 handover_read(struct relay *r, int64_t now)
 {
+	spawns_take(r, "");
 	if (read_note(r, NOTE_RESTART, now) < 0)
 		(void)read_note(r, NOTE_CRASH, now);
 	handover_save(r);
@@ -374,17 +429,19 @@ write_note(int fd, const void *arg)
 {
 	const struct relay	*r = arg;
 	const struct route	*rt;
-	char			 line[AH_LINE_MAX];
+	char			 line[AH_LINE_MAX], spawns[200];
 	struct ah_enc		 e;
 	size_t			 i;
 	int			 n;
 
+	handover_spawns(r, spawns, sizeof(spawns));
 	ah_enc_begin(&e, line, sizeof(line), "handover");
 	ah_enc_u64(&e, "version", HANDOVER_VERSION);
 	ah_enc_u64(&e, "from", (uint64_t)getpid());
 	ah_enc_u64(&e, "exabgp", (uint64_t)getppid());
 	ah_enc_u64(&e, "exabgp_started", started_at(getppid()));
 	ah_enc_i64(&e, "at", ah_real_ms());
+	ah_enc_str(&e, "spawns", spawns);
 	ah_enc_str(&e, "by", "relay");
 	if ((n = ah_enc_end(&e)) < 0 || atomic_put(fd, line, (size_t)n) < 0)
 		return (-1);

@@ -21,6 +21,15 @@
 #define HANDOVER_VERSION	1
 /* anycastctl's is believed this long after it was written, and once. */
 #define HANDOVER_FRESH_MS	10000
+/*
+ * ExaBGP 4.2 stops, dropping every BGP session of the node, when it
+ * starts a process for the sixth time within 64 seconds: the relays
+ * keep the starts under one ExaBGP (the notes carry them, 'spawns'),
+ * and anycastctl restart will not make the sixth.
+ */
+#define SPAWN_WINDOW_MS		64000
+#define SPAWN_LIMIT		5
+#define SPAWNS_MAX		8
 
 struct relay;
 
@@ -43,6 +52,11 @@ void	handover_read(struct relay *, int64_t now);
  * withdraws first rather than believe an old one.
  */
 void	handover_save(void *relay);
+/*
+ * The starts of relays under this ExaBGP within SPAWN_WINDOW_MS, as far
+ * as the notes tell, this one's last: "T1,T2" (realtime ms).
+ */
+void	handover_spawns(const struct relay *, char *, size_t);
 /* At a clean exit: the relay withdraws, or ExaBGP is gone. */
 void	handover_forget(const struct relay *);
 /*

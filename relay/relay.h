@@ -12,6 +12,7 @@
 #include "check.h"
 #include "drain.h"
 #include "feed.h"
+#include "handover.h"
 #include "lastgood.h"
 #include "liveness.h"
 #include "parse.h"
@@ -45,6 +46,9 @@ struct relay {
 	/* The relay whose routes this one took over, and after what. */
 	uint64_t		 taken_from;
 	const char		*taken_after;	/* "crash", "restart" */
+	/* Starts of relays under this ExaBGP, recent ones (handover.h). */
+	int64_t			 spawns[SPAWNS_MAX];
+	size_t			 nspawns;
 	/* Why the state file was not written last time; "" if it was. */
 	char			 state_error[300];
 	/* Which configuration runs, and what the file said last. */

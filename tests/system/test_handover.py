@@ -46,6 +46,32 @@ def note(relay, exabgp, at_ms, route="announced", version=1):
             f"since={at_ms}\n")
 
 
+def test_restart_prints_settled_status_and_never_a_sixth_start(stack):
+    """restart returns the new relay's status once ExaBGP has answered
+    it: a relay a millisecond old has not heard the sessions yet, and
+    its 'waiting' or 'session-down' would be no news (exit 2 for a node
+    that never left service).  And ExaBGP 4.2 stops, dropping every BGP
+    session, when it starts a process a sixth time within 64 s: the
+    relays count their starts through the notes, and the restart that
+    would make the sixth is refused, with nothing touched."""
+    named, bird, relay, exa = lab.chain(stack)
+    before = counts(bird)
+    for _ in range(4):
+        r = relay.ctl("restart")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "waiting" not in r.stdout and \
+            "session-down" not in r.stdout, r.stdout
+    pid = relay.pid()
+    r = relay.ctl("restart")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "ExaBGP has started the relay 5 times within 64 s" in r.stderr
+    assert "nothing restarted; try again in" in r.stderr
+    assert relay.pid() == pid and exa.proc.alive()
+    assert bird.has_route(V4) and bird.has_route(V6)
+    assert "removed" not in str(changes(bird, before)), changes(bird, before)
+    assert relay.ctl("status").returncode == 0
+
+
 def test_restart_keeps_the_routes(stack):
     named, bird, relay, exa = lab.chain(stack)
     old = relay.pid()
