@@ -165,7 +165,7 @@ class Internet:
     # exit, exceptions, Ctrl-C and SIGTERM, detach().  So the fleet's
     # cleanup of crashed runs treats both alike.
     __enter__, __exit__, _sigterm = Lab.__enter__, Lab.__exit__, Lab._sigterm
-    _register, down, detach = Lab._register, Lab.down, Lab.detach
+    _register, down, detach = Lab._register, Lab._teardown, Lab._detach
     netns_name = Lab.netns_name
 
     def __init__(self, seed=1, domains=400, resolvers=0, workdir=None,
