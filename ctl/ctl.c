@@ -23,6 +23,7 @@
 #include "parse.h"
 
 const struct parse_result *command;
+const char		*file_path, *file_errors;
 
 static __attribute__((noreturn)) void
 usage(FILE *f, int code)
@@ -284,7 +285,11 @@ wait_drained(const char *sock, const struct parse_result *res,
 	}
 }
 
-/* status: 2 when any prefix is not announced as configured. */
+/*
+ * status: 2 when any prefix is not announced as configured; else 6 when
+ * the configuration file is rejected, as the relay last read it or as
+ * -c reads it now.
+ */
 static int
 status_exit(const struct reply *r)
 {
@@ -294,7 +299,55 @@ status_exit(const struct reply *r)
 		if (strcmp(r->m[i]->type, "prefix") == 0 &&
 		    strcmp(reply_get(r->m[i], "state"), "announced") != 0)
 			return (EXIT_WITHDRAWN);
-	return (EXIT_OK);
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "relay") == 0 &&
+		    strcmp(reply_get(r->m[i], "config_ok"), "0") == 0)
+			return (EXIT_CONFIG);
+	return (file_errors != NULL ? EXIT_CONFIG : EXIT_OK);
+}
+
+/*
+ * -c CONFIG: the control socket from the file.  A file that is there
+ * but rejected is still read for control.socket as far as it goes, so
+ * that a broken file does not hide the relay still running: its
+ * errors are printed (but for a reload, whose reply has them), and
+ * kept for the output.
+ */
+static void
+socket_of(const char *path, char *sock, size_t len, int reload)
+{
+	static char		*errors;
+	struct relay_conf	*rc;
+	size_t			 n;
+	FILE			*f;
+
+	if ((f = open_memstream(&errors, &n)) == NULL) {
+		perror("anycastctl");
+		exit(EXIT_ERROR);
+	}
+	rc = conf_load(path, f);
+	fclose(f);
+	if (rc == NULL) {
+		if ((f = fopen(path, "r")) == NULL) {
+			fputs(errors, stderr);
+			exit(EXIT_ERROR);	/* no file: nothing to go on */
+		}
+		fclose(f);
+		if ((rc = conf_fallback(path)) == NULL) {
+			perror("anycastctl");
+			exit(EXIT_ERROR);
+		}
+		if (!reload)
+			fputs(errors, stderr);
+		fprintf(stderr, "anycastctl: %s: configuration rejected; "
+		    "asking the relay on %s, as far as the file reads\n", path,
+		    rc->control_socket);
+		file_path = path;
+		file_errors = errors;
+	} else
+		free(errors);
+	snprintf(sock, len, "%s", rc->control_socket);
+	conf_free(rc);
 }
 
 /* Prints a reply; returns the exit status. */
@@ -355,7 +408,6 @@ main(int argc, char *argv[])
 	static char		 sockbuf[AH_PATH_MAX];
 	const struct output	*out = &show_output;
 	struct parse_result	 res;
-	struct relay_conf	*rc;
 	struct reply		 reply = { 0 };
 	const char		*sock = NULL, *conf = NULL;
 	int			 ch, status, waited = EXIT_OK;
@@ -394,10 +446,8 @@ main(int argc, char *argv[])
 		return (EXIT_ERROR);
 	}
 	if (conf != NULL) {
-		if ((rc = conf_load(conf, stderr)) == NULL)
-			return (EXIT_ERROR);
-		snprintf(sockbuf, sizeof(sockbuf), "%s", rc->control_socket);
-		conf_free(rc);
+		socket_of(conf, sockbuf, sizeof(sockbuf),
+		    res.action == RELOAD);
 		sock = sockbuf;
 	}
 	if (sock == NULL)

@@ -20,6 +20,7 @@
 #define EXIT_NORELAY	3	/* the relay could not be reached */
 #define EXIT_DENIED	4	/* the socket or the relay refused us */
 #define EXIT_TIMEOUT	5	/* drain --wait: withdrawn at the timeout */
+#define EXIT_CONFIG	6	/* status: the configuration file is rejected */
 
 enum action {
 	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
@@ -75,5 +76,7 @@ const struct ah_msg *reply_find(const struct reply *, const char *type,
 
 extern const struct output	 show_output, json_output;
 extern const struct parse_result *command;	/* for the outputs */
+/* -c CONFIG as anycastctl read it, if rejected: its errors, or NULL. */
+extern const char		*file_path, *file_errors;
 
 #endif /* AH_CTL_H */

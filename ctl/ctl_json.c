@@ -28,13 +28,18 @@ struct field {
 static const struct field f_relay[] = {
 	{ "pid", "pid", F_INT }, { "version", "version", F_STR },
 	{ "proto", "protocol", F_INT }, { "started", "started", F_INT },
-	{ "config", "config", F_STR }, { NULL, NULL, 0 }
+	{ "config", "config", F_STR }, { "config_ok", "config_ok", F_BOOL },
+	{ "config_source", "config_source", F_STR },
+	{ "config_accepted", "config_accepted", F_INT },
+	{ "config_rejected", "config_rejected", F_INT },
+	{ "config_errors", "config_errors", F_INT }, { NULL, NULL, 0 }
 };
 
 static const struct field f_feed[] = {
 	{ "state", "state", F_STR }, { "socket", "socket", F_STR },
 	{ "since", "since", F_INT }, { "named", "named_version", F_STR },
 	{ "named_pid", "named_pid", F_INT },
+	{ "proto", "plugin_protocol", F_INT },
 	{ "interval", "interval_ms", F_INT },
 	{ "stale_after", "stale_after_ms", F_INT },
 	{ "seq", "seq", F_INT }, { "age_ms", "age_ms", F_INT },
@@ -257,12 +262,29 @@ services(const struct reply *r)
 			json_object_del(json_array_get(list, i), "checks");
 }
 
+/* -c CONFIG as anycastctl read it, when rejected: its errors. */
+static json_t *
+file_object(void)
+{
+	json_t		*o = json_object(), *errors = json_array();
+	const char	*p;
+	size_t		 n;
+
+	set(o, "path", json_string(file_path));
+	for (p = file_errors; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		append(errors, json_stringn(p, n));
+	}
+	set(o, "errors", errors);
+	return (o);
+}
+
 static void
 json_status(const struct reply *r)
 {
 	const struct ah_msg	*m;
 	json_t			*feed = NULL, *views = json_array();
-	json_t			*sessions;
+	json_t			*sessions, *relay = NULL;
 	int64_t			 now = 0, started = 0;
 	size_t			 i;
 
@@ -271,12 +293,20 @@ json_status(const struct reply *r)
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
 		if (is(m, "relay")) {
-			json_t *o = object(m, f_relay);
-
+			relay = object(m, f_relay);
 			now = strtoll(reply_get(m, "now"), NULL, 10);
 			started = strtoll(reply_get(m, "started"), NULL, 10);
-			set(o, "uptime_ms", json_integer(now - started));
-			set(top, "relay", o);
+			set(relay, "uptime_ms", json_integer(now - started));
+			set(top, "relay", relay);
+		} else if (is(m, "config_error") && relay != NULL)
+			set(relay, "config_error",
+			    json_string(reply_get(m, "text")));
+		else if (is(m, "last_good") && relay != NULL) {
+			set(relay, "last_good",
+			    json_string(reply_get(m, "path")));
+			if (ah_get(m, "warning") != NULL)
+				set(relay, "last_good_warning",
+				    json_string(reply_get(m, "warning")));
 		} else if (is(m, "feed"))
 			set(top, "feed", feed = object(m, f_feed));
 		else if (is(m, "view"))
@@ -291,6 +321,8 @@ json_status(const struct reply *r)
 	else
 		json_decref(views);
 	set(top, "sessions", sessions);
+	if (file_errors != NULL)
+		set(top, "config_file", file_object());
 	services(r);
 }
 

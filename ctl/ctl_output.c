@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ahwire.h"
 #include "ctl.h"
 
 #define LABEL	"%-10s"
@@ -122,6 +123,55 @@ drain_line(const struct ah_msg *d)
 		printf("  %-24s warning: %s\n", "", reply_get(d, "warning"));
 }
 
+static const struct ah_msg *
+first(const struct reply *r, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, type) == 0)
+			return (r->m[i]);
+	return (NULL);
+}
+
+/*
+ * Under "config:", what the relay runs on when the file was rejected
+ * (doc/config.md, section 1.11), and what -c found wrong with it now.
+ */
+static void
+config_lines(const struct reply *r, const struct ah_msg *m)
+{
+	const struct ah_msg	*err = first(r, "config_error");
+	const struct ah_msg	*lg = first(r, "last_good");
+	const char		*source = reply_get(m, "config_source");
+	int64_t			 n = num(m, "config_errors");
+
+	if (strcmp(reply_get(m, "config_ok"), "0") == 0) {
+		printf(LABEL "REJECTED %s, %" PRId64 " error%s; the "
+		    "first:\n", "", when(num(m, "config_rejected")), n,
+		    n == 1 ? "" : "s");
+		printf(LABEL "%s\n", "", err != NULL ? reply_get(err, "text") :
+		    "?");
+		if (strcmp(source, "last-good") == 0)
+			printf(LABEL "running on the last good configuration, "
+			    "accepted %s: %s\n", "",
+			    when(num(m, "config_accepted")),
+			    lg != NULL ? reply_get(lg, "path") : "?");
+		else if (strcmp(source, "none") == 0)
+			printf(LABEL "no good configuration to run on: no "
+			    "service, nothing is announced\n", "");
+		else
+			printf(LABEL "running on the configuration accepted "
+			    "%s\n", "", when(num(m, "config_accepted")));
+		printf(LABEL "fix the file, then 'anycastctl reload'\n", "");
+	} else if (file_errors != NULL)
+		printf(LABEL "%s is REJECTED now (the errors above), "
+		    "but the relay has not read it since it was accepted\n", "",
+		    file_path);
+	if (lg != NULL && has(lg, "warning"))
+		printf(LABEL "warning: %s\n", "", reply_get(lg, "warning"));
+}
+
 static void
 show_status(const struct reply *r)
 {
@@ -146,6 +196,7 @@ show_status(const struct reply *r)
 			printf(LABEL "%s, since %s\n", "uptime:", up,
 			    when(num(m, "started")));
 			printf(LABEL "%s\n", "config:", reply_get(m, "config"));
+			config_lines(r, m);
 		} else if (strcmp(m->type, "feed") == 0) {
 			if (strcmp(reply_get(m, "state"), "up") == 0) {
 				printf(LABEL "pid %s, BIND %s, %s view%s: %s\n",
@@ -160,6 +211,15 @@ show_status(const struct reply *r)
 					    reply_get(m, "age_ms"),
 					    reply_get(m, "seq"));
 				printf("\n");
+				if (has(m, "proto") &&
+				    num(m, "proto") < AH_FEED_VERSION)
+					printf(LABEL "protocol %s, older than "
+					    "this relay's %d: shared faults "
+					    "judged by the last two labels of "
+					    "names, without public suffixes, "
+					    "until named loads the new plugin\n",
+					    "plugin:", reply_get(m, "proto"),
+					    AH_FEED_VERSION);
 			} else {
 				printf(LABEL "not connected\n", "named:");
 				printf(LABEL "%s since %s: %s\n", "feed:",

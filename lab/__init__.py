@@ -45,11 +45,12 @@ from .exabgp import ExaBGP
 from .feed import FakePlugin, ResolverCounters, Subscriber, fake_relay, feed
 from .load import Load
 from .named import (FAST_REFRESH_OPTIONS, SEC_ZONE, Named, bind_minor,
-                    lock_file_statement, named_version, resolver)
+                    lock_file_statement, named_version, primary_of_sec,
+                    resolver, secondary_of_sec)
 from .paths import BUILDDIR, CONF, CTL, NAMED, PLUGIN, RELAY, SRCDIR
 from .proc import Proc, Stack, free_port, pid_alive, wait_for
-from .relay import (Relay, RelayUnderTest, plain_service, relay_only,
-                    relay_yaml, without_damping)
+from .relay import (Relay, RelayUnderTest, metrics_listen, plain_service,
+                    relay_only, relay_yaml, without_damping)
 from .router import Bird, bird_changes
 from .sanitizers import (SANITIZE, named_sanitizer_env, sanitizer_env,
                          sanitizer_shims)
@@ -60,8 +61,8 @@ __all__ = [
     "FakeUpstream", "Bird", "Load", "NAMED", "Named", "PLUGIN", "Proc", "RELAY",
     "Relay", "RelayUnderTest", "ResolverCounters", "SANITIZE", "SEC_ZONE",
     "SRCDIR", "Stack", "Subscriber", "bind_minor", "bird_changes", "chain",
-    "fake_relay", "feed", "free_port", "lock_file_statement",
+    "fake_relay", "feed", "free_port", "lock_file_statement", "metrics_listen",
     "named_sanitizer_env", "named_version", "pid_alive", "plain_service",
-    "relay_only", "relay_yaml", "resolver", "sanitizer_env", "sanitizer_shims",
-    "wait_for", "without_damping",
+    "primary_of_sec", "relay_only", "relay_yaml", "resolver", "sanitizer_env",
+    "sanitizer_shims", "secondary_of_sec", "wait_for", "without_damping",
 ]

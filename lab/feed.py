@@ -146,8 +146,12 @@ class FakePlugin:
     def send(self, data):
         self.conn.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def hello(self, proto=2, pid=4242, interval=100, first=True):
-        """hello and, as the plugin does, a first snapshot at once."""
+    proto = 3
+
+    def hello(self, proto=3, pid=4242, interval=100, first=True):
+        """hello and, as the plugin does, a first snapshot at once.
+        counters() then speaks 'proto' (2: the previous plugin's groups)."""
+        self.proto = proto
         self.send(f"hello proto={proto} named=9.18.test pid={pid} "
                   f"interval={interval} zone_interval=1000 started=0\n")
         if first:
@@ -166,26 +170,38 @@ class FakePlugin:
         self.send(f"tick seq={seq} views={len(views)} records={2 * len(views)} "
                   f"time=0\n")
 
-    def counters(self, seq, fields, rec, view="_default", domains=None):
+    def counters(self, seq, fields, rec, view="_default", domains=None,
+                 suffixes=None):
         """One snapshot of one view: 'fields' for its outcomes record,
         'rec' for its recursion record (keys as the plugin sends them).
         The fleet sensor's counters may be given among 'fields' under
-        the relay's keys (dom_fail_N, dom_rstart_N, dom_rdone_N): they
-        go out as the three 'domains' records; 'domains' maps a bucket
-        to its sample name ('domain' records)."""
+        the relay's keys (dom_fail_N .. dom_rbad_N, sfx_fail_N ..
+        sfx_rbad_N): they go out as the 'domains' and 'suffixes' records
+        of the protocol spoken (2: 'domains' of fail, rstart and rdone
+        only); 'domains' and 'suffixes' map a bucket to its sample name
+        ('domain' and 'suffix' records)."""
         def kv(d):
             return "".join(f" {k}={v}" for k, v in d.items())
-        outcomes = {k: v for k, v in fields.items() if not k.startswith("dom_")}
+        outcomes = {k: v for k, v in fields.items()
+                    if not k.startswith(("dom_", "sfx_"))}
         outcomes.setdefault("probes", self.probes)
         self.probes += 1
         lines = [f"view seq={seq} id=0 name={view}",
                  f"outcomes seq={seq} view=0{kv(outcomes)}",
                  f"recursion seq={seq} view=0{kv(rec)}"]
-        for kind in ("fail", "rstart", "rdone"):
-            b = {f"b{n}": fields.get(f"dom_{kind}_{n}", 0) for n in range(16)}
-            lines.append(f"domains seq={seq} view=0 kind={kind}{kv(b)}")
-        for bucket, name in (domains or {}).items():
-            lines.append(f"domain seq={seq} view=0 bucket={bucket} name={name}")
+        kinds = ("fail", "rstart", "rdone", "rok", "rbad")
+        levels = (("domains", "dom"), ("suffixes", "sfx"))
+        if self.proto < 3:
+            kinds, levels = kinds[:3], levels[:1]
+        for typ, prefix in levels:
+            for kind in kinds:
+                b = {f"b{n}": fields.get(f"{prefix}_{kind}_{n}", 0)
+                     for n in range(16)}
+                lines.append(f"{typ} seq={seq} view=0 kind={kind}{kv(b)}")
+        for typ, names in (("domain", domains), ("suffix", suffixes)):
+            for bucket, name in (names or {}).items():
+                lines.append(f"{typ} seq={seq} view=0 bucket={bucket} "
+                             f"name={name}")
         self.send("".join(l + "\n" for l in lines) +
                   f"tick seq={seq} views=1 records={len(lines)} time=0\n")
 
@@ -208,39 +224,50 @@ class FakePlugin:
 
 
 class ResolverCounters:
-    """Cumulative counters of a resolver as the plugin would publish
-    them, advanced one 100 ms snapshot at a time: 'healthy' queries
-    that each recurse and resolve, spread over the 16 domain groups,
-    and 'failing' queries answered SERVFAIL after a failed recursion,
-    in the groups listed."""
+    """Cumulative counters of a resolver as the plugin publishes them,
+    advanced one 100 ms snapshot at a time: 'healthy' queries that each
+    recurse and resolve, spread over the 16 domain groups (and 4
+    public-suffix groups: a domain group's number mod 4), and 'failing'
+    queries answered SERVFAIL after a failed recursion, in the domain
+    groups listed.  'silent' ones start a recursion there that does not
+    end; 'cancelled' ones start one that named cancels at once (answered
+    SERVFAIL: load); 'cached' ones are answered from the cache."""
 
     def __init__(self):
         self.view = collections.Counter()
         self.rec = collections.Counter()
         self.n = 0
 
-    def step(self, healthy, failing=0, groups=(5,)):
-        self.view["queries"] += healthy + failing
-        self.view["noerror"] += healthy
-        self.view["servfail"] += failing
-        self.rec["started"] += healthy + failing
+    def group(self, kinds, b):
+        for kind in kinds:
+            self.view[f"dom_{kind}_{b}"] += 1
+            self.view[f"sfx_{kind}_{b % 4}"] += 1
+
+    def step(self, healthy, failing=0, groups=(5,), silent=0, cancelled=0,
+             cached=0):
+        self.view["queries"] += healthy + failing + silent + cancelled + cached
+        self.view["noerror"] += healthy + cached
+        self.view["servfail"] += failing + cancelled
+        self.rec["started"] += healthy + failing + silent + cancelled
         self.rec["success"] += healthy
         self.rec["failure"] += failing
+        self.rec["canceled"] += cancelled
         self.rec["le_inf"] += healthy + failing
         for i in range(healthy):
-            b = (self.n + i) % 16
-            self.view[f"dom_rstart_{b}"] += 1
-            self.view[f"dom_rdone_{b}"] += 1
+            self.group(("rstart", "rdone", "rok"), (self.n + i) % 16)
+        for i in range(cancelled):
+            self.group(("rstart", "rdone"), (self.n + i) % 16)
         for i in range(failing):
-            b = groups[(self.n + i) % len(groups)]
-            self.view[f"dom_fail_{b}"] += 1
-            self.view[f"dom_rstart_{b}"] += 1
-            self.view[f"dom_rdone_{b}"] += 1
-        self.n += healthy + failing
+            self.group(("fail", "rstart", "rdone", "rbad"),
+                       groups[(self.n + i) % len(groups)])
+        for i in range(silent):
+            self.group(("rstart",), groups[(self.n + i) % len(groups)])
+        self.n += healthy + failing + silent + cancelled
 
 
-def fake_relay(stack, services):
-    """The relay under test on a FakePlugin's socket; returns both."""
+def fake_relay(stack, services, proto=3):
+    """The relay under test on a FakePlugin's socket speaking 'proto';
+    returns both."""
     named = Named(stack)                   # only for its socket path
     relay = Relay(stack, named, services=services)
     fake = FakePlugin(named.socket)
@@ -249,7 +276,7 @@ def fake_relay(stack, services):
     fake.accept()
     # The test sends snapshots by hand with pauses between its steps:
     # an interval of 1 s keeps stale-after (3 intervals) out of the way.
-    fake.hello(interval=1000)
+    fake.hello(interval=1000, proto=proto)
     return relay, fake, proc
 
 

@@ -221,3 +221,24 @@ def resolver(stack, upstream_port, name="named", interval=200):
     named.conf.write_text(named.conf.read_text().replace(
         "recursion no;", forwarding(upstream_port)))
     return named
+
+
+def primary_of_sec(stack):
+    """A plain named, primary for sec.example (SEC_ZONE: SOA refresh 2,
+    retry 1, expire 5): a secondary's copy expires 5 s after it goes
+    away."""
+    primary = Named(stack, name="primary", plugin=False)
+    (primary.dir / "db.sec").write_text(SEC_ZONE)
+    primary.conf.write_text(primary.conf.read_text() + f"""
+zone "sec.example" {{ type primary; file "{primary.dir}/db.sec"; allow-transfer {{ any; }}; }};
+""")
+    return primary.start()
+
+
+def secondary_of_sec(named, primary):
+    """named.conf's statement for sec.example as a secondary of
+    'primary' (primary_of_sec()), its copy kept in named's directory."""
+    return f"""
+zone "sec.example" {{ type secondary; file "{named.dir}/sec.bk";
+	primaries {{ 127.0.0.1 port {primary.port}; }}; }};
+"""

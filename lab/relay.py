@@ -15,6 +15,7 @@ from .examples import render
 from .exabgp import show_neighbor
 from .named import Named
 from .paths import CTL, RELAY, SRCDIR
+from .proc import wait_for
 
 SCHEMA = SRCDIR / "doc" / "anycastctl.schema.json"
 # anycastctl's error when the relay closed the connection unanswered.
@@ -28,6 +29,12 @@ def without_damping(text):
     if new == text:
         raise AssertionError("relay YAML: no damping block found to remove")
     return new
+
+
+def metrics_listen(port):
+    """For Relay's replacements: the example's control block with the
+    metrics endpoint on 127.0.0.1:port."""
+    return ('mode: "0660"', f'mode: "0660"\n  metrics-listen: 127.0.0.1:{port}')
 
 
 def with_services(text, services):
@@ -245,7 +252,16 @@ def relay_only(stack, services=None, replacements=(), wait=False, **named_kw):
     proc = RelayUnderTest(stack, relay)
     if wait:
         assert proc.wait_command("announce", 10)
+        wait_announced(relay)
     return named, relay, proc
+
+
+def wait_announced(relay, timeout=10):
+    """Until anycastctl status says every prefix is announced: ExaBGP's
+    answer to each command, not the first command written, is what
+    makes a prefix announced (doc/cli.md)."""
+    wait_for(lambda: relay.ctl("status").returncode == 0, timeout,
+             what="every prefix announced")
 
 
 def relay_on_public_socket(stack, mode):
@@ -260,6 +276,7 @@ def relay_on_public_socket(stack, mode):
     relay.control = path
     proc = RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
+    wait_announced(relay)
     return relay
 
 

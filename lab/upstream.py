@@ -10,6 +10,9 @@ other types with an empty NOERROR.  What it does instead:
             "connection refused"); refused / servfail: that RCODE
   broken    per domain, a mode other than 'answer' for the names at or
             under it, e.g. {"broken.example": "servfail"}
+  cnames    per domain, its names are aliases: {"shop.example":
+            "cdn.example"} answers x.shop.example with a CNAME to
+            x.cdn.example (the resolver then asks for that)
   delay     answers that many seconds late
 
 On loopback (tests, benchmarks) it runs in a thread of the test:
@@ -72,6 +75,7 @@ class Upstream:
         self.port, self.ttl = port, ttl
         self.mode, self.delay = "answer", 0.0
         self.broken = {}
+        self.cnames = {}
         self.counts = {"queries": 0, "answered": 0, "dropped": 0}
         self.pending = []               # (due, seq, data, peer)
         self.seq = 0
@@ -105,6 +109,17 @@ class Upstream:
                     return how
         return self.mode
 
+    def alias_of(self, q, end):
+        """The wire name q's name is an alias of (its first label under
+        the target domain), or None."""
+        name = qname_text(q, end)
+        for domain, to in list(self.cnames.items()):
+            if name.endswith("." + domain):
+                first = q[12:13 + q[12]]
+                return first + b"".join(bytes((len(l),)) + l.encode()
+                                        for l in to.split(".")) + b"\0"
+        return None
+
     def answer(self, q):
         """The answer to q, or None to drop it."""
         end = qname_end(q)
@@ -117,7 +132,11 @@ class Upstream:
         qtype = struct.unpack_from("!H", q, end)[0]
         edns = struct.unpack_from("!H", q, 10)[0] > 0
         rcode, rr = RCODES.get(mode, 0), b""
-        if rcode == 0 and qtype == 1:
+        target = self.alias_of(q, end) if self.cnames and rcode == 0 else None
+        if target is not None:
+            rr = struct.pack("!HHHIH", 0xC00C, 5, 1, self.ttl,
+                             len(target)) + target
+        elif rcode == 0 and qtype == 1:
             rr = struct.pack("!HHHIH", 0xC00C, 1, 1, self.ttl, 4) + \
                 bytes((203, 0, 113, 1))
         elif rcode == 0 and qtype == 28:
@@ -219,7 +238,8 @@ class Upstream:
 
 class FakeUpstream(Upstream):
     """The upstream in a thread of the test, on a free port (or the one
-    given, to come back where it was); the test sets mode and broken.
+    given, to come back where it was); the test sets mode, broken and
+    cnames.
     close() closes the port: the resolver gets "connection refused"."""
 
     def __init__(self, port=None):

@@ -49,6 +49,7 @@
 #include "ahproto.h"
 #include "ahwire.h"
 #include "bindcompat.h"
+#include "groups.h"
 #include "params.h"
 #include "publisher.h"
 #include "view.h"
@@ -63,6 +64,7 @@
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	ah_groups_t *groups;
 	ah_zones_t *zones;     /* NULL: no zones to watch */
 	dns_fixedname_t probe; /* AH_PROBE_QNAME */
 } ah_instance_t;
@@ -156,6 +158,7 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 		      : p->nwatched > 0 ? "the listed zones"
 					: "no zones");
 	inst->zones = ah_zones_create(mctx, p, inst->view);
+	inst->groups = ah_groups_create(mctx, lctx);
 
 	/* Last, so a failure above leaves no hook pointing at freed memory. */
 	install_hooks(hooktable, mctx, inst);
@@ -198,6 +201,9 @@ plugin_destroy(void **instp) {
 	/* No zone table reference outlives the instance. */
 	if (inst->zones != NULL) {
 		ah_zones_destroy(&inst->zones);
+	}
+	if (inst->groups != NULL) {
+		ah_groups_destroy(&inst->groups);
 	}
 	if (inst->view != NULL) {
 		ah_pub_detach(inst->view);
@@ -288,40 +294,35 @@ is_probe(ah_instance_t *inst, query_ctx_t *qctx) {
 }
 
 /*
- * The fleet sensor's bucket for 'name': a hash of its last two labels
- * ('broken.example' for 'a.b.broken.example'), so that every name of
- * one external domain lands in one bucket.  With 'sample', the domain
- * also becomes the bucket's latest failing one.  Called only on the
- * failure and recursion paths, never for every query.
+ * The context of a fetch that named cancelled, on this thread, from its
+ * completion (on_qctx_initialized) to the end of the same context
+ * (on_qctx_destroyed), where named answers its client SERVFAIL:
+ * recursive-clients' soft quota dropping the oldest query, a reload.
+ * That answer is load, not a failure of the name, and stays out of its
+ * groups.  Both hooks run on the fetch's thread, one after the other,
+ * for one context on the stack of fetch_callback(); only fetch
+ * completions and SERVFAIL answers read or write it.
+ */
+static _Thread_local const query_ctx_t *cancelled_qctx = NULL;
+
+/*
+ * A SERVFAIL answer, in the groups of the name that failed: the one
+ * being resolved when it did, a CNAME's target rather than the alias
+ * asked for, as its recursions are counted.  Named's load (the quota
+ * refused to recurse, or cancelled the recursion) is no failure of
+ * the name.
  */
 static void
-count_domain(struct ah_view *v, enum ah_dom kind, const dns_name_t *name,
-	     bool sample) {
-	dns_name_t suffix;
-	unsigned int labels, b;
-	char text[AH_DOMAIN_MAX];
-
-	if (name == NULL || (labels = dns_name_countlabels(name)) == 0) {
+servfail(ah_instance_t *inst, query_ctx_t *qctx) {
+	if (qctx == cancelled_qctx) {
+		cancelled_qctx = NULL;
 		return;
 	}
-	dns_name_init(&suffix, NULL);
-	/* Two labels and the root, or what there is. */
-	if (labels > 3) {
-		dns_name_getlabelsequence(name, labels - 3, 3, &suffix);
-	} else {
-		dns_name_clone(name, &suffix);
-	}
-	b = ah_name_hash(&suffix) % AH_DOM_BUCKETS;
-	ah_add(&v->dom[kind][b]);
-	if (!sample) {
+	if (qctx->result == ISC_R_QUOTA) {
 		return;
 	}
-	dns_name_format(&suffix, text, sizeof(text));
-	/* dns_name_format cuts a long name short: publish none then. */
-	if (strlen(text) + 1 < sizeof(text)) {
-		ah_lower(text);
-		ah_sample_write(&v->sample[b], text);
-	}
+	ah_groups_count(inst->groups, inst->view, qctx->client->query.qname,
+			1U << AH_DOM_FAIL, true);
 }
 
 static ns_hookresult_t
@@ -345,8 +346,8 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	if (!qctx->detach_client) {
 		if ((client->query.attributes & NS_QUERYATTR_RECURSING) != 0) {
 			ah_add(&v->recursion[AH_REC_STARTED]);
-			count_domain(v, AH_DOM_RSTART, client->query.qname,
-				     false);
+			ah_groups_count(inst->groups, v, client->query.qname,
+					1U << AH_DOM_RSTART, false);
 		}
 		return (NS_HOOK_CONTINUE);
 	}
@@ -373,8 +374,7 @@ on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 		rc = rcode_of(client->message->rcode);
 		ah_add(&v->answers[src][rc]);
 		if (rc == AH_RC_SERVFAIL) {
-			count_domain(v, AH_DOM_FAIL, client->query.origqname,
-				     true);
+			servfail(inst, qctx);
 		}
 	}
 	maybe_walk(inst, qctx);
@@ -405,6 +405,13 @@ outcome_of(isc_result_t r) {
 	}
 }
 
+/* A finished recursion's kind in its groups, besides 'rdone'. */
+static const unsigned int outcome_kind[AH_REC_COUNT] = {
+	[AH_REC_SUCCESS] = 1U << AH_DOM_ROK,
+	[AH_REC_FAILURE] = 1U << AH_DOM_RBAD,
+	[AH_REC_TIMEOUT] = 1U << AH_DOM_RBAD,
+};
+
 /*
  * A query context made from a fetch's completion event: the end of
  * exactly one started recursion, whatever happens next.  This runs
@@ -429,8 +436,10 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 	}
 	outcome = outcome_of(result);
 	ah_add(&v->recursion[outcome]);
-	count_domain(v, AH_DOM_RDONE, qctx->client->query.qname,
-		     outcome == AH_REC_FAILURE || outcome == AH_REC_TIMEOUT);
+	ah_groups_count(inst->groups, v, qctx->client->query.qname,
+			(1U << AH_DOM_RDONE) | outcome_kind[outcome],
+			outcome_kind[outcome] == 1U << AH_DOM_RBAD);
+	cancelled_qctx = outcome == AH_REC_CANCELED ? qctx : NULL;
 	if (outcome == AH_REC_CANCELED) {
 		return (NS_HOOK_CONTINUE);
 	}

@@ -183,7 +183,7 @@ send_hello(struct client *c) {
 	struct ah_enc e;
 
 	ah_enc_begin(&e, line, sizeof(line), "hello");
-	ah_enc_u64(&e, "proto", AH_PROTO_VERSION);
+	ah_enc_u64(&e, "proto", AH_FEED_VERSION);
 	ah_enc_str(&e, "named", pub.params.named_version);
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));

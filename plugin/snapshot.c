@@ -106,25 +106,30 @@ put_recursion(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
 	return (put(sc, &e));
 }
 
-/* One 'domains' record per kind of counter, 16 buckets each. */
+/*
+ * The groups of each level: one record per kind of counter ('domains',
+ * 'suffixes'), 16 buckets each.
+ */
 static int
-put_domains(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
-	    size_t id) {
+put_groups(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
+	   size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
 
-	for (int k = 0; k < AH_DOM_COUNT; k++) {
-		begin(&e, line, "domains", seq, id);
-		ah_enc_str(&e, "kind", ah_dom_names[k]);
-		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-			snprintf(key, sizeof(key), "b%d", b);
-			ah_enc_u64(&e, key, get(&v->dom[k][b]));
-		}
-		if (!put(sc, &e)) {
-			return (0);
+	for (int l = 0; l < AH_LVL_COUNT; l++) {
+		for (int k = 0; k < AH_DOM_COUNT; k++) {
+			begin(&e, line, ah_level_counts[l], seq, id);
+			ah_enc_str(&e, "kind", ah_dom_names[k]);
+			for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+				snprintf(key, sizeof(key), "b%d", b);
+				ah_enc_u64(&e, key, get(&v->dom[l][k][b]));
+			}
+			if (!put(sc, &e)) {
+				return (0);
+			}
 		}
 	}
-	return (AH_DOM_COUNT);
+	return (AH_LVL_COUNT * AH_DOM_COUNT);
 }
 
 /* Reader side of the seqlock; 0 while a write is under way. */
@@ -148,36 +153,42 @@ sample_read(struct ah_sample *s, char *out) {
 }
 
 /*
- * Sample names, only those that changed since the last periodic
- * snapshot, or all of them for a new subscriber ('told' NULL).
- * 'cur' receives what was read, for the caller to commit.
+ * Sample names of each level ('domain', 'suffix'), only those that
+ * changed since the last periodic snapshot, or all of them for a new
+ * subscriber ('told' NULL).  'cur' receives what was read, for the
+ * caller to commit.
  */
 static int
 put_samples(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq, size_t id,
-	    char told[][AH_DOMAIN_MAX], char cur[][AH_DOMAIN_MAX]) {
+	    char told[][AH_DOM_BUCKETS][AH_DOMAIN_MAX],
+	    char cur[][AH_DOM_BUCKETS][AH_DOMAIN_MAX]) {
 	char line[AH_LINE_MAX];
 	struct ah_enc e;
 	int n = 0;
 
-	for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-		if (!sample_read(&v->sample[b], cur[b])) {
-			/* Being written: next time; keep what was told. */
-			if (told != NULL) {
-				memcpy(cur[b], told[b], AH_DOMAIN_MAX);
+	for (int l = 0; l < AH_LVL_COUNT; l++) {
+		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
+			if (!sample_read(&v->sample[l][b], cur[l][b])) {
+				/* Being written: next time; keep the old. */
+				if (told != NULL) {
+					memcpy(cur[l][b], told[l][b],
+					       AH_DOMAIN_MAX);
+				}
+				continue;
 			}
-			continue;
+			if (told != NULL ? strcmp(cur[l][b], told[l][b]) == 0
+					 : cur[l][b][0] == '\0')
+			{
+				continue;
+			}
+			begin(&e, line, ah_level_samples[l], seq, id);
+			ah_enc_u64(&e, "bucket", (uint64_t)b);
+			ah_enc_str(&e, "name", cur[l][b]);
+			if (!put(sc, &e)) {
+				return (-1);
+			}
+			n++;
 		}
-		if (told != NULL ? strcmp(cur[b], told[b]) == 0
-				 : cur[b][0] == '\0') {
-			continue;
-		}
-		begin(&e, line, "domain", seq, id);
-		ah_enc_u64(&e, "bucket", (uint64_t)b);
-		ah_enc_str(&e, "name", cur[b]);
-		if (!put(sc, &e)) {
-			return (-1);
-		}
-		n++;
 	}
 	return (n);
 }
@@ -245,7 +256,7 @@ static int
 put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	 bool fresh) {
 	char line[AH_LINE_MAX];
-	char cur[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	char cur[AH_LVL_COUNT][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
 	struct ah_enc e;
 	size_t start = sc->len;
 	int n = 0, k;
@@ -255,11 +266,11 @@ put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	ah_enc_u64(&e, "id", id);
 	ah_enc_str(&e, "name", v->name);
 	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
-	    !put_recursion(sc, v, seq, id) || !put_domains(sc, v, seq, id))
+	    !put_recursion(sc, v, seq, id) || !put_groups(sc, v, seq, id))
 	{
 		goto out;
 	}
-	n = 3 + AH_DOM_COUNT;
+	n = 3 + AH_LVL_COUNT * AH_DOM_COUNT;
 	if ((k = put_samples(sc, v, seq, id, fresh ? NULL : sc->told[id],
 			     cur)) < 0) {
 		goto out;

@@ -21,7 +21,7 @@ struct ah_snapshot {
 	size_t len, cap;
 	bool failed; /* out of memory while building */
 	/* Sample names as last published, per view slot and bucket. */
-	char told[AH_VIEWS_MAX][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	char told[AH_VIEWS_MAX][AH_LVL_COUNT][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
 };
 
 /*

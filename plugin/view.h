@@ -18,7 +18,8 @@
 #include "ahwire.h"
 
 /*
- * The latest failing domain of a bucket.  A seqlock, so a query thread
+ * The latest failing name of a group (a registrable domain, a public
+ * suffix).  A seqlock, so a query thread
  * writes it without ever waiting: odd 'seq' means a write is under way,
  * and a writer that finds one skips its own.
  */
@@ -61,8 +62,9 @@ struct ah_view {
 	atomic_uint_fast64_t recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t latency[AH_LAT_BUCKETS];
 	atomic_uint_fast64_t recursive_clients; /* named's gauge */
-	atomic_uint_fast64_t dom[AH_DOM_COUNT][AH_DOM_BUCKETS];
-	struct ah_sample sample[AH_DOM_BUCKETS];
+	/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
+	atomic_uint_fast64_t dom[AH_LVL_COUNT][AH_DOM_COUNT][AH_DOM_BUCKETS];
+	struct ah_sample sample[AH_LVL_COUNT][AH_DOM_BUCKETS];
 
 	/* Zone walks: one per zone-interval, by whichever query wins. */
 	atomic_int_fast64_t next_walk; /* monotonic ms */

@@ -35,5 +35,24 @@ const char *const ah_recursion_names[AH_REC_COUNT] = {
 const char *const ah_dom_names[AH_DOM_COUNT] = {
 	[AH_DOM_FAIL] = "fail",
 	[AH_DOM_RSTART] = "rstart",
-	[AH_DOM_RDONE] = "rdone"
+	[AH_DOM_RDONE] = "rdone",
+	[AH_DOM_ROK] = "rok",
+	[AH_DOM_RBAD] = "rbad"
+};
+
+/* In words, as the relay's reasons name them. */
+const char *const ah_level_names[AH_LVL_COUNT] = {
+	[AH_LVL_DOMAIN] = "domain",
+	[AH_LVL_SUFFIX] = "public-suffix"
+};
+
+/* The record types of each level: its counters, its sample names. */
+const char *const ah_level_counts[AH_LVL_COUNT] = {
+	[AH_LVL_DOMAIN] = "domains",
+	[AH_LVL_SUFFIX] = "suffixes"
+};
+
+const char *const ah_level_samples[AH_LVL_COUNT] = {
+	[AH_LVL_DOMAIN] = "domain",
+	[AH_LVL_SUFFIX] = "suffix"
 };

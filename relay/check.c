@@ -19,6 +19,7 @@
 
 #include "canary.h"
 #include "check.h"
+#include "fault.h"
 #include "feed.h"
 #include "log.h"
 #include "parse.h"
@@ -99,10 +100,10 @@ evidence(struct check_state *cs, const struct check_input *in,
 	return (1);
 }
 
-/* Up to three groups by name, "e.g. broken.example, group 7". */
+/* Up to three groups of a level by name, "e.g. broken.example, group 7". */
 static void
-group_names(const struct feed_view *v, const struct fault *f, char *buf,
-    size_t len)
+group_names(const struct feed_view *v, enum ah_level lv,
+    const struct fault_level *f, char *buf, size_t len)
 {
 	const char	*name;
 	size_t		 n = 0;
@@ -110,7 +111,7 @@ group_names(const struct feed_view *v, const struct fault *f, char *buf,
 
 	buf[0] = '\0';
 	for (i = 0; i < f->ngroups && i < 3 && n < len; i++) {
-		if ((name = feed_domain(v, (int)f->group[i])) != NULL)
+		if ((name = feed_domain(v, lv, (int)f->group[i])) != NULL)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s",
 			    i ? ", " : "", name);
 		else
@@ -119,11 +120,51 @@ group_names(const struct feed_view *v, const struct fault *f, char *buf,
 	}
 }
 
+/* "1 domain group (e.g. broken.example)", "2 public-suffix groups (...)" */
+static void
+held_text(const struct feed_view *v, enum ah_level lv,
+    const struct fault_level *f, char *buf, size_t len)
+{
+	char names[96];
+
+	group_names(v, lv, f, names, sizeof(names));
+	snprintf(buf, len, "%u %s group%s (e.g. %s)", f->ngroups,
+	    ah_level_names[lv], f->ngroups == 1 ? "" : "s", names);
+}
+
+/*
+ * Why one level of groups does not excuse the fault, in words;
+ * nothing for a level without failures.
+ */
+static size_t
+not_excused(const struct feed_view *v, enum ah_level lv,
+    const struct fault_level *f, char *buf, size_t len)
+{
+	char held[160], span[32];
+
+	switch (f->verdict) {
+	case FAULT_SPREAD:
+		return ((size_t)snprintf(buf, len, "%u of %d %s groups",
+		    f->ngroups, AH_DOM_BUCKETS, ah_level_names[lv]));
+	case FAULT_NO_RESOLUTION:
+		held_text(v, lv, f, held, sizeof(held));
+		return ((size_t)snprintf(buf, len, "%s, but only %llu of %llu "
+		    "recursions resolved elsewhere over %s", held,
+		    (unsigned long long)f->ok_else,
+		    (unsigned long long)(f->ok_else + f->bad_else),
+		    span_text(span, sizeof(span), f->span_else)));
+	default:
+		buf[0] = '\0';
+		return (0);
+	}
+}
+
 /*
  * A failing check may be the world's fault rather than this node's:
- * every node of the fleet sees an external domain fail at once, and
- * moving traffic between them helps nobody (doc/fleet.md).  Says whose
- * fault it is after the check's text, and excuses it when external.
+ * every node of the fleet sees an external domain or suffix fail at
+ * once, and moving traffic between them helps nobody (doc/fleet.md).
+ * Says whose fault it is after the check's text, and excuses it when
+ * external, or when nobody can tell yet.
  */
 static void
 shared_fault(struct check_state *cs, const struct check_input *in,
@@ -132,42 +173,63 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	const struct service_conf	*s = in->s;
 	struct fault_conf		 fc = { .max_groups = s->fault_groups,
 	    .share = s->fault_share, .window_ms = s->window_ms,
-	    .min = s->min_queries, .grace_ms = s->checks.grace_ms };
+	    .grace_ms = s->checks.grace_ms, .v2 = in->feed->proto < 3 };
+	const struct fault_level	*fl;
 	struct fault			 f;
-	char				*why = cs->why, names[96];
+	char				*why = cs->why, held[160], span[32];
+	char				 other[128];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
+	unsigned int			 lv;
 
 	if (!cs->bad)
 		return;
 	fault_judge(in->win, ev, kind, &fc, &f);
-	group_names(in->view, &f, names, sizeof(names));
+	fl = &f.l[f.level];
+	held_text(in->view, f.level, fl, held, sizeof(held));
 	switch (f.verdict) {
 	case FAULT_EXTERNAL:
+	case FAULT_UNSURE:
+		/* The world's, or too little to call it this node's. */
 		cs->bad = 0;
 		cs->excused = 1;
-		snprintf(why + n, len - n, ", but %.0f%% of failures are in %u "
-		    "domain group%s (e.g. %s) while other names resolve: "
-		    "external fault, not this node", f.held * 100, f.ngroups,
-		    f.ngroups == 1 ? "" : "s", names);
+		span_text(span, sizeof(span), fl->span_else);
+		if (f.verdict == FAULT_EXTERNAL)
+			snprintf(other, sizeof(other), "while other names "
+			    "resolve (%llu of %llu over %s): external fault, "
+			    "not this node", (unsigned long long)fl->ok_else,
+			    (unsigned long long)(fl->ok_else + fl->bad_else),
+			    span);
+		else
+			snprintf(other, sizeof(other), "and only %llu "
+			    "recursions finished elsewhere over %s: cannot "
+			    "tell yet whose fault",
+			    (unsigned long long)(fl->ok_else + fl->bad_else),
+			    span);
+		snprintf(why + n, len - n, ", but %.0f%% of failures are in %s "
+		    "%s", fl->held * 100, held, other);
 		/*
 		 * No route changes, so no other line would tell: say it,
 		 * at most once a minute per check.
 		 */
-		if (cs->excuse_logged == 0 ||
-		    ev->t1 - cs->excuse_logged >= 60000) {
+		if (f.verdict == FAULT_EXTERNAL && (cs->excuse_logged == 0 ||
+		    ev->t1 - cs->excuse_logged >= 60000)) {
 			log_info("service %s: %s", s->name, why);
 			cs->excuse_logged = ev->t1;
 		}
 		break;
 	case FAULT_SPREAD:
-		snprintf(why + n, len - n, "; failures in %u of %d domain "
-		    "groups: this node", f.ngroups, AH_DOM_BUCKETS);
-		break;
 	case FAULT_NO_RESOLUTION:
-		snprintf(why + n, len - n, "; failures in %u domain group%s "
-		    "(e.g. %s), but only %llu recursions resolved elsewhere: "
-		    "this node", f.ngroups, f.ngroups == 1 ? "" : "s", names,
-		    (unsigned long long)f.ok_else);
+		n += (size_t)snprintf(why + n, len - n, "; failures in ");
+		for (lv = 0; lv < f.nlevels && n < len; lv++) {
+			if (lv > 0 && f.l[lv].verdict != FAULT_NO_DATA &&
+			    n < len)
+				n += (size_t)snprintf(why + n, len - n, " and ");
+			if (n < len)
+				n += not_excused(in->view, lv, &f.l[lv],
+				    why + n, len - n);
+		}
+		if (n < len)
+			snprintf(why + n, len - n, ": this node");
 		break;
 	case FAULT_OWN_ZONES:
 		snprintf(why + n, len - n, "; SERVFAIL from zones this node "

@@ -41,7 +41,7 @@ struct check_state {
 	int		 bad;
 	int		 excused;	/* failed, but not this node's fault */
 	int64_t		 excuse_logged;	/* monotonic ms */
-	char		 why[256];	/* "": no result yet */
+	char		 why[320];	/* "": no result yet */
 	struct check_value val;
 	/* This evaluation: judged on evidence, or failing for lack of it. */
 	int		 judged;

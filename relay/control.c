@@ -29,8 +29,8 @@
 #include "ahsock.h"
 #include "control.h"
 #include "ctl_reply.h"
+#include "http.h"
 #include "log.h"
-#include "metrics.h"
 #include "parse.h"
 #include "relay.h"
 
@@ -62,7 +62,7 @@ control_init(struct relay *r)
 	for (i = 0; i < CTL_CLIENTS; i++)
 		clients[i].fd = -1;
 	if (rc->metrics_listen[0] != '\0')
-		(void)metrics_listen(r, rc->metrics_listen);
+		(void)http_listen(r, rc->metrics_listen);
 	listener.fd = ah_sock_listen(rc->control_socket, rc->control_mode,
 	    rc->control_gid, 8, err, sizeof(err));
 	if (listener.fd < 0) {
@@ -75,7 +75,7 @@ control_init(struct relay *r)
 void
 control_cleanup(const struct relay_conf *rc)
 {
-	metrics_stop();
+	http_stop();
 	if (listener.fd >= 0) {
 		close(listener.fd);
 		(void)unlink(rc->control_socket);
@@ -87,8 +87,8 @@ control_fds(struct pollfd *pfd, size_t *n)
 {
 	size_t i;
 
-	if (metrics_fd() >= 0)
-		pfd[(*n)++] = (struct pollfd){ .fd = metrics_fd(),
+	if (http_fd() >= 0)
+		pfd[(*n)++] = (struct pollfd){ .fd = http_fd(),
 		    .events = POLLIN };
 	if (listener.fd < 0)
 		return;
@@ -234,7 +234,7 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 	size_t i, k;
 
 	for (k = 0; k < n; k++) {
-		if (pfd[k].revents == 0 || pfd[k].fd == metrics_fd())
+		if (pfd[k].revents == 0 || pfd[k].fd == http_fd())
 			continue;
 		if (pfd[k].fd == listener.fd) {
 			accept_client();
@@ -246,6 +246,6 @@ control_dispatch(struct relay *r, const struct pollfd *pfd, size_t n)
 				break;
 			}
 	}
-	metrics_run();
+	http_run();
 	expire(ah_mono_ms());
 }

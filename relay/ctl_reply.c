@@ -107,11 +107,44 @@ reply_done(struct ctl_reply *rp)
 	put(rp, &e);
 }
 
+/*
+ * A record whose text ('tkey') may be long, a message quoting the file:
+ * cut, and marked so, to fit a line rather than lose the reply.
+ */
+static void
+put_fit(struct ctl_reply *rp, const char *type, const char *key,
+    const char *val, const char *tkey, const char *text)
+{
+	char		line[AH_LINE_MAX], cut[AH_LINE_MAX];
+	struct ah_enc	e;
+	size_t		n = strlen(text);
+
+	for (;;) {
+		snprintf(cut, sizeof(cut), "%.*s%s", (int)n, text,
+		    text[n] != '\0' ? "..." : "");
+		ah_enc_begin(&e, line, sizeof(line), type);
+		if (key != NULL)
+			ah_enc_str(&e, key, val);
+		if (cut[0] != '\0')
+			ah_enc_str(&e, tkey, cut);
+		if (ah_enc_end(&e) >= 0 || n == 0)
+			break;
+		n = n * 3 / 4;
+	}
+	ah_enc_begin(&e, line, sizeof(line), type);
+	if (key != NULL)
+		ah_enc_str(&e, key, val);
+	if (cut[0] != '\0')
+		ah_enc_str(&e, tkey, cut);
+	put(rp, &e);
+}
+
 static void
 put_relay(struct ctl_reply *rp, struct relay *r)
 {
-	char		line[AH_LINE_MAX];
-	struct ah_enc	e;
+	const struct lastgood	*lg = &r->lastgood;
+	char			 line[AH_LINE_MAX];
+	struct ah_enc		 e;
 
 	ah_enc_begin(&e, line, sizeof(line), "relay");
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
@@ -120,7 +153,19 @@ put_relay(struct ctl_reply *rp, struct relay *r)
 	ah_enc_i64(&e, "started", r->started);
 	ah_enc_i64(&e, "now", ah_real_ms());
 	ah_enc_str(&e, "config", r->conf->path);
+	/* What runs, and what the file said when last read (lastgood.h). */
+	ah_enc_u64(&e, "config_ok", lg->error[0] == '\0');
+	ah_enc_str(&e, "config_source", lastgood_source(lg));
+	if (lg->accepted > 0)
+		ah_enc_i64(&e, "config_accepted", lg->accepted);
+	if (lg->error[0] != '\0') {
+		ah_enc_u64(&e, "config_errors", lg->nerrors);
+		ah_enc_i64(&e, "config_rejected", lg->rejected);
+	}
 	put(rp, &e);
+	if (lg->error[0] != '\0')
+		put_fit(rp, "config_error", NULL, NULL, "text", lg->error);
+	put_fit(rp, "last_good", "path", lg->copy, "warning", lg->warning);
 }
 
 static void
@@ -138,6 +183,7 @@ put_feed(struct ctl_reply *rp, const struct feed *f)
 	if (f->state == FEED_UP) {
 		ah_enc_str(&e, "named", f->named_version);
 		ah_enc_u64(&e, "named_pid", f->named_pid);
+		ah_enc_u64(&e, "proto", f->proto);
 		ah_enc_u64(&e, "interval", f->interval_ms);
 		ah_enc_u64(&e, "stale_after", f->stale_ms);
 		ah_enc_u64(&e, "views", f->nviews);

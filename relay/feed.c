@@ -165,10 +165,30 @@ feed_lat_key(int i, char *key, size_t len)
 		snprintf(key, len, FEED_REC "le_inf");
 }
 
+/* The counters' prefix of each level of groups. */
+static const char *const level_prefix[AH_LVL_COUNT] = {
+	[AH_LVL_DOMAIN] = FEED_DOM,
+	[AH_LVL_SUFFIX] = FEED_SFX
+};
+
 void
-feed_dom_key(enum ah_dom kind, int group, char *key, size_t len)
+feed_dom_key(enum ah_level lv, enum ah_dom kind, int group, char *key,
+    size_t len)
 {
-	snprintf(key, len, FEED_DOM "%s_%d", ah_dom_names[kind], group);
+	snprintf(key, len, "%s%s_%d", level_prefix[lv], ah_dom_names[kind],
+	    group);
+}
+
+/* The level whose counters carry 'prefix'. */
+static enum ah_level
+level_of(const char *prefix)
+{
+	int lv;
+
+	for (lv = 0; lv < AH_LVL_COUNT - 1; lv++)
+		if (strcmp(prefix, level_prefix[lv]) == 0)
+			break;
+	return (lv);
 }
 
 int
@@ -216,10 +236,17 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		snprintf(why, len, "hello without a protocol version");
 		return (-1);
 	}
-	if (proto != AH_PROTO_VERSION) {
-		snprintf(why, len, "plugin speaks protocol %llu, this relay %d:"
-		    " upgrade the older of the two",
-		    (unsigned long long)proto, AH_PROTO_VERSION);
+	if (proto < AH_FEED_VERSION_MIN || proto > AH_FEED_VERSION) {
+		snprintf(why, len, "plugin speaks protocol %llu, this relay "
+		    "%d to %d: upgrade the older of the two",
+		    (unsigned long long)proto, AH_FEED_VERSION_MIN,
+		    AH_FEED_VERSION);
+		return (-1);
+	}
+	if (f->state == FEED_UP && proto != f->proto) {
+		snprintf(why, len, "hello with protocol %llu on a connection "
+		    "that spoke %llu", (unsigned long long)proto,
+		    (unsigned long long)f->proto);
 		return (-1);
 	}
 	if (ah_get_u64(m, "pid", &pid) < 0 ||
@@ -251,11 +278,23 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		snprintf(f->named_version, sizeof(f->named_version), "%s",
 		    v != NULL ? v : "unknown");
 		f->named_pid = pid;
+		f->proto = proto;
 		f->state = FEED_UP;
 		f->since = ah_real_ms();
 		log_info("plugin hello: named %s pid %llu, snapshot every "
 		    "%llums", f->named_version, (unsigned long long)pid,
 		    (unsigned long long)interval);
+		/*
+		 * A package upgrade replaces the relay at once; named keeps
+		 * the old plugin until it restarts or reloads.
+		 */
+		if (proto < AH_FEED_VERSION)
+			log_warnx("plugin speaks protocol %llu, this relay %d: "
+			    "shared faults are judged by its domain groups "
+			    "(the last two labels of query names), without "
+			    "public suffixes, until named loads the new plugin "
+			    "(rndc reconfig)", (unsigned long long)proto,
+			    AH_FEED_VERSION);
 	}
 	f->interval_ms = interval;
 	f->zone_interval_ms = zone_interval;
@@ -346,38 +385,22 @@ add_counter(struct feed_view *v, const char *type, const char *prefix,
 
 /*
  * Records of counters join their view's: outcomes as they are,
- * recursion prefixed FEED_REC, the zone summary FEED_ZONES, and the
- * fleet sensor's FEED_DOM KIND_N for its field bN.
+ * recursion prefixed FEED_REC, the zone summary FEED_ZONES.
  */
 static int
 on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
     char *why, size_t len)
 {
 	struct feed_view	*v;
-	char			 pfx[AH_NAME_MAX + 1];
-	const char		*kind = NULL;
 	size_t			 i;
 
 	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
-	if (strcmp(m->type, "domains") == 0) {
-		kind = ah_get(m, "kind");
-		if (kind == NULL || strlen(kind) > 8) {
-			snprintf(why, len, "domains record without a kind");
-			return (-1);
-		}
-		snprintf(pfx, sizeof(pfx), FEED_DOM "%s_", kind);
-		prefix = pfx;
-	}
 	for (i = 0; i < m->nfields; i++) {
 		const char *key = m->f[i].key;
 
-		if (strcmp(key, "view") == 0 || strcmp(key, "seq") == 0 ||
-		    (kind != NULL && strcmp(key, "kind") == 0))
+		if (strcmp(key, "view") == 0 || strcmp(key, "seq") == 0)
 			continue;
-		/* Buckets are b0..b15 on the wire, dom_KIND_0.. here. */
-		if (kind != NULL && key[0] == 'b')
-			key++;
 		if (add_counter(v, m->type, prefix, key, m->f[i].val, why,
 		    len) < 0)
 			return (-1);
@@ -385,6 +408,42 @@ on_counters(struct feed *f, const struct ah_msg *m, const char *prefix,
 	return (0);
 }
 
+/*
+ * A level's groups of one kind ('domains', 'suffixes'): field bN
+ * becomes the counter PREFIX KIND_N (dom_fail_0, sfx_rok_15).
+ */
+static int
+on_groups(struct feed *f, const struct ah_msg *m, const char *prefix,
+    char *why, size_t len)
+{
+	struct feed_view	*v;
+	char			 pfx[AH_NAME_MAX + 1];
+	const char		*kind = ah_get(m, "kind");
+	size_t			 i;
+
+	if ((v = pending_view(f, m, why, len)) == NULL)
+		return (-1);
+	if (kind == NULL || strlen(kind) > 8) {
+		snprintf(why, len, "%s record without a kind", m->type);
+		return (-1);
+	}
+	snprintf(pfx, sizeof(pfx), "%s%s_", prefix, kind);
+	for (i = 0; i < m->nfields; i++) {
+		const char *key = m->f[i].key;
+
+		if (strcmp(key, "view") == 0 || strcmp(key, "seq") == 0 ||
+		    strcmp(key, "kind") == 0)
+			continue;
+		if (key[0] == 'b')
+			key++;
+		if (add_counter(v, m->type, pfx, key, m->f[i].val, why,
+		    len) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* A level's sample name ('domain', 'suffix') for one bucket. */
 static int
 on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
     char *why, size_t len)
@@ -392,26 +451,27 @@ on_domain(struct feed *f, const struct ah_msg *m, const char *prefix,
 	struct feed_view	*v;
 	const char		*name = ah_get(m, "name");
 	uint64_t		 b;
+	enum ah_level		 lv = level_of(prefix);
 
 	if ((v = pending_view(f, m, why, len)) == NULL)
 		return (-1);
 	if (ah_get_u64(m, "bucket", &b) < 0 || b >= AH_DOM_BUCKETS ||
 	    name == NULL) {
-		snprintf(why, len, "domain record without bucket 0..%d or name",
-		    AH_DOM_BUCKETS - 1);
+		snprintf(why, len, "%s record without bucket 0..%d or name",
+		    m->type, AH_DOM_BUCKETS - 1);
 		return (-1);
 	}
-	snprintf(v->domain[b], sizeof(v->domain[b]), "%s", name);
+	snprintf(v->domain[lv][b], sizeof(v->domain[lv][b]), "%s", name);
 	return (0);
 }
 
 const char *
-feed_domain(const struct feed_view *v, int bucket)
+feed_domain(const struct feed_view *v, enum ah_level lv, int bucket)
 {
 	if (bucket < 0 || bucket >= AH_DOM_BUCKETS ||
-	    v->domain[bucket][0] == '\0')
+	    v->domain[lv][bucket][0] == '\0')
 		return (NULL);
-	return (v->domain[bucket]);
+	return (v->domain[lv][bucket]);
 }
 
 /* Times are optional in zone records: absent or malformed reads as 0. */
@@ -558,8 +618,10 @@ static const struct {
 	{ "view",	on_view,	NULL },
 	{ "outcomes",	on_counters,	"" },
 	{ "recursion",	on_counters,	FEED_REC },
-	{ "domains",	on_counters,	FEED_DOM },
-	{ "domain",	on_domain,	NULL },
+	{ "domains",	on_groups,	FEED_DOM },
+	{ "domain",	on_domain,	FEED_DOM },
+	{ "suffixes",	on_groups,	FEED_SFX },
+	{ "suffix",	on_domain,	FEED_SFX },
 	{ "zones",	on_counters,	FEED_ZONES },
 	{ "zone",	on_zone,	NULL },
 };

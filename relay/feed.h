@@ -13,7 +13,7 @@
 #include "parse.h"
 
 #define FEED_VIEWS_MAX		64
-#define FEED_COUNTERS_MAX	128
+#define FEED_COUNTERS_MAX	256
 /* A connection must bring a hello within this (ms). */
 #define FEED_HELLO_MS		2000
 /* Zone records in one snapshot: 64 views of 256 listed zones. */
@@ -23,8 +23,11 @@
 struct feed_view {
 	char		name[AH_VIEW_LEN];
 	uint64_t	id;		/* the plugin's, within a snapshot */
-	/* Latest failing domain per bucket; "" for none.  Sent on change. */
-	char		domain[AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	/*
+	 * Latest failing name per level and bucket (a registrable domain,
+	 * a public suffix); "" for none.  Sent on change.
+	 */
+	char		domain[AH_LVL_COUNT][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
 	/*
 	 * Evidence that named's query path works in this view: relay
 	 * monotonic ms of the snapshot that showed 'queries' or 'probes'
@@ -74,6 +77,7 @@ struct feed {
 	char			 error[160];	/* why it last went down */
 	int			 repeating;	/* ... for the same reason again */
 	/* From the hello. */
+	uint64_t		 proto;		/* the plugin's version */
 	char			 named_version[64];
 	uint64_t		 named_pid;
 	uint64_t		 interval_ms;
@@ -114,20 +118,25 @@ const struct feed_view *feed_view(const struct feed *, const char *);
  * A counter of the view by key: the 'outcomes' fields as they are
  * (queries, probes, servfail, auth_servfail, ...), 'recursion' ones
  * prefixed FEED_REC, 'zones' ones FEED_ZONES, and the fleet sensor's
- * FEED_DOM KIND_N (feed_dom_key()).  0, or -1 if the plugin sent no
- * such key.
+ * groups by level: 'domains' FEED_DOM KIND_N, 'suffixes' FEED_SFX
+ * KIND_N (feed_dom_key()).  0, or -1 if the plugin sent no such key.
  */
 #define FEED_REC	"rec_"
 #define FEED_ZONES	"zones_"
 #define FEED_DOM	"dom_"
+#define FEED_SFX	"sfx_"
 
 int	feed_counter(const struct feed_view *, const char *, uint64_t *);
 /* The key of latency bucket i (ahwire.h): rec_le_1 .. rec_le_inf. */
 void	feed_lat_key(int i, char *key, size_t len);
-/* The key of a fleet sensor counter: dom_fail_0 .. dom_rdone_15. */
-void	feed_dom_key(enum ah_dom kind, int group, char *key, size_t len);
-/* The latest failing two-label domain of a bucket, or NULL. */
-const char *feed_domain(const struct feed_view *, int bucket);
+/*
+ * The key of a fleet sensor counter: dom_fail_0 .. dom_rbad_15,
+ * sfx_fail_0 .. sfx_rbad_15.
+ */
+void	feed_dom_key(enum ah_level, enum ah_dom kind, int group, char *key,
+	    size_t len);
+/* The latest failing name of a level's bucket, or NULL. */
+const char *feed_domain(const struct feed_view *, enum ah_level, int bucket);
 const struct feed_zone *feed_zone(const struct feed *, const char *view,
 	    const char *zone);
 

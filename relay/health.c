@@ -187,9 +187,10 @@ health_deadline(const struct relay *r, size_t i)
 
 /*
  * The key of each counter a sample holds, in the words of the wire
- * (ahwire.h) and the feed's prefixes (feed.h): queries, servfail,
- * auth_servfail, rec_quota, rec_started .. rec_timeout, rec_le_1 ..
- * rec_le_inf, dom_fail_0 .. dom_rdone_15.
+ * (ahwire.h) and the feed's prefixes (feed.h): queries, dropped,
+ * servfail, auth_servfail, rec_quota, rec_started .. rec_canceled,
+ * rec_le_1 .. rec_le_inf, dom_fail_0 .. dom_rbad_15, sfx_fail_0 ..
+ * sfx_rbad_15.
  */
 static void
 sample_key(enum smp i, char *key, size_t len)
@@ -197,11 +198,14 @@ sample_key(enum smp i, char *key, size_t len)
 	static const enum ah_recursion rec[] = {
 		[SMP_QUOTA] = AH_REC_QUOTA, [SMP_STARTED] = AH_REC_STARTED,
 		[SMP_SUCCESS] = AH_REC_SUCCESS, [SMP_FAILURE] = AH_REC_FAILURE,
-		[SMP_TIMEOUT] = AH_REC_TIMEOUT
+		[SMP_TIMEOUT] = AH_REC_TIMEOUT, [SMP_CANCELED] = AH_REC_CANCELED
 	};
+	unsigned int g = i - SMP_GROUPS;
 
 	if (i == SMP_QUERIES)
 		snprintf(key, len, "queries");
+	else if (i == SMP_DROPPED)
+		snprintf(key, len, "dropped");
 	else if (i == SMP_SERVFAIL)
 		snprintf(key, len, "%s", ah_rcode_names[AH_RC_SERVFAIL]);
 	else if (i == SMP_AUTH_SERVFAIL)
@@ -209,14 +213,20 @@ sample_key(enum smp i, char *key, size_t len)
 		    ah_rcode_names[AH_RC_SERVFAIL]);
 	else if (i < SMP_LAT)
 		snprintf(key, len, FEED_REC "%s", ah_recursion_names[rec[i]]);
-	else if (i < SMP_DOM_FAIL)
+	else if (i < SMP_GROUPS)
 		feed_lat_key(i - SMP_LAT, key, len);
 	else
-		feed_dom_key((i - SMP_DOM_FAIL) / AH_DOM_BUCKETS,
-		    (i - SMP_DOM_FAIL) % AH_DOM_BUCKETS, key, len);
+		feed_dom_key(g / (AH_DOM_COUNT * DOM_BUCKETS),
+		    g / DOM_BUCKETS % AH_DOM_COUNT, g % DOM_BUCKETS, key, len);
 }
 
-/* A plugin without domain groups leaves them 0: nothing excused. */
+/*
+ * Every counter the judge reads, cancelled recursions and dropped
+ * queries included: leaving one out counts its queries as unanswered
+ * (doc/protocol.md: started minus four outcomes is in flight).  What
+ * the plugin does not publish (a protocol 2 plugin's rok, rbad and
+ * suffixes) reads 0; the judge knows from the feed's version.
+ */
 static void
 take_sample(const struct feed_view *v, int64_t now, struct sample *s)
 {

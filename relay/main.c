@@ -31,6 +31,7 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "lastgood.h"
 #include "liveness.h"
 #include "log.h"
 #include "parse.h"
@@ -154,6 +155,32 @@ pump_feed(struct relay *r)
 	now = ah_mono_ms();
 	while (feed_next(&r->feed, now))
 		judge_all(r, now, 1);
+}
+
+/* --check: the file alone, no last good copy to fall back on. */
+static int
+check_file(const char *path)
+{
+	struct relay_conf	*rc;
+	size_t			 i, nprefixes = 0;
+
+	if ((rc = conf_load(path, stderr)) == NULL) {
+		fprintf(stderr, "%s: configuration rejected, nothing "
+		    "announced\n", path);
+		return (1);
+	}
+	for (i = 0; i < rc->nservices; i++)
+		nprefixes += rc->services[i].nprefixes;
+	if (rc->nservices > RELAY_SERVICES_MAX) {
+		fprintf(stderr, "%s: more than %d services\n", path,
+		    RELAY_SERVICES_MAX);
+		conf_free(rc);
+		return (1);
+	}
+	printf("%s: OK, %zu services, %zu prefixes\n", path, rc->nservices,
+	    nprefixes);
+	conf_free(rc);
+	return (0);
 }
 
 static __attribute__((noreturn)) void
@@ -306,31 +333,25 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	srandom((unsigned int)(getpid() ^ time(NULL)));
 
+	if (check)
+		return (check_file(argv[optind]));
+
+	/*
+	 * Never exit for a bad file: ExaBGP would give up on the relay and
+	 * drop every session of the node.  Run on the last good copy, or
+	 * on nothing (lastgood.c).
+	 */
 	memset(&r, 0, sizeof(r));
-	if ((r.conf = conf_load(argv[optind], stderr)) == NULL) {
-		fprintf(stderr, "%s: configuration rejected, nothing "
-		    "announced\n", argv[optind]);
-		return (1);
-	}
+	if ((r.conf = lastgood_start(&r.lastgood, argv[optind])) == NULL)
+		fatal("lastgood_start");
 	for (i = 0; i < r.conf->nservices; i++)
 		nprefixes += r.conf->services[i].nprefixes;
-	if (r.conf->nservices > RELAY_SERVICES_MAX) {
-		fprintf(stderr, "%s: more than %d services\n", argv[optind],
-		    RELAY_SERVICES_MAX);
-		conf_free(r.conf);
-		return (1);
-	}
-	if (check) {
-		printf("%s: OK, %zu services, %zu prefixes\n", argv[optind],
-		    r.conf->nservices, nprefixes);
-		conf_free(r.conf);
-		return (0);
-	}
 
 	setup_signals();
 	exabgp_init();
 	r.started = ah_real_ms();
-	if ((r.svc = calloc(r.conf->nservices, sizeof(*r.svc))) == NULL)
+	/* One more: none without a good configuration. */
+	if ((r.svc = calloc(r.conf->nservices + 1, sizeof(*r.svc))) == NULL)
 		fatal("calloc");
 	log_info("starting: %zu services, %zu prefixes, plugin socket %s",
 	    r.conf->nservices, nprefixes, r.conf->plugin_socket);
@@ -346,8 +367,12 @@ main(int argc, char *argv[])
 		r.svc[i].route.since = r.started;
 		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
-	/* Before anything can be announced: what an operator drained. */
-	state_load(&r);
+	/*
+	 * Before anything can be announced: what an operator drained.
+	 * Without a configuration, at the reload that brings one.
+	 */
+	if (r.lastgood.source != CONF_NONE)
+		state_load(&r);
 	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "
 		    "will not reach this relay");

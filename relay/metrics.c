@@ -1,11 +1,7 @@
 /*
  * metrics.c - the relay's state as a Prometheus text exposition
- * (format 0.0.4), for 'anycastctl metrics' and for an HTTP endpoint.
- *
- * The endpoint is libmicrohttpd in its external event loop mode: its
- * epoll fd joins the relay's poll(), and requests are answered inside
- * MHD_run() on the relay's own thread, so rendering reads the relay's
- * state without locks.
+ * (format 0.0.4), for 'anycastctl metrics' and for the HTTP endpoint
+ * (http.c).
  *
  * Names follow Prometheus conventions: anycast_health_ prefix, _total
  * on counters, base units (seconds, ratios), states as labels.  The
@@ -14,16 +10,11 @@
  */
 #include <config.h>
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "ahclock.h"
 #include "ahproto.h"
@@ -31,6 +22,7 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "lastgood.h"
 #include "log.h"
 #include "metrics.h"
 #include "relay.h"
@@ -77,18 +69,64 @@ buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* A label value: backslash, double quote and newline escaped. */
+/*
+ * How many bytes of valid UTF-8 start at p (one character), or 0.
+ * Prometheus refuses a whole scrape for one label value that is not
+ * UTF-8, and names from named (a view's) may be any bytes, or cut in
+ * the middle of a character.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t	n, i;
+	int	lo = 0x80, hi = 0xbf;
+
+	if (*p < 0x80)
+		return (1);
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return (0);
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (p[i] < lo || p[i] > hi)
+			return (0);
+	return (n);
+}
+
+/*
+ * A label value: backslash, double quote and newline escaped, a byte
+ * that is not UTF-8 shown as U+FFFD.
+ */
 static void
 label(struct buf *b, const char *name, const char *val, int first)
 {
+	const unsigned char	*p = (const unsigned char *)val;
+	size_t			 n;
+
 	buf_printf(b, "%s%s=\"", first ? "" : ",", name);
-	for (; *val != '\0'; val++) {
-		if (*val == '\\' || *val == '"')
-			buf_printf(b, "\\%c", *val);
-		else if (*val == '\n')
+	for (; *p != '\0'; p += n ? n : 1) {
+		n = utf8_len(p);
+		if (*p == '\\' || *p == '"')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
 			buf_printf(b, "\\n");
+		else if (n == 0)
+			buf_printf(b, "\xef\xbf\xbd");
 		else
-			buf_printf(b, "%c", *val);
+			buf_printf(b, "%.*s", (int)n, (const char *)p);
 	}
 	buf_printf(b, "\"");
 }
@@ -223,7 +261,7 @@ known_view_key(const char *key)
 {
 	char	want[AH_NAME_MAX + 1];
 	size_t	i;
-	int	j, g;
+	int	j, g, l;
 
 	snprintf(want, sizeof(want), FEED_ZONES "checked");
 	if (strcmp(key, want) == 0)
@@ -240,13 +278,34 @@ known_view_key(const char *key)
 		if (strcmp(key, want) == 0)
 			return (1);
 	}
-	for (j = 0; j < AH_DOM_COUNT; j++)
-		for (g = 0; g < AH_DOM_BUCKETS; g++) {
-			feed_dom_key(j, g, want, sizeof(want));
-			if (strcmp(key, want) == 0)
-				return (1);
-		}
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (j = 0; j < AH_DOM_COUNT; j++)
+			for (g = 0; g < AH_DOM_BUCKETS; g++) {
+				feed_dom_key(l, j, g, want, sizeof(want));
+				if (strcmp(key, want) == 0)
+					return (1);
+			}
 	return (0);
+}
+
+/* One group's counter of a level and kind, if the plugin sent it. */
+static void
+group_sample(struct buf *b, const struct feed_view *v, int l, int n, int g)
+{
+	char		key[AH_NAME_MAX + 1], group[8];
+	uint64_t	x;
+
+	feed_dom_key(l, n, g, key, sizeof(key));
+	if (feed_counter(v, key, &x) < 0)
+		return;
+	snprintf(group, sizeof(group), "%d", g);
+	buf_printf(b, P "domain_group_total{");
+	label(b, "view", v->name, 1);
+	label(b, "level", ah_level_samples[l], 0);
+	label(b, "kind", ah_dom_names[n], 0);
+	label(b, "group", group, 0);
+	buf_printf(b, "}");
+	value(b, (double)x);
 }
 
 static void
@@ -256,10 +315,10 @@ render_views(const struct feed *f, struct buf *b)
 	const struct feed_view		*v;
 	const char			*lval;
 	char				 name[128], key[AH_NAME_MAX + 1];
-	char				 group[8], le[16];
+	char				 le[16];
 	uint64_t			 x;
 	size_t				 i, j, k, l;
-	int				 seen, g, n;
+	int				 seen, g, n, lv;
 
 	for (vf = view_families; vf < view_families + NVIEW_FAMILIES; vf++) {
 		family(b, vf->name, vf->type, vf->help);
@@ -292,22 +351,15 @@ render_views(const struct feed *f, struct buf *b)
 	}
 
 	family(b, P "domain_group_total", "counter",
-	    "The fleet sensor: SERVFAIL answers (fail), recursions started "
-	    "(rstart) and finished (rdone) per group of query names.");
+	    "The fleet sensor, per group of names by registrable domain "
+	    "(level domain) and public suffix (suffix): SERVFAIL answers "
+	    "(fail), recursions started (rstart), finished (rdone), "
+	    "succeeded (rok), failed or timed out (rbad).");
 	for (v = f->views; v < f->views + f->nviews; v++)
-		for (n = 0; n < AH_DOM_COUNT; n++)
-			for (g = 0; g < AH_DOM_BUCKETS; g++) {
-				feed_dom_key(n, g, key, sizeof(key));
-				if (feed_counter(v, key, &x) < 0)
-					continue;
-				snprintf(group, sizeof(group), "%d", g);
-				buf_printf(b, P "domain_group_total{");
-				label(b, "view", v->name, 1);
-				label(b, "kind", ah_dom_names[n], 0);
-				label(b, "group", group, 0);
-				buf_printf(b, "}");
-				value(b, (double)x);
-			}
+		for (lv = 0; lv < AH_LVL_COUNT; lv++)
+			for (n = 0; n < AH_DOM_COUNT; n++)
+				for (g = 0; g < AH_DOM_BUCKETS; g++)
+					group_sample(b, v, lv, n, g);
 
 	family(b, P "zones_checked_timestamp_seconds", "gauge",
 	    "When the plugin last walked the view's zones.");
@@ -341,32 +393,53 @@ render_views(const struct feed *f, struct buf *b)
 		}
 }
 
+/* A zone's figure for family i of render_zones(); 0 if it has none. */
+static int
+zone_value(const struct feed_zone *z, size_t i, double *v)
+{
+	switch (i) {
+	case 0:
+		*v = z->loaded;
+		return (1);
+	case 1:
+		*v = z->expired;
+		return (1);
+	case 2:
+		*v = (double)z->serial;
+		return (z->has_serial);
+	case 3:
+		*v = (double)z->loaded_at;
+		return (z->loaded_at != 0);
+	default:
+		*v = (double)z->expire;
+		return (z->expire != 0);
+	}
+}
+
 static void
 render_zones(const struct feed *f, struct buf *b)
 {
-	static const char *const names[] = {
-		P "zone_loaded", P "zone_expired", P "zone_serial",
-		P "zone_load_timestamp_seconds"
-	};
-	static const char *const helps[] = {
-		"1 if the zone is loaded.", "1 if the zone has expired.",
-		"The zone's SOA serial.", "When the zone was last loaded."
+	static const struct {
+		const char	*name, *help;
+	} families[] = {
+		{ P "zone_loaded", "1 if the zone is loaded." },
+		{ P "zone_expired", "1 if the zone has expired." },
+		{ P "zone_serial", "The zone's SOA serial." },
+		{ P "zone_load_timestamp_seconds",
+		    "When the zone was last loaded." },
+		{ P "zone_expire_timestamp_seconds", "When the zone expires "
+		    "unless refreshed (secondary, mirror and stub zones)." }
 	};
 	const struct feed_zone	*z;
 	size_t			 i;
 	double			 v;
 
-	for (i = 0; i < 4; i++) {
-		family(b, names[i], "gauge", helps[i]);
-		for (z = f->zones.z; z < f->zones.z + f->zones.n; z++) {
-			if (!z->found || (i == 2 && !z->has_serial) ||
-			    (i == 3 && z->loaded_at == 0))
-				continue;
-			v = i == 0 ? z->loaded : i == 1 ? z->expired :
-			    i == 2 ? (double)z->serial : (double)z->loaded_at;
-			sample(b, names[i], v, "view", z->view, "zone",
-			    z->name);
-		}
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		family(b, families[i].name, "gauge", families[i].help);
+		for (z = f->zones.z; z < f->zones.z + f->zones.n; z++)
+			if (z->found && zone_value(z, i, &v))
+				sample(b, families[i].name, v, "view", z->view,
+				    "zone", z->name);
 	}
 }
 
@@ -396,10 +469,80 @@ render_check(struct relay *r, struct buf *b, enum check_id c)
 	}
 }
 
+/*
+ * Why a service is where it is, in a word of a fixed list, for a
+ * dashboard's timeline and for alerts.  The reason itself (status,
+ * show history) carries figures that change with every snapshot: as a
+ * label it would make a new series each time.  In the order the judge
+ * weighs them (health.c): an operator's drain; hard trouble, the feed
+ * before the view (live_view()); failing checks; flap damping.
+ */
+enum cause {
+	CAUSE_DRAIN, CAUSE_FEED, CAUSE_VIEW, CAUSE_CHECKS, CAUSE_DAMPING,
+	CAUSE_NONE, CAUSES
+};
+
+static const char *const cause_names[CAUSES] = {
+	[CAUSE_DRAIN] = "drain", [CAUSE_FEED] = "feed", [CAUSE_VIEW] = "view",
+	[CAUSE_CHECKS] = "checks", [CAUSE_DAMPING] = "damping",
+	[CAUSE_NONE] = "none"
+};
+
+static enum cause
+service_cause(const struct feed *f, const struct service_state *st,
+    int64_t now)
+{
+	int	c;
+
+	if (st->drain.state != DRAIN_NONE)
+		return (CAUSE_DRAIN);
+	if (st->hard)
+		return (f->state != FEED_UP || f->last_tick == 0 ||
+		    now - f->last_tick > (int64_t)f->stale_ms ? CAUSE_FEED :
+		    CAUSE_VIEW);
+	for (c = 0; c < CHK_COUNT; c++)
+		if (st->chk[c].bad)
+			return (CAUSE_CHECKS);
+	if (!st->judge.up && judge_held(&st->judge, now) > 0)
+		return (CAUSE_DAMPING);
+	return (CAUSE_NONE);
+}
+
+/*
+ * The last route change with the verdict that made it, as labels: a
+ * new series only when the route moves, which damping keeps rare.
+ */
+static void
+render_last_change(struct relay *r, struct buf *b)
+{
+	const struct route	*rt;
+	const struct transition	*t;
+	size_t			 i;
+
+	family(b, P "service_last_change_info", "gauge",
+	    "1, labelled with the service's last route change and the "
+	    "verdict that made it.");
+	for (i = 0; i < r->conf->nservices; i++) {
+		rt = &r->svc[i].route;
+		if (rt->transitions == 0)
+			continue;
+		t = &rt->history[(rt->transitions - 1) % HISTORY_LEN];
+		buf_printf(b, P "service_last_change_info{");
+		label(b, "service", r->conf->services[i].name, 1);
+		label(b, "from", route_mode_name(t->from), 0);
+		label(b, "to", route_mode_name(t->to), 0);
+		label(b, "reason", t->reason, 0);
+		buf_printf(b, "}");
+		value(b, 1);
+	}
+}
+
 static void
 render_services(struct relay *r, struct buf *b, int64_t now)
 {
 	enum health_state		 cur;
+	enum route_mode			 m;
+	enum cause			 why;
 	size_t				 i, j;
 	int				 c;
 
@@ -411,6 +554,23 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 			sample(b, P "service_state", j == cur, "service",
 			    r->conf->services[i].name, "state",
 			    health_state_names[j]);
+	}
+	family(b, P "service_route", "gauge", "1 for what the relay told "
+	    "ExaBGP to do with the service's routes, 0 for the others.");
+	for (i = 0; i < r->conf->nservices; i++)
+		for (m = ROUTE_WITHDRAWN; m <= ROUTE_DRAINING; m++)
+			sample(b, P "service_route", m == r->svc[i].route.mode,
+			    "service", r->conf->services[i].name, "route",
+			    route_mode_name(m));
+	family(b, P "service_cause", "gauge", "1 for why the service is "
+	    "where it is (drain, feed, view, checks, damping, none), 0 for "
+	    "the others.");
+	for (i = 0; i < r->conf->nservices; i++) {
+		why = service_cause(&r->feed, &r->svc[i], now);
+		for (j = 0; j < CAUSES; j++)
+			sample(b, P "service_cause", j == why, "service",
+			    r->conf->services[i].name, "cause",
+			    cause_names[j]);
 	}
 	family(b, P "service_transitions_total", "counter",
 	    "Route changes of the service since the relay started.");
@@ -425,6 +585,15 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 		sample(b, P "service_last_change_timestamp_seconds",
 		    (double)r->svc[i].route.since / 1000, "service",
 		    r->conf->services[i].name, NULL, NULL);
+	render_last_change(r, b);
+	family(b, P "drain_start_timestamp_seconds", "gauge",
+	    "When the service's drain was asked for, while it is draining "
+	    "or drained.");
+	for (i = 0; i < r->conf->nservices; i++)
+		if (r->svc[i].drain.state != DRAIN_NONE)
+			sample(b, P "drain_start_timestamp_seconds",
+			    (double)r->svc[i].drain.since / 1000, "service",
+			    r->conf->services[i].name, NULL, NULL);
 	family(b, P "check_failing", "gauge",
 	    "1 while the check fails, 0 while it passes.");
 	for (i = 0; i < r->conf->nservices; i++)
@@ -436,6 +605,30 @@ render_services(struct relay *r, struct buf *b, int64_t now)
 				    checks[c].name);
 	for (c = 0; c < CHK_COUNT; c++)
 		render_check(r, b, c);
+}
+
+/*
+ * Every state prefix_state_name() names, once each: the route modes
+ * (ROUTE_DRAINING the last), and what ExaBGP holds (HELD_ANNOUNCED the
+ * last).
+ */
+static size_t
+prefix_states(const char **names, size_t max)
+{
+	enum route_mode	 m;
+	enum held	 h;
+	const char	*s;
+	size_t		 n = 0, k;
+
+	for (m = ROUTE_WITHDRAWN; m <= ROUTE_DRAINING; m++)
+		for (h = HELD_WAITING; h <= HELD_ANNOUNCED; h++) {
+			s = prefix_state_name(m, h);
+			for (k = 0; k < n && strcmp(names[k], s) != 0; k++)
+				;
+			if (k == n && n < max)
+				names[n++] = s;
+		}
+	return (n);
 }
 
 /*
@@ -481,6 +674,35 @@ render_prefixes(struct relay *r, struct buf *b)
 	}
 }
 
+/* The same truth as one state, for a timeline and for alerts. */
+static void
+render_prefix_states(struct relay *r, struct buf *b)
+{
+	const struct service_conf	*s;
+	struct route_held		 h;
+	const char			*states[16], *now;
+	size_t				 i, j, k, n;
+
+	n = prefix_states(states, sizeof(states) / sizeof(states[0]));
+	family(b, P "prefix_state", "gauge", "1 for what is true of the "
+	    "prefix, as 'anycastctl status' says, 0 for the others.");
+	for (i = 0; i < r->conf->nservices; i++) {
+		s = &r->conf->services[i];
+		for (j = 0; j < s->nprefixes; j++) {
+			exabgp_prefix_held(&s->prefixes[j], &h);
+			now = prefix_state_name(r->svc[i].route.mode, h.held);
+			for (k = 0; k < n; k++) {
+				buf_printf(b, P "prefix_state{");
+				label(b, "service", s->name, 1);
+				label(b, "prefix", s->prefixes[j].prefix, 0);
+				label(b, "state", states[k], 0);
+				buf_printf(b, "}");
+				value(b, strcmp(states[k], now) == 0);
+			}
+		}
+	}
+}
+
 void
 metrics_render(struct relay *r, struct buf *b)
 {
@@ -498,6 +720,17 @@ metrics_render(struct relay *r, struct buf *b)
 	    "When the relay started.");
 	sample(b, P "relay_start_time_seconds", (double)r->started / 1000,
 	    NULL, NULL, NULL, NULL);
+	family(b, P "config_last_load_ok", "gauge",
+	    "0 while the file was rejected when last read: the relay runs on "
+	    "what it accepted before, or on nothing.");
+	sample(b, P "config_last_load_ok", r->lastgood.error[0] == '\0',
+	    NULL, NULL, NULL, NULL);
+	family(b, P "config_last_good_load_time_seconds", "gauge",
+	    "When the configuration the relay runs on was accepted.");
+	if (r->lastgood.accepted > 0)
+		sample(b, P "config_last_good_load_time_seconds",
+		    (double)r->lastgood.accepted / 1000, NULL, NULL, NULL,
+		    NULL);
 	family(b, P "feed_up", "gauge",
 	    "1 while the relay receives snapshots from the plugin.");
 	sample(b, P "feed_up", f->state == FEED_UP, NULL, NULL, NULL, NULL);
@@ -507,6 +740,11 @@ metrics_render(struct relay *r, struct buf *b)
 		sample(b, P "feed_snapshot_age_seconds",
 		    (double)(now - f->last_tick) / 1000, NULL, NULL, NULL,
 		    NULL);
+	family(b, P "feed_stale_after_seconds", "gauge",
+	    "The snapshot age beyond which the feed is stale and the "
+	    "services withdrawn.");
+	sample(b, P "feed_stale_after_seconds", (double)f->stale_ms / 1000,
+	    NULL, NULL, NULL, NULL);
 	family(b, P "feed_snapshot_seq", "gauge",
 	    "Sequence number of the last complete snapshot.");
 	if (f->state == FEED_UP && f->last_tick != 0)
@@ -538,137 +776,5 @@ metrics_render(struct relay *r, struct buf *b)
 	render_zones(f, b);
 	render_services(r, b, now);
 	render_prefixes(r, b);
-}
-
-/* The HTTP endpoint. */
-
-static struct MHD_Daemon *mhd;
-
-static enum MHD_Result
-http_reply(struct MHD_Connection *conn, unsigned int code, const char *text)
-{
-	struct MHD_Response	*resp;
-	enum MHD_Result		 rv;
-
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return (MHD_NO);
-	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
-	rv = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
-	return (rv);
-}
-
-static enum MHD_Result
-answer(void *cls, struct MHD_Connection *conn, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_len, void **ctx)
-{
-	struct relay		*r = cls;
-	struct MHD_Response	*resp;
-	struct buf		 b = { 0 };
-	enum MHD_Result		 rv;
-
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return (http_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "only GET /metrics\n"));
-	if (strcmp(url, "/metrics") != 0)
-		return (http_reply(conn, MHD_HTTP_NOT_FOUND,
-		    "anycast-relay: metrics are at /metrics\n"));
-	metrics_render(r, &b);
-	if (b.bad) {
-		buf_free(&b);
-		return (http_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "out of memory\n"));
-	}
-	resp = MHD_create_response_from_buffer(b.len, b.p,
-	    MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		buf_free(&b);
-		return (MHD_NO);
-	}
-	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; version=0.0.4; charset=utf-8");
-	rv = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return (rv);
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_warnx("metrics endpoint: %s", msg);
-}
-
-/* 'addr' was checked by the config loader: ADDRESS:PORT or [V6]:PORT. */
-int
-metrics_listen(struct relay *r, const char *addr)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	char			 host[64];
-	const char		*colon = strrchr(addr, ':');
-	int			 v6 = addr[0] == '[';
-	size_t			 len = (size_t)(colon - addr) - (v6 ? 2 : 0);
-	uint16_t		 port = (uint16_t)atoi(colon + 1);
-
-	memset(&ss, 0, sizeof(ss));
-	snprintf(host, sizeof(host), "%.*s", (int)len, addr + v6);
-	if (v6) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		(void)inet_pton(AF_INET6, host, &sin6->sin6_addr);
-	} else {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		(void)inet_pton(AF_INET, host, &sin->sin_addr);
-	}
-	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-	    (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, r,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_END);
-	if (mhd == NULL) {
-		log_warnx("cannot serve metrics on %s", addr);
-		return (-1);
-	}
-	log_info("serving metrics on http://%s/metrics", addr);
-	return (0);
-}
-
-int
-metrics_fd(void)
-{
-	const union MHD_DaemonInfo *info;
-
-	if (mhd == NULL ||
-	    (info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
-		return (-1);
-	return (info->epoll_fd);
-}
-
-/* Called on every turn of the loop: also expires idle connections. */
-void
-metrics_run(void)
-{
-	if (mhd != NULL)
-		(void)MHD_run(mhd);
-}
-
-void
-metrics_stop(void)
-{
-	if (mhd != NULL)
-		MHD_stop_daemon(mhd);
-	mhd = NULL;
+	render_prefix_states(r, b);
 }

@@ -1,6 +1,6 @@
 /*
  * metrics.h - the relay's state as a Prometheus text exposition, for
- * 'anycastctl metrics' and for an HTTP endpoint.
+ * 'anycastctl metrics' and for the HTTP endpoint (http.h).
  */
 #ifndef AH_METRICS_H
 #define AH_METRICS_H
@@ -19,9 +19,5 @@ void	buf_printf(struct buf *, const char *, ...)
 void	buf_free(struct buf *);
 /* The Prometheus text exposition of everything the relay knows. */
 void	metrics_render(struct relay *, struct buf *);
-int	metrics_listen(struct relay *, const char *addr);
-int	metrics_fd(void);
-void	metrics_run(void);
-void	metrics_stop(void);
 
 #endif /* AH_METRICS_H */

@@ -81,11 +81,9 @@ take_admin_group(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 }
 
 /* ADDRESS:PORT, an IPv6 address in brackets: 127.0.0.1:9153, [::1]:9153. */
-static void
-take_listen(struct ctx *c, struct yaml_node_s *n, const struct key *k,
-    void *base)
+static int
+is_listen(const char *s)
 {
-	const char	*s = conf_scalar(c, n, "metrics-listen");
 	char		 addr[64], *end;
 	unsigned char	 bin[16];
 	const char	*colon;
@@ -93,29 +91,36 @@ take_listen(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 	size_t		 len;
 	int		 v6;
 
-	if (s == NULL)
-		return;
 	v6 = s[0] == '[';
 	colon = strrchr(s, ':');
 	if (colon == NULL || (v6 && colon[-1] != ']'))
-		goto bad;
+		return (0);
 	len = (size_t)(colon - s) - (v6 ? 2 : 0);
 	if (len == 0 || len >= sizeof(addr))
-		goto bad;
+		return (0);
 	memcpy(addr, s + v6, len);
 	addr[len] = '\0';
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
-		goto bad;
+		return (0);
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
-	    port == 0 || port > 65535)
-		goto bad;
-	conf_take_kind(c, n, k, base);
-	return;
-bad:
-	conf_error(c, n, "metrics-listen '%s' is not ADDRESS:PORT (like "
-	    "127.0.0.1:9153 or [::1]:9153)", s);
+	return (colon[1] >= '0' && colon[1] <= '9' && *end == '\0' &&
+	    errno == 0 && port > 0 && port <= 65535);
+}
+
+static void
+take_listen(struct ctx *c, struct yaml_node_s *n, const struct key *k,
+    void *base)
+{
+	const char *s = conf_scalar(c, n, "metrics-listen");
+
+	if (s == NULL)
+		return;
+	if (!is_listen(s))
+		conf_error(c, n, "metrics-listen '%s' is not ADDRESS:PORT "
+		    "(like 127.0.0.1:9153 or [::1]:9153)", s);
+	else
+		conf_take_kind(c, n, k, base);
 }
 
 #define R(f)	FIELD(struct relay_conf, f)
@@ -684,10 +689,38 @@ conf_load(const char *path, FILE *errf)
 		return (NULL);
 	}
 	snprintf(rc->path, sizeof(rc->path), "%s", path);
-	if (conf_read(path, errf, &conf_top, rc) > 0) {
+	if (conf_read(path, errf, &conf_top, rc, &rc->text, &rc->textlen) >
+	    0) {
 		conf_free(rc);
 		return (NULL);
 	}
+	return (rc);
+}
+
+/* Only where to be found and where to look, and only if well formed. */
+struct relay_conf *
+conf_fallback(const char *path)
+{
+	struct relay_conf	*rc;
+	char			 v[AH_STATE_PATH_MAX];
+	FILE			*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	fclose(f);
+	if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		return (NULL);
+	snprintf(rc->path, sizeof(rc->path), "%s", path);
+	conf_defaults(&conf_top, rc);
+	if (conf_peek(path, "control", "socket", v, sizeof(v)) == 0 &&
+	    v[0] == '/' && strlen(v) < sizeof(rc->control_socket))
+		strcpy(rc->control_socket, v);
+	if (conf_peek(path, "control", "state-file", v, sizeof(v)) == 0 &&
+	    v[0] == '/' && strlen(v) < sizeof(rc->state_file))
+		strcpy(rc->state_file, v);
+	if (conf_peek(path, "control", "metrics-listen", v, sizeof(v)) == 0 &&
+	    is_listen(v) && strlen(v) < sizeof(rc->metrics_listen))
+		strcpy(rc->metrics_listen, v);
 	return (rc);
 }
 
@@ -701,5 +734,6 @@ conf_free(struct relay_conf *rc)
 	for (i = 0; i < rc->nservices; i++)
 		free(rc->services[i].prefixes);
 	free(rc->services);
+	free(rc->text);
 	free(rc);
 }

@@ -150,6 +150,9 @@ struct relay_conf {
 	char			 state_file[AH_STATE_PATH_MAX];
 	size_t			 nservices;
 	struct service_conf	*services;
+	/* The file as accepted, for the copy the relay keeps (lastgood.c). */
+	char			*text;
+	size_t			 textlen;
 };
 
 /*
@@ -158,6 +161,14 @@ struct relay_conf {
  */
 struct relay_conf	*conf_load(const char *path, FILE *errf);
 void			 conf_free(struct relay_conf *);
+/*
+ * For a file conf_load() rejects: the defaults and no service, with
+ * control.socket, control.state-file and control.metrics-listen as far
+ * as they can still be read from it, so that a relay can answer
+ * anycastctl and find its last good configuration, and anycastctl can
+ * find the relay.  NULL if the file cannot be read at all.
+ */
+struct relay_conf	*conf_fallback(const char *path);
 
 /* "250ms", "3s", "2m", "1h", "1d" -> milliseconds; -1 if not a duration. */
 long long		 conf_duration_ms(const char *);

@@ -565,31 +565,85 @@ walk_list(struct ctx *c, yaml_node_t *n, const struct key *k, void *base)
 	}
 }
 
+/*
+ * The whole file in memory: what is read is what is checked, and what
+ * is kept if accepted.  NUL-terminated, for the caller's convenience.
+ */
+static char *
+slurp(const char *path, size_t *len)
+{
+	char	*buf = NULL, *p;
+	size_t	 cap = 0, n;
+	FILE	*f;
+	int	 e;
+
+	*len = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	for (;;) {
+		if (cap - *len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if ((p = realloc(buf, cap)) == NULL) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return (NULL);
+			}
+			buf = p;
+		}
+		errno = 0;
+		n = fread(buf + *len, 1, cap - *len - 1, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		e = errno != 0 ? errno : EIO;
+		free(buf);
+		fclose(f);
+		errno = e;
+		return (NULL);
+	}
+	fclose(f);
+	buf[*len] = '\0';
+	return (buf);
+}
+
+static int
+load_document(struct ctx *c, yaml_parser_t *parser, yaml_document_t *doc,
+    const char *text, size_t len)
+{
+	yaml_parser_initialize(parser);
+	yaml_parser_set_input_string(parser, (const unsigned char *)text, len);
+	if (yaml_parser_load(parser, doc))
+		return (0);
+	fprintf(c->errf, "%s:%lu:%lu: %s%s%s\n", c->file,
+	    (unsigned long)parser->problem_mark.line + 1,
+	    (unsigned long)parser->problem_mark.column + 1,
+	    parser->context ? parser->context : "",
+	    parser->context ? ": " : "",
+	    parser->problem ? parser->problem : "YAML syntax error");
+	yaml_parser_delete(parser);
+	return (-1);
+}
+
 int
-conf_read(const char *path, FILE *errf, const struct block *top, void *base)
+conf_read(const char *path, FILE *errf, const struct block *top, void *base,
+    char **text, size_t *len)
 {
 	struct ctx	 c = { .file = path, .errf = errf };
 	yaml_parser_t	 parser;
 	yaml_document_t	 doc;
 	yaml_node_t	*root;
-	FILE		*f;
 
 	block_init(top, base);
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((*text = slurp(path, len)) == NULL) {
 		fprintf(errf, "%s: %s\n", path, strerror(errno));
 		return (1);
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		fprintf(errf, "%s:%lu:%lu: %s%s%s\n", path,
-		    (unsigned long)parser.problem_mark.line + 1,
-		    (unsigned long)parser.problem_mark.column + 1,
-		    parser.context ? parser.context : "",
-		    parser.context ? ": " : "",
-		    parser.problem ? parser.problem : "YAML syntax error");
-		yaml_parser_delete(&parser);
-		fclose(f);
+	if (load_document(&c, &parser, &doc, *text, *len) < 0) {
+		free(*text);
+		*text = NULL;
 		return (1);
 	}
 	c.doc = &doc;
@@ -600,6 +654,123 @@ conf_read(const char *path, FILE *errf, const struct block *top, void *base)
 		walk_block(&c, root, top, base);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
+	if (c.errors > 0) {
+		free(*text);
+		*text = NULL;
+	}
 	return (c.errors);
+}
+
+void
+conf_defaults(const struct block *top, void *base)
+{
+	block_init(top, base);
+}
+
+/* Past the node that began with 'first' (already taken): 0, or -1. */
+static int
+skip_node(yaml_parser_t *p, yaml_event_type_t first)
+{
+	yaml_event_t	ev;
+	int		depth = 1;
+
+	if (first != YAML_MAPPING_START_EVENT &&
+	    first != YAML_SEQUENCE_START_EVENT)
+		return (0);
+	while (depth > 0) {
+		if (!yaml_parser_parse(p, &ev))
+			return (-1);
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+		    ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+	}
+	return (0);
+}
+
+/*
+ * In a mapping whose start was taken: the first event of 'key''s value
+ * in *ev (the caller deletes it), or -1 if the mapping ends first, or
+ * the file does.
+ */
+static int
+find_key(yaml_parser_t *p, const char *key, yaml_event_t *ev)
+{
+	yaml_event_t	k;
+	int		match;
+
+	for (;;) {
+		if (!yaml_parser_parse(p, &k))
+			return (-1);
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			return (-1);
+		}
+		match = k.type == YAML_SCALAR_EVENT &&
+		    strcmp((const char *)k.data.scalar.value, key) == 0;
+		if (skip_node(p, k.type) < 0) {
+			yaml_event_delete(&k);
+			return (-1);
+		}
+		yaml_event_delete(&k);
+		if (!yaml_parser_parse(p, ev))
+			return (-1);
+		if (match)
+			return (0);
+		if (skip_node(p, ev->type) < 0) {
+			yaml_event_delete(ev);
+			return (-1);
+		}
+		yaml_event_delete(ev);
+	}
+}
+
+/*
+ * The events of the first document, as far as they go: a syntax error
+ * further down does not hide a key written before it.
+ */
+int
+conf_peek(const char *path, const char *block, const char *key, char *buf,
+    size_t len)
+{
+	yaml_parser_t		 parser;
+	yaml_event_t		 ev;
+	yaml_event_type_t	 t;
+	char			*text;
+	size_t			 n;
+	int			 i, rc = -1;
+
+	if ((text = slurp(path, &n)) == NULL)
+		return (-1);
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, n);
+	/* The stream, the document, the top mapping. */
+	for (i = 0; i < 3; i++) {
+		if (!yaml_parser_parse(&parser, &ev))
+			goto out;
+		t = ev.type;
+		yaml_event_delete(&ev);
+		if (t != (i == 0 ? YAML_STREAM_START_EVENT : i == 1 ?
+		    YAML_DOCUMENT_START_EVENT : YAML_MAPPING_START_EVENT))
+			goto out;
+	}
+	if (find_key(&parser, block, &ev) < 0)
+		goto out;
+	t = ev.type;
+	yaml_event_delete(&ev);
+	if (t != YAML_MAPPING_START_EVENT || find_key(&parser, key, &ev) < 0)
+		goto out;
+	if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length < len) {
+		memcpy(buf, ev.data.scalar.value, ev.data.scalar.length);
+		buf[ev.data.scalar.length] = '\0';
+		rc = 0;
+	}
+	yaml_event_delete(&ev);
+out:
+	yaml_parser_delete(&parser);
+	free(text);
+	return (rc);
 }

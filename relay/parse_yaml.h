@@ -94,10 +94,21 @@ struct block {
 
 /*
  * Read 'path' into 'base' by block 'top', its defaults first.  Returns
- * the number of errors printed to 'errf'.
+ * the number of errors printed to 'errf'; with none, *text is the file
+ * as read (NUL-terminated, *len bytes), for the caller to free.
  */
 int		 conf_read(const char *path, FILE *errf,
-		    const struct block *top, void *base);
+		    const struct block *top, void *base, char **text,
+		    size_t *len);
+/* Only the defaults. */
+void		 conf_defaults(const struct block *top, void *base);
+/*
+ * For a file conf_read() rejects: the single value at 'block':'key' of
+ * the top mapping, as far as the file parses.  0, or -1 if there is
+ * none or it does not fit 'len'.
+ */
+int		 conf_peek(const char *path, const char *block,
+		    const char *key, char *buf, size_t len);
 int		 conf_errors(const struct ctx *);
 
 /* For the readers of keys of their own. */

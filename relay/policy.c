@@ -14,8 +14,8 @@ window_reset(struct window *w)
 	w->n = 0;
 }
 
-static const struct sample *
-nth_newest(const struct window *w, unsigned int k)
+const struct sample *
+window_nth(const struct window *w, unsigned int k)
 {
 	return (&w->s[(w->head + WINDOW_SAMPLES - 1 - k) % WINDOW_SAMPLES]);
 }
@@ -34,7 +34,7 @@ went_back(const struct sample *old, const struct sample *s)
 void
 window_push(struct window *w, const struct sample *s)
 {
-	if (w->n > 0 && went_back(nth_newest(w, 0), s))
+	if (w->n > 0 && went_back(window_nth(w, 0), s))
 		window_reset(w);
 	w->s[w->head] = *s;
 	w->head = (w->head + 1) % WINDOW_SAMPLES;
@@ -52,16 +52,15 @@ delta(const struct sample *now, const struct sample *base, struct sample *d)
 		d->c[i] = now->c[i] - base->c[i];
 }
 
-/* The age of the newest sample taken at or before 't'; w->n if none. */
-static unsigned int
-age_at_or_before(const struct window *w, int64_t t)
+unsigned int
+window_age(const struct window *w, int64_t t)
 {
 	unsigned int lo = 0, hi = w->n, mid;
 
 	/* Ages 0..n-1 run back in time: find the first one <= t. */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (nth_newest(w, mid)->t <= t)
+		if (window_nth(w, mid)->t <= t)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -72,23 +71,23 @@ age_at_or_before(const struct window *w, int64_t t)
 static const struct sample *
 at_or_before(const struct window *w, int64_t t)
 {
-	unsigned int k = age_at_or_before(w, t);
+	unsigned int k = window_age(w, t);
 
-	return (k < w->n ? nth_newest(w, k) : NULL);
+	return (k < w->n ? window_nth(w, k) : NULL);
 }
 
 double
 window_rate(const struct window *w, enum smp c, int64_t since, int64_t *span)
 {
 	const struct sample	*now, *base;
-	unsigned int		 k = age_at_or_before(w, since - 1);
+	unsigned int		 k = window_age(w, since - 1);
 
 	/* Ages below k are the samples taken at or after 'since'. */
 	*span = 0;
 	if (k < 2)
 		return (-1);
-	now = nth_newest(w, 0);
-	base = nth_newest(w, k - 1);
+	now = window_nth(w, 0);
+	base = window_nth(w, k - 1);
 	/* Snapshots read in one go share a time. */
 	if ((*span = now->t - base->t) <= 0)
 		return (-1);
@@ -125,7 +124,11 @@ window_overdue(const struct window *w, const struct sample *at,
  * when it becomes overdue, whichever comes first.  One that finishes
  * after it was counted overdue leaves the overdue level as it joins the
  * finished, so a silent upstream's late timeouts are not counted twice,
- * and a late success takes back its failure.
+ * and a late success takes back its failure.  A cancelled recursion
+ * (named's recursive-clients quota dropped it, or a reload) is
+ * finished, so never overdue, and neither a success nor a failure: it
+ * is in no ratio, and one counted overdue before its cancel is taken
+ * back like a late success's failure.
  */
 /* How much the overdue recursions grew over base..now (may shrink). */
 static int64_t
@@ -133,8 +136,8 @@ overdue_change(const struct window *w, const struct ev_conf *c,
     const struct sample *now, const struct sample *base)
 {
 	return ((int64_t)window_overdue(w, now, c->grace_ms, SMP_STARTED,
-	    SMP_SUCCESS, 3) - (int64_t)window_overdue(w, base, c->grace_ms,
-	    SMP_STARTED, SMP_SUCCESS, 3));
+	    SMP_SUCCESS, SMP_FINISHED) - (int64_t)window_overdue(w, base,
+	    c->grace_ms, SMP_STARTED, SMP_SUCCESS, SMP_FINISHED));
 }
 
 static void
@@ -143,12 +146,13 @@ recursions(const struct window *w, const struct ev_conf *c,
 {
 	int64_t	done, bad, du;
 
-	done = (int64_t)sum(&ev->d, SMP_SUCCESS, 3);
+	done = (int64_t)sum(&ev->d, SMP_SUCCESS, SMP_FINISHED - 1);
 	bad = (int64_t)(ev->d.c[SMP_FAILURE] + ev->d.c[SMP_TIMEOUT]);
 	du = overdue_change(w, c, now, base);
 	ev->failed = ev->d.c[SMP_FAILURE];
 	ev->timedout = ev->d.c[SMP_TIMEOUT];
 	ev->unanswered = du > 0 ? (uint64_t)du : 0;
+	ev->load = ev->d.c[SMP_CANCELED];
 	done += du;
 	bad += du;
 	ev->total = done > 0 ? (uint64_t)done : 0;
@@ -173,6 +177,8 @@ answers(const struct window *w, const struct ev_conf *c,
 	int64_t		 du = overdue_change(w, c, now, base);
 	int		 i, j;
 
+	/* Cancelled ones shrink the overdue count too, but are in no bucket. */
+	du += (int64_t)ev->d.c[SMP_CANCELED];
 	late = du < 0 ? (uint64_t)-du : 0;
 	for (i = LAT_BUCKETS - 1; i >= 0 && late > 0; i--) {
 		if (i < LAT_BUCKETS - 1 &&
@@ -188,12 +194,33 @@ answers(const struct window *w, const struct ev_conf *c,
 	ev->bad = 0;
 }
 
+/*
+ * SERVFAIL answers among answers.  Load is neither: named's
+ * recursive-clients quota refusing a recursion, or cancelling one
+ * (each answered SERVFAIL), and queries it dropped without an answer
+ * (rate limits, clients-per-query, retransmits).  A saturated node or
+ * one under attack sheds load; it is not broken, and what it drops
+ * does not water down what it answers.
+ */
+static void
+answered(struct evidence *ev)
+{
+	const uint64_t	*d = ev->d.c;
+	uint64_t	 shed = d[SMP_QUOTA] + d[SMP_CANCELED];
+	uint64_t	 out = shed + d[SMP_DROPPED];
+
+	ev->load = out;
+	ev->bad = d[SMP_SERVFAIL] > shed ? d[SMP_SERVFAIL] - shed : 0;
+	ev->total = d[SMP_QUERIES] > out ? d[SMP_QUERIES] - out : 0;
+	if (ev->total < ev->bad)
+		ev->total = ev->bad;
+}
+
 static void
 evidence_at(const struct window *w, enum ev_kind kind,
     const struct ev_conf *c, unsigned int k, struct evidence *ev)
 {
-	const struct sample	*now = nth_newest(w, 0), *base = nth_newest(w, k);
-	uint64_t		 sf, quota;
+	const struct sample	*now = window_nth(w, 0), *base = window_nth(w, k);
 
 	delta(now, base, &ev->d);
 	ev->span = ev->d.t;
@@ -201,11 +228,7 @@ evidence_at(const struct window *w, enum ev_kind kind,
 	ev->t1 = now->t;
 	switch (kind) {
 	case EV_QUERIES:
-		/* Quota drops are load, not failure: they are not counted. */
-		sf = ev->d.c[SMP_SERVFAIL];
-		quota = ev->d.c[SMP_QUOTA];
-		ev->total = ev->d.c[SMP_QUERIES];
-		ev->bad = sf > quota ? sf - quota : 0;
+		answered(ev);
 		break;
 	case EV_RECURSIONS:
 		recursions(w, c, now, base, ev);
@@ -232,118 +255,11 @@ window_evidence(const struct window *w, enum ev_kind kind,
 		if (ev->total >= c->min)
 			break;
 		if (k + 1 < w->n &&
-		    ev->t1 - nth_newest(w, k + 1)->t > c->window_ms)
+		    ev->t1 - window_nth(w, k + 1)->t > c->window_ms)
 			break;
 	}
 	ev->enough = ev->total >= c->min;
 	return (ev->span);
-}
-
-/*
- * Per domain group over base..now: 'bad' are SERVFAIL answers plus the
- * growth of the overdue recursions (for latency, the recursions
- * overdue now), 'ok' the recursions finished without a SERVFAIL.
- */
-static void
-group_outcomes(const struct window *w, const struct sample *now,
-    const struct sample *base, enum ev_kind kind, int64_t grace,
-    uint64_t *bad, uint64_t *ok)
-{
-	uint64_t	fail, done;
-	int64_t		du;
-	unsigned int	b;
-
-	for (b = 0; b < DOM_BUCKETS; b++) {
-		fail = now->c[SMP_DOM_FAIL + b] - base->c[SMP_DOM_FAIL + b];
-		done = now->c[SMP_DOM_RDONE + b] - base->c[SMP_DOM_RDONE + b];
-		ok[b] = done > fail ? done - fail : 0;
-		if (kind == EV_ANSWERS) {
-			bad[b] = window_overdue(w, now, grace,
-			    SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
-			continue;
-		}
-		du = (int64_t)window_overdue(w, now, grace, SMP_DOM_RSTART + b,
-		    SMP_DOM_RDONE + b, 1) - (int64_t)window_overdue(w, base,
-		    grace, SMP_DOM_RSTART + b, SMP_DOM_RDONE + b, 1);
-		bad[b] = fail + (du > 0 ? (uint64_t)du : 0);
-	}
-}
-
-void
-fault_judge(const struct window *w, const struct evidence *ev,
-    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
-{
-	const struct sample	*now, *base;
-	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], seen, acc;
-	uint64_t		 sf, auth;
-	unsigned int		 k, i, j, g;
-
-	memset(f, 0, sizeof(*f));
-	f->verdict = FAULT_OFF;
-	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
-		return;
-	/*
-	 * The check's own span, grown (within the window) until the groups
-	 * have seen enough outcomes to say where the failures are and
-	 * whether the rest resolves.
-	 */
-	now = nth_newest(w, 0);
-	if ((k = age_at_or_before(w, ev->t0)) == 0 || k >= w->n)
-		k = 1;
-	for (;;) {
-		base = nth_newest(w, k);
-		group_outcomes(w, now, base, kind, c->grace_ms, bad, ok);
-		for (seen = 0, i = 0; i < DOM_BUCKETS; i++)
-			seen += bad[i] + ok[i];
-		if (seen >= c->min || k + 1 >= w->n ||
-		    now->t - nth_newest(w, k + 1)->t > c->window_ms)
-			break;
-		k++;
-	}
-	f->span = now->t - base->t;
-
-	/* Groups by failures, most first (insertion sort of 16). */
-	for (i = 0; i < DOM_BUCKETS; i++) {
-		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
-			f->group[j] = f->group[j - 1];
-		f->group[j] = i;
-		f->bad += bad[i];
-	}
-	if (f->bad == 0) {
-		f->verdict = FAULT_NO_DATA;
-		return;
-	}
-	/* A zone this node serves answering SERVFAIL is this node's. */
-	sf = now->c[SMP_SERVFAIL] - base->c[SMP_SERVFAIL];
-	auth = now->c[SMP_AUTH_SERVFAIL] - base->c[SMP_AUTH_SERVFAIL];
-	if (kind == EV_QUERIES && (double)auth > (1.0 - c->share) * (double)sf) {
-		f->verdict = FAULT_OWN_ZONES;
-		return;
-	}
-	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
-		acc += bad[f->group[i]];
-		if ((double)acc >= c->share * (double)f->bad)
-			break;
-	}
-	f->ngroups = i + 1;
-	f->held = (double)acc / (double)f->bad;
-	if (f->ngroups > c->max_groups) {
-		f->verdict = FAULT_SPREAD;
-		for (f->ngroups = 0; f->ngroups < DOM_BUCKETS &&
-		    bad[f->group[f->ngroups]] > 0; f->ngroups++)
-			;
-		return;
-	}
-	for (i = f->ngroups; i < DOM_BUCKETS; i++) {
-		g = f->group[i];
-		f->ok_else += ok[g];
-		f->bad_else += bad[g];
-	}
-	if (f->ok_else < FAULT_MIN_OK || (double)f->ok_else <
-	    c->share * (double)(f->ok_else + f->bad_else))
-		f->verdict = FAULT_NO_RESOLUTION;
-	else
-		f->verdict = FAULT_EXTERNAL;
 }
 
 int64_t

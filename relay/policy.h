@@ -17,17 +17,21 @@
 
 /*
  * The counters a service is judged on, cumulative, as one array so that
- * differences and resets are one loop, not one line per counter.
+ * differences and resets are one loop, not one line per counter.  The
+ * finished recursions (SMP_SUCCESS .. SMP_CANCELED) are in a row, and
+ * so are the fleet sensor's groups: level, kind, group (SMP_G()).
  */
 enum smp {
-	SMP_QUERIES, SMP_SERVFAIL, SMP_AUTH_SERVFAIL, SMP_QUOTA,
-	SMP_STARTED, SMP_SUCCESS, SMP_FAILURE, SMP_TIMEOUT,
+	SMP_QUERIES, SMP_DROPPED, SMP_SERVFAIL, SMP_AUTH_SERVFAIL, SMP_QUOTA,
+	SMP_STARTED, SMP_SUCCESS, SMP_FAILURE, SMP_TIMEOUT, SMP_CANCELED,
 	SMP_LAT,				/* le_1 .. le_inf */
-	SMP_DOM_FAIL = SMP_LAT + LAT_BUCKETS,	/* per domain group */
-	SMP_DOM_RSTART = SMP_DOM_FAIL + DOM_BUCKETS,
-	SMP_DOM_RDONE = SMP_DOM_RSTART + DOM_BUCKETS,
-	SMP_COUNT = SMP_DOM_RDONE + DOM_BUCKETS
+	SMP_GROUPS = SMP_LAT + LAT_BUCKETS,
+	SMP_COUNT = SMP_GROUPS + AH_LVL_COUNT * AH_DOM_COUNT * DOM_BUCKETS
 };
+#define SMP_FINISHED	4		/* SMP_SUCCESS .. SMP_CANCELED */
+#define SMP_G(level, kind, group)					\
+	(SMP_GROUPS + ((level) * AH_DOM_COUNT + (kind)) * DOM_BUCKETS +	\
+	(group))
 
 struct sample {
 	int64_t		t;		/* monotonic ms */
@@ -41,6 +45,10 @@ struct window {
 };
 
 void	window_reset(struct window *);
+/* The sample 'k' snapshots before the newest (k < w->n). */
+const struct sample *window_nth(const struct window *, unsigned int k);
+/* The age (k) of the newest sample taken at or before 't'; w->n if none. */
+unsigned int window_age(const struct window *, int64_t t);
 /*
  * Add a sample.  A counter that went backwards means named restarted
  * (or a new plugin instance): the history no longer applies.
@@ -53,7 +61,7 @@ void	window_push(struct window *, const struct sample *);
  * one 100 ms snapshot is enough; at 5 a second the whole window is not.
  */
 enum ev_kind {
-	EV_QUERIES,	/* SERVFAIL answers among queries */
+	EV_QUERIES,	/* SERVFAIL answers among answers */
 	EV_RECURSIONS,	/* failed or unanswered among recursions */
 	EV_ANSWERS	/* recursive answers, for the latency quantile */
 };
@@ -68,9 +76,11 @@ struct evidence {
 	int64_t		span;		/* ms; -1: fewer than two samples */
 	int64_t		t0, t1;		/* the span's ends, sample times */
 	int		enough;		/* total >= min */
-	uint64_t	total;		/* queries, recursions or answers */
+	uint64_t	total;		/* answers, recursions or answers */
 	uint64_t	bad;		/* SERVFAIL, or failed recursions */
 	uint64_t	failed, timedout, unanswered;	/* recursions */
+	uint64_t	load;		/* not counted: quota, cancelled,
+					   dropped */
 	struct sample	d;		/* newest minus base */
 };
 
@@ -95,50 +105,6 @@ double	window_rate(const struct window *, enum smp c, int64_t since,
 uint64_t window_overdue(const struct window *, const struct sample *at,
 	    int64_t grace_ms, enum smp started, enum smp done,
 	    unsigned int ndone);
-
-/*
- * The shared-fault rule: is a failing check this node's fault, or the
- * world's?  The plugin hashes the last two labels of the names behind
- * SERVFAIL answers and recursions into DOM_BUCKETS domain groups.  A
- * fault is external when the failures of the span (SERVFAIL answers
- * and unanswered recursions, or for latency the recursions overdue
- * now) sit in at most 'max_groups' groups holding 'share' of them, and
- * the other groups still resolve: at least FAULT_MIN_OK recursions
- * finished there without SERVFAIL, and that is at least 'share' of
- * their outcomes.  SERVFAIL answered from the node's own zones is
- * never external.  doc/fleet.md explains the rule and where it fails.
- */
-#define FAULT_MIN_OK	10
-
-struct fault_conf {
-	unsigned int	max_groups;	/* 0: never excuse */
-	double		share;
-	int64_t		window_ms;	/* the span may grow to this ... */
-	uint64_t	min;		/* ... to see this many outcomes */
-	int64_t		grace_ms;	/* as for unanswered recursions */
-};
-
-enum fault_verdict {
-	FAULT_EXTERNAL,		/* excused: not this node */
-	FAULT_OFF,		/* max_groups 0 */
-	FAULT_NO_DATA,		/* no failure seen in the domain groups */
-	FAULT_SPREAD,		/* in more than max_groups groups */
-	FAULT_NO_RESOLUTION,	/* other names do not resolve either */
-	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
-};
-
-struct fault {
-	enum fault_verdict verdict;
-	unsigned int	ngroups;	/* groups holding 'held', or with
-					   failures when spread */
-	unsigned int	group[DOM_BUCKETS];	/* most failures first */
-	double		held;		/* share of failures in ngroups */
-	uint64_t	bad, ok_else, bad_else;
-	int64_t		span;
-};
-
-void	fault_judge(const struct window *, const struct evidence *,
-	    enum ev_kind, const struct fault_conf *, struct fault *);
 
 /* Upper bound (ms) of the bucket holding quantile q (0..1); -1: +Inf. */
 int64_t	latency_quantile(const struct sample *delta, double q);

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "drain.h"
 #include "feed.h"
+#include "lastgood.h"
 #include "liveness.h"
 #include "parse.h"
 #include "policy.h"
@@ -40,6 +41,8 @@ struct relay {
 	int64_t			 started;	/* realtime ms */
 	/* Why the state file was not written last time; "" if it was. */
 	char			 state_error[300];
+	/* Which configuration runs, and what the file said last. */
+	struct lastgood		 lastgood;
 };
 
 #endif /* AH_RELAY_H */

@@ -30,9 +30,10 @@
 #include "exabgp.h"
 #include "feed.h"
 #include "health.h"
+#include "http.h"
+#include "lastgood.h"
 #include "liveness.h"
 #include "log.h"
-#include "metrics.h"
 #include "policy.h"
 #include "relay.h"
 #include "reload.h"
@@ -277,10 +278,10 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 		    "evidence)\n",
 		    nc->plugin_socket);
 	if (strcmp(oc->metrics_listen, nc->metrics_listen) != 0) {
-		metrics_stop();
+		http_stop();
 		if (nc->metrics_listen[0] == '\0')
 			fprintf(out, "control: metrics endpoint off\n");
-		else if (metrics_listen(r, nc->metrics_listen) == 0)
+		else if (http_listen(r, nc->metrics_listen) == 0)
 			fprintf(out, "control: metrics now on %s\n",
 			    nc->metrics_listen);
 		else
@@ -323,7 +324,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	int			 save = 0;
 
 	if ((svc = calloc(nc->nservices, sizeof(*svc))) == NULL ||
-	    (kept = calloc(oc->nservices, 1)) == NULL) {
+	    (kept = calloc(oc->nservices + 1, 1)) == NULL) {
 		free(svc);
 		fprintf(out, "out of memory\n");
 		return (-1);
@@ -367,6 +368,9 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	r->conf = nc;
 	free(r->svc);
 	r->svc = svc;
+	/* Ran on no configuration: what an operator drained, as at start. */
+	if (r->lastgood.source == CONF_NONE)
+		state_load(r);
 	save |= apply_relay(r, oc, out);
 	for (j = 0; j < nc->nservices; j++)
 		exabgp_service(&nc->services[j], svc[j].route.mode);
@@ -409,6 +413,10 @@ reload(struct relay *r, char **text, struct reload_result *res)
 	}
 	if (fclose(out) != 0 || *text == NULL)
 		fatal("open_memstream");
+	if (rc < 0)
+		lastgood_rejected(&r->lastgood, *text);
+	else
+		lastgood_accepted(&r->lastgood, r->conf);
 	log_lines(*text, rc < 0);
 	if (rc < 0)
 		log_warnx("reload: %s: configuration rejected; the running "

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "atomic.h"
 #include "drain.h"
 #include "log.h"
 #include "relay.h"
@@ -162,29 +162,13 @@ state_load(struct relay *r)
 		fail_closed(r, "empty", 0);
 }
 
-static int
-put(int fd, const char *line, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, line, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		line += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* The file's records: the header, one 'drained' per drained service. */
 static int
-write_records(const struct relay *r, int fd)
+write_records(int fd, const void *arg)
 {
 	static const char head[] = "# anycast-relay: the drained services "
 	    "(anycastctl drain); rewritten whole\n";
+	const struct relay	*r = arg;
 	const struct drain	*d;
 	char			 line[AH_LINE_MAX];
 	struct ah_enc		 e;
@@ -193,8 +177,8 @@ write_records(const struct relay *r, int fd)
 
 	ah_enc_begin(&e, line, sizeof(line), "state");
 	ah_enc_u64(&e, "version", STATE_VERSION);
-	if (put(fd, head, sizeof(head) - 1) < 0 ||
-	    (n = ah_enc_end(&e)) < 0 || put(fd, line, (size_t)n) < 0)
+	if (atomic_put(fd, head, sizeof(head) - 1) < 0 ||
+	    (n = ah_enc_end(&e)) < 0 || atomic_put(fd, line, (size_t)n) < 0)
 		return (-1);
 	for (i = 0; i < r->conf->nservices; i++) {
 		d = &r->svc[i].drain;
@@ -205,44 +189,9 @@ write_records(const struct relay *r, int fd)
 		ah_enc_str(&e, "service", r->conf->services[i].name);
 		ah_enc_i64(&e, "since", d->since);
 		ah_enc_str(&e, "by", d->by);
-		if ((n = ah_enc_end(&e)) < 0 || put(fd, line, (size_t)n) < 0)
+		if ((n = ah_enc_end(&e)) < 0 ||
+		    atomic_put(fd, line, (size_t)n) < 0)
 			return (-1);
-	}
-	return (0);
-}
-
-static int
-save(const struct relay *r, char *why, size_t len)
-{
-	const char	*path = r->conf->state_file;
-	char		 tmp[AH_STATE_PATH_MAX + 8], dir[AH_STATE_PATH_MAX];
-	int		 fd, dfd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640)) < 0) {
-		snprintf(why, len, "state file %s: %s", tmp, strerror(errno));
-		return (-1);
-	}
-	if (write_records(r, fd) < 0 || fsync(fd) < 0) {
-		snprintf(why, len, "state file %s: %s", tmp, strerror(errno));
-		close(fd);
-		(void)unlink(tmp);
-		return (-1);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		snprintf(why, len, "state file %s: rename: %s", path,
-		    strerror(errno));
-		(void)unlink(tmp);
-		return (-1);
-	}
-	/* The rename itself must reach the disk. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
 	}
 	return (0);
 }
@@ -253,11 +202,12 @@ state_save(struct relay *r)
 	char why[AH_STATE_PATH_MAX + 64];
 
 	r->state_error[0] = '\0';
-	if (save(r, why, sizeof(why)) == 0)
+	if (atomic_write(r->conf->state_file, 0640, write_records, r, why,
+	    sizeof(why)) == 0)
 		return (0);
 	/* Unsaved, a drain would not survive a restart: say so, loudly. */
-	snprintf(r->state_error, sizeof(r->state_error), "%.200s: a restarted "
-	    "relay will not know which services are drained", why);
+	snprintf(r->state_error, sizeof(r->state_error), "state file %.200s: a "
+	    "restarted relay will not know which services are drained", why);
 	log_warnx("%s", r->state_error);
 	return (-1);
 }

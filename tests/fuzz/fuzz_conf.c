@@ -6,6 +6,9 @@
  * lives in memory.  Properties: a config or errors, never both and
  * never neither; every error line names the file and a line number
  * (parse.h's "file:line:column: message"); nothing leaks (ASan).
+ * A rejected file is also read as a relay and anycastctl read it then
+ * (conf_fallback()): a configuration without services whose control
+ * socket and state file are absolute paths, whatever the bytes.
  */
 #include <config.h>
 
@@ -57,8 +60,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc != NULL)
 		FUZZ_CHECK(errlen == 0);
-	else
+	else {
 		FUZZ_CHECK(errlen > 0);
+		rc = conf_fallback(path);
+		FUZZ_CHECK(rc != NULL && rc->nservices == 0 &&
+		    rc->control_socket[0] == '/' && rc->state_file[0] == '/');
+	}
 	check_errors(errs, errlen);
 	conf_free(rc);
 	free(errs);

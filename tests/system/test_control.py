@@ -228,10 +228,11 @@ services:
             assert r.returncode == 1 and f"metrics-listen '{listen}' is not ADDRESS:PORT" in r.stderr, listen
 
 
-def test_metrics_describe_the_v2_counters(stack):
-    """Every counter protocol 2 defines has a typed family: none is left
+def test_metrics_describe_the_v3_counters(stack):
+    """Every counter protocol 3 defines has a typed family: none is left
     as an untyped anycast_health_plugin_* stand-in, the fleet sensor is
-    one labelled family, and each service state is a label value."""
+    one labelled family (level, kind, group), and each service state is
+    a label value."""
     named, relay, proc = lab.relay_only(stack, wait=True)
 
     def snapshot():
@@ -251,12 +252,14 @@ def test_metrics_describe_the_v2_counters(stack):
     assert got[("anycast_health_recursion_quota_exceeded_total", v)] == counters["rec_quota"]
     groups = {k: val for k, val in got.items()
               if k[0] == "anycast_health_domain_group_total"}
-    assert len(groups) == 3 * 16, sorted(groups)[:5]
-    for kind in ("fail", "rstart", "rdone"):
-        for g in range(16):
-            key = ("anycast_health_domain_group_total",
-                   (("group", str(g)), ("kind", kind), ("view", "_default")))
-            assert groups[key] == counters[f"dom_{kind}_{g}"]
+    assert len(groups) == 2 * 5 * 16, sorted(groups)[:5]
+    for level, prefix in (("domain", "dom"), ("suffix", "sfx")):
+        for kind in ("fail", "rstart", "rdone", "rok", "rbad"):
+            for g in range(16):
+                key = ("anycast_health_domain_group_total",
+                       (("group", str(g)), ("kind", kind), ("level", level),
+                        ("view", "_default")))
+                assert groups[key] == counters[f"{prefix}_{kind}_{g}"]
     states = {dict(k[1])["state"] for k in got
               if k[0] == "anycast_health_service_state"}
     assert states == {"up", "falling", "depreferred", "kept", "rising", "held",

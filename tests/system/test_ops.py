@@ -36,8 +36,8 @@ def sent(text):
 
 
 def ctl_socket(relay, *args):
-    """anycastctl by socket: -c would load (and reject) a file the test
-    broke on purpose."""
+    """anycastctl by socket, not by the file the test broke on purpose
+    (-c would print its own reading of it too)."""
     return subprocess.run([str(lab.CTL), "-s", relay.control, *args],
                           capture_output=True, text=True, timeout=30)
 
@@ -313,14 +313,17 @@ def test_reload_bad_file_keeps_the_old_one(stack):
     assert any("rise '0' must be a whole number" in d for d in err["details"])
     assert re.search(rf"warning: reload: {re.escape(path)}:\d+:\d+: med '-5'",
                      proc.proc.text())
-    # Still running the old one: -c reads the socket from the file, -s not.
+    # Still running the old one, and saying the file is bad: exit 6.
     r = ctl_socket(relay, "status")
-    assert r.returncode == 0 and "UP" in r.stdout
+    assert r.returncode == 6 and "UP" in r.stdout
+    assert f"{path}:" in r.stdout and "REJECTED" in r.stdout
+    assert "running on the configuration accepted" in r.stdout
     n = len(proc.commands)
     time.sleep(0.5)
     assert len(proc.commands) == n
     relay.path.write_text(good)
     assert relay.ctl("reload").returncode == 0
+    assert ctl_socket(relay, "status").returncode == 0
 
 
 SECOND = """      - prefix: 192.0.2.54/32

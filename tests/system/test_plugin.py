@@ -17,7 +17,7 @@ def test_hello_and_counters(stack):
     sub = Subscriber(named.socket)
     typ, hello = sub.record()
     assert typ == "hello"
-    assert hello["proto"] == "2"
+    assert hello["proto"] == "3"
     assert int(hello["pid"]) == named.proc.pid
     assert hello["named"] == lab.named_version()
     assert hello["interval"] == "200"

@@ -48,8 +48,8 @@ def test_usage_errors():
     r = subprocess.run([str(lab.RELAY), "--bogus", "x"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 2
-    r = subprocess.run([str(lab.RELAY), "/nonexistent.yaml"], capture_output=True,
-                       text=True, timeout=10)
+    r = subprocess.run([str(lab.RELAY), "--check", "/nonexistent.yaml"],
+                       capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
     assert "/nonexistent.yaml: No such file or directory" in r.stderr
 
@@ -58,9 +58,13 @@ def test_broken_yaml_under_exabgp_announces_nothing(stack):
     named = lab.Named(stack).start()
     bird = lab.Bird(stack).start()
     relay = lab.Relay(stack, named)
-    relay.path.write_text(BROKEN)
+    # Where to answer anycastctl and look for a last good copy (there is
+    # none): the broken file still says, before its errors.
+    relay.path.write_text(f"control:\n  socket: {relay.control}\n"
+                          f"  state-file: {relay.state}\n" + BROKEN)
     exa = lab.ExaBGP(stack, bird, relay).start()
-    # ExaBGP respawns the failing process, then gives up and exits.
+    # The relay stays up on no configuration (test_badfile.py): ExaBGP
+    # keeps it, and its sessions.
     lab.wait_for(lambda: "configuration rejected" in exa.proc.text(), 20,
                  what="relay to reject its config")
     deadline = time.monotonic() + 3
@@ -68,6 +72,7 @@ def test_broken_yaml_under_exabgp_announces_nothing(stack):
         assert not bird.has_route(V4) and not bird.has_route(V6)
         time.sleep(0.1)
     assert "stale-after 'soon' is not a duration" in exa.proc.text()
+    assert exa.proc.alive() and bird.established("ns1")
 
 
 def test_starts_withdrawn_and_fails_closed_without_named(stack):
@@ -179,8 +184,11 @@ def test_announces_on_a_good_snapshot(stack):
 
 
 def test_protocol_version_mismatch(stack):
+    """A plugin newer than the relay: nothing is announced on a feed the
+    relay cannot read, and it says why.  (The previous plugin's feed is
+    read: test_health.py, test_shared_fault_rule_in_the_relay.)"""
     fake, proc = fake_setup(stack)
-    fake.hello(proto=3, first=False)
+    fake.hello(proto=4, first=False)
     # The relay may close the connection as soon as it has read the
     # hello: what it is sent after that must not count either way.
     try:
@@ -189,7 +197,8 @@ def test_protocol_version_mismatch(stack):
     except (BrokenPipeError, ConnectionResetError):
         pass
     assert proc.wait_command("announce", 1.5) is None
-    assert "plugin speaks protocol 3, this relay 2" in proc.proc.text()
+    assert "plugin speaks protocol 4, this relay 2 to 3: upgrade the " \
+        "older of the two" in proc.proc.text()
     assert proc.proc.alive()
 
 
@@ -305,11 +314,17 @@ def test_anycastctl_usage(stack, tmp_path):
     r = subprocess.run([ctl, "-s", str(tmp_path / "none.sock"), "status"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 3 and "is anycast-relay running?" in r.stderr
+    # A broken file: its errors, and the socket as far as it reads.
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BROKEN)
+    sock = tmp_path / "none.sock"
+    bad.write_text(f"control:\n  socket: {sock}\n" + BROKEN)
     r = subprocess.run([ctl, "-c", str(bad), "status"], capture_output=True,
                        text=True, timeout=10)
-    assert r.returncode == 1 and f"{bad}:3:16:" in r.stderr
+    assert r.returncode == 3 and f"{bad}:5:16:" in r.stderr
+    assert f"configuration rejected; asking the relay on {sock}" in r.stderr
+    r = subprocess.run([ctl, "-c", str(tmp_path / "none.yaml"), "status"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "none.yaml: No such file" in r.stderr
 
 
 def test_stale_after_is_at_least_two_intervals(stack):

@@ -110,8 +110,9 @@ def test_reload_refuses_a_neighbor_exabgp_does_not_have(stack):
     assert err["code"] == "config"
     assert any(d.startswith(where) for d in err["details"]), err
 
+    # Announced as before; the file on disk is the rejected one: 6.
     rc, doc = status(relay)
-    assert rc == 0 and all(p["sent"].startswith("neighbor 127.0.0.1 ") or
+    assert rc == 6 and all(p["sent"].startswith("neighbor 127.0.0.1 ") or
                            p["sent"].startswith("neighbor ::1 ")
                            for p in prefixes(doc).values())
     assert bird.has_route(V4)

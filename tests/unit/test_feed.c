@@ -89,7 +89,7 @@ plugin_says(const char *text)
 	return (snapshots);
 }
 
-static const char hello[] = "hello proto=2 named=9.18.test pid=4242 "
+static const char hello[] = "hello proto=3 named=9.18.test pid=4242 "
     "interval=100 zone_interval=1000 started=0\n";
 
 static const char snapshot1[] =
@@ -98,11 +98,13 @@ static const char snapshot1[] =
     "auth_servfail=1\n"
     "recursion seq=1 view=7 started=5 success=4 le_1=2 le_inf=5\n"
     "domains seq=1 view=7 kind=fail b0=1 b15=4\n"
+    "suffixes seq=1 view=7 kind=rok b3=6\n"
     "domain seq=1 view=7 bucket=15 name=broken.example\n"
+    "suffix seq=1 view=7 bucket=3 name=co.uk\n"
     "zones seq=1 view=7 watched=1 healthy=1 checked=1700000000000\n"
     "zone seq=1 view=7 name=example found=1 loaded=1 serial=7 "
     "loaded_at=1700000000\n"
-    "tick seq=1 views=1 records=7 time=0\n";
+    "tick seq=1 views=1 records=9 time=0\n";
 
 static uint64_t
 counter(const char *view, const char *key)
@@ -146,13 +148,20 @@ test_snapshot_in_counters_out(void **state)
 	assert_int_equal(counter("_default", "zones_checked"),
 	    1700000000000ULL);
 	assert_int_equal(counter("_default", "dom_fail_15"), 4);
+	assert_int_equal(counter("_default", "sfx_rok_3"), 6);
 	/* The record's own fields are not counters. */
 	assert_int_equal(feed_counter(v, "seq", &x), -1);
 	assert_int_equal(feed_counter(v, "view", &x), -1);
 	assert_int_equal(feed_counter(v, "dom_fail_kind", &x), -1);
-	assert_string_equal(feed_domain(v, 15), "broken.example");
-	assert_null(feed_domain(v, 0));
-	assert_null(feed_domain(v, 16));
+	assert_int_equal(feed_counter(v, "sfx_rok_kind", &x), -1);
+	assert_string_equal(feed_domain(v, AH_LVL_DOMAIN, 15),
+	    "broken.example");
+	assert_string_equal(feed_domain(v, AH_LVL_SUFFIX, 3), "co.uk");
+	assert_null(feed_domain(v, AH_LVL_DOMAIN, 3));
+	assert_null(feed_domain(v, AH_LVL_SUFFIX, 15));
+	assert_null(feed_domain(v, AH_LVL_DOMAIN, 0));
+	assert_null(feed_domain(v, AH_LVL_DOMAIN, 16));
+	assert_int_equal(f.proto, 3);
 	assert_non_null(z = feed_zone(&f, "_default", "example"));
 	assert_true(z->found && z->loaded && !z->expired && z->has_serial);
 	assert_int_equal(z->serial, 7);
@@ -176,7 +185,9 @@ test_activity_carried(void **state)
 	    "tick seq=2 views=1 records=2\n"), 1);
 	assert_non_null(v = feed_view(&f, "_default"));
 	assert_int_equal(v->active_at, now);
-	assert_string_equal(feed_domain(v, 15), "broken.example");
+	assert_string_equal(feed_domain(v, AH_LVL_DOMAIN, 15),
+	    "broken.example");
+	assert_string_equal(feed_domain(v, AH_LVL_SUFFIX, 3), "co.uk");
 	first = now;
 	/* Nothing went up: the evidence stays where it was. */
 	assert_int_equal(plugin_says("view seq=3 id=7 name=_default\n"
@@ -230,7 +241,59 @@ test_wrong_version(void **state)
 {
 	(void)state;
 	closes(NULL, "hello proto=1 pid=1 interval=100\n",
-	    "plugin speaks protocol 1, this relay 2");
+	    "plugin speaks protocol 1, this relay 2 to 3: upgrade the older "
+	    "of the two");
+}
+
+static void
+test_newer_version(void **state)
+{
+	(void)state;
+	closes(NULL, "hello proto=4 pid=1 interval=100\n",
+	    "plugin speaks protocol 4, this relay 2 to 3");
+}
+
+/* A reload's hello may not change the version under the relay. */
+static void
+test_version_changes(void **state)
+{
+	(void)state;
+	closes(hello, "hello proto=2 pid=4242 interval=100\n",
+	    "hello with protocol 2 on a connection that spoke 3");
+}
+
+/*
+ * The previous plugin, still loaded in named after a package upgrade:
+ * its feed is read as it was (domain groups of three kinds, no
+ * suffixes), and the relay knows which it is reading.
+ */
+static void
+test_previous_version(void **state)
+{
+	const struct feed_view	*v;
+	uint64_t		 x;
+
+	(void)state;
+	assert_int_equal(plugin_says("hello proto=2 named=9.18.test pid=4242 "
+	    "interval=100 zone_interval=1000 started=0\n"), 1);
+	assert_int_equal(f.state, FEED_UP);
+	assert_int_equal(f.proto, 2);
+	assert_int_equal(plugin_says("view seq=1 id=0 name=_default\n"
+	    "outcomes seq=1 view=0 queries=10 probes=2 servfail=3\n"
+	    "recursion seq=1 view=0 started=5 success=4 canceled=1\n"
+	    "domains seq=1 view=0 kind=fail b2=3\n"
+	    "domains seq=1 view=0 kind=rstart b2=5\n"
+	    "domains seq=1 view=0 kind=rdone b2=5\n"
+	    "domain seq=1 view=0 bucket=2 name=broken.example\n"
+	    "tick seq=1 views=1 records=7 time=0\n"), 1);
+	assert_non_null(v = feed_view(&f, "_default"));
+	assert_int_equal(counter("_default", "dom_rdone_2"), 5);
+	assert_int_equal(counter("_default", "rec_canceled"), 1);
+	assert_int_equal(feed_counter(v, "dom_rok_2", &x), -1);
+	assert_int_equal(feed_counter(v, "sfx_fail_2", &x), -1);
+	assert_string_equal(feed_domain(v, AH_LVL_DOMAIN, 2),
+	    "broken.example");
+	assert_null(feed_domain(v, AH_LVL_SUFFIX, 2));
 }
 
 static void
@@ -316,7 +379,13 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_line, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_previous_version, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_version, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_newer_version, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_version_changes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_hello, setup,
 		    teardown),

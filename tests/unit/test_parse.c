@@ -132,6 +132,10 @@ test_defaults(void **state)
 	    "      - prefix: 2001:DB8:0::/48\n", errs, sizeof(errs));
 	assert_non_null(rc);
 	assert_string_equal(errs, "");
+	/* The bytes accepted, for the relay's last good copy. */
+	assert_int_equal(rc->textlen, strlen(rc->text));
+	assert_string_equal(rc->text, "services:\n  - name: a\n    prefixes:\n"
+	    "      - prefix: 2001:DB8:0::/48\n");
 	assert_string_equal(rc->plugin_socket, AH_DEFAULT_PLUGIN_SOCKET);
 	assert_string_equal(rc->control_socket, AH_DEFAULT_CONTROL_SOCKET);
 	assert_string_equal(rc->services[0].view, "_default");
@@ -526,6 +530,78 @@ test_all_errors(void **state)
 }
 
 /*
+ * A file load() would reject, read for where its relay listens and
+ * keeps its state: as far as it parses, and only values well formed.
+ */
+static struct relay_conf *
+fallback(const char *yaml)
+{
+	char			 dir[] = "/tmp/ah-test-XXXXXX";
+	struct relay_conf	*rc;
+	FILE			*f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_non_null(f = fopen("CONF", "w"));
+	fputs(yaml, f);
+	fclose(f);
+	rc = conf_fallback("CONF");
+	unlink("CONF");
+	assert_int_equal(chdir("/"), 0);
+	rmdir(dir);
+	assert_non_null(rc);
+	assert_int_equal(rc->nservices, 0);
+	return (rc);
+}
+
+static void
+expect_fallback(const char *yaml, const char *socket, const char *state,
+    const char *listen)
+{
+	struct relay_conf *rc = fallback(yaml);
+
+	if (strcmp(rc->control_socket, socket) != 0 ||
+	    strcmp(rc->state_file, state) != 0 ||
+	    strcmp(rc->metrics_listen, listen) != 0)
+		fail_msg("%s -> %s %s '%s'", yaml, rc->control_socket,
+		    rc->state_file, rc->metrics_listen);
+	assert_string_equal(rc->plugin_socket, AH_DEFAULT_PLUGIN_SOCKET);
+	assert_int_equal(rc->control_mode, 0660);
+	conf_free(rc);
+}
+
+static void
+test_fallback(void **state)
+{
+	const char *dc = AH_DEFAULT_CONTROL_SOCKET, *ds = AH_DEFAULT_STATE_FILE;
+
+	(void)state;
+	/* Broken after the control block: a syntax error, a bad key. */
+	expect_fallback("control:\n  socket: /run/x.sock\n  state-file: /v/s\n"
+	    "services: [\n", "/run/x.sock", "/v/s", "");
+	expect_fallback("plugin: {bogus: 1}\ncontrol:\n  mode: \"0999\"\n"
+	    "  nope: [1, {a: b}]\n  metrics-listen: \"[::1]:9153\"\n"
+	    "  socket: /run/x.sock\nservices: []\n", "/run/x.sock", ds,
+	    "[::1]:9153");
+	expect_fallback("? [complex, key]\n: value\ncontrol: {socket: /a}\n",
+	    "/a", ds, "");
+	expect_fallback("control:\n  socket: /first\ncontrol:\n  socket: /b\n",
+	    "/first", ds, "");
+	/* Broken before it, or not where it should be: the defaults. */
+	expect_fallback("services: [\ncontrol:\n  socket: /run/x.sock\n", dc,
+	    ds, "");
+	expect_fallback("services:\n  - control:\n      socket: /x\n", dc, ds,
+	    "");
+	expect_fallback("- control:\n    socket: /x\n", dc, ds, "");
+	expect_fallback("control: [socket, /x]\n", dc, ds, "");
+	/* Values that would be rejected are not taken. */
+	expect_fallback("control:\n  socket: relative.sock\n  state-file: [/x]\n"
+	    "  metrics-listen: 9153\n", dc, ds, "");
+	expect_fallback("", dc, ds, "");
+	assert_null(conf_fallback("/nonexistent/anycast-relay.yaml"));
+}
+
+/*
  * doc/config.md documents each key's default in its tables: writing the
  * default must load the same configuration as leaving the key out.
  */
@@ -539,6 +615,8 @@ same_conf(const struct relay_conf *a, const struct relay_conf *b,
 	size_t			i, j;
 
 	ra.services = rb.services = NULL;
+	ra.text = rb.text = NULL;		/* the file itself differs */
+	ra.textlen = rb.textlen = 0;
 	if (memcmp(&ra, &rb, sizeof(ra)) != 0)
 		fail_msg("%s: the top level differs", what);
 	for (i = 0; i < a->nservices; i++) {
@@ -681,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_depref_graceful_shutdown),
 		cmocka_unit_test(test_watchdog),
 		cmocka_unit_test(test_documented_defaults),
+		cmocka_unit_test(test_fallback),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

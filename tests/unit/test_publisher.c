@@ -66,9 +66,11 @@ worst_counters(struct ah_view *v)
 	    offsetof(struct ah_view, queries));
 	memset(name, '%', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
-		atomic_store(&v->sample[b].seq, 0);
-		ah_sample_write(&v->sample[b], name);
+	for (size_t l = 0; l < AH_LVL_COUNT; l++) {
+		for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
+			atomic_store(&v->sample[l][b].seq, 0);
+			ah_sample_write(&v->sample[l][b], name);
+		}
 	}
 }
 
@@ -189,7 +191,8 @@ test_worst_case_views_are_whole(void **state)
 		}
 		nrecords++;
 		nzone += strcmp(m.type, "zone") == 0;
-		ndomain += strcmp(m.type, "domain") == 0;
+		ndomain += strcmp(m.type, "domain") == 0 ||
+		    strcmp(m.type, "suffix") == 0;
 		if (strcmp(m.type, "view") == 0) {
 			assert_true(ndefined < 4);
 			/* v2 refers to views by id, v1 by name */
@@ -213,7 +216,7 @@ test_worst_case_views_are_whole(void **state)
 	assert_true(nrecords > 4);
 	assert_int_equal(nzone, 1);	/* the longest zone record fits too */
 	/* and so does each longest sample name */
-	assert_int_equal(ndomain, 2 * AH_DOM_BUCKETS);
+	assert_int_equal(ndomain, 2 * AH_LVL_COUNT * AH_DOM_BUCKETS);
 	/* The publisher stopped: its socket is gone. */
 	assert_int_equal(access(path, F_OK), -1);
 	free(views[0]->zones);

@@ -1,0 +1,141 @@
+"""The plugin's groups of names on real named (issue 13, defect 4 and
+the public suffix levels): failures and recursions counted under the
+registrable domain and public suffix of the name being resolved when
+they happened, by Debian's public suffix list."""
+
+import socket
+import time
+
+import dns.message
+import dns.rcode
+
+import lab
+from lab.feed import Subscriber
+
+KINDS = ("fail", "rstart", "rdone", "rok", "rbad")
+LEVELS = {"domains": "dom", "suffixes": "sfx"}
+SAMPLES = {"domain": "dom", "suffix": "sfx"}
+
+
+def bucket(name):
+    """The plugin's bucket of a domain or suffix: FNV-1a mod 16."""
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h % 16
+
+
+class Groups:
+    """A subscriber that keeps the groups' counters and sample names."""
+
+    def __init__(self, path):
+        self.sub = Subscriber(path)
+        assert self.sub.record()[0] == "hello"
+        self.samples = {"dom": {}, "sfx": {}}
+
+    def snapshot(self):
+        counts = {}
+        while True:
+            typ, kv = self.sub.record()
+            if typ == "tick":
+                return counts
+            if typ in LEVELS and kv["kind"] in KINDS:
+                for b in range(16):
+                    counts[(LEVELS[typ], kv["kind"], b)] = int(kv[f"b{b}"])
+            elif typ in SAMPLES:
+                self.samples[SAMPLES[typ]][int(kv["bucket"])] = kv["name"]
+
+
+def ask(named, names):
+    """One A query each, in parallel; their rcodes."""
+    got = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(10)
+        for i, n in enumerate(names):
+            s.sendto(dns.message.make_query(n, "A", id=i).to_wire(),
+                     ("127.0.0.1", named.port))
+        while len(got) < len(names):
+            r = dns.message.from_wire(s.recv(4096))
+            got[names[r.id]] = r.rcode()
+    return got
+
+
+def grown(groups, base, want):
+    """Waits until every counter in 'want' has grown by its amount;
+    returns the growth of all of them."""
+    def done():
+        c = groups.snapshot()
+        d = {k: c[k] - base[k] for k in c}
+        return d if all(d[k] >= n for k, n in want.items()) else None
+    return lab.wait_for(done, 10, interval=0, what="the groups to count")
+
+
+def resolver(stack):
+    upstream = lab.FakeUpstream()
+    stack.procs.append(upstream)
+    named = lab.resolver(stack, upstream.port).start()
+    return upstream, named
+
+
+def test_cname_failure_counts_under_the_target(stack):
+    """A customer's alias that named follows into a dead CDN: the alias
+    resolved (its recursion succeeded), the CDN's did not.  The SERVFAIL
+    answer and the failed recursion are the CDN's, under its registrable
+    domain and suffix, not the customer's, so a CDN reached from many
+    customers is one group that fails, not every group."""
+    upstream, named = resolver(stack)
+    upstream.cnames = {"shop.example.co.uk": "edge.cdn-edge.net"}
+    upstream.broken = {"cdn-edge.net": "servfail"}
+    alias, target = bucket("example.co.uk"), bucket("cdn-edge.net")
+    uk, net = bucket("co.uk"), bucket("net")
+    assert alias != target and uk != net
+    groups = Groups(named.socket)
+    base = groups.snapshot()
+    tag = time.monotonic_ns()
+    names = [f"w{i}-{tag}.shop.example.co.uk" for i in range(10)]
+    assert set(ask(named, names).values()) == {dns.rcode.SERVFAIL}
+    d = grown(groups, base, {("dom", "fail", target): 10,
+                             ("dom", "rbad", target): 10,
+                             ("dom", "rok", alias): 10})
+    # The failures: all the target's, at both levels.
+    assert d[("dom", "fail", target)] == 10, d
+    assert d[("dom", "fail", alias)] == 0, d
+    assert d[("sfx", "fail", net)] == 10 and d[("sfx", "fail", uk)] == 0, d
+    # Each name resolved once as the alias, and failed once as the target.
+    assert d[("dom", "rstart", alias)] == d[("dom", "rok", alias)] == 10, d
+    assert d[("dom", "rbad", alias)] == 0, d
+    assert d[("dom", "rstart", target)] == d[("dom", "rbad", target)] == 10, d
+    assert d[("dom", "rok", target)] == 0, d
+    assert d[("sfx", "rok", uk)] == 10 and d[("sfx", "rbad", net)] == 10, d
+    assert groups.samples["dom"].get(target) == "cdn-edge.net", groups.samples
+    assert groups.samples["sfx"].get(net) == "net", groups.samples
+
+
+def test_groups_follow_the_public_suffix_list(stack):
+    """Registrable domains by the list's ICANN section (co.uk is one
+    suffix, blogspot.com's customers are blogspot.com), its exceptions
+    (city.kawasaki.jp under *.kawasaki.jp), a TLD the list does not
+    know is its own suffix, and a long name is grouped by its tail."""
+    upstream, named = resolver(stack)
+    cases = {  # a failing name: (its domain, its suffix)
+        "a.b.shop.example.co.uk": ("example.co.uk", "co.uk"),
+        "x.blogspot.com": ("blogspot.com", "com"),
+        "q.d3.test": ("d3.test", "test"),
+        "a.b.c.d.e.f.g.h.i.j.shop.ac.uk": ("shop.ac.uk", "ac.uk"),
+        "www.city.kawasaki.jp": ("city.kawasaki.jp", "kawasaki.jp"),
+    }
+    assert len({bucket(d) for d, _ in cases.values()}) == len(cases)
+    assert len({bucket(s) for _, s in cases.values()}) == len(cases)
+    upstream.broken = {n: "servfail" for n in cases}
+    groups = Groups(named.socket)
+    base = groups.snapshot()
+    tag = time.monotonic_ns()
+    names = [f"n{tag}.{n}" for n in cases]
+    assert set(ask(named, names).values()) == {dns.rcode.SERVFAIL}
+    grown(groups, base, {("dom", "fail", bucket(d)): 1
+                         for d, _ in cases.values()})
+    for name, (domain, suffix) in cases.items():
+        assert groups.samples["dom"].get(bucket(domain)) == domain, \
+            (name, groups.samples)
+        assert groups.samples["sfx"].get(bucket(suffix)) == suffix, \
+            (name, groups.samples)
