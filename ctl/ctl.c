@@ -19,6 +19,7 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "ahtext.h"
 #include "ctl.h"
 #include "parse.h"
 
@@ -26,16 +27,52 @@ const struct parse_result *command;
 const char		*file_path, *file_errors;
 
 static __attribute__((noreturn)) void
-usage(FILE *f, int code)
+usage(void)
 {
-	fprintf(f, "usage: anycastctl [-j] [-c CONFIG | -s SOCKET] COMMAND "
-	    "[ARG]\n"
-	    "       anycastctl -V | -h\n");
-	parse_usage(f);
-	fprintf(f, "The control socket is read from CONFIG (the relay's "
-	    "YAML), else -s,\nelse %s.  See anycastctl(8).\n",
-	    AH_DEFAULT_CONTROL_SOCKET);
-	exit(code);
+	fprintf(stderr, "usage: anycastctl [-j] [-c CONFIG | -s SOCKET] "
+	    "COMMAND [ARG]\n"
+	    "       anycastctl -V | -h\n"
+	    "anycastctl --help explains the options and the commands.\n");
+	exit(EXIT_ERROR);
+}
+
+static __attribute__((noreturn)) void
+help(void)
+{
+	printf("usage: anycastctl [-j] [-c CONFIG | -s SOCKET] COMMAND [ARG]\n"
+	    "       anycastctl -V | -h\n"
+	    "\n"
+	    "Asks a running anycast-relay how things stand, over its control "
+	    "socket.\n"
+	    "\n"
+	    "options:\n"
+	    "  -j, --json              print the reply as one JSON object "
+	    "(and an error\n"
+	    "                          on stderr too)\n"
+	    "  -c, --config CONFIG     take the control socket from the "
+	    "relay's YAML file;\n"
+	    "                          the whole file is checked, as by "
+	    "anycast-relay --check\n"
+	    "  -s, --socket SOCKET     use this control socket (default "
+	    "%s)\n"
+	    "  -V, --version           print the version and exit\n"
+	    "  -h, --help              print this help and exit\n"
+	    "\n", AH_DEFAULT_CONTROL_SOCKET);
+	parse_usage(stdout);
+	printf("\n"
+	    "drain, undrain, release and reload are for root and the members "
+	    "of the relay's\n"
+	    "control.admin-group; the rest for whoever may connect to the "
+	    "socket.\n"
+	    "\n"
+	    "exit status: 0 done (status: every prefix announced), 1 error, "
+	    "2 status: a\n"
+	    "prefix not announced, 3 the relay not reachable, 4 permission "
+	    "denied, 5 drain\n"
+	    "--wait: withdrawn at the timeout, 6 status: the relay's "
+	    "configuration file\n"
+	    "rejected.  See anycastctl(1).\n");
+	exit(EXIT_OK);
 }
 
 const char *
@@ -80,11 +117,49 @@ connect_relay(const char *path, const struct output *out)
 	return (fd);
 }
 
-static void
-add(struct reply *r, const struct ah_msg *m)
+/*
+ * A record as the output will show it: a copy whose field pointers
+ * point into its own storage, and for people (out->escape) with every
+ * value made visible.  The Prometheus exposition keeps its backslashes
+ * and its UTF-8 (the relay makes label values well-formed): they are
+ * its own escapes and encoding.
+ */
+static struct ah_msg *
+keep(const struct ah_msg *m, const struct output *out)
 {
-	struct ah_msg	**pp, *p;
-	size_t		  i;
+	char		 vis[4 * AH_LINE_MAX], *q;
+	struct ah_msg	*p;
+	size_t		 i, len, room = 0;
+	int		 flags;
+
+	flags = command != NULL && command->action == METRICS &&
+	    strcmp(m->type, "line") == 0 ? AH_VIS_KEEPBS | AH_VIS_UTF8 : 0;
+	for (i = 0; out->escape && i < m->nfields; i++)
+		room += ah_vis(vis, sizeof(vis), m->f[i].val, flags) + 1;
+	if ((p = malloc(sizeof(*p) + room)) == NULL) {
+		perror("anycastctl");
+		exit(EXIT_ERROR);
+	}
+	memcpy(p, m, sizeof(*p));
+	p->type = p->buf + (m->type - m->buf);
+	q = (char *)(p + 1);
+	for (i = 0; i < m->nfields; i++) {
+		p->f[i].key = p->buf + (m->f[i].key - m->buf);
+		p->f[i].val = p->buf + (m->f[i].val - m->buf);
+		if (!out->escape)
+			continue;
+		len = ah_vis(q, room, m->f[i].val, flags) + 1;
+		p->f[i].val = q;
+		q += len;
+		room -= len;
+	}
+	return (p);
+}
+
+static void
+add(struct reply *r, struct ah_msg *p)
+{
+	struct ah_msg **pp;
 
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 64;
@@ -94,17 +169,6 @@ add(struct reply *r, const struct ah_msg *m)
 		}
 		r->m = pp;
 	}
-	if ((p = malloc(sizeof(*p))) == NULL) {
-		perror("anycastctl");
-		exit(EXIT_ERROR);
-	}
-	/* Field pointers point into the message's own buffer: rebase. */
-	memcpy(p, m, sizeof(*p));
-	p->type = p->buf + (m->type - m->buf);
-	for (i = 0; i < m->nfields; i++) {
-		p->f[i].key = p->buf + (m->f[i].key - m->buf);
-		p->f[i].val = p->buf + (m->f[i].val - m->buf);
-	}
 	r->m[r->n++] = p;
 }
 
@@ -113,9 +177,9 @@ static int
 read_reply(int fd, struct reply *r, const struct output *out)
 {
 	static struct ah_lines	 in;
-	struct ah_msg		 m;
+	struct ah_msg		 m, *p;
 	const char		*line, *err, *code;
-	char			*space, msg[256];
+	char			*space, msg[512];
 	size_t			 room, n;
 	ssize_t			 k;
 	int			 rc;
@@ -136,15 +200,20 @@ read_reply(int fd, struct reply *r, const struct output *out)
 				out->error("internal", msg, NULL);
 				return (EXIT_ERROR);
 			}
-			if (strcmp(m.type, "done") != 0) {
-				add(r, &m);
+			p = keep(&m, out);
+			if (strcmp(p->type, "done") != 0) {
+				add(r, p);
 				continue;
 			}
-			if (strcmp(reply_get(&m, "status"), "ok") == 0)
+			if (strcmp(reply_get(p, "status"), "ok") == 0) {
+				free(p);
 				return (EXIT_OK);
+			}
+			/* The code is a word of ours: as it came. */
 			code = reply_get(&m, "code");
 			snprintf(msg, sizeof(msg), "relay: %s",
-			    reply_get(&m, "msg"));
+			    reply_get(p, "msg"));
+			free(p);
 			out->error(*code != '\0' ? code : "error", msg, r);
 			return (strcmp(code, "denied") == 0 ? EXIT_DENIED :
 			    EXIT_ERROR);
@@ -378,7 +447,8 @@ show(enum action action, const struct reply *reply, const struct output *out)
 		break;
 	case DRAIN:
 	case UNDRAIN:
-		out->drain(reply);
+	case RELEASE:
+		out->change(reply);
 		break;
 	case RELOAD:
 		out->reload(reply);
@@ -429,15 +499,15 @@ main(int argc, char *argv[])
 			    AH_PROTO_VERSION);
 			return (EXIT_OK);
 		case 'h':
-			usage(stdout, EXIT_OK);
+			help();
 		default:
-			usage(stderr, EXIT_ERROR);
+			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage(stderr, EXIT_ERROR);
+		usage();
 	if (parse(argc, argv, &res) < 0)
 		return (EXIT_ERROR);
 	command = &res;

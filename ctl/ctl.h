@@ -13,7 +13,7 @@
 
 #include "ahproto.h"
 
-/* Exit status, as documented in doc/cli.md and anycastctl(8). */
+/* Exit status, as documented in doc/cli.md and anycastctl(1). */
 #define EXIT_OK		0
 #define EXIT_ERROR	1
 #define EXIT_WITHDRAWN	2	/* status: a prefix is not announced */
@@ -24,7 +24,7 @@
 
 enum action {
 	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
-	METRICS, DRAIN, UNDRAIN, RELOAD
+	METRICS, DRAIN, UNDRAIN, RELEASE, RELOAD
 };
 
 struct parse_result {
@@ -50,19 +50,24 @@ struct reply {
 const char	*reply_get(const struct ah_msg *, const char *);
 
 /*
- * 'drain' prints services after drain, undrain or drain --wait;
- * 'progress' a draining service while anycastctl waits, every second
- * ('ms' since the drain began); 'error' the relay's error with the
- * lines that came with it (a reload's file:line errors), or none.
+ * 'change' prints services after drain, undrain, release or drain
+ * --wait; 'progress' a draining service while anycastctl waits, every
+ * second; 'error' the relay's error with the lines that came with it
+ * (a reload's file:line errors), or none.  With 'escape', every string
+ * of the reply reaches the output made visible (ah_vis()), as the
+ * relay's log shows it: people read it on a terminal, where a name
+ * from named must not move the cursor or forge a line.  JSON escapes
+ * on its own.
  */
 struct output {
+	int	escape;
 	void	(*status)(const struct reply *);
 	void	(*counters)(const struct reply *);
 	void	(*zones)(const struct reply *);
 	void	(*checks)(const struct reply *);
 	void	(*history)(const struct reply *);
 	void	(*metrics)(const struct reply *);
-	void	(*drain)(const struct reply *);
+	void	(*change)(const struct reply *);
 	void	(*progress)(const struct ah_msg *svc, const struct ah_msg *drain);
 	void	(*reload)(const struct reply *);
 	void	(*error)(const char *code, const char *msg,
@@ -70,7 +75,10 @@ struct output {
 	void	(*tail)(void);
 };
 
-/* The records of one service in a reply: its 'service' and 'drain'. */
+/*
+ * The records of one service in a reply: its 'service', 'drain' and
+ * 'result'.
+ */
 const struct ah_msg *reply_find(const struct reply *, const char *type,
 	    const char *service);
 

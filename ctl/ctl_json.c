@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahtext.h"
 #include "ctl.h"
 
 enum ftype { F_STR, F_INT, F_NUM, F_BOOL };
@@ -38,6 +39,7 @@ static const struct field f_relay[] = {
 static const struct field f_feed[] = {
 	{ "state", "state", F_STR }, { "socket", "socket", F_STR },
 	{ "since", "since", F_INT }, { "named", "named_version", F_STR },
+	{ "plugin_version", "plugin_version", F_STR },
 	{ "named_pid", "named_pid", F_INT },
 	{ "proto", "plugin_protocol", F_INT },
 	{ "interval", "interval_ms", F_INT },
@@ -94,8 +96,10 @@ static const struct field f_zones[] = {
 
 static const struct field f_zone[] = {
 	{ "name", "name", F_STR }, { "found", "found", F_BOOL },
-	{ "loaded", "loaded", F_BOOL }, { "expired", "expired", F_BOOL },
-	{ "serial", "serial", F_INT }, { "loaded_at", "loaded_at", F_INT },
+	{ "type", "type", F_STR }, { "loaded", "loaded", F_BOOL },
+	{ "expired", "expired", F_BOOL }, { "serial", "serial", F_INT },
+	{ "loaded_at", "loaded_at", F_INT },
+	{ "loaded_seen", "loaded_seen", F_INT },
 	{ "refresh", "refresh", F_INT }, { "expire", "expire", F_INT },
 	{ "checked", "checked", F_INT }, { NULL, NULL, 0 }
 };
@@ -108,6 +112,12 @@ static const struct field f_drain[] = {
 	{ "before", "rate_before", F_NUM }, { "rate", "rate", F_NUM },
 	{ "limit", "limit", F_NUM }, { "text", "text", F_STR },
 	{ "warning", "warning", F_STR }, { NULL, NULL, 0 }
+};
+
+/* What undrain or release did, merged into the service's object. */
+static const struct field f_result[] = {
+	{ "done", "result", F_STR }, { "held_ms", "released_ms", F_INT },
+	{ NULL, NULL, 0 }
 };
 
 static const struct field f_reload[] = {
@@ -180,6 +190,17 @@ is(const struct ah_msg *m, const char *type)
 	return (strcmp(m->type, type) == 0);
 }
 
+/* The keys of 'o' into 'into'. */
+static void
+merge(json_t *into, json_t *o)
+{
+	if (o == NULL || json_object_update(into, o) < 0) {
+		fprintf(stderr, "anycastctl: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+	json_decref(o);
+}
+
 static json_t *
 array(const char *key)
 {
@@ -233,7 +254,8 @@ services(const struct reply *r)
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
 		if (is(m, "service") && (command->action == DRAIN ||
-		    command->action == UNDRAIN) && command->arg != NULL &&
+		    command->action == UNDRAIN || command->action == RELEASE) &&
+		    command->arg != NULL &&
 		    strcmp(command->arg, reply_get(m, "name")) != 0) {
 			svc = NULL;	/* drain --wait's status: not asked */
 			continue;
@@ -250,6 +272,8 @@ services(const struct reply *r)
 			continue;
 		else if (is(m, "drain"))
 			set(svc, "drain", object(m, f_drain));
+		else if (is(m, "result"))
+			merge(svc, object(m, f_result));
 		else if (is(m, "check"))
 			append(checks, object(m, f_check));
 		else if (is(m, "prefix") && prefixes != NULL)
@@ -406,14 +430,11 @@ static void
 json_reload(const struct reply *r)
 {
 	size_t	 i;
-	json_t	*o;
 
 	begin();
 	for (i = 0; i < r->n; i++)
 		if (is(r->m[i], "reload")) {
-			o = object(r->m[i], f_reload);
-			json_object_update(top, o);
-			json_decref(o);
+			merge(top, object(r->m[i], f_reload));
 			break;
 		}
 	set(top, "changes", lines(r));
@@ -425,6 +446,16 @@ json_progress(const struct ah_msg *svc, const struct ah_msg *drain)
 {
 }
 
+/* A line on stderr, where people read it: made visible. */
+static void
+people(const char *prefix, const char *text)
+{
+	char vis[4 * AH_LINE_MAX];
+
+	ah_vis(vis, sizeof(vis), text, 0);
+	fprintf(stderr, "%s%s\n", prefix, vis);
+}
+
 /* Errors: on stderr for people, and as the JSON reply on stdout. */
 static void
 json_error(const char *code, const char *msg, const struct reply *details)
@@ -432,7 +463,7 @@ json_error(const char *code, const char *msg, const struct reply *details)
 	json_t	*e = json_object(), *d;
 	size_t	 i;
 
-	fprintf(stderr, "anycastctl: %s\n", msg);
+	people("anycastctl: ", msg);
 	if (top == NULL) {
 		top = json_object();
 		set(top, "command", json_string(command != NULL ?
@@ -442,8 +473,7 @@ json_error(const char *code, const char *msg, const struct reply *details)
 	set(e, "message", json_string(msg));
 	if (details != NULL && json_array_size(d = lines(details)) > 0) {
 		for (i = 0; i < json_array_size(d); i++)
-			fprintf(stderr, "  %s\n",
-			    json_string_value(json_array_get(d, i)));
+			people("  ", json_string_value(json_array_get(d, i)));
 		set(e, "details", d);
 	} else if (details != NULL)
 		json_decref(d);
@@ -472,7 +502,7 @@ const struct output json_output = {
 	.checks = json_services,
 	.history = json_services,
 	.metrics = json_metrics,
-	.drain = json_services,
+	.change = json_services,
 	.progress = json_progress,
 	.reload = json_reload,
 	.error = json_error,

@@ -1,6 +1,9 @@
 /*
  * ctl_output.c - anycastctl's replies for people: short aligned lines
- * in the manner of 'rndc status', details only where asked for.
+ * in the manner of 'rndc status', details only where asked for.  Each
+ * says what is true now and, where something is about to change, what
+ * will happen and when.  Every string of the reply arrives made
+ * visible (ctl.c, keep()).
  */
 #include <config.h>
 
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ahtext.h"
 #include "ahwire.h"
 #include "ctl.h"
 
@@ -80,27 +84,55 @@ upper(char *dst, size_t len, const char *s)
 	dst[i] = '\0';
 }
 
-/* "service dns (view _default): RISING (1 of rise 2) since ..." */
+/* A service's state word, as the service line has it: "DRAINED". */
 static void
-service_line(const struct ah_msg *m)
+upper_state(const struct ah_msg *m)
 {
+	char st[32];
+
+	upper(st, sizeof(st), reply_get(m, "state"));
+	printf("%s", st);
+}
+
+/* "RISING (1 of rise 2)", "HELD by flap damping for 25s more", "UP". */
+static const char *
+state_words(const struct ah_msg *m)
+{
+	static char	 buf[96];
 	const char	*state = reply_get(m, "state");
 	char		 st[32], held[32];
 
 	upper(st, sizeof(st), state);
-	printf("service %s (view %s): %s", reply_get(m, "name"),
-	    reply_get(m, "view"), st);
 	if (strcmp(state, "rising") == 0)
-		printf(" (%s of rise %s)", reply_get(m, "good"),
-		    reply_get(m, "rise"));
+		snprintf(buf, sizeof(buf), "%s (%s of rise %s)", st,
+		    reply_get(m, "good"), reply_get(m, "rise"));
 	else if (strcmp(state, "falling") == 0)
-		printf(" (%s of fall %s)", reply_get(m, "bad"),
-		    reply_get(m, "fall"));
+		snprintf(buf, sizeof(buf), "%s (%s of fall %s)", st,
+		    reply_get(m, "bad"), reply_get(m, "fall"));
 	else if (has(m, "held_ms")) {
 		span(held, sizeof(held), num(m, "held_ms") + 999);
-		printf(" by flap damping for %s more", held);
-	}
-	printf(" since %s\n", when(num(m, "since")));
+		snprintf(buf, sizeof(buf), "%s by flap damping for %s more",
+		    st, held);
+	} else
+		snprintf(buf, sizeof(buf), "%s", st);
+	return (buf);
+}
+
+/* "service dns (view _default): RISING (1 of rise 2) since ..." */
+static void
+service_line(const struct ah_msg *m)
+{
+	printf("service %s (view %s): %s since %s\n", reply_get(m, "name"),
+	    reply_get(m, "view"), state_words(m), when(num(m, "since")));
+}
+
+/* A check's state as a word or two: "no-data" is "no data". */
+static const char *
+check_state(const struct ah_msg *m)
+{
+	const char *state = reply_get(m, "state");
+
+	return (strcmp(state, "no-data") == 0 ? "no data" : state);
 }
 
 /* "draining for 3s, by uid 0 (root): TEXT", the drain in one line. */
@@ -121,6 +153,53 @@ drain_line(const struct ah_msg *d)
 		    when(num(d, "ended")), reply_get(d, "text"));
 	if (has(d, "warning"))
 		printf("  %-24s warning: %s\n", "", reply_get(d, "warning"));
+}
+
+/*
+ * "named:    pid 812, BIND 9.18.28, anycast-health 0.2.0, 1 view: ..."
+ * A relay before 0.2.0 passes no plugin version on, so the plugin's
+ * is unknown rather than old.
+ */
+static void
+named_line(const struct ah_msg *feed, const struct ah_msg *relay,
+    const char *views)
+{
+	printf(LABEL "pid %s, BIND %s", "named:", reply_get(feed, "named_pid"),
+	    reply_get(feed, "named"));
+	if (has(feed, "plugin_version"))
+		printf(", anycast-health %s", reply_get(feed,
+		    "plugin_version"));
+	else if (relay != NULL &&
+	    strncmp(reply_get(relay, "version"), "0.1.", 4) != 0)
+		printf(", anycast-health older than 0.2.0");
+	printf(", %s view%s: %s\n", reply_get(feed, "views"),
+	    ah_plural(num(feed, "views")), views);
+}
+
+/*
+ * "feed:     up since ..., a snapshot every 100 ms, last 12 ms ago";
+ * connected but silent past stale-after, the relay judges it as good
+ * as gone, and so does this line.
+ */
+static void
+feed_line(const struct ah_msg *m)
+{
+	int stale = has(m, "age_ms") && has(m, "stale_after") &&
+	    num(m, "age_ms") > num(m, "stale_after");
+
+	printf(LABEL "%s since %s, a snapshot every %s ms", "feed:",
+	    stale ? "STALE: up" : "up", when(num(m, "since")),
+	    reply_get(m, "interval"));
+	if (stale)
+		printf(", but the last %s ms ago (seq %s), more than "
+		    "stale-after %s ms", reply_get(m, "age_ms"),
+		    reply_get(m, "seq"), reply_get(m, "stale_after"));
+	else if (has(m, "age_ms"))
+		printf(", last %s ms ago (seq %s)", reply_get(m, "age_ms"),
+		    reply_get(m, "seq"));
+	else
+		printf(", none received yet");
+	printf("\n");
 }
 
 static const struct ah_msg *
@@ -176,7 +255,8 @@ static void
 show_status(const struct reply *r)
 {
 	const struct ah_msg	*m, *svc = NULL, *exabgp = NULL;
-	char			 up[32], views[512] = "";
+	const struct ah_msg	*relay = NULL;
+	char			 up[32], views[2048] = "";
 	size_t			 i, nsess = 0, nchk = 0;
 
 	for (i = 0; i < r->n; i++) {
@@ -189,6 +269,7 @@ show_status(const struct reply *r)
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
 		if (strcmp(m->type, "relay") == 0) {
+			relay = m;
 			span(up, sizeof(up), num(m, "now") - num(m, "started"));
 			printf(LABEL "anycast-relay %s (protocol %s), pid %s\n",
 			    "relay:", reply_get(m, "version"),
@@ -199,18 +280,8 @@ show_status(const struct reply *r)
 			config_lines(r, m);
 		} else if (strcmp(m->type, "feed") == 0) {
 			if (strcmp(reply_get(m, "state"), "up") == 0) {
-				printf(LABEL "pid %s, BIND %s, %s view%s: %s\n",
-				    "named:", reply_get(m, "named_pid"),
-				    reply_get(m, "named"), reply_get(m, "views"),
-				    num(m, "views") == 1 ? "" : "s", views);
-				printf(LABEL "up since %s, a snapshot every %s "
-				    "ms", "feed:", when(num(m, "since")),
-				    reply_get(m, "interval"));
-				if (has(m, "age_ms"))
-					printf(", last %s ms ago (seq %s)",
-					    reply_get(m, "age_ms"),
-					    reply_get(m, "seq"));
-				printf("\n");
+				named_line(m, relay, views);
+				feed_line(m);
 				if (has(m, "proto") &&
 				    num(m, "proto") < AH_FEED_VERSION)
 					printf(LABEL "protocol %s, older than "
@@ -260,7 +331,7 @@ show_status(const struct reply *r)
 			if (*reply_get(m, "text") == '\0')
 				continue;
 			printf("  %-24s %-8s %s\n", reply_get(m, "name"),
-			    reply_get(m, "state"), reply_get(m, "text"));
+			    check_state(m), reply_get(m, "text"));
 			nchk++;
 		} else if (strcmp(m->type, "prefix") == 0) {
 			/* Hard trouble clears the checks: say why instead. */
@@ -331,11 +402,24 @@ show_zones(const struct reply *r)
 				    reply_get(m, "name"));
 				continue;
 			}
-			printf("  %s: %s, serial %s\n", reply_get(m, "name"),
-			    num(m, "expired") ? "EXPIRED" : num(m, "loaded") ?
-			    "loaded" : "NOT LOADED",
+			printf("  %s: %s%s%s, serial %s\n",
+			    reply_get(m, "name"), reply_get(m, "type"),
+			    has(m, "type") ? ", " : "", num(m, "expired") ?
+			    "EXPIRED" : num(m, "loaded") ? "loaded" :
+			    "NOT LOADED",
 			    has(m, "serial") ? reply_get(m, "serial") : "-");
-			printf("    loaded  %s\n", unix_s(m, "loaded_at"));
+			/*
+			 * BIND's own load time is the file's: when named
+			 * loaded the data is what the plugin saw.
+			 */
+			if (has(m, "loaded_seen"))
+				printf("    loaded  %s\n",
+				    unix_s(m, "loaded_seen"));
+			if (num(m, "loaded_at") > 0)
+				printf("    dated   %s: BIND's load time "
+				    "(for a zone read from a file, the "
+				    "file's modification time)\n",
+				    unix_s(m, "loaded_at"));
 			printf("    refresh %s\n", unix_s(m, "refresh"));
 			printf("    expire  %s\n", unix_s(m, "expire"));
 		}
@@ -377,9 +461,13 @@ show_checks(const struct reply *r)
 		}
 		if (strcmp(m->type, "check") != 0)
 			continue;
-		printf("  %-24s %-8s", reply_get(m, "name"),
-		    reply_get(m, "state"));
+		printf("  %-24s %-8s", reply_get(m, "name"), check_state(m));
 		span(w, sizeof(w), num(m, "span_ms"));
+		/* No figures: the words say how little traffic there is. */
+		if (strcmp(reply_get(m, "state"), "no-data") == 0) {
+			printf(" %s\n", reply_get(m, "text"));
+			continue;
+		}
 		if (strcmp(reply_get(m, "unit"), "zones") == 0 &&
 		    has(m, "value"))
 			printf(" %.0f of %s unhealthy",
@@ -398,8 +486,9 @@ show_checks(const struct reply *r)
 				printf(", %s samples over %s",
 				    reply_get(m, "samples"), w);
 		} else if (has(m, "samples"))
-			printf(" too little traffic: %s over %s",
-			    reply_get(m, "samples"), w);
+			printf(" last result kept: too little traffic now, "
+			    "%s sample%s over %s", reply_get(m, "samples"),
+			    ah_plural(num(m, "samples")), w);
 		printf("\n  %-24s %s\n", "", *reply_get(m, "text") ?
 		    reply_get(m, "text") : "no result yet");
 	}
@@ -416,8 +505,9 @@ show_history(const struct reply *r)
 		if (strcmp(m->type, "service") == 0) {
 			printf("%s", i ? "\n" : "");
 			service_line(m);
-			printf("  %s route changes since the relay started%s\n",
-			    reply_get(m, "transitions"),
+			printf("  %s route change%s since the relay "
+			    "started%s\n", reply_get(m, "transitions"),
+			    ah_plural(num(m, "transitions")),
 			    num(m, "transitions") > 32 ? "; the last 32:" : "");
 		} else if (strcmp(m->type, "transition") == 0)
 			printf("  %s  %s -> %s: %s\n", when(num(m, "at")),
@@ -437,33 +527,119 @@ show_lines(const struct reply *r)
 			printf("%s\n", reply_get(r->m[i], "text"));
 }
 
-/* drain, undrain, and drain --wait at its end: each service asked for. */
-static void
-show_drain(const struct reply *r)
+/* Asked for: every service, or the one named (as shown: made visible). */
+static int
+asked(const char *name)
 {
-	const struct ah_msg	*m, *d;
-	const char		*name;
-	char			 st[32];
+	char arg[4 * AH_LINE_MAX];
+
+	if (command->arg == NULL)
+		return (1);
+	ah_vis(arg, sizeof(arg), command->arg, 0);
+	return (strcmp(arg, name) == 0);
+}
+
+/* "2 good evaluations in a row (rise)" */
+static const char *
+rise_words(const struct ah_msg *m)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s good evaluation%s in a row (rise)",
+	    reply_get(m, "rise"), ah_plural(num(m, "rise")));
+	return (buf);
+}
+
+/* What comes of a service that is judged again (undrain). */
+static void
+judged_again(const struct ah_msg *m)
+{
+	const char	*route = reply_get(m, "route");
+	char		 until[16], left[32];
+	time_t		 t;
+	struct tm	 tm;
+
+	if (has(m, "held_ms")) {
+		t = time(NULL) + (time_t)((num(m, "held_ms") + 999) / 1000);
+		localtime_r(&t, &tm);
+		strftime(until, sizeof(until), "%H:%M:%S", &tm);
+		span(left, sizeof(left), num(m, "held_ms") + 999);
+		printf("held down by flap damping until %s (%s more), then "
+		    "announced after %s; 'anycastctl release %s' ends the "
+		    "hold now", until, left, rise_words(m),
+		    reply_get(m, "name"));
+	} else if (strcmp(route, "draining") == 0)
+		printf("announced with the drain's attributes until %s, then "
+		    "as usual", rise_words(m));
+	else if (strcmp(route, "withdrawn") == 0)
+		printf("will be announced after %s", rise_words(m));
+	else
+		printf("%s, %s", state_words(m), route);
+}
+
+/* What comes of a service a hold no longer keeps down (release). */
+static void
+released(const struct ah_msg *m, const struct ah_msg *res)
+{
+	int64_t	 more = num(m, "rise") - num(m, "good");
+	char	 left[32];
+
+	span(left, sizeof(left), num(res, "held_ms") + 999);
+	printf("released from flap damping (%s of the hold were left): ",
+	    left);
+	if (strncmp(reply_get(m, "state"), "drain", 5) == 0)
+		printf("it stays %s until 'anycastctl undrain %s'",
+		    reply_get(m, "state"), reply_get(m, "name"));
+	else if (strcmp(reply_get(m, "route"), "withdrawn") != 0)
+		printf("%s, %s", state_words(m), reply_get(m, "route"));
+	else if (more <= 1)
+		printf("announced at its next good evaluation");
+	else
+		printf("announced after %lld more good evaluations in a row "
+		    "(rise %s)", (long long)more, reply_get(m, "rise"));
+}
+
+/*
+ * drain, undrain, release, and drain --wait at its end: each service
+ * asked for, what the command did to it and what comes next.
+ */
+static void
+show_change(const struct reply *r)
+{
+	const struct ah_msg	*m, *d, *res;
+	const char		*name, *done;
 	size_t			 i;
 
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
 		name = reply_get(m, "name");
-		if (strcmp(m->type, "service") != 0 || (command->arg != NULL &&
-		    strcmp(command->arg, name) != 0))
+		if (strcmp(m->type, "service") != 0 || !asked(name))
 			continue;
-		upper(st, sizeof(st), reply_get(m, "state"));
-		if ((d = reply_find(r, "drain", name)) != NULL) {
-			printf("%s: %s: %s\n", name, st, reply_get(d, "text"));
-			if (has(d, "warning"))
-				printf("%s: warning: %s\n", name,
-				    reply_get(d, "warning"));
-		} else if (strcmp(reply_get(m, "route"), "announced") == 0)
-			printf("%s: %s\n", name, st);
-		else
-			printf("%s: %s: announced after %s good evaluations "
-			    "in a row (rise)\n", name, st,
-			    reply_get(m, "rise"));
+		d = reply_find(r, "drain", name);
+		res = reply_find(r, "result", name);
+		done = res != NULL ? reply_get(res, "done") : "";
+		printf("%s: ", name);
+		if (strcmp(done, "undrained") == 0) {
+			printf("undrained: ");
+			judged_again(m);
+		} else if (strcmp(done, "not-drained") == 0) {
+			printf("not drained: nothing to undo; %s",
+			    state_words(m));
+		} else if (strcmp(done, "released") == 0)
+			released(m, res);
+		else if (strcmp(done, "not-held") == 0)
+			printf("not held by flap damping: nothing to release "
+			    "(%s)", state_words(m));
+		else if (d != NULL) {
+			upper_state(m);
+			printf(": %s", reply_get(d, "text"));
+		} else
+			/* A relay before 0.2.0 says only the state. */
+			upper_state(m);
+		printf("\n");
+		if (d != NULL && has(d, "warning"))
+			printf("%s: warning: %s\n", name,
+			    reply_get(d, "warning"));
 	}
 }
 
@@ -503,13 +679,14 @@ show_tail(void)
 }
 
 const struct output show_output = {
+	.escape = 1,
 	.status = show_status,
 	.counters = show_counters,
 	.zones = show_zones,
 	.checks = show_checks,
 	.history = show_history,
 	.metrics = show_lines,
-	.drain = show_drain,
+	.change = show_change,
 	.progress = show_progress,
 	.reload = show_lines,
 	.error = show_error,

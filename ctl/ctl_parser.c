@@ -37,6 +37,7 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"metrics",	METRICS,	NULL },
 	{ KEYWORD,	"drain",	DRAIN,		t_drain },
 	{ KEYWORD,	"undrain",	UNDRAIN,	t_service },
+	{ KEYWORD,	"release",	RELEASE,	t_service },
 	{ KEYWORD,	"reload",	RELOAD,		NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
@@ -89,6 +90,7 @@ static const struct {
 	{ METRICS,	 "metrics",	  NULL,		"metrics" },
 	{ DRAIN,	 "drain",	  "service",	"drain" },
 	{ UNDRAIN,	 "undrain",	  "service",	"undrain" },
+	{ RELEASE,	 "release",	  "service",	"release" },
 	{ RELOAD,	 "reload",	  NULL,		"reload" },
 };
 
@@ -212,8 +214,8 @@ parse_usage(FILE *f)
 	    "  status                  the relay, named, BGP sessions, each "
 	    "service and prefix\n"
 	    "  show counters [VIEW]    the plugin's counters per view\n"
-	    "  show zones [VIEW]       each watched zone: serial, refresh, "
-	    "expiry, age\n"
+	    "  show zones [VIEW]       each watched zone: serial, when "
+	    "loaded, refresh, expiry\n"
 	    "  show checks [SERVICE]   each check's value, threshold, "
 	    "window, samples\n"
 	    "  show history [SERVICE]  the last route changes and why\n"
@@ -222,6 +224,14 @@ parse_usage(FILE *f)
 	    "                          announce with GRACEFUL_SHUTDOWN, "
 	    "withdraw once traffic\n"
 	    "                          has moved away (or at the timeout)\n"
-	    "  undrain [SERVICE]       judge again; announced after 'rise'\n"
+	    "      --wait              wait until drained, printing the "
+	    "query rate every second\n"
+	    "      --timeout D         withdraw anyway after D (0s to 1d, "
+	    "like 30s or 2m;\n"
+	    "                          default: the service's "
+	    "drain.timeout)\n"
+	    "  undrain [SERVICE]       end a drain: judged again, announced "
+	    "after 'rise'\n"
+	    "  release [SERVICE]       end a flap-damping hold now\n"
 	    "  reload                  read the configuration file again\n");
 }

@@ -151,9 +151,9 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	}
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
-		      "anycast-health: view '%s' publishing on %s every %u ms,"
-		      " watching %s",
-		      view, p->pub.path, p->pub.interval_ms,
+		      "anycast-health %s: view '%s' publishing on %s every "
+		      "%u ms, watching %s",
+		      PACKAGE_VERSION, view, p->pub.path, p->pub.interval_ms,
 		      p->all_zones	? "all zones"
 		      : p->nwatched > 0 ? "the listed zones"
 					: "no zones");

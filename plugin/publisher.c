@@ -176,7 +176,10 @@ emit(struct client *c, struct ah_enc *e) {
 	}
 }
 
-/* 'hello' fits for any value: its only string is named's version. */
+/*
+ * 'hello' fits for any value: its strings are named's version and the
+ * package's.
+ */
 static void
 send_hello(struct client *c) {
 	char line[AH_LINE_MAX];
@@ -185,6 +188,7 @@ send_hello(struct client *c) {
 	ah_enc_begin(&e, line, sizeof(line), "hello");
 	ah_enc_u64(&e, "proto", AH_FEED_VERSION);
 	ah_enc_str(&e, "named", pub.params.named_version);
+	ah_enc_str(&e, "version", PACKAGE_VERSION);
 	ah_enc_u64(&e, "pid", (uint64_t)getpid());
 	ah_enc_u64(&e, "interval", atomic_load(&pub.interval_ms));
 	ah_enc_u64(&e, "zone_interval", atomic_load(&pub.zone_interval_ms));

@@ -205,6 +205,7 @@ encode_zone(struct ah_enc *e, const struct ah_zone *z, int64_t walked) {
 			ah_enc_u64(e, "serial", z->serial);
 		}
 		ah_enc_i64(e, "loaded_at", z->loaded_at);
+		ah_enc_i64(e, "loaded_seen", z->loaded_seen);
 		ah_enc_i64(e, "refresh", z->refresh);
 		ah_enc_i64(e, "expire", z->expire);
 	}

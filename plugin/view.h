@@ -48,9 +48,10 @@ struct ah_zone {
 	bool has_serial;
 	uint32_t serial;
 	char type[16];
-	int64_t loaded_at; /* unix seconds; 0: unknown */
-	int64_t refresh;   /* next refresh, unix seconds */
-	int64_t expire;	   /* unix seconds; 0: n/a */
+	int64_t loaded_at;   /* BIND's: the file's mtime; 0: unknown */
+	int64_t loaded_seen; /* unix seconds; 0: not loaded */
+	int64_t refresh;     /* next refresh, unix seconds */
+	int64_t expire;	     /* unix seconds; 0: n/a */
 };
 
 struct ah_view {

@@ -147,6 +147,41 @@ walk_one(dns_zone_t *zone, void *arg) {
 }
 
 /*
+ * When named loaded a zone's present data.  BIND's load time is the
+ * zone file's modification time (named reloads a file only when it is
+ * newer), which says when the data was written, not when named took
+ * it.  A zone keeps the time of the first walk that saw it loaded with
+ * its present serial and load time: to within zone-interval, as walks
+ * follow queries and the relay's probes query every interval.  The
+ * view's zones outlive a reconfig, so one that loads nothing changes
+ * nothing.  'prev' is the last walk's zones, tried at the same index
+ * first: the listed zones come in the same order every walk.
+ */
+static int64_t
+loaded_seen(const struct ah_zone *z, const struct ah_zone *prev, size_t nprev,
+	    size_t k, int64_t now) {
+	const struct ah_zone *p = NULL;
+
+	if (!z->found || !z->loaded) {
+		return (0);
+	}
+	if (k < nprev && strcmp(prev[k].name, z->name) == 0) {
+		p = &prev[k];
+	}
+	for (size_t i = 0; p == NULL && i < nprev; i++) {
+		if (strcmp(prev[i].name, z->name) == 0) {
+			p = &prev[i];
+		}
+	}
+	if (p != NULL && p->loaded_seen != 0 && p->loaded_at == z->loaded_at &&
+	    p->has_serial == z->has_serial && p->serial == z->serial)
+	{
+		return (p->loaded_seen);
+	}
+	return (now);
+}
+
+/*
  * A walk of the zone table a query thread handed over (struct
  * ah_walker), on the publisher thread: it reads zones through the
  * table, never through the view.
@@ -156,8 +191,16 @@ walk_zones(void *table, void *arg, struct ah_view *v) {
 	ah_zones_t *zones = arg;
 	dns_zt_t *zt = table;
 	walk_t w = { .v = v, .now = (int64_t)time(NULL) };
+	struct ah_zone *prev = NULL;
+	size_t nprev = 0;
 
 	pthread_mutex_lock(&v->zlock);
+	/* Without memory for the last walk, every zone is seen anew. */
+	if (v->nzones > 0 && (prev = malloc(v->nzones * sizeof(*prev))) != NULL)
+	{
+		memmove(prev, v->zones, v->nzones * sizeof(*prev));
+		nprev = v->nzones;
+	}
 	v->nzones = 0;
 	v->zwatched = v->zhealthy = v->zexpired = v->zunloaded = v->zmissing =
 		0;
@@ -187,6 +230,11 @@ walk_zones(void *table, void *arg, struct ah_view *v) {
 		}
 		count_zone(v, z);
 	}
+	for (size_t k = 0; k < v->nzones; k++) {
+		v->zones[k].loaded_seen = loaded_seen(&v->zones[k], prev, nprev,
+						      k, w.now);
+	}
+	free(prev);
 	v->walked = (int64_t)time(NULL) * 1000;
 	v->watching = true;
 	pthread_mutex_unlock(&v->zlock);

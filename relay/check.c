@@ -43,7 +43,7 @@ check_set(struct check_state *cs, int bad, const char *fmt, ...)
 	va_list ap;
 
 	cs->bad = bad;
-	cs->excused = 0;
+	cs->excused = cs->nodata = 0;
 	va_start(ap, fmt);
 	vsnprintf(cs->why, sizeof(cs->why), fmt, ap);
 	va_end(ap);
@@ -60,7 +60,8 @@ set_value(struct check_state *cs, double value, double limit,
 
 /*
  * Too little traffic to judge a ratio: keep that check's last result,
- * or (low-traffic: canary) pass it and let the canary speak.
+ * or (low-traffic: canary) pass it and let the canary speak.  With no
+ * result to keep, the words say how little there is, now.
  */
 static void
 low_traffic(struct check_state *cs, const struct service_conf *s,
@@ -71,11 +72,14 @@ low_traffic(struct check_state *cs, const struct service_conf *s,
 	cs->val.have = 0;
 	cs->val.samples = ev->total;
 	cs->val.span_ms = ev->span;
-	if (s->low_traffic == LOW_CANARY || cs->why[0] == '\0')
+	if (s->low_traffic == LOW_CANARY || cs->why[0] == '\0' ||
+	    cs->nodata) {
 		check_set(cs, 0, "%s: %llu in %s, below min-queries %llu",
 		    what, (unsigned long long)ev->total,
 		    span_text(span, sizeof(span), ev->span),
 		    (unsigned long long)s->min_queries);
+		cs->nodata = 1;
+	}
 	/* else: LOW_KEEP leaves bad and why as they were ... */
 	else if (cs->bad)
 		cs->held = 1;	/* ... until a retry: recover() */
@@ -486,7 +490,7 @@ judge_canary(struct check_state *cs, const struct check_input *in)
 void
 check_forget(struct check_state *cs)
 {
-	cs->bad = cs->excused = cs->retried = 0;
+	cs->bad = cs->excused = cs->retried = cs->nodata = 0;
 	cs->why[0] = '\0';
 	memset(&cs->val, 0, sizeof(cs->val));
 }

@@ -42,6 +42,7 @@ struct check_state {
 	int		 excused;	/* failed, but not this node's fault */
 	int64_t		 excuse_logged;	/* monotonic ms */
 	char		 why[320];	/* "": no result yet */
+	int		 nodata;	/* why[] says too little traffic */
 	struct check_value val;
 	/* This evaluation: judged on evidence, or failing for lack of it. */
 	int		 judged;

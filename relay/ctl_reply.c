@@ -44,6 +44,7 @@ HANDLER(do_history);
 HANDLER(do_metrics);
 HANDLER(do_drain);
 HANDLER(do_undrain);
+HANDLER(do_release);
 HANDLER(do_reload);
 
 static const struct ctl_cmd commands[] = {
@@ -55,6 +56,7 @@ static const struct ctl_cmd commands[] = {
 	{ "metrics",	   ARG_NONE,	0, PRIV_READ,	do_metrics },
 	{ "drain",	   ARG_SERVICE,	1, PRIV_ADMIN,	do_drain },
 	{ "undrain",	   ARG_SERVICE,	0, PRIV_ADMIN,	do_undrain },
+	{ "release",	   ARG_SERVICE,	0, PRIV_ADMIN,	do_release },
 	{ "reload",	   ARG_NONE,	0, PRIV_ADMIN,	do_reload },
 };
 
@@ -182,6 +184,8 @@ put_feed(struct ctl_reply *rp, const struct feed *f)
 	ah_enc_i64(&e, "since", f->since);
 	if (f->state == FEED_UP) {
 		ah_enc_str(&e, "named", f->named_version);
+		if (f->plugin_version[0] != '\0')
+			ah_enc_str(&e, "plugin_version", f->plugin_version);
 		ah_enc_u64(&e, "named_pid", f->named_pid);
 		ah_enc_u64(&e, "proto", f->proto);
 		ah_enc_u64(&e, "interval", f->interval_ms);
@@ -315,7 +319,8 @@ put_checks(struct ctl_reply *rp, struct relay *r, size_t i, int details)
 		ah_enc_str(&e, "service", s->name);
 		ah_enc_str(&e, "name", checks[k].name);
 		ah_enc_str(&e, "state", cs->why[0] == '\0' ? "waiting" :
-		    cs->bad ? "failing" : cs->excused ? "excused" : "ok");
+		    cs->bad ? "failing" : cs->excused ? "excused" :
+		    cs->nodata ? "no-data" : "ok");
 		ah_enc_str(&e, "text", cs->why);
 		if (details) {
 			ah_enc_str(&e, "unit", checks[k].unit);
@@ -477,11 +482,16 @@ do_zones(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 			ah_enc_str(&e, "name", z->name);
 			ah_enc_u64(&e, "found", (uint64_t)z->found);
 			if (z->found) {
+				if (z->type[0] != '\0')
+					ah_enc_str(&e, "type", z->type);
 				ah_enc_u64(&e, "loaded", (uint64_t)z->loaded);
 				ah_enc_u64(&e, "expired", (uint64_t)z->expired);
 				if (z->has_serial)
 					ah_enc_u64(&e, "serial", z->serial);
 				ah_enc_i64(&e, "loaded_at", z->loaded_at);
+				if (z->loaded_seen != 0)
+					ah_enc_i64(&e, "loaded_seen",
+					    z->loaded_seen);
 				ah_enc_i64(&e, "refresh", z->refresh);
 				ah_enc_i64(&e, "expire", z->expire);
 			}
@@ -566,37 +576,71 @@ do_metrics(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 }
 
 /*
- * drain, undrain: the relay does the work (health.c), so it goes on when
- * anycastctl has gone; the reply is each service's state after it.
+ * What undrain or release did to one service, for its reply: 'done'
+ * (NULL: the service's records say it all), and the hold released.
+ */
+struct outcome {
+	const char	*done;
+	int64_t		 held_ms;
+};
+
+/*
+ * drain, undrain, release: the relay does the work (health.c), so it
+ * goes on when anycastctl has gone; the reply is each service's state
+ * after it, and a 'result' record with what the command did to it.
  */
 static void
 each_service(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req,
     const char *what, void (*fn)(struct relay *, size_t,
-    const struct ctl_req *))
+    const struct ctl_req *, struct outcome *))
 {
-	size_t i;
+	char		line[AH_LINE_MAX];
+	struct ah_enc	e;
+	struct outcome	o;
+	size_t		i;
 
 	log_info("control: %s %s by %s", what, req->arg != NULL ? req->arg :
 	    "of every service", req->who);
-	for (i = 0; i < r->conf->nservices; i++)
-		if (req->arg == NULL ||
-		    strcmp(req->arg, r->conf->services[i].name) == 0) {
-			fn(r, i, req);
-			put_service(rp, r, i, 0);
-		}
+	for (i = 0; i < r->conf->nservices; i++) {
+		if (req->arg != NULL &&
+		    strcmp(req->arg, r->conf->services[i].name) != 0)
+			continue;
+		o = (struct outcome){ NULL, 0 };
+		fn(r, i, req, &o);
+		put_service(rp, r, i, 0);
+		if (o.done == NULL)
+			continue;
+		ah_enc_begin(&e, line, sizeof(line), "result");
+		ah_enc_str(&e, "service", r->conf->services[i].name);
+		ah_enc_str(&e, "done", o.done);
+		if (o.held_ms > 0)
+			ah_enc_i64(&e, "held_ms", o.held_ms);
+		put(rp, &e);
+	}
 	reply_done(rp);
 }
 
 static void
-drain_one(struct relay *r, size_t i, const struct ctl_req *req)
+drain_one(struct relay *r, size_t i, const struct ctl_req *req,
+    struct outcome *o)
 {
 	health_drain(r, i, req->timeout_ms, req->who, ah_mono_ms());
 }
 
 static void
-undrain_one(struct relay *r, size_t i, const struct ctl_req *req)
+undrain_one(struct relay *r, size_t i, const struct ctl_req *req,
+    struct outcome *o)
 {
-	(void)health_undrain(r, i, req->who);
+	o->done = health_undrain(r, i, req->who) ? "undrained" :
+	    "not-drained";
+}
+
+static void
+release_one(struct relay *r, size_t i, const struct ctl_req *req,
+    struct outcome *o)
+{
+	o->held_ms = health_release(r, i, req->who, ah_mono_ms());
+	o->done = o->held_ms > 0 ? "released" : "not-held";
 }
 
 static void
@@ -609,6 +653,12 @@ static void
 do_undrain(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 {
 	each_service(rp, r, req, "undrain", undrain_one);
+}
+
+static void
+do_release(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
+{
+	each_service(rp, r, req, "release", release_one);
 }
 
 /* Each line of the reload's account, as 'line' records. */

@@ -277,12 +277,18 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		v = ah_get(m, "named");
 		snprintf(f->named_version, sizeof(f->named_version), "%s",
 		    v != NULL ? v : "unknown");
+		/* A plugin before 0.2.0 does not say. */
+		v = ah_get(m, "version");
+		snprintf(f->plugin_version, sizeof(f->plugin_version), "%s",
+		    v != NULL ? v : "");
 		f->named_pid = pid;
 		f->proto = proto;
 		f->state = FEED_UP;
 		f->since = ah_real_ms();
-		log_info("plugin hello: named %s pid %llu, snapshot every "
-		    "%llums", f->named_version, (unsigned long long)pid,
+		log_info("plugin hello: named %s pid %llu, anycast-health %s, "
+		    "snapshot every %llums", f->named_version,
+		    (unsigned long long)pid, f->plugin_version[0] != '\0' ?
+		    f->plugin_version : "older than 0.2.0",
 		    (unsigned long long)interval);
 		/*
 		 * A package upgrade replaces the relay at once; named keeps
@@ -488,7 +494,7 @@ on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
     char *why, size_t len)
 {
 	const struct feed_view	*v;
-	const char		*name = ah_get(m, "name");
+	const char		*name = ah_get(m, "name"), *type;
 	struct feed_zone	*z;
 	uint64_t		 u;
 
@@ -531,7 +537,10 @@ on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
 		z->expired = u != 0;
 	if (ah_get_u64(m, "serial", &z->serial) == 0)
 		z->has_serial = 1;
+	if ((type = ah_get(m, "type")) != NULL)
+		snprintf(z->type, sizeof(z->type), "%s", type);
 	z->loaded_at = opt_time(m, "loaded_at");
+	z->loaded_seen = opt_time(m, "loaded_seen");
 	z->refresh = opt_time(m, "refresh");
 	z->expire = opt_time(m, "expire");
 	return (0);

@@ -50,7 +50,9 @@ struct feed_zone {
 	char		name[AH_VIEW_LEN];
 	int		found, loaded, expired, has_serial;
 	uint64_t	serial;
+	char		type[16];			/* "": not sent */
 	int64_t		loaded_at, refresh, expire;	/* unix seconds */
+	int64_t		loaded_seen;			/* ... 0: unknown */
 	int64_t		checked;			/* unix ms */
 };
 
@@ -79,6 +81,7 @@ struct feed {
 	/* From the hello. */
 	uint64_t		 proto;		/* the plugin's version */
 	char			 named_version[64];
+	char			 plugin_version[32];	/* "": before 0.2.0 */
 	uint64_t		 named_pid;
 	uint64_t		 interval_ms;
 	uint64_t		 zone_interval_ms;

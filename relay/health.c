@@ -511,6 +511,21 @@ health_undrain(struct relay *r, size_t i, const char *who)
 	return (1);
 }
 
+int64_t
+health_release(struct relay *r, size_t i, const char *who, int64_t now)
+{
+	const struct service_conf	*s = &r->conf->services[i];
+	struct service_state		*st = &r->svc[i];
+	struct judge_conf		 jc = judge_conf(s);
+	int64_t				 left;
+
+	if ((left = judge_release(&st->judge, &jc, now)) > 0)
+		log_info("service %s released from flap damping by %s with "
+		    "%llds of the hold left", s->name, who,
+		    (long long)((left + 999) / 1000));
+	return (left);
+}
+
 const char *const health_state_names[HEALTH_STATES] = {
 	[HEALTH_UP] = "up", [HEALTH_FALLING] = "falling",
 	[HEALTH_DEPREFERRED] = "depreferred", [HEALTH_KEPT] = "kept",

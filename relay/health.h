@@ -28,6 +28,12 @@ int64_t	health_deadline(const struct relay *, size_t svc);
 void	health_drain(struct relay *, size_t svc, int64_t timeout_ms,
 	    const char *who, int64_t now);
 int	health_undrain(struct relay *, size_t svc, const char *who);
+/*
+ * anycastctl release of service svc: the flap-damping hold ends now.
+ * Returns the hold that was left, 0 if it was not held.
+ */
+int64_t	health_release(struct relay *, size_t svc, const char *who,
+	    int64_t now);
 
 /*
  * Where the service is, as replies and metrics name it.  The route mode

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahtext.h"
 #include "log.h"
 
 static const char *progname = "anycast-health";
@@ -22,40 +23,10 @@ log_init(const char *name)
 }
 
 /*
- * Bytes other than printable ASCII made visible (C style: \n, \r, \t,
- * \\, else \xHH), so that a value from the plugin's feed or from
- * ExaBGP (a view name, a failing domain, a BGP session's reason) can
- * neither end a log line and forge the next one nor drive the reader's
- * terminal.  Every line goes through it: one place, no caller to forget.
- * Returns the length written; 'dst' is cut at a whole escape.
+ * One write per line, so lines of concurrent writers do not mix.  Every
+ * line goes through ah_vis(): one place, no caller to forget a name
+ * from the plugin's feed or a line from ExaBGP.
  */
-static size_t
-visible(char *dst, size_t len, const char *src)
-{
-	const unsigned char	*p;
-	size_t			 n = 0;
-	char			 e[5];
-
-	for (p = (const unsigned char *)src; *p != '\0'; p++) {
-		if (*p == '\\' || *p == '\n' || *p == '\r' || *p == '\t')
-			snprintf(e, sizeof(e), "\\%c", *p == '\n' ? 'n' :
-			    *p == '\r' ? 'r' : *p == '\t' ? 't' : '\\');
-		else if (*p < 0x20 || *p > 0x7e)
-			snprintf(e, sizeof(e), "\\x%02x", *p);
-		else {
-			e[0] = (char)*p;
-			e[1] = '\0';
-		}
-		if (n + strlen(e) >= len)
-			break;
-		memcpy(dst + n, e, strlen(e));
-		n += strlen(e);
-	}
-	dst[n] = '\0';
-	return (n);
-}
-
-/* One write per line, so lines of concurrent writers do not mix. */
 static void
 vlog(const char *level, const char *fmt, va_list ap, const char *err)
 {
@@ -73,10 +44,10 @@ vlog(const char *level, const char *fmt, va_list ap, const char *err)
 	n = m < 0 ? 0 : (size_t)m;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
-	n += visible(line + n, sizeof(line) - n - 1, msg);
+	n += ah_vis(line + n, sizeof(line) - n - 1, msg, 0);
 	if (err != NULL) {
 		snprintf(msg, sizeof(msg), ": %s", err);
-		n += visible(line + n, sizeof(line) - n - 1, msg);
+		n += ah_vis(line + n, sizeof(line) - n - 1, msg, 0);
 	}
 	line[n++] = '\n';
 	fwrite(line, 1, n, stderr);

@@ -25,6 +25,7 @@
 
 #include "ahclock.h"
 #include "ahproto.h"
+#include "ahtext.h"
 #include "canary.h"
 #include "control.h"
 #include "drain.h"
@@ -177,8 +178,8 @@ check_file(const char *path)
 		conf_free(rc);
 		return (1);
 	}
-	printf("%s: OK, %zu services, %zu prefixes\n", path, rc->nservices,
-	    nprefixes);
+	printf("%s: OK, %zu service%s, %zu prefix%s\n", path, rc->nservices,
+	    ah_plural(rc->nservices), nprefixes, nprefixes == 1 ? "" : "es");
 	conf_free(rc);
 	return (0);
 }
@@ -353,8 +354,9 @@ main(int argc, char *argv[])
 	/* One more: none without a good configuration. */
 	if ((r.svc = calloc(r.conf->nservices + 1, sizeof(*r.svc))) == NULL)
 		fatal("calloc");
-	log_info("starting: %zu services, %zu prefixes, plugin socket %s",
-	    r.conf->nservices, nprefixes, r.conf->plugin_socket);
+	log_info("starting: %zu service%s, %zu prefix%s, plugin socket %s",
+	    r.conf->nservices, ah_plural(r.conf->nservices), nprefixes,
+	    nprefixes == 1 ? "" : "es", r.conf->plugin_socket);
 
 	/*
 	 * A respawned relay cannot know what ExaBGP still announces on

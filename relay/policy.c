@@ -346,6 +346,19 @@ judge_held(const struct judge *j, int64_t now)
 	return (j->held_until > now ? j->held_until - now : 0);
 }
 
+int64_t
+judge_release(struct judge *j, const struct judge_conf *c, int64_t now)
+{
+	int64_t left = judge_held(j, now);
+
+	if (left == 0)
+		return (0);
+	j->held_until = 0;
+	j->nchanges = 0;
+	j->next_hold_ms = c->hold_ms;
+	return (left);
+}
+
 int
 judge_step(struct judge *j, const struct judge_conf *c, int64_t now,
     enum verdict v)

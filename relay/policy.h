@@ -153,6 +153,13 @@ int64_t	judge_held(const struct judge *, int64_t now);
  * history stays (a drain or undrain is no excuse to flap).
  */
 void	judge_restart(struct judge *);
+/*
+ * An operator ends a hold (anycastctl release): the changes counted so
+ * far are forgotten and the next hold starts from the first again, so
+ * the node comes back at its next good evaluation.  Returns the hold
+ * that was left, 0 if it was not held.
+ */
+int64_t	judge_release(struct judge *, const struct judge_conf *, int64_t now);
 
 /*
  * Recovery.  A node down for soft trouble loses its clients to the

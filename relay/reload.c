@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "ahclock.h"
+#include "ahtext.h"
 #include "canary.h"
 #include "check.h"
 #include "exabgp.h"
@@ -405,11 +406,13 @@ reload(struct relay *r, char **text, struct reload_result *res)
 		conf_free(nc);
 	else {
 		res->commands = exabgp_commands() - before;
-		fprintf(out, "%s: %zu services: %zu added, %zu removed, %zu "
-		    "changed, %zu unchanged; %llu commands to ExaBGP\n",
-		    r->conf->path, r->conf->nservices, res->added, res->removed,
+		fprintf(out, "%s: %zu service%s: %zu added, %zu removed, %zu "
+		    "changed, %zu unchanged; %llu command%s to ExaBGP\n",
+		    r->conf->path, r->conf->nservices,
+		    ah_plural(r->conf->nservices), res->added, res->removed,
 		    res->changed, res->unchanged,
-		    (unsigned long long)res->commands);
+		    (unsigned long long)res->commands,
+		    ah_plural(res->commands));
 	}
 	if (fclose(out) != 0 || *text == NULL)
 		fatal("open_memstream");

@@ -80,6 +80,7 @@ protocol bgp node6 {
 }
 """
 PREFIXES = ("192.0.2.53/32", "2001:db8::53/128")
+AA_LOCAL = "/etc/apparmor.d/local/usr.sbin.named"
 
 STEP = re.compile(r"^<!-- node-test: (run|check|as \w+|write \S+) -->\n"
                   r"```[a-z]*\n(.*?)^```$", re.M | re.S)
@@ -132,8 +133,9 @@ class Node:
         return state if state in ("running", "degraded") else None
 
     def sh(self, script, user=None, check=True, input=None, timeout=120):
-        """Runs a shell script in the node, as root or as USER (with that
-        user's groups, as after a login)."""
+        """Runs a shell script in the node, as root, or as USER in a
+        login shell of USER's (runuser -l): USER's groups, home and the
+        PATH a login gives (no sbin), as an operator would type it."""
         argv = ["nsenter", f"--target={self.leader}", "--mount", "--uts",
                 "--ipc", "--net", "--pid", "--",
                 "/usr/bin/env", "-i", f"PATH={PATH}", "LANG=C.UTF-8",
@@ -141,8 +143,7 @@ class Node:
         if user is None:
             argv += ["HOME=/root", "/bin/sh", "-ec", f"cd /root\n{script}"]
         else:
-            argv += ["runuser", "-u", user, "--", "/bin/sh", "-ec",
-                     f"cd\n{script}"]
+            argv += ["runuser", "-l", user, "-c", f"set -e\n{script}"]
         r = subprocess.run(argv, capture_output=True, text=True,
                            input=input, timeout=timeout)
         if check and r.returncode != 0:
@@ -193,6 +194,8 @@ def node(tmp_path_factory):
                 'APT::Get::Assume-Yes "true";\n')
         n.write("/etc/bird/bird.conf", BIRD_CONF)
         n.sh(ROUTER_SETUP)
+        # bind9's own, which removing the package must leave as it was.
+        n.aa_local = n.sh(f"cat {AA_LOCAL}").stdout
         # 'check' and 'as USER' steps run in the tests below, once the
         # routes are up: the relay announces after 'rise' snapshots.
         for kind, body in guide_steps():
@@ -233,9 +236,16 @@ def test_sockets_have_the_documented_owners(node):
 
 
 def test_anycastctl_for_the_group_only(node):
+    """The guide's step as alice types it, in her login shell: with a
+    user's PATH (no sbin), so an anycastctl outside /usr/bin would be
+    'command not found'."""
     step = next(b for k, b in guide_steps() if k == "as alice")
     for p in PREFIXES:
         lab.wait_for(lambda p=p: node.route(p), 30, 0.2, f"{p} at BIRD")
+    path = node.sh("echo $PATH", user="alice").stdout.strip()
+    assert "sbin" not in path, path
+    assert node.sh("command -v anycastctl", user="alice"
+                   ).stdout.strip() == "/usr/bin/anycastctl"
     # alice, added to the group by the guide's step.
     r = lab.wait_for(
         lambda: (lambda r: r if r.returncode == 0 else None)(
@@ -307,11 +317,53 @@ def test_apparmor_profile_compiles_with_the_rule(node):
           if enabled.exists() else "not in this kernel (profile not loaded)")
 
 
+def test_completion_and_documents_are_installed(node):
+    """The bash completion works from where the package puts it, and
+    every installed path a manual page cites is there."""
+    r = node.sh("bash -c 'source /usr/share/bash-completion/completions/"
+                "anycastctl; COMP_WORDS=(anycastctl drain \"\"); "
+                "COMP_CWORD=2; _anycastctl; echo ${COMPREPLY[*]}'",
+                user="alice")
+    assert r.stdout.split() == ["--wait", "--timeout", "dns"], r.stdout
+    cited = set()
+    for page in (lab.SRCDIR / "man").iterdir():
+        text = page.read_text()
+        cited |= set(re.findall(
+            r"^\.(?:It )?Pa (/usr/share/\S+?)(?: [,.;])?$", text, re.M))
+        # "protocol.md.gz beside it": in the documentation directory.
+        cited |= {f"/usr/share/doc/anycast-health/{n}" for n in
+                  re.findall(r"^\.Pa ([\w.-]+\.gz)(?: [,.;])?$", text,
+                             re.M)}
+    cited.discard("/usr/share/doc/anycast-health/")
+    assert len(cited) >= 7, cited
+    for path in sorted(cited):
+        assert node.sh(f"test -e {path}", check=False).returncode == 0, \
+            f"{path}, cited by a manual page, is not installed"
+    node.sh("test -f /usr/share/man/man1/anycastctl.1.gz")
+
+
 def test_remove_takes_the_apparmor_line_back(node):
     node.sh("apt-get remove anycast-health")
-    r = node.sh("cat /etc/apparmor.d/local/usr.sbin.named")
+    r = node.sh(f"cat {AA_LOCAL}")
     assert "anycast-health" not in r.stdout
     node.sh("apparmor_parser --skip-kernel-load --skip-cache "
             "/etc/apparmor.d/usr.sbin.named")
     assert node.sh("test -e /usr/sbin/anycast-relay", check=False
                    ).returncode != 0
+    assert node.sh("test -e /usr/bin/anycastctl", check=False
+                   ).returncode != 0
+
+
+def test_purge_leaves_only_what_is_not_ours(node):
+    """Purge takes the state and the runtime directory; named's local
+    AppArmor file is bind9's (its profile includes it without 'if
+    exists'), and stays exactly as it was before the package came."""
+    node.sh("apt-get purge anycast-health")
+    for path in ("/var/lib/anycast-health", "/run/anycast-health",
+                 "/etc/apparmor.d/abstractions/anycast-health",
+                 "/usr/share/anycast-health",
+                 "/usr/share/bash-completion/completions/anycastctl"):
+        assert node.sh(f"test -e {path}", check=False).returncode != 0, path
+    assert node.sh(f"cat {AA_LOCAL}").stdout == node.aa_local
+    node.sh("apparmor_parser --skip-kernel-load --skip-cache "
+            "/etc/apparmor.d/usr.sbin.named")

@@ -149,7 +149,7 @@ def test_drained_survives_kill_restart_and_named(stack):
     os.kill(old, signal.SIGKILL)
     lab.wait_for(lambda: relay.pid() not in (None, old), 10,
                  what="ExaBGP respawns the relay")
-    start = exa.proc.text().rindex("starting: 1 services")
+    start = exa.proc.text().rindex("starting: 1 service,")
     time.sleep(2)                                   # 10 plugin intervals
     assert not bird.has_route(V4) and not bird.has_route(V6)
     assert not [c for c in sent(exa.proc.text()[start:]) if "announce" in c]
@@ -249,10 +249,10 @@ def test_corrupt_state_file_fails_closed(stack):
     assert relay.state.read_text().splitlines()[1:] == ["state version=1"]
 
 
-def test_only_admins_may_drain_undrain_reload(stack):
+def test_only_admins_may_drain_undrain_release_reload(stack):
     relay = relay_on_public_socket(stack, "0666")
     for args in (["drain"], ["drain", "dns", "--wait"], ["undrain", "dns"],
-                 ["reload"]):
+                 ["release", "dns"], ["reload"]):
         r = as_nobody("-s", relay.control, *args)
         assert r.returncode == 4, (args, r.stdout, r.stderr)
         assert (f"anycastctl: relay: {args[0]}: permission denied: uid 65534 "
@@ -342,7 +342,7 @@ def test_reload_added_prefix_announces_only_it(stack):
     r = relay.ctl("reload")
     assert r.returncode == 0, r.stderr
     assert "dns: changed: prefixes +1 -0" in r.stdout
-    assert "1 commands to ExaBGP" in r.stdout
+    assert "1 command to ExaBGP" in r.stdout
     lab.wait_for(lambda: bird.has_route("192.0.2.54/32"), 10,
                  what="the added prefix at BIRD")
     assert sent(exa.proc.text())[n_sent:] == [

@@ -28,7 +28,7 @@ def test_check_accepts_the_example():
     r = subprocess.run([str(lab.RELAY), "--check", str(lab.CONF / "anycast-relay.yaml")],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
-    assert "OK, 1 services, 2 prefixes" in r.stdout
+    assert "OK, 1 service, 2 prefixes" in r.stdout
 
 
 def test_check_reports_every_error_with_position(tmp_path):

@@ -109,4 +109,4 @@ def test_relay_killed_is_respawned(stack):
                           [before:]] == ["removed", "added"], 10,
                  interval=0.05, what="withdrawn, then announced again")
     assert bird.has_route(V4) and bird.has_route(V6)
-    assert exa.proc.text().count("starting: 1 services") == 2
+    assert exa.proc.text().count("starting: 1 service,") == 2

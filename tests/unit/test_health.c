@@ -246,6 +246,33 @@ test_when_down_withdraw(void **state)
 	assert_string_equal(state_name(), "down");
 }
 
+/*
+ * anycastctl release: a node held down by flap damping comes back at
+ * its next good evaluation; released while drained, it stays drained.
+ */
+static void
+test_release_ends_the_hold(void **state)
+{
+	(void)state;
+	start_up("    damping:\n      max-changes: 2\n      period: 60s\n"
+	    "      hold: 60s\n");
+	assert_int_equal(health_release(&r, 0, "uid 0 (root)", now), 0);
+	r.feed.state = FEED_DOWN;		/* the second change */
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	r.feed.state = FEED_UP;
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), -1);
+	assert_string_equal(state_name(), "held");
+	assert_non_null(strstr(st()->reason, "held down 60s more by flap "
+	    "damping"));
+	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	assert_string_equal(state_name(), "drained");
+	assert_int_equal(health_release(&r, 0, "uid 0 (root)", now), 59700);
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), -1);
+	assert_string_equal(state_name(), "drained");
+	assert_int_equal(health_undrain(&r, 0, "uid 0 (root)"), 1);
+	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), 2);
+}
+
 static void
 test_degraded_comes_back_degraded(void **state)
 {
@@ -371,6 +398,7 @@ main(void)
 		cmocka_unit_test_teardown(test_soft_trouble_degrades_after_fall,
 		    stop),
 		cmocka_unit_test_teardown(test_when_down_withdraw, stop),
+		cmocka_unit_test_teardown(test_release_ends_the_hold, stop),
 		cmocka_unit_test_teardown(test_degraded_comes_back_degraded,
 		    stop),
 		cmocka_unit_test_teardown(test_retry_without_traffic, stop),

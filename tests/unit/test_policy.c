@@ -1443,6 +1443,43 @@ test_damping_bounds_resume(void **state)
 	assert_int_equal(judge_resume(&j, &damped, t), 1);
 }
 
+/*
+ * anycastctl release: the hold ends, the node comes up at its next good
+ * evaluation, and a new flap starts from the first hold, not a doubled
+ * one.  Releasing what is not held changes nothing.
+ */
+static void
+test_damping_release(void **state)
+{
+	struct judge	j;
+	int64_t		t = 0;
+	int		i;
+
+	(void)state;
+	judge_init(&j, &damped);
+	assert_int_equal(judge_release(&j, &damped, t), 0);
+	for (i = 0; i < 2; i++) {	/* up, down: twice; then held */
+		judge_step(&j, &damped, t += 100, V_GOOD);
+		judge_step(&j, &damped, t += 100, V_BAD);
+	}
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_GOOD), 0);
+	assert_int_equal(judge_held(&j, t), 10000);
+	assert_int_equal(judge_release(&j, &damped, t += 1000), 9000);
+	assert_int_equal(judge_held(&j, t), 0);
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_GOOD), 1);
+	assert_int_equal(judge_release(&j, &damped, t), 0);
+	assert_true(j.up);
+	/*
+	 * Flapping again: the whole budget of a fresh start (that up was
+	 * its first change), then the first hold, not a doubled one.
+	 */
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_BAD), 1);
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_GOOD), 1);
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_BAD), 1);
+	assert_int_equal(judge_step(&j, &damped, t += 100, V_GOOD), 0);
+	assert_int_equal(judge_held(&j, t), 10000);
+}
+
 /* The shipped defaults: retry 10 s, max-retry 10 min. */
 static const struct retry_conf retries = { .first_ms = 10000,
     .max_ms = 600000 };
@@ -1548,6 +1585,7 @@ main(void)
 		cmocka_unit_test(test_damping_never_delays_down),
 		cmocka_unit_test(test_damping_backoff_and_recovery),
 		cmocka_unit_test(test_damping_bounds_resume),
+		cmocka_unit_test(test_damping_release),
 		cmocka_unit_test(test_retry_waits_double_and_reset),
 		cmocka_unit_test(test_retry_bounds_a_lasting_fault),
 	};

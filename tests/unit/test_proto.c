@@ -1,6 +1,6 @@
 /*
  * test_proto.c - the codec: round trips, escaping, and every way a
- * line can be malformed.
+ * line can be malformed; text made visible for people (ahtext.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ahproto.h"
+#include "ahtext.h"
 
 static int
 decode(struct ah_msg *m, const char *s, const char **err)
@@ -274,6 +275,42 @@ test_lines_discard(void **state)
 	assert_memory_equal(line, "error", 5);
 }
 
+/* What the log and anycastctl show of a name with control bytes. */
+static void
+test_vis(void **state)
+{
+	char	buf[64];
+
+	(void)state;
+	assert_int_equal(ah_vis(buf, sizeof(buf), "a\nb\r\t\\\x1b[2J\xc3\xa9", 0),
+	    25);
+	assert_string_equal(buf, "a\\nb\\r\\t\\\\\\x1b[2J\\xc3\\xa9");
+	/* The exposition's own escapes stay; the rest is shown. */
+	ah_vis(buf, sizeof(buf), "v=\"a\\\"b\x07\"", AH_VIS_KEEPBS);
+	assert_string_equal(buf, "v=\"a\\\"b\\x07\"");
+	/*
+	 * And its UTF-8, but for the C1 controls (U+009B is a CSI to some
+	 * terminals), surrogates, overlong and cut sequences.
+	 */
+	ah_vis(buf, sizeof(buf), "caf\xc3\xa9 \xef\xbf\xbd \xf0\x9f\x98\x80",
+	    AH_VIS_UTF8);
+	assert_string_equal(buf, "caf\xc3\xa9 \xef\xbf\xbd \xf0\x9f\x98\x80");
+	ah_vis(buf, sizeof(buf), "\xc2\x9b\xed\xa0\x80\xc0\xaf\xe2\x82",
+	    AH_VIS_UTF8);
+	assert_string_equal(buf, "\\xc2\\x9b\\xed\\xa0\\x80\\xc0\\xaf"
+	    "\\xe2\\x82");
+	assert_int_equal(ah_vis(buf, 5, "ab\xc3\xa9\xc3\xa9", AH_VIS_UTF8), 4);
+	assert_string_equal(buf, "ab\xc3\xa9");
+	/* Cut at a whole escape, always terminated. */
+	assert_int_equal(ah_vis(buf, 6, "ab\x1b", 0), 2);
+	assert_string_equal(buf, "ab");
+	assert_int_equal(ah_vis(buf, 1, "x", 0), 0);
+	assert_string_equal(buf, "");
+	assert_string_equal(ah_plural(1), "");
+	assert_string_equal(ah_plural(0), "s");
+	assert_string_equal(ah_plural(2), "s");
+}
+
 int
 main(void)
 {
@@ -286,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_lines_discard),
+		cmocka_unit_test(test_vis),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

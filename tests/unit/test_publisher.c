@@ -87,7 +87,7 @@ worst_zone(struct ah_view *v)
 	z->found = z->loaded = true;
 	z->has_serial = true;
 	z->serial = UINT32_MAX;
-	z->loaded_at = z->refresh = z->expire = INT64_MIN;
+	z->loaded_at = z->loaded_seen = z->refresh = z->expire = INT64_MIN;
 	pthread_mutex_lock(&v->zlock);
 	v->zones = z;
 	v->nzones = v->zcap = 1;
