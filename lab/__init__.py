@@ -33,6 +33,8 @@ The rooms, by role:
     internet    a small internet of real name servers for the fleet's
                 resolvers (a subpackage: lab/internet/)
     figures     what the fleet's clients saw, from their records
+    catalogue   the catalogue of failures on the fleet on the lab
+                internet, scored against the relay; the normal day
     demo        the demos (./demo.sh)
 
 Written for /usr/bin/python3 (Debian's), which has dnspython; the
