@@ -132,6 +132,7 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	p = isc_mem_get(mctx, sizeof(*p));
 	CHECK(ah_params_parse(parameters, cfg_file, cfg_line, mctx, lctx, p));
 	named_version(p->pub.named_version, sizeof(p->pub.named_version));
+	snprintf(p->pub.conf_file, sizeof(p->pub.conf_file), "%s", cfg_file);
 	p->pub.enter = ah_thread_enter;
 	p->pub.leave = ah_thread_leave;
 

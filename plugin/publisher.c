@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -78,7 +79,19 @@ static struct {
 	pthread_t thread;
 	struct ah_acceptor listen;
 	struct ah_walker *walkers;
+	struct ah_walker *walking; /* the one walked now, outside 'lock' */
+	pthread_cond_t walked;	   /* ... its walk ended */
+	uint64_t turn;		   /* of run_walks() */
 	int wake[2];
+	/*
+	 * When named last began a reconfig or reload (monotonic ms; 0:
+	 * not since the publisher started): it opened the plugin
+	 * statement's file, or registered an instance.  While its worker
+	 * threads are paused for it, no query is counted, and the relay
+	 * is told why.
+	 */
+	atomic_int_fast64_t reconfig_at;
+	int inotify; /* the conf_file's directory, or -1 */
 	/* Thread-private. */
 	struct client clients[CLIENTS_MAX];
 	unsigned int told_interval, told_zone_interval;
@@ -88,6 +101,7 @@ static struct {
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.walked = PTHREAD_COND_INITIALIZER,
 };
 
 static void
@@ -199,11 +213,13 @@ send_hello(struct client *c) {
 /* A snapshot for one new subscriber 'c', or for all of them (NULL). */
 static void
 send_snapshot(struct client *c, uint64_t seq) {
+	int64_t at = atomic_load(&pub.reconfig_at);
 	int rc;
 
 	pthread_mutex_lock(&pub.lock);
 	rc = ah_snapshot_build(&pub.snapshot, pub.views, seq, c != NULL,
-			       ah_real_ms());
+			       ah_real_ms(),
+			       at != 0 ? ah_mono_ms() - at : -1);
 	pthread_mutex_unlock(&pub.lock);
 	if (rc == 0) {
 		queue(c, pub.snapshot.buf, pub.snapshot.len);
@@ -281,33 +297,82 @@ read_client(struct client *c) {
 }
 
 /*
+ * named opened something in the plugin statement's directory: a
+ * reconfig or reload begins when that is the statement's own file.
+ * The directory is watched, not the file: an editor that saves by
+ * renaming a new file over it leaves a watch of the file on the old.
+ */
+static void
+read_inotify(void) {
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *base = strrchr(pub.params.conf_file, '/') + 1;
+	ssize_t n;
+
+	while ((n = read(pub.inotify, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->len > 0 && strcmp(ev->name, base) == 0) {
+				atomic_store(&pub.reconfig_at, ah_mono_ms());
+			}
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+/*
  * The zone tables query threads handed over since the last turn.  The
  * release may drop the last reference to a table of a view named has
  * just shut down; BIND frees zone tables from whichever thread lets go
  * last, and this one touches no view.
+ *
+ * A walk runs outside 'lock', which named's threads take to register
+ * and destroy instances (a destroy may run on a worker thread, a
+ * register inside a reconfig's pause of every worker): 'walking' names
+ * the walker under way, and only the removal of that one waits for it
+ * ('walked'), since it frees what the walk reads.  Each walker is
+ * walked at most once a turn, whatever is handed over meanwhile.
  */
 static void
 run_walks(void) {
-	pthread_mutex_lock(&pub.lock);
-	for (struct ah_walker *w = pub.walkers; w != NULL; w = w->next) {
-		void *table;
+	uint64_t turn;
 
-		if (atomic_load_explicit(&w->pending, memory_order_relaxed) ==
-		    NULL) {
+	pthread_mutex_lock(&pub.lock);
+	turn = ++pub.turn;
+	for (;;) {
+		struct ah_walker *w;
+		void *table = NULL;
+
+		for (w = pub.walkers; w != NULL; w = w->next) {
+			if (w->turn != turn &&
+			    atomic_load_explicit(&w->pending,
+						 memory_order_relaxed) != NULL)
+			{
+				break;
+			}
+		}
+		if (w == NULL) {
+			break;
+		}
+		w->turn = turn;
+		table = atomic_exchange(&w->pending, NULL);
+		if (table == NULL) {
 			continue;
 		}
-		table = atomic_exchange(&w->pending, NULL);
-		if (table != NULL) {
-			w->walk(table, w->arg, w->view);
-			w->release(table);
-		}
+		pub.walking = w;
+		pthread_mutex_unlock(&pub.lock);
+		w->walk(table, w->arg, w->view);
+		w->release(table);
+		pthread_mutex_lock(&pub.lock);
+		pub.walking = NULL;
+		pthread_cond_broadcast(&pub.walked);
 	}
 	pthread_mutex_unlock(&pub.lock);
 }
 
 static void *
 publisher_main(void *arg) {
-	struct pollfd pfd[2 + CLIENTS_MAX];
+	struct pollfd pfd[3 + CLIENTS_MAX];
 	int64_t next = ah_mono_ms() + atomic_load(&pub.interval_ms);
 	char line[AH_LINE_MAX];
 	struct ah_enc e;
@@ -316,7 +381,7 @@ publisher_main(void *arg) {
 	pub.params.enter();
 	for (;;) {
 		int64_t wait = next - ah_mono_ms();
-		size_t n = 2;
+		size_t n = 3;
 
 		if (wait <= 0) {
 			/* A reload changed a parameter: say so first. */
@@ -349,6 +414,7 @@ publisher_main(void *arg) {
 		if (pfd[1].fd < 0 && wait > AH_ACCEPT_PAUSE_MS) {
 			wait = AH_ACCEPT_PAUSE_MS;
 		}
+		pfd[2] = (struct pollfd){ .fd = pub.inotify, .events = POLLIN };
 		for (size_t i = 0; i < CLIENTS_MAX; i++) {
 			struct client *c = &pub.clients[i];
 
@@ -370,7 +436,10 @@ publisher_main(void *arg) {
 		if (pfd[1].revents & POLLIN) {
 			accept_client();
 		}
-		for (size_t k = 2; k < n; k++) {
+		if (pfd[2].revents & POLLIN) {
+			read_inotify();
+		}
+		for (size_t k = 3; k < n; k++) {
 			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) ==
 			    0) {
 				continue;
@@ -401,6 +470,30 @@ publisher_main(void *arg) {
 	return (NULL);
 }
 
+/*
+ * Watch the directory of the plugin statement's file for named opening
+ * it.  Without a watch (a relative path, no inotify), registrations
+ * alone tell of a reconfig, later in its pause.
+ */
+static void
+watch_conf(const char *file) {
+	char dir[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+
+	pub.inotify = -1;
+	if (file[0] != '/' || slash == NULL || slash[1] == '\0') {
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file + 1), file);
+	pub.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (pub.inotify >= 0 &&
+	    inotify_add_watch(pub.inotify, dir, IN_OPEN | IN_ONLYDIR) < 0)
+	{
+		close(pub.inotify);
+		pub.inotify = -1;
+	}
+}
+
 static int
 start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	sigset_t all, old;
@@ -425,6 +518,8 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	pub.told_interval = p->interval_ms;
 	pub.told_zone_interval = p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
+	atomic_store(&pub.reconfig_at, 0);
+	watch_conf(p->conf_file);
 
 	/* named's signal handling must stay on named's own threads. */
 	sigfillset(&all);
@@ -438,6 +533,9 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
 		close(pub.wake[0]);
 		close(pub.wake[1]);
+		if (pub.inotify >= 0) {
+			close(pub.inotify);
+		}
 		goto fail;
 	}
 	return (0);
@@ -453,15 +551,19 @@ stop(void) {
 	pthread_join(pub.thread, NULL);
 	close(pub.wake[0]);
 	close(pub.wake[1]);
+	if (pub.inotify >= 0) {
+		close(pub.inotify);
+	}
 	close(pub.listen.fd);
 	(void)unlink(pub.params.path);
 }
 
 /*
  * A slot for a new view name; no instance refers to it, so no query
- * thread writes to it.  The publisher thread takes 'lock' before it
- * reads a slot or takes its 'zlock', and the caller holds 'lock': the
- * slot, its zlock included, is nobody's now.
+ * thread writes to it, and no walk reads it (an instance's walker is
+ * removed, its walk ended, before it detaches).  The publisher thread
+ * takes 'lock' before it reads a slot for a snapshot, and the caller
+ * holds 'lock': the slot, its zlock included, is nobody's now.
  */
 static void
 reset_view(struct ah_view *v, const char *name) {
@@ -520,6 +622,13 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	if (pub.ninstances == 0 && start(p, err, errlen) < 0) {
 		goto out;
 	}
+	if (v != NULL && v->refs > 0) {
+		/*
+		 * A view registered again while its old instance lives: a
+		 * reconfig, whose pause may outlast stale-after.
+		 */
+		atomic_store(&pub.reconfig_at, ah_mono_ms());
+	}
 	if (v == NULL) {
 		v = fresh;
 		reset_view(v, name);
@@ -557,7 +666,10 @@ ah_pub_walker_remove(struct ah_walker *w) {
 			break;
 		}
 	}
-	/* Walks run under pub.lock: none is in progress now. */
+	/* Out of the list, it is walked no more; but it may be now. */
+	while (pub.walking == w) {
+		pthread_cond_wait(&pub.walked, &pub.lock);
+	}
 	table = atomic_exchange(&w->pending, NULL);
 	pthread_mutex_unlock(&pub.lock);
 	if (table != NULL) {

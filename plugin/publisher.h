@@ -16,6 +16,7 @@
 #ifndef AH_PUBLISHER_H
 #define AH_PUBLISHER_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,9 +28,10 @@
  * atomic increment) and hands it over in 'pending'; the publisher
  * thread walks it with 'walk' and drops it with 'release'.  A newer
  * table handed over before the publisher took the older one replaces
- * it, and the query thread drops the older one.  The publisher walks
- * under its lock, so removing a walker waits for a walk in progress and
- * no reference outlives the plugin instance.
+ * it, and the query thread drops the older one.  A walk holds no lock
+ * that registering or destroying another instance takes; removing a
+ * walker waits for its own walk in progress, so no reference outlives
+ * the plugin instance.
  */
 struct ah_walker {
 	_Atomic(void *) pending;
@@ -37,11 +39,19 @@ struct ah_walker {
 	void *arg;
 	void (*walk)(void *table, void *arg, struct ah_view *);
 	void (*release)(void *table);
-	struct ah_walker *next; /* under the publisher's lock */
+	/* The publisher's, under its lock. */
+	struct ah_walker *next;
+	uint64_t turn; /* the last turn it was walked in */
 };
 
 struct ah_pub_params {
 	char path[108]; /* sizeof(sun_path) */
+	/*
+	 * The file of the plugin statement (named.conf, or a file it
+	 * includes): named opens it when a reconfig or reload begins.
+	 * "" or relative: not watched.
+	 */
+	char conf_file[PATH_MAX];
 	unsigned int interval_ms;
 	unsigned int zone_interval_ms;
 	mode_t mode;
@@ -59,7 +69,10 @@ struct ah_pub_params {
 /*
  * Attach an instance for view 'name'.  The first attach creates the
  * socket and starts the thread with 'p'; later ones must agree with
- * the running publisher.  Returns 0, or -1 with a message in 'err'.
+ * the running publisher, and are a reconfig under way: named registers
+ * new instances inside the pause of its worker threads, which the
+ * snapshots then say (the tick's 'reconfig').  Returns 0, or -1 with a
+ * message in 'err'.
  */
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,

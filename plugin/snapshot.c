@@ -297,7 +297,7 @@ out:
  */
 int
 ah_snapshot_build(struct ah_snapshot *sc, struct ah_view views[AH_VIEWS_MAX],
-		  uint64_t seq, bool fresh, int64_t time) {
+		  uint64_t seq, bool fresh, int64_t time, int64_t reconfig) {
 	char line[AH_LINE_MAX];
 	struct ah_enc e;
 	uint64_t nviews = 0, nrecords = 0;
@@ -324,6 +324,9 @@ ah_snapshot_build(struct ah_snapshot *sc, struct ah_view views[AH_VIEWS_MAX],
 	ah_enc_u64(&e, "views", nviews);
 	ah_enc_u64(&e, "records", nrecords);
 	ah_enc_i64(&e, "time", time);
+	if (reconfig >= 0) {
+		ah_enc_i64(&e, "reconfig", reconfig);
+	}
 	return (put(sc, &e) ? 0 : -1);
 }
 

@@ -26,14 +26,15 @@ struct ah_snapshot {
 
 /*
  * Snapshot 'seq' of the views in 'views' that have instances attached,
- * its tick stamped 'time' (realtime ms).  A periodic snapshot carries
+ * its tick stamped 'time' (realtime ms) and, unless it is -1,
+ * 'reconfig': the ms since named last began a reconfig.  A periodic snapshot carries
  * the sample names that changed since the last one; a 'fresh' one, for
  * a new subscriber, carries them all and leaves 'told' alone.  Returns
  * 0, or -1 if memory ran out: then nothing is to be sent.
  */
 int
 ah_snapshot_build(struct ah_snapshot *sc, struct ah_view views[AH_VIEWS_MAX],
-		  uint64_t seq, bool fresh, int64_t time);
+		  uint64_t seq, bool fresh, int64_t time, int64_t reconfig);
 
 /* Frees the buffer; what was told stays. */
 void

@@ -23,7 +23,11 @@ typedef struct ah_zones ah_zones_t;
 ah_zones_t *
 ah_zones_create(isc_mem_t *mctx, const ah_params_t *p, struct ah_view *view);
 
-/* Waits for a walk in progress; no zone table reference outlives it. */
+/*
+ * Waits for this instance's walk in progress, if one is (only that: a
+ * walk of another view holds nothing); no zone table reference
+ * outlives it.
+ */
 void
 ah_zones_destroy(ah_zones_t **zonesp);
 

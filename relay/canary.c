@@ -71,6 +71,8 @@ send_query(struct canary *k, int64_t now)
 int
 canary_poll_fd(struct canary *k, int64_t now)
 {
+	if (k->paused_at != 0)
+		return (k->waiting ? k->fd : -1);
 	if (k->waiting && now - k->sent_at >= k->conf->timeout_ms) {
 		char ms[16];
 
@@ -128,9 +130,54 @@ canary_close(struct canary *k)
 	k->waiting = 0;
 }
 
+void
+canary_renew(struct canary *k, const struct canary_conf *conf)
+{
+	struct canary old = *k;
+
+	canary_close(k);
+	canary_init(k, conf);
+	k->renewed = 1;
+	/* Removed: a canary added back later is a new one. */
+	if (!conf->enabled)
+		return;
+	if (old.have_result) {
+		k->had_before = 1;
+		k->before_ok = old.ok;
+		snprintf(k->before, sizeof(k->before), "%s", old.result);
+	} else if (old.renewed && old.had_before) {
+		k->had_before = 1;
+		k->before_ok = old.before_ok;
+		snprintf(k->before, sizeof(k->before), "%s", old.before);
+	}
+}
+
+void
+canary_pause(struct canary *k, int64_t now)
+{
+	if (k->paused_at == 0)
+		k->paused_at = now;
+}
+
+void
+canary_resume(struct canary *k, int64_t now)
+{
+	int64_t d = now - k->paused_at;
+
+	if (k->paused_at == 0)
+		return;
+	k->paused_at = 0;
+	k->sent_at += d;
+	k->next_at += d;
+	if (k->have_result)
+		k->result_at += d;
+}
+
 int64_t
 canary_next(const struct canary *k)
 {
+	if (k->paused_at != 0)
+		return (INT64_MAX);
 	if (k->waiting)
 		return (k->sent_at + k->conf->timeout_ms);
 	return (k->next_at);

@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "canary.h"
 #include "check.h"
@@ -331,7 +330,9 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 /*
  * Zone state older than the limit.  The view is live (live_view():
  * queries or probes reach it), so each of them could have started a
- * walk: the walk itself is behind, not the traffic.
+ * walk: the walk itself is behind, not the traffic.  Its age is on the
+ * relay's monotonic clock (feed.c, walked_at()): no step of either
+ * machine's wall clock makes a walk late.
  */
 static void
 walk_late(struct check_state *cs, const struct check_input *in,
@@ -359,20 +360,20 @@ judge_all_zones(struct check_state *cs, const struct check_input *in,
 {
 	const struct service_conf	*s = in->s;
 	const struct feed_view		*v = in->view;
-	uint64_t			 watched, good, checked;
+	uint64_t			 watched, good;
 	char				 names[100] = "";
 	size_t				 i, n = 0;
 	int64_t				 age;
 
 	if (feed_counter(v, FEED_ZONES "watched", &watched) < 0 ||
 	    feed_counter(v, FEED_ZONES "healthy", &good) < 0 ||
-	    feed_counter(v, FEED_ZONES "checked", &checked) < 0) {
+	    v->zones_walked == 0) {
 		check_set(cs, 1, "zones: the plugin reports none in "
 		    "view %s (set all-zones yes, and send it queries)",
 		    s->view);
 		return;
 	}
-	age = (int64_t)time(NULL) * 1000 - (int64_t)checked;
+	age = in->now - v->zones_walked;
 	if (age > limit) {
 		walk_late(cs, in, "zones", age);
 		return;
@@ -403,7 +404,8 @@ judge_zones(struct check_state *cs, const struct check_input *in)
 	const struct service_conf	*s = in->s;
 	const struct checks_conf	*k = &s->checks;
 	const struct feed_zone		*z;
-	int64_t				 now_s = (int64_t)time(NULL);
+	/* Zone times are named's: judged by its clock (its last tick). */
+	int64_t				 now_s = in->feed->last_tick_real / 1000;
 	int64_t				 limit, age;
 	size_t				 i;
 	char				 what[AH_VIEW_LEN + 8];
@@ -429,7 +431,7 @@ judge_zones(struct check_state *cs, const struct check_input *in)
 			    "the plugin (list it in the plugin's zones)", name);
 			return;
 		}
-		age = now_s * 1000 - z->checked;
+		age = in->now - z->walked;
 		if (z->checked == 0 || age > limit) {
 			snprintf(what, sizeof(what), "zone %s", name);
 			walk_late(cs, in, what, z->checked ? age : -1);
@@ -472,7 +474,21 @@ judge_canary(struct check_state *cs, const struct check_input *in)
 	int64_t				 now = in->now;
 
 	cs->val.have = 0;
-	if (!c->have_result)
+	/*
+	 * No answer yet fails closed at start-up.  After a reload changed
+	 * the canary, the last one's result stands until the new one has
+	 * its own, and a canary the reload added keeps the route as it is:
+	 * a reload that promised to change nothing moves nothing.
+	 */
+	if (!c->have_result && c->renewed && c->had_before)
+		check_set(cs, !c->before_ok, "canary %s: changed by a reload, "
+		    "no answer yet; until then the last canary's: %s",
+		    s->canary.qname, c->before);
+	else if (!c->have_result && c->renewed)
+		check_set(cs, !in->up, "canary %s: added by a reload, no "
+		    "answer yet: the route stays as it is until then",
+		    s->canary.qname);
+	else if (!c->have_result)
 		check_set(cs, 1, "canary: no answer yet");
 	else if (now - c->result_at > 2 * (int64_t)s->canary.interval_ms +
 	    (int64_t)s->canary.timeout_ms)

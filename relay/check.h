@@ -59,6 +59,11 @@ struct check_input {
 	const struct window	*win;		/* the service's counters */
 	const struct canary	*canary;
 	int64_t			 now;		/* monotonic ms */
+	/*
+	 * The judge's state: a check that a reload added and that has no
+	 * result yet votes for it, so a reload moves no route by itself.
+	 */
+	int			 up;
 };
 
 struct check_def {

@@ -624,7 +624,8 @@ static void
 drain_one(struct relay *r, size_t i, const struct ctl_req *req,
     struct outcome *o)
 {
-	health_drain(r, i, req->timeout_ms, req->who, ah_mono_ms());
+	health_drain(r, i, req->timeout_ms, req->who, req->arg == NULL,
+	    ah_mono_ms());
 }
 
 static void

@@ -11,6 +11,11 @@
  * behind routers that ignore the community never stop.  At the
  * timeout the routes are withdrawn anyway.
  *
+ * The plugin counts queries per view: while other services of the view
+ * still bring it traffic, its rate cannot show this service's leaving,
+ * and only the timeout ends the drain (drain_shared()); services of one
+ * view drained together end on the rate.
+ *
  * The relay runs the drain, so it goes on when anycastctl exits, and
  * remembers it in the state file, so that a restarted relay never
  * announces a drained service.  While drained a service is judged but
@@ -121,6 +126,24 @@ drain_restore(struct drain *d, int64_t since, const char *by,
 	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
+void
+drain_shared(struct drain *d, const char *view, const char *names, int start)
+{
+	size_t n = strlen(d->why);
+
+	if (names[0] == '\0') {
+		d->shared[0] = '\0';
+		return;
+	}
+	snprintf(d->shared, sizeof(d->shared), "view %s is shared with %s",
+	    view, names);
+	if (start && d->state == DRAIN_DRAINING)
+		snprintf(d->why + n, sizeof(d->why) - n, "; %s, still "
+		    "announced: its query rate cannot show this service's "
+		    "traffic leaving; withdrawn at the timeout (%us), or on the "
+		    "rate once they drain too", d->shared, d->timeout_ms / 1000);
+}
+
 int
 drain_expired(struct drain *d, int64_t now)
 {
@@ -128,9 +151,16 @@ drain_expired(struct drain *d, int64_t now)
 
 	if (d->state != DRAIN_DRAINING || now < d->deadline)
 		return (0);
-	end(d, DRAIN_TIMEOUT, "drain timeout %us: the query rate is still %s, "
-	    "above %.1f qps: withdrawn anyway", d->timeout_ms / 1000,
-	    qps(rate, sizeof(rate), d->rate), d->limit);
+	if (d->shared[0] != '\0')
+		end(d, DRAIN_TIMEOUT, "drain timeout %us: %s, whose traffic "
+		    "its query rate (%s) includes: withdrawn anyway",
+		    d->timeout_ms / 1000, d->shared,
+		    qps(rate, sizeof(rate), d->rate));
+	else
+		end(d, DRAIN_TIMEOUT, "drain timeout %us: the query rate is "
+		    "still %s, above %.1f qps: withdrawn anyway",
+		    d->timeout_ms / 1000, qps(rate, sizeof(rate), d->rate),
+		    d->limit);
 	return (1);
 }
 
@@ -164,7 +194,8 @@ drain_quiet(struct drain *d, const struct service_conf *s,
 	if ((rate = window_rate(win, SMP_QUERIES, from, &span)) < 0)
 		return (0);
 	d->rate = rate;
-	if (now - d->started < (int64_t)s->drain.hold_ms || rate > d->limit)
+	if (now - d->started < (int64_t)s->drain.hold_ms || rate > d->limit ||
+	    d->shared[0] != '\0')
 		return (0);
 	end(d, DRAIN_QUIET, "drained: %.1f qps over the last %.1fs, at or "
 	    "below %.1f qps (%s before), after %.1fs", rate, span / 1000.0,

@@ -40,7 +40,12 @@ struct drain {
 	double		 limit;		/* quiet at or below this */
 	int64_t		 ended;		/* realtime ms it was drained */
 	char		 by[80];	/* who asked: "uid 0 (root)" */
-	char		 why[200];	/* how it ended, in words */
+	char		 why[400];	/* how it ended, in words */
+	/*
+	 * "view V is shared with A, B": other services of the view still
+	 * bring it traffic, so its rate cannot show this one's leaving.
+	 */
+	char		 shared[200];
 };
 
 /*
@@ -71,6 +76,13 @@ int	drain_expired(struct drain *, int64_t now);
 int	drain_lost(struct drain *, const char *why);
 int	drain_quiet(struct drain *, const struct service_conf *,
 	    const struct window *win, int64_t now);
+/*
+ * Other services of the view that still bring it traffic, by name
+ * ("" for none): while there are any the rate cannot end the drain,
+ * only its timeout can.  'start' says so in why[] (just started).
+ */
+void	drain_shared(struct drain *, const char *view, const char *names,
+	    int start);
 /* Monotonic ms of the drain's timeout, or INT64_MAX. */
 int64_t	drain_deadline(const struct drain *);
 const char *drain_state_name(enum drain_state);

@@ -1,8 +1,13 @@
 /*
  * exabgp.c - the relay's two pipes to ExaBGP.
  *
- * stdout carries commands.  It is non-blocking with a queue, so a slow
- * ExaBGP never stalls the relay's reaction to named.  stdin carries
+ * stdout carries commands.  It is non-blocking, so a slow ExaBGP never
+ * stalls the relay's reaction to named.  What waits for ExaBGP is not a
+ * queue of commands but the latest command of each route: a route that
+ * changes again before ExaBGP has read the first change is written
+ * once, as it is now, and one that changes back not at all.  So any
+ * number of prefixes may change at once, however slowly ExaBGP reads,
+ * and the relay holds at most one command per route.  stdin carries
  * ExaBGP's answers ('done'/'error'), 'shutdown', session changes, and
  * the answer to 'show neighbor extensive' (sessions.c).  ExaBGP writes
  * with a blocking write: if we stopped reading, ExaBGP itself would
@@ -35,7 +40,12 @@
 #include "log.h"
 #include "parse.h"
 
-#define OUT_MAX		(256 * 1024)
+/* Commands written ahead of ExaBGP's reading: a pipe's worth. */
+#define OUT_MAX		(64 * 1024)
+/* ... less room always kept for the neighbor question. */
+#define QUESTION_ROOM	64
+/* ExaBGP taking nothing this long while commands wait is logged. */
+#define STALL_MS	5000
 /* Commands awaiting an answer that are remembered one by one. */
 #define PENDING_MAX	4096
 /* How often ExaBGP is asked which neighbors it has, and their state. */
@@ -44,11 +54,25 @@
 #define SLOW_MS		2000
 /* What a pending command is, when not a route's. */
 #define QUESTION	((size_t)-1)	/* 'show neighbor extensive' */
-#define NO_ROUTE	((size_t)-2)	/* a route out of memory */
+#define NONE		((size_t)-1)	/* the end of a list of routes */
 
 struct pending {
 	uint64_t	 seq;
-	size_t		 route;		/* in x.routes, or as above */
+	size_t		 route;		/* in x.routes, or QUESTION */
+};
+
+/*
+ * A route: 'pub.cmd' is the last command written for it, 'want' the
+ * latest asked for and not written yet (NULL: none).  While it waits
+ * it is in the list from x.wait_head, in the order it first changed.
+ */
+struct slot {
+	struct sent_route	 pub;
+	char			*want;
+	int			 waiting;
+	int			 resend;	/* 'want' even if unchanged */
+	size_t			 next;		/* in the waiting list */
+	size_t			 hnext;		/* in its hash chain */
 };
 
 /* One stdout and one stdin per process: module state, not a context. */
@@ -67,9 +91,15 @@ static struct {
 	int		 asking;	/* a question awaits its answer */
 	int		 ask_again;	/* ... and another is due after it */
 	/* Each route's last command, and ExaBGP's answer to it. */
-	struct sent_route *routes;
+	struct slot	*routes;
 	size_t		 nroutes, caproutes;
-} x;
+	size_t		*hash;		/* heads of chains, or NONE */
+	size_t		 nhash;
+	size_t		 wait_head, wait_tail, nwaiting;
+	/* Monotonic ms ExaBGP last took bytes, or had none to take. */
+	int64_t		 progress;
+	int		 stalled;	/* ... and that was logged */
+} x = { .wait_head = NONE, .wait_tail = NONE };
 
 void
 exabgp_init(void)
@@ -79,13 +109,14 @@ exabgp_init(void)
 	(void)fcntl(STDIN_FILENO, F_SETFL,
 	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 	ah_lines_init(&x.in);
+	x.progress = ah_mono_ms();
 }
 
 /*
- * Queues 'cmd', to be answered in turn.  Should ExaBGP leave more than
- * PENDING_MAX unanswered (it is hung, or its api.ack is off), the
- * oldest are forgotten but counted, so later answers still find their
- * own command.
+ * Writes 'cmd' ahead, to be answered in turn; the caller made room.
+ * Should ExaBGP leave more than PENDING_MAX unanswered (it is hung, or
+ * its api.ack is off), the oldest are forgotten but counted, so later
+ * answers still find their own command.
  */
 static void
 queue(const char *cmd, size_t route)
@@ -93,9 +124,6 @@ queue(const char *cmd, size_t route)
 	struct pending	*p;
 	size_t		 n = strlen(cmd);
 
-	if (x.len + n + 1 > OUT_MAX)
-		fatalx("ExaBGP has not read %d bytes of commands; "
-		    "it is hung, giving up", OUT_MAX);
 	memcpy(x.out + x.len, cmd, n);
 	x.out[x.len + n] = '\n';
 	x.len += n + 1;
@@ -109,8 +137,8 @@ queue(const char *cmd, size_t route)
 	p->seq = ++x.seq;
 	p->route = route;
 	if (route < x.nroutes) {
-		x.routes[route].seq = p->seq;
-		x.routes[route].ack = ACK_WAITING;
+		x.routes[route].pub.seq = p->seq;
+		x.routes[route].pub.ack = ACK_WAITING;
 	}
 }
 
@@ -132,20 +160,61 @@ append(char *cmd, size_t cap, int n, const char *fmt, ...)
 	return (k < 0 ? -1 : n + k);
 }
 
+static size_t
+route_hash(const char *prefix, const char *neighbor)
+{
+	size_t		 h = 2166136261u;	/* FNV-1a */
+	const char	*p;
+
+	for (p = prefix; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (p = neighbor; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (h);
+}
+
+/*
+ * The index of the routes, rebuilt as their table doubles: a service of
+ * 10,000 prefixes looks each of them up on every change.
+ */
+static int
+rehash(size_t n)
+{
+	size_t	*h, i, b;
+
+	if ((h = reallocarray(NULL, n, sizeof(*h))) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++)
+		h[i] = NONE;
+	for (i = 0; i < x.nroutes; i++) {
+		b = route_hash(x.routes[i].pub.prefix,
+		    x.routes[i].pub.neighbor) % n;
+		x.routes[i].hnext = h[b];
+		h[b] = i;
+	}
+	free(x.hash);
+	x.hash = h;
+	x.nhash = n;
+	return (0);
+}
+
 /*
  * A route as ExaBGP keys it: the prefix and the neighbor it goes to; a
  * watchdog has its name for a prefix and no neighbor.
  */
-static struct sent_route *
+static struct slot *
 route_slot(const char *prefix, const char *neighbor, int create)
 {
-	struct sent_route	*r;
-	size_t			 i;
+	struct slot	*r;
+	size_t		 i, b;
 
-	for (i = 0; i < x.nroutes; i++)
-		if (strcmp(x.routes[i].prefix, prefix) == 0 &&
-		    strcmp(x.routes[i].neighbor, neighbor) == 0)
-			return (&x.routes[i]);
+	if (x.nhash > 0) {
+		b = route_hash(prefix, neighbor) % x.nhash;
+		for (i = x.hash[b]; i != NONE; i = x.routes[i].hnext)
+			if (strcmp(x.routes[i].pub.prefix, prefix) == 0 &&
+			    strcmp(x.routes[i].pub.neighbor, neighbor) == 0)
+				return (&x.routes[i]);
+	}
 	if (!create)
 		return (NULL);
 	/* Doubling: one slot at a time copies the table for each prefix. */
@@ -156,10 +225,15 @@ route_slot(const char *prefix, const char *neighbor, int create)
 		x.routes = r;
 		x.caproutes = i;
 	}
-	r = &x.routes[x.nroutes++];
+	if (x.nroutes + 1 > x.nhash && rehash(2 * x.caproutes) < 0)
+		return (NULL);
+	r = &x.routes[x.nroutes];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->prefix, sizeof(r->prefix), "%s", prefix);
-	snprintf(r->neighbor, sizeof(r->neighbor), "%s", neighbor);
+	snprintf(r->pub.prefix, sizeof(r->pub.prefix), "%s", prefix);
+	snprintf(r->pub.neighbor, sizeof(r->pub.neighbor), "%s", neighbor);
+	b = route_hash(prefix, neighbor) % x.nhash;
+	r->hnext = x.hash[b];
+	x.hash[b] = x.nroutes++;
 	return (r);
 }
 
@@ -170,33 +244,93 @@ is_withdraw(const char *cmd)
 }
 
 /*
- * Queue 'cmd' for a route unless ExaBGP has it already: the same
- * command again, or a withdrawal of what is withdrawn (whatever its
- * next-hop said), would be an UPDATE for nothing, or a reload's churn.
- * The relay is ExaBGP's only source for its routes, so what it last
- * sent is what ExaBGP holds, or rejected: the same again would be
- * rejected again.
+ * Whether 'b' would change what ExaBGP holds after 'a' ("": nothing
+ * written yet): the same command again, or a withdrawal of what is
+ * withdrawn (whatever its next-hop said), would be an UPDATE for
+ * nothing, or a reload's churn.  The relay is ExaBGP's only source for
+ * its routes, so what it last wrote is what ExaBGP holds, or rejected:
+ * the same again would be rejected again.
+ */
+static int
+differs(const char *a, const char *b)
+{
+	return (a[0] == '\0' || (strcmp(a, b) != 0 &&
+	    !(is_withdraw(a) && is_withdraw(b))));
+}
+
+/* Into the waiting list, unless there already. */
+static void
+wait_for_room(struct slot *r)
+{
+	size_t i = (size_t)(r - x.routes);
+
+	if (r->waiting)
+		return;
+	r->waiting = 1;
+	r->next = NONE;
+	if (x.wait_tail == NONE)
+		x.wait_head = i;
+	else
+		x.routes[x.wait_tail].next = i;
+	x.wait_tail = i;
+	x.nwaiting++;
+}
+
+/*
+ * Asks for 'cmd' on a route: it waits for room ahead of ExaBGP's
+ * reading as its latest command, unless it would change nothing.
  */
 static void
 send_route(const char *prefix, const char *neighbor, unsigned int family,
     const char *cmd)
 {
-	struct sent_route *r = route_slot(prefix, neighbor, 1);
+	struct slot	*r = route_slot(prefix, neighbor, 1);
+	char		*want;
 
-	if (r != NULL && r->cmd[0] != '\0' && (strcmp(r->cmd, cmd) == 0 ||
-	    (is_withdraw(r->cmd) && is_withdraw(cmd))))
+	if (r == NULL)
+		fatalx("out of memory for the route of %s", prefix);
+	if (!differs(r->want != NULL ? r->want : r->pub.cmd, cmd))
 		return;
-	log_info("to exabgp: %s", cmd);
+	if ((want = strdup(cmd)) == NULL)
+		fatalx("out of memory for the command of %s", prefix);
+	free(r->want);
+	r->want = want;
+	r->pub.family = family;
 	x.commands++;
-	if (r == NULL) {
-		queue(cmd, NO_ROUTE);	/* out of memory: the report suffers */
-		return;
+	wait_for_room(r);
+}
+
+/*
+ * Waiting routes written ahead, oldest change first, as far as there is
+ * room; a route changed back to what ExaBGP holds is not written.
+ */
+static void
+fill(void)
+{
+	struct slot	*r;
+
+	while (x.wait_head != NONE) {
+		r = &x.routes[x.wait_head];
+		if (r->resend || differs(r->pub.cmd, r->want)) {
+			if (x.len + strlen(r->want) + 1 + QUESTION_ROOM >
+			    sizeof(x.out))
+				return;
+			log_info("to exabgp: %s", r->want);
+			snprintf(r->pub.cmd, sizeof(r->pub.cmd), "%s",
+			    r->want);
+			r->pub.at = ah_real_ms();
+			r->pub.stranger = 0;
+			queue(r->want, (size_t)(r - x.routes));
+		}
+		free(r->want);
+		r->want = NULL;
+		r->resend = 0;
+		r->waiting = 0;
+		x.wait_head = r->next;
+		if (x.wait_head == NONE)
+			x.wait_tail = NONE;
+		x.nwaiting--;
 	}
-	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
-	r->family = family;
-	r->at = ah_real_ms();
-	r->stranger = 0;
-	queue(cmd, (size_t)(r - x.routes));
 }
 
 static unsigned int
@@ -236,7 +370,7 @@ exabgp_rejected(void)
 uint64_t
 exabgp_waiting(void)
 {
-	return (x.tail - x.head + x.lost);
+	return (x.tail - x.head + x.lost + x.nwaiting);
 }
 
 /* A line cut at spaces: up to 'max' words, the rest in *rest. */
@@ -484,15 +618,31 @@ exabgp_service(const struct service_conf *s, enum route_mode mode)
 	(void)exabgp_flush();
 }
 
+/*
+ * Whether there is anything for ExaBGP; says once when ExaBGP has taken
+ * nothing for STALL_MS while commands wait, and when it reads again.
+ */
 int
-exabgp_want_write(void)
+exabgp_want_write(int64_t now)
 {
-	return (x.len > 0);
+	if (x.len == 0 && x.nwaiting == 0) {
+		x.progress = now;
+		return (0);
+	}
+	if (!x.stalled && now - x.progress > STALL_MS) {
+		x.stalled = 1;
+		log_warnx("ExaBGP has taken none of the relay's commands for "
+		    "%d s (%zu routes wait): it is busy or hung; each route's "
+		    "latest command goes out when it reads", STALL_MS / 1000,
+		    x.nwaiting + (x.len > 0));
+	}
+	return (1);
 }
 
 int
 exabgp_flush(void)
 {
+	fill();
 	while (x.len > 0) {
 		ssize_t n = write(STDOUT_FILENO, x.out, x.len);
 
@@ -505,6 +655,12 @@ exabgp_flush(void)
 		}
 		memmove(x.out, x.out + n, x.len - (size_t)n);
 		x.len -= (size_t)n;
+		x.progress = ah_mono_ms();
+		if (x.stalled) {
+			x.stalled = 0;
+			log_info("ExaBGP reads the relay's commands again");
+		}
+		fill();
 	}
 	return (0);
 }
@@ -538,23 +694,28 @@ exabgp_tick(int64_t now)
 static void
 answered(int complete)
 {
+	struct slot		*s;
 	struct sent_route	*r;
 	int			 has;
 
 	sessions_answered(complete);
 	x.asking = 0;
-	for (r = x.routes; complete && r < x.routes + x.nroutes; r++) {
+	for (s = x.routes; complete && s < x.routes + x.nroutes; s++) {
+		r = &s->pub;
 		if (r->ack != ACK_REJECTED || r->neighbor[0] == '\0')
 			continue;
 		if ((has = sessions_has(r->neighbor)) == 0)
 			r->stranger = 1;
-		else if (has == 1 && r->stranger) {
-			log_info("ExaBGP has neighbor %s now: to exabgp: %s",
-			    r->neighbor, r->cmd);
+		else if (has == 1 && r->stranger && !s->waiting) {
+			log_info("ExaBGP has neighbor %s now: sending again: "
+			    "%s", r->neighbor, r->cmd);
 			r->stranger = 0;
-			r->at = ah_real_ms();
+			if ((s->want = strdup(r->cmd)) == NULL)
+				fatalx("out of memory for the command of %s",
+				    r->prefix);
+			s->resend = 1;
 			x.commands++;
-			queue(r->cmd, (size_t)(r - x.routes));
+			wait_for_room(s);
 		}
 	}
 	if (x.ask_again) {
@@ -596,8 +757,8 @@ answer(int accepted)
 	}
 	if (!accepted)
 		x.rejected++;
-	if (p->route < x.nroutes && x.routes[p->route].seq == p->seq)
-		r = &x.routes[p->route];
+	if (p->route < x.nroutes && x.routes[p->route].pub.seq == p->seq)
+		r = &x.routes[p->route].pub;
 	if (r != NULL) {
 		r->ack = accepted ? ACK_ACCEPTED : ACK_REJECTED;
 		r->acked = ah_real_ms();
@@ -608,7 +769,7 @@ answer(int accepted)
 		return;
 	if (r == NULL && p->route < x.nroutes)
 		log_errx("ExaBGP rejected an earlier command for %s",
-		    x.routes[p->route].prefix);
+		    x.routes[p->route].pub.prefix);
 	else if (r == NULL)
 		log_errx("ExaBGP rejected a command");
 	else if (r->stranger) {
@@ -661,16 +822,19 @@ heard(const char *line, size_t n, void *arg)
 }
 
 static void
-held(const struct sent_route *r, struct route_held *h)
+held(const struct slot *s, struct route_held *h)
 {
-	char	names[256];
-	int64_t	since;
+	const struct sent_route	*r = s != NULL ? &s->pub : NULL;
+	char			 names[256];
+	int64_t			 since;
 
 	memset(h, 0, sizeof(*h));
-	if ((h->sent = r) == NULL || r->cmd[0] == '\0') {
-		h->sent = NULL;
+	if ((h->sent = r) == NULL || r->cmd[0] == '\0' || s->waiting) {
+		h->sent = r != NULL && r->cmd[0] != '\0' ? r : NULL;
 		h->held = HELD_WAITING;
-		snprintf(h->why, sizeof(h->why), "not sent to ExaBGP yet");
+		snprintf(h->why, sizeof(h->why), "%s", h->sent == NULL ?
+		    "not sent to ExaBGP yet" : "a newer command waits for "
+		    "ExaBGP to read");
 		return;
 	}
 	switch (r->ack) {
@@ -781,9 +945,13 @@ exabgp_read(void)
 void
 exabgp_drain(int timeout_ms)
 {
-	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	struct pollfd	pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int64_t		end = ah_mono_ms() + timeout_ms, left;
 
-	while (x.len > 0 && poll(&pfd, 1, timeout_ms) > 0)
+	if (exabgp_flush() < 0)
+		return;
+	while ((x.len > 0 || x.nwaiting > 0) &&
+	    (left = end - ah_mono_ms()) > 0 && poll(&pfd, 1, (int)left) > 0)
 		if (exabgp_flush() < 0)
 			break;
 }

@@ -60,7 +60,8 @@ struct route_held {
 void	exabgp_init(void);
 /* The commands that put a service's routes in 'mode'. */
 void	exabgp_service(const struct service_conf *, enum route_mode);
-int	exabgp_want_write(void);
+/* Commands wait for ExaBGP (a stall of its reading is logged). */
+int	exabgp_want_write(int64_t now);
 int	exabgp_flush(void);		/* -1: stdout is gone */
 int	exabgp_read(void);		/* -1: stdin EOF, ExaBGP is gone */
 /* Asks ExaBGP which neighbors it has, when due (monotonic ms). */
@@ -73,11 +74,14 @@ void	exabgp_prefix_held(const struct prefix_conf *, struct route_held *);
 void	exabgp_watchdog_held(const char *, struct route_held *);
 /* Withdraw one route, unless it is withdrawn already. */
 void	exabgp_withdraw(const struct prefix_conf *);
-/* Route commands queued for ExaBGP since the relay started. */
+/*
+ * Route commands asked for since the relay started, each a change of
+ * what ExaBGP holds (one undone before ExaBGP read it is not written).
+ */
 uint64_t exabgp_commands(void);
 /* Commands ExaBGP rejected since the relay started. */
 uint64_t exabgp_rejected(void);
-/* Commands ExaBGP has not answered yet. */
+/* Commands ExaBGP has not answered yet, written or waiting. */
 uint64_t exabgp_waiting(void);
 const char *ack_name(enum ack);
 

@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,24 @@
 #include "log.h"
 
 static void	set_stale(struct feed *);
+static int	served_by_named(const struct feed *, char *, size_t);
+
+/* named's user as a uid; (uid_t)-1 if this system has no such user. */
+static void
+set_user(struct feed *f, const char *user)
+{
+	const struct passwd	*pw;
+	char			*end;
+	unsigned long		 u;
+
+	f->user = user;
+	f->named_uid = (uid_t)-1;
+	if ((pw = getpwnam(user)) != NULL)
+		f->named_uid = pw->pw_uid;
+	else if (user[0] >= '0' && user[0] <= '9' &&
+	    (u = strtoul(user, &end, 10), *end == '\0'))
+		f->named_uid = (uid_t)u;
+}
 
 void
 feed_init(struct feed *f, const struct relay_conf *rc)
@@ -28,6 +47,7 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	f->path = rc->plugin_socket;
+	set_user(f, rc->plugin_user);
 	f->reconnect_ms = rc->reconnect_ms;
 	f->stale_ms = f->conf_stale_ms = rc->stale_ms;
 	f->since = ah_real_ms();
@@ -37,10 +57,12 @@ feed_init(struct feed *f, const struct relay_conf *rc)
 int
 feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
 {
-	int moved = strcmp(f->path, rc->plugin_socket) != 0;
+	int	moved = strcmp(f->path, rc->plugin_socket) != 0;
+	char	why[sizeof(f->error)];
 
 	f->reconnect_ms = rc->reconnect_ms;
 	f->conf_stale_ms = rc->stale_ms;
+	set_user(f, rc->plugin_user);
 	if (f->interval_ms > 0)
 		set_stale(f);
 	else
@@ -48,7 +70,8 @@ feed_reconfigure(struct feed *f, const struct relay_conf *rc, int64_t now)
 	if (moved) {
 		feed_close(f, now, "the plugin socket changed (reload)");
 		f->next_attempt = now;
-	}
+	} else if (f->fd >= 0 && !served_by_named(f, why, sizeof(why)))
+		feed_close(f, now, why);	/* plugin.user changed */
 	f->path = rc->plugin_socket;
 	return (moved);
 }
@@ -65,12 +88,46 @@ feed_close(struct feed *f, int64_t now, const char *why)
 	}
 	f->fd = -1;
 	f->state = FEED_DOWN;
-	f->last_tick = 0;
+	f->last_tick = f->reconfig_at = 0;
 	f->nviews = f->npending = f->nrecords = 0;
 	f->zones.n = f->pzones.n = 0;
 	f->next_attempt = now + f->reconnect_ms;
 	f->since = ah_real_ms();
 	snprintf(f->error, sizeof(f->error), "%s", why);
+}
+
+/*
+ * Whoever can bind in the socket's directory could serve it and say
+ * "healthy": the snapshots count only from a socket named made, that
+ * is, one whose server (SO_PEERCRED: who called listen()) runs as
+ * named's user or as root.  Its pid is not compared with the hello's:
+ * in another PID namespace the two differ for named itself.
+ */
+static int
+served_by_named(const struct feed *f, char *why, size_t len)
+{
+	struct ucred		 cred;
+	socklen_t		 n = sizeof(cred);
+	const struct passwd	*pw;
+	char			 who[80];
+
+	if (getsockopt(f->fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) < 0) {
+		snprintf(why, len, "cannot tell who serves %s: %s", f->path,
+		    strerror(errno));
+		return (0);
+	}
+	if (cred.uid == 0 || cred.uid == f->named_uid)
+		return (1);
+	if ((pw = getpwuid(cred.uid)) != NULL)
+		snprintf(who, sizeof(who), "uid %u (%s)", (unsigned)cred.uid,
+		    pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "uid %u", (unsigned)cred.uid);
+	snprintf(why, len, "%s is served by %s, pid %d, not by named's user "
+	    "%s%s or root (plugin.user)", f->path, who,
+	    (int)cred.pid, f->user, f->named_uid == (uid_t)-1 ?
+	    " (no such user here)" : "");
+	return (0);
 }
 
 /*
@@ -82,7 +139,7 @@ static void
 feed_connect(struct feed *f, int64_t now)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	char			why[160];
+	char			why[sizeof(f->error)];
 	int			fd;
 
 	f->next_attempt = now + f->reconnect_ms;
@@ -116,6 +173,8 @@ feed_connect(struct feed *f, int64_t now)
 	ah_lines_init(&f->in);
 	if (!f->repeating)
 		log_info("connected to plugin socket %s", f->path);
+	if (!served_by_named(f, why, sizeof(why)))
+		feed_close(f, now, why);
 }
 
 int
@@ -547,14 +606,79 @@ on_zone(struct feed *f, const struct ah_msg *m, const char *prefix,
 }
 
 /*
+ * When a zone walk happened, on the relay's monotonic clock: the age of
+ * zone state must not move when either machine's wall clock steps (NTP,
+ * a VM resumed), and 'checked', the walk's Unix time by named's clock,
+ * counts only whole seconds.  A 'checked' that changed since the last
+ * snapshot is a walk made since then: now.  One never seen before (a
+ * new connection, a new zone) is as old as named says, its tick's time
+ * minus 'checked', both named's clock.  One unchanged keeps its time.
+ */
+struct walk {
+	int64_t	checked;	/* as the plugin said */
+	int64_t	walked;		/* relay monotonic ms */
+};
+
+static int64_t
+walked_at(int64_t checked, const struct walk *before, int64_t now,
+    int64_t tick)
+{
+	if (before != NULL)
+		return (checked == before->checked ? before->walked : now);
+	return (checked > 0 && tick > checked ? now - (tick - checked) : now);
+}
+
+/* The zone a walk saw at position 'hint' last time, or elsewhere. */
+static const struct feed_zone *
+old_zone(const struct feed *f, const struct feed_zone *z, size_t hint)
+{
+	const struct feed_zone *o = &f->zones.z[hint];
+
+	if (hint < f->zones.n && strcmp(o->name, z->name) == 0 &&
+	    strcmp(o->view, z->view) == 0)
+		return (o);
+	return (feed_zone(f, z->view, z->name));
+}
+
+static void
+carry_walks(const struct feed *f, int64_t now, int64_t tick)
+{
+	const struct feed_zone	*o;
+	struct feed_zone	*z;
+	struct walk		 w;
+	size_t			 i;
+
+	for (i = 0; i < f->pzones.n; i++) {
+		z = &f->pzones.z[i];
+		if ((o = old_zone(f, z, i)) != NULL)
+			w = (struct walk){ o->checked, o->walked };
+		z->walked = walked_at(z->checked, o != NULL ? &w : NULL, now,
+		    tick);
+	}
+}
+
+/*
  * Evidence of a working query path carries over from the previous
  * snapshot of the same view; a counter that went up is new evidence.
+ * So does the time of its zone summary's walk.
  */
 static void
-carry_activity(const struct feed *f, struct feed_view *v, int64_t now)
+carry_activity(const struct feed *f, struct feed_view *v, int64_t now,
+    int64_t tick)
 {
 	const struct feed_view	*old = feed_view(f, v->name);
-	uint64_t		 queries = 0;
+	uint64_t		 queries = 0, checked, was = 0;
+	struct walk		 w;
+	int			 had;
+
+	v->zones_walked = 0;
+	if (feed_counter(v, FEED_ZONES "checked", &checked) == 0) {
+		had = old != NULL &&
+		    feed_counter(old, FEED_ZONES "checked", &was) == 0;
+		w = (struct walk){ (int64_t)was, had ? old->zones_walked : 0 };
+		v->zones_walked = walked_at((int64_t)checked, had ? &w : NULL,
+		    now, tick);
+	}
 
 	(void)feed_counter(v, "queries", &queries);
 	(void)feed_counter(v, "probes", &v->probes);
@@ -597,8 +721,12 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		    f->nrecords);
 		return (-1);
 	}
+	/* Named's clock; a plugin that does not say: ours. */
+	if (ah_get_u64(m, "time", &t) < 0 || t == 0)
+		t = (uint64_t)ah_real_ms();
 	for (i = 0; i < f->npending; i++)
-		carry_activity(f, &f->pending[i], now);
+		carry_activity(f, &f->pending[i], now, (int64_t)t);
+	carry_walks(f, now, (int64_t)t);
 	memcpy(f->views, f->pending, f->npending * sizeof(f->views[0]));
 	f->nviews = f->npending;
 	f->npending = 0;
@@ -609,8 +737,9 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 	f->pzones.n = 0;
 	f->seq = seq;
 	f->last_tick = now;
-	f->last_tick_real = ah_get_u64(m, "time", &t) == 0 ? (int64_t)t :
-	    ah_real_ms();
+	f->last_tick_real = (int64_t)t;
+	f->reconfig_at = ah_get_u64(m, "reconfig", &t) == 0 &&
+	    t < (uint64_t)now ? now - (int64_t)t : 0;
 	return (0);
 }
 

@@ -5,6 +5,8 @@
 #ifndef AH_FEED_H
 #define AH_FEED_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,11 @@ struct feed_view {
 	int64_t		active_at;
 	int64_t		probed_at;
 	int64_t		first_seen;
+	/*
+	 * Relay monotonic ms of the zone walk the summary's 'checked'
+	 * stands for (walked_at()); 0: no summary.
+	 */
+	int64_t		zones_walked;
 	size_t		ncounters;
 	char		key[FEED_COUNTERS_MAX][AH_NAME_MAX + 1];
 	uint64_t	val[FEED_COUNTERS_MAX];
@@ -54,6 +61,7 @@ struct feed_zone {
 	int64_t		loaded_at, refresh, expire;	/* unix seconds */
 	int64_t		loaded_seen;			/* ... 0: unknown */
 	int64_t		checked;			/* unix ms */
+	int64_t		walked;		/* ... as relay monotonic ms */
 };
 
 struct zone_list {
@@ -72,11 +80,17 @@ struct feed {
 	int			 fd;
 	struct ah_lines		 in;
 	const char		*path;
+	/*
+	 * Who may serve the socket: named's user (plugin.user) or root;
+	 * the user's uid, or (uid_t)-1 when no such user exists here.
+	 */
+	const char		*user;
+	uid_t			 named_uid;
 	unsigned int		 reconnect_ms;
 	int64_t			 next_attempt;	/* monotonic ms */
 	int64_t			 hello_by;	/* ... or the feed closes */
 	int64_t			 since;		/* realtime ms of last change */
-	char			 error[160];	/* why it last went down */
+	char			 error[320];	/* why it last went down */
 	int			 repeating;	/* ... for the same reason again */
 	/* From the hello. */
 	uint64_t		 proto;		/* the plugin's version */
@@ -94,7 +108,13 @@ struct feed {
 	/* From snapshots. */
 	uint64_t		 seq;
 	int64_t			 last_tick;	/* monotonic ms; 0: none yet */
+	/* Unix ms of the last tick by named's clock (its 'time'). */
 	int64_t			 last_tick_real;
+	/*
+	 * Monotonic ms at which named last began a reconfig, as its last
+	 * tick said ('reconfig'); 0: it did not say.
+	 */
+	int64_t			 reconfig_at;
 	size_t			 nviews;
 	struct feed_view	 views[FEED_VIEWS_MAX];
 	size_t			 npending;

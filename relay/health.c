@@ -119,20 +119,45 @@ why_silent(const struct feed *f, const struct feed_view *v,
 }
 
 /*
+ * A view that was live falls silent while named reconfigures (rndc
+ * reconfig, reload): named pauses its worker threads to apply the new
+ * configuration, for longer than stale-after with a large one (10,000
+ * zones: 0.4 to 0.8 s here), while the plugin's own thread goes on
+ * publishing and says when the reconfig began.  That is load, not a
+ * fault, for up to reconfig-pause from its start.
+ */
+static int
+after_reconfig(const struct relay *r, const struct feed_view *v,
+    const struct liveness *l, int64_t from, int64_t now)
+{
+	const struct feed *f = &r->feed;
+
+	/* Refused probes: named does not listen there, paused or not. */
+	if (l->refused_at != 0 && now - l->refused_at <= (int64_t)f->stale_ms)
+		return (0);
+	return (v->active_at != 0 && f->reconfig_at != 0 &&
+	    f->reconfig_at >= from - (int64_t)r->conf->reconfig_pause_ms);
+}
+
+/*
  * Hard trouble, or NULL when a live named publishes the view: its
  * snapshots arrive, and its query path was seen working (the view's
  * 'queries' or 'probes' went up) within stale-after.  Silence counts
  * from the later of that evidence and the last restart of the probes,
- * so a relay that was itself not scheduled does not blame named.
+ * so a relay that was itself not scheduled does not blame named.  NULL
+ * with *paused set: silent, but in a reconfig's pause (after_reconfig()).
  */
 static const struct feed_view *
 live_view(const struct relay *r, const struct service_conf *s,
-    const struct service_state *st, int64_t now, char *why, size_t len)
+    const struct service_state *st, int64_t now, char *why, size_t len,
+    int *paused)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
 	int64_t			 age, from;
+	char			 limit[40];
 
+	*paused = 0;
 	if (f->state != FEED_UP) {
 		snprintf(why, len, "no feed from named: %s", f->error);
 		return (NULL);
@@ -155,7 +180,21 @@ live_view(const struct relay *r, const struct service_conf *s,
 	from = v->active_at > st->live.resumed ? v->active_at :
 	    st->live.resumed;
 	if (v->active_at == 0 || now - from > (int64_t)f->stale_ms) {
-		why_silent(f, v, &st->live, now, now - from, why, len);
+		if (!after_reconfig(r, v, &st->live, from, now)) {
+			why_silent(f, v, &st->live, now, now - from, why, len);
+			return (NULL);
+		}
+		*paused = now - f->reconfig_at <=
+		    (int64_t)r->conf->reconfig_pause_ms;
+		snprintf(limit, sizeof(limit), "reconfig-pause %u ms",
+		    r->conf->reconfig_pause_ms);
+		say(why, len, "named is reconfiguring%s%s: no query seen in "
+		    "view %s for %lld ms, its reconfig began %lld ms ago%s%s",
+		    *paused ? "" : " for longer than ", *paused ? "" : limit,
+		    v->name, (long long)(now - from),
+		    (long long)(now - f->reconfig_at),
+		    *paused ? "; not judged for up to " : "",
+		    *paused ? limit : "");
 		return (NULL);
 	}
 	return (v);
@@ -163,25 +202,33 @@ live_view(const struct relay *r, const struct service_conf *s,
 
 /*
  * When live_view() next changes its mind unless something arrives:
- * monotonic ms, or INT64_MAX.
+ * monotonic ms after 'now', or INT64_MAX.  A deadline already past has
+ * been judged (hard trouble): only news can change that verdict, a
+ * snapshot or a query counted, and news wakes the relay by itself.
+ * Waking for a past deadline would spin.
  */
 int64_t
-health_deadline(const struct relay *r, size_t i)
+health_deadline(const struct relay *r, size_t i, int64_t now)
 {
 	const struct feed	*f = &r->feed;
 	const struct feed_view	*v;
-	int64_t			 t = INT64_MAX, from;
+	int64_t			 t = INT64_MAX, d, from;
 
 	if (f->state != FEED_UP || f->last_tick == 0)
 		return (t);
-	t = f->last_tick + f->stale_ms + 1;
+	if ((d = f->last_tick + f->stale_ms + 1) > now)
+		t = d;
 	if ((v = feed_view(f, r->conf->services[i].view)) != NULL &&
 	    v->active_at != 0) {
 		from = v->active_at > r->svc[i].live.resumed ? v->active_at :
 		    r->svc[i].live.resumed;
-		if (from + f->stale_ms + 1 < t)
-			t = from + f->stale_ms + 1;
+		if ((d = from + f->stale_ms + 1) > now && d < t)
+			t = d;
 	}
+	/* The end of a reconfig's pause. */
+	if (f->reconfig_at != 0 && (d = f->reconfig_at +
+	    r->conf->reconfig_pause_ms + 1) > now && d < t)
+		t = d;
 	return (t);
 }
 
@@ -378,6 +425,29 @@ mode_for(struct service_state *st, const struct service_conf *s,
 	return (ROUTE_WITHDRAWN);
 }
 
+/*
+ * The other services of service i's view that still bring it traffic:
+ * routed in any way, and not draining themselves.  Their names, "" for
+ * none.
+ */
+static void
+sharers(const struct relay *r, size_t i, char *names, size_t len)
+{
+	const struct service_conf	*s = &r->conf->services[i], *o;
+	size_t				 j, n = 0;
+
+	names[0] = '\0';
+	for (j = 0; j < r->conf->nservices && n < len; j++) {
+		o = &r->conf->services[j];
+		if (j == i || strcmp(o->view, s->view) != 0 ||
+		    r->svc[j].route.mode == ROUTE_WITHDRAWN ||
+		    r->svc[j].drain.state == DRAIN_DRAINING)
+			continue;
+		n += (size_t)snprintf(names + n, len - n, "%s%s",
+		    n ? ", " : "", o->name);
+	}
+}
+
 /* A drain ended drained: saved, then withdrawn. */
 static int
 drained(struct relay *r, size_t i)
@@ -402,12 +472,29 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 	enum route_mode			 mode;
 	enum verdict			 verdict;
 	char				 why[sizeof(st->reason)];
-	int				 c;
+	char				 names[160];
+	int				 c, paused;
 
 	/* A drain's timeout withdraws, whatever else is going on. */
 	if (drain_expired(&st->drain, now))
 		return (drained(r, i));
-	if ((v = live_view(r, s, st, now, why, sizeof(why))) == NULL) {
+	v = live_view(r, s, st, now, why, sizeof(why), &paused);
+	if (paused && !st->paused) {
+		canary_pause(&st->canary, now);
+		log_info("service %s: %s", s->name, why);
+	} else if (!paused && st->paused) {
+		canary_resume(&st->canary, now);
+		if (v != NULL)
+			log_info("service %s: named answers again after its "
+			    "reconfig", s->name);
+	}
+	st->paused = paused;
+	/* Load, not a fault: the route as it is, nothing judged. */
+	if (paused) {
+		snprintf(st->reason, sizeof(st->reason), "%s", why);
+		return (0);
+	}
+	if (v == NULL) {
 		/*
 		 * Hard: judge once on the change, not on every loop.  What
 		 * was known of the old named no longer applies.
@@ -433,7 +520,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
 		in = (struct check_input){ .s = s, .feed = &r->feed, .view = v,
-		    .win = &st->win, .canary = &st->canary, .now = now };
+		    .win = &st->win, .canary = &st->canary, .now = now,
+		    .up = st->judge.up };
 		for (c = 0; c < CHK_COUNT; c++) {
 			st->chk[c].judged = st->chk[c].held = 0;
 			if (checks[c].enabled(s))
@@ -461,6 +549,10 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		    "; held down %llds more by flap damping",
 		    (long long)(judge_held(&st->judge, now) / 1000 + 1));
 	snprintf(st->reason, sizeof(st->reason), "%s", why);
+	if (st->drain.state == DRAIN_DRAINING) {
+		sharers(r, i, names, sizeof(names));
+		drain_shared(&st->drain, s->view, names, 0);
+	}
 	if (verdict != V_DEAD && drain_quiet(&st->drain, s, &st->win, now))
 		return (drained(r, i));
 
@@ -475,14 +567,21 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 
 void
 health_drain(struct relay *r, size_t i, int64_t timeout_ms, const char *who,
-    int64_t now)
+    int every, int64_t now)
 {
 	const struct service_conf	*s = &r->conf->services[i];
 	struct service_state		*st = &r->svc[i];
 	struct drain			*d = &st->drain;
+	char				 names[160];
 
 	if (!drain_start(d, s, &st->win, st->route.mode, timeout_ms, who, now))
 		return;
+	/* Drained together, the services of a view share nothing. */
+	if (every)
+		names[0] = '\0';
+	else
+		sharers(r, i, names, sizeof(names));
+	drain_shared(d, s->view, names, 1);
 	/* Whatever the judge thought, undrain starts it over. */
 	judge_restart(&st->judge);
 	st->resume = 0;

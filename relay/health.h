@@ -18,15 +18,18 @@ struct service_state;
  */
 void	health_init(struct service_state *, const struct service_conf *);
 int	health_judge(struct relay *, size_t svc, int64_t now, int snapshot);
-/* Monotonic ms at which service svc's hard verdict may change. */
-int64_t	health_deadline(const struct relay *, size_t svc);
+/*
+ * Monotonic ms after 'now' at which service svc's hard verdict may
+ * change by itself, or INT64_MAX.
+ */
+int64_t	health_deadline(const struct relay *, size_t svc, int64_t now);
 /*
  * anycastctl drain and undrain of service svc: the drain (drain.h),
  * the routes, the state file.  timeout_ms < 0 is the service's
- * drain.timeout.
+ * drain.timeout; 'every': every service is drained by the same request.
  */
 void	health_drain(struct relay *, size_t svc, int64_t timeout_ms,
-	    const char *who, int64_t now);
+	    const char *who, int every, int64_t now);
 int	health_undrain(struct relay *, size_t svc, const char *who);
 /*
  * anycastctl release of service svc: the flap-damping hold ends now.

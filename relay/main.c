@@ -119,7 +119,7 @@ next_timeout(const struct relay *r, int64_t now)
 	}
 	for (i = 0; i < r->conf->nservices; i++) {
 		/* Wake just after the service would go stale or silent. */
-		d = health_deadline(r, i) - now;
+		d = health_deadline(r, i, now) - now;
 		t = d < t ? d : t;
 		d = liveness_next(&r->svc[i].live) - now;
 		t = d < t ? d : t;
@@ -217,7 +217,7 @@ run(struct relay *r)
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sigpipe_fds[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write() ?
+		pfd[n++] = (struct pollfd){ .fd = exabgp_want_write(now) ?
 		    STDOUT_FILENO : -1, .events = POLLOUT };
 		pfd[n++] = (struct pollfd){ .fd = feedfd, .events = POLLIN };
 		can0 = n;

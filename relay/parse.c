@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,13 +124,36 @@ take_listen(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 		conf_take_kind(c, n, k, base);
 }
 
+/* plugin: */
+
+/* A user by name or number; the default need not exist (feed.c). */
+static void
+take_user(struct ctx *c, struct yaml_node_s *n, const struct key *k,
+    void *base)
+{
+	const char	*s = conf_scalar(c, n, "user");
+	uint64_t	 uid;
+
+	if (s == NULL)
+		return;
+	if (getpwnam(s) == NULL &&
+	    conf_number(s, NULL, 10, (uid_t)-2, &uid) < 0)
+		conf_error(c, n, "user '%s' does not exist", s);
+	else
+		conf_take_kind(c, n, k, base);
+}
+
 #define R(f)	FIELD(struct relay_conf, f)
 
 static const struct key plugin_keys[] = {
 	{ "socket", K_PATH, R(plugin_socket), .what = "plugin socket",
 	    .defs = AH_DEFAULT_PLUGIN_SOCKET },
+	{ "user", K_STRING, R(plugin_user), .defs = AH_DEFAULT_NAMED_USER,
+	    .take = take_user },
 	/* 0: three of the plugin's intervals, learnt from its hello */
 	{ "stale-after", DURATION(R(stale_ms), 100, 10 * MIN, 0) },
+	{ "reconfig-pause", DURATION(R(reconfig_pause_ms), 0, 10 * MIN,
+	    10 * SEC) },
 	{ "reconnect", DURATION(R(reconnect_ms), 10, MIN, 200) },
 	{ .name = NULL }
 };

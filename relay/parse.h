@@ -22,6 +22,8 @@
 
 #define AH_DEFAULT_CONTROL_SOCKET	"/run/anycast-health/relay.sock"
 #define AH_DEFAULT_STATE_FILE		"/var/lib/anycast-health/relay.state"
+/* Who named runs as on Debian (named -u bind). */
+#define AH_DEFAULT_NAMED_USER		"bind"
 
 /* Where a value is written in the file, for errors found after reading. */
 struct conf_pos {
@@ -137,7 +139,11 @@ struct service_conf {
 struct relay_conf {
 	char			 path[4096];
 	char			 plugin_socket[AH_PATH_MAX];
+	/* Who named runs as: the plugin socket's server must be, or root. */
+	char			 plugin_user[AH_NAME_LEN];
 	unsigned int		 stale_ms;	/* 0: three plugin intervals */
+	/* How long a reconfig of named may keep its views silent. */
+	unsigned int		 reconfig_pause_ms;
 	unsigned int		 reconnect_ms;
 	char			 control_socket[AH_PATH_MAX];
 	mode_t			 control_mode;

@@ -28,6 +28,7 @@ struct service_state {
 	struct route	 route;
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
+	int		 paused;	/* by named's reconfig: not judged */
 	char		 reason[400];	/* the last verdict, in words */
 	struct check_state chk[CHK_COUNT];
 	struct retry	 retry;		/* recovery (policy.h) */

@@ -168,8 +168,10 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
 /*
  * The state of a service that stays, fitted to its new configuration:
  * what points into the old one is pointed at the new one, a changed
- * canary or liveness target starts afresh, and a changed check (or a
- * new view: the history is of the old one) forgets its last result.
+ * canary or liveness target starts afresh (a canary keeping its last
+ * result until it has one of its own: check.c), and a changed check
+ * (or a new view: the history is of the old one) forgets its last
+ * result.
  * A changed retry starts its back-off over; a retry already set keeps
  * its time.
  */
@@ -181,10 +183,9 @@ carry(struct service_state *st, const struct service_conf *o,
 	int64_t		 at;
 	int		 view = strcmp(o->view, n->view) != 0, c;
 
-	if (memcmp(&o->canary, &n->canary, sizeof(o->canary)) != 0) {
-		canary_close(&st->canary);
-		canary_init(&st->canary, &n->canary);
-	} else
+	if (memcmp(&o->canary, &n->canary, sizeof(o->canary)) != 0)
+		canary_renew(&st->canary, &n->canary);
+	else
 		st->canary.conf = &n->canary;
 	liveness_init(&l, &n->liveness, &n->canary);
 	if (strcmp(l.server, st->live.server) != 0 ||

@@ -104,7 +104,9 @@ def test_history_records_each_change_with_its_reason(stack):
 
 def test_exit_codes(stack, tmp_path):
     named, relay, proc = lab.relay_only(stack, wait=True)
-    assert relay.ctl("status").returncode == 0            # all announced
+    # All announced, once ExaBGP (the test) has answered both commands.
+    lab.wait_for(lambda: relay.ctl("status").returncode == 0, 5,
+                 what="status 0")
     assert relay.ctl("show", "zones", "nosuch").returncode == 1
     assert relay.ctl("show", "frobs").returncode == 1
     named.kill()

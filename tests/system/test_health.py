@@ -535,14 +535,11 @@ def test_late_zone_walk_is_not_blamed_on_missing_queries(stack):
       zones: [example]
 """
     relay, fake, proc = fake_relay(stack, svc)
-    old = int(time.time() * 1000) - 60500      # judged within 0.5 s
+    # Aged by the plugin's own clock (its tick's time), then the
+    # relay's monotonic one: 60.0 to 61.0 s old when judged.
+    now = int(time.time() * 1000)
     for seq in range(1, 6):
-        fake.probes += 1
-        fake.send(f"view seq={seq} id=0 name=_default\n"
-                  f"outcomes seq={seq} view=0 queries=0 probes={fake.probes}\n"
-                  f"zone seq={seq} view=0 name=example found=1 loaded=1 "
-                  f"checked={old}\n"
-                  f"tick seq={seq} views=1 records=3 time=0\n")
+        send_zone(fake, seq, now - 60000, now)
         time.sleep(0.1)
     lab.wait_for(lambda: "zone example: state" in relay.ctl("status").stdout,
                  5, what="the zones check judged")
@@ -551,6 +548,48 @@ def test_late_zone_walk_is_not_blamed_on_missing_queries(stack):
     assert ("zone example: state 60s old, although queries reach view "
             "_default: the plugin's zone walk is late (zone-interval "
             "1000ms)") in out, out
+
+
+def send_zone(fake, seq, checked, tick):
+    """One snapshot: view _default live (its probes went up), zone
+    example healthy as walked at 'checked', the tick built at 'tick'
+    (both the plugin's clock, Unix ms)."""
+    fake.probes += 1
+    fake.send(f"view seq={seq} id=0 name=_default\n"
+              f"outcomes seq={seq} view=0 queries=0 probes={fake.probes}\n"
+              f"zone seq={seq} view=0 name=example found=1 loaded=1 "
+              f"checked={checked}\n"
+              f"tick seq={seq} views=1 records=3 time={tick}\n")
+
+
+def test_clock_steps_move_no_zone_check(stack):
+    """Issue 13 defect 7: the zone walk's age is not the relay's clock
+    minus the plugin's, so a step of either clock (NTP, a VM resumed)
+    moves no route.  The plugin walks every second (one-second
+    'checked', as the real one sends) while its clock steps 10 s back
+    (as if the relay's stepped forward: before the fix, "the plugin's
+    zone walk is late" and the route went), then an hour forward."""
+    svc = lab.plain_service(rise=1) + """    fall: 2
+    checks:
+      zones: [example]
+"""
+    relay, fake, proc = fake_relay(stack, svc)
+    seq = 1
+    for offset in (0, -10000, 3600000):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3:          # 3 s at each offset
+            clock = int(time.time() * 1000) + offset
+            send_zone(fake, seq, clock // 1000 * 1000, clock)
+            seq += 1
+            time.sleep(0.2)
+        if offset == 0:
+            assert proc.wait_command("announce route 192.0.2.53/32", 1)
+        assert "zone example: state" not in relay.ctl("status").stdout
+    assert proc.commands[-1].startswith(
+        "neighbor ::1 announce route 2001:db8::53/128"), proc.commands
+    assert not [c for c in proc.commands[2:] if "withdraw" in c or
+                "65535:0" in c], proc.commands
+    assert "1 zone loaded" in relay.ctl("status").stdout
 
 
 SERVFAIL_ONLY = lab.plain_service() + """    fall: 2

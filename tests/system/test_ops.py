@@ -14,6 +14,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 import lab
 from lab.relay import as_nobody, relay_on_public_socket, validate
 
@@ -450,3 +452,245 @@ def test_reload_of_the_relay_wide_keys(stack):
     r = ctl_socket(relay, "reload")
     assert r.returncode == 0 and "control: metrics endpoint off" in r.stdout
     assert proc.wait_command(f"announce route {V4}", 10)
+
+
+class SlowDNS:
+    """A DNS server on loopback that answers NOERROR (no records) to any
+    name after delay[name] seconds (0 if not listed), or never when the
+    delay is None."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.delay = {}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @staticmethod
+    def qname(q):
+        labels, i = [], 12
+        while i < len(q) and q[i] != 0:
+            labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+            i += 1 + q[i]
+        return ".".join(labels).lower()
+
+    def _serve(self):
+        import socket
+        import threading
+        while self.running:
+            try:
+                q, peer = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(q) < 12:
+                continue
+            d = self.delay.get(self.qname(q), 0)
+            if d is None:
+                continue
+            r = q[:2] + bytes([0x80 | (q[2] & 0x01), 0x80]) + q[4:]
+            threading.Timer(d, self._answer, (r, peer)).start()
+
+    def _answer(self, r, peer):
+        try:
+            self.sock.sendto(r, peer)
+        except OSError:
+            pass
+
+    def stop(self):
+        self.running = False
+        self.sock.close()
+
+
+def canary_block(port, name):
+    return f"""    canary:
+      server: 127.0.0.1
+      port: {port}
+      name: {name}
+      type: A
+      interval: 1s
+      timeout: 900ms
+"""
+
+
+def test_reload_of_the_canary_moves_no_route(stack):
+    """Issue 13 defect 8: a reload re-creates a changed canary, whose
+    first answer takes time (here 0.6 s).  Until it comes the canary
+    keeps the result it had, and a canary added by a reload votes for
+    the route as it is: a reload moves no route by itself.  At start
+    the canary still fails closed ('no answer yet'), and a reloaded
+    canary that then fails still moves the route."""
+    dns = SlowDNS()
+    stack.procs.append(dns)
+    dns.delay = {"www.example": 0.6, "new.example": 0.6}
+    base = lab.plain_service(rise=1) + "    fall: 1\n"
+    relay, fake, proc = lab.fake_relay(stack, base + canary_block(dns.port,
+                                                              "www.example"))
+    seq = 1
+
+    def snapshots(seconds):
+        nonlocal seq
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            fake.snapshot(seq)
+            seq += 1
+            time.sleep(0.05)
+
+    snapshots(0.4)
+    assert proc.wait_command("announce", 0) is None, "announced before " \
+        "the canary's first answer"
+    assert "canary: no answer yet" in relay.ctl("status").stdout
+    snapshots(0.6)
+    assert proc.wait_command("announce route 192.0.2.53/32", 1)
+    lab.wait_for(lambda: relay.ctl("status").returncode == 0, 5,
+                 what="status 0")
+    before = len(proc.commands)
+    steps = (("new.example", "changed by a reload, no answer yet; until "
+              "then the last canary's: NOERROR", "canary new.example: NOERROR"),
+             (None, None, "named serves the view"),
+             ("www.example", "added by a reload, no answer yet",
+              "canary www.example: NOERROR"))
+    for name, meanwhile, says in steps:
+        text = base + (canary_block(dns.port, name) if name else "")
+        relay.path.write_text(relay.path.read_text().split("\nservices:\n")[0]
+                              + "\nservices:\n" + text)
+        r = relay.ctl("reload")
+        assert r.returncode == 0, r.stdout + r.stderr
+        snapshots(0.3)                            # the answer takes 0.6 s
+        if meanwhile:
+            assert meanwhile in relay.ctl("status").stdout
+        snapshots(1.2)
+        status = relay.ctl("status")
+        assert says in status.stdout and status.returncode == 0, status.stdout
+        assert proc.commands[before:] == [], (name, proc.commands[before:])
+    # The reloaded canary is judged all the same: silent, it fails.
+    dns.delay["www.example"] = None
+    snapshots(2.5)
+    assert any("65535:0" in c for c in proc.commands[before:]), proc.commands
+    assert "no answer within 900 ms" in relay.ctl("status").stdout
+
+
+def test_drain_of_a_service_sharing_its_view(stack):
+    """Issue 13 item 9c: the plugin counts queries per view, so while
+    another announced service shares the view, its traffic keeps the
+    view's rate up and a drain of one service cannot see its own leave.
+    The drain says so at once and ends at its timeout, saying why;
+    draining every service of the view together ends on the rate."""
+    drain = "    drain:\n      timeout: 3s\n      hold: 500ms\n"
+    svc = (lab.plain_service(rise=1) + drain +
+           lab.plain_service(name="dns2", v4="192.0.2.54/32",
+                                v6="2001:db8::54/128", rise=1) + drain)
+    relay, fake, proc = lab.fake_relay(stack, svc)
+    seq, queries = 1, 0
+
+    def traffic(seconds, qps):
+        nonlocal seq, queries
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            queries += qps // 10
+            fake.snapshot(seq, queries=queries)
+            seq += 1
+            time.sleep(0.1)
+
+    traffic(1.5, 100)
+    assert relay.ctl("status").returncode == 0
+    r = relay.ctl("drain", "dns")
+    assert r.returncode == 0, r.stderr
+    assert ("view _default is shared with dns2, still announced: its query "
+            "rate cannot show this service's traffic leaving; withdrawn at "
+            "the timeout (3s), or on the rate once they drain too") in r.stdout
+    traffic(4, 100)                               # dns2's clients stay
+    s = service(relay)
+    assert s["state"] == "drained" and s["drain"]["end"] == "timeout"
+    assert "view _default is shared with dns2" in s["drain"]["text"], s
+    assert service(relay, "dns2")["state"] == "up"
+
+    assert relay.ctl("undrain", "dns").returncode == 0
+    traffic(1, 100)
+    assert relay.ctl("status").returncode == 0
+    r = relay.ctl("drain")                        # both: the rate tells
+    assert r.returncode == 0 and "shared" not in r.stdout, r.stdout
+    t0 = time.monotonic()
+    traffic(0.3, 100)
+    traffic(1.5, 0)                               # the traffic has moved
+    for name in ("dns", "dns2"):
+        s = service(relay, name)
+        assert s["state"] == "drained" and s["drain"]["end"] == "quiet", s
+    assert time.monotonic() - t0 < 3
+
+
+def many_prefixes(n, port):
+    """One service of n IPv6 /48s (with the example's depref attributes),
+    its liveness probe on named's port."""
+    prefixes = "".join(f"""      - prefix: "2001:db8:{i:x}::/48"
+        next-hop: self
+        neighbor: "::1"
+""" for i in range(n))
+    return f"""  - name: dns
+    view: _default
+    rise: 1
+    liveness:
+      port: {port}
+    drain:
+      hold: 30s
+    prefixes:
+{prefixes}"""
+
+
+def bird_count(bird, query=()):
+    """How many IPv6 routes BIRD has (matching 'query', birdc words)."""
+    out = bird.birdc("show", "route", *query, "count")
+    m = re.search(r"(\d+) of \d+ routes for \d+ networks in table master6",
+                  out)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.mark.timeout(240)
+def test_depref_of_5000_prefixes_keeps_the_relay(stack):
+    """Issue 13 defect 6: a service with thousands of prefixes changes
+    them all at once.  The relay used to queue every command before
+    writing and give up (exit 1, nothing withdrawn) past 256 KiB, so
+    5,000 prefixes killed it on each start, as ExaBGP respawned it.  Now
+    it hands ExaBGP as much as it reads: the same relay announces all
+    5,000, drains them (each depreferred with GRACEFUL_SHUTDOWN) and
+    undrains them, each step seen whole at BIRD."""
+    n = 5000
+    named = lab.Named(stack).start()
+    bird = lab.Bird(stack).start()
+    relay = lab.Relay(stack, named, services=many_prefixes(n, named.port))
+    exa = lab.ExaBGP(stack, bird, relay).start()
+    t0 = time.monotonic()
+    lab.wait_for(lambda: bird_count(bird) == n or "giving up" in
+                 exa.proc.text(), 120, interval=0.5,
+                 what=f"{n} routes at BIRD")
+    up = time.monotonic() - t0
+    # One relay all along (status with 5,000 prefixes is over the reply
+    # limit: its pid is in the log).
+    pids = set(re.findall(r"anycast-relay\[(\d+)\] info: starting",
+                          exa.proc.text()))
+    assert len(pids) == 1 and "giving up" not in exa.proc.text(), pids
+
+    gshut = ("where", "(65535,0) ~ bgp_community")
+    r = relay.ctl("drain", "dns")
+    assert r.returncode == 0, r.stdout + r.stderr
+    t0 = time.monotonic()
+    lab.wait_for(lambda: bird_count(bird, gshut) == n, 120, interval=0.5,
+                 what=f"{n} routes with GRACEFUL_SHUTDOWN at BIRD")
+    depref = time.monotonic() - t0
+    r = relay.ctl("undrain", "dns")
+    assert r.returncode == 0, r.stdout + r.stderr
+    t0 = time.monotonic()
+    lab.wait_for(lambda: bird_count(bird, gshut) == 0
+                 and bird_count(bird) == n, 120, interval=0.5,
+                 what=f"{n} routes back without GRACEFUL_SHUTDOWN")
+    back = time.monotonic() - t0
+    log = exa.proc.text()
+    assert set(re.findall(r"anycast-relay\[(\d+)\] info: starting",
+                          log)) == pids and "giving up" not in log
+    print(f"\n{n} prefixes: all at BIRD {up:.1f} s after start; drain: all "
+          f"depreferred in {depref:.1f} s; undrain: all back in {back:.1f} s")

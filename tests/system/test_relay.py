@@ -441,3 +441,79 @@ def test_full_listen_queue_does_not_block_the_relay(stack):
     lab.wait_for(lambda: "listen queue is full" in relay.ctl("status").stdout,
                  5, interval=0.1, what="status naming the full queue")
     assert proc.proc.alive()
+
+
+# A plugin's side spoken by whoever runs it: hello, then 60 snapshots
+# of a live _default view, 100 ms apart.
+IMPOSTOR = r"""
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall(b"hello proto=2 named=9.18.test pid=%d interval=100 "
+                  b"zone_interval=1000 started=0\n" % os.getpid())
+        for seq in range(1, 60):
+            c.sendall(f"view seq={seq} id=0 name=_default\n"
+                      f"outcomes seq={seq} view=0 queries=0 probes={seq}\n"
+                      f"tick seq={seq} views=1 records=2 time=0\n".encode())
+            time.sleep(0.1)
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+def test_plugin_socket_served_by_another_user_is_not_named(stack):
+    """Issue 13 item 9b: anyone who can bind the plugin socket's path
+    could feed the relay "healthy".  Only a socket served (SO_PEERCRED)
+    by named's user (plugin.user, default bind) or root is named: one
+    served by 'nobody' is refused and says so; told that named runs as
+    nobody, the relay takes it."""
+    d = stack.public_dir("ah-plugin-")
+    os.chmod(d, 0o777)                            # nobody binds there
+    sock = os.path.join(d, "ah.sock")
+    fake = stack.start("impostor", ["setpriv", "--reuid=nobody",
+                                    "--regid=nogroup", "--clear-groups",
+                                    "/usr/bin/python3", "-c", IMPOSTOR, sock])
+    lab.wait_for(lambda: os.path.exists(sock) or not fake.alive(), 5,
+                 what="the impostor's socket")
+    named = lab.Named(stack)                      # only for its paths
+    relay = lab.Relay(stack, named, services=lab.plain_service())
+    text = relay.path.read_text().replace(named.socket, sock)
+    relay.path.write_text(text)
+    proc = lab.RelayUnderTest(stack, relay)
+    assert proc.wait_command("announce", 2) is None
+    status = relay.ctl("status").stdout
+    assert (f"{sock} is served by uid 65534 (nobody), pid {fake.pid}, not "
+            "by named's user bind or root (plugin.user)") in status, status
+    proc.proc.stop()
+
+    relay.path.write_text(text.replace(f"socket: {sock}\n",
+                                       f"socket: {sock}\n  user: nobody\n"))
+    proc = lab.RelayUnderTest(stack, relay, name="relay-told")
+    assert proc.wait_command("announce route " + V4, 5), proc.proc.text()
+    # A reload that says otherwise applies to the connection at once.
+    relay.path.write_text(text)
+    assert relay.ctl("reload").returncode == 0
+    assert proc.wait_command("withdraw route " + V4, 2), proc.proc.text()
+    assert "is served by uid 65534 (nobody)" in relay.ctl("status").stdout
+
+
+def test_plugin_user_must_exist(tmp_path):
+    conf = tmp_path / "r.yaml"
+    conf.write_text(BROKEN.replace("  stale-after: soon\n",
+                                   "  user: no-such-user-here\n"))
+    r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert f"{conf}:3:9: user 'no-such-user-here' does not exist" in r.stderr
+    for ok in ("nobody", "65534", "0"):
+        conf.write_text(f"plugin:\n  user: {ok}\nservices:\n  - name: dns\n"
+                        "    prefixes:\n      - prefix: 192.0.2.53/32\n")
+        r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0, r.stderr
+

@@ -159,6 +159,43 @@ test_busy_until_timeout(void **state)
 	    "still 500.0 qps, above 10.0 qps: withdrawn anyway"));
 }
 
+/*
+ * Another service of the view still brings it traffic: the view's rate
+ * cannot show this one's leaving, so only the timeout ends the drain,
+ * and says why; once the others drain too, the rate does.
+ */
+static void
+test_shared_view(void **state)
+{
+	uint64_t q;
+
+	(void)state;
+	q = traffic(0, 10000, 0, 1000);
+	assert_int_equal(drain_start(&d, &s, &w, ROUTE_ANNOUNCED, 5000, "me",
+	    10000), 1);
+	drain_shared(&d, "v", "dns2, dns3", 1);
+	assert_non_null(strstr(d.why, "; view v is shared with dns2, dns3, "
+	    "still announced: its query rate cannot show this service's "
+	    "traffic leaving; withdrawn at the timeout (5s)"));
+	/* Quiet, yet shared: not drained by the rate. */
+	q = traffic(10100, 12900, q, 0);
+	assert_int_equal(drain_quiet(&d, &s, &w, 12900), 0);
+	assert_int_equal(drain_expired(&d, 15000), 1);
+	assert_non_null(strstr(d.why, "drain timeout 5s: view v is shared "
+	    "with dns2, dns3, whose traffic its query rate (0.0 qps) "
+	    "includes: withdrawn anyway"));
+
+	/* The others drain too: the rate decides again. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(drain_start(&d, &s, &w, ROUTE_ANNOUNCED, 60000, "me",
+	    20000), 1);
+	drain_shared(&d, "v", "dns2", 1);
+	drain_shared(&d, "v", "", 0);
+	(void)traffic(20100, 22100, q, 0);
+	assert_int_equal(drain_quiet(&d, &s, &w, 22100), 1);
+	assert_int_equal(d.end, DRAIN_QUIET);
+}
+
 static void
 test_lost_and_restored(void **state)
 {
@@ -189,6 +226,7 @@ main(void)
 		cmocka_unit_test_setup(test_nothing_to_move, setup),
 		cmocka_unit_test_setup(test_quiet_after_hold, setup),
 		cmocka_unit_test_setup(test_busy_until_timeout, setup),
+		cmocka_unit_test_setup(test_shared_view, setup),
 		cmocka_unit_test_setup(test_lost_and_restored, setup),
 	};
 

@@ -200,6 +200,66 @@ test_activity_carried(void **state)
 	assert_null(feed_zone(&f, "_default", "example"));
 }
 
+/* A snapshot whose zone and summary say 'checked', its tick 'tick'. */
+static void
+walk(int seq, long long checked, long long tick)
+{
+	char	text[512];
+
+	snprintf(text, sizeof(text), "view seq=%d id=7 name=_default\n"
+	    "zones seq=%d view=7 watched=1 healthy=1 checked=%lld\n"
+	    "zone seq=%d view=7 name=example found=1 loaded=1 checked=%lld\n"
+	    "tick seq=%d views=1 records=3 time=%lld\n", seq, seq, checked,
+	    seq, checked, seq, tick);
+	assert_int_equal(plugin_says(text), 1);
+}
+
+static int64_t
+walked(void)
+{
+	const struct feed_zone	*z = feed_zone(&f, "_default", "example");
+	const struct feed_view	*v = feed_view(&f, "_default");
+
+	assert_non_null(z);
+	assert_non_null(v);
+	/* The summary and the listed zone agree. */
+	assert_int_equal(z->walked, v->zones_walked);
+	return (z->walked);
+}
+
+/*
+ * The time of a zone walk is on the relay's monotonic clock: named's
+ * clock is read only as a difference within one snapshot, on the first
+ * sight of a walk.  No step of either wall clock moves it.
+ */
+static void
+test_walks_timed_by_the_monotonic_clock(void **state)
+{
+	const long long	 t = 1700000000000LL;
+	int64_t		 first;
+
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	/* First sight: as old as named says, 60.5 s. */
+	walk(1, t, t + 60500);
+	assert_int_equal(walked(), now - 60500);
+	first = walked();
+	/* The same walk again, named's clock an hour on: still the same. */
+	walk(2, t, t + 3600000);
+	assert_int_equal(walked(), first);
+	/* A new walk: now, whatever its 'checked' (a day back, here). */
+	walk(3, t - 86400000, t - 86400000);
+	assert_int_equal(walked(), now);
+	first = now;
+	walk(4, t - 86400000, t + 5000);
+	assert_int_equal(walked(), first);
+	/* A plugin without a tick time: first sight against our clock. */
+	assert_int_equal(plugin_says("view seq=5 id=8 name=other\n"
+	    "zones seq=5 view=8 watched=1 healthy=1 checked=1\n"
+	    "tick seq=5 views=1 records=2 time=0\n"), 1);
+	assert_true(feed_view(&f, "other")->zones_walked < now - 1000);
+}
+
 static void
 test_half_a_snapshot_waits(void **state)
 {
@@ -375,6 +435,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activity_carried, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_walks_timed_by_the_monotonic_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_a_snapshot_waits,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_line, setup,

@@ -208,12 +208,15 @@ test_hard_trouble_withdraws_at_once(void **state)
 	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
 
 	/* Snapshots stop (named hung): withdrawn past stale-after. */
-	assert_true(health_deadline(&r, 0) <= now + 301);
+	assert_true(health_deadline(&r, 0, now) <= now + 301);
 	assert_int_equal(health_judge(&r, 0, now + 300, 0), 0);
 	assert_int_equal(health_judge(&r, 0, now + 301, 0), 1);
 	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
 	assert_non_null(strstr(st()->reason, "last snapshot 301 ms ago, more "
 	    "than stale-after 300 ms"));
+	/* Judged: nothing but a snapshot can change it, no wake-up is due. */
+	assert_true(health_deadline(&r, 0, now + 301) == INT64_MAX);
+	assert_true(health_deadline(&r, 0, now + 5000) == INT64_MAX);
 }
 
 static void
@@ -264,7 +267,7 @@ test_release_ends_the_hold(void **state)
 	assert_string_equal(state_name(), "held");
 	assert_non_null(strstr(st()->reason, "held down 60s more by flap "
 	    "damping"));
-	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	health_drain(&r, 0, -1, "uid 0 (root)", 0, now);
 	assert_string_equal(state_name(), "drained");
 	assert_int_equal(health_release(&r, 0, "uid 0 (root)", now), 59700);
 	assert_int_equal(until(ROUTE_ANNOUNCED, 5, 100, 0), -1);
@@ -340,7 +343,7 @@ test_drain_until_quiet(void **state)
 
 	(void)state;
 	start_up("");
-	health_drain(&r, 0, -1, "uid 0 (root)", now);
+	health_drain(&r, 0, -1, "uid 0 (root)", 0, now);
 	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
 	assert_int_equal(sent[nsent - 1], ROUTE_DRAINING);
 	assert_string_equal(state_name(), "draining");
@@ -377,7 +380,7 @@ test_drain_ends_with_named(void **state)
 {
 	(void)state;
 	start_up("");
-	health_drain(&r, 0, 60000, "me", now);
+	health_drain(&r, 0, 60000, "me", 0, now);
 	assert_int_equal(st()->route.mode, ROUTE_DRAINING);
 	r.feed.state = FEED_DOWN;
 	snprintf(r.feed.error, sizeof(r.feed.error), "gone");

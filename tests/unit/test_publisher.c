@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,12 +31,12 @@ no_rcu(void)
 {
 }
 
-/* Attaches view 'name' to the publisher on 'path'. */
+/* Attaches view 'name' to the publisher on 'path', every interval_ms. */
 static struct ah_view *
-attach(const char *path, const char *name)
+attach_every(const char *path, const char *name, unsigned int interval_ms)
 {
 	struct ah_pub_params	 p = {
-		.interval_ms = 60000,	/* no periodic snapshot meanwhile */
+		.interval_ms = interval_ms,
 		.zone_interval_ms = 1000,
 		.mode = 0600,
 		.gid = (gid_t)-1,
@@ -50,6 +51,13 @@ attach(const char *path, const char *name)
 	memset(p.named_version, '%', sizeof(p.named_version) - 1);
 	assert_int_equal(ah_pub_attach(&p, name, &v, err, sizeof(err)), 0);
 	return (v);
+}
+
+/* ... with no periodic snapshot meanwhile. */
+static struct ah_view *
+attach(const char *path, const char *name)
+{
+	return (attach_every(path, name, 60000));
 }
 
 /*
@@ -224,11 +232,91 @@ test_worst_case_views_are_whole(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* A walk of 500 ms, as of a very large zone table on a busy machine. */
+static atomic_int	walking, walked, released;
+
+static void
+slow_walk(void *table, void *arg, struct ah_view *v)
+{
+	(void)table;
+	(void)arg;
+	(void)v;
+	atomic_store(&walking, 1);
+	usleep(500 * 1000);
+	atomic_store(&walked, 1);
+}
+
+static void
+count_release(void *table)
+{
+	(void)table;
+	atomic_fetch_add(&released, 1);
+}
+
+/*
+ * Issue 13 item 9d: named registers and destroys plugin instances on
+ * its own threads (a destroy on a worker thread, a register inside a
+ * reconfig's pause of every worker).  A zone walk on the publisher's
+ * thread holds neither, except the destroy of the walked view's own
+ * instance, which must wait for it: it frees what the walk reads.
+ */
+static void
+test_a_walk_holds_only_its_own_view(void **state)
+{
+	char		 dir[] = "/tmp/test_publisher.XXXXXX", path[108];
+	struct ah_view	*a, *b, *c;
+	struct ah_walker wa = { .walk = slow_walk, .release = count_release };
+	struct ah_walker wb = { .walk = slow_walk, .release = count_release };
+	int64_t		 t0, took;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	a = attach_every(path, "a", 50);
+	b = attach_every(path, "b", 50);
+	wa.view = a;
+	wb.view = b;
+	ah_pub_walker_add(&wa);
+	ah_pub_walker_add(&wb);
+	atomic_store(&wa.pending, (void *)&wa);	/* a table, for the walk */
+	for (t0 = mono_ms(); !atomic_load(&walking); usleep(1000))
+		assert_true(mono_ms() - t0 < 5000);
+	/* A view registered, and another's walker removed, at once. */
+	t0 = mono_ms();
+	c = attach_every(path, "c", 50);
+	ah_pub_walker_remove(&wb);
+	took = mono_ms() - t0;
+	assert_true(took < 250);
+	assert_false(atomic_load(&walked));
+	/* The walked view's own instance waits for its walk, no longer. */
+	ah_pub_walker_remove(&wa);
+	assert_true(atomic_load(&walked));
+	assert_int_equal(atomic_load(&released), 1);
+	print_message("registered and removed during a 500 ms walk in %lld ms;"
+	    " the walked view's removal waited %lld ms\n", (long long)took,
+	    (long long)(mono_ms() - t0 - took));
+	ah_pub_detach(a);
+	ah_pub_detach(b);
+	ah_pub_detach(c);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worst_case_views_are_whole),
+		cmocka_unit_test(test_a_walk_holds_only_its_own_view),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
