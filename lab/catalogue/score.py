@@ -16,22 +16,27 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
     the relay said and did, per node)."""
     lab = cat.lab
     names = [n.name for n in lab.nodes]
-    before = cat.routes(t_start, t0)
-    moves = cat.routes(t0 - 0.001, t_end)
+    # A fault whose start is named's word for it (the zone's "expired")
+    # may be acted on before named logs it: the row is read from the
+    # switch or the start, whichever came first.
+    t_from = min(t0, t_switch)
+    before = cat.routes(t_start, t_from)
+    moves = cat.routes(t_from - 0.001, t_end)
     changes = [e for e in moves if e[2] == 4]
     per_node = {n: [e for e in changes if e[1] == n] for n in names}
     relay = {}
     for n in lab.nodes:
-        ev = [e for e in relay_events(n.exabgp.text()) if t0 - 0.5 <= e[0] <= t_end]
+        ev = [e for e in relay_events(n.exabgp.text())
+              if t_from - 0.5 <= e[0] <= t_end]
         relay[n.name] = [(round(e[0] - t0, 3), e[1], e[2]) for e in ev]
     kernel = figures.route_changes(lab.monitor.text())
     emptied = [(round(c.time - t0, 3), c.family) for c in kernel
-               if t0 <= c.time <= t_end and not c.nodes]
+               if t_from <= c.time <= t_end and not c.nodes]
     qs = tr.rows()
-    window = [q for q in qs if t0 <= float(q["sent"]) <= t_end]
+    window = [q for q in qs if t_from <= float(q["sent"]) <= t_end]
     lost = sum(1 for q in window if q["rcode"] == "lost")
     servfail = sum(1 for q in window if q["rcode"] == "SERVFAIL")
-    gaps = answered_gaps(window, t0, t_end)
+    gaps = answered_gaps(window, t_from, t_end)
     bg = cat.background["lost_share"] * len(window) if cat.background else None
 
     target = f"ns{TARGET}"
@@ -42,9 +47,13 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
     alike = bool(moved) and len(moved) == len(names)
     harmless = (not emptied and not gaps and (not moved or alike))
     if row.expect == "this":
-        ok = decide is not None and decide <= DECIDE_S and not others
-        why = ("moved in %.0f ms" % (1000 * decide) if decide is not None
-               else "did not move")
+        # The verdict: the node moved while the fault lasted, no other
+        # node did; the row passes if it also moved within the goal.
+        verdict = decide is not None and decide <= t1 - t0 and not others
+        ok = verdict and decide <= DECIDE_S
+        why = ("did not move" if decide is None else
+               "moved in %.0f ms" % (1000 * decide) if decide >= 0 else
+               "moved %.0f ms before named logged the fault" % (-1000 * decide))
         if decide is not None and decide > DECIDE_S:
             why += f" (goal: within {DECIDE_S:.0f} s)"
         if others:
@@ -55,16 +64,17 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
         if not ok and row.cannot_tell and harmless:
             ok = True
             why += " (every node alike, never emptied: harmless)"
+        verdict = ok
     if recovery.startswith("failed"):
-        ok = False
+        ok = verdict = False
         why += "; not recovered"
     void = len([e for e in before if e[2] == 4])
     if void:
-        ok = False
+        ok = verdict = False
         why = (f"void: {void} route changes before the fault (the fleet "
                f"was not quiet); then " + why)
     return {
-        "pass": ok, "why": why, "t0": t0, "t0_note": (
+        "pass": ok, "verdict_right": verdict, "why": why, "t0": t0, "t0_note": (
             None if abs(t0 - t_switch) < 0.01 else
             f"fault start {t0 - t_switch:+.2f} s from the switch"),
         "flush_s": round(t_flushed - t_switch, 2),
