@@ -79,10 +79,11 @@ class Catalogue(Actions):
         return None
 
     def recover_hard(self):
-        """Nodes not back in time (held by flap damping, say), one at a
-        time so that the fleet is never emptied: its relay restarted
-        (ExaBGP respawns it with no history), and if that is not enough,
-        its named too.  What was done, or None."""
+        """Nodes not back in time, one at a time so that the fleet is
+        never emptied: its damping hold ended (`anycastctl release`, as
+        an operator would once the fault is over), and if that is not
+        enough its relay restarted (ExaBGP respawns it with no history),
+        then its named too.  What was done, or None."""
         done = []
         for n in self.lab.nodes:
             if not n.exabgp.alive():
@@ -91,7 +92,16 @@ class Catalogue(Actions):
                 done.append(f"ExaBGP started again on {n.name}")
             if self.announced(n):
                 continue
-            self.log(f"{n.name} not back: restarting its relay")
+            self.log(f"{n.name} not back: releasing its damping hold")
+            n.ctl("release")
+            try:
+                wait_for(lambda: self.announced(n), 10, interval=0.25,
+                         what=f"{n.name} announced once released")
+                done.append(f"released on {n.name}")
+                continue
+            except TimeoutError:
+                pass
+            self.log(f"{n.name} still not back: restarting its relay")
             self.kill_relay(n)
             try:
                 wait_for(lambda: self.announced(n), 20, interval=0.25,
