@@ -14,7 +14,9 @@ row starts clean, and the row fails.
 
 Rows the relay gets wrong on today's main are expected failures
 (strict): when the judge is fixed they pass, and the strict xfail
-fails the run until its mark is removed here.
+fails the run until its mark is removed here.  This node's rows that
+are right only by chance today (FLAKY_TODAY) assert what holds (the
+node moves) and are expected failures only when the rest fails.
 """
 
 import os
@@ -29,24 +31,38 @@ pytestmark = pytest.mark.skipif(
     reason="the catalogue needs root (the fleet and the lab internet are "
            "network namespaces); CI runs as root")
 
-# What the relay gets wrong on the main this catalogue was written
-# against, measured (doc/benchmarks.md has the table).
+# What the relay gets wrong on main 0bde75a (judge2 merged), measured
+# in 3 runs (bench/published/catalogue-short-first.json; doc/benchmarks.md,
+# section 5): wrong every time, so strict.  Once fixed the row passes
+# and its strict xfail fails the run until the mark is removed here.
+BACKGROUND = ("and the healthy nodes flap on the lab internet's background "
+              "of broken and slow domains (recursion failures ~50 % > 50 % "
+              "over ~100 recursions, with warm caches)")
 WRONG_TODAY = {
-    "attack": "issue 13 item 1: the attack's failures sit in one group, "
-              "yet too few other names resolve in the span judged, so the "
-              "nodes are depreferred",
-    "tld-bogus": "issue 13 item 2: a broken TLD spreads its failures over "
-                 "most domain groups and is judged this node's, on every "
-                 "node; and the traffic the depreferred node sheds raises "
-                 "the other's cache-miss latency",
-    "cdn-dead": "issue 13 item 4: failures under many customer domains "
-                "(grouped by the query name, not the CDN's) are judged "
-                "this node's",
-    "uplink-down": "the node moves in more than 1 s (100 recursions must wait "
-                   "500 ms first), and the other node, taking its clients "
-                   "with a cold cache, is depreferred for its latency",
-    "restart-storm": "a restarted relay withdraws every route when it starts "
-                     "(it fails closed): every node leaves the router",
+    "attack": "issue 13 item 1: the attack's failures sit in one domain "
+              "group, yet 'only 15 of 20 recursions resolved elsewhere': "
+              "every node depreferred, this node's fault",
+    "tld-bogus": "issue 13 item 2: a TLD's bogus signatures spread over "
+                 "most domain groups; its public-suffix group is named but "
+                 "not excused: every node depreferred",
+    "cdn-dead": "issue 13 item 4: the CDN's failures push recursion p95 "
+                "over 1 s and the latency check is not excused by the CDN's "
+                "group: every node depreferred",
+    "restart-storm": "rndc reload/reconfig in a loop: nodes depreferred "
+                     "(once 'zone sec.example: expired 0s ago' while the "
+                     "secondary was reloaded), " + BACKGROUND,
+}
+# This node's rows: the node moves during the fault on today's main
+# (asserted); the rest of the verdict (no other node moved, the fleet
+# quiet before and back by itself after) holds only when the other
+# node happens not to flap on the background meanwhile, so it is an
+# expected failure when it fails and a pass when it passes.  Make these
+# strict (or drop them) once the background no longer moves routes.
+FLAKY_TODAY = {
+    "uplink-down": "ns1 moves (0.8-1.2 s: at the 1 s goal), but the fleet "
+                   "is rarely quiet or back cleanly, " + BACKGROUND,
+    "zone-expired": "ns1 moves as named expires the zone, but ns2 moves too, "
+                    + BACKGROUND,
 }
 
 
@@ -92,6 +108,17 @@ def test_catalogue(cat, row_id):
     # relay or a named to end flapping or a damping hold).
     # This node's goal (within 1 s) is a figure of the table, not
     # asserted here: CI's machines are shared; the verdict is.
-    assert r["before_fault_changes"] == 0, f"not quiet before the fault: {r['why']}"
-    assert r["verdict_right"], f"{catalogue.VERDICTS[row.expect]} fault: {r['why']}"
-    assert r["recovery"] == "clean", r["recovery"]
+    if row.expect == "this":
+        assert (r["decide_ms"] is not None
+                and r["decide_ms"] <= 1000 * r["hold_s"]), \
+            f"ns{catalogue.TARGET} did not move during the fault: {r['why']}"
+    wrong = []
+    if r["before_fault_changes"]:
+        wrong.append(f"not quiet before the fault: {r['why']}")
+    if not r["verdict_right"]:
+        wrong.append(f"{catalogue.VERDICTS[row.expect]} fault: {r['why']}")
+    if r["recovery"] != "clean":
+        wrong.append(f"recovery {r['recovery']}")
+    if wrong and row_id in FLAKY_TODAY:
+        pytest.xfail(f"{FLAKY_TODAY[row_id]}: {'; '.join(wrong)}")
+    assert not wrong, "; ".join(wrong)
