@@ -34,11 +34,29 @@ from lab.paths import check_build
 from . import benchlib
 
 
+def error_result(row, trial, e):
+    """A row that raised, in the shape the table reads."""
+    return {"id": row.id, "trial": trial, "fault": row.fault,
+            "where": row.where, "expect": row.expect,
+            "cannot_tell": row.cannot_tell, "pass": False,
+            "verdict_right": False, "why": f"could not run: {e!r}",
+            "decide_ms": None, "lost": None, "lost_background": None,
+            "route_changes": None, "kinds": {}, "relay": {}, "samples": {},
+            "recovery": "error"}
+
+
 def run_rows(cat, rows, args, results):
     for row in rows:
         trials = args.trials if (row.expect == "this" or args.all_trials) else 1
         for trial in range(1, trials + 1):
-            r = cat.run(row, trial)
+            try:
+                r = cat.run(row, trial)
+            except Exception as e:
+                # One row that cannot run (a tool missing, a fault that
+                # would not switch) is reported as such; the others go on.
+                print(f"{row.id} #{trial}: ERROR: {e!r}", flush=True)
+                results.append(error_result(row, trial, e))
+                continue
             results.append(r)
             print(f"{row.id} #{trial}: {'right' if r['pass'] else 'WRONG'}: "
                   f"{r['why']}; route changes {r['route_changes']}, lost "
