@@ -92,32 +92,22 @@ class Catalogue(Actions):
                 done.append(f"ExaBGP started again on {n.name}")
             if self.announced(n):
                 continue
-            self.log(f"{n.name} not back: releasing its damping hold")
-            n.ctl("release")
-            try:
-                wait_for(lambda: self.announced(n), 10, interval=0.25,
-                         what=f"{n.name} announced once released")
-                done.append(f"released on {n.name}")
-                continue
-            except TimeoutError:
-                pass
-            self.log(f"{n.name} still not back: restarting its relay")
-            self.kill_relay(n)
-            try:
-                wait_for(lambda: self.announced(n), 20, interval=0.25,
-                         what=f"{n.name} announced by its new relay")
-                done.append(f"relay restarted on {n.name}")
-                continue
-            except TimeoutError:
-                pass
-            self.log(f"{n.name} still not back: restarting its named")
-            n.restart_named(wait=True)
-            try:
-                wait_for(lambda: self.announced(n), 30, interval=0.25,
-                         what=f"{n.name} announced after named's restart")
-            except TimeoutError:
-                pass
-            done.append(f"relay and named restarted on {n.name}")
+            # Each step gentler than the next: (what, do it, seconds to
+            # wait for the node to be announced).
+            steps = (("its damping hold released", lambda: n.ctl("release"), 10),
+                     ("its relay restarted", lambda: self.kill_relay(n), 20),
+                     ("its named restarted",
+                      lambda: n.restart_named(wait=True), 30))
+            for what, act, wait in steps:
+                self.log(f"{n.name} not back: {what}")
+                act()
+                try:
+                    wait_for(lambda: self.announced(n), wait, interval=0.25,
+                             what=f"{n.name} announced, {what}")
+                    break
+                except TimeoutError:
+                    pass
+            done.append(f"{what} on {n.name}")
         return "forced: " + ", ".join(done) if done else None
 
     def wait_log(self, proc, mark, text, timeout):
