@@ -29,6 +29,8 @@ The rooms, by role:
     feed        the plugin's socket from either end (Subscriber, FakePlugin)
     upstream    the fake upstream of a resolver
     load        the load generator
+    run         a run's life cycle in namespaces (up, down, detach,
+                Ctrl-C), shared by the fleet and the internet
     fleet       the lab in network namespaces (netns: finding them again)
     internet    a small internet of real name servers for the fleet's
                 resolvers (a subpackage: lab/internet/)

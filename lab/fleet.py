@@ -57,7 +57,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import time
 from pathlib import Path
 
 from . import netns
@@ -66,10 +65,11 @@ from .exabgp import exabgp_conf, start_exabgp
 from .load import Client
 from .named import FAST_REFRESH_OPTIONS, SEC_ZONE, forwarding, lock_file_statement, \
     named_conf, rndc_conf, start_named
-from .netns import PREFIX, ip_batch, kill_netns, netns_pids, sysctl
+from .netns import PREFIX, ip_batch, netns_pids, sysctl
 from .paths import BIRDC, CTL, PLUGIN, RELAY, RNDC, module_argv, module_env
-from .proc import Stack, proc_start_time, run, start_daemon, wait_for
+from .proc import Stack, run, start_daemon, wait_for
 from .relay import relay_yaml
+from .run import Run, threading_main
 from .router import BFD_TIMERS, ROUTER_SYSCTLS, ROUTERS, router_conf, start_bird, \
     start_frr
 from .upstream import command as upstream_command
@@ -393,7 +393,7 @@ protocol bfd {{
         return run(CTL, "-c", self.dir / "relay.yaml", *args, check=False)
 
 
-class Lab:
+class Lab(Run):
     """The whole lab.  Parameters:
 
     nodes           number of nameservers (2..62)
@@ -465,9 +465,6 @@ class Lab:
         self.internet = internet if internet not in (True, False) else None
         self._own_internet = internet is True
 
-    def netns_name(self, role):
-        return f"{PREFIX}{self.id}-{role}"
-
     def node(self, i):
         return self.nodes[i - 1]
 
@@ -476,21 +473,6 @@ class Lab:
         return self.netns_name("router")
 
     # -- bring up ----------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
-
-    def _sigterm(self, signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
 
     def up(self):
         if os.geteuid() != 0:
@@ -543,14 +525,6 @@ class Lab:
         for src, dst in ((PLUGIN, self.plugin), (RELAY, self.relay)):
             shutil.copy2(src, dst)
             os.chmod(dst, 0o755)
-
-    def _register(self, detached):
-        me = os.getpid()
-        netns.register(self.id, {
-            "id": self.id, "owner_pid": me, "owner_start": proc_start_time(me),
-            "detached": detached, "workdir": str(self.dir),
-            "own_workdir": self.own_workdir and not self.keep,
-            "namespaces": self.namespaces})
 
     def _network(self):
         roles = ["client", "router"] + [n.name for n in self.nodes]
@@ -690,58 +664,12 @@ class Lab:
         if self._own_internet and self.internet is not None:
             self.internet.down()
 
-    # Shared with lab/internet's Internet, a run of the same life cycle.
-    def _teardown(self):
-        if self.detached:
-            return
-        if self._old_sigterm is not None:
-            # A second SIGTERM must not cut the teardown short.
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if self.stack is not None:
-            procs = list(self.stack.procs)
-            for p in procs:             # all at once: each may take a while
-                p.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            for p in procs:
-                p.stop(timeout=max(0.1, deadline - time.monotonic()))
-            self.stack.procs.clear()
-        for ns in list(self.namespaces):
-            kill_netns(ns)
-            self.namespaces.remove(ns)
-        if self.save_to is not None and self.dir.is_dir():
-            shutil.copytree(self.dir, self.save_to, dirs_exist_ok=True,
-                            ignore=lambda d, names: [
-                                n for n in names if os.path.exists(os.path.join(d, n))
-                                and not os.path.isdir(os.path.join(d, n))
-                                and not os.path.isfile(os.path.join(d, n))])
-            self.save_to = None
-        netns.unregister(self.id)
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
-        self.stack = None
-
     def detach(self):
         """Leave the lab running after this process exits (`up --detach`):
         `down` removes it (and its internet, a run of its own)."""
         self._detach()
         if self._own_internet and self.internet is not None:
             self.internet.detach()
-
-    def _detach(self):
-        self._register(detached=True)
-        self.detached = True
-        self.stack.procs.clear()
-        self.namespaces.clear()
-        self.stack = None
-
-
-def threading_main():
-    import threading
-    return threading.current_thread() is threading.main_thread()
-
 
 def describe(lab):
     lines = [f"lab {lab.id}, work directory {lab.dir}",
