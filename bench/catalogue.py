@@ -45,7 +45,7 @@ def error_result(row, trial, e):
             "recovery": "error"}
 
 
-def run_rows(cat, rows, args, results):
+def run_rows(cat, rows, args, results, saved=lambda: None):
     for row in rows:
         trials = args.trials if (row.expect == "this" or args.all_trials) else 1
         for trial in range(1, trials + 1):
@@ -56,6 +56,7 @@ def run_rows(cat, rows, args, results):
                 # would not switch) is reported as such; the others go on.
                 print(f"{row.id} #{trial}: ERROR: {e!r}", flush=True)
                 results.append(error_result(row, trial, e))
+                saved()
                 continue
             results.append(r)
             print(f"{row.id} #{trial}: {'right' if r['pass'] else 'WRONG'}: "
@@ -63,6 +64,7 @@ def run_rows(cat, rows, args, results):
                   f"{r['lost']} (background {r['lost_background']}), "
                   f"recovery {r['recovery']} in {r['recovered_s']} s; "
                   f"{catalogue.reason(r)}", flush=True)
+            saved()
 
 
 def main():
@@ -103,6 +105,24 @@ def main():
     env = benchlib.environment()
     results = []
     t_begin = time.time()
+    data = {"params": vars(args), "environment": env}
+
+    def save(done):
+        """The JSON and the table so far, after every row: a run cut
+        short (Ctrl-C, a deadline) keeps what it measured, and says so."""
+        env["loadavg_after"] = os.getloadavg()
+        env["minutes"] = round((time.time() - t_begin) / 60, 1)
+        table = catalogue.markdown(results)
+        data.update({"complete": done, "summary": catalogue.summarize(results),
+                     "not_run": [r.id for r in rows
+                                 if r.id not in {x["id"] for x in results}],
+                     "table": table, "results": results})
+        path = benchlib.save("catalogue", data, args.out)
+        md = args.markdown or str(path.with_suffix(".md"))
+        with open(md, "w") as f:
+            f.write(table)
+        return path, md, table
+
     with Lab(nodes=args.nodes, internet=True, keep=args.keep,
              log=lambda m: print(m, flush=True)) as lab:
         short = {"holds": catalogue.SHORT_HOLDS, "attempts": 2,
@@ -110,24 +130,16 @@ def main():
             if args.short or args.ci_holds else {}
         cat = catalogue.Catalogue(lab, qps=args.qps,
                                   log=lambda m: print(m, flush=True), **short)
-        background = cat.warm_up(args.warm_up)
+        data["setup"] = {
+            "named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
+            "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
+            "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text()}
+        data["background"] = cat.warm_up(args.warm_up)
         try:
-            run_rows(cat, rows, args, results)
+            run_rows(cat, rows, args, results, lambda: save(False))
         finally:
             cat.close()
-        setup = {"named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
-                 "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
-                 "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text()}
-    env["loadavg_after"] = os.getloadavg()
-    env["minutes"] = round((time.time() - t_begin) / 60, 1)
-    table = catalogue.markdown(results)
-    data = {"params": vars(args), "environment": env, "setup": setup,
-            "background": background, "summary": catalogue.summarize(results),
-            "table": table, "results": results}
-    path = benchlib.save("catalogue", data, args.out)
-    md = args.markdown or str(path.with_suffix(".md"))
-    with open(md, "w") as f:
-        f.write(table)
+    path, md, table = save(True)
     print("\n" + table)
     print(f"results: {path}\ntable: {md}")
     return 0
