@@ -280,8 +280,8 @@ BY_ID = {r.id: r for r in ROWS}
 SHORT = ("uplink-down", "zone-expired", "attack", "tld-bogus", "cdn-dead",
          "restart-storm")
 # ... with the faults held shorter, and the recovery's bound before the
-# catalogue restarts the relays of nodes not back: enough for the retry
-# (10 s) and rise, short enough for CI.
+# catalogue ends the damping hold of nodes not back (then restarts their
+# relays): enough for the retry (10 s) and rise, short enough for CI.
 SHORT_HOLDS = {"this": 6.0, "world": 10.0, "load": 10.0}
 SHORT_RECOVERY = 20
 
