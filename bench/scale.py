@@ -4,7 +4,9 @@ named serves 10,000 generated zones split over 8 views (matched by
 client address), each view with the plugin and 'all-zones yes'; the
 relay judges 8 services ('zones: all', a canary per view from its own
 loopback source address) with 25 prefixes each, the benchmark playing
-ExaBGP.  Measured in the same run, alternating:
+ExaBGP.  --views, --zones and --interval change the setup (the 200
+prefixes are spread over the views); --views 64 is the most views the
+plugin publishes.  Measured in the same run, alternating:
 
   A  named without the plugin, the relay running (its canaries are the
      same queries; its feed stays down)
@@ -13,11 +15,14 @@ ExaBGP.  Measured in the same run, alternating:
 Reported: named CPU per second in A and B (the difference is the
 plugin's cost, as a share of one core; goal <= 1 %), the publisher
 thread's own CPU, named RSS in both and its growth over the B phase
-(goal: none), relay CPU and RSS, snapshot size and the time to publish
-one.  Medians over rounds; one command:
+(goal: none), what the plugin's own mappings (code, data and the
+counter shards) hold resident, relay CPU and RSS and its CPU per
+snapshot, snapshot size and the time to publish one.  Medians over
+rounds; one command:
 
     /usr/bin/python3 -m bench.scale [--rounds 3] [--seconds 60]
     /usr/bin/python3 -m bench.scale --soak 600      # memory over 10 minutes
+    /usr/bin/python3 -m bench.scale --views 64 --zones 640 --interval 100
 """
 
 import argparse
@@ -33,9 +38,11 @@ from lab.paths import check_build
 from . import benchlib
 from .benchlib import fmt, median
 
+# Defaults; main() sets them from the command line.
 ZONES = 10000
 VIEWS = 8
-PREFIXES_PER_VIEW = 25
+PREFIXES = 200
+PREFIXES_PER_VIEW = PREFIXES // VIEWS
 INTERVAL_MS = 1000
 
 ZONE_FILE = """$TTL 300
@@ -100,6 +107,26 @@ def rss_kb(pid):
     return None
 
 
+def plugin_rss_kb(pid):
+    """Resident KiB of the plugin's own mappings: its file's (code,
+    data) and the anonymous one right after them (its .bss: the counter
+    shards and the publisher's state).  Its heap allocations are
+    named's heap, in the RSS difference only."""
+    total, end, after = 0, None, False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5 and ":" in head[3]:
+                lo, hi = (int(x, 16) for x in head[0].split("-"))
+                path = head[5] if len(head) > 5 else ""
+                mine = path.endswith("anycast-health.so")
+                after = mine or (not path and lo == end)
+                end = hi if mine else (hi if after else None)
+            elif head[0] == "Rss:" and after:
+                total += int(head[1])
+    return total
+
+
 def thread_ns(pid, name):
     """On-CPU nanoseconds of the thread called 'name' (schedstat)."""
     for t in os.listdir(f"/proc/{pid}/task"):
@@ -155,7 +182,7 @@ def phase(stack, plugin, seconds, soak_samples=None):
     if plugin:
         lab.wait_for(lambda: sum("announce" in c for c in rproc.commands)
                      >= VIEWS * PREFIXES_PER_VIEW, 60, interval=0.1,
-                     what="all 200 prefixes announced")
+                     what="every prefix announced")
     else:
         time.sleep(3)
     pid, rpid = named.proc.pid, rproc.proc.pid
@@ -182,10 +209,13 @@ def phase(stack, plugin, seconds, soak_samples=None):
         "relay_rss_kb": rss_kb(rpid),
     }
     if plugin:
+        out["plugin_rss_kb"] = plugin_rss_kb(pid)
+    if plugin:
         out["publisher_cpu_pct"] = 100.0 * (p1 - p0) / 1e9 / wall
         size, _ = snapshot_bytes(named.socket)
         out["snapshot_bytes"] = size
         out["publish_ms_per_snapshot"] = (out["publisher_cpu_pct"] / 100.0) * INTERVAL_MS
+        out["relay_ms_per_snapshot"] = (out["relay_cpu_pct"] / 100.0) * INTERVAL_MS
         out["announced"] = sum("announce" in c for c in rproc.commands)
     stack.stop()
     return out
@@ -223,6 +253,10 @@ def rounds_summary(A, B, cost):
         "publisher_cpu_pct": median([b["publisher_cpu_pct"] for b in B]),
         "named_rss_mib_plain": median([a["named_rss_kb"] for a in A]) / 1024,
         "named_rss_mib_plugin": median([b["named_rss_kb"] for b in B]) / 1024,
+        "named_rss_delta_mib": median([b["named_rss_kb"] - a["named_rss_kb"]
+                                       for a, b in zip(A, B)]) / 1024,
+        "plugin_rss_kib": median([b["plugin_rss_kb"] for b in B]),
+        "relay_ms_per_snapshot": median([b["relay_ms_per_snapshot"] for b in B]),
         "relay_cpu_pct": median([b["relay_cpu_pct"] for b in B]),
         "relay_rss_mib": median([b["relay_rss_kb"] for b in B]) / 1024,
         "snapshot_bytes": median([b["snapshot_bytes"] for b in B]),
@@ -239,26 +273,42 @@ def rounds_rows(summary):
         ["plugin cost (% of a core, median of pairs)", fmt(summary["plugin_cpu_pct_of_core"], ".2f"), "<= 1.00"],
         ["  of which publisher thread", fmt(summary["publisher_cpu_pct"], ".2f"), ""],
         ["named RSS no plugin / plugin (MiB)",
-         f"{summary['named_rss_mib_plain']:.0f} / {summary['named_rss_mib_plugin']:.0f}", ""],
+         f"{summary['named_rss_mib_plain']:.1f} / {summary['named_rss_mib_plugin']:.1f}", ""],
+        ["named RSS, plugin - no plugin (MiB, median of pairs)",
+         fmt(summary["named_rss_delta_mib"], ".2f"), "<= 1.00"],
+        ["  the plugin's own mappings, resident (KiB)",
+         fmt(summary["plugin_rss_kib"], ".0f"), ""],
         ["named RSS growth, no plugin / plugin (KiB/min)",
          f"{fmt(summary['rss_growth_kb_per_min_plain'], '.1f')} / "
          f"{fmt(summary['rss_growth_kb_per_min'], '.1f')}", "~0"],
         ["relay CPU (% of a core) / RSS (MiB)",
          f"{summary['relay_cpu_pct']:.2f} / {summary['relay_rss_mib']:.1f}", ""],
+        ["relay CPU per snapshot (ms)", fmt(summary["relay_ms_per_snapshot"], ".3f"), ""],
         ["snapshot size (bytes)", fmt(summary["snapshot_bytes"], ".0f"), ""],
         ["publisher CPU per snapshot (ms)", fmt(summary["publish_ms_per_snapshot"], ".2f"), ""],
     ]
 
 
 def main():
+    global ZONES, VIEWS, PREFIXES_PER_VIEW, INTERVAL_MS
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--soak", type=int, default=0,
                     help="seconds of one long plugin phase for memory growth")
+    ap.add_argument("--views", type=int, default=VIEWS,
+                    help=f"views, each with the plugin (default {VIEWS}, at most 64)")
+    ap.add_argument("--zones", type=int, default=ZONES,
+                    help=f"zones over all views (default {ZONES})")
+    ap.add_argument("--interval", type=int, default=INTERVAL_MS,
+                    help=f"the plugin's interval, ms (default {INTERVAL_MS})")
     ap.add_argument("--out")
     args = ap.parse_args()
+    if not 1 <= args.views <= 64 or args.zones < args.views:
+        ap.error("--views must be 1..64, with at least one zone each")
+    ZONES, VIEWS, INTERVAL_MS = args.zones, args.views, args.interval
+    PREFIXES_PER_VIEW = max(1, PREFIXES // VIEWS)
     check_build()
     results = {"A": [], "B": [], "soak": None, "soak_plain": None}
     with tempfile.TemporaryDirectory(prefix="ah-scale-") as work:
@@ -302,7 +352,9 @@ def main():
                      f"{fmt(summary['soak_plain_rss_growth_kb_per_min'], '.1f')} / "
                      f"{fmt(summary['soak_rss_growth_kb_per_min'], '.1f')}", "~0"])
     print()
-    print(benchlib.table(["scale: 10,000 zones, 8 views, 200 prefixes", "value", "goal"], rows))
+    print(benchlib.table([f"scale: {ZONES:,} zones, {VIEWS} views, "
+                          f"{VIEWS * PREFIXES_PER_VIEW} prefixes, interval "
+                          f"{INTERVAL_MS} ms", "value", "goal"], rows))
     path = benchlib.save("scale", {"env": benchlib.environment(), "summary": summary,
                                    "runs": results}, args.out)
     print(f"\nresults: {path}")

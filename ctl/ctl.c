@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "ahproto.h"
 #include "ahtext.h"
 #include "ctl.h"
+#include "handover.h"
 #include "parse.h"
 
 const struct parse_result *command;
@@ -83,8 +85,9 @@ reply_get(const struct ah_msg *m, const char *key)
 	return (v != NULL ? v : "");
 }
 
+/* With 'quiet', -1 when no relay takes the connection. */
 static int
-connect_relay(const char *path, const struct output *out)
+connect_relay(const char *path, const struct output *out, int quiet)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
 	char			msg[256];
@@ -102,6 +105,10 @@ connect_relay(const char *path, const struct output *out)
 		exit(EXIT_ERROR);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (quiet && errno != EACCES && errno != EPERM) {
+			close(fd);
+			return (-1);
+		}
 		if (errno == EACCES || errno == EPERM) {
 			snprintf(msg, sizeof(msg), "permission denied on %s "
 			    "(control.mode and control.group decide who may "
@@ -251,15 +258,19 @@ reply_find(const struct reply *r, const char *type, const char *service)
 }
 
 /*
- * One request, its reply in 'reply'; the exit status.  Could the relay
- * not be reached, anycastctl has exited already.
+ * One request on a new connection, its reply in 'reply'; the exit
+ * status.  'peer', if not NULL, gets the pid at the other end of the
+ * socket.  With 'quiet', a relay that cannot be reached is EXIT_NORELAY
+ * and nothing printed; otherwise anycastctl has exited.
  */
 static int
 ask(const char *sock, const struct parse_result *res, const char *request,
-    struct reply *reply, const struct output *out)
+    struct reply *reply, const struct output *out, pid_t *peer, int quiet)
 {
 	char		req[AH_LINE_MAX];
 	struct ah_enc	e;
+	struct ucred	cred;
+	socklen_t	credlen = sizeof(cred);
 	int		fd, len, status;
 
 	ah_enc_begin(&e, req, sizeof(req), request);
@@ -272,7 +283,18 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 		out->error("usage", "argument too long", NULL);
 		return (EXIT_ERROR);
 	}
-	fd = connect_relay(sock, out);
+	if ((fd = connect_relay(sock, out, quiet)) < 0)
+		return (EXIT_NORELAY);
+	if (peer != NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &credlen) < 0) {
+			out->error("internal", "SO_PEERCRED on the control "
+			    "socket", NULL);
+			close(fd);
+			return (EXIT_ERROR);
+		}
+		*peer = cred.pid;
+	}
 	if (write(fd, req, (size_t)len) != len) {
 		out->error("internal", "cannot send the request", NULL);
 		close(fd);
@@ -346,12 +368,128 @@ wait_drained(const char *sock, const struct parse_result *res,
 		fflush(stdout);
 		usleep(WAIT_POLL_MS * 1000);
 		tick++;
-		if ((rc = ask(sock, &status, "status", &now, out)) != EXIT_OK)
+		if ((rc = ask(sock, &status, "status", &now, out, NULL,
+		    0)) != EXIT_OK)
 			return (rc);
 		reply_free(reply);
 		*reply = now;
 		memset(&now, 0, sizeof(now));
 	}
+}
+
+#define RESTART_WAIT_MS	10000
+#define RESTART_POLL_MS	50
+
+static const char *
+version_of(const struct reply *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->m[i]->type, "relay") == 0)
+			return (reply_get(r->m[i], "version"));
+	return ("?");
+}
+
+/*
+ * restart (doc/cli.md, section 2.6): the relay's status into the
+ * handover note, the relay stopped with SIGKILL, which withdraws
+ * nothing (SIGTERM would withdraw everything), and ExaBGP left to start
+ * the installed binary, which takes the routes over.  Only 'status' is
+ * asked of the old relay, so a relay of any version can be replaced
+ * so, the one a package upgrade replaces among them.  *reply becomes
+ * the new relay's status.
+ */
+static int
+restart(const char *sock, struct reply *reply, const struct output *out)
+{
+	struct parse_result	 status = { .request = "status",
+				    .timeout_ms = -1 };
+	struct reply		 old = { 0 };
+	char			 note[AH_PATH_MAX + sizeof(HANDOVER_SUFFIX)];
+	char			 cmd[256], msg[600], why[300];
+	pid_t			 pid, exabgp, peer = 0;
+	int64_t			 deadline;
+	int			 rc, taken, denied;
+
+	if ((rc = ask(sock, &status, "status", &old, out, &pid, 0)) !=
+	    EXIT_OK) {
+		reply_free(&old);
+		return (rc);
+	}
+	/* ExaBGP must be there to start the next one. */
+	if ((exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <= 1 ||
+	    strstr(cmd, "exabgp") == NULL) {
+		snprintf(msg, sizeof(msg), "the relay (pid %ld) is not "
+		    "ExaBGP's process (its parent: pid %ld, '%.100s'): nothing "
+		    "would start a new one; restart it the way it was started",
+		    (long)pid, (long)exabgp, cmd);
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	if (kill(pid, 0) < 0) {
+		denied = errno == EPERM;
+		snprintf(msg, sizeof(msg), "cannot signal the relay (pid "
+		    "%ld): %s: restart is for root", (long)pid,
+		    strerror(errno));
+		out->error(denied ? "denied" : "error", msg, NULL);
+		reply_free(&old);
+		return (denied ? EXIT_DENIED : EXIT_ERROR);
+	}
+	snprintf(note, sizeof(note), "%s%s", sock, HANDOVER_SUFFIX);
+	if (handover_note_write(note, pid, exabgp, old.m, old.n, why,
+	    sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "handover note %s: nothing "
+		    "restarted", why);
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	if (kill(pid, SIGKILL) < 0) {
+		snprintf(msg, sizeof(msg), "kill %ld: %s", (long)pid,
+		    strerror(errno));
+		out->error("error", msg, NULL);
+		(void)unlink(note);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
+	deadline = ah_mono_ms() + RESTART_WAIT_MS;
+	for (;;) {
+		usleep(RESTART_POLL_MS * 1000);
+		rc = ask(sock, &status, "status", reply, out, &peer, 1);
+		if (rc == EXIT_OK && peer != pid)
+			break;
+		reply_free(reply);
+		if (rc != EXIT_OK && rc != EXIT_NORELAY) {
+			reply_free(&old);
+			return (rc);
+		}
+		if (ah_mono_ms() > deadline) {
+			snprintf(msg, sizeof(msg), "no new relay answered on "
+			    "%s within %d s after pid %ld was stopped: ExaBGP "
+			    "(pid %ld) did not start one (its log says why). "
+			    "Its routes stay announced with nobody judging "
+			    "them: restart ExaBGP", sock,
+			    RESTART_WAIT_MS / 1000, (long)pid, (long)exabgp);
+			out->error("error", msg, NULL);
+			(void)unlink(note);
+			reply_free(&old);
+			return (EXIT_ERROR);
+		}
+	}
+	/* The new relay reads the note before it opens its socket. */
+	taken = access(note, F_OK) < 0;
+	if (!taken)
+		(void)unlink(note);
+	if (out == &show_output)
+		printf("relay %ld (anycast-relay %s) replaced by %ld "
+		    "(anycast-relay %s), %s\n\n", (long)pid, version_of(&old),
+		    (long)peer, version_of(reply), taken ? "which took its "
+		    "routes over" : "which did not read the handover note: "
+		    "it started withdrawn");
+	reply_free(&old);
+	return (EXIT_OK);
 }
 
 /*
@@ -523,7 +661,12 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = AH_DEFAULT_CONTROL_SOCKET;
 
-	status = ask(sock, &res, res.request, &reply, out);
+	if (res.action == RESTART) {
+		status = restart(sock, &reply, out);
+		/* Then the new relay's status, as 'status' prints it. */
+		res.action = STATUS;
+	} else
+		status = ask(sock, &res, res.request, &reply, out, NULL, 0);
 	if (status == EXIT_OK && res.wait) {
 		waited = wait_drained(sock, &res, &reply, out);
 		if (waited != EXIT_OK && waited != EXIT_TIMEOUT)

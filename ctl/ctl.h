@@ -7,9 +7,12 @@
  *	ctl_parser.c	command line tokens -> a request
  *	ctl_output.c	the reply for people
  *	ctl_json.c	the reply as JSON (schema: doc/anycastctl.schema.json)
+ *	ctl_handover.c	restart: the relay's parent, the handover note
  */
 #ifndef AH_CTL_H
 #define AH_CTL_H
+
+#include <sys/types.h>
 
 #include "ahproto.h"
 
@@ -24,7 +27,7 @@
 
 enum action {
 	NONE, STATUS, SHOW_COUNTERS, SHOW_ZONES, SHOW_CHECKS, SHOW_HISTORY,
-	METRICS, DRAIN, UNDRAIN, RELEASE, RELOAD
+	METRICS, DRAIN, UNDRAIN, RELEASE, RELOAD, RESTART
 };
 
 struct parse_result {
@@ -81,6 +84,17 @@ struct output {
  */
 const struct ah_msg *reply_find(const struct reply *, const char *type,
 	    const char *service);
+
+/*
+ * restart's other needs (ctl_handover.c): the relay's parent pid, its
+ * command line in 'cmd' (NULs as spaces), or -1; and the handover note
+ * at 'path' for the relay 'from' of ExaBGP 'exabgp', of the 'relay' and
+ * 'service' records among m[0..n), written whole and given to the
+ * relay's user: 0, or -1 and why.
+ */
+pid_t	relay_parent_of(pid_t, char *cmd, size_t len);
+int	handover_note_write(const char *path, pid_t from, pid_t exabgp,
+	    struct ah_msg *const *m, size_t n, char *why, size_t len);
 
 extern const struct output	 show_output, json_output;
 extern const struct parse_result *command;	/* for the outputs */

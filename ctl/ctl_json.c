@@ -33,7 +33,9 @@ static const struct field f_relay[] = {
 	{ "config_source", "config_source", F_STR },
 	{ "config_accepted", "config_accepted", F_INT },
 	{ "config_rejected", "config_rejected", F_INT },
-	{ "config_errors", "config_errors", F_INT }, { NULL, NULL, 0 }
+	{ "config_errors", "config_errors", F_INT },
+	{ "taken_from", "taken_over_from", F_INT },
+	{ "taken_after", "taken_over_after", F_STR }, { NULL, NULL, 0 }
 };
 
 static const struct field f_feed[] = {

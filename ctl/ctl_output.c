@@ -274,8 +274,15 @@ show_status(const struct reply *r)
 			printf(LABEL "anycast-relay %s (protocol %s), pid %s\n",
 			    "relay:", reply_get(m, "version"),
 			    reply_get(m, "proto"), reply_get(m, "pid"));
-			printf(LABEL "%s, since %s\n", "uptime:", up,
+			printf(LABEL "%s, since %s", "uptime:", up,
 			    when(num(m, "started")));
+			if (has(m, "taken_from"))
+				printf("; routes taken over from relay %s, "
+				    "which %s", reply_get(m, "taken_from"),
+				    strcmp(reply_get(m, "taken_after"),
+				    "crash") == 0 ? "died" : "anycastctl "
+				    "restart replaced");
+			printf("\n");
 			printf(LABEL "%s\n", "config:", reply_get(m, "config"));
 			config_lines(r, m);
 		} else if (strcmp(m->type, "feed") == 0) {

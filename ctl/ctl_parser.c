@@ -39,6 +39,7 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"undrain",	UNDRAIN,	t_service },
 	{ KEYWORD,	"release",	RELEASE,	t_service },
 	{ KEYWORD,	"reload",	RELOAD,		NULL },
+	{ KEYWORD,	"restart",	RESTART,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -92,6 +93,8 @@ static const struct {
 	{ UNDRAIN,	 "undrain",	  "service",	"undrain" },
 	{ RELEASE,	 "release",	  "service",	"release" },
 	{ RELOAD,	 "reload",	  NULL,		"reload" },
+	/* Asks for the status, then replaces the relay (ctl.c, restart()). */
+	{ RESTART,	 "status",	  NULL,		"restart" },
 };
 
 static const struct token *
@@ -233,5 +236,8 @@ parse_usage(FILE *f)
 	    "  undrain [SERVICE]       end a drain: judged again, announced "
 	    "after 'rise'\n"
 	    "  release [SERVICE]       end a flap-damping hold now\n"
-	    "  reload                  read the configuration file again\n");
+	    "  reload                  read the configuration file again\n"
+	    "  restart                 replace the relay with the installed "
+	    "one, its routes\n"
+	    "                          taken over, not withdrawn (root)\n");
 }

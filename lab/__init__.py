@@ -25,7 +25,8 @@ The rooms, by role:
     relay       the relay's YAML, anycastctl, the relay run by a test
     exabgp      exabgp.conf, starting ExaBGP
     router      BIRD on loopback; the fleet's router (BIRD, FRR)
-    chain       named -> relay -> ExaBGP -> BIRD on loopback, in one call
+    chain       named -> relay -> ExaBGP -> BIRD on loopback, in one call;
+                one domain failing upstream, excused as a shared fault
     feed        the plugin's socket from either end (Subscriber, FakePlugin)
     upstream    the fake upstream of a resolver
     load        the load generator
@@ -44,7 +45,7 @@ package is found from the source tree (tests: pytest.ini's pythonpath;
 otherwise run from the source tree, or with it in PYTHONPATH).
 """
 
-from .chain import chain
+from .chain import break_shared_domain, chain, mixed_names
 from .exabgp import ExaBGP
 from .feed import FakePlugin, ResolverCounters, Subscriber, fake_relay, feed
 from .load import Load
@@ -64,8 +65,10 @@ __all__ = [
     "BUILDDIR", "CONF", "CTL", "ExaBGP", "FAST_REFRESH_OPTIONS", "FakePlugin",
     "FakeUpstream", "Bird", "Load", "NAMED", "Named", "PLUGIN", "Proc", "RELAY",
     "Relay", "RelayUnderTest", "ResolverCounters", "SANITIZE", "SEC_ZONE",
-    "SRCDIR", "Stack", "Subscriber", "bind_minor", "bird_changes", "chain",
+    "SRCDIR", "Stack", "Subscriber", "bind_minor", "bird_changes",
+    "break_shared_domain", "chain",
     "fake_relay", "feed", "free_port", "lock_file_statement", "metrics_listen",
+    "mixed_names",
     "named_sanitizer_env", "named_version", "pid_alive", "plain_service",
     "primary_of_sec", "relay_only", "relay_yaml", "resolver", "sanitizer_env",
     "sanitizer_shims", "secondary_of_sec", "wait_for", "without_damping",

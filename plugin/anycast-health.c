@@ -5,12 +5,14 @@
  * came from, how recursion went and, for the relay's fleet rules, in
  * which group of names failures and recursions happen; counts the
  * relay's liveness probes apart; and leaves the publishing to
- * publisher.c.  The query path does relaxed atomic adds, atomic
- * exchanges and vDSO clock reads: no lock, no allocation, no system
- * call.  Zone state is read on the publisher thread, from a zone table
- * that one query thread per zone-interval hands over (zones.c); the
- * relay's probes keep that going when no client asks.  The parameter
- * block and the view are checked in params.c.
+ * publisher.c.  A query adds to counters that only its own thread
+ * writes (counters.h) and tests a flag: no lock, no allocation, no
+ * system call, and on the common paths no clock and no write to memory
+ * that another of named's threads writes.  Zone state is read on the
+ * publisher thread, from a zone table that one query thread per
+ * zone-interval hands over (zones.c); the relay's probes keep that
+ * going when no client asks.  The parameter block and the view are
+ * checked in params.c.
  *
  * This file holds the hooks and the plugin API, in the order of BIND's
  * bin/plugins/filter-aaaa.c.
@@ -49,6 +51,7 @@
 #include "ahproto.h"
 #include "ahwire.h"
 #include "bindcompat.h"
+#include "counters.h"
 #include "groups.h"
 #include "params.h"
 #include "publisher.h"
@@ -220,57 +223,83 @@ plugin_version(void) {
 
 /**
  ** The query path.
+ **
+ ** Both hooks run for every query.  Their common paths, an answer from a
+ ** zone or from the cache, are leaf code: loads, compares, one add to
+ ** the thread's own shard and a flag test.  What is rarer (a recursion,
+ ** a SERVFAIL, a probe, a zone walk) has a function of its own, which a
+ ** hook calls as the last thing it does, so that the common paths need
+ ** no stack frame.
  **/
 
-static int64_t
-mono_ms_coarse(void) {
-	struct timespec ts;
+/*
+ * Off the common path: out of line, and the branches to it unlikely.
+ * 'noipa' also keeps GCC from dropping their constant result
+ * (IPA-SRA), which would turn the hooks' tail calls into calls that
+ * need a stack frame on every path.  The common path's pieces are
+ * inlined wherever used, so that what a caller knows (a thread's own
+ * shard) simplifies them.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define AH_RARE __attribute__((cold, noipa))
+#endif
+#endif
+#ifndef AH_RARE
+#define AH_RARE __attribute__((cold, noinline))
+#endif
+#define AH_COMMON inline __attribute__((always_inline))
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
+/* The range of the results count_query() looks at again. */
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define RESULTS_LOW \
+	((unsigned int)MIN2(ISC_R_QUOTA, MIN2(DNS_R_DROP, DNS_R_DUPLICATE)))
+#define RESULTS_HIGH \
+	((unsigned int)MAX2(ISC_R_QUOTA, MAX2(DNS_R_DROP, DNS_R_DUPLICATE)))
 
-static enum ah_rcode
-rcode_of(dns_rcode_t rcode) {
-	switch (rcode) {
-	case dns_rcode_noerror:
-		return (AH_RC_NOERROR);
-	case dns_rcode_nxdomain:
-		return (AH_RC_NXDOMAIN);
-	case dns_rcode_servfail:
-		return (AH_RC_SERVFAIL);
-	case dns_rcode_refused:
-		return (AH_RC_REFUSED);
-	default:
-		return (AH_RC_OTHER);
+/*
+ * Which of a view's 'answers' counters an answer adds to, by
+ * qctx->resuming, qctx->is_zone and the response code, as an index
+ * into the flattened answers[source][rcode]: one load on the common
+ * path.  Response codes beyond the table are "other", like FORMERR.
+ */
+#define ANSWER(src, rc) (uint8_t)((src)*AH_RC_COUNT + (rc))
+#define RCODES(src)                                                 \
+	{                                                           \
+		[dns_rcode_noerror] = ANSWER(src, AH_RC_NOERROR),   \
+		[dns_rcode_formerr] = ANSWER(src, AH_RC_OTHER),     \
+		[dns_rcode_servfail] = ANSWER(src, AH_RC_SERVFAIL), \
+		[dns_rcode_nxdomain] = ANSWER(src, AH_RC_NXDOMAIN), \
+		[dns_rcode_notimp] = ANSWER(src, AH_RC_OTHER),      \
+		[dns_rcode_refused] = ANSWER(src, AH_RC_REFUSED),   \
+		[dns_rcode_yxdomain] = ANSWER(src, AH_RC_OTHER),    \
+		[dns_rcode_yxrrset] = ANSWER(src, AH_RC_OTHER),     \
 	}
-}
+#define ANSWER_RCODES 8 /* rows of a power of two: a shift */
+
+static const uint8_t answer_of[2][2][ANSWER_RCODES] = {
+	{ RCODES(AH_SRC_CACHE), RCODES(AH_SRC_AUTH) },
+	{ RCODES(AH_SRC_RECURSION), RCODES(AH_SRC_RECURSION) },
+};
 
 /*
- * The zone walk itself is the publisher's: this thread only takes a
- * reference to the view's zone table, an atomic increment (how it
- * reads the pointer depends on the BIND version: bindcompat.h).
+ * Once per zone-interval the publisher marks the view's walk due, and
+ * the first query to take the mark has the zones walked (it hands over
+ * a reference to the zone table, an atomic increment) and samples
+ * named's recursive-clients gauge.  The exchange makes it one query
+ * per interval whatever the number of worker threads; every other
+ * query only reads the flag, which the publisher writes once per
+ * interval.
  */
-
-/*
- * Once per zone-interval, the query that notices first has the zones
- * walked and samples named's recursive-clients gauge.  The
- * compare-and-swap makes it one query per interval whatever the number
- * of worker threads.
- */
-static void
-maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
+AH_RARE static ns_hookresult_t
+walk(query_ctx_t *qctx, ah_instance_t *inst) {
 	struct ah_view *v = inst->view;
 	ns_server_t *sctx = NULL;
-	int64_t now = mono_ms_coarse();
-	int_fast64_t due = atomic_load_explicit(&v->next_walk,
-						memory_order_relaxed);
 
-	if (now < due ||
-	    !atomic_compare_exchange_strong(&v->next_walk, &due,
-					    now + ah_pub_zone_interval()))
-	{
-		return;
+	if (!atomic_exchange_explicit(&v->walk_due, false,
+				      memory_order_relaxed)) {
+		return (NS_HOOK_CONTINUE);
 	}
 	if (qctx->client != NULL &&
 	    (sctx = ah_client_sctx(qctx->client)) != NULL) {
@@ -283,20 +312,20 @@ maybe_walk(ah_instance_t *inst, query_ctx_t *qctx) {
 	if (inst->zones != NULL && qctx->view != NULL) {
 		ah_zones_hand_over(inst->zones, qctx->view);
 	}
+	return (NS_HOOK_CONTINUE);
 }
 
-/* Only reached for the probe's private type, so the name test is rare. */
-static bool
-is_probe(ah_instance_t *inst, query_ctx_t *qctx) {
-	const dns_name_t *qname = qctx->client->query.origqname;
-
-	return (qname != NULL &&
-		dns_name_equal(qname, dns_fixedname_name(&inst->probe)));
+static AH_COMMON ns_hookresult_t
+maybe_walk(query_ctx_t *qctx, ah_instance_t *inst, struct ah_view *v) {
+	if (atomic_load_explicit(&v->walk_due, memory_order_relaxed)) {
+		return (walk(qctx, inst));
+	}
+	return (NS_HOOK_CONTINUE);
 }
 
 /*
  * The context of a fetch that named cancelled, on this thread, from its
- * completion (on_qctx_initialized) to the end of the same context
+ * completion (recursion_ended) to the end of the same context
  * (on_qctx_destroyed), where named answers its client SERVFAIL:
  * recursive-clients' soft quota dropping the oldest query, a reload.
  * That answer is load, not a failure of the name, and stays out of its
@@ -313,73 +342,155 @@ static _Thread_local const query_ctx_t *cancelled_qctx = NULL;
  * refused to recurse, or cancelled the recursion) is no failure of
  * the name.
  */
-static void
-servfail(ah_instance_t *inst, query_ctx_t *qctx) {
+AH_RARE static ns_hookresult_t
+servfail(query_ctx_t *qctx, ah_instance_t *inst) {
 	if (qctx == cancelled_qctx) {
 		cancelled_qctx = NULL;
-		return;
+	} else if (qctx->result != ISC_R_QUOTA) {
+		ah_groups_count(inst->groups, ah_tally(inst->view, ah_tid()),
+				qctx->client->query.qname, 1U << AH_DOM_FAIL,
+				true);
 	}
-	if (qctx->result == ISC_R_QUOTA) {
-		return;
-	}
-	ah_groups_count(inst->groups, inst->view, qctx->client->query.qname,
-			1U << AH_DOM_FAIL, true);
+	return (maybe_walk(qctx, inst, inst->view));
 }
 
+/*
+ * An answer with a response code beyond answer_of[]'s: the "other"
+ * counter in the row of its source.
+ */
+AH_RARE static ns_hookresult_t
+answer_other(query_ctx_t *qctx, ah_instance_t *inst) {
+	struct ah_tally t = ah_tally(inst->view, ah_tid());
+	unsigned int row =
+		answer_of[qctx->resuming][qctx->is_zone][dns_rcode_noerror] -
+		AH_RC_NOERROR;
+
+	ah_add(t, &t.c->answers[0][0] + row + AH_RC_OTHER);
+	return (maybe_walk(qctx, inst, t.v));
+}
+
+/*
+ * The end of a query that is not a probe, counted in 't': it adds to
+ * exactly one of 'dropped' and 'answers' (view.h).
+ */
+static AH_COMMON ns_hookresult_t
+count_query(query_ctx_t *qctx, ah_instance_t *inst, struct ah_tally t) {
+	ns_client_t *client = qctx->client;
+	unsigned int rcode;
+
+	/*
+	 * Three results need a second look.  They lie in one range of
+	 * isc_result_t, and most others (success, a name or type that
+	 * does not exist) outside it: one test for those.
+	 */
+	if (qctx->result - RESULTS_LOW <= RESULTS_HIGH - RESULTS_LOW) {
+		if (qctx->result == ISC_R_QUOTA) {
+			/* Load, not an upstream failure: no recursion. */
+			ah_add(t, &t.c->recursion[AH_REC_QUOTA]);
+		}
+		if (qctx->result == DNS_R_DROP ||
+		    qctx->result == DNS_R_DUPLICATE) {
+			/* Nothing was sent; the message's rcode is stale. */
+			ah_add(t, &t.c->dropped);
+			return (maybe_walk(qctx, inst, t.v));
+		}
+	}
+	if (client->message == NULL) {
+		ah_add(t, &t.c->dropped);
+		return (maybe_walk(qctx, inst, t.v));
+	}
+	rcode = client->message->rcode;
+	if (rcode >= ANSWER_RCODES) {
+		return (answer_other(qctx, inst));
+	}
+	ah_add(t, &t.c->answers[0][0] +
+			  answer_of[qctx->resuming][qctx->is_zone][rcode]);
+	if (rcode == dns_rcode_servfail) {
+		return (servfail(qctx, inst));
+	}
+	return (maybe_walk(qctx, inst, t.v));
+}
+
+/*
+ * A thread's first query of the view, or a thread without a shard of
+ * its own (counters.h): rare.
+ */
+AH_RARE static ns_hookresult_t
+count_first(query_ctx_t *qctx, ah_instance_t *inst) {
+	return (count_query(qctx, inst, ah_tally(inst->view, ah_tid())));
+}
+
+/*
+ * The common path: a thread in its shard, where every add compiles to a
+ * plain one (ah_add() knows 't.own').
+ */
+static AH_COMMON ns_hookresult_t
+count(query_ctx_t *qctx, ah_instance_t *inst) {
+	struct ah_tally t;
+
+	if (ah_tally_own(inst->view, ah_tid(), &t)) {
+		return (count_query(qctx, inst, t));
+	}
+	return (count_first(qctx, inst));
+}
+
+/*
+ * Only reached for the probe's private type: proof that the query path
+ * runs, not an outcome.  Another query of that type is counted as any.
+ */
+AH_RARE static ns_hookresult_t
+probe(query_ctx_t *qctx, ah_instance_t *inst) {
+	const dns_name_t *qname = qctx->client->query.origqname;
+	struct ah_tally t;
+
+	if (qname == NULL ||
+	    !dns_name_equal(qname, dns_fixedname_name(&inst->probe))) {
+		return (count(qctx, inst));
+	}
+	t = ah_tally(inst->view, ah_tid());
+	ah_add(t, &t.c->probes);
+	return (maybe_walk(qctx, inst, inst->view));
+}
+
+/*
+ * A pass over the query ended in recursion: then a fetch really exists
+ * (ns_query_recurse succeeded; duplicates, clients-per-query drops and
+ * quota refusals do not get here), and its outcome is counted once, in
+ * on_qctx_initialized.
+ */
+AH_RARE static ns_hookresult_t
+recursion_started(query_ctx_t *qctx, ah_instance_t *inst) {
+	ns_client_t *client = qctx->client;
+	struct ah_tally t;
+
+	if ((client->query.attributes & NS_QUERYATTR_RECURSING) != 0) {
+		t = ah_tally(inst->view, ah_tid());
+		ah_add(t, &t.c->recursion[AH_REC_STARTED]);
+		ah_groups_count(inst->groups, t, client->query.qname,
+				1U << AH_DOM_RSTART, false);
+	}
+	return (NS_HOOK_CONTINUE);
+}
+
+/*
+ * Once for every query that reaches query processing (detach_client),
+ * and also at the end of each pass that ends in recursion.
+ */
 static ns_hookresult_t
 on_qctx_destroyed(void *arg, void *cbdata, isc_result_t *resp) {
 	query_ctx_t *qctx = (query_ctx_t *)arg;
 	ah_instance_t *inst = (ah_instance_t *)cbdata;
-	struct ah_view *v = inst->view;
-	ns_client_t *client = qctx->client;
-	enum ah_source src;
-	enum ah_rcode rc;
 
-	*resp = ISC_R_UNSET;
+	/* Read only after NS_HOOK_RETURN (ns/hooks.h), never returned here. */
+	UNUSED(resp);
 
-	/*
-	 * A context is also destroyed when a pass over the query ends in
-	 * recursion: then a fetch really exists (ns_query_recurse
-	 * succeeded; duplicates, clients-per-query drops and quota
-	 * refusals do not get here), and its outcome is counted once, in
-	 * on_qctx_initialized.
-	 */
 	if (!qctx->detach_client) {
-		if ((client->query.attributes & NS_QUERYATTR_RECURSING) != 0) {
-			ah_add(&v->recursion[AH_REC_STARTED]);
-			ah_groups_count(inst->groups, v, client->query.qname,
-					1U << AH_DOM_RSTART, false);
-		}
-		return (NS_HOOK_CONTINUE);
+		return (recursion_started(qctx, inst));
 	}
-	if (client->query.qtype == AH_PROBE_QTYPE && is_probe(inst, qctx)) {
-		/* Proof that the query path runs, not an outcome. */
-		ah_add(&v->probes);
-		maybe_walk(inst, qctx);
-		return (NS_HOOK_CONTINUE);
+	if (qctx->client->query.qtype == AH_PROBE_QTYPE) {
+		return (probe(qctx, inst));
 	}
-	ah_add(&v->queries);
-	if (qctx->result == ISC_R_QUOTA) {
-		/* Load, not an upstream failure: named refused to recurse. */
-		ah_add(&v->recursion[AH_REC_QUOTA]);
-	}
-	if (qctx->result == DNS_R_DROP || qctx->result == DNS_R_DUPLICATE ||
-	    client->message == NULL)
-	{
-		/* Nothing was sent; the message's rcode is stale. */
-		ah_add(&v->dropped);
-	} else {
-		src = qctx->resuming  ? AH_SRC_RECURSION
-		      : qctx->is_zone ? AH_SRC_AUTH
-				      : AH_SRC_CACHE;
-		rc = rcode_of(client->message->rcode);
-		ah_add(&v->answers[src][rc]);
-		if (rc == AH_RC_SERVFAIL) {
-			servfail(inst, qctx);
-		}
-	}
-	maybe_walk(inst, qctx);
-	return (NS_HOOK_CONTINUE);
+	return (count(qctx, inst));
 }
 
 static enum ah_recursion
@@ -414,30 +525,21 @@ static const unsigned int outcome_kind[AH_REC_COUNT] = {
 };
 
 /*
- * A query context made from a fetch's completion event: the end of
- * exactly one started recursion, whatever happens next.  This runs
- * also for fetches named cancelled, which never reach
- * NS_QUERY_RESUME_BEGIN.  How did it go, and how long did the client
- * wait?  For every other context this is one pointer test.
+ * The end of exactly one started recursion, whatever happens next,
+ * also of fetches named cancelled, which never reach
+ * NS_QUERY_RESUME_BEGIN: how did it go, and how long did the client
+ * wait?
  */
-static ns_hookresult_t
-on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
-	query_ctx_t *qctx = (query_ctx_t *)arg;
-	ah_instance_t *inst = (ah_instance_t *)cbdata;
-	struct ah_view *v = inst->view;
-	enum ah_recursion outcome;
-	isc_result_t result;
+AH_RARE static ns_hookresult_t
+recursion_ended(query_ctx_t *qctx, ah_instance_t *inst, isc_result_t result) {
+	enum ah_recursion outcome = outcome_of(result);
+	struct ah_tally t = ah_tally(inst->view, ah_tid());
 	isc_time_t now;
 	uint64_t ms;
 	size_t b;
 
-	*resp = ISC_R_UNSET;
-	if (!ah_fetch_result(qctx, &result)) {
-		return (NS_HOOK_CONTINUE);
-	}
-	outcome = outcome_of(result);
-	ah_add(&v->recursion[outcome]);
-	ah_groups_count(inst->groups, v, qctx->client->query.qname,
+	ah_add(t, &t.c->recursion[outcome]);
+	ah_groups_count(inst->groups, t, qctx->client->query.qname,
 			(1U << AH_DOM_RDONE) | outcome_kind[outcome],
 			outcome_kind[outcome] == 1U << AH_DOM_RBAD);
 	cancelled_qctx = outcome == AH_REC_CANCELED ? qctx : NULL;
@@ -449,6 +551,23 @@ on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
 	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
 	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > ah_lat_bounds[b]; b++) {
 	}
-	ah_add(&v->latency[b]);
+	ah_add(t, &t.c->latency[b]);
 	return (NS_HOOK_CONTINUE);
+}
+
+/*
+ * A query context made from a fetch's completion event ends a
+ * recursion; for every other context this is one pointer test.
+ */
+static ns_hookresult_t
+on_qctx_initialized(void *arg, void *cbdata, isc_result_t *resp) {
+	query_ctx_t *qctx = (query_ctx_t *)arg;
+	isc_result_t result;
+
+	UNUSED(resp);
+
+	if (!ah_fetch_result(qctx, &result)) {
+		return (NS_HOOK_CONTINUE);
+	}
+	return (recursion_ended(qctx, (ah_instance_t *)cbdata, result));
 }

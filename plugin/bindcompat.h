@@ -62,11 +62,40 @@
  *   registration and ignores it).  configure refuses qsbr, whose
  *   readers must announce quiescent states, and signal, which would
  *   signal the publisher thread (it blocks every signal).
+ *
+ * Thread indexes.  Each query thread counts in a shard of its own,
+ * chosen by named's index of the thread (counters.h), which ah_tid()
+ * reads from libisc's thread-local variable:
+ *
+ * - BIND 9.18: isc_tid_v, set by libisc's thread trampoline
+ *   (trampoline.c) for every thread libisc starts: 0 for the main
+ *   thread, then the lowest free index from 1.  named starts the netmgr
+ *   first, whose 2n workers for 'named -n n' (n listeners and n more)
+ *   run every query and every task: 1..2n; then the timer thread, 2n+1.
+ *   An index is freed when its thread ends and can then be taken by a
+ *   new thread.  Threads libisc did not start (libuv's pool, outside a
+ *   netmgr work item; the plugin's publisher) have SIZE_MAX.  Seen on
+ *   Debian's 9.18.49 with -n 2: isc-net-0000..0003 are 1..4, isc-timer
+ *   5, and queries were counted by 1 and 2.
+ *
+ * - BIND 9.20: isc_tid(), the index of the loop the thread runs
+ *   (loop.c): 0..n-1 for named's n loops, the main thread running loop
+ *   0; every query and every fetch callback runs on a loop.  Other
+ *   threads (the offload work threads, the plugin's publisher) have
+ *   ISC_TID_UNKNOWN (UINT32_MAX).
+ *
+ * Neither version bounds n (named -n): an index beyond the shards, or
+ * none, counts in the shared shard, correctly and more slowly.  The
+ * variable lives in libisc, which named and named-checkconf load at
+ * start, in the static TLS block: so the initial-exec model reads it
+ * with one load from the thread pointer instead of a call to
+ * __tls_get_addr on every query.
  */
 #ifndef AH_BINDCOMPAT_H
 #define AH_BINDCOMPAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <isc/result.h>
 #include <isc/time.h>
@@ -82,7 +111,16 @@
 
 #if NS_PLUGIN_VERSION >= 2 /* BIND 9.20 */
 
+#include <isc/tid.h>
 #include <isc/urcu.h>
+
+extern thread_local uint32_t isc__tid_local
+	__attribute__((tls_model("initial-exec")));
+
+static inline size_t
+ah_tid(void) {
+	return (isc_tid());
+}
 
 /* "example" is "example.": the origin is no longer implied. */
 static inline isc_result_t
@@ -153,6 +191,15 @@ ah_thread_leave(void) {
 }
 
 #else /* BIND 9.18 */
+
+#include <isc/thread.h>
+
+extern thread_local size_t isc_tid_v __attribute__((tls_model("initial-exec")));
+
+static inline size_t
+ah_tid(void) {
+	return (isc_tid_v);
+}
 
 static inline isc_result_t
 ah_name_fromstring(dns_name_t *name, const char *text) {

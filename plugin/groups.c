@@ -15,18 +15,24 @@
  * Names under a TLD the list does not know ('test', a lab's own) take
  * its '*' rule: the TLD is the suffix.
  *
- * The list is read once per registration (named's start and each
- * reconfig, so a newer publicsuffix package is picked up then), never
- * in the query path, and only read afterwards, from any thread.
+ * The list is read at registration (named's start and each reconfig,
+ * so a newer publicsuffix package is picked up then), never in the
+ * query path, and only read afterwards, from any thread.  Instances
+ * share it: named registers one per view, and a list takes 56 KiB
+ * (3.5 MiB for 64 views); a new instance reads the file again only if
+ * it changed since the list in use was read.
  * Grouping costs a name's text and a few lookups in the list's DAFSA:
  * paid on the failure and recursion paths only.
  */
 
 #include <config.h>
 #include <libpsl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <isc/log.h>
 #include <isc/mem.h>
@@ -37,6 +43,7 @@
 #include <ns/log.h>
 
 #include "ahwire.h"
+#include "counters.h"
 #include "groups.h"
 #include "view.h"
 
@@ -49,18 +56,104 @@
  */
 #define TAIL_LABELS 8
 
+/* A list as read from the file, shared by the instances that use it. */
+struct list {
+	psl_ctx_t *psl; /* NULL: none could be read */
+	unsigned int refs;
+	struct stat file; /* of psl_dist_filename(); zeroed: none */
+};
+
+/*
+ * The list new instances take; process-wide, because named gives
+ * instances no shared context.  Older lists live on while instances
+ * of an earlier configuration use them.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct list *current;
+} lists = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 struct ah_groups {
 	isc_mem_t *mctx;
-	psl_ctx_t *psl; /* NULL: last two labels, last label */
+	struct list *list;
+	const psl_ctx_t *psl; /* list->psl; NULL: last two labels, last label */
 };
+
+static bool
+same_file(const struct stat *a, const struct stat *b) {
+	return (a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+		a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+static void
+list_free(struct list *l) {
+	if (l->psl != NULL) {
+		psl_free(l->psl);
+	}
+	free(l);
+}
+
+/*
+ * The current list, read again if the file changed (then *readp is
+ * true); NULL: no memory.
+ */
+static struct list *
+list_attach(bool *readp) {
+	struct stat file;
+	struct list *l = NULL;
+
+	memset(&file, 0, sizeof(file));
+	(void)stat(psl_dist_filename(), &file);
+	pthread_mutex_lock(&lists.lock);
+	if (lists.current != NULL && same_file(&lists.current->file, &file)) {
+		l = lists.current;
+		l->refs++;
+	} else if ((l = calloc(1, sizeof(*l))) != NULL) {
+		l->psl = psl_latest(NULL);
+		*readp = true;
+		l->refs = 2; /* the caller's, and as the current one */
+		l->file = file;
+		if (lists.current != NULL && --lists.current->refs == 0) {
+			list_free(lists.current);
+		}
+		lists.current = l;
+	}
+	pthread_mutex_unlock(&lists.lock);
+	return (l);
+}
+
+static void
+list_detach(struct list *l) {
+	pthread_mutex_lock(&lists.lock);
+	if (--l->refs == 1 && lists.current == l) {
+		/* Only the current one's reference: the last instance went. */
+		lists.current = NULL;
+		l->refs = 0;
+	}
+	if (l->refs == 0) {
+		list_free(l);
+	}
+	pthread_mutex_unlock(&lists.lock);
+}
 
 ah_groups_t *
 ah_groups_create(isc_mem_t *mctx, isc_log_t *lctx) {
 	ah_groups_t *groups = isc_mem_get(mctx, sizeof(*groups));
+	bool read = false;
 
 	groups->mctx = NULL;
 	isc_mem_attach(mctx, &groups->mctx);
-	groups->psl = psl_latest(NULL);
+	groups->list = list_attach(&read);
+	groups->psl = groups->list != NULL ? groups->list->psl : NULL;
+	if (read && groups->psl != NULL) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_INFO,
+			      "anycast-health: public suffix list read (%s, "
+			      "libpsl %s), for every view",
+			      psl_dist_filename(), psl_get_version());
+	}
 	if (groups->psl == NULL) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 			      ISC_LOG_WARNING,
@@ -77,8 +170,8 @@ ah_groups_destroy(ah_groups_t **groupsp) {
 	ah_groups_t *groups = *groupsp;
 
 	*groupsp = NULL;
-	if (groups->psl != NULL) {
-		psl_free(groups->psl);
+	if (groups->list != NULL) {
+		list_detach(groups->list);
 	}
 	isc_mem_putanddetach(&groups->mctx, groups, sizeof(*groups));
 }
@@ -130,22 +223,22 @@ bucket_of(const char *s) {
 }
 
 static void
-count(struct ah_view *v, enum ah_level level, const char *key,
+count(struct ah_tally t, enum ah_level level, const char *key,
       unsigned int kinds, bool sample) {
 	unsigned int b = bucket_of(key);
 
 	for (int k = 0; k < AH_DOM_COUNT; k++) {
 		if ((kinds & (1U << k)) != 0) {
-			ah_add(&v->dom[level][k][b]);
+			ah_add(t, &t.g->dom[level][k][b]);
 		}
 	}
 	if (sample && strlen(key) < AH_DOMAIN_MAX) {
-		ah_sample_write(&v->sample[level][b], key);
+		ah_sample_write(&t.v->sample[level][b], key);
 	}
 }
 
 void
-ah_groups_count(const ah_groups_t *groups, struct ah_view *v,
+ah_groups_count(const ah_groups_t *groups, struct ah_tally t,
 		const dns_name_t *name, unsigned int kinds, bool sample) {
 	char text[DNS_NAME_FORMATSIZE];
 	const char *domain = NULL, *suffix = NULL;
@@ -165,6 +258,6 @@ ah_groups_count(const ah_groups_t *groups, struct ah_view *v,
 	dns_name_format(&tail, text, sizeof(text));
 	ah_lower(text);
 	split(groups, text, &domain, &suffix);
-	count(v, AH_LVL_DOMAIN, domain, kinds, sample);
-	count(v, AH_LVL_SUFFIX, suffix, kinds, sample);
+	count(t, AH_LVL_DOMAIN, domain, kinds, sample);
+	count(t, AH_LVL_SUFFIX, suffix, kinds, sample);
 }

@@ -13,6 +13,7 @@
 
 #include <dns/types.h>
 
+#include "counters.h"
 #include "view.h"
 
 typedef struct ah_groups ah_groups_t;
@@ -30,13 +31,15 @@ void
 ah_groups_destroy(ah_groups_t **groupsp);
 
 /*
- * Counts 'name' in its group of each level: one count of every kind in
- * 'kinds' (a mask of 1 << AH_DOM_...).  With 'sample', the groups'
- * latest failing names become 'name''s domain and suffix.  Reads the
- * list only; for failure and recursion paths, never every query.
+ * Counts 'name' in its group of each level, in the counters of 't' (a
+ * thread's, for a view: counters.h): one count of every kind in
+ * 'kinds' (a mask of 1 << AH_DOM_...).  With 'sample', the view's
+ * groups' latest failing names become 'name''s domain and suffix.
+ * Reads the list only; for failure and recursion paths, never every
+ * query.
  */
 void
-ah_groups_count(const ah_groups_t *groups, struct ah_view *v,
+ah_groups_count(const ah_groups_t *groups, struct ah_tally t,
 		const dns_name_t *name, unsigned int kinds, bool sample);
 
 #endif /* AH_GROUPS_H */

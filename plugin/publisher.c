@@ -26,6 +26,7 @@
 #include "ahclock.h"
 #include "ahproto.h"
 #include "ahsock.h"
+#include "counters.h"
 #include "publisher.h"
 #include "snapshot.h"
 #include "view.h"
@@ -98,11 +99,20 @@ static struct {
 	struct ah_snapshot snapshot;
 	uint64_t seq;
 	struct timespec started;
+	int64_t next_walks; /* monotonic ms */
 } pub = {
 	.life = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.walked = PTHREAD_COND_INITIALIZER,
 };
+
+/*
+ * The views' sample names (view.h), by slot: 4 KiB a view, written on
+ * failure paths only.  Apart from the views, which the publisher and
+ * every query write, so that with 64 views an authoritative server
+ * never makes these 270 KiB resident.
+ */
+static struct ah_sample samples[AH_VIEWS_MAX][AH_LVL_COUNT][AH_DOM_BUCKETS];
 
 static void
 client_close(struct client *c) {
@@ -143,8 +153,31 @@ client_flush(struct client *c) {
 
 static void
 client_queue(struct client *c, const char *line, size_t n) {
+	ssize_t k;
+
 	if (c->fd < 0) {
 		return;
+	}
+	/*
+	 * Nothing waiting: straight to the socket, and keep only what its
+	 * buffer did not take.  A subscriber that keeps up never needs an
+	 * output queue, which would hold a copy of every snapshot.
+	 */
+	if (c->len == 0) {
+		k = send(c->fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			client_close(c);
+			return;
+		}
+		if (k > 0) {
+			line += k;
+			n -= (size_t)k;
+			c->stuck_since = 0;
+		}
+		if (n == 0) {
+			return;
+		}
 	}
 	if (c->len + n > c->cap) {
 		size_t cap = c->cap;
@@ -218,8 +251,7 @@ send_snapshot(struct client *c, uint64_t seq) {
 
 	pthread_mutex_lock(&pub.lock);
 	rc = ah_snapshot_build(&pub.snapshot, pub.views, seq, c != NULL,
-			       ah_real_ms(),
-			       at != 0 ? ah_mono_ms() - at : -1);
+			       ah_real_ms(), at != 0 ? ah_mono_ms() - at : -1);
 	pthread_mutex_unlock(&pub.lock);
 	if (rc == 0) {
 		queue(c, pub.snapshot.buf, pub.snapshot.len);
@@ -304,7 +336,8 @@ read_client(struct client *c) {
  */
 static void
 read_inotify(void) {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *base = strrchr(pub.params.conf_file, '/') + 1;
 	ssize_t n;
 
@@ -370,6 +403,33 @@ run_walks(void) {
 	pthread_mutex_unlock(&pub.lock);
 }
 
+/*
+ * Every zone-interval, each view's zone walk falls due; the first query
+ * of the view to see it hands the zone table over (zones.c).  Timed
+ * here, so that a query reads a flag instead of a clock.  Returns the
+ * milliseconds until the next time.
+ */
+static int64_t
+walks_due(int64_t now) {
+	if (now >= pub.next_walks) {
+		/*
+		 * Attached views only: a slot never used stays untouched
+		 * memory.  Under 'lock', as reset_view() writes slots.
+		 */
+		pthread_mutex_lock(&pub.lock);
+		for (size_t i = 0; i < AH_VIEWS_MAX; i++) {
+			if (pub.views[i].refs > 0) {
+				atomic_store_explicit(&pub.views[i].walk_due,
+						      true,
+						      memory_order_relaxed);
+			}
+		}
+		pthread_mutex_unlock(&pub.lock);
+		pub.next_walks = now + atomic_load(&pub.zone_interval_ms);
+	}
+	return (pub.next_walks - now);
+}
+
 static void *
 publisher_main(void *arg) {
 	struct pollfd pfd[3 + CLIENTS_MAX];
@@ -380,7 +440,7 @@ publisher_main(void *arg) {
 	(void)arg;
 	pub.params.enter();
 	for (;;) {
-		int64_t wait = next - ah_mono_ms();
+		int64_t wait = next - ah_mono_ms(), zwait;
 		size_t n = 3;
 
 		if (wait <= 0) {
@@ -405,6 +465,10 @@ publisher_main(void *arg) {
 				       atomic_load(&pub.interval_ms);
 			}
 			wait = 0;
+		}
+		zwait = walks_due(ah_mono_ms());
+		if (zwait < wait) {
+			wait = zwait;
 		}
 		pfd[0] = (struct pollfd){ .fd = pub.wake[0], .events = POLLIN };
 		/* Out of descriptors: the listener rests (ahsock.h). */
@@ -517,6 +581,7 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	}
 	pub.told_interval = p->interval_ms;
 	pub.told_zone_interval = p->zone_interval_ms;
+	pub.next_walks = ah_mono_ms() + p->zone_interval_ms;
 	clock_gettime(CLOCK_REALTIME, &pub.started);
 	atomic_store(&pub.reconfig_at, 0);
 	watch_conf(p->conf_file);
@@ -560,18 +625,37 @@ stop(void) {
 
 /*
  * A slot for a new view name; no instance refers to it, so no query
- * thread writes to it, and no walk reads it (an instance's walker is
- * removed, its walk ended, before it detaches).  The publisher thread
- * takes 'lock' before it reads a slot for a snapshot, and the caller
- * holds 'lock': the slot, its zlock included, is nobody's now.
+ * thread writes to it or to its counters, and no walk reads it (an
+ * instance's walker is removed, its walk ended, before it detaches).
+ * The publisher thread takes 'lock' before it reads a slot for a
+ * snapshot, and the caller holds 'lock': the slot, its zlock included,
+ * is nobody's now.  Its zones are walked at the first query, as if
+ * overdue.
  */
 static void
 reset_view(struct ah_view *v, const char *name) {
+	static const struct ah_sample empty;
+
 	if (v->name[0] != '\0') {
 		pthread_mutex_destroy(&v->zlock);
 	}
 	free(v->zones);
 	memset(v, 0, sizeof(*v));
+	v->slot = (unsigned int)(v - pub.views);
+	v->cells = &ah_shards[0].view[v->slot];
+	v->groups = &ah_shards[0].groups[v->slot];
+	v->sample = samples[v->slot];
+	/* Only where written: a page never written stays unused. */
+	for (size_t l = 0; l < AH_LVL_COUNT; l++) {
+		for (size_t b = 0; b < AH_DOM_BUCKETS; b++) {
+			if (memcmp(&v->sample[l][b], &empty, sizeof(empty)) !=
+			    0) {
+				memset(&v->sample[l][b], 0, sizeof(empty));
+			}
+		}
+	}
+	ah_counters_clear(v->slot);
+	atomic_store(&v->walk_due, true);
 	pthread_mutex_init(&v->zlock, NULL);
 	strcpy(v->name, name);
 }
@@ -675,11 +759,6 @@ ah_pub_walker_remove(struct ah_walker *w) {
 	if (table != NULL) {
 		w->release(table);
 	}
-}
-
-unsigned int
-ah_pub_zone_interval(void) {
-	return (atomic_load(&pub.zone_interval_ms));
 }
 
 void

@@ -85,7 +85,5 @@ ah_pub_walker_remove(struct ah_walker *);
 /* The last detach says goodbye, stops the thread and removes the socket. */
 void
 ah_pub_detach(struct ah_view *);
-unsigned int
-ah_pub_zone_interval(void);
 
 #endif /* AH_PUBLISHER_H */

@@ -1,8 +1,9 @@
 /*
  * snapshot.c - the records of a snapshot, encoded with the codec
- * (ahproto.h) from the counters and zone state of struct ah_view.
- * Every record fits in one line whatever the values (doc/protocol.md,
- * section 5), and a view goes out whole or not at all.
+ * (ahproto.h) from the counters (summed over the threads' shards:
+ * counters.h) and zone state of struct ah_view.  Every record fits in
+ * one line whatever the values (doc/protocol.md, section 5), and a
+ * view goes out whole or not at all.
  */
 #include <config.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 
 #include "ahproto.h"
 #include "ahwire.h"
+#include "counters.h"
 #include "snapshot.h"
 #include "view.h"
 
@@ -53,29 +55,35 @@ begin(struct ah_enc *e, char *line, const char *type, uint64_t seq, size_t id) {
 	ah_enc_u64(e, "view", id);
 }
 
-/* Query outcomes; rcode totals are sums over sources. */
+/*
+ * Query outcomes; rcode totals are sums over sources, and 'queries'
+ * is every answer and drop (view.h).
+ */
 static int
-put_outcomes(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
+put_outcomes(struct ah_snapshot *sc, struct ah_counters *c, uint64_t seq,
 	     size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
+	uint64_t rcodes[AH_RC_COUNT] = { 0 }, queries = get(&c->dropped);
 
-	begin(&e, line, "outcomes", seq, id);
-	ah_enc_u64(&e, "queries", get(&v->queries));
-	ah_enc_u64(&e, "probes", get(&v->probes));
-	ah_enc_u64(&e, "dropped", get(&v->dropped));
 	for (int r = 0; r < AH_RC_COUNT; r++) {
-		uint64_t sum = 0;
 		for (int src = 0; src < AH_SRC_COUNT; src++) {
-			sum += get(&v->answers[src][r]);
+			rcodes[r] += get(&c->answers[src][r]);
 		}
-		ah_enc_u64(&e, ah_rcode_names[r], sum);
+		queries += rcodes[r];
+	}
+	begin(&e, line, "outcomes", seq, id);
+	ah_enc_u64(&e, "queries", queries);
+	ah_enc_u64(&e, "probes", get(&c->probes));
+	ah_enc_u64(&e, "dropped", get(&c->dropped));
+	for (int r = 0; r < AH_RC_COUNT; r++) {
+		ah_enc_u64(&e, ah_rcode_names[r], rcodes[r]);
 	}
 	for (int src = 0; src < AH_SRC_COUNT; src++) {
 		for (int r = 0; r < AH_RC_COUNT; r++) {
 			snprintf(key, sizeof(key), "%s_%s",
 				 ah_source_names[src], ah_rcode_names[r]);
-			ah_enc_u64(&e, key, get(&v->answers[src][r]));
+			ah_enc_u64(&e, key, get(&c->answers[src][r]));
 		}
 	}
 	return (put(sc, &e));
@@ -83,19 +91,19 @@ put_outcomes(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
 
 /* Recursion results and a cumulative latency histogram, Prometheus-style. */
 static int
-put_recursion(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
-	      size_t id) {
+put_recursion(struct ah_snapshot *sc, struct ah_view *v, struct ah_counters *c,
+	      uint64_t seq, size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
 	uint64_t cum = 0;
 
 	begin(&e, line, "recursion", seq, id);
 	for (int k = 0; k < AH_REC_COUNT; k++) {
-		ah_enc_u64(&e, ah_recursion_names[k], get(&v->recursion[k]));
+		ah_enc_u64(&e, ah_recursion_names[k], get(&c->recursion[k]));
 	}
 	ah_enc_u64(&e, "clients", get(&v->recursive_clients));
 	for (int b = 0; b < AH_LAT_BUCKETS; b++) {
-		cum += get(&v->latency[b]);
+		cum += get(&c->latency[b]);
 		if (b < AH_LAT_BUCKETS - 1) {
 			snprintf(key, sizeof(key), "le_%u", ah_lat_bounds[b]);
 		} else {
@@ -111,7 +119,7 @@ put_recursion(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
  * 'suffixes'), 16 buckets each.
  */
 static int
-put_groups(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
+put_groups(struct ah_snapshot *sc, struct ah_groupcounters *g, uint64_t seq,
 	   size_t id) {
 	char line[AH_LINE_MAX], key[AH_NAME_MAX + 1];
 	struct ah_enc e;
@@ -122,7 +130,7 @@ put_groups(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq,
 			ah_enc_str(&e, "kind", ah_dom_names[k]);
 			for (int b = 0; b < AH_DOM_BUCKETS; b++) {
 				snprintf(key, sizeof(key), "b%d", b);
-				ah_enc_u64(&e, key, get(&v->dom[l][k][b]));
+				ah_enc_u64(&e, key, get(&g->dom[l][k][b]));
 			}
 			if (!put(sc, &e)) {
 				return (0);
@@ -153,37 +161,54 @@ sample_read(struct ah_sample *s, char *out) {
 }
 
 /*
+ * FNV-1a of a sample name, never 0 but for the empty name: a changed
+ * name that collides with the last one told (one chance in 2^64) is
+ * published with the next change.
+ */
+static uint64_t
+name_hash(const char *name) {
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	if (*name == '\0') {
+		return (0);
+	}
+	for (; *name != '\0'; name++) {
+		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
+	}
+	return (h != 0 ? h : 1);
+}
+
+/*
  * Sample names of each level ('domain', 'suffix'), only those that
  * changed since the last periodic snapshot, or all of them for a new
- * subscriber ('told' NULL).  'cur' receives what was read, for the
- * caller to commit.
+ * subscriber ('told' NULL).  'cur' receives the hashes of what was
+ * read, for the caller to commit.
  */
 static int
 put_samples(struct ah_snapshot *sc, struct ah_view *v, uint64_t seq, size_t id,
-	    char told[][AH_DOM_BUCKETS][AH_DOMAIN_MAX],
-	    char cur[][AH_DOM_BUCKETS][AH_DOMAIN_MAX]) {
-	char line[AH_LINE_MAX];
+	    const uint64_t (*told)[AH_DOM_BUCKETS],
+	    uint64_t (*cur)[AH_DOM_BUCKETS]) {
+	char line[AH_LINE_MAX], name[AH_DOMAIN_MAX];
 	struct ah_enc e;
 	int n = 0;
 
 	for (int l = 0; l < AH_LVL_COUNT; l++) {
 		for (int b = 0; b < AH_DOM_BUCKETS; b++) {
-			if (!sample_read(&v->sample[l][b], cur[l][b])) {
+			if (!sample_read(&v->sample[l][b], name)) {
 				/* Being written: next time; keep the old. */
 				if (told != NULL) {
-					memcpy(cur[l][b], told[l][b],
-					       AH_DOMAIN_MAX);
+					cur[l][b] = told[l][b];
 				}
 				continue;
 			}
-			if (told != NULL ? strcmp(cur[l][b], told[l][b]) == 0
-					 : cur[l][b][0] == '\0')
-			{
+			cur[l][b] = name_hash(name);
+			if (told != NULL ? cur[l][b] == told[l][b]
+					 : cur[l][b] == 0) {
 				continue;
 			}
 			begin(&e, line, ah_level_samples[l], seq, id);
 			ah_enc_u64(&e, "bucket", (uint64_t)b);
-			ah_enc_str(&e, "name", cur[l][b]);
+			ah_enc_str(&e, "name", name);
 			if (!put(sc, &e)) {
 				return (-1);
 			}
@@ -257,17 +282,21 @@ static int
 put_view(struct ah_snapshot *sc, struct ah_view *v, size_t id, uint64_t seq,
 	 bool fresh) {
 	char line[AH_LINE_MAX];
-	char cur[AH_LVL_COUNT][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	uint64_t cur[AH_LVL_COUNT][AH_DOM_BUCKETS];
+	struct ah_counters sum;
+	struct ah_groupcounters gsum;
 	struct ah_enc e;
 	size_t start = sc->len;
 	int n = 0, k;
 
+	ah_counters_sum(v->slot, &sum, &gsum);
 	ah_enc_begin(&e, line, sizeof(line), "view");
 	ah_enc_u64(&e, "seq", seq);
 	ah_enc_u64(&e, "id", id);
 	ah_enc_str(&e, "name", v->name);
-	if (!put(sc, &e) || !put_outcomes(sc, v, seq, id) ||
-	    !put_recursion(sc, v, seq, id) || !put_groups(sc, v, seq, id))
+	if (!put(sc, &e) || !put_outcomes(sc, &sum, seq, id) ||
+	    !put_recursion(sc, v, &sum, seq, id) ||
+	    !put_groups(sc, &gsum, seq, id))
 	{
 		goto out;
 	}

@@ -20,15 +20,19 @@ struct ah_snapshot {
 	char *buf;
 	size_t len, cap;
 	bool failed; /* out of memory while building */
-	/* Sample names as last published, per view slot and bucket. */
-	char told[AH_VIEWS_MAX][AH_LVL_COUNT][AH_DOM_BUCKETS][AH_DOMAIN_MAX];
+	/*
+	 * A hash of each sample name as last published, per view slot,
+	 * level and bucket (0: none): 16 KiB where the names would be
+	 * 256 KiB.
+	 */
+	uint64_t told[AH_VIEWS_MAX][AH_LVL_COUNT][AH_DOM_BUCKETS];
 };
 
 /*
  * Snapshot 'seq' of the views in 'views' that have instances attached,
  * its tick stamped 'time' (realtime ms) and, unless it is -1,
- * 'reconfig': the ms since named last began a reconfig.  A periodic snapshot carries
- * the sample names that changed since the last one; a 'fresh' one, for
+ * 'reconfig': the ms since named last began a reconfig.  A periodic snapshot
+ * carries the sample names that changed since the last one; a 'fresh' one, for
  * a new subscriber, carries them all and leaves 'told' alone.  Returns
  * 0, or -1 if memory ran out: then nothing is to be sent.
  */

@@ -1,21 +1,25 @@
 /*
  * view.h - what the plugin knows of one view: the counters its query
- * threads add to, the sample names they leave, and the zone state its
- * walks fill in (zones.c).  The publisher keeps one struct ah_view per
- * view name for as long as the module is loaded (publisher.h), and
- * snapshot.c encodes them.  Nothing here includes BIND headers.
+ * threads add to (one copy per thread: counters.h), the sample names
+ * they leave, and the zone state its walks fill in (zones.c).  The
+ * publisher keeps one struct ah_view per view name for as long as the
+ * module is loaded (publisher.h), and snapshot.c encodes them.
+ * Nothing here includes BIND headers.
  */
 #ifndef AH_VIEW_H
 #define AH_VIEW_H
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ahwire.h"
+
+struct ah_cell;
 
 /*
  * The latest failing name of a group (a registrable domain, a public
@@ -54,22 +58,58 @@ struct ah_zone {
 	int64_t expire;	     /* unix seconds; 0: n/a */
 };
 
-struct ah_view {
-	/* Written by query threads with relaxed atomic adds only. */
-	atomic_uint_fast64_t queries;
+/*
+ * A view's counters as one thread adds to them; counters.h keeps a copy
+ * per thread and adds the copies up for each snapshot.  Every member is
+ * an atomic_uint_fast64_t or an array of them, and the sum is taken
+ * word by word, so a new family of counters is one member here and its
+ * record in snapshot.c.  A family that counts the start of something
+ * whose end another family counts is also listed in counters.c's
+ * 'starts', which keeps a snapshot from holding an end without its
+ * start.  The fleet sensor's groups are a struct of their own: four
+ * fifths of the words, added to on failure and recursion paths only,
+ * they lie apart in a thread's shard and take no memory where no query
+ * fails or recurses.
+ *
+ * The wire's 'queries' has no counter of its own: every query that is
+ * not a probe ends in exactly one of 'dropped' and 'answers', and
+ * snapshot.c publishes their sum, so no snapshot holds an outcome
+ * without its query or the reverse.
+ */
+struct ah_counters {
 	atomic_uint_fast64_t probes; /* the relay's, kept apart */
 	atomic_uint_fast64_t dropped;
 	atomic_uint_fast64_t answers[AH_SRC_COUNT][AH_RC_COUNT];
 	atomic_uint_fast64_t recursion[AH_REC_COUNT];
 	atomic_uint_fast64_t latency[AH_LAT_BUCKETS];
-	atomic_uint_fast64_t recursive_clients; /* named's gauge */
-	/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
-	atomic_uint_fast64_t dom[AH_LVL_COUNT][AH_DOM_COUNT][AH_DOM_BUCKETS];
-	struct ah_sample sample[AH_LVL_COUNT][AH_DOM_BUCKETS];
+};
 
-	/* Zone walks: one per zone-interval, by whichever query wins. */
-	atomic_int_fast64_t next_walk; /* monotonic ms */
-	pthread_mutex_t zlock;	       /* guards the zone fields */
+/* The fleet sensor's groups (groups.c), by level, kind, bucket. */
+struct ah_groupcounters {
+	atomic_uint_fast64_t dom[AH_LVL_COUNT][AH_DOM_COUNT][AH_DOM_BUCKETS];
+};
+
+struct ah_view {
+	/*
+	 * Read by every query of the view, written once per zone-interval:
+	 * the publisher sets it, and the first query to clear it hands the
+	 * zone table over and samples the gauge.  On a line of its own, so
+	 * that the zone fields' writes do not move it.
+	 */
+	alignas(64) atomic_bool walk_due;
+	atomic_uint_fast64_t recursive_clients; /* named's gauge */
+	/* Set when the slot takes a view name, then constant. */
+	unsigned int slot;     /* in the publisher's views and the shards */
+	struct ah_cell *cells; /* its counters in the first shard */
+	struct ah_groupcounters *groups; /* and its groups' */
+	/*
+	 * Written on failure paths only, by any of the view's query
+	 * threads: the publisher's, apart from the views, so that the
+	 * pages of a view whose queries never fail stay untouched.
+	 */
+	struct ah_sample (*sample)[AH_DOM_BUCKETS]; /* [AH_LVL_COUNT] */
+
+	alignas(64) pthread_mutex_t zlock; /* guards the zone fields */
 	struct ah_zone *zones;
 	size_t nzones, zcap;
 	int64_t walked; /* realtime ms; 0: never */
@@ -82,11 +122,6 @@ struct ah_view {
 	unsigned int refs; /* attached instances */
 	uint64_t left;	   /* when refs last fell to 0 */
 };
-
-static inline void
-ah_add(atomic_uint_fast64_t *c) {
-	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
 
 /* Names go out in lower case, as the relay compares them. */
 static inline void

@@ -1,6 +1,7 @@
 /*
- * atomic.c - a file rewritten whole, for the state file and the last
- * good configuration: a reader finds the old file or the new one.
+ * atomic.c - a file rewritten whole, for the state file, the last good
+ * configuration and the relay's note of its routes: a reader finds the
+ * old file or the new one.
  */
 #include <config.h>
 
@@ -33,22 +34,25 @@ atomic_put(int fd, const void *buf, size_t len)
 	return (0);
 }
 
-int
-atomic_write(const char *path, mode_t mode,
+static int
+replace(const char *path, mode_t mode, int sync,
     int (*fill)(int fd, const void *arg), const void *arg, char *why,
     size_t len)
 {
 	char	tmp[PATH_MAX + 8], dir[PATH_MAX];
 	int	fd, dfd;
 
+	/* Never through a link someone left in the directory. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    mode)) < 0) {
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) < 0) {
 		snprintf(why, len, "%s: %s", tmp, strerror(errno));
 		return (-1);
 	}
 	/* Exactly 'mode', whatever the umask. */
-	if (fchmod(fd, mode) < 0 || fill(fd, arg) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fill(fd, arg) < 0 ||
+	    (sync && fsync(fd) < 0)) {
 		snprintf(why, len, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		(void)unlink(tmp);
@@ -60,6 +64,8 @@ atomic_write(const char *path, mode_t mode,
 		(void)unlink(tmp);
 		return (-1);
 	}
+	if (!sync)
+		return (0);
 	/* The rename itself must reach the disk. */
 	snprintf(dir, sizeof(dir), "%s", path);
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -68,4 +74,20 @@ atomic_write(const char *path, mode_t mode,
 		close(dfd);
 	}
 	return (0);
+}
+
+int
+atomic_write(const char *path, mode_t mode,
+    int (*fill)(int fd, const void *arg), const void *arg, char *why,
+    size_t len)
+{
+	return (replace(path, mode, 1, fill, arg, why, len));
+}
+
+int
+atomic_note(const char *path, mode_t mode,
+    int (*fill)(int fd, const void *arg), const void *arg, char *why,
+    size_t len)
+{
+	return (replace(path, mode, 0, fill, arg, why, len));
 }

@@ -17,6 +17,14 @@
 int	atomic_write(const char *path, mode_t mode,
 	    int (*fill)(int fd, const void *arg), const void *arg, char *why,
 	    size_t len);
+/*
+ * The same, unsynced: for a file that must outlive this process, not
+ * the machine (the note of the routes, which ExaBGP, gone with the
+ * machine, held), and is rewritten on the way to a route change.
+ */
+int	atomic_note(const char *path, mode_t mode,
+	    int (*fill)(int fd, const void *arg), const void *arg, char *why,
+	    size_t len);
 /* Writes all of 'buf', retrying short writes; 0, or -1 with errno. */
 int	atomic_put(int fd, const void *buf, size_t len);
 

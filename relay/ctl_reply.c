@@ -155,6 +155,10 @@ put_relay(struct ctl_reply *rp, struct relay *r)
 	ah_enc_i64(&e, "started", r->started);
 	ah_enc_i64(&e, "now", ah_real_ms());
 	ah_enc_str(&e, "config", r->conf->path);
+	if (r->taken_from != 0) {
+		ah_enc_u64(&e, "taken_from", r->taken_from);
+		ah_enc_str(&e, "taken_after", r->taken_after);
+	}
 	/* What runs, and what the file said when last read (lastgood.h). */
 	ah_enc_u64(&e, "config_ok", lg->error[0] == '\0');
 	ah_enc_str(&e, "config_source", lastgood_source(lg));

@@ -351,14 +351,15 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    (unsigned long long)interval);
 		/*
 		 * A package upgrade replaces the relay at once; named keeps
-		 * the old plugin until it restarts or reloads.
+		 * the old plugin until it restarts: a reconfig finds the
+		 * module loaded already (and -z nodelete), and keeps it.
 		 */
 		if (proto < AH_FEED_VERSION)
 			log_warnx("plugin speaks protocol %llu, this relay %d: "
 			    "shared faults are judged by its domain groups "
 			    "(the last two labels of query names), without "
-			    "public suffixes, until named loads the new plugin "
-			    "(rndc reconfig)", (unsigned long long)proto,
+			    "public suffixes, until named restarts with the "
+			    "new plugin", (unsigned long long)proto,
 			    AH_FEED_VERSION);
 	}
 	f->interval_ms = interval;

@@ -24,6 +24,7 @@
 #include "check.h"
 #include "drain.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "liveness.h"
 #include "log.h"
@@ -495,6 +496,13 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		return (0);
 	}
 	if (v == NULL) {
+		/* Taken over: as the predecessor left it, until we know. */
+		if (handover_waiting(r, i, now)) {
+			snprintf(st->reason, sizeof(st->reason), "taken over "
+			    "from the relay this one replaced; %s", why);
+			return (0);
+		}
+		st->taken_at = 0;
 		/*
 		 * Hard: judge once on the change, not on every loop.  What
 		 * was known of the old named no longer applies.
@@ -515,6 +523,7 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		verdict = V_DEAD;
 		st->hard = 1;
 	} else {
+		st->taken_at = 0;
 		if (!snapshot)
 			return (0);
 		take_sample(v, now, &smp);

@@ -179,8 +179,10 @@ static void
 notify(void *cls, struct MHD_Connection *mc, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
-	const union MHD_ConnectionInfo	*fd, *addr;
+	const union MHD_ConnectionInfo	*info;
+	const struct sockaddr		*sa;
 	struct http_conn		*c;
+	int				 fd;
 
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if ((c = *ctx) != NULL)
@@ -191,19 +193,26 @@ notify(void *cls, struct MHD_Connection *mc, void **ctx,
 	/* libmicrohttpd holds at most HTTP_MAX, so a slot is free. */
 	for (c = conns; c < conns + HTTP_MAX && c->mc != NULL; c++)
 		;
-	fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-	addr = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (fd == NULL)
+	/*
+	 * Each answer is taken before the next question: libmicrohttpd
+	 * 1.0 gives them all in one place, which the next call
+	 * overwrites (0.9 pointed into the connection).
+	 */
+	info = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info == NULL)
 		return;
+	fd = info->connect_fd;
+	info = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = info != NULL ? info->client_addr : NULL;
 	if (c == conns + HTTP_MAX) {		/* but never unwatched */
-		(void)shutdown(fd->connect_fd, SHUT_RDWR);
+		(void)shutdown(fd, SHUT_RDWR);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
 	c->mc = mc;
-	c->fd = fd->connect_fd;
+	c->fd = fd;
 	c->start = ah_mono_ms();
-	conn_addr(c, addr != NULL ? addr->client_addr : NULL);
+	conn_addr(c, sa);
 	*ctx = c;
 	make_room(c);
 }

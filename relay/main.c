@@ -7,8 +7,10 @@
  * verdict for each service into announce/withdraw commands, one per
  * state change.  Written for ExaBGP's habits: a dead process's routes
  * stay announced and the process is respawned without being told
- * what is announced, so the relay starts by withdrawing everything it
- * owns and announces only on evidence.
+ * what is announced, so the relay keeps a note of its routes, and its
+ * successor takes them over from it; without a note to believe, a
+ * relay starts by withdrawing everything it owns and announces only on
+ * evidence (handover.c).
  */
 #include <config.h>
 
@@ -31,6 +33,7 @@
 #include "drain.h"
 #include "exabgp.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "lastgood.h"
 #include "liveness.h"
@@ -84,6 +87,8 @@ withdraw_all(struct relay *r)
 {
 	size_t i;
 
+	/* Before the withdrawals, so that no note outlives them. */
+	handover_forget(r);
 	for (i = 0; i < r->conf->nservices; i++) {
 		if (r->svc[i].route.mode == ROUTE_WITHDRAWN)
 			continue;
@@ -269,6 +274,7 @@ run(struct relay *r)
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (exabgp_read() < 0) {
 				log_info("stdin closed: ExaBGP is gone, exiting");
+				handover_forget(r);
 				control_cleanup(r->conf);
 				exit(0);
 			}
@@ -276,6 +282,7 @@ run(struct relay *r)
 		if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
 			if (exabgp_flush() < 0) {
 				log_warn("stdout to ExaBGP");
+				handover_forget(r);
 				control_cleanup(r->conf);
 				exit(1);
 			}
@@ -358,16 +365,9 @@ main(int argc, char *argv[])
 	    r.conf->nservices, ah_plural(r.conf->nservices), nprefixes,
 	    nprefixes == 1 ? "" : "es", r.conf->plugin_socket);
 
-	/*
-	 * A respawned relay cannot know what ExaBGP still announces on
-	 * behalf of its dead predecessor: withdraw it all, then judge.
-	 */
 	for (i = 0; i < r.conf->nservices; i++) {
-		const struct service_conf *s = &r.conf->services[i];
-
-		health_init(&r.svc[i], s);
+		health_init(&r.svc[i], &r.conf->services[i]);
 		r.svc[i].route.since = r.started;
-		exabgp_service(s, ROUTE_WITHDRAWN);
 	}
 	/*
 	 * Before anything can be announced: what an operator drained.
@@ -375,6 +375,16 @@ main(int argc, char *argv[])
 	 */
 	if (r.lastgood.source != CONF_NONE)
 		state_load(&r);
+	/*
+	 * ExaBGP does not tell a respawned relay what it still announces
+	 * on behalf of its dead predecessor: what the predecessor's note
+	 * (or anycastctl's) says was out goes on while we start, and the
+	 * rest is withdrawn (handover.c).
+	 */
+	handover_read(&r, ah_mono_ms());
+	for (i = 0; i < r.conf->nservices; i++)
+		if (r.svc[i].route.mode == ROUTE_WITHDRAWN)
+			exabgp_service(&r.conf->services[i], ROUTE_WITHDRAWN);
 	if (control_init(&r) < 0)
 		log_warnx("continuing without a control socket: anycastctl "
 		    "will not reach this relay");

@@ -29,6 +29,8 @@ struct service_state {
 	int		 hard;		/* last verdict was V_DEAD */
 	int		 resume;	/* hard trouble came while degraded */
 	int		 paused;	/* by named's reconfig: not judged */
+	/* Monotonic ms: routes taken over at start (handover.c); 0 after. */
+	int64_t		 taken_at;
 	char		 reason[400];	/* the last verdict, in words */
 	struct check_state chk[CHK_COUNT];
 	struct retry	 retry;		/* recovery (policy.h) */
@@ -40,6 +42,9 @@ struct relay {
 	struct feed		 feed;
 	struct service_state	*svc;
 	int64_t			 started;	/* realtime ms */
+	/* The relay whose routes this one took over, and after what. */
+	uint64_t		 taken_from;
+	const char		*taken_after;	/* "crash", "restart" */
 	/* Why the state file was not written last time; "" if it was. */
 	char			 state_error[300];
 	/* Which configuration runs, and what the file said last. */

@@ -30,6 +30,7 @@
 #include "check.h"
 #include "exabgp.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "http.h"
 #include "lastgood.h"
@@ -374,6 +375,7 @@ move(struct relay *r, struct relay_conf *nc, FILE *out,
 	if (r->lastgood.source == CONF_NONE)
 		state_load(r);
 	save |= apply_relay(r, oc, out);
+	handover_save(r);
 	for (j = 0; j < nc->nservices; j++)
 		exabgp_service(&nc->services[j], svc[j].route.mode);
 	conf_free(oc);

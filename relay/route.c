@@ -11,6 +11,18 @@
 #include "parse.h"
 #include "route.h"
 
+static struct {
+	void	(*fn)(void *);
+	void	*arg;
+} on_change;
+
+void
+route_on_change(void (*fn)(void *), void *arg)
+{
+	on_change.fn = fn;
+	on_change.arg = arg;
+}
+
 static void
 history_add(struct route *rt, enum route_mode to, const char *why)
 {
@@ -31,10 +43,17 @@ route_set(struct route *rt, const struct service_conf *s,
 		return (0);
 	log_info("service %s %s: %s", s->name, what, why);
 	history_add(rt, mode, why);
-	/* Announced and kept are the same commands: exabgp.c sends once. */
-	exabgp_service(s, mode);
 	rt->mode = mode;
 	rt->since = ah_real_ms();
+	/*
+	 * The successor's note before ExaBGP's command: dying in between,
+	 * the relay leaves a note ahead of ExaBGP, which the successor
+	 * makes true by sending the note's modes again (handover.c).
+	 */
+	if (on_change.fn != NULL)
+		on_change.fn(on_change.arg);
+	/* Announced and kept are the same commands: exabgp.c sends once. */
+	exabgp_service(s, mode);
 	return (1);
 }
 

@@ -38,6 +38,11 @@ struct route {
  */
 int	route_set(struct route *, const struct service_conf *,
 	    enum route_mode, const char *what, const char *why);
+/*
+ * 'fn(arg)' on every change route_set() makes, the new mode in place,
+ * before ExaBGP is told (handover.c keeps its note so); NULL: none.
+ */
+void	route_on_change(void (*fn)(void *), void *arg);
 /* As replies and metrics name it: announced, depreferred, ... */
 const char *route_mode_name(enum route_mode);
 /* A prefix's state: its route mode only where ExaBGP holds it so. */

@@ -61,30 +61,40 @@ fail_closed(struct relay *r, const char *what, int line)
 		restore(r, i, ah_real_ms(), "the relay", why);
 }
 
-static ssize_t
-slurp(const char *path, char *buf, size_t len)
+ssize_t
+state_read(int fd, char *buf, size_t len)
 {
 	ssize_t	n, got = 0;
-	int	fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (-1);
 	while ((size_t)got < len &&
 	    (n = read(fd, buf + got, len - (size_t)got)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			close(fd);
 			return (-1);
 		}
 		got += n;
 	}
-	close(fd);
 	return (got);
 }
 
-static size_t
-find_service(const struct relay *r, const char *name)
+static ssize_t
+slurp(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (-1);
+	n = state_read(fd, buf, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (n);
+}
+
+size_t
+state_service_index(const struct relay *r, const char *name)
 {
 	size_t i;
 
@@ -149,7 +159,7 @@ state_load(struct relay *r)
 		}
 		if ((by = ah_get(&m, "by")) == NULL)
 			by = "?";
-		if ((i = find_service(r, name)) == r->conf->nservices) {
+		if ((i = state_service_index(r, name)) == r->conf->nservices) {
 			log_info("state file %s:%d: no service '%s' in the "
 			    "configuration: forgotten", path, lineno, name);
 			continue;

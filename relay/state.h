@@ -5,6 +5,8 @@
 #ifndef AH_STATE_H
 #define AH_STATE_H
 
+#include <sys/types.h>
+
 struct relay;
 
 /*
@@ -16,5 +18,12 @@ struct relay;
  */
 void	state_load(struct relay *);
 int	state_save(struct relay *);
+/*
+ * Up to 'len' bytes from fd, to its end (the state file, the handover
+ * note): how many, or -1 with errno.
+ */
+ssize_t	state_read(int fd, char *buf, size_t len);
+/* The index of service 'name' in r's configuration, or nservices. */
+size_t	state_service_index(const struct relay *, const char *name);
 
 #endif /* AH_STATE_H */

@@ -350,8 +350,9 @@ def test_bash_completion(stack):
     ctl_ = str(lab.CTL)
     assert complete(ctl_, "") == sorted([
         "status", "show", "metrics", "drain", "undrain", "release",
-        "reload"])
-    assert complete(ctl_, "re") == ["release", "reload"]
+        "reload", "restart"])
+    assert complete(ctl_, "re") == ["release", "reload", "restart"]
+    assert complete(ctl_, "restart", "") == []
     assert complete(ctl_, "show", "") == ["checks", "counters", "history",
                                           "zones"]
     assert set(complete(ctl_, "--")) == {"--json", "--config", "--socket",

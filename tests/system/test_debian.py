@@ -13,8 +13,14 @@ root is a throwaway overlay (--volatile=overlay).
 
 Needs root and a built package: CI runs tests/roots/build-deb SUITE DIR
 and sets AH_DEB_DIR=DIR (AH_NODE_SUITE=SUITE, default bookworm).
+
+The upgrade test starts another node from the release before this
+tree's (tests/roots/previous-release: its package, built and cached by
+tests/roots/previous-deb, and its guide's steps), and installs this
+tree's package over it while named and ExaBGP run (doc/guide.md, 1.10).
 """
 
+import contextlib
 import os
 import re
 import shlex
@@ -56,9 +62,10 @@ ip address add 2001:db8::1/128 dev lo nodad
 ip address add 2001:db8::10/128 dev lo nodad
 useradd --create-home alice
 useradd --create-home bob
-cp /srv/deb/anycast-health_*.deb /root/
 systemctl restart bird
 """
+# BIRD logs every route it learns or loses ('debug routes'): the
+# upgrade test counts the withdrawals.
 BIRD_CONF = """
 log syslog all;
 router id 192.0.2.1;
@@ -69,6 +76,7 @@ protocol bgp node4 {
 	neighbor 192.0.2.10 as 65053;
 	multihop;
 	passive on;
+	debug { states, routes };
 	ipv4 { import all; export none; };
 }
 protocol bgp node6 {
@@ -76,6 +84,7 @@ protocol bgp node6 {
 	neighbor 2001:db8::10 as 65053;
 	multihop;
 	passive on;
+	debug { states, routes };
 	ipv6 { import all; export none; };
 }
 """
@@ -86,16 +95,18 @@ STEP = re.compile(r"^<!-- node-test: (run|check|as \w+|write \S+) -->\n"
                   r"```[a-z]*\n(.*?)^```$", re.M | re.S)
 
 
-def guide_steps():
-    steps = [(m.group(1), m.group(2)) for m in STEP.finditer(GUIDE.read_text())]
-    assert steps, f"no node-test steps in {GUIDE}"
+def guide_steps(guide=GUIDE):
+    steps = [(m.group(1), m.group(2)) for m in STEP.finditer(guide.read_text())]
+    assert steps, f"no node-test steps in {guide}"
     return steps
 
 
 class Node:
     """A Debian root booted by systemd-nspawn, and commands run in it."""
 
-    def __init__(self, root, workdir):
+    def __init__(self, root, workdir, binds=()):
+        """binds: (host directory, path in the node), read-only, besides
+        AH_DEB_DIR at /srv/deb."""
         self.machine = f"ah-{uuid.uuid4().hex[:10]}"
         self.logfile = workdir / "nspawn.log"
         self.leader = None
@@ -106,7 +117,8 @@ class Node:
                  "--private-network", f"--machine={self.machine}",
                  # No systemd on the host to register with.
                  "--register=no", "--keep-unit", "--console=passive",
-                 f"--bind-ro={DEB_DIR}:/srv/deb"],
+                 f"--bind-ro={DEB_DIR}:/srv/deb",
+                 *(f"--bind-ro={src}:{dst}" for src, dst in binds)],
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -114,6 +126,12 @@ class Node:
                                        "the container's init")
             lab.wait_for(self._booted, 90, 0.2, "systemd to boot")
         except BaseException:
+            if self.leader is not None:
+                # What the boot waits on (the console shows too little).
+                print(self.sh("systemctl is-system-running || :; "
+                              "systemctl list-jobs --no-pager || :; "
+                              "systemctl --failed --no-pager",
+                              check=False).stdout)
             # No caller holds this node yet to stop it.
             self.stop()
             raise
@@ -161,6 +179,37 @@ class Node:
         r = self.sh(f"birdc show route for {prefix} all", check=False)
         return prefix in r.stdout
 
+    def changes(self, prefix):
+        """What BIRD logged of the prefix since it started, oldest
+        first: 'added', 'removed', 'updated' (new attributes), or
+        'ignored' (an UPDATE that changed nothing): any UPDATE that
+        reached it."""
+        log = self.sh("journalctl --no-pager -o cat -u bird").stdout
+        return [w for line in log.splitlines() if f" {prefix} " in line
+                for w in ("added", "removed", "updated", "ignored")
+                if f"> {w} " in line]
+
+    def pid(self, unit):
+        pid = self.sh(f"systemctl show --property MainPID --value {unit}"
+                      ).stdout.strip()
+        assert pid not in ("", "0"), f"{unit} is not running"
+        return int(pid)
+
+    def relay(self):
+        """The relay's pid as it answers on its control socket."""
+        r = self.sh("anycastctl status | sed -n 's/^relay:.*, pid //p'",
+                    check=False)
+        return int(r.stdout) if r.stdout.strip() else None
+
+    def parent(self, pid):
+        return int(self.sh(f"ps -o ppid= -p {pid}").stdout)
+
+    def plugin_file(self, pid):
+        """The plugin named (pid) has mapped, as /proc shows it: the
+        file's path, '(deleted)' after if dpkg has replaced it."""
+        r = self.sh(f"grep -m1 '/anycast-health\\.so' /proc/{pid}/maps")
+        return r.stdout.split(None, 5)[5].strip()
+
     def log(self):
         return self.logfile.read_text()[-4000:]
 
@@ -178,38 +227,56 @@ class Node:
                       ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
+def node_root():
     if skip_reason():
         pytest.skip(skip_reason())
     if not list(Path(DEB_DIR).glob("anycast-health_*.deb")):
         pytest.fail(f"no anycast-health_*.deb in AH_DEB_DIR={DEB_DIR}")
-    root = subprocess.run([str(ROOTS / "root"), f"{SUITE}-node"],
+    return subprocess.run([str(ROOTS / "root"), f"{SUITE}-node"],
                           capture_output=True, text=True, check=True,
                           timeout=1800).stdout.strip()
-    n = Node(root, tmp_path_factory.mktemp("node"))
+
+
+def booted(n, deb, guide):
+    """The node as an operator sets it up: the package 'deb' (a path in
+    the node) and the steps of 'guide'; the routes up at BIRD."""
+    # Answers apt's questions as an operator at a terminal would.
+    n.write("/etc/apt/apt.conf.d/90assume-yes",
+            'APT::Get::Assume-Yes "true";\n')
+    n.write("/etc/bird/bird.conf", BIRD_CONF)
+    n.sh(ROUTER_SETUP)
+    # bind9's own, which removing the package must leave as it was.
+    n.aa_local = n.sh(f"cat {AA_LOCAL}").stdout
+    n.sh(f"cp {deb} /root/")
+    # 'check' and 'as USER' steps run in the tests below, once the
+    # routes are up: the relay announces after 'rise' snapshots.
+    for kind, body in guide_steps(guide):
+        if kind == "run":
+            n.sh(body)
+        elif kind.startswith("write "):
+            n.write(kind.split()[1], body)
+
+
+@contextlib.contextmanager
+def booting(root, workdir, binds=()):
+    """A Node, stopped whatever happens; its services' journal printed
+    if the tests using it fail."""
+    n = Node(root, workdir, binds)
     try:
-        # Answers apt's questions as an operator at a terminal would.
-        n.write("/etc/apt/apt.conf.d/90assume-yes",
-                'APT::Get::Assume-Yes "true";\n')
-        n.write("/etc/bird/bird.conf", BIRD_CONF)
-        n.sh(ROUTER_SETUP)
-        # bind9's own, which removing the package must leave as it was.
-        n.aa_local = n.sh(f"cat {AA_LOCAL}").stdout
-        # 'check' and 'as USER' steps run in the tests below, once the
-        # routes are up: the relay announces after 'rise' snapshots.
-        for kind, body in guide_steps():
-            if kind == "run":
-                n.sh(body)
-            elif kind.startswith("write "):
-                n.write(kind.split()[1], body)
         yield n
     except BaseException:
-        print(n.sh("journalctl --no-pager -n 60 -u named -u exabgp -u bird",
+        print(n.sh("journalctl --no-pager -n 80 -u named -u exabgp -u bird",
                    check=False).stdout)
         raise
     finally:
         n.stop()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    with booting(node_root(), tmp_path_factory.mktemp("node")) as n:
+        booted(n, "/srv/deb/anycast-health_*.deb", GUIDE)
+        yield n
 
 
 def test_guide_has_the_steps():
@@ -367,3 +434,157 @@ def test_purge_leaves_only_what_is_not_ours(node):
     assert node.sh(f"cat {AA_LOCAL}").stdout == node.aa_local
     node.sh("apparmor_parser --skip-kernel-load --skip-cache "
             "/etc/apparmor.d/usr.sbin.named")
+
+
+# -- upgrading while named runs ---------------------------------------------
+
+def previous_release():
+    """(version, commit) of the release before this tree's."""
+    line = next(l for l in (ROOTS / "previous-release").read_text()
+                .splitlines() if l and not l.startswith("#"))
+    version, commit = line.split()
+    return version, commit
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory):
+    """A node set up with the previous release's package, by that
+    release's guide, announcing."""
+    root = node_root()
+    r = subprocess.run([str(ROOTS / "previous-deb"), SUITE],
+                       capture_output=True, text=True, timeout=1800)
+    if r.returncode == 77:
+        pytest.skip(r.stderr.strip())
+    assert r.returncode == 0, r.stderr[-3000:]
+    debs = Path(r.stdout.strip())
+    with booting(root, tmp_path_factory.mktemp("previous"),
+                 binds=[(debs, "/srv/previous")]) as n:
+        booted(n, "/srv/previous/anycast-health_*.deb", debs / "guide.md")
+        for p in PREFIXES:
+            lab.wait_for(lambda p=p: n.route(p), 30, 0.2, f"{p} at BIRD")
+        yield n
+
+
+def status(n, want=0):
+    """anycastctl status, once it exits 'want' (the routes' truth may
+    wait for ExaBGP's answer or its session)."""
+    return lab.wait_for(
+        lambda: (lambda r: r if r.returncode == want else None)(
+            n.sh("anycastctl status", check=False)),
+        20, 0.2, f"anycastctl status to exit {want}")
+
+
+OLD_PLUGIN = "plugin:   protocol 2, older than this relay's 3"
+
+
+# The first run builds the previous package (tests/roots/previous-deb).
+@pytest.mark.timeout(1800)
+def test_upgrade_while_named_runs(previous):
+    """doc/guide.md 1.10: the package's postinst replaces the relay, its
+    routes taken over; named keeps the old plugin, which the new relay
+    reads, through 'rndc reconfig' too; 'systemctl restart named' loads
+    the new one, and only that moves the route."""
+    n = previous
+    version = previous_release()[0]
+    assert n.sh("anycast-relay --version").stdout.startswith(
+        f"anycast-relay {version} ")
+    relay, named = n.relay(), n.pid("named")
+    exabgp = n.parent(relay)
+    assert exabgp == n.pid("exabgp")
+    plugin = n.plugin_file(named)
+    assert not plugin.endswith("(deleted)")
+    seen = {p: n.changes(p) for p in PREFIXES}
+
+    r = n.sh("dpkg -i /srv/deb/anycast-health_*.deb")
+    said = r.stdout + r.stderr
+    print(said)
+    m = re.search(rf"^anycast-health: relay {relay} \(anycast-relay "
+                  rf"{re.escape(version)}\) replaced by (\d+) \(anycast-relay "
+                  rf"[^)]+\), which took its routes over$", said, re.M)
+    assert m, said
+    new = int(m.group(1))
+    assert f"anycast-health: named (pid {named}) still runs the plugin " \
+           "of the version before" in said
+    assert "'systemctl restart named' loads the new one ('rndc reconfig' " \
+           "does not)" in said
+    # The new relay, from the new binary, under the same ExaBGP.
+    current = n.sh("anycast-relay --version").stdout.split()[1]
+    assert current != version, "the package's version must go up"
+    assert n.relay() == new and n.parent(new) == exabgp
+    assert n.sh(f"readlink /proc/{new}/exe").stdout.strip() == \
+        "/usr/sbin/anycast-relay"
+    assert "taken over: relay" in n.sh(
+        "journalctl --no-pager -o cat -u exabgp").stdout
+    # named runs on, with the plugin file dpkg replaced.
+    assert n.pid("named") == named
+    assert n.plugin_file(named) == plugin + " (deleted)"
+    st = status(n)
+    assert OLD_PLUGIN in st.stdout, st.stdout
+    # The previous plugin's hello has no version of its own.
+    assert ", anycast-health older than " in st.stdout, st.stdout
+    time.sleep(2)               # 20 snapshots judged by the new relay
+    for p in PREFIXES:
+        assert n.route(p)
+        # Not even an UPDATE: ExaBGP had the route already.
+        assert n.changes(p) == seen[p], f"{p} moved at BIRD"
+
+    # rndc reconfig, rndc reload: the module is loaded already, and
+    # stays.
+    for command in ("rndc reconfig", "rndc reload"):
+        n.sh(command)
+        time.sleep(2)
+        assert n.pid("named") == named
+        assert n.plugin_file(named) == plugin + " (deleted)", command
+        assert OLD_PLUGIN in status(n).stdout, command
+        for p in PREFIXES:
+            assert n.route(p)
+            assert n.changes(p) == seen[p], f"{p} moved at BIRD"
+
+    # Restarting named loads the new plugin; the route goes while named
+    # is down and comes back after 'rise', as at any restart of named.
+    t0 = time.monotonic()
+    n.sh("systemctl restart named")
+    for p in PREFIXES:
+        lab.wait_for(lambda p=p: n.route(p) and n.changes(p) ==
+                     seen[p] + ["removed", "added"], 30, 0.2,
+                     f"{p} back after named")
+    print(f"named restarted: {PREFIXES[0]} back at BIRD after "
+          f"{time.monotonic() - t0:.1f} s")
+    for p in PREFIXES:
+        print(f"BIRD's log of {p}, from the old package's start: "
+              f"{' '.join(n.changes(p))}")
+    named = n.pid("named")
+    assert n.plugin_file(named) == plugin
+    st = status(n)
+    assert "plugin:" not in st.stdout, st.stdout
+    assert f", anycast-health {current}, " in st.stdout, st.stdout
+    assert n.relay() == new
+
+
+def test_downgrade_refused_loudly(previous):
+    """The reverse: the previous relay cannot read this plugin's feed
+    (protocol 3).  Started against it, it refuses, says so, and keeps
+    the node withdrawn until named loads the previous plugin."""
+    n = previous
+    version = previous_release()[0]
+    if n.plugin_file(n.pid("named")).endswith("(deleted)"):
+        pytest.skip("needs test_upgrade_while_named_runs first")
+    n.sh("dpkg -i /srv/previous/anycast-health_*.deb")
+    n.sh("systemctl restart exabgp")
+    lab.wait_for(lambda: "plugin feed /run/named/anycast-health.sock "
+                 "closed: plugin speaks protocol 3, this relay 2: upgrade "
+                 "the older of the two" in n.sh(
+                     "journalctl --no-pager -o cat -u exabgp").stdout,
+                 20, 0.2, "the previous relay to refuse the plugin")
+    assert n.sh("anycast-relay --version").stdout.startswith(
+        f"anycast-relay {version} ")
+    time.sleep(2)
+    for p in PREFIXES:
+        assert not n.route(p), f"{p} announced by a relay that cannot read"
+    st = status(n, want=2)
+    assert re.search(r"^  192\.0\.2\.53/32 +withdrawn", st.stdout, re.M)
+    assert "plugin speaks protocol 3, this relay 2" in st.stdout
+    n.sh("systemctl restart named")
+    for p in PREFIXES:
+        lab.wait_for(lambda p=p: n.route(p), 30, 0.2,
+                     f"{p} back once named runs the previous plugin")

@@ -6,6 +6,7 @@ it away (a new relay, ExaBGP's own routing table, named's health), not
 how fast.  Timings belong in bench/.
 """
 
+import json
 import os
 import signal
 import time
@@ -92,21 +93,62 @@ def test_bird_restarted(stack):
     assert exa.proc.alive()
 
 
+def counts(bird):
+    return {p: len(lab.bird_changes(bird, p)) for p in (V4, V6)}
+
+
+def changes(bird, before):
+    """What BIRD saw happen to each prefix since 'before' (counts)."""
+    return {p: [w for _, w in lab.bird_changes(bird, p)[before[p]:]]
+            for p in (V4, V6)}
+
+
 def test_relay_killed_is_respawned(stack):
+    """kill -9 (a crash, the OOM killer) of a healthy node's relay moves
+    no route: ExaBGP keeps the dead relay's routes and respawns it, and
+    the new relay takes them over from the note the dead one kept of
+    them (relay/handover.c)."""
     named, bird, relay, exa = lab.chain(stack)
     old = relay.pid()
-    before = len(lab.bird_changes(bird, V4))
+    before = counts(bird)
 
     os.kill(old, signal.SIGKILL)
-    # ExaBGP keeps the dead relay's routes and respawns it; the new
-    # relay knows nothing, so it withdraws first and announces again
-    # only on fresh evidence from named.
     lab.wait_for(lambda: relay.pid() not in (None, old), 10,
                  what="a new relay on the control socket")
     new = relay.pid()
     assert parent(new) == exa.proc.pid, "respawned by ExaBGP"
-    lab.wait_for(lambda: [w for _, w in lab.bird_changes(bird, V4)
-                          [before:]] == ["removed", "added"], 10,
-                 interval=0.05, what="withdrawn, then announced again")
+    # Fifteen snapshots judged by the new relay: BIRD saw nothing.
+    time.sleep(1.5)
+    assert changes(bird, before) == {V4: [], V6: []}
     assert bird.has_route(V4) and bird.has_route(V6)
-    assert exa.proc.text().count("starting: 1 service,") == 2
+    log = exa.proc.text()
+    assert log.count("starting: 1 service,") == 2
+    assert (f"service dns taken over: relay {old} had it announced when "
+            f"it died (ExaBGP respawned this relay)") in log
+    assert f"replacing relay {old}, which died: 1 of 1 services" in log
+    st = relay.ctl("status")
+    assert st.returncode == 0, st.stdout
+    assert f"routes taken over from relay {old}, which died" in st.stdout
+    doc = json.loads(relay.ctl("-j", "status").stdout)
+    assert doc["relay"]["taken_over_from"] == old
+    assert doc["relay"]["taken_over_after"] == "crash"
+    # The new relay keeps the note for its own successor.
+    with open(relay.control + ".routes") as f:
+        assert f.readline().startswith(f"handover version=1 from={new} "
+                                       f"exabgp={exa.proc.pid} ")
+
+    # Again, and again: each successor takes over from the last.
+    for _ in range(2):
+        old = relay.pid()
+        os.kill(old, signal.SIGKILL)
+        lab.wait_for(lambda: relay.pid() not in (None, old), 10,
+                     what="a new relay on the control socket")
+        time.sleep(0.5)
+    assert changes(bird, before) == {V4: [], V6: []}
+
+    # And it judges: named killed, the routes go at once (and if named
+    # is gone before the relay dies: test_handover.py,
+    # test_taken_over_routes_go_when_named_is_gone[relay]).
+    named.kill()
+    lab.wait_for(lambda: not bird.has_route(V4) and not bird.has_route(V6),
+                 5, 0.02, "withdrawn when named dies")

@@ -10,15 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ahclock.h"
+
 #include "exabgp.h"
 #include "feed.h"
+#include "handover.h"
 #include "health.h"
 #include "parse.h"
 #include "relay.h"
+#include "route.h"
+#include "state.h"
 
 #define STEP	100	/* ms between snapshots, the plugin's default */
 
@@ -31,13 +37,36 @@ static uint64_t		 queries, servfail;
 /* What route.c sent, as exabgp.c would have turned it into commands. */
 static enum route_mode	 sent[64];
 static size_t		 nsent;
+/* Whether each command must find the relay's note saying so already. */
+static int		 note_first;
+
+static void
+routes_note(char *buf, size_t len)
+{
+	char	 path[96];
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
 
 void
 exabgp_service(const struct service_conf *s, enum route_mode mode)
 {
+	char	note[1024], want[64];
+
 	assert_string_equal(s->name, "dns");
 	assert_true(nsent < sizeof(sent) / sizeof(sent[0]));
 	sent[nsent++] = mode;
+	if (!note_first)
+		return;
+	routes_note(note, sizeof(note));
+	snprintf(want, sizeof(want), " route=%s ", route_mode_name(mode));
+	assert_non_null(strstr(note, want));
 }
 
 static struct service_state *
@@ -111,10 +140,11 @@ start(const char *extra)
 	snprintf(state_file, sizeof(state_file), "%s/relay.state", dir);
 	snprintf(path, sizeof(path), "%s/relay.yaml", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "control:\n  state-file: %s\nservices:\n  - name: dns\n"
+	fprintf(f, "control:\n  socket: %s/relay.sock\n  state-file: %s\n"
+	    "services:\n  - name: dns\n"
 	    "    prefixes:\n      - prefix: 192.0.2.53/32\n"
 	    "    window: 1s\n    min-queries: 10\n"
-	    "    checks:\n      servfail-ratio: 20%%\n%s", state_file,
+	    "    checks:\n      servfail-ratio: 20%%\n%s", dir, state_file,
 	    extra);
 	fclose(f);
 	ef = fmemopen(errs, sizeof(errs), "w");
@@ -144,7 +174,12 @@ start_up(const char *extra)
 static int
 stop(void **state)
 {
+	char	path[96];
+
 	(void)state;
+	note_first = 0;
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	(void)unlink(path);
 	(void)unlink(state_file);
 	(void)rmdir(dir);
 	strcpy(dir, "/tmp/ah-health-XXXXXX");
@@ -391,6 +426,217 @@ test_drain_ends_with_named(void **state)
 	    "named went away while draining (no feed from named: gone)"));
 }
 
+/*
+ * The note 'anycastctl restart' leaves for the relay it replaces, for
+ * this process's parent as ExaBGP, 'age' ms old; then read at start.
+ */
+static void
+handed_over(const char *route, int64_t age, const char *extra)
+{
+	char	 path[96];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, HANDOVER_SUFFIX);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "handover version=1 from=905 exabgp=%ld at=%lld "
+	    "by=uid%%200\nrelay pid=905 version=0.1.0 proto=2\n"
+	    "service name=dns view=_default state=up route=%s "
+	    "since=1741953605003\n%s",
+	    (long)getppid(), (long long)(ah_real_ms() - age), route, extra);
+	fclose(f);
+	handover_read(&r, now);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* An announced service taken over by a relay waiting for the hello. */
+static void
+taken_over_before_the_hello(void)
+{
+	start("");
+	r.feed.state = FEED_HELLO;
+	handed_over("announced", 0, "");
+}
+
+static void
+test_taken_over_until_the_feed_is_up(void **state)
+{
+	(void)state;
+	taken_over_before_the_hello();
+	/* Re-sent, so that ExaBGP's answers are this relay's. */
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent[0], ROUTE_ANNOUNCED);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	assert_string_equal(state_name(), "up");
+	/* Out since the predecessor announced it, not since we started. */
+	assert_int_equal(st()->route.since, 1741953605003);
+	assert_string_equal(st()->route.history[0].reason, "relay 905 had it "
+	    "announced when it was replaced (anycastctl restart)");
+	/* Waiting for the hello, then for the first snapshot: kept. */
+	assert_int_equal(health_judge(&r, 0, now + 50, 0), 0);
+	assert_non_null(strstr(st()->reason, "taken over from the relay "
+	    "this one replaced; no feed from named"));
+	r.feed.state = FEED_UP;
+	assert_int_equal(health_judge(&r, 0, now + 60, 0), 0);
+	/* Alive: judged as a running relay would, with its 'fall'. */
+	assert_int_equal(snapshot(100, 0), 0);
+	assert_int_equal(st()->taken_at, 0);
+	assert_null(strstr(st()->reason, "taken over"));
+	assert_int_equal(until(ROUTE_DEGRADED, 5, 100, 50), 2);
+	assert_int_equal(nsent, 2);
+}
+
+static void
+test_taken_over_until_named_is_found_gone(void **state)
+{
+	(void)state;
+	taken_over_before_the_hello();
+	r.feed.state = FEED_DOWN;
+	snprintf(r.feed.error, sizeof(r.feed.error), "connect: refused");
+	assert_int_equal(health_judge(&r, 0, now + 5, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_string_equal(st()->reason, "no feed from named: "
+	    "connect: refused");
+}
+
+static void
+test_taken_over_no_longer_than_hello_and_stale_after(void **state)
+{
+	struct feed_view *v = &r.feed.views[0];
+
+	(void)state;
+	start("");
+	handed_over("announced", 0, "");
+	/* Snapshots, but the view never seen alive (query threads hung). */
+	r.feed.state = FEED_UP;
+	v->active_at = 0;
+	r.feed.last_tick = now + FEED_HELLO_MS + 300;
+	assert_int_equal(health_judge(&r, 0, now + FEED_HELLO_MS + 300, 0),
+	    0);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	r.feed.last_tick = now + FEED_HELLO_MS + 301;
+	assert_int_equal(health_judge(&r, 0, now + FEED_HELLO_MS + 301, 0),
+	    1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_non_null(strstr(st()->reason, "no query seen in view "
+	    "_default yet"));
+}
+
+static void
+test_taken_over_depreferred_or_not_at_all(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	start("");
+	handed_over("depreferred", 0, "service name=other route=announced\n");
+	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+	assert_int_equal(st()->judge.up, 0);
+	assert_string_equal(state_name(), "depreferred");
+	stop(NULL);
+
+	/* Drained in the state file: the drain wins. */
+	start("");
+	assert_non_null(f = fopen(state_file, "w"));
+	fprintf(f, "state version=1\ndrained service=dns since=1 by=me\n");
+	fclose(f);
+	state_load(&r);
+	handed_over("announced", 0, "");
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(nsent, 0);
+	stop(NULL);
+
+	/* Stale, or withdrawn, or draining: nothing taken over. */
+	start("");
+	handed_over("announced", HANDOVER_FRESH_MS + 1000, "");
+	handed_over("withdrawn", 0, "");
+	handed_over("draining", 0, "");
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(nsent, 0);
+}
+
+/* When process 'pid' started, as /proc says (field 22). */
+static unsigned long long
+started_at(pid_t pid)
+{
+	char	 path[64], buf[1024], *p;
+	FILE	*f;
+	size_t	 n;
+	int	 i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(p = strrchr(buf, ')'));
+	for (i = 2; i < 22; i++)
+		assert_non_null(p = strchr(p + 1, ' '));
+	return (strtoull(p + 1, NULL, 10));
+}
+
+static void
+test_the_note_is_ahead_of_exabgp(void **state)
+{
+	char	note[1024], head[128];
+
+	(void)state;
+	start("");
+	handover_read(&r, now);
+	routes_note(note, sizeof(note));
+	snprintf(head, sizeof(head), "handover version=1 from=%ld exabgp=%ld "
+	    "exabgp_started=%llu at=", (long)getpid(), (long)getppid(),
+	    started_at(getppid()));
+	assert_memory_equal(note, head, strlen(head));
+	assert_non_null(strstr(note, " by=relay\nservice name=dns "
+	    "view=_default route=withdrawn since="));
+	/* Every command finds the note saying so already. */
+	note_first = 1;
+	r.feed.state = FEED_UP;
+	assert_true(until(ROUTE_ANNOUNCED, 5, 100, 0) > 0);
+	assert_true(until(ROUTE_DEGRADED, 5, 100, 50) > 0);
+	r.feed.state = FEED_DOWN;
+	assert_int_equal(health_judge(&r, 0, now, 0), 1);
+	assert_int_equal(st()->route.mode, ROUTE_WITHDRAWN);
+	assert_int_equal(nsent, 3);
+}
+
+static void
+test_a_dead_relays_note_is_taken_over_whatever_its_age(void **state)
+{
+	char	 path[96], note[1024];
+	pid_t	 dead;
+	FILE	*f;
+
+	(void)state;
+	start("");
+	/* A pid that was ours and is gone. */
+	if ((dead = fork()) == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(path, sizeof(path), "%s/relay.sock%s", dir, ROUTES_SUFFIX);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "handover version=1 from=%ld exabgp=%ld exabgp_started=%llu "
+	    "at=1 by=relay\nservice name=dns view=_default route=depreferred "
+	    "since=2\n", (long)dead, (long)getppid(), started_at(getppid()));
+	fclose(f);
+	r.feed.state = FEED_HELLO;
+	handover_read(&r, now);
+	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent[0], ROUTE_DEGRADED);
+	assert_int_equal(st()->route.since, 2);
+	snprintf(note, sizeof(note), "relay %ld had it depreferred when it "
+	    "died (ExaBGP respawned this relay)", (long)dead);
+	assert_string_equal(st()->route.history[0].reason, note);
+	assert_int_equal(r.taken_from, (uint64_t)dead);
+	assert_string_equal(r.taken_after, "crash");
+	assert_int_equal(health_judge(&r, 0, now + 50, 0), 0);
+	/* Kept, rewritten as this relay's own. */
+	routes_note(note, sizeof(note));
+	assert_non_null(strstr(note, " route=depreferred since=2\n"));
+	assert_null(strstr(note, "at=1 "));
+}
+
 int
 main(void)
 {
@@ -407,6 +653,19 @@ main(void)
 		cmocka_unit_test_teardown(test_retry_without_traffic, stop),
 		cmocka_unit_test_teardown(test_drain_until_quiet, stop),
 		cmocka_unit_test_teardown(test_drain_ends_with_named, stop),
+		cmocka_unit_test_teardown(test_taken_over_until_the_feed_is_up,
+		    stop),
+		cmocka_unit_test_teardown(
+		    test_taken_over_until_named_is_found_gone, stop),
+		cmocka_unit_test_teardown(
+		    test_taken_over_no_longer_than_hello_and_stale_after, stop),
+		cmocka_unit_test_teardown(
+		    test_taken_over_depreferred_or_not_at_all, stop),
+		cmocka_unit_test_teardown(test_the_note_is_ahead_of_exabgp,
+		    stop),
+		cmocka_unit_test_teardown(
+		    test_a_dead_relays_note_is_taken_over_whatever_its_age,
+		    stop),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,9 @@
 #include <cmocka.h>
 
 #include "ahproto.h"
+#include "counters.h"
 #include "publisher.h"
+#include "snapshot.h"
 #include "view.h"
 
 static void
@@ -67,11 +70,12 @@ attach(const char *path, const char *name)
 static void
 worst_counters(struct ah_view *v)
 {
-	char	 name[AH_DOMAIN_MAX];
+	struct ah_tally	 t = ah_tally(v, 1);
+	char		 name[AH_DOMAIN_MAX];
 
-	memset((char *)&v->queries, 0xff,
-	    offsetof(struct ah_view, sample) -
-	    offsetof(struct ah_view, queries));
+	memset(t.c, 0xff, sizeof(*t.c));
+	memset(t.g, 0xff, sizeof(*t.g));
+	atomic_store(&v->recursive_clients, UINT64_MAX);
 	memset(name, '%', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	for (size_t l = 0; l < AH_LVL_COUNT; l++) {
@@ -232,6 +236,205 @@ test_worst_case_views_are_whole(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+
+/*
+ * Issue 14: threads count in their shards (two in shards of their own,
+ * two in the shared one) while snapshots are taken, as the publisher
+ * takes them.  Between any two snapshots no counter goes down, SERVFAIL
+ * answers grow no faster than queries (the relay's ratio stays within
+ * 0 and 100 %), and no snapshot holds a finished recursion without its
+ * start; when the threads are done, every sum is exact.
+ */
+#define HAMMER_THREADS	4
+#define HAMMER_QUERIES	100000000	/* a bound; time stops them first */
+#define HAMMER_SNAPSHOTS 2000
+#define HAMMER_SECONDS	5
+
+struct hammer {
+	pthread_t	 thread;
+	struct ah_view	*v;
+	size_t		 tid;
+	atomic_bool	*stop;
+	uint64_t	 queries;
+};
+
+/* What the hooks add for query 'n', in the order they add it. */
+static void
+count_one(struct ah_view *v, size_t tid, uint64_t n)
+{
+	struct ah_tally	 t;
+	/* A name's group at each level, as groups.c finds them. */
+	size_t		 b[AH_LVL_COUNT] = { n % AH_DOM_BUCKETS,
+	    n * 7 % AH_DOM_BUCKETS };
+	size_t		 l;
+
+	if (!ah_tally_own(v, tid, &t))
+		t = ah_tally(v, tid);
+	/* A recursion: its start at the end of one pass ... */
+	ah_add(t, &t.c->recursion[AH_REC_STARTED]);
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		ah_add(t, &t.g->dom[l][AH_DOM_RSTART][b[l]]);
+	/* ... its end when the fetch completes ... */
+	ah_add(t, &t.c->recursion[n % 2 ? AH_REC_SUCCESS : AH_REC_FAILURE]);
+	for (l = 0; l < AH_LVL_COUNT; l++) {
+		ah_add(t, &t.g->dom[l][AH_DOM_RDONE][b[l]]);
+		ah_add(t, &t.g->dom[l][n % 2 ? AH_DOM_ROK : AH_DOM_RBAD][b[l]]);
+	}
+	ah_add(t, &t.c->latency[n % AH_LAT_BUCKETS]);
+	/* ... and the answer, SERVFAIL every other time. */
+	ah_add(t, &t.c->answers[n % AH_SRC_COUNT]
+	    [n % 2 ? AH_RC_NOERROR : AH_RC_SERVFAIL]);
+	for (l = 0; n % 2 == 0 && l < AH_LVL_COUNT; l++)
+		ah_add(t, &t.g->dom[l][AH_DOM_FAIL][b[l]]);
+}
+
+static void *
+hammer(void *arg)
+{
+	struct hammer	*h = arg;
+
+	while (h->queries < HAMMER_QUERIES && !atomic_load(h->stop))
+		count_one(h->v, h->tid, h->queries++);
+	return (NULL);
+}
+
+struct tally_seen {
+	uint64_t	 queries, servfail, started, done;
+	uint64_t	 rstart[AH_LVL_COUNT][AH_DOM_BUCKETS];
+	uint64_t	 rdone[AH_LVL_COUNT][AH_DOM_BUCKETS];
+};
+
+/* The figures of view 'id' in snapshot 'text'. */
+static void
+parse_snapshot(char *text, const char *id, struct tally_seen *ts)
+{
+	static const char *const done[] = { "success", "failure", "timeout",
+	    "canceled" };
+	char		*line, *save = NULL, key[8];
+	struct ah_msg	 m;
+	const char	*err, *kind;
+	uint64_t	 n;
+	size_t		 i, l;
+
+	memset(ts, 0, sizeof(*ts));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_int_equal(ah_decode(&m, line, strlen(line), &err), 0);
+		if (ah_get(&m, "view") == NULL ||
+		    strcmp(ah_get(&m, "view"), id) != 0)
+			continue;
+		if (strcmp(m.type, "outcomes") == 0) {
+			assert_int_equal(ah_get_u64(&m, "queries",
+			    &ts->queries), 0);
+			assert_int_equal(ah_get_u64(&m, "servfail",
+			    &ts->servfail), 0);
+		} else if (strcmp(m.type, "recursion") == 0) {
+			assert_int_equal(ah_get_u64(&m, "started",
+			    &ts->started), 0);
+			for (i = 0; i < 4; i++) {
+				assert_int_equal(ah_get_u64(&m, done[i], &n),
+				    0);
+				ts->done += n;
+			}
+		} else {
+			for (l = 0; l < AH_LVL_COUNT; l++)
+				if (strcmp(m.type, ah_level_counts[l]) == 0)
+					break;
+			if (l == AH_LVL_COUNT)
+				continue;
+			kind = ah_get(&m, "kind");
+			for (i = 0; i < AH_DOM_BUCKETS; i++) {
+				snprintf(key, sizeof(key), "b%zu", i);
+				assert_int_equal(ah_get_u64(&m, key, &n), 0);
+				if (strcmp(kind, "rstart") == 0)
+					ts->rstart[l][i] = n;
+				else if (strcmp(kind, "rdone") == 0)
+					ts->rdone[l][i] = n;
+			}
+		}
+	}
+}
+
+static void
+test_snapshots_consistent_while_counting(void **state)
+{
+	static struct ah_snapshot	 sc;
+	struct hammer			 h[HAMMER_THREADS];
+	struct tally_seen		 prev, cur;
+	struct ah_view			*v, *views;
+	char				 dir[] = "/tmp/test_publisher.XXXXXX";
+	char				 path[108], id[24];
+	atomic_bool			 stop = false;
+	struct timespec			 t0, t1;
+	uint64_t			 total = 0, odd = 0;
+	size_t				 i, b, l, snapshots = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	v = attach(path, "hammered");
+	views = v - v->slot;
+	snprintf(id, sizeof(id), "%u", v->slot);
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		/* two threads with shards of their own, two without */
+		h[i] = (struct hammer){ .v = v, .stop = &stop,
+		    .tid = i < 2 ? i + 1 : (i == 2 ? SIZE_MAX : 100000) };
+		assert_int_equal(pthread_create(&h[i].thread, NULL, hammer,
+		    &h[i]), 0);
+	}
+	memset(&prev, 0, sizeof(prev));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		assert_int_equal(ah_snapshot_build(&sc, views, ++snapshots,
+		    true, 0, -1), 0);
+		sc.buf[sc.len - 1] = '\0';
+		parse_snapshot(sc.buf, id, &cur);
+		/* Nothing goes down ... */
+		assert_true(cur.queries >= prev.queries);
+		assert_true(cur.servfail >= prev.servfail);
+		assert_true(cur.started >= prev.started);
+		assert_true(cur.done >= prev.done);
+		/* ... no ratio passes 100 % ... */
+		assert_true(cur.servfail - prev.servfail <=
+		    cur.queries - prev.queries);
+		/* ... and nothing ends before it starts. */
+		assert_true(cur.done <= cur.started);
+		for (l = 0; l < AH_LVL_COUNT; l++)
+			for (b = 0; b < AH_DOM_BUCKETS; b++)
+				assert_true(cur.rdone[l][b] <=
+				    cur.rstart[l][b]);
+		prev = cur;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (snapshots < HAMMER_SNAPSHOTS &&
+	    t1.tv_sec - t0.tv_sec < HAMMER_SECONDS);
+	atomic_store(&stop, true);
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		assert_int_equal(pthread_join(h[i].thread, NULL), 0);
+		total += h[i].queries;
+		odd += h[i].queries / 2;
+	}
+	/* Every add counted once, in the shared shard too. */
+	assert_int_equal(ah_snapshot_build(&sc, views, ++snapshots, true, 0,
+	    -1), 0);
+	sc.buf[sc.len - 1] = '\0';
+	parse_snapshot(sc.buf, id, &cur);
+	assert_true(total > 0);
+	assert_int_equal(cur.queries, total);
+	assert_int_equal(cur.servfail, total - odd);
+	assert_int_equal(cur.started, total);
+	assert_int_equal(cur.done, total);
+	for (l = 0; l < AH_LVL_COUNT; l++) {
+		for (b = 0, odd = 0; b < AH_DOM_BUCKETS; b++) {
+			assert_int_equal(cur.rdone[l][b], cur.rstart[l][b]);
+			odd += cur.rstart[l][b];
+		}
+		assert_int_equal(odd, total);
+	}
+	ah_snapshot_free(&sc);
+	ah_pub_detach(v);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static int64_t
 mono_ms(void)
 {
@@ -311,12 +514,56 @@ test_a_walk_holds_only_its_own_view(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A view's sample names lie apart from the view (view.h), cleared only
+ * where written: a new view name that takes a slot another left must
+ * still start without the old one's names.
+ */
+static void
+test_a_reused_slot_has_no_old_samples(void **state)
+{
+	static const struct ah_sample	 empty;
+	char				 dir[] = "/tmp/test_publisher.XXXXXX";
+	char				 path[108], name[16];
+	struct ah_view			*keeper, *old, *v = NULL;
+	struct ah_view			*taken[AH_VIEWS_MAX];
+	unsigned int			 slot;
+	size_t				 n = 0, l, b;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	keeper = attach(path, "keeper");
+	old = attach(path, "old");
+	slot = old->slot;
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (b = 0; b < AH_DOM_BUCKETS; b++)
+			ah_sample_write(&old->sample[l][b], "old.example");
+	ah_pub_detach(old);
+	/* New names take every other free slot first. */
+	while (n < AH_VIEWS_MAX - 1 && (v == NULL || v->slot != slot)) {
+		snprintf(name, sizeof(name), "new%zu", n);
+		v = taken[n++] = attach(path, name);
+	}
+	assert_int_equal(v->slot, slot);
+	for (l = 0; l < AH_LVL_COUNT; l++)
+		for (b = 0; b < AH_DOM_BUCKETS; b++)
+			assert_memory_equal(&v->sample[l][b], &empty,
+			    sizeof(empty));
+	while (n > 0)
+		ah_pub_detach(taken[--n]);
+	ah_pub_detach(keeper);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worst_case_views_are_whole),
+		cmocka_unit_test(test_snapshots_consistent_while_counting),
 		cmocka_unit_test(test_a_walk_holds_only_its_own_view),
+		cmocka_unit_test(test_a_reused_slot_has_no_old_samples),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
