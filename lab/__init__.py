@@ -30,10 +30,14 @@ The rooms, by role:
     feed        the plugin's socket from either end (Subscriber, FakePlugin)
     upstream    the fake upstream of a resolver
     load        the load generator
+    run         a run's life cycle in namespaces (up, down, detach,
+                Ctrl-C), shared by the fleet and the internet
     fleet       the lab in network namespaces (netns: finding them again)
     internet    a small internet of real name servers for the fleet's
                 resolvers (a subpackage: lab/internet/)
     figures     what the fleet's clients saw, from their records
+    catalogue   the catalogue of failures on the fleet on the lab
+                internet, scored against the relay; the normal day
     demo        the demos (./demo.sh)
 
 Written for /usr/bin/python3 (Debian's), which has dnspython; the

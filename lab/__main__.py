@@ -1,6 +1,7 @@
 """The fleet lab from the shell (lab/fleet.py):
 
     python3 -m lab up --nodes 3     # in the foreground until Ctrl-C
+    python3 -m lab up --internet    # the nodes resolving through lab/internet
     python3 -m lab up --detach      # ... or left running
     python3 -m lab down [ID]        # remove it (and any lab whose owner died)
     python3 -m lab list             # labs and their namespaces
@@ -37,6 +38,9 @@ def main():
                     help="the router's BGP speaker (default bird)")
     up.add_argument("--bfd", action="store_true",
                     help="BFD between the router and the nodes (BIRD router only)")
+    up.add_argument("--internet", action="store_true",
+                    help="the nodes resolve through the lab internet "
+                         "(lab/internet/) instead of each its upstream")
     down = sub.add_parser("down", help="remove labs left running or crashed")
     down.add_argument("id", nargs="?", help="only this lab")
     down.add_argument("--force", action="store_true",
@@ -63,10 +67,12 @@ def main():
     # where SIGINT arrives ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = Lab(nodes=args.nodes, workdir=args.workdir, exabgp_mode=args.exabgp_mode,
-              router=args.router, bfd=args.bfd,
+              router=args.router, bfd=args.bfd, internet=args.internet,
               log=lambda m: print(m, flush=True))
     with lab:
         print(describe(lab), flush=True)
+        if lab.internet is not None:
+            print(lab.internet.describe(), flush=True)
         if args.detach:
             lab.detach()
             print(f"detached; remove with: {PROG} down {lab.id}")

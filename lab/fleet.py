@@ -24,6 +24,15 @@ Use it as a context manager (tests, benchmarks):
         lab.node(1).signal_named(signal.SIGKILL)
         rows = load.wait()
 
+On the lab internet (lab/internet/) instead of the single upstream, the
+nodes resolve for real, from the lab root, validating, and the client
+sends resolver-like traffic:
+
+    with Lab(nodes=2, internet=True) as lab:
+        run = lab.traffic(qps=1000, seconds=30)   # lab/internet/traffic.py
+        lab.internet.uplink_down(1)               # the internet's faults
+        summary = run.wait()
+
 or from the shell: `python3 -m lab up --nodes 3` (in the foreground
 until Ctrl-C), `python3 -m lab up --detach`, `python3 -m lab down`,
 `python3 -m lab list` (lab/__main__.py).
@@ -48,7 +57,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import time
 from pathlib import Path
 
 from . import netns
@@ -56,11 +64,12 @@ from .examples import example
 from .exabgp import exabgp_conf, start_exabgp
 from .load import Client
 from .named import FAST_REFRESH_OPTIONS, SEC_ZONE, forwarding, lock_file_statement, \
-    named_conf, start_named
-from .netns import PREFIX, ip_batch, kill_netns, netns_pids, sysctl
-from .paths import BIRDC, CTL, PLUGIN, RELAY, module_argv, module_env
-from .proc import Stack, proc_start_time, run, start_daemon, wait_for
+    named_conf, rndc_conf, start_named
+from .netns import PREFIX, ip_batch, netns_pids, sysctl
+from .paths import BIRDC, CTL, PLUGIN, RELAY, RNDC, module_argv, module_env
+from .proc import Stack, run, start_daemon, wait_for
 from .relay import relay_yaml
+from .run import Run, threading_main
 from .router import BFD_TIMERS, ROUTER_SYSCTLS, ROUTERS, router_conf, start_bird, \
     start_frr
 from .upstream import command as upstream_command
@@ -105,7 +114,8 @@ def ensure_group():
 
 class Node:
     """One nameserver: its namespace, named (+ plugin), the primary of
-    its secondary zone, its upstream, and ExaBGP running the relay."""
+    its secondary zone, its upstream (or its uplink into the lab
+    internet), and ExaBGP running the relay."""
 
     def __init__(self, lab, i):
         self.lab, self.i = lab, i
@@ -123,8 +133,13 @@ class Node:
         self.relay_dir = self.dir / "run-relay"
         self.primary_dir = self.dir / "primary"
         self.socket = self.run_dir / "anycast-health.sock"
+        self.rndc_conf = self.dir / "rndc.conf"
         self.upstream_ctl = self.dir / "upstream.ctl"
         self.named = self.primary = self.exabgp = self.upstream = self.bfd = None
+        # On the lab internet: what attach() gave (ResolverConfig).
+        self.resolver = None
+        # argv put between `ip netns exec` and named (libfaketime's env).
+        self.named_wrapper = ()
 
     # -- configuration ---------------------------------------------------
 
@@ -143,24 +158,34 @@ class Node:
         (self.named_dir / "db.example").write_text(example("db.example"))
         (self.primary_dir / "named.conf").write_text(self.primary_conf())
         (self.primary_dir / "db.sec").write_text(SEC_ZONE)
+        self.rndc_conf.write_text(rndc_conf())
         (self.dir / "relay.yaml").write_text(self.relay_yaml())
         (self.dir / "exabgp.conf").write_text(self.exabgp_conf())
         r = run(RELAY, "--check", self.dir / "relay.yaml", check=False)
         if r.returncode != 0:
             raise RuntimeError(f"{self.name}: relay configuration rejected:\n{r.stderr}")
 
-    def named_conf(self):
-        """conf/named.conf for this node: recursive, forwarding to its
-        upstream, secondary for sec.example, the plugin's socket in
-        named's run directory, for the group."""
+    def named_conf(self, resolver=None):
+        """conf/named.conf for this node: recursive (forwarding to its
+        upstream, or from the lab internet's root with its trust anchor:
+        `resolver`, default what attach() gave), secondary for
+        sec.example, the plugin's socket in named's run directory, for
+        the group."""
         lab = self.lab
+        resolver = resolver or self.resolver
+        clients = ("127.0.0.1", "::1", *CLIENT_NETS)
+        if resolver is None:
+            recursion = forwarding(UPSTREAM_PORT, clients, FAST_REFRESH_OPTIONS)
+        else:
+            recursion = (resolver.options.strip() + "\n\tallow-recursion { " +
+                         " ".join(a + ";" for a in clients) + " };\n\t" +
+                         FAST_REFRESH_OPTIONS)
         text = named_conf(
             self.named_dir, self.socket, run_dir=self.run_dir, server_id=self.name,
-            plugin=lab.plugin, interval=lab.interval,
-            recursion=forwarding(UPSTREAM_PORT,
-                                 ("127.0.0.1", "::1", *CLIENT_NETS),
-                                 FAST_REFRESH_OPTIONS),
+            plugin=lab.plugin, interval=lab.interval, recursion=recursion,
             socket_group=GROUP, zones=("example", "sec.example"))
+        if resolver is not None:
+            text += f'\ninclude "{resolver.include}";\n'
         return text + f"""
 zone "sec.example" {{
 	type secondary;
@@ -232,9 +257,9 @@ zone "sec.example" {{
         """A command to this node's upstream (lab/upstream.py); its reply."""
         return upstream_command(self.upstream_ctl, line, f"{self.name} upstream")
 
-    def _start_named(self, attr, conf, name, wait):
+    def _start_named(self, attr, conf, name, wait, wrapper=()):
         p = start_named(self.lab.stack, name, conf, prefix=self.exec(), user="bind",
-                        wait=wait, timeout=30)
+                        wrapper=wrapper, wait=wait, timeout=30)
         setattr(self, attr, p)
         return p
 
@@ -244,7 +269,7 @@ zone "sec.example" {{
 
     def start_named(self, wait=True):
         return self._start_named("named", self.named_dir / "named.conf",
-                                 f"{self.name}-named", wait)
+                                 f"{self.name}-named", wait, self.named_wrapper)
 
     def start_exabgp(self):
         conf = self.dir / "exabgp.conf"
@@ -286,7 +311,8 @@ protocol bfd {{
                               self.bfd_ctl, f"{self.name} BFD's control socket")
 
     def start(self):
-        self.start_upstream()
+        if self.resolver is None:
+            self.start_upstream()
         self.start_primary()
         self.start_named()
         if self.lab.bfd:
@@ -313,6 +339,12 @@ protocol bfd {{
         self.named.send_signal(signal.SIGTERM)
         self.named.p.wait(30)
         return self.start_named(wait=wait)
+
+    def rndc(self, *args, timeout=30):
+        """rndc against this node's named (its control channel on
+        127.0.0.1, the lab's test key); the CompletedProcess."""
+        return run(*self.exec(RNDC, "-c", self.rndc_conf, *args), check=False,
+                   timeout=timeout)
 
     def relay_pid(self):
         """The anycast-relay ExaBGP runs for this node, or None."""
@@ -361,7 +393,7 @@ protocol bfd {{
         return run(CTL, "-c", self.dir / "relay.yaml", *args, check=False)
 
 
-class Lab:
+class Lab(Run):
     """The whole lab.  Parameters:
 
     nodes           number of nameservers (2..62)
@@ -388,13 +420,18 @@ class Lab:
                     client records) here first: pytest's tmp_path, whose
                     parents bind and exabgp cannot enter, so it cannot be
                     the work directory itself
+    internet        the nodes resolve through the lab internet instead of
+                    each forwarding to its upstream: True brings one up
+                    (and down) with the lab (its own run: lab/internet/),
+                    or an Internet already up, which the lab attaches to
+                    and leaves running; then traffic() is the client
     """
 
     def __init__(self, nodes=2, workdir=None, keep=False, interval=None,
                  services=None, relay_replacements=(), damping=True,
                  hold_time=10, exabgp_mode="systemd", realtime=True,
                  max_seconds=4 * 3600, save_to=None, log=None, router="bird",
-                 exabgp_template=None, bfd=False):
+                 exabgp_template=None, bfd=False, internet=False):
         if not 2 <= nodes <= MAX_NODES:
             raise ValueError(f"nodes must be 2..{MAX_NODES}")
         if router not in ROUTERS:
@@ -425,9 +462,8 @@ class Lab:
         self._old_sigterm = None
         self._loads = 0
         self.detached = False
-
-    def netns_name(self, role):
-        return f"{PREFIX}{self.id}-{role}"
+        self.internet = internet if internet not in (True, False) else None
+        self._own_internet = internet is True
 
     def node(self, i):
         return self.nodes[i - 1]
@@ -438,26 +474,19 @@ class Lab:
 
     # -- bring up ----------------------------------------------------------
 
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
-
-    def _sigterm(self, signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
     def up(self):
         if os.geteuid() != 0:
             raise PermissionError("the lab needs root (network namespaces)")
         netns.cleanup(detached=False, log=self.log)   # leftovers of crashed runs
         ensure_group()
+        if self._own_internet:
+            # Up first and down last: its SIGTERM handler is then the
+            # outer one, restored after the lab's.
+            from .internet import Internet
+            self.internet = Internet(log=self.log, max_seconds=self.max_seconds,
+                                     keep=self.keep,
+                                     save_to=self.save_to and self.save_to / "internet")
+            self.internet.up()
         if threading_main():
             self._old_sigterm = signal.signal(signal.SIGTERM, self._sigterm)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -473,6 +502,9 @@ class Lab:
         self._register(detached=False)
         self.log(f"lab {self.id}: {len(self.nodes)} nodes, work directory {self.dir}")
         self._network()
+        if self.internet is not None:
+            for n in self.nodes:
+                n.resolver = self.internet.attach(n.netns, n.i)
         self._start_router()
         for n in self.nodes:
             n.write_configs()
@@ -493,14 +525,6 @@ class Lab:
         for src, dst in ((PLUGIN, self.plugin), (RELAY, self.relay)):
             shutil.copy2(src, dst)
             os.chmod(dst, 0o755)
-
-    def _register(self, detached):
-        me = os.getpid()
-        netns.register(self.id, {
-            "id": self.id, "owner_pid": me, "owner_start": proc_start_time(me),
-            "detached": detached, "workdir": str(self.dir),
-            "own_workdir": self.own_workdir and not self.keep,
-            "namespaces": self.namespaces})
 
     def _network(self):
         roles = ["client", "router"] + [n.name for n in self.nodes]
@@ -620,6 +644,15 @@ class Lab:
             args += ["--start-at", f"{start_at:.6f}"]
         return Client(self, f"client-{self._loads}", [str(a) for a in args])
 
+    def traffic(self, qps=1000, seconds=10, **kw):
+        """Resolver-like client traffic (lab/internet/traffic.py) from the
+        client to the anycast addresses; keywords as Internet.traffic()
+        (attack=..., count=..., timeout=...).  Returns a TrafficRun."""
+        if self.internet is None:
+            raise RuntimeError("traffic() needs the lab internet (Lab(internet=True))")
+        return self.internet.traffic(self.netns_name("client"), [ANYCAST4, ANYCAST6],
+                                     qps=qps, seconds=seconds, **kw)
+
     def upstreams(self, line, nodes=None):
         """One command to the upstream of every node (or of those given)."""
         return [n.upstream_cmd(line) for n in (nodes or self.nodes)]
@@ -627,51 +660,16 @@ class Lab:
     # -- tear down -----------------------------------------------------------
 
     def down(self):
-        if self.detached:
-            return
-        if self._old_sigterm is not None:
-            # A second SIGTERM must not cut the teardown short.
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if self.stack is not None:
-            procs = list(self.stack.procs)
-            for p in procs:             # all at once: each may take a while
-                p.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            for p in procs:
-                p.stop(timeout=max(0.1, deadline - time.monotonic()))
-            self.stack.procs.clear()
-        for ns in list(self.namespaces):
-            kill_netns(ns)
-            self.namespaces.remove(ns)
-        if self.save_to is not None and self.dir.is_dir():
-            shutil.copytree(self.dir, self.save_to, dirs_exist_ok=True,
-                            ignore=lambda d, names: [
-                                n for n in names if os.path.exists(os.path.join(d, n))
-                                and not os.path.isdir(os.path.join(d, n))
-                                and not os.path.isfile(os.path.join(d, n))])
-            self.save_to = None
-        netns.unregister(self.id)
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
-        self.stack = None
+        self._teardown()
+        if self._own_internet and self.internet is not None:
+            self.internet.down()
 
     def detach(self):
         """Leave the lab running after this process exits (`up --detach`):
-        `down` removes it."""
-        self._register(detached=True)
-        self.detached = True
-        self.stack.procs.clear()
-        self.namespaces.clear()
-        self.stack = None
-
-
-def threading_main():
-    import threading
-    return threading.current_thread() is threading.main_thread()
-
+        `down` removes it (and its internet, a run of its own)."""
+        self._detach()
+        if self._own_internet and self.internet is not None:
+            self.internet.detach()
 
 def describe(lab):
     lines = [f"lab {lab.id}, work directory {lab.dir}",

@@ -69,6 +69,14 @@ controls {{ inet 127.0.0.1{at} allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }}
 """
 
 
+def rndc_conf(port=None):
+    """rndc.conf for the test key (rndc_controls()), against 127.0.0.1
+    (port: rndc's default when None)."""
+    at = f" default-port {port};" if port is not None else ""
+    return (f'key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};\n'
+            f'options {{ default-key "rndc-key"; default-server 127.0.0.1;{at} }};\n')
+
+
 def named_conf(workdir, socket, *, port=None, run_dir=None, server_id=None,
                plugin=PLUGIN, interval=None, recursion=None, socket_group=None,
                zones=None, rndc_port=None):
@@ -189,9 +197,7 @@ class Named:
 
     def rndc(self, *args):
         conf = self.dir / "rndc.conf"
-        conf.write_text(f"""key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};
-options {{ default-key "rndc-key"; default-server 127.0.0.1; default-port {self.rndc_port}; }};
-""")
+        conf.write_text(rndc_conf(self.rndc_port))
         return subprocess.run([RNDC, "-c", str(conf), *args],
                               capture_output=True, text=True, timeout=30)
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.fleet import Lab, threading_main
+from lab.run import Run, threading_main
 from lab.named import lock_file_statement
 from lab.netns import PREFIX, cleanup, ip_batch, sysctl
 from lab.proc import Stack, run, wait_for
@@ -156,17 +156,9 @@ class TrafficRun:
             return list(csv.DictReader(f))
 
 
-class Internet:
-    """See lab/internet/__init__.py."""
-
-    # A run's life is the fleet lab's (lab/fleet.py), on the same
-    # attributes: the id in every namespace's name, the record in
-    # /run/ahlab naming the owner, the work directory, teardown on
-    # exit, exceptions, Ctrl-C and SIGTERM, detach().  So the fleet's
-    # cleanup of crashed runs treats both alike.
-    __enter__, __exit__, _sigterm = Lab.__enter__, Lab.__exit__, Lab._sigterm
-    _register, down, detach = Lab._register, Lab.down, Lab.detach
-    netns_name = Lab.netns_name
+class Internet(Run):
+    """See lab/internet/__init__.py.  Its life cycle is a lab run's
+    (lab/run.py), as the fleet's is."""
 
     def __init__(self, seed=1, domains=400, resolvers=0, workdir=None,
                  keep=False, log=None, slow_ms=SLOW_MS, max_seconds=4 * 3600,

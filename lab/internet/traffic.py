@@ -11,7 +11,9 @@ NXDOMAIN lookups and the broken domains' SERVFAILs):
   'addr' lookup is getaddrinfo()'s A and AAAA, sent in parallel on one
   socket, as glibc does;
 - each lookup has its own socket from a pool (a stub on a host: its
-  source port is kept while it runs), a random ID per query, the RD and
+  source port is kept while it runs), at least --sockets of them per
+  family, taken in turn, so that a router's multipath hash spreads the
+  lookups as it spreads many clients; a random ID per query, the RD and
   AD bits and an EDNS NSID request, so that every answer names the node
   that gave it;
 - a query unanswered after --timeout is sent again, the same bytes on
@@ -155,7 +157,8 @@ class Traffic:
             self.servers[fam].append((host, int(port)))
         if not self.servers[4] and not self.servers[6]:
             raise SystemExit("traffic: no --server")
-        self.free = {4: [], 6: []}
+        self.free = {4: collections.deque(), 6: collections.deque()}
+        self.made = {4: 0, 6: 0}
         self.socks = {}                 # fd -> socket
         self.inflight = {}              # (fd, qid) -> (Lookup, Query)
         self.timers = []                # (deadline, seq, Lookup)
@@ -175,10 +178,13 @@ class Traffic:
     # -- sockets ---------------------------------------------------------
 
     def socket(self, fam):
-        if self.free[fam]:
-            return self.free[fam].pop()
+        # The oldest free one, once the pool has its --sockets: each
+        # source port (a flow, for a router's hash) gets its share.
+        if self.free[fam] and self.made[fam] >= self.args.sockets:
+            return self.free[fam].popleft()
         if len(self.socks) >= self.args.max_sockets:
-            return None
+            return self.free[fam].popleft() if self.free[fam] else None
+        self.made[fam] += 1
         s = socket.socket(socket.AF_INET6 if fam == 6 else socket.AF_INET,
                           socket.SOCK_DGRAM)
         s.setblocking(False)
@@ -383,6 +389,8 @@ def main():
     ap.add_argument("--attack-multiple", type=float, default=3)
     ap.add_argument("--attack-type", default="A")
     ap.add_argument("--attack-expect", default="NXDOMAIN")
+    ap.add_argument("--sockets", type=int, default=128,
+                    help="source ports per family used in turn, at least")
     ap.add_argument("--max-sockets", type=int, default=8192)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)

@@ -1,0 +1,124 @@
+"""The short catalogue of failures (issue 13, section 2): the fleet on
+the lab internet (two nodes resolving from the lab root, validating,
+configured from conf/ as shipped), each fault scored against the
+verdict it deserves (lab/catalogue/ has the rows and the rules;
+bench/catalogue.py runs all of them, with trials).
+
+The lab and its internet come up once for the module, the client's
+traffic runs throughout; the rows run in sequence, each from a quiet
+fleet (every node announced normally, no route change for 5 s), each
+followed by its recovery, which is checked too: the fleet must come
+back to normal by itself.  Where it does not in time, the catalogue
+restarts the relays concerned, one node at a time, so that the next
+row starts clean, and the row fails.
+
+Rows the relay gets wrong on today's main are expected failures
+(strict): when the judge is fixed they pass, and the strict xfail
+fails the run until its mark is removed here.  This node's rows that
+are right only by chance today (FLAKY_TODAY) assert what holds (the
+node moves) and are expected failures only when the rest fails.
+"""
+
+import os
+
+import pytest
+
+from lab import catalogue
+from lab.fleet import Lab
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="the catalogue needs root (the fleet and the lab internet are "
+           "network namespaces); CI runs as root")
+
+# What the relay gets wrong on main 0bde75a (judge2 merged), measured
+# in 3 runs (bench/published/catalogue-short-first.json; doc/benchmarks.md,
+# section 5): wrong every time, so strict.  Once fixed the row passes
+# and its strict xfail fails the run until the mark is removed here.
+BACKGROUND = ("and the healthy nodes flap on the lab internet's background "
+              "of broken and slow domains (recursion failures ~50 % > 50 % "
+              "over ~100 recursions, with warm caches)")
+WRONG_TODAY = {
+    "attack": "issue 13 item 1: the attack's failures sit in one domain "
+              "group, yet 'only 15 of 20 recursions resolved elsewhere': "
+              "every node depreferred, this node's fault",
+    "tld-bogus": "issue 13 item 2: a TLD's bogus signatures spread over "
+                 "most domain groups; its public-suffix group is named but "
+                 "not excused: every node depreferred",
+    "cdn-dead": "issue 13 item 4: the CDN's failures push recursion p95 "
+                "over 1 s and the latency check is not excused by the CDN's "
+                "group: every node depreferred",
+    "restart-storm": "rndc reload/reconfig in a loop: nodes depreferred "
+                     "(once 'zone sec.example: expired 0s ago' while the "
+                     "secondary was reloaded), " + BACKGROUND,
+}
+# This node's rows: the node moves during the fault on today's main
+# (asserted); the rest of the verdict (no other node moved, the fleet
+# quiet before and back by itself after) holds only when the other
+# node happens not to flap on the background meanwhile, so it is an
+# expected failure when it fails and a pass when it passes.  Make these
+# strict (or drop them) once the background no longer moves routes.
+FLAKY_TODAY = {
+    "uplink-down": "ns1 moves (0.8-1.2 s: at the 1 s goal), but the fleet "
+                   "is rarely quiet or back cleanly, " + BACKGROUND,
+    "zone-expired": "ns1 moves as named expires the zone, but ns2 moves too, "
+                    + BACKGROUND,
+}
+
+
+def params():
+    out = []
+    for rid in catalogue.SHORT:
+        marks = ()
+        if rid in WRONG_TODAY:
+            marks = pytest.mark.xfail(reason=WRONG_TODAY[rid], strict=True,
+                                      raises=AssertionError)
+        out.append(pytest.param(rid, marks=marks, id=rid))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cat(tmp_path_factory):
+    with Lab(nodes=2, internet=True, log=print,
+             save_to=tmp_path_factory.mktemp("catalogue")) as lab:
+        c = catalogue.Catalogue(lab, qps=1000, holds=catalogue.SHORT_HOLDS,
+                                recovery_timeout=catalogue.SHORT_RECOVERY,
+                                attempts=2)
+        c.results = []
+        try:
+            c.warm_up(15)
+            yield c
+        finally:
+            c.close()
+    print("\n" + catalogue.markdown(c.results))
+
+
+@pytest.mark.timeout(420)
+@pytest.mark.parametrize("row_id", params())
+def test_catalogue(cat, row_id):
+    row = catalogue.BY_ID[row_id]
+    r = cat.run(row)
+    cat.results.append(r)
+    print(f"{row_id}: {r['why']}; decided in {r['decide_ms']} ms; route changes {r['route_changes']}, lost "
+          f"{r['lost']} (background {r['lost_background']}), recovery "
+          f"{r['recovery']}; the relay: {catalogue.reason(r)}")
+    # The row started from a quiet fleet (no route moved in the
+    # seconds before the fault), was judged right, and the fleet came
+    # back to normal by itself (without the catalogue restarting a
+    # relay or a named to end flapping or a damping hold).
+    # This node's goal (within 1 s) is a figure of the table, not
+    # asserted here: CI's machines are shared; the verdict is.
+    if row.expect == "this":
+        assert (r["decide_ms"] is not None
+                and r["decide_ms"] <= 1000 * r["hold_s"]), \
+            f"ns{catalogue.TARGET} did not move during the fault: {r['why']}"
+    wrong = []
+    if r["before_fault_changes"]:
+        wrong.append(f"not quiet before the fault: {r['why']}")
+    if not r["verdict_right"]:
+        wrong.append(f"{catalogue.VERDICTS[row.expect]} fault: {r['why']}")
+    if r["recovery"] != "clean":
+        wrong.append(f"recovery {r['recovery']}")
+    if wrong and row_id in FLAKY_TODAY:
+        pytest.xfail(f"{FLAKY_TODAY[row_id]}: {'; '.join(wrong)}")
+    assert not wrong, "; ".join(wrong)
