@@ -342,6 +342,34 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	return (0);
 }
 
+/*
+ * Slow answers, and no recursion overdue now in any group: a slow
+ * name's, or an outage's tail, unless the node does not resolve as
+ * usual.  Judged on the domain level, every group.
+ */
+static void
+slow_but_usual(const struct window *w, const struct fault_conf *c,
+    struct fault *f)
+{
+	struct fault_level	*l = &f->l[AH_LVL_DOMAIN];
+	struct cand		 cd[1];
+	uint64_t		 none[DOM_BUCKETS] = { 0 };
+	unsigned int		 g;
+
+	for (g = 0; g < DOM_BUCKETS; g++)
+		l->group[g] = g;
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, cd);
+	if (!as_usual(c, &cd[0]))
+		return;
+	l->verdict = f->verdict = FAULT_USUAL;
+	f->level = AH_LVL_DOMAIN;
+	l->ok_else = cd[0].ok;
+	l->bad_else = cd[0].n - cd[0].ok;
+	l->usual = cd[0].usual;
+	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
+	l->span_else = cd[0].span;
+}
+
 /* The verdicts of the levels, the node's fault last: the first wins. */
 static const enum fault_verdict precedence[] = {
 	FAULT_USUAL, FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD,
@@ -378,6 +406,9 @@ fault_judge(const struct window *w, const struct evidence *ev,
 			if (f->l[lv].verdict == precedence[p]) {
 				f->verdict = precedence[p];
 				f->level = lv;
+				if (f->verdict == FAULT_NO_DATA &&
+				    kind == EV_ANSWERS)
+					slow_but_usual(w, c, f);
 				return;
 			}
 }

@@ -993,6 +993,18 @@ test_fault_latency(void **state)
 	tr = (struct trouble){ 1000, 0, -1, SLOW };
 	sim_fault(5000, &tr, 0);
 	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_SPREAD);
+	/*
+	 * An outage's tail: its slow answers are in, none overdue now,
+	 * and names resolve as usual (the catalogue, after the uplink came
+	 * back: it was "no failures in the plugin's domain groups").
+	 */
+	tr = (struct trouble){ 200, 0, -1, SLOW };
+	sim_fault(1000, &tr, 1000);
+	sim_traffic(2500, 1000, 1, NULL, NULL, NULL);
+	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
+	assert_true(latency_quantile(&ev.d, 0.95) > 1000 ||
+	    latency_quantile(&ev.d, 0.95) < 0);
+	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_USUAL);
 }
 
 /* A plugin without domain groups, or the rule off: never excused. */
