@@ -9,7 +9,8 @@
 #include "fault.h"
 
 /*
- * Per group of one level over base..now: 'bad' are the failures of the
+ * Per group of one level over base..now (returns their sum): 'bad' are
+ * the failures of the
  * check's kind (SERVFAIL answers, or failed and timed-out recursions)
  * plus the growth of the overdue recursions, or for latency the
  * recursions overdue now; 'ok' the recursions that succeeded.  A
@@ -17,12 +18,12 @@
  * per group: its recursions finished without a SERVFAIL stand for the
  * successes, its SERVFAIL answers for every failure, as they did.
  */
-static void
+static uint64_t
 group_outcomes(const struct window *w, const struct fault_conf *c,
     enum ev_kind kind, enum ah_level lv, const struct sample *now,
     const struct sample *base, uint64_t *bad, uint64_t *ok)
 {
-	uint64_t	fail, done;
+	uint64_t	fail, done, all = 0;
 	int64_t		du, b0;
 	unsigned int	b;
 
@@ -50,6 +51,9 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 		bad[b] = b0 > 0 ? (uint64_t)b0 : 0;
 	}
 #undef D
+	for (b = 0; b < DOM_BUCKETS; b++)
+		all += bad[b];
+	return (all);
 }
 
 /* May the evidence grow from k to k + 1 without leaving the window? */
@@ -202,6 +206,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
+	uint64_t		 rb[DOM_BUCKETS];
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
 	unsigned int		 k, i, j, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
@@ -246,8 +251,35 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->ngroups = failing;
 		return;
 	}
+	/*
+	 * Slow somewhere: whether the rest resolves is the recursions'
+	 * question, their failures left out as for the recursion check
+	 * (a broken TLD's names fail in other groups than a slow one's).
+	 */
 	if (kind == EV_ANSWERS)
 		hmin = conc;
+	if (kind == EV_ANSWERS &&
+	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, rb, ok) > 0) {
+		memcpy(bad, rb, sizeof(bad));
+		for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
+			f->bad += bad[i];
+		for (i = 0; i < DOM_BUCKETS; i++) {
+			for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+				f->group[j] = f->group[j - 1];
+			f->group[j] = i;
+		}
+		for (failing = 0; failing < DOM_BUCKETS &&
+		    bad[f->group[failing]] > 0; failing++)
+			;
+		hmax = failing < c->max_groups ? failing : c->max_groups;
+		for (acc = 0, conc = 0; conc < DOM_BUCKETS; conc++) {
+			acc += bad[f->group[conc]];
+			if ((double)acc >= c->share * (double)f->bad)
+				break;
+		}
+		conc++;
+		hmin = 0;
+	}
 
 	resolve_as_usual(w, c, lv, f, hmin, hmax, cd);
 	/*
@@ -329,7 +361,7 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)
 			lambda *= (double)st / (strate * secs);
-		if ((double)ok < c->share * lambda &&
+		if ((double)ok < FAULT_STOPPED * lambda &&
 		    poisson_tail(ok, lambda) < FAULT_P) {
 			f->stop_ok = ok;
 			f->stop_expected = lambda;

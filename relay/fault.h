@@ -44,8 +44,11 @@
  *
  * Whatever a level says, a node whose recursions stopped succeeding
  * while it still starts them as usual is this node's at once: its
- * successes a second, over the newest spans, so far below the usual
- * rate that chance cannot explain it (FAULT_P).  That needs no
+ * successes over the newest spans under FAULT_STOPPED of what its
+ * usual rate a second expects, and so few that chance cannot explain
+ * it (FAULT_P).  Real successes come in bursts (an attack starving
+ * recursive-clients, a TLD's names failing, cache expiry waves): only
+ * a collapse is taken for one.  That needs no
  * unanswered-after, and no groups: a thin rest of other names cannot
  * excuse an uplink that has just gone.
  *
@@ -64,6 +67,7 @@
 #define FAULT_MIN_RES	200
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
+#define FAULT_STOPPED	0.05
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
 
