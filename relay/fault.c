@@ -357,6 +357,13 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		secs = (double)(now->t - base->t) / 1000;
 		ok = now->c[SMP_SUCCESS] - base->c[SMP_SUCCESS];
 		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
+		/*
+		 * recursive-clients full (an attack's silent names fill
+		 * it): load, not a node that cannot resolve.
+		 */
+		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+			return (0);
 		/* Fewer clients, fewer successes to expect; more, no more. */
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)

@@ -48,7 +48,8 @@
  * usual rate a second expects, and so few that chance cannot explain
  * it (FAULT_P).  Real successes come in bursts (an attack starving
  * recursive-clients, a TLD's names failing, cache expiry waves): only
- * a collapse is taken for one.  That needs no
+ * a collapse is taken for one, and none while named sheds recursions
+ * for its recursive-clients quota (load, section 2 of doc/fleet.md).  That needs no
  * unanswered-after, and no groups: a thin rest of other names cannot
  * excuse an uplink that has just gone.
  *
