@@ -251,7 +251,8 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	case FAULT_NO_RESOLUTION:
 		if (f.stopped) {
 			snprintf(why + n, len - n, "; recursions stopped "
-			    "succeeding (%llu over %s, %.0f usual): this node",
+			    "getting answers (%llu over %s, %.0f usual): this "
+			    "node",
 			    (unsigned long long)f.stop_ok,
 			    span_text(span, sizeof(span), f.stop_span),
 			    f.stop_expected);

@@ -332,11 +332,13 @@ poisson_tail(uint64_t k, double lambda)
 }
 
 /*
- * Have the node's recursions stopped succeeding?  Its successes over
- * the newest spans against its usual successes a second, scaled down
- * when it starts fewer recursions than usual (its clients left), never
- * up (an attack's recursions are not expected to succeed); 1 at the
- * first span that says so.
+ * Has the node stopped hearing back from the internet?  Its recursions
+ * that ended with an answer (a success, or a failure the servers or
+ * validation gave: not a timeout) over the newest spans, against their
+ * usual rate a second, scaled down when it starts fewer recursions than
+ * usual (its clients left), never up (an attack's are not expected to
+ * end); 1 at the first span that says so.  A broken TLD still answers,
+ * bogus; an uplink gone does not.
  */
 static int
 stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
@@ -350,12 +352,13 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
 	    b->secs <= 0)
 		return (0);
-	okrate = b->succ / b->secs;
+	okrate = b->answered / b->secs;
 	strate = b->started / b->secs;
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
-		ok = now->c[SMP_SUCCESS] - base->c[SMP_SUCCESS];
+		ok = now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
+		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE];
 		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
 		/*
 		 * recursive-clients full (an attack's silent names fill
@@ -488,8 +491,8 @@ fault_base_update(struct fault_base *b, const struct window *w,
 			    (double)(ok[g] + bad[g]);
 		}
 	}
-	b->succ = b->succ * keep + (double)(now->c[SMP_SUCCESS] -
-	    prev->c[SMP_SUCCESS]);
+	b->answered = b->answered * keep + (double)(now->c[SMP_SUCCESS] +
+	    now->c[SMP_FAILURE] - prev->c[SMP_SUCCESS] - prev->c[SMP_FAILURE]);
 	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
 	    prev->c[SMP_STARTED]);
 	b->secs = b->secs * keep + (double)(now->t - prev->t) / 1000;

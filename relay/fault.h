@@ -42,16 +42,17 @@
  *    successes: nobody can tell yet (FAULT_UNSURE), and the check is not
  *    held against the node; none at all: this node's.
  *
- * Whatever a level says, a node whose recursions stopped succeeding
- * while it still starts them as usual is this node's at once: its
- * successes over the newest spans under FAULT_STOPPED of what its
- * usual rate a second expects, and so few that chance cannot explain
- * it (FAULT_P).  Real successes come in bursts (an attack starving
- * recursive-clients, a TLD's names failing, cache expiry waves): only
- * a collapse is taken for one, and none while named sheds recursions
- * for its recursive-clients quota (load, section 2 of doc/fleet.md).  That needs no
- * unanswered-after, and no groups: a thin rest of other names cannot
- * excuse an uplink that has just gone.
+ * Whatever a level says, a node that stopped hearing back is this
+ * node's at once: its recursions that ended with an answer (success or
+ * failure, not a timeout) over the newest spans under FAULT_STOPPED of
+ * what their usual rate a second expects, and so few that chance
+ * cannot explain it (FAULT_P).  Its uplink gone, it hears nothing; a
+ * broken TLD still answers, bogus.  Real answers come in bursts (an
+ * attack starving recursive-clients, cache expiry waves): only a
+ * collapse is taken for one, and none while named sheds recursions for
+ * its recursive-clients quota (load, doc/fleet.md section 2).  That
+ * needs no unanswered-after, and no groups: a thin rest of other names
+ * cannot excuse an uplink that has just gone.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
@@ -80,8 +81,11 @@
 struct fault_base {
 	double		ok[AH_LVL_COUNT][DOM_BUCKETS];
 	double		n[AH_LVL_COUNT][DOM_BUCKETS];
-	/* The whole node's successes and starts, over 'secs' seconds. */
-	double		succ, started, secs;
+	/*
+	 * The whole node's recursions that ended with an answer (success
+	 * or failure, not a timeout), and those started, over 'secs'.
+	 */
+	double		answered, started, secs;
 	int64_t		t;		/* the last sample taken in; 0: none */
 };
 

@@ -438,7 +438,7 @@ def test_shared_fault_rule_in_the_relay(stack, proto):
                      (" and 4 of 16 public-suffix groups" if proto == 3
                       else "") +
                      r"; names elsewhere resolve 0% of \d+ over [\d.]+s; "
-                     r"[^)]*|recursions stopped succeeding \(0 over [\d.]+s, "
+                     r"[^)]*|recursions stopped getting answers \(0 over [\d.]+s, "
                      r"\d+ usual\)): this node", down), down
 
 
