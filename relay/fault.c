@@ -195,6 +195,35 @@ as_usual(const struct fault_conf *c, const struct cand *cd)
 }
 
 /*
+ * The groups by failures, most first (insertion sort of 16): how many
+ * have any, and the fewest that hold 'share' of them; f->bad their sum.
+ */
+static void
+order(const struct fault_conf *c, const uint64_t *bad, struct fault_level *f,
+    unsigned int *failing, unsigned int *conc)
+{
+	uint64_t	acc;
+	unsigned int	i, j;
+
+	for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
+		f->bad += bad[i];
+	for (i = 0; i < DOM_BUCKETS; i++) {
+		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+			f->group[j] = f->group[j - 1];
+		f->group[j] = i;
+	}
+	for (*failing = 0; *failing < DOM_BUCKETS &&
+	    bad[f->group[*failing]] > 0; (*failing)++)
+		;
+	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
+		acc += bad[f->group[i]];
+		if ((double)acc >= c->share * (double)f->bad)
+			break;
+	}
+	*conc = i + 1;
+}
+
+/*
  * One level.  Where are the failures: the check's own span, grown until
  * it holds FAULT_MIN_BAD of them, the groups ordered by them.  Then
  * whether the others resolve as usual (resolve_as_usual()).
@@ -206,9 +235,8 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
-	uint64_t		 rb[DOM_BUCKETS];
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
-	unsigned int		 k, i, j, failing, conc, first, hmin = 0;
+	unsigned int		 k, i, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
 
 	memset(f, 0, sizeof(*f));
@@ -228,23 +256,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	/* Groups by failures, most first (insertion sort of 16). */
-	for (i = 0; i < DOM_BUCKETS; i++) {
-		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
-			f->group[j] = f->group[j - 1];
-		f->group[j] = i;
-	}
-	for (failing = 0; failing < DOM_BUCKETS &&
-	    bad[f->group[failing]] > 0; failing++)
-		;
-	hmax = failing < c->max_groups ? failing : c->max_groups;
-	/* The fewest groups that hold 'share' of the failures. */
-	for (acc = 0, conc = 0; conc < DOM_BUCKETS; conc++) {
-		acc += bad[f->group[conc]];
-		if ((double)acc >= c->share * (double)f->bad)
-			break;
-	}
-	conc++;
+	order(c, bad, f, &failing, &conc);
 	/* Overdue everywhere is a slow node, not a slow domain. */
 	if (kind == EV_ANSWERS && conc > c->max_groups) {
 		f->verdict = FAULT_SPREAD;
@@ -259,27 +271,11 @@ level_judge(const struct window *w, const struct evidence *ev,
 	if (kind == EV_ANSWERS)
 		hmin = conc;
 	if (kind == EV_ANSWERS &&
-	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, rb, ok) > 0) {
-		memcpy(bad, rb, sizeof(bad));
-		for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
-			f->bad += bad[i];
-		for (i = 0; i < DOM_BUCKETS; i++) {
-			for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
-				f->group[j] = f->group[j - 1];
-			f->group[j] = i;
-		}
-		for (failing = 0; failing < DOM_BUCKETS &&
-		    bad[f->group[failing]] > 0; failing++)
-			;
-		hmax = failing < c->max_groups ? failing : c->max_groups;
-		for (acc = 0, conc = 0; conc < DOM_BUCKETS; conc++) {
-			acc += bad[f->group[conc]];
-			if ((double)acc >= c->share * (double)f->bad)
-				break;
-		}
-		conc++;
+	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
+		order(c, bad, f, &failing, &conc);
 		hmin = 0;
 	}
+	hmax = failing < c->max_groups ? failing : c->max_groups;
 
 	resolve_as_usual(w, c, lv, f, hmin, hmax, cd);
 	/*
