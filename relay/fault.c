@@ -363,6 +363,16 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
 		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
 			return (0);
+		/*
+		 * Not on less than unanswered-after: a named busy with an
+		 * attack may answer nothing for 200 ms (measured), and a
+		 * silent uplink shows as failures no sooner anyway.
+		 */
+		if (now->t - base->t < c->grace_ms) {
+			if (!may_grow(w, c, k))
+				break;
+			continue;
+		}
 		/* Fewer clients, fewer successes to expect; more, no more. */
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)
