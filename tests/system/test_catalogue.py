@@ -39,9 +39,6 @@ BACKGROUND = ("and the healthy nodes flap on the lab internet's background "
               "of broken and slow domains (recursion failures ~50 % > 50 % "
               "over ~100 recursions, with warm caches)")
 WRONG_TODAY = {
-    "attack": "issue 13 item 1: the attack's failures sit in one domain "
-              "group, yet 'only 15 of 20 recursions resolved elsewhere': "
-              "every node depreferred, this node's fault",
     "restart-storm": "rndc reload/reconfig in a loop: nodes depreferred "
                      "(once 'zone sec.example: expired 0s ago' while the "
                      "secondary was reloaded), " + BACKGROUND,
