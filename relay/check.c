@@ -212,6 +212,19 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	fl = &f.l[f.level];
 	held_text(in->view, f.level, fl, held, sizeof(held));
 	resolving(fl, res, sizeof(res));
+	/*
+	 * Down, and no usual learnt yet (the relay has just started, or
+	 * the node went down before it learnt one): the rates of before
+	 * the fault are all the evidence of "as usual", and a node that has
+	 * lost its clients has little else.  Not excused: it comes back
+	 * when its checks pass, or through a retry.
+	 */
+	if (!in->up && fl->fresh && (f.verdict == FAULT_USUAL ||
+	    f.verdict == FAULT_EXTERNAL || f.verdict == FAULT_UNSURE)) {
+		snprintf(why + n, len - n, "; no usual rate learnt yet, and "
+		    "down: not excused");
+		return;
+	}
 	switch (f.verdict) {
 	case FAULT_USUAL:
 		cs->bad = 0;

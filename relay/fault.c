@@ -345,11 +345,22 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	uint64_t		 ok, st;
 	unsigned int		 k;
 
-	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
-	    b->secs <= 0)
-		return (0);
-	okrate = b->answered / b->secs;
-	strate = b->started / b->secs;
+	if (b != NULL && fault_base_count(b) >= FAULT_BASE_MIN &&
+	    b->secs > 0) {
+		okrate = b->answered / b->secs;
+		strate = b->started / b->secs;
+	} else {
+		/* No usual yet: the window's own past stands for it. */
+		if ((k = window_age(w, now->t - c->window_ms)) >= w->n)
+			k = w->n - 1;
+		base = window_nth(w, k);
+		if ((secs = (double)(now->t - base->t) / 1000) <= 0)
+			return (0);
+		okrate = (double)(now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
+		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE]) / secs;
+		strate = (double)(now->c[SMP_STARTED] -
+		    base->c[SMP_STARTED]) / secs;
+	}
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;

@@ -52,7 +52,8 @@
  * collapse is taken for one, and none while named sheds recursions for
  * its recursive-clients quota (load, doc/fleet.md section 2).  That
  * needs no unanswered-after, and no groups: a thin rest of other names
- * cannot excuse an uplink that has just gone.
+ * cannot excuse an uplink that has just gone.  Before a baseline
+ * exists, the rates over the window stand for the usual ones.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
