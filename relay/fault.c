@@ -384,6 +384,13 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 				break;
 			continue;
 		}
+		/*
+		 * Twice the usual recursions: a flood or an attack, whose
+		 * names may stall named's answers for all (measured, the
+		 * catalogue's attack: 1 answer in 0.6 s): load.
+		 */
+		if ((double)st > 2 * strate * secs)
+			return (0);
 		/* Fewer clients, fewer successes to expect; more, no more. */
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)
