@@ -42,7 +42,7 @@ check_set(struct check_state *cs, int bad, const char *fmt, ...)
 	va_list ap;
 
 	cs->bad = bad;
-	cs->excused = cs->nodata = 0;
+	cs->excused = cs->unusual = cs->nodata = 0;
 	va_start(ap, fmt);
 	vsnprintf(cs->why, sizeof(cs->why), fmt, ap);
 	va_end(ap);
@@ -135,27 +135,49 @@ held_text(const struct feed_view *v, enum ah_level lv,
 	    ah_level_names[lv], f->ngroups == 1 ? "" : "s", names);
 }
 
+void
+check_fault_conf(const struct service_conf *s, const struct feed *feed,
+    const struct fault_base *base, struct fault_conf *fc)
+{
+	*fc = (struct fault_conf){ .max_groups = s->fault_groups,
+	    .share = s->fault_share, .window_ms = s->window_ms,
+	    .grace_ms = s->checks.grace_ms, .v2 = feed->proto < 3,
+	    .base = base };
+}
+
+/* "62% of 214 over 0.3s; usually 58%": how the other names resolve. */
+static void
+resolving(const struct fault_level *f, char *buf, size_t len)
+{
+	uint64_t	n = f->ok_else + f->bad_else;
+	char		span[32];
+
+	snprintf(buf, len, "%.0f%% of %llu over %s; %s%.0f%%",
+	    n ? 100.0 * (double)f->ok_else / (double)n : 0.0,
+	    (unsigned long long)n, span_text(span, sizeof(span), f->span_else),
+	    f->fresh ? "no usual rate yet, taken as " : "usually ",
+	    f->usual * 100);
+}
+
 /*
- * Why one level of groups does not excuse the fault, in words;
+ * Where one level's failures are, when it does not excuse them;
  * nothing for a level without failures.
  */
 static size_t
 not_excused(const struct feed_view *v, enum ah_level lv,
     const struct fault_level *f, char *buf, size_t len)
 {
-	char held[160], span[32];
+	char held[160];
 
 	switch (f->verdict) {
 	case FAULT_SPREAD:
+	case FAULT_NO_RESOLUTION:
+		if (f->ngroups == 1) {
+			held_text(v, lv, f, held, sizeof(held));
+			return ((size_t)snprintf(buf, len, "%s", held));
+		}
 		return ((size_t)snprintf(buf, len, "%u of %d %s groups",
 		    f->ngroups, AH_DOM_BUCKETS, ah_level_names[lv]));
-	case FAULT_NO_RESOLUTION:
-		held_text(v, lv, f, held, sizeof(held));
-		return ((size_t)snprintf(buf, len, "%s, but only %llu of %llu "
-		    "recursions resolved elsewhere over %s", held,
-		    (unsigned long long)f->ok_else,
-		    (unsigned long long)(f->ok_else + f->bad_else),
-		    span_text(span, sizeof(span), f->span_else)));
 	default:
 		buf[0] = '\0';
 		return (0);
@@ -163,45 +185,63 @@ not_excused(const struct feed_view *v, enum ah_level lv,
 }
 
 /*
- * A failing check may be the world's fault rather than this node's:
- * every node of the fleet sees an external domain or suffix fail at
- * once, and moving traffic between them helps nobody (doc/fleet.md).
- * Says whose fault it is after the check's text, and excuses it when
- * external, or when nobody can tell yet.
+ * A failing check may be no fault at all, or the world's rather than
+ * this node's: a resolver's usual background of broken domains, or an
+ * external domain or suffix that every node of the fleet sees fail at
+ * once; moving traffic between them helps nobody (doc/fleet.md).  Says
+ * whose fault it is after the check's text, and excuses it unless it
+ * is this node's, or while nobody can tell yet.
  */
 static void
 shared_fault(struct check_state *cs, const struct check_input *in,
     enum ev_kind kind, const struct evidence *ev)
 {
 	const struct service_conf	*s = in->s;
-	struct fault_conf		 fc = { .max_groups = s->fault_groups,
-	    .share = s->fault_share, .window_ms = s->window_ms,
-	    .grace_ms = s->checks.grace_ms, .v2 = in->feed->proto < 3 };
+	struct fault_conf		 fc;
 	const struct fault_level	*fl;
 	struct fault			 f;
 	char				*why = cs->why, held[160], span[32];
-	char				 other[128];
+	char				 other[200], res[96];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
 	unsigned int			 lv;
 
 	if (!cs->bad)
 		return;
+	check_fault_conf(s, in->feed, in->base, &fc);
 	fault_judge(in->win, ev, kind, &fc, &f);
 	fl = &f.l[f.level];
 	held_text(in->view, f.level, fl, held, sizeof(held));
+	resolving(fl, res, sizeof(res));
+	/*
+	 * Down, and no usual learnt yet (the relay has just started, or
+	 * the node went down before it learnt one): the rates of before
+	 * the fault are all the evidence of "as usual", and a node that has
+	 * lost its clients has little else.  Not excused: it comes back
+	 * when its checks pass, or through a retry.
+	 */
+	if (!in->up && fl->fresh && (f.verdict == FAULT_USUAL ||
+	    f.verdict == FAULT_EXTERNAL || f.verdict == FAULT_UNSURE)) {
+		snprintf(why + n, len - n, "; no usual rate learnt yet, and "
+		    "down: not excused");
+		return;
+	}
 	switch (f.verdict) {
+	case FAULT_USUAL:
+		cs->bad = 0;
+		cs->excused = 1;
+		snprintf(why + n, len - n, ", but names resolve as usual (%s): "
+		    "this node's usual failures, no fault", res);
+		break;
 	case FAULT_EXTERNAL:
 	case FAULT_UNSURE:
 		/* The world's, or too little to call it this node's. */
 		cs->bad = 0;
-		cs->excused = 1;
+		cs->excused = cs->unusual = 1;
 		span_text(span, sizeof(span), fl->span_else);
 		if (f.verdict == FAULT_EXTERNAL)
 			snprintf(other, sizeof(other), "while other names "
-			    "resolve (%llu of %llu over %s): external fault, "
-			    "not this node", (unsigned long long)fl->ok_else,
-			    (unsigned long long)(fl->ok_else + fl->bad_else),
-			    span);
+			    "resolve as usual (%s): external fault, not this "
+			    "node", res);
 		else
 			snprintf(other, sizeof(other), "and only %llu "
 			    "recursions finished elsewhere over %s: cannot "
@@ -222,6 +262,15 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		break;
 	case FAULT_SPREAD:
 	case FAULT_NO_RESOLUTION:
+		if (f.stopped) {
+			snprintf(why + n, len - n, "; recursions stopped "
+			    "getting answers (%llu over %s, %.0f usual): this "
+			    "node",
+			    (unsigned long long)f.stop_ok,
+			    span_text(span, sizeof(span), f.stop_span),
+			    f.stop_expected);
+			break;
+		}
 		n += (size_t)snprintf(why + n, len - n, "; failures in ");
 		for (lv = 0; lv < f.nlevels && n < len; lv++) {
 			if (lv > 0 && f.l[lv].verdict != FAULT_NO_DATA &&
@@ -231,8 +280,12 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 				n += not_excused(in->view, lv, &f.l[lv],
 				    why + n, len - n);
 		}
-		if (n < len)
-			snprintf(why + n, len - n, ": this node");
+		if (n < len && f.verdict == FAULT_SPREAD)
+			snprintf(why + n, len - n, ", overdue everywhere: "
+			    "this node");
+		else if (n < len)
+			snprintf(why + n, len - n, "; names elsewhere resolve "
+			    "%s: this node", res);
 		break;
 	case FAULT_OWN_ZONES:
 		snprintf(why + n, len - n, "; SERVFAIL from zones this node "
@@ -506,7 +559,7 @@ judge_canary(struct check_state *cs, const struct check_input *in)
 void
 check_forget(struct check_state *cs)
 {
-	cs->bad = cs->excused = cs->retried = cs->nodata = 0;
+	cs->bad = cs->excused = cs->unusual = cs->retried = cs->nodata = 0;
 	cs->why[0] = '\0';
 	memset(&cs->val, 0, sizeof(cs->val));
 }

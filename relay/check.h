@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 struct canary;
+struct fault_base;
+struct fault_conf;
 struct feed;
 struct feed_view;
 struct service_conf;
@@ -40,6 +42,7 @@ struct check_value {
 struct check_state {
 	int		 bad;
 	int		 excused;	/* failed, but not this node's fault */
+	int		 unusual;	/* ... the world's, or cannot tell */
 	int64_t		 excuse_logged;	/* monotonic ms */
 	char		 why[320];	/* "": no result yet */
 	int		 nodata;	/* why[] says too little traffic */
@@ -58,6 +61,7 @@ struct check_input {
 	const struct feed_view	*view;
 	const struct window	*win;		/* the service's counters */
 	const struct canary	*canary;
+	const struct fault_base	*base;		/* how it usually resolves */
 	int64_t			 now;		/* monotonic ms */
 	/*
 	 * The judge's state: a check that a reload added and that has no
@@ -86,6 +90,9 @@ extern const struct check_def checks[CHK_COUNT];
 /* A result and its words; 'bad' or not, never excused. */
 void	check_set(struct check_state *, int bad, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* The shared-fault rule's settings for a service (fault.h). */
+void	check_fault_conf(const struct service_conf *, const struct feed *,
+	    const struct fault_base *, struct fault_conf *);
 /* No result any more: named went away, or the check changed. */
 void	check_forget(struct check_state *);
 

@@ -3,12 +3,14 @@
  */
 #include <config.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "fault.h"
 
 /*
- * Per group of one level over base..now: 'bad' are the failures of the
+ * Per group of one level over base..now (returns their sum): 'bad' are
+ * the failures of the
  * check's kind (SERVFAIL answers, or failed and timed-out recursions)
  * plus the growth of the overdue recursions, or for latency the
  * recursions overdue now; 'ok' the recursions that succeeded.  A
@@ -16,12 +18,12 @@
  * per group: its recursions finished without a SERVFAIL stand for the
  * successes, its SERVFAIL answers for every failure, as they did.
  */
-static void
+static uint64_t
 group_outcomes(const struct window *w, const struct fault_conf *c,
     enum ev_kind kind, enum ah_level lv, const struct sample *now,
     const struct sample *base, uint64_t *bad, uint64_t *ok)
 {
-	uint64_t	fail, done;
+	uint64_t	fail, done, all = 0;
 	int64_t		du, b0;
 	unsigned int	b;
 
@@ -49,18 +51,9 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 		bad[b] = b0 > 0 ? (uint64_t)b0 : 0;
 	}
 #undef D
-}
-
-/* Sum of v[] over the groups not among the first 'held' of 'order'. */
-static uint64_t
-sum_else(const uint64_t *v, const unsigned int *order, unsigned int held)
-{
-	uint64_t	x = 0;
-	unsigned int	i;
-
-	for (i = held; i < DOM_BUCKETS; i++)
-		x += v[order[i]];
-	return (x);
+	for (b = 0; b < DOM_BUCKETS; b++)
+		all += bad[b];
+	return (all);
 }
 
 /* May the evidence grow from k to k + 1 without leaving the window? */
@@ -72,44 +65,168 @@ may_grow(const struct window *w, const struct fault_conf *c, unsigned int k)
 }
 
 /*
- * How far back (the age of a sample) the held groups have been
- * failing: back from the newest snapshot until they show no failure
- * for FAULT_PAUSE_MS, within the window.  Evidence that other names
- * resolve counts only from there on: names that resolved before the
- * fault say nothing about a node that has just lost its uplink.
+ * The chance that a node whose recursions succeed with probability p
+ * has at most k successes among n: the binomial's lower tail.
  */
-static unsigned int
-fault_onset(const struct window *w, enum ev_kind kind,
-    const struct fault_conf *c, enum ah_level lv, const struct fault_level *f)
+static double
+lower_tail(uint64_t k, uint64_t n, double p)
 {
-	uint64_t	bad[DOM_BUCKETS], ok[DOM_BUCKETS];
-	unsigned int	k, last = 1, i;
-	uint64_t	held;
+	double		lp = log(p), lq = log1p(-p), c = lgamma((double)n + 1);
+	double		s = 0;
+	uint64_t	i;
 
-	for (k = 1; k < w->n; k++) {
-		group_outcomes(w, c, kind, lv, window_nth(w, k - 1),
-		    window_nth(w, k), bad, ok);
-		for (held = 0, i = 0; i < f->ngroups; i++)
-			held += bad[f->group[i]];
-		if (held > 0)
-			last = k;
-		else if (window_nth(w, last)->t - window_nth(w, k)->t >
-		    FAULT_PAUSE_MS)
-			break;
-		if (!may_grow(w, c, k))
+	for (i = 0; i <= k && i <= n; i++)
+		s += exp(c - lgamma((double)i + 1) -
+		    lgamma((double)(n - i) + 1) + (double)i * lp +
+		    (double)(n - i) * lq);
+	return (s);
+}
+
+/*
+ * The usual success rate of the recursions just seen in the groups
+ * 'rest' (a bit mask), weighted by how many each had; each group's
+ * own rate drawn towards its level's by a few outcomes' worth, as a
+ * group may have had few.  -1 without a baseline.
+ */
+static double
+usual_rate(const struct fault_conf *c, enum ah_level lv, unsigned int rest,
+    const uint64_t *ok, const uint64_t *bad)
+{
+	const struct fault_base	*b = c->base;
+	double			 aok = 0, an = 0, all, x = 0, nn = 0, m;
+	unsigned int		 g;
+
+	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN)
+		return (-1);
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		aok += b->ok[lv][g];
+		an += b->n[lv][g];
+	}
+	all = aok / an;
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		if (!(rest & (1u << g)))
+			continue;
+		m = (double)(ok[g] + bad[g]);
+		x += m * (b->ok[lv][g] + 20 * all) / (b->n[lv][g] + 20);
+		nn += m;
+	}
+	return (nn > 0 ? x / nn : all);
+}
+
+/* Far enough below the usual rate that it is not chance? */
+static int
+below_usual(const struct fault_conf *c, uint64_t ok, uint64_t n, double usual)
+{
+	if (usual < 0.01)
+		usual = 0.01;
+	if (usual > 0.99)
+		usual = 0.99;
+	return ((double)ok < c->share * usual * (double)n &&
+	    lower_tail(ok, n, usual) < FAULT_P);
+}
+
+/* One candidate: the groups left out, and what the others showed. */
+struct cand {
+	unsigned int	rest;		/* groups asked, a bit mask */
+	int		tested, failed;
+	uint64_t	ok, n;		/* the span reported */
+	double		usual;
+	int64_t		span;
+};
+
+/*
+ * Do the other names resolve as usual, leaving out the first h of
+ * f->group, for each h from 'hmin' to 'hmax'?  Every span from
+ * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand).
+ */
+static void
+resolve_as_usual(const struct window *w, const struct fault_conf *c,
+    enum ah_level lv, const struct fault_level *f, unsigned int hmin,
+    unsigned int hmax, struct cand *cd)
+{
+	const struct sample	*now = window_nth(w, 0), *base;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n;
+	unsigned int		 k, h, g;
+	double			 u;
+
+	for (h = hmin; h <= hmax; h++) {
+		memset(&cd[h], 0, sizeof(cd[h]));
+		cd[h].rest = (1u << DOM_BUCKETS) - 1;
+		for (g = 0; g < h; g++)
+			cd[h].rest &= ~(1u << f->group[g]);
+	}
+	for (k = 1;; k++) {
+		base = window_nth(w, k);
+		group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok);
+		for (h = hmin; h <= hmax; h++) {
+			for (o = n = 0, g = 0; g < DOM_BUCKETS; g++)
+				if (cd[h].rest & (1u << g)) {
+					o += ok[g];
+					n += ok[g] + bad[g];
+				}
+			if (cd[h].failed)
+				continue;
+			if ((u = usual_rate(c, lv, cd[h].rest, ok, bad)) < 0)
+				u = FAULT_FRESH_OK;
+			cd[h].ok = o;
+			cd[h].n = n;
+			cd[h].usual = u;
+			cd[h].span = now->t - base->t;
+			if (n < FAULT_MIN_ELSE)
+				continue;
+			cd[h].tested = 1;
+			cd[h].failed = below_usual(c, o, n, u);
+		}
+		if (cd[hmax].n >= FAULT_MIN_RES || !may_grow(w, c, k))
 			break;
 	}
-	return (last);
+}
+
+/*
+ * A candidate passes on positive evidence: tested, never far below the
+ * usual rate, and at least 'share' of it on its longest span.  Neither
+ * that nor far below: cannot tell.
+ */
+static int
+as_usual(const struct fault_conf *c, const struct cand *cd)
+{
+	return (cd->tested && !cd->failed &&
+	    (double)cd->ok >= c->share * cd->usual * (double)cd->n);
+}
+
+/*
+ * The groups by failures, most first (insertion sort of 16): how many
+ * have any, and the fewest that hold 'share' of them; f->bad their sum.
+ */
+static void
+order(const struct fault_conf *c, const uint64_t *bad, struct fault_level *f,
+    unsigned int *failing, unsigned int *conc)
+{
+	uint64_t	acc;
+	unsigned int	i, j;
+
+	for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
+		f->bad += bad[i];
+	for (i = 0; i < DOM_BUCKETS; i++) {
+		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+			f->group[j] = f->group[j - 1];
+		f->group[j] = i;
+	}
+	for (*failing = 0; *failing < DOM_BUCKETS &&
+	    bad[f->group[*failing]] > 0; (*failing)++)
+		;
+	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
+		acc += bad[f->group[i]];
+		if ((double)acc >= c->share * (double)f->bad)
+			break;
+	}
+	*conc = i + 1;
 }
 
 /*
  * One level.  Where are the failures: the check's own span, grown until
- * it holds FAULT_MIN_BAD of them.  Do the other groups resolve: their
- * own evidence, from the newest snapshot back until they have
- * FAULT_MIN_ELSE outcomes or the fault's onset, so that a node whose
- * other names are few (a random-subdomain attack outnumbering them, a
- * short min-queries) is judged on all the window holds of them since
- * the fault began, not on the failure's few snapshots.
+ * it holds FAULT_MIN_BAD of them, the groups ordered by them.  Then
+ * whether the others resolve as usual (resolve_as_usual()).
  */
 static void
 level_judge(const struct window *w, const struct evidence *ev,
@@ -118,7 +235,9 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
-	unsigned int		 k, i, j, onset;
+	struct cand		 cd[DOM_BUCKETS + 1], *pick;
+	unsigned int		 k, i, failing, conc, first, hmin = 0;
+	unsigned int		 hmax;
 
 	memset(f, 0, sizeof(*f));
 	if ((k = window_age(w, ev->t0)) == 0 || k >= w->n)
@@ -137,51 +256,190 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	/* Groups by failures, most first (insertion sort of 16). */
-	for (i = 0; i < DOM_BUCKETS; i++) {
-		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
-			f->group[j] = f->group[j - 1];
-		f->group[j] = i;
-	}
-	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
-		acc += bad[f->group[i]];
-		if ((double)acc >= c->share * (double)f->bad)
-			break;
-	}
-	f->ngroups = i + 1;
-	f->held = (double)acc / (double)f->bad;
-	if (f->ngroups > c->max_groups) {
+	order(c, bad, f, &failing, &conc);
+	/* Overdue everywhere is a slow node, not a slow domain. */
+	if (kind == EV_ANSWERS && conc > c->max_groups) {
 		f->verdict = FAULT_SPREAD;
-		for (f->ngroups = 0; f->ngroups < DOM_BUCKETS &&
-		    bad[f->group[f->ngroups]] > 0; f->ngroups++)
-			;
+		f->ngroups = failing;
 		return;
 	}
+	/*
+	 * Slow somewhere: whether the rest resolves is the recursions'
+	 * question, their failures left out as for the recursion check
+	 * (a broken TLD's names fail in other groups than a slow one's).
+	 */
+	if (kind == EV_ANSWERS)
+		hmin = conc;
+	if (kind == EV_ANSWERS &&
+	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
+		order(c, bad, f, &failing, &conc);
+		hmin = 0;
+	}
+	hmax = failing < c->max_groups ? failing : c->max_groups;
 
-	onset = fault_onset(w, kind, c, lv, f);
-	for (k = 1;; k++) {
+	resolve_as_usual(w, c, lv, f, hmin, hmax, cd);
+	/*
+	 * Concentrated failures are named first: those groups left out,
+	 * then more of them; then fewer, down to none (the usual).
+	 */
+	first = conc <= hmax ? conc : hmin;
+	for (pick = NULL, i = first; i <= hmax && pick == NULL; i++)
+		if (as_usual(c, &cd[i]))
+			pick = &cd[i];
+	for (i = hmin; i < first && pick == NULL; i++)
+		if (as_usual(c, &cd[i]))
+			pick = &cd[i];
+	if (pick != NULL) {
+		f->verdict = pick == &cd[0] ? FAULT_USUAL : FAULT_EXTERNAL;
+		f->ngroups = (unsigned int)(pick - cd);
+	} else {
+		/* The most the rule may leave out, and still not as usual. */
+		pick = &cd[hmax];
+		f->verdict = pick->tested || pick->ok == 0 ?
+		    FAULT_NO_RESOLUTION : FAULT_UNSURE;
+		f->ngroups = failing;
+		if (f->verdict == FAULT_UNSURE) {
+			pick = &cd[first];
+			f->ngroups = first;
+		}
+	}
+	for (acc = 0, i = 0; i < f->ngroups && i < DOM_BUCKETS; i++)
+		acc += bad[f->group[i]];
+	f->held = (double)acc / (double)f->bad;
+	f->ok_else = pick->ok;
+	f->bad_else = pick->n - pick->ok;
+	f->usual = pick->usual;
+	f->fresh = usual_rate(c, lv, 0, ok, bad) < 0;
+	f->span_else = pick->span;
+}
+
+/* The chance of at most k events where lambda were expected. */
+static double
+poisson_tail(uint64_t k, double lambda)
+{
+	double		term = exp(-lambda), s = 0;
+	uint64_t	i;
+
+	for (i = 0; i <= k; i++) {
+		s += term;
+		term *= lambda / (double)(i + 1);
+	}
+	return (s);
+}
+
+/*
+ * Has the node stopped hearing back from the internet?  Its recursions
+ * that ended with an answer (a success, or a failure the servers or
+ * validation gave: not a timeout) over the newest spans, against their
+ * usual rate a second, scaled down when it starts fewer recursions than
+ * usual (its clients left), never up (an attack's are not expected to
+ * end); 1 at the first span that says so.  A broken TLD still answers,
+ * bogus; an uplink gone does not.
+ */
+static int
+stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
+{
+	const struct fault_base	*b = c->base;
+	const struct sample	*now = window_nth(w, 0), *base;
+	double			 okrate, strate, secs, lambda;
+	uint64_t		 ok, st;
+	unsigned int		 k;
+
+	if (b != NULL && fault_base_count(b) >= FAULT_BASE_MIN &&
+	    b->secs > 0) {
+		okrate = b->answered / b->secs;
+		strate = b->started / b->secs;
+	} else {
+		/* No usual yet: the window's own past stands for it. */
+		if ((k = window_age(w, now->t - c->window_ms)) >= w->n)
+			k = w->n - 1;
 		base = window_nth(w, k);
-		group_outcomes(w, c, kind, lv, now, base, bad, ok);
-		f->ok_else = sum_else(ok, f->group, f->ngroups);
-		f->bad_else = sum_else(bad, f->group, f->ngroups);
-		if (f->ok_else + f->bad_else >= FAULT_MIN_ELSE || k >= onset ||
-		    !may_grow(w, c, k))
+		if ((secs = (double)(now->t - base->t) / 1000) <= 0)
+			return (0);
+		okrate = (double)(now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
+		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE]) / secs;
+		strate = (double)(now->c[SMP_STARTED] -
+		    base->c[SMP_STARTED]) / secs;
+	}
+	for (k = 1; k < w->n; k++) {
+		base = window_nth(w, k);
+		secs = (double)(now->t - base->t) / 1000;
+		ok = now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
+		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE];
+		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
+		/*
+		 * recursive-clients full (an attack's silent names fill
+		 * it): load, not a node that cannot resolve.
+		 */
+		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+			return (0);
+		/*
+		 * Not on less than unanswered-after: a named busy with an
+		 * attack may answer nothing for 200 ms (measured), and a
+		 * silent uplink shows as failures no sooner anyway.
+		 */
+		if (now->t - base->t < c->grace_ms) {
+			if (!may_grow(w, c, k))
+				break;
+			continue;
+		}
+		/*
+		 * Twice the usual recursions: a flood or an attack, whose
+		 * names may stall named's answers for all (measured, the
+		 * catalogue's attack: 1 answer in 0.6 s): load.
+		 */
+		if ((double)st > 2 * strate * secs)
+			return (0);
+		/* Fewer clients, fewer successes to expect; more, no more. */
+		lambda = okrate * secs;
+		if ((double)st < strate * secs)
+			lambda *= (double)st / (strate * secs);
+		if ((double)ok < FAULT_STOPPED * lambda &&
+		    poisson_tail(ok, lambda) < FAULT_P) {
+			f->stop_ok = ok;
+			f->stop_expected = lambda;
+			f->stop_span = now->t - base->t;
+			return (1);
+		}
+		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
 			break;
 	}
-	f->span_else = now->t - base->t;
-	if (f->ok_else + f->bad_else >= FAULT_MIN_ELSE)
-		f->verdict = (double)f->ok_else >= c->share *
-		    (double)(f->ok_else + f->bad_else) ? FAULT_EXTERNAL :
-		    FAULT_NO_RESOLUTION;
-	else
-		f->verdict = f->ok_else > 0 ? FAULT_UNSURE :
-		    FAULT_NO_RESOLUTION;
+	return (0);
+}
+
+/*
+ * Slow answers, and no recursion overdue now in any group: a slow
+ * name's, or an outage's tail, unless the node does not resolve as
+ * usual.  Judged on the domain level, every group.
+ */
+static void
+slow_but_usual(const struct window *w, const struct fault_conf *c,
+    struct fault *f)
+{
+	struct fault_level	*l = &f->l[AH_LVL_DOMAIN];
+	struct cand		 cd[1];
+	uint64_t		 none[DOM_BUCKETS] = { 0 };
+	unsigned int		 g;
+
+	for (g = 0; g < DOM_BUCKETS; g++)
+		l->group[g] = g;
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, cd);
+	if (!as_usual(c, &cd[0]))
+		return;
+	l->verdict = f->verdict = FAULT_USUAL;
+	f->level = AH_LVL_DOMAIN;
+	l->ok_else = cd[0].ok;
+	l->bad_else = cd[0].n - cd[0].ok;
+	l->usual = cd[0].usual;
+	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
+	l->span_else = cd[0].span;
 }
 
 /* The verdicts of the levels, the node's fault last: the first wins. */
 static const enum fault_verdict precedence[] = {
-	FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD, FAULT_NO_RESOLUTION,
-	FAULT_NO_DATA
+	FAULT_USUAL, FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD,
+	FAULT_NO_RESOLUTION, FAULT_NO_DATA
 };
 
 void
@@ -203,11 +461,64 @@ fault_judge(const struct window *w, const struct evidence *ev,
 	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
 	for (lv = 0; lv < f->nlevels; lv++)
 		level_judge(w, ev, kind, c, lv, &f->l[lv]);
+	if (stopped(w, c, f)) {
+		f->stopped = 1;
+		f->verdict = FAULT_NO_RESOLUTION;
+		f->level = AH_LVL_DOMAIN;
+		return;
+	}
 	for (p = 0; p < sizeof(precedence) / sizeof(precedence[0]); p++)
 		for (lv = 0; lv < f->nlevels; lv++)
 			if (f->l[lv].verdict == precedence[p]) {
 				f->verdict = precedence[p];
 				f->level = lv;
+				if (f->verdict == FAULT_NO_DATA &&
+				    kind == EV_ANSWERS)
+					slow_but_usual(w, c, f);
 				return;
 			}
+}
+
+double
+fault_base_count(const struct fault_base *b)
+{
+	double		n = 0;
+	unsigned int	g;
+
+	for (g = 0; g < DOM_BUCKETS; g++)
+		n += b->n[AH_LVL_DOMAIN][g];
+	return (n);
+}
+
+void
+fault_base_update(struct fault_base *b, const struct window *w,
+    const struct fault_conf *c)
+{
+	const struct sample	*now, *prev;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
+	unsigned int		 lv, g;
+	double			 keep;
+
+	if (w->n < 2)
+		return;
+	now = window_nth(w, 0);
+	prev = window_nth(w, 1);
+	if (now->t <= b->t)
+		return;
+	keep = b->t == 0 ? 0 : exp(-(double)(now->t - b->t) /
+	    FAULT_BASE_TAU_MS);
+	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
+		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
+		for (g = 0; g < DOM_BUCKETS; g++) {
+			b->ok[lv][g] = b->ok[lv][g] * keep + (double)ok[g];
+			b->n[lv][g] = b->n[lv][g] * keep +
+			    (double)(ok[g] + bad[g]);
+		}
+	}
+	b->answered = b->answered * keep + (double)(now->c[SMP_SUCCESS] +
+	    now->c[SMP_FAILURE] - prev->c[SMP_SUCCESS] - prev->c[SMP_FAILURE]);
+	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
+	    prev->c[SMP_STARTED]);
+	b->secs = b->secs * keep + (double)(now->t - prev->t) / 1000;
+	b->t = now->t;
 }

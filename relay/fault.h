@@ -16,26 +16,79 @@
 /*
  * Is a failing check this node's fault, or the world's?  The plugin
  * groups the names behind failures and recursions at two levels, by
- * registrable domain and by public suffix (ahwire.h).  At each level a
- * fault is external when its failures (SERVFAIL answers, failed and
- * unanswered recursions, or for latency the recursions overdue now)
- * sit in at most 'max_groups' groups that hold 'share' of them, and
- * the other groups resolve: of the recursions that finished there, at
- * least 'share' succeeded.  Each question has its own evidence, grown
- * back from the newest snapshot within the window: the failures until
- * there are FAULT_MIN_BAD of them (from the check's own span on), the
- * other groups until they have FAULT_MIN_ELSE outcomes, but not from
- * before the failures began (a pause of FAULT_PAUSE_MS ends them).  Not
- * enough there within the window, and yet something resolved: nobody
- * can tell yet (FAULT_UNSURE), and the check is not held against the
- * node.  Nothing resolved at all: every recursion of the node fails,
- * which is its own fault.  A fault is external when either level finds
- * it so; SERVFAIL answered from the node's own zones never is.
- * doc/fleet.md explains the rule and where it fails.
+ * registrable domain and by public suffix (ahwire.h).  The question is
+ * relative to the node's own past: does it still resolve as well as it
+ * usually does?  A resolver's recursions are not all meant to succeed:
+ * a background of broken, lame and slow domains fails a share of them
+ * every day, on some nodes half.  So the judge keeps, per service, a
+ * slow baseline of how the recursions of each group usually end
+ * (struct fault_base, updated on the evaluations that find the node
+ * healthy, kept in memory only), and asks at each level:
+ *
+ * 1. Leaving out the h groups with the most failures of the check's
+ *    kind (h = 0, 1, ... up to 'max_groups'), do the others resolve
+ *    as usual?  Their recursions' successes, over spans grown back
+ *    from the newest snapshot until they hold FAULT_MIN_ELSE outcomes
+ *    and on until FAULT_MIN_RES (within the window), must on every
+ *    span be at least 'share' of the usual rate, or not be so far
+ *    below it that a node resolving as usual would fall there once in
+ *    1/FAULT_P.  Every span is asked, the shortest first, so a node
+ *    whose uplink has just gone is not excused by what resolved before.
+ * 2. h = 0 passes: the whole node resolves as usual, and the breach is
+ *    its usual background (FAULT_USUAL).  A larger h passes: the
+ *    failures are in those groups, the world's (FAULT_EXTERNAL).  None
+ *    passes: this node's (FAULT_NO_RESOLUTION).  Fewer than
+ *    FAULT_MIN_ELSE outcomes elsewhere within the window, some of them
+ *    successes: nobody can tell yet (FAULT_UNSURE), and the check is not
+ *    held against the node; none at all: this node's.
+ *
+ * Whatever a level says, a node that stopped hearing back is this
+ * node's at once: its recursions that ended with an answer (success or
+ * failure, not a timeout) over the newest spans under FAULT_STOPPED of
+ * what their usual rate a second expects, and so few that chance
+ * cannot explain it (FAULT_P).  Its uplink gone, it hears nothing; a
+ * broken TLD still answers, bogus.  Real answers come in bursts (an
+ * attack starving recursive-clients, cache expiry waves): only a
+ * collapse is taken for one, and none while named sheds recursions for
+ * its recursive-clients quota (load, doc/fleet.md section 2).  That
+ * needs no unanswered-after, and no groups: a thin rest of other names
+ * cannot excuse an uplink that has just gone.  Before a baseline
+ * exists, the rates over the window stand for the usual ones.
+ *
+ * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
+ * started), the usual rate is taken to be FAULT_FRESH_OK: only a
+ * collapse (a node that resolves almost nothing: its uplink gone, its
+ * clock or trust anchor wrong) is this node's.  For latency, the
+ * recursions overdue now must also be concentrated: at most
+ * 'max_groups' groups holding 'share' of them (else FAULT_SPREAD: a
+ * slow uplink delays every group).  A fault is external when either
+ * level finds it so; SERVFAIL answered from the node's own zones never
+ * is.  doc/fleet.md explains the rule and where it fails.
  */
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
-#define FAULT_PAUSE_MS	1000
+#define FAULT_MIN_RES	200
+#define FAULT_P		1e-6
+#define FAULT_FRESH_OK	0.3
+#define FAULT_STOPPED	0.05
+#define FAULT_BASE_MIN	300
+#define FAULT_BASE_TAU_MS 60000
+
+/*
+ * How a node's recursions usually end, per level and group: sums of
+ * their outcomes (successes; successes, failures and unanswered), each
+ * snapshot's added to the old ones decayed with FAULT_BASE_TAU_MS.
+ */
+struct fault_base {
+	double		ok[AH_LVL_COUNT][DOM_BUCKETS];
+	double		n[AH_LVL_COUNT][DOM_BUCKETS];
+	/*
+	 * The whole node's recursions that ended with an answer (success
+	 * or failure, not a timeout), and those started, over 'secs'.
+	 */
+	double		answered, started, secs;
+	int64_t		t;		/* the last sample taken in; 0: none */
+};
 
 struct fault_conf {
 	unsigned int	max_groups;	/* 0: never excuse */
@@ -43,27 +96,31 @@ struct fault_conf {
 	int64_t		window_ms;	/* evidence grows to this */
 	int64_t		grace_ms;	/* as for unanswered recursions */
 	int		v2;		/* a protocol 2 plugin's groups */
+	const struct fault_base *base;	/* NULL: none yet */
 };
 
 enum fault_verdict {
+	FAULT_USUAL,		/* the node resolves as usual: no fault */
 	FAULT_EXTERNAL,		/* excused: not this node */
 	FAULT_UNSURE,		/* too little evidence elsewhere to tell */
 	FAULT_OFF,		/* max_groups 0 */
 	FAULT_NO_DATA,		/* no failure seen in the groups */
-	FAULT_SPREAD,		/* in more than max_groups groups */
-	FAULT_NO_RESOLUTION,	/* other names do not resolve either */
+	FAULT_SPREAD,		/* overdue in more than max_groups groups */
+	FAULT_NO_RESOLUTION,	/* other names do not resolve as usual */
 	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
 };
 
 /* What one level of groups says. */
 struct fault_level {
 	enum fault_verdict verdict;
-	unsigned int	ngroups;	/* groups holding 'held', or with
-					   failures when spread */
+	unsigned int	ngroups;	/* groups left out ('held'), or with
+					   failures when not excused */
 	unsigned int	group[DOM_BUCKETS];	/* most failures first */
 	double		held;		/* share of failures in ngroups */
 	uint64_t	bad;		/* failures over 'span' */
 	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */
+	double		usual;		/* elsewhere's usual success rate */
+	int		fresh;		/* ... assumed: no baseline yet */
 	int64_t		span, span_else;
 };
 
@@ -71,10 +128,23 @@ struct fault {
 	enum fault_verdict verdict;
 	enum ah_level	level;		/* the level that decided */
 	unsigned int	nlevels;	/* 1 for a protocol 2 plugin */
+	int		stopped;	/* successes stopped: this node's */
+	uint64_t	stop_ok;	/* ... so many over stop_span */
+	double		stop_expected;	/* ... where this many were usual */
+	int64_t		stop_span;
 	struct fault_level l[AH_LVL_COUNT];
 };
 
 void	fault_judge(const struct window *, const struct evidence *,
 	    enum ev_kind, const struct fault_conf *, struct fault *);
+/*
+ * Take the newest snapshot's recursions into the baseline; called on
+ * the evaluations that find the node healthy.  A gap (an evaluation
+ * not taken in, a reset window) is skipped, not averaged over.
+ */
+void	fault_base_update(struct fault_base *, const struct window *,
+	    const struct fault_conf *);
+/* Outcomes in the baseline, all groups of one level. */
+double	fault_base_count(const struct fault_base *);
 
 #endif /* AH_FAULT_H */

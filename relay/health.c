@@ -23,6 +23,7 @@
 #include "canary.h"
 #include "check.h"
 #include "drain.h"
+#include "fault.h"
 #include "feed.h"
 #include "handover.h"
 #include "health.h"
@@ -360,6 +361,32 @@ recover(struct service_state *st, const struct service_conf *s, int64_t now)
 }
 
 /*
+ * What a healthy evaluation teaches of how the node usually resolves
+ * (fault.h).  Only these, and only when every ratio and latency check
+ * judged enough evidence (not a retry's or a fresh window's first
+ * snapshots, which pass for want of it): a node's own fault must not
+ * become its usual, or it would soon excuse itself; nor a fault of the
+ * world's (excused as such), or its end would look like the node's.  A
+ * check failing within the node's usual range teaches: leaving out its
+ * worst moments would make the usual better than it is.
+ */
+static void
+learn(struct service_state *st, const struct service_conf *s,
+    const struct feed *f)
+{
+	struct fault_conf	fc;
+	int			c;
+
+	for (c = 0; c < CHK_COUNT; c++)
+		if (st->chk[c].unusual || st->chk[c].retried ||
+		    (c <= CHK_LATENCY && checks[c].enabled(s) &&
+		    !st->chk[c].judged))
+			return;
+	check_fault_conf(s, f, NULL, &fc);
+	fault_base_update(&st->base, &st->win, &fc);
+}
+
+/*
  * The verdict and its reason: all failures and all excuses, or all
  * that was checked.
  */
@@ -529,8 +556,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		take_sample(v, now, &smp);
 		window_push(&st->win, &smp);
 		in = (struct check_input){ .s = s, .feed = &r->feed, .view = v,
-		    .win = &st->win, .canary = &st->canary, .now = now,
-		    .up = st->judge.up };
+		    .win = &st->win, .canary = &st->canary, .base = &st->base,
+		    .now = now, .up = st->judge.up };
 		for (c = 0; c < CHK_COUNT; c++) {
 			st->chk[c].judged = st->chk[c].held = 0;
 			if (checks[c].enabled(s))
@@ -538,6 +565,8 @@ health_judge(struct relay *r, size_t i, int64_t now, int snapshot)
 		}
 		recover(st, s, now);
 		verdict = soft_verdict(st, why, sizeof(why));
+		if (verdict == V_GOOD)
+			learn(st, s, &r->feed);
 		st->hard = 0;
 	}
 	/* A drained service is judged but not moved: undrain starts over. */

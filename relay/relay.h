@@ -11,6 +11,7 @@
 #include "canary.h"
 #include "check.h"
 #include "drain.h"
+#include "fault.h"
 #include "feed.h"
 #include "handover.h"
 #include "lastgood.h"
@@ -24,6 +25,8 @@
 struct service_state {
 	struct judge	 judge;
 	struct window	 win;
+	/* How its recursions usually end, in memory only (fault.h). */
+	struct fault_base base;
 	struct canary	 canary;
 	struct liveness	 live;
 	struct route	 route;

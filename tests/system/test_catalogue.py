@@ -39,15 +39,6 @@ BACKGROUND = ("and the healthy nodes flap on the lab internet's background "
               "of broken and slow domains (recursion failures ~50 % > 50 % "
               "over ~100 recursions, with warm caches)")
 WRONG_TODAY = {
-    "attack": "issue 13 item 1: the attack's failures sit in one domain "
-              "group, yet 'only 15 of 20 recursions resolved elsewhere': "
-              "every node depreferred, this node's fault",
-    "tld-bogus": "issue 13 item 2: a TLD's bogus signatures spread over "
-                 "most domain groups; its public-suffix group is named but "
-                 "not excused: every node depreferred",
-    "cdn-dead": "issue 13 item 4: the CDN's failures push recursion p95 "
-                "over 1 s and the latency check is not excused by the CDN's "
-                "group: every node depreferred",
     "restart-storm": "rndc reload/reconfig in a loop: nodes depreferred "
                      "(once 'zone sec.example: expired 0s ago' while the "
                      "secondary was reloaded), " + BACKGROUND,
