@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # One command on a fresh Debian 12 machine: install the dependencies,
 # build anycast-health, and run the fleet demo (python3 -m lab.demo): the seed's
 # anycast network in network namespaces, a client answered by every

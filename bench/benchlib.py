@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Helpers shared by the benchmarks in bench/.
 
 The servers themselves are started by the lab package (lab/, as the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The catalogue of failures, scored against what the relay decides
 (issue 13, section 2; lab/catalogue/ has the rows and the rules).
 

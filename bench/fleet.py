@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Faults on one node of the fleet, as the clients and the router see them.
 
 Brings up the lab (lab/fleet.py: client, router with ECMP, --nodes

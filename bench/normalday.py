@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """A normal day on the fleet (issue 13, section 4): at least 30 minutes
 of the lab internet's resolver-like traffic, with its background of
 broken domains, and the routine of running a fleet: `rndc reconfig`

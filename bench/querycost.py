@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Query-path cost of the anycast-health plugin.
 
 named with the plugin (A) against the same named.conf without the

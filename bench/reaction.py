@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Reaction time, measured at the router.
 
 One stack from the lab package (lab/) on loopback: named with the

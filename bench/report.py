@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Print the tables of benchmark result files (bench/results/*.json).
 
     python3 -m bench.report [FILE...]     default: the latest result of

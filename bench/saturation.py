@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Saturation must not look like a hang (issue 8 item 2).
 
 named with the plugin and the relay, both with their default

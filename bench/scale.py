@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Scale: 10,000 watched zones in 8 views, 200 prefixes.
 
 named serves 10,000 generated zones split over 8 views (matched by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * threads.c - what counting a query costs one of named's threads, from
  * 1, 2, 4, ... threads up to the CPUs this process may run on: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """What counting a query costs one of named's threads, from 1 thread to
 as many as this machine has: the plugin's per-thread shards beside the
 shared atomic counters it had before issue 14.

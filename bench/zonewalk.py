@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Query latency while the plugin walks 10,000 zones (issue 8 item 9).
 
 named serves 10,000 generated zones in one view.  Two named, the same

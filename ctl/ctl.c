@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl.c - anycastctl: ask a running anycast-relay how things stand.
  *

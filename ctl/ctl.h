@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl.h - anycastctl: the command parser, the reply, and the output
  * vtable (as bgpctl's struct output) that prints it for people or as

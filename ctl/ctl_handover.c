@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_handover.c - what 'anycastctl restart' needs besides the control
  * socket: whether the relay is ExaBGP's process, and the handover note

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_json.c - anycastctl -j: each reply as one JSON object, built
  * with jansson.  The schema is doc/anycastctl.schema.json; a system

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_output.c - anycastctl's replies for people: short aligned lines
  * in the manner of 'rndc status', details only where asked for.  Each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_parser.c - anycastctl's command line, as token tables in the
  * manner of bgpctl's parser.c: each table lists what may come next,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The lab: real named (with the plugin), anycast-relay, ExaBGP and a
 router (BIRD 2 or FRR), started from the examples in conf/ and stopped
 by PID, for the system tests, the benchmarks and the demo.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The fleet lab from the shell (lab/fleet.py):
 
     python3 -m lab up --nodes 3     # in the foreground until Ctrl-C

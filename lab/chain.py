@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The whole chain on loopback, as most system tests want it: named
 with the plugin -> anycast-relay, ExaBGP's API process -> ExaBGP ->
 BIRD as the router, each from its conf/ example; and the shared fault

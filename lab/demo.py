@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The demos: anycast-health doing its job, narrated.
 
 `python3 -m lab.demo` (what ./demo.sh runs) is the fleet demo: the

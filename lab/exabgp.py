@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """ExaBGP running the relay as its API process: its configuration,
 rendered from conf/exabgp.conf, and the one way the lab starts it.
 """

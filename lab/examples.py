@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The examples in conf/, rendered for a run: each daemon the lab
 starts runs the shipped example with only what the run must change
 (paths, ports, addresses), so tests follow the examples when they

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The plugin's feed from either end, for tests: a Subscriber reads a
 real plugin's socket as the relay does; a FakePlugin serves a socket to
 a real relay, the test deciding every byte; ResolverCounters and feed()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """From the lab's records to figures: what clients saw, what the router did.
 
 Inputs are the client's CSV (lab/load.py: one row per query, with

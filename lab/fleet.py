@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The seed's topology for real, in network namespaces.
 
     client ---- router ----+---- ns1 (named + plugin, ExaBGP + anycast-relay)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The load generator: bounded DNS load at a fixed rate, every query's
 answer matched and, where asked, recorded.
 

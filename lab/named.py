@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """named with the plugin: its configuration, rendered from
 conf/named.conf for a named on loopback (tests, benchmarks) or for a
 node of the fleet, and starting it.

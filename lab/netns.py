@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Network namespaces of the fleet lab, and finding them again.
 
 Every lab names its namespaces `ahlab-<id>-ROLE` and keeps a record

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Where things are: the source tree, the build, the daemons.
 
 The build is AH_BUILDDIR ('make check' sets it; an in-tree build when

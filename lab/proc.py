@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Processes and waiting: every process a test, benchmark or lab
 starts is a Proc in a Stack, and is stopped by PID, whatever happens.
 """

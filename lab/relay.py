@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """anycast-relay: its YAML, rendered from conf/anycast-relay.yaml for a
 relay on loopback or on a fleet node, anycastctl against it, and the
 relay run directly with the test playing ExaBGP.

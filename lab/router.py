@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The router: BIRD 2 on loopback from conf/bird.conf (tests,
 benchmarks; no kernel table), and the fleet's router in its namespace,
 BIRD 2 or FRR, from lab/bird-router.conf or lab/frr-router.conf, with

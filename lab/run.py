@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """A run of the lab: the fleet (fleet.py, Lab) or the internet
 (internet/, Internet).  Both share this life cycle, on the same
 attributes (id, dir, own_workdir, keep, save_to, stack, namespaces,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Builds configured with --enable-sanitizers: 'make check' sets
 AH_SANITIZE=1 and AH_SANITIZER_PRELOAD.  Our programs carry ASan and
 UBSan; Debian's named does not, so the runtimes are preloaded into it

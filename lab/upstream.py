@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The fake upstream: a tiny recursive server on 127.0.0.1 that the
 test or the lab breaks on purpose, as a resolver's forwarder.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * anycast-health.c - BIND 9 query plugin: the sensor of anycast-health.
  *

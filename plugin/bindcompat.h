@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * bindcompat.h - every difference between the BIND versions plugin/
  * builds against, in one place: BIND 9.18 (plugin API 1, Debian 12)

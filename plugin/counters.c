@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * counters.c - the per-thread shards of the views' counters
  * (counters.h), and their sum for a snapshot.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * counters.h - the views' counters, one copy per thread.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * groups.c - the fleet sensor's groups of names.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * groups.h - the fleet sensor's groups of names (groups.c): where in
  * the name space failures and recursions happen, by registrable domain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * params.c - the parameter block of the plugin statement, and the view
  * the statement belongs to.

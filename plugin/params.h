@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * params.h - the plugin's parameter block and the view it is registered
  * for, checked the same way by plugin_check and plugin_register

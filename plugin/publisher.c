@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * publisher.c - the socket that publishes the plugin's counters.
  *

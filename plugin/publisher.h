@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * publisher.h - the process-wide side of the plugin: the views' state
  * (view.h), which outlives plugin instances, and the thread that

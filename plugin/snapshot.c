@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * snapshot.c - the records of a snapshot, encoded with the codec
  * (ahproto.h) from the counters (summed over the threads' shards:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * snapshot.h - a snapshot of the views, encoded (doc/protocol.md,
  * section 2): every attached view's records, then the 'tick' that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * view.h - what the plugin knows of one view: the counters its query
  * threads add to (one copy per thread: counters.h), the sample names

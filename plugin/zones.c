@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * zones.c - the zone state of a view: the zones a plugin instance
  * watches, read on the publisher thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * zones.h - the zone state of one plugin instance's view: which zones
  * it watches, and the walks that read them on the publisher thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahclock.c - the clocks in milliseconds (see ahclock.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahclock.h - the two clocks of anycast-health, in milliseconds.
  *

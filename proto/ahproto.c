@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahproto.c - encoder, decoder and line splitter for the line protocol
  * described in doc/protocol.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahproto.h - the one codec for anycast-health's line protocol.
  *

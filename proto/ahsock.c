@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahsock.c - listening Unix sockets (see ahsock.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahsock.h - the listening Unix sockets of anycast-health: the plugin's
  * publishing socket inside named and the relay's control socket.  One

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahtext.c - text made safe and plain for people (see ahtext.h).
  */

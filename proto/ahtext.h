@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahtext.h - text from the sockets made safe and plain for people.
  *

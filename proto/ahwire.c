@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahwire.c - the vocabulary of the plugin's snapshots (see ahwire.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ahwire.h - the words of the plugin's snapshots, defined once: the
  * counters' names, the domain groups, the latency buckets and the

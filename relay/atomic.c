@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * atomic.c - a file rewritten whole, for the state file, the last good
  * configuration and the relay's note of its routes: a reader finds the

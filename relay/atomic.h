@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * atomic.h - a file rewritten whole: into PATH.tmp, synced, renamed
  * over PATH, and the rename synced, so that a crash leaves the old

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * canary.c - the relay's periodic query to named (see canary.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * canary.h - a periodic DNS query from the relay to the local named.
  *

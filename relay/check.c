@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * check.c - the checks a service is judged by (see check.h): each
  * one's row in the table, and its judgement of one snapshot.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * check.h - the checks a service is judged by, as one table: each
  * check's name, unit and metric, whether a service has it, what in the

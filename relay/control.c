@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * control.c - the relay's control socket, for anycastctl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * control.h - the control socket anycastctl talks to, and the metrics
  * endpoint beside it.

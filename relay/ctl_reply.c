@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_reply.c - the answer to one control request: the command it
  * names, checked against access.c, and its reply as records.

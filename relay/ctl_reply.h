@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_reply.h - the answer to one control request, as the records
  * control.c sends back.

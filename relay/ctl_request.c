@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_request.c - one control request, from its line to a command
  * (see ctl_request.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * ctl_request.h - one control request, from its line to a command of
  * the table and its arguments.

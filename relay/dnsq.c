@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * dnsq.c - DNS queries from the relay to the local named (see dnsq.h).
  */

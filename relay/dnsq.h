@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * dnsq.h - the one way the relay puts a DNS query on the wire to the
  * local named: a connected, non-blocking UDP socket and a query

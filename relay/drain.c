@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * drain.c - taking a service out on purpose without losing a query.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * drain.h - an operator's request to take a service out (anycastctl
  * drain), from the first depreferred announcement to drained.

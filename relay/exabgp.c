@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * exabgp.c - the relay's two pipes to ExaBGP.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * exabgp.h - the relay's two pipes to ExaBGP: route commands and the
  * neighbor question on stdout; answers, session changes and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * exabgp_said.c - what one line from ExaBGP says: an answer to a
  * command, a session's change, a line of its answer to 'show neighbor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fault.c - the shared-fault rule (see fault.h), level by level.
  */

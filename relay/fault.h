@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fault.h - the shared-fault rule: whose fault a failing check is, the
  * node's or the world's, from where in the name space its failures sit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * feed.c - the relay's subscription to the plugin's socket.
  *

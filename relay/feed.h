@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * feed.h - the relay's subscription to the plugin's socket: the last
  * complete snapshot of every view, its counters and its zones.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * handover.c - taking over the routes of the relay this one replaces.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * handover.h - the routes of the relay this one replaces, taken over
  * rather than withdrawn: one stopped by 'anycastctl restart', or one

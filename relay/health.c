@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * health.c - the verdict for a service, and what it means for its routes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * health.h - the verdict for each service, and what it means for its
  * routes.

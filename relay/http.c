@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * http.c - the metrics over HTTP (control.metrics-listen), for
  * Prometheus.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * http.h - the metrics over HTTP (control.metrics-listen): the
  * exposition of metrics.h, served to Prometheus from the relay's loop

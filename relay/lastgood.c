@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * lastgood.c - a file broken on disk cannot take a node down.
  *

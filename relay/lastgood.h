@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * lastgood.h - the configuration the relay runs on, and the copy it
  * keeps of the last one it accepted.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * liveness.c - the relay's liveness probe (see liveness.h).
  */

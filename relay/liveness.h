@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * liveness.h - the relay's liveness probe to named.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * log.c - timestamped lines on stderr (see log.h for why not stdout).
  */

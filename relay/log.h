@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * log.h - logging for anycast-relay and anycastctl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * main.c - anycast-relay: ExaBGP's API process, the judge of
  * anycast-health.

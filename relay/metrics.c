@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * metrics.c - the relay's state as a Prometheus text exposition
  * (format 0.0.4), for 'anycastctl metrics' and for the HTTP endpoint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * metrics.h - the relay's state as a Prometheus text exposition, for
  * 'anycastctl metrics' and for the HTTP endpoint (http.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse.c - load the relay's YAML configuration: every key, as one
  * table per block (name, kind, field, limits, default, required), and

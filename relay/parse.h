@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse.h - the relay's YAML configuration (schema: doc/config.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse_rules.c - the rules of the relay's configuration that join
  * several keys, checked once a block's keys are read.

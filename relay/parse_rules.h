@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse_rules.h - the rules of the relay's configuration that join
  * several keys: the 'finish' of the blocks of parse.c that have one.

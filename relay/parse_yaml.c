@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse_yaml.c - read a YAML file against tables of keys
  * (parse_yaml.h); the relay's tables are in parse.c.

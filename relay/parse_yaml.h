@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * parse_yaml.h - a reader of YAML files against tables of keys.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * policy.c - windows, quantiles, hysteresis, damping (see policy.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * policy.h - the arithmetic of judging: sliding windows over
  * cumulative counters, hysteresis and flap damping.  Pure functions of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * relay.h - what anycast-relay knows of each service, and of itself:
  * the state the modules share.  Each module's own types and functions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * reload.c - a new configuration without a restart (anycastctl reload,
  * SIGHUP).

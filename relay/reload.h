@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * reload.h - a new configuration without a restart (anycastctl reload,
  * SIGHUP).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * route.c - moving a service's routes (see route.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * route.h - where a service's routes stand, and how they got there.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * sessions.c - ExaBGP's neighbors and their BGP sessions.
  *

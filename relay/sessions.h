@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * sessions.h - ExaBGP's neighbors and their BGP sessions, as ExaBGP
  * reports them: a 'neighbor-changes' line when one changes, and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * state.c - which services are drained, in control.state-file, so that
  * neither a restart of the relay nor ExaBGP respawning it puts a

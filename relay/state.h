@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * state.h - which services are drained, in control.state-file, across
  * restarts of the relay.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The catalogue of failures (issue 13, section 2): real DNS faults on
 the fleet on the lab internet, each with the verdict it deserves,
 scored against what the relay decided.

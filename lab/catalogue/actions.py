@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """What the catalogue does to the nodes that needs more than one line:
 cache flushes, rndc storms, saturation by dnsperf, relay kills and
 ExaBGP restarts, the node's clock, its trust anchor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * clockshift: one process's wall clock moved, for the lab (issue 13's
  * "the node's clock a day wrong").  Preloaded into a node's named

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Reading what the fleet logged, on the wall clock: the router's BIRD
 log (every anycast route each node's session imported), the relays'
 log lines (route changes and their reasons, excuses, starts) and

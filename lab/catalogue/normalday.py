@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The normal day: the fleet on the lab internet under its ordinary
 traffic and the routine of running it (reconfigs, relay kills, an
 ExaBGP restart), its route changes counted (goal: none).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The catalogue's rows: each fault, where it strikes, how it is
 switched on and off, and the verdict it deserves (the package's doc
 says how a row runs and is scored; doc/fleet.md, section 8, why each

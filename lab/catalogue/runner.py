@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The Catalogue: runs rows (rows.py) on a fleet on the lab internet,
 each from a quiet fleet, with the client's traffic going on throughout
 and the recovery checked; score.py scores each.

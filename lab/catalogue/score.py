@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Scoring a row against the verdict it deserves, from the router's
 changes, the relays' words and the client's records; the rows' trials
 folded into the Markdown table.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """A small internet of real name servers for the lab (issue 13, section 1).
 
 Nodes resolve for real through it: iteratively from a lab root, with

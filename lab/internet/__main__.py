@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """python3 -m lab.internet up|down|list: the lab internet for a person.
 
     python3 -m lab.internet up --resolvers 2     # foreground; Ctrl-C ends it

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """Added delay for the lab's internet, without netem.
 
 This kernel has no netem qdisc and nftables has no `queue` statement

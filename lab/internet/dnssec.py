@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """DNSSEC for the lab internet: keys, DS records, signing, a cache.
 
 Zones are signed with BIND's dnssec-signzone (bind9-utils), ECDSA P-256

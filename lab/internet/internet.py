@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The lab internet: name servers, their network, its faults, traffic.
 
 See lab/internet/__init__.py for the interface and lab/README.md ("The

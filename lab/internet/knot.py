@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """One operator's authoritative server: Knot DNS in its namespace.
 
 Each operator (world.OPERATORS) runs one knotd serving all of its zones

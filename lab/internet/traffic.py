@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """Client traffic like a resolver's, against the lab internet's nodes.
 
 Runs inside a network namespace (the fleet's client, or a standalone

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The lab internet's contents: who serves what, generated from a seed.
 
 Pure data, no processes: `World(seed, domains)` decides every name

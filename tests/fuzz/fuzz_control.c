@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fuzz_control.c - a control request, from its line to a command and
  * its arguments (ctl_request()).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fuzz_exabgp.c - what ExaBGP writes to the relay's stdin: the line
  * reader (exabgp_lines()), what each line says (exabgp_said()), and the

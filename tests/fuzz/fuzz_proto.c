@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fuzz_proto.c - the line protocol: splitter, decoder, encoder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * rcureaders.c - an LD_PRELOAD shim for named that tells which threads
  * take liburcu's read lock, and whether each had registered with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """pytest fixtures: one Stack per test, always stopped, even on failure.
 
 The harness is the lab package (lab/, found through pytest.ini's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """anycastctl's manners (doc/cli.md section 2): its help, replies that
 say plainly what has happened and what will, ending a flap-damping
 hold, names from named shown escaped, plurals, bash completion, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """A bad file cannot take a node down (issue 16, item 2; doc/config.md,
 section 1.11; doc/cli.md, section 2.1).
 

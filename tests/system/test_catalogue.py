@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The short catalogue of failures (issue 13, section 2): the fleet on
 the lab internet (two nodes resolving from the lab root, validating,
 configured from conf/ as shipped), each fault scored against the

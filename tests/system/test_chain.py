@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The whole chain: named + plugin -> relay -> ExaBGP -> BIRD.
 
 Presence and absence of the route are asserted in the real router.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """named-checkconf runs the plugin's own check: mistakes in the
 parameter block are reported with file and line, and exit status 1."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The relay's control socket as operators and scripts meet it:
 who may connect and for how long, the commands, their JSON and exit
 codes (doc/protocol.md section 3, doc/cli.md section 2)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The Debian package, installed the way an operator would.
 
 A fresh Debian root (tests/roots/root SUITE-node: Debian's bind9,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The fleet demo (python3 -m lab.demo, what ./demo.sh runs) runs to
 the end, so that it cannot rot, and Ctrl-C leaves nothing behind.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Behaviours doc/cli.md and doc/config.md promise that no other test
 checked (issue 8's audit): ExaBGP's error acks, the relay's patience
 when ExaBGP stops reading, the 64-service limit, a control socket already in use,

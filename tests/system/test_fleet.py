@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The fleet, for real: nameservers in network namespaces behind a BIRD
 router with ECMP, a client whose queries the router really forwards
 (lab/fleet.py).  These tests assert mechanisms with loose bounds; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The plugin's groups of names on real named (issue 13, defect 4 and
 the public suffix levels): failures and recursions counted under the
 registrable domain and public suffix of the name being resolved when

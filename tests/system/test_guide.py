@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """doc/guide.md Part 2, run: each block marked `<!-- lab-test: NAME -->`
 is run here in network namespaces of its own, compared with what the
 lab runs, or run by the lab (the guide's appendix says which).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """anycastctl restart: the relay replaced by the installed binary while
 named and ExaBGP keep running, its routes taken over by the new relay
 rather than withdrawn (relay/handover.c, doc/cli.md).  The package runs

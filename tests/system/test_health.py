@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Health from inside named: the failures an outside SOA probe misses
 take the node out of anycast, judged by the relay's YAML policy, seen
 at a real router.  Faults are injected on loopback only."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The lab internet (lab/internet/): real name servers in network
 namespaces, DNSSEC, uplink faults and resolver-like client traffic.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Liveness from named's query path, with the default configuration
 (issue 8 items 1-3): the relay probes named once per plugin interval
 and a view is live only while its counters move."""

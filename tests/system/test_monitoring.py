@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The Grafana dashboard and the Prometheus rules (issue 16 items 4 and
 5; doc/monitoring.md): well formed, their PromQL valid and, on sample
 fleets, right; every alert fires in a promtool test; and every metric,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Operating a node: drain, undrain and reload (doc/cli.md section 2,
 doc/config.md sections 1.3 and 1.4).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The plugin inside real named: counters, the socket, reconfig."""
 
 import json

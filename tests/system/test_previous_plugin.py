@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The previous release's plugin judged by this tree's relay, as after a
 package upgrade while named keeps the plugin it loaded (doc/guide.md,
 1.10): the real anycast-health.so of the previous release's package

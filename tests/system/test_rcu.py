@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """BIND 9.20 reads its zone tables under RCU (liburcu), and the plugin
 walks them on a thread of its own (plugin/bindcompat.h).  A reader
 thread that never registered with liburcu is not waited for by grace

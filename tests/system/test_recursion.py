@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Recursion accounting (issue 8 item 4): the recursions named really
 started, each one's outcome exactly once, and quota refusals apart."""
 

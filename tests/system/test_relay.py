@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """anycast-relay on its own: the test plays ExaBGP (stdin/stdout) and,
 where it needs to misbehave, the plugin (a fake socket server)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Restarts of each process around the relay: the node converges to
 the state named's health calls for, and no process is left behind.
 

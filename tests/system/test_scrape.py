@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The metrics endpoint under hostile clients (issue 16 item 8): whoever
 can reach it must not be able to blind the monitoring.  Clients that
 connect and say nothing, or send a request one byte a second, may not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The sockets must never hurt named or the relay (issue 8 items 8,
 10, 11): no umask() in a multithreaded named, no spinning when out of
 file descriptors, and no local user able to starve the relay of a

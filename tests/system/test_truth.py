@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """A status that never overstates (issue 16, item 1): a prefix is
 announced only when ExaBGP has accepted its command and a BGP session
 that carries it is up.  Otherwise status, its exit status, the metrics

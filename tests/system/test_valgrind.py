@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The plugin inside named under valgrind memcheck, through reloads,
 views added and removed, and subscribers that come, go, misbehave and
 stop reading.  The test fails on any memcheck error (or definite leak)

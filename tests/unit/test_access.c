@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_access.c - who may change things on the control socket, judged
  * from peer credentials and the user database (relay/access.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_drain.c - a drain from its start to drained (relay/drain.c),
  * on a made-up query history and clock.

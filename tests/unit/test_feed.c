@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_feed.c - the relay's side of the plugin's socket (relay/feed.c):
  * records in, feed_view() and feed_counter() out.  The test plays the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_health.c - the judge's state machine (relay/health.c) on a feed
  * made by hand: snapshots every 100 ms with chosen counters, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_http.c - the metrics endpoint's own hold on its connections
  * (relay/http.c): deadlines and per-address limits close the right

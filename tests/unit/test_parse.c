@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_parse.c - the relay's YAML loader: the example config loads as
  * documented, and each mistake is reported with its line and column.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_policy.c - window arithmetic, quantiles, hysteresis and flap
  * damping, driven with made-up clocks and counters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_proto.c - the codec: round trips, escaping, and every way a
  * line can be malformed; text made visible for people (ahtext.h).

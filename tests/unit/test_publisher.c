@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_publisher.c - what the plugin puts on its socket, without named:
  * the publisher (plugin/publisher.c and snapshot.c) needs no BIND

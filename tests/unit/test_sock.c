@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_sock.c - the listening-socket helper shared by the plugin and
  * the relay (proto/ahsock.c), as the unprivileged users that run them.
