@@ -21,8 +21,9 @@ Faults (--faults, default all), each followed by its recovery:
   kill9         kill -9 named; 3 s later named is started again
   sigstop       SIGSTOP named; 5 s later SIGCONT
   upstream-dead ns1's upstream goes silent; 6 s later it answers again
-  zone-expired  the primary of sec.example is killed (the secondary's
-                copy expires 5 s later); 9 s later it is started again
+  zone-expired  the primary of sec.example, serving it with an expiry of
+                5 s for the fault, is killed (the secondary's copy
+                expires 5 s later); 9 s later it is started again
   restart       named gets SIGTERM and is started as soon as it exits
   relay-kill    kill -9 anycast-relay (ExaBGP starts a new one)
   exabgp-kill   kill -9 ExaBGP; 3 s later it is started again
@@ -90,6 +91,13 @@ FAULTS = {
     "exabgp-kill": (_exabgp_kill, 3, lambda n: n.start_exabgp(), 20),
     "drain": (lambda n: n.drain(wait=True), 3, lambda n: n.undrain(), 20),
 }
+# Before and after a fault, outside its timing: the lab's sec.example
+# has a real zone's timers (an expiry of two weeks); the fault needs
+# one of seconds.
+AROUND = {
+    "zone-expired": (lambda n: n.sec_timers(short=True),
+                     lambda n: n.sec_timers(short=False)),
+}
 
 
 def back_at_router(lab, node):
@@ -100,6 +108,8 @@ def one_fault(lab, name, args, keep_timeline):
     inject, hold, recover, allowed = FAULTS[name]
     n = lab.node(1)
     everyone = {x.name for x in lab.nodes}
+    if name in AROUND:
+        AROUND[name][0](n)
     lab.wait_nexthops(everyone, timeout=90)
     time.sleep(args.settle)
     budget = args.pre + hold + allowed + args.post
@@ -134,6 +144,9 @@ def one_fault(lab, name, args, keep_timeline):
         n.restart_named(wait=True)
         restored = "named restarted: ns1 was not back within " \
             f"{allowed} s of the recovery"
+
+    if name in AROUND:
+        AROUND[name][1](n)
 
     qs = figures.read_queries(load.csv)
     ch = figures.route_changes(lab.monitor.text())

@@ -64,8 +64,8 @@ from . import netns
 from .examples import example
 from .exabgp import exabgp_conf, start_exabgp
 from .load import Client
-from .named import FAST_REFRESH_OPTIONS, SEC_ZONE, forwarding, lock_file_statement, \
-    named_conf, rndc_conf, start_named
+from .named import FAST_REFRESH_OPTIONS, forwarding, lock_file_statement, named_conf, \
+    rndc_conf, sec_zone, start_named
 from .netns import PREFIX, ip_batch, netns_pids, sysctl
 from .paths import BIRDC, CTL, PLUGIN, RELAY, RNDC, module_argv, module_env
 from .proc import Stack, run, start_daemon, wait_for
@@ -77,6 +77,15 @@ from .upstream import command as upstream_command
 
 GROUP = "anycast-health"            # the plugin's socket-group
 GROUP_MEMBERS = ("bind", "exabgp")
+# sec.example's SOA timers (refresh, retry, expire).  A real zone's:
+# hours, and an expiry of two weeks (RFC 1912 suggests 2 to 4; named
+# takes at most 14 days), so that reloads and reconfigs, which hold off
+# named's refreshes while they last, cannot expire it.  With an expiry
+# of seconds a storm of them did (named: "zone sec.example/IN:
+# expired", the relay rightly depreferred the node).  The zone-expired
+# fault serves the short ones first (Node.sec_timers()).
+SEC_REAL = (3600, 900, 1209600)
+SEC_SHORT = (2, 1, 5)               # expired 5 s after the last refresh
 
 ANYCAST4, ANYCAST6 = "192.0.2.53", "2001:db8::53"
 CLIENT4 = ("203.0.113.1", "203.0.113.2", 24)           # router, client
@@ -137,6 +146,7 @@ class Node:
         self.rndc_conf = self.dir / "rndc.conf"
         self.upstream_ctl = self.dir / "upstream.ctl"
         self.named = self.primary = self.exabgp = self.upstream = self.bfd = None
+        self.sec_serial = 7
         # On the lab internet: what attach() gave (ResolverConfig).
         self.resolver = None
         # argv put between `ip netns exec` and named (libfaketime's env).
@@ -158,7 +168,7 @@ class Node:
         (self.named_dir / "named.conf").write_text(self.named_conf())
         (self.named_dir / "db.example").write_text(example("db.example"))
         (self.primary_dir / "named.conf").write_text(self.primary_conf())
-        (self.primary_dir / "db.sec").write_text(SEC_ZONE)
+        (self.primary_dir / "db.sec").write_text(sec_zone(self.sec_serial, *SEC_REAL))
         self.rndc_conf.write_text(rndc_conf())
         (self.dir / "relay.yaml").write_text(self.relay_yaml())
         (self.dir / "exabgp.conf").write_text(self.exabgp_conf())
@@ -190,14 +200,16 @@ class Node:
         return text + f"""
 zone "sec.example" {{
 	type secondary;
+	file "sec.bk";
 	primaries {{ 127.0.0.1 port {PRIMARY_PORT}; }};
 }};
 """
 
     def primary_conf(self):
         d = self.primary_dir
-        return f"""// The primary of sec.example for this node's named (SOA refresh 2,
-// retry 1, expire 5: the secondary's copy expires 5 s after this dies).
+        return f"""// The primary of sec.example for this node's named (a real zone's
+// SOA timers; with Node.sec_timers(short=True), refresh 2, retry 1,
+// expire 5: the secondary's copy expires 5 s after this dies).
 // It NOTIFYs the secondary when it starts, as a real primary does:
 // named keeps a primary that refused a refresh in its "unreachable"
 // cache for minutes, and only a NOTIFY from it makes named ask again.
@@ -267,6 +279,19 @@ zone "sec.example" {{
     def start_primary(self, wait=True):
         return self._start_named("primary", self.primary_dir / "named.conf",
                                  f"{self.name}-primary", wait)
+
+    def sec_timers(self, short):
+        """sec.example served by this node's primary with the short SOA
+        timers (its copy here expires 5 s after the primary goes: the
+        zone-expired fault) or, short=False, a real zone's (SEC_REAL);
+        returns when this node's named has transferred it."""
+        self.sec_serial += 1
+        db = self.primary_dir / "db.sec"
+        db.write_text(sec_zone(self.sec_serial, *(SEC_SHORT if short else SEC_REAL)))
+        self.primary.send_signal(signal.SIGHUP)     # reload; it NOTIFYs
+        want = f"serial: {self.sec_serial}"
+        wait_for(lambda: want in self.rndc("zonestatus", "sec.example").stdout, 30,
+                 interval=0.1, what=f"{self.name}: sec.example serial {self.sec_serial}")
 
     def start_named(self, wait=True):
         return self._start_named("named", self.named_dir / "named.conf",

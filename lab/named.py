@@ -16,11 +16,18 @@ from .sanitizers import SANITIZE, named_sanitizer_env
 # A test-only key for named's control channel on loopback.
 RNDC_SECRET = "YW55Y2FzdC1oZWFsdGgtdGVzdC1vbmx5LWtleS0wMQ=="
 
+
+def sec_zone(serial=7, refresh=2, retry=1, expire=5):
+    """sec.example's zone file, with these SOA serial and timers."""
+    return (f"$TTL 1\n@ SOA ns1.sec.example. h.sec.example. {serial} {refresh} "
+            f"{retry} {expire} 1\n"
+            "  NS ns1.sec.example.\nns1 A 192.0.2.53\nwww A 198.51.100.81\n")
+
+
 # A secondary zone that expires within seconds of losing its primary:
 # sec.example with SOA refresh 2, retry 1, expire 5, and the options that
 # let a secondary honour such short timers (named clamps them otherwise).
-SEC_ZONE = ("$TTL 1\n@ SOA ns1.sec.example. h.sec.example. 7 2 1 5 1\n"
-            "  NS ns1.sec.example.\nns1 A 192.0.2.53\nwww A 198.51.100.81\n")
+SEC_ZONE = sec_zone()
 FAST_REFRESH_OPTIONS = """min-refresh-time 1; min-retry-time 1;
 	max-refresh-time 2; max-retry-time 1;"""
 

@@ -409,20 +409,43 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	return (0);
 }
 
+/* The verdicts of the levels, the node's fault last: the first wins. */
+static const enum fault_verdict precedence[] = {
+	FAULT_USUAL, FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD,
+	FAULT_NO_RESOLUTION, FAULT_NO_DATA
+};
+
 /*
  * Slow answers, and no recursion overdue now in any group: a slow
  * name's, or an outage's tail, unless the node does not resolve as
- * usual.  Judged on the domain level, every group.
+ * usual.  Whether it does is the recursion check's question, with its
+ * failures left out as that check leaves them (a shared fault, one
+ * broken domain, beside an outage's tail is the world's, not a reason
+ * to move); without failures, judged on the domain level, every group.
  */
 static void
-slow_but_usual(const struct window *w, const struct fault_conf *c,
-    struct fault *f)
+slow_but_usual(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
 {
-	struct fault_level	*l = &f->l[AH_LVL_DOMAIN];
+	struct fault_level	*l = &f->l[AH_LVL_DOMAIN], rl[AH_LVL_COUNT];
 	struct cand		 cd[1];
 	uint64_t		 none[DOM_BUCKETS] = { 0 };
-	unsigned int		 g;
+	unsigned int		 lv, p, g;
 
+	level_judge(w, ev, EV_RECURSIONS, c, AH_LVL_DOMAIN, &rl[AH_LVL_DOMAIN]);
+	if (rl[AH_LVL_DOMAIN].verdict != FAULT_NO_DATA) {
+		for (lv = AH_LVL_DOMAIN + 1; lv < f->nlevels; lv++)
+			level_judge(w, ev, EV_RECURSIONS, c, lv, &rl[lv]);
+		for (p = 0; p < 2; p++)
+			for (lv = 0; lv < f->nlevels; lv++)
+				if (rl[lv].verdict == precedence[p]) {
+					f->l[lv] = rl[lv];
+					f->verdict = precedence[p];
+					f->level = lv;
+					return;
+				}
+		return;
+	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
 	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, cd);
@@ -436,12 +459,6 @@ slow_but_usual(const struct window *w, const struct fault_conf *c,
 	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
 	l->span_else = cd[0].span;
 }
-
-/* The verdicts of the levels, the node's fault last: the first wins. */
-static const enum fault_verdict precedence[] = {
-	FAULT_USUAL, FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD,
-	FAULT_NO_RESOLUTION, FAULT_NO_DATA
-};
 
 void
 fault_judge(const struct window *w, const struct evidence *ev,
@@ -475,7 +492,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 				f->level = lv;
 				if (f->verdict == FAULT_NO_DATA &&
 				    kind == EV_ANSWERS)
-					slow_but_usual(w, c, f);
+					slow_but_usual(w, ev, c, f);
 				return;
 			}
 }

@@ -90,10 +90,20 @@ def _uplink(method, on, off):
             lambda cat: getattr(cat.net, method)(TARGET, off))
 
 
+def _zone_short(cat):
+    """sec.example with an expiry of seconds (the lab's is a real
+    zone's, two weeks) on the node hit."""
+    _node(cat).sec_timers(short=True)
+
+
+def _zone_real(cat):
+    _node(cat).sec_timers(short=False)
+
+
 def _zone_expire(cat):
     """Kill the primary of sec.example: the secondary's copy expires
-    (SOA expire 5 s after the last refresh); the fault starts when
-    named says so."""
+    (SOA expire 5 s after the last refresh, _zone_short()); the fault
+    starts when named says so."""
     n = _node(cat)
     mark = len(n.named.text())
     n.primary.send_signal(signal.SIGKILL)
@@ -209,7 +219,8 @@ ROWS = [
     _this("uplink-delay", "300 ms added to the node's round trips",
           *_uplink("uplink_delay", 300, 0)),
     _this("zone-expired", "the node's secondary zone expired (its primary "
-          "killed; from named's 'expired')", _zone_expire, _zone_back),
+          "killed; SOA expire 5 s; from named's 'expired')", _zone_expire,
+          _zone_back, setup=_zone_short, teardown=_zone_real),
     _this("clock-ahead", "the node's clock a day ahead (stepped under its "
           "running named)", _clock(86400), _clock_right,
           setup=_clockshift_on, teardown=_clockshift_off),
