@@ -54,6 +54,14 @@ FLAKY_TODAY = {
                    "is rarely quiet or back cleanly, " + BACKGROUND,
     "zone-expired": "ns1 moves as named expires the zone, but ns2 moves too, "
                     + BACKGROUND,
+    # The world's: right in the judge's own runs (9061938); in one run on
+    # main 44e16d2 the
+    # SERVFAIL and recursion checks excused .nl on both nodes, but ns2's
+    # recursion-latency check judged its own shorter span ("recursion p95
+    # >5000ms; failures in 16 of 16 domain groups; names elsewhere
+    # resolve 49% of 49", usually 70 %) and depreferred it.
+    "tld-bogus": "the latency check sometimes judges a broken TLD on too "
+                 "short a span of other names, and moves a node",
 }
 
 
