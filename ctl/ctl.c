@@ -412,29 +412,20 @@ settling(const struct reply *r)
 static int
 spawns_recent(const struct reply *r, int64_t *oldest, int64_t *now)
 {
-	const char	*p = NULL;
-	char		*end;
-	int64_t		 v;
-	size_t		 i;
-	int		 n = 0;
+	int64_t		 t[SPAWNS_MAX];
+	const char	*list = "";
+	size_t		 i, n;
 
 	*oldest = *now = 0;
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->m[i]->type, "relay") == 0) {
-			p = reply_get(r->m[i], "spawns");
+			list = reply_get(r->m[i], "spawns");
 			*now = strtoll(reply_get(r->m[i], "now"), NULL, 10);
 		}
-	while (p != NULL && *p != '\0') {
-		v = strtoll(p, &end, 10);
-		if (end == p)
-			break;
-		if (v <= *now && *now - v < SPAWN_WINDOW_MS) {
-			if (n++ == 0 || v < *oldest)
-				*oldest = v;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	return (n);
+	n = ah_times_within(list, *now, SPAWN_WINDOW_MS, t, SPAWNS_MAX);
+	if (n > 0)
+		*oldest = t[0];
+	return ((int)n);
 }
 
 static const char *

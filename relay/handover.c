@@ -213,26 +213,10 @@ check_header(enum note k, const struct ah_msg *m, uint64_t *from,
 static void
 spawns_take(struct relay *r, const char *list)
 {
-	int64_t		 t[SPAWNS_MAX - 1], v, now = r->started;
-	const char	*p = list;
-	char		*end;
-	size_t		 n = 0, i;
+	size_t	n;
 
-	while (*p != '\0') {
-		v = strtoll(p, &end, 10);
-		if (end == p || (*end != ',' && *end != '\0'))
-			break;
-		if (v <= now && now - v < SPAWN_WINDOW_MS) {
-			if (n == SPAWNS_MAX - 1) {
-				memmove(t, t + 1, (n - 1) * sizeof(t[0]));
-				n--;
-			}
-			t[n++] = v;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	for (i = 0; i < n; i++)
-		r->spawns[i] = t[i];
+	n = ah_times_within(list, r->started, SPAWN_WINDOW_MS, r->spawns,
+	    SPAWNS_MAX - 1);
 	r->spawns[n] = r->started;
 	r->nspawns = n + 1;
 }

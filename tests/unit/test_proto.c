@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "ahclock.h"
 #include "ahproto.h"
 #include "ahtext.h"
 
@@ -312,6 +313,25 @@ test_vis(void **state)
 	assert_string_equal(ah_plural(2), "s");
 }
 
+/* The relays' starts: the window's, the newest kept, a bad tail ignored. */
+static void
+test_times_within(void **state)
+{
+	int64_t	t[3];
+
+	(void)state;
+	assert_int_equal(ah_times_within("", 1000, 100, t, 3), 0);
+	assert_int_equal(ah_times_within("900,901,950,1000,1001", 1000, 100,
+	    t, 3), 3);
+	assert_true(t[0] == 901 && t[1] == 950 && t[2] == 1000);
+	assert_int_equal(ah_times_within("910,920,930,940", 1000, 100, t, 2),
+	    2);
+	assert_true(t[0] == 930 && t[1] == 940);
+	assert_int_equal(ah_times_within("950,x,990", 1000, 100, t, 3), 1);
+	assert_true(t[0] == 950);
+	assert_int_equal(ah_times_within("950,990", 1000, 100, t, 0), 0);
+}
+
 int
 main(void)
 {
@@ -325,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_lines_discard),
 		cmocka_unit_test(test_vis),
+		cmocka_unit_test(test_times_within),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
