@@ -272,6 +272,17 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			    f.stop_expected);
 			break;
 		}
+		if (f.slow) {
+			snprintf(other, sizeof(other), " outside the %u "
+			    "groups the failures are in", f.slow_left);
+			snprintf(why + n, len - n, "; answers slower than "
+			    "usual: %.0f%% of %llu within %ums, usually "
+			    "%.0f%%%s: this node",
+			    100.0 * (double)f.slow_fast / (double)f.slow_n,
+			    (unsigned long long)f.slow_n, f.slow_ms,
+			    f.slow_usual * 100, f.slow_left ? other : "");
+			break;
+		}
 		n += (size_t)snprintf(why + n, len - n, "; failures in ");
 		for (lv = 0; lv < f.nlevels && n < len; lv++) {
 			if (lv > 0 && f.l[lv].verdict != FAULT_NO_DATA &&

@@ -57,6 +57,19 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 	return (all);
 }
 
+/*
+ * The recursions of group b that finished failing over base..now: the
+ * failures of group_outcomes() without the overdue ones.
+ */
+static uint64_t
+finished_bad(const struct fault_conf *c, enum ah_level lv,
+    const struct sample *now, const struct sample *base, unsigned int b)
+{
+	enum ah_dom	kd = c->v2 ? AH_DOM_FAIL : AH_DOM_RBAD;
+
+	return (now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)]);
+}
+
 /* May the evidence grow from k to k + 1 without leaving the window? */
 static int
 may_grow(const struct window *w, const struct fault_conf *c, unsigned int k)
@@ -138,15 +151,17 @@ struct cand {
 /*
  * Do the other names resolve as usual, leaving out the first h of
  * f->group, for each h from 'hmin' to 'hmax'?  Every span from
- * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand).
+ * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand);
+ * from h = 'pmin' on (the failures concentrated in those groups), a
+ * span under FAULT_MIN_PENDING outcomes on its finished ones alone.
  */
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
     enum ah_level lv, const struct fault_level *f, unsigned int hmin,
-    unsigned int hmax, struct cand *cd)
+    unsigned int hmax, unsigned int pmin, struct cand *cd)
 {
 	const struct sample	*now = window_nth(w, 0), *base;
-	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n, fin;
 	unsigned int		 k, h, g;
 	double			 u;
 
@@ -160,10 +175,12 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 		base = window_nth(w, k);
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok);
 		for (h = hmin; h <= hmax; h++) {
-			for (o = n = 0, g = 0; g < DOM_BUCKETS; g++)
+			for (o = n = fin = 0, g = 0; g < DOM_BUCKETS; g++)
 				if (cd[h].rest & (1u << g)) {
 					o += ok[g];
 					n += ok[g] + bad[g];
+					fin += ok[g] + finished_bad(c, lv, now,
+					    base, g);
 				}
 			if (cd[h].failed)
 				continue;
@@ -176,7 +193,9 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			if (n < FAULT_MIN_ELSE)
 				continue;
 			cd[h].tested = 1;
-			cd[h].failed = below_usual(c, o, n, u);
+			cd[h].failed = below_usual(c, o, n, u) &&
+			    (h < pmin || n >= FAULT_MIN_PENDING ||
+			    (fin >= FAULT_MIN_ELSE && below_usual(c, o, fin, u)));
 		}
 		if (cd[hmax].n >= FAULT_MIN_RES || !may_grow(w, c, k))
 			break;
@@ -278,7 +297,9 @@ level_judge(const struct window *w, const struct evidence *ev,
 	}
 	hmax = failing < c->max_groups ? failing : c->max_groups;
 
-	resolve_as_usual(w, c, lv, f, hmin, hmax, cd);
+	/* Pending is no failure on short spans only beside concentration. */
+	resolve_as_usual(w, c, lv, f, hmin, hmax,
+	    conc <= hmax ? conc : DOM_BUCKETS + 1, cd);
 	/*
 	 * Concentrated failures are named first: those groups left out,
 	 * then more of them; then fewer, down to none (the usual).
@@ -448,7 +469,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
-	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, cd);
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, cd);
 	if (!as_usual(c, &cd[0]))
 		return;
 	l->verdict = f->verdict = FAULT_USUAL;
@@ -458,6 +479,86 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	l->usual = cd[0].usual;
 	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
 	l->span_else = cd[0].span;
+}
+
+/*
+ * Slower than usual outside the groups an excuse left out (fault.h)?
+ * The bound: FAULT_SLOW_MS, or two buckets above the usual median.
+ * The excused groups' recursions, 'x' of those finished over the
+ * evidence's span, are taken to have been all slow.
+ */
+static int
+slower(const struct evidence *ev, const struct fault_conf *c, struct fault *f)
+{
+	const struct fault_base	*b = c->base;
+	const struct fault_level *l = &f->l[f->level];
+	const uint64_t		*lat = ev->d.c + SMP_LAT;
+	double			 tot, u, x, all = 0, held = 0, qps;
+	uint64_t		 n, fast, done;
+	unsigned int		 i, j, g;
+
+	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
+	    b->secs <= 0 || ev->span <= 0 ||
+	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
+		return (0);
+	/* Load: shedding recursions, or twice the usual queries. */
+	qps = (double)ev->d.c[SMP_QUERIES] * 1000 / (double)ev->span;
+	if (ev->d.c[SMP_QUOTA] + ev->d.c[SMP_CANCELED] > 0 ||
+	    qps > 2 * b->queries / b->secs)
+		return (0);
+	for (i = 0; i < LAT_BUCKETS - 2 && b->lat[i] < 0.5 * tot; i++)
+		;
+	for (j = 0; j < LAT_BUCKETS - 2 && ah_lat_bounds[j] < FAULT_SLOW_MS;
+	    j++)
+		;
+	if (i + 2 > j)
+		j = i + 2 < LAT_BUCKETS - 2 ? i + 2 : LAT_BUCKETS - 2;
+	u = b->lat[j] / tot;
+	if (u > 0.99)
+		u = 0.99;
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		done = ev->d.c[SMP_G(f->level, AH_DOM_RDONE, g)];
+		all += (double)done;
+		for (i = 0; i < l->ngroups && i < DOM_BUCKETS; i++)
+			if (l->group[i] == g)
+				held += (double)done;
+	}
+	x = all > 0 ? held / all : 0;
+	u *= 1 - x;
+	n = lat[LAT_BUCKETS - 1];
+	fast = lat[j];
+	if (u < 0.01 || n < FAULT_MIN_ELSE ||
+	    (double)fast >= FAULT_SLOW_SHARE * u * (double)n ||
+	    lower_tail(fast, n, u) >= FAULT_P)
+		return (0);
+	f->slow = 1;
+	f->slow_ms = ah_lat_bounds[j];
+	f->slow_fast = fast;
+	f->slow_n = n;
+	f->slow_usual = u;
+	f->slow_left = x > 0 ? l->ngroups : 0;
+	return (1);
+}
+
+/*
+ * Answers far slower than usual outweigh an excuse of the failures'
+ * places: names resolve, but late, everywhere (fault.h).
+ */
+static void
+slow_everywhere(const struct evidence *ev, const struct fault_conf *c,
+    struct fault *f)
+{
+	switch (f->verdict) {
+	case FAULT_USUAL:
+	case FAULT_EXTERNAL:
+	case FAULT_UNSURE:
+	case FAULT_NO_DATA:
+		if (slower(ev, c, f))
+			f->verdict = FAULT_SPREAD;
+		break;
+	default:
+		break;
+	}
 }
 
 void
@@ -493,6 +594,8 @@ fault_judge(const struct window *w, const struct evidence *ev,
 				if (f->verdict == FAULT_NO_DATA &&
 				    kind == EV_ANSWERS)
 					slow_but_usual(w, ev, c, f);
+				if (kind == EV_ANSWERS)
+					slow_everywhere(ev, c, f);
 				return;
 			}
 }
@@ -537,6 +640,11 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	    now->c[SMP_FAILURE] - prev->c[SMP_SUCCESS] - prev->c[SMP_FAILURE]);
 	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
 	    prev->c[SMP_STARTED]);
+	for (g = 0; g < LAT_BUCKETS; g++)
+		b->lat[g] = b->lat[g] * keep + (double)(now->c[SMP_LAT + g] -
+		    prev->c[SMP_LAT + g]);
+	b->queries = b->queries * keep + (double)(now->c[SMP_QUERIES] -
+	    prev->c[SMP_QUERIES]);
 	b->secs = b->secs * keep + (double)(now->t - prev->t) / 1000;
 	b->t = now->t;
 }

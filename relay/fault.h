@@ -35,6 +35,14 @@
  *    below it that a node resolving as usual would fall there once in
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
+ *    Beside failures concentrated in the groups left out, a recursion
+ *    still unanswered is no failure yet on a span of fewer than
+ *    FAULT_MIN_PENDING outcomes: names elsewhere may wait on the
+ *    failing ones' servers (a domain under .com whose name servers are
+ *    named under a dead .nl waits with .nl), and a short span of them
+ *    says nothing of the node.  There a span fails on its finished
+ *    recursions alone (a clock or trust anchor gone wrong fails them
+ *    at once); a longer one counts the unanswered too.
  * 2. h = 0 passes: the whole node resolves as usual, and the breach is
  *    its usual background (FAULT_USUAL).  A larger h passes: the
  *    failures are in those groups, the world's (FAULT_EXTERNAL).  None
@@ -56,6 +64,18 @@
  * cannot excuse an uplink that has just gone.  Before a baseline
  * exists, the rates over the window stand for the usual ones.
  *
+ * A node slower than usual is this node's too, though its names
+ * resolve: every round trip of its uplink delayed, or lost and sent
+ * again.  For latency, the share of its recursions answered within a
+ * bound (FAULT_SLOW_MS, or two buckets above the usual median when
+ * that is slower) must not fall below FAULT_SLOW_SHARE of its usual
+ * share, beyond chance (FAULT_P), outside the groups an excuse left
+ * out (their recursions may all have been slow: a slow domain, an
+ * attack's victim).  The tail alone cannot say it: a resolver's p95
+ * is its broken domains' timeouts every day.  Not under load (named
+ * shedding recursions, or twice its usual queries a second): a
+ * saturated node answers late, and moving it moves its load.
+ *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
@@ -69,11 +89,14 @@
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
 #define FAULT_MIN_RES	200
+#define FAULT_MIN_PENDING 100
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
+#define FAULT_SLOW_MS	100
+#define FAULT_SLOW_SHARE 0.5
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -88,6 +111,9 @@ struct fault_base {
 	 * or failure, not a timeout), and those started, over 'secs'.
 	 */
 	double		answered, started, secs;
+	/* Recursions finished within each latency bound (cumulative). */
+	double		lat[LAT_BUCKETS];
+	double		queries;	/* over 'secs' */
 	int64_t		t;		/* the last sample taken in; 0: none */
 };
 
@@ -133,6 +159,11 @@ struct fault {
 	uint64_t	stop_ok;	/* ... so many over stop_span */
 	double		stop_expected;	/* ... where this many were usual */
 	int64_t		stop_span;
+	int		slow;		/* slower than usual: this node's */
+	unsigned int	slow_ms;	/* ... answered within this bound */
+	uint64_t	slow_fast, slow_n;	/* ... so many of so many */
+	double		slow_usual;	/* ... where this share was usual */
+	unsigned int	slow_left;	/* ... groups left out (excused) */
 	struct fault_level l[AH_LVL_COUNT];
 };
 

@@ -38,6 +38,9 @@ class Catalogue(Actions):
         self.wrong_anchor = None
         self._seg, self._idle, self._segments = None, [], 0
         self._relay_kills = {}
+        # (node, SIGTERM sent, new ExaBGP started): the BGP session's own
+        # route changes are read from these (score.session_changes).
+        self.exabgp_restarts = []
 
     # -- state of the fleet -------------------------------------------------
 
