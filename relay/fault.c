@@ -277,6 +277,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	order(c, bad, f, &failing, &conc);
+	f->failing = failing;
 	/* Overdue everywhere is a slow node, not a slow domain. */
 	if (kind == EV_ANSWERS && conc > c->max_groups) {
 		f->verdict = FAULT_SPREAD;
@@ -293,6 +294,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 	if (kind == EV_ANSWERS &&
 	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
 		order(c, bad, f, &failing, &conc);
+		f->failing = failing;
 		hmin = 0;
 	}
 	hmax = failing < c->max_groups ? failing : c->max_groups;
@@ -488,15 +490,29 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
  * evidence's span, are taken to have been all slow.
  */
 static int
-slower(const struct evidence *ev, const struct fault_conf *c, struct fault *f)
+slower(const struct window *w, const struct evidence *check,
+    const struct fault_conf *c, struct fault *f)
 {
 	const struct fault_base	*b = c->base;
-	const struct fault_level *l = &f->l[f->level];
-	const uint64_t		*lat = ev->d.c + SMP_LAT;
-	double			 tot, u, x, all = 0, held = 0, qps;
+	const struct fault_level *l;
+	const struct ev_conf	 ec = { .window_ms = c->window_ms,
+	    .min = FAULT_SLOW_MIN, .grace_ms = c->grace_ms };
+	const struct evidence	*ev = check;
+	struct evidence		 newest;
+	const uint64_t		*lat;
+	double			 tot, u, x = 0, all, held, qps;
 	uint64_t		 n, fast, done;
-	unsigned int		 i, j, g;
+	unsigned int		 i, j, g, lv, left = 0;
 
+	/*
+	 * The newest answers that can tell, late ones left out as for the
+	 * check: a node whose every round trip has just slowed is not to
+	 * wait until they are most of the check's evidence.
+	 */
+	if (window_evidence(w, EV_ANSWERS, &ec, &newest) > 0 && newest.enough &&
+	    newest.span < check->span)
+		ev = &newest;
+	lat = ev->d.c + SMP_LAT;
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
 	    b->secs <= 0 || ev->span <= 0 ||
 	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
@@ -516,14 +532,21 @@ slower(const struct evidence *ev, const struct fault_conf *c, struct fault *f)
 	u = b->lat[j] / tot;
 	if (u > 0.99)
 		u = 0.99;
-	for (g = 0; g < DOM_BUCKETS; g++) {
-		done = ev->d.c[SMP_G(f->level, AH_DOM_RDONE, g)];
-		all += (double)done;
-		for (i = 0; i < l->ngroups && i < DOM_BUCKETS; i++)
-			if (l->group[i] == g)
-				held += (double)done;
+	for (lv = 0; lv < f->nlevels; lv++) {
+		l = &f->l[lv];
+		for (all = held = 0, g = 0; g < DOM_BUCKETS; g++) {
+			done = ev->d.c[SMP_G(lv, AH_DOM_RDONE, g)];
+			all += (double)done;
+			for (i = 0; i < l->failing && i < c->max_groups; i++)
+				if (l->group[i] == g)
+					held += (double)done;
+		}
+		if (all > 0 && held / all > x) {
+			x = held / all;
+			left = l->failing < c->max_groups ? l->failing :
+			    c->max_groups;
+		}
 	}
-	x = all > 0 ? held / all : 0;
 	u *= 1 - x;
 	n = lat[LAT_BUCKETS - 1];
 	fast = lat[j];
@@ -536,7 +559,7 @@ slower(const struct evidence *ev, const struct fault_conf *c, struct fault *f)
 	f->slow_fast = fast;
 	f->slow_n = n;
 	f->slow_usual = u;
-	f->slow_left = x > 0 ? l->ngroups : 0;
+	f->slow_left = left;
 	return (1);
 }
 
@@ -545,15 +568,15 @@ slower(const struct evidence *ev, const struct fault_conf *c, struct fault *f)
  * places: names resolve, but late, everywhere (fault.h).
  */
 static void
-slow_everywhere(const struct evidence *ev, const struct fault_conf *c,
-    struct fault *f)
+slow_everywhere(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
 {
 	switch (f->verdict) {
 	case FAULT_USUAL:
 	case FAULT_EXTERNAL:
 	case FAULT_UNSURE:
 	case FAULT_NO_DATA:
-		if (slower(ev, c, f))
+		if (slower(w, ev, c, f))
 			f->verdict = FAULT_SPREAD;
 		break;
 	default:
@@ -595,7 +618,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 				    kind == EV_ANSWERS)
 					slow_but_usual(w, ev, c, f);
 				if (kind == EV_ANSWERS)
-					slow_everywhere(ev, c, f);
+					slow_everywhere(w, ev, c, f);
 				return;
 			}
 }

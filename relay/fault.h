@@ -69,9 +69,11 @@
  * again.  For latency, the share of its recursions answered within a
  * bound (FAULT_SLOW_MS, or two buckets above the usual median when
  * that is slower) must not fall below FAULT_SLOW_SHARE of its usual
- * share, beyond chance (FAULT_P), outside the groups an excuse left
- * out (their recursions may all have been slow: a slow domain, an
- * attack's victim).  The tail alone cannot say it: a resolver's p95
+ * share, beyond chance (FAULT_P), over the newest FAULT_SLOW_MIN
+ * answers or the check's own, whichever is shorter, outside the
+ * 'max_groups' groups with the most failures, at the level where
+ * those hold most of the recursions (their recursions may all have
+ * been slow: a slow domain, a dead TLD, an attack's victim).  The tail alone cannot say it: a resolver's p95
  * is its broken domains' timeouts every day.  Not under load (named
  * shedding recursions, or twice its usual queries a second): a
  * saturated node answers late, and moving it moves its load.
@@ -97,6 +99,7 @@
 #define FAULT_BASE_TAU_MS 60000
 #define FAULT_SLOW_MS	100
 #define FAULT_SLOW_SHARE 0.5
+#define FAULT_SLOW_MIN	40
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -143,6 +146,7 @@ struct fault_level {
 	unsigned int	ngroups;	/* groups left out ('held'), or with
 					   failures when not excused */
 	unsigned int	group[DOM_BUCKETS];	/* most failures first */
+	unsigned int	failing;	/* ... how many have any */
 	double		held;		/* share of failures in ngroups */
 	uint64_t	bad;		/* failures over 'span' */
 	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */

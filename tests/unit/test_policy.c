@@ -1085,6 +1085,17 @@ test_fault_slower_than_usual(void **state)
 	sim_fault(2000, &tr, 1000);
 	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_EXTERNAL);
 	assert_false(f.slow);
+	/*
+	 * One slow TLD, most of the recursions (its names, each a domain
+	 * of its own, are never cached), spread over every domain group
+	 * but in one suffix group: its recursions are left out there, not
+	 * taken for a slow node (the catalogue's dead .nl moved both
+	 * nodes when only the deciding level's groups were left out).
+	 */
+	tr = (struct trouble){ 1500, 0, 6, SLOW };
+	sim_fault(4000, &tr, 1000);
+	(void)judge_now(EV_ANSWERS, &f);
+	assert_false(f.slow);
 }
 
 /* A plugin without domain groups, or the rule off: never excused. */
