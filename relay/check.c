@@ -276,11 +276,11 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			snprintf(other, sizeof(other), " outside the %u "
 			    "groups the failures are in", f.slow_left);
 			snprintf(why + n, len - n, "; answers slower than "
-			    "usual: %.0f%% of %llu within %ums, usually "
-			    "%.0f%%%s: this node",
-			    100.0 * (double)f.slow_fast / (double)f.slow_n,
-			    (unsigned long long)f.slow_n, f.slow_ms,
-			    f.slow_usual * 100, f.slow_left ? other : "");
+			    "usual: %llu within %ums over %s, %.0f usual%s: "
+			    "this node", (unsigned long long)f.slow_fast,
+			    f.slow_ms, span_text(span, sizeof(span),
+			    f.slow_span), f.slow_expected,
+			    f.slow_left ? other : "");
 			break;
 		}
 		n += (size_t)snprintf(why + n, len - n, "; failures in ");

@@ -484,43 +484,59 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 }
 
 /*
- * Slower than usual outside the groups an excuse left out (fault.h)?
- * The bound: FAULT_SLOW_MS, or two buckets above the usual median.
- * The excused groups' recursions, 'x' of those finished over the
- * evidence's span, are taken to have been all slow.
+ * The groups the failures are in, as far as the rule may leave them
+ * out: the 'max_groups' with the most, at the level where they hold
+ * the largest share of the recursions started over base..now.  That
+ * share ('left': how many groups).
+ */
+static double
+failing_share(const struct fault_conf *c, const struct fault *f,
+    const struct sample *now, const struct sample *base, unsigned int *left)
+{
+	const struct fault_level *l;
+	double			 x = 0, all, held, st;
+	unsigned int		 lv, g, i;
+
+	*left = 0;
+	for (lv = 0; lv < f->nlevels; lv++) {
+		l = &f->l[lv];
+		for (all = held = 0, g = 0; g < DOM_BUCKETS; g++) {
+			st = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    base->c[SMP_G(lv, AH_DOM_RSTART, g)]);
+			all += st;
+			for (i = 0; i < l->failing && i < c->max_groups; i++)
+				if (l->group[i] == g)
+					held += st;
+		}
+		if (all > 0 && held / all > x) {
+			x = held / all;
+			*left = l->failing < c->max_groups ? l->failing :
+			    c->max_groups;
+		}
+	}
+	return (x);
+}
+
+/*
+ * Slower than usual (fault.h)?  Recursions answered within the bound
+ * over the newest spans, against their usual rate a second: scaled
+ * down when fewer recursions start than usual (never up), and for the
+ * share started in the groups the failures are in, whose answers may
+ * all have been slow.  A rate, not a share of the answers: an
+ * outage's end brings its late answers all at once, beside the usual
+ * fast ones, and that is no slow node.
  */
 static int
-slower(const struct window *w, const struct evidence *check,
-    const struct fault_conf *c, struct fault *f)
+slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 {
 	const struct fault_base	*b = c->base;
-	const struct fault_level *l;
-	const struct ev_conf	 ec = { .window_ms = c->window_ms,
-	    .min = FAULT_SLOW_MIN, .grace_ms = c->grace_ms };
-	const struct evidence	*ev = check;
-	struct evidence		 newest;
-	const uint64_t		*lat;
-	double			 tot, u, x = 0, all, held, qps;
-	uint64_t		 n, fast, done;
-	unsigned int		 i, j, g, lv, left = 0;
+	const struct sample	*now = window_nth(w, 0), *base;
+	double			 tot, fastrate, strate, secs, lambda, x;
+	uint64_t		 fast, st, q;
+	unsigned int		 i, j, k, left;
 
-	/*
-	 * The newest answers that can tell, late ones left out as for the
-	 * check: a node whose every round trip has just slowed is not to
-	 * wait until they are most of the check's evidence.
-	 */
-	if (window_evidence(w, EV_ANSWERS, &ec, &newest) > 0 && newest.enough &&
-	    newest.span < check->span)
-		ev = &newest;
-	lat = ev->d.c + SMP_LAT;
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
-	    b->secs <= 0 || ev->span <= 0 ||
-	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
-		return (0);
-	/* Load: shedding recursions, or twice the usual queries. */
-	qps = (double)ev->d.c[SMP_QUERIES] * 1000 / (double)ev->span;
-	if (ev->d.c[SMP_QUOTA] + ev->d.c[SMP_CANCELED] > 0 ||
-	    qps > 2 * b->queries / b->secs)
+	    b->secs <= 0 || (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
 		return (0);
 	for (i = 0; i < LAT_BUCKETS - 2 && b->lat[i] < 0.5 * tot; i++)
 		;
@@ -529,38 +545,43 @@ slower(const struct window *w, const struct evidence *check,
 		;
 	if (i + 2 > j)
 		j = i + 2 < LAT_BUCKETS - 2 ? i + 2 : LAT_BUCKETS - 2;
-	u = b->lat[j] / tot;
-	if (u > 0.99)
-		u = 0.99;
-	for (lv = 0; lv < f->nlevels; lv++) {
-		l = &f->l[lv];
-		for (all = held = 0, g = 0; g < DOM_BUCKETS; g++) {
-			done = ev->d.c[SMP_G(lv, AH_DOM_RDONE, g)];
-			all += (double)done;
-			for (i = 0; i < l->failing && i < c->max_groups; i++)
-				if (l->group[i] == g)
-					held += (double)done;
+	fastrate = b->lat[j] / b->secs;
+	strate = b->started / b->secs;
+	for (k = 1; k < w->n; k++) {
+		base = window_nth(w, k);
+		secs = (double)(now->t - base->t) / 1000;
+		/* Load: shedding recursions, or twice the usual queries. */
+		q = now->c[SMP_QUERIES] - base->c[SMP_QUERIES];
+		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED] ||
+		    (double)q > 2 * b->queries / b->secs * secs)
+			return (0);
+		/* No answer is due before a round trip or two: grow. */
+		if (now->t - base->t < c->grace_ms) {
+			if (!may_grow(w, c, k))
+				break;
+			continue;
 		}
-		if (all > 0 && held / all > x) {
-			x = held / all;
-			left = l->failing < c->max_groups ? l->failing :
-			    c->max_groups;
+		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
+		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
+		x = failing_share(c, f, now, base, &left);
+		lambda = fastrate * secs * (1 - x);
+		if ((double)st < strate * secs)
+			lambda *= (double)st / (strate * secs);
+		if ((double)fast < FAULT_SLOW_SHARE * lambda &&
+		    poisson_tail(fast, lambda) < FAULT_P) {
+			f->slow = 1;
+			f->slow_ms = ah_lat_bounds[j];
+			f->slow_fast = fast;
+			f->slow_expected = lambda;
+			f->slow_span = now->t - base->t;
+			f->slow_left = x > 0 ? left : 0;
+			return (1);
 		}
+		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
+			break;
 	}
-	u *= 1 - x;
-	n = lat[LAT_BUCKETS - 1];
-	fast = lat[j];
-	if (u < 0.01 || n < FAULT_MIN_ELSE ||
-	    (double)fast >= FAULT_SLOW_SHARE * u * (double)n ||
-	    lower_tail(fast, n, u) >= FAULT_P)
-		return (0);
-	f->slow = 1;
-	f->slow_ms = ah_lat_bounds[j];
-	f->slow_fast = fast;
-	f->slow_n = n;
-	f->slow_usual = u;
-	f->slow_left = left;
-	return (1);
+	return (0);
 }
 
 /*
@@ -568,15 +589,15 @@ slower(const struct window *w, const struct evidence *check,
  * places: names resolve, but late, everywhere (fault.h).
  */
 static void
-slow_everywhere(const struct window *w, const struct evidence *ev,
-    const struct fault_conf *c, struct fault *f)
+slow_everywhere(const struct window *w, const struct fault_conf *c,
+    struct fault *f)
 {
 	switch (f->verdict) {
 	case FAULT_USUAL:
 	case FAULT_EXTERNAL:
 	case FAULT_UNSURE:
 	case FAULT_NO_DATA:
-		if (slower(w, ev, c, f))
+		if (slower(w, c, f))
 			f->verdict = FAULT_SPREAD;
 		break;
 	default:
@@ -618,7 +639,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 				    kind == EV_ANSWERS)
 					slow_but_usual(w, ev, c, f);
 				if (kind == EV_ANSWERS)
-					slow_everywhere(w, ev, c, f);
+					slow_everywhere(w, c, f);
 				return;
 			}
 }

@@ -66,17 +66,20 @@
  *
  * A node slower than usual is this node's too, though its names
  * resolve: every round trip of its uplink delayed, or lost and sent
- * again.  For latency, the share of its recursions answered within a
- * bound (FAULT_SLOW_MS, or two buckets above the usual median when
- * that is slower) must not fall below FAULT_SLOW_SHARE of its usual
- * share, beyond chance (FAULT_P), over the newest FAULT_SLOW_MIN
- * answers or the check's own, whichever is shorter, outside the
- * 'max_groups' groups with the most failures, at the level where
- * those hold most of the recursions (their recursions may all have
- * been slow: a slow domain, a dead TLD, an attack's victim).  The tail alone cannot say it: a resolver's p95
- * is its broken domains' timeouts every day.  Not under load (named
- * shedding recursions, or twice its usual queries a second): a
- * saturated node answers late, and moving it moves its load.
+ * again.  For latency, its recursions answered within a bound
+ * (FAULT_SLOW_MS, or two buckets above the usual median when that is
+ * slower) over the newest spans, against their usual rate a second,
+ * as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
+ * (FAULT_P).  The usual is scaled down when fewer recursions start
+ * (clients left), and for those started in the groups the failures
+ * are in ('max_groups' of them, at the level where they hold most
+ * recursions: a slow domain, a dead TLD, an attack's victim, whose
+ * answers may all have been slow).  A rate, not a share: the tail of
+ * an outage brings its late answers all at once, beside the usual
+ * fast ones.  The p95 cannot say it: a resolver's tail is its broken
+ * domains' timeouts every day.  Not under load (named shedding
+ * recursions, or twice its usual queries a second): a saturated node
+ * answers late, and moving it moves its load.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
@@ -99,7 +102,6 @@
 #define FAULT_BASE_TAU_MS 60000
 #define FAULT_SLOW_MS	100
 #define FAULT_SLOW_SHARE 0.5
-#define FAULT_SLOW_MIN	40
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -165,8 +167,9 @@ struct fault {
 	int64_t		stop_span;
 	int		slow;		/* slower than usual: this node's */
 	unsigned int	slow_ms;	/* ... answered within this bound */
-	uint64_t	slow_fast, slow_n;	/* ... so many of so many */
-	double		slow_usual;	/* ... where this share was usual */
+	uint64_t	slow_fast;	/* ... so many over slow_span */
+	double		slow_expected;	/* ... where this many were usual */
+	int64_t		slow_span;
 	unsigned int	slow_left;	/* ... groups left out (excused) */
 	struct fault_level l[AH_LVL_COUNT];
 };
