@@ -644,6 +644,25 @@ fault_judge(const struct window *w, const struct evidence *ev,
 			}
 }
 
+int
+fault_slow(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+		return (0);
+	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
+	for (lv = 0; lv < f->nlevels; lv++)
+		level_judge(w, ev, EV_ANSWERS, c, lv, &f->l[lv]);
+	if (!slower(w, c, f))
+		return (0);
+	f->verdict = FAULT_SPREAD;
+	return (1);
+}
+
 double
 fault_base_count(const struct fault_base *b)
 {

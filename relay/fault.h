@@ -177,6 +177,13 @@ struct fault {
 void	fault_judge(const struct window *, const struct evidence *,
 	    enum ev_kind, const struct fault_conf *, struct fault *);
 /*
+ * Slower than usual, whatever the latency check's quantile says (a
+ * delay that keeps it under its limit): 1, with f's verdict
+ * FAULT_SPREAD and f->slow set.
+ */
+int	fault_slow(const struct window *, const struct evidence *,
+	    const struct fault_conf *, struct fault *);
+/*
  * Take the newest snapshot's recursions into the baseline; called on
  * the evaluations that find the node healthy.  A gap (an evaluation
  * not taken in, a reset window) is skipped, not averaged over.

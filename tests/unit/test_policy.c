@@ -1052,6 +1052,7 @@ static void
 test_fault_slower_than_usual(void **state)
 {
 	struct trouble	tr = { 100, 1u << 2, -1, SLOW };
+	struct evidence	ev;
 	struct fault	f;
 	int64_t		t;
 
@@ -1064,6 +1065,14 @@ test_fault_slower_than_usual(void **state)
 	assert_int_equal(f.slow_ms, 100);
 	assert_true((double)f.slow_fast * 10 < f.slow_expected);
 	assert_true(f.slow_span < 1000);
+	/*
+	 * Its p95 is 500 ms, within the latency check's limit (1 s): the
+	 * check asks fault_slow() all the same.
+	 */
+	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
+	assert_true(latency_quantile(&ev.d, 0.95) <= 1000);
+	assert_true(fault_slow(&w, &ev, &fault_default, &f));
+	assert_true(f.slow);
 	/* The same beside a slow domain: its group left out, still slow. */
 	sim_fault(0, NULL, 1000);
 	sim.delay = 330;
@@ -1076,6 +1085,8 @@ test_fault_slower_than_usual(void **state)
 	sim_traffic(1500, 3000, 1.0 / 3, NULL, NULL, NULL);
 	(void)judge_now(EV_ANSWERS, &f);
 	assert_false(f.slow);
+	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
+	assert_false(fault_slow(&w, &ev, &fault_default, &f));
 	/* A little slower than usual is not slow: 60 ms, under the bound. */
 	sim_fault(0, NULL, 1000);
 	sim.delay = 40;
