@@ -152,8 +152,8 @@ struct cand {
  * Do the other names resolve as usual, leaving out the first h of
  * f->group, for each h from 'hmin' to 'hmax'?  Every span from
  * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand);
- * from h = 'pmin' on (the failures concentrated in those groups), a
- * span under FAULT_MIN_PENDING outcomes on its finished ones alone.
+ * from h = 'pmin' on (the failures concentrated in those groups), on
+ * the finished recursions alone.
  */
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
@@ -190,12 +190,16 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			cd[h].n = n;
 			cd[h].usual = u;
 			cd[h].span = now->t - base->t;
-			if (n < FAULT_MIN_ELSE)
+			if (h < pmin && n < FAULT_MIN_ELSE)
 				continue;
+			if (h >= pmin) {
+				/* Beside concentrated failures: finished ones. */
+				cd[h].n = n = fin;
+				if (n < FAULT_MIN_ELSE)
+					continue;
+			}
 			cd[h].tested = 1;
-			cd[h].failed = below_usual(c, o, n, u) &&
-			    (h < pmin || n >= FAULT_MIN_PENDING ||
-			    (fin >= FAULT_MIN_ELSE && below_usual(c, o, fin, u)));
+			cd[h].failed = below_usual(c, o, n, u);
 		}
 		if (cd[hmax].n >= FAULT_MIN_RES || !may_grow(w, c, k))
 			break;

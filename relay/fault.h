@@ -35,14 +35,13 @@
  *    below it that a node resolving as usual would fall there once in
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
- *    Beside failures concentrated in the groups left out, a recursion
- *    still unanswered is no failure yet on a span of fewer than
- *    FAULT_MIN_PENDING outcomes: names elsewhere may wait on the
- *    failing ones' servers (a domain under .com whose name servers are
- *    named under a dead .nl waits with .nl), and a short span of them
- *    says nothing of the node.  There a span fails on its finished
- *    recursions alone (a clock or trust anchor gone wrong fails them
- *    at once); a longer one counts the unanswered too.
+ *    Beside failures concentrated in the groups left out, the others
+ *    are judged on their finished recursions alone: names elsewhere
+ *    wait on the failing ones' servers (every domain under .com or .de
+ *    whose name servers are named under a dead .nl waits with .nl), so
+ *    their unanswered say nothing of the node; a clock or trust anchor
+ *    gone wrong fails finished ones, and a node that stopped hearing
+ *    back or answers late is 'stopped' or slower than usual below.
  * 2. h = 0 passes: the whole node resolves as usual, and the breach is
  *    its usual background (FAULT_USUAL).  A larger h passes: the
  *    failures are in those groups, the world's (FAULT_EXTERNAL).  None
@@ -94,7 +93,6 @@
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
 #define FAULT_MIN_RES	200
-#define FAULT_MIN_PENDING 100
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
