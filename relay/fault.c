@@ -488,59 +488,68 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 }
 
 /*
- * The groups the failures are in, as far as the rule may leave them
- * out: the 'max_groups' with the most, at the level where they hold
- * the largest share of the recursions started over base..now.  That
- * share ('left': how many groups).
+ * The recursions answered within the bound that a node answering as
+ * fast as usual would have given over base..now: the usual number per
+ * recursion started, times those started in each group, each group's
+ * capped at its usual rate (a surge of an attack's names in one group
+ * brings no fast answers; fewer clients bring fewer), leaving out the
+ * groups the failures are in ('max_groups' of them, whose answers may
+ * all have been slow: a slow domain, a dead TLD, an attack's victim).
+ * The least of the levels; 'left' how many groups it left out.
  */
 static double
-failing_share(const struct fault_conf *c, const struct fault *f,
-    const struct sample *now, const struct sample *base, unsigned int *left)
+fast_expected(const struct fault_conf *c, const struct fault *f,
+    const struct sample *now, const struct sample *base, double per,
+    double secs, unsigned int *left)
 {
+	const struct fault_base	*b = c->base;
 	const struct fault_level *l;
-	double			 x = 0, all, held, st;
-	unsigned int		 lv, g, i;
+	double			 e, best = -1, st, cap;
+	unsigned int		 lv, g, i, out;
 
-	*left = 0;
 	for (lv = 0; lv < f->nlevels; lv++) {
 		l = &f->l[lv];
-		for (all = held = 0, g = 0; g < DOM_BUCKETS; g++) {
-			st = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
-			    base->c[SMP_G(lv, AH_DOM_RSTART, g)]);
-			all += st;
+		for (e = 0, out = 0, g = 0; g < DOM_BUCKETS; g++) {
 			for (i = 0; i < l->failing && i < c->max_groups; i++)
 				if (l->group[i] == g)
-					held += st;
+					break;
+			if (i < l->failing && i < c->max_groups) {
+				out++;
+				continue;
+			}
+			st = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    base->c[SMP_G(lv, AH_DOM_RSTART, g)]);
+			cap = b->st[lv][g] / b->secs * secs;
+			e += st < cap ? st : cap;
 		}
-		if (all > 0 && held / all > x) {
-			x = held / all;
-			*left = l->failing < c->max_groups ? l->failing :
-			    c->max_groups;
+		e *= per;
+		if (best < 0 || e < best) {
+			best = e;
+			*left = out;
 		}
 	}
-	return (x);
+	return (best < 0 ? 0 : best);
 }
 
 /*
  * Slower than usual (fault.h)?  Recursions answered within the bound
- * over the newest spans, against their usual rate a second: scaled
- * down when fewer recursions start than usual (never up), and for the
- * share started in the groups the failures are in, whose answers may
- * all have been slow.  A rate, not a share of the answers: an
- * outage's end brings its late answers all at once, beside the usual
- * fast ones, and that is no slow node.
+ * over the newest spans, against what the usual would have given
+ * (fast_expected()), as for 'stopped': a count, not a share of the
+ * answers, for an outage's end brings its late answers all at once,
+ * beside the usual fast ones.
  */
 static int
 slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
-	double			 tot, fastrate, strate, secs, lambda, x;
-	uint64_t		 fast, st, q;
+	double			 tot, per, secs, lambda;
+	uint64_t		 fast, q;
 	unsigned int		 i, j, k, left;
 
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
-	    b->secs <= 0 || (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
+	    b->secs <= 0 || b->started <= 0 ||
+	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
 		return (0);
 	for (i = 0; i < LAT_BUCKETS - 2 && b->lat[i] < 0.5 * tot; i++)
 		;
@@ -549,8 +558,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		;
 	if (i + 2 > j)
 		j = i + 2 < LAT_BUCKETS - 2 ? i + 2 : LAT_BUCKETS - 2;
-	fastrate = b->lat[j] / b->secs;
-	strate = b->started / b->secs;
+	per = b->lat[j] / b->started;
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
@@ -567,11 +575,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 			continue;
 		}
 		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
-		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
-		x = failing_share(c, f, now, base, &left);
-		lambda = fastrate * secs * (1 - x);
-		if ((double)st < strate * secs)
-			lambda *= (double)st / (strate * secs);
+		lambda = fast_expected(c, f, now, base, per, secs, &left);
 		if ((double)fast < FAULT_SLOW_SHARE * lambda &&
 		    poisson_tail(fast, lambda) < FAULT_P) {
 			f->slow = 1;
@@ -579,7 +583,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 			f->slow_fast = fast;
 			f->slow_expected = lambda;
 			f->slow_span = now->t - base->t;
-			f->slow_left = x > 0 ? left : 0;
+			f->slow_left = left;
 			return (1);
 		}
 		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
@@ -698,6 +702,9 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
 		for (g = 0; g < DOM_BUCKETS; g++) {
+			b->st[lv][g] = b->st[lv][g] * keep +
+			    (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    prev->c[SMP_G(lv, AH_DOM_RSTART, g)]);
 			b->ok[lv][g] = b->ok[lv][g] * keep + (double)ok[g];
 			b->n[lv][g] = b->n[lv][g] * keep +
 			    (double)(ok[g] + bad[g]);

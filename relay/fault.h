@@ -67,18 +67,20 @@
  * resolve: every round trip of its uplink delayed, or lost and sent
  * again.  For latency, its recursions answered within a bound
  * (FAULT_SLOW_MS, or two buckets above the usual median when that is
- * slower) over the newest spans, against their usual rate a second,
- * as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
- * (FAULT_P).  The usual is scaled down when fewer recursions start
- * (clients left), and for those started in the groups the failures
- * are in ('max_groups' of them, at the level where they hold most
- * recursions: a slow domain, a dead TLD, an attack's victim, whose
- * answers may all have been slow).  A rate, not a share: the tail of
- * an outage brings its late answers all at once, beside the usual
- * fast ones.  The p95 cannot say it: a resolver's tail is its broken
- * domains' timeouts every day.  Not under load (named shedding
- * recursions, or twice its usual queries a second): a saturated node
- * answers late, and moving it moves its load.
+ * slower) over the newest spans, against what its usual would have
+ * given, as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
+ * (FAULT_P).  The usual: fast answers per recursion started, times
+ * the recursions started in each group, each capped at the group's
+ * usual rate (an attack's surge of names brings no fast answers, and
+ * fewer clients fewer), leaving out the groups the failures are in
+ * ('max_groups' of them: a slow domain, a dead TLD, an attack's
+ * victim, whose answers may all have been slow); the least of the
+ * levels.  A count, not a share: the tail of an outage brings its
+ * late answers all at once, beside the usual fast ones.  The p95
+ * cannot say it: a resolver's tail is its broken domains' timeouts
+ * every day.  Not under load (named shedding recursions, or twice its
+ * usual queries a second): a saturated node answers late, and moving
+ * it moves its load.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
@@ -109,6 +111,7 @@
 struct fault_base {
 	double		ok[AH_LVL_COUNT][DOM_BUCKETS];
 	double		n[AH_LVL_COUNT][DOM_BUCKETS];
+	double		st[AH_LVL_COUNT][DOM_BUCKETS];	/* started */
 	/*
 	 * The whole node's recursions that ended with an answer (success
 	 * or failure, not a timeout), and those started, over 'secs'.
