@@ -557,16 +557,22 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 	    j++)
 		;
 	if (i + 2 > j)
-		j = i + 2 < LAT_BUCKETS - 2 ? i + 2 : LAT_BUCKETS - 2;
+		j = i + 2;
+	/* A node that usually answers in a second or more: not so. */
+	if (j >= LAT_BUCKETS - 2 || ah_lat_bounds[j] > FAULT_SLOW_MAX_MS)
+		return (0);
 	per = b->lat[j] / b->started;
+	/* Shedding load anywhere in the window: load, not a slow node. */
+	base = window_nth(w, w->n - 1);
+	if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+		return (0);
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
-		/* Load: shedding recursions, or twice the usual queries. */
+		/* Load: twice the usual queries. */
 		q = now->c[SMP_QUERIES] - base->c[SMP_QUERIES];
-		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED] ||
-		    (double)q > 2 * b->queries / b->secs * secs)
+		if ((double)q > 2 * b->queries / b->secs * secs)
 			return (0);
 		/* No answer is due before a round trip or two: grow. */
 		if (now->t - base->t < c->grace_ms) {
@@ -690,6 +696,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
 	unsigned int		 lv, g;
 	double			 keep;
+	int			 shed;
 
 	if (w->n < 2)
 		return;
@@ -699,12 +706,18 @@ fault_base_update(struct fault_base *b, const struct window *w,
 		return;
 	keep = b->t == 0 ? 0 : exp(-(double)(now->t - b->t) /
 	    FAULT_BASE_TAU_MS);
+	/*
+	 * Shedding load (recursive-clients full): its answers are late
+	 * and its starts an attack's; not how fast the node usually is.
+	 */
+	shed = now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    prev->c[SMP_QUOTA] + prev->c[SMP_CANCELED];
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
 		for (g = 0; g < DOM_BUCKETS; g++) {
-			b->st[lv][g] = b->st[lv][g] * keep +
+			b->st[lv][g] = b->st[lv][g] * keep + (shed ? 0 :
 			    (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
-			    prev->c[SMP_G(lv, AH_DOM_RSTART, g)]);
+			    prev->c[SMP_G(lv, AH_DOM_RSTART, g)]));
 			b->ok[lv][g] = b->ok[lv][g] * keep + (double)ok[g];
 			b->n[lv][g] = b->n[lv][g] * keep +
 			    (double)(ok[g] + bad[g]);
@@ -715,8 +728,8 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
 	    prev->c[SMP_STARTED]);
 	for (g = 0; g < LAT_BUCKETS; g++)
-		b->lat[g] = b->lat[g] * keep + (double)(now->c[SMP_LAT + g] -
-		    prev->c[SMP_LAT + g]);
+		b->lat[g] = b->lat[g] * keep + (shed ? 0 :
+		    (double)(now->c[SMP_LAT + g] - prev->c[SMP_LAT + g]));
 	b->queries = b->queries * keep + (double)(now->c[SMP_QUERIES] -
 	    prev->c[SMP_QUERIES]);
 	b->secs = b->secs * keep + (double)(now->t - prev->t) / 1000;

@@ -78,9 +78,11 @@
  * levels.  A count, not a share: the tail of an outage brings its
  * late answers all at once, beside the usual fast ones.  The p95
  * cannot say it: a resolver's tail is its broken domains' timeouts
- * every day.  Not under load (named shedding recursions, or twice its
- * usual queries a second): a saturated node answers late, and moving
- * it moves its load.
+ * every day.  Not under load (named shedding recursions anywhere in
+ * the window, or twice its usual queries a second): a saturated node
+ * answers late, and moving it moves its load; nor is load learnt as
+ * the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
+ * (its usual median over 100 ms) is not judged so.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
@@ -101,6 +103,7 @@
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
 #define FAULT_SLOW_MS	100
+#define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
 
 /*
