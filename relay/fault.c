@@ -193,15 +193,21 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			if (h < pmin && n < FAULT_MIN_ELSE)
 				continue;
 			if (h >= pmin) {
-				/* Beside concentrated failures: finished ones. */
+				/*
+				 * Beside concentrated failures: finished ones,
+				 * over seconds (a dead TLD's dependents time
+				 * out together, named's 10 s after they began).
+				 */
 				cd[h].n = n = fin;
-				if (n < FAULT_MIN_ELSE)
+				if (n < FAULT_MIN_ELSE || (cd[h].span <
+				    FAULT_CONC_MS && may_grow(w, c, k)))
 					continue;
 			}
 			cd[h].tested = 1;
 			cd[h].failed = below_usual(c, o, n, u);
 		}
-		if (cd[hmax].n >= FAULT_MIN_RES || !may_grow(w, c, k))
+		if ((cd[hmax].n >= FAULT_MIN_RES && (hmax < pmin ||
+		    cd[hmax].span >= FAULT_CONC_MS)) || !may_grow(w, c, k))
 			break;
 	}
 }

@@ -36,10 +36,13 @@
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
  *    Beside failures concentrated in the groups left out, the others
- *    are judged on their finished recursions alone: names elsewhere
+ *    are judged on their finished recursions alone, over spans of
+ *    FAULT_CONC_MS or more: names elsewhere
  *    wait on the failing ones' servers (every domain under .com or .de
  *    whose name servers are named under a dead .nl waits with .nl), so
- *    their unanswered say nothing of the node; a clock or trust anchor
+ *    their unanswered say nothing of the node, and when named gives up
+ *    on them (10 s after they began) they fail together, a burst that
+ *    a short span would take for the node; a clock or trust anchor
  *    gone wrong fails finished ones, and a node that stopped hearing
  *    back or answers late is 'stopped' or slower than usual below.
  * 2. h = 0 passes: the whole node resolves as usual, and the breach is
@@ -97,6 +100,7 @@
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
 #define FAULT_MIN_RES	200
+#define FAULT_CONC_MS	2000
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
