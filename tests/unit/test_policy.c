@@ -1055,6 +1055,7 @@ test_fault_slower_than_usual(void **state)
 	struct evidence	ev;
 	struct fault	f;
 	int64_t		t;
+	double		before;
 
 	(void)state;
 	sim_fault(0, NULL, 1000);
@@ -1108,6 +1109,31 @@ test_fault_slower_than_usual(void **state)
 	sim_fault(4000, &tr, 1000);
 	(void)judge_now(EV_ANSWERS, &f);
 	assert_false(f.slow);
+	/*
+	 * recursive-clients full (named cancelling the oldest): the late
+	 * answers of a node shedding load are not learnt as its usual
+	 * speed (a relay respawned then took "within 5000ms" for fast),
+	 * nor is a node shedding load judged slow.
+	 */
+	sim_reset();
+	sim_traffic(3000, 1000, 0.1, NULL, NULL, NULL);
+	/* Answers over a second: none before. */
+	before = sim.base.lat[LAT_BUCKETS - 1] - sim.base.lat[9];
+	assert_true(ah_lat_bounds[9] == 1000 && before < 1);
+	sim.max_inflight = 600;
+	tr = (struct trouble){ 200, 1u << 5, -1, SILENT };
+	sim_traffic(3500, 1000, 0.1, &tr, NULL, NULL);
+	assert_true(sim.cur.c[SMP_CANCELED] > 0);
+	before = sim.base.lat[LAT_BUCKETS - 1] - sim.base.lat[9];
+	sim.delay = 1500;
+	sim_traffic(4000, 1000, 0.1, &tr, NULL, NULL);
+	assert_true(sim.cur.c[SMP_CANCELED] > 0);
+	assert_true(sim.cur.c[SMP_LAT + LAT_BUCKETS - 1] -
+	    sim.cur.c[SMP_LAT + 9] > 0);
+	assert_true(sim.base.lat[LAT_BUCKETS - 1] - sim.base.lat[9] <=
+	    before);
+	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
+	assert_false(fault_slow(&w, &ev, &fault_default, &f));
 	/*
 	 * A random-subdomain attack's first moments (the catalogue's: the
 	 * clients' own traffic a quarter of before, the attacker's three
