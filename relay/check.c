@@ -185,6 +185,20 @@ not_excused(const struct feed_view *v, enum ah_level lv,
 	}
 }
 
+/* "answers slower than usual: 0 within 100ms over 0.6s, 18 usual" */
+static void
+slow_text(const struct fault *f, char *buf, size_t len)
+{
+	char	span[32], other[64];
+
+	snprintf(other, sizeof(other), " outside the %u groups the failures "
+	    "are in", f->slow_left);
+	snprintf(buf, len, "answers slower than usual: %llu within %ums over "
+	    "%s, %.0f usual%s: this node", (unsigned long long)f->slow_fast,
+	    f->slow_ms, span_text(span, sizeof(span), f->slow_span),
+	    f->slow_expected, f->slow_left ? other : "");
+}
+
 /*
  * A failing check may be no fault at all, or the world's rather than
  * this node's: a resolver's usual background of broken domains, or an
@@ -270,6 +284,11 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			    (unsigned long long)f.stop_ok,
 			    span_text(span, sizeof(span), f.stop_span),
 			    f.stop_expected);
+			break;
+		}
+		if (f.slow) {
+			snprintf(why + n, len - n, "; ");
+			slow_text(&f, why + n + 2, len - n - 2);
 			break;
 		}
 		n += (size_t)snprintf(why + n, len - n, "; failures in ");
@@ -358,8 +377,11 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 {
 	const struct checks_conf	*k = &in->s->checks;
 	struct evidence			 ev;
+	struct fault_conf		 fc;
+	struct fault			 f;
 	int64_t				 q;
 	int				 bad;
+	size_t				 n;
 	char				 span[32], qs[24];
 
 	if (!evidence(cs, in, EV_ANSWERS, "recursive answers", &ev))
@@ -378,7 +400,23 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 	    bad ? ">" : "within", (long long)k->latency_max_ms,
 	    span_text(span, sizeof(span), ev.span),
 	    (unsigned long long)ev.total);
-	shared_fault(cs, in, EV_ANSWERS, &ev);
+	if (bad) {
+		shared_fault(cs, in, EV_ANSWERS, &ev);
+		return;
+	}
+	/*
+	 * Within the limit, and yet far slower than usual: a delay on
+	 * every round trip keeps the quantile under a second and every
+	 * answer late (fault.h).
+	 */
+	check_fault_conf(in->s, in->feed, in->base, &fc);
+	if (fault_slow(in->win, &ev, &fc, &f)) {
+		n = strlen(cs->why);
+		cs->bad = 1;
+		snprintf(cs->why + n, sizeof(cs->why) - n, ", but ");
+		n = strlen(cs->why);
+		slow_text(&f, cs->why + n, sizeof(cs->why) - n);
+	}
 }
 
 /*

@@ -57,6 +57,19 @@ group_outcomes(const struct window *w, const struct fault_conf *c,
 	return (all);
 }
 
+/*
+ * The recursions of group b that finished failing over base..now: the
+ * failures of group_outcomes() without the overdue ones.
+ */
+static uint64_t
+finished_bad(const struct fault_conf *c, enum ah_level lv,
+    const struct sample *now, const struct sample *base, unsigned int b)
+{
+	enum ah_dom	kd = c->v2 ? AH_DOM_FAIL : AH_DOM_RBAD;
+
+	return (now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)]);
+}
+
 /* May the evidence grow from k to k + 1 without leaving the window? */
 static int
 may_grow(const struct window *w, const struct fault_conf *c, unsigned int k)
@@ -138,15 +151,17 @@ struct cand {
 /*
  * Do the other names resolve as usual, leaving out the first h of
  * f->group, for each h from 'hmin' to 'hmax'?  Every span from
- * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand).
+ * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand);
+ * from h = 'pmin' on (the failures concentrated in those groups), on
+ * the finished recursions alone.
  */
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
     enum ah_level lv, const struct fault_level *f, unsigned int hmin,
-    unsigned int hmax, struct cand *cd)
+    unsigned int hmax, unsigned int pmin, struct cand *cd)
 {
 	const struct sample	*now = window_nth(w, 0), *base;
-	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n;
+	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n, fin;
 	unsigned int		 k, h, g;
 	double			 u;
 
@@ -160,10 +175,12 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 		base = window_nth(w, k);
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok);
 		for (h = hmin; h <= hmax; h++) {
-			for (o = n = 0, g = 0; g < DOM_BUCKETS; g++)
+			for (o = n = fin = 0, g = 0; g < DOM_BUCKETS; g++)
 				if (cd[h].rest & (1u << g)) {
 					o += ok[g];
 					n += ok[g] + bad[g];
+					fin += ok[g] + finished_bad(c, lv, now,
+					    base, g);
 				}
 			if (cd[h].failed)
 				continue;
@@ -173,12 +190,24 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			cd[h].n = n;
 			cd[h].usual = u;
 			cd[h].span = now->t - base->t;
-			if (n < FAULT_MIN_ELSE)
+			if (h < pmin && n < FAULT_MIN_ELSE)
 				continue;
+			if (h >= pmin) {
+				/*
+				 * Beside concentrated failures: finished ones,
+				 * over seconds (a dead TLD's dependents time
+				 * out together, named's 10 s after they began).
+				 */
+				cd[h].n = n = fin;
+				if (n < FAULT_MIN_ELSE || (cd[h].span <
+				    FAULT_CONC_MS && may_grow(w, c, k)))
+					continue;
+			}
 			cd[h].tested = 1;
 			cd[h].failed = below_usual(c, o, n, u);
 		}
-		if (cd[hmax].n >= FAULT_MIN_RES || !may_grow(w, c, k))
+		if ((cd[hmax].n >= FAULT_MIN_RES && (hmax < pmin ||
+		    cd[hmax].span >= FAULT_CONC_MS)) || !may_grow(w, c, k))
 			break;
 	}
 }
@@ -258,6 +287,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	order(c, bad, f, &failing, &conc);
+	f->failing = failing;
 	/* Overdue everywhere is a slow node, not a slow domain. */
 	if (kind == EV_ANSWERS && conc > c->max_groups) {
 		f->verdict = FAULT_SPREAD;
@@ -274,11 +304,14 @@ level_judge(const struct window *w, const struct evidence *ev,
 	if (kind == EV_ANSWERS &&
 	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
 		order(c, bad, f, &failing, &conc);
+		f->failing = failing;
 		hmin = 0;
 	}
 	hmax = failing < c->max_groups ? failing : c->max_groups;
 
-	resolve_as_usual(w, c, lv, f, hmin, hmax, cd);
+	/* Pending is no failure on short spans only beside concentration. */
+	resolve_as_usual(w, c, lv, f, hmin, hmax,
+	    conc <= hmax ? conc : DOM_BUCKETS + 1, cd);
 	/*
 	 * Concentrated failures are named first: those groups left out,
 	 * then more of them; then fewer, down to none (the usual).
@@ -448,7 +481,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
-	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, cd);
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, cd);
 	if (!as_usual(c, &cd[0]))
 		return;
 	l->verdict = f->verdict = FAULT_USUAL;
@@ -458,6 +491,138 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	l->usual = cd[0].usual;
 	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
 	l->span_else = cd[0].span;
+}
+
+/*
+ * The recursions answered within the bound that a node answering as
+ * fast as usual would have given over base..now: the usual number per
+ * recursion started, times those started in each group, each group's
+ * capped at its usual rate (a surge of an attack's names in one group
+ * brings no fast answers; fewer clients bring fewer), leaving out the
+ * groups the failures are in ('max_groups' of them, whose answers may
+ * all have been slow: a slow domain, a dead TLD, an attack's victim).
+ * The least of the levels; 'left' how many groups it left out.
+ */
+static double
+fast_expected(const struct fault_conf *c, const struct fault *f,
+    const struct sample *now, const struct sample *base, double per,
+    double secs, unsigned int *left)
+{
+	const struct fault_base	*b = c->base;
+	const struct fault_level *l;
+	double			 e, best = -1, st, cap;
+	unsigned int		 lv, g, i, out;
+
+	for (lv = 0; lv < f->nlevels; lv++) {
+		l = &f->l[lv];
+		for (e = 0, out = 0, g = 0; g < DOM_BUCKETS; g++) {
+			for (i = 0; i < l->failing && i < c->max_groups; i++)
+				if (l->group[i] == g)
+					break;
+			if (i < l->failing && i < c->max_groups) {
+				out++;
+				continue;
+			}
+			st = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    base->c[SMP_G(lv, AH_DOM_RSTART, g)]);
+			cap = b->st[lv][g] / b->secs * secs;
+			e += st < cap ? st : cap;
+		}
+		e *= per;
+		if (best < 0 || e < best) {
+			best = e;
+			*left = out;
+		}
+	}
+	return (best < 0 ? 0 : best);
+}
+
+/*
+ * Slower than usual (fault.h)?  Recursions answered within the bound
+ * over the newest spans, against what the usual would have given
+ * (fast_expected()), as for 'stopped': a count, not a share of the
+ * answers, for an outage's end brings its late answers all at once,
+ * beside the usual fast ones.
+ */
+static int
+slower(const struct window *w, const struct fault_conf *c, struct fault *f)
+{
+	const struct fault_base	*b = c->base;
+	const struct sample	*now = window_nth(w, 0), *base;
+	double			 tot, per, secs, lambda;
+	uint64_t		 fast, q;
+	unsigned int		 i, j, k, left;
+
+	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
+	    b->secs <= 0 || b->started <= 0 ||
+	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
+		return (0);
+	for (i = 0; i < LAT_BUCKETS - 2 && b->lat[i] < 0.5 * tot; i++)
+		;
+	for (j = 0; j < LAT_BUCKETS - 2 && ah_lat_bounds[j] < FAULT_SLOW_MS;
+	    j++)
+		;
+	if (i + 2 > j)
+		j = i + 2;
+	/* A node that usually answers in a second or more: not so. */
+	if (j >= LAT_BUCKETS - 2 || ah_lat_bounds[j] > FAULT_SLOW_MAX_MS)
+		return (0);
+	per = b->lat[j] / b->started;
+	/* Shedding load anywhere in the window: load, not a slow node. */
+	base = window_nth(w, w->n - 1);
+	if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+		return (0);
+	for (k = 1; k < w->n; k++) {
+		base = window_nth(w, k);
+		secs = (double)(now->t - base->t) / 1000;
+		/* Load: twice the usual queries. */
+		q = now->c[SMP_QUERIES] - base->c[SMP_QUERIES];
+		if ((double)q > 2 * b->queries / b->secs * secs)
+			return (0);
+		/* No answer is due before a round trip or two: grow. */
+		if (now->t - base->t < c->grace_ms) {
+			if (!may_grow(w, c, k))
+				break;
+			continue;
+		}
+		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
+		lambda = fast_expected(c, f, now, base, per, secs, &left);
+		if ((double)fast < FAULT_SLOW_SHARE * lambda &&
+		    poisson_tail(fast, lambda) < FAULT_P) {
+			f->slow = 1;
+			f->slow_ms = ah_lat_bounds[j];
+			f->slow_fast = fast;
+			f->slow_expected = lambda;
+			f->slow_span = now->t - base->t;
+			f->slow_left = left;
+			return (1);
+		}
+		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
+			break;
+	}
+	return (0);
+}
+
+/*
+ * Answers far slower than usual outweigh an excuse of the failures'
+ * places: names resolve, but late, everywhere (fault.h).
+ */
+static void
+slow_everywhere(const struct window *w, const struct fault_conf *c,
+    struct fault *f)
+{
+	switch (f->verdict) {
+	case FAULT_USUAL:
+	case FAULT_EXTERNAL:
+	case FAULT_UNSURE:
+	case FAULT_NO_DATA:
+		if (slower(w, c, f))
+			f->verdict = FAULT_SPREAD;
+		break;
+	default:
+		break;
+	}
 }
 
 void
@@ -493,8 +658,29 @@ fault_judge(const struct window *w, const struct evidence *ev,
 				if (f->verdict == FAULT_NO_DATA &&
 				    kind == EV_ANSWERS)
 					slow_but_usual(w, ev, c, f);
+				if (kind == EV_ANSWERS)
+					slow_everywhere(w, c, f);
 				return;
 			}
+}
+
+int
+fault_slow(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+		return (0);
+	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
+	for (lv = 0; lv < f->nlevels; lv++)
+		level_judge(w, ev, EV_ANSWERS, c, lv, &f->l[lv]);
+	if (!slower(w, c, f))
+		return (0);
+	f->verdict = FAULT_SPREAD;
+	return (1);
 }
 
 double
@@ -516,6 +702,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
 	unsigned int		 lv, g;
 	double			 keep;
+	int			 shed;
 
 	if (w->n < 2)
 		return;
@@ -525,9 +712,18 @@ fault_base_update(struct fault_base *b, const struct window *w,
 		return;
 	keep = b->t == 0 ? 0 : exp(-(double)(now->t - b->t) /
 	    FAULT_BASE_TAU_MS);
+	/*
+	 * Shedding load (recursive-clients full): its answers are late
+	 * and its starts an attack's; not how fast the node usually is.
+	 */
+	shed = now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    prev->c[SMP_QUOTA] + prev->c[SMP_CANCELED];
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
 		for (g = 0; g < DOM_BUCKETS; g++) {
+			b->st[lv][g] = b->st[lv][g] * keep + (shed ? 0 :
+			    (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    prev->c[SMP_G(lv, AH_DOM_RSTART, g)]));
 			b->ok[lv][g] = b->ok[lv][g] * keep + (double)ok[g];
 			b->n[lv][g] = b->n[lv][g] * keep +
 			    (double)(ok[g] + bad[g]);
@@ -537,6 +733,11 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	    now->c[SMP_FAILURE] - prev->c[SMP_SUCCESS] - prev->c[SMP_FAILURE]);
 	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
 	    prev->c[SMP_STARTED]);
+	for (g = 0; g < LAT_BUCKETS; g++)
+		b->lat[g] = b->lat[g] * keep + (shed ? 0 :
+		    (double)(now->c[SMP_LAT + g] - prev->c[SMP_LAT + g]));
+	b->queries = b->queries * keep + (double)(now->c[SMP_QUERIES] -
+	    prev->c[SMP_QUERIES]);
 	b->secs = b->secs * keep + (double)(now->t - prev->t) / 1000;
 	b->t = now->t;
 }

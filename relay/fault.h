@@ -35,6 +35,16 @@
  *    below it that a node resolving as usual would fall there once in
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
+ *    Beside failures concentrated in the groups left out, the others
+ *    are judged on their finished recursions alone, over spans of
+ *    FAULT_CONC_MS or more: names elsewhere
+ *    wait on the failing ones' servers (every domain under .com or .de
+ *    whose name servers are named under a dead .nl waits with .nl), so
+ *    their unanswered say nothing of the node, and when named gives up
+ *    on them (10 s after they began) they fail together, a burst that
+ *    a short span would take for the node; a clock or trust anchor
+ *    gone wrong fails finished ones, and a node that stopped hearing
+ *    back or answers late is 'stopped' or slower than usual below.
  * 2. h = 0 passes: the whole node resolves as usual, and the breach is
  *    its usual background (FAULT_USUAL).  A larger h passes: the
  *    failures are in those groups, the world's (FAULT_EXTERNAL).  None
@@ -56,6 +66,27 @@
  * cannot excuse an uplink that has just gone.  Before a baseline
  * exists, the rates over the window stand for the usual ones.
  *
+ * A node slower than usual is this node's too, though its names
+ * resolve: every round trip of its uplink delayed, or lost and sent
+ * again.  For latency, its recursions answered within a bound
+ * (FAULT_SLOW_MS, or two buckets above the usual median when that is
+ * slower) over the newest spans, against what its usual would have
+ * given, as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
+ * (FAULT_P).  The usual: fast answers per recursion started, times
+ * the recursions started in each group, each capped at the group's
+ * usual rate (an attack's surge of names brings no fast answers, and
+ * fewer clients fewer), leaving out the groups the failures are in
+ * ('max_groups' of them: a slow domain, a dead TLD, an attack's
+ * victim, whose answers may all have been slow); the least of the
+ * levels.  A count, not a share: the tail of an outage brings its
+ * late answers all at once, beside the usual fast ones.  The p95
+ * cannot say it: a resolver's tail is its broken domains' timeouts
+ * every day.  Not under load (named shedding recursions anywhere in
+ * the window, or twice its usual queries a second): a saturated node
+ * answers late, and moving it moves its load; nor is load learnt as
+ * the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
+ * (its usual median over 100 ms) is not judged so.
+ *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
@@ -69,11 +100,15 @@
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
 #define FAULT_MIN_RES	200
+#define FAULT_CONC_MS	2000
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
+#define FAULT_SLOW_MS	100
+#define FAULT_SLOW_MAX_MS 500
+#define FAULT_SLOW_SHARE 0.5
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -83,11 +118,15 @@
 struct fault_base {
 	double		ok[AH_LVL_COUNT][DOM_BUCKETS];
 	double		n[AH_LVL_COUNT][DOM_BUCKETS];
+	double		st[AH_LVL_COUNT][DOM_BUCKETS];	/* started */
 	/*
 	 * The whole node's recursions that ended with an answer (success
 	 * or failure, not a timeout), and those started, over 'secs'.
 	 */
 	double		answered, started, secs;
+	/* Recursions finished within each latency bound (cumulative). */
+	double		lat[LAT_BUCKETS];
+	double		queries;	/* over 'secs' */
 	int64_t		t;		/* the last sample taken in; 0: none */
 };
 
@@ -117,6 +156,7 @@ struct fault_level {
 	unsigned int	ngroups;	/* groups left out ('held'), or with
 					   failures when not excused */
 	unsigned int	group[DOM_BUCKETS];	/* most failures first */
+	unsigned int	failing;	/* ... how many have any */
 	double		held;		/* share of failures in ngroups */
 	uint64_t	bad;		/* failures over 'span' */
 	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */
@@ -133,11 +173,24 @@ struct fault {
 	uint64_t	stop_ok;	/* ... so many over stop_span */
 	double		stop_expected;	/* ... where this many were usual */
 	int64_t		stop_span;
+	int		slow;		/* slower than usual: this node's */
+	unsigned int	slow_ms;	/* ... answered within this bound */
+	uint64_t	slow_fast;	/* ... so many over slow_span */
+	double		slow_expected;	/* ... where this many were usual */
+	int64_t		slow_span;
+	unsigned int	slow_left;	/* ... groups left out (excused) */
 	struct fault_level l[AH_LVL_COUNT];
 };
 
 void	fault_judge(const struct window *, const struct evidence *,
 	    enum ev_kind, const struct fault_conf *, struct fault *);
+/*
+ * Slower than usual, whatever the latency check's quantile says (a
+ * delay that keeps it under its limit): 1, with f's verdict
+ * FAULT_SPREAD and f->slow set.
+ */
+int	fault_slow(const struct window *, const struct evidence *,
+	    const struct fault_conf *, struct fault *);
 /*
  * Take the newest snapshot's recursions into the baseline; called on
  * the evaluations that find the node healthy.  A gap (an evaluation

@@ -102,9 +102,11 @@ class Actions:
 
     def restart_exabgp(self, node):
         """ExaBGP stopped (SIGTERM, as systemctl stop does) and started."""
+        t_term = time.time()
         node.exabgp.send_signal(signal.SIGTERM)
         node.exabgp.p.wait(30)
         node.start_exabgp()
+        self.exabgp_restarts.append((node.name, t_term, time.time()))
 
     def clockshift(self, node, on):
         """node's named restarted with its wall clock read through

@@ -38,6 +38,9 @@ class Catalogue(Actions):
         self.wrong_anchor = None
         self._seg, self._idle, self._segments = None, [], 0
         self._relay_kills = {}
+        # (node, SIGTERM sent, new ExaBGP started): the BGP session's own
+        # route changes are read from these (score.session_changes).
+        self.exabgp_restarts = []
 
     # -- state of the fleet -------------------------------------------------
 
@@ -93,6 +96,10 @@ class Catalogue(Actions):
                 done.append(f"ExaBGP started again on {n.name}")
             if self.announced(n):
                 continue
+            # Why it is still out, in the relay's words: a flap-damping
+            # hold (rows back to back: four changes in a minute) is the
+            # damping doing its job; a retry still pending is the judge's.
+            why = self.waiting_for(n)
             # Each step gentler than the next: (what, do it, seconds to
             # wait for the node to be announced).
             steps = (("its damping hold released", lambda: n.ctl("release"), 10),
@@ -108,8 +115,19 @@ class Catalogue(Actions):
                     break
                 except TimeoutError:
                     pass
-            done.append(f"{what} on {n.name}")
+            done.append(f"{what} on {n.name}" + (f" ({why})" if why else ""))
         return "forced: " + ", ".join(done) if done else None
+
+    def waiting_for(self, node):
+        """What keeps node's services out, from its relay's status:
+        'held by flap damping', 'waiting for its retry', or None."""
+        st = self.status(node) or {}
+        reasons = " ".join(s.get("reason") or "" for s in st.get("services", []))
+        if "flap damping" in reasons:
+            return "held by flap damping"
+        if "retry in" in reasons:
+            return "waiting for its retry"
+        return None
 
     def wait_log(self, proc, mark, text, timeout):
         end = time.monotonic() + timeout

@@ -24,7 +24,10 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
     before = cat.routes(t_start, t_from)
     moves = cat.routes(t_from - 0.001, t_end)
     changes = [e for e in moves if e[2] == 4]
-    per_node = {n: [e for e in changes if e[1] == n] for n in names}
+    own = session_changes(changes, [r for r in getattr(cat, "exabgp_restarts", [])
+                                    if t_from <= r[1] <= t_end])
+    per_node = {n: [e for e in changes if e[1] == n and e not in own]
+                for n in names}
     relay = {}
     for n in lab.nodes:
         ev = [e for e in relay_events(n.exabgp.text())
@@ -66,6 +69,10 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
             ok = True
             why += " (every node alike, never emptied: harmless)"
         verdict = ok
+    if own:
+        why += (f"; {len(own)} route changes the BGP session's own (ExaBGP "
+                f"stopped: the router drops a closed session's routes, and "
+                f"adds them when the new one announces), not a verdict")
     if recovery.startswith("failed"):
         ok = verdict = False
         why += "; not recovered"
@@ -81,6 +88,7 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
         "flush_s": round(t_flushed - t_switch, 2),
         "decide_ms": None if decide is None else round(1000 * decide, 1),
         "route_changes": len(changes),
+        "session_changes": len(own),
         "route_changes_v6": sum(1 for e in moves if e[2] == 6),
         "before_fault_changes": len([e for e in before if e[2] == 4]),
         "moves": {n: [(round(e[0] - t0, 3), e[3]) for e in per_node[n]]
@@ -96,6 +104,27 @@ def score(cat, row, tr, attack, t_start, t0, t_switch, t_flushed, t1, t_back,
         "recovered_s": round(t_back - t1, 2),
         "seconds": round(t_end - t_start, 1),
     }
+
+
+SESSION_S = 3.0     # a new ExaBGP's session up and its routes announced
+
+
+def session_changes(changes, restarts):
+    """The route changes an ExaBGP restart makes by itself: the node's
+    routes removed at the router when the stopped ExaBGP's session
+    closed, and as many added back once the new one's relay announced
+    them (within SESSION_S of its start).  BGP's, whatever the relay
+    judged; anything else the node did in that time stays a move."""
+    own = []
+    for node, t_term, t_up in restarts:
+        mine = [e for e in changes
+                if e[1] == node and t_term - 0.05 <= e[0] <= t_up + SESSION_S]
+        removed = [e for e in mine if e[3] == "removed"]
+        if not removed:
+            continue
+        added = [e for e in mine if e[3] == "added" and e[0] > removed[0][0]]
+        own += removed + added[:len(removed)]
+    return own
 
 
 def route_kinds(events):
@@ -148,6 +177,7 @@ def summarize(results):
             "lost": [t["lost"] for t in trials],
             "lost_background": [t["lost_background"] for t in trials],
             "route_changes": [t["route_changes"] for t in trials],
+            "session_changes": [t.get("session_changes", 0) for t in trials],
             "kinds": first["kinds"], "reason": reason(first),
             "recovery": [t["recovery"] for t in trials],
         })
@@ -217,9 +247,12 @@ def markdown(results):
         if r["trials"] > 1:
             right += f" ({r['passed']}/{r['trials']})"
         right += ": " + r["why"][0]
+        changes = _fmt_list(r["route_changes"])
+        if any(r["session_changes"]):
+            changes += f" ({_fmt_list(r['session_changes'])} the session's own)"
         lines.append(f"| {r['fault']} | {r['where']} | {expect} | "
                      f"{verdict_text(r)} | {_fmt_list(r['decide_ms'])} | {lost} | "
-                     f"{_fmt_list(r['route_changes'])} | {right} |")
+                     f"{changes} | {right} |")
     notes = ["", "The relay's reasons (first trial; its first route change, "
              "else its excuse, else what its status showed):", ""]
     for r in rows:
