@@ -19,6 +19,14 @@ the verdict it deserves:
          (its status and log) says why
   load   load: no route moves on any node
 
+An ExaBGP restart moves the node's routes by itself: the router drops
+the routes of a BGP session that closes and adds them back when the new
+ExaBGP's relay announces them.  Those changes (a removal from the
+SIGTERM on, and as many additions within SESSION_S of the new ExaBGP's
+start: score.session_changes) are the session's own, counted and shown
+apart ("2 (2 the session's own)"), not a verdict of the relay; any
+other change in that time still counts.
+
 Where the inside view alone cannot tell (a DNS provider's outage looks
 like many domains failing), the row says so, and also passes when what
 the routes did was harmless: every node alike (all moved, or none) and
