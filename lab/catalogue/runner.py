@@ -122,9 +122,11 @@ class Catalogue(Actions):
         """What keeps node's services out, from its relay's status:
         'held by flap damping', 'waiting for its retry', or None."""
         st = self.status(node) or {}
-        reasons = " ".join(s.get("reason") or "" for s in st.get("services", []))
-        if "flap damping" in reasons:
-            return "held by flap damping"
+        svcs = st.get("services", [])
+        reasons = " ".join(s.get("reason") or "" for s in svcs)
+        held = max((s.get("held_ms") or 0 for s in svcs), default=0)
+        if held > 0 or "flap damping" in reasons:
+            return f"held by flap damping, {held / 1000:.0f} s more"
         if "retry in" in reasons:
             return "waiting for its retry"
         return None
