@@ -238,8 +238,28 @@ class FleetDemo:
                    not_back="a depreferred node gets no client queries, so its relay "
                             "has no evidence yet that it recovered")
 
+    def settle(self, node, quiet=2.0, timeout=20.0):
+        """Until no check of node's relay has failed or been excused
+        for `quiet` seconds (at most `timeout`): an act starts from a healthy node,
+        not from the last act's after-effects (BIND 9.20 answers its
+        recursions slowly for seconds after its upstream comes back,
+        and the relay rightly says so).  Seconds waited."""
+        t0 = since = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.status_lines(node, lambda s, c: c["state"] in
+                                 ("failing", "excused")):
+                since = time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+            time.sleep(0.2)
+        return time.monotonic() - t0
+
     def act_shared(self):
         excused = []
+        waited = self.settle(self.n1)
+        if waited > 2.5:
+            show(f"(waited {waited:.0f} s for {NODE}'s checks to pass after "
+                 f"the act before)")
 
         def during():
             excused.extend(self.status_lines(
