@@ -361,6 +361,28 @@ poisson_tail(uint64_t k, double lambda)
 	return (s);
 }
 
+/* Has named shed recursions (recursive-clients) over base..now?  Load. */
+static int
+shedding(const struct sample *now, const struct sample *base)
+{
+	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
+}
+
+/* k where lambda were expected: under 'share' of it, and not chance? */
+static int
+too_few(uint64_t k, double lambda, double share)
+{
+	return ((double)k < share * lambda && poisson_tail(k, lambda) < FAULT_P);
+}
+
+/* So many expected that too_few() could have said so: grow no more. */
+static int
+telling(double lambda)
+{
+	return (lambda >= 4 * -log(FAULT_P));
+}
+
 /*
  * Has the node stopped hearing back from the internet?  Its recursions
  * that ended with an answer (a success, or a failure the servers or
@@ -405,8 +427,7 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		 * recursive-clients full (an attack's silent names fill
 		 * it): load, not a node that cannot resolve.
 		 */
-		if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-		    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+		if (shedding(now, base))
 			return (0);
 		/*
 		 * Not on less than unanswered-after: a named busy with an
@@ -429,14 +450,13 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)
 			lambda *= (double)st / (strate * secs);
-		if ((double)ok < FAULT_STOPPED * lambda &&
-		    poisson_tail(ok, lambda) < FAULT_P) {
+		if (too_few(ok, lambda, FAULT_STOPPED)) {
 			f->stop_ok = ok;
 			f->stop_expected = lambda;
 			f->stop_span = now->t - base->t;
 			return (1);
 		}
-		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
+		if (telling(lambda) || !may_grow(w, c, k))
 			break;
 	}
 	return (0);
@@ -570,8 +590,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 	per = b->lat[j] / b->started;
 	/* Shedding load anywhere in the window: load, not a slow node. */
 	base = window_nth(w, w->n - 1);
-	if (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED])
+	if (shedding(now, base))
 		return (0);
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
@@ -588,8 +607,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		}
 		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
 		lambda = fast_expected(c, f, now, base, per, secs, &left);
-		if ((double)fast < FAULT_SLOW_SHARE * lambda &&
-		    poisson_tail(fast, lambda) < FAULT_P) {
+		if (too_few(fast, lambda, FAULT_SLOW_SHARE)) {
 			f->slow = 1;
 			f->slow_ms = ah_lat_bounds[j];
 			f->slow_fast = fast;
@@ -598,7 +616,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 			f->slow_left = left;
 			return (1);
 		}
-		if (lambda >= 4 * -log(FAULT_P) || !may_grow(w, c, k))
+		if (telling(lambda) || !may_grow(w, c, k))
 			break;
 	}
 	return (0);
@@ -625,6 +643,18 @@ slow_everywhere(const struct window *w, const struct fault_conf *c,
 	}
 }
 
+/* Every level of groups the plugin gives (one for a protocol 2 one). */
+static void
+judge_levels(const struct window *w, const struct evidence *ev,
+    enum ev_kind kind, const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv;
+
+	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
+	for (lv = 0; lv < f->nlevels; lv++)
+		level_judge(w, ev, kind, c, lv, &f->l[lv]);
+}
+
 void
 fault_judge(const struct window *w, const struct evidence *ev,
     enum ev_kind kind, const struct fault_conf *c, struct fault *f)
@@ -641,9 +671,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_OWN_ZONES;
 		return;
 	}
-	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
-	for (lv = 0; lv < f->nlevels; lv++)
-		level_judge(w, ev, kind, c, lv, &f->l[lv]);
+	judge_levels(w, ev, kind, c, f);
 	if (stopped(w, c, f)) {
 		f->stopped = 1;
 		f->verdict = FAULT_NO_RESOLUTION;
@@ -668,15 +696,11 @@ int
 fault_slow(const struct window *w, const struct evidence *ev,
     const struct fault_conf *c, struct fault *f)
 {
-	unsigned int	lv;
-
 	memset(f, 0, sizeof(*f));
 	f->verdict = FAULT_OFF;
 	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
 		return (0);
-	f->nlevels = c->v2 ? 1 : AH_LVL_COUNT;
-	for (lv = 0; lv < f->nlevels; lv++)
-		level_judge(w, ev, EV_ANSWERS, c, lv, &f->l[lv]);
+	judge_levels(w, ev, EV_ANSWERS, c, f);
 	if (!slower(w, c, f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
@@ -713,11 +737,12 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	keep = b->t == 0 ? 0 : exp(-(double)(now->t - b->t) /
 	    FAULT_BASE_TAU_MS);
 	/*
-	 * Shedding load (recursive-clients full): its answers are late
-	 * and its starts an attack's; not how fast the node usually is.
+	 * Shedding load within the window (recursive-clients full), as
+	 * slower() asks: its answers are late and its starts an attack's,
+	 * not how fast the node usually is; the snapshots between its
+	 * cancels are no better.
 	 */
-	shed = now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-	    prev->c[SMP_QUOTA] + prev->c[SMP_CANCELED];
+	shed = shedding(now, window_nth(w, w->n - 1));
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
 		for (g = 0; g < DOM_BUCKETS; g++) {

@@ -1132,6 +1132,21 @@ test_fault_slower_than_usual(void **state)
 	    sim.cur.c[SMP_LAT + 9] > 0);
 	assert_true(sim.base.lat[LAT_BUCKETS - 1] - sim.base.lat[9] <=
 	    before);
+	/*
+	 * The same, with named cancelling in bursts (an attack's waves):
+	 * the snapshots between the cancels teach nothing either.
+	 */
+	sim_reset();
+	sim_traffic(3000, 1000, 0.1, NULL, NULL, NULL);
+	sim.max_inflight = 600;
+	sim.delay = 1500;
+	for (t = 0; t < 4000; t += 1000) {
+		sim_trouble(&tr, 300);
+		sim_traffic(1000, 1000, 0.1, NULL, NULL, NULL);
+	}
+	assert_true(sim.cur.c[SMP_LAT + LAT_BUCKETS - 1] -
+	    sim.cur.c[SMP_LAT + 9] > 0);
+	assert_true(sim.base.lat[LAT_BUCKETS - 1] - sim.base.lat[9] < 1);
 	(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
 	assert_false(fault_slow(&w, &ev, &fault_default, &f));
 	/*
