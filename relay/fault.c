@@ -139,10 +139,61 @@ below_usual(const struct fault_conf *c, uint64_t ok, uint64_t n, double usual)
 	    lower_tail(ok, n, usual) < FAULT_P);
 }
 
+/* Has named shed recursions (recursive-clients) over base..now?  Load. */
+static int
+shedding(const struct sample *now, const struct sample *base)
+{
+	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
+}
+
+/*
+ * Over base..now, more than twice the queries a second the node usually
+ * takes (its baseline's)?  Its load, as a multiple of the usual; 0
+ * without a baseline.
+ */
+static double
+load_over(const struct fault_conf *c, const struct sample *now,
+    const struct sample *base)
+{
+	const struct fault_base	*b = c->base;
+	double			 secs = (double)(now->t - base->t) / 1000;
+
+	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
+	    b->secs <= 0 || b->queries <= 0 || secs <= 0)
+		return (0);
+	return ((double)(now->c[SMP_QUERIES] - base->c[SMP_QUERIES]) /
+	    (b->queries / b->secs * secs));
+}
+
+/*
+ * Is the node under load anywhere in the window: shedding recursions,
+ * or twice its usual queries over a span from 'grace_ms' back on (an
+ * attack's first second, diluted over the longer spans, is load too)?
+ * 1, with the most queries' multiple in *x (0 when only shedding).
+ */
+static int
+under_load(const struct window *w, const struct fault_conf *c, double *x)
+{
+	const struct sample	*now = window_nth(w, 0);
+	unsigned int		 k;
+	double			 m;
+
+	*x = 0;
+	for (k = 1; k < w->n; k++) {
+		if (now->t - window_nth(w, k)->t < c->grace_ms)
+			continue;
+		if ((m = load_over(c, now, window_nth(w, k))) > *x)
+			*x = m;
+	}
+	return (*x > 2 || shedding(now, window_nth(w, w->n - 1)));
+}
+
 /* One candidate: the groups left out, and what the others showed. */
 struct cand {
 	unsigned int	rest;		/* groups asked, a bit mask */
 	int		tested, failed;
+	int		load;		/* far below, but under load */
 	uint64_t	ok, n;		/* the span reported */
 	double		usual;
 	int64_t		span;
@@ -158,7 +209,7 @@ struct cand {
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
     enum ah_level lv, const struct fault_level *f, unsigned int hmin,
-    unsigned int hmax, unsigned int pmin, struct cand *cd)
+    unsigned int hmax, unsigned int pmin, int load, struct cand *cd)
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n, fin;
@@ -204,7 +255,17 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 					continue;
 			}
 			cd[h].tested = 1;
-			cd[h].failed = below_usual(c, o, n, u);
+			/*
+			 * Concentrated failures under load (an attack on one
+			 * domain): named busy with them fails some others
+			 * too, and moving the node moves its load.
+			 */
+			if (below_usual(c, o, n, u)) {
+				if (h >= pmin && load)
+					cd[h].load = 1;
+				else
+					cd[h].failed = 1;
+			}
 		}
 		if ((cd[hmax].n >= FAULT_MIN_RES && (hmax < pmin ||
 		    cd[hmax].span >= FAULT_CONC_MS)) || !may_grow(w, c, k))
@@ -220,8 +281,8 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 static int
 as_usual(const struct fault_conf *c, const struct cand *cd)
 {
-	return (cd->tested && !cd->failed &&
-	    (double)cd->ok >= c->share * cd->usual * (double)cd->n);
+	return (cd->tested && !cd->failed && (cd->load ||
+	    (double)cd->ok >= c->share * cd->usual * (double)cd->n));
 }
 
 /*
@@ -268,6 +329,8 @@ level_judge(const struct window *w, const struct evidence *ev,
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
 	unsigned int		 k, i, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
+	double			 x;
+	int			 load;
 
 	memset(f, 0, sizeof(*f));
 	if ((k = window_age(w, ev->t0)) == 0 || k >= w->n)
@@ -310,8 +373,9 @@ level_judge(const struct window *w, const struct evidence *ev,
 	hmax = failing < c->max_groups ? failing : c->max_groups;
 
 	/* Pending is no failure on short spans only beside concentration. */
+	load = under_load(w, c, &x);
 	resolve_as_usual(w, c, lv, f, hmin, hmax,
-	    conc <= hmax ? conc : DOM_BUCKETS + 1, cd);
+	    conc <= hmax ? conc : DOM_BUCKETS + 1, load, cd);
 	/*
 	 * Concentrated failures are named first: those groups left out,
 	 * then more of them; then fewer, down to none (the usual).
@@ -345,6 +409,8 @@ level_judge(const struct window *w, const struct evidence *ev,
 	f->usual = pick->usual;
 	f->fresh = usual_rate(c, lv, 0, ok, bad) < 0;
 	f->span_else = pick->span;
+	if ((f->load = pick->load))
+		f->load_x = x;
 }
 
 /* The chance of at most k events where lambda were expected. */
@@ -359,14 +425,6 @@ poisson_tail(uint64_t k, double lambda)
 		term *= lambda / (double)(i + 1);
 	}
 	return (s);
-}
-
-/* Has named shed recursions (recursive-clients) over base..now?  Load. */
-static int
-shedding(const struct sample *now, const struct sample *base)
-{
-	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
 }
 
 /* k where lambda were expected: under 'share' of it, and not chance? */
@@ -501,7 +559,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
-	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, cd);
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, 0, cd);
 	if (!as_usual(c, &cd[0]))
 		return;
 	l->verdict = f->verdict = FAULT_USUAL;
@@ -570,7 +628,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
 	double			 tot, per, secs, lambda;
-	uint64_t		 fast, q;
+	uint64_t		 fast;
 	unsigned int		 i, j, k, left;
 
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
@@ -596,8 +654,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
 		/* Load: twice the usual queries. */
-		q = now->c[SMP_QUERIES] - base->c[SMP_QUERIES];
-		if ((double)q > 2 * b->queries / b->secs * secs)
+		if (load_over(c, now, base) > 2)
 			return (0);
 		/* No answer is due before a round trip or two: grow. */
 		if (now->t - base->t < c->grace_ms) {
