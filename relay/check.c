@@ -253,11 +253,18 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		cs->bad = 0;
 		cs->excused = cs->unusual = 1;
 		span_text(span, sizeof(span), fl->span_else);
-		if (f.verdict == FAULT_EXTERNAL && fl->load && fl->load_x > 2)
+		if (f.verdict == FAULT_EXTERNAL && fl->load &&
+		    fl->load_r > 2 && fl->load_r >= fl->load_q)
+			snprintf(other, sizeof(other), "while named starts "
+			    "%.1fx its usual recursions and other names "
+			    "resolve %s: external fault and load, not this "
+			    "node", fl->load_r, res);
+		else if (f.verdict == FAULT_EXTERNAL && fl->load &&
+		    fl->load_q > 2)
 			snprintf(other, sizeof(other), "while named takes "
 			    "%.1fx its usual queries and other names resolve "
 			    "%s: external fault and load, not this node",
-			    fl->load_x, res);
+			    fl->load_q, res);
 		else if (f.verdict == FAULT_EXTERNAL && fl->load)
 			snprintf(other, sizeof(other), "while named sheds "
 			    "recursions and other names resolve %s: external "

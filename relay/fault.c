@@ -148,45 +148,54 @@ shedding(const struct sample *now, const struct sample *base)
 }
 
 /*
- * Over base..now, more than twice the queries a second the node usually
- * takes (its baseline's)?  Its load, as a multiple of the usual; 0
- * without a baseline.
+ * Over base..now, the queries (SMP_QUERIES) or the recursions started
+ * (SMP_STARTED) a second, as a multiple of the node's usual (its
+ * baseline's); 0 without a baseline.
  */
 static double
 load_over(const struct fault_conf *c, const struct sample *now,
-    const struct sample *base)
+    const struct sample *base, enum smp what)
 {
 	const struct fault_base	*b = c->base;
 	double			 secs = (double)(now->t - base->t) / 1000;
+	double			 usual;
 
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
-	    b->secs <= 0 || b->queries <= 0 || secs <= 0)
+	    b->secs <= 0 || secs <= 0)
 		return (0);
-	return ((double)(now->c[SMP_QUERIES] - base->c[SMP_QUERIES]) /
-	    (b->queries / b->secs * secs));
+	if ((usual = what == SMP_QUERIES ? b->queries : b->started) <= 0)
+		return (0);
+	return ((double)(now->c[what] - base->c[what]) /
+	    (usual / b->secs * secs));
 }
 
 /*
  * Is the node under load anywhere in the window: shedding recursions,
- * or twice its usual queries over a span from 'grace_ms' back on (an
- * attack's first second, diluted over the longer spans, is load too)?
- * 1, with the most queries' multiple in *x (0 when only shedding).
+ * or twice its usual queries or recursions started over a span from
+ * 'grace_ms' back on (an attack's first second, diluted over the
+ * longer spans, is load too; its fresh names are recursions all, its
+ * queries may not double)?  The most of each multiple in xq and xr.
  */
 static int
-under_load(const struct window *w, const struct fault_conf *c, double *x)
+under_load(const struct window *w, const struct fault_conf *c, double *xq,
+    double *xr)
 {
-	const struct sample	*now = window_nth(w, 0);
+	const struct sample	*now = window_nth(w, 0), *base;
 	unsigned int		 k;
 	double			 m;
 
-	*x = 0;
+	*xq = *xr = 0;
 	for (k = 1; k < w->n; k++) {
-		if (now->t - window_nth(w, k)->t < c->grace_ms)
+		base = window_nth(w, k);
+		if (now->t - base->t < c->grace_ms)
 			continue;
-		if ((m = load_over(c, now, window_nth(w, k))) > *x)
-			*x = m;
+		if ((m = load_over(c, now, base, SMP_QUERIES)) > *xq)
+			*xq = m;
+		if ((m = load_over(c, now, base, SMP_STARTED)) > *xr)
+			*xr = m;
 	}
-	return (*x > 2 || shedding(now, window_nth(w, w->n - 1)));
+	return (*xq > 2 || *xr > 2 ||
+	    shedding(now, window_nth(w, w->n - 1)));
 }
 
 /* One candidate: the groups left out, and what the others showed. */
@@ -258,10 +267,12 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			/*
 			 * Concentrated failures under load (an attack on one
 			 * domain): named busy with them fails some others
-			 * too, and moving the node moves its load.
+			 * too, and moving the node moves its load; not half
+			 * of them (its uplink gone under the attack).
 			 */
 			if (below_usual(c, o, n, u)) {
-				if (h >= pmin && load)
+				if (h >= pmin && load && (double)o >=
+				    FAULT_LOAD_SHARE * u * (double)n)
 					cd[h].load = 1;
 				else
 					cd[h].failed = 1;
@@ -329,7 +340,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
 	unsigned int		 k, i, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
-	double			 x;
+	double			 xq, xr;
 	int			 load;
 
 	memset(f, 0, sizeof(*f));
@@ -373,7 +384,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 	hmax = failing < c->max_groups ? failing : c->max_groups;
 
 	/* Pending is no failure on short spans only beside concentration. */
-	load = under_load(w, c, &x);
+	load = under_load(w, c, &xq, &xr);
 	resolve_as_usual(w, c, lv, f, hmin, hmax,
 	    conc <= hmax ? conc : DOM_BUCKETS + 1, load, cd);
 	/*
@@ -409,8 +420,10 @@ level_judge(const struct window *w, const struct evidence *ev,
 	f->usual = pick->usual;
 	f->fresh = usual_rate(c, lv, 0, ok, bad) < 0;
 	f->span_else = pick->span;
-	if ((f->load = pick->load))
-		f->load_x = x;
+	if ((f->load = pick->load)) {
+		f->load_q = xq;
+		f->load_r = xr;
+	}
 }
 
 /* The chance of at most k events where lambda were expected. */
@@ -654,7 +667,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
 		/* Load: twice the usual queries. */
-		if (load_over(c, now, base) > 2)
+		if (load_over(c, now, base, SMP_QUERIES) > 2)
 			return (0);
 		/* No answer is due before a round trip or two: grow. */
 		if (now->t - base->t < c->grace_ms) {
