@@ -216,7 +216,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	const struct fault_level	*fl;
 	struct fault			 f;
 	char				*why = cs->why, held[160], span[32];
-	char				 other[200], res[96];
+	char				 other[256], res[96];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
 	unsigned int			 lv;
 
@@ -253,7 +253,23 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		cs->bad = 0;
 		cs->excused = cs->unusual = 1;
 		span_text(span, sizeof(span), fl->span_else);
-		if (f.verdict == FAULT_EXTERNAL)
+		if (f.verdict == FAULT_EXTERNAL && fl->load &&
+		    fl->load_r > 2 && fl->load_r >= fl->load_q)
+			snprintf(other, sizeof(other), "while named starts "
+			    "%.1fx its usual recursions and other names "
+			    "resolve %s: external fault and load, not this "
+			    "node", fl->load_r, res);
+		else if (f.verdict == FAULT_EXTERNAL && fl->load &&
+		    fl->load_q > 2)
+			snprintf(other, sizeof(other), "while named takes "
+			    "%.1fx its usual queries and other names resolve "
+			    "%s: external fault and load, not this node",
+			    fl->load_q, res);
+		else if (f.verdict == FAULT_EXTERNAL && fl->load)
+			snprintf(other, sizeof(other), "while named sheds "
+			    "recursions and other names resolve %s: external "
+			    "fault and load, not this node", res);
+		else if (f.verdict == FAULT_EXTERNAL)
 			snprintf(other, sizeof(other), "while other names "
 			    "resolve as usual (%s): external fault, not this "
 			    "node", res);

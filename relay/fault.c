@@ -139,10 +139,70 @@ below_usual(const struct fault_conf *c, uint64_t ok, uint64_t n, double usual)
 	    lower_tail(ok, n, usual) < FAULT_P);
 }
 
+/* Has named shed recursions (recursive-clients) over base..now?  Load. */
+static int
+shedding(const struct sample *now, const struct sample *base)
+{
+	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
+	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
+}
+
+/*
+ * Over base..now, the queries (SMP_QUERIES) or the recursions started
+ * (SMP_STARTED) a second, as a multiple of the node's usual (its
+ * baseline's); 0 without a baseline.
+ */
+static double
+load_over(const struct fault_conf *c, const struct sample *now,
+    const struct sample *base, enum smp what)
+{
+	const struct fault_base	*b = c->base;
+	double			 secs = (double)(now->t - base->t) / 1000;
+	double			 usual;
+
+	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
+	    b->secs <= 0 || secs <= 0)
+		return (0);
+	if ((usual = what == SMP_QUERIES ? b->queries : b->started) <= 0)
+		return (0);
+	return ((double)(now->c[what] - base->c[what]) /
+	    (usual / b->secs * secs));
+}
+
+/*
+ * Is the node under load anywhere in the window: shedding recursions,
+ * or twice its usual queries or recursions started over a span from
+ * 'grace_ms' back on (an attack's first second, diluted over the
+ * longer spans, is load too; its fresh names are recursions all, its
+ * queries may not double)?  The most of each multiple in xq and xr.
+ */
+static int
+under_load(const struct window *w, const struct fault_conf *c, double *xq,
+    double *xr)
+{
+	const struct sample	*now = window_nth(w, 0), *base;
+	unsigned int		 k;
+	double			 m;
+
+	*xq = *xr = 0;
+	for (k = 1; k < w->n; k++) {
+		base = window_nth(w, k);
+		if (now->t - base->t < c->grace_ms)
+			continue;
+		if ((m = load_over(c, now, base, SMP_QUERIES)) > *xq)
+			*xq = m;
+		if ((m = load_over(c, now, base, SMP_STARTED)) > *xr)
+			*xr = m;
+	}
+	return (*xq > 2 || *xr > 2 ||
+	    shedding(now, window_nth(w, w->n - 1)));
+}
+
 /* One candidate: the groups left out, and what the others showed. */
 struct cand {
 	unsigned int	rest;		/* groups asked, a bit mask */
 	int		tested, failed;
+	int		load;		/* far below, but under load */
 	uint64_t	ok, n;		/* the span reported */
 	double		usual;
 	int64_t		span;
@@ -158,7 +218,7 @@ struct cand {
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
     enum ah_level lv, const struct fault_level *f, unsigned int hmin,
-    unsigned int hmax, unsigned int pmin, struct cand *cd)
+    unsigned int hmax, unsigned int pmin, int load, struct cand *cd)
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n, fin;
@@ -204,7 +264,19 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 					continue;
 			}
 			cd[h].tested = 1;
-			cd[h].failed = below_usual(c, o, n, u);
+			/*
+			 * Concentrated failures under load (an attack on one
+			 * domain): named busy with them fails some others
+			 * too, and moving the node moves its load; not half
+			 * of them (its uplink gone under the attack).
+			 */
+			if (below_usual(c, o, n, u)) {
+				if (h >= pmin && load && (double)o >=
+				    FAULT_LOAD_SHARE * u * (double)n)
+					cd[h].load = 1;
+				else
+					cd[h].failed = 1;
+			}
 		}
 		if ((cd[hmax].n >= FAULT_MIN_RES && (hmax < pmin ||
 		    cd[hmax].span >= FAULT_CONC_MS)) || !may_grow(w, c, k))
@@ -220,8 +292,8 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 static int
 as_usual(const struct fault_conf *c, const struct cand *cd)
 {
-	return (cd->tested && !cd->failed &&
-	    (double)cd->ok >= c->share * cd->usual * (double)cd->n);
+	return (cd->tested && !cd->failed && (cd->load ||
+	    (double)cd->ok >= c->share * cd->usual * (double)cd->n));
 }
 
 /*
@@ -268,6 +340,8 @@ level_judge(const struct window *w, const struct evidence *ev,
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
 	unsigned int		 k, i, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
+	double			 xq, xr;
+	int			 load;
 
 	memset(f, 0, sizeof(*f));
 	if ((k = window_age(w, ev->t0)) == 0 || k >= w->n)
@@ -310,8 +384,9 @@ level_judge(const struct window *w, const struct evidence *ev,
 	hmax = failing < c->max_groups ? failing : c->max_groups;
 
 	/* Pending is no failure on short spans only beside concentration. */
+	load = under_load(w, c, &xq, &xr);
 	resolve_as_usual(w, c, lv, f, hmin, hmax,
-	    conc <= hmax ? conc : DOM_BUCKETS + 1, cd);
+	    conc <= hmax ? conc : DOM_BUCKETS + 1, load, cd);
 	/*
 	 * Concentrated failures are named first: those groups left out,
 	 * then more of them; then fewer, down to none (the usual).
@@ -345,6 +420,10 @@ level_judge(const struct window *w, const struct evidence *ev,
 	f->usual = pick->usual;
 	f->fresh = usual_rate(c, lv, 0, ok, bad) < 0;
 	f->span_else = pick->span;
+	if ((f->load = pick->load)) {
+		f->load_q = xq;
+		f->load_r = xr;
+	}
 }
 
 /* The chance of at most k events where lambda were expected. */
@@ -359,14 +438,6 @@ poisson_tail(uint64_t k, double lambda)
 		term *= lambda / (double)(i + 1);
 	}
 	return (s);
-}
-
-/* Has named shed recursions (recursive-clients) over base..now?  Load. */
-static int
-shedding(const struct sample *now, const struct sample *base)
-{
-	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
-	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
 }
 
 /* k where lambda were expected: under 'share' of it, and not chance? */
@@ -501,7 +572,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
-	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, cd);
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, 0, cd);
 	if (!as_usual(c, &cd[0]))
 		return;
 	l->verdict = f->verdict = FAULT_USUAL;
@@ -570,7 +641,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
 	double			 tot, per, secs, lambda;
-	uint64_t		 fast, q;
+	uint64_t		 fast;
 	unsigned int		 i, j, k, left;
 
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
@@ -596,8 +667,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
 		/* Load: twice the usual queries. */
-		q = now->c[SMP_QUERIES] - base->c[SMP_QUERIES];
-		if ((double)q > 2 * b->queries / b->secs * secs)
+		if (load_over(c, now, base, SMP_QUERIES) > 2)
 			return (0);
 		/* No answer is due before a round trip or two: grow. */
 		if (now->t - base->t < c->grace_ms) {

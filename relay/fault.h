@@ -45,6 +45,12 @@
  *    a short span would take for the node; a clock or trust anchor
  *    gone wrong fails finished ones, and a node that stopped hearing
  *    back or answers late is 'stopped' or slower than usual below.
+ *    Beside concentrated failures under load (named shedding
+ *    recursions in the window, or twice its usual queries or
+ *    recursions started a second over a span of grace_ms or more), a
+ *    shortfall elsewhere down to FAULT_LOAD_SHARE of the usual does
+ *    not count against the node (fault_level's 'load'): an attack's
+ *    victim keeps named busy, and moving the node moves the attack.
  * 2. h = 0 passes: the whole node resolves as usual, and the breach is
  *    its usual background (FAULT_USUAL).  A larger h passes: the
  *    failures are in those groups, the world's (FAULT_EXTERNAL).  None
@@ -109,6 +115,7 @@
 #define FAULT_SLOW_MS	100
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
+#define FAULT_LOAD_SHARE 0.5
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -162,6 +169,9 @@ struct fault_level {
 	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */
 	double		usual;		/* elsewhere's usual success rate */
 	int		fresh;		/* ... assumed: no baseline yet */
+	int		load;		/* ... far below it, under load */
+	double		load_q, load_r;	/* ... queries, recursions started:
+					   times the usual */
 	int64_t		span, span_else;
 };
 

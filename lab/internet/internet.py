@@ -21,6 +21,7 @@ from lab.netns import PREFIX, cleanup, ip_batch, sysctl
 from lab.proc import Stack, run, wait_for
 
 from . import dnssec
+from .traffic import READY
 from .knot import Knot
 from .world import (MAX_NODES, NETS, OPERATORS, ROUTER4, ROUTER6, V4, V6,
                     World)
@@ -146,6 +147,10 @@ class TrafficRun:
         return self.summary()
 
     def stop_sending(self):
+        # Not before it handles the signal, whose default kills it: a
+        # stretch stopped as soon as it started (the catalogue's last).
+        wait_for(lambda: READY in self.proc.text() or not self.proc.alive(),
+                 30, what="the traffic to start")
         self.proc.send_signal(signal.SIGUSR1)
 
     def summary(self):

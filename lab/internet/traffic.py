@@ -53,6 +53,7 @@ import struct
 import sys
 import time
 
+READY = "traffic: sending"              # on stderr, once SIGUSR1 is handled
 QTYPES = {"A": 1, "NS": 2, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
           "AAAA": 28, "SRV": 33, "HTTPS": 65}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
@@ -408,6 +409,9 @@ def main():
     t = Traffic(a)
     signal.signal(signal.SIGUSR1, lambda *_: setattr(t, "stop", True))
     signal.signal(signal.SIGTERM, lambda *_: setattr(t, "stop", True))
+    # TrafficRun.stop_sending() waits for this: SIGUSR1 before the
+    # handler would kill the run, and its records with it.
+    print(READY, file=sys.stderr, flush=True)
     sent, duration = t.run()
     with open(a.summary, "w") as f:
         json.dump(t.summary(sent, duration), f, indent=1)

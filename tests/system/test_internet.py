@@ -472,6 +472,18 @@ def test_attack_traffic(net):
     assert s["kinds"]["attack"].get("NXDOMAIN", 0) > attack * 0.95, s
 
 
+def test_traffic_stopped_as_it_starts(net):
+    """A run told to stop the moment it starts (the catalogue's last
+    stretch, stopped by its teardown) stops sending and ends with its
+    summary; SIGUSR1 before its handler killed it ("traffic failed")."""
+    for _ in range(3):
+        run = net.traffic(net.resolvers[1].netns, ["127.0.0.1"], qps=100,
+                          seconds=60)
+        run.stop_sending()
+        s = run.wait(30)
+        assert s["queries"] < 100 * 10, s
+
+
 # -- cleanup -------------------------------------------------------------------------
 
 
