@@ -540,8 +540,10 @@ static const enum fault_verdict precedence[] = {
 };
 
 /*
- * Slow answers, and no recursion overdue now in any group: a slow
- * name's, or an outage's tail, unless the node does not resolve as
+ * Slow answers, and no recursion overdue now in any group (a slow
+ * name's, or an outage's tail), or overdue in a few groups of a level
+ * whose rest fails there (a broken TLD's names are in every domain
+ * group): no fault of the node, unless it does not resolve as
  * usual.  Whether it does is the recursion check's question, with its
  * failures left out as that check leaves them (a shared fault, one
  * broken domain, beside an outage's tail is the world's, not a reason
@@ -753,7 +755,15 @@ fault_judge(const struct window *w, const struct evidence *ev,
 			if (f->l[lv].verdict == precedence[p]) {
 				f->verdict = precedence[p];
 				f->level = lv;
-				if (f->verdict == FAULT_NO_DATA &&
+				/*
+				 * Overdue in a few groups of one level (a
+				 * large group's quick answers hide them from
+				 * the other's: overdue is a count), or in none:
+				 * whether the rest resolves is the recursions'
+				 * question, at every level.
+				 */
+				if ((f->verdict == FAULT_NO_DATA ||
+				    f->verdict == FAULT_NO_RESOLUTION) &&
 				    kind == EV_ANSWERS)
 					slow_but_usual(w, ev, c, f);
 				if (kind == EV_ANSWERS)

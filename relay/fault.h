@@ -99,8 +99,10 @@
  * clock or trust anchor wrong) is this node's.  For latency, the
  * recursions overdue now must also be concentrated: at most
  * 'max_groups' groups holding 'share' of them (else FAULT_SPREAD: a
- * slow uplink delays every group).  A fault is external when either
- * level finds it so; SERVFAIL answered from the node's own zones never
+ * slow uplink delays every group); concentrated, or none overdue, the
+ * rest's question is the recursion check's, at every level (overdue
+ * is a count, and a large group's quick answers may hide it at one
+ * level).  A fault is external when either level finds it so; SERVFAIL answered from the node's own zones never
  * is.  doc/fleet.md explains the rule and where it fails.
  */
 #define FAULT_MIN_BAD	20

@@ -54,19 +54,6 @@ FLAKY_TODAY = {
                    "is rarely quiet or back cleanly, " + BACKGROUND,
     "zone-expired": "ns1 moves as named expires the zone, but ns2 moves too, "
                     + BACKGROUND,
-    # The world's: right in the judge's own runs (9061938); in one run on
-    # main 44e16d2 the
-    # SERVFAIL and recursion checks excused .nl on both nodes, but ns2's
-    # recursion-latency check judged its own shorter span ("recursion p95
-    # >5000ms; failures in 16 of 16 domain groups; names elsewhere
-    # resolve 49% of 49", usually 70 %) and depreferred it.
-    # Since judge4: the other names are judged on their finished
-    # recursions over 2 s or more beside a concentrated fault; still, a
-    # broken TLD's dependents (domains under other suffixes hosted on
-    # its name servers) fail in more suffix groups than max-groups may
-    # leave out, and a node moved in about one run of three.
-    "tld-bogus": "a broken TLD's dependents fail in more suffix groups "
-                 "than max-groups leaves out, and sometimes move a node",
 }
 
 

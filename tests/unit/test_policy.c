@@ -1356,6 +1356,42 @@ test_fault_broken_tld(void **state)
 }
 
 /*
+ * A TLD's signatures expired, and names waiting on a slow domain of
+ * .com (3 s), so the latency check fails too (the catalogue's .nl
+ * bogus).  The recursion check excuses the TLD at the public-suffix
+ * level.  The latency check asked where the overdue recursions are:
+ * in one domain group, while .com's own quick answers hid them from
+ * its suffix group (overdue is counted as the starts older than the
+ * grace less every recursion finished since), so the domain level
+ * alone judged the rest, whose failures (the TLD's) are in every
+ * domain group: this node's, and both nodes moved.  Whether the rest
+ * resolves is the recursions' question, at every level.
+ */
+static void
+test_fault_slow_domain_beside_a_broken_tld(void **state)
+{
+	struct trouble	tr = { 300, 0, 6, SERVFAIL_FAST };
+	struct fault	f;
+	int64_t		t;
+
+	(void)state;
+	sim_reset();
+	sim_traffic(5000, 1000, 1, NULL, NULL, NULL);
+	sim.learn = 0;
+	for (t = 0; t < 3000; t += STEP) {
+		sim_recurse_at(per_step(4, 80), 3000, SMP_SUCCESS,
+		    (struct where){ 3, 0 });
+		sim_traffic(STEP, 1000, 1, &tr, NULL, NULL);
+	}
+	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_EXTERNAL);
+	assert_int_equal(f.level, AH_LVL_SUFFIX);
+	(void)judge_now(EV_ANSWERS, &f);
+	assert_int_equal(f.verdict, FAULT_EXTERNAL);
+	assert_int_equal(f.level, AH_LVL_SUFFIX);
+	assert_int_equal(f.l[AH_LVL_SUFFIX].group[0], 6);
+}
+
+/*
  * Defect 4: a CDN reached by CNAME from many customer domains, dead.
  * The plugin counts each failure, and each recursion, under the name
  * being resolved when it failed, the CDN's: one group, which resolved
@@ -1992,6 +2028,7 @@ main(void)
 		cmocka_unit_test(test_fault_attack_load),
 		cmocka_unit_test(test_fault_broken_tld),
 		cmocka_unit_test(test_fault_dead_tld_and_its_dependents),
+		cmocka_unit_test(test_fault_slow_domain_beside_a_broken_tld),
 		cmocka_unit_test(test_fault_cdn_behind_cnames),
 		cmocka_unit_test(test_cancels_are_finished),
 		cmocka_unit_test(test_drops_do_not_dilute),
