@@ -160,6 +160,19 @@ resolving(const struct fault_level *f, char *buf, size_t len)
 	    f->usual * 100);
 }
 
+/* "starts 3.1x its usual recursions": the load that excused a level. */
+static void
+load_text(const struct fault_level *f, char *buf, size_t len)
+{
+	if (f->load_r > 2 && f->load_r >= f->load_q)
+		snprintf(buf, len, "starts %.1fx its usual recursions",
+		    f->load_r);
+	else if (f->load_q > 2)
+		snprintf(buf, len, "takes %.1fx its usual queries", f->load_q);
+	else
+		snprintf(buf, len, "sheds recursions");
+}
+
 /*
  * Where one level's failures are, when it does not excuse them;
  * nothing for a level without failures.
@@ -216,7 +229,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	const struct fault_level	*fl;
 	struct fault			 f;
 	char				*why = cs->why, held[160], span[32];
-	char				 other[256], res[96];
+	char				 other[256], res[96], load[64];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
 	unsigned int			 lv;
 
@@ -253,23 +266,12 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		cs->bad = 0;
 		cs->excused = cs->unusual = 1;
 		span_text(span, sizeof(span), fl->span_else);
-		if (f.verdict == FAULT_EXTERNAL && fl->load &&
-		    fl->load_r > 2 && fl->load_r >= fl->load_q)
-			snprintf(other, sizeof(other), "while named starts "
-			    "%.1fx its usual recursions and other names "
-			    "resolve %s: external fault and load, not this "
-			    "node", fl->load_r, res);
-		else if (f.verdict == FAULT_EXTERNAL && fl->load &&
-		    fl->load_q > 2)
-			snprintf(other, sizeof(other), "while named takes "
-			    "%.1fx its usual queries and other names resolve "
-			    "%s: external fault and load, not this node",
-			    fl->load_q, res);
-		else if (f.verdict == FAULT_EXTERNAL && fl->load)
-			snprintf(other, sizeof(other), "while named sheds "
-			    "recursions and other names resolve %s: external "
-			    "fault and load, not this node", res);
-		else if (f.verdict == FAULT_EXTERNAL)
+		if (f.verdict == FAULT_EXTERNAL && fl->load) {
+			load_text(fl, load, sizeof(load));
+			snprintf(other, sizeof(other), "while named %s and "
+			    "other names resolve %s: external fault and load, "
+			    "not this node", load, res);
+		} else if (f.verdict == FAULT_EXTERNAL)
 			snprintf(other, sizeof(other), "while other names "
 			    "resolve as usual (%s): external fault, not this "
 			    "node", res);

@@ -102,8 +102,9 @@
  * slow uplink delays every group); concentrated, or none overdue, the
  * rest's question is the recursion check's, at every level (overdue
  * is a count, and a large group's quick answers may hide it at one
- * level).  A fault is external when either level finds it so; SERVFAIL answered from the node's own zones never
- * is.  doc/fleet.md explains the rule and where it fails.
+ * level).  A fault is external when either level finds it so;
+ * SERVFAIL answered from the node's own zones never is.  doc/fleet.md
+ * explains the rule and where it fails.
  */
 #define FAULT_MIN_BAD	20
 #define FAULT_MIN_ELSE	20
