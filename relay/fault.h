@@ -35,6 +35,11 @@
  *    below it that a node resolving as usual would fall there once in
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
+ *    Concentrated: at most 'max_groups' groups, those failing most
+ *    beyond their share of the usual recursions, hold FAULT_CONC_HELD
+ *    of the failures at FAULT_CONC_LIFT times the rest's rate or more
+ *    (by count alone, a node failing everywhere fails most in its
+ *    largest groups, .com's half of a resolver).
  *    Beside failures concentrated in the groups left out, the others
  *    are judged on their finished recursions alone, over spans of
  *    FAULT_CONC_MS or more: names elsewhere
@@ -97,9 +102,8 @@
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
  * clock or trust anchor wrong) is this node's.  For latency, the
- * recursions overdue now must also be concentrated: at most
- * 'max_groups' groups holding 'share' of them (else FAULT_SPREAD: a
- * slow uplink delays every group); concentrated, or none overdue, the
+ * recursions overdue now must also be concentrated (else FAULT_SPREAD:
+ * a slow uplink delays every group); concentrated, or none overdue, the
  * rest's question is the recursion check's, at every level (overdue
  * is a count, and a large group's quick answers may hide it at one
  * level).  A fault is external when either level finds it so;
@@ -119,6 +123,8 @@
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
 #define FAULT_LOAD_SHARE 0.5
+#define FAULT_CONC_HELD	0.5
+#define FAULT_CONC_LIFT	3.0
 
 /*
  * How a node's recursions usually end, per level and group: sums of
