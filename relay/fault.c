@@ -457,6 +457,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		hmin = 0;
 	}
 	hmax = failing < c->max_groups ? failing : c->max_groups;
+	f->spread = conc > hmax;
 
 	/* Pending is no failure on short spans only beside concentration. */
 	load = under_load(w, c, &xq, &xr);
@@ -859,6 +860,31 @@ fault_slow(const struct window *w, const struct evidence *ev,
 	if (!slower(w, c, f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
+	return (1);
+}
+
+int
+fault_worse(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv;
+	double		xq, xr;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	/*
+	 * Not under load: an attack's victim keeps named busy, and the
+	 * other names fail more before its own recursions are overdue.
+	 */
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0 ||
+	    under_load(w, c, &xq, &xr))
+		return (0);
+	judge_levels(w, ev, EV_RECURSIONS, c, f);
+	for (lv = 0; lv < f->nlevels; lv++)
+		if (f->l[lv].verdict != FAULT_NO_RESOLUTION || !f->l[lv].spread)
+			return (0);
+	f->verdict = FAULT_NO_RESOLUTION;
+	f->level = AH_LVL_DOMAIN;
 	return (1);
 }
 

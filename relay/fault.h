@@ -98,6 +98,16 @@
  * the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
  * (its usual median over 100 ms) is not judged so.
  *
+ * A node failing far beyond its usual everywhere is this node's, though
+ * the recursion check's ratio stays within its limit (fault_worse()):
+ * every level FAULT_NO_RESOLUTION, its failures concentrated nowhere,
+ * and not under load.  check.c asks only when the ratio is at half its
+ * limit or more and failures that finished are most of it: a clock a
+ * day behind fails the fresh names it must validate while the cache
+ * answers the rest, and sat at the operator's limit for seconds; a
+ * pause of named or a provider's outage leave recursions unanswered,
+ * which the limit keeps for the operator.
+ *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
@@ -179,6 +189,7 @@ struct fault_level {
 	double		usual;		/* elsewhere's usual success rate */
 	int		fresh;		/* ... assumed: no baseline yet */
 	int		load;		/* ... far below it, under load */
+	int		spread;		/* failures concentrated nowhere */
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;
@@ -209,6 +220,13 @@ void	fault_judge(const struct window *, const struct evidence *,
  * FAULT_SPREAD and f->slow set.
  */
 int	fault_slow(const struct window *, const struct evidence *,
+	    const struct fault_conf *, struct fault *);
+/*
+ * Recursions failing far beyond the usual everywhere, whatever the
+ * recursion check's ratio says: every level FAULT_NO_RESOLUTION with
+ * its failures concentrated nowhere.  1, with f's verdict so.
+ */
+int	fault_worse(const struct window *, const struct evidence *,
 	    const struct fault_conf *, struct fault *);
 /*
  * Take the newest snapshot's recursions into the baseline; called on

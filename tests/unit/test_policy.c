@@ -762,6 +762,7 @@ static const struct policy eager = { 20, 5000, 0.2, 0.5 };
 
 struct tally {
 	unsigned int	tripped;	/* evaluations a check failed */
+	unsigned int	worse;		/* ... within its limit (fault_worse) */
 	unsigned int	verdict[FAULT_OWN_ZONES + 1];
 	unsigned int	bad;		/* ... not excused */
 	unsigned int	run;		/* bad in a row now */
@@ -787,10 +788,19 @@ evaluate(const struct policy *p, struct tally *t)
 		limit = kinds[k] == EV_QUERIES ? p->servfail_max :
 		    p->recfail_max;
 		if (window_evidence(&w, kinds[k], &ec, &ev) < 0 ||
-		    !ev.enough || ratio(&ev) <= limit)
+		    !ev.enough)
 			continue;
+		/* Within the limit, failing far beyond the usual (check.c). */
+		if (ratio(&ev) <= limit) {
+			if (kinds[k] != EV_RECURSIONS ||
+			    ratio(&ev) < limit / 2 ||
+			    ev.failed <= ev.timedout + ev.unanswered ||
+			    !fault_worse(&w, &ev, &fc, &f))
+				continue;
+			t->worse++;
+		} else
+			fault_judge(&w, &ev, kinds[k], &fc, &f);
 		t->tripped++;
-		fault_judge(&w, &ev, kinds[k], &fc, &f);
 		t->verdict[f.verdict]++;
 		t->last = f;
 		if (f.verdict != FAULT_EXTERNAL && f.verdict != FAULT_UNSURE &&
@@ -1779,6 +1789,7 @@ test_fault_background_is_usual(void **state)
 	background(300000, 37, 20, 13, NULL, &t);
 	assert_true(t.tripped > 10);
 	assert_int_equal(t.bad, 0);
+	assert_int_equal(t.worse, 0);
 	assert_true(t.verdict[FAULT_USUAL] > 10);
 	/* The attack: excused, the world's. */
 	memset(&t, 0, sizeof(t));
@@ -1794,6 +1805,45 @@ test_fault_background_is_usual(void **state)
 	assert_true(t.down_at > 0);
 	assert_true(t.down_at - (sim.t - 3000) <= 1000);
 	assert_int_equal(t.last.verdict, FAULT_NO_RESOLUTION);
+}
+
+/*
+ * A clock a day behind (the catalogue's): the fresh names it must
+ * validate fail at once, everywhere, while the cache answers the rest;
+ * here 40 % of the recursions.  The recursion check's ratio stays under
+ * its limit (50 %), as the catalogue's sat at it for seconds (moved in
+ * 2.0-5.4 s).  Failing far beyond the usual everywhere is this node's
+ * all the same (fault_worse()), within a second; one TLD's names
+ * failing so (a suffix group's) are not, nor is the background, which
+ * fails half its recursions by the same measure every day
+ * (test_fault_background_is_usual: never worse in 300 s).
+ */
+static void
+test_fault_worse_than_usual(void **state)
+{
+	static const struct policy	lax = { 100, 10000, 0.9, 0.5 };
+	struct trouble			tr = { 60, 0, -1, SERVFAIL_FAST };
+	struct tally			t;
+	size_t				h;
+
+	(void)state;
+	for (h = 0; h < 2; h++) {
+		memset(&t, 0, sizeof(t));
+		sim_reset();
+		shares = large_share;
+		sim_traffic(10000, 1000, 0.15, NULL, NULL, NULL);
+		tr.sfx = h == 0 ? -1 : 6;
+		sim_traffic(3000, 1000, 0.09, &tr, &lax, &t);
+		if (h == 1) {
+			assert_int_equal(t.worse, 0);
+			assert_int_equal(t.bad, 0);
+			continue;
+		}
+		assert_true(t.worse > 0);
+		assert_true(t.down_at > 0);
+		assert_true(t.down_at - 10000 <= 1000);
+		assert_int_equal(t.last.verdict, FAULT_NO_RESOLUTION);
+	}
 }
 
 /*
@@ -2137,7 +2187,8 @@ main(void)
 		cmocka_unit_test(test_uplink_down_within_a_second),
 		cmocka_unit_test(test_random_failures_are_this_node),
 		cmocka_unit_test(test_fault_background_is_usual),
-		cmocka_unit_test(test_fault_v2_plugin),
+		cmocka_unit_test(test_fault_worse_than_usual),
+	cmocka_unit_test(test_fault_v2_plugin),
 		cmocka_unit_test(test_quantile),
 		cmocka_unit_test(test_rise_and_fall),
 		cmocka_unit_test(test_dead_is_immediate),
