@@ -297,32 +297,105 @@ as_usual(const struct fault_conf *c, const struct cand *cd)
 }
 
 /*
- * The groups by failures, most first (insertion sort of 16): how many
- * have any, and the fewest that hold 'share' of them; f->bad their sum.
+ * How many recursions each group of a level usually starts: the
+ * baseline's, or before there is one the window's own.  All zero for a
+ * protocol 2 plugin, which counted no starts per group.
+ */
+static double
+usual_weights(const struct window *w, const struct fault_conf *c,
+    enum ah_level lv, double *wt)
+{
+	const struct sample	*now = window_nth(w, 0);
+	const struct sample	*old = window_nth(w, w->n - 1);
+	double			 all = 0;
+	unsigned int		 g;
+
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		if (c->base != NULL &&
+		    fault_base_count(c->base) >= FAULT_BASE_MIN)
+			wt[g] = c->base->st[lv][g];
+		else
+			wt[g] = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    old->c[SMP_G(lv, AH_DOM_RSTART, g)]);
+		all += wt[g];
+	}
+	return (all);
+}
+
+/*
+ * The groups with failures first, those failing most beyond their
+ * share of the usual recursions ('wt') first among them (insertion
+ * sort of 16): how many have any, and how many of the first hold the
+ * failures concentrated ('conc'; DOM_BUCKETS + 1: nowhere within
+ * 'max_groups').  Concentrated: at least FAULT_CONC_HELD of them, at
+ * FAULT_CONC_LIFT times the rate of the rest or more, and with them
+ * the next groups failing as far beyond the rest.  A node failing
+ * everywhere fails most in its largest groups (.com, one resolver's
+ * half): by count alone those hold most failures, and a clock behind
+ * or a lossy uplink passed for a fault of .com.  A dead TLD's
+ * dependents fail in the large groups too, less than the TLD: by
+ * count, .com came before the TLD's second group, and the failures
+ * looked spread.  Without weights (a protocol 2 plugin), by count:
+ * the fewest groups holding 'share' of the failures.  f->bad: their
+ * sum.
  */
 static void
-order(const struct fault_conf *c, const uint64_t *bad, struct fault_level *f,
-    unsigned int *failing, unsigned int *conc)
+order(const struct fault_conf *c, const uint64_t *bad, const double *wt,
+    struct fault_level *f, unsigned int *failing, unsigned int *conc)
 {
-	uint64_t	acc;
-	unsigned int	i, j;
+	double		ex[DOM_BUCKETS], all = 0, rate, in = 0, win = 0;
+	double		out = 0, wout = 0;
+	unsigned int	i, j, g;
 
-	for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++)
+	for (f->bad = 0, i = 0; i < DOM_BUCKETS; i++) {
 		f->bad += bad[i];
+		all += wt[i];
+	}
+	rate = all > 0 ? (double)f->bad / all : 0;
+	for (i = 0; i < DOM_BUCKETS; i++)
+		ex[i] = (double)bad[i] - rate * wt[i];
+#define BEFORE(a, b)	(bad[a] > 0 && (bad[b] == 0 || ex[a] > ex[b]))
 	for (i = 0; i < DOM_BUCKETS; i++) {
-		for (j = i; j > 0 && bad[f->group[j - 1]] < bad[i]; j--)
+		for (j = i; j > 0 && BEFORE(i, f->group[j - 1]); j--)
 			f->group[j] = f->group[j - 1];
 		f->group[j] = i;
 	}
+#undef BEFORE
 	for (*failing = 0; *failing < DOM_BUCKETS &&
 	    bad[f->group[*failing]] > 0; (*failing)++)
 		;
-	for (acc = 0, i = 0; i < DOM_BUCKETS; i++) {
-		acc += bad[f->group[i]];
-		if ((double)acc >= c->share * (double)f->bad)
+	*conc = DOM_BUCKETS + 1;
+	for (i = 0; i < *failing; i++) {
+		g = f->group[i];
+		in += (double)bad[g];
+		win += wt[g];
+		out = (double)f->bad - in;
+		wout = all - win;
+		if (all <= 0) {
+			if (in >= c->share * (double)f->bad) {
+				*conc = i + 1;
+				break;
+			}
+			continue;
+		}
+		if (i >= c->max_groups)
 			break;
+		if (in >= FAULT_CONC_HELD * (double)f->bad && (out <= 0 ||
+		    wout <= 0 || in * wout >= FAULT_CONC_LIFT * out * win)) {
+			*conc = i + 1;
+			break;
+		}
 	}
-	*conc = i + 1;
+	/* And the next groups failing as far beyond the rest, as many. */
+	for (i = *conc; i < *failing && i < c->max_groups && all > 0; i++) {
+		g = f->group[i];
+		if (out > 0 && wout > 0 && (double)bad[g] * wout <
+		    FAULT_CONC_LIFT * out * wt[g])
+			break;
+		out -= (double)bad[g];
+		wout -= wt[g];
+		*conc = i + 1;
+	}
 }
 
 /*
@@ -337,6 +410,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
+	double			 wt[DOM_BUCKETS];
 	struct cand		 cd[DOM_BUCKETS + 1], *pick;
 	unsigned int		 k, i, failing, conc, first, hmin = 0;
 	unsigned int		 hmax;
@@ -360,7 +434,8 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	order(c, bad, f, &failing, &conc);
+	usual_weights(w, c, lv, wt);
+	order(c, bad, wt, f, &failing, &conc);
 	f->failing = failing;
 	/* Overdue everywhere is a slow node, not a slow domain. */
 	if (kind == EV_ANSWERS && conc > c->max_groups) {
@@ -377,11 +452,12 @@ level_judge(const struct window *w, const struct evidence *ev,
 		hmin = conc;
 	if (kind == EV_ANSWERS &&
 	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
-		order(c, bad, f, &failing, &conc);
+		order(c, bad, wt, f, &failing, &conc);
 		f->failing = failing;
 		hmin = 0;
 	}
 	hmax = failing < c->max_groups ? failing : c->max_groups;
+	f->spread = conc > hmax;
 
 	/* Pending is no failure on short spans only beside concentration. */
 	load = under_load(w, c, &xq, &xr);
@@ -784,6 +860,31 @@ fault_slow(const struct window *w, const struct evidence *ev,
 	if (!slower(w, c, f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
+	return (1);
+}
+
+int
+fault_worse(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
+{
+	unsigned int	lv;
+	double		xq, xr;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	/*
+	 * Not under load: an attack's victim keeps named busy, and the
+	 * other names fail more before its own recursions are overdue.
+	 */
+	if (c->max_groups == 0 || w->n < 2 || ev->span < 0 ||
+	    under_load(w, c, &xq, &xr))
+		return (0);
+	judge_levels(w, ev, EV_RECURSIONS, c, f);
+	for (lv = 0; lv < f->nlevels; lv++)
+		if (f->l[lv].verdict != FAULT_NO_RESOLUTION || !f->l[lv].spread)
+			return (0);
+	f->verdict = FAULT_NO_RESOLUTION;
+	f->level = AH_LVL_DOMAIN;
 	return (1);
 }
 

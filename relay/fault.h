@@ -35,6 +35,11 @@
  *    below it that a node resolving as usual would fall there once in
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
+ *    Concentrated: at most 'max_groups' groups, those failing most
+ *    beyond their share of the usual recursions, hold FAULT_CONC_HELD
+ *    of the failures at FAULT_CONC_LIFT times the rest's rate or more
+ *    (by count alone, a node failing everywhere fails most in its
+ *    largest groups, .com's half of a resolver).
  *    Beside failures concentrated in the groups left out, the others
  *    are judged on their finished recursions alone, over spans of
  *    FAULT_CONC_MS or more: names elsewhere
@@ -93,13 +98,22 @@
  * the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
  * (its usual median over 100 ms) is not judged so.
  *
+ * A node failing far beyond its usual everywhere is this node's, though
+ * the recursion check's ratio stays within its limit (fault_worse()):
+ * every level FAULT_NO_RESOLUTION, its failures concentrated nowhere,
+ * and not under load.  check.c asks only when the ratio is at half its
+ * limit or more and failures that finished are most of it: a clock a
+ * day behind fails the fresh names it must validate while the cache
+ * answers the rest, and sat at the operator's limit for seconds; a
+ * pause of named or a provider's outage leave recursions unanswered,
+ * which the limit keeps for the operator.
+ *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
  * clock or trust anchor wrong) is this node's.  For latency, the
- * recursions overdue now must also be concentrated: at most
- * 'max_groups' groups holding 'share' of them (else FAULT_SPREAD: a
- * slow uplink delays every group); concentrated, or none overdue, the
+ * recursions overdue now must also be concentrated (else FAULT_SPREAD:
+ * a slow uplink delays every group); concentrated, or none overdue, the
  * rest's question is the recursion check's, at every level (overdue
  * is a count, and a large group's quick answers may hide it at one
  * level).  A fault is external when either level finds it so;
@@ -119,6 +133,8 @@
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
 #define FAULT_LOAD_SHARE 0.5
+#define FAULT_CONC_HELD	0.5
+#define FAULT_CONC_LIFT	3.0
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -173,6 +189,7 @@ struct fault_level {
 	double		usual;		/* elsewhere's usual success rate */
 	int		fresh;		/* ... assumed: no baseline yet */
 	int		load;		/* ... far below it, under load */
+	int		spread;		/* failures concentrated nowhere */
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;
@@ -203,6 +220,13 @@ void	fault_judge(const struct window *, const struct evidence *,
  * FAULT_SPREAD and f->slow set.
  */
 int	fault_slow(const struct window *, const struct evidence *,
+	    const struct fault_conf *, struct fault *);
+/*
+ * Recursions failing far beyond the usual everywhere, whatever the
+ * recursion check's ratio says: every level FAULT_NO_RESOLUTION with
+ * its failures concentrated nowhere.  1, with f's verdict so.
+ */
+int	fault_worse(const struct window *, const struct evidence *,
 	    const struct fault_conf *, struct fault *);
 /*
  * Take the newest snapshot's recursions into the baseline; called on

@@ -25,6 +25,16 @@ from ..proc import run
 CLOCKSHIFT_C = Path(__file__).resolve().parent / "clockshift.c"
 
 
+def build_clockshift(bindir):
+    """bindir/clockshift.so, built with cc the first time."""
+    so = Path(bindir) / "clockshift.so"
+    if not so.exists():
+        so.parent.mkdir(parents=True, exist_ok=True)
+        run("cc", "-O2", "-shared", "-fPIC", "-o", so, CLOCKSHIFT_C, timeout=120)
+        so.chmod(0o755)
+    return so
+
+
 class Actions:
     """The catalogue's actions on the nodes (mixed into Catalogue)."""
 
@@ -114,11 +124,7 @@ class Actions:
         without."""
         clock = node.dir / "clock-offset"
         if on:
-            so = self.lab.dir / "bin" / "clockshift.so"
-            if not so.exists():
-                run("cc", "-O2", "-shared", "-fPIC", "-o", so, CLOCKSHIFT_C,
-                    timeout=120)
-                so.chmod(0o755)
+            so = build_clockshift(self.lab.dir / "bin")
             clock.write_text("0\n")
             clock.chmod(0o644)
             node.named_wrapper = ("env", f"LD_PRELOAD={so}", f"CLOCKSHIFT_FILE={clock}")
@@ -127,8 +133,8 @@ class Actions:
         node.restart_named(wait=True)
 
     def set_clock(self, node, seconds):
-        """node's named's wall clock `seconds` off from now on (within a
-        second: lab/catalogue/clockshift.c reads the offset once a second)."""
+        """node's named's wall clock `seconds` off from now on (within
+        10 ms: lab/catalogue/clockshift.c reads the offset that often)."""
         (node.dir / "clock-offset").write_text(f"{int(seconds)}\n")
 
     def trust_anchor(self, node, wrong):

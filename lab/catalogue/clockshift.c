@@ -4,8 +4,11 @@
  * "the node's clock a day wrong").  Preloaded into a node's named
  * (LD_PRELOAD), it adds to every CLOCK_REALTIME reading the seconds
  * written in the file $CLOCKSHIFT_FILE ("86400", "-86400", "0"),
- * re-read at most once a second, so that a test steps the clock while
- * named runs.  Monotonic clocks are left alone, as a real clock step
+ * re-read at most once every SLOT_MS, so that a test steps the clock
+ * while named runs, and the step lands when the test says it did (the
+ * catalogue times the node's verdict from that moment; read once a
+ * second, the step came up to a second late).  A hundred small reads a
+ * second cost named nothing it would notice.  Monotonic clocks are left alone, as a real clock step
  * leaves them.  lab/catalogue/actions.py builds it with cc.
  *
  * Why not Debian's libfaketime (0.9.10): under named and dig of BIND
@@ -26,7 +29,8 @@
 #include <unistd.h>
 
 static long	shift_s;		/* the offset, seconds */
-static long	shift_read_at = -1;	/* monotonic second it was read */
+#define SLOT_MS	10
+static long	shift_read_at = -1;	/* monotonic slot it was read in */
 
 static int
 raw_clock(clockid_t clock, struct timespec *ts)
@@ -35,7 +39,7 @@ raw_clock(clockid_t clock, struct timespec *ts)
 }
 
 /*
- * Threads race here only to read the file twice in one second; each
+ * Threads race here only to read the file twice in one slot; each
  * word is written whole (relaxed atomics).
  */
 static long
@@ -45,14 +49,15 @@ shift(void)
 	const char	*path;
 	char		 buf[32], *end;
 	ssize_t		 n;
-	long		 v;
+	long		 v, slot;
 	int		 fd;
 
 	if (raw_clock(CLOCK_MONOTONIC_COARSE, &now) == -1)
 		return (__atomic_load_n(&shift_s, __ATOMIC_RELAXED));
-	if (__atomic_load_n(&shift_read_at, __ATOMIC_RELAXED) == now.tv_sec)
+	slot = now.tv_sec * (1000 / SLOT_MS) + now.tv_nsec / (SLOT_MS * 1000000);
+	if (__atomic_load_n(&shift_read_at, __ATOMIC_RELAXED) == slot)
 		return (__atomic_load_n(&shift_s, __ATOMIC_RELAXED));
-	__atomic_store_n(&shift_read_at, now.tv_sec, __ATOMIC_RELAXED);
+	__atomic_store_n(&shift_read_at, slot, __ATOMIC_RELAXED);
 	if ((path = getenv("CLOCKSHIFT_FILE")) == NULL ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (__atomic_load_n(&shift_s, __ATOMIC_RELAXED));
