@@ -297,34 +297,36 @@ as_usual(const struct fault_conf *c, const struct cand *cd)
 }
 
 /*
- * How many recursions each group of a level usually starts: the
- * baseline's, or before there is one the window's own.  All zero for a
- * protocol 2 plugin, which counted no starts per group.
+ * Where a level's failures of the kind are usually to be expected, per
+ * group, from the baseline: the recursions each group starts, or for
+ * latency where recursions usually go unanswered (the background's slow
+ * domains are overdue every day; a lossy uplink's retries are overdue
+ * where they never are; FAULT_CONC_FLOOR of the starts besides, for a
+ * node that usually has none).  All zero before there is a baseline (the
+ * window's own starts would be the fault's: an attack's names are most
+ * of its victim's group, whose failures then looked no worse than the
+ * rest's, and a relay respawned under recursive-clients exhausted moved
+ * its node), and for a protocol 2 plugin, which counted no starts per
+ * group.
  */
-static double
-usual_weights(const struct window *w, const struct fault_conf *c,
+static void
+usual_weights(const struct fault_conf *c, enum ev_kind kind,
     enum ah_level lv, double *wt)
 {
-	const struct sample	*now = window_nth(w, 0);
-	const struct sample	*old = window_nth(w, w->n - 1);
-	double			 all = 0;
+	const struct fault_base	*b = c->base;
+	int			 base = b != NULL &&
+				    fault_base_count(b) >= FAULT_BASE_MIN;
 	unsigned int		 g;
 
-	for (g = 0; g < DOM_BUCKETS; g++) {
-		if (c->base != NULL &&
-		    fault_base_count(c->base) >= FAULT_BASE_MIN)
-			wt[g] = c->base->st[lv][g];
-		else
-			wt[g] = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
-			    old->c[SMP_G(lv, AH_DOM_RSTART, g)]);
-		all += wt[g];
-	}
-	return (all);
+	for (g = 0; g < DOM_BUCKETS; g++)
+		wt[g] = !base ? 0 : kind == EV_ANSWERS ?
+		    b->n[lv][g] - b->ok[lv][g] + FAULT_CONC_FLOOR *
+		    b->st[lv][g] : b->st[lv][g];
 }
 
 /*
  * The groups with failures first, those failing most beyond their
- * share of the usual recursions ('wt') first among them (insertion
+ * share of where they are usually expected ('wt') first among them (insertion
  * sort of 16): how many have any, and how many of the first hold the
  * failures concentrated ('conc'; DOM_BUCKETS + 1: nowhere within
  * 'max_groups').  Concentrated: at least FAULT_CONC_HELD of them, at
@@ -335,9 +337,9 @@ usual_weights(const struct window *w, const struct fault_conf *c,
  * or a lossy uplink passed for a fault of .com.  A dead TLD's
  * dependents fail in the large groups too, less than the TLD: by
  * count, .com came before the TLD's second group, and the failures
- * looked spread.  Without weights (a protocol 2 plugin), by count:
- * the fewest groups holding 'share' of the failures.  f->bad: their
- * sum.
+ * looked spread.  Without weights (no baseline yet, a protocol 2
+ * plugin), by count: the fewest groups holding 'share' of the
+ * failures.  f->bad: their sum.
  */
 static void
 order(const struct fault_conf *c, const uint64_t *bad, const double *wt,
@@ -434,7 +436,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	usual_weights(w, c, lv, wt);
+	usual_weights(c, kind, lv, wt);
 	order(c, bad, wt, f, &failing, &conc);
 	f->failing = failing;
 	/* Overdue everywhere is a slow node, not a slow domain. */
@@ -452,6 +454,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		hmin = conc;
 	if (kind == EV_ANSWERS &&
 	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
+		usual_weights(c, EV_RECURSIONS, lv, wt);
 		order(c, bad, wt, f, &failing, &conc);
 		f->failing = failing;
 		hmin = 0;

@@ -36,8 +36,9 @@
  *    1/FAULT_P.  Every span is asked, the shortest first, so a node
  *    whose uplink has just gone is not excused by what resolved before.
  *    Concentrated: at most 'max_groups' groups, those failing most
- *    beyond their share of the usual recursions, hold FAULT_CONC_HELD
- *    of the failures at FAULT_CONC_LIFT times the rest's rate or more
+ *    beyond their share of the usual recursions (of the usual
+ *    failures, for latency's overdue), hold FAULT_CONC_HELD of the
+ *    failures at FAULT_CONC_LIFT times the rest's rate or more
  *    (by count alone, a node failing everywhere fails most in its
  *    largest groups, .com's half of a resolver).
  *    Beside failures concentrated in the groups left out, the others
@@ -135,6 +136,7 @@
 #define FAULT_LOAD_SHARE 0.5
 #define FAULT_CONC_HELD	0.5
 #define FAULT_CONC_LIFT	3.0
+#define FAULT_CONC_FLOOR 0.05
 
 /*
  * How a node's recursions usually end, per level and group: sums of
