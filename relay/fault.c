@@ -326,10 +326,10 @@ usual_weights(const struct fault_conf *c, enum ev_kind kind,
 
 /*
  * The groups with failures first, those failing most beyond their
- * share of where they are usually expected ('wt') first among them (insertion
- * sort of 16): how many have any, and how many of the first hold the
- * failures concentrated ('conc'; DOM_BUCKETS + 1: nowhere within
- * 'max_groups').  Concentrated: at least FAULT_CONC_HELD of them, at
+ * share of where they are usually expected ('wt') first among them
+ * (insertion sort of 16): how many have any, and how many of the first
+ * hold the failures concentrated ('conc'; DOM_BUCKETS + 1: nowhere
+ * within 'max_groups').  Concentrated: at least FAULT_CONC_HELD of them, at
  * FAULT_CONC_LIFT times the rate of the rest or more, and with them
  * the next groups failing as far beyond the rest.  A node failing
  * everywhere fails most in its largest groups (.com, one resolver's
@@ -806,15 +806,26 @@ judge_levels(const struct window *w, const struct evidence *ev,
 		level_judge(w, ev, kind, c, lv, &f->l[lv]);
 }
 
+/*
+ * f cleared to FAULT_OFF; whether there is anything to judge: the rule
+ * on, two snapshots, evidence with a span.
+ */
+static int
+judgeable(const struct window *w, const struct evidence *ev,
+    const struct fault_conf *c, struct fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	return (c->max_groups > 0 && w->n >= 2 && ev->span >= 0);
+}
+
 void
 fault_judge(const struct window *w, const struct evidence *ev,
     enum ev_kind kind, const struct fault_conf *c, struct fault *f)
 {
 	unsigned int	lv, p;
 
-	memset(f, 0, sizeof(*f));
-	f->verdict = FAULT_OFF;
-	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+	if (!judgeable(w, ev, c, f))
 		return;
 	/* A zone this node serves answering SERVFAIL is this node's. */
 	if (kind == EV_QUERIES && (double)ev->d.c[SMP_AUTH_SERVFAIL] >
@@ -855,9 +866,7 @@ int
 fault_slow(const struct window *w, const struct evidence *ev,
     const struct fault_conf *c, struct fault *f)
 {
-	memset(f, 0, sizeof(*f));
-	f->verdict = FAULT_OFF;
-	if (c->max_groups == 0 || w->n < 2 || ev->span < 0)
+	if (!judgeable(w, ev, c, f))
 		return (0);
 	judge_levels(w, ev, EV_ANSWERS, c, f);
 	if (!slower(w, c, f))
@@ -873,14 +882,11 @@ fault_worse(const struct window *w, const struct evidence *ev,
 	unsigned int	lv;
 	double		xq, xr;
 
-	memset(f, 0, sizeof(*f));
-	f->verdict = FAULT_OFF;
 	/*
 	 * Not under load: an attack's victim keeps named busy, and the
 	 * other names fail more before its own recursions are overdue.
 	 */
-	if (c->max_groups == 0 || w->n < 2 || ev->span < 0 ||
-	    under_load(w, c, &xq, &xr))
+	if (!judgeable(w, ev, c, f) || under_load(w, c, &xq, &xr))
 		return (0);
 	judge_levels(w, ev, EV_RECURSIONS, c, f);
 	for (lv = 0; lv < f->nlevels; lv++)
