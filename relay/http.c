@@ -23,12 +23,18 @@
  * - At most HTTP_PER_ADDR connections from one address (IPv6: one
  *   /64), HTTP_CONNS in all.  A connection beyond either limit makes
  *   room by closing the one that has waited longest for its request,
- *   from its own address first.  A scraper sends its request at once
- *   and is answered within a turn of the loop, so whoever holds
- *   connections without asking only makes way for it; and as
- *   libmicrohttpd accepts at most 10 connections a turn, far fewer
- *   than HTTP_CONNS, a flood of new connections from other addresses
- *   cannot push it out before the request it sent is read.
+ *   from its own address first, and from an address never answered
+ *   before one that was.  A scraper sends its request at once, so
+ *   whoever holds connections without asking only makes way for it;
+ *   but "at once" is not soon enough: a scraper on a busy host may
+ *   send its request milliseconds after it connected, and clients
+ *   that come back the moment they are closed, from many addresses,
+ *   arrive faster than that (libmicrohttpd accepts up to 10 a turn,
+ *   turn after turn), so by age alone the scraper's connection soon
+ *   became the oldest.  The addresses answered last (HTTP_KNOWN of
+ *   them) are remembered instead, and their connections go only when
+ *   no other waits: a scraper known from its last scrape keeps its
+ *   place whatever a flood of strangers does.
  *
  * libmicrohttpd's own limit, HTTP_MAX, only bounds the descriptors
  * while closed connections wait for its next turn.  Its listen backlog
@@ -53,6 +59,7 @@
 #define HTTP_CONNS		32
 #define HTTP_PER_ADDR		4
 #define HTTP_MAX		64
+#define HTTP_KNOWN		16
 #define HTTP_REQUEST_MS		2000
 #define HTTP_ANSWER_MS		10000
 /* Closed connections are counted and logged at most this often. */
@@ -69,12 +76,18 @@ struct http_conn {
 	int64_t			 start;	/* monotonic ms */
 	int			 asked;	/* its request arrived */
 	int			 closing;
+	int			 known;	/* its address was answered */
 	unsigned char		 addr[16]; /* IPv4, or an IPv6 /64 */
 	char			 name[INET6_ADDRSTRLEN];
 };
 
 static struct MHD_Daemon	*mhd;
 static struct http_conn		 conns[HTTP_MAX];
+/* The addresses answered last, each with when; 0: a free entry. */
+static struct {
+	unsigned char	addr[16];
+	int64_t		when;
+} known[HTTP_KNOWN];
 static unsigned long		 closed[HTTP_CLOSES];
 static char			 last_from[INET6_ADDRSTRLEN];
 static int64_t			 logged;
@@ -114,7 +127,39 @@ conn_close(struct http_conn *c, enum http_close why)
 	snprintf(last_from, sizeof(last_from), "%s", c->name);
 }
 
-/* The oldest connection still waiting for its request, but 'except'. */
+static int
+known_find(const unsigned char *addr)
+{
+	int	i;
+
+	for (i = 0; i < HTTP_KNOWN; i++)
+		if (known[i].when != 0 &&
+		    memcmp(known[i].addr, addr, sizeof(known[i].addr)) == 0)
+			return (i);
+	return (-1);
+}
+
+/* 'addr' was answered: remembered, in place of the longest unanswered. */
+static void
+known_add(const unsigned char *addr, int64_t now)
+{
+	int	i, old = 0;
+
+	if ((i = known_find(addr)) == -1) {
+		for (i = 0; i < HTTP_KNOWN; i++)
+			if (known[i].when < known[old].when)
+				old = i;
+		i = old;
+		memcpy(known[i].addr, addr, sizeof(known[i].addr));
+	}
+	known[i].when = now;
+}
+
+/*
+ * The connection to close for room, but 'except': of those still
+ * waiting for their request (from 'addr', if given), from an unknown
+ * address before a known one, the oldest first.
+ */
 static struct http_conn *
 oldest_waiting(const struct http_conn *except, const unsigned char *addr)
 {
@@ -124,7 +169,8 @@ oldest_waiting(const struct http_conn *except, const unsigned char *addr)
 		if (c->mc != NULL && c != except && !c->closing &&
 		    !c->asked && (addr == NULL ||
 		    memcmp(c->addr, addr, sizeof(c->addr)) == 0) &&
-		    (old == NULL || c->start < old->start))
+		    (old == NULL || c->known < old->known ||
+		    (c->known == old->known && c->start < old->start)))
 			old = c;
 	return (old);
 }
@@ -214,6 +260,7 @@ notify(void *cls, struct MHD_Connection *mc, void **ctx,
 	c->fd = fd;
 	c->start = ah_mono_ms();
 	conn_addr(c, sa);
+	c->known = known_find(c->addr) != -1;
 	*ctx = c;
 	make_room(c);
 }
@@ -257,8 +304,10 @@ answer(void *cls, struct MHD_Connection *mc, const char *url,
 	struct buf			 b = { 0 };
 
 	info = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (info != NULL && (c = info->socket_context) != NULL)
+	if (info != NULL && (c = info->socket_context) != NULL) {
 		c->asked = 1;
+		known_add(c->addr, ah_mono_ms());
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return (http_reply(mc, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -336,6 +385,7 @@ http_listen(struct relay *r, const char *addr)
 		(void)inet_pton(AF_INET, host, &sin->sin_addr);
 	}
 	memset(conns, 0, sizeof(conns));
+	memset(known, 0, sizeof(known));
 	/* The logger first, or the options before it log elsewhere. */
 	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	    (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, r,

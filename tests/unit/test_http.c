@@ -30,7 +30,7 @@
 #include "http.h"
 #include "metrics.h"
 
-#define NCONN	8
+#define NCONN	48
 
 struct MHD_Connection {
 	int			 fd, peer;	/* ours, the client's */
@@ -46,6 +46,8 @@ struct MHD_Daemon {
 static struct MHD_Daemon	daemon_;
 static MHD_NotifyConnectionCallback notify_cb;
 static void			*notify_cls;
+static MHD_AccessHandlerCallback answer_cb;
+static void			*answer_cls;
 static struct MHD_Connection	conns[NCONN];
 static int64_t			now;
 
@@ -55,7 +57,7 @@ ah_mono_ms(void)
 	return (now);
 }
 
-/* Never called: no request reaches answer() here. */
+/* Never called: no request here asks for /metrics. */
 void
 metrics_render(struct relay *r, struct buf *b)
 {
@@ -78,8 +80,9 @@ MHD_start_daemon(unsigned int flags, uint16_t port,
 	va_list	ap;
 	int	opt;
 
-	(void)flags, (void)port, (void)apc, (void)apc_cls, (void)dh;
-	(void)dh_cls;
+	(void)flags, (void)port, (void)apc, (void)apc_cls;
+	answer_cb = dh;
+	answer_cls = dh_cls;
 	va_start(ap, dh_cls);
 	while ((opt = va_arg(ap, int)) != MHD_OPTION_END)
 		switch (opt) {
@@ -193,6 +196,25 @@ connect_from(int i, const char *addr)
 	return (mc);
 }
 
+/*
+ * Connection 'mc' sends a whole request, for a page that is not there
+ * (the metrics are not rendered here), and is closed as libmicrohttpd
+ * closes it once answered.
+ */
+static void
+ask_and_close(struct MHD_Connection *mc)
+{
+	size_t	len = 0;
+	void	*req = NULL;
+
+	(void)answer_cb(answer_cls, mc, "/", MHD_HTTP_METHOD_GET,
+	    MHD_HTTP_VERSION_1_1, NULL, &len, &req);
+	notify_cb(notify_cls, mc, &mc->ctx, MHD_CONNECTION_NOTIFY_CLOSED);
+	close(mc->fd);
+	close(mc->peer);
+	mc->fd = mc->peer = 0;
+}
+
 /* The client's end: 1 if the relay closed the connection. */
 static int
 closed(const struct MHD_Connection *mc)
@@ -268,6 +290,57 @@ test_one_address_makes_room_from_its_oldest(void **state)
 		assert_false(closed(mc[i]));
 }
 
+/*
+ * A scraper answered before connects again, and before its request is
+ * read, 40 strangers arrive a millisecond apart, more than HTTP_CONNS
+ * (32): they make room from each other, never from the scraper,
+ * although it is the oldest waiting.
+ */
+static void
+test_an_address_answered_before_keeps_its_place(void **state)
+{
+	struct MHD_Connection	*scraper;
+	char			 addr[32];
+	int			 i, gone = 0;
+
+	(void)state;
+	ask_and_close(connect_from(0, "192.0.2.1"));
+	now += 15000;
+	scraper = connect_from(0, "192.0.2.1");
+	for (i = 1; i <= 40; i++) {
+		now += 1;
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+		(void)connect_from(i, addr);
+	}
+	http_run();
+	assert_false(closed(scraper));
+	for (i = 1; i <= 40; i++)
+		gone += closed(&conns[i]);
+	assert_int_equal(gone, 40 - 31);
+}
+
+/*
+ * Strangers alike: beyond HTTP_CONNS, the oldest stranger makes room,
+ * the way it did before any address was known.
+ */
+static void
+test_strangers_make_room_from_the_oldest(void **state)
+{
+	char	addr[32];
+	int	i;
+
+	(void)state;
+	for (i = 0; i < 34; i++) {
+		now += 1;
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i + 1);
+		(void)connect_from(i, addr);
+	}
+	assert_true(closed(&conns[0]));
+	assert_true(closed(&conns[1]));
+	for (i = 2; i < 34; i++)
+		assert_false(closed(&conns[i]));
+}
+
 int
 main(void)
 {
@@ -277,6 +350,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_one_address_makes_room_from_its_oldest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_address_answered_before_keeps_its_place, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_strangers_make_room_from_the_oldest, setup,
 		    teardown),
 	};
 
