@@ -268,15 +268,18 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			 * Concentrated failures under load (an attack on one
 			 * domain): named busy with them fails some others
 			 * too, and moving the node moves its load; not half
-			 * of them (its uplink gone under the attack).
+			 * of them (its uplink gone under the attack).  Any
+			 * shortfall of 'share' so, beyond chance or not: a
+			 * named starving the others of answers leaves too
+			 * few to tell chance from the node, and the load is
+			 * known.
 			 */
-			if (below_usual(c, o, n, u)) {
-				if (h >= pmin && load && (double)o >=
-				    FAULT_LOAD_SHARE * u * (double)n)
-					cd[h].load = 1;
-				else
-					cd[h].failed = 1;
-			}
+			if (h >= pmin && load &&
+			    (double)o < c->share * u * (double)n &&
+			    (double)o >= FAULT_LOAD_SHARE * u * (double)n)
+				cd[h].load = 1;
+			else if (below_usual(c, o, n, u))
+				cd[h].failed = 1;
 		}
 		if ((cd[hmax].n >= FAULT_MIN_RES && (hmax < pmin ||
 		    cd[hmax].span >= FAULT_CONC_MS)) || !may_grow(w, c, k))

@@ -1335,6 +1335,42 @@ test_fault_attack_load(void **state)
 }
 
 /*
+ * The catalogue's attack moved ns2 once in five runs alone: "names
+ * elsewhere resolve 54% of 56 over 10s; usually 69%: this node".
+ * named, busy with the victim's names, starved the others of answers
+ * (56 in 10 s), and those few resolved under 'share' of their usual,
+ * too few for the shortfall to be beyond chance, so the load's
+ * allowance, asked only of a shortfall beyond chance, was not asked.
+ * A shortfall under load is the load's down to FAULT_LOAD_SHARE,
+ * whether chance could explain it or not; under half, this node's.
+ */
+static void
+test_fault_attack_starves_the_others(void **state)
+{
+	struct trouble	none = { 0, 0, 0, OK };
+	struct trouble	attack = { 3000, 1u << 5, 0, SILENT };
+	struct tally	t;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	sim_reset();
+	/* A resolver whose background fails 31 % of its recursions. */
+	sim_busy(20000, 1000, &none, 0.31, &example, &t);
+	assert_int_equal(t.bad, 0);
+	assert_true(fault_base_count(&sim.base) >= FAULT_BASE_MIN);
+	memset(&t, 0, sizeof(t));
+	sim_busy(15000, 60, &attack, 0.46, &example, &t);
+	assert_true(t.tripped > 0);
+	assert_int_equal(t.bad, 0);
+	assert_true(t.last.l[AH_LVL_DOMAIN].load ||
+	    t.last.l[AH_LVL_SUFFIX].load);
+	/* The others failing 80 %: under half their usual, this node's. */
+	memset(&t, 0, sizeof(t));
+	sim_busy(15000, 60, &attack, 0.8, &example, &t);
+	assert_true(t.bad > 0);
+}
+
+/*
  * Defect 2: one TLD broken (its signatures expired, or its servers
  * dead), 30 % of the queries, each a different domain.  Spread over
  * every domain group, but one public-suffix group holds it while the
@@ -2255,6 +2291,7 @@ main(void)
 		cmocka_unit_test(test_fault_no_data_or_off),
 		cmocka_unit_test(test_fault_attack),
 		cmocka_unit_test(test_fault_attack_load),
+		cmocka_unit_test(test_fault_attack_starves_the_others),
 		cmocka_unit_test(test_fault_broken_tld),
 		cmocka_unit_test(test_fault_dead_tld_and_its_dependents),
 		cmocka_unit_test(test_fault_slow_domain_beside_a_broken_tld),
