@@ -73,7 +73,9 @@
  * broken TLD still answers, bogus.  Real answers come in bursts (an
  * attack starving recursive-clients, cache expiry waves): only a
  * collapse is taken for one, and none while named sheds recursions for
- * its recursive-clients quota (load, doc/fleet.md section 2).  That
+ * its recursive-clients quota anywhere in the window (load, doc/fleet.md
+ * section 2: named that shed until a second ago may still answer
+ * nothing for half a second).  That
  * needs no unanswered-after, and no groups: a thin rest of other names
  * cannot excuse an uplink that has just gone.  Before a baseline
  * exists, the rates over the window stand for the usual ones.
@@ -87,10 +89,11 @@
  * (FAULT_P).  The usual: fast answers per recursion started, times
  * the recursions started in each group, each capped at the group's
  * usual rate (an attack's surge of names brings no fast answers, and
- * fewer clients fewer), leaving out the groups the failures are in
- * ('max_groups' of them: a slow domain, a dead TLD, an attack's
- * victim, whose answers may all have been slow); the least of the
- * levels.  A count, not a share: the tail of an outage brings its
+ * fewer clients fewer), leaving out the groups the overdue are
+ * concentrated in (a slow domain, a dead TLD, an attack's victim, whose
+ * answers may all have been slow), and only those: the fast answers
+ * are the whole node's, so a group left out that still answers fast
+ * counts on one side only; the least of the levels.  A count, not a share: the tail of an outage brings its
  * late answers all at once, beside the usual fast ones.  The p95
  * cannot say it: a resolver's tail is its broken domains' timeouts
  * every day.  Not under load (named shedding recursions anywhere in
@@ -192,6 +195,14 @@ struct fault_level {
 	int		fresh;		/* ... assumed: no baseline yet */
 	int		load;		/* ... far below it, under load */
 	int		spread;		/* failures concentrated nowhere */
+	/*
+	 * The groups the check's own failures are concentrated in, by
+	 * their own usual (for latency: where recursions are overdue
+	 * beyond where they usually are), before the rest's question
+	 * orders 'group' by the recursions' failures; none when spread.
+	 */
+	unsigned int	nlate;
+	unsigned int	late[DOM_BUCKETS];
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;
