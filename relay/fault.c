@@ -139,10 +139,17 @@ below_usual(const struct fault_conf *c, uint64_t ok, uint64_t n, double usual)
 	    lower_tail(ok, n, usual) < FAULT_P);
 }
 
-/* Has named shed recursions (recursive-clients) over base..now?  Load. */
+/*
+ * Has named shed recursions (recursive-clients) anywhere in the window?
+ * Load, for every rule: the snapshots between an attack's waves of
+ * cancels, or a second after the last, are no calmer.
+ */
 static int
-shedding(const struct sample *now, const struct sample *base)
+shedding(const struct window *w)
 {
+	const struct sample	*now = window_nth(w, 0);
+	const struct sample	*base = window_nth(w, w->n - 1);
+
 	return (now->c[SMP_QUOTA] + now->c[SMP_CANCELED] >
 	    base->c[SMP_QUOTA] + base->c[SMP_CANCELED]);
 }
@@ -194,8 +201,7 @@ under_load(const struct window *w, const struct fault_conf *c, double *xq,
 		if ((m = load_over(c, now, base, SMP_STARTED)) > *xr)
 			*xr = m;
 	}
-	return (*xq > 2 || *xr > 2 ||
-	    shedding(now, window_nth(w, w->n - 1)));
+	return (*xq > 2 || *xr > 2 || shedding(w));
 }
 
 /* One candidate: the groups left out, and what the others showed. */
@@ -579,7 +585,7 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	 * a second ago, still busy with the victim's names, answered 1 in
 	 * 0.5 s (the catalogue's attack).
 	 */
-	if (shedding(now, window_nth(w, w->n - 1)))
+	if (shedding(w))
 		return (0);
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
@@ -755,8 +761,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		return (0);
 	per = b->lat[j] / b->started;
 	/* Shedding load anywhere in the window: load, not a slow node. */
-	base = window_nth(w, w->n - 1);
-	if (shedding(now, base))
+	if (shedding(w))
 		return (0);
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
@@ -946,7 +951,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	 * not how fast the node usually is; the snapshots between its
 	 * cancels are no better.
 	 */
-	shed = shedding(now, window_nth(w, w->n - 1));
+	shed = shedding(w);
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
 		for (g = 0; g < DOM_BUCKETS; g++) {

@@ -93,8 +93,9 @@
  * concentrated in (a slow domain, a dead TLD, an attack's victim, whose
  * answers may all have been slow), and only those: the fast answers
  * are the whole node's, so a group left out that still answers fast
- * counts on one side only; the least of the levels.  A count, not a share: the tail of an outage brings its
- * late answers all at once, beside the usual fast ones.  The p95
+ * counts on one side only; the least of the levels.  A count, not a
+ * share: the tail of an outage brings its late answers all at once,
+ * beside the usual fast ones.  The p95
  * cannot say it: a resolver's tail is its broken domains' timeouts
  * every day.  Not under load (named shedding recursions anywhere in
  * the window, or twice its usual queries a second): a saturated node

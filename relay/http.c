@@ -139,7 +139,10 @@ known_find(const unsigned char *addr)
 	return (-1);
 }
 
-/* 'addr' was answered: remembered, in place of the longest unanswered. */
+/*
+ * 'addr' was answered: remembered, in place of the one answered
+ * longest ago.
+ */
 static void
 known_add(const unsigned char *addr, int64_t now)
 {
