@@ -388,27 +388,32 @@ learn(struct service_state *st, const struct service_conf *s,
 }
 
 /*
- * The verdict and its reason: all failures and all excuses, or all
- * that was checked.
+ * The verdict and its reason: all failures, then all excuses (the
+ * reason has room for 400 characters and an excuse alone may take 300:
+ * what moved the node must not be the part cut off), or all that was
+ * checked.
  */
 static enum verdict
 soft_verdict(const struct service_state *st, char *why, size_t len)
 {
 	const struct check_state	*cs;
 	size_t				 n = 0;
-	int				 c, bad = 0;
+	int				 c, pass, bad = 0;
 
 	why[0] = '\0';
 	for (c = 0; c < CHK_COUNT; c++)
 		bad |= st->chk[c].bad;
-	for (c = 0; c < CHK_COUNT; c++) {
-		cs = &st->chk[c];
-		if (cs->why[0] == '\0' || (bad && !cs->bad && !cs->excused))
-			continue;
-		if (n < len)
-			n += (size_t)snprintf(why + n, len - n, "%s%s",
-			    n ? "; " : "", cs->why);
-	}
+	for (pass = 0; pass < 2; pass++)
+		for (c = 0; c < CHK_COUNT; c++) {
+			cs = &st->chk[c];
+			if (cs->why[0] == '\0' || (bad && (pass == 0 ?
+			    !cs->bad : cs->bad || !cs->excused)) ||
+			    (!bad && pass == 1))
+				continue;
+			if (n < len)
+				n += (size_t)snprintf(why + n, len - n, "%s%s",
+				    n ? "; " : "", cs->why);
+		}
 	if (n == 0)
 		snprintf(why, len, "named serves the view");
 	return (bad ? V_BAD : V_GOOD);

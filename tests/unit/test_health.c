@@ -575,6 +575,33 @@ started_at(pid_t pid)
 	return (strtoull(p + 1, NULL, 10));
 }
 
+/*
+ * The reason says first what failed, then what was excused: a long
+ * excuse (the fault rule's words run to 300 characters) before a
+ * failing check left the failure cut off the end of the status.
+ */
+static void
+test_the_reason_names_the_failure_first(void **state)
+{
+	struct check_state	*rf = &st()->chk[CHK_RECFAIL];
+	struct check_state	*lt = &st()->chk[CHK_LATENCY];
+
+	(void)state;
+	start_up("");
+	/* Checks the policy leaves off keep what they were given here. */
+	rf->excused = rf->unusual = 1;
+	memset(rf->why, 'x', sizeof(rf->why) - 1);
+	rf->why[sizeof(rf->why) - 1] = '\0';
+	lt->bad = 1;
+	snprintf(lt->why, sizeof(lt->why), "answers slower than usual: "
+	    "3 within 100ms over 1.2s, 61 usual: this node");
+	(void)snapshot(100, 0);
+	assert_string_equal(state_name(), "falling");
+	assert_true(strncmp(st()->reason, lt->why, strlen(lt->why)) == 0);
+	/* The excuse follows, cut where it must be. */
+	assert_non_null(strstr(st()->reason, "; xxx"));
+}
+
 static void
 test_the_note_is_ahead_of_exabgp(void **state)
 {
@@ -662,6 +689,8 @@ main(void)
 		    test_taken_over_no_longer_than_hello_and_stale_after, stop),
 		cmocka_unit_test_teardown(
 		    test_taken_over_depreferred_or_not_at_all, stop),
+		cmocka_unit_test_teardown(
+		    test_the_reason_names_the_failure_first, stop),
 		cmocka_unit_test_teardown(test_the_note_is_ahead_of_exabgp,
 		    stop),
 		cmocka_unit_test_teardown(
