@@ -202,14 +202,12 @@ not_excused(const struct feed_view *v, enum ah_level lv,
 static void
 slow_text(const struct fault *f, char *buf, size_t len)
 {
-	char	span[32], other[64];
+	char	span[32];
 
-	snprintf(other, sizeof(other), " outside the %u groups the failures "
-	    "are in", f->slow_left);
 	snprintf(buf, len, "answers slower than usual: %llu within %ums over "
-	    "%s, %.0f usual%s: this node", (unsigned long long)f->slow_fast,
+	    "%s, %.0f usual: this node", (unsigned long long)f->slow_fast,
 	    f->slow_ms, span_text(span, sizeof(span), f->slow_span),
-	    f->slow_expected, f->slow_left ? other : "");
+	    f->slow_expected);
 }
 
 /*

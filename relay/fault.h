@@ -87,20 +87,20 @@
  * slower) over the newest spans, against what its usual would have
  * given, as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
  * (FAULT_P).  The usual: fast answers per recursion started, times
- * the recursions started in each group, each capped at the group's
- * usual rate (an attack's surge of names brings no fast answers, and
- * fewer clients fewer), leaving out the groups the overdue are
- * concentrated in (a slow domain, a dead TLD, an attack's victim, whose
- * answers may all have been slow), and only those: the fast answers
- * are the whole node's, so a group left out that still answers fast
- * counts on one side only; the least of the levels.  A count, not a
- * share: the tail of an outage brings its late answers all at once,
- * beside the usual fast ones.  The p95
+ * the recursions started in each group, each capped a little above the
+ * group's usual rate (a surge of one group's names brings no fast
+ * answers, and fewer clients fewer), every group: the fast answers are
+ * the whole node's, so a group left out that still answers fast would
+ * count on one side only, and a slow domain, a dead TLD or the CDN is a
+ * small share of the recursions; the least of the levels.  A count,
+ * not a share: the tail of an outage brings its late answers all at
+ * once, beside the usual fast ones.  The p95
  * cannot say it: a resolver's tail is its broken domains' timeouts
  * every day.  Not under load (named shedding recursions anywhere in
- * the window, or twice its usual queries a second): a saturated node
- * answers late, and moving it moves its load; nor is load learnt as
- * the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
+ * the window, or twice its usual queries or recursions started a
+ * second: an attack's fresh names stall named's answers for all): a
+ * saturated node answers late, and moving it moves its load; nor is
+ * load learnt as the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
  * (its usual median over 100 ms) is not judged so.
  *
  * A node failing far beyond its usual everywhere is this node's, though
@@ -196,14 +196,6 @@ struct fault_level {
 	int		fresh;		/* ... assumed: no baseline yet */
 	int		load;		/* ... far below it, under load */
 	int		spread;		/* failures concentrated nowhere */
-	/*
-	 * The groups the check's own failures are concentrated in, by
-	 * their own usual (for latency: where recursions are overdue
-	 * beyond where they usually are), before the rest's question
-	 * orders 'group' by the recursions' failures; none when spread.
-	 */
-	unsigned int	nlate;
-	unsigned int	late[DOM_BUCKETS];
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;
@@ -222,7 +214,6 @@ struct fault {
 	uint64_t	slow_fast;	/* ... so many over slow_span */
 	double		slow_expected;	/* ... where this many were usual */
 	int64_t		slow_span;
-	unsigned int	slow_left;	/* ... groups left out (excused) */
 	struct fault_level l[AH_LVL_COUNT];
 };
 
