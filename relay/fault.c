@@ -763,8 +763,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		 * catalogue's attack, 0.5 of the usual fast answers).
 		 */
 		if (load_over(c, now, base, SMP_QUERIES) > 2 ||
-		    (double)(now->c[SMP_STARTED] - base->c[SMP_STARTED]) >
-		    2 * b->started / b->secs * secs)
+		    load_over(c, now, base, SMP_STARTED) > 2)
 			return (0);
 		/* No answer is due before a round trip or two: grow. */
 		if (now->t - base->t < c->grace_ms) {
