@@ -583,11 +583,12 @@ started_at(pid_t pid)
 static void
 test_the_reason_names_the_failure_first(void **state)
 {
-	struct check_state	*rf = &st()->chk[CHK_RECFAIL];
-	struct check_state	*lt = &st()->chk[CHK_LATENCY];
+	struct check_state	*rf, *lt;
 
 	(void)state;
 	start_up("");
+	rf = &st()->chk[CHK_RECFAIL];
+	lt = &st()->chk[CHK_LATENCY];
 	/* Checks the policy leaves off keep what they were given here. */
 	rf->excused = rf->unusual = 1;
 	memset(rf->why, 'x', sizeof(rf->why) - 1);
