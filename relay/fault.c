@@ -684,7 +684,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
  * capped a little above its usual rate (a surge of one group's names
  * brings no fast answers; fewer clients bring fewer; capped at the
  * usual itself, ordinary ups and downs counted only downwards and the
- * usual read 10 % low).  Every group, the least of the levels: the fast
+ * usual read 5-15 % low).  Every group, the least of the levels: the fast
  * answers counted are the whole node's, and a group left out that
  * answers as fast as ever counts on one side only.  Leaving out the
  * groups the overdue were concentrated in left out .com's half of the

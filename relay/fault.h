@@ -100,8 +100,8 @@
  * the window, or twice its usual queries or recursions started a
  * second: an attack's fresh names stall named's answers for all): a
  * saturated node answers late, and moving it moves its load; nor is
- * load learnt as the usual.  A node whose bound would be above FAULT_SLOW_MAX_MS
- * (its usual median over 100 ms) is not judged so.
+ * load learnt as the usual.  A node whose bound would be above
+ * FAULT_SLOW_MAX_MS (its usual median over 100 ms) is not judged so.
  *
  * A node failing far beyond its usual everywhere is this node's, though
  * the recursion check's ratio stays within its limit (fault_worse()):

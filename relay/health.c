@@ -403,12 +403,12 @@ soft_verdict(const struct service_state *st, char *why, size_t len)
 	why[0] = '\0';
 	for (c = 0; c < CHK_COUNT; c++)
 		bad |= st->chk[c].bad;
-	for (pass = 0; pass < 2; pass++)
+	/* Failing, then excused; with nothing failing, all in one pass. */
+	for (pass = 0; pass < (bad ? 2 : 1); pass++)
 		for (c = 0; c < CHK_COUNT; c++) {
 			cs = &st->chk[c];
 			if (cs->why[0] == '\0' || (bad && (pass == 0 ?
-			    !cs->bad : cs->bad || !cs->excused)) ||
-			    (!bad && pass == 1))
+			    !cs->bad : cs->bad || !cs->excused)))
 				continue;
 			if (n < len)
 				n += (size_t)snprintf(why + n, len - n, "%s%s",
