@@ -25,12 +25,22 @@ def wait_for(pred, timeout, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+# Every port free_port() has named in this process.  It lets the port
+# go before its server binds it, and the kernel names a free port again
+# (dozens of times in a thousand calls): a test's relay and its named
+# were given the same one, and its scrape reached named's rndc port.
+_handed_out = set()
+
+
 def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1 and ::1."""
+    """A port free for both TCP and UDP on 127.0.0.1 and ::1, and never
+    named before by this process."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind(("127.0.0.1", 0))
             port = t.getsockname()[1]
+            if port in _handed_out:
+                continue
             try:
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                     u.bind(("127.0.0.1", port))
@@ -38,6 +48,7 @@ def free_port():
                     t6.bind(("::1", port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
     raise RuntimeError("no free port")
 

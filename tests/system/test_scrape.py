@@ -116,6 +116,9 @@ def relay_with_endpoint(stack):
     port = lab.free_port()
     named, relay, proc = lab.relay_only(stack, wait=True,
                                         replacements=[lab.metrics_listen(port)])
+    # Else a scrape reaches whatever holds the port, and fails as if
+    # the relay had hung up on it.
+    assert f"serving metrics on http://127.0.0.1:{port}/" in proc.proc.text()
     return named, relay, proc, port
 
 
