@@ -346,13 +346,39 @@ usual_weights(const struct fault_conf *c, enum ev_kind kind,
  * or a lossy uplink passed for a fault of .com.  A dead TLD's
  * dependents fail in the large groups too, less than the TLD: by
  * count, .com came before the TLD's second group, and the failures
- * looked spread.  Without weights (no baseline yet, a protocol 2
- * plugin), by count: the fewest groups holding 'share' of the
- * failures.  f->bad: their sum.
+ * looked spread.  And with 'chance', beyond chance (beyond_chance()):
+ * 20 failures of a node failing everywhere fall unevenly, and a clock
+ * behind passed for three broken domains, the rest judged over seconds
+ * from before it stepped; not for overdue recursions, whose weights
+ * are no share of the failures.  Without weights (no baseline yet, a
+ * protocol 2 plugin), by count: the fewest groups holding 'share' of
+ * the failures.  f->bad: their sum.
  */
+/*
+ * Could chance have put 'in' of 'n' failures in some 'h' of the groups
+ * that usually start 'q' of the recursions, were the node failing
+ * everywhere alike?  The groups are the ones failing most, picked
+ * after the fact, so the chance for one choice of h groups is taken
+ * C(DOM_BUCKETS, h) times.  No weight in them (an attack's new names),
+ * or all of it: nothing to compare with, not chance.
+ */
+static int
+beyond_chance(double in, double n, double q, unsigned int h)
+{
+	double	lc;
+
+	if (q <= 0 || q >= 1)
+		return (1);
+	lc = lgamma(DOM_BUCKETS + 1) - lgamma(h + 1) -
+	    lgamma(DOM_BUCKETS - h + 1);
+	return (log(lower_tail((uint64_t)(n - in), (uint64_t)n, 1 - q)) +
+	    lc < log(FAULT_CONC_P));
+}
+
 static void
 order(const struct fault_conf *c, const uint64_t *bad, const double *wt,
-    struct fault_level *f, unsigned int *failing, unsigned int *conc)
+    int chance, struct fault_level *f, unsigned int *failing,
+    unsigned int *conc)
 {
 	double		ex[DOM_BUCKETS], all = 0, rate, in = 0, win = 0;
 	double		out = 0, wout = 0;
@@ -392,7 +418,9 @@ order(const struct fault_conf *c, const uint64_t *bad, const double *wt,
 		if (i >= c->max_groups)
 			break;
 		if (in >= FAULT_CONC_HELD * (double)f->bad && (out <= 0 ||
-		    wout <= 0 || in * wout >= FAULT_CONC_LIFT * out * win)) {
+		    wout <= 0 || in * wout >= FAULT_CONC_LIFT * out * win) &&
+		    (!chance || beyond_chance(in, (double)f->bad, win / all,
+		    i + 1))) {
 			*conc = i + 1;
 			break;
 		}
@@ -446,7 +474,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	usual_weights(c, kind, lv, wt);
-	order(c, bad, wt, f, &failing, &conc);
+	order(c, bad, wt, kind != EV_ANSWERS, f, &failing, &conc);
 	f->failing = failing;
 	/* Overdue everywhere is a slow node, not a slow domain. */
 	if (kind == EV_ANSWERS && conc > c->max_groups) {
@@ -464,7 +492,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 	if (kind == EV_ANSWERS &&
 	    group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok) > 0) {
 		usual_weights(c, EV_RECURSIONS, lv, wt);
-		order(c, bad, wt, f, &failing, &conc);
+		order(c, bad, wt, 1, f, &failing, &conc);
 		f->failing = failing;
 		hmin = 0;
 	}

@@ -40,7 +40,10 @@
  *    failures, for latency's overdue), hold FAULT_CONC_HELD of the
  *    failures at FAULT_CONC_LIFT times the rest's rate or more
  *    (by count alone, a node failing everywhere fails most in its
- *    largest groups, .com's half of a resolver).
+ *    largest groups, .com's half of a resolver), and, for failures,
+ *    more than chance would put in the groups failing most of a node
+ *    failing everywhere (FAULT_CONC_P: its first failures fall
+ *    unevenly).
  *    Beside failures concentrated in the groups left out, the others
  *    are judged on their finished recursions alone, over spans of
  *    FAULT_CONC_MS or more: names elsewhere
@@ -141,6 +144,7 @@
 #define FAULT_CONC_HELD	0.5
 #define FAULT_CONC_LIFT	3.0
 #define FAULT_CONC_FLOOR 0.05
+#define FAULT_CONC_P	1e-4
 
 /*
  * How a node's recursions usually end, per level and group: sums of
