@@ -43,7 +43,9 @@
  *    largest groups, .com's half of a resolver), and, for failures,
  *    more than chance would put in the groups failing most of a node
  *    failing everywhere (FAULT_CONC_P: its first failures fall
- *    unevenly).
+ *    unevenly).  Failures spread, but beside groups gone silent
+ *    (nothing back from their recursions while the others' finish,
+ *    beyond FAULT_SILENT_P): concentrated in those.
  *    Beside failures concentrated in the groups left out, the others
  *    are judged on their finished recursions alone, over spans of
  *    FAULT_CONC_MS or more: names elsewhere
@@ -92,10 +94,11 @@
  * (FAULT_P).  The usual: fast answers per recursion started, times
  * the recursions started in each group, each capped a little above the
  * group's usual rate (a surge of one group's names brings no fast
- * answers, and fewer clients fewer), every group: the fast answers are
- * the whole node's, so a group left out that still answers fast would
- * count on one side only, and a slow domain, a dead TLD or the CDN is a
- * small share of the recursions; the least of the levels.  A count,
+ * answers, and fewer clients fewer), every group but those gone silent
+ * (a dead TLD's, flushed and started again at five times its rate): the
+ * fast answers are the whole node's, so a group left out that still
+ * answers fast would count on one side only, and a slow domain or the
+ * CDN is a small share of the recursions; the least of the levels.  A count,
  * not a share: the tail of an outage brings its late answers all at
  * once, beside the usual fast ones.  The p95
  * cannot say it: a resolver's tail is its broken domains' timeouts
@@ -145,6 +148,7 @@
 #define FAULT_CONC_LIFT	3.0
 #define FAULT_CONC_FLOOR 0.05
 #define FAULT_CONC_P	1e-4
+#define FAULT_SILENT_P	1e-3
 
 /*
  * How a node's recursions usually end, per level and group: sums of
