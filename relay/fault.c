@@ -348,20 +348,39 @@ poisson_tail(uint64_t k, double lambda)
 }
 
 /*
- * Has nothing come back from a group that started 'st' recursions
- * (finished 'done') while the others' finish at their rate?  Its
- * servers silent, or the path to them; not the node's uplink, which
- * would silence every group alike.
+ * The groups of level 'lv' gone silent over base..now (a bit mask):
+ * recursions started and none back, while the others' finish at their
+ * rate, beyond chance (FAULT_SILENT_P).  Their servers silent, or the
+ * path to them; not the node's uplink, which would silence every group
+ * alike.
  */
-static int
-silent(uint64_t st, uint64_t done, uint64_t st_all, uint64_t done_all)
+static unsigned int
+silent(const struct sample *now, const struct sample *base,
+    enum ah_level lv)
 {
-	double	rest;
+	uint64_t	st[DOM_BUCKETS], done[DOM_BUCKETS], st_all = 0;
+	uint64_t	done_all = 0;
+	unsigned int	g, mask = 0;
+	double		rest;
 
-	if (st == 0 || st >= st_all || done_all < done)
-		return (0);
-	rest = (double)(done_all - done) / (double)(st_all - st);
-	return (poisson_tail(done, rest * (double)st) < FAULT_SILENT_P);
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		st[g] = now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+		    base->c[SMP_G(lv, AH_DOM_RSTART, g)];
+		done[g] = now->c[SMP_G(lv, AH_DOM_RDONE, g)] -
+		    base->c[SMP_G(lv, AH_DOM_RDONE, g)];
+		st_all += st[g];
+		done_all += done[g];
+	}
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		if (st[g] == 0 || st[g] >= st_all || done_all < done[g])
+			continue;
+		rest = (double)(done_all - done[g]) /
+		    (double)(st_all - st[g]);
+		if (poisson_tail(done[g], rest * (double)st[g]) <
+		    FAULT_SILENT_P)
+			mask |= 1u << g;
+	}
+	return (mask);
 }
 
 /*
@@ -381,21 +400,10 @@ silent_first(const struct sample *now, const struct sample *base,
     enum ah_level lv, unsigned int failing, unsigned int hmax,
     struct fault_level *f)
 {
-	uint64_t	st[DOM_BUCKETS], done[DOM_BUCKETS], st_all = 0;
-	uint64_t	done_all = 0;
-	unsigned int	g, i, n = 0, tmp;
+	unsigned int	mask = silent(now, base, lv), i, n = 0, tmp;
 
-	for (g = 0; g < DOM_BUCKETS; g++) {
-		st[g] = now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
-		    base->c[SMP_G(lv, AH_DOM_RSTART, g)];
-		done[g] = now->c[SMP_G(lv, AH_DOM_RDONE, g)] -
-		    base->c[SMP_G(lv, AH_DOM_RDONE, g)];
-		st_all += st[g];
-		done_all += done[g];
-	}
 	for (i = 0; i < failing; i++) {
-		g = f->group[i];
-		if (!silent(st[g], done[g], st_all, done_all))
+		if (!(mask & (1u << f->group[i])))
 			continue;
 		if (n == hmax)
 			return (0);
@@ -802,26 +810,19 @@ fast_expected(const struct fault_conf *c, const struct fault *f,
     double secs)
 {
 	const struct fault_base	*b = c->base;
-	double			 e, best = -1, mu, cap;
-	uint64_t		 st[DOM_BUCKETS], done[DOM_BUCKETS];
-	uint64_t		 st_all, done_all;
-	unsigned int		 lv, g;
+	double			 e, best = -1, st, mu, cap;
+	unsigned int		 lv, g, mask;
 
 	for (lv = 0; lv < f->nlevels; lv++) {
-		for (st_all = done_all = 0, g = 0; g < DOM_BUCKETS; g++) {
-			st[g] = now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
-			    base->c[SMP_G(lv, AH_DOM_RSTART, g)];
-			done[g] = now->c[SMP_G(lv, AH_DOM_RDONE, g)] -
-			    base->c[SMP_G(lv, AH_DOM_RDONE, g)];
-			st_all += st[g];
-			done_all += done[g];
-		}
+		mask = silent(now, base, lv);
 		for (e = 0, g = 0; g < DOM_BUCKETS; g++) {
-			if (silent(st[g], done[g], st_all, done_all))
+			if (mask & (1u << g))
 				continue;
+			st = (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
+			    base->c[SMP_G(lv, AH_DOM_RSTART, g)]);
 			mu = b->st[lv][g] / b->secs * secs;
 			cap = mu + 3 * sqrt(mu) + 1;
-			e += (double)st[g] < cap ? (double)st[g] : cap;
+			e += st < cap ? st : cap;
 		}
 		e *= per;
 		if (best < 0 || e < best)
