@@ -859,6 +859,18 @@ sim_traffic(int64_t ms, double rate, double recursive,
 	}
 }
 
+/*
+ * Ten healthy seconds at 1,000 queries a second, 'recursive' of them
+ * fresh names, learnt as the usual; then the snapshots teach nothing.
+ */
+static void
+sim_usual(double recursive)
+{
+	sim_reset();
+	sim_traffic(10000, 1000, recursive, NULL, NULL, NULL);
+	sim.learn = 0;
+}
+
 /* Three healthy seconds, then 'ms' of the trouble, all recursive. */
 static void
 sim_fault(int64_t ms, const struct trouble *tr, double healthy_rate)
@@ -1395,9 +1407,7 @@ test_fault_stall_after_shedding_is_load(void **state)
 	int64_t		t;
 
 	(void)state;
-	sim_reset();
-	sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-	sim.learn = 0;
+	sim_usual(0.1);
 	sim.max_inflight = 900;
 	sim_traffic(2000, 1000, 0.1, &attack, NULL, NULL);
 	cancels = sim.cur.c[SMP_CANCELED];
@@ -1415,9 +1425,7 @@ test_fault_stall_after_shedding_is_load(void **state)
 	}
 	assert_int_equal(sim.cur.c[SMP_CANCELED], cancels);
 	/* The same stall with no shedding in the window: stopped. */
-	sim_reset();
-	sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-	sim.learn = 0;
+	sim_usual(0.1);
 	for (t = 0; t < 800; t += STEP) {
 		sim_queries(per_step(0, 1000), 0, 0);
 		for (i = 0, r = per_step(2, 100); i < r; i++)
@@ -1447,9 +1455,7 @@ test_fault_attack_slows_the_others(void **state)
 
 	(void)state;
 	for (surge = 1; surge >= 0; surge--) {
-		sim_reset();
-		sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-		sim.learn = 0;
+		sim_usual(0.1);
 		for (slow = 0, t = 0; t < 1500; t += STEP) {
 			sim_queries(per_step(0, 1000), 0, 0);
 			for (i = 0, r = per_step(2, 100); i < r; i++, k++)
@@ -2175,9 +2181,7 @@ test_fault_chance_is_not_concentration(void **state)
 	struct fault	f;
 
 	(void)state;
-	sim_reset();
-	sim_traffic(10000, 1000, 0.15, NULL, NULL, NULL);
-	sim.learn = 0;
+	sim_usual(0.15);
 	sim_two_troubles(600, &three, &nine);
 	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_NO_RESOLUTION);
 	assert_true(f.l[AH_LVL_DOMAIN].spread);
@@ -2185,9 +2189,7 @@ test_fault_chance_is_not_concentration(void **state)
 	/* Four in five of them there: beyond chance, three broken domains. */
 	three.rate = 48;
 	nine.rate = 12;
-	sim_reset();
-	sim_traffic(10000, 1000, 0.15, NULL, NULL, NULL);
-	sim.learn = 0;
+	sim_usual(0.15);
 	sim_two_troubles(600, &three, &nine);
 	assert_int_equal(judge_now(EV_RECURSIONS, &f), FAULT_EXTERNAL);
 	assert_false(f.l[AH_LVL_DOMAIN].spread);
@@ -2251,9 +2253,7 @@ test_fault_dead_tld_is_not_slow(void **state)
 
 	(void)state;
 	for (k = 0; k < 2; k++) {
-		sim_reset();
-		sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-		sim.learn = 0;
+		sim_usual(0.1);
 		assert_int_equal(sim_dead_tld(3000, deps[k], surge[k], NULL),
 		    0);
 	}
@@ -2280,9 +2280,7 @@ test_fault_silent_tld_beside_waiting_names(void **state)
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	sim_reset();
-	sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-	sim.learn = 0;
+	sim_usual(0.1);
 	(void)sim_dead_tld(8000, 0.6, 30, &t);
 	assert_true(t.tripped > 0);
 	assert_int_equal(t.bad, 0);
