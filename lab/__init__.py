@@ -54,7 +54,8 @@ from .named import (FAST_REFRESH_OPTIONS, SEC_ZONE, Named, bind_minor,
                     lock_file_statement, named_version, primary_of_sec,
                     resolver, secondary_of_sec)
 from .paths import BUILDDIR, CONF, CTL, NAMED, PLUGIN, RELAY, SRCDIR
-from .proc import Proc, Stack, free_port, pid_alive, wait_for
+from .proc import (Proc, Stack, container_leader, free_port, pid_alive,
+                   wait_for)
 from .relay import (Relay, RelayUnderTest, metrics_listen, plain_service,
                     relay_only, relay_yaml, without_damping)
 from .router import Bird, bird_changes
@@ -67,7 +68,7 @@ __all__ = [
     "FakeUpstream", "Bird", "Load", "NAMED", "Named", "PLUGIN", "Proc", "RELAY",
     "Relay", "RelayUnderTest", "ResolverCounters", "SANITIZE", "SEC_ZONE",
     "SRCDIR", "Stack", "Subscriber", "bind_minor", "bird_changes",
-    "break_shared_domain", "chain",
+    "break_shared_domain", "chain", "container_leader",
     "fake_relay", "feed", "free_port", "lock_file_statement", "metrics_listen",
     "mixed_names",
     "named_sanitizer_env", "named_version", "pid_alive", "plain_service",

@@ -72,6 +72,27 @@ def pid_alive(pid):
     return True
 
 
+def container_leader(ppid):
+    """The child of ppid in a pid namespace other than ours (the init of
+    a container ppid started), or None while there is none.  nspawn's
+    first child lives in our namespace for a few milliseconds before it
+    forks the container's init and exits: a leader taken from it is gone
+    at once, and every nsenter into it fails."""
+    try:
+        with open(f"/proc/{ppid}/task/{ppid}/children") as f:
+            kids = f.read().split()
+        ours = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    for pid in kids:
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != ours:
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
 def proc_start_time(pid):
     """When pid started (clock ticks since boot), or None: with the pid,
     it names a process even after the pid is reused."""

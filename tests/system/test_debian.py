@@ -129,10 +129,10 @@ class Node:
         except BaseException:
             if self.leader is not None:
                 # What the boot waits on (the console shows too little).
-                print(self.sh("systemctl is-system-running || :; "
-                              "systemctl list-jobs --no-pager || :; "
-                              "systemctl --failed --no-pager",
-                              check=False).stdout)
+                r = self.sh("systemctl is-system-running || :; "
+                            "systemctl list-jobs --no-pager || :; "
+                            "systemctl --failed --no-pager", check=False)
+                print(r.stdout, r.stderr, self.log(), sep="\n")
             # No caller holds this node yet to stop it.
             self.stop()
             raise
@@ -140,10 +140,7 @@ class Node:
     def _leader(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"systemd-nspawn exited: {self.log()}")
-        r = subprocess.run(["pgrep", "-P", str(self.proc.pid)],
-                           capture_output=True, text=True)
-        pids = r.stdout.split()
-        return int(pids[0]) if pids else None
+        return lab.container_leader(self.proc.pid)
 
     def _booted(self):
         # 'offline': systemctl cannot reach systemd yet.

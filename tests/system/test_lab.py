@@ -2,6 +2,9 @@
 """The lab's own helpers, where a mistake of theirs shows up as a
 failure of something else."""
 
+import signal
+import subprocess
+
 import lab
 
 
@@ -14,3 +17,31 @@ def test_free_port_never_hands_out_a_port_twice():
     ("Remote end closed connection without response"), and failed."""
     ports = [lab.free_port() for _ in range(1000)]
     assert len(set(ports)) == len(ports)
+
+
+def test_container_leader_is_in_another_pid_namespace(tmp_path):
+    """systemd-nspawn forks an outer child in the host's pid namespace,
+    which forks the container's init in a new one and exits (about 8 ms
+    here).  Taking nspawn's first child as the container's init caught
+    the outer child once in a clean-clone CI run: every nsenter into it
+    then failed, and the node "did not boot" in 90 s."""
+    stack = lab.Stack(tmp_path)
+    try:
+        # The outer child's shape: a child in our own pid namespace.
+        outer = stack.start("outer", ["sh", "-c", "sleep 30 & wait"])
+        lab.wait_for(lambda: subprocess.run(
+            ["pgrep", "-P", str(outer.pid)], capture_output=True).stdout,
+            5, 0.01, "the same-namespace child")
+        assert lab.container_leader(outer.pid) is None
+        # The container's: a child in a pid namespace of its own.
+        # unshare waits out SIGTERM; --kill-child ends sleep with it.
+        inner = stack.start("inner", ["unshare", "--pid", "--fork",
+                                      "--kill-child", "sleep", "30"])
+        leader = lab.wait_for(lambda: lab.container_leader(inner.pid), 5,
+                              0.01, "the new namespace's init")
+        assert subprocess.run(["ps", "-o", "comm=", "-p", str(leader)],
+                              capture_output=True, text=True
+                              ).stdout.strip() == "sleep"
+        inner.stop(signal.SIGKILL)
+    finally:
+        stack.stop()
