@@ -148,10 +148,12 @@ class FakePlugin:
         self.conn.sendall(data if isinstance(data, bytes) else data.encode())
 
     proto = 3
+    causes = True
 
     def hello(self, proto=3, pid=4242, interval=100, first=True):
         """hello and, as the plugin does, a first snapshot at once.
-        counters() then speaks 'proto' (2: the previous plugin's groups)."""
+        counters() then speaks 'proto' (2: the previous plugin's groups),
+        with the kinds 'rtmo' and 'rval' if 'causes'."""
         self.proto = proto
         self.send(f"hello proto={proto} named=9.18.test pid={pid} "
                   f"interval={interval} zone_interval=1000 started=0\n")
@@ -176,11 +178,11 @@ class FakePlugin:
         """One snapshot of one view: 'fields' for its outcomes record,
         'rec' for its recursion record (keys as the plugin sends them).
         The fleet sensor's counters may be given among 'fields' under
-        the relay's keys (dom_fail_N .. dom_rbad_N, sfx_fail_N ..
-        sfx_rbad_N): they go out as the 'domains' and 'suffixes' records
+        the relay's keys (dom_fail_N .. dom_rval_N, sfx_fail_N ..
+        sfx_rval_N): they go out as the 'domains' and 'suffixes' records
         of the protocol spoken (2: 'domains' of fail, rstart and rdone
-        only); 'domains' and 'suffixes' map a bucket to its sample name
-        ('domain' and 'suffix' records)."""
+        only; rtmo and rval only with 'causes'); 'domains' and 'suffixes'
+        map a bucket to its sample name ('domain' and 'suffix' records)."""
         def kv(d):
             return "".join(f" {k}={v}" for k, v in d.items())
         outcomes = {k: v for k, v in fields.items()
@@ -190,8 +192,10 @@ class FakePlugin:
         lines = [f"view seq={seq} id=0 name={view}",
                  f"outcomes seq={seq} view=0{kv(outcomes)}",
                  f"recursion seq={seq} view=0{kv(rec)}"]
-        kinds = ("fail", "rstart", "rdone", "rok", "rbad")
+        kinds = ("fail", "rstart", "rdone", "rok", "rbad", "rtmo", "rval")
         levels = (("domains", "dom"), ("suffixes", "sfx"))
+        if not self.causes:
+            kinds = kinds[:5]
         if self.proto < 3:
             kinds, levels = kinds[:3], levels[:1]
         for typ, prefix in levels:

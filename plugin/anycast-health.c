@@ -518,11 +518,38 @@ outcome_of(isc_result_t r) {
 	}
 }
 
-/* A finished recursion's kind in its groups, besides 'rdone'. */
+/*
+ * Validation failed: what a node whose clock or trust anchor is wrong
+ * gives, and so does a zone whose signatures are.  The other failures
+ * are what the servers gave (lame, refusing, failing, or none left to
+ * ask), which no node could have done better with: counted apart, so
+ * that the causes can be told (doc/fleet.md, section 6).
+ */
+static bool
+validation_failed(isc_result_t r) {
+	switch (r) {
+	case DNS_R_BROKENCHAIN:
+	case DNS_R_NOVALIDSIG:
+	case DNS_R_NOVALIDKEY:
+	case DNS_R_NOVALIDDS:
+	case DNS_R_NOVALIDNSEC:
+	case DNS_R_NOTINSECURE:
+	case DNS_R_MUSTBESECURE:
+	case DNS_R_SIGINVALID:
+	case DNS_R_SIGEXPIRED:
+	case DNS_R_SIGFUTURE:
+	case DNS_R_KEYUNAUTHORIZED:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* A finished recursion's kinds in its groups, besides 'rdone'. */
 static const unsigned int outcome_kind[AH_REC_COUNT] = {
 	[AH_REC_SUCCESS] = 1U << AH_DOM_ROK,
 	[AH_REC_FAILURE] = 1U << AH_DOM_RBAD,
-	[AH_REC_TIMEOUT] = 1U << AH_DOM_RBAD,
+	[AH_REC_TIMEOUT] = (1U << AH_DOM_RBAD) | (1U << AH_DOM_RTMO),
 };
 
 /*
@@ -535,14 +562,17 @@ AH_RARE static ns_hookresult_t
 recursion_ended(query_ctx_t *qctx, ah_instance_t *inst, isc_result_t result) {
 	enum ah_recursion outcome = outcome_of(result);
 	struct ah_tally t = ah_tally(inst->view, ah_tid());
+	unsigned int kinds = (1U << AH_DOM_RDONE) | outcome_kind[outcome];
 	isc_time_t now;
 	uint64_t ms;
 	size_t b;
 
+	if (outcome == AH_REC_FAILURE && validation_failed(result)) {
+		kinds |= 1U << AH_DOM_RVAL;
+	}
 	ah_add(t, &t.c->recursion[outcome]);
-	ah_groups_count(inst->groups, t, qctx->client->query.qname,
-			(1U << AH_DOM_RDONE) | outcome_kind[outcome],
-			outcome_kind[outcome] == 1U << AH_DOM_RBAD);
+	ah_groups_count(inst->groups, t, qctx->client->query.qname, kinds,
+			(kinds & (1U << AH_DOM_RBAD)) != 0);
 	cancelled_qctx = outcome == AH_REC_CANCELED ? qctx : NULL;
 	if (outcome == AH_REC_CANCELED) {
 		return (NS_HOOK_CONTINUE);

@@ -38,7 +38,9 @@ const char *const ah_dom_names[AH_DOM_COUNT] = {
 	[AH_DOM_RSTART] = "rstart",
 	[AH_DOM_RDONE] = "rdone",
 	[AH_DOM_ROK] = "rok",
-	[AH_DOM_RBAD] = "rbad"
+	[AH_DOM_RBAD] = "rbad",
+	[AH_DOM_RTMO] = "rtmo",
+	[AH_DOM_RVAL] = "rval"
 };
 
 /* In words, as the relay's reasons name them. */

@@ -57,12 +57,16 @@ enum ah_level { AH_LVL_DOMAIN, AH_LVL_SUFFIX, AH_LVL_COUNT };
  * The kinds, all by the name being resolved (a CNAME's target once
  * named follows it): SERVFAIL answers that are not load, recursions
  * started, finished (any outcome, cancelled included), succeeded, and
- * failed or timed out.  Protocol 2 had the first three, at the domain
- * level only, by the last two labels, and 'fail' by the query name.
+ * failed or timed out; of those last, the ones that timed out and the
+ * ones validation failed.  The rest of 'rbad' is what the servers gave
+ * (lame, refusing, failing, or none left to ask): a node cannot do
+ * better there than any other.  Protocol 2 had the first three, at the
+ * domain level only, by the last two labels, and 'fail' by the query
+ * name.
  */
 enum ah_dom {
 	AH_DOM_FAIL, AH_DOM_RSTART, AH_DOM_RDONE, AH_DOM_ROK, AH_DOM_RBAD,
-	AH_DOM_COUNT
+	AH_DOM_RTMO, AH_DOM_RVAL, AH_DOM_COUNT
 };
 #define AH_DOM_COUNT_V2	3
 #define AH_DOM_BUCKETS	16

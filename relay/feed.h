@@ -16,7 +16,7 @@
 #include "parse.h"
 
 #define FEED_VIEWS_MAX		64
-#define FEED_COUNTERS_MAX	256
+#define FEED_COUNTERS_MAX	384
 /* A connection must bring a hello within this (ms). */
 #define FEED_HELLO_MS		2000
 /* Zone records in one snapshot: 64 views of 256 listed zones. */
@@ -154,8 +154,8 @@ int	feed_counter(const struct feed_view *, const char *, uint64_t *);
 /* The key of latency bucket i (ahwire.h): rec_le_1 .. rec_le_inf. */
 void	feed_lat_key(int i, char *key, size_t len);
 /*
- * The key of a fleet sensor counter: dom_fail_0 .. dom_rbad_15,
- * sfx_fail_0 .. sfx_rbad_15.
+ * The key of a fleet sensor counter: dom_fail_0 .. dom_rval_15,
+ * sfx_fail_0 .. sfx_rval_15.
  */
 void	feed_dom_key(enum ah_level, enum ah_dom kind, int group, char *key,
 	    size_t len);

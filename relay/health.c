@@ -239,8 +239,8 @@ health_deadline(const struct relay *r, size_t i, int64_t now)
  * The key of each counter a sample holds, in the words of the wire
  * (ahwire.h) and the feed's prefixes (feed.h): queries, dropped,
  * servfail, auth_servfail, rec_quota, rec_started .. rec_canceled,
- * rec_le_1 .. rec_le_inf, dom_fail_0 .. dom_rbad_15, sfx_fail_0 ..
- * sfx_rbad_15.
+ * rec_le_1 .. rec_le_inf, dom_fail_0 .. dom_rval_15, sfx_fail_0 ..
+ * sfx_rval_15.
  */
 static void
 sample_key(enum smp i, char *key, size_t len)
@@ -275,7 +275,8 @@ sample_key(enum smp i, char *key, size_t len)
  * queries included: leaving one out counts its queries as unanswered
  * (doc/protocol.md: started minus four outcomes is in flight).  What
  * the plugin does not publish (a protocol 2 plugin's rok, rbad and
- * suffixes) reads 0; the judge knows from the feed's version.
+ * suffixes, a protocol 3 plugin's rtmo and rval) reads 0; the judge
+ * knows from the feed's version.
  */
 static void
 take_sample(const struct feed_view *v, int64_t now, struct sample *s)

@@ -355,7 +355,8 @@ render_views(const struct feed *f, struct buf *b)
 	    "The fleet sensor, per group of names by registrable domain "
 	    "(level domain) and public suffix (suffix): SERVFAIL answers "
 	    "(fail), recursions started (rstart), finished (rdone), "
-	    "succeeded (rok), failed or timed out (rbad).");
+	    "succeeded (rok), failed or timed out (rbad), of those timed "
+	    "out (rtmo) and failed validation (rval).");
 	for (v = f->views; v < f->views + f->nviews; v++)
 		for (lv = 0; lv < AH_LVL_COUNT; lv++)
 			for (n = 0; n < AH_DOM_COUNT; n++)

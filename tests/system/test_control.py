@@ -255,9 +255,10 @@ def test_metrics_describe_the_v3_counters(stack):
     assert got[("anycast_health_recursion_quota_exceeded_total", v)] == counters["rec_quota"]
     groups = {k: val for k, val in got.items()
               if k[0] == "anycast_health_domain_group_total"}
-    assert len(groups) == 2 * 5 * 16, sorted(groups)[:5]
+    kinds = ("fail", "rstart", "rdone", "rok", "rbad", "rtmo", "rval")
+    assert len(groups) == 2 * len(kinds) * 16, sorted(groups)[:5]
     for level, prefix in (("domain", "dom"), ("suffix", "sfx")):
-        for kind in ("fail", "rstart", "rdone", "rok", "rbad"):
+        for kind in kinds:
             for g in range(16):
                 key = ("anycast_health_domain_group_total",
                        (("group", str(g)), ("kind", kind), ("level", level),

@@ -5,6 +5,7 @@ registrable domain and public suffix of the name being resolved when
 they happened, by Debian's public suffix list."""
 
 import socket
+import subprocess
 import time
 
 import dns.message
@@ -13,7 +14,7 @@ import dns.rcode
 import lab
 from lab.feed import Subscriber
 
-KINDS = ("fail", "rstart", "rdone", "rok", "rbad")
+KINDS = ("fail", "rstart", "rdone", "rok", "rbad", "rtmo", "rval")
 LEVELS = {"domains": "dom", "suffixes": "sfx"}
 SAMPLES = {"domain": "dom", "suffix": "sfx"}
 
@@ -47,11 +48,11 @@ class Groups:
                 self.samples[SAMPLES[typ]][int(kv["bucket"])] = kv["name"]
 
 
-def ask(named, names):
+def ask(named, names, timeout=10):
     """One A query each, in parallel; their rcodes."""
     got = {}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(10)
+        s.settimeout(timeout)
         for i, n in enumerate(names):
             s.sendto(dns.message.make_query(n, "A", id=i).to_wire(),
                      ("127.0.0.1", named.port))
@@ -110,6 +111,49 @@ def test_cname_failure_counts_under_the_target(stack):
     assert d[("sfx", "rok", uk)] == 10 and d[("sfx", "rbad", net)] == 10, d
     assert groups.samples["dom"].get(target) == "cdn-edge.net", groups.samples
     assert groups.samples["sfx"].get(net) == "net", groups.samples
+
+
+def test_failures_are_counted_by_cause(stack, tmp_path):
+    """What the servers gave (here SERVFAIL), a timeout, and validation
+    are told apart in each group: a node resolves the first no better
+    than any other, while its clock, trust anchor or uplink give the
+    other two (doc/fleet.md, section 4).  named validates one domain
+    under a trust anchor that the unsigned upstream cannot meet; the
+    silent domain's recursions end at named's resolver-query-timeout
+    (10 s, its least)."""
+    upstream = lab.FakeUpstream()
+    stack.procs.append(upstream)
+    named = lab.resolver(stack, upstream.port)
+    key = subprocess.run(
+        ["dnssec-keygen", "-q", "-K", str(tmp_path), "-a",
+         "ECDSAP256SHA256", "-f", "KSK", "signed.test"],
+        capture_output=True, text=True, check=True, timeout=30).stdout
+    line = next(l for l in (tmp_path / f"{key.strip()}.key").read_text()
+                .splitlines() if " DNSKEY " in l)
+    flags, proto, alg, *data = line.split(" DNSKEY ", 1)[1].split()
+    named.conf.write_text(named.conf.read_text().replace(
+        "dnssec-validation no;", "dnssec-validation yes;").replace(
+        "options {", f"""trust-anchors {{ "signed.test." static-key {flags} \
+{proto} {alg} "{''.join(data)}"; }};
+options {{""", 1))
+    named.start()
+    upstream.broken = {"refusing.net": "servfail", "dead.org": "silent"}
+    groups = Groups(named.socket)
+    base = groups.snapshot()
+    tag = time.monotonic_ns()
+    asked = {d: [f"w{i}-{tag}.{d}" for i in range(5)]
+             for d in ("refusing.net", "dead.org", "signed.test")}
+    got = ask(named, sum(asked.values(), []), timeout=20)
+    assert set(got.values()) == {dns.rcode.SERVFAIL}, got
+    b = {d: bucket(d) for d in asked}
+    assert len(set(b.values())) == 3, b
+    d = grown(groups, base, {("dom", "rbad", b[x]): 5 for x in asked})
+    assert d[("dom", "rtmo", b["dead.org"])] == 5, d
+    assert d[("dom", "rval", b["dead.org"])] == 0, d
+    assert d[("dom", "rval", b["signed.test"])] == 5, d
+    assert d[("dom", "rtmo", b["signed.test"])] == 0, d
+    assert d[("dom", "rtmo", b["refusing.net"])] == 0, d
+    assert d[("dom", "rval", b["refusing.net"])] == 0, d
 
 
 def test_groups_follow_the_public_suffix_list(stack):
