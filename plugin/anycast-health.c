@@ -522,8 +522,8 @@ outcome_of(isc_result_t r) {
  * Validation failed: what a node whose clock or trust anchor is wrong
  * gives, and so does a zone whose signatures are.  The other failures
  * are what the servers gave (lame, refusing, failing, or none left to
- * ask), which no node could have done better with: counted apart, so
- * that the causes can be told (doc/fleet.md, section 6).
+ * ask), which no node could have done better with: the judge weighs
+ * the causes apart (doc/fleet.md, section 4).
  */
 static bool
 validation_failed(isc_result_t r) {
@@ -544,6 +544,12 @@ validation_failed(isc_result_t r) {
 		return (false);
 	}
 }
+
+/*
+ * named's resolver-query-timeout is 10 s at least: a recursion that
+ * timed out sooner for its client joined an older fetch.
+ */
+#define AH_JOINED_MS 5000
 
 /* A finished recursion's kinds in its groups, besides 'rdone'. */
 static const unsigned int outcome_kind[AH_REC_COUNT] = {
@@ -567,8 +573,19 @@ recursion_ended(query_ctx_t *qctx, ah_instance_t *inst, isc_result_t result) {
 	uint64_t ms;
 	size_t b;
 
+	/* Same clock as requesttime, so the difference is honest. */
+	ah_time_now(&now);
+	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
 	if (outcome == AH_REC_FAILURE && validation_failed(result)) {
 		kinds |= 1U << AH_DOM_RVAL;
+	}
+	/*
+	 * A client that joined a fetch named had begun long before, and
+	 * gave up on with it, did not wait for a timeout of its own:
+	 * named gave up on those servers (with what the servers gave).
+	 */
+	if (outcome == AH_REC_TIMEOUT && ms < AH_JOINED_MS) {
+		kinds &= ~(1U << AH_DOM_RTMO);
 	}
 	ah_add(t, &t.c->recursion[outcome]);
 	ah_groups_count(inst->groups, t, qctx->client->query.qname, kinds,
@@ -577,9 +594,6 @@ recursion_ended(query_ctx_t *qctx, ah_instance_t *inst, isc_result_t result) {
 	if (outcome == AH_REC_CANCELED) {
 		return (NS_HOOK_CONTINUE);
 	}
-	/* Same clock as requesttime, so the difference is honest. */
-	ah_time_now(&now);
-	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
 	for (b = 0; b < AH_LAT_BUCKETS - 1 && ms > ah_lat_bounds[b]; b++) {
 	}
 	ah_add(t, &t.c->latency[b]);

@@ -60,7 +60,8 @@ enum ah_level { AH_LVL_DOMAIN, AH_LVL_SUFFIX, AH_LVL_COUNT };
  * failed or timed out; of those last, the ones that timed out and the
  * ones validation failed.  The rest of 'rbad' is what the servers gave
  * (lame, refusing, failing, or none left to ask): a node cannot do
- * better there than any other.  Protocol 2 had the first three, at the
+ * better there than any other; the relay weighs that part apart from a
+ * plugin that sends 'rtmo'.  Protocol 2 had the first three, at the
  * domain level only, by the last two labels, and 'fail' by the query
  * name.
  */

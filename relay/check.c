@@ -143,20 +143,27 @@ check_fault_conf(const struct service_conf *s, const struct feed *feed,
 	*fc = (struct fault_conf){ .max_groups = s->fault_groups,
 	    .share = s->fault_share, .window_ms = s->window_ms,
 	    .grace_ms = s->checks.grace_ms, .v2 = feed->proto < 3,
-	    .base = base };
+	    .causes = feed->causes, .base = base };
 }
 
-/* "62% of 214 over 0.3s; usually 58%": how the other names resolve. */
+/*
+ * "62% of 214 over 0.3s; usually 58%": how the other names resolve;
+ * "62% of 214 over 0.3s, 80 more failed by their servers; usually 58%"
+ * when what the servers gave is left out.
+ */
 static void
 resolving(const struct fault_level *f, char *buf, size_t len)
 {
 	uint64_t	n = f->ok_else + f->bad_else;
-	char		span[32];
+	char		span[32], srv[64] = "";
 
-	snprintf(buf, len, "%.0f%% of %llu over %s; %s%.0f%%",
+	if (f->srv_else > 0)
+		snprintf(srv, sizeof(srv), ", %llu more failed by their "
+		    "servers", (unsigned long long)f->srv_else);
+	snprintf(buf, len, "%.0f%% of %llu over %s%s; %s%.0f%%",
 	    n ? 100.0 * (double)f->ok_else / (double)n : 0.0,
 	    (unsigned long long)n, span_text(span, sizeof(span), f->span_else),
-	    f->fresh ? "no usual rate yet, taken as " : "usually ",
+	    srv, f->fresh ? "no usual rate yet, taken as " : "usually ",
 	    f->usual * 100);
 }
 
@@ -253,7 +260,8 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	struct fault_conf		 fc;
 	const struct fault_level	*fl;
 	struct fault			 f;
-	char				*why = cs->why, held[160], span[32];
+	char				*why = cs->why, held[168], span[32];
+	char				 heldg[160];
 	char				 other[256], res[96], load[64];
 	size_t				 n = strlen(why), len = sizeof(cs->why);
 
@@ -262,7 +270,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	check_fault_conf(s, in->feed, in->base, &fc);
 	fault_judge(in->win, ev, kind, &fc, &f);
 	fl = &f.l[f.level];
-	held_text(in->view, f.level, fl, held, sizeof(held));
+	held_text(in->view, f.level, fl, heldg, sizeof(heldg));
 	resolving(fl, res, sizeof(res));
 	/*
 	 * Down, and no usual learnt yet (the relay has just started, or
@@ -305,7 +313,12 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			    "tell yet whose fault",
 			    (unsigned long long)(fl->ok_else + fl->bad_else),
 			    span);
-		snprintf(why + n, len - n, ", but %.0f%% of failures are in %s "
+		if (fl->ngroups == 0 && f.verdict == FAULT_EXTERNAL)
+			snprintf(held, sizeof(held), "what their servers gave "
+			    "(lame, refusing, failing or unreachable)");
+		else
+			snprintf(held, sizeof(held), "in %s", heldg);
+		snprintf(why + n, len - n, ", but %.0f%% of failures are %s "
 		    "%s", fl->held * 100, held, other);
 		/*
 		 * No route changes, so no other line would tell: say it,

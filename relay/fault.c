@@ -70,6 +70,32 @@ finished_bad(const struct fault_conf *c, enum ah_level lv,
 	return (now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)]);
 }
 
+/*
+ * Per group over base..now, the recursions that failed by what the
+ * servers gave (neither a timeout nor validation: lame, refusing,
+ * failing, or none left to ask), which no node resolves better; zero
+ * from a plugin that does not count the causes ('rtmo', 'rval').
+ */
+static void
+servers_failed(const struct fault_conf *c, enum ah_level lv,
+    const struct sample *now, const struct sample *base, uint64_t *srv)
+{
+	uint64_t	bad, own;
+	unsigned int	b;
+
+#define D(kd)	(now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)])
+	for (b = 0; b < DOM_BUCKETS; b++) {
+		if (!c->causes) {
+			srv[b] = 0;
+			continue;
+		}
+		bad = D(AH_DOM_RBAD);
+		own = D(AH_DOM_RTMO) + D(AH_DOM_RVAL);
+		srv[b] = bad > own ? bad - own : 0;
+	}
+#undef D
+}
+
 /* May the evidence grow from k to k + 1 without leaving the window? */
 static int
 may_grow(const struct window *w, const struct fault_conf *c, unsigned int k)
@@ -100,11 +126,13 @@ lower_tail(uint64_t k, uint64_t n, double p)
  * The usual success rate of the recursions just seen in the groups
  * 'rest' (a bit mask), weighted by how many each had; each group's
  * own rate drawn towards its level's by a few outcomes' worth, as a
- * group may have had few.  -1 without a baseline.
+ * group may have had few; with 'causes', the servers' failures left
+ * out, as they are from the rate it is held against.  -1 without a
+ * baseline.
  */
 static double
 usual_rate(const struct fault_conf *c, enum ah_level lv, unsigned int rest,
-    const uint64_t *ok, const uint64_t *bad)
+    const uint64_t *ok, const uint64_t *bad, int causes)
 {
 	const struct fault_base	*b = c->base;
 	double			 aok = 0, an = 0, all, x = 0, nn = 0, m;
@@ -114,14 +142,15 @@ usual_rate(const struct fault_conf *c, enum ah_level lv, unsigned int rest,
 		return (-1);
 	for (g = 0; g < DOM_BUCKETS; g++) {
 		aok += b->ok[lv][g];
-		an += b->n[lv][g];
+		an += b->n[lv][g] - (causes ? b->srv[lv][g] : 0);
 	}
-	all = aok / an;
+	all = an > 0 ? aok / an : 0;
 	for (g = 0; g < DOM_BUCKETS; g++) {
 		if (!(rest & (1u << g)))
 			continue;
 		m = (double)(ok[g] + bad[g]);
-		x += m * (b->ok[lv][g] + 20 * all) / (b->n[lv][g] + 20);
+		x += m * (b->ok[lv][g] + 20 * all) /
+		    (b->n[lv][g] - (causes ? b->srv[lv][g] : 0) + 20);
 		nn += m;
 	}
 	return (nn > 0 ? x / nn : all);
@@ -210,6 +239,7 @@ struct cand {
 	int		tested, failed;
 	int		load;		/* far below, but under load */
 	uint64_t	ok, n;		/* the span reported */
+	uint64_t	srv;		/* ... the servers' failures left out */
 	double		usual;
 	int64_t		span;
 };
@@ -219,15 +249,19 @@ struct cand {
  * f->group, for each h from 'hmin' to 'hmax'?  Every span from
  * FAULT_MIN_ELSE outcomes on to FAULT_MIN_RES is asked (struct cand);
  * from h = 'pmin' on (the failures concentrated in those groups), on
- * the finished recursions alone.
+ * the finished recursions alone.  With 'causes', what their servers
+ * failed is left out of the others' recursions, as it is from their
+ * usual rate (a node whose route is gone is 'stopped', fault_judge()).
  */
 static void
 resolve_as_usual(const struct window *w, const struct fault_conf *c,
     enum ah_level lv, const struct fault_level *f, unsigned int hmin,
-    unsigned int hmax, unsigned int pmin, int load, struct cand *cd)
+    unsigned int hmax, unsigned int pmin, int load, int causes,
+    struct cand *cd)
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], o, n, fin;
+	uint64_t		 srv[DOM_BUCKETS], own[DOM_BUCKETS], sv, fb;
 	unsigned int		 k, h, g;
 	double			 u;
 
@@ -240,20 +274,30 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 	for (k = 1;; k++) {
 		base = window_nth(w, k);
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok);
+		servers_failed(c, lv, now, base, srv);
+		for (g = 0; g < DOM_BUCKETS; g++) {
+			if (!causes)
+				srv[g] = 0;
+			own[g] = bad[g] > srv[g] ? bad[g] - srv[g] : 0;
+		}
 		for (h = hmin; h <= hmax; h++) {
-			for (o = n = fin = 0, g = 0; g < DOM_BUCKETS; g++)
+			for (o = n = fin = sv = 0, g = 0; g < DOM_BUCKETS; g++)
 				if (cd[h].rest & (1u << g)) {
 					o += ok[g];
-					n += ok[g] + bad[g];
-					fin += ok[g] + finished_bad(c, lv, now,
-					    base, g);
+					n += ok[g] + own[g];
+					sv += bad[g] - own[g];
+					fb = finished_bad(c, lv, now, base, g);
+					fin += ok[g] + (fb > srv[g] ?
+					    fb - srv[g] : 0);
 				}
 			if (cd[h].failed)
 				continue;
-			if ((u = usual_rate(c, lv, cd[h].rest, ok, bad)) < 0)
+			if ((u = usual_rate(c, lv, cd[h].rest, ok, own,
+			    causes)) < 0)
 				u = FAULT_FRESH_OK;
 			cd[h].ok = o;
 			cd[h].n = n;
+			cd[h].srv = sv;
 			cd[h].usual = u;
 			cd[h].span = now->t - base->t;
 			if (h < pmin && n < FAULT_MIN_ELSE)
@@ -303,6 +347,26 @@ as_usual(const struct fault_conf *c, const struct cand *cd)
 {
 	return (cd->tested && !cd->failed && (cd->load ||
 	    (double)cd->ok >= c->share * cd->usual * (double)cd->n));
+}
+
+/*
+ * The first candidate that passes: concentrated failures are named
+ * first, those groups left out ('first'), then more of them; then
+ * fewer, down to none (the usual).  NULL: none passes.
+ */
+static struct cand *
+pick_cand(const struct fault_conf *c, struct cand *cd, unsigned int hmin,
+    unsigned int first, unsigned int hmax)
+{
+	unsigned int	i;
+
+	for (i = first; i <= hmax; i++)
+		if (as_usual(c, &cd[i]))
+			return (&cd[i]);
+	for (i = hmin; i < first; i++)
+		if (as_usual(c, &cd[i]))
+			return (&cd[i]);
+	return (NULL);
 }
 
 /*
@@ -531,12 +595,14 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
+	uint64_t		 srv[DOM_BUCKETS];
 	double			 wt[DOM_BUCKETS];
-	struct cand		 cd[DOM_BUCKETS + 1], *pick;
+	struct cand		 cd[DOM_BUCKETS + 1], cs[DOM_BUCKETS + 1];
+	struct cand		*pick;
 	unsigned int		 k, i, failing, conc, first, hmin = 0;
-	unsigned int		 hmax;
+	unsigned int		 hmax, pmin;
 	double			 xq, xr;
-	int			 load;
+	int			 load, servers = 0;
 
 	memset(f, 0, sizeof(*f));
 	if ((k = window_age(w, ev->t0)) == 0 || k >= w->n)
@@ -555,6 +621,9 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
+	servers_failed(c, lv, now, base, srv);
+	for (f->srv = 0, i = 0; i < DOM_BUCKETS; i++)
+		f->srv += srv[i] < bad[i] ? srv[i] : bad[i];
 	usual_weights(c, kind, lv, wt);
 	order(c, bad, wt, kind != EV_ANSWERS, f, &failing, &conc);
 	f->failing = failing;
@@ -589,20 +658,31 @@ level_judge(const struct window *w, const struct evidence *ev,
 
 	/* Pending is no failure on short spans only beside concentration. */
 	load = under_load(w, c, &xq, &xr);
-	resolve_as_usual(w, c, lv, f, hmin, hmax,
-	    conc <= hmax ? conc : DOM_BUCKETS + 1, load, cd);
-	/*
-	 * Concentrated failures are named first: those groups left out,
-	 * then more of them; then fewer, down to none (the usual).
-	 */
+	pmin = conc <= hmax ? conc : DOM_BUCKETS + 1;
 	first = conc <= hmax ? conc : hmin;
-	for (pick = NULL, i = first; i <= hmax && pick == NULL; i++)
-		if (as_usual(c, &cd[i]))
-			pick = &cd[i];
-	for (i = hmin; i < first && pick == NULL; i++)
-		if (as_usual(c, &cd[i]))
-			pick = &cd[i];
-	if (pick != NULL) {
+	resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load, 0, cd);
+	pick = pick_cand(c, cd, hmin, first, hmax);
+	/*
+	 * Not as usual, every failure counted: do the names whose servers
+	 * answered resolve as usual?  A dead TLD's servers, marked
+	 * unreachable once named gives up on them (10 s on), fail at once
+	 * every name they serve, in every group (doc/fleet.md, section 6),
+	 * as a provider's failing servers do; a node's clock or trust
+	 * anchor fails validation, its uplink times out, and its route
+	 * gone leaves it hearing nothing ('stopped').  Asked once a usual
+	 * is known: its share of the servers' failures too.
+	 */
+	if (pick == NULL && cd[hmax].tested && c->causes && c->base != NULL &&
+	    fault_base_count(c->base) >= FAULT_BASE_MIN) {
+		resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load, 1, cs);
+		if ((pick = pick_cand(c, cs, hmin, first, hmax)) != NULL)
+			servers = 1;
+	}
+	if (pick != NULL && servers) {
+		f->verdict = FAULT_EXTERNAL;
+		f->ngroups = (unsigned int)(pick - cs);
+		f->servers = 1;
+	} else if (pick != NULL) {
 		f->verdict = pick == &cd[0] ? FAULT_USUAL : FAULT_EXTERNAL;
 		f->ngroups = (unsigned int)(pick - cd);
 	} else {
@@ -618,11 +698,14 @@ level_judge(const struct window *w, const struct evidence *ev,
 	}
 	for (acc = 0, i = 0; i < f->ngroups && i < DOM_BUCKETS; i++)
 		acc += bad[f->group[i]];
+	if (f->ngroups == 0 && f->verdict == FAULT_EXTERNAL)
+		acc = f->srv;
 	f->held = (double)acc / (double)f->bad;
 	f->ok_else = pick->ok;
 	f->bad_else = pick->n - pick->ok;
+	f->srv_else = pick->srv;
 	f->usual = pick->usual;
-	f->fresh = usual_rate(c, lv, 0, ok, bad) < 0;
+	f->fresh = usual_rate(c, lv, 0, ok, bad, 0) < 0;
 	f->span_else = pick->span;
 	if ((f->load = pick->load)) {
 		f->load_q = xq;
@@ -653,6 +736,26 @@ telling(double lambda)
  * end); 1 at the first span that says so.  A broken TLD still answers,
  * bogus; an uplink gone does not.
  */
+/*
+ * Recursions that ended with an answer heard, at s: successes and
+ * failures; from a plugin that counts the causes, successes and
+ * validation's failures only, since what the servers gave includes
+ * servers named could not reach (a node whose route is gone hears
+ * nothing, and fails every name at once).
+ */
+static uint64_t
+heard(const struct fault_conf *c, const struct sample *s)
+{
+	uint64_t	n = s->c[SMP_SUCCESS];
+	unsigned int	g;
+
+	if (!c->causes)
+		return (n + s->c[SMP_FAILURE]);
+	for (g = 0; g < DOM_BUCKETS; g++)
+		n += s->c[SMP_G(AH_LVL_DOMAIN, AH_DOM_RVAL, g)];
+	return (n);
+}
+
 static int
 stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 {
@@ -673,8 +776,7 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		base = window_nth(w, k);
 		if ((secs = (double)(now->t - base->t) / 1000) <= 0)
 			return (0);
-		okrate = (double)(now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
-		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE]) / secs;
+		okrate = (double)(heard(c, now) - heard(c, base)) / secs;
 		strate = (double)(now->c[SMP_STARTED] -
 		    base->c[SMP_STARTED]) / secs;
 	}
@@ -690,8 +792,7 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 	for (k = 1; k < w->n; k++) {
 		base = window_nth(w, k);
 		secs = (double)(now->t - base->t) / 1000;
-		ok = now->c[SMP_SUCCESS] + now->c[SMP_FAILURE] -
-		    base->c[SMP_SUCCESS] - base->c[SMP_FAILURE];
+		ok = heard(c, now) - heard(c, base);
 		st = now->c[SMP_STARTED] - base->c[SMP_STARTED];
 		/*
 		 * Not on less than unanswered-after: a named busy with an
@@ -731,6 +832,27 @@ static const enum fault_verdict precedence[] = {
 	FAULT_USUAL, FAULT_EXTERNAL, FAULT_UNSURE, FAULT_SPREAD,
 	FAULT_NO_RESOLUTION, FAULT_NO_DATA
 };
+#define NPRECEDENCE	(sizeof(precedence) / sizeof(precedence[0]))
+
+/*
+ * The level that decides among the first 'np' verdicts of precedence:
+ * the first verdict wins, and of two levels excusing, the one that
+ * names where the failures are before the one that excuses them as
+ * the servers'.  -1: no level has one of those.
+ */
+static int
+deciding(const struct fault_level *l, unsigned int nlevels, size_t np)
+{
+	size_t		p;
+	unsigned int	lv;
+
+	for (p = 0; p < 2 * np; p++)
+		for (lv = 0; lv < nlevels; lv++)
+			if (l[lv].verdict == precedence[p / 2] &&
+			    l[lv].servers == (int)(p % 2))
+				return ((int)lv);
+	return (-1);
+}
 
 /*
  * Slow answers, and no recursion overdue now in any group (a slow
@@ -749,25 +871,24 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	struct fault_level	*l = &f->l[AH_LVL_DOMAIN], rl[AH_LVL_COUNT];
 	struct cand		 cd[1];
 	uint64_t		 none[DOM_BUCKETS] = { 0 };
-	unsigned int		 lv, p, g;
+	unsigned int		 lv, g;
+	int			 d;
 
 	level_judge(w, ev, EV_RECURSIONS, c, AH_LVL_DOMAIN, &rl[AH_LVL_DOMAIN]);
 	if (rl[AH_LVL_DOMAIN].verdict != FAULT_NO_DATA) {
 		for (lv = AH_LVL_DOMAIN + 1; lv < f->nlevels; lv++)
 			level_judge(w, ev, EV_RECURSIONS, c, lv, &rl[lv]);
-		for (p = 0; p < 2; p++)
-			for (lv = 0; lv < f->nlevels; lv++)
-				if (rl[lv].verdict == precedence[p]) {
-					f->l[lv] = rl[lv];
-					f->verdict = precedence[p];
-					f->level = lv;
-					return;
-				}
+		if ((d = deciding(rl, f->nlevels, 2)) >= 0) {
+			f->l[d] = rl[d];
+			f->verdict = rl[d].verdict;
+			f->level = (enum ah_level)d;
+		}
 		return;
 	}
 	for (g = 0; g < DOM_BUCKETS; g++)
 		l->group[g] = g;
-	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, 0, cd);
+	resolve_as_usual(w, c, AH_LVL_DOMAIN, l, 0, 0, DOM_BUCKETS + 1, 0, 0,
+	    cd);
 	if (!as_usual(c, &cd[0]))
 		return;
 	l->verdict = f->verdict = FAULT_USUAL;
@@ -775,7 +896,7 @@ slow_but_usual(const struct window *w, const struct evidence *ev,
 	l->ok_else = cd[0].ok;
 	l->bad_else = cd[0].n - cd[0].ok;
 	l->usual = cd[0].usual;
-	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none) < 0;
+	l->fresh = usual_rate(c, AH_LVL_DOMAIN, 0, none, none, 0) < 0;
 	l->span_else = cd[0].span;
 }
 
@@ -948,7 +1069,7 @@ void
 fault_judge(const struct window *w, const struct evidence *ev,
     enum ev_kind kind, const struct fault_conf *c, struct fault *f)
 {
-	unsigned int	lv, p;
+	int	d;
 
 	if (!judgeable(w, ev, c, f))
 		return;
@@ -965,26 +1086,22 @@ fault_judge(const struct window *w, const struct evidence *ev,
 		f->level = AH_LVL_DOMAIN;
 		return;
 	}
-	for (p = 0; p < sizeof(precedence) / sizeof(precedence[0]); p++)
-		for (lv = 0; lv < f->nlevels; lv++)
-			if (f->l[lv].verdict == precedence[p]) {
-				f->verdict = precedence[p];
-				f->level = lv;
-				/*
-				 * Overdue in a few groups of one level (a
-				 * large group's quick answers hide them from
-				 * the other's: overdue is a count), or in none:
-				 * whether the rest resolves is the recursions'
-				 * question, at every level.
-				 */
-				if ((f->verdict == FAULT_NO_DATA ||
-				    f->verdict == FAULT_NO_RESOLUTION) &&
-				    kind == EV_ANSWERS)
-					slow_but_usual(w, ev, c, f);
-				if (kind == EV_ANSWERS)
-					slow_everywhere(w, c, f);
-				return;
-			}
+	if ((d = deciding(f->l, f->nlevels, NPRECEDENCE)) < 0)
+		return;
+	f->verdict = f->l[d].verdict;
+	f->level = (enum ah_level)d;
+	/*
+	 * Overdue in a few groups of one level (a large group's quick
+	 * answers hide them from the other's: overdue is a count), or in
+	 * none: whether the rest resolves is the recursions' question, at
+	 * every level; so too where a level excused them as the servers'.
+	 */
+	if ((f->verdict == FAULT_NO_DATA ||
+	    f->verdict == FAULT_NO_RESOLUTION || f->l[d].servers) &&
+	    kind == EV_ANSWERS)
+		slow_but_usual(w, ev, c, f);
+	if (kind == EV_ANSWERS)
+		slow_everywhere(w, c, f);
 }
 
 int
@@ -1004,8 +1121,9 @@ int
 fault_worse(const struct window *w, const struct evidence *ev,
     const struct fault_conf *c, struct fault *f)
 {
-	unsigned int	lv;
-	double		xq, xr;
+	struct fault_conf	all = *c;
+	unsigned int		lv;
+	double			xq, xr;
 
 	/*
 	 * Not under load: an attack's victim keeps named busy, and the
@@ -1013,7 +1131,14 @@ fault_worse(const struct window *w, const struct evidence *ev,
 	 */
 	if (!judgeable(w, ev, c, f) || under_load(w, c, &xq, &xr))
 		return (0);
-	judge_levels(w, ev, EV_RECURSIONS, c, f);
+	/*
+	 * Every failure counted: within the limit, failing far beyond
+	 * the usual everywhere is a clock or trust anchor gone wrong,
+	 * whose validation failures fail some names the servers' way too
+	 * (ISC_R_FAILURE half again its usual, a clock a day behind).
+	 */
+	all.causes = 0;
+	judge_levels(w, ev, EV_RECURSIONS, &all, f);
 	for (lv = 0; lv < f->nlevels; lv++)
 		if (f->l[lv].verdict != FAULT_NO_RESOLUTION || !f->l[lv].spread)
 			return (0);
@@ -1039,6 +1164,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 {
 	const struct sample	*now, *prev;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
+	uint64_t		 srv[DOM_BUCKETS];
 	unsigned int		 lv, g;
 	double			 keep;
 	int			 shed;
@@ -1060,6 +1186,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	shed = shedding(w);
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
+		servers_failed(c, lv, now, prev, srv);
 		for (g = 0; g < DOM_BUCKETS; g++) {
 			b->st[lv][g] = b->st[lv][g] * keep + (shed ? 0 :
 			    (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
@@ -1067,10 +1194,12 @@ fault_base_update(struct fault_base *b, const struct window *w,
 			b->ok[lv][g] = b->ok[lv][g] * keep + (double)ok[g];
 			b->n[lv][g] = b->n[lv][g] * keep +
 			    (double)(ok[g] + bad[g]);
+			b->srv[lv][g] = b->srv[lv][g] * keep +
+			    (double)(srv[g] < bad[g] ? srv[g] : bad[g]);
 		}
 	}
-	b->answered = b->answered * keep + (double)(now->c[SMP_SUCCESS] +
-	    now->c[SMP_FAILURE] - prev->c[SMP_SUCCESS] - prev->c[SMP_FAILURE]);
+	b->answered = b->answered * keep + (double)(heard(c, now) -
+	    heard(c, prev));
 	b->started = b->started * keep + (double)(now->c[SMP_STARTED] -
 	    prev->c[SMP_STARTED]);
 	for (g = 0; g < LAT_BUCKETS; g++)

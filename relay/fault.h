@@ -69,10 +69,26 @@
  *    FAULT_MIN_ELSE outcomes elsewhere within the window, some of them
  *    successes: nobody can tell yet (FAULT_UNSURE), and the check is not
  *    held against the node; none at all: this node's.
+ * 3. None passes, every failure counted: from a plugin that counts the
+ *    failures' causes (rtmo, rval) and once a usual is learnt, the same
+ *    again with what the servers gave (neither a timeout nor validation:
+ *    lame, refusing, failing or unreachable servers) left out of the
+ *    others' recursions and of their usual rate.  A dead TLD's servers,
+ *    marked unreachable once named gives up on them (10 s on), fail at
+ *    once every name they serve, in every group, as a provider's failing
+ *    servers do, and no node resolves those better: passing so is the
+ *    world's (FAULT_EXTERNAL, 'servers').  A node whose route is gone
+ *    fails every name so, at once, and is 'stopped' (below); a clock or
+ *    trust anchor wrong fails validation, an uplink gone or lossy times
+ *    out: those stay the node's.  A level excusing by its groups
+ *    decides before one excusing by the servers.
  *
  * Whatever a level says, a node that stopped hearing back is this
  * node's at once: its recursions that ended with an answer (success or
- * failure, not a timeout) over the newest spans under FAULT_STOPPED of
+ * failure, not a timeout; from a plugin that counts the causes, success
+ * or validation's failure: what the servers gave includes servers named
+ * could not reach, all a node whose route is gone gets) over the newest
+ * spans under FAULT_STOPPED of
  * what their usual rate a second expects, and so few that chance
  * cannot explain it (FAULT_P).  Its uplink gone, it hears nothing; a
  * broken TLD still answers, bogus.  Real answers come in bursts (an
@@ -159,6 +175,8 @@ struct fault_base {
 	double		ok[AH_LVL_COUNT][DOM_BUCKETS];
 	double		n[AH_LVL_COUNT][DOM_BUCKETS];
 	double		st[AH_LVL_COUNT][DOM_BUCKETS];	/* started */
+	/* Of n, what the servers gave: servers_failed(). */
+	double		srv[AH_LVL_COUNT][DOM_BUCKETS];
 	/*
 	 * The whole node's recursions that ended with an answer (success
 	 * or failure, not a timeout), and those started, over 'secs'.
@@ -176,6 +194,7 @@ struct fault_conf {
 	int64_t		window_ms;	/* evidence grows to this */
 	int64_t		grace_ms;	/* as for unanswered recursions */
 	int		v2;		/* a protocol 2 plugin's groups */
+	int		causes;		/* the plugin counts rtmo and rval */
 	const struct fault_base *base;	/* NULL: none yet */
 };
 
@@ -197,13 +216,19 @@ struct fault_level {
 					   failures when not excused */
 	unsigned int	group[DOM_BUCKETS];	/* most failures first */
 	unsigned int	failing;	/* ... how many have any */
-	double		held;		/* share of failures in ngroups */
+	double		held;		/* share of failures in ngroups; with
+					   none, the servers' share */
 	uint64_t	bad;		/* failures over 'span' */
+	uint64_t	srv;		/* ... what the servers gave */
 	uint64_t	ok_else, bad_else;	/* elsewhere, over span_else */
+	uint64_t	srv_else;	/* ... the servers' failures, left
+					   out of bad_else */
 	double		usual;		/* elsewhere's usual success rate */
 	int		fresh;		/* ... assumed: no baseline yet */
 	int		load;		/* ... far below it, under load */
 	int		spread;		/* failures concentrated nowhere */
+	int		servers;	/* excused with the servers' failures
+					   left out of the others' */
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;

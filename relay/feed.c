@@ -343,6 +343,7 @@ on_hello(struct feed *f, const struct ah_msg *m, char *why, size_t len)
 		    v != NULL ? v : "");
 		f->named_pid = pid;
 		f->proto = proto;
+		f->causes = 0;
 		f->state = FEED_UP;
 		f->since = ah_real_ms();
 		log_info("plugin hello: named %s pid %llu, anycast-health %s, "
@@ -494,6 +495,8 @@ on_groups(struct feed *f, const struct ah_msg *m, const char *prefix,
 		snprintf(why, len, "%s record without a kind", m->type);
 		return (-1);
 	}
+	if (strcmp(kind, ah_dom_names[AH_DOM_RTMO]) == 0)
+		f->causes = 1;
 	snprintf(pfx, sizeof(pfx), "%s%s_", prefix, kind);
 	for (i = 0; i < m->nfields; i++) {
 		const char *key = m->f[i].key;

@@ -95,6 +95,12 @@ struct feed {
 	int			 repeating;	/* ... for the same reason again */
 	/* From the hello. */
 	uint64_t		 proto;		/* the plugin's version */
+	/*
+	 * The plugin counts failed recursions by cause: 'rtmo' groups
+	 * seen on this connection (0.2.0's plugin; protocol 3 did not
+	 * change with them).
+	 */
+	int			 causes;
 	char			 named_version[64];
 	char			 plugin_version[32];	/* "": before 0.2.0 */
 	uint64_t		 named_pid;

@@ -355,6 +355,28 @@ test_previous_version(void **state)
 	assert_string_equal(feed_domain(v, AH_LVL_DOMAIN, 2),
 	    "broken.example");
 	assert_null(feed_domain(v, AH_LVL_SUFFIX, 2));
+	assert_false(f.causes);
+}
+
+/*
+ * The failures' causes are judged only from a plugin that counts them
+ * (its 'rtmo' groups): a plugin that does not would have every failure
+ * taken for what the servers gave.  Known per connection.
+ */
+static void
+test_causes_known_from_the_groups(void **state)
+{
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	assert_int_equal(plugin_says(snapshot1), 1);
+	assert_false(f.causes);
+	assert_int_equal(plugin_says("view seq=2 id=7 name=_default\n"
+	    "domains seq=2 view=7 kind=rtmo b3=2\n"
+	    "domains seq=2 view=7 kind=rval b4=1\n"
+	    "tick seq=2 views=1 records=3\n"), 1);
+	assert_true(f.causes);
+	assert_int_equal(counter("_default", "dom_rtmo_3"), 2);
+	assert_int_equal(counter("_default", "dom_rval_4"), 1);
 }
 
 static void
@@ -452,6 +474,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_hello, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_causes_known_from_the_groups,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tick_counts_views, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_counter_not_a_number,

@@ -177,6 +177,7 @@ static struct {
 	struct {
 		int64_t		at, latency;
 		enum smp	outcome;
+		int		invalid;	/* a failure of validation */
 		struct where	w;
 		uint64_t	n;
 	}		pend[PENDING];
@@ -197,19 +198,21 @@ static const struct ev_conf ev_default = {
 	.window_ms = 10000, .min = 100, .grace_ms = 500
 };
 
+/* The plugin counts the causes; a test may take them away. */
+static struct fault_conf fault_default = {
+	.max_groups = 3, .share = 0.8, .window_ms = 10000, .grace_ms = 500,
+	.causes = 1, .base = &sim.base
+};
+
 static void
 sim_reset(void)
 {
 	memset(&sim, 0, sizeof(sim));
 	sim.learn = 1;
 	shares = NULL;
+	fault_default.causes = 1;
 	window_reset(&w);
 }
-
-static const struct fault_conf fault_default = {
-	.max_groups = 3, .share = 0.8, .window_ms = 10000, .grace_ms = 500,
-	.base = &sim.base
-};
 
 /* 'rate' a second, spread over the steps without losing fractions. */
 static uint64_t
@@ -253,8 +256,12 @@ sim_finish(size_t i, uint64_t n, enum smp outcome)
 	case SMP_SUCCESS:
 		sim_group(AH_DOM_ROK, at, n);
 		break;
-	case SMP_FAILURE:
 	case SMP_TIMEOUT:
+	case SMP_FAILURE:
+		if (outcome == SMP_TIMEOUT)
+			sim_group(AH_DOM_RTMO, at, n);
+		else if (sim.pend[i].invalid)
+			sim_group(AH_DOM_RVAL, at, n);
 		sim_group(AH_DOM_RBAD, at, n);
 		sim_group(AH_DOM_FAIL, at, n);
 		sim.cur.c[SMP_SERVFAIL] += n;
@@ -286,9 +293,10 @@ sim_cancel_oldest(void)
 	}
 }
 
+/* ... 'invalid': a failure validation gave, not the servers. */
 static void
-sim_recurse_at(uint64_t n, int64_t latency, enum smp outcome,
-    struct where at)
+sim_recurse_as(uint64_t n, int64_t latency, enum smp outcome,
+    struct where at, int invalid)
 {
 	if (n == 0)
 		return;
@@ -299,11 +307,19 @@ sim_recurse_at(uint64_t n, int64_t latency, enum smp outcome,
 	    sim.t + latency;
 	sim.pend[sim.npend].latency = latency;
 	sim.pend[sim.npend].outcome = outcome;
+	sim.pend[sim.npend].invalid = invalid;
 	sim.pend[sim.npend].w = at;
 	sim.pend[sim.npend].n = n;
 	sim.npend++;
 	sim.inflight += n;
 	sim_cancel_oldest();
+}
+
+static void
+sim_recurse_at(uint64_t n, int64_t latency, enum smp outcome,
+    struct where at)
+{
+	sim_recurse_as(n, latency, outcome, at, 0);
 }
 
 static void
@@ -686,7 +702,12 @@ healthy_name(void)
 	return (next_name(0));
 }
 
-enum breakage { OK, SERVFAIL_FAST, SILENT, SLOW, AUTH_SERVFAIL };
+/*
+ * SERVFAIL_FAST: what the servers gave (lame, refusing, failing);
+ * INVALID: validation failed (a clock or trust anchor wrong, or bogus
+ * signatures).
+ */
+enum breakage { OK, SERVFAIL_FAST, SILENT, SLOW, INVALID, AUTH_SERVFAIL };
 
 /* Names that fail, and how. */
 struct trouble {
@@ -723,6 +744,7 @@ static const struct {
 	[SERVFAIL_FAST] = { 20, SMP_FAILURE },
 	[SILENT] = { 10000, SMP_TIMEOUT },
 	[SLOW] = { 3000, SMP_SUCCESS },
+	[INVALID] = { 20, SMP_FAILURE },
 };
 
 static void
@@ -734,8 +756,8 @@ sim_trouble(const struct trouble *tr, uint64_t x)
 	for (i = 0; i < x; i++) {
 		at = trouble_name(tr, i);
 		if (tr->how != AUTH_SERVFAIL) {
-			sim_recurse_at(1, breaks[tr->how].latency,
-			    breaks[tr->how].outcome, at);
+			sim_recurse_as(1, breaks[tr->how].latency,
+			    breaks[tr->how].outcome, at, tr->how == INVALID);
 			continue;
 		}
 		/* From a zone of its own: no recursion. */
@@ -780,7 +802,8 @@ evaluate(const struct policy *p, struct tally *t)
 	struct ev_conf		 ec = { .window_ms = p->window_ms,
 	    .min = p->min, .grace_ms = 500 };
 	struct fault_conf	 fc = { .max_groups = 3, .share = 0.8,
-	    .window_ms = p->window_ms, .grace_ms = 500, .base = &sim.base };
+	    .window_ms = p->window_ms, .grace_ms = 500,
+	    .causes = fault_default.causes, .base = &sim.base };
 	struct evidence		 ev;
 	struct fault		 f;
 	double			 limit;
@@ -928,6 +951,10 @@ test_fault_dead_upstream(void **state)
 
 	(void)state;
 	sim_fault(2000, &tr, 0);
+	/* Nothing heard but the servers' failures: stopped. */
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_NO_RESOLUTION);
+	assert_true(f.stopped);
+	fault_default.causes = 0;
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_NO_RESOLUTION);
 	assert_int_equal(f.l[AH_LVL_DOMAIN].verdict, FAULT_NO_RESOLUTION);
 	assert_int_equal(f.l[AH_LVL_DOMAIN].ngroups, DOM_BUCKETS);
@@ -952,10 +979,17 @@ test_fault_several_and_many(void **state)
 	assert_int_equal(f.l[0].ngroups, 3);
 	/*
 	 * A DNS provider's outage: many domains, most groups, and every
-	 * suffix: this node's by the rule (doc/fleet.md, section 6).
+	 * suffix.  Its servers answering SERVFAIL, the names whose servers
+	 * answer resolve as usual: the servers', the world's.  Without
+	 * the causes (a protocol 3 plugin), this node's by the rule
+	 * (doc/fleet.md, section 6), as with its servers dead.
 	 */
 	tr.doms = 0x0f0f;
 	sim_fault(2000, &tr, 1000);
+	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_EXTERNAL);
+	assert_true(f.l[f.level].servers);
+	assert_int_equal(f.l[f.level].ngroups, 0);
+	fault_default.causes = 0;
 	assert_int_equal(judge_now(EV_QUERIES, &f), FAULT_NO_RESOLUTION);
 	assert_int_equal(f.l[0].ngroups, 8);
 }
@@ -1059,14 +1093,14 @@ test_fault_latency(void **state)
 		tr = (struct trouble){ 200, 0, -1, SLOW };
 		sim_fault(1000, &tr, 1000);
 		tr = (struct trouble){ 300, i == 0 ? 1u << 5 : 0, -1,
-		    SERVFAIL_FAST };
+		    i == 0 ? SERVFAIL_FAST : INVALID };
 		sim_traffic(2500, 700, 1, &tr, NULL, NULL);
 		(void)window_evidence(&w, EV_ANSWERS, &ev_default, &ev);
 		assert_true(latency_quantile(&ev.d, 0.95) > 1000 ||
 		    latency_quantile(&ev.d, 0.95) < 0);
 		(void)judge_now(EV_ANSWERS, &f);
 		if (i == 1) {
-			/* Failures everywhere are not excused, still. */
+			/* Failing validation everywhere: not excused. */
 			assert_true(f.verdict != FAULT_USUAL &&
 			    f.verdict != FAULT_EXTERNAL &&
 			    f.verdict != FAULT_UNSURE);
@@ -1318,9 +1352,10 @@ sim_busy(int64_t ms, double rate, const struct trouble *tr, double fail,
 		bad = per_step(3, rate * 0.1 * fail);
 		x = per_step(1, tr->rate);
 		sim_queries(n + x, 0, 0);
+		/* The others fail as an uplink failing under it does. */
 		for (i = 0; i < r + bad; i++)
-			sim_recurse_at(1, 20, i < bad ? SMP_FAILURE :
-			    SMP_SUCCESS, healthy_name());
+			sim_recurse_at(1, i < bad ? 600 : 20, i < bad ?
+			    SMP_TIMEOUT : SMP_SUCCESS, healthy_name());
 		sim_trouble(tr, x);
 		if (sim_step())
 			evaluate(p, t);
@@ -1505,8 +1540,15 @@ test_fault_broken_tld(void **state)
 				continue;
 			assert_int_equal(t.last.verdict, FAULT_EXTERNAL);
 			assert_int_equal(t.last.level, AH_LVL_SUFFIX);
-			assert_int_equal(t.last.l[AH_LVL_DOMAIN].verdict,
-			    FAULT_NO_RESOLUTION);
+			/*
+			 * Failing in every domain group: not the domains',
+			 * the servers' at most (their SERVFAIL).
+			 */
+			assert_true(t.last.l[AH_LVL_DOMAIN].verdict ==
+			    FAULT_NO_RESOLUTION ||
+			    (t.last.l[AH_LVL_DOMAIN].verdict ==
+			    FAULT_EXTERNAL && t.last.l[AH_LVL_DOMAIN].servers &&
+			    h == 0));
 			assert_int_equal(t.last.l[AH_LVL_SUFFIX].group[0], 6);
 		}
 }
@@ -1612,7 +1654,7 @@ test_fault_dead_tld_beside_the_largest_group(void **state)
 static void
 test_fault_everywhere_in_large_groups(void **state)
 {
-	struct trouble	tr = { 35, 0, -1, SERVFAIL_FAST };
+	struct trouble	tr = { 35, 0, -1, INVALID };
 	struct fault	f;
 	size_t		h;
 
@@ -1622,7 +1664,7 @@ test_fault_everywhere_in_large_groups(void **state)
 		shares = large_share;
 		sim_traffic(10000, 1000, 0.07, NULL, NULL, NULL);
 		sim.learn = 0;
-		tr.how = h == 0 ? SERVFAIL_FAST : SLOW;
+		tr.how = h == 0 ? INVALID : SLOW;
 		sim_traffic(h == 0 ? 1000 : 1500, 1000, 0.035, &tr, NULL,
 		    NULL);
 		if (h == 0) {
@@ -1981,16 +2023,24 @@ test_uplink_down_within_a_second(void **state)
 				sim_traffic(3000, 0, 1, &tr, pol[p], &t);
 				assert_true(t.down_at > 0);
 				assert_true(t.down_at - 5000 <= 1000);
-				assert_int_equal(t.verdict[FAULT_EXTERNAL], 0);
+				/*
+				 * Refused at once, the servers' failures: as
+				 * the world's until 'stopped' spans
+				 * unanswered-after.
+				 */
+				if (h == 1)
+					assert_int_equal(
+					    t.verdict[FAULT_EXTERNAL], 0);
 			}
 }
 
 /*
  * A share of every recursion failing at random, across all domains (a
- * lossy uplink, a sick upstream; here 400 of 1,100 a second): this
- * node's, not excused by either level, whether the failures come fast
- * or as timeouts, once the names resolve below 'share' (80 %) of their
- * usual rate.  30 % sits at that edge (doc/fleet.md, section 6).
+ * lossy uplink, a clock gone wrong; here 400 of 1,100 a second): this
+ * node's, not excused by either level, whether the failures are
+ * timeouts or validation's, once the names resolve below 'share' (80 %)
+ * of their usual rate.  30 % sits at that edge (doc/fleet.md, section
+ * 6).  Failures the servers gave are test_fault_servers_fail_everywhere's.
  */
 static void
 test_random_failures_are_this_node(void **state)
@@ -2003,13 +2053,63 @@ test_random_failures_are_this_node(void **state)
 	(void)state;
 	for (h = 0; h < 2; h++) {
 		memset(&t, 0, sizeof(t));
-		tr.how = h == 0 ? SILENT : SERVFAIL_FAST;
+		tr.how = h == 0 ? SILENT : INVALID;
 		sim_reset();
 		sim_traffic(5000, 1000, 1, NULL, NULL, NULL);
 		sim_traffic(15000, 700, 1, &tr, &sharp, &t);
 		assert_true(t.down_at > 0);
 		assert_int_equal(t.verdict[FAULT_EXTERNAL], 0);
 		assert_int_equal(t.verdict[FAULT_UNSURE], 0);
+	}
+}
+
+/*
+ * The catalogue's dead .nl, ten seconds on (bench/published/
+ * catalogue-tld-hold15.json, and a plugin logging each failed fetch's
+ * result): named gave up on the names that waited on .nl's servers,
+ * marked those servers unreachable, and failed at once every name they
+ * serve (ISC_R_FAILURE: 201 in 3 s on two nodes, about 36 usual),
+ * names of every group.  Spread, and the rest did not resolve:
+ * "failures in 10 of 16 domain groups and 6 of 16 public-suffix
+ * groups; names elsewhere resolve 35% of 113 over 2.0s; usually 84%:
+ * this node", and both nodes moved, 10.3 s into the fault.  What the
+ * servers gave, no node resolves better: the plugin counts the
+ * causes, and the names whose servers answered resolve as usual (here
+ * 400 of 1,100 a second fail so, in every group).  A plugin that does
+ * not count them cannot say: this node's, as before.  Nor may a node whose
+ * route is gone hide behind its servers' failures: it hears nothing
+ * but them, 'stopped' (here 20 successes a second, 2 % of the usual).
+ */
+static void
+test_fault_servers_fail_everywhere(void **state)
+{
+	static const struct policy sharp = { 100, 10000, 0.2, 0.2 };
+	static const double healthy[] = { 700, 700, 20 };
+	struct trouble	tr = { 400, 0, -1, SERVFAIL_FAST };
+	struct tally	t;
+	size_t		h;
+
+	(void)state;
+	for (h = 0; h < 3; h++) {
+		memset(&t, 0, sizeof(t));
+		sim_reset();
+		fault_default.causes = h != 1;
+		sim_traffic(5000, 1000, 1, NULL, NULL, NULL);
+		sim_traffic(15000, healthy[h], 1, &tr, &sharp, &t);
+		assert_true(t.tripped > 0);
+		if (h > 0) {
+			/* Stopped, within a second. */
+			assert_true(t.down_at > 0);
+			assert_true(t.down_at - 5000 <= 1000);
+			if (h == 1)
+				assert_int_equal(t.verdict[FAULT_EXTERNAL], 0);
+			continue;
+		}
+		assert_int_equal(t.bad, 0);
+		assert_int_equal(t.last.verdict, FAULT_EXTERNAL);
+		assert_true(t.last.l[t.last.level].servers);
+		assert_int_equal(t.last.l[t.last.level].ngroups, 0);
+		assert_true(t.last.l[t.last.level].srv_else > 0);
 	}
 }
 
@@ -2115,7 +2215,7 @@ static void
 test_fault_worse_than_usual(void **state)
 {
 	static const struct policy	lax = { 100, 10000, 0.9, 0.5 };
-	struct trouble			tr = { 60, 0, -1, SERVFAIL_FAST };
+	struct trouble			tr = { 60, 0, -1, INVALID };
 	struct tally			t;
 	size_t				h;
 
@@ -2176,8 +2276,8 @@ sim_two_troubles(int64_t ms, const struct trouble *a, const struct trouble *b)
 static void
 test_fault_chance_is_not_concentration(void **state)
 {
-	struct trouble	three = { 50, 0x7, -1, SERVFAIL_FAST };
-	struct trouble	nine = { 50, 0xff8, -1, SERVFAIL_FAST };
+	struct trouble	three = { 50, 0x7, -1, INVALID };
+	struct trouble	nine = { 50, 0xff8, -1, INVALID };
 	struct fault	f;
 
 	(void)state;
@@ -2633,6 +2733,7 @@ main(void)
 		cmocka_unit_test(test_drops_do_not_dilute),
 		cmocka_unit_test(test_uplink_down_within_a_second),
 		cmocka_unit_test(test_random_failures_are_this_node),
+		cmocka_unit_test(test_fault_servers_fail_everywhere),
 		cmocka_unit_test(test_fault_background_is_usual),
 		cmocka_unit_test(test_fault_worse_than_usual),
 		cmocka_unit_test(test_fault_chance_is_not_concentration),
