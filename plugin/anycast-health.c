@@ -570,12 +570,18 @@ recursion_ended(query_ctx_t *qctx, ah_instance_t *inst, isc_result_t result) {
 	struct ah_tally t = ah_tally(inst->view, ah_tid());
 	unsigned int kinds = (1U << AH_DOM_RDONE) | outcome_kind[outcome];
 	isc_time_t now;
-	uint64_t ms;
+	uint64_t ms = 0;
 	size_t b;
 
-	/* Same clock as requesttime, so the difference is honest. */
-	ah_time_now(&now);
-	ms = isc_time_microdiff(&now, &qctx->client->requesttime) / 1000;
+	/*
+	 * Same clock as requesttime, so the difference is honest; not for
+	 * a cancel, which comes in bursts when named sheds load.
+	 */
+	if (outcome != AH_REC_CANCELED) {
+		ah_time_now(&now);
+		ms = isc_time_microdiff(&now, &qctx->client->requesttime) /
+		     1000;
+	}
 	if (outcome == AH_REC_FAILURE && validation_failed(result)) {
 		kinds |= 1U << AH_DOM_RVAL;
 	}

@@ -74,18 +74,19 @@ finished_bad(const struct fault_conf *c, enum ah_level lv,
  * Per group over base..now, the recursions that failed by what the
  * servers gave (neither a timeout nor validation: lame, refusing,
  * failing, or none left to ask), which no node resolves better; zero
- * from a plugin that does not count the causes ('rtmo', 'rval').
+ * without 'causes' (a plugin that does not count them, 'rtmo' and
+ * 'rval', or a pass that counts every failure).
  */
 static void
-servers_failed(const struct fault_conf *c, enum ah_level lv,
-    const struct sample *now, const struct sample *base, uint64_t *srv)
+servers_failed(int causes, enum ah_level lv, const struct sample *now,
+    const struct sample *base, uint64_t *srv)
 {
 	uint64_t	bad, own;
 	unsigned int	b;
 
 #define D(kd)	(now->c[SMP_G(lv, kd, b)] - base->c[SMP_G(lv, kd, b)])
 	for (b = 0; b < DOM_BUCKETS; b++) {
-		if (!c->causes) {
+		if (!causes) {
 			srv[b] = 0;
 			continue;
 		}
@@ -274,12 +275,9 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 	for (k = 1;; k++) {
 		base = window_nth(w, k);
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, base, bad, ok);
-		servers_failed(c, lv, now, base, srv);
-		for (g = 0; g < DOM_BUCKETS; g++) {
-			if (!causes)
-				srv[g] = 0;
+		servers_failed(causes, lv, now, base, srv);
+		for (g = 0; g < DOM_BUCKETS; g++)
 			own[g] = bad[g] > srv[g] ? bad[g] - srv[g] : 0;
-		}
 		for (h = hmin; h <= hmax; h++) {
 			for (o = n = fin = sv = 0, g = 0; g < DOM_BUCKETS; g++)
 				if (cd[h].rest & (1u << g)) {
@@ -621,7 +619,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	servers_failed(c, lv, now, base, srv);
+	servers_failed(c->causes, lv, now, base, srv);
 	for (f->srv = 0, i = 0; i < DOM_BUCKETS; i++)
 		f->srv += srv[i] < bad[i] ? srv[i] : bad[i];
 	usual_weights(c, kind, lv, wt);
@@ -1186,7 +1184,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 	shed = shedding(w);
 	for (lv = 0; lv < (c->v2 ? 1u : (unsigned int)AH_LVL_COUNT); lv++) {
 		group_outcomes(w, c, EV_RECURSIONS, lv, now, prev, bad, ok);
-		servers_failed(c, lv, now, prev, srv);
+		servers_failed(c->causes, lv, now, prev, srv);
 		for (g = 0; g < DOM_BUCKETS; g++) {
 			b->st[lv][g] = b->st[lv][g] * keep + (shed ? 0 :
 			    (double)(now->c[SMP_G(lv, AH_DOM_RSTART, g)] -
