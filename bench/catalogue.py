@@ -79,6 +79,10 @@ def main():
     ap.add_argument("--ci-holds", action="store_true", help="any rows held "
                     "and recovered as CI does (shorter faults, a damping hold "
                     "released after 20 s rather than 150 s)")
+    ap.add_argument("--hold", action="append", default=[], metavar="KIND=S",
+                    help="hold the faults of one kind (this, world, load) "
+                    "S seconds, e.g. world=60: a long outage, after named "
+                    "gave up on the servers (10 s) and tried them again")
     ap.add_argument("--trials", type=int, default=3,
                     help="trials of each of this node's faults")
     ap.add_argument("--all-trials", action="store_true",
@@ -98,6 +102,16 @@ def main():
                                 [r for r in (args.rows or "").split(",") if r]))
     except KeyError as e:
         ap.error(str(e.args[0]))
+    holds = {}
+    for h in args.hold:
+        kind, _, secs = h.partition("=")
+        try:
+            if kind not in ("this", "world", "load") or float(secs) <= 0:
+                raise ValueError
+        except ValueError:
+            ap.error(f"--hold {h}: want this=S, world=S or load=S, "
+                     "S seconds above 0")
+        holds[kind] = float(secs)
     if os.geteuid() != 0:
         sys.exit("bench.catalogue: must run as root (network namespaces)")
     check_build()
@@ -129,6 +143,8 @@ def main():
         short = {"holds": catalogue.SHORT_HOLDS, "attempts": 2,
                  "recovery_timeout": catalogue.SHORT_RECOVERY} \
             if args.short or args.ci_holds else {}
+        if holds:
+            short["holds"] = {**short.get("holds", {}), **holds}
         cat = catalogue.Catalogue(lab, qps=args.qps,
                                   log=lambda m: print(m, flush=True), **short)
         data["setup"] = {
