@@ -149,17 +149,19 @@ check_fault_conf(const struct service_conf *s, const struct feed *feed,
 /*
  * "62% of 214 over 0.3s; usually 58%": how the other names resolve;
  * "62% of 214 over 0.3s, 80 more failed by their servers; usually 58%"
- * when what the servers gave is left out.
+ * when what the servers gave is left out ("... or timed out", with
+ * their timeouts).
  */
 static void
 resolving(const struct fault_level *f, char *buf, size_t len)
 {
 	uint64_t	n = f->ok_else + f->bad_else;
-	char		span[32], srv[64] = "";
+	char		span[32], srv[80] = "";
 
 	if (f->srv_else > 0)
 		snprintf(srv, sizeof(srv), ", %llu more failed by their "
-		    "servers", (unsigned long long)f->srv_else);
+		    "servers%s", (unsigned long long)f->srv_else,
+		    f->servers == SRV_SILENT ? " or timed out" : "");
 	snprintf(buf, len, "%.0f%% of %llu over %s%s; %s%.0f%%",
 	    n ? 100.0 * (double)f->ok_else / (double)n : 0.0,
 	    (unsigned long long)n, span_text(span, sizeof(span), f->span_else),
@@ -315,7 +317,9 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			    span);
 		if (fl->ngroups == 0 && f.verdict == FAULT_EXTERNAL)
 			snprintf(held, sizeof(held), "what their servers gave "
-			    "(lame, refusing, failing or unreachable)");
+			    "(lame, refusing, failing or unreachable%s)",
+			    fl->servers == SRV_SILENT ? "; silent, beside "
+			    "servers failing far beyond their usual" : "");
 		else
 			snprintf(held, sizeof(held), "in %s", heldg);
 		snprintf(why + n, len - n, ", but %.0f%% of failures are %s "

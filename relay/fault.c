@@ -73,8 +73,9 @@ finished_bad(const struct fault_conf *c, enum ah_level lv,
 /*
  * Per group over base..now, the recursions that failed by what the
  * servers gave (neither a timeout nor validation: lame, refusing,
- * failing, or none left to ask), which no node resolves better; zero
- * without 'causes' (a plugin that does not count them, 'rtmo' and
+ * failing, or none left to ask), which no node resolves better; with
+ * causes SRV_SILENT, their timeouts too (fault.h, step 3); zero
+ * without causes (a plugin that does not count them, 'rtmo' and
  * 'rval', or a pass that counts every failure).
  */
 static void
@@ -91,10 +92,20 @@ servers_failed(int causes, enum ah_level lv, const struct sample *now,
 			continue;
 		}
 		bad = D(AH_DOM_RBAD);
-		own = D(AH_DOM_RTMO) + D(AH_DOM_RVAL);
+		own = D(AH_DOM_RVAL) + (causes == SRV_SILENT ? 0 :
+		    D(AH_DOM_RTMO));
 		srv[b] = bad > own ? bad - own : 0;
 	}
 #undef D
+}
+
+/* The usual failures of group g that servers_failed() leaves out. */
+static double
+usual_srv(const struct fault_base *b, int causes, enum ah_level lv,
+    unsigned int g)
+{
+	return (!causes ? 0 : b->srv[lv][g] + (causes == SRV_SILENT ?
+	    b->tmo[lv][g] : 0));
 }
 
 /* May the evidence grow from k to k + 1 without leaving the window? */
@@ -143,7 +154,7 @@ usual_rate(const struct fault_conf *c, enum ah_level lv, unsigned int rest,
 		return (-1);
 	for (g = 0; g < DOM_BUCKETS; g++) {
 		aok += b->ok[lv][g];
-		an += b->n[lv][g] - (causes ? b->srv[lv][g] : 0);
+		an += b->n[lv][g] - usual_srv(b, causes, lv, g);
 	}
 	all = an > 0 ? aok / an : 0;
 	for (g = 0; g < DOM_BUCKETS; g++) {
@@ -151,7 +162,7 @@ usual_rate(const struct fault_conf *c, enum ah_level lv, unsigned int rest,
 			continue;
 		m = (double)(ok[g] + bad[g]);
 		x += m * (b->ok[lv][g] + 20 * all) /
-		    (b->n[lv][g] - (causes ? b->srv[lv][g] : 0) + 20);
+		    (b->n[lv][g] - usual_srv(b, causes, lv, g) + 20);
 		nn += m;
 	}
 	return (nn > 0 ? x / nn : all);
@@ -244,6 +255,41 @@ struct cand {
 	double		usual;
 	int64_t		span;
 };
+
+/*
+ * Servers failing far beyond their usual over the window, all but its
+ * newest 'skip_ms' (level lv): FAULT_CONC_LIFT times what the servers
+ * usually give, and FAULT_MIN_BAD more.  A dead TLD, for a minute:
+ * named marks its servers unreachable and fails their names at once,
+ * then tries them again, and the names waiting on them, in every group,
+ * time out together 10 s later; such timeouts are the servers' too
+ * (fault.h, step 3).  Needs a usual (the caller's).
+ */
+static int
+servers_failing(const struct window *w, const struct fault_conf *c,
+    enum ah_level lv, int64_t skip_ms)
+{
+	const struct fault_base	*b = c->base;
+	const struct sample	*now = window_nth(w, 0), *top, *base;
+	uint64_t		 srv[DOM_BUCKETS], n = 0;
+	unsigned int		 k, t, g;
+	double			 usual = 0;
+
+	if ((k = window_age(w, now->t - c->window_ms)) >= w->n)
+		k = w->n - 1;
+	t = skip_ms > 0 ? window_age(w, now->t - skip_ms) : 0;
+	if (k <= t || t >= w->n || b->secs <= 0)
+		return (0);
+	base = window_nth(w, k);
+	top = window_nth(w, t);
+	servers_failed(SRV_GAVE, lv, top, base, srv);
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		n += srv[g];
+		usual += b->srv[lv][g];
+	}
+	usual *= (double)(top->t - base->t) / 1000 / b->secs;
+	return ((double)n > FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+}
 
 /*
  * Do the other names resolve as usual, leaving out the first h of
@@ -668,18 +714,31 @@ level_judge(const struct window *w, const struct evidence *ev,
 	 * as a provider's failing servers do; a node's clock or trust
 	 * anchor fails validation, its uplink times out, and its route
 	 * gone leaves it hearing nothing ('stopped').  Asked once a usual
-	 * is known: its share of the servers' failures too.
+	 * is known: its share of the servers' failures too.  Then, beside
+	 * servers failing far beyond their usual, with the timeouts left
+	 * out as well (servers_failing()).
 	 */
 	if (pick == NULL && cd[hmax].tested && c->causes && c->base != NULL &&
 	    fault_base_count(c->base) >= FAULT_BASE_MIN) {
-		resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load, 1, cs);
+		resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load, SRV_GAVE,
+		    cs);
 		if ((pick = pick_cand(c, cs, hmin, first, hmax)) != NULL)
-			servers = 1;
+			servers = SRV_GAVE;
+		else if (servers_failing(w, c, lv, 0)) {
+			resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load,
+			    SRV_SILENT, cs);
+			if ((pick = pick_cand(c, cs, hmin, first, hmax)) !=
+			    NULL)
+				servers = SRV_SILENT;
+		}
 	}
 	if (pick != NULL && servers) {
 		f->verdict = FAULT_EXTERNAL;
 		f->ngroups = (unsigned int)(pick - cs);
-		f->servers = 1;
+		f->servers = servers;
+		servers_failed(servers, lv, now, base, srv);
+		for (f->srv = 0, i = 0; i < DOM_BUCKETS; i++)
+			f->srv += srv[i] < bad[i] ? srv[i] : bad[i];
 	} else if (pick != NULL) {
 		f->verdict = pick == &cd[0] ? FAULT_USUAL : FAULT_EXTERNAL;
 		f->ngroups = (unsigned int)(pick - cd);
@@ -755,7 +814,8 @@ heard(const struct fault_conf *c, const struct sample *s)
 }
 
 static int
-stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
+stopped(const struct window *w, const struct fault_conf *c, int64_t min_ms,
+    struct fault *f)
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
@@ -795,9 +855,11 @@ stopped(const struct window *w, const struct fault_conf *c, struct fault *f)
 		/*
 		 * Not on less than unanswered-after: a named busy with an
 		 * attack may answer nothing for 200 ms (measured), and a
-		 * silent uplink shows as failures no sooner anyway.
+		 * silent uplink shows as failures no sooner anyway.  Nor on
+		 * less than 'min_ms' (fault_judge()).
 		 */
-		if (now->t - base->t < c->grace_ms) {
+		if (now->t - base->t < c->grace_ms ||
+		    now->t - base->t < min_ms) {
 			if (!may_grow(w, c, k))
 				break;
 			continue;
@@ -847,7 +909,7 @@ deciding(const struct fault_level *l, unsigned int nlevels, size_t np)
 	for (p = 0; p < 2 * np; p++)
 		for (lv = 0; lv < nlevels; lv++)
 			if (l[lv].verdict == precedence[p / 2] &&
-			    l[lv].servers == (int)(p % 2))
+			    (l[lv].servers != 0) == (int)(p % 2))
 				return ((int)lv);
 	return (-1);
 }
@@ -958,7 +1020,8 @@ fast_expected(const struct fault_conf *c, const struct fault *f,
  * beside the usual fast ones.
  */
 static int
-slower(const struct window *w, const struct fault_conf *c, struct fault *f)
+slower(const struct window *w, const struct fault_conf *c, double share,
+    struct fault *f)
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
@@ -1003,7 +1066,7 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 		}
 		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
 		lambda = fast_expected(c, f, now, base, per, secs);
-		if (too_few(fast, lambda, FAULT_SLOW_SHARE)) {
+		if (too_few(fast, lambda, share)) {
 			f->slow = 1;
 			f->slow_ms = ah_lat_bounds[j];
 			f->slow_fast = fast;
@@ -1015,6 +1078,46 @@ slower(const struct window *w, const struct fault_conf *c, struct fault *f)
 			break;
 	}
 	return (0);
+}
+
+/*
+ * Does level lv excuse a fault of the world's far beyond the usual:
+ * failures FAULT_CONC_LIFT times what its excused groups usually fail
+ * and FAULT_MIN_BAD more, as a dead TLD's are, or beside servers failing
+ * far beyond their usual (SRV_SILENT)?  Not the background's broken
+ * domains, whose failures are their usual.
+ */
+static int
+world_fault(const struct fault_conf *c, const struct fault *f, int lv)
+{
+	const struct fault_base		*b = c->base;
+	const struct fault_level	*l;
+	double				 usual = 0;
+	unsigned int			 g, i;
+
+	if (lv < 0 || (l = &f->l[lv])->verdict != FAULT_EXTERNAL ||
+	    b == NULL || fault_base_count(b) < FAULT_BASE_MIN || b->secs <= 0)
+		return (0);
+	if (l->servers == SRV_SILENT)
+		return (1);
+	for (i = 0; i < l->ngroups && i < DOM_BUCKETS; i++) {
+		g = l->group[i];
+		usual += b->n[lv][g] - b->ok[lv][g];
+	}
+	usual *= (double)l->span / 1000 / b->secs;
+	return (l->ngroups > 0 && l->held * (double)l->bad >
+	    FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+}
+
+/*
+ * The share of the usual fast answers under which a node is slow
+ * (fault.h): less beside a fault of the world's far beyond the usual.
+ */
+static double
+slow_share(const struct fault_conf *c, const struct fault *f, int lv)
+{
+	return (world_fault(c, f, lv) ? FAULT_SLOW_COLLAPSE :
+	    FAULT_SLOW_SHARE);
 }
 
 /*
@@ -1030,7 +1133,8 @@ slow_everywhere(const struct window *w, const struct fault_conf *c,
 	case FAULT_EXTERNAL:
 	case FAULT_UNSURE:
 	case FAULT_NO_DATA:
-		if (slower(w, c, f))
+		if (slower(w, c, slow_share(c, f, f->verdict ==
+		    FAULT_EXTERNAL ? (int)f->level : -1), f))
 			f->verdict = FAULT_SPREAD;
 		break;
 	default:
@@ -1063,6 +1167,31 @@ judgeable(const struct window *w, const struct evidence *ev,
 	return (c->max_groups > 0 && w->n >= 2 && ev->span >= 0);
 }
 
+/*
+ * Beside a fault of the world's far beyond the usual, a level excusing
+ * one (world_fault()) or servers that failed far beyond their usual
+ * before the newest FAULT_STOPPED_BESIDE_MS, 'stopped' asks that long
+ * a span: a TLD dead for a minute, its waiting names timing out a
+ * hundred a second, and named answered one recursion in 0.5 s where 38
+ * were usual, 45 s in; 8 s in, two in 0.6 s where 43 were (its waiting
+ * names had taken the place of others, and a fifth of the usual
+ * succeeded).  A node whose route has just gone fails every name the
+ * servers' way, but only since, and resolves nothing as usual.
+ */
+static int
+beside_world(const struct window *w, const struct fault_conf *c,
+    const struct fault *f)
+{
+	unsigned int	lv;
+
+	for (lv = 0; lv < f->nlevels; lv++)
+		if (world_fault(c, f, (int)lv))
+			return (1);
+	return (c->causes && c->base != NULL &&
+	    fault_base_count(c->base) >= FAULT_BASE_MIN &&
+	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_STOPPED_BESIDE_MS));
+}
+
 void
 fault_judge(const struct window *w, const struct evidence *ev,
     enum ev_kind kind, const struct fault_conf *c, struct fault *f)
@@ -1078,7 +1207,8 @@ fault_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	judge_levels(w, ev, kind, c, f);
-	if (stopped(w, c, f)) {
+	if (stopped(w, c, beside_world(w, c, f) ? FAULT_STOPPED_BESIDE_MS :
+	    0, f)) {
 		f->stopped = 1;
 		f->verdict = FAULT_NO_RESOLUTION;
 		f->level = AH_LVL_DOMAIN;
@@ -1106,10 +1236,13 @@ int
 fault_slow(const struct window *w, const struct evidence *ev,
     const struct fault_conf *c, struct fault *f)
 {
+	int	d;
+
 	if (!judgeable(w, ev, c, f))
 		return (0);
 	judge_levels(w, ev, EV_ANSWERS, c, f);
-	if (!slower(w, c, f))
+	d = deciding(f->l, f->nlevels, NPRECEDENCE);
+	if (!slower(w, c, slow_share(c, f, d), f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
 	return (1);
@@ -1162,7 +1295,7 @@ fault_base_update(struct fault_base *b, const struct window *w,
 {
 	const struct sample	*now, *prev;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
-	uint64_t		 srv[DOM_BUCKETS];
+	uint64_t		 srv[DOM_BUCKETS], tmo;
 	unsigned int		 lv, g;
 	double			 keep;
 	int			 shed;
@@ -1194,6 +1327,10 @@ fault_base_update(struct fault_base *b, const struct window *w,
 			    (double)(ok[g] + bad[g]);
 			b->srv[lv][g] = b->srv[lv][g] * keep +
 			    (double)(srv[g] < bad[g] ? srv[g] : bad[g]);
+			tmo = c->causes ? now->c[SMP_G(lv, AH_DOM_RTMO, g)] -
+			    prev->c[SMP_G(lv, AH_DOM_RTMO, g)] : 0;
+			b->tmo[lv][g] = b->tmo[lv][g] * keep +
+			    (double)(tmo < bad[g] ? tmo : bad[g]);
 		}
 	}
 	b->answered = b->answered * keep + (double)(heard(c, now) -

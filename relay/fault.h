@@ -80,8 +80,16 @@
  *    world's (FAULT_EXTERNAL, 'servers').  A node whose route is gone
  *    fails every name so, at once, and is 'stopped' (below); a clock or
  *    trust anchor wrong fails validation, an uplink gone or lossy times
- *    out: those stay the node's.  A level excusing by its groups
- *    decides before one excusing by the servers.
+ *    out: those stay the node's.  Timeouts too are left out while the
+ *    servers' failures over the window are FAULT_CONC_LIFT times their
+ *    usual and FAULT_MIN_BAD more (SRV_SILENT): a TLD dead for a minute
+ *    alternates, named marking its servers unreachable and failing
+ *    their names at once, then trying them again, and the names
+ *    waiting on them, in every group, time out together 10 s later.
+ *    Without such servers, timeouts everywhere are the node's; beside
+ *    them, a lossy uplink is slower than usual and one gone 'stopped'
+ *    (below).  A level excusing by its groups decides before one
+ *    excusing by the servers.
  *
  * Whatever a level says, a node that stopped hearing back is this
  * node's at once: its recursions that ended with an answer (success or
@@ -98,32 +106,46 @@
  * section 2: named that shed until a second ago may still answer
  * nothing for half a second).  That
  * needs no unanswered-after, and no groups: a thin rest of other names
- * cannot excuse an uplink that has just gone.  Before a baseline
- * exists, the rates over the window stand for the usual ones.
+ * cannot excuse an uplink that has just gone.  Beside a fault of the
+ * world's far beyond the usual (a level excusing failures as for the
+ * slow rule below, or servers that failed far beyond their usual
+ * before the newest FAULT_STOPPED_BESIDE_MS), only over that span or
+ * more: a TLD dead for a minute makes its waiting names take the place
+ * of others, a fifth of the usual succeeds, and named answered two
+ * recursions in 0.6 s where 43 were usual.  Before a baseline exists,
+ * the rates over the window stand for the usual ones.
  *
- * A node slower than usual is this node's too, though its names
- * resolve: every round trip of its uplink delayed, or lost and sent
- * again.  For latency, its recursions answered within a bound
- * (FAULT_SLOW_MS, or two buckets above the usual median when that is
- * slower) over the newest spans, against what its usual would have
- * given, as for 'stopped': under FAULT_SLOW_SHARE of it, beyond chance
- * (FAULT_P).  The usual: fast answers per recursion started, times
- * the recursions started in each group, each capped a little above the
- * group's usual rate (a surge of one group's names brings no fast
- * answers, and fewer clients fewer), every group but those gone silent
- * (a dead TLD's, flushed and started again at five times its rate): the
- * fast answers are the whole node's, so a group left out that still
- * answers fast would count on one side only, and a slow domain or the
- * CDN is a small share of the recursions; the least of the levels.  A count,
- * not a share: the tail of an outage brings its late answers all at
- * once, beside the usual fast ones.  The p95
- * cannot say it: a resolver's tail is its broken domains' timeouts
- * every day.  Not under load (named shedding recursions anywhere in
- * the window, or twice its usual queries or recursions started a
- * second: an attack's fresh names stall named's answers for all): a
- * saturated node answers late, and moving it moves its load; nor is
- * load learnt as the usual.  A node whose bound would be above
- * FAULT_SLOW_MAX_MS (its usual median over 100 ms) is not judged so.
+ * A node slower than usual is this node's too, though its names resolve:
+ * every round trip of its uplink delayed, or lost and sent again.  For
+ * latency, its recursions answered within a bound (FAULT_SLOW_MS, or two
+ * buckets above the usual median when that is slower) over the newest
+ * spans, against what its usual would have given, as for 'stopped':
+ * under FAULT_SLOW_SHARE of it, beyond chance (FAULT_P); beside a fault
+ * of the world's (a level excusing failures FAULT_CONC_LIFT times what
+ * those groups, or the servers, usually fail, and FAULT_MIN_BAD more:
+ * not the background's broken domains), under FAULT_SLOW_COLLAPSE of
+ * it.  A TLD dead for a minute makes names wait in every group, wave
+ * after wave (named tries its servers again every ten seconds or so, and
+ * the domains hosted under it wait the full 10 s each time), while the
+ * clients asking again take the place of other names: the fast answers
+ * fell to a third of the usual, as a lossy uplink's do, and both nodes
+ * moved.  A delayed uplink or one gone brings next to none.  The usual:
+ * fast answers per recursion started, times the recursions started in
+ * each group, each capped a little above the group's usual rate (a surge
+ * of one group's names brings no fast answers, and fewer clients fewer),
+ * every group but those gone silent (a dead TLD's, flushed and started
+ * again at five times its rate): the fast answers are the whole node's,
+ * so a group left out that still answers fast would count on one side
+ * only, and a slow domain or the CDN is a small share of the recursions;
+ * the least of the levels.  A count, not a share: the tail of an outage
+ * brings its late answers all at once, beside the usual fast ones.  The
+ * p95 cannot say it: a resolver's tail is its broken domains' timeouts
+ * every day.  Not under load (named shedding recursions anywhere in the
+ * window, or twice its usual queries or recursions started a second: an
+ * attack's fresh names stall named's answers for all): a saturated node
+ * answers late, and moving it moves its load; nor is load learnt as the
+ * usual.  A node whose bound would be above FAULT_SLOW_MAX_MS (its usual
+ * median over 100 ms) is not judged so.
  *
  * A node failing far beyond its usual everywhere is this node's, though
  * the recursion check's ratio stays within its limit (fault_worse()):
@@ -154,11 +176,13 @@
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
+#define FAULT_STOPPED_BESIDE_MS 2000
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
 #define FAULT_SLOW_MS	100
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
+#define FAULT_SLOW_COLLAPSE 0.15
 #define FAULT_LOAD_SHARE 0.5
 #define FAULT_CONC_HELD	0.5
 #define FAULT_CONC_LIFT	3.0
@@ -177,6 +201,8 @@ struct fault_base {
 	double		st[AH_LVL_COUNT][DOM_BUCKETS];	/* started */
 	/* Of n, what the servers gave: servers_failed(). */
 	double		srv[AH_LVL_COUNT][DOM_BUCKETS];
+	/* ... and of n, the timeouts */
+	double		tmo[AH_LVL_COUNT][DOM_BUCKETS];
 	/*
 	 * The whole node's recursions that ended with an answer (success
 	 * or failure, not a timeout), and those started, over 'secs'.
@@ -209,6 +235,10 @@ enum fault_verdict {
 	FAULT_OWN_ZONES		/* SERVFAIL from zones the node serves */
 };
 
+/* What the servers' pass leaves out (fault.h, step 3). */
+#define SRV_GAVE	1
+#define SRV_SILENT	2
+
 /* What one level of groups says. */
 struct fault_level {
 	enum fault_verdict verdict;
@@ -228,7 +258,8 @@ struct fault_level {
 	int		load;		/* ... far below it, under load */
 	int		spread;		/* failures concentrated nowhere */
 	int		servers;	/* excused with the servers' failures
-					   left out of the others' */
+					   left out of the others': SRV_GAVE,
+					   or SRV_SILENT with their timeouts */
 	double		load_q, load_r;	/* ... queries, recursions started:
 					   times the usual */
 	int64_t		span, span_else;

@@ -1263,6 +1263,73 @@ test_fault_slower_than_usual(void **state)
 	}
 }
 
+/*
+ * A TLD dead for a minute (bench/published/catalogue-tld-60s.json):
+ * named tries its servers again every ten seconds or so, and each time
+ * the names that depend on them wait the full 10 s again, the TLD's
+ * own and the domains of .com and .de hosted under it, while the
+ * clients asking for them again take the place of other names.  The
+ * recursions started stayed as usual, in every group, and their fast
+ * answers fell to a third: "5 within 100ms over 0.5s, 26 usual", 25 s
+ * in, and both nodes moved, while the recursions' excuse named the
+ * TLD's group.  Here 60 of 100 fresh names a second wait, in the three
+ * largest suffix groups (the TLD's own, 15 % of the names, and .com's
+ * and .de's hosted under it), each group's starts within its usual.
+ * Beside failures so far beyond the usual in a few groups, only a
+ * collapse of the fast answers is the node's: a node as slow as a
+ * delayed uplink makes it is slow all the same.  (Beside the
+ * background's broken domains, failing as they usually do, a lossy
+ * uplink is slow at a third of the fast answers: loss_decided_within.)
+ */
+static void
+test_fault_slow_beside_waiting_names(void **state)
+{
+	static const struct {
+		int		sfx;
+		double		rate;
+	} wait[] = { { 1, 25 }, { 0, 25 }, { 2, 10 } };
+	struct trouble	tr = { 0, 0, 0, SILENT };
+	struct evidence	ev;
+	struct fault	f;
+	unsigned int	d;
+	int64_t		end, delay;
+	uint64_t	i, r;
+	size_t		k;
+
+	(void)state;
+	for (d = 0; d < 2; d++) {
+		sim_reset();
+		sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
+		sim.learn = 0;
+		delay = 0;
+		for (end = sim.t + 25000; sim.t < end;) {
+			/* Ten seconds of timeouts in, the uplink delayed. */
+			if (d == 1 && delay == 0 && sim.t >= end - 13000)
+				delay = 330;
+			sim_queries(per_step(0, 1000), 0, 0);
+			for (i = 0, r = per_step(2, 40); i < r; i++)
+				sim_recurse_at(1, 20 + delay, SMP_SUCCESS,
+				    healthy_name());
+			for (k = 0; k < sizeof(wait) / sizeof(wait[0]); k++) {
+				tr.sfx = wait[k].sfx;
+				sim_trouble(&tr, per_step(3 + (unsigned int)k,
+				    wait[k].rate));
+			}
+			if (!sim_step() || sim.t < end - 13000 ||
+			    window_evidence(&w, EV_ANSWERS, &ev_default,
+			    &ev) < 0)
+				continue;
+			if (d == 0)
+				assert_false(fault_slow(&w, &ev,
+				    &fault_default, &f));
+			else if (sim.t >= end - 13000 + 1500)
+				break;
+		}
+		if (d == 1)
+			assert_true(fault_slow(&w, &ev, &fault_default, &f));
+	}
+}
+
 /* A plugin without domain groups, or the rule off: never excused. */
 static void
 test_fault_no_data_or_off(void **state)
@@ -2114,6 +2181,81 @@ test_fault_servers_fail_everywhere(void **state)
 }
 
 /*
+ * A TLD dead for a minute (bench/published/catalogue-tld-60s.json):
+ * named marks its servers unreachable and fails their names at once,
+ * then tries them again, and the names that wait on them, the TLD's
+ * own and the domains of every suffix hosted under it, time out
+ * together 10 s later, wave after wave: "recursion failures 57% > 50%
+ * over 1.2s (9 failed, 114 timed out, ...); failures in 14 of 16 domain
+ * groups and 5 of 16 public-suffix groups; names elsewhere resolve 38%
+ * of 89 over 2.0s; usually 85%: this node", 45 s in.  Timeouts are the
+ * node's kind when nothing else is known (a lossy uplink's, random
+ * everywhere: test_random_failures_are_this_node), but beside servers
+ * failing far beyond their usual they are those servers' too.  Here 15
+ * names a second fail by their servers and 50 wait, in every group,
+ * beside 60 healthy.  (Its first seconds, the waiting names concentrated
+ * in the TLD's group: test_fault_dead_tld_beside_the_largest_group.)
+ * Beside such servers 'stopped' asks for 2 s: named stalls among the
+ * waves.
+ */
+static void
+test_fault_timeouts_beside_failing_servers(void **state)
+{
+	struct trouble	srv = { 15, 0, -1, SERVFAIL_FAST };
+	struct trouble	wait = { 50, 0, -1, SILENT };
+	struct tally	t;
+	int64_t		end;
+	uint64_t	i, r;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	sim_reset();
+	sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
+	sim.learn = 0;
+	/* Judged from 15 s on, the waves timing out as they start. */
+	for (end = sim.t + 25000; sim.t < end;) {
+		sim_queries(per_step(0, 1000), 0, 0);
+		for (i = 0, r = per_step(2, 60); i < r; i++)
+			sim_recurse_at(1, 20, SMP_SUCCESS, healthy_name());
+		sim_trouble(&srv, per_step(3, srv.rate));
+		sim_trouble(&wait, per_step(4, wait.rate));
+		if (sim_step() && sim.t >= end - 10000)
+			evaluate(&example, &t);
+	}
+	assert_true(t.tripped > 0);
+	assert_int_equal(t.bad, 0);
+	assert_int_equal(t.last.verdict, FAULT_EXTERNAL);
+	assert_int_equal(t.last.l[t.last.level].servers, SRV_SILENT);
+	/*
+	 * No name succeeding for 0.7 s among the waves (measured 45 s in:
+	 * one answer in 0.5 s where 38 were usual, the others failing) has
+	 * not stopped; a route gone then, every name failing the servers'
+	 * way for good, has.
+	 */
+	for (end = sim.t + 5000; sim.t < end;) {
+		sim_queries(per_step(0, 1000), 0, 0);
+		for (i = 0, r = per_step(2, 60); i < r; i++)
+			sim_recurse_at(1, 20, sim.t < end - 4300 ?
+			    SMP_FAILURE : SMP_SUCCESS, healthy_name());
+		sim_trouble(&srv, per_step(3, srv.rate));
+		sim_trouble(&wait, per_step(4, wait.rate));
+		if (sim_step())
+			evaluate(&example, &t);
+	}
+	assert_int_equal(t.bad, 0);
+	srv.rate += 60;
+	for (end = sim.t + 3000; sim.t < end && t.down_at == 0;) {
+		sim_queries(per_step(0, 1000), 0, 0);
+		sim_trouble(&srv, per_step(3, srv.rate));
+		sim_trouble(&wait, per_step(4, wait.rate));
+		if (sim_step())
+			evaluate(&example, &t);
+	}
+	assert_true(t.down_at > 0);
+	assert_true(t.last.stopped);
+}
+
+/*
  * The catalogue's healthy node (issue 13, section 3): 1,000 queries a
  * second, 70 recursions, and with warm caches most of those are the
  * background's broken and slow domains, in every group: 37 resolve, 20
@@ -2330,7 +2472,8 @@ sim_dead_tld(int64_t ms, double deps, double surge, struct tally *t)
 			if (at.sfx == 1)
 				sim_recurse_at(1, 10000, SMP_TIMEOUT, at);
 			else
-				sim_recurse_at(1, 20, SMP_SUCCESS, at);
+				sim_recurse_at(1, 20 + sim.delay, SMP_SUCCESS,
+				    at);
 		}
 		sim_trouble(&tld, per_step(1, surge));
 		sim_trouble(&wait, per_step(3, 100 * deps));
@@ -2382,6 +2525,21 @@ test_fault_silent_tld_beside_waiting_names(void **state)
 	memset(&t, 0, sizeof(t));
 	sim_usual(0.1);
 	(void)sim_dead_tld(8000, 0.6, 30, &t);
+	assert_true(t.tripped > 0);
+	assert_int_equal(t.bad, 0);
+	/*
+	 * Nothing back for 0.7 s, 8 s in (measured: two answers in 0.6 s
+	 * where 43 were usual, a fifth of the usual succeeding before),
+	 * the TLD's group holding the failures: beside such a fault of the
+	 * world's, 'stopped' asks for 2 s.
+	 */
+	memset(&t, 0, sizeof(t));
+	sim_usual(0.1);
+	(void)sim_dead_tld(8000, 0.3, 60, &t);
+	sim.delay = 680;
+	(void)sim_dead_tld(700, 0.3, 60, &t);
+	sim.delay = 0;
+	(void)sim_dead_tld(1300, 0.3, 60, &t);
 	assert_true(t.tripped > 0);
 	assert_int_equal(t.bad, 0);
 }
@@ -2713,6 +2871,7 @@ main(void)
 		cmocka_unit_test(test_fault_own_zone),
 		cmocka_unit_test(test_fault_latency),
 		cmocka_unit_test(test_fault_slower_than_usual),
+		cmocka_unit_test(test_fault_slow_beside_waiting_names),
 		cmocka_unit_test(test_fault_no_data_or_off),
 		cmocka_unit_test(test_fault_attack),
 		cmocka_unit_test(test_fault_attack_load),
@@ -2734,6 +2893,7 @@ main(void)
 		cmocka_unit_test(test_uplink_down_within_a_second),
 		cmocka_unit_test(test_random_failures_are_this_node),
 		cmocka_unit_test(test_fault_servers_fail_everywhere),
+		cmocka_unit_test(test_fault_timeouts_beside_failing_servers),
 		cmocka_unit_test(test_fault_background_is_usual),
 		cmocka_unit_test(test_fault_worse_than_usual),
 		cmocka_unit_test(test_fault_chance_is_not_concentration),
