@@ -317,9 +317,9 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			    span);
 		if (fl->ngroups == 0 && f.verdict == FAULT_EXTERNAL)
 			snprintf(held, sizeof(held), "what their servers gave "
-			    "(lame, refusing, failing or unreachable%s)",
-			    fl->servers == SRV_SILENT ? "; silent, beside "
-			    "servers failing far beyond their usual" : "");
+			    "(lame, refusing, failing%s)",
+			    fl->servers == SRV_SILENT ?
+			    ", unreachable or silent" : " or unreachable");
 		else
 			snprintf(held, sizeof(held), "in %s", heldg);
 		snprintf(why + n, len - n, ", but %.0f%% of failures are %s "

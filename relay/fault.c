@@ -855,11 +855,9 @@ stopped(const struct window *w, const struct fault_conf *c, int64_t min_ms,
 		/*
 		 * Not on less than unanswered-after: a named busy with an
 		 * attack may answer nothing for 200 ms (measured), and a
-		 * silent uplink shows as failures no sooner anyway.  Nor on
-		 * less than 'min_ms' (fault_judge()).
+		 * silent uplink shows as failures no sooner anyway.
 		 */
-		if (now->t - base->t < c->grace_ms ||
-		    now->t - base->t < min_ms) {
+		if (now->t - base->t < c->grace_ms) {
 			if (!may_grow(w, c, k))
 				break;
 			continue;
@@ -875,7 +873,13 @@ stopped(const struct window *w, const struct fault_conf *c, int64_t min_ms,
 		lambda = okrate * secs;
 		if ((double)st < strate * secs)
 			lambda *= (double)st / (strate * secs);
+		/* Too few on less than 'min_ms' (fault_judge()): grow. */
 		if (too_few(ok, lambda, FAULT_STOPPED)) {
+			if (now->t - base->t < min_ms) {
+				if (!may_grow(w, c, k))
+					break;
+				continue;
+			}
 			f->stop_ok = ok;
 			f->stop_expected = lambda;
 			f->stop_span = now->t - base->t;
@@ -1082,31 +1086,43 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 
 /*
  * Does level lv excuse a fault of the world's far beyond the usual:
- * failures FAULT_CONC_LIFT times what its excused groups usually fail
- * and FAULT_MIN_BAD more, as a dead TLD's are, or beside servers failing
- * far beyond their usual (SRV_SILENT)?  Not the background's broken
- * domains, whose failures are their usual.
+ * recursions failed in its excused groups over its span FAULT_CONC_LIFT
+ * times what they usually fail and FAULT_MIN_BAD more, as a dead TLD's
+ * are, or failing beside servers failing far beyond their usual
+ * (SRV_SILENT)?  Not the background's broken domains, whose failures
+ * are their usual.  Counted as the recursion check counts failures,
+ * over the level's span, for any level: a latency level's own are the
+ * recursions overdue now, not a count over a span.
  */
 static int
-world_fault(const struct fault_conf *c, const struct fault *f, int lv)
+world_fault(const struct window *w, const struct fault_conf *c,
+    const struct fault *f, int lv)
 {
 	const struct fault_base		*b = c->base;
 	const struct fault_level	*l;
-	double				 usual = 0;
-	unsigned int			 g, i;
+	const struct sample		*now = window_nth(w, 0), *base;
+	uint64_t			 bad[DOM_BUCKETS], ok[DOM_BUCKETS];
+	double				 usual = 0, held = 0;
+	unsigned int			 g, i, k;
 
 	if (lv < 0 || (l = &f->l[lv])->verdict != FAULT_EXTERNAL ||
 	    b == NULL || fault_base_count(b) < FAULT_BASE_MIN || b->secs <= 0)
 		return (0);
 	if (l->servers == SRV_SILENT)
 		return (1);
+	if (l->ngroups == 0 || (k = window_age(w, now->t - l->span)) == 0 ||
+	    k >= w->n)
+		return (0);
+	base = window_nth(w, k);
+	group_outcomes(w, c, EV_RECURSIONS, (enum ah_level)lv, now, base,
+	    bad, ok);
 	for (i = 0; i < l->ngroups && i < DOM_BUCKETS; i++) {
 		g = l->group[i];
 		usual += b->n[lv][g] - b->ok[lv][g];
+		held += (double)bad[g];
 	}
-	usual *= (double)l->span / 1000 / b->secs;
-	return (l->ngroups > 0 && l->held * (double)l->bad >
-	    FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+	usual *= (double)(now->t - base->t) / 1000 / b->secs;
+	return (held > FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
 }
 
 /*
@@ -1114,9 +1130,10 @@ world_fault(const struct fault_conf *c, const struct fault *f, int lv)
  * (fault.h): less beside a fault of the world's far beyond the usual.
  */
 static double
-slow_share(const struct fault_conf *c, const struct fault *f, int lv)
+slow_share(const struct window *w, const struct fault_conf *c,
+    const struct fault *f, int lv)
 {
-	return (world_fault(c, f, lv) ? FAULT_SLOW_COLLAPSE :
+	return (world_fault(w, c, f, lv) ? FAULT_SLOW_COLLAPSE :
 	    FAULT_SLOW_SHARE);
 }
 
@@ -1133,7 +1150,7 @@ slow_everywhere(const struct window *w, const struct fault_conf *c,
 	case FAULT_EXTERNAL:
 	case FAULT_UNSURE:
 	case FAULT_NO_DATA:
-		if (slower(w, c, slow_share(c, f, f->verdict ==
+		if (slower(w, c, slow_share(w, c, f, f->verdict ==
 		    FAULT_EXTERNAL ? (int)f->level : -1), f))
 			f->verdict = FAULT_SPREAD;
 		break;
@@ -1185,7 +1202,7 @@ beside_world(const struct window *w, const struct fault_conf *c,
 	unsigned int	lv;
 
 	for (lv = 0; lv < f->nlevels; lv++)
-		if (world_fault(c, f, (int)lv))
+		if (world_fault(w, c, f, (int)lv))
 			return (1);
 	return (c->causes && c->base != NULL &&
 	    fault_base_count(c->base) >= FAULT_BASE_MIN &&
@@ -1242,7 +1259,7 @@ fault_slow(const struct window *w, const struct evidence *ev,
 		return (0);
 	judge_levels(w, ev, EV_ANSWERS, c, f);
 	d = deciding(f->l, f->nlevels, NPRECEDENCE);
-	if (!slower(w, c, slow_share(c, f, d), f))
+	if (!slower(w, c, slow_share(w, c, f, d), f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
 	return (1);
@@ -1329,8 +1346,11 @@ fault_base_update(struct fault_base *b, const struct window *w,
 			    (double)(srv[g] < bad[g] ? srv[g] : bad[g]);
 			tmo = c->causes ? now->c[SMP_G(lv, AH_DOM_RTMO, g)] -
 			    prev->c[SMP_G(lv, AH_DOM_RTMO, g)] : 0;
+			/* With the servers' at most all of bad. */
+			srv[g] = srv[g] < bad[g] ? srv[g] : bad[g];
 			b->tmo[lv][g] = b->tmo[lv][g] * keep +
-			    (double)(tmo < bad[g] ? tmo : bad[g]);
+			    (double)(tmo < bad[g] - srv[g] ? tmo :
+			    bad[g] - srv[g]);
 		}
 	}
 	b->answered = b->answered * keep + (double)(heard(c, now) -

@@ -87,9 +87,11 @@
  *    their names at once, then trying them again, and the names
  *    waiting on them, in every group, time out together 10 s later.
  *    Without such servers, timeouts everywhere are the node's; beside
- *    them, a lossy uplink is slower than usual and one gone 'stopped'
- *    (below).  A level excusing by its groups decides before one
- *    excusing by the servers.
+ *    them, only a collapse of the fast answers (the slow rule below)
+ *    or a route gone ('stopped', over 2 s) is: a lossy uplink during
+ *    such an outage is taken for the world's (doc/fleet.md).  A
+ *    level excusing by its groups decides before one excusing by the
+ *    servers.
  *
  * Whatever a level says, a node that stopped hearing back is this
  * node's at once: its recursions that ended with an answer (success or
