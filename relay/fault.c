@@ -263,17 +263,18 @@ struct cand {
  * named marks its servers unreachable and fails their names at once,
  * then tries them again, and the names waiting on them, in every group,
  * time out together 10 s later; such timeouts are the servers' too
- * (fault.h, step 3).  Needs a usual (the caller's).
+ * (fault.h, step 3).  With 'silent', timeouts far beyond their usual
+ * as well: the waves themselves.  Needs a usual (the caller's).
  */
 static int
 servers_failing(const struct window *w, const struct fault_conf *c,
-    enum ah_level lv, int64_t skip_ms)
+    enum ah_level lv, int64_t skip_ms, int silent)
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *top, *base;
-	uint64_t		 srv[DOM_BUCKETS], n = 0;
+	uint64_t		 srv[DOM_BUCKETS], n = 0, tmo = 0;
 	unsigned int		 k, t, g;
-	double			 usual = 0;
+	double			 usual = 0, utmo = 0, secs;
 
 	if ((k = window_age(w, now->t - c->window_ms)) >= w->n)
 		k = w->n - 1;
@@ -286,9 +287,14 @@ servers_failing(const struct window *w, const struct fault_conf *c,
 	for (g = 0; g < DOM_BUCKETS; g++) {
 		n += srv[g];
 		usual += b->srv[lv][g];
+		tmo += top->c[SMP_G(lv, AH_DOM_RTMO, g)] -
+		    base->c[SMP_G(lv, AH_DOM_RTMO, g)];
+		utmo += b->tmo[lv][g];
 	}
-	usual *= (double)(top->t - base->t) / 1000 / b->secs;
-	return ((double)n > FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+	secs = (double)(top->t - base->t) / 1000 / b->secs;
+	return ((double)n > FAULT_CONC_LIFT * usual * secs + FAULT_MIN_BAD &&
+	    (!silent || (double)tmo > FAULT_CONC_LIFT * utmo * secs +
+	    FAULT_MIN_BAD));
 }
 
 /*
@@ -724,7 +730,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		    cs);
 		if ((pick = pick_cand(c, cs, hmin, first, hmax)) != NULL)
 			servers = SRV_GAVE;
-		else if (servers_failing(w, c, lv, 0)) {
+		else if (servers_failing(w, c, lv, 0, 0)) {
 			resolve_as_usual(w, c, lv, f, hmin, hmax, pmin, load,
 			    SRV_SILENT, cs);
 			if ((pick = pick_cand(c, cs, hmin, first, hmax)) !=
@@ -1186,9 +1192,9 @@ judgeable(const struct window *w, const struct evidence *ev,
 
 /*
  * Beside a fault of the world's far beyond the usual, a level excusing
- * one (world_fault()) or servers that failed far beyond their usual
- * before the newest FAULT_STOPPED_BESIDE_MS, 'stopped' asks that long
- * a span: a TLD dead for a minute, its waiting names timing out a
+ * one (world_fault()) or servers that failed, and timeouts, far beyond
+ * their usual before the newest FAULT_STOPPED_BESIDE_MS, 'stopped'
+ * asks that long a span: a TLD dead for a minute, its waiting names timing out a
  * hundred a second, and named answered one recursion in 0.5 s where 38
  * were usual, 45 s in; 8 s in, two in 0.6 s where 43 were (its waiting
  * names had taken the place of others, and a fifth of the usual
@@ -1206,7 +1212,7 @@ beside_world(const struct window *w, const struct fault_conf *c,
 			return (1);
 	return (c->causes && c->base != NULL &&
 	    fault_base_count(c->base) >= FAULT_BASE_MIN &&
-	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_STOPPED_BESIDE_MS));
+	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_STOPPED_BESIDE_MS, 1));
 }
 
 void

@@ -110,8 +110,9 @@
  * needs no unanswered-after, and no groups: a thin rest of other names
  * cannot excuse an uplink that has just gone.  Beside a fault of the
  * world's far beyond the usual (a level excusing failures as for the
- * slow rule below, or servers that failed far beyond their usual
- * before the newest FAULT_STOPPED_BESIDE_MS), only over that span or
+ * slow rule below, or servers that failed, and timeouts, far beyond
+ * their usual before the newest FAULT_STOPPED_BESIDE_MS), only over
+ * that span or
  * more: a TLD dead for a minute makes its waiting names take the place
  * of others, a fifth of the usual succeeds, and named answered two
  * recursions in 0.6 s where 43 were usual.  Before a baseline exists,
