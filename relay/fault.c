@@ -99,6 +99,20 @@ servers_failed(int causes, enum ah_level lv, const struct sample *now,
 #undef D
 }
 
+/* Of a level's failures 'bad' over base..now, those servers_failed(). */
+static uint64_t
+level_srv(int causes, enum ah_level lv, const struct sample *now,
+    const struct sample *base, const uint64_t *bad)
+{
+	uint64_t	srv[DOM_BUCKETS], n = 0;
+	unsigned int	g;
+
+	servers_failed(causes, lv, now, base, srv);
+	for (g = 0; g < DOM_BUCKETS; g++)
+		n += srv[g] < bad[g] ? srv[g] : bad[g];
+	return (n);
+}
+
 /* The usual failures of group g that servers_failed() leaves out. */
 static double
 usual_srv(const struct fault_base *b, int causes, enum ah_level lv,
@@ -257,6 +271,16 @@ struct cand {
 };
 
 /*
+ * 'n' far beyond the 'usual' over the same span: FAULT_CONC_LIFT times
+ * it, and FAULT_MIN_BAD more (a world's fault, not the background).
+ */
+static int
+far_beyond(double n, double usual)
+{
+	return (n > FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+}
+
+/*
  * Servers failing far beyond their usual over the window, all but its
  * newest 'skip_ms' (level lv): FAULT_CONC_LIFT times what the servers
  * usually give, and FAULT_MIN_BAD more.  A dead TLD, for a minute:
@@ -292,9 +316,8 @@ servers_failing(const struct window *w, const struct fault_conf *c,
 		utmo += b->tmo[lv][g];
 	}
 	secs = (double)(top->t - base->t) / 1000 / b->secs;
-	return ((double)n > FAULT_CONC_LIFT * usual * secs + FAULT_MIN_BAD &&
-	    (!silent || (double)tmo > FAULT_CONC_LIFT * utmo * secs +
-	    FAULT_MIN_BAD));
+	return (far_beyond((double)n, usual * secs) &&
+	    (!silent || far_beyond((double)tmo, utmo * secs)));
 }
 
 /*
@@ -645,7 +668,6 @@ level_judge(const struct window *w, const struct evidence *ev,
 {
 	const struct sample	*now = window_nth(w, 0), *base;
 	uint64_t		 bad[DOM_BUCKETS], ok[DOM_BUCKETS], acc;
-	uint64_t		 srv[DOM_BUCKETS];
 	double			 wt[DOM_BUCKETS];
 	struct cand		 cd[DOM_BUCKETS + 1], cs[DOM_BUCKETS + 1];
 	struct cand		*pick;
@@ -671,9 +693,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_NO_DATA;
 		return;
 	}
-	servers_failed(c->causes, lv, now, base, srv);
-	for (f->srv = 0, i = 0; i < DOM_BUCKETS; i++)
-		f->srv += srv[i] < bad[i] ? srv[i] : bad[i];
+	f->srv = level_srv(c->causes, lv, now, base, bad);
 	usual_weights(c, kind, lv, wt);
 	order(c, bad, wt, kind != EV_ANSWERS, f, &failing, &conc);
 	f->failing = failing;
@@ -742,9 +762,7 @@ level_judge(const struct window *w, const struct evidence *ev,
 		f->verdict = FAULT_EXTERNAL;
 		f->ngroups = (unsigned int)(pick - cs);
 		f->servers = servers;
-		servers_failed(servers, lv, now, base, srv);
-		for (f->srv = 0, i = 0; i < DOM_BUCKETS; i++)
-			f->srv += srv[i] < bad[i] ? srv[i] : bad[i];
+		f->srv = level_srv(servers, lv, now, base, bad);
 	} else if (pick != NULL) {
 		f->verdict = pick == &cd[0] ? FAULT_USUAL : FAULT_EXTERNAL;
 		f->ngroups = (unsigned int)(pick - cd);
@@ -1128,7 +1146,7 @@ world_fault(const struct window *w, const struct fault_conf *c,
 		held += (double)bad[g];
 	}
 	usual *= (double)(now->t - base->t) / 1000 / b->secs;
-	return (held > FAULT_CONC_LIFT * usual + FAULT_MIN_BAD);
+	return (far_beyond(held, usual));
 }
 
 /*
@@ -1194,11 +1212,11 @@ judgeable(const struct window *w, const struct evidence *ev,
  * Beside a fault of the world's far beyond the usual, a level excusing
  * one (world_fault()) or servers that failed, and timeouts, far beyond
  * their usual before the newest FAULT_STOPPED_BESIDE_MS, 'stopped'
- * asks that long a span: a TLD dead for a minute, its waiting names timing out a
- * hundred a second, and named answered one recursion in 0.5 s where 38
- * were usual, 45 s in; 8 s in, two in 0.6 s where 43 were (its waiting
- * names had taken the place of others, and a fifth of the usual
- * succeeded).  A node whose route has just gone fails every name the
+ * asks that long a span: a TLD dead for a minute, its waiting names
+ * timing out a hundred a second, and named answered one recursion in
+ * 0.5 s where 38 were usual, 45 s in; 8 s in, two in 0.6 s where 43
+ * were (its waiting names had taken the place of others, and a fifth
+ * of the usual succeeded).  A node whose route has just gone fails every name the
  * servers' way, but only since, and resolves nothing as usual.
  */
 static int

@@ -2181,6 +2181,32 @@ test_fault_servers_fail_everywhere(void **state)
 }
 
 /*
+ * 'ms' of the waves: 15 names a second failing by their servers and 50
+ * waiting, in every group, beside 60 healthy, of which those of the
+ * first 'fail_ms' fail the servers' way too; judged into 't' from
+ * 'quiet' ms on, until the node is down.
+ */
+static void
+sim_waves(int64_t ms, int64_t fail_ms, int64_t quiet, struct tally *t)
+{
+	static struct trouble	srv = { 15, 0, -1, SERVFAIL_FAST };
+	static struct trouble	wait = { 50, 0, -1, SILENT };
+	int64_t			start = sim.t, end = sim.t + ms;
+	uint64_t		i, r;
+
+	while (sim.t < end && t->down_at == 0) {
+		sim_queries(per_step(0, 1000), 0, 0);
+		for (i = 0, r = per_step(2, 60); i < r; i++)
+			sim_recurse_at(1, 20, sim.t - start < fail_ms ?
+			    SMP_FAILURE : SMP_SUCCESS, healthy_name());
+		sim_trouble(&srv, per_step(3, srv.rate));
+		sim_trouble(&wait, per_step(4, wait.rate));
+		if (sim_step() && sim.t - start >= quiet)
+			evaluate(&example, t);
+	}
+}
+
+/*
  * A TLD dead for a minute (bench/published/catalogue-tld-60s.json):
  * named marks its servers unreachable and fails their names at once,
  * then tries them again, and the names that wait on them, the TLD's
@@ -2201,11 +2227,7 @@ test_fault_servers_fail_everywhere(void **state)
 static void
 test_fault_timeouts_beside_failing_servers(void **state)
 {
-	struct trouble	srv = { 15, 0, -1, SERVFAIL_FAST };
-	struct trouble	wait = { 50, 0, -1, SILENT };
 	struct tally	t;
-	int64_t		end;
-	uint64_t	i, r;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
@@ -2213,15 +2235,7 @@ test_fault_timeouts_beside_failing_servers(void **state)
 	sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
 	sim.learn = 0;
 	/* Judged from 15 s on, the waves timing out as they start. */
-	for (end = sim.t + 25000; sim.t < end;) {
-		sim_queries(per_step(0, 1000), 0, 0);
-		for (i = 0, r = per_step(2, 60); i < r; i++)
-			sim_recurse_at(1, 20, SMP_SUCCESS, healthy_name());
-		sim_trouble(&srv, per_step(3, srv.rate));
-		sim_trouble(&wait, per_step(4, wait.rate));
-		if (sim_step() && sim.t >= end - 10000)
-			evaluate(&example, &t);
-	}
+	sim_waves(25000, 0, 15000, &t);
 	assert_true(t.tripped > 0);
 	assert_int_equal(t.bad, 0);
 	assert_int_equal(t.last.verdict, FAULT_EXTERNAL);
@@ -2232,25 +2246,9 @@ test_fault_timeouts_beside_failing_servers(void **state)
 	 * not stopped; a route gone then, every name failing the servers'
 	 * way for good, has.
 	 */
-	for (end = sim.t + 5000; sim.t < end;) {
-		sim_queries(per_step(0, 1000), 0, 0);
-		for (i = 0, r = per_step(2, 60); i < r; i++)
-			sim_recurse_at(1, 20, sim.t < end - 4300 ?
-			    SMP_FAILURE : SMP_SUCCESS, healthy_name());
-		sim_trouble(&srv, per_step(3, srv.rate));
-		sim_trouble(&wait, per_step(4, wait.rate));
-		if (sim_step())
-			evaluate(&example, &t);
-	}
+	sim_waves(5000, 700, 0, &t);
 	assert_int_equal(t.bad, 0);
-	srv.rate += 60;
-	for (end = sim.t + 3000; sim.t < end && t.down_at == 0;) {
-		sim_queries(per_step(0, 1000), 0, 0);
-		sim_trouble(&srv, per_step(3, srv.rate));
-		sim_trouble(&wait, per_step(4, wait.rate));
-		if (sim_step())
-			evaluate(&example, &t);
-	}
+	sim_waves(3000, 3000, 0, &t);
 	assert_true(t.down_at > 0);
 	assert_true(t.last.stopped);
 }
