@@ -1049,7 +1049,7 @@ fast_expected(const struct fault_conf *c, const struct fault *f,
  */
 static int
 slower(const struct window *w, const struct fault_conf *c, double share,
-    struct fault *f)
+    int64_t min_ms, struct fault *f)
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
@@ -1095,6 +1095,12 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
 		lambda = fast_expected(c, f, now, base, per, secs);
 		if (too_few(fast, lambda, share)) {
+			/* Too few on less than 'min_ms', as for 'stopped'. */
+			if (now->t - base->t < min_ms) {
+				if (!may_grow(w, c, k))
+					break;
+				continue;
+			}
 			f->slow = 1;
 			f->slow_ms = ah_lat_bounds[j];
 			f->slow_fast = fast;
@@ -1167,7 +1173,7 @@ slow_share(const struct window *w, const struct fault_conf *c,
  */
 static void
 slow_everywhere(const struct window *w, const struct fault_conf *c,
-    struct fault *f)
+    int64_t min_ms, struct fault *f)
 {
 	switch (f->verdict) {
 	case FAULT_USUAL:
@@ -1175,7 +1181,7 @@ slow_everywhere(const struct window *w, const struct fault_conf *c,
 	case FAULT_UNSURE:
 	case FAULT_NO_DATA:
 		if (slower(w, c, slow_share(w, c, f, f->verdict ==
-		    FAULT_EXTERNAL ? (int)f->level : -1), f))
+		    FAULT_EXTERNAL ? (int)f->level : -1), min_ms, f))
 			f->verdict = FAULT_SPREAD;
 		break;
 	default:
@@ -1211,7 +1217,7 @@ judgeable(const struct window *w, const struct evidence *ev,
 /*
  * Beside a fault of the world's far beyond the usual, a level excusing
  * one (world_fault()) or servers that failed, and timeouts, far beyond
- * their usual before the newest FAULT_STOPPED_BESIDE_MS, 'stopped'
+ * their usual before the newest FAULT_BESIDE_MS, 'stopped'
  * asks that long a span: a TLD dead for a minute, its waiting names
  * timing out a hundred a second, and named answered one recursion in
  * 0.5 s where 38 were usual, 45 s in; 8 s in, two in 0.6 s where 43
@@ -1230,13 +1236,14 @@ beside_world(const struct window *w, const struct fault_conf *c,
 			return (1);
 	return (c->causes && c->base != NULL &&
 	    fault_base_count(c->base) >= FAULT_BASE_MIN &&
-	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_STOPPED_BESIDE_MS, 1));
+	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_BESIDE_MS, 1));
 }
 
 void
 fault_judge(const struct window *w, const struct evidence *ev,
     enum ev_kind kind, const struct fault_conf *c, struct fault *f)
 {
+	int64_t	beside;
 	int	d;
 
 	if (!judgeable(w, ev, c, f))
@@ -1248,8 +1255,8 @@ fault_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	judge_levels(w, ev, kind, c, f);
-	if (stopped(w, c, beside_world(w, c, f) ? FAULT_STOPPED_BESIDE_MS :
-	    0, f)) {
+	beside = beside_world(w, c, f) ? FAULT_BESIDE_MS : 0;
+	if (stopped(w, c, beside, f)) {
 		f->stopped = 1;
 		f->verdict = FAULT_NO_RESOLUTION;
 		f->level = AH_LVL_DOMAIN;
@@ -1270,7 +1277,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 	    kind == EV_ANSWERS)
 		slow_but_usual(w, ev, c, f);
 	if (kind == EV_ANSWERS)
-		slow_everywhere(w, c, f);
+		slow_everywhere(w, c, beside, f);
 }
 
 int
@@ -1283,7 +1290,8 @@ fault_slow(const struct window *w, const struct evidence *ev,
 		return (0);
 	judge_levels(w, ev, EV_ANSWERS, c, f);
 	d = deciding(f->l, f->nlevels, NPRECEDENCE);
-	if (!slower(w, c, slow_share(w, c, f, d), f))
+	if (!slower(w, c, slow_share(w, c, f, d), beside_world(w, c, f) ?
+	    FAULT_BESIDE_MS : 0, f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
 	return (1);

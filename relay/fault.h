@@ -111,7 +111,7 @@
  * cannot excuse an uplink that has just gone.  Beside a fault of the
  * world's far beyond the usual (a level excusing failures as for the
  * slow rule below, or servers that failed, and timeouts, far beyond
- * their usual before the newest FAULT_STOPPED_BESIDE_MS), only over
+ * their usual before the newest FAULT_BESIDE_MS), only over
  * that span or
  * more: a TLD dead for a minute makes its waiting names take the place
  * of others, a fifth of the usual succeeds, and named answered two
@@ -132,7 +132,12 @@
  * the domains hosted under it wait the full 10 s each time), while the
  * clients asking again take the place of other names: the fast answers
  * fell to a third of the usual, as a lossy uplink's do, and both nodes
- * moved.  A delayed uplink or one gone brings next to none.  The usual:
+ * moved.  A delayed uplink or one gone brings next to none.  Beside
+ * such a fault (or servers failing, and timeouts, far beyond their
+ * usual: 'stopped''s case), the collapse must last FAULT_BESIDE_MS, as
+ * for 'stopped': amid a wave of timeouts, 52 s into a dead TLD, named
+ * answered one recursion within the bound in 0.5 s where 17 were
+ * usual.  The usual:
  * fast answers per recursion started, times the recursions started in
  * each group, each capped a little above the group's usual rate (a surge
  * of one group's names brings no fast answers, and fewer clients fewer),
@@ -179,7 +184,7 @@
 #define FAULT_P		1e-6
 #define FAULT_FRESH_OK	0.3
 #define FAULT_STOPPED	0.05
-#define FAULT_STOPPED_BESIDE_MS 2000
+#define FAULT_BESIDE_MS	2000
 #define FAULT_BASE_MIN	300
 #define FAULT_BASE_TAU_MS 60000
 #define FAULT_SLOW_MS	100
