@@ -213,8 +213,9 @@ slow_text(const struct fault *f, char *buf, size_t len)
 {
 	char	span[32];
 
-	snprintf(buf, len, "answers slower than usual: %llu within %ums over "
-	    "%s, %.0f usual: this node", (unsigned long long)f->slow_fast,
+	snprintf(buf, len, "answers %sslower than usual: %llu within %ums "
+	    "over %s, %.0f usual: this node", f->slow_held ? "still " : "",
+	    (unsigned long long)f->slow_fast,
 	    f->slow_ms, span_text(span, sizeof(span), f->slow_span),
 	    f->slow_expected);
 }
@@ -252,11 +253,12 @@ node_text(const struct feed_view *v, const struct fault *f, char *buf,
  * external domain or suffix that every node of the fleet sees fail at
  * once; moving traffic between them helps nobody (doc/fleet.md).  Says
  * whose fault it is after the check's text, and excuses it unless it
- * is this node's, or while nobody can tell yet.
+ * is this node's, or while nobody can tell yet.  'hold': the latency
+ * check's (slow_hold()).
  */
 static void
 shared_fault(struct check_state *cs, const struct check_input *in,
-    enum ev_kind kind, const struct evidence *ev)
+    enum ev_kind kind, const struct evidence *ev, int hold)
 {
 	const struct service_conf	*s = in->s;
 	struct fault_conf		 fc;
@@ -270,6 +272,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 	if (!cs->bad)
 		return;
 	check_fault_conf(s, in->feed, in->base, &fc);
+	fc.hold = hold;
 	fault_judge(in->win, ev, kind, &fc, &f);
 	fl = &f.l[f.level];
 	held_text(in->view, f.level, fl, heldg, sizeof(heldg));
@@ -388,7 +391,7 @@ judge_servfail(struct check_state *cs, const struct check_input *in)
 	    ratio > k->servfail_max ? ">" : "<=", k->servfail_max * 100,
 	    span_text(span, sizeof(span), ev.span),
 	    (unsigned long long)ev.total, quota);
-	shared_fault(cs, in, EV_QUERIES, &ev);
+	shared_fault(cs, in, EV_QUERIES, &ev, 0);
 }
 
 /*
@@ -450,10 +453,24 @@ judge_recfail(struct check_state *cs, const struct check_input *in)
 	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
 	    (unsigned long long)ev.total);
 	if (cs->bad) {
-		shared_fault(cs, in, EV_RECURSIONS, &ev);
+		shared_fault(cs, in, EV_RECURSIONS, &ev, 0);
 		return;
 	}
 	worse_than_usual(cs, in, &ev, ratio);
+}
+
+/*
+ * Failed as this node's at the last evaluation, and down since: slower
+ * than usual holds it down more loosely than it took it down (fault.h).
+ * A lossy uplink's fast answers hover about half the usual: judged as
+ * strictly as on the way down, the catalogue's 30 % loss came back up
+ * 0.2 s after going down and went down again 0.2 s later, in 2 trials
+ * of 6, and flap damping then held it down for 90 s.
+ */
+static int
+slow_hold(const struct check_state *cs, const struct check_input *in)
+{
+	return (!in->up && cs->bad);
 }
 
 static void
@@ -464,7 +481,7 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 	struct fault_conf		 fc;
 	struct fault			 f;
 	int64_t				 q;
-	int				 bad;
+	int				 bad, hold = slow_hold(cs, in);
 	size_t				 n;
 	char				 span[32], qs[24];
 
@@ -485,7 +502,7 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 	    span_text(span, sizeof(span), ev.span),
 	    (unsigned long long)ev.total);
 	if (bad) {
-		shared_fault(cs, in, EV_ANSWERS, &ev);
+		shared_fault(cs, in, EV_ANSWERS, &ev, hold);
 		return;
 	}
 	/*
@@ -494,6 +511,7 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 	 * answer late (fault.h).
 	 */
 	check_fault_conf(in->s, in->feed, in->base, &fc);
+	fc.hold = hold;
 	if (fault_slow(in->win, &ev, &fc, &f)) {
 		n = strlen(cs->why);
 		cs->bad = 1;

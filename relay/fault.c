@@ -794,11 +794,14 @@ level_judge(const struct window *w, const struct evidence *ev,
 	}
 }
 
-/* k where lambda were expected: under 'share' of it, and not chance? */
+/*
+ * k where lambda were expected: under 'share' of it, and so few that a
+ * node as usual would fall there once in 1/p at most?
+ */
 static int
-too_few(uint64_t k, double lambda, double share)
+too_few(uint64_t k, double lambda, double share, double p)
 {
-	return ((double)k < share * lambda && poisson_tail(k, lambda) < FAULT_P);
+	return ((double)k < share * lambda && poisson_tail(k, lambda) < p);
 }
 
 /* So many expected that too_few() could have said so: grow no more. */
@@ -898,7 +901,7 @@ stopped(const struct window *w, const struct fault_conf *c, int64_t min_ms,
 		if ((double)st < strate * secs)
 			lambda *= (double)st / (strate * secs);
 		/* Too few on less than 'min_ms' (fault_judge()): grow. */
-		if (too_few(ok, lambda, FAULT_STOPPED)) {
+		if (too_few(ok, lambda, FAULT_STOPPED, FAULT_P)) {
 			if (now->t - base->t < min_ms) {
 				if (!may_grow(w, c, k))
 					break;
@@ -1053,10 +1056,16 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now = window_nth(w, 0), *base;
-	double			 tot, per, secs, lambda;
+	double			 tot, per, secs, lambda, p = FAULT_P, tell = 1;
 	uint64_t		 fast;
 	unsigned int		 i, j, k;
 
+	/* Held down: stays slow under more, on twice the evidence. */
+	if (c->hold) {
+		share *= FAULT_HOLD_LIFT;
+		p = FAULT_HOLD_P;
+		tell = 2;
+	}
 	if (b == NULL || fault_base_count(b) < FAULT_BASE_MIN ||
 	    b->secs <= 0 || b->started <= 0 ||
 	    (tot = b->lat[LAT_BUCKETS - 1]) < FAULT_BASE_MIN)
@@ -1094,7 +1103,7 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 		}
 		fast = now->c[SMP_LAT + j] - base->c[SMP_LAT + j];
 		lambda = fast_expected(c, f, now, base, per, secs);
-		if (too_few(fast, lambda, share)) {
+		if (too_few(fast, lambda, share, p)) {
 			/* Too few on less than 'min_ms', as for 'stopped'. */
 			if (now->t - base->t < min_ms) {
 				if (!may_grow(w, c, k))
@@ -1102,13 +1111,14 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 				continue;
 			}
 			f->slow = 1;
+			f->slow_held = c->hold;
 			f->slow_ms = ah_lat_bounds[j];
 			f->slow_fast = fast;
 			f->slow_expected = lambda;
 			f->slow_span = now->t - base->t;
 			return (1);
 		}
-		if (telling(lambda) || !may_grow(w, c, k))
+		if (telling(lambda / tell) || !may_grow(w, c, k))
 			break;
 	}
 	return (0);

@@ -137,7 +137,11 @@
  * usual: 'stopped''s case), the collapse must last FAULT_BESIDE_MS, as
  * for 'stopped': amid a wave of timeouts, 52 s into a dead TLD, named
  * answered one recursion within the bound in 0.5 s where 17 were
- * usual.  The usual:
+ * usual.  A node down for it (fault_conf's 'hold') stays slow under
+ * FAULT_HOLD_LIFT times the share, beyond FAULT_HOLD_P, over spans
+ * expecting twice the answers: a lossy uplink's fast answers hover
+ * about half the usual, and judged as on the way down it came back up
+ * and down again within 0.4 s.  The usual:
  * fast answers per recursion started, times the recursions started in
  * each group, each capped a little above the group's usual rate (a surge
  * of one group's names brings no fast answers, and fewer clients fewer),
@@ -191,6 +195,8 @@
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
 #define FAULT_SLOW_COLLAPSE 0.15
+#define FAULT_HOLD_LIFT	1.5
+#define FAULT_HOLD_P	1e-3
 #define FAULT_LOAD_SHARE 0.5
 #define FAULT_CONC_HELD	0.5
 #define FAULT_CONC_LIFT	3.0
@@ -229,6 +235,12 @@ struct fault_conf {
 	int64_t		grace_ms;	/* as for unanswered recursions */
 	int		v2;		/* a protocol 2 plugin's groups */
 	int		causes;		/* the plugin counts rtmo and rval */
+	/*
+	 * The latency check failed as this node's at its last evaluation,
+	 * and the node is down since: slower than usual is asked more
+	 * loosely (fault.h), so a slow node stays down while it is slow.
+	 */
+	int		hold;
 	const struct fault_base *base;	/* NULL: none yet */
 };
 
@@ -282,6 +294,7 @@ struct fault {
 	double		stop_expected;	/* ... where this many were usual */
 	int64_t		stop_span;
 	int		slow;		/* slower than usual: this node's */
+	int		slow_held;	/* ... still, by c->hold's measure */
 	unsigned int	slow_ms;	/* ... answered within this bound */
 	uint64_t	slow_fast;	/* ... so many over slow_span */
 	double		slow_expected;	/* ... where this many were usual */

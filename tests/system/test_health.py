@@ -713,6 +713,45 @@ def feed_until(fake, res, seq, pred, timeout, *args, **kw):
     return seq
 
 
+def test_slow_node_stays_down_while_slow(stack):
+    """A lossy uplink (the catalogue's 30 %): each round trip lost is
+    asked again 800 ms later, and the answers within 100 ms fall to
+    about half the usual, then hover there.  The node goes down, and
+    stays down while it is slow, its clients still there: before, the
+    fast answers at 58 % of the usual (not beyond chance under half)
+    brought it back up at once, and it went down again (2 trials of 6
+    in the lab, and flap damping then held it down for 90 s).  Back to
+    the usual, it comes back."""
+    relay, fake, proc = fake_relay(stack, lab.plain_service() + """    min-queries: 100
+    fall: 2
+    checks:
+      recursion-latency:
+        quantile: 95%
+        max: 1000ms
+""")
+    res = ResolverCounters(timed=True)
+    normal = ("neighbor 127.0.0.1 announce route 192.0.2.53/32 next-hop "
+              "self med 100 community [65000:53]")
+
+    def commands():
+        return [c for c in proc.commands if "192.0.2.53/32" in c]
+
+    # Six healthy seconds: a usual learnt (120 recursions a second).
+    seq = feed(fake, res, 1, 60, 12)
+    assert commands()[1:] == [normal], commands()
+    # Lossy: 4 of 12 answered within 100 ms.  Down.
+    seq = feed_until(fake, res, seq, lambda: commands()[-1] != normal, 3,
+                     12, late=8)
+    assert "65535:0" in commands()[-1]
+    down = len(commands())
+    # 7 of 12, for three seconds, the clients still there: still down.
+    seq = feed(fake, res, seq, 30, 12, late=5)
+    assert len(commands()) == down, commands()[down - 1:]
+    assert "answers still slower than usual" in relay.ctl("status").stdout
+    # As usual again: up.
+    feed_until(fake, res, seq, lambda: commands()[-1] == normal, 3, 12)
+
+
 def test_depreferred_without_traffic_is_retried(stack):
     """Recovery: a node depreferred for a ratio check loses its clients
     (the router prefers the others), so the check has nothing left to
