@@ -207,14 +207,17 @@ not_excused(const struct feed_view *v, enum ah_level lv,
 	}
 }
 
-/* "answers slower than usual: 0 within 100ms over 0.6s, 18 usual" */
+/*
+ * "answers slower than usual: 0 within 100ms over 0.6s, 18 usual";
+ * "answers still slower ..." where the node is held down so (slow_hold()).
+ */
 static void
-slow_text(const struct fault *f, char *buf, size_t len)
+slow_text(const struct fault *f, int hold, char *buf, size_t len)
 {
 	char	span[32];
 
 	snprintf(buf, len, "answers %sslower than usual: %llu within %ums "
-	    "over %s, %.0f usual: this node", f->slow_held ? "still " : "",
+	    "over %s, %.0f usual: this node", hold ? "still " : "",
 	    (unsigned long long)f->slow_fast,
 	    f->slow_ms, span_text(span, sizeof(span), f->slow_span),
 	    f->slow_expected);
@@ -350,7 +353,7 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		}
 		if (f.slow) {
 			snprintf(why + n, len - n, "; ");
-			slow_text(&f, why + n + 2, len - n - 2);
+			slow_text(&f, hold, why + n + 2, len - n - 2);
 			break;
 		}
 		snprintf(why + n, len - n, "; ");
@@ -517,7 +520,7 @@ judge_latency(struct check_state *cs, const struct check_input *in)
 		cs->bad = 1;
 		snprintf(cs->why + n, sizeof(cs->why) - n, ", but ");
 		n = strlen(cs->why);
-		slow_text(&f, cs->why + n, sizeof(cs->why) - n);
+		slow_text(&f, hold, cs->why + n, sizeof(cs->why) - n);
 	}
 }
 

@@ -1111,7 +1111,6 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 				continue;
 			}
 			f->slow = 1;
-			f->slow_held = c->hold;
 			f->slow_ms = ah_lat_bounds[j];
 			f->slow_fast = fast;
 			f->slow_expected = lambda;
@@ -1225,17 +1224,19 @@ judgeable(const struct window *w, const struct evidence *ev,
 }
 
 /*
- * Beside a fault of the world's far beyond the usual, a level excusing
- * one (world_fault()) or servers that failed, and timeouts, far beyond
- * their usual before the newest FAULT_BESIDE_MS, 'stopped'
- * asks that long a span: a TLD dead for a minute, its waiting names
- * timing out a hundred a second, and named answered one recursion in
- * 0.5 s where 38 were usual, 45 s in; 8 s in, two in 0.6 s where 43
- * were (its waiting names had taken the place of others, and a fifth
- * of the usual succeeded).  A node whose route has just gone fails every name the
- * servers' way, but only since, and resolves nothing as usual.
+ * The shortest span on which 'stopped' and the slow rule may say so:
+ * FAULT_BESIDE_MS beside a fault of the world's far beyond the usual (a
+ * level excusing one, world_fault(), or servers that failed, and
+ * timeouts, far beyond their usual before the newest FAULT_BESIDE_MS),
+ * else any.  A TLD dead for a minute, its waiting names timing out a
+ * hundred a second: named answered one recursion in 0.5 s where 38
+ * were usual, 45 s in; 8 s in, two in 0.6 s where 43 were (its waiting
+ * names had taken the place of others, and a fifth of the usual
+ * succeeded); 52 s in, one within 100 ms in 0.5 s where 17 were.  A
+ * node whose route has just gone fails every name the servers' way,
+ * but only since, and resolves nothing as usual.
  */
-static int
+static int64_t
 beside_world(const struct window *w, const struct fault_conf *c,
     const struct fault *f)
 {
@@ -1243,10 +1244,11 @@ beside_world(const struct window *w, const struct fault_conf *c,
 
 	for (lv = 0; lv < f->nlevels; lv++)
 		if (world_fault(w, c, f, (int)lv))
-			return (1);
+			return (FAULT_BESIDE_MS);
 	return (c->causes && c->base != NULL &&
 	    fault_base_count(c->base) >= FAULT_BASE_MIN &&
-	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_BESIDE_MS, 1));
+	    servers_failing(w, c, AH_LVL_DOMAIN, FAULT_BESIDE_MS, 1) ?
+	    FAULT_BESIDE_MS : 0);
 }
 
 void
@@ -1265,7 +1267,7 @@ fault_judge(const struct window *w, const struct evidence *ev,
 		return;
 	}
 	judge_levels(w, ev, kind, c, f);
-	beside = beside_world(w, c, f) ? FAULT_BESIDE_MS : 0;
+	beside = beside_world(w, c, f);
 	if (stopped(w, c, beside, f)) {
 		f->stopped = 1;
 		f->verdict = FAULT_NO_RESOLUTION;
@@ -1300,8 +1302,7 @@ fault_slow(const struct window *w, const struct evidence *ev,
 		return (0);
 	judge_levels(w, ev, EV_ANSWERS, c, f);
 	d = deciding(f->l, f->nlevels, NPRECEDENCE);
-	if (!slower(w, c, slow_share(w, c, f, d), beside_world(w, c, f) ?
-	    FAULT_BESIDE_MS : 0, f))
+	if (!slower(w, c, slow_share(w, c, f, d), beside_world(w, c, f), f))
 		return (0);
 	f->verdict = FAULT_SPREAD;
 	return (1);

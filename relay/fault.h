@@ -294,7 +294,6 @@ struct fault {
 	double		stop_expected;	/* ... where this many were usual */
 	int64_t		stop_span;
 	int		slow;		/* slower than usual: this node's */
-	int		slow_held;	/* ... still, by c->hold's measure */
 	unsigned int	slow_ms;	/* ... answered within this bound */
 	uint64_t	slow_fast;	/* ... so many over slow_span */
 	double		slow_expected;	/* ... where this many were usual */
