@@ -268,10 +268,11 @@ static int
 ask(const char *sock, const struct parse_result *res, const char *request,
     struct reply *reply, const struct output *out, pid_t *peer, int quiet)
 {
-	char		req[AH_LINE_MAX];
+	char		req[AH_LINE_MAX], msg[256];
 	struct ah_enc	e;
 	struct ucred	cred;
 	socklen_t	credlen = sizeof(cred);
+	ssize_t		n;
 	int		fd, len, status;
 
 	ah_enc_begin(&e, req, sizeof(req), request);
@@ -296,8 +297,19 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 		}
 		*peer = cred.pid;
 	}
-	if (write(fd, req, (size_t)len) != len) {
-		out->error("internal", "cannot send the request", NULL);
+	/*
+	 * A relay killed as we connected (ExaBGP respawning it) has closed
+	 * the connection: an error to report, not a SIGPIPE to die of.
+	 */
+	if ((n = send(fd, req, (size_t)len, MSG_NOSIGNAL)) != len) {
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			out->error("internal", "relay closed the connection "
+			    "before answering", NULL);
+		else {
+			snprintf(msg, sizeof(msg), "cannot send the request: "
+			    "%s", n < 0 ? strerror(errno) : "short write");
+			out->error("internal", msg, NULL);
+		}
 		close(fd);
 		return (EXIT_ERROR);
 	}

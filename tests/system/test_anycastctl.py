@@ -380,3 +380,50 @@ def test_bash_completion(stack):
     assert complete(ctl_, "-s", relay.control, "drain", "--timeout", "") == []
     # No relay: no names, no noise.
     assert complete(ctl_, "-s", "/nonexistent", "drain", "d") == []
+
+
+def test_a_relay_gone_between_connect_and_request_is_an_error(tmp_path):
+    """A relay killed just as anycastctl connects (ExaBGP respawning it,
+    say) closes a connection anycastctl has not yet written to.  That is
+    an error that says so, on stderr and as the JSON reply, not a death
+    by SIGPIPE with nothing printed.  strace holds connect()'s return
+    for 0.3 s, so the relay is surely gone by the write."""
+    import shutil
+    import socket
+    import threading
+    import pytest
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed (.ci/deps installs it)")
+    path = str(tmp_path / "relay.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    srv.settimeout(10)
+
+    def hang_up():
+        for _ in range(2):
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.close()
+    t = threading.Thread(target=hang_up, daemon=True)
+    t.start()
+    try:
+        for args, out in ((("-j", "status"), "stdout"), (("status",), "")):
+            r = subprocess.run(
+                ["strace", "-o", os.devnull,
+                 "-e", "inject=connect:delay_exit=300000",
+                 str(lab.CTL), "-s", path, *args],
+                capture_output=True, text=True, timeout=20)
+            assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+            assert "relay closed the connection" in r.stderr, r.stderr
+            if out:
+                doc = json.loads(r.stdout)
+                assert doc["error"]["code"] == "internal", doc
+                assert "closed the connection" in doc["error"]["message"]
+            else:
+                assert r.stdout == ""
+    finally:
+        srv.close()
+        t.join(5)
