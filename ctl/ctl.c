@@ -11,11 +11,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,6 +27,16 @@
 #include "ctl.h"
 #include "handover.h"
 #include "parse.h"
+
+/*
+ * A relay answers within milliseconds; one that has not within this,
+ * connected or not (a stopped relay's queue fills), is stopped or
+ * wedged: not reachable, rather than a script or a shell's completion
+ * waiting for ever.
+ */
+#define ANSWER_MS	10000
+/* A relay that died as it was asked (ExaBGP respawns it): ask again. */
+#define GONE_BEFORE_ANSWERING	"relay closed the connection before answering"
 
 const struct parse_result *command;
 const char		*file_path, *file_errors;
@@ -37,6 +49,17 @@ usage(void)
 	    "       anycastctl -V | -h\n"
 	    "anycastctl --help explains the options and the commands.\n");
 	exit(EXIT_ERROR);
+}
+
+/* EXIT_OK if all printed reached stdout; else says so. */
+static int
+flushed(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("anycastctl: stdout");
+		return (EXIT_ERROR);
+	}
+	return (EXIT_OK);
 }
 
 static __attribute__((noreturn)) void
@@ -70,12 +93,12 @@ help(void)
 	    "\n"
 	    "exit status: 0 done (status: every prefix announced), 1 error, "
 	    "2 status: a\n"
-	    "prefix not announced, 3 the relay not reachable, 4 permission "
-	    "denied, 5 drain\n"
-	    "--wait: withdrawn at the timeout, 6 status: the relay's "
-	    "configuration file\n"
-	    "rejected.  See anycastctl(1).\n");
-	exit(EXIT_OK);
+	    "prefix not announced, 3 the relay not reachable (or no answer "
+	    "within 10 s),\n"
+	    "4 permission denied, 5 drain --wait: withdrawn at the timeout, "
+	    "6 status: the\n"
+	    "relay's configuration file rejected.  See anycastctl(1).\n");
+	exit(flushed());
 }
 
 const char *
@@ -86,11 +109,23 @@ reply_get(const struct ah_msg *m, const char *key)
 	return (v != NULL ? v : "");
 }
 
+static __attribute__((noreturn)) void
+no_answer(const char *path, const struct output *out)
+{
+	char	msg[256];
+
+	snprintf(msg, sizeof(msg), "the relay at %s did not answer within "
+	    "%d s (is it stopped, or wedged?)", path, ANSWER_MS / 1000);
+	out->error("norelay", msg, NULL);
+	exit(EXIT_NORELAY);
+}
+
 /* With 'quiet', -1 when no relay takes the connection. */
 static int
 connect_relay(const char *path, const struct output *out, int quiet)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	struct timeval		tv = { .tv_sec = ANSWER_MS / 1000 };
 	char			msg[256];
 	int			fd;
 
@@ -105,7 +140,15 @@ connect_relay(const char *path, const struct output *out, int quiet)
 		out->error("internal", msg, NULL);
 		exit(EXIT_ERROR);
 	}
+	/* A full queue makes connect() wait: as long as for the answer. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		snprintf(msg, sizeof(msg), "SO_SNDTIMEO: %s", strerror(errno));
+		out->error("internal", msg, NULL);
+		exit(EXIT_ERROR);
+	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (errno == EAGAIN && !quiet)
+			no_answer(path, out);
 		if (quiet && errno != EACCES && errno != EPERM) {
 			close(fd);
 			return (-1);
@@ -180,24 +223,39 @@ add(struct reply *r, struct ah_msg *p)
 	r->m[r->n++] = p;
 }
 
-/* The reply up to 'done'; its exit status. */
+/* The reply up to 'done', by 'deadline' (monotonic ms); its exit status. */
 static int
-read_reply(int fd, struct reply *r, const struct output *out)
+read_reply(int fd, struct reply *r, const struct output *out,
+    const char *path, int64_t deadline)
 {
 	static struct ah_lines	 in;
+	struct pollfd		 pfd = { .fd = fd, .events = POLLIN };
 	struct ah_msg		 m, *p;
 	const char		*line, *err, *code;
 	char			*space, msg[512];
-	size_t			 room, n;
+	size_t			 room, n, got = 0;
 	ssize_t			 k;
+	int64_t			 left;
 	int			 rc;
 
 	ah_lines_init(&in);
 	for (;;) {
+		if ((left = deadline - ah_mono_ms()) <= 0 ||
+		    (rc = poll(&pfd, 1, (int)left)) == 0)
+			no_answer(path, out);
+		if (rc < 0 && errno == EINTR)
+			continue;
 		space = ah_lines_space(&in, &room);
-		if ((k = read(fd, space, room)) <= 0) {
-			out->error("internal", "relay closed the connection "
-			    "before answering", NULL);
+		if (rc < 0 || (k = read(fd, space, room)) <= 0) {
+			out->error("internal", got == 0 ?
+			    GONE_BEFORE_ANSWERING : "relay closed the "
+			    "connection in the middle of its reply", NULL);
+			return (EXIT_ERROR);
+		}
+		/* The relay's records and its 'done': no relay sends more. */
+		if ((got += (size_t)k) > AH_REPLY_MAX + AH_LINE_MAX) {
+			out->error("internal", "reply longer than a relay's "
+			    "(256 KiB): not a relay", NULL);
 			return (EXIT_ERROR);
 		}
 		ah_lines_fill(&in, (size_t)k);
@@ -273,6 +331,7 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 	struct ucred	cred;
 	socklen_t	credlen = sizeof(cred);
 	ssize_t		n;
+	int64_t		deadline = ah_mono_ms() + ANSWER_MS;
 	int		fd, len, status;
 
 	ah_enc_begin(&e, req, sizeof(req), request);
@@ -303,8 +362,7 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 	 */
 	if ((n = send(fd, req, (size_t)len, MSG_NOSIGNAL)) != len) {
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
-			out->error("internal", "relay closed the connection "
-			    "before answering", NULL);
+			out->error("internal", GONE_BEFORE_ANSWERING, NULL);
 		else {
 			snprintf(msg, sizeof(msg), "cannot send the request: "
 			    "%s", n < 0 ? strerror(errno) : "short write");
@@ -313,7 +371,7 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 		close(fd);
 		return (EXIT_ERROR);
 	}
-	status = read_reply(fd, reply, out);
+	status = read_reply(fd, reply, out, sock, deadline);
 	close(fd);
 	return (status);
 }
@@ -489,8 +547,21 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 		reply_free(&old);
 		return (EXIT_ERROR);
 	}
+	/*
+	 * Gone since it answered, or in a PID namespace of its own (its
+	 * pid 0 or another's here): nothing to signal.
+	 */
+	if (pid <= 0 || (exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <
+	    0) {
+		snprintf(msg, sizeof(msg), "cannot see the relay (pid %ld) "
+		    "in /proc: it has just exited, or runs in another PID "
+		    "namespace: nothing restarted", (long)pid);
+		out->error("error", msg, NULL);
+		reply_free(&old);
+		return (EXIT_ERROR);
+	}
 	/* ExaBGP must be there to start the next one. */
-	if ((exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <= 1 ||
+	if (exabgp <= 1 ||
 	    strstr(cmd, "exabgp") == NULL) {
 		snprintf(msg, sizeof(msg), "the relay (pid %ld) is not "
 		    "ExaBGP's process (its parent: pid %ld, '%.100s'): nothing "
@@ -599,10 +670,12 @@ status_exit(const struct reply *r)
  * kept for the output.
  */
 static void
-socket_of(const char *path, char *sock, size_t len, int reload)
+socket_of(const char *path, char *sock, size_t len, int reload,
+    const struct output *out)
 {
 	static char		*errors;
 	struct relay_conf	*rc;
+	char			 msg[512];
 	size_t			 n;
 	FILE			*f;
 
@@ -613,11 +686,13 @@ socket_of(const char *path, char *sock, size_t len, int reload)
 	rc = conf_load(path, f);
 	fclose(f);
 	if (rc == NULL) {
-		if ((f = fopen(path, "r")) == NULL) {
-			fputs(errors, stderr);
-			exit(EXIT_ERROR);	/* no file: nothing to go on */
+		/* Nothing to go on: no file, a directory, an endless one. */
+		if (conf_readable(path) < 0) {
+			snprintf(msg, sizeof(msg), "%.400s: %s", path,
+			    conf_read_error(errno));
+			out->error("config", msg, NULL);
+			exit(EXIT_ERROR);
 		}
-		fclose(f);
 		if ((rc = conf_fallback(path)) == NULL) {
 			perror("anycastctl");
 			exit(EXIT_ERROR);
@@ -673,11 +748,7 @@ show(enum action action, const struct reply *reply, const struct output *out)
 		break;
 	}
 	out->tail();
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("anycastctl: stdout");
-		return (EXIT_ERROR);
-	}
-	return (status);
+	return (flushed() != EXIT_OK ? EXIT_ERROR : status);
 }
 
 int
@@ -713,7 +784,7 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("anycastctl %s (protocol %d)\n", PACKAGE_VERSION,
 			    AH_PROTO_VERSION);
-			return (EXIT_OK);
+			return (flushed());
 		case 'h':
 			help();
 		default:
@@ -722,18 +793,31 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (argc < 1) {
+		if (out == &json_output)
+			out->error("usage", "no command", NULL);
 		usage();
-	if (parse(argc, argv, &res) < 0)
+	}
+	/* With -j, the errors found here are JSON errors too. */
+	if (parse(argc, argv, &res) < 0) {
+		out->error("usage", res.error, NULL);
+		parse_valid(&res, stderr);
 		return (EXIT_ERROR);
+	}
 	command = &res;
 	if (conf != NULL && sock != NULL) {
-		fprintf(stderr, "anycastctl: -c and -s are exclusive\n");
+		out->error("usage", "-c and -s are exclusive", NULL);
+		return (EXIT_ERROR);
+	}
+	/* The abstract socket of no name: anyone's, never a relay's. */
+	if (sock != NULL && *sock == '\0') {
+		out->error("usage", "-s: an empty socket path names no "
+		    "socket", NULL);
 		return (EXIT_ERROR);
 	}
 	if (conf != NULL) {
 		socket_of(conf, sockbuf, sizeof(sockbuf),
-		    res.action == RELOAD);
+		    res.action == RELOAD, out);
 		sock = sockbuf;
 	}
 	if (sock == NULL)

@@ -31,6 +31,8 @@ enum action {
 	METRICS, DRAIN, UNDRAIN, RELEASE, RELOAD, RESTART
 };
 
+struct token;
+
 struct parse_result {
 	enum action	 action;
 	const char	*request;	/* the record type on the wire */
@@ -39,10 +41,14 @@ struct parse_result {
 	const char	*words;		/* the command as typed, for output */
 	int		 wait;		/* drain --wait */
 	long long	 timeout_ms;	/* drain --timeout; -1: not given */
+	/* When parse() fails: what is wrong, and what would have done. */
+	char		 error[160];
+	const struct token *valid;
 };
 
-/* Returns 0, or -1 after printing what is wrong to stderr. */
+/* Returns 0, or -1 with res->error set: parse_valid() lists the rest. */
 int	parse(int argc, char *argv[], struct parse_result *);
+void	parse_valid(const struct parse_result *, FILE *);
 void	parse_usage(FILE *);
 
 /* The records of one reply, 'done' excluded. */
@@ -88,10 +94,10 @@ const struct ah_msg *reply_find(const struct reply *, const char *type,
 
 /*
  * restart's other needs (ctl_handover.c): the relay's parent pid, its
- * command line in 'cmd' (NULs as spaces), or -1; and the handover note
- * at 'path' for the relay 'from' of ExaBGP 'exabgp', of the 'relay' and
- * 'service' records among m[0..n), written whole and given to the
- * relay's user: 0, or -1 and why.
+ * command line in 'cmd' (NULs as spaces; empty if unread), or -1; and
+ * the handover note at 'path' for the relay 'from' of ExaBGP 'exabgp',
+ * of the 'relay' and 'service' records among m[0..n), written whole
+ * and given to the relay's user: 0, or -1 and why.
  */
 pid_t	relay_parent_of(pid_t, char *cmd, size_t len);
 int	handover_note_write(const char *path, pid_t from, pid_t exabgp,

@@ -28,6 +28,7 @@ relay_parent_of(pid_t pid, char *cmd, size_t len)
 	FILE	*f;
 	int	 ppid = -1;
 
+	cmd[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return (-1);
@@ -38,7 +39,6 @@ relay_parent_of(pid_t pid, char *cmd, size_t len)
 	if ((p = strrchr(buf, ')')) == NULL ||
 	    sscanf(p + 1, " %*c %d", &ppid) != 1)
 		return (-1);
-	cmd[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", ppid);
 	if ((f = fopen(path, "re")) != NULL) {
 		n = fread(cmd, 1, len - 1, f);

@@ -138,6 +138,29 @@ static const struct field f_transition[] = {
 
 static json_t *top;
 
+/*
+ * A JSON string of 's': as it is when it is UTF-8, else made visible as
+ * for people (ahtext.h), since JSON can hold nothing else and a name
+ * from named or the command line is not ours to drop.
+ */
+static json_t *
+jstr(const char *s)
+{
+	json_t	*v;
+	char	*vis;
+	size_t	 len;
+
+	if ((v = json_string(s)) != NULL)
+		return (v);
+	len = 4 * strlen(s) + 1;
+	if ((vis = malloc(len)) == NULL)
+		return (NULL);
+	ah_vis(vis, len, s, AH_VIS_UTF8);
+	v = json_string(vis);
+	free(vis);
+	return (v);
+}
+
 static void
 set(json_t *o, const char *key, json_t *v)
 {
@@ -167,7 +190,7 @@ object(const struct ah_msg *m, const struct field *f)
 			continue;
 		switch (f->type) {
 		case F_STR:
-			set(o, f->json, json_string(v));
+			set(o, f->json, jstr(v));
 			break;
 		case F_INT:
 			set(o, f->json, json_integer(strtoll(v, NULL, 10)));
@@ -217,9 +240,9 @@ static void
 begin(void)
 {
 	top = json_object();
-	set(top, "command", json_string(command->words));
+	set(top, "command", jstr(command->words));
 	if (command->arg != NULL)
-		set(top, command->argkey, json_string(command->arg));
+		set(top, command->argkey, jstr(command->arg));
 	if (command->action == DRAIN) {
 		set(top, "wait", json_boolean(command->wait));
 		if (command->timeout_ms >= 0)
@@ -237,7 +260,7 @@ lines(const struct reply *r)
 
 	for (i = 0; i < r->n; i++)
 		if (is(r->m[i], "line"))
-			append(a, json_string(reply_get(r->m[i], "text")));
+			append(a, jstr(reply_get(r->m[i], "text")));
 	return (a);
 }
 
@@ -297,7 +320,7 @@ file_object(void)
 	const char	*p;
 	size_t		 n;
 
-	set(o, "path", json_string(file_path));
+	set(o, "path", jstr(file_path));
 	for (p = file_errors; *p != '\0'; p += n + (p[n] == '\n')) {
 		n = strcspn(p, "\n");
 		append(errors, json_stringn(p, n));
@@ -327,17 +350,17 @@ json_status(const struct reply *r)
 			set(top, "relay", relay);
 		} else if (is(m, "config_error") && relay != NULL)
 			set(relay, "config_error",
-			    json_string(reply_get(m, "text")));
+			    jstr(reply_get(m, "text")));
 		else if (is(m, "last_good") && relay != NULL) {
 			set(relay, "last_good",
-			    json_string(reply_get(m, "path")));
+			    jstr(reply_get(m, "path")));
 			if (ah_get(m, "warning") != NULL)
 				set(relay, "last_good_warning",
-				    json_string(reply_get(m, "warning")));
+				    jstr(reply_get(m, "warning")));
 		} else if (is(m, "feed"))
 			set(top, "feed", feed = object(m, f_feed));
 		else if (is(m, "view"))
-			append(views, json_string(reply_get(m, "name")));
+			append(views, jstr(reply_get(m, "name")));
 		else if (is(m, "exabgp"))
 			set(top, "exabgp", object(m, f_exabgp));
 		else if (is(m, "session"))
@@ -366,7 +389,7 @@ json_counters(const struct reply *r)
 		m = r->m[i];
 		if (is(m, "counters")) {
 			v = json_object();
-			set(v, "name", json_string(reply_get(m, "view")));
+			set(v, "name", jstr(reply_get(m, "view")));
 			set(v, "seq", json_integer(strtoll(reply_get(m, "seq"),
 			    NULL, 10)));
 			set(v, "counters", counters = json_object());
@@ -391,7 +414,7 @@ json_zones(const struct reply *r)
 		m = r->m[i];
 		if (is(m, "zones")) {
 			v = json_object();
-			set(v, "name", json_string(reply_get(m, "view")));
+			set(v, "name", jstr(reply_get(m, "view")));
 			set(v, "summary", object(m, f_zones));
 			set(v, "zones", zones = json_array());
 			append(list, v);
@@ -425,7 +448,7 @@ json_metrics(const struct reply *r)
 		if (is(r->m[i], "line"))
 			p += sprintf(p, "%s\n", reply_get(r->m[i], "text"));
 	*p = '\0';
-	set(top, "exposition", json_string(text));
+	set(top, "exposition", jstr(text));
 	free(text);
 }
 
@@ -469,11 +492,11 @@ json_error(const char *code, const char *msg, const struct reply *details)
 	people("anycastctl: ", msg);
 	if (top == NULL) {
 		top = json_object();
-		set(top, "command", json_string(command != NULL ?
+		set(top, "command", jstr(command != NULL ?
 		    command->words : ""));
 	}
-	set(e, "code", json_string(code));
-	set(e, "message", json_string(msg));
+	set(e, "code", jstr(code));
+	set(e, "message", jstr(msg));
 	if (details != NULL && json_array_size(d = lines(details)) > 0) {
 		for (i = 0; i < json_array_size(d); i++)
 			people("  ", json_string_value(json_array_get(d, i)));

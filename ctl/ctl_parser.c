@@ -130,32 +130,34 @@ match(const char *word, const struct token *table, struct parse_result *res)
 	return (NULL);
 }
 
-static void
-valid_args(const struct token *table)
+void
+parse_valid(const struct parse_result *res, FILE *f)
 {
 	const struct token *t;
 
-	fprintf(stderr, "valid commands/args:\n");
-	for (t = table; t->type != ENDTOKEN; t++)
+	if (res->valid == NULL)
+		return;
+	fprintf(f, "valid commands/args:\n");
+	for (t = res->valid; t->type != ENDTOKEN; t++)
 		switch (t->type) {
 		case NOTOKEN:
-			fprintf(stderr, "  <cr>\n");
+			fprintf(f, "  <cr>\n");
 			break;
 		case KEYWORD:
-			fprintf(stderr, "  %s\n", t->keyword);
+			fprintf(f, "  %s\n", t->keyword);
 			break;
 		case VIEWNAME:
-			fprintf(stderr, "  <view>\n");
+			fprintf(f, "  <view>\n");
 			break;
 		case SERVICENAME:
-			fprintf(stderr, "  <service>\n");
+			fprintf(f, "  <service>\n");
 			break;
 		case WAIT:
 		case TIMEOUT:
-			fprintf(stderr, "  %s\n", t->keyword);
+			fprintf(f, "  %s\n", t->keyword);
 			break;
 		case DURATION:
-			fprintf(stderr, "  <duration: 0s to 1d, like 30s or "
+			fprintf(f, "  <duration: 0s to 1d, like 30s or "
 			    "2m>\n");
 			break;
 		default:
@@ -180,26 +182,28 @@ parse(int argc, char *argv[], struct parse_result *res)
 	res->timeout_ms = -1;
 	for (n = 0; n < argc; n++) {
 		if (table == NULL) {
-			fprintf(stderr, "anycastctl: too many arguments: "
-			    "'%s' after '%s'\n", argv[n], argv[n - 1]);
+			snprintf(res->error, sizeof(res->error), "too many "
+			    "arguments: '%.60s' after '%.60s'", argv[n],
+			    argv[n - 1]);
 			return (-1);
 		}
 		if ((t = match(argv[n], table, res)) == NULL) {
 			if (table == t_main)
-				fprintf(stderr, "anycastctl: unknown command "
-				    "'%s'\n", argv[n]);
+				snprintf(res->error, sizeof(res->error),
+				    "unknown command '%.100s'", argv[n]);
 			else
-				fprintf(stderr, "anycastctl: unknown argument "
-				    "'%s' to '%s'\n", argv[n], argv[n - 1]);
-			valid_args(table);
+				snprintf(res->error, sizeof(res->error),
+				    "unknown argument '%.60s' to '%.60s'",
+				    argv[n], argv[n - 1]);
+			res->valid = table;
 			return (-1);
 		}
 		table = t->next;
 	}
 	if (!accepts_end(table) || res->action == NONE) {
-		fprintf(stderr, "anycastctl: %s\n", argc == 0 ?
+		snprintf(res->error, sizeof(res->error), "%s", argc == 0 ?
 		    "no command" : "incomplete command");
-		valid_args(table);
+		res->valid = table;
 		return (-1);
 	}
 	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)

@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* A reply's records; a larger one ends in an 'overflow' error. */
-#define CTL_OUT		(256 * 1024)
+#include "ahproto.h"
+
+/* A reply's records (ahproto.h): a larger one ends in 'overflow'. */
+#define CTL_OUT		AH_REPLY_MAX
 
 struct relay;
 

@@ -176,6 +176,14 @@ void			 conf_free(struct relay_conf *);
  * find the relay.  NULL if the file cannot be read at all.
  */
 struct relay_conf	*conf_fallback(const char *path);
+/*
+ * Whether 'path' reads whole, as conf_load() reads it: 0, or -1 with
+ * errno set (EFBIG: over CONF_MAX bytes, as /dev/zero is), which
+ * conf_read_error() puts in words.
+ */
+#define CONF_MAX	(1024 * 1024)
+int			 conf_readable(const char *path);
+const char		*conf_read_error(int);
 
 /* "250ms", "3s", "2m", "1h", "1d" -> milliseconds; -1 if not a duration. */
 long long		 conf_duration_ms(const char *);

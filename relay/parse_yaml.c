@@ -597,6 +597,12 @@ slurp(const char *path, size_t *len)
 		*len += n;
 		if (n == 0)
 			break;
+		if (*len > CONF_MAX) {
+			free(buf);
+			fclose(f);
+			errno = EFBIG;
+			return (NULL);
+		}
 	}
 	if (ferror(f)) {
 		e = errno != 0 ? errno : EIO;
@@ -608,6 +614,25 @@ slurp(const char *path, size_t *len)
 	fclose(f);
 	buf[*len] = '\0';
 	return (buf);
+}
+
+int
+conf_readable(const char *path)
+{
+	char	*text;
+	size_t	 len;
+
+	if ((text = slurp(path, &len)) == NULL)
+		return (-1);
+	free(text);
+	return (0);
+}
+
+const char *
+conf_read_error(int e)
+{
+	return (e == EFBIG ? "longer than 1 MiB: not a configuration file" :
+	    strerror(e));
 }
 
 static int
@@ -639,7 +664,7 @@ conf_read(const char *path, FILE *errf, const struct block *top, void *base,
 
 	block_init(top, base);
 	if ((*text = slurp(path, len)) == NULL) {
-		fprintf(errf, "%s: %s\n", path, strerror(errno));
+		fprintf(errf, "%s: %s\n", path, conf_read_error(errno));
 		return (1);
 	}
 	if (load_document(&c, &parser, &doc, *text, *len) < 0) {

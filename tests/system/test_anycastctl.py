@@ -17,6 +17,7 @@ import time
 
 import lab
 from lab.relay import validate
+from lab.sanitizers import under_strace_env
 
 V4 = "192.0.2.53/32"
 COMPLETION = lab.SRCDIR / "ctl" / "bash-completion" / "anycastctl"
@@ -415,7 +416,8 @@ def test_a_relay_gone_between_connect_and_request_is_an_error(tmp_path):
                 ["strace", "-o", os.devnull,
                  "-e", "inject=connect:delay_exit=300000",
                  str(lab.CTL), "-s", path, *args],
-                capture_output=True, text=True, timeout=20)
+                capture_output=True, text=True, timeout=20,
+                env=under_strace_env())
             assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
             assert "relay closed the connection" in r.stderr, r.stderr
             if out:
@@ -427,3 +429,162 @@ def test_a_relay_gone_between_connect_and_request_is_an_error(tmp_path):
     finally:
         srv.close()
         t.join(5)
+
+
+class FakeRelaySocket:
+    """A Unix socket standing in for a relay that misbehaves: 'silent'
+    accepts and never answers, 'full' never accepts and has its one
+    queue slot taken, 'status' answers any request with a minimal
+    status (the peer's pid is this process's: SO_PEERCRED)."""
+
+    def __init__(self, path, mode):
+        import socket
+        import threading
+        self.path, self.mode, self.held = str(path), mode, []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.path)
+        self.srv.listen(0 if mode == "full" else 4)
+        self.srv.settimeout(30)
+        if mode == "full":
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(self.path)
+            self.held.append(c)
+            return
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            self.held.append(c)
+            if self.mode == "status":
+                c.recv(4096)
+                c.sendall(b"relay pid=1 version=9.9 protocol=2 now=1000 "
+                          b"spawns=\ndone status=ok\n")
+
+    def close(self):
+        self.srv.close()
+        for c in self.held:
+            c.close()
+
+
+def run_ctl(*args, timeout=30):
+    return subprocess.run([os.fsencode(str(lab.CTL)), *[
+        a if isinstance(a, bytes) else str(a).encode() for a in args]],
+        capture_output=True, timeout=timeout)
+
+
+def test_a_relay_that_does_not_answer_is_given_up(tmp_path):
+    """A relay stopped (SIGSTOP) or wedged: its socket takes connections
+    it never answers, or, its queue full, takes none.  anycastctl gives
+    up after 10 s, as not reachable, rather than hang a monitoring
+    script or a shell's completion for ever."""
+    silent = FakeRelaySocket(tmp_path / "silent.sock", "silent")
+    full = FakeRelaySocket(tmp_path / "full.sock", "full")
+    try:
+        t0 = time.monotonic()
+        procs = [subprocess.Popen([str(lab.CTL), "-s", s.path, "status"],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+                 for s in (silent, full)]
+        try:
+            outs = [p.communicate(timeout=30) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        took = time.monotonic() - t0
+        for p, (out, err), s in zip(procs, outs, (silent, full)):
+            assert p.returncode == 3, (s.mode, p.returncode, err)
+            assert f"the relay at {s.path} did not answer within 10 s" \
+                in err, (s.mode, err)
+        assert 9 < took < 20, took
+    finally:
+        silent.close()
+        full.close()
+
+
+def test_with_json_every_error_is_json(tmp_path):
+    """-j: an error found before any relay is asked (the command line,
+    -c's file) is also the JSON error on stdout (doc/cli.md section 2.4),
+    and a value that is not UTF-8 is shown escaped, not lost to an
+    'out of memory'."""
+    cases = [
+        (["frobs"], 1, "usage", "unknown command 'frobs'"),
+        (["drain", "--timeout", "2d"], 1, "usage", "unknown argument"),
+        (["-c", tmp_path / "x.yaml", "-s", tmp_path / "y", "status"], 1,
+         "usage", "-c and -s are exclusive"),
+        (["-c", tmp_path / "nonexistent.yaml", "status"], 1, "config",
+         "No such file or directory"),
+        (["-s", b"/nonexistent/r\xffelay.sock", "status"], 3, "norelay",
+         "r\\xffelay.sock"),
+        (["-s", "/nonexistent/relay.sock", "show", "checks", b"d\xffns"],
+         3, "norelay", "cannot reach the relay"),
+    ]
+    for args, rc, code, text in cases:
+        r = run_ctl("-j", *args)
+        assert r.returncode == rc, (args, r.returncode, r.stderr)
+        doc = json.loads(r.stdout)
+        assert doc["error"]["code"] == code, (args, doc)
+        assert text in doc["error"]["message"], (args, doc)
+        assert b"out of memory" not in r.stderr
+
+
+def test_an_empty_socket_path_is_a_usage_error():
+    """-s '' would ask the abstract socket named by no bytes at all,
+    which any local user can bind: no relay of ours is ever there."""
+    r = run_ctl("-s", "", "status")
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert b"-s: an empty socket path" in r.stderr, r.stderr
+
+
+def test_a_config_that_cannot_be_read_whole_is_an_error(tmp_path):
+    """-c with a directory or an endless file: not a rejected file whose
+    socket is the default, but one that cannot be read at all (status 1,
+    doc/cli.md), in bounded time and memory; the relay's --check says
+    the same."""
+    for path, why in ((tmp_path, b"Is a directory"),
+                      ("/dev/zero", b"longer than 1 MiB")):
+        r = run_ctl("-c", path, "status")
+        assert r.returncode == 1, (path, r.returncode, r.stderr)
+        assert why in r.stderr, (path, r.stderr)
+        assert b"asking the relay" not in r.stderr, r.stderr
+        c = subprocess.run([str(lab.RELAY), "--check", str(path)],
+                           capture_output=True, timeout=30)
+        assert c.returncode != 0 and why in c.stderr, (path, c.stderr)
+
+
+def test_restart_says_when_the_relay_cannot_be_seen(tmp_path):
+    """/proc/PID/stat of the relay unreadable (it has just exited, or
+    runs in another PID namespace): restart says so, without bytes it
+    never read."""
+    import shutil
+    import pytest
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed (.ci/deps installs it)")
+    fake = FakeRelaySocket(tmp_path / "r.sock", "status")
+    try:
+        r = subprocess.run(
+            ["strace", "-o", os.devnull, "-P", f"/proc/{os.getpid()}/stat",
+             "-e", "trace=openat", "-e", "inject=openat:error=ENOENT",
+             str(lab.CTL), "-s", fake.path, "restart"],
+            capture_output=True, timeout=30, env=under_strace_env())
+    finally:
+        fake.close()
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    err = r.stderr.decode("ascii")              # nothing but what it read
+    assert f"cannot see the relay (pid {os.getpid()})" in err, err
+    assert "nothing restarted" in err, err
+
+
+def test_version_and_help_to_a_full_disk_fail():
+    for opt in ("-V", "-h"):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([str(lab.CTL), opt], stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=10)
+        assert r.returncode == 1, (opt, r.returncode)
+        assert "stdout" in r.stderr, (opt, r.stderr)
