@@ -383,6 +383,17 @@ def test_bash_completion(stack):
     assert complete(ctl_, "-s", "/nonexistent", "drain", "d") == []
 
 
+def test_bash_completion_does_not_wait_for_a_wedged_relay(tmp_path):
+    silent = FakeRelaySocket(tmp_path / "silent.sock", "silent")
+    try:
+        t0 = time.monotonic()
+        assert complete(str(lab.CTL), "-s", silent.path, "drain", "") == [
+            "--timeout", "--wait"]
+        assert time.monotonic() - t0 < 5
+    finally:
+        silent.close()
+
+
 def test_a_relay_gone_between_connect_and_request_is_an_error(tmp_path):
     """A relay killed just as anycastctl connects (ExaBGP respawning it,
     say) closes a connection anycastctl has not yet written to.  That is
