@@ -69,6 +69,13 @@ setup_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * Not for the relay, but a habit elsewhere (a log reopened on
+	 * SIGUSR1): their default would kill it, leaving its routes to a
+	 * respawn that ExaBGP counts towards giving up.
+	 */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -256,6 +263,12 @@ run(struct relay *r)
 			while (read(sigpipe_fds[0], &sig, 1) == 1) {
 				if (sig == SIGHUP) {
 					hup = 1;
+					continue;
+				}
+				if (sig == SIGUSR1 || sig == SIGUSR2) {
+					log_warnx("SIGUSR%d ignored: SIGHUP "
+					    "reloads, SIGTERM withdraws and "
+					    "exits", sig == SIGUSR1 ? 1 : 2);
 					continue;
 				}
 				log_info("signal %d: withdrawing and exiting",

@@ -458,7 +458,7 @@ take_qname(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 {
 	const char	*s = conf_scalar(c, n, "name");
 	const char	*l;
-	size_t		 len;
+	size_t		 len, wire = 1;
 
 	if (s == NULL)
 		return;
@@ -470,9 +470,16 @@ take_qname(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 			    "name", s);
 			return;
 		}
+		wire += len + 1;
 		l += len;
 		if (*l == '.')
 			l++;
+	}
+	/* Else a query no server answers: a canary failing for ever. */
+	if (wire > 255) {
+		conf_error(c, n, "canary name '%.40s...' is %zu octets on the "
+		    "wire, more than a domain name's 255", s, wire);
+		return;
 	}
 	conf_take_kind(c, n, k, base);
 }
@@ -694,8 +701,12 @@ static const struct block service_block = {
 static const struct key top_keys[] = {
 	{ "plugin", K_BLOCK, .block = &plugin_block },
 	{ "control", K_BLOCK, .block = &control_block },
+	/*
+	 * The relay judges 64 (RELAY_SERVICES_MAX), and says so after
+	 * loading; past .max, a list is refused before its memory.
+	 */
 	{ "services", K_LIST, FIELD(struct relay_conf, services),
-	    .required = 1, .block = &service_block,
+	    .max = 1024, .required = 1, .block = &service_block,
 	    .count = PLUS1(struct relay_conf, nservices) },
 	{ .name = NULL }
 };
@@ -722,17 +733,16 @@ conf_load(const char *path, FILE *errf)
 	return (rc);
 }
 
-/* Only where to be found and where to look, and only if well formed. */
+/*
+ * Only where to be found and where to look, and only if well formed; a
+ * file that cannot be read gives the defaults, as one with none of these.
+ */
 struct relay_conf *
 conf_fallback(const char *path)
 {
 	struct relay_conf	*rc;
 	char			 v[AH_STATE_PATH_MAX];
-	FILE			*f;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return (NULL);
-	fclose(f);
 	if ((rc = calloc(1, sizeof(*rc))) == NULL)
 		return (NULL);
 	snprintf(rc->path, sizeof(rc->path), "%s", path);

@@ -173,7 +173,9 @@ void			 conf_free(struct relay_conf *);
  * control.socket, control.state-file and control.metrics-listen as far
  * as they can still be read from it, so that a relay can answer
  * anycastctl and find its last good configuration, and anycastctl can
- * find the relay.  NULL if the file cannot be read at all.
+ * find the relay; the defaults alone for a file that cannot be read at
+ * all (a relay started on a missing file runs, on its last good copy
+ * or on nothing).  NULL only without memory.
  */
 struct relay_conf	*conf_fallback(const char *path);
 /*

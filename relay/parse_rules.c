@@ -174,13 +174,17 @@ rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
 				o = &rc->services[j];
 				for (l = 0; l < (j == i ? k : o->nprefixes);
 				    l++)
+					/* Once: not once per earlier copy. */
 					if (s->prefixes[k].prefix[0] != '\0' &&
 					    strcmp(s->prefixes[k].prefix,
-					    o->prefixes[l].prefix) == 0)
+					    o->prefixes[l].prefix) == 0) {
 						conf_error_at(c,
 						    &s->prefixes[k].at,
 						    "prefix %s is listed twice",
 						    s->prefixes[k].prefix);
+						j = i;
+						break;
+					}
 			}
 	}
 }

@@ -518,3 +518,117 @@ def test_plugin_user_must_exist(tmp_path):
                            capture_output=True, text=True, timeout=10)
         assert r.returncode == 0, r.stderr
 
+
+
+def laughs(n=300):
+    """A service of n aliases of one prefix, in a list of n aliases of
+    the service: 2 KB that, walked alias by alias, is 90,000 prefixes
+    compared pair by pair (a 'billion laughs')."""
+    return ("services: [&s {name: dns, prefixes: [&p {prefix: "
+            "192.0.2.53/32}" + ",*p" * (n - 1) + "]}" + ",*s" * (n - 1)
+            + "]\n")
+
+
+def check(path, timeout=10):
+    t0 = time.monotonic()
+    r = subprocess.run([str(lab.RELAY), "--check", str(path)],
+                       capture_output=True, text=True, timeout=timeout)
+    return r, time.monotonic() - t0
+
+
+def test_check_refuses_what_no_configuration_is_in_bounded_time(tmp_path):
+    """Aliases, nesting 100,000 deep, 5,000 services, a FIFO, a canary
+    name too long for DNS: each refused within a second or two with one
+    error that says why, and a file of 500 copies of one prefix says so
+    in 101 lines, not 125,000."""
+    conf = tmp_path / "relay.yaml"
+    conf.write_text(laughs())
+    r, took = check(conf)
+    assert r.returncode == 1 and took < 5, (took, r.stderr[-300:])
+    assert f"{conf}:1:" in r.stderr and \
+        "a YAML alias (*p): the configuration is read as written" \
+        in r.stderr, r.stderr[:500]
+    assert len(r.stderr.splitlines()) == 2, r.stderr[:500]
+
+    conf.write_text("services: " + "[" * 100000 + "]" * 100000 + "\n")
+    r, took = check(conf)
+    assert r.returncode == 1 and took < 5, took
+    assert "nested more than 32 deep: not a configuration" in r.stderr
+
+    conf.write_text("services:\n" + "  - {}\n" * 5000)
+    r, took = check(conf)
+    assert r.returncode == 1 and took < 5, took
+    assert "services: 5000, more than any configuration has (1024 at " \
+        "most)" in r.stderr, r.stderr[:300]
+
+    conf.write_text("services:\n  - name: dns\n    prefixes:\n" +
+                    "      - prefix: 192.0.2.53/32\n" * 500)
+    r, took = check(conf)
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert len(lines) == 102, (len(lines), lines[-3:])
+    assert lines[-2] == f"{conf}: more than 100 errors; the rest not shown"
+
+    label = "a" * 63
+    conf.write_text("services:\n  - name: dns\n    prefixes:\n"
+                    "      - prefix: 192.0.2.53/32\n    canary:\n"
+                    f"      name: {label}.{label}.{label}.{label}\n")
+    r, took = check(conf)
+    assert r.returncode == 1, r.stdout
+    assert "257 octets on the wire, more than a domain name's 255" \
+        in r.stderr, r.stderr
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    r, took = check(fifo)
+    assert r.returncode == 1 and took < 5, took
+    assert f"{fifo}: a FIFO or a socket: not a configuration file" \
+        in r.stderr, r.stderr
+
+
+def test_a_reload_of_a_file_of_aliases_is_refused_at_once(stack):
+    """The file replaced by 2 KB of aliases and reloaded: refused within
+    the reply's time, the relay still judging, not stuck walking
+    gigabytes of aliases while ExaBGP waits."""
+    relay, fake, proc = lab.fake_relay(stack, lab.plain_service(rise=1))
+    fake.snapshot(1)
+    assert proc.wait_command(f"announce route {V4}", 5)
+    good = relay.path.read_text()
+    relay.path.write_text(good.split("services:")[0] + laughs())
+    t0 = time.monotonic()
+    r = relay.ctl("reload")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert time.monotonic() - t0 < 5
+    assert "a YAML alias (*p)" in r.stdout + r.stderr
+    assert relay.ctl("status").returncode == 6
+    assert proc.proc.alive()
+
+
+def test_a_missing_file_and_stray_signals_leave_the_relay_running(tmp_path):
+    """Started on a file that is not there, the relay runs on nothing
+    (ExaBGP gives up on a process that keeps dying, and drops every
+    session); SIGUSR1 and SIGUSR2, whose default would kill it, are
+    logged and ignored; SIGTERM still ends it."""
+    missing = tmp_path / "gone.yaml"
+    p = subprocess.Popen([str(lab.RELAY), str(missing)],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        assert p.poll() is None, p.stderr.read()
+        for sig in (signal.SIGUSR1, signal.SIGUSR2):
+            p.send_signal(sig)
+            time.sleep(0.3)
+            assert p.poll() is None, f"killed by {sig}"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(10) == 0
+        err = p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert f"{missing}: No such file or directory" in err
+    assert "configuration rejected, and no good configuration" in err
+    assert "SIGUSR1 ignored: SIGHUP reloads, SIGTERM withdraws and " \
+        "exits" in err
+    assert "SIGUSR2 ignored" in err

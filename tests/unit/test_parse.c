@@ -571,10 +571,14 @@ expect_fallback(const char *yaml, const char *socket, const char *state,
 	conf_free(rc);
 }
 
+#define DEEP 200000
+
 static void
 test_fallback(void **state)
 {
 	const char *dc = AH_DEFAULT_CONTROL_SOCKET, *ds = AH_DEFAULT_STATE_FILE;
+	struct relay_conf *rc;
+	char *deep;
 
 	(void)state;
 	/* Broken after the control block: a syntax error, a bad key. */
@@ -599,7 +603,21 @@ test_fallback(void **state)
 	expect_fallback("control:\n  socket: relative.sock\n  state-file: [/x]\n"
 	    "  metrics-listen: 9153\n", dc, ds, "");
 	expect_fallback("", dc, ds, "");
-	assert_null(conf_fallback("/nonexistent/anycast-relay.yaml"));
+	/* Nothing to read: the defaults, for a relay that must run. */
+	rc = conf_fallback("/nonexistent/anycast-relay.yaml");
+	assert_non_null(rc);
+	assert_string_equal(rc->control_socket, dc);
+	conf_free(rc);
+	/* Nesting skipped on the way costs no more than CONF_DEPTH_MAX. */
+	deep = malloc(2 * DEEP + 64);
+	assert_non_null(deep);
+	strcpy(deep, "services: ");
+	memset(deep + strlen(deep), '[', DEEP);
+	deep[10 + DEEP] = '\0';
+	memset(deep + strlen(deep), ']', DEEP);
+	strcpy(deep + 10 + 2 * DEEP, "\ncontrol: {socket: /a}\n");
+	expect_fallback(deep, dc, ds, "");
+	free(deep);
 }
 
 /*
