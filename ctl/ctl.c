@@ -35,8 +35,9 @@
  * waiting for ever.
  */
 #define ANSWER_MS	10000
-/* A relay that died as it was asked (ExaBGP respawns it): ask again. */
-#define GONE_BEFORE_ANSWERING	"relay closed the connection before answering"
+/* What a relay that died as it was asked (ExaBGP respawning it) left. */
+#define GONE_BEFORE_ANSWERING \
+	"relay closed the connection before answering"
 
 const struct parse_result *command;
 const char		*file_path, *file_errors;
@@ -240,13 +241,20 @@ read_reply(int fd, struct reply *r, const struct output *out,
 
 	ah_lines_init(&in);
 	for (;;) {
-		if ((left = deadline - ah_mono_ms()) <= 0 ||
-		    (rc = poll(&pfd, 1, (int)left)) == 0)
+		/* What came by the deadline is read, however late. */
+		if ((left = deadline - ah_mono_ms()) < 0)
+			left = 0;
+		if ((rc = poll(&pfd, 1, (int)left)) == 0)
 			no_answer(path, out);
 		if (rc < 0 && errno == EINTR)
 			continue;
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "poll: %s", strerror(errno));
+			out->error("internal", msg, NULL);
+			return (EXIT_ERROR);
+		}
 		space = ah_lines_space(&in, &room);
-		if (rc < 0 || (k = read(fd, space, room)) <= 0) {
+		if ((k = read(fd, space, room)) <= 0) {
 			out->error("internal", got == 0 ?
 			    GONE_BEFORE_ANSWERING : "relay closed the "
 			    "connection in the middle of its reply", NULL);
@@ -361,6 +369,9 @@ ask(const char *sock, const struct parse_result *res, const char *request,
 	 * the connection: an error to report, not a SIGPIPE to die of.
 	 */
 	if ((n = send(fd, req, (size_t)len, MSG_NOSIGNAL)) != len) {
+		/* SO_SNDTIMEO: a relay that reads nothing. */
+		if (n < 0 && errno == EAGAIN)
+			no_answer(sock, out);
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
 			out->error("internal", GONE_BEFORE_ANSWERING, NULL);
 		else {
@@ -551,8 +562,8 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 	 * Gone since it answered, or in a PID namespace of its own (its
 	 * pid 0 or another's here): nothing to signal.
 	 */
-	if (pid <= 0 || (exabgp = relay_parent_of(pid, cmd, sizeof(cmd))) <
-	    0) {
+	exabgp = pid > 0 ? relay_parent_of(pid, cmd, sizeof(cmd)) : -1;
+	if (exabgp < 0) {
 		snprintf(msg, sizeof(msg), "cannot see the relay (pid %ld) "
 		    "in /proc: it has just exited, or runs in another PID "
 		    "namespace: nothing restarted", (long)pid);
@@ -561,8 +572,7 @@ restart(const char *sock, struct reply *reply, const struct output *out)
 		return (EXIT_ERROR);
 	}
 	/* ExaBGP must be there to start the next one. */
-	if (exabgp <= 1 ||
-	    strstr(cmd, "exabgp") == NULL) {
+	if (exabgp <= 1 || strstr(cmd, "exabgp") == NULL) {
 		snprintf(msg, sizeof(msg), "the relay (pid %ld) is not "
 		    "ExaBGP's process (its parent: pid %ld, '%.100s'): nothing "
 		    "would start a new one; restart it the way it was started",
@@ -788,6 +798,10 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 		default:
+			/* getopt has said which, on stderr. */
+			if (out == &json_output)
+				out->error("usage", "an unknown option, or one "
+				    "without its argument", NULL);
 			usage();
 		}
 	}

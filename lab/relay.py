@@ -132,8 +132,10 @@ class Relay:
         self.path.write_text(text)
 
     def ctl(self, *args):
+        # Longer than anycastctl's own 10 s for a relay that does not
+        # answer: its status 3, not a timeout here.
         return subprocess.run([str(CTL), "-c", str(self.path), *args],
-                              capture_output=True, text=True, timeout=10)
+                              capture_output=True, text=True, timeout=15)
 
     def pid(self):
         """The relay's pid as its control socket reports it, or None

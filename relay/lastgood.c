@@ -98,16 +98,10 @@ lastgood_accepted(struct lastgood *lg, const struct relay_conf *rc)
 void
 lastgood_rejected(struct lastgood *lg, const char *errors)
 {
-	const char	*p;
-	size_t		 n = strcspn(errors, "\n");
+	size_t	n = strcspn(errors, "\n");
 
 	snprintf(lg->error, sizeof(lg->error), "%.*s", (int)n, errors);
-	lg->nerrors = 0;
-	for (p = errors; *p != '\0'; p += n) {
-		n = strcspn(p, "\n");
-		n += p[n] == '\n';
-		lg->nerrors++;
-	}
+	lg->nerrors = conf_count_errors(errors);
 	lg->rejected = ah_real_ms();
 }
 

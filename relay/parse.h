@@ -183,9 +183,14 @@ struct relay_conf	*conf_fallback(const char *path);
  * errno set (EFBIG: over CONF_MAX bytes, as /dev/zero is), which
  * conf_read_error() puts in words.
  */
-#define CONF_MAX	(1024 * 1024)
 int			 conf_readable(const char *path);
 const char		*conf_read_error(int);
+#define CONF_MAX	(1024 * 1024)
+/*
+ * How many errors the text conf_load() wrote holds: a line each, but
+ * past the first hundred only counted, in its last line.
+ */
+unsigned int		 conf_count_errors(const char *errors);
 
 /* "250ms", "3s", "2m", "1h", "1d" -> milliseconds; -1 if not a duration. */
 long long		 conf_duration_ms(const char *);

@@ -141,6 +141,23 @@ rules_service(struct ctx *c, const struct conf_pos *at, void *arg)
 		    "must be of one address family", s->name);
 }
 
+/* Is service i's prefix k one of an earlier service's, or its own? */
+static int
+listed_before(const struct relay_conf *rc, size_t i, size_t k)
+{
+	const struct service_conf	*o;
+	const char			*p = rc->services[i].prefixes[k].prefix;
+	size_t				 j, l;
+
+	for (j = 0; j <= i; j++) {
+		o = &rc->services[j];
+		for (l = 0; l < (j == i ? k : o->nprefixes); l++)
+			if (strcmp(p, o->prefixes[l].prefix) == 0)
+				return (1);
+	}
+	return (0);
+}
+
 /*
  * Across services: names, watchdogs and prefixes are unique.  Only for
  * a file with no other error, where every name and prefix is known.
@@ -150,7 +167,7 @@ rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
 {
 	struct relay_conf	*rc = arg;
 	struct service_conf	*s, *o;
-	size_t			 i, j, k, l;
+	size_t			 i, j, k;
 
 	if (conf_errors(c) > 0)
 		return;
@@ -169,22 +186,11 @@ rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
 				conf_error_at(c, &s->at, "watchdog '%s' is "
 				    "driven by two services", s->watchdog);
 		}
+		/* A prefix repeated: once per repeat, not per earlier copy. */
 		for (k = 0; k < s->nprefixes; k++)
-			for (j = 0; j <= i; j++) {
-				o = &rc->services[j];
-				for (l = 0; l < (j == i ? k : o->nprefixes);
-				    l++)
-					/* Once: not once per earlier copy. */
-					if (s->prefixes[k].prefix[0] != '\0' &&
-					    strcmp(s->prefixes[k].prefix,
-					    o->prefixes[l].prefix) == 0) {
-						conf_error_at(c,
-						    &s->prefixes[k].at,
-						    "prefix %s is listed twice",
-						    s->prefixes[k].prefix);
-						j = i;
-						break;
-					}
-			}
+			if (s->prefixes[k].prefix[0] != '\0' &&
+			    listed_before(rc, i, k))
+				conf_error_at(c, &s->prefixes[k].at, "prefix %s "
+				    "is listed twice", s->prefixes[k].prefix);
 	}
 }

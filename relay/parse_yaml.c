@@ -26,12 +26,17 @@
 #include "parse_yaml.h"
 
 /*
- * Past these, a file is no configuration (one nests 4 deep, and says
- * what is wrong in a few lines): errors beyond the first CONF_ERRORS_MAX
- * are counted, not printed, since every repeat of a bad value was one.
+ * Past these, a file is no configuration: the example nests 6 deep and
+ * shares a block with an anchor or two, and a broken file says what is
+ * wrong in a few lines (errors beyond the first CONF_ERRORS_MAX are
+ * counted, not printed: every repeat of a bad value was one).
  */
-#define CONF_DEPTH_MAX	32
-#define CONF_ERRORS_MAX	100
+#define CONF_DEPTH_MAX		32
+#define CONF_ANCHORS_MAX	256
+#define CONF_ALIAS_MAX		100000
+#define CONF_ERRORS_MAX		100
+/* Past it, the last line: "FILE: N errors in all, the first M shown". */
+#define ALL_SHOWN		" errors in all, the first "
 
 struct ctx {
 	const char		*file;
@@ -57,12 +62,8 @@ vperr(struct ctx *c, const struct conf_pos *at, const char *fmt, va_list ap)
 {
 	char	*msg, *p;
 
-	if (c->errors++ >= CONF_ERRORS_MAX) {
-		if (c->errors == CONF_ERRORS_MAX + 1)
-			fprintf(c->errf, "%s: more than %d errors; the rest "
-			    "not shown\n", c->file, CONF_ERRORS_MAX);
+	if (c->errors++ >= CONF_ERRORS_MAX)
 		return;
-	}
 	fprintf(c->errf, "%s:%lu:%lu: ", c->file, at->line, at->column);
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fputs("(no memory for the message)", c->errf);
@@ -598,18 +599,21 @@ slurp(const char *path, size_t *len)
 	struct stat	 st;
 	char		*buf = NULL, *p;
 	size_t		 cap = 0, n;
-	FILE		*f;
+	FILE		*f = NULL;
 	int		 e, fd;
 
 	*len = 0;
-	/* A FIFO would block the open, and the relay with it. */
+	/*
+	 * A FIFO would block the open, and a terminal the reads, and the
+	 * relay with them: O_NONBLOCK, which a file ignores, stays.
+	 */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return (NULL);
 	if (fstat(fd, &st) < 0)
 		e = errno;
 	else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
 		e = ESPIPE;
-	else if (fcntl(fd, F_SETFL, 0) < 0 || (f = fdopen(fd, "r")) == NULL)
+	else if ((f = fdopen(fd, "r")) == NULL)
 		e = errno;
 	else
 		e = 0;
@@ -692,19 +696,38 @@ load_document(struct ctx *c, yaml_parser_t *parser, yaml_document_t *doc,
 }
 
 /*
+ * An anchor and the values its aliases stand for: the node itself and,
+ * within it, what its own aliases stood for.
+ */
+struct anchor {
+	char	*name;
+	double	 size;
+};
+
+/*
  * Before the document is built, its events: what the walk could not
- * bear.  An alias ('*name') is walked, and allocated for, once per
- * reference: a 2 KB file of aliases of aliases took minutes and
- * gigabytes, and hung a relay given it by a reload.  Nesting costs
- * libyaml time quadratic in its depth (100,000 '[' took over 20 s).
- * The first of either is the file's one error.
+ * bear.  The walk reads an alias ('*name') as the value anchored, again
+ * and allocated again, so a 2 KB file of aliases of aliases was
+ * minutes and gigabytes, and hung a relay given it by a reload: the
+ * values aliases stand for, in all, may be CONF_ALIAS_MAX (an anchored
+ * checks block shared by 64 services is a thousand or two).  Nesting
+ * costs libyaml time quadratic in its depth (100,000 '[' took over
+ * 20 s).  The first of either is the file's one error.
  */
 static int
 screen(struct ctx *c, const char *text, size_t len)
 {
+	struct anchor	 an[CONF_ANCHORS_MAX];
+	struct {
+		char	*anchor;	/* the open node's, or NULL */
+		double	 start;
+	}		 open[CONF_DEPTH_MAX + 1];
 	yaml_parser_t	 p;
 	yaml_event_t	 ev;
-	struct conf_pos	 at;
+	struct conf_pos	 at = { 1, 1 };
+	char		*anchor;
+	double		 count = 0, aliased = 0, size;
+	size_t		 nan = 0, i;
 	int		 depth = 0, rc = 0, end = 0;
 
 	yaml_parser_initialize(&p);
@@ -713,25 +736,69 @@ screen(struct ctx *c, const char *text, size_t len)
 	while (rc == 0 && !end && yaml_parser_parse(&p, &ev)) {
 		at = (struct conf_pos){ ev.start_mark.line + 1,
 		    ev.start_mark.column + 1 };
+		anchor = NULL;
+		size = -1;
 		switch (ev.type) {
 		case YAML_ALIAS_EVENT:
-			conf_error_at(c, &at, "a YAML alias (*%.40s): the "
-			    "configuration is read as written; write the "
-			    "value out", (const char *)ev.data.alias.anchor);
-			rc = -1;
+			/* Itself within itself: the walk would not end. */
+			for (i = 1; i <= (size_t)depth; i++)
+				if (open[i].anchor != NULL &&
+				    strcmp(open[i].anchor, (const char *)
+				    ev.data.alias.anchor) == 0) {
+					conf_error_at(c, &at, "YAML alias "
+					    "*%.40s within its own anchor: not "
+					    "a configuration", open[i].anchor);
+					rc = -1;
+				}
+			for (i = 0, size = 0; i < nan; i++)
+				if (strcmp(an[i].name,
+				    (const char *)ev.data.alias.anchor) == 0)
+					size = an[i].size;
+			count += size;
+			if (rc == 0 && (aliased += size) > CONF_ALIAS_MAX) {
+				conf_error_at(c, &at, "YAML aliases standing "
+				    "for more than %d values in all (*%.40s): "
+				    "not a configuration", CONF_ALIAS_MAX,
+				    (const char *)ev.data.alias.anchor);
+				rc = -1;
+			}
+			size = -1;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (ev.data.scalar.anchor != NULL &&
+			    (anchor = strdup((const char *)
+			    ev.data.scalar.anchor)) == NULL)
+				rc = -1;
+			count++;
+			size = 1;
 			break;
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
-			if (++depth > CONF_DEPTH_MAX) {
+			if (depth == CONF_DEPTH_MAX) {
 				conf_error_at(c, &at, "nested more than %d "
 				    "deep: not a configuration",
 				    CONF_DEPTH_MAX);
 				rc = -1;
+				break;
 			}
+			depth++;
+			anchor = (char *)(ev.type == YAML_MAPPING_START_EVENT ?
+			    ev.data.mapping_start.anchor :
+			    ev.data.sequence_start.anchor);
+			if (anchor != NULL && (anchor = strdup(anchor)) == NULL)
+				rc = -1;
+			/* Its size is known at its end. */
+			open[depth].anchor = anchor;
+			open[depth].start = count++;
+			anchor = NULL;
 			break;
 		case YAML_MAPPING_END_EVENT:
 		case YAML_SEQUENCE_END_EVENT:
-			depth--;
+			if (depth > 0) {
+				anchor = open[depth].anchor;
+				size = count - open[depth].start;
+				depth--;
+			}
 			break;
 		case YAML_STREAM_END_EVENT:
 			end = 1;
@@ -739,8 +806,24 @@ screen(struct ctx *c, const char *text, size_t len)
 		default:
 			break;
 		}
+		if (anchor != NULL && rc == 0 && nan == CONF_ANCHORS_MAX) {
+			conf_error_at(c, &at, "more than %d YAML anchors: "
+			    "not a configuration", CONF_ANCHORS_MAX);
+			rc = -1;
+		}
+		if (anchor != NULL && rc == 0) {
+			an[nan].name = anchor;
+			an[nan++].size = size;
+		} else
+			free(anchor);
 		yaml_event_delete(&ev);
 	}
+	if (rc < 0 && conf_errors(c) == 0)
+		conf_error_at(c, &at, "out of memory");
+	while (depth > 0)
+		free(open[depth--].anchor);
+	for (i = 0; i < nan; i++)
+		free(an[i].name);
 	yaml_parser_delete(&p);
 	return (rc);
 }
@@ -773,11 +856,41 @@ conf_read(const char *path, FILE *errf, const struct block *top, void *base,
 		walk_block(&c, root, top, base);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (c.errors > CONF_ERRORS_MAX)
+		fprintf(errf, "%s: %d%s%d shown\n", path, c.errors, ALL_SHOWN,
+		    CONF_ERRORS_MAX);
 	if (c.errors > 0) {
 		free(*text);
 		*text = NULL;
 	}
 	return (c.errors);
+}
+
+unsigned int
+conf_count_errors(const char *errors)
+{
+	const char	*p, *q, *d;
+	unsigned long	 all, shown;
+	unsigned int	 n = 0, extra = 0;
+	size_t		 len;
+
+	for (p = errors; *p != '\0'; p += len) {
+		len = strcspn(p, "\n");
+		q = strstr(p, ALL_SHOWN);
+		if (q != NULL && q < p + len) {
+			for (d = q; d > p && isdigit((unsigned char)d[-1]); d--)
+				;
+			all = strtoul(d, NULL, 10);
+			shown = strtoul(q + strlen(ALL_SHOWN), NULL, 10);
+			if (all > shown) {
+				extra += (unsigned int)(all - shown);
+				n--;	/* the summary is not an error */
+			}
+		}
+		n++;
+		len += p[len] == '\n';
+	}
+	return (n + extra);
 }
 
 void
@@ -797,7 +910,7 @@ skip_node(yaml_parser_t *p, yaml_event_type_t first)
 	    first != YAML_SEQUENCE_START_EVENT)
 		return (0);
 	while (depth > 0) {
-		/* As screen() does: deeper costs quadratic time. */
+		/* Bounded, as screen() is: deeper costs quadratic time. */
 		if (depth > CONF_DEPTH_MAX || !yaml_parser_parse(p, &ev))
 			return (-1);
 		if (ev.type == YAML_MAPPING_START_EVENT ||

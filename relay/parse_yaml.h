@@ -56,7 +56,7 @@ struct key {
 	const char		*name;
 	enum key_kind		 kind;
 	size_t			 off, size;	/* the field */
-	long long		 min, max;	/* DURATION, UINT; LIST: max items */
+	long long		 min, max;	/* DURATION, UINT; LIST: max */
 	double			 def;		/* numeric kinds, when absent */
 	const char		*defs;		/* text kinds; NULL: "" */
 	int			 required;

@@ -526,6 +526,7 @@ def test_with_json_every_error_is_json(tmp_path):
     'out of memory'."""
     cases = [
         (["frobs"], 1, "usage", "unknown command 'frobs'"),
+        (["-x", "status"], 1, "usage", "an unknown option"),
         (["drain", "--timeout", "2d"], 1, "usage", "unknown argument"),
         (["-c", tmp_path / "x.yaml", "-s", tmp_path / "y", "status"], 1,
          "usage", "-c and -s are exclusive"),

@@ -2,6 +2,7 @@
 """anycast-relay on its own: the test plays ExaBGP (stdin/stdout) and,
 where it needs to misbehave, the plugin (a fake socket server)."""
 
+import json
 import os
 import signal
 import socket
@@ -529,6 +530,12 @@ def laughs(n=300):
             + "]\n")
 
 
+def repeated(n):
+    """One prefix listed n times."""
+    return ("services:\n  - name: dns\n    prefixes:\n" +
+            "      - prefix: 192.0.2.53/32\n" * n)
+
+
 def check(path, timeout=10):
     t0 = time.monotonic()
     r = subprocess.run([str(lab.RELAY), "--check", str(path)],
@@ -537,18 +544,24 @@ def check(path, timeout=10):
 
 
 def test_check_refuses_what_no_configuration_is_in_bounded_time(tmp_path):
-    """Aliases, nesting 100,000 deep, 5,000 services, a FIFO, a canary
-    name too long for DNS: each refused within a second or two with one
-    error that says why, and a file of 500 copies of one prefix says so
-    in 101 lines, not 125,000."""
+    """Aliases of aliases, an alias within itself, nesting 100,000 deep,
+    5,000 services, a FIFO, a canary name too long for DNS: each refused
+    within a second or two with one error that says why.  A prefix
+    listed 3 times is 2 errors, and 500 times 499, of which 100 shown."""
     conf = tmp_path / "relay.yaml"
     conf.write_text(laughs())
     r, took = check(conf)
     assert r.returncode == 1 and took < 5, (took, r.stderr[-300:])
-    assert f"{conf}:1:" in r.stderr and \
-        "a YAML alias (*p): the configuration is read as written" \
-        in r.stderr, r.stderr[:500]
+    assert f"{conf}:1:" in r.stderr and "YAML aliases standing for more " \
+        "than 100000 values in all (*s): not a configuration" in r.stderr, \
+        r.stderr[:500]
     assert len(r.stderr.splitlines()) == 2, r.stderr[:500]
+
+    conf.write_text("services: &s [{name: dns, prefixes: *s}]\n")
+    r, took = check(conf)
+    assert r.returncode == 1 and took < 5, took
+    assert "YAML alias *s within its own anchor: not a configuration" \
+        in r.stderr, r.stderr
 
     conf.write_text("services: " + "[" * 100000 + "]" * 100000 + "\n")
     r, took = check(conf)
@@ -561,13 +574,19 @@ def test_check_refuses_what_no_configuration_is_in_bounded_time(tmp_path):
     assert "services: 5000, more than any configuration has (1024 at " \
         "most)" in r.stderr, r.stderr[:300]
 
-    conf.write_text("services:\n  - name: dns\n    prefixes:\n" +
-                    "      - prefix: 192.0.2.53/32\n" * 500)
+    conf.write_text(repeated(3))
+    r, took = check(conf)
+    assert r.returncode == 1
+    assert [x for x in r.stderr.splitlines() if "listed twice" in x] == [
+        f"{conf}:5:9: prefix 192.0.2.53/32 is listed twice",
+        f"{conf}:6:9: prefix 192.0.2.53/32 is listed twice"], r.stderr
+
+    conf.write_text(repeated(500))
     r, took = check(conf)
     assert r.returncode == 1
     lines = r.stderr.splitlines()
     assert len(lines) == 102, (len(lines), lines[-3:])
-    assert lines[-2] == f"{conf}: more than 100 errors; the rest not shown"
+    assert lines[-2] == f"{conf}: 499 errors in all, the first 100 shown"
 
     label = "a" * 63
     conf.write_text("services:\n  - name: dns\n    prefixes:\n"
@@ -586,47 +605,90 @@ def test_check_refuses_what_no_configuration_is_in_bounded_time(tmp_path):
         in r.stderr, r.stderr
 
 
+def test_aliases_within_bounds_are_read(tmp_path):
+    """An anchored block shared by services, as operators write it, reads
+    as if written out at each alias."""
+    conf = tmp_path / "relay.yaml"
+    conf.write_text("""\
+services:
+  - name: dns
+    prefixes: [{prefix: 192.0.2.53/32}]
+    checks: &checks
+      servfail-ratio: 30%
+  - name: dns2
+    prefixes: [{prefix: 198.51.100.53/32}]
+    checks: *checks
+""")
+    r, took = check(conf)
+    assert r.returncode == 0, r.stderr
+    assert "OK, 2 services, 2 prefixes" in r.stdout
+
+
 def test_a_reload_of_a_file_of_aliases_is_refused_at_once(stack):
     """The file replaced by 2 KB of aliases and reloaded: refused within
     the reply's time, the relay still judging, not stuck walking
-    gigabytes of aliases while ExaBGP waits."""
+    gigabytes of aliases while ExaBGP waits.  Then a file of 499 errors:
+    status counts 499, though 100 are shown."""
     relay, fake, proc = lab.fake_relay(stack, lab.plain_service(rise=1))
     fake.snapshot(1)
     assert proc.wait_command(f"announce route {V4}", 5)
     good = relay.path.read_text()
-    relay.path.write_text(good.split("services:")[0] + laughs())
+    head = good.split("services:")[0]
+    relay.path.write_text(head + laughs())
     t0 = time.monotonic()
     r = relay.ctl("reload")
     assert r.returncode == 1, r.stdout + r.stderr
     assert time.monotonic() - t0 < 5
-    assert "a YAML alias (*p)" in r.stdout + r.stderr
+    assert "YAML aliases standing for more than 100000" in r.stdout + r.stderr
     assert relay.ctl("status").returncode == 6
     assert proc.proc.alive()
+
+    relay.path.write_text(head + repeated(500))
+    assert relay.ctl("reload").returncode == 1
+    doc = json.loads(relay.ctl("-j", "status").stdout)
+    assert doc["relay"]["config_errors"] == 499, doc["relay"]
 
 
 def test_a_missing_file_and_stray_signals_leave_the_relay_running(tmp_path):
     """Started on a file that is not there, the relay runs on nothing
     (ExaBGP gives up on a process that keeps dying, and drops every
     session); SIGUSR1 and SIGUSR2, whose default would kill it, are
-    logged and ignored; SIGTERM still ends it."""
+    logged and ignored; SIGTERM still ends it.  Without a file it takes
+    the default paths (/run/anycast-health, /var/lib/anycast-health):
+    they are empty directories of its own, in a mount namespace."""
+    import shutil
+    import pytest
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) for a mount namespace")
     missing = tmp_path / "gone.yaml"
-    p = subprocess.Popen([str(lab.RELAY), str(missing)],
+    script = ("mount -t tmpfs none /run && mount -t tmpfs none /var/lib "
+              f"&& exec {lab.RELAY} {missing}")
+    p = subprocess.Popen(["unshare", "--mount", "--propagation", "private",
+                          "sh", "-c", script],
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
+    err = []
     try:
-        time.sleep(1)
-        assert p.poll() is None, p.stderr.read()
+        # Its handlers are set once it says it is starting.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = p.stderr.readline()
+            err.append(line)
+            if not line or "starting:" in line:
+                break
+        assert p.poll() is None, "".join(err)
         for sig in (signal.SIGUSR1, signal.SIGUSR2):
             p.send_signal(sig)
             time.sleep(0.3)
             assert p.poll() is None, f"killed by {sig}"
         p.send_signal(signal.SIGTERM)
         assert p.wait(10) == 0
-        err = p.stderr.read()
+        err.append(p.stderr.read())
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+    err = "".join(err)
     assert f"{missing}: No such file or directory" in err
     assert "configuration rejected, and no good configuration" in err
     assert "SIGUSR1 ignored: SIGHUP reloads, SIGTERM withdraws and " \
