@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ahclock.h"
+#include "ahproc.h"
 #include "ahproto.h"
 #include "ctl.h"
 #include "handover.h"
@@ -23,23 +24,15 @@
 pid_t
 relay_parent_of(pid_t pid, char *cmd, size_t len)
 {
-	char	 path[64], buf[512], *p;
-	size_t	 n, i;
-	FILE	*f;
-	int	 ppid = -1;
+	struct ah_proc	 pr;
+	char		 path[64];
+	size_t		 n, i;
+	FILE		*f;
 
 	cmd[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (ah_proc_stat(pid, &pr) < 0)
 		return (-1);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* "pid (comm) state ppid": comm may hold spaces and ')'. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return (-1);
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", ppid);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pr.ppid);
 	if ((f = fopen(path, "re")) != NULL) {
 		n = fread(cmd, 1, len - 1, f);
 		fclose(f);
@@ -48,7 +41,7 @@ relay_parent_of(pid_t pid, char *cmd, size_t len)
 				cmd[i] = ' ';
 		cmd[n] = '\0';
 	}
-	return ((pid_t)ppid);
+	return (pr.ppid);
 }
 
 static int

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "ahclock.h"
+#include "ahproc.h"
 #include "ahproto.h"
 #include "atomic.h"
 #include "drain.h"
@@ -107,34 +108,13 @@ handed_mode(const char *name)
 	return (ROUTE_WITHDRAWN);
 }
 
-/*
- * When process 'pid' started, in clock ticks since boot (proc(5),
- * field 22): with the pid, which process it is.  0 if unknown.
- */
+/* When process 'pid' started (ahproc.h): with the pid, which it is. */
 static uint64_t
 started_at(pid_t pid)
 {
-	char	 path[64], buf[1024], *p;
-	ssize_t	 n;
-	int	 fd, field;
+	struct ah_proc	pr;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (0);
-	n = state_read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return (0);
-	for (p += 2, field = 3; field < 22; field++)
-		if ((p = strchr(p, ' ')) == NULL)
-			return (0);
-		else
-			p++;
-	return (strtoull(p, NULL, 10));
+	return (ah_proc_stat(pid, &pr) == 0 ? pr.started : 0);
 }
 
 static void

@@ -9,10 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ahclock.h"
+#include "ahproc.h"
 #include "ahproto.h"
 #include "ahtext.h"
 
@@ -332,6 +335,29 @@ test_times_within(void **state)
 	assert_int_equal(ah_times_within("950,990", 1000, 100, t, 0), 0);
 }
 
+/*
+ * This process as /proc says it, even with a name of spaces and
+ * parentheses (comm is the only field that may hold them).
+ */
+static void
+test_proc_stat(void **state)
+{
+	struct ah_proc	pr, again;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_NAME, "a) b (c) d"), 0);
+	assert_int_equal(ah_proc_stat(getpid(), &pr), 0);
+	assert_int_equal(pr.ppid, getppid());
+	assert_true(pr.started > 0);
+	assert_int_equal(ah_proc_stat(getpid(), &again), 0);
+	assert_true(again.started == pr.started);
+	assert_int_equal(ah_proc_stat(getppid(), &again), 0);
+	assert_true(again.started <= pr.started);
+	assert_int_equal(ah_proc_stat(0, &pr), -1);
+	assert_int_equal(ah_proc_stat(-1, &pr), -1);
+	assert_int_equal(ah_proc_stat(0x7ffffff0, &pr), -1);
+}
+
 int
 main(void)
 {
@@ -346,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_lines_discard),
 		cmocka_unit_test(test_vis),
 		cmocka_unit_test(test_times_within),
+		cmocka_unit_test(test_proc_stat),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
