@@ -35,7 +35,7 @@
 #define CONF_ANCHORS_MAX	256
 #define CONF_ALIAS_MAX		100000
 #define CONF_ERRORS_MAX		100
-/* Past it, the last line: "FILE: N errors in all, the first M shown". */
+/* Past it, the last: "FILE:1:1: N errors in all, the first M shown". */
 #define ALL_SHOWN		" errors in all, the first "
 
 struct ctx {
@@ -857,8 +857,9 @@ conf_read(const char *path, FILE *errf, const struct block *top, void *base,
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (c.errors > CONF_ERRORS_MAX)
-		fprintf(errf, "%s: %d%s%d shown\n", path, c.errors, ALL_SHOWN,
-		    CONF_ERRORS_MAX);
+		/* At 1:1, as every error has a place (tests/fuzz). */
+		fprintf(errf, "%s:1:1: %d%s%d shown\n", path, c.errors,
+		    ALL_SHOWN, CONF_ERRORS_MAX);
 	if (c.errors > 0) {
 		free(*text);
 		*text = NULL;

@@ -586,7 +586,8 @@ def test_check_refuses_what_no_configuration_is_in_bounded_time(tmp_path):
     assert r.returncode == 1
     lines = r.stderr.splitlines()
     assert len(lines) == 102, (len(lines), lines[-3:])
-    assert lines[-2] == f"{conf}: 499 errors in all, the first 100 shown"
+    assert lines[-2] == \
+        f"{conf}:1:1: 499 errors in all, the first 100 shown"
 
     label = "a" * 63
     conf.write_text("services:\n  - name: dns\n    prefixes:\n"
