@@ -17,15 +17,24 @@
 
 #include "ahsock.h"
 
-/* Is a process answering on 'sun'?  A stale socket refuses. */
+/*
+ * Is a process answering on 'sun'?  Only a stale socket refuses.
+ * Without waiting: a listener whose queue is full (a process stopped
+ * or hung, with the relay's retries queued) kept a blocking connect()
+ * waiting for ever, and named with it, at start or in a reconfig's
+ * pause; busy so, it is in use.  A socket we may not connect to is
+ * not ours to replace either.
+ */
 static int
 in_use(const struct sockaddr_un *sun)
 {
 	int	fd, live;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
 		return (0);
-	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    (errno != ECONNREFUSED && errno != ENOENT);
 	close(fd);
 	return (live);
 }

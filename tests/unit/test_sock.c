@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -52,6 +54,43 @@ setup(void **state)
 }
 
 /*
+ * A socket at the path whose listener takes no more connections (a
+ * process stopped or hung, its queue full of the relay's retries): in
+ * use, said at once, where the old helper's connect() waited for ever,
+ * and named with it, at start or in a reconfig's pause.
+ */
+static void
+test_full_queue_is_in_use(void **state)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			d[64], err[256];
+	int			l, c, fd;
+
+	(void)state;
+	snprintf(d, sizeof(d), "/tmp/ah-test-full.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s.sock", d);
+	assert_true((l = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	/* Its one place in the queue taken. */
+	assert_true((c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) >=
+	    0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	alarm(5);
+	fd = ah_sock_listen(sun.sun_path, 0660, (gid_t)-1, 8, err,
+	    sizeof(err));
+	alarm(0);
+	assert_int_equal(fd, -1);
+	if (strstr(err, "is in use by another process") == NULL)
+		fail_msg("%s", err);
+	close(c);
+	close(l);
+	unlink(sun.sun_path);
+	assert_int_equal(rmdir(d), 0);
+}
+
+/*
  * ExaBGP runs its API processes with umask 0137: a private directory
  * made by mkdtemp() then lacks its owner's search bit, and binding
  * inside it fails with EACCES unless the helper sets the mode itself.
@@ -84,6 +123,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* Before the umask test, which leaves its umask. */
+		cmocka_unit_test(test_full_queue_is_in_use),
 		cmocka_unit_test(test_restrictive_umask),
 	};
 
