@@ -139,26 +139,36 @@ static const struct field f_transition[] = {
 static json_t *top;
 
 /*
- * A JSON string of 's': as it is when it is UTF-8, else made visible as
- * for people (ahtext.h), since JSON can hold nothing else and a name
- * from named or the command line is not ours to drop.
+ * A JSON string of the 'n' bytes at 's': as they are when they are
+ * UTF-8, else made visible as for people (ahtext.h), since JSON can hold
+ * nothing else and a name from named or the command line is not ours
+ * to drop.  NULL only when memory ran out.
  */
+static json_t *
+jstrn(const char *s, size_t n)
+{
+	json_t	*v;
+	char	*raw, *vis;
+	size_t	 len;
+
+	if ((v = json_stringn(s, n)) != NULL)
+		return (v);
+	if ((raw = strndup(s, n)) == NULL)
+		return (NULL);
+	len = 4 * strlen(raw) + 1;
+	if ((vis = malloc(len)) != NULL) {
+		ah_vis(vis, len, raw, AH_VIS_UTF8);
+		v = json_string(vis);
+		free(vis);
+	}
+	free(raw);
+	return (v);
+}
+
 static json_t *
 jstr(const char *s)
 {
-	json_t	*v;
-	char	*vis;
-	size_t	 len;
-
-	if ((v = json_string(s)) != NULL)
-		return (v);
-	len = 4 * strlen(s) + 1;
-	if ((vis = malloc(len)) == NULL)
-		return (NULL);
-	ah_vis(vis, len, s, AH_VIS_UTF8);
-	v = json_string(vis);
-	free(vis);
-	return (v);
+	return (jstrn(s, strlen(s)));
 }
 
 static void
@@ -323,7 +333,7 @@ file_object(void)
 	set(o, "path", jstr(file_path));
 	for (p = file_errors; *p != '\0'; p += n + (p[n] == '\n')) {
 		n = strcspn(p, "\n");
-		append(errors, json_stringn(p, n));
+		append(errors, jstrn(p, n));
 	}
 	set(o, "errors", errors);
 	return (o);

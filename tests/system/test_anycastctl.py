@@ -546,6 +546,28 @@ def test_with_json_every_error_is_json(tmp_path):
         assert b"out of memory" not in r.stderr
 
 
+def test_json_shows_a_rejected_file_whose_path_is_not_utf8(tmp_path):
+    """-c with a rejected file whose path is not UTF-8, the relay of its
+    control socket answering: -j status gives the file's errors as JSON
+    (each line starts with the path, escaped as for people), not an
+    'out of memory' and no JSON at all."""
+    sock = tmp_path / "r.sock"
+    fake = FakeRelaySocket(sock, "status")
+    path = os.path.join(os.fsencode(str(tmp_path)), b"r\xffelay.yaml")
+    with open(path, "wb") as f:
+        f.write(f"control:\n  socket: {sock}\nservices: [\n".encode())
+    try:
+        r = run_ctl("-j", "-c", path, "status")
+    finally:
+        fake.close()
+    assert r.returncode == 6, (r.returncode, r.stderr)
+    assert b"out of memory" not in r.stderr, r.stderr
+    doc = json.loads(r.stdout)
+    errors = doc["config_file"]["errors"]
+    assert errors and all("r\\xffelay.yaml:" in e for e in errors), errors
+    assert doc["config_file"]["path"].endswith("r\\xffelay.yaml")
+
+
 def test_an_empty_socket_path_is_a_usage_error():
     """-s '' would ask the abstract socket named by no bytes at all,
     which any local user can bind: no relay of ours is ever there."""
