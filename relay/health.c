@@ -128,6 +128,13 @@ why_silent(const struct feed *f, const struct feed_view *v,
  * zones: 0.4 to 0.8 s here), while the plugin's own thread goes on
  * publishing and says when the reconfig began.  That is load, not a
  * fault, for up to reconfig-pause from its start.
+ *
+ * The start the plugin reports is the latest open of named.conf's file,
+ * which anything may open (a config-management agent, a checkconf cron)
+ * as often as it likes.  The reconfig that silenced the view began by
+ * stale-after into the silence, else the silence was judged before it:
+ * so no silence longer than stale-after and reconfig-pause together is
+ * excused (live_view()), however recent the last open.
  */
 static int
 after_reconfig(const struct relay *r, const struct feed_view *v,
@@ -188,7 +195,8 @@ live_view(const struct relay *r, const struct service_conf *s,
 			return (NULL);
 		}
 		*paused = now - f->reconfig_at <=
-		    (int64_t)r->conf->reconfig_pause_ms;
+		    (int64_t)r->conf->reconfig_pause_ms && now - from <=
+		    (int64_t)f->stale_ms + r->conf->reconfig_pause_ms;
 		snprintf(limit, sizeof(limit), "reconfig-pause %u ms",
 		    r->conf->reconfig_pause_ms);
 		say(why, len, "named is reconfiguring%s%s: no query seen in "
@@ -226,6 +234,10 @@ health_deadline(const struct relay *r, size_t i, int64_t now)
 		from = v->active_at > r->svc[i].live.resumed ? v->active_at :
 		    r->svc[i].live.resumed;
 		if ((d = from + f->stale_ms + 1) > now && d < t)
+			t = d;
+		/* The longest silence a reconfig excuses. */
+		if ((d = from + f->stale_ms + r->conf->reconfig_pause_ms +
+		    1) > now && d < t)
 			t = d;
 	}
 	/* The end of a reconfig's pause. */

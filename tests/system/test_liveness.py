@@ -269,3 +269,61 @@ def test_reconfig_that_never_ends_is_withdrawn(stack):
     assert ("named is reconfiguring for longer than reconfig-pause 1000 "
             "ms: no query seen in view _default for ") in proc.proc.text()
 
+
+def test_named_conf_opened_again_and_again_excuses_one_pause(stack):
+    """The plugin takes any open of named.conf's file for a reconfig's
+    start (a config-management agent, a named-checkconf cron, an editor
+    opening it every few seconds), so a reconfig can seem to begin anew
+    while named is hung.  The excuse covers one pause: a view silent for
+    longer than stale-after and reconfig-pause together is withdrawn,
+    however recently the file was opened.  Before, each open renewed the
+    excuse and a hung named stayed announced for as long as they went
+    on."""
+    named = lab.Named(stack)                   # only for its socket path
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    stack.defer(sink.close)
+    relay = lab.Relay(stack, named, services=lab.plain_service(
+     rise=1, port=sink.getsockname()[1]))
+    relay.path.write_text(relay.path.read_text().replace(
+        "\nplugin:\n", "\nplugin:\n  reconfig-pause: 1s\n", 1))
+    fake = lab.FakePlugin(named.socket)
+    stack.procs.append(fake)
+    proc = lab.RelayUnderTest(stack, relay)
+    fake.accept()
+    fake.hello(interval=100, first=False)
+    seq = 1
+
+    def snapshot(probed, reconfig=None):
+        nonlocal seq
+        if probed:
+            fake.probes += 1
+        r = "" if reconfig is None else \
+            f" reconfig={int((time.monotonic() - reconfig) * 1000)}"
+        fake.send(f"view seq={seq} id=0 name=_default\n"
+                  f"outcomes seq={seq} view=0 queries=0 "
+                  f"probes={fake.probes}\n"
+                  f"tick seq={seq} views=1 records=2 time=0{r}\n")
+        seq += 1
+        time.sleep(0.1)
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.5:
+        snapshot(True)
+    assert proc.wait_command("announce route " + V4, 1)
+    hung = time.monotonic()
+    opened = hung
+    # named.conf opened every 0.5 s, for 4 s: four times reconfig-pause.
+    withdrawn = None
+    while withdrawn is None and time.monotonic() - hung < 4.0:
+        if time.monotonic() - opened >= 0.5:
+            opened = time.monotonic()
+        snapshot(False, opened)
+        withdrawn = proc.wait_command("withdraw route " + V4, 0)
+    took = time.monotonic() - hung
+    assert withdrawn is not None, proc.proc.text()[-2000:]
+    # stale-after 300 ms + reconfig-pause 1 s, and a snapshot's slack.
+    assert took < 2.0, took
+    assert "named is reconfiguring for longer than reconfig-pause 1000 " \
+        "ms" in proc.proc.text()
+
