@@ -19,13 +19,16 @@
  */
 
 #include <config.h>
+#include <dlfcn.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <isc/buffer.h>
 #include <isc/lex.h>
@@ -37,6 +40,7 @@
 #include <isccfg/cfg.h>
 #include <isccfg/grammar.h>
 
+#include <ns/hooks.h>
 #include <ns/log.h>
 
 #include "ahwire.h"
@@ -484,21 +488,26 @@ find_in(const cfg_obj_t *map, const char *parameters, const char *file,
 
 /*
  * The name of the view the statement at file:line belongs to, in
- * *viewp.  Returns the number of statements that match: more than one
- * only for statements without a parameter block on one line, which
+ * *viewp, and the map of statements it is in, in *scopep (NULL when
+ * none is).  Returns the number of statements that match: more than
+ * one only for statements without a parameter block on one line, which
  * the caller must refuse, since it cannot tell them apart.
  */
 static unsigned int
 find_view(const void *cfg, const char *parameters, const char *file,
-	  unsigned long line, const char **viewp) {
+	  unsigned long line, const char **viewp, const cfg_obj_t **scopep) {
 	const cfg_obj_t *views = NULL;
 	unsigned int n, total;
 
 	*viewp = "_default";
+	*scopep = NULL;
 	if (cfg == NULL) {
 		return (1);
 	}
 	total = find_in(cfg, parameters, file, line);
+	if (total > 0) {
+		*scopep = cfg;
+	}
 	if (cfg_map_get(cfg, "view", &views) != ISC_R_SUCCESS) {
 		return (total);
 	}
@@ -506,14 +515,73 @@ find_view(const void *cfg, const char *parameters, const char *file,
 	     e = cfg_list_next(e))
 	{
 		const cfg_obj_t *v = cfg_listelt_value(e);
-		n = find_in(cfg_tuple_get(v, "options"), parameters, file,
-			    line);
+		const cfg_obj_t *options = cfg_tuple_get(v, "options");
+
+		n = find_in(options, parameters, file, line);
 		if (n > 0 && total == 0) {
 			*viewp = cfg_obj_asstring(cfg_tuple_get(v, "name"));
+			*scopep = options;
 		}
 		total += n;
 	}
 	return (total);
+}
+
+/*
+ * Is 'plugin' a statement of this library?  named opens each by the
+ * path ns_plugin_expandpath() makes of its 'library', so the same file
+ * is the same plugin, whatever the path says.  'self' is NULL when
+ * this library cannot find its own file: nothing is then ours.
+ */
+static bool
+is_ours(const cfg_obj_t *plugin, const struct stat *self) {
+	const cfg_obj_t *lib = cfg_tuple_get(plugin, "library");
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (self == NULL || lib == NULL || !cfg_obj_isstring(lib)) {
+		return (false);
+	}
+	if (ns_plugin_expandpath(cfg_obj_asstring(lib), path, sizeof(path)) !=
+	    ISC_R_SUCCESS)
+	{
+		return (false);
+	}
+	return (stat(path, &st) == 0 && st.st_dev == self->st_dev &&
+		st.st_ino == self->st_ino);
+}
+
+/*
+ * The first statement of this library in 'scope' when that is not the
+ * statement at file:line, or NULL.  Two in one view would count each
+ * of its queries twice, and named would keep the second's parameters
+ * for the zones and the first's for nothing.
+ */
+static const cfg_obj_t *
+first_of_ours(const cfg_obj_t *scope, const char *parameters, const char *file,
+	      unsigned long line) {
+	const cfg_obj_t *plugins = NULL;
+	struct stat self;
+	Dl_info info;
+
+	if (scope == NULL ||
+	    cfg_map_get(scope, "plugin", &plugins) != ISC_R_SUCCESS ||
+	    dladdr((void *)first_of_ours, &info) == 0 ||
+	    info.dli_fname == NULL || stat(info.dli_fname, &self) != 0)
+	{
+		return (NULL);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		const cfg_obj_t *p = cfg_listelt_value(e);
+
+		if (is_ours(p, &self)) {
+			return (is_statement(p, parameters, file, line) ? NULL
+									: p);
+		}
+	}
+	return (NULL);
 }
 
 /*
@@ -524,7 +592,8 @@ find_view(const void *cfg, const char *parameters, const char *file,
 isc_result_t
 ah_params_view(const void *cfg, const char *parameters, const char *file,
 	       unsigned long line, isc_log_t *lctx, const char **viewp) {
-	unsigned int n = find_view(cfg, parameters, file, line, viewp);
+	const cfg_obj_t *scope = NULL, *first = NULL;
+	unsigned int n = find_view(cfg, parameters, file, line, viewp, &scope);
 
 	if (file == NULL) {
 		file = "named.conf";
@@ -537,6 +606,19 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 			      "on its own line, or give it a block",
 			      file, line, n);
 		return (ISC_R_FAILURE);
+	}
+	if (n == 1 &&
+	    (first = first_of_ours(scope, parameters, file, line)) != NULL) {
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: a second statement for "
+			      "view '%s' (the first is at %s:%u): it would "
+			      "count each query twice; keep one",
+			      file, line, *viewp,
+			      cfg_obj_file(first) != NULL ? cfg_obj_file(first)
+							  : "named.conf",
+			      cfg_obj_line(first));
+		return (ISC_R_EXISTS);
 	}
 	if (strlen(*viewp) >= AH_VIEWNAME_MAX) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,

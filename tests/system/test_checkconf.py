@@ -90,3 +90,51 @@ def test_view_name_that_cannot_be_published(stack):
     assert r.returncode == 1, out
     assert "is longer than 255 bytes and cannot be published" in out, out
     assert re.search(re.escape(str(named.conf)) + r":\d+: anycast-health:", out), out
+
+
+def second_statement(plugin):
+    """'plugin' again, as a file included twice has it."""
+    return plugin
+
+
+def test_two_statements_in_one_view_are_refused(stack):
+    """Two anycast-health statements in one view (a file included twice,
+    a copy left behind) would count each of its queries twice, and the
+    second's zones would never be walked: named-checkconf refuses the
+    second, naming where the first is.  One statement in each of two
+    views is what views need, and passes."""
+    named = lab.Named(stack)
+    body, plugin, zone = named.sections()
+    again = second_statement(plugin)
+    for text in (body + plugin + "\n" + again + "\n" + zone + "\n",
+                 body + 'view "v" {\n' + plugin + "\n" + zone + "\n" +
+                 again + "\n};\n"):
+        named.conf.write_text(text)
+        r = subprocess.run(["named-checkconf", str(named.conf)],
+                           capture_output=True, text=True, timeout=30)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, out
+        first = text[:text.index("plugin query")].count("\n") + 1
+        second = text[:text.rindex("plugin query")].count("\n") + 1
+        assert re.search(
+            re.escape(f"{named.conf}:") + r"\d+: anycast-health: a second "
+            r"statement for view '(_default|v)' \(the first is at " +
+            re.escape(f"{named.conf}:{first})"), out), out
+        assert out.count("a second statement") == 1, out
+        assert second > first
+    named.conf.write_text(
+        body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
+        "\n" + zone + '\n};\nview "b" {\n' + plugin + "\n};\n")
+    r = subprocess.run(["named-checkconf", str(named.conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_named_refuses_two_statements_in_one_view(stack):
+    named = lab.Named(stack)
+    body, plugin, zone = named.sections()
+    text = body + plugin + "\n" + second_statement(plugin) + "\n" + zone + "\n"
+    named = lab.Named(stack, conf_text=text)
+    named.start(wait=False)
+    lab.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
+    assert "a second statement for view '_default'" in named.proc.text()
