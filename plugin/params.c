@@ -43,6 +43,7 @@
 #include <ns/hooks.h>
 #include <ns/log.h>
 
+#include "ahsock.h"
 #include "ahwire.h"
 #include "bindcompat.h"
 #include "params.h"
@@ -324,18 +325,21 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	}
 
 	if (cfg_map_get(pmap, "socket", &obj) == ISC_R_SUCCESS) {
-		const char *path = cfg_obj_asstring(obj);
+		const char *path = cfg_obj_asstring(obj), *why = NULL;
+		char buf[128];
+
 		if (path[0] != '/') {
 			param_error(file, obj, lctx,
 				    "socket '%s' must be an "
 				    "absolute path",
 				    path);
 			result = ISC_R_FAILURE;
-		} else if (strlen(path) >= sizeof(p->path)) {
-			param_error(file, obj, lctx,
-				    "socket '%s' is longer "
-				    "than %zu bytes",
-				    path, sizeof(p->path) - 1);
+		} else if ((why = ah_sock_path_error(path, buf, sizeof(buf))) !=
+				   NULL ||
+			   strlen(path) >= sizeof(p->path))
+		{
+			param_error(file, obj, lctx, "socket '%s' is %s", path,
+				    why != NULL ? why : "too long");
 			result = ISC_R_FAILURE;
 		} else {
 			strcpy(p->path, path);

@@ -39,18 +39,42 @@ in_use(const struct sockaddr_un *sun)
 	return (live);
 }
 
+/* What a private directory beside the path adds: "/.ahXXXXXX/s". */
+#define PRIVATE_DIR_LEN	12
+
+const char *
+ah_sock_path_error(const char *path, char *buf, size_t len)
+{
+	struct sockaddr_un	 sun;
+	const char		*slash = strrchr(path, '/');
+	size_t			 dir = slash != NULL ? (size_t)(slash - path) : 1;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(buf, len, "longer than %zu bytes",
+		    sizeof(sun.sun_path) - 1);
+		return (buf);
+	}
+	if (dir + PRIVATE_DIR_LEN >= sizeof(sun.sun_path)) {
+		snprintf(buf, len, "too long to create safely: its "
+		    "directory's path plus %d bytes must fit in %zu",
+		    PRIVATE_DIR_LEN, sizeof(sun.sun_path) - 1);
+		return (buf);
+	}
+	return (NULL);
+}
+
 int
 ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
     char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct stat		 st;
-	char			 dir[PATH_MAX], tmp[PATH_MAX];
+	char			 dir[PATH_MAX], tmp[PATH_MAX], why[80];
 	const char		*slash;
 	int			 fd = -1, n;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", path);
+	if (ah_sock_path_error(path, why, sizeof(why)) != NULL) {
+		snprintf(err, errlen, "socket path %s: %s", why, path);
 		return (-1);
 	}
 	strcpy(sun.sun_path, path);

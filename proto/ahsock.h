@@ -27,6 +27,14 @@ int	ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
 	    char *err, size_t errlen);
 
 /*
+ * Why ah_sock_listen() could never create a socket at 'path', in 'buf',
+ * or NULL: the path too long for a socket address, or its directory's
+ * too long for the private directory the socket is bound in first.
+ * For configuration checks, which must refuse what would fail later.
+ */
+const char	*ah_sock_path_error(const char *path, char *buf, size_t len);
+
+/*
  * accept4() for a listener polled by a loop.  When the process is out
  * of file descriptors (EMFILE, ENFILE) the pending connection stays
  * queued and the listener stays readable: polling it again at once

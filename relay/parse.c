@@ -147,7 +147,7 @@ take_user(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 #define R(f)	FIELD(struct relay_conf, f)
 
 static const struct key plugin_keys[] = {
-	{ "socket", K_PATH, R(plugin_socket), .what = "plugin socket",
+	{ "socket", K_SOCKET, R(plugin_socket), .what = "plugin socket",
 	    .defs = AH_DEFAULT_PLUGIN_SOCKET },
 	{ "user", K_STRING, R(plugin_user), .defs = AH_DEFAULT_NAMED_USER,
 	    .take = take_user },
@@ -160,7 +160,7 @@ static const struct key plugin_keys[] = {
 };
 
 static const struct key control_keys[] = {
-	{ "socket", K_PATH, R(control_socket), .what = "control socket",
+	{ "socket", K_SOCKET, R(control_socket), .what = "control socket",
 	    .defs = AH_DEFAULT_CONTROL_SOCKET },
 	{ "mode", K_UINT, R(control_mode), .def = 0660, .take = take_mode },
 	{ "group", K_UINT, R(control_gid), .def = -1, .take = take_group },

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "ahsock.h"
 #include "parse.h"
 #include "parse_yaml.h"
 
@@ -280,7 +281,8 @@ take_text(struct ctx *c, yaml_node_t *n, const char *what, const char *s,
 static const char *
 text_kind(struct ctx *c, yaml_node_t *n, const struct key *k, const char *s)
 {
-	const char *what = conf_what(k);
+	const char	*what = conf_what(k), *why;
+	char		 buf[128];
 
 	switch (k->kind) {
 	case K_TOKEN:
@@ -290,10 +292,18 @@ text_kind(struct ctx *c, yaml_node_t *n, const struct key *k, const char *s)
 		    "'_' and '.'", what, s);
 		return (NULL);
 	case K_PATH:
-		if (s[0] == '/')
-			return (s);
-		conf_error(c, n, "%s '%s' must be an absolute path", what, s);
-		return (NULL);
+	case K_SOCKET:
+		if (s[0] != '/') {
+			conf_error(c, n, "%s '%s' must be an absolute path",
+			    what, s);
+			return (NULL);
+		}
+		if (k->kind == K_SOCKET &&
+		    (why = ah_sock_path_error(s, buf, sizeof(buf))) != NULL) {
+			conf_error(c, n, "%s '%s' is %s", what, s, why);
+			return (NULL);
+		}
+		return (s);
 	case K_LOOPBACK:
 		if (is_loopback(s))
 			return (s);
@@ -394,6 +404,7 @@ conf_take_kind(struct ctx *c, yaml_node_t *n, const struct key *k, void *base)
 	case K_STRING:
 	case K_TOKEN:
 	case K_PATH:
+	case K_SOCKET:
 	case K_LOOPBACK:
 		if ((s = text_kind(c, n, k, s)) != NULL)
 			take_text(c, n, conf_what(k), s, field, k->size);
@@ -460,6 +471,7 @@ block_init(const struct block *b, void *base)
 		case K_STRING:
 		case K_TOKEN:
 		case K_PATH:
+		case K_SOCKET:
 		case K_LOOPBACK:
 			if (k->defs != NULL)
 				snprintf(field, k->size, "%s", k->defs);

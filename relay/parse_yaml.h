@@ -28,6 +28,7 @@ enum key_kind {
 	K_STRING,	/* text of 1 to size - 1 bytes */
 	K_TOKEN,	/* ... of letters, digits, '-', '_' and '.' */
 	K_PATH,		/* ... an absolute path */
+	K_SOCKET,	/* ... one where a Unix socket can be made */
 	K_LOOPBACK,	/* ... a loopback address */
 	K_DURATION,	/* milliseconds, min..max, in an integer field */
 	K_UINT,		/* min..max, in an integer field */

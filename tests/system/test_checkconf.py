@@ -23,6 +23,11 @@ CASES = [
     ("socket /tmp/x.sock;", r"socket must be a path in double quotes"),
     ('socket "relative.sock";', r"socket 'relative\.sock' must be an absolute path"),
     ('socket "/' + "x" * 120 + '";', r"is longer than 107 bytes"),
+    # Short enough for an address, but not the private directory beside
+    # it that the socket is bound in first: named would fail to start.
+    ('socket "/' + "d" * 96 + '/s";',
+     r"is too long to create safely: its directory's path plus 12 bytes "
+     r"must fit in 107"),
     ('socket-mode "0999";', r"socket-mode '0999' is not an octal mode"),
     ('socket-mode "0066";', r"socket-mode '0066' is not an octal mode"),
     ('socket-group "no-such-group-here";', r"socket-group 'no-such-group-here' does not exist"),

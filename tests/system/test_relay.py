@@ -44,6 +44,27 @@ def test_check_reports_every_error_with_position(tmp_path):
     assert r.stdout == ""
 
 
+def test_check_refuses_a_socket_it_could_not_create(tmp_path):
+    """A control socket whose path fits an address but whose directory
+    leaves no room for the private directory it is bound in first: the
+    relay would start and fail to listen.  --check says so, with the
+    position, as named-checkconf does for the plugin's socket."""
+    long_dir = "/" + "d" * 96
+    conf = tmp_path / "relay.yaml"
+    example = (lab.CONF / "anycast-relay.yaml").read_text()
+    old = "  socket: /run/anycast-health/relay.sock\n"
+    assert old in example
+    conf.write_text(example.replace(old, f"  socket: {long_dir}/r.sock\n"))
+    text = conf.read_text()
+    line = text[:text.index(f"  socket: {long_dir}")].count("\n") + 1
+    r = subprocess.run([str(lab.RELAY), "--check", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (f"{conf}:{line}:11: control socket '{long_dir}/r.sock' is too "
+            "long to create safely: its directory's path plus 12 bytes "
+            "must fit in 107") in r.stderr, r.stderr
+
+
 def test_usage_errors():
     r = subprocess.run([str(lab.RELAY)], capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and "usage:" in r.stderr
