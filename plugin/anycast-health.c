@@ -195,6 +195,12 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 	{
 		result = ISC_R_FAILURE;
 	}
+	if (result == ISC_R_SUCCESS &&
+	    ah_params_one_socket(cfg, parameters, cfg_file, cfg_line, mctx,
+				 lctx, p) != ISC_R_SUCCESS)
+	{
+		result = ISC_R_FAILURE;
+	}
 	isc_mem_put(mctx, p, sizeof(*p));
 	return (result);
 }

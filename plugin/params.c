@@ -555,6 +555,34 @@ is_ours(const cfg_obj_t *plugin, const struct stat *self) {
 		st.st_ino == self->st_ino);
 }
 
+/* This library's own file, which its statements name (is_ours()). */
+static bool
+own_file(struct stat *self) {
+	Dl_info info;
+
+	return (dladdr((void *)own_file, &info) != 0 &&
+		info.dli_fname != NULL && stat(info.dli_fname, self) == 0);
+}
+
+/* The first statement of this library in 'scope', or NULL. */
+static const cfg_obj_t *
+first_in(const cfg_obj_t *scope, const struct stat *self) {
+	const cfg_obj_t *plugins = NULL;
+
+	if (scope == NULL ||
+	    cfg_map_get(scope, "plugin", &plugins) != ISC_R_SUCCESS) {
+		return (NULL);
+	}
+	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
+	     e = cfg_list_next(e))
+	{
+		if (is_ours(cfg_listelt_value(e), self)) {
+			return (cfg_listelt_value(e));
+		}
+	}
+	return (NULL);
+}
+
 /*
  * The first statement of this library in 'scope' when that is not the
  * statement at file:line, or NULL.  Two in one view would count each
@@ -564,28 +592,15 @@ is_ours(const cfg_obj_t *plugin, const struct stat *self) {
 static const cfg_obj_t *
 first_of_ours(const cfg_obj_t *scope, const char *parameters, const char *file,
 	      unsigned long line) {
-	const cfg_obj_t *plugins = NULL;
+	const cfg_obj_t *first = NULL;
 	struct stat self;
-	Dl_info info;
 
-	if (scope == NULL ||
-	    cfg_map_get(scope, "plugin", &plugins) != ISC_R_SUCCESS ||
-	    dladdr((void *)first_of_ours, &info) == 0 ||
-	    info.dli_fname == NULL || stat(info.dli_fname, &self) != 0)
+	if (!own_file(&self) || (first = first_in(scope, &self)) == NULL ||
+	    is_statement(first, parameters, file, line))
 	{
 		return (NULL);
 	}
-	for (const cfg_listelt_t *e = cfg_list_first(plugins); e != NULL;
-	     e = cfg_list_next(e))
-	{
-		const cfg_obj_t *p = cfg_listelt_value(e);
-
-		if (is_ours(p, &self)) {
-			return (is_statement(p, parameters, file, line) ? NULL
-									: p);
-		}
-	}
-	return (NULL);
+	return (first);
 }
 
 /*
@@ -633,4 +648,62 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 		return (ISC_R_RANGE);
 	}
 	return (ISC_R_SUCCESS);
+}
+
+/*
+ * named publishes on one socket (publisher.c): a statement whose socket
+ * differs from that of the first statement of this library, in the
+ * order named reads them, would make named fail at registration.
+ * named-checkconf must say so too.  The first statement's mistakes are
+ * its own check's to report: it is read here without a log.
+ */
+isc_result_t
+ah_params_one_socket(const void *cfg, const char *parameters, const char *file,
+		     unsigned long line, isc_mem_t *mctx, isc_log_t *lctx,
+		     const ah_params_t *p) {
+	const cfg_obj_t *views = NULL, *first = NULL, *pobj = NULL;
+	struct stat self;
+	ah_params_t *q = NULL;
+	isc_result_t result = ISC_R_SUCCESS;
+
+	if (cfg == NULL || !own_file(&self)) {
+		return (ISC_R_SUCCESS);
+	}
+	first = first_in(cfg, &self);
+	if (first == NULL && cfg_map_get(cfg, "view", &views) == ISC_R_SUCCESS)
+	{
+		for (const cfg_listelt_t *e = cfg_list_first(views);
+		     e != NULL && first == NULL; e = cfg_list_next(e))
+		{
+			first = first_in(
+				cfg_tuple_get(cfg_listelt_value(e), "options"),
+				&self);
+		}
+	}
+	if (first == NULL || is_statement(first, parameters, file, line)) {
+		return (ISC_R_SUCCESS);
+	}
+	pobj = cfg_tuple_get(first, "parameters");
+	q = isc_mem_get(mctx, sizeof(*q));
+	if (ah_params_parse(pobj != NULL && cfg_obj_isstring(pobj)
+				    ? cfg_obj_asstring(pobj)
+				    : NULL,
+			    cfg_obj_file(first), cfg_obj_line(first), mctx,
+			    NULL, q) == ISC_R_SUCCESS &&
+	    strcmp(q->pub.path, p->pub.path) != 0)
+	{
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "%s:%lu: anycast-health: socket '%s' differs "
+			      "from '%s' of the statement at %s:%u: one named "
+			      "publishes on one socket",
+			      file != NULL ? file : "named.conf", line,
+			      p->pub.path, q->pub.path,
+			      cfg_obj_file(first) != NULL ? cfg_obj_file(first)
+							  : "named.conf",
+			      cfg_obj_line(first));
+		result = ISC_R_FAILURE;
+	}
+	isc_mem_put(mctx, q, sizeof(*q));
+	return (result);
 }

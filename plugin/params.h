@@ -45,4 +45,13 @@ isc_result_t
 ah_params_view(const void *cfg, const char *parameters, const char *file,
 	       unsigned long line, isc_log_t *lctx, const char **viewp);
 
+/*
+ * Fails, logging why, when the socket of *p, the parameters of the
+ * statement at file:line, differs from the first statement's in 'cfg'.
+ */
+isc_result_t
+ah_params_one_socket(const void *cfg, const char *parameters, const char *file,
+		     unsigned long line, isc_mem_t *mctx, isc_log_t *lctx,
+		     const ah_params_t *p);
+
 #endif /* AH_PARAMS_H */

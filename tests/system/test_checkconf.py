@@ -143,3 +143,26 @@ def test_named_refuses_two_statements_in_one_view(stack):
     named.start(wait=False)
     lab.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
     assert "a second statement for view '_default'" in named.proc.text()
+
+
+def test_views_with_different_sockets_are_refused(stack):
+    """One named publishes on one socket: a view whose statement names
+    another made named fail at its start ('all views must use one
+    socket') although named-checkconf passed it.  Now named-checkconf
+    says so, at the statement that differs from the first."""
+    named = lab.Named(stack)
+    body, plugin, zone = named.sections()
+    other = re.sub(r'socket "[^"]*"', f'socket "{named.dir}/other.sock"',
+                   plugin, count=1)
+    assert other != plugin
+    text = (body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
+            "\n" + zone + '\n};\nview "b" {\n' + other + "\n};\n")
+    named.conf.write_text(text)
+    r = subprocess.run(["named-checkconf", str(named.conf)],
+                       capture_output=True, text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    first = text[:text.index("plugin query")].count("\n") + 1
+    assert (f"anycast-health: socket '{named.dir}/other.sock' differs from "
+            f"'{named.socket}' of the statement at {named.conf}:{first}: "
+            "one named publishes on one socket") in out, out
