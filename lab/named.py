@@ -142,17 +142,19 @@ def named_conf(workdir, socket, *, port=None, run_dir=None, server_id=None,
 
 
 def start_named(stack, name, conf, *, prefix=(), user=None, wrapper=(),
-                wait=True, timeout=20):
+                wait=True, timeout=20, through=False):
     """named -g with conf, as Proc 'name' of stack.  prefix: argv put
     before it (ip netns exec); user: named -u; wrapper: argv between
-    prefix and named (valgrind: then named gets no sanitizer runtimes).
+    prefix and named (valgrind: then named gets no sanitizer runtimes,
+    unless 'through': a wrapper that execs named, as setpriv does).
     With wait, returns once named says it is running."""
     log = stack.dir / f"{name}.log"
     offset = log.stat().st_size if log.exists() else 0
     argv = [*prefix, *wrapper, NAMED, "-g", "-c", str(conf), "-n", "2"]
     if user is not None:
         argv += ["-u", user]
-    env = named_sanitizer_env() if SANITIZE and not wrapper else None
+    env = named_sanitizer_env() if SANITIZE and (through or not wrapper) \
+        else None
     proc = stack.start(name, [str(a) for a in argv], env=env)
     if wait:
         # "running" alone on a line, in this start's part of the log.
@@ -185,12 +187,14 @@ class Named:
         (self.dir / "db.example").write_text(example("db.example"))
         self.proc = None
 
-    def start(self, wait=True, wrapper=(), start_timeout=20):
-        """wrapper: argv put before named's (valgrind, for one)."""
+    def start(self, wait=True, wrapper=(), start_timeout=20, through=False):
+        """wrapper: argv put before named's (valgrind, for one; see
+        start_named() for 'through')."""
         if os.path.exists(self.socket) and not self.proc:
             os.unlink(self.socket)
         self.proc = start_named(self.stack, self.name, self.conf, wrapper=wrapper,
-                                wait=wait, timeout=start_timeout)
+                                wait=wait, timeout=start_timeout,
+                                through=through)
         return self
 
     def sections(self):

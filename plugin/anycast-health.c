@@ -68,6 +68,7 @@
 typedef struct ah_instance {
 	isc_mem_t *mctx;
 	struct ah_view *view;
+	struct ah_pub_asked asked; /* the publisher's, from attach to detach */
 	ah_groups_t *groups;
 	ah_zones_t *zones;     /* NULL: no zones to watch */
 	dns_fixedname_t probe; /* AH_PROBE_QNAME */
@@ -120,7 +121,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	ah_instance_t *inst = NULL;
 	ah_params_t *p = NULL;
 	const char *view = NULL;
-	char err[256];
+	char err[PATH_MAX + 256];
+	int rc;
 	isc_result_t result = ISC_R_SUCCESS;
 
 	UNUSED(actx);
@@ -147,10 +149,15 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 	RUNTIME_CHECK(ah_name_fromstring(dns_fixedname_name(&inst->probe),
 					 AH_PROBE_QNAME) == ISC_R_SUCCESS);
 
-	if (ah_pub_attach(&p->pub, view, &inst->view, err, sizeof(err)) != 0) {
+	rc = ah_pub_attach(&p->pub, view, &inst->asked, &inst->view, err,
+			   sizeof(err));
+	if (rc != 0) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-			      ISC_LOG_ERROR, "anycast-health: %s (%s:%lu)", err,
-			      cfg_file, cfg_line);
+			      rc < 0 ? ISC_LOG_ERROR : ISC_LOG_WARNING,
+			      "anycast-health: %s (%s:%lu)", err, cfg_file,
+			      cfg_line);
+	}
+	if (rc < 0) {
 		result = ISC_R_FAILURE;
 		goto cleanup;
 	}
@@ -217,7 +224,7 @@ plugin_destroy(void **instp) {
 		ah_groups_destroy(&inst->groups);
 	}
 	if (inst->view != NULL) {
-		ah_pub_detach(inst->view);
+		ah_pub_detach(inst->view, &inst->asked);
 	}
 	isc_mem_putanddetach(&inst->mctx, inst, sizeof(*inst));
 	*instp = NULL;

@@ -15,11 +15,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,8 +75,11 @@ static struct {
 	pthread_mutex_t lock;
 	struct ah_view views[AH_VIEWS_MAX];
 	unsigned int ninstances;
-	uint64_t detaches; /* orders slots by leaving */
-	struct ah_pub_params params;
+	uint64_t detaches;	     /* orders slots by leaving */
+	struct ah_pub_params params; /* mode and gid: as applied */
+	struct ah_pub_asked *asked;  /* of every attached instance */
+	uint64_t gen;
+	gid_t made_gid; /* the socket's group as made: for gid -1 */
 	/* May change on reconfig while the thread runs. */
 	atomic_uint interval_ms;
 	atomic_uint zone_interval_ms;
@@ -562,6 +567,7 @@ watch_conf(const char *file) {
 static int
 start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	sigset_t all, old;
+	struct stat st;
 	int rc;
 
 	pub.params = *p;
@@ -573,6 +579,11 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	if (pub.listen.fd < 0) {
 		return (-1);
 	}
+	if (stat(p->path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		goto fail;
+	}
+	pub.made_gid = p->gid != (gid_t)-1 ? p->gid : st.st_gid;
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
@@ -661,10 +672,125 @@ reset_view(struct ah_view *v, const char *name) {
 	strcpy(v->name, name);
 }
 
+/*
+ * Puts in force what the oldest attached instance asked: the running
+ * configuration's, since named detaches a configuration's instances
+ * once it has committed the next, or rejected it.  A socket whose mode
+ * or group cannot be set keeps the ones it has, and says why in 'err'.
+ * Called with 'lock' held.
+ */
+static int
+apply_asked(char *err, size_t errlen) {
+	const struct ah_pub_asked *a = pub.asked;
+	gid_t gid;
+	int rc = 0;
+
+	for (const struct ah_pub_asked *b = pub.asked; b != NULL; b = b->next) {
+		if (b->gen < a->gen) {
+			a = b;
+		}
+	}
+	if (a == NULL) {
+		return (0);
+	}
+	atomic_store(&pub.interval_ms, a->interval_ms);
+	atomic_store(&pub.zone_interval_ms, a->zone_interval_ms);
+	gid = a->gid != (gid_t)-1 ? a->gid : pub.made_gid;
+	if (a->mode != pub.params.mode || gid != pub.params.gid) {
+		if (chmod(pub.params.path, a->mode) < 0 ||
+		    chown(pub.params.path, (uid_t)-1, gid) < 0)
+		{
+			snprintf(err, errlen, "set permissions of %s: %s",
+				 pub.params.path, strerror(errno));
+			rc = -1;
+		}
+		/* Tried once: not again at every attach. */
+		pub.params.mode = a->mode;
+		pub.params.gid = gid;
+	}
+	return (rc);
+}
+
+/* Whether the capability 'cap' (linux/capability.h) is in effect. */
+static bool
+capable(unsigned int cap) {
+	char line[128];
+	unsigned long long eff = 0;
+	bool found = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL) {
+		return (false);
+	}
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	}
+	fclose(f);
+	return (found && cap < 64 && (eff >> cap & 1) != 0);
+}
+
+#define AH_CAP_CHOWN  0 /* CAP_CHOWN */
+#define AH_CAP_FOWNER 3 /* CAP_FOWNER */
+
+/*
+ * Why this process cannot give the socket the mode and group 'p' asks,
+ * or NULL.  named makes it at its start, as root with every capability,
+ * then gives them up (and with -u, root too): the socket's owner may
+ * set its mode, and its group to one of the owner's own; only
+ * CAP_FOWNER and CAP_CHOWN do more.  Such a change is not refused: a
+ * reconfig that fails on a plugin can crash named 9.18 (REQUIRE
+ * res->frozen, after an earlier reconfig succeeded), so the socket
+ * keeps its mode and group, and the reconfig everything else it asks.
+ */
+static const char *
+cannot_set(const struct ah_pub_params *p, char *buf, size_t len) {
+	struct stat st;
+	gid_t gid = p->gid != (gid_t)-1 ? p->gid : pub.made_gid;
+	bool owner;
+	gid_t groups[256];
+	int n;
+
+	if (p->mode == pub.params.mode && gid == pub.params.gid) {
+		return (NULL);
+	}
+	if (stat(pub.params.path, &st) < 0) {
+		snprintf(buf, len, "%s: %s", pub.params.path, strerror(errno));
+		return (buf);
+	}
+	owner = geteuid() == st.st_uid || capable(AH_CAP_FOWNER);
+	if (p->mode != pub.params.mode && !owner) {
+		snprintf(buf, len,
+			 "named (uid %u) no longer owns %s (uid %u), made at "
+			 "its start: restart named to change socket-mode",
+			 (unsigned int)geteuid(), pub.params.path,
+			 (unsigned int)st.st_uid);
+		return (buf);
+	}
+	if (gid == pub.params.gid || capable(AH_CAP_CHOWN)) {
+		return (NULL);
+	}
+	if (owner && getegid() == gid) {
+		return (NULL);
+	}
+	n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+	for (int i = 0; owner && i < n; i++) {
+		if (groups[i] == gid) {
+			return (NULL);
+		}
+	}
+	snprintf(buf, len,
+		 "named (uid %u) may no longer give %s the group %u, made "
+		 "at its start: restart named to change socket-group",
+		 (unsigned int)geteuid(), pub.params.path, (unsigned int)gid);
+	return (buf);
+}
+
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,
-	      struct ah_view **vp, char *err, size_t errlen) {
+	      struct ah_pub_asked *asked, struct ah_view **vp, char *err,
+	      size_t errlen) {
 	struct ah_view *v = NULL, *fresh = NULL;
+	bool kept = false;
 	int rc = -1;
 
 	if (strlen(name) >= AH_VIEWNAME_MAX) {
@@ -679,6 +805,9 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 			 "all views must use one socket",
 			 p->path, pub.params.path);
 		goto out;
+	}
+	if (pub.ninstances > 0 && cannot_set(p, err, errlen) != NULL) {
+		kept = true;
 	}
 	/*
 	 * Same name, same counters: a reconfig continues the series.  A
@@ -718,13 +847,22 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		v = fresh;
 		reset_view(v, name);
 	}
-	/* The intervals may change on reconfig; the path may not. */
-	atomic_store(&pub.interval_ms, p->interval_ms);
-	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
+	*asked = (struct ah_pub_asked){
+		.gen = ++pub.gen,
+		.interval_ms = p->interval_ms,
+		.zone_interval_ms = p->zone_interval_ms,
+		.mode = kept ? pub.params.mode : p->mode,
+		.gid = kept ? pub.params.gid : p->gid,
+		.next = pub.asked,
+	};
+	pub.asked = asked;
+	if (pub.ninstances == 0) {
+		pub.params.gid = pub.made_gid;
+	}
 	v->refs++;
 	pub.ninstances++;
 	*vp = v;
-	rc = 0;
+	rc = kept ? 1 : 0;
 out:
 	pthread_mutex_unlock(&pub.lock);
 	pthread_mutex_unlock(&pub.life);
@@ -763,7 +901,8 @@ ah_pub_walker_remove(struct ah_walker *w) {
 }
 
 void
-ah_pub_detach(struct ah_view *v) {
+ah_pub_detach(struct ah_view *v, struct ah_pub_asked *asked) {
+	char err[PATH_MAX + 64];
 	int last;
 
 	pthread_mutex_lock(&pub.life);
@@ -771,7 +910,22 @@ ah_pub_detach(struct ah_view *v) {
 	if (--v->refs == 0) {
 		v->left = ++pub.detaches;
 	}
+	for (struct ah_pub_asked **ap = &pub.asked; *ap != NULL;
+	     ap = &(*ap)->next) {
+		if (*ap == asked) {
+			*ap = asked->next;
+			break;
+		}
+	}
 	last = --pub.ninstances == 0;
+	/*
+	 * Nobody to tell: named gives a plugin's destroy no log.  The
+	 * socket is ours, made by this process: only someone removing or
+	 * replacing it makes this fail, and then the mode is theirs.
+	 */
+	if (!last) {
+		(void)apply_asked(err, sizeof(err));
+	}
 	pthread_mutex_unlock(&pub.lock);
 	/* Outside 'lock': the thread takes it to build snapshots. */
 	if (last) {

@@ -68,16 +68,39 @@ struct ah_pub_params {
 };
 
 /*
+ * What one instance asked of the running publisher: its intervals and
+ * the socket's mode and group.  The instance keeps it, from attach to
+ * detach; the publisher's, under its lock.
+ */
+struct ah_pub_asked {
+	uint64_t gen; /* the order of attaching */
+	unsigned int interval_ms;
+	unsigned int zone_interval_ms;
+	mode_t mode;
+	gid_t gid;
+	struct ah_pub_asked *next;
+};
+
+/*
  * Attach an instance for view 'name'.  The first attach creates the
  * socket and starts the thread with 'p'; later ones must agree with
- * the running publisher, and are a reconfig under way: named registers
- * new instances inside the pause of its worker threads, which the
- * snapshots then say (the tick's 'reconfig').  Returns 0, or -1 with a
- * message in 'err'.
+ * the running publisher on the path, and are a reconfig under way:
+ * named registers new instances inside the pause of its worker
+ * threads, which the snapshots then say (the tick's 'reconfig').
+ *
+ * What else 'p' asks (the intervals, the socket's mode and group) takes
+ * effect once every instance attached before it has detached: that is,
+ * when named has committed the configuration that registered it.  A
+ * reconfig named rejects detaches its new instances instead, and
+ * changes nothing.  A mode or group named may no longer give the
+ * socket, having given up root or its capabilities, is not taken: then
+ * the return is 1, with why in 'err'.  Returns 0, or -1 with a message
+ * in 'err'.
  */
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,
-	      struct ah_view **vp, char *err, size_t errlen);
+	      struct ah_pub_asked *asked, struct ah_view **vp, char *err,
+	      size_t errlen);
 /* Walks for an attached view; remove before detaching the view. */
 void
 ah_pub_walker_add(struct ah_walker *);
@@ -85,6 +108,6 @@ void
 ah_pub_walker_remove(struct ah_walker *);
 /* The last detach says goodbye, stops the thread and removes the socket. */
 void
-ah_pub_detach(struct ah_view *);
+ah_pub_detach(struct ah_view *, struct ah_pub_asked *);
 
 #endif /* AH_PUBLISHER_H */

@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import signal
 import stat
 import time
@@ -137,6 +138,101 @@ def test_reconfig_keeps_stream_and_counters(stack):
     assert int(tick1["seq"]) > int(tick0["seq"])
     # One publisher: the socket path was never taken over by a second one.
     assert named.proc.text().count("publishing on") == 5
+
+
+def set_params(named, **changes):
+    """named.conf with the plugin's parameters changed ('socket_mode'
+    for socket-mode), and 'extra' appended to the file."""
+    text = named.conf.read_text()
+    for key, value in changes.items():
+        if key == "extra":
+            continue
+        key = key.replace("_", "-")
+        text, n = re.subn(rf"^(\s*){key} [^;]*;", rf"\g<1>{key} {value};",
+                          text, count=1, flags=re.M)
+        if n == 0:
+            start = text.index("plugin query")
+            brace = text.index("{", start) + 1
+            text = text[:brace] + f"\n\t{key} {value};" + text[brace:]
+    named.conf.write_text(text + changes.get("extra", ""))
+
+
+def test_reconfig_applies_socket_mode(stack):
+    """socket-mode or socket-group changed and 'rndc reconfig': the
+    socket takes them, as at a start (it kept the old ones until named
+    restarted, so a relay newly given access stayed out)."""
+    named = lab.Named(stack).start()
+
+    def mode():
+        return stat.S_IMODE(os.stat(named.socket).st_mode)
+
+    assert mode() == 0o660
+    for want in (0o600, 0o666):
+        set_params(named, socket_mode=f'"0{want:o}"')
+        r = named.rndc("reconfig")
+        assert r.returncode == 0, r.stderr
+        # In force once named lets go of the old configuration's view,
+        # when its tasks end: 0.8 s here.
+        lab.wait_for(lambda: mode() == want, 15,
+                     what=f"socket mode 0{want:o}")
+
+
+def test_reconfig_changes_socket_group_only_as_named_may(stack):
+    """named makes the socket at its start, then gives up its
+    capabilities (and with -u, root): a reconfig may then give the socket
+    only a group of named's own.  Another is not taken, and named's log
+    says why, while the reconfig's other changes are (a plugin refusing
+    a reconfig could crash named 9.18).  Before, every new group was
+    silently never applied."""
+    import grp
+    daemon, adm = grp.getgrnam("daemon").gr_gid, grp.getgrnam("adm").gr_gid
+    named = lab.Named(stack)
+    set_params(named, socket_group='"daemon"')
+    # named (root, without CAP_CHOWN once started) in groups daemon and
+    # root, not adm.
+    named.start(wrapper=["setpriv", f"--groups=0,{daemon}"], through=True)
+
+    def gid():
+        return os.stat(named.socket).st_gid
+
+    assert gid() == daemon
+    set_params(named, socket_group='"root"')          # named's own group
+    assert named.rndc("reconfig").returncode == 0
+    lab.wait_for(lambda: gid() == 0, 15, what="group root")
+    set_params(named, socket_group='"adm"', interval="300")
+    assert named.rndc("reconfig").returncode == 0, "the rest is taken"
+    assert (f"may no longer give {named.socket} the group {adm}, made at "
+            "its start: restart named to change socket-group") \
+        in named.proc.text()
+    lab.wait_for(lambda: Subscriber(named.socket).record()[1]["interval"]
+                 == "300", 15, what="the new interval")
+    assert gid() == 0
+    set_params(named, socket_group='"daemon"')
+    assert named.rndc("reconfig").returncode == 0
+    lab.wait_for(lambda: gid() == daemon, 15, what="group daemon")
+
+
+def test_rejected_reconfig_changes_nothing(stack):
+    """A reconfig named rejects after registering the plugin (here a
+    second plugin that cannot be loaded) leaves named on its old
+    configuration: the plugin's interval and socket mode stay the old
+    ones too."""
+    named = lab.Named(stack).start()
+    sub = Subscriber(named.socket)
+    kind, hello = sub.record()
+    assert kind == "hello"
+    interval = hello["interval"]
+    good = named.conf.read_text()
+    set_params(named, interval="700", socket_mode='"0600"',
+               extra='plugin query "/nonexistent/anycast-nothing.so";\n')
+    r = named.rndc("reconfig")
+    assert r.returncode != 0, "named took the broken file"
+    time.sleep(2)           # longer than a committed change takes
+    assert stat.S_IMODE(os.stat(named.socket).st_mode) == 0o660
+    kind, again = Subscriber(named.socket).record()
+    assert kind == "hello" and again["interval"] == interval, again
+    named.conf.write_text(good)
+    assert named.rndc("reconfig").returncode == 0
 
 
 def test_goodbye_on_shutdown(stack):

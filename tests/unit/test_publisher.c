@@ -36,6 +36,13 @@ no_rcu(void)
 }
 
 /* Attaches view 'name' to the publisher on 'path', every interval_ms. */
+/* What each instance the tests attach asked, as a plugin instance keeps it. */
+#define ASKED_MAX	256
+static struct {
+	struct ah_view		*view;
+	struct ah_pub_asked	 asked;
+} asked[ASKED_MAX];
+
 static struct ah_view *
 attach_every(const char *path, const char *name, unsigned int interval_ms)
 {
@@ -49,12 +56,32 @@ attach_every(const char *path, const char *name, unsigned int interval_ms)
 	};
 	struct ah_view		*v = NULL;
 	char			 err[256];
+	size_t			 i;
 
 	snprintf(p.path, sizeof(p.path), "%s", path);
 	/* The longest version, all of it escaped. */
 	memset(p.named_version, '%', sizeof(p.named_version) - 1);
-	assert_int_equal(ah_pub_attach(&p, name, &v, err, sizeof(err)), 0);
+	for (i = 0; i < ASKED_MAX && asked[i].view != NULL; i++)
+		;
+	assert_true(i < ASKED_MAX);
+	assert_int_equal(ah_pub_attach(&p, name, &asked[i].asked, &v, err,
+	    sizeof(err)), 0);
+	asked[i].view = v;
 	return (v);
+}
+
+/* Detaches the instance attached last for 'v'. */
+static void
+detach(struct ah_view *v)
+{
+	size_t	i;
+
+	for (i = ASKED_MAX; i-- > 0; )
+		if (asked[i].view == v)
+			break;
+	assert_true(i < ASKED_MAX);
+	ah_pub_detach(v, &asked[i].asked);
+	asked[i].view = NULL;
 }
 
 /* ... with no periodic snapshot meanwhile. */
@@ -149,7 +176,7 @@ subscribe(const char *path, struct ah_view **views, size_t nviews)
 	text[0] = '\0';
 	len = read_until(fd, text, len, sizeof(text), "\ntick ");
 	for (i = 0; i < nviews; i++)
-		ah_pub_detach(views[i]);
+		detach(views[i]);
 	len = read_until(fd, text, len, sizeof(text), NULL);
 	close(fd);
 	return (text);
@@ -432,7 +459,7 @@ test_snapshots_consistent_while_counting(void **state)
 		assert_int_equal(odd, total);
 	}
 	ah_snapshot_free(&sc);
-	ah_pub_detach(v);
+	detach(v);
 	assert_int_equal(rmdir(dir), 0);
 }
 
@@ -508,9 +535,9 @@ test_a_walk_holds_only_its_own_view(void **state)
 	print_message("registered and removed during a 500 ms walk in %lld ms;"
 	    " the walked view's removal waited %lld ms\n", (long long)took,
 	    (long long)(mono_ms() - t0 - took));
-	ah_pub_detach(a);
-	ah_pub_detach(b);
-	ah_pub_detach(c);
+	detach(a);
+	detach(b);
+	detach(c);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(rmdir(dir), 0);
 }
@@ -540,7 +567,7 @@ test_a_reused_slot_has_no_old_samples(void **state)
 	for (l = 0; l < AH_LVL_COUNT; l++)
 		for (b = 0; b < AH_DOM_BUCKETS; b++)
 			ah_sample_write(&old->sample[l][b], "old.example");
-	ah_pub_detach(old);
+	detach(old);
 	/* New names take every other free slot first. */
 	while (n < AH_VIEWS_MAX - 1 && (v == NULL || v->slot != slot)) {
 		snprintf(name, sizeof(name), "new%zu", n);
@@ -552,8 +579,8 @@ test_a_reused_slot_has_no_old_samples(void **state)
 			assert_memory_equal(&v->sample[l][b], &empty,
 			    sizeof(empty));
 	while (n > 0)
-		ah_pub_detach(taken[--n]);
-	ah_pub_detach(keeper);
+		detach(taken[--n]);
+	detach(keeper);
 	assert_int_equal(rmdir(dir), 0);
 }
 
