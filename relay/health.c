@@ -194,9 +194,19 @@ live_view(const struct relay *r, const struct service_conf *s,
 			why_silent(f, v, &st->live, now, now - from, why, len);
 			return (NULL);
 		}
+		if (now - from > (int64_t)f->stale_ms +
+		    r->conf->reconfig_pause_ms) {
+			say(why, len, "no query seen in view %s for %lld ms, "
+			    "longer than stale-after %u ms and reconfig-pause "
+			    "%u ms together, though named.conf was opened "
+			    "%lld ms ago: named's query threads hung?",
+			    v->name, (long long)(now - from), f->stale_ms,
+			    r->conf->reconfig_pause_ms,
+			    (long long)(now - f->reconfig_at));
+			return (NULL);
+		}
 		*paused = now - f->reconfig_at <=
-		    (int64_t)r->conf->reconfig_pause_ms && now - from <=
-		    (int64_t)f->stale_ms + r->conf->reconfig_pause_ms;
+		    (int64_t)r->conf->reconfig_pause_ms;
 		snprintf(limit, sizeof(limit), "reconfig-pause %u ms",
 		    r->conf->reconfig_pause_ms);
 		say(why, len, "named is reconfiguring%s%s: no query seen in "
@@ -235,8 +245,10 @@ health_deadline(const struct relay *r, size_t i, int64_t now)
 		    r->svc[i].live.resumed;
 		if ((d = from + f->stale_ms + 1) > now && d < t)
 			t = d;
-		/* The longest silence a reconfig excuses. */
-		if ((d = from + f->stale_ms + r->conf->reconfig_pause_ms +
+		/* The longest silence a reconfig excuses, if one may. */
+		if (f->reconfig_at != 0 && f->reconfig_at >= from -
+		    (int64_t)r->conf->reconfig_pause_ms &&
+		    (d = from + f->stale_ms + r->conf->reconfig_pause_ms +
 		    1) > now && d < t)
 			t = d;
 	}

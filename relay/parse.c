@@ -147,7 +147,7 @@ take_user(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 #define R(f)	FIELD(struct relay_conf, f)
 
 static const struct key plugin_keys[] = {
-	{ "socket", K_SOCKET, R(plugin_socket), .what = "plugin socket",
+	{ "socket", K_PATH, R(plugin_socket), .what = "plugin socket",
 	    .defs = AH_DEFAULT_PLUGIN_SOCKET },
 	{ "user", K_STRING, R(plugin_user), .defs = AH_DEFAULT_NAMED_USER,
 	    .take = take_user },
