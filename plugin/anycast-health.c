@@ -127,7 +127,25 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	UNUSED(actx);
 
-	CHECK(ah_params_view(cfg, parameters, cfg_file, cfg_line, lctx, &view));
+	result = ah_params_view(cfg, parameters, cfg_file, cfg_line, lctx,
+				&view);
+	if (result == ISC_R_EXISTS) {
+		/*
+		 * A second statement in the view.  named-checkconf refuses
+		 * it, but named does not run plugin_check, and a reconfig
+		 * that fails in a plugin's registration can crash named
+		 * 9.18 (REQUIRE res->frozen): registered without an
+		 * instance, it counts nothing.
+		 */
+		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+			      ISC_LOG_ERROR,
+			      "anycast-health: the statement at %s:%lu is "
+			      "ignored",
+			      cfg_file, cfg_line);
+		*instp = NULL;
+		return (ISC_R_SUCCESS);
+	}
+	CHECK(result);
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_INFO,
 		      "registering 'anycast-health' module for view '%s' "
@@ -203,8 +221,8 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 		result = ISC_R_FAILURE;
 	}
 	if (result == ISC_R_SUCCESS &&
-	    ah_params_one_socket(cfg, parameters, cfg_file, cfg_line, mctx,
-				 lctx, p) != ISC_R_SUCCESS)
+	    ah_params_one_publisher(cfg, parameters, cfg_file, cfg_line, mctx,
+				    lctx, p) != ISC_R_SUCCESS)
 	{
 		result = ISC_R_FAILURE;
 	}
@@ -215,6 +233,10 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 void
 plugin_destroy(void **instp) {
 	ah_instance_t *inst = (ah_instance_t *)*instp;
+
+	if (inst == NULL) { /* an ignored statement's (plugin_register) */
+		return;
+	}
 
 	/* No zone table reference outlives the instance. */
 	if (inst->zones != NULL) {

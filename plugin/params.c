@@ -20,6 +20,7 @@
 
 #include <config.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -239,6 +240,36 @@ done:
  ** What the values mean.
  **/
 
+/*
+ * 'name' as named writes it, in lower case, into 'out': false when that
+ * is longer than a published zone name may be (escapes make a name of
+ * 255 octets up to four times as long), where a shorter buffer made
+ * dns_name_format() write "<unknown>".
+ */
+static bool
+formats(const dns_name_t *name, char out[AH_ZONENAME_MAX]) {
+	char text[DNS_NAME_FORMATSIZE]; /* fits every name */
+
+	dns_name_format(name, text, sizeof(text));
+	if (strlen(text) >= AH_ZONENAME_MAX) {
+		return (false);
+	}
+	strcpy(out, text);
+	ah_lower(out);
+	return (true);
+}
+
+/* Whether 'name' is among the zones listed before. */
+static bool
+listed(const ah_params_t *ap, const char *name) {
+	for (size_t i = 0; i < ap->nwatched; i++) {
+		if (strcmp(ap->watched[i], name) == 0) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
 static isc_result_t
 check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	    ah_params_t *ap) {
@@ -276,14 +307,51 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 				    "more than %d zones; use 'all-zones yes'",
 				    AH_WATCHED_MAX);
 			return (ISC_R_RANGE);
+		} else if (!formats(dns_fixedname_name(&fn),
+				    ap->watched[ap->nwatched])) {
+			param_error(file, zobj, lctx,
+				    "zone '%s' is longer than %d bytes as "
+				    "named writes it, and cannot be published",
+				    zname, AH_ZONENAME_MAX - 1);
+			result = ISC_R_FAILURE;
+		} else if (listed(ap, ap->watched[ap->nwatched])) {
+			param_error(file, zobj, lctx,
+				    "zone '%s' is listed twice", zname);
+			result = ISC_R_FAILURE;
 		} else {
-			dns_name_format(dns_fixedname_name(&fn),
-					ap->watched[ap->nwatched],
-					AH_ZONENAME_MAX);
-			ah_lower(ap->watched[ap->nwatched++]);
+			ap->nwatched++;
 		}
 	}
 	return (result);
+}
+
+/*
+ * The id of group 'name' in *gidp: 0, ENOENT when there is none, or
+ * why it could not be read.  named's other threads run meanwhile, so
+ * not getgrnam(), whose result is one static for the whole process; a
+ * group of many members needs a larger buffer than sysconf suggests.
+ */
+static int
+group_id(const char *name, gid_t *gidp) {
+	struct group grp, *gr = NULL;
+	char *buf = NULL;
+	size_t len;
+	int err = ERANGE;
+
+	for (len = 4096; err == ERANGE && len <= 1024 * 1024; len *= 4) {
+		if ((buf = malloc(len)) == NULL) {
+			return (ENOMEM);
+		}
+		err = getgrnam_r(name, &grp, buf, len, &gr);
+		if (err == 0 && gr != NULL) {
+			*gidp = gr->gr_gid;
+		}
+		free(buf);
+	}
+	if (err == 0 && gr == NULL) {
+		err = ENOENT;
+	}
+	return (err);
 }
 
 /* A number of milliseconds within the limits both intervals share. */
@@ -378,15 +446,18 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 	obj = NULL;
 	if (cfg_map_get(pmap, "socket-group", &obj) == ISC_R_SUCCESS) {
 		const char *s = cfg_obj_asstring(obj);
-		struct group *gr = getgrnam(s);
-		if (gr == NULL) {
-			param_error(file, obj, lctx,
-				    "socket-group '%s' does "
-				    "not exist",
-				    s);
+		gid_t gid;
+		int err = group_id(s, &gid);
+
+		if (err != 0) {
+			param_error(file, obj, lctx, "socket-group '%s' %s%s",
+				    s,
+				    err == ENOENT ? "does not exist"
+						  : "cannot be looked up: ",
+				    err == ENOENT ? "" : strerror(err));
 			result = ISC_R_NOTFOUND;
 		} else {
-			p->gid = gr->gr_gid;
+			p->gid = gid;
 		}
 	}
 	if (check_zones(pmap, file, lctx, ap) != ISC_R_SUCCESS) {
@@ -613,17 +684,16 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 	       unsigned long line, isc_log_t *lctx, const char **viewp) {
 	const cfg_obj_t *scope = NULL, *first = NULL;
 	unsigned int n = find_view(cfg, parameters, file, line, viewp, &scope);
+	/* 'file' as named gave it, to match statements; this, to say. */
+	const char *where = file != NULL ? file : "named.conf";
 
-	if (file == NULL) {
-		file = "named.conf";
-	}
 	if (n > 1) {
 		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 			      ISC_LOG_ERROR,
 			      "%s:%lu: anycast-health: %u plugin statements "
 			      "without a parameter block on one line: put each "
 			      "on its own line, or give it a block",
-			      file, line, n);
+			      where, line, n);
 		return (ISC_R_FAILURE);
 	}
 	if (n == 1 &&
@@ -633,7 +703,7 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 			      "%s:%lu: anycast-health: a second statement for "
 			      "view '%s' (the first is at %s:%u): it would "
 			      "count each query twice; keep one",
-			      file, line, *viewp,
+			      where, line, *viewp,
 			      cfg_obj_file(first) != NULL ? cfg_obj_file(first)
 							  : "named.conf",
 			      cfg_obj_line(first));
@@ -644,27 +714,47 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 			      ISC_LOG_ERROR,
 			      "%s:%lu: anycast-health: view name '%.40s...' is "
 			      "longer than %d bytes and cannot be published",
-			      file, line, *viewp, AH_VIEWNAME_MAX - 1);
+			      where, line, *viewp, AH_VIEWNAME_MAX - 1);
 		return (ISC_R_RANGE);
 	}
 	return (ISC_R_SUCCESS);
 }
 
 /*
- * named publishes on one socket (publisher.c): a statement whose socket
- * differs from that of the first statement of this library, in the
- * order named reads them, would make named fail at registration.
- * named-checkconf must say so too.  The first statement's mistakes are
- * its own check's to report: it is read here without a log.
+ * named runs one publisher (publisher.c), whose socket, intervals, mode
+ * and group the first statement registered sets: a statement of this
+ * library that gives another value than the first, in the order named
+ * reads them, has it ignored (or, for the socket, fails to register).
+ * named-checkconf says so.  The first statement's mistakes are its own
+ * check's to report: it is read here without a log.
  */
+static void
+differs(bool *bad, const char *file, unsigned long line, isc_log_t *lctx,
+	const cfg_obj_t *first, const char *what, const char *mine,
+	const char *its) {
+	if (strcmp(mine, its) == 0) {
+		return;
+	}
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      ISC_LOG_ERROR,
+		      "%s:%lu: anycast-health: %s %s differs from %s of the "
+		      "statement at %s:%u: one named publishes on one socket, "
+		      "as the first statement sets it",
+		      file != NULL ? file : "named.conf", line, what, mine, its,
+		      cfg_obj_file(first) != NULL ? cfg_obj_file(first)
+						  : "named.conf",
+		      cfg_obj_line(first));
+	*bad = true;
+}
+
 isc_result_t
-ah_params_one_socket(const void *cfg, const char *parameters, const char *file,
-		     unsigned long line, isc_mem_t *mctx, isc_log_t *lctx,
-		     const ah_params_t *p) {
+ah_params_one_publisher(const void *cfg, const char *parameters,
+			const char *file, unsigned long line, isc_mem_t *mctx,
+			isc_log_t *lctx, const ah_params_t *p) {
 	const cfg_obj_t *views = NULL, *first = NULL, *pobj = NULL;
 	struct stat self;
 	ah_params_t *q = NULL;
-	isc_result_t result = ISC_R_SUCCESS;
+	bool bad = false;
 
 	if (cfg == NULL || !own_file(&self)) {
 		return (ISC_R_SUCCESS);
@@ -689,21 +779,36 @@ ah_params_one_socket(const void *cfg, const char *parameters, const char *file,
 				    ? cfg_obj_asstring(pobj)
 				    : NULL,
 			    cfg_obj_file(first), cfg_obj_line(first), mctx,
-			    NULL, q) == ISC_R_SUCCESS &&
-	    strcmp(q->pub.path, p->pub.path) != 0)
+			    NULL, q) == ISC_R_SUCCESS)
 	{
-		isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-			      ISC_LOG_ERROR,
-			      "%s:%lu: anycast-health: socket '%s' differs "
-			      "from '%s' of the statement at %s:%u: one named "
-			      "publishes on one socket",
-			      file != NULL ? file : "named.conf", line,
-			      p->pub.path, q->pub.path,
-			      cfg_obj_file(first) != NULL ? cfg_obj_file(first)
-							  : "named.conf",
-			      cfg_obj_line(first));
-		result = ISC_R_FAILURE;
+		char a[PATH_MAX + 2], b[PATH_MAX + 2];
+
+		snprintf(a, sizeof(a), "'%s'", p->pub.path);
+		snprintf(b, sizeof(b), "'%s'", q->pub.path);
+		differs(&bad, file, line, lctx, first, "socket", a, b);
+		snprintf(a, sizeof(a), "%u", p->pub.interval_ms);
+		snprintf(b, sizeof(b), "%u", q->pub.interval_ms);
+		differs(&bad, file, line, lctx, first, "interval", a, b);
+		snprintf(a, sizeof(a), "%u", p->pub.zone_interval_ms);
+		snprintf(b, sizeof(b), "%u", q->pub.zone_interval_ms);
+		differs(&bad, file, line, lctx, first, "zone-interval", a, b);
+		snprintf(a, sizeof(a), "\"%04o\"", (unsigned int)p->pub.mode);
+		snprintf(b, sizeof(b), "\"%04o\"", (unsigned int)q->pub.mode);
+		differs(&bad, file, line, lctx, first, "socket-mode", a, b);
+		if (p->pub.gid == (gid_t)-1) {
+			snprintf(a, sizeof(a), "(none)");
+		} else {
+			snprintf(a, sizeof(a), "(gid %u)",
+				 (unsigned int)p->pub.gid);
+		}
+		if (q->pub.gid == (gid_t)-1) {
+			snprintf(b, sizeof(b), "(none)");
+		} else {
+			snprintf(b, sizeof(b), "(gid %u)",
+				 (unsigned int)q->pub.gid);
+		}
+		differs(&bad, file, line, lctx, first, "socket-group", a, b);
 	}
 	isc_mem_put(mctx, q, sizeof(*q));
-	return (result);
+	return (bad ? ISC_R_FAILURE : ISC_R_SUCCESS);
 }

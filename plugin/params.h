@@ -46,12 +46,13 @@ ah_params_view(const void *cfg, const char *parameters, const char *file,
 	       unsigned long line, isc_log_t *lctx, const char **viewp);
 
 /*
- * Fails, logging why, when the socket of *p, the parameters of the
- * statement at file:line, differs from the first statement's in 'cfg'.
+ * Fails, logging why, when the socket, an interval, the mode or the
+ * group of *p, the parameters of the statement at file:line, differs
+ * from the first statement's in 'cfg': named has one publisher.
  */
 isc_result_t
-ah_params_one_socket(const void *cfg, const char *parameters, const char *file,
-		     unsigned long line, isc_mem_t *mctx, isc_log_t *lctx,
-		     const ah_params_t *p);
+ah_params_one_publisher(const void *cfg, const char *parameters,
+			const char *file, unsigned long line, isc_mem_t *mctx,
+			isc_log_t *lctx, const ah_params_t *p);
 
 #endif /* AH_PARAMS_H */

@@ -80,6 +80,8 @@ static struct {
 	struct ah_pub_asked *asked;  /* of every attached instance */
 	uint64_t gen;
 	gid_t made_gid; /* the socket's group as made: for gid -1 */
+	dev_t sock_dev; /* ... and the socket itself */
+	ino_t sock_ino;
 	/* May change on reconfig while the thread runs. */
 	atomic_uint interval_ms;
 	atomic_uint zone_interval_ms;
@@ -579,11 +581,14 @@ start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	if (pub.listen.fd < 0) {
 		return (-1);
 	}
-	if (stat(p->path, &st) < 0) {
+	/* What the socket is, to know it again (open_socket()). */
+	if (lstat(p->path, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
 		goto fail;
 	}
-	pub.made_gid = p->gid != (gid_t)-1 ? p->gid : st.st_gid;
+	pub.sock_dev = st.st_dev;
+	pub.sock_ino = st.st_ino;
+	pub.made_gid = pub.params.gid = st.st_gid;
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
@@ -673,17 +678,38 @@ reset_view(struct ah_view *v, const char *name) {
 }
 
 /*
- * Puts in force what the oldest attached instance asked: the running
- * configuration's, since named detaches a configuration's instances
- * once it has committed the next, or rejected it.  A socket whose mode
- * or group cannot be set keeps the ones it has, and says why in 'err'.
- * Called with 'lock' held.
+ * The socket named made, opened without following a link, or -1: its
+ * directory may be writable by others (Debian's /run/named is bind's
+ * group's), who could have put something else at the path since, and
+ * a mode or group given by the path would go to that.
  */
 static int
-apply_asked(char *err, size_t errlen) {
+open_socket(void) {
+	struct stat st;
+	int fd = open(pub.params.path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+			st.st_dev != pub.sock_dev || st.st_ino != pub.sock_ino))
+	{
+		close(fd);
+		fd = -1;
+	}
+	return (fd);
+}
+
+/*
+ * Puts in force what the oldest attached instance asked: the running
+ * configuration's, since named detaches a configuration's instances
+ * once it has committed the next, or rejected it.  Called with 'lock'
+ * held.  The mode and group are set on the socket named made, each only
+ * when it changes; what fails stays as it was (nobody to tell: named
+ * gives a plugin's destroy no log).
+ */
+static void
+apply_asked(void) {
 	const struct ah_pub_asked *a = pub.asked;
-	gid_t gid;
-	int rc = 0;
+	char proc[64];
+	int fd;
 
 	for (const struct ah_pub_asked *b = pub.asked; b != NULL; b = b->next) {
 		if (b->gen < a->gen) {
@@ -691,24 +717,27 @@ apply_asked(char *err, size_t errlen) {
 		}
 	}
 	if (a == NULL) {
-		return (0);
+		return;
 	}
 	atomic_store(&pub.interval_ms, a->interval_ms);
 	atomic_store(&pub.zone_interval_ms, a->zone_interval_ms);
-	gid = a->gid != (gid_t)-1 ? a->gid : pub.made_gid;
-	if (a->mode != pub.params.mode || gid != pub.params.gid) {
-		if (chmod(pub.params.path, a->mode) < 0 ||
-		    chown(pub.params.path, (uid_t)-1, gid) < 0)
-		{
-			snprintf(err, errlen, "set permissions of %s: %s",
-				 pub.params.path, strerror(errno));
-			rc = -1;
-		}
-		/* Tried once: not again at every attach. */
-		pub.params.mode = a->mode;
-		pub.params.gid = gid;
+	if (a->mode == pub.params.mode && a->gid == pub.params.gid) {
+		return;
 	}
-	return (rc);
+	if ((fd = open_socket()) < 0) {
+		return;
+	}
+	/* An O_PATH descriptor takes no fchmod(): its /proc link does. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (a->mode != pub.params.mode && chmod(proc, a->mode) == 0) {
+		pub.params.mode = a->mode;
+	}
+	if (a->gid != pub.params.gid &&
+	    fchownat(fd, "", (uid_t)-1, a->gid, AT_EMPTY_PATH) == 0)
+	{
+		pub.params.gid = a->gid;
+	}
+	close(fd);
 }
 
 /* Whether the capability 'cap' (linux/capability.h) is in effect. */
@@ -732,57 +761,83 @@ capable(unsigned int cap) {
 #define AH_CAP_CHOWN  0 /* CAP_CHOWN */
 #define AH_CAP_FOWNER 3 /* CAP_FOWNER */
 
-/*
- * Why this process cannot give the socket the mode and group 'p' asks,
- * or NULL.  named makes it at its start, as root with every capability,
- * then gives them up (and with -u, root too): the socket's owner may
- * set its mode, and its group to one of the owner's own; only
- * CAP_FOWNER and CAP_CHOWN do more.  Such a change is not refused: a
- * reconfig that fails on a plugin can crash named 9.18 (REQUIRE
- * res->frozen, after an earlier reconfig succeeded), so the socket
- * keeps its mode and group, and the reconfig everything else it asks.
- */
-static const char *
-cannot_set(const struct ah_pub_params *p, char *buf, size_t len) {
-	struct stat st;
-	gid_t gid = p->gid != (gid_t)-1 ? p->gid : pub.made_gid;
-	bool owner;
+/* Whether this process is in group 'gid'. */
+static bool
+in_group(gid_t gid) {
 	gid_t groups[256];
-	int n;
+	int n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
 
-	if (p->mode == pub.params.mode && gid == pub.params.gid) {
-		return (NULL);
+	if (getegid() == gid) {
+		return (true);
 	}
-	if (stat(pub.params.path, &st) < 0) {
-		snprintf(buf, len, "%s: %s", pub.params.path, strerror(errno));
-		return (buf);
-	}
-	owner = geteuid() == st.st_uid || capable(AH_CAP_FOWNER);
-	if (p->mode != pub.params.mode && !owner) {
-		snprintf(buf, len,
-			 "named (uid %u) no longer owns %s (uid %u), made at "
-			 "its start: restart named to change socket-mode",
-			 (unsigned int)geteuid(), pub.params.path,
-			 (unsigned int)st.st_uid);
-		return (buf);
-	}
-	if (gid == pub.params.gid || capable(AH_CAP_CHOWN)) {
-		return (NULL);
-	}
-	if (owner && getegid() == gid) {
-		return (NULL);
-	}
-	n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
-	for (int i = 0; owner && i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		if (groups[i] == gid) {
-			return (NULL);
+			return (true);
 		}
 	}
-	snprintf(buf, len,
-		 "named (uid %u) may no longer give %s the group %u, made "
-		 "at its start: restart named to change socket-group",
-		 (unsigned int)geteuid(), pub.params.path, (unsigned int)gid);
-	return (buf);
+	return (false);
+}
+
+/*
+ * What of 'p''s mode and group this process may give the socket: those
+ * it may not are replaced by the ones in force, and said in 'buf'
+ * (empty when all may be given).  The socket's owner may set its mode,
+ * and its group to one of the owner's; only CAP_FOWNER and CAP_CHOWN
+ * do more.  named has given up root's capabilities (and with -u, root)
+ * before it reads its configuration, at its start as at a reload: a
+ * group a reload may not give, the start could not have given either.
+ * Not refused: a reconfig that fails in a plugin's registration can
+ * crash named 9.18 (REQUIRE res->frozen, after an earlier reconfig
+ * succeeded), so the reconfig takes everything else it asks.
+ */
+static void
+settable(mode_t *modep, gid_t *gidp, char *buf, size_t len) {
+	struct stat st;
+	bool owner;
+	int fd;
+
+	buf[0] = '\0';
+	if (*modep == pub.params.mode && *gidp == pub.params.gid) {
+		return;
+	}
+	if ((fd = open_socket()) < 0 || fstat(fd, &st) < 0) {
+		snprintf(buf, len,
+			 "%s is no longer the socket named made: its "
+			 "socket-mode and socket-group stay",
+			 pub.params.path);
+		if (fd >= 0) {
+			close(fd);
+		}
+		*modep = pub.params.mode;
+		*gidp = pub.params.gid;
+		return;
+	}
+	close(fd);
+	owner = geteuid() == st.st_uid;
+	if (*modep != pub.params.mode && !owner && !capable(AH_CAP_FOWNER)) {
+		snprintf(buf, len,
+			 "%s belongs to uid %u, not to named's uid %u: its "
+			 "socket-mode stays %04o",
+			 pub.params.path, (unsigned int)st.st_uid,
+			 (unsigned int)geteuid(),
+			 (unsigned int)pub.params.mode);
+		*modep = pub.params.mode;
+	}
+	if (*gidp != pub.params.gid && !capable(AH_CAP_CHOWN) &&
+	    !(owner && in_group(*gidp)))
+	{
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n,
+			 "%snamed (uid %u) is not in group %u, which it "
+			 "cannot give %s: its socket-group stays %u (add "
+			 "named's user to the group, or name one of its "
+			 "groups)",
+			 n > 0 ? "; " : "", (unsigned int)geteuid(),
+			 (unsigned int)*gidp, pub.params.path,
+			 (unsigned int)pub.params.gid);
+		*gidp = pub.params.gid;
+	}
 }
 
 int
@@ -790,6 +845,8 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	      struct ah_pub_asked *asked, struct ah_view **vp, char *err,
 	      size_t errlen) {
 	struct ah_view *v = NULL, *fresh = NULL;
+	mode_t mode = p->mode;
+	gid_t gid;
 	bool kept = false;
 	int rc = -1;
 
@@ -805,9 +862,6 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 			 "all views must use one socket",
 			 p->path, pub.params.path);
 		goto out;
-	}
-	if (pub.ninstances > 0 && cannot_set(p, err, errlen) != NULL) {
-		kept = true;
 	}
 	/*
 	 * Same name, same counters: a reconfig continues the series.  A
@@ -836,6 +890,11 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 	if (pub.ninstances == 0 && start(p, err, errlen) < 0) {
 		goto out;
 	}
+	gid = p->gid != (gid_t)-1 ? p->gid : pub.made_gid;
+	if (pub.ninstances > 0) {
+		settable(&mode, &gid, err, errlen);
+		kept = err[0] != '\0';
+	}
 	if (v != NULL && v->refs > 0) {
 		/*
 		 * A view registered again while its old instance lives: a
@@ -851,14 +910,11 @@ ah_pub_attach(const struct ah_pub_params *p, const char *name,
 		.gen = ++pub.gen,
 		.interval_ms = p->interval_ms,
 		.zone_interval_ms = p->zone_interval_ms,
-		.mode = kept ? pub.params.mode : p->mode,
-		.gid = kept ? pub.params.gid : p->gid,
+		.mode = mode,
+		.gid = gid,
 		.next = pub.asked,
 	};
 	pub.asked = asked;
-	if (pub.ninstances == 0) {
-		pub.params.gid = pub.made_gid;
-	}
 	v->refs++;
 	pub.ninstances++;
 	*vp = v;
@@ -902,7 +958,6 @@ ah_pub_walker_remove(struct ah_walker *w) {
 
 void
 ah_pub_detach(struct ah_view *v, struct ah_pub_asked *asked) {
-	char err[PATH_MAX + 64];
 	int last;
 
 	pthread_mutex_lock(&pub.life);
@@ -918,13 +973,8 @@ ah_pub_detach(struct ah_view *v, struct ah_pub_asked *asked) {
 		}
 	}
 	last = --pub.ninstances == 0;
-	/*
-	 * Nobody to tell: named gives a plugin's destroy no log.  The
-	 * socket is ours, made by this process: only someone removing or
-	 * replacing it makes this fail, and then the mode is theirs.
-	 */
 	if (!last) {
-		(void)apply_asked(err, sizeof(err));
+		apply_asked();
 	}
 	pthread_mutex_unlock(&pub.lock);
 	/* Outside 'lock': the thread takes it to build snapshots. */

@@ -76,7 +76,7 @@ struct ah_pub_asked {
 	uint64_t gen; /* the order of attaching */
 	unsigned int interval_ms;
 	unsigned int zone_interval_ms;
-	mode_t mode;
+	mode_t mode; /* what named may give the socket of what it asked */
 	gid_t gid;
 	struct ah_pub_asked *next;
 };
@@ -92,10 +92,10 @@ struct ah_pub_asked {
  * effect once every instance attached before it has detached: that is,
  * when named has committed the configuration that registered it.  A
  * reconfig named rejects detaches its new instances instead, and
- * changes nothing.  A mode or group named may no longer give the
- * socket, having given up root or its capabilities, is not taken: then
- * the return is 1, with why in 'err'.  Returns 0, or -1 with a message
- * in 'err'.
+ * changes nothing.  A mode or group named may not give the socket
+ * (not its owner, not in the group) is not taken, the reconfig's other
+ * changes are: then the return is 1, with why in 'err'.  Returns 0, or
+ * -1 with a message in 'err'.
  */
 int
 ah_pub_attach(const struct ah_pub_params *p, const char *name,

@@ -12,6 +12,7 @@
  */
 
 #include <config.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -109,6 +110,29 @@ count_zone(struct ah_view *v, const struct ah_zone *z) {
 }
 
 /*
+ * Ends 'text', a name as named writes it, with "..." where it must end
+ * to fit 'size' bytes, before any escape ("\\(", "\\032") cut in two.
+ */
+static void
+cut(char *text, size_t size) {
+	size_t keep = size - 4, i = 0;
+
+	if (strlen(text) < size) {
+		return;
+	}
+	while (i < keep) {
+		size_t n = text[i] != '\\'			 ? 1
+			   : isdigit((unsigned char)text[i + 1]) ? 4
+								 : 2;
+		if (i + n > keep) {
+			break;
+		}
+		i += n;
+	}
+	strcpy(text + i, "...");
+}
+
+/*
  * One zone of an all-zones walk.  Most zones are healthy and need only
  * counting: the cheap tests come first, and the name and serial (the
  * costly parts) are read only for the few kept in detail.
@@ -139,8 +163,16 @@ walk_one(dns_zone_t *zone, void *arg) {
 		return (ISC_R_SUCCESS);
 	}
 	if (v->nzones < AH_UNHEALTHY_DETAIL_MAX && (z = zone_slot(v)) != NULL) {
-		dns_name_format(dns_zone_getorigin(zone), z->name,
-				sizeof(z->name));
+		char text[DNS_NAME_FORMATSIZE];
+
+		/*
+		 * Escapes can make a name four times longer than the 255
+		 * bytes a published name has: its start, marked, says more
+		 * than dns_name_format()'s "<unknown>".
+		 */
+		dns_name_format(dns_zone_getorigin(zone), text, sizeof(text));
+		cut(text, sizeof(z->name));
+		strcpy(z->name, text);
 		ah_lower(z->name);
 		read_zone(zone, z, w->now);
 	}

@@ -3,11 +3,14 @@
 parameter block are reported with file and line, and exit status 1."""
 
 import re
+import signal
 import subprocess
+import time
 
 import pytest
 
 import lab
+from lab.feed import Subscriber
 
 CASES = [
     ("bogus 1;", r"unknown parameter 'bogus'"),
@@ -31,6 +34,13 @@ CASES = [
     ('socket-mode "0999";', r"socket-mode '0999' is not an octal mode"),
     ('socket-mode "0066";', r"socket-mode '0066' is not an octal mode"),
     ('socket-group "no-such-group-here";', r"socket-group 'no-such-group-here' does not exist"),
+    # One zone twice, as written or not: it would be counted twice.
+    ('zones { "example"; "Example."; };', r"zone 'Example\.' is listed twice"),
+    # 245 octets on the wire, but named writes each '(' as '\(': too
+    # long to publish, where it became '<unknown>' and was never found.
+    ('zones { "' + ".".join(["(" * 60] * 4) + '"; };',
+     r"zone '\(+\.\(+\.\(+\.\(+' is longer than 255 bytes as named writes "
+     r"it"),
 ]
 
 
@@ -135,14 +145,63 @@ def test_two_statements_in_one_view_are_refused(stack):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_named_refuses_two_statements_in_one_view(stack):
+def test_named_ignores_a_second_statement_in_one_view(stack):
+    """named itself does not run the plugin's check, and a reload that
+    fails in a plugin's registration can crash named 9.18: the second
+    statement is registered without an instance, logged as ignored, and
+    the view's queries are counted once, through a reload too."""
     named = lab.Named(stack)
     body, plugin, zone = named.sections()
-    text = body + plugin + "\n" + second_statement(plugin) + "\n" + zone + "\n"
-    named = lab.Named(stack, conf_text=text)
-    named.start(wait=False)
-    lab.wait_for(lambda: not named.proc.alive(), 20, what="named to give up")
-    assert "a second statement for view '_default'" in named.proc.text()
+    named.conf.write_text(body + plugin + "\n" + second_statement(plugin) +
+                          "\n" + zone + "\n")
+    named.start()
+    log = named.proc.text()
+    assert "a second statement for view '_default'" in log, log
+    assert "is ignored" in log, log
+    sub = Subscriber(named.socket)
+    assert sub.record()[0] == "hello"
+    for _ in range(2):
+        before = sub.snapshot()[0]["_default"]["queries"]
+        for _ in range(10):
+            named.query("www.example")
+        after = lab.wait_for(
+            lambda: (lambda q: q if q >= before + 10 else None)(
+                sub.snapshot()[0]["_default"]["queries"]),
+            5, what="10 queries counted")
+        time.sleep(0.5)
+        assert sub.snapshot()[0]["_default"]["queries"] == before + 10
+        assert named.rndc("reconfig").returncode == 0
+    named.kill(signal.SIGTERM)
+    lab.wait_for(lambda: not named.proc.alive(), 20, what="named to stop")
+    assert "assertion" not in named.proc.text()
+
+
+@pytest.mark.parametrize("param,old,new,shown", [
+    ("interval", "200", "500", "interval 500 differs from 200"),
+    ("zone-interval", "1000", "2000", "zone-interval 2000 differs from 1000"),
+    ("socket-mode", '"0660"', '"0600"',
+     'socket-mode "0600" differs from "0660"'),
+])
+def test_views_with_different_publisher_settings_are_refused(
+        stack, param, old, new, shown):
+    """One named has one publisher: its intervals, mode and group are
+    the first statement's, and another view's other value would be
+    ignored.  named-checkconf says so, at the statement that differs."""
+    named = lab.Named(stack)
+    body, plugin, zone = named.sections()
+    assert f"{param} {old};" in plugin, plugin
+    other = plugin.replace(f"{param} {old};", f"{param} {new};", 1)
+    text = (body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
+            "\n" + zone + '\n};\nview "b" {\n' + other + "\n};\n")
+    named.conf.write_text(text)
+    r = subprocess.run(["named-checkconf", str(named.conf)],
+                       capture_output=True, text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    first = text[:text.index("plugin query")].count("\n") + 1
+    assert (f"anycast-health: {shown} of the statement at "
+            f"{named.conf}:{first}: one named publishes on one socket, as "
+            "the first statement sets it") in out, out
 
 
 def test_views_with_different_sockets_are_refused(stack):

@@ -178,18 +178,17 @@ def test_reconfig_applies_socket_mode(stack):
 
 
 def test_reconfig_changes_socket_group_only_as_named_may(stack):
-    """named makes the socket at its start, then gives up its
-    capabilities (and with -u, root): a reconfig may then give the socket
-    only a group of named's own.  Another is not taken, and named's log
-    says why, while the reconfig's other changes are (a plugin refusing
-    a reconfig could crash named 9.18).  Before, every new group was
-    silently never applied."""
+    """named gives up root's capabilities (and with -u, root) before it
+    reads its configuration: the socket's group can be one of named's
+    own only, at a reload as at the start.  Another is not taken, and
+    named's log says why, while the reload's other changes are (a plugin
+    refusing a reload could crash named 9.18).  Before, every new group
+    was silently never applied."""
     import grp
     daemon, adm = grp.getgrnam("daemon").gr_gid, grp.getgrnam("adm").gr_gid
     named = lab.Named(stack)
     set_params(named, socket_group='"daemon"')
-    # named (root, without CAP_CHOWN once started) in groups daemon and
-    # root, not adm.
+    # named (root, without CAP_CHOWN) in groups daemon and root, not adm.
     named.start(wrapper=["setpriv", f"--groups=0,{daemon}"], through=True)
 
     def gid():
@@ -201,9 +200,9 @@ def test_reconfig_changes_socket_group_only_as_named_may(stack):
     lab.wait_for(lambda: gid() == 0, 15, what="group root")
     set_params(named, socket_group='"adm"', interval="300")
     assert named.rndc("reconfig").returncode == 0, "the rest is taken"
-    assert (f"may no longer give {named.socket} the group {adm}, made at "
-            "its start: restart named to change socket-group") \
-        in named.proc.text()
+    assert (f"is not in group {adm}, which it cannot give {named.socket}: "
+            "its socket-group stays 0 (add named's user to the group, or "
+            "name one of its groups)") in named.proc.text()
     lab.wait_for(lambda: Subscriber(named.socket).record()[1]["interval"]
                  == "300", 15, what="the new interval")
     assert gid() == 0
@@ -233,6 +232,32 @@ def test_rejected_reconfig_changes_nothing(stack):
     assert kind == "hello" and again["interval"] == interval, again
     named.conf.write_text(good)
     assert named.rndc("reconfig").returncode == 0
+
+
+def test_a_long_zone_name_is_published_by_its_start(stack):
+    """all-zones: an unhealthy zone whose name, as named writes it, is
+    longer than a published name may be (255 octets on the wire, four
+    times that with escapes) is published by its start, marked '...',
+    not as '<unknown>'."""
+    named = lab.Named(stack)
+    long_name = ".".join(["(" * 60] * 4)
+    named.conf.write_text(named.conf.read_text().replace(
+        'zones { "example"; };', "all-zones yes;") +
+        f'zone "{long_name}" {{ type primary; file '
+        f'"{named.dir}/missing.db"; }};\n')
+    named.start()
+    sub = Subscriber(named.socket)
+    t0 = time.monotonic()
+    names = []
+    while not names and time.monotonic() - t0 < 10:
+        named.query("www.example")
+        records = []
+        sub.snapshot(records)
+        names = [kv["name"] for typ, kv in records if typ == "zone"]
+    assert names, "no zone record within 10 s"
+    # Cut at 252 bytes, between two escapes: 4 labels of 60 '\(' each.
+    assert names == [".".join(["\\(" * 60] * 4)[:252] + "..."], names
+    assert "<unknown>" not in str(names)
 
 
 def test_goodbye_on_shutdown(stack):

@@ -8,9 +8,11 @@
 #include <config.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +37,6 @@ no_rcu(void)
 {
 }
 
-/* Attaches view 'name' to the publisher on 'path', every interval_ms. */
 /* What each instance the tests attach asked, as a plugin instance keeps it. */
 #define ASKED_MAX	256
 static struct {
@@ -43,20 +44,25 @@ static struct {
 	struct ah_pub_asked	 asked;
 } asked[ASKED_MAX];
 
-static struct ah_view *
-attach_every(const char *path, const char *name, unsigned int interval_ms)
+/*
+ * Attaches view 'name' to the publisher on 'path', every interval_ms,
+ * asking 'mode' of the socket; returns ah_pub_attach()'s result.
+ */
+static int
+attach_as(const char *path, const char *name, unsigned int interval_ms,
+    mode_t mode, struct ah_view **vp)
 {
 	struct ah_pub_params	 p = {
 		.interval_ms = interval_ms,
 		.zone_interval_ms = 1000,
-		.mode = 0600,
+		.mode = mode,
 		.gid = (gid_t)-1,
 		.enter = no_rcu,
 		.leave = no_rcu,
 	};
-	struct ah_view		*v = NULL;
-	char			 err[256];
+	char			 err[512];
 	size_t			 i;
+	int			 rc;
 
 	snprintf(p.path, sizeof(p.path), "%s", path);
 	/* The longest version, all of it escaped. */
@@ -64,24 +70,49 @@ attach_every(const char *path, const char *name, unsigned int interval_ms)
 	for (i = 0; i < ASKED_MAX && asked[i].view != NULL; i++)
 		;
 	assert_true(i < ASKED_MAX);
-	assert_int_equal(ah_pub_attach(&p, name, &asked[i].asked, &v, err,
-	    sizeof(err)), 0);
-	asked[i].view = v;
+	rc = ah_pub_attach(&p, name, &asked[i].asked, vp, err, sizeof(err));
+	assert_true(rc >= 0);
+	if (rc > 0)
+		print_message("attached with: %s\n", err);
+	asked[i].view = *vp;
+	return (rc);
+}
+
+static struct ah_view *
+attach_every(const char *path, const char *name, unsigned int interval_ms)
+{
+	struct ah_view	*v = NULL;
+
+	assert_int_equal(attach_as(path, name, interval_ms, 0600, &v), 0);
 	return (v);
+}
+
+/* Detaches v's instance attached first (oldest) or last. */
+static void
+detach_one(struct ah_view *v, int oldest)
+{
+	size_t	i, k = ASKED_MAX;
+
+	for (i = 0; i < ASKED_MAX; i++)
+		if (asked[i].view == v && (k == ASKED_MAX ||
+		    (asked[i].asked.gen < asked[k].asked.gen) == oldest))
+			k = i;
+	assert_true(k < ASKED_MAX);
+	ah_pub_detach(v, &asked[k].asked);
+	asked[k].view = NULL;
+}
+
+static void
+detach_oldest(struct ah_view *v)
+{
+	detach_one(v, 1);
 }
 
 /* Detaches the instance attached last for 'v'. */
 static void
 detach(struct ah_view *v)
 {
-	size_t	i;
-
-	for (i = ASKED_MAX; i-- > 0; )
-		if (asked[i].view == v)
-			break;
-	assert_true(i < ASKED_MAX);
-	ah_pub_detach(v, &asked[i].asked);
-	asked[i].view = NULL;
+	detach_one(v, 0);
 }
 
 /* ... with no periodic snapshot meanwhile. */
@@ -584,6 +615,62 @@ test_a_reused_slot_has_no_old_samples(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static mode_t
+mode_of(const char *path)
+{
+	struct stat	st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return (st.st_mode & 07777);
+}
+
+/*
+ * A reload's socket mode applies once the old configuration's instances
+ * have detached (named committed it), a rejected reload's never (its
+ * new instances detach instead), and never through a link someone put
+ * where the socket was.
+ */
+static void
+test_a_reload_applies_once_committed(void **state)
+{
+	char		 dir[] = "/tmp/test_publisher.XXXXXX", path[108];
+	char		 target[128];
+	struct ah_view	*v;
+	int		 fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	assert_int_equal(attach_as(path, "v", 60000, 0600, &v), 0);
+	assert_int_equal(mode_of(path), 0600);
+
+	/* A reload asks 0640: in force once the old instance is gone. */
+	assert_int_equal(attach_as(path, "v", 60000, 0640, &v), 0);
+	assert_int_equal(mode_of(path), 0600);
+	detach_oldest(v);
+	assert_int_equal(mode_of(path), 0640);
+
+	/* A reload asks 0660, and named rejects it: nothing changes. */
+	assert_int_equal(attach_as(path, "v", 60000, 0660, &v), 0);
+	detach(v);
+	assert_int_equal(mode_of(path), 0640);
+
+	/* A link where the socket was: its target keeps its mode. */
+	assert_true((fd = open(target, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(attach_as(path, "v", 60000, 0666, &v), 1);
+	detach_oldest(v);
+	assert_int_equal(mode_of(target), 0600);
+
+	detach(v);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(unlink(target), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -592,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_snapshots_consistent_while_counting),
 		cmocka_unit_test(test_a_walk_holds_only_its_own_view),
 		cmocka_unit_test(test_a_reused_slot_has_no_old_samples),
+		cmocka_unit_test(test_a_reload_applies_once_committed),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
