@@ -101,6 +101,12 @@ install_hooks(ns_hooktable_t *hooktable, isc_mem_t *mctx, ah_instance_t *inst) {
 	ns_hook_add(hooktable, mctx, NS_QUERY_QCTX_DESTROYED, &destroyed);
 }
 
+/* Whether this runs inside named: named-checkconf has no version. */
+static bool
+in_named(void) {
+	return (dlsym(RTLD_DEFAULT, "named_g_version") != NULL);
+}
+
 /* named's version, read at run time: named-checkconf does not have it. */
 static void
 named_version(char *buf, size_t len) {
@@ -141,7 +147,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 			      ISC_LOG_ERROR,
 			      "anycast-health: the statement at %s:%lu is "
 			      "ignored",
-			      cfg_file, cfg_line);
+			      cfg_file != NULL ? cfg_file : "named.conf",
+			      cfg_line);
 		*instp = NULL;
 		return (ISC_R_SUCCESS);
 	}
@@ -154,7 +161,8 @@ plugin_register(const char *parameters, const void *cfg, const char *cfg_file,
 
 	/* Large (the watched zone names): not for the stack. */
 	p = isc_mem_get(mctx, sizeof(*p));
-	CHECK(ah_params_parse(parameters, cfg_file, cfg_line, mctx, lctx, p));
+	CHECK(ah_params_parse(parameters, cfg_file, cfg_line, false, mctx, lctx,
+			      p));
 	named_version(p->pub.named_version, sizeof(p->pub.named_version));
 	snprintf(p->pub.conf_file, sizeof(p->pub.conf_file), "%s", cfg_file);
 	p->pub.enter = ah_thread_enter;
@@ -214,13 +222,28 @@ plugin_check(const char *parameters, const void *cfg, const char *cfg_file,
 
 	UNUSED(actx);
 
-	result = ah_params_parse(parameters, cfg_file, cfg_line, mctx, lctx, p);
-	if (ah_params_view(cfg, parameters, cfg_file, cfg_line, lctx, &view) !=
-	    ISC_R_SUCCESS)
-	{
+	/*
+	 * named 9.20 runs this check inside each registration (9.18 does
+	 * not), where what named-checkconf refuses, named takes with a
+	 * warning (plugin_register): a reload refused in a plugin's
+	 * registration can crash named 9.18, and a check cannot be stricter
+	 * in one named than in the other.
+	 */
+	bool strict = !in_named();
+
+	result = ah_params_parse(parameters, cfg_file, cfg_line, strict, mctx,
+				 lctx, p);
+	switch (ah_params_view(cfg, parameters, cfg_file, cfg_line, lctx,
+			       &view)) {
+	case ISC_R_SUCCESS:
+		break;
+	case ISC_R_EXISTS: /* a second statement in the view */
+		result = strict ? ISC_R_FAILURE : result;
+		break;
+	default:
 		result = ISC_R_FAILURE;
 	}
-	if (result == ISC_R_SUCCESS &&
+	if (result == ISC_R_SUCCESS && strict &&
 	    ah_params_one_publisher(cfg, parameters, cfg_file, cfg_line, mctx,
 				    lctx, p) != ISC_R_SUCCESS)
 	{

@@ -15,7 +15,8 @@
  * The block is parsed with named's own grammar machinery (isccfg), so
  * named-checkconf and named report its mistakes as they report their
  * own; the plugin adds the line where isccfg cannot.  plugin_check and
- * plugin_register call the same functions, so the two never disagree.
+ * plugin_register call the same functions; what the check refuses and
+ * named only warns of is marked 'strict' (ah_params_parse()).
  */
 
 #include <config.h>
@@ -125,6 +126,30 @@ param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
 	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
 		      ISC_LOG_ERROR, "%s:%u: anycast-health: %s", file,
 		      cfg_obj_line(obj), msg);
+}
+
+/*
+ * A mistake named-checkconf refuses ('strict') but named takes, with a
+ * warning, since a reload refused in a plugin's registration can crash
+ * named 9.18 (doc/config.md, 2.2).
+ */
+static void
+param_log(bool strict, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	  const char *fmt, ...) ISC_FORMAT_PRINTF(5, 6);
+
+static void
+param_log(bool strict, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+	  const char *fmt, ...) {
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
+		      strict ? ISC_LOG_ERROR : ISC_LOG_WARNING,
+		      "%s:%u: anycast-health: %s", file, cfg_obj_line(obj),
+		      msg);
 }
 
 static const char *
@@ -272,7 +297,7 @@ listed(const ah_params_t *ap, const char *name) {
 
 static isc_result_t
 check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
-	    ah_params_t *ap) {
+	    bool strict, ah_params_t *ap) {
 	const cfg_obj_t *obj = NULL;
 	isc_result_t result = ISC_R_SUCCESS;
 
@@ -309,15 +334,17 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 			return (ISC_R_RANGE);
 		} else if (!formats(dns_fixedname_name(&fn),
 				    ap->watched[ap->nwatched])) {
-			param_error(file, zobj, lctx,
-				    "zone '%s' is longer than %d bytes as "
-				    "named writes it, and cannot be published",
-				    zname, AH_ZONENAME_MAX - 1);
-			result = ISC_R_FAILURE;
+			param_log(strict, file, zobj, lctx,
+				  "zone '%s' is longer than %d bytes as named "
+				  "writes it, and cannot be published%s",
+				  zname, AH_ZONENAME_MAX - 1,
+				  strict ? "" : ": not watched");
+			result = strict ? ISC_R_FAILURE : result;
 		} else if (listed(ap, ap->watched[ap->nwatched])) {
-			param_error(file, zobj, lctx,
-				    "zone '%s' is listed twice", zname);
-			result = ISC_R_FAILURE;
+			param_log(strict, file, zobj, lctx,
+				  "zone '%s' is listed twice%s", zname,
+				  strict ? "" : ": watched once");
+			result = strict ? ISC_R_FAILURE : result;
 		} else {
 			ap->nwatched++;
 		}
@@ -377,7 +404,7 @@ check_interval(const cfg_obj_t *pmap, const char *key, const char *file,
 
 static isc_result_t
 check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
-	     ah_params_t *ap) {
+	     bool strict, ah_params_t *ap) {
 	const cfg_obj_t *obj = NULL;
 	struct ah_pub_params *p = &ap->pub;
 	isc_result_t result = ISC_R_SUCCESS;
@@ -460,7 +487,7 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 			p->gid = gid;
 		}
 	}
-	if (check_zones(pmap, file, lctx, ap) != ISC_R_SUCCESS) {
+	if (check_zones(pmap, file, lctx, strict, ap) != ISC_R_SUCCESS) {
 		result = ISC_R_FAILURE;
 	}
 	return (result);
@@ -468,15 +495,15 @@ check_params(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 
 isc_result_t
 ah_params_parse(const char *parameters, const char *cfg_file,
-		unsigned long cfg_line, isc_mem_t *mctx, isc_log_t *lctx,
-		ah_params_t *p) {
+		unsigned long cfg_line, bool strict, isc_mem_t *mctx,
+		isc_log_t *lctx, ah_params_t *p) {
 	isc_result_t result = ISC_R_SUCCESS;
 	cfg_parser_t *parser = NULL;
 	cfg_obj_t *pmap = NULL;
 	isc_buffer_t b;
 
 	if (parameters == NULL) {
-		return (check_params(NULL, cfg_file, lctx, p));
+		return (check_params(NULL, cfg_file, lctx, strict, p));
 	}
 
 	/*
@@ -500,7 +527,7 @@ ah_params_parse(const char *parameters, const char *cfg_file,
 		locate_syntax_error(parameters, cfg_file, cfg_line, mctx, lctx);
 		goto cleanup;
 	}
-	CHECK(check_params(pmap, cfg_file, lctx, p));
+	CHECK(check_params(pmap, cfg_file, lctx, strict, p));
 
 cleanup:
 	if (pmap != NULL) {
@@ -778,8 +805,8 @@ ah_params_one_publisher(const void *cfg, const char *parameters,
 	if (ah_params_parse(pobj != NULL && cfg_obj_isstring(pobj)
 				    ? cfg_obj_asstring(pobj)
 				    : NULL,
-			    cfg_obj_file(first), cfg_obj_line(first), mctx,
-			    NULL, q) == ISC_R_SUCCESS)
+			    cfg_obj_file(first), cfg_obj_line(first), false,
+			    mctx, NULL, q) == ISC_R_SUCCESS)
 	{
 		char a[PATH_MAX + 2], b[PATH_MAX + 2];
 

@@ -30,11 +30,13 @@ typedef struct ah_params {
 /*
  * Parse the parameter block 'parameters' (NULL: none) of the statement
  * that ends at 'file':'line' into *p, with defaults for what it leaves
- * out.  Every mistake is logged to 'lctx' with its file and line.
+ * out.  Every mistake is logged to 'lctx' with its file and line.  A few
+ * are refused only when 'strict' (named-checkconf): named takes them,
+ * as it took them before they were checked, with a warning.
  */
 isc_result_t
 ah_params_parse(const char *parameters, const char *file, unsigned long line,
-		isc_mem_t *mctx, isc_log_t *lctx, ah_params_t *p);
+		bool strict, isc_mem_t *mctx, isc_log_t *lctx, ah_params_t *p);
 
 /*
  * The name of the view the statement belongs to, in *viewp, found in

@@ -79,9 +79,8 @@ static struct {
 	struct ah_pub_params params; /* mode and gid: as applied */
 	struct ah_pub_asked *asked;  /* of every attached instance */
 	uint64_t gen;
-	gid_t made_gid; /* the socket's group as made: for gid -1 */
-	dev_t sock_dev; /* ... and the socket itself */
-	ino_t sock_ino;
+	gid_t made_gid;	  /* the socket's group as made: for gid -1 */
+	struct stat made; /* ... the socket itself, to know it again */
 	/* May change on reconfig while the thread runs. */
 	atomic_uint interval_ms;
 	atomic_uint zone_interval_ms;
@@ -566,29 +565,64 @@ watch_conf(const char *file) {
 	}
 }
 
+/*
+ * The socket named made, opened without following a link, or -1: its
+ * directory may be writable by others (Debian's /run/named is bind's
+ * group's), who could have put something else at the path since, and
+ * a mode or group given by the path would go to that.
+ */
+static int
+open_socket(void) {
+	struct stat st;
+	int fd = open(pub.params.path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 &&
+	    (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	     st.st_dev != pub.made.st_dev || st.st_ino != pub.made.st_ino))
+	{
+		close(fd);
+		fd = -1;
+	}
+	return (fd);
+}
+
+/* Whether 'path' is still the socket named made. */
+static bool
+is_ours(const char *path) {
+	struct stat st;
+
+	return (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		st.st_dev == pub.made.st_dev && st.st_ino == pub.made.st_ino);
+}
+
+/*
+ * Sets the mode of the socket open_socket() opened.  An O_PATH
+ * descriptor takes no fchmod(), its /proc link a chmod(): without /proc
+ * (named chrooted), the mode cannot be changed safely, and is not.
+ */
+static int
+set_mode(int fd, mode_t mode) {
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return (chmod(proc, mode));
+}
+
 static int
 start(const struct ah_pub_params *p, char *err, size_t errlen) {
 	sigset_t all, old;
-	struct stat st;
 	int rc;
 
 	pub.params = *p;
 	atomic_store(&pub.interval_ms, p->interval_ms);
 	atomic_store(&pub.zone_interval_ms, p->zone_interval_ms);
-	pub.listen.fd = ah_sock_listen(p->path, p->mode, p->gid, 16, err,
-				       errlen);
+	pub.listen.fd = ah_sock_listen(p->path, p->mode, p->gid, 16, &pub.made,
+				       err, errlen);
 	pub.listen.paused_until = 0;
 	if (pub.listen.fd < 0) {
 		return (-1);
 	}
-	/* What the socket is, to know it again (open_socket()). */
-	if (lstat(p->path, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
-		goto fail;
-	}
-	pub.sock_dev = st.st_dev;
-	pub.sock_ino = st.st_ino;
-	pub.made_gid = pub.params.gid = st.st_gid;
+	pub.made_gid = pub.params.gid = pub.made.st_gid;
 	if (pipe2(pub.wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
@@ -636,8 +670,11 @@ stop(void) {
 	if (pub.inotify >= 0) {
 		close(pub.inotify);
 	}
+	/* Only ours: not a link put there, nor a new named's socket. */
+	if (is_ours(pub.params.path)) {
+		(void)unlink(pub.params.path);
+	}
 	close(pub.listen.fd);
-	(void)unlink(pub.params.path);
 }
 
 /*
@@ -677,24 +714,17 @@ reset_view(struct ah_view *v, const char *name) {
 	strcpy(v->name, name);
 }
 
-/*
- * The socket named made, opened without following a link, or -1: its
- * directory may be writable by others (Debian's /run/named is bind's
- * group's), who could have put something else at the path since, and
- * a mode or group given by the path would go to that.
- */
-static int
-open_socket(void) {
-	struct stat st;
-	int fd = open(pub.params.path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+/* The attached instance that asked first (0) or last (1), or NULL. */
+static const struct ah_pub_asked *
+asked_by(bool newest) {
+	const struct ah_pub_asked *a = pub.asked;
 
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
-			st.st_dev != pub.sock_dev || st.st_ino != pub.sock_ino))
-	{
-		close(fd);
-		fd = -1;
+	for (const struct ah_pub_asked *b = pub.asked; b != NULL; b = b->next) {
+		if ((b->gen > a->gen) == newest) {
+			a = b;
+		}
 	}
-	return (fd);
+	return (a);
 }
 
 /*
@@ -702,20 +732,15 @@ open_socket(void) {
  * configuration's, since named detaches a configuration's instances
  * once it has committed the next, or rejected it.  Called with 'lock'
  * held.  The mode and group are set on the socket named made, each only
- * when it changes; what fails stays as it was (nobody to tell: named
- * gives a plugin's destroy no log).
+ * when it changes, never looser than both while they change; what fails
+ * stays as it was (nobody to tell: named gives a plugin's destroy no
+ * log, and settable() warned of what it could foresee).
  */
 static void
 apply_asked(void) {
-	const struct ah_pub_asked *a = pub.asked;
-	char proc[64];
+	const struct ah_pub_asked *a = asked_by(false);
 	int fd;
 
-	for (const struct ah_pub_asked *b = pub.asked; b != NULL; b = b->next) {
-		if (b->gen < a->gen) {
-			a = b;
-		}
-	}
 	if (a == NULL) {
 		return;
 	}
@@ -727,15 +752,17 @@ apply_asked(void) {
 	if ((fd = open_socket()) < 0) {
 		return;
 	}
-	/* An O_PATH descriptor takes no fchmod(): its /proc link does. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (a->mode != pub.params.mode && chmod(proc, a->mode) == 0) {
-		pub.params.mode = a->mode;
+	if (a->gid != pub.params.gid) {
+		/* The new group gets no more than both modes give. */
+		if (set_mode(fd, a->mode & pub.params.mode) == 0) {
+			pub.params.mode &= a->mode;
+		}
+		if (fchownat(fd, "", (uid_t)-1, a->gid, AT_EMPTY_PATH) == 0) {
+			pub.params.gid = a->gid;
+		}
 	}
-	if (a->gid != pub.params.gid &&
-	    fchownat(fd, "", (uid_t)-1, a->gid, AT_EMPTY_PATH) == 0)
-	{
-		pub.params.gid = a->gid;
+	if (a->mode != pub.params.mode && set_mode(fd, a->mode) == 0) {
+		pub.params.mode = a->mode;
 	}
 	close(fd);
 }
@@ -764,18 +791,18 @@ capable(unsigned int cap) {
 /* Whether this process is in group 'gid'. */
 static bool
 in_group(gid_t gid) {
-	gid_t groups[256];
-	int n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+	gid_t *groups = NULL;
+	int n = getgroups(0, NULL);
+	bool in = getegid() == gid;
 
-	if (getegid() == gid) {
-		return (true);
-	}
-	for (int i = 0; i < n; i++) {
-		if (groups[i] == gid) {
-			return (true);
+	if (!in && n > 0 && (groups = calloc(n, sizeof(*groups))) != NULL) {
+		n = getgroups(n, groups);
+		for (int i = 0; i < n && !in; i++) {
+			in = groups[i] == gid;
 		}
+		free(groups);
 	}
-	return (false);
+	return (in);
 }
 
 /*
@@ -792,12 +819,16 @@ in_group(gid_t gid) {
  */
 static void
 settable(mode_t *modep, gid_t *gidp, char *buf, size_t len) {
+	/* What will be in force once the reloads under way are committed. */
+	const struct ah_pub_asked *last = asked_by(true);
+	mode_t mode = last != NULL ? last->mode : pub.params.mode;
+	gid_t gid = last != NULL ? last->gid : pub.params.gid;
 	struct stat st;
-	bool owner;
+	bool owner, proc;
 	int fd;
 
 	buf[0] = '\0';
-	if (*modep == pub.params.mode && *gidp == pub.params.gid) {
+	if (*modep == mode && *gidp == gid) {
 		return;
 	}
 	if ((fd = open_socket()) < 0 || fstat(fd, &st) < 0) {
@@ -808,24 +839,30 @@ settable(mode_t *modep, gid_t *gidp, char *buf, size_t len) {
 		if (fd >= 0) {
 			close(fd);
 		}
-		*modep = pub.params.mode;
-		*gidp = pub.params.gid;
+		*modep = mode;
+		*gidp = gid;
 		return;
 	}
+	proc = set_mode(fd, st.st_mode & 07777) == 0; /* changes nothing */
 	close(fd);
 	owner = geteuid() == st.st_uid;
-	if (*modep != pub.params.mode && !owner && !capable(AH_CAP_FOWNER)) {
+	if (*modep != mode && !proc) {
+		snprintf(buf, len,
+			 "without /proc (named chrooted?), the mode of %s "
+			 "cannot be changed safely: its socket-mode stays "
+			 "%04o",
+			 pub.params.path, (unsigned int)mode);
+		*modep = mode;
+	} else if (*modep != mode && !owner && !capable(AH_CAP_FOWNER)) {
 		snprintf(buf, len,
 			 "%s belongs to uid %u, not to named's uid %u: its "
 			 "socket-mode stays %04o",
 			 pub.params.path, (unsigned int)st.st_uid,
-			 (unsigned int)geteuid(),
-			 (unsigned int)pub.params.mode);
-		*modep = pub.params.mode;
+			 (unsigned int)geteuid(), (unsigned int)mode);
+		*modep = mode;
 	}
-	if (*gidp != pub.params.gid && !capable(AH_CAP_CHOWN) &&
-	    !(owner && in_group(*gidp)))
-	{
+	if (*gidp != gid && !capable(AH_CAP_CHOWN) &&
+	    !(owner && in_group(*gidp))) {
 		size_t n = strlen(buf);
 
 		snprintf(buf + n, len - n,
@@ -835,8 +872,8 @@ settable(mode_t *modep, gid_t *gidp, char *buf, size_t len) {
 			 "groups)",
 			 n > 0 ? "; " : "", (unsigned int)geteuid(),
 			 (unsigned int)*gidp, pub.params.path,
-			 (unsigned int)pub.params.gid);
-		*gidp = pub.params.gid;
+			 (unsigned int)gid);
+		*gidp = gid;
 	}
 }
 

@@ -65,7 +65,7 @@ ah_sock_path_error(const char *path, char *buf, size_t len)
 
 int
 ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
-    char *err, size_t errlen)
+    struct stat *made, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct stat		 st;
@@ -142,6 +142,10 @@ ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
 	}
 	if (listen(fd, backlog) < 0) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (made != NULL && lstat(tmp, made) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	/* Replaces a stale socket in one step. */

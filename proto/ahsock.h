@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /*
@@ -21,10 +22,12 @@
  * fresh 0700 directory beside 'path', given its mode and group there,
  * and renamed into place, so nobody can connect before it has them.
  * Returns the non-blocking, close-on-exec fd, or -1 with a message in
- * 'err'.
+ * 'err'.  'made', unless NULL, gets the socket's lstat() from inside the
+ * private directory, to know it again later: once renamed, something
+ * else could be at the path.
  */
 int	ah_sock_listen(const char *path, mode_t mode, gid_t gid, int backlog,
-	    char *err, size_t errlen);
+	    struct stat *made, char *err, size_t errlen);
 
 /*
  * Why ah_sock_listen() could never create a socket at 'path', in 'buf',

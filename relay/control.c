@@ -65,7 +65,7 @@ control_init(struct relay *r)
 	if (rc->metrics_listen[0] != '\0')
 		(void)http_listen(r, rc->metrics_listen);
 	listener.fd = ah_sock_listen(rc->control_socket, rc->control_mode,
-	    rc->control_gid, 8, err, sizeof(err));
+	    rc->control_gid, 8, NULL, err, sizeof(err));
 	if (listener.fd < 0) {
 		log_warnx("control socket: %s", err);
 		return (-1);

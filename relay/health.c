@@ -194,8 +194,8 @@ live_view(const struct relay *r, const struct service_conf *s,
 			why_silent(f, v, &st->live, now, now - from, why, len);
 			return (NULL);
 		}
-		if (now - from > (int64_t)f->stale_ms +
-		    r->conf->reconfig_pause_ms) {
+		if (r->conf->reconfig_pause_ms > 0 && now - from >
+		    (int64_t)f->stale_ms + r->conf->reconfig_pause_ms) {
 			say(why, len, "no query seen in view %s for %lld ms, "
 			    "longer than stale-after %u ms and reconfig-pause "
 			    "%u ms together, though named.conf was opened "

@@ -225,3 +225,30 @@ def test_views_with_different_sockets_are_refused(stack):
     assert (f"anycast-health: socket '{named.dir}/other.sock' differs from "
             f"'{named.socket}' of the statement at {named.conf}:{first}: "
             "one named publishes on one socket") in out, out
+
+
+def test_named_takes_a_zone_listed_twice_with_a_warning(stack):
+    """named-checkconf refuses a zone listed twice, and one too long to
+    publish; named, which took both before they were checked, takes them
+    with a warning (a reload refused in a plugin's registration can crash
+    named 9.18), watching the first once and not the second."""
+    long_name = ".".join(["(" * 60] * 4)
+    named = lab.Named(stack)
+    text = named.conf.read_text()
+    assert 'zones { "example"; };' in text
+    named.conf.write_text(text.replace(
+        'zones { "example"; };',
+        f'zones {{ "example"; "Example."; "{long_name}"; }};'))
+    named.start()
+    log = named.proc.text()
+    assert "zone 'Example.' is listed twice: watched once" in log, log
+    assert "cannot be published: not watched" in log, log
+    sub = Subscriber(named.socket)
+    records = []
+    t0 = time.monotonic()
+    zones = []
+    while not zones and time.monotonic() - t0 < 10:
+        named.query("www.example")
+        sub.snapshot(records)
+        zones = [kv["name"] for typ, kv in records if typ == "zone"]
+    assert zones == ["example"], zones

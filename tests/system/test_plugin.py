@@ -240,7 +240,8 @@ def test_a_long_zone_name_is_published_by_its_start(stack):
     times that with escapes) is published by its start, marked '...',
     not as '<unknown>'."""
     named = lab.Named(stack)
-    long_name = ".".join(["(" * 60] * 4)
+    # An 'a' first, so that an escape straddles the 252nd byte.
+    long_name = ".".join(["a" + "(" * 59] + ["(" * 60] * 3)
     named.conf.write_text(named.conf.read_text().replace(
         'zones { "example"; };', "all-zones yes;") +
         f'zone "{long_name}" {{ type primary; file '
@@ -255,8 +256,10 @@ def test_a_long_zone_name_is_published_by_its_start(stack):
         sub.snapshot(records)
         names = [kv["name"] for typ, kv in records if typ == "zone"]
     assert names, "no zone record within 10 s"
-    # Cut at 252 bytes, between two escapes: 4 labels of 60 '\(' each.
-    assert names == [".".join(["\\(" * 60] * 4)[:252] + "..."], names
+    # 'a', 59 '\(', '.', 120 bytes, '.': 241 bytes, then 5 escapes in
+    # the 11 bytes left to 252, and not the first byte of a sixth.
+    written = ".".join(["a" + "\\(" * 59] + ["\\(" * 60] * 3)
+    assert names == [written[:251] + "..."], names
     assert "<unknown>" not in str(names)
 
 

@@ -78,7 +78,7 @@ test_full_queue_is_in_use(void **state)
 	    0);
 	assert_int_equal(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	alarm(5);
-	fd = ah_sock_listen(sun.sun_path, 0660, (gid_t)-1, 8, err,
+	fd = ah_sock_listen(sun.sun_path, 0660, (gid_t)-1, 8, NULL, err,
 	    sizeof(err));
 	alarm(0);
 	assert_int_equal(fd, -1);
@@ -105,7 +105,7 @@ test_restrictive_umask(void **state)
 	(void)state;
 	umask(0137);
 	snprintf(path, sizeof(path), "%s/relay.sock", dir);
-	fd = ah_sock_listen(path, 0660, (gid_t)-1, 8, err, sizeof(err));
+	fd = ah_sock_listen(path, 0660, (gid_t)-1, 8, NULL, err, sizeof(err));
 	if (fd < 0)
 		fail_msg("%s", err);
 	assert_int_equal(stat(path, &st), 0);
