@@ -111,34 +111,11 @@ static const struct {
  * plugin names the file itself.
  */
 static void
-param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
-	    const char *fmt, ...) ISC_FORMAT_PRINTF(4, 5);
-
-static void
-param_error(const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
-	    const char *fmt, ...) {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-		      ISC_LOG_ERROR, "%s:%u: anycast-health: %s", file,
-		      cfg_obj_line(obj), msg);
-}
-
-/*
- * A mistake named-checkconf refuses ('strict') but named takes, with a
- * warning, since a reload refused in a plugin's registration can crash
- * named 9.18 (doc/config.md, 2.2).
- */
-static void
-param_log(bool strict, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+param_log(int level, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
 	  const char *fmt, ...) ISC_FORMAT_PRINTF(5, 6);
 
 static void
-param_log(bool strict, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
+param_log(int level, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
 	  const char *fmt, ...) {
 	char msg[512];
 	va_list ap;
@@ -146,11 +123,20 @@ param_log(bool strict, const char *file, const cfg_obj_t *obj, isc_log_t *lctx,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS,
-		      strict ? ISC_LOG_ERROR : ISC_LOG_WARNING,
+	isc_log_write(lctx, NS_LOGCATEGORY_GENERAL, NS_LOGMODULE_HOOKS, level,
 		      "%s:%u: anycast-health: %s", file, cfg_obj_line(obj),
 		      msg);
 }
+
+#define param_error(file, obj, lctx, ...) \
+	param_log(ISC_LOG_ERROR, file, obj, lctx, __VA_ARGS__)
+
+/*
+ * A mistake named-checkconf refuses ('strict') but named takes, with a
+ * warning, since a reload refused in a plugin's registration can crash
+ * named 9.18 (doc/config.md, 2.2).
+ */
+#define STRICT_LEVEL(strict) ((strict) ? ISC_LOG_ERROR : ISC_LOG_WARNING)
 
 static const char *
 expected_of(const cfg_type_t *type) {
@@ -334,14 +320,14 @@ check_zones(const cfg_obj_t *pmap, const char *file, isc_log_t *lctx,
 			return (ISC_R_RANGE);
 		} else if (!formats(dns_fixedname_name(&fn),
 				    ap->watched[ap->nwatched])) {
-			param_log(strict, file, zobj, lctx,
+			param_log(STRICT_LEVEL(strict), file, zobj, lctx,
 				  "zone '%s' is longer than %d bytes as named "
 				  "writes it, and cannot be published%s",
 				  zname, AH_ZONENAME_MAX - 1,
 				  strict ? "" : ": not watched");
 			result = strict ? ISC_R_FAILURE : result;
 		} else if (listed(ap, ap->watched[ap->nwatched])) {
-			param_log(strict, file, zobj, lctx,
+			param_log(STRICT_LEVEL(strict), file, zobj, lctx,
 				  "zone '%s' is listed twice%s", zname,
 				  strict ? "" : ": watched once");
 			result = strict ? ISC_R_FAILURE : result;

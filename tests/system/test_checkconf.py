@@ -176,6 +176,21 @@ def test_named_ignores_a_second_statement_in_one_view(stack):
     assert "assertion" not in named.proc.text()
 
 
+def refused_in_view_b(named, other):
+    """named.conf with the test's plugin statement in view "a" and
+    'other' in view "b": named-checkconf's output, which must be a
+    refusal, and the line of the first statement."""
+    body, plugin, zone = named.sections()
+    text = (body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
+            "\n" + zone + '\n};\nview "b" {\n' + other + "\n};\n")
+    named.conf.write_text(text)
+    r = subprocess.run(["named-checkconf", str(named.conf)],
+                       capture_output=True, text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    return out, text[:text.index("plugin query")].count("\n") + 1
+
+
 @pytest.mark.parametrize("param,old,new,shown", [
     ("interval", "200", "500", "interval 500 differs from 200"),
     ("zone-interval", "1000", "2000", "zone-interval 2000 differs from 1000"),
@@ -188,17 +203,10 @@ def test_views_with_different_publisher_settings_are_refused(
     the first statement's, and another view's other value would be
     ignored.  named-checkconf says so, at the statement that differs."""
     named = lab.Named(stack)
-    body, plugin, zone = named.sections()
+    plugin = named.sections()[1]
     assert f"{param} {old};" in plugin, plugin
     other = plugin.replace(f"{param} {old};", f"{param} {new};", 1)
-    text = (body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
-            "\n" + zone + '\n};\nview "b" {\n' + other + "\n};\n")
-    named.conf.write_text(text)
-    r = subprocess.run(["named-checkconf", str(named.conf)],
-                       capture_output=True, text=True, timeout=30)
-    out = r.stdout + r.stderr
-    assert r.returncode == 1, out
-    first = text[:text.index("plugin query")].count("\n") + 1
+    out, first = refused_in_view_b(named, other)
     assert (f"anycast-health: {shown} of the statement at "
             f"{named.conf}:{first}: one named publishes on one socket, as "
             "the first statement sets it") in out, out
@@ -210,18 +218,11 @@ def test_views_with_different_sockets_are_refused(stack):
     socket') although named-checkconf passed it.  Now named-checkconf
     says so, at the statement that differs from the first."""
     named = lab.Named(stack)
-    body, plugin, zone = named.sections()
+    plugin = named.sections()[1]
     other = re.sub(r'socket "[^"]*"', f'socket "{named.dir}/other.sock"',
                    plugin, count=1)
     assert other != plugin
-    text = (body + 'view "a" {\n match-clients { 127.0.0.1; };\n' + plugin +
-            "\n" + zone + '\n};\nview "b" {\n' + other + "\n};\n")
-    named.conf.write_text(text)
-    r = subprocess.run(["named-checkconf", str(named.conf)],
-                       capture_output=True, text=True, timeout=30)
-    out = r.stdout + r.stderr
-    assert r.returncode == 1, out
-    first = text[:text.index("plugin query")].count("\n") + 1
+    out, first = refused_in_view_b(named, other)
     assert (f"anycast-health: socket '{named.dir}/other.sock' differs from "
             f"'{named.socket}' of the statement at {named.conf}:{first}: "
             "one named publishes on one socket") in out, out

@@ -218,13 +218,12 @@ def test_reconfig_of_10000_zones_moves_no_route(stack):
     assert relay.ctl("status").returncode == 0
 
 
-def test_reconfig_that_never_ends_is_withdrawn(stack):
-    """A named whose reconfig began but whose view never answers again
-    is withdrawn at reconfig-pause, and the reason says so; a view never
-    seen live is not excused (fail closed at start)."""
+def paused_relay(stack):
+    """The relay, with reconfig-pause 1s, on a FakePlugin's socket that
+    the test feeds by hand; its probes go where nothing answers, as to
+    a paused named (one refused would say that named does not listen
+    there).  Returns (relay, fake, RelayUnderTest)."""
     named = lab.Named(stack)                   # only for its socket path
-    # The probes go where nothing answers, as to a paused named (one
-    # refused would say that named does not listen there).
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     stack.defer(sink.close)
@@ -237,6 +236,14 @@ def test_reconfig_that_never_ends_is_withdrawn(stack):
     proc = lab.RelayUnderTest(stack, relay)
     fake.accept()
     fake.hello(interval=100, first=False)
+    return relay, fake, proc
+
+
+def test_reconfig_that_never_ends_is_withdrawn(stack):
+    """A named whose reconfig began but whose view never answers again
+    is withdrawn at reconfig-pause, and the reason says so; a view never
+    seen live is not excused (fail closed at start)."""
+    relay, fake, proc = paused_relay(stack)
     seq = 1
 
     def snapshots(seconds, probed, reconfig=None):
@@ -279,19 +286,7 @@ def test_named_conf_opened_again_and_again_excuses_one_pause(stack):
     however recently the file was opened.  Before, each open renewed the
     excuse and a hung named stayed announced for as long as they went
     on."""
-    named = lab.Named(stack)                   # only for its socket path
-    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sink.bind(("127.0.0.1", 0))
-    stack.defer(sink.close)
-    relay = lab.Relay(stack, named, services=lab.plain_service(
-     rise=1, port=sink.getsockname()[1]))
-    relay.path.write_text(relay.path.read_text().replace(
-        "\nplugin:\n", "\nplugin:\n  reconfig-pause: 1s\n", 1))
-    fake = lab.FakePlugin(named.socket)
-    stack.procs.append(fake)
-    proc = lab.RelayUnderTest(stack, relay)
-    fake.accept()
-    fake.hello(interval=100, first=False)
+    relay, fake, proc = paused_relay(stack)
     seq = 1
 
     def snapshot(probed, reconfig=None):
