@@ -430,6 +430,40 @@ worse_than_usual(struct check_state *cs, const struct check_input *in,
 }
 
 /*
+ * Validation failing in several domains just after named's clock
+ * stepped an hour or more (fault.h): this node's, whatever the ratio
+ * and the shared-fault rule say; 1 if so.
+ */
+static int
+clock_stepped(struct check_state *cs, const struct check_input *in)
+{
+	const struct feed	*fd = in->feed;
+	struct fault_conf	 fc;
+	struct fault		 f;
+	int64_t			 d = fd->stepped_ms;
+	char			 by[32], ago[32], span[32];
+	size_t			 n;
+
+	if (fd->stepped_at == 0 || (d < FAULT_STEP_MS && d > -FAULT_STEP_MS))
+		return (0);
+	check_fault_conf(in->s, fd, in->base, &fc);
+	if (!fault_stepped(in->win, &fc, fd->stepped_at, &f))
+		return (0);
+	cs->bad = 1;
+	cs->excused = 0;
+	n = strlen(cs->why);
+	snprintf(cs->why + n, sizeof(cs->why) - n, "; named's clock stepped "
+	    "%s by %s %s ago, and since then %llu recursions failed "
+	    "validation in %u domain groups where %.1f were usual over %s: "
+	    "this node", d > 0 ? "forward" : "back",
+	    span_text(by, sizeof(by), d > 0 ? d : -d),
+	    span_text(ago, sizeof(ago), in->now - fd->stepped_at),
+	    (unsigned long long)f.step_bad, f.step_groups, f.step_expected,
+	    span_text(span, sizeof(span), f.step_span));
+	return (1);
+}
+
+/*
  * A silent upstream shows up as recursions started and never finished
  * long before named's own timeout (10 s or more) turns them into
  * failures: one still unanswered after 'unanswered-after' counts as a
@@ -455,6 +489,8 @@ judge_recfail(struct check_state *cs, const struct check_input *in)
 	    (unsigned long long)ev.failed, (unsigned long long)ev.timedout,
 	    (unsigned long long)ev.unanswered, (long long)k->grace_ms,
 	    (unsigned long long)ev.total);
+	if (clock_stepped(cs, in))
+		return;
 	if (cs->bad) {
 		shared_fault(cs, in, EV_RECURSIONS, &ev, 0);
 		return;

@@ -1338,6 +1338,56 @@ fault_worse(const struct window *w, const struct evidence *ev,
 	return (1);
 }
 
+int
+fault_stepped(const struct window *w, const struct fault_conf *c,
+    int64_t since, struct fault *f)
+{
+	const struct fault_base	*b = c->base;
+	const struct sample	*now, *base;
+	uint64_t		 bad, n = 0;
+	double			 secs, u, usual = 0;
+	unsigned int		 k, g, groups = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->verdict = FAULT_OFF;
+	/* Only a usual learnt says what validation usually fails. */
+	if (!c->causes || c->v2 || b == NULL || b->secs <= 0 || w->n < 2 ||
+	    since <= 0)
+		return (0);
+	now = window_nth(w, 0);
+	/*
+	 * From the snapshot before the one that showed the step: named's
+	 * clock may have stepped any time after that one.
+	 */
+	if (now->t - since > c->window_ms ||
+	    (k = window_age(w, since - 1)) == 0 || k >= w->n)
+		return (0);
+	base = window_nth(w, k);
+	secs = (double)(now->t - base->t) / 1000;
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		bad = now->c[SMP_G(AH_LVL_DOMAIN, AH_DOM_RVAL, g)] -
+		    base->c[SMP_G(AH_LVL_DOMAIN, AH_DOM_RVAL, g)];
+		u = b->val[AH_LVL_DOMAIN][g] / b->secs * secs;
+		n += bad;
+		usual += u;
+		/* Beyond what the group's background of bogus domains fails. */
+		if (bad >= 2 && (double)bad >= FAULT_CONC_LIFT * u)
+			groups++;
+	}
+	f->step_bad = n;
+	f->step_expected = usual;
+	f->step_groups = groups;
+	f->step_span = now->t - base->t;
+	/* At least n where 'usual' were expected: 1 - P(at most n - 1). */
+	if (n < FAULT_STEP_BAD || groups < FAULT_STEP_GROUPS ||
+	    1 - poisson_tail(n - 1, usual) >= FAULT_P)
+		return (0);
+	f->stepped = 1;
+	f->verdict = FAULT_NO_RESOLUTION;
+	f->level = AH_LVL_DOMAIN;
+	return (1);
+}
+
 double
 fault_base_count(const struct fault_base *b)
 {
@@ -1394,6 +1444,10 @@ fault_base_update(struct fault_base *b, const struct window *w,
 			b->tmo[lv][g] = b->tmo[lv][g] * keep +
 			    (double)(tmo < bad[g] - srv[g] ? tmo :
 			    bad[g] - srv[g]);
+			b->val[lv][g] = b->val[lv][g] * keep +
+			    (double)(c->causes ?
+			    now->c[SMP_G(lv, AH_DOM_RVAL, g)] -
+			    prev->c[SMP_G(lv, AH_DOM_RVAL, g)] : 0);
 		}
 	}
 	b->answered = b->answered * keep + (double)(heard(c, now) -

@@ -169,6 +169,24 @@
  * pause of named or a provider's outage leave recursions unanswered,
  * which the limit keeps for the operator.
  *
+ * A step of named's wall clock moves what validation accepts: a day
+ * back, every signature made since yesterday is not yet valid; forward,
+ * those expiring before the new time have expired.  The cache answers
+ * what it validated before, and only the fresh names of signed domains
+ * fail: in the lab, for the first second, a bogus popular.com (half the
+ * failures, at three times the rest's rate), judged as concentrated,
+ * the others' resolution over FAULT_CONC_MS reaching back before the
+ * step (0.5-2.0 s to decide, doc/benchmarks.md).  Within the window
+ * after a step of FAULT_STEP_MS or more (signers date signatures an hour
+ * back, dnssec-signzone's and dnssec-policy's default, so a smaller step
+ * back fails no good signature), recursions failing validation since
+ * it, FAULT_STEP_BAD or more in FAULT_STEP_GROUPS domain groups or
+ * more (each FAULT_CONC_LIFT times its usual), beyond what the usual
+ * would give by chance (FAULT_P), are this node's (fault_stepped()):
+ * validation failing in several domains at once, just after the clock
+ * moved, is the clock.  Needs a usual learnt.  Later in the window,
+ * and without a step, the rules above decide as before.
+ *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a
  * collapse (a node that resolves almost nothing: its uplink gone, its
@@ -203,6 +221,9 @@
 #define FAULT_CONC_FLOOR 0.05
 #define FAULT_CONC_P	1e-4
 #define FAULT_SILENT_P	1e-3
+#define FAULT_STEP_MS	3600000
+#define FAULT_STEP_BAD	10
+#define FAULT_STEP_GROUPS 3
 
 /*
  * How a node's recursions usually end, per level and group: sums of
@@ -217,6 +238,8 @@ struct fault_base {
 	double		srv[AH_LVL_COUNT][DOM_BUCKETS];
 	/* ... and of n, the timeouts */
 	double		tmo[AH_LVL_COUNT][DOM_BUCKETS];
+	/* ... and of n, validation's failures (AH_DOM_RVAL) */
+	double		val[AH_LVL_COUNT][DOM_BUCKETS];
 	/*
 	 * The whole node's recursions that ended with an answer (success
 	 * or failure, not a timeout), and those started, over 'secs'.
@@ -298,6 +321,12 @@ struct fault {
 	uint64_t	slow_fast;	/* ... so many over slow_span */
 	double		slow_expected;	/* ... where this many were usual */
 	int64_t		slow_span;
+	int		stepped;	/* validation failing since a step
+					   of named's clock: this node's */
+	uint64_t	step_bad;	/* ... so many over step_span */
+	double		step_expected;	/* ... where this many were usual */
+	unsigned int	step_groups;	/* ... in so many domain groups */
+	int64_t		step_span;
 	struct fault_level l[AH_LVL_COUNT];
 };
 
@@ -317,6 +346,16 @@ int	fault_slow(const struct window *, const struct evidence *,
  */
 int	fault_worse(const struct window *, const struct evidence *,
 	    const struct fault_conf *, struct fault *);
+/*
+ * Named's wall clock stepped by FAULT_STEP_MS or more at 'since'
+ * (monotonic ms, feed.h) within the window: recursions failing
+ * validation since then, beyond the usual and beyond chance (FAULT_P),
+ * FAULT_STEP_BAD of them or more in FAULT_STEP_GROUPS domain groups or
+ * more, are this node's.  1, with f's verdict FAULT_NO_RESOLUTION and
+ * f->stepped set.
+ */
+int	fault_stepped(const struct window *, const struct fault_conf *,
+	    int64_t since, struct fault *);
 /*
  * Take the newest snapshot's recursions into the baseline; called on
  * the evaluations that find the node healthy.  A gap (an evaluation

@@ -698,6 +698,29 @@ carry_activity(const struct feed *f, struct feed_view *v, int64_t now,
 	v->probed_at = v->probes != old->probes ? now : old->probed_at;
 }
 
+/*
+ * A step of named's wall clock (NTP stepping it, a VM resumed, date -s):
+ * named's clock less our monotonic one jumps between two ticks.  Logged,
+ * and kept for the judge, which holds a large one against validation
+ * failures after it (fault.h).  The first tick of a connection only
+ * sets the difference: a named restarted may have any clock.
+ */
+static void
+clock_step(struct feed *f, int64_t t, int64_t now)
+{
+	int64_t	off = t - now, d = off - f->clock_off;
+
+	if (f->last_tick != 0 && (d >= FEED_STEP_MS || d <= -FEED_STEP_MS)) {
+		f->stepped_at = now;
+		f->stepped_ms = d;
+		log_warnx("named's wall clock stepped %s by %lld.%03llds",
+		    d > 0 ? "forward" : "back",
+		    (long long)((d > 0 ? d : -d) / 1000),
+		    (long long)((d > 0 ? d : -d) % 1000));
+	}
+	f->clock_off = off;
+}
+
 static int
 on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
     size_t len)
@@ -727,8 +750,10 @@ on_tick(struct feed *f, const struct ah_msg *m, int64_t now, char *why,
 		return (-1);
 	}
 	/* Named's clock; a plugin that does not say: ours. */
-	if (ah_get_u64(m, "time", &t) < 0 || t == 0)
+	if (ah_get_u64(m, "time", &t) < 0 || t == 0 || t > INT64_MAX / 2)
 		t = (uint64_t)ah_real_ms();
+	else
+		clock_step(f, (int64_t)t, now);
 	for (i = 0; i < f->npending; i++)
 		carry_activity(f, &f->pending[i], now, (int64_t)t);
 	carry_walks(f, now, (int64_t)t);

@@ -21,6 +21,12 @@
 #define FEED_HELLO_MS		2000
 /* Zone records in one snapshot: 64 views of 256 listed zones. */
 #define FEED_ZONES_MAX		16384
+/*
+ * Named's clock moving this much against ours between two ticks is a
+ * step of it: the two are read a feed's delay apart (milliseconds), and
+ * a relay too busy to read for 10 s has worse trouble.
+ */
+#define FEED_STEP_MS		10000
 
 /* The counters of one view, as the last complete snapshot had them. */
 struct feed_view {
@@ -117,6 +123,14 @@ struct feed {
 	int64_t			 last_tick;	/* monotonic ms; 0: none yet */
 	/* Unix ms of the last tick by named's clock (its 'time'). */
 	int64_t			 last_tick_real;
+	/*
+	 * Named's clock less our monotonic one at the last tick that said
+	 * 'time'; the last step of it (FEED_STEP_MS or more between two
+	 * ticks): when (monotonic ms; 0: none seen) and by how much.
+	 */
+	int64_t			 clock_off;
+	int64_t			 stepped_at;
+	int64_t			 stepped_ms;
 	/*
 	 * Monotonic ms at which named last began a reconfig, as its last
 	 * tick said ('reconfig'); 0: it did not say.

@@ -261,6 +261,62 @@ test_walks_timed_by_the_monotonic_clock(void **state)
 	assert_true(feed_view(&f, "other")->zones_walked < now - 1000);
 }
 
+/* A snapshot of no view, named's clock saying 'off' ms from ours. */
+static void
+tick_off(int seq, long long off)
+{
+	char	text[96];
+
+	/* plugin_says() moves our clock on by 100 ms before reading. */
+	snprintf(text, sizeof(text), "tick seq=%d views=0 records=0 "
+	    "time=%lld\n", seq, off == 0 ? 0 : 1700000000000LL + now + 100 +
+	    off);
+	assert_int_equal(plugin_says(text), 1);
+}
+
+/*
+ * A step of named's wall clock: its 'time' against our monotonic clock
+ * jumps between two ticks, by FEED_STEP_MS or more.  Not the feed's
+ * delay (named's tick read late), nor a plugin that gives no time, nor
+ * the first tick of a connection, whatever its clock.
+ */
+static void
+test_clock_step_seen(void **state)
+{
+	int64_t	at;
+
+	(void)state;
+	assert_int_equal(plugin_says(hello), 1);
+	tick_off(1, 1);
+	assert_int_equal(f.stepped_at, 0);
+	tick_off(2, 1 - 900);
+	tick_off(3, 1);
+	assert_int_equal(f.stepped_at, 0);
+	tick_off(4, 1 - 86400000);
+	assert_int_equal(f.stepped_at, now);
+	assert_int_equal(f.stepped_ms, -86400000);
+	at = now;
+	tick_off(5, 1 - 86400000);
+	tick_off(6, 0);
+	tick_off(7, 1 - 86400000 + 50);
+	assert_int_equal(f.stepped_at, at);
+	tick_off(8, 1 + 7200000);
+	assert_int_equal(f.stepped_at, now);
+	assert_int_equal(f.stepped_ms, 86400000 + 7200000 - 50);
+	/* named restarted: its first tick says its clock, no step. */
+	at = now;
+	feed_close(&f, now, "named restarted");
+	close(plugin);
+	now += rc.reconnect_ms;
+	assert_true(feed_poll_fd(&f, now) >= 0);
+	assert_true((plugin = accept(srv, NULL, NULL)) >= 0);
+	assert_int_equal(plugin_says(hello), 1);
+	tick_off(1, 1 - 3 * 86400000LL);
+	assert_int_equal(f.stepped_at, at);
+	tick_off(2, 1 - 3 * 86400000LL);
+	assert_int_equal(f.stepped_at, at);
+}
+
 static void
 test_half_a_snapshot_waits(void **state)
 {
@@ -454,6 +510,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clock_step_seen, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_in_counters_out,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activity_carried, setup,

@@ -603,6 +603,111 @@ test_the_reason_names_the_failure_first(void **state)
 	assert_non_null(strstr(st()->reason, "; xxx"));
 }
 
+/*
+ * Recursions of one snapshot, counted as the plugin counts them: per
+ * group g (the same at both levels), 'ok[g]' succeeded and 'val[g]'
+ * failed validation, each started and finished within the snapshot.
+ */
+static uint64_t	rec_n[AH_REC_COUNT], dom_n[AH_DOM_COUNT][DOM_BUCKETS];
+
+static void
+recursions(const unsigned int *ok, const unsigned int *val)
+{
+	struct feed_view	*v = &r.feed.views[0];
+	char			 key[32];
+	unsigned int		 g, lv, k;
+
+	for (g = 0; g < DOM_BUCKETS; g++) {
+		rec_n[AH_REC_STARTED] += ok[g] + val[g];
+		rec_n[AH_REC_SUCCESS] += ok[g];
+		rec_n[AH_REC_FAILURE] += val[g];
+		dom_n[AH_DOM_RSTART][g] += ok[g] + val[g];
+		dom_n[AH_DOM_RDONE][g] += ok[g] + val[g];
+		dom_n[AH_DOM_ROK][g] += ok[g];
+		dom_n[AH_DOM_RBAD][g] += val[g];
+		dom_n[AH_DOM_RVAL][g] += val[g];
+		dom_n[AH_DOM_FAIL][g] += val[g];
+		for (lv = 0; lv < AH_LVL_COUNT; lv++)
+			for (k = 0; k < AH_DOM_COUNT; k++) {
+				feed_dom_key(lv, k, (int)g, key, sizeof(key));
+				set_counter(v, key, dom_n[k][g]);
+			}
+	}
+	for (k = 0; k < AH_REC_COUNT; k++) {
+		snprintf(key, sizeof(key), FEED_REC "%s",
+		    ah_recursion_names[k]);
+		set_counter(v, key, rec_n[k]);
+	}
+}
+
+/*
+ * A snapshot of 100 queries: 6 fresh names resolved in groups 4-15 in
+ * turn, and after named's clock stepped, 5 more failing validation: 2
+ * in group 0 (the popular signed domain), 1 in each of groups 1-3 (the
+ * catalogue's, traced: 32 in 0.5 s, half in three groups).
+ */
+static int
+clock_snapshot(int failing)
+{
+	static unsigned int	turn;
+	unsigned int		ok[DOM_BUCKETS] = { 0 }, val[DOM_BUCKETS] = { 0 };
+	unsigned int		i;
+
+	for (i = 0; i < 6; i++)
+		ok[4 + turn++ % 12]++;
+	if (failing)
+		val[0] = 2, val[1] = val[2] = val[3] = 1;
+	recursions(ok, val);
+	return (snapshot(100, failing ? 3 : 0));
+}
+
+/*
+ * Named's clock stepped a day back (the catalogue's): the cache answers
+ * what it validated, the fresh names of signed domains fail validation,
+ * most of them one popular domain's.  Beside the step, moved within
+ * half a second, saying why; without it (the relay before the rule),
+ * taken for that domain's fault, or too little to tell, for longer.
+ */
+static void
+test_validation_failing_after_a_clock_step(void **state)
+{
+	int	i, step;
+
+	(void)state;
+	for (step = 0; step < 2; step++) {
+		start("      recursion-failure-ratio: 50%\n");
+		memset(rec_n, 0, sizeof(rec_n));
+		memset(dom_n, 0, sizeof(dom_n));
+		r.feed.causes = 1;
+		r.feed.proto = AH_FEED_VERSION;
+		/* Ten healthy seconds: announced, the usual learnt. */
+		for (i = 0; i < 100; i++)
+			(void)clock_snapshot(0);
+		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		if (step) {
+			r.feed.stepped_at = now;
+			r.feed.stepped_ms = -86400000;
+		}
+		for (i = 1; i <= 5; i++) {
+			(void)clock_snapshot(1);
+			if (st()->route.mode != ROUTE_ANNOUNCED)
+				break;
+		}
+		if (!step) {
+			assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+			assert_null(strstr(st()->reason, "clock stepped"));
+			stop(NULL);
+			continue;
+		}
+		assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+		assert_true(i <= 5);
+		assert_non_null(strstr(st()->reason, "named's clock stepped "
+		    "back by 86400s"));
+		assert_non_null(strstr(st()->reason, "failed validation in 4 "
+		    "domain groups"));
+	}
+}
+
 static void
 test_the_note_is_ahead_of_exabgp(void **state)
 {
@@ -671,6 +776,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_fail_closed_then_rise, stop),
+		cmocka_unit_test_teardown(
+		    test_validation_failing_after_a_clock_step, stop),
 		cmocka_unit_test_teardown(test_hard_trouble_withdraws_at_once,
 		    stop),
 		cmocka_unit_test_teardown(test_soft_trouble_degrades_after_fall,

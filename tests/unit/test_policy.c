@@ -2437,6 +2437,82 @@ test_fault_chance_is_not_concentration(void **state)
 }
 
 /*
+ * Named's clock stepped a day back (the catalogue's): validation fails
+ * the fresh names of signed domains, half of them one popular domain's
+ * (taken for a bogus popular.com, beside it the others' resolution is
+ * judged over 2 s, from before the step: 0.5-2.0 s in the catalogue).
+ * Beside the step, this node's within half a second (fault_stepped()).
+ * Not: the same with the step older than the window, nor with no usual
+ * learnt; one domain failing validation after a step (bogus, whatever
+ * the clock did); timeouts everywhere after it (an uplink's, for the
+ * other rules); the background's bogus domains after it.
+ */
+static int64_t
+sim_stepped(int64_t ms, const struct trouble *a, const struct trouble *b,
+    int64_t step, struct fault *f)
+{
+	int64_t	end = sim.t + ms;
+
+	while (sim.t < end) {
+		sim_two_troubles(SNAP, a, b);
+		if (fault_stepped(&w, &fault_default, step, f))
+			return (sim.t - step);
+	}
+	return (-1);
+}
+
+static void
+test_fault_clock_stepped(void **state)
+{
+	struct trouble	popular = { 30, 0x1, -1, INVALID };
+	struct trouble	others = { 30, 0x3e, -1, INVALID };
+	struct trouble	none = { 0, 0, -1, OK };
+	struct trouble	silent = { 60, 0, -1, SILENT };
+	struct trouble	background = { 2, 0xc0, -1, INVALID };
+	struct fault_conf fc = fault_default;
+	struct fault	f;
+	int64_t		step, took;
+
+	(void)state;
+	sim_usual(0.15);
+	step = sim.t;
+	took = sim_stepped(2000, &popular, &others, step, &f);
+	assert_true(took > 0 && took <= 500);
+	assert_int_equal(f.verdict, FAULT_NO_RESOLUTION);
+	assert_true(f.stepped);
+	assert_true(f.step_groups >= FAULT_STEP_GROUPS);
+	assert_true(f.step_bad >= FAULT_STEP_BAD);
+	/* A step before the window: the rules of before decide. */
+	assert_false(fault_stepped(&w, &fault_default, sim.t - 10001, &f));
+	assert_false(f.stepped);
+	/* No usual learnt. */
+	fc.base = NULL;
+	assert_false(fault_stepped(&w, &fc, step, &f));
+
+	/* One domain, bogus, at the same rate: not the clock. */
+	popular.rate = 60;
+	sim_usual(0.15);
+	step = sim.t;
+	assert_int_equal(sim_stepped(2000, &popular, &none, step, &f), -1);
+	assert_true(f.step_bad > 50);
+	assert_int_equal(f.step_groups, 1);
+
+	/* Timeouts everywhere: no validation failed. */
+	sim_usual(0.15);
+	step = sim.t;
+	assert_int_equal(sim_stepped(2000, &silent, &none, step, &f), -1);
+
+	/* The usual bogus domains, learnt, and going on after a step. */
+	sim_reset();
+	sim_traffic(10000, 1000, 0.15, &background, NULL, NULL);
+	sim.learn = 0;
+	assert_true(sim.base.val[AH_LVL_DOMAIN][6] +
+	    sim.base.val[AH_LVL_DOMAIN][7] > 5);
+	step = sim.t;
+	assert_int_equal(sim_stepped(9000, &background, &none, step, &f), -1);
+}
+
+/*
  * A dead TLD (the catalogue's .nl, traced): flushed from the cache at
  * its start, its names are started again at five to seven times their
  * usual rate, and none comes back, while the names of domains whose
@@ -2897,6 +2973,7 @@ main(void)
 		cmocka_unit_test(test_fault_timeouts_beside_failing_servers),
 		cmocka_unit_test(test_fault_background_is_usual),
 		cmocka_unit_test(test_fault_worse_than_usual),
+		cmocka_unit_test(test_fault_clock_stepped),
 		cmocka_unit_test(test_fault_chance_is_not_concentration),
 		cmocka_unit_test(test_fault_dead_tld_is_not_slow),
 		cmocka_unit_test(test_fault_silent_tld_beside_waiting_names),
