@@ -359,6 +359,12 @@ main(int argc, char *argv[])
 		return (check_file(argv[optind]));
 
 	/*
+	 * Before the file is read: reading a large one and keeping its
+	 * copy (fsync) takes a while, and a SIGHUP or SIGUSR1 meanwhile
+	 * would kill the relay by default.  Signals wait in the pipe.
+	 */
+	setup_signals();
+	/*
 	 * Never exit for a bad file: ExaBGP would give up on the relay and
 	 * drop every session of the node.  Run on the last good copy, or
 	 * on nothing (lastgood.c).
@@ -369,7 +375,6 @@ main(int argc, char *argv[])
 	for (i = 0; i < r.conf->nservices; i++)
 		nprefixes += r.conf->services[i].nprefixes;
 
-	setup_signals();
 	exabgp_init();
 	r.started = ah_real_ms();
 	/* One more: none without a good configuration. */
