@@ -9,12 +9,14 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "parse.h"
 #include "parse_rules.h"
 #include "parse_yaml.h"
+#include "prefixes.h"
 
 /* ExaBGP would send it; the router would reject or misroute it. */
 void
@@ -141,21 +143,26 @@ rules_service(struct ctx *c, const struct conf_pos *at, void *arg)
 		    "must be of one address family", s->name);
 }
 
-/* Is service i's prefix k one of an earlier service's, or its own? */
-static int
-listed_before(const struct relay_conf *rc, size_t i, size_t k)
+/*
+ * The prefixes listed before, anywhere in the file: dup[order] set for
+ * every copy but the first.  NULL without memory (no prefix refused).
+ */
+static char *
+listed_before(const struct relay_conf *rc)
 {
-	const struct service_conf	*o;
-	const char			*p = rc->services[i].prefixes[k].prefix;
-	size_t				 j, l;
+	struct prefix_index	 ix;
+	size_t			 i, n;
+	char			*dup;
 
-	for (j = 0; j <= i; j++) {
-		o = &rc->services[j];
-		for (l = 0; l < (j == i ? k : o->nprefixes); l++)
-			if (strcmp(p, o->prefixes[l].prefix) == 0)
-				return (1);
-	}
-	return (0);
+	if (prefix_index_make(&ix, rc->services, rc->nservices) < 0)
+		return (NULL);
+	if ((dup = calloc(ix.n + 1, 1)) != NULL)
+		for (i = 0; i < ix.n; i += n)
+			for (n = 1; i + n < ix.n && strcmp(ix.ref[i].p->prefix,
+			    ix.ref[i + n].p->prefix) == 0; n++)
+				dup[ix.ref[i + n].order] = 1;
+	prefix_index_free(&ix);
+	return (dup);
 }
 
 /*
@@ -167,10 +174,15 @@ rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
 {
 	struct relay_conf	*rc = arg;
 	struct service_conf	*s, *o;
-	size_t			 i, j, k;
+	size_t			 i, j, k, order = 0;
+	char			*dup;
 
 	if (conf_errors(c) > 0)
 		return;
+	if ((dup = listed_before(rc)) == NULL) {
+		conf_error_at(c, at, "out of memory");
+		return;
+	}
 	for (i = 0; i < rc->nservices; i++) {
 		s = &rc->services[i];
 		for (j = 0; j < i; j++) {
@@ -187,10 +199,10 @@ rules_top(struct ctx *c, const struct conf_pos *at, void *arg)
 				    "driven by two services", s->watchdog);
 		}
 		/* A prefix repeated: once per repeat, not per earlier copy. */
-		for (k = 0; k < s->nprefixes; k++)
-			if (s->prefixes[k].prefix[0] != '\0' &&
-			    listed_before(rc, i, k))
+		for (k = 0; k < s->nprefixes; k++, order++)
+			if (s->prefixes[k].prefix[0] != '\0' && dup[order])
 				conf_error_at(c, &s->prefixes[k].at, "prefix %s "
 				    "is listed twice", s->prefixes[k].prefix);
 	}
+	free(dup);
 }

@@ -38,6 +38,7 @@
 #include "liveness.h"
 #include "log.h"
 #include "policy.h"
+#include "prefixes.h"
 #include "relay.h"
 #include "reload.h"
 #include "sessions.h"
@@ -73,15 +74,32 @@ say(struct words *w, const char *fmt, ...)
 		w->len += (size_t)n;
 }
 
+/*
+ * Service s's entry for 'prefix', through its index (prefixes.h); one
+ * by one only if there was no memory for one.
+ */
 static const struct prefix_conf *
-find_prefix(const struct service_conf *s, const char *prefix)
+find_prefix(const struct service_conf *s, const struct prefix_index *ix,
+    const char *prefix)
 {
-	size_t i;
+	const struct prefix_ref	*r;
+	size_t			 i, n;
 
+	if (ix != NULL) {
+		r = prefix_index_find(ix, prefix, &n);
+		return (r != NULL ? r->p : NULL);
+	}
 	for (i = 0; i < s->nprefixes; i++)
 		if (strcmp(s->prefixes[i].prefix, prefix) == 0)
 			return (&s->prefixes[i]);
 	return (NULL);
+}
+
+/* An index of one service's prefixes, or NULL (then one by one). */
+static struct prefix_index *
+index_of(struct prefix_index *ix, const struct service_conf *s, size_t n)
+{
+	return (prefix_index_make(ix, s, n) == 0 ? ix : NULL);
 }
 
 /* What a route command carries; positions in the file do not count. */
@@ -112,18 +130,23 @@ describe(FILE *out, const struct service_conf *o, const struct service_conf *n)
 {
 	struct words		 w = { .len = 0 };
 	const struct prefix_conf *p;
+	struct prefix_index	 ixo, ixn, *io, *in;
 	size_t			 i, added = 0, removed = 0, attrs = 0;
 	char			 names[160] = "";
 	int			 c;
 
+	io = index_of(&ixo, o, 1);
+	in = index_of(&ixn, n, 1);
 	for (i = 0; i < n->nprefixes; i++)
-		if ((p = find_prefix(o, n->prefixes[i].prefix)) == NULL)
+		if ((p = find_prefix(o, io, n->prefixes[i].prefix)) == NULL)
 			added++;
 		else if (!same_route(p, &n->prefixes[i]))
 			attrs++;
 	for (i = 0; i < o->nprefixes; i++)
-		if (find_prefix(n, o->prefixes[i].prefix) == NULL)
+		if (find_prefix(n, in, o->prefixes[i].prefix) == NULL)
 			removed++;
+	prefix_index_free(&ixo);
+	prefix_index_free(&ixn);
 	if (added || removed)
 		say(&w, "prefixes +%zu -%zu", added, removed);
 	if (attrs)
@@ -208,15 +231,25 @@ carry(struct service_state *st, const struct service_conf *o,
 			check_forget(&st->chk[c]);
 }
 
+/* Does a service of rc (indexed in ix, if not NULL) route p so? */
 static int
-has_route(const struct relay_conf *rc, const struct prefix_conf *p)
+has_route(const struct relay_conf *rc, const struct prefix_index *ix,
+    const struct prefix_conf *p)
 {
 	const struct prefix_conf	*q;
-	size_t				 i;
+	const struct prefix_ref		*r;
+	size_t				 i, n;
 
+	if (ix != NULL) {
+		r = prefix_index_find(ix, p->prefix, &n);
+		for (i = 0; i < n; i++)
+			if (strcmp(r[i].p->neighbor, p->neighbor) == 0)
+				return (1);
+		return (0);
+	}
 	for (i = 0; i < rc->nservices; i++)
-		if ((q = find_prefix(&rc->services[i], p->prefix)) != NULL &&
-		    strcmp(q->neighbor, p->neighbor) == 0)
+		if ((q = find_prefix(&rc->services[i], NULL, p->prefix)) !=
+		    NULL && strcmp(q->neighbor, p->neighbor) == 0)
 			return (1);
 	return (0);
 }
@@ -237,16 +270,19 @@ static void
 withdraw_gone(const struct relay_conf *oc, const struct relay_conf *nc)
 {
 	const struct service_conf	*s;
+	struct prefix_index		 ix, *in;
 	size_t				 i, j;
 
+	in = index_of(&ix, nc->services, nc->nservices);
 	for (i = 0; i < oc->nservices; i++) {
 		s = &oc->services[i];
 		if (s->watchdog[0] != '\0' && !has_watchdog(nc, s->watchdog))
 			exabgp_service(s, ROUTE_WITHDRAWN);
 		for (j = 0; j < s->nprefixes; j++)
-			if (!has_route(nc, &s->prefixes[j]))
+			if (!has_route(nc, in, &s->prefixes[j]))
 				exabgp_withdraw(&s->prefixes[j]);
 	}
+	prefix_index_free(&ix);
 }
 
 /*

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import lab
 
@@ -716,3 +717,103 @@ def test_a_missing_file_and_stray_signals_leave_the_relay_running(tmp_path):
     assert "SIGUSR1 ignored: SIGHUP reloads, SIGTERM withdraws and " \
         "exits" in err
     assert "SIGUSR2 ignored" in err
+
+
+def many_prefixes(n, per=500):
+    """Services of 'per' distinct IPv6 documentation /48s, n in all."""
+    out = []
+    for i in range(0, n, per):
+        out.append(f"  - name: s{i // per}\n    prefixes:\n")
+        out += [f"      - prefix: 2001:db8:{j:x}::/48\n"
+                for j in range(i, min(n, i + per))]
+    return "".join(out)
+
+
+def test_a_file_of_many_prefixes_is_checked_and_reloaded_at_once(stack,
+                                                                 tmp_path):
+    """A file near the 1 MiB limit lists some 30,000 prefixes.  Each was
+    compared with each to find one listed twice (5.7 s for --check), and
+    again at a reload, twice over (8 s for 20,000, 23 s for a file of
+    aliases refused): the relay read nothing all the while, and named's
+    plugin drops a reader that takes nothing for 5 s, which withdraws
+    every service.  Now they are sorted: a duplicate is still found."""
+    conf = tmp_path / "relay.yaml"
+    body = many_prefixes(30000)
+    conf.write_text("services:\n" + body)
+    assert len(conf.read_bytes()) < 1024 * 1024
+    r, took = check(conf)
+    assert r.returncode == 0 and "OK, 60 services, 30000 prefixes" \
+        in r.stdout, r.stdout + r.stderr
+    assert took < 2, took
+
+    conf.write_text("services:\n" + body +
+                    "  - name: again\n    prefixes:\n"
+                    "      - prefix: 2001:db8:1f::/48\n")
+    r, took = check(conf)
+    assert r.returncode == 1 and took < 2, took
+    assert f"{conf}:{len(body.splitlines()) + 4}:9: prefix 2001:db8:1f::/48 " \
+        "is listed twice" in r.stderr, r.stderr
+
+    relay, fake, proc = lab.fake_relay(stack, lab.plain_service(rise=1))
+    fake.snapshot(1)
+    assert proc.wait_command(f"announce route {V4}", 5)
+    head = relay.path.read_text().split("services:")[0]
+    relay.path.write_text(head + "services:\n" + lab.plain_service(rise=1)
+                          + many_prefixes(20000))
+    t0 = time.monotonic()
+    r = relay.ctl("reload")
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "s39: added" in r.stdout, r.stdout[-500:]
+    assert took < 2, took
+    t0 = time.monotonic()
+    r = relay.ctl("reload")
+    assert r.returncode == 0 and time.monotonic() - t0 < 2, r.stdout[-300:]
+    assert proc.proc.alive()
+
+
+def test_signals_while_the_file_is_read_leave_the_relay_running(stack,
+                                                                tmp_path):
+    """SIGHUP or SIGUSR1 while the relay reads its file (a large one, and
+    its copy kept with fsync, takes a while): before, their default
+    killed it (exit 129), and ExaBGP counts a death towards dropping
+    every session.  Now they wait for the relay's loop: the SIGHUP
+    reloads, the SIGUSR1 is ignored.  strace holds the file's open for
+    1 s, the signal lands meanwhile."""
+    import shutil
+    import pytest
+    from lab.sanitizers import under_strace_env
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed (.ci/deps installs it)")
+    named = lab.Named(stack)                  # only for its socket path
+    relay = lab.Relay(stack, named, services=lab.plain_service())
+    for sig in (signal.SIGHUP, signal.SIGUSR1):
+        err = tmp_path / f"relay-{sig}.err"
+        with open(err, "wb") as errf:
+            p = subprocess.Popen(
+                ["strace", "-o", os.devnull, "-P", str(relay.path),
+                 "-e", "inject=openat:delay_enter=1000000:when=1",
+                 str(lab.RELAY), str(relay.path)],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=errf, env=under_strace_env())
+        try:
+            time.sleep(0.6)
+            assert p.poll() is None and err.read_text() == "", \
+                err.read_text()
+            kids = Path(f"/proc/{p.pid}/task/{p.pid}/children")
+            pid = int(kids.read_text().split()[0])
+            os.kill(pid, sig)                 # strace passes it on
+            time.sleep(1.5)
+            assert p.poll() is None, (sig, p.returncode,
+                                      err.read_text()[-500:])
+            os.kill(pid, signal.SIGTERM)
+            assert p.wait(10) == 0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        text = err.read_text()
+        if sig == signal.SIGHUP:
+            assert "SIGHUP: reloading" in text, text[-500:]
+        else:
+            assert "SIGUSR1 ignored" in text, text[-500:]
