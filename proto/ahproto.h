@@ -24,7 +24,7 @@
 #define AH_FIELDS_MAX	 64
 #define AH_NAME_MAX	 32	/* longest TYPE or KEY */
 /* A control reply's records at most; a larger one ends in 'overflow'. */
-#define AH_REPLY_MAX	 (256 * 1024)
+#define AH_REPLY_MAX	 (1024 * 1024)
 
 /*
  * The relay's liveness probe (doc/protocol.md, section 2.5): a query

@@ -63,17 +63,29 @@ static const struct ctl_cmd commands[] = {
 };
 
 
+/*
+ * A record, within 'limit' bytes of reply.  The records keep a line's
+ * room for the 'done' that ends the reply (CTL_OUT - AH_LINE_MAX), and
+ * none follows one that did not fit: a reply is whole up to a point.
+ */
 static void
-put(struct ctl_reply *rp, struct ah_enc *e)
+put_within(struct ctl_reply *rp, struct ah_enc *e, size_t limit)
 {
 	int n = ah_enc_end(e);
 
-	if (n < 0 || rp->len + (size_t)n > CTL_OUT - AH_LINE_MAX) {
+	if (n < 0 || rp->len + (size_t)n > limit) {
 		rp->overflow = 1;
 		return;
 	}
 	memcpy(rp->buf + rp->len, e->buf, (size_t)n);
 	rp->len += (size_t)n;
+}
+
+static void
+put(struct ctl_reply *rp, struct ah_enc *e)
+{
+	if (!rp->overflow)
+		put_within(rp, e, CTL_OUT - AH_LINE_MAX);
 }
 
 void
@@ -91,8 +103,7 @@ ctl_reply_error(struct ctl_reply *rp, const char *code, const char *fmt,
 	ah_enc_str(&e, "status", "error");
 	ah_enc_str(&e, "code", code);
 	ah_enc_str(&e, "msg", msg);
-	rp->overflow = 0;	/* the room kept by put() is for this */
-	put(rp, &e);
+	put_within(rp, &e, CTL_OUT);	/* the room put() kept */
 }
 
 static void
@@ -103,7 +114,8 @@ reply_done(struct ctl_reply *rp)
 
 	if (rp->overflow) {
 		ctl_reply_error(rp, "overflow", "the reply is larger than %d "
-		    "KiB; ask for one view or service", CTL_OUT / 1024);
+		    "KiB; %s", CTL_OUT / 1024, rp->hint != NULL ? rp->hint :
+		    "ask for one view or service");
 		return;
 	}
 	ah_enc_begin(&e, line, sizeof(line), "done");
@@ -566,6 +578,8 @@ do_metrics(struct ctl_reply *rp, struct relay *r, const struct ctl_req *req)
 	char		 line[AH_LINE_MAX], *p, *nl;
 	struct ah_enc	 e;
 
+	rp->hint = "serve the metrics over HTTP instead "
+	    "(control.metrics-listen)";
 	metrics_render(r, &b);
 	if (b.bad) {
 		buf_free(&b);

@@ -20,6 +20,8 @@ struct ctl_reply {
 	char		*buf;		/* CTL_OUT bytes */
 	size_t		 len;
 	int		 overflow;	/* a record did not fit: say so */
+	const char	*hint;		/* ... and what to do; NULL: ask
+					   for one view or service */
 };
 
 /*

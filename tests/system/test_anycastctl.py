@@ -622,3 +622,41 @@ def test_version_and_help_to_a_full_disk_fail():
                                stderr=subprocess.PIPE, text=True, timeout=10)
         assert r.returncode == 1, (opt, r.returncode)
         assert "stdout" in r.stderr, (opt, r.stderr)
+
+
+def services_of(n, prefixes):
+    """n services of 'prefixes' distinct IPv6 documentation /64s each."""
+    out = []
+    for i in range(n):
+        out.append(f"  - name: s{i}\n    prefixes:\n")
+        out += [f"      - prefix: 2001:db8:{i:x}:{j:x}::/64\n"
+                for j in range(prefixes)]
+    return "".join(out)
+
+
+def test_metrics_of_64_services_and_an_overflow_that_says_so(stack):
+    """64 services (the most a relay judges) of 3 prefixes make 320 KB of
+    metrics: over the 256 KiB a reply held, and the reply ended without
+    its 'done' (records kept filling in after one that did not fit, into
+    the room kept for it): 'relay closed the connection in the middle of
+    its reply'.  Now a reply holds 1 MiB; a larger one (64 services of
+    32 prefixes) ends in an overflow error that says what to do, after
+    the records that fitted and none after."""
+    relay, fake, proc = fake_relay(stack, services_of(64, 3))
+    r = relay.ctl("metrics")
+    assert r.returncode == 0, r.stderr[-300:]
+    assert len(r.stdout) > 256 * 1024, len(r.stdout)
+    assert 'anycast_health_prefix_state{service="s63",prefix="2001:db8:3f:2::/64"' \
+        in r.stdout
+
+    head = relay.path.read_text().split("services:")[0]
+    relay.path.write_text(head + "services:\n" + services_of(64, 32))
+    assert relay.ctl("reload").returncode == 0
+    r = relay.ctl("metrics")
+    assert r.returncode == 1, r.returncode
+    assert "the reply is larger than 1024 KiB; serve the metrics over " \
+        "HTTP instead (control.metrics-listen)" in r.stderr, r.stderr[-300:]
+    r = relay.ctl("-j", "metrics")
+    doc = json.loads(r.stdout)
+    assert doc["error"]["code"] == "overflow", doc["error"]
+    assert proc.proc.alive()
