@@ -263,7 +263,7 @@ read_reply(int fd, struct reply *r, const struct output *out,
 		/* The relay's records and its 'done': no relay sends more. */
 		if ((got += (size_t)k) > AH_REPLY_MAX + AH_LINE_MAX) {
 			out->error("internal", "reply longer than a relay's "
-			    "(256 KiB): not a relay", NULL);
+			    "(" AH_REPLY_MAX_TEXT "): not a relay", NULL);
 			return (EXIT_ERROR);
 		}
 		ah_lines_fill(&in, (size_t)k);

@@ -25,6 +25,7 @@
 #define AH_NAME_MAX	 32	/* longest TYPE or KEY */
 /* A control reply's records at most; a larger one ends in 'overflow'. */
 #define AH_REPLY_MAX	 (1024 * 1024)
+#define AH_REPLY_MAX_TEXT "1 MiB"
 
 /*
  * The relay's liveness probe (doc/protocol.md, section 2.5): a query
