@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -127,8 +128,9 @@ connect_relay(const char *path, const struct output *out, int quiet)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
 	struct timeval		tv = { .tv_sec = ANSWER_MS / 1000 };
+	struct stat		sb;
 	char			msg[256];
-	int			fd;
+	int			fd, e;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(msg, sizeof(msg), "socket path too long: %s", path);
@@ -161,8 +163,23 @@ connect_relay(const char *path, const struct output *out, int quiet)
 			out->error("denied", msg, NULL);
 			exit(EXIT_DENIED);
 		}
+		/*
+		 * A path that is no stream socket names no relay: a mistake
+		 * of -s or control.socket, not a relay that is down.
+		 */
+		e = errno;
+		if ((e == ECONNREFUSED || e == EPROTOTYPE) &&
+		    stat(path, &sb) == 0 && (!S_ISSOCK(sb.st_mode) ||
+		    e == EPROTOTYPE)) {
+			snprintf(msg, sizeof(msg), "%s is not a relay's control "
+			    "socket: %s", path, S_ISSOCK(sb.st_mode) ?
+			    "a datagram socket" : S_ISDIR(sb.st_mode) ?
+			    "a directory" : "not a socket");
+			out->error("usage", msg, NULL);
+			exit(EXIT_ERROR);
+		}
 		snprintf(msg, sizeof(msg), "cannot reach the relay at %s: %s "
-		    "(is anycast-relay running?)", path, strerror(errno));
+		    "(is anycast-relay running?)", path, strerror(e));
 		out->error("norelay", msg, NULL);
 		exit(EXIT_NORELAY);
 	}

@@ -536,6 +536,12 @@ def test_with_json_every_error_is_json(tmp_path):
          "r\\xffelay.sock"),
         (["-s", "/nonexistent/relay.sock", "show", "checks", b"d\xffns"],
          3, "norelay", "cannot reach the relay"),
+        # No socket at all: a mistake, not a relay that is down (exit 3
+        # told monitoring the relay was down).
+        (["-s", tmp_path, "status"], 1, "usage",
+         f"{tmp_path} is not a relay's control socket: a directory"),
+        (["-s", "/etc/passwd", "status"], 1, "usage",
+         "/etc/passwd is not a relay's control socket: not a socket"),
     ]
     for args, rc, code, text in cases:
         r = run_ctl("-j", *args)
