@@ -107,13 +107,23 @@ conf_scalar(struct ctx *c, yaml_node_t *n, const char *what)
 		conf_error(c, n, "%s must be a single value", what);
 		return (NULL);
 	}
+	/*
+	 * "\0" in a double-quoted scalar: read as a C string, the value
+	 * would end there, "192.0.2.1/32\0junk" taken for 192.0.2.1/32.
+	 */
+	if (strlen((const char *)n->data.scalar.value) !=
+	    n->data.scalar.length) {
+		conf_error(c, n, "%s holds a NUL character (\\0)", what);
+		return (NULL);
+	}
 	return ((const char *)n->data.scalar.value);
 }
 
 const char *
 conf_text(yaml_node_t *n)
 {
-	if (n->type != YAML_SCALAR_NODE)
+	if (n->type != YAML_SCALAR_NODE || strlen((const char *)
+	    n->data.scalar.value) != n->data.scalar.length)
 		return (NULL);
 	return ((const char *)n->data.scalar.value);
 }
@@ -740,7 +750,7 @@ screen(struct ctx *c, const char *text, size_t len)
 	char		*anchor;
 	double		 count = 0, aliased = 0, size;
 	size_t		 nan = 0, i;
-	int		 depth = 0, rc = 0, end = 0;
+	int		 depth = 0, rc = 0, end = 0, docs = 0, ended = 0;
 
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -815,6 +825,17 @@ screen(struct ctx *c, const char *text, size_t len)
 		case YAML_STREAM_END_EVENT:
 			end = 1;
 			break;
+		case YAML_DOCUMENT_END_EVENT:
+			ended = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			/* The loader reads one: the rest would go unread. */
+			if (docs++ > 0) {
+				conf_error_at(c, &at, "a second YAML document "
+				    "(after ---): one configuration per file");
+				rc = -1;
+			}
+			break;
 		default:
 			break;
 		}
@@ -829,6 +850,17 @@ screen(struct ctx *c, const char *text, size_t len)
 		} else
 			free(anchor);
 		yaml_event_delete(&ev);
+	}
+	/*
+	 * A syntax error after the first document: the loader, reading
+	 * that one only, would not see it.
+	 */
+	if (rc == 0 && !end && ended) {
+		conf_error_at(c, &(struct conf_pos){ p.problem_mark.line + 1,
+		    p.problem_mark.column + 1 }, "%s after the first YAML "
+		    "document", p.problem != NULL ? p.problem :
+		    "YAML syntax error");
+		rc = -1;
 	}
 	if (rc < 0 && conf_errors(c) == 0)
 		conf_error_at(c, &at, "out of memory");

@@ -817,3 +817,40 @@ def test_signals_while_the_file_is_read_leave_the_relay_running(stack,
             assert "SIGHUP: reloading" in text, text[-500:]
         else:
             assert "SIGUSR1 ignored" in text, text[-500:]
+
+
+def test_check_refuses_what_it_would_read_otherwise_than_written(tmp_path):
+    """A "\\0" in a double-quoted value ended it there: "192.0.2.1/32\\0
+    junk" was taken for 192.0.2.1/32, a community and a view cut short
+    alike.  A second YAML document (after ---) went unread, and a syntax
+    error after the first unseen: its services were silently dropped.
+    Each is refused now, at its line."""
+    conf = tmp_path / "relay.yaml"
+    good = ("services:\n  - name: dns\n    prefixes:\n"
+            "      - prefix: 192.0.2.53/32\n")
+    conf.write_text('services:\n  - name: dns\n    prefixes:\n'
+                    '      - prefix: "192.0.2.1/32\\0junk"\n'
+                    '        communities: ["65000:1\\0 no-export"]\n'
+                    '    view: "a\\0b"\n')
+    r, _ = check(conf)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[:3] == [
+        f"{conf}:4:17: prefix holds a NUL character (\\0)",
+        f"{conf}:5:23: a community holds a NUL character (\\0)",
+        f"{conf}:6:11: view holds a NUL character (\\0)"], r.stderr
+
+    conf.write_text(good + "---\nservices:\n  - name: dns2\n")
+    r, _ = check(conf)
+    assert r.returncode == 1
+    assert f"{conf}:5:1: a second YAML document (after ---): one " \
+        "configuration per file" in r.stderr, r.stderr
+
+    conf.write_text(good + "...\nservices: [\n")
+    r, _ = check(conf)
+    assert r.returncode == 1
+    assert f"{conf}:6:1: did not find expected <document start> after " \
+        "the first YAML document" in r.stderr, r.stderr
+
+    conf.write_text("---\n" + good + "...\n")
+    r, _ = check(conf)
+    assert r.returncode == 0, r.stderr
