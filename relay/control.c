@@ -11,8 +11,9 @@
  * decides who may change things.  A client gets CTL_REQUEST_MS to
  * send its request and CTL_REPLY_MS to read the reply, and when all
  * slots are taken a new connection displaces the oldest one that has
- * not yet sent a request, so idle connections cannot lock operators
- * out.
+ * not yet sent a request, or else the one whose reply has waited
+ * longest, unread, for CTL_STALL_MS or more, so idle connections and
+ * clients that ask and never read cannot lock operators out.
  */
 #include <config.h>
 
@@ -38,6 +39,8 @@
 #define CTL_CLIENTS	16
 #define CTL_REQUEST_MS	2000
 #define CTL_REPLY_MS	10000
+/* anycastctl reads a whole reply within milliseconds. */
+#define CTL_STALL_MS	1000
 
 struct ctl_client {
 	int		 fd;
@@ -48,6 +51,7 @@ struct ctl_client {
 	struct ah_lines	 in;
 	struct ctl_reply reply;
 	size_t		 off;		/* of the reply, sent */
+	int64_t		 sent_at;	/* answered, or last sent some */
 };
 
 static struct ah_acceptor	listener = { .fd = -1 };
@@ -113,24 +117,37 @@ client_close(struct ctl_client *c)
 
 /*
  * All slots taken: the oldest connection that has not sent a request
- * gives way, so anycastctl always gets in while idle clients queue.
+ * gives way, so anycastctl always gets in while idle clients queue;
+ * with none, the one whose reply has waited unread longest, for
+ * CTL_STALL_MS or more (a reply larger than the socket's buffer, never
+ * read, held its slot for CTL_REPLY_MS).
  */
 static struct ctl_client *
 evict(void)
 {
-	struct ctl_client	*c, *old = NULL;
+	struct ctl_client	*c, *old = NULL, *stalled = NULL;
+	int64_t			 now = ah_mono_ms();
 	size_t			 i;
 
 	for (i = 0; i < CTL_CLIENTS; i++) {
 		c = &clients[i];
 		if (!c->answered && (old == NULL || c->accepted < old->accepted))
 			old = c;
+		if (c->answered && now - c->sent_at >= CTL_STALL_MS &&
+		    (stalled == NULL || c->sent_at < stalled->sent_at))
+			stalled = c;
 	}
 	if (old != NULL) {
 		log_warnx("control: all %d slots taken; dropping pid %ld "
 		    "(uid %lu), silent for %lld ms", CTL_CLIENTS,
 		    (long)old->peer.pid, (unsigned long)old->peer.uid,
-		    (long long)(ah_mono_ms() - old->accepted));
+		    (long long)(now - old->accepted));
+		client_close(old);
+	} else if ((old = stalled) != NULL) {
+		log_warnx("control: all %d slots taken; dropping pid %ld "
+		    "(uid %lu), its reply unread for %lld ms", CTL_CLIENTS,
+		    (long)old->peer.pid, (unsigned long)old->peer.uid,
+		    (long long)(now - old->sent_at));
 		client_close(old);
 	}
 	return (old);
@@ -191,7 +208,8 @@ client_event(struct ctl_client *c, struct relay *r)
 		if ((rc = ah_lines_next(&c->in, &line, &n)) == 0)
 			return;
 		c->answered = 1;
-		c->deadline = ah_mono_ms() + CTL_REPLY_MS;
+		c->sent_at = ah_mono_ms();
+		c->deadline = c->sent_at + CTL_REPLY_MS;
 		if (rc < 0)
 			ctl_reply_error(&c->reply, "usage",
 			    "request line too long");
@@ -207,6 +225,7 @@ client_event(struct ctl_client *c, struct relay *r)
 			break;
 		}
 		c->off += (size_t)k;
+		c->sent_at = ah_mono_ms();
 	}
 	client_close(c);
 }

@@ -666,3 +666,28 @@ def test_metrics_of_64_services_and_an_overflow_that_says_so(stack):
     doc = json.loads(r.stdout)
     assert doc["error"]["code"] == "overflow", doc["error"]
     assert proc.proc.alive()
+
+
+def test_clients_that_ask_and_never_read_do_not_lock_anycastctl_out(stack):
+    """16 connections (every slot) ask for metrics larger than a socket's
+    buffer and never read them.  Only clients that had not asked gave way
+    to a new one, so for 10 s (and again, as often as they asked again)
+    anycastctl got 'relay closed the connection before answering'.  Now
+    a reply unread for a second gives way too."""
+    import socket
+    relay, fake, proc = fake_relay(stack, services_of(64, 3))
+    hogs = []
+    try:
+        for _ in range(16):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(relay.control)
+            s.sendall(b"metrics proto=2\n")
+            hogs.append(s)
+        time.sleep(1.5)
+        r = relay.ctl("status")
+        assert r.returncode in (0, 2), (r.returncode, r.stderr)
+        assert "its reply unread for" in proc.proc.text()
+    finally:
+        for s in hogs:
+            s.close()
+    assert proc.proc.alive()
