@@ -698,11 +698,11 @@ status_exit(const struct reply *r)
  */
 static void
 socket_of(const char *path, char *sock, size_t len, int reload,
-    const struct output *out)
+    const char *changes, const struct output *out)
 {
 	static char		*errors;
 	struct relay_conf	*rc;
-	char			 msg[512];
+	char			 msg[1024];
 	size_t			 n;
 	FILE			*f;
 
@@ -726,6 +726,20 @@ socket_of(const char *path, char *sock, size_t len, int reload,
 		}
 		if (!reload)
 			fputs(errors, stderr);
+		/*
+		 * The default socket is a guess: it may be another relay's
+		 * (two on one host, doc/config.md).  Good enough to ask,
+		 * not to change anything there.
+		 */
+		if (changes && !rc->control_socket_read) {
+			snprintf(msg, sizeof(msg), "%.400s: configuration "
+			    "rejected, and its control.socket cannot be read: "
+			    "not sending '%s' to the default socket %s, which "
+			    "may be another relay's; name it with -s", path,
+			    changes, rc->control_socket);
+			out->error("config", msg, NULL);
+			exit(EXIT_ERROR);
+		}
 		fprintf(stderr, "anycastctl: %s: configuration rejected; "
 		    "asking the relay on %s, as far as the file reads\n", path,
 		    rc->control_socket);
@@ -735,6 +749,24 @@ socket_of(const char *path, char *sock, size_t len, int reload,
 		free(errors);
 	snprintf(sock, len, "%s", rc->control_socket);
 	conf_free(rc);
+}
+
+/* The command's name if it changes what the relay does, else NULL. */
+static const char *
+changing(enum action a)
+{
+	switch (a) {
+	case DRAIN:
+		return ("drain");
+	case UNDRAIN:
+		return ("undrain");
+	case RELEASE:
+		return ("release");
+	case RESTART:
+		return ("restart");
+	default:
+		return (NULL);
+	}
 }
 
 /* Prints a reply; returns the exit status. */
@@ -848,7 +880,7 @@ main(int argc, char *argv[])
 	}
 	if (conf != NULL) {
 		socket_of(conf, sockbuf, sizeof(sockbuf),
-		    res.action == RELOAD, out);
+		    res.action == RELOAD, changing(res.action), out);
 		sock = sockbuf;
 	}
 	if (sock == NULL)

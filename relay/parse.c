@@ -748,8 +748,10 @@ conf_fallback(const char *path)
 	snprintf(rc->path, sizeof(rc->path), "%s", path);
 	conf_defaults(&conf_top, rc);
 	if (conf_peek(path, "control", "socket", v, sizeof(v)) == 0 &&
-	    v[0] == '/' && strlen(v) < sizeof(rc->control_socket))
+	    v[0] == '/' && strlen(v) < sizeof(rc->control_socket)) {
 		strcpy(rc->control_socket, v);
+		rc->control_socket_read = 1;
+	}
 	if (conf_peek(path, "control", "state-file", v, sizeof(v)) == 0 &&
 	    v[0] == '/' && strlen(v) < sizeof(rc->state_file))
 		strcpy(rc->state_file, v);

@@ -542,6 +542,12 @@ def test_with_json_every_error_is_json(tmp_path):
          f"{tmp_path} is not a relay's control socket: a directory"),
         (["-s", "/etc/passwd", "status"], 1, "usage",
          "/etc/passwd is not a relay's control socket: not a socket"),
+        # A rejected file whose control.socket cannot be read: the
+        # default socket may be another relay's, not one to drain.
+        (["-c", "/dev/null", "drain"], 1, "config",
+         "/dev/null: configuration rejected, and its control.socket "
+         "cannot be read: not sending 'drain' to the default socket "
+         "/run/anycast-health/relay.sock, which may be another relay's"),
     ]
     for args, rc, code, text in cases:
         r = run_ctl("-j", *args)
