@@ -309,7 +309,7 @@ keep_control(const struct relay_conf *oc, struct relay_conf *nc, FILE *out)
 static int
 apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 {
-	const struct relay_conf	*nc = r->conf;
+	struct relay_conf	*nc = r->conf;
 	int			 save = 0;
 
 	if (feed_reconfigure(&r->feed, nc, ah_mono_ms()))
@@ -324,7 +324,18 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 		else if (http_listen(r, nc->metrics_listen) == 0)
 			fprintf(out, "control: metrics now on %s\n",
 			    nc->metrics_listen);
-		else
+		/*
+		 * Stopped first (the new address may take the old one's
+		 * port); back on the old one if the new will not do.
+		 */
+		else if (oc->metrics_listen[0] != '\0' &&
+		    http_listen(r, oc->metrics_listen) == 0) {
+			fprintf(out, "control: cannot serve metrics on %s; "
+			    "still on %s\n", nc->metrics_listen,
+			    oc->metrics_listen);
+			memcpy(nc->metrics_listen, oc->metrics_listen,
+			    sizeof(nc->metrics_listen));
+		} else
 			fprintf(out, "control: cannot serve metrics on %s\n",
 			    nc->metrics_listen);
 	}

@@ -449,6 +449,18 @@ def test_reload_of_the_relay_wide_keys(stack):
                                 timeout=5) as resp:
         assert b"anycast_health_feed_up 0" in resp.read()
 
+    # An address the relay cannot listen on (not this host's): the
+    # endpoint that works stays; it was stopped, and none served.
+    relay.path.write_text(moved.replace(f"metrics-listen: 127.0.0.1:{port}",
+                                        f"metrics-listen: 192.0.2.77:{port}"))
+    r = ctl_socket(relay, "reload")
+    assert r.returncode == 0, r.stderr
+    assert (f"control: cannot serve metrics on 192.0.2.77:{port}; still on "
+            f"127.0.0.1:{port}") in r.stdout, r.stdout
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                timeout=5) as resp:
+        assert b"anycast_health_feed_up 0" in resp.read()
+
     relay.path.write_text(text)                   # back to named's socket
     r = ctl_socket(relay, "reload")
     assert r.returncode == 0 and "control: metrics endpoint off" in r.stdout
