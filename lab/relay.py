@@ -282,6 +282,7 @@ def relay_on_public_socket(stack, mode):
     proc = RelayUnderTest(stack, relay)
     assert proc.wait_command("announce", 10)
     wait_announced(relay)
+    relay.under_test = proc
     return relay
 
 

@@ -56,6 +56,8 @@ struct ctl_client {
 
 static struct ah_acceptor	listener = { .fd = -1 };
 static struct ctl_client	clients[CTL_CLIENTS];
+/* What clients make the relay log (log.h). */
+static struct log_limit		noise;
 
 int
 control_init(struct relay *r)
@@ -138,16 +140,19 @@ evict(void)
 			stalled = c;
 	}
 	if (old != NULL) {
-		log_warnx("control: all %d slots taken; dropping pid %ld "
-		    "(uid %lu), silent for %lld ms", CTL_CLIENTS,
-		    (long)old->peer.pid, (unsigned long)old->peer.uid,
-		    (long long)(now - old->accepted));
+		if (log_limited(&noise, "control"))
+			log_warnx("control: all %d slots taken; dropping pid "
+			    "%ld (uid %lu), silent for %lld ms", CTL_CLIENTS,
+			    (long)old->peer.pid, (unsigned long)old->peer.uid,
+			    (long long)(now - old->accepted));
 		client_close(old);
 	} else if ((old = stalled) != NULL) {
-		log_warnx("control: all %d slots taken; dropping pid %ld "
-		    "(uid %lu), its reply unread for %lld ms", CTL_CLIENTS,
-		    (long)old->peer.pid, (unsigned long)old->peer.uid,
-		    (long long)(now - old->sent_at));
+		if (log_limited(&noise, "control"))
+			log_warnx("control: all %d slots taken; dropping pid "
+			    "%ld (uid %lu), its reply unread for %lld ms",
+			    CTL_CLIENTS, (long)old->peer.pid,
+			    (unsigned long)old->peer.uid,
+			    (long long)(now - old->sent_at));
 		client_close(old);
 	}
 	return (old);
@@ -240,10 +245,12 @@ expire(int64_t now)
 		c = &clients[i];
 		if (c->fd < 0 || now < c->deadline)
 			continue;
-		log_warnx("control: dropping pid %ld (uid %lu): %s within "
-		    "%d ms", (long)c->peer.pid, (unsigned long)c->peer.uid,
-		    c->answered ? "reply not read" : "no request",
-		    c->answered ? CTL_REPLY_MS : CTL_REQUEST_MS);
+		if (log_limited(&noise, "control"))
+			log_warnx("control: dropping pid %ld (uid %lu): %s "
+			    "within %d ms", (long)c->peer.pid,
+			    (unsigned long)c->peer.uid, c->answered ?
+			    "reply not read" : "no request", c->answered ?
+			    CTL_REPLY_MS : CTL_REQUEST_MS);
 		client_close(c);
 	}
 }

@@ -748,6 +748,7 @@ void
 ctl_answer(struct ctl_reply *rp, struct relay *r, const char *line, size_t n,
     const struct ucred *peer)
 {
+	static struct log_limit	 refused;	/* a local user's loop */
 	const struct ctl_cmd	*cmd;
 	struct ah_msg		 m;
 	struct ctl_req		 req;
@@ -761,8 +762,9 @@ ctl_answer(struct ctl_reply *rp, struct relay *r, const char *line, size_t n,
 	}
 	if (access_check(r->conf, cmd->priv, peer->uid, peer->gid, why,
 	    sizeof(why)) < 0) {
-		log_warnx("control: %s refused to pid %ld: %s", cmd->name,
-		    (long)peer->pid, why);
+		if (log_limited(&refused, "control: refused"))
+			log_warnx("control: %s refused to pid %ld: %s",
+			    cmd->name, (long)peer->pid, why);
 		ctl_reply_error(rp, "denied", "%s: %s", cmd->name, why);
 		return;
 	}

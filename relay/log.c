@@ -86,6 +86,27 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_limited(struct log_limit *l, const char *what)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((long long)ts.tv_sec != l->second) {
+		if (l->dropped > 0)
+			log_warnx("%s: %u more like it in the second before "
+			    "not logged", what, l->dropped);
+		l->second = (long long)ts.tv_sec;
+		l->n = l->dropped = 0;
+	}
+	if (l->n >= LOG_LIMIT) {
+		l->dropped++;
+		return (0);
+	}
+	l->n++;
+	return (1);
+}
+
 void
 log_errx(const char *fmt, ...)
 {

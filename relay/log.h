@@ -23,4 +23,20 @@ void	fatal(const char *, ...)
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Lines a local client can cause (a refused request, a slot taken) at
+ * most LOG_LIMIT a second from one source, so that a loop of them does
+ * not bury the route changes, nor meet journald's own rate limit; the
+ * rest are counted, and said when the source may speak again.
+ */
+#define LOG_LIMIT	5
+
+struct log_limit {
+	long long	second;		/* of the monotonic clock */
+	unsigned int	n, dropped;
+};
+
+/* 1 if a line from 'l' may go out now. */
+int	log_limited(struct log_limit *l, const char *what);
+
 #endif /* AH_LOG_H */
