@@ -451,7 +451,7 @@ reload(struct relay *r, char **text, struct reload_result *res)
 		fprintf(out, "%s: more than %d services\n", path,
 		    RELAY_SERVICES_MAX);
 		conf_free(nc);
-	} else if (sessions_check(nc, out) > 0)
+	} else if (sessions_check(nc, r->conf, out) > 0)
 		conf_free(nc);
 	else if ((rc = move(r, nc, out, res)) < 0)
 		conf_free(nc);

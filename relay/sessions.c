@@ -367,13 +367,29 @@ spelled(const char *neighbor)
 	return (NULL);
 }
 
+/* Does a prefix of 'rc' go to 'neighbor'? */
+static int
+uses(const struct relay_conf *rc, const char *neighbor)
+{
+	size_t	i, j;
+
+	for (i = 0; rc != NULL && i < rc->nservices; i++)
+		for (j = 0; j < rc->services[i].nprefixes; j++)
+			if (strcmp(rc->services[i].prefixes[j].neighbor,
+			    neighbor) == 0)
+				return (1);
+	return (0);
+}
+
 size_t
-sessions_check(const struct relay_conf *rc, FILE *out)
+sessions_check(const struct relay_conf *rc, const struct relay_conf *was,
+    FILE *out)
 {
 	const struct prefix_conf	*p;
 	const char			*other;
 	char				 names[512];
 	size_t				 i, j, n = 0;
+	int				 old;
 
 	if (ss.listed == 0 || ss.full)
 		return (0);
@@ -384,10 +400,21 @@ sessions_check(const struct relay_conf *rc, FILE *out)
 			if (p->neighbor[0] == '\0' || find(p->neighbor) != NULL)
 				continue;
 			other = spelled(p->neighbor);
-			fprintf(out, "%s:%lu:%lu: neighbor '%s' is not one of "
-			    "ExaBGP's neighbors (%s): ", rc->path,
-			    p->neighbor_at.line, p->neighbor_at.column,
+			/*
+			 * Already in the configuration running: refusing the
+			 * file would change nothing but block every other
+			 * change; said, not counted.
+			 */
+			old = uses(was, p->neighbor);
+			fprintf(out, "%s%s:%lu:%lu: neighbor '%s' is not one of "
+			    "ExaBGP's neighbors (%s): ", old ? "warning: " : "",
+			    rc->path, p->neighbor_at.line, p->neighbor_at.column,
 			    p->neighbor, names);
+			if (old) {
+				fprintf(out, "ExaBGP rejects its routes, as it "
+				    "did before this reload\n");
+				continue;
+			}
 			if (other != NULL)
 				fprintf(out, "ExaBGP matches neighbors by "
 				    "their text: write it %s\n", other);

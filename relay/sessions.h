@@ -70,9 +70,12 @@ int	sessions_carry(const char *neighbor, unsigned int family,
 	    int64_t *since, char *why, size_t len);
 /*
  * Each neighbor of 'rc' that ExaBGP does not have, as one line
- * "FILE:LINE:COLUMN: message" on 'out'; how many.  0 while ExaBGP has
- * not said which neighbors it has, or has more than the table holds.
+ * "FILE:LINE:COLUMN: message" on 'out'; how many, but for those the
+ * configuration running ('was') already has, only said ("warning: ").
+ * 0 while ExaBGP has not said which neighbors it has, or has more than
+ * the table holds.
  */
-size_t	sessions_check(const struct relay_conf *, FILE *out);
+size_t	sessions_check(const struct relay_conf *,
+	    const struct relay_conf *was, FILE *out);
 
 #endif /* AH_SESSIONS_H */

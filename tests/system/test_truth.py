@@ -84,6 +84,18 @@ def test_a_neighbor_exabgp_does_not_have_is_an_error_everywhere(stack):
             f"{V4}") in log, log[-3000:]
     assert "warning: ExaBGP rejected" not in log
 
+    # A reload of the file running, or of another change to it, is not
+    # refused for the neighbor it already had (the start took it, and a
+    # reload refusing it blocked every other change): said, not counted.
+    relay.path.write_text(relay.path.read_text().replace("med: 100",
+                                                         "med: 110"))
+    r = relay.ctl("reload")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (f"warning: {relay.path}:") in r.stdout and (
+        f"neighbor '{STRANGER}' is not one of ExaBGP's neighbors (127.0.0.1, "
+        "::1): ExaBGP rejects its routes, as it did before this reload") \
+        in r.stdout, r.stdout
+
 
 def test_reload_refuses_a_neighbor_exabgp_does_not_have(stack):
     """ExaBGP has said which neighbors it has: a reload naming another
