@@ -78,6 +78,52 @@ watchdog_rules(struct ctx *c, const struct conf_pos *at,
 	s->depref.graceful_shutdown = 0;
 }
 
+/* Does the prefix announce community 'x' already? */
+static int
+has_community(const struct prefix_conf *p, const char *x)
+{
+	size_t	i;
+
+	for (i = 0; i < p->ncommunities; i++)
+		if (strcmp(p->communities[i], x) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * A prefix's depreferred announcement must be less preferred than its
+ * own: a MED below the prefix's draws traffic (RFC 4271 prefers the
+ * lower), and one no higher, with no as-path and no community the
+ * prefix lacks, leaves a failing node its traffic.  A missing MED is
+ * taken as 0, as BIRD and most routers take it.
+ */
+static void
+depref_prefix(struct ctx *c, const struct service_conf *s,
+    const struct prefix_conf *p)
+{
+	const struct depref_conf	*d = &s->depref;
+	int64_t				 own = p->med < 0 ? 0 : p->med;
+	size_t				 i, added = 0;
+
+	/* A drain announces so too, whatever when-down says. */
+	if (d->med >= 0 && d->med < own) {
+		conf_error_at(c, &p->at, "service '%s': prefix %s: depref med "
+		    "%lld is below the prefix's %lld: depreferred, the node "
+		    "would draw more traffic, not less", s->name, p->prefix,
+		    (long long)d->med, (long long)own);
+		return;
+	}
+	if (s->when_down != DOWN_DEPREF)
+		return;
+	for (i = 0; i < d->ncommunities; i++)
+		added += !has_community(p, d->communities[i]);
+	if (d->npath == 0 && added == 0 && (d->med < 0 || d->med == own))
+		conf_error_at(c, &p->at, "service '%s': prefix %s: its "
+		    "depreferred announcement would be the same as its own "
+		    "(no higher med, no as-path, no community it lacks)",
+		    s->name, p->prefix);
+}
+
 /*
  * RFC 8326 GRACEFUL_SHUTDOWN joins the depref communities unless turned
  * off: routers that honour it move traffic to the other nodes, and
@@ -106,6 +152,9 @@ depref_rules(struct ctx *c, const struct conf_pos *at, struct service_conf *s)
 		conf_error_at(c, at, "service '%s': when-down depref with "
 		    "graceful-shutdown no needs med, as-path or communities "
 		    "in depref: the announcement would not change", s->name);
+	else
+		for (i = 0; i < s->nprefixes; i++)
+			depref_prefix(c, s, &s->prefixes[i]);
 }
 
 /* A probe's source must be of its server's address family. */

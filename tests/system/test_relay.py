@@ -854,3 +854,41 @@ def test_check_refuses_what_it_would_read_otherwise_than_written(tmp_path):
     conf.write_text("---\n" + good + "...\n")
     r, _ = check(conf)
     assert r.returncode == 0, r.stderr
+
+
+def test_check_refuses_a_depref_that_would_not_depreference(tmp_path):
+    """A depref MED below the prefix's draws traffic to a failing node
+    (RFC 4271 prefers the lower), and one no higher, with no as-path and
+    no community the prefix lacks, leaves it the same: both passed, the
+    second only refused when depref had nothing at all.  A missing MED is
+    taken as 0; a depref adding a community or a higher MED passes."""
+    conf = tmp_path / "relay.yaml"
+    conf.write_text("""\
+services:
+  - name: dns
+    prefixes:
+      - prefix: 192.0.2.53/32
+        med: 1000
+      - prefix: 192.0.2.54/32
+        med: 100
+        communities: ["65000:1"]
+      - prefix: 192.0.2.55/32
+    depref:
+      med: 100
+      communities: ["65000:1"]
+      graceful-shutdown: no
+""")
+    r, _ = check(conf)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[:2] == [
+        f"{conf}:4:9: service 'dns': prefix 192.0.2.53/32: depref med 100 "
+        "is below the prefix's 1000: depreferred, the node would draw more "
+        "traffic, not less",
+        f"{conf}:6:9: service 'dns': prefix 192.0.2.54/32: its depreferred "
+        "announcement would be the same as its own (no higher med, no "
+        "as-path, no community it lacks)"], r.stderr
+    conf.write_text(conf.read_text().replace("med: 1000", "med: 10")
+                    .replace('communities: ["65000:1"]',
+                             'communities: ["65000:2"]', 1))
+    r, _ = check(conf)
+    assert r.returncode == 0, r.stderr
