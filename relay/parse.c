@@ -231,22 +231,64 @@ take_prefix(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 			conf_error(c, n, "prefix '%s' has host bits set", s);
 			return;
 		}
+	/* A default route or a multicast group is no service's address. */
+	if (len == 0 || (p->family == AF_INET && bin[0] >= 224 &&
+	    bin[0] <= 239) || (p->family == AF_INET6 && bin[0] == 0xff)) {
+		conf_error(c, n, "prefix '%s' is %s, not an anycast service's",
+		    s, len == 0 ? "a default route" : "multicast");
+		return;
+	}
 	inet_ntop(p->family, bin, addr, sizeof(addr));
 	snprintf(p->prefix, sizeof(p->prefix), "%s/%llu", addr,
 	    (unsigned long long)len);
+}
+
+/*
+ * Why an address is no next hop, or NULL: none a router can forward to
+ * (unspecified, broadcast, multicast), or an IPv6 link-local, which BGP
+ * carries only beside a global one.
+ */
+static const char *
+bad_next_hop(const char *s)
+{
+	unsigned char	b[16];
+	static const unsigned char zero[16];
+
+	if (inet_pton(AF_INET, s, b) == 1) {
+		if (memcmp(b, zero, 4) == 0)
+			return ("unspecified: no router forwards to it");
+		if (memcmp(b, "\xff\xff\xff\xff", 4) == 0)
+			return ("the broadcast address: no router forwards to it");
+		if (b[0] >= 224 && b[0] <= 239)
+			return ("multicast: no router forwards to it");
+		return (NULL);
+	}
+	if (inet_pton(AF_INET6, s, b) != 1)
+		return (NULL);
+	if (memcmp(b, zero, 16) == 0)
+		return ("unspecified: no router forwards to it");
+	if (b[0] == 0xff)
+		return ("multicast: no router forwards to it");
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return ("link-local: the next hop BGP carries for IPv6 must be "
+		    "global (RFC 2545)");
+	return (NULL);
 }
 
 static void
 take_next_hop(struct ctx *c, struct yaml_node_s *n, const struct key *k,
     void *base)
 {
-	const char *s = conf_scalar(c, n, "next-hop");
+	const char *s = conf_scalar(c, n, "next-hop"), *why;
 
 	if (s == NULL)
 		return;
+
 	if (strcmp(s, "self") != 0 && !is_address(s))
 		conf_error(c, n, "next-hop '%s' must be 'self' or an address",
 		    s);
+	else if ((why = bad_next_hop(s)) != NULL)
+		conf_error(c, n, "next-hop %s is %s", s, why);
 	else
 		conf_take_kind(c, n, k, base);
 }
@@ -337,8 +379,12 @@ static void
 take_quantile(struct ctx *c, struct yaml_node_s *n, const struct key *k,
     void *base)
 {
+	int		before = conf_errors(c);
+
 	conf_take_kind(c, n, k, base);
-	if (((struct checks_conf *)base)->latency_quantile == 0.0)
+	/* Not a second error for a value already refused. */
+	if (conf_errors(c) == before &&
+	    ((struct checks_conf *)base)->latency_quantile == 0.0)
 		conf_error(c, n, "quantile must be above 0%%");
 }
 
@@ -607,7 +653,7 @@ static const struct block depref_block = {
 	.what = "depref", .keys = depref_keys
 };
 static const struct block drain_block = {
-	.what = "drain", .keys = drain_keys
+	.what = "drain", .keys = drain_keys, .finish = rules_drain
 };
 
 /* The service's own fields, in blocks of their own in the file. */

@@ -157,6 +157,18 @@ depref_rules(struct ctx *c, const struct conf_pos *at, struct service_conf *s)
 			depref_prefix(c, s, &s->prefixes[i]);
 }
 
+/* A drain ends when its rate stays low for 'hold', else at 'timeout'. */
+void
+rules_drain(struct ctx *c, const struct conf_pos *at, void *arg)
+{
+	const struct drain_conf *d = arg;
+
+	if (d->timeout_ms < d->hold_ms)
+		conf_error_at(c, at, "drain timeout %ums is shorter than hold "
+		    "%ums: no drain could end by its traffic, only at its "
+		    "timeout", d->timeout_ms, d->hold_ms);
+}
+
 /* A probe's source must be of its server's address family. */
 static int
 mixed_families(const char *source, const char *server)

@@ -11,6 +11,7 @@
 
 void	rules_prefix(struct ctx *, const struct conf_pos *, void *);
 void	rules_checks(struct ctx *, const struct conf_pos *, void *);
+void	rules_drain(struct ctx *, const struct conf_pos *, void *);
 void	rules_service(struct ctx *, const struct conf_pos *, void *);
 void	rules_top(struct ctx *, const struct conf_pos *, void *);
 

@@ -199,7 +199,11 @@ conf_duration_ms(const char *s)
 	uint64_t	 v;
 	size_t		 i;
 
-	if (conf_number(s, &end, 10, 86400000, &v) < 0)
+	/*
+	 * Up to 10^9 of any unit (no overflow even in days): a number past
+	 * a key's range is out of range, not "not a duration".
+	 */
+	if (conf_number(s, &end, 10, 1000000000, &v) < 0)
 		return (-1);
 	for (i = 0; units[i].unit != NULL; i++)
 		if (strcmp(end, units[i].unit) == 0)

@@ -196,6 +196,19 @@ expect_error(const char *yaml, const char *want)
 		fail_msg("want '%s' in:\n%s", want, errs);
 }
 
+/* ... and no other. */
+static void
+expect_one_error(const char *yaml, const char *want)
+{
+	char			 errs[2048] = "";
+	struct relay_conf	*rc = load(yaml, errs, sizeof(errs));
+
+	if (rc != NULL)
+		fail_msg("accepted: %s", yaml);
+	if (strstr(errs, want) == NULL || conf_count_errors(errs) != 1)
+		fail_msg("want only '%s' in:\n%s", want, errs);
+}
+
 #define SVC "services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n"
 
 static void
@@ -362,6 +375,23 @@ test_accepted_silently(void **state)
 	    "CONF:4:17: prefix '192.0.2.0/+24': length must be 0..32");
 	expect_error(SVC "    checks:\n      servfail-ratio: 0x10%\n",
 	    "CONF:6:23: servfail-ratio '0x10%' must be a percentage");
+	/* A review's: routes no anycast service means, hops none takes. */
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 0.0.0.0/0\n",
+	    "CONF:4:17: prefix '0.0.0.0/0' is a default route");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 224.0.0.1/32\n",
+	    "CONF:4:17: prefix '224.0.0.1/32' is multicast");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/32\n        next-hop: 255.255.255.255\n",
+	    "CONF:5:19: next-hop 255.255.255.255 is the broadcast address");
+	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 2001:db8::/48\n        next-hop: fe80::1\n",
+	    "CONF:5:19: next-hop fe80::1 is link-local");
+	expect_error(SVC "    drain: {timeout: 1s, hold: 30s}\n",
+	    "CONF:5:12: drain timeout 1000ms is shorter than hold 30000ms");
+	/* Out of range, not "not a duration"; one error, not two. */
+	expect_error(SVC "    window: 100000000ms\n",
+	    "CONF:5:13: window 100000000ms is outside 500ms..3600s");
+	expect_one_error(SVC "    checks:\n      recursion-latency:\n"
+	    "        quantile: 95\n        max: 1000ms\n",
+	    "CONF:7:19: quantile '95' must be a percentage");
 }
 
 /* A value of the wrong shape is one error, not one per reader. */
