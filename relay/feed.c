@@ -700,17 +700,26 @@ carry_activity(const struct feed *f, struct feed_view *v, int64_t now,
 
 /*
  * A step of named's wall clock (NTP stepping it, a VM resumed, date -s):
- * named's clock less our monotonic one jumps between two ticks.  Logged,
- * and kept for the judge, which holds a large one against validation
+ * named's clock less our monotonic one jumps between two ticks, and so
+ * does named's clock itself, between two ticks an interval apart.  Not
+ * a relay that read nothing for a while, then a burst of ticks: the
+ * difference jumps, named's clock between them does not.  Logged, and
+ * kept for the judge, which holds a large one against validation
  * failures after it (fault.h).  The first tick of a connection only
  * sets the difference: a named restarted may have any clock.
  */
+static int
+jumped(int64_t d)
+{
+	return (d >= FEED_STEP_MS || d <= -FEED_STEP_MS);
+}
+
 static void
 clock_step(struct feed *f, int64_t t, int64_t now)
 {
 	int64_t	off = t - now, d = off - f->clock_off;
 
-	if (f->last_tick != 0 && (d >= FEED_STEP_MS || d <= -FEED_STEP_MS)) {
+	if (f->last_tick != 0 && jumped(d) && jumped(t - f->last_tick_real)) {
 		f->stepped_at = now;
 		f->stepped_ms = d;
 		log_warnx("named's wall clock stepped %s by %lld.%03llds",

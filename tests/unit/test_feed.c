@@ -303,8 +303,16 @@ test_clock_step_seen(void **state)
 	tick_off(8, 1 + 7200000);
 	assert_int_equal(f.stepped_at, now);
 	assert_int_equal(f.stepped_ms, 86400000 + 7200000 - 50);
-	/* named restarted: its first tick says its clock, no step. */
+	/*
+	 * The relay read nothing for 12 s, then ticks 100 ms apart by
+	 * named's clock all at once: no step.
+	 */
 	at = now;
+	now += 12000;
+	tick_off(9, 1 + 7200000 - 12000);
+	tick_off(10, 1 + 7200000 - 12000);
+	assert_int_equal(f.stepped_at, at);
+	/* named restarted: its first tick says its clock, no step. */
 	feed_close(&f, now, "named restarted");
 	close(plugin);
 	now += rc.reconnect_ms;
