@@ -485,6 +485,30 @@ poisson_tail(uint64_t k, double lambda)
 }
 
 /*
+ * The chance of at least k events where lambda were expected, summed
+ * term by term in logarithms: exp(-lambda) is 0 past 745.
+ */
+static double
+poisson_upper(uint64_t k, double lambda)
+{
+	double		t, s = 0;
+	uint64_t	i;
+
+	if (k == 0 || (double)k <= lambda)
+		return (1);	/* not in the upper tail: no evidence */
+	if (lambda <= 0)
+		return (0);
+	for (i = k; i < k + 100000; i++) {
+		t = exp(-lambda + (double)i * log(lambda) -
+		    lgamma((double)i + 1));
+		s += t;
+		if (t <= s * 1e-12)
+			break;
+	}
+	return (s);
+}
+
+/*
  * The groups of level 'lv' gone silent over base..now (a bit mask):
  * recursions started and none back, while the others' finish at their
  * rate, beyond chance (FAULT_SILENT_P).  Their servers silent, or the
@@ -1344,15 +1368,15 @@ fault_stepped(const struct window *w, const struct fault_conf *c,
 {
 	const struct fault_base	*b = c->base;
 	const struct sample	*now, *base;
-	uint64_t		 bad, n = 0;
-	double			 secs, u, usual = 0;
+	uint64_t		 bad, done, n = 0;
+	double			 u, usual = 0;
 	unsigned int		 k, g, groups = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->verdict = FAULT_OFF;
 	/* Only a usual learnt says what validation usually fails. */
-	if (!c->causes || c->v2 || b == NULL || b->secs <= 0 || w->n < 2 ||
-	    since <= 0)
+	if (!c->causes || c->v2 || b == NULL ||
+	    fault_base_count(b) < FAULT_BASE_MIN || w->n < 2 || since <= 0)
 		return (0);
 	now = window_nth(w, 0);
 	/*
@@ -1363,11 +1387,19 @@ fault_stepped(const struct window *w, const struct fault_conf *c,
 	    (k = window_age(w, since - 1)) == 0 || k >= w->n)
 		return (0);
 	base = window_nth(w, k);
-	secs = (double)(now->t - base->t) / 1000;
 	for (g = 0; g < DOM_BUCKETS; g++) {
-		bad = now->c[SMP_G(AH_LVL_DOMAIN, AH_DOM_RVAL, g)] -
-		    base->c[SMP_G(AH_LVL_DOMAIN, AH_DOM_RVAL, g)];
-		u = b->val[AH_LVL_DOMAIN][g] / b->secs * secs;
+#define D(kd)	(now->c[SMP_G(AH_LVL_DOMAIN, kd, g)] - \
+		    base->c[SMP_G(AH_LVL_DOMAIN, kd, g)])
+		bad = D(AH_DOM_RVAL);
+		done = D(AH_DOM_RDONE);
+#undef D
+		/*
+		 * The group's usual share of its recursions, of those that
+		 * ended since: a forward step expires the cache, and the
+		 * recursions surge, its bogus domains' with them.
+		 */
+		u = b->n[AH_LVL_DOMAIN][g] > 0 ? b->val[AH_LVL_DOMAIN][g] /
+		    b->n[AH_LVL_DOMAIN][g] * (double)done : 0;
 		n += bad;
 		usual += u;
 		/* Beyond what the group's background of bogus domains fails. */
@@ -1378,9 +1410,8 @@ fault_stepped(const struct window *w, const struct fault_conf *c,
 	f->step_expected = usual;
 	f->step_groups = groups;
 	f->step_span = now->t - base->t;
-	/* At least n where 'usual' were expected: 1 - P(at most n - 1). */
 	if (n < FAULT_STEP_BAD || groups < FAULT_STEP_GROUPS ||
-	    1 - poisson_tail(n - 1, usual) >= FAULT_P)
+	    poisson_upper(n, usual) >= FAULT_P)
 		return (0);
 	f->stepped = 1;
 	f->verdict = FAULT_NO_RESOLUTION;

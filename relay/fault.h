@@ -184,8 +184,13 @@
  * more (each FAULT_CONC_LIFT times its usual), beyond what the usual
  * would give by chance (FAULT_P), are this node's (fault_stepped()):
  * validation failing in several domains at once, just after the clock
- * moved, is the clock.  Needs a usual learnt.  Later in the window,
- * and without a step, the rules above decide as before.
+ * moved, is the clock.  The usual is each group's usual share of its
+ * recursions, of those that ended since the step: a forward step
+ * expires the cache and the recursions surge, the background's bogus
+ * domains with them (and a host resumed from suspend shows as one: the
+ * monotonic clock stops while suspended).  Needs a usual learnt
+ * (FAULT_BASE_MIN).  Later in the window, and without a step, the
+ * rules above decide as before.
  *
  * Before a baseline exists (FAULT_BASE_MIN outcomes since the relay
  * started), the usual rate is taken to be FAULT_FRESH_OK: only a

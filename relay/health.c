@@ -408,6 +408,16 @@ learn(struct service_state *st, const struct service_conf *s,
 		    (c <= CHK_LATENCY && checks[c].enabled(s) &&
 		    !st->chk[c].judged))
 			return;
+	/*
+	 * Nor just after a step of named's clock that may fail validation:
+	 * what it fails then is what fault_stepped() asks about, and a
+	 * group with few usual recursions would learn its failures as its
+	 * usual within a snapshot.
+	 */
+	if (f->stepped_at != 0 && f->last_tick - f->stepped_at <=
+	    (int64_t)s->window_ms && (f->stepped_ms >= FAULT_STEP_MS ||
+	    f->stepped_ms <= -FAULT_STEP_MS))
+		return;
 	check_fault_conf(s, f, NULL, &fc);
 	fault_base_update(&st->base, &st->win, &fc);
 }

@@ -94,8 +94,8 @@ log_limited(struct log_limit *l, const char *what)
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	if ((long long)ts.tv_sec != l->second) {
 		if (l->dropped > 0)
-			log_warnx("%s: %u more like it in the second before "
-			    "not logged", what, l->dropped);
+			log_warnx("%s: %u more like the last not logged (at "
+			    "most %d a second)", what, l->dropped, LOG_LIMIT);
 		l->second = (long long)ts.tv_sec;
 		l->n = l->dropped = 0;
 	}

@@ -222,7 +222,7 @@ take_prefix(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 		return;
 	}
 	if (conf_number(slash + 1, NULL, 10, (uint64_t)max, &len) < 0) {
-		conf_error(c, n, "prefix '%s': length must be 0..%d", s, max);
+		conf_error(c, n, "prefix '%s': length must be 1..%d", s, max);
 		return;
 	}
 	/* Host bits set are almost always a typo for another prefix. */
@@ -788,16 +788,18 @@ conf_fallback(const char *path)
 {
 	struct relay_conf	*rc;
 	char			 v[AH_STATE_PATH_MAX];
+	int			 k;
 
 	if ((rc = calloc(1, sizeof(*rc))) == NULL)
 		return (NULL);
 	snprintf(rc->path, sizeof(rc->path), "%s", path);
 	conf_defaults(&conf_top, rc);
-	if (conf_peek(path, "control", "socket", v, sizeof(v)) == 0 &&
+	if ((k = conf_peek(path, "control", "socket", v, sizeof(v))) == 0 &&
 	    v[0] == '/' && strlen(v) < sizeof(rc->control_socket)) {
 		strcpy(rc->control_socket, v);
 		rc->control_socket_read = 1;
-	}
+	} else if (k == -2)
+		rc->control_socket_read = 1;	/* none: the default */
 	if (conf_peek(path, "control", "state-file", v, sizeof(v)) == 0 &&
 	    v[0] == '/' && strlen(v) < sizeof(rc->state_file))
 		strcpy(rc->state_file, v);

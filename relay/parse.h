@@ -147,7 +147,10 @@ struct relay_conf {
 	unsigned int		 reconfig_pause_ms;
 	unsigned int		 reconnect_ms;
 	char			 control_socket[AH_PATH_MAX];
-	/* conf_fallback(): control_socket is the file's, not the default */
+	/*
+	 * conf_fallback(): control_socket is what the file says (its value,
+	 * or the default where it has none), not a guess.
+	 */
 	int			 control_socket_read;
 	mode_t			 control_mode;
 	gid_t			 control_gid;	/* (gid_t)-1: unchanged */

@@ -975,8 +975,8 @@ skip_node(yaml_parser_t *p, yaml_event_type_t first)
 
 /*
  * In a mapping whose start was taken: the first event of 'key''s value
- * in *ev (the caller deletes it), or -1 if the mapping ends first, or
- * the file does.
+ * in *ev (the caller deletes it), -2 if the mapping ends first, or -1
+ * if the file does (a syntax error).
  */
 static int
 find_key(yaml_parser_t *p, const char *key, yaml_event_t *ev)
@@ -989,7 +989,7 @@ find_key(yaml_parser_t *p, const char *key, yaml_event_t *ev)
 			return (-1);
 		if (k.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&k);
-			return (-1);
+			return (-2);
 		}
 		match = k.type == YAML_SCALAR_EVENT &&
 		    strcmp((const char *)k.data.scalar.value, key) == 0;
@@ -1039,13 +1039,19 @@ conf_peek(const char *path, const char *block, const char *key, char *buf,
 		    YAML_DOCUMENT_START_EVENT : YAML_MAPPING_START_EVENT))
 			goto out;
 	}
-	if (find_key(&parser, block, &ev) < 0)
+	if ((rc = find_key(&parser, block, &ev)) < 0)
 		goto out;
+	rc = -1;
 	t = ev.type;
 	yaml_event_delete(&ev);
-	if (t != YAML_MAPPING_START_EVENT || find_key(&parser, key, &ev) < 0)
+	if (t != YAML_MAPPING_START_EVENT ||
+	    (rc = find_key(&parser, key, &ev)) < 0)
 		goto out;
-	if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length < len) {
+	rc = -1;
+	/* A NUL would cut it short, as conf_scalar() refuses. */
+	if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length < len &&
+	    strlen((const char *)ev.data.scalar.value) ==
+	    ev.data.scalar.length) {
 		memcpy(buf, ev.data.scalar.value, ev.data.scalar.length);
 		buf[ev.data.scalar.length] = '\0';
 		rc = 0;

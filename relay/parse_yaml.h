@@ -106,8 +106,9 @@ int		 conf_read(const char *path, FILE *errf,
 void		 conf_defaults(const struct block *top, void *base);
 /*
  * For a file conf_read() rejects: the single value at 'block':'key' of
- * the top mapping, as far as the file parses.  0, or -1 if there is
- * none or it does not fit 'len'.
+ * the top mapping, as far as the file parses.  0; -2 if the file parses
+ * far enough to show it has none; -1 if it does not parse that far, or
+ * the value is no single one, does not fit 'len' or holds a NUL.
  */
 int		 conf_peek(const char *path, const char *block,
 		    const char *key, char *buf, size_t len);

@@ -367,18 +367,32 @@ spelled(const char *neighbor)
 	return (NULL);
 }
 
-/* Does a prefix of 'rc' go to 'neighbor'? */
 static int
-uses(const struct relay_conf *rc, const char *neighbor)
+by_name(const void *a, const void *b)
 {
-	size_t	i, j;
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
 
+/*
+ * The neighbors of rc's prefixes, sorted, for bsearch(): its prefixes
+ * may be 30,000.  NULL (*n 0) without memory: then none is known.
+ */
+static const char **
+neighbors_of(const struct relay_conf *rc, size_t *n)
+{
+	const char	**v;
+	size_t		  i, j, all = 0;
+
+	*n = 0;
 	for (i = 0; rc != NULL && i < rc->nservices; i++)
+		all += rc->services[i].nprefixes;
+	if (all == 0 || (v = calloc(all, sizeof(*v))) == NULL)
+		return (NULL);
+	for (i = 0; i < rc->nservices; i++)
 		for (j = 0; j < rc->services[i].nprefixes; j++)
-			if (strcmp(rc->services[i].prefixes[j].neighbor,
-			    neighbor) == 0)
-				return (1);
-	return (0);
+			v[(*n)++] = rc->services[i].prefixes[j].neighbor;
+	qsort(v, *n, sizeof(*v), by_name);
+	return (v);
 }
 
 size_t
@@ -386,10 +400,10 @@ sessions_check(const struct relay_conf *rc, const struct relay_conf *was,
     FILE *out)
 {
 	const struct prefix_conf	*p;
-	const char			*other;
+	const char			*other, *key, **had = NULL;
 	char				 names[512];
-	size_t				 i, j, n = 0;
-	int				 old;
+	size_t				 i, j, n = 0, nhad = 0;
+	int				 old, looked = 0;
 
 	if (ss.listed == 0 || ss.full)
 		return (0);
@@ -405,7 +419,11 @@ sessions_check(const struct relay_conf *rc, const struct relay_conf *was,
 			 * file would change nothing but block every other
 			 * change; said, not counted.
 			 */
-			old = uses(was, p->neighbor);
+			if (!looked++)
+				had = neighbors_of(was, &nhad);
+			key = p->neighbor;
+			old = nhad > 0 && bsearch(&key, had, nhad,
+			    sizeof(*had), by_name) != NULL;
 			fprintf(out, "%s%s:%lu:%lu: neighbor '%s' is not one of "
 			    "ExaBGP's neighbors (%s): ", old ? "warning: " : "",
 			    rc->path, p->neighbor_at.line, p->neighbor_at.column,
@@ -424,5 +442,6 @@ sessions_check(const struct relay_conf *rc, const struct relay_conf *was,
 				    "first\n");
 			n++;
 		}
+	free(had);
 	return (n);
 }

@@ -524,6 +524,8 @@ def test_with_json_every_error_is_json(tmp_path):
     -c's file) is also the JSON error on stdout (doc/cli.md section 2.4),
     and a value that is not UTF-8 is shown escaped, not lost to an
     'out of memory'."""
+    no_socket = tmp_path / "no-socket.yaml"
+    no_socket.write_text("services:\n  - name: dns\n")
     cases = [
         (["frobs"], 1, "usage", "unknown command 'frobs'"),
         (["-x", "status"], 1, "usage", "an unknown option"),
@@ -548,6 +550,10 @@ def test_with_json_every_error_is_json(tmp_path):
          "/dev/null: configuration rejected, and its control.socket "
          "cannot be read: not sending 'drain' to the default socket "
          "/run/anycast-health/relay.sock, which may be another relay's"),
+        # ... but one that reads whole, with no control.socket, says the
+        # default: asked (no relay there).
+        (["-c", no_socket, "drain"], 3, "norelay",
+         "cannot reach the relay at /run/anycast-health/relay.sock"),
     ]
     for args, rc, code, text in cases:
         r = run_ctl("-j", *args)

@@ -236,7 +236,7 @@ test_errors(void **state)
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/24\n",
 	    "CONF:4:17: prefix '192.0.2.1/24' has host bits set");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1/33\n",
-	    "CONF:4:17: prefix '192.0.2.1/33': length must be 0..32");
+	    "CONF:4:17: prefix '192.0.2.1/33': length must be 1..32");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.1\n",
 	    "CONF:4:17: prefix '192.0.2.1' must be ADDRESS/LENGTH");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: host.example/32\n",
@@ -372,7 +372,7 @@ test_accepted_silently(void **state)
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 2001:db8::/48\n        next-hop: 192.0.2.1\n",
 	    "CONF:5:19: next-hop 192.0.2.1 is IPv4, prefix 2001:db8::/48 is IPv6");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/+24\n",
-	    "CONF:4:17: prefix '192.0.2.0/+24': length must be 0..32");
+	    "CONF:4:17: prefix '192.0.2.0/+24': length must be 1..32");
 	expect_error(SVC "    checks:\n      servfail-ratio: 0x10%\n",
 	    "CONF:6:23: servfail-ratio '0x10%' must be a percentage");
 	/* A review's: routes no anycast service means, hops none takes. */
@@ -425,11 +425,11 @@ test_strict_numbers(void **state)
 	expect_error(SVC "control:\n  mode: \" 660\"\n",
 	    "mode ' 660' is not an octal mode");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 0.0.0.0/-0\n",
-	    "prefix '0.0.0.0/-0': length must be 0..32");
+	    "prefix '0.0.0.0/-0': length must be 1..32");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: \"192.0.2.0/ 24\"\n",
-	    "length must be 0..32");
+	    "length must be 1..32");
 	expect_error("services:\n  - name: a\n    prefixes:\n      - prefix: 192.0.2.0/24x\n",
-	    "length must be 0..32");
+	    "length must be 1..32");
 	expect_error(SVC "    checks:\n      servfail-ratio: 1e1%\n",
 	    "servfail-ratio '1e1%' must be a percentage");
 	expect_error(SVC "    checks:\n      servfail-ratio: 5.%\n",

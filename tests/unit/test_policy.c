@@ -2468,8 +2468,7 @@ test_fault_clock_stepped(void **state)
 	struct trouble	others = { 30, 0x3e, -1, INVALID };
 	struct trouble	none = { 0, 0, -1, OK };
 	struct trouble	silent = { 60, 0, -1, SILENT };
-	struct trouble	background = { 2, 0xc0, -1, INVALID };
-	struct fault_conf fc = fault_default;
+	struct trouble	background = { 8, 0xf00, -1, INVALID };
 	struct fault	f;
 	int64_t		step, took;
 
@@ -2485,9 +2484,6 @@ test_fault_clock_stepped(void **state)
 	/* A step before the window: the rules of before decide. */
 	assert_false(fault_stepped(&w, &fault_default, sim.t - 10001, &f));
 	assert_false(f.stepped);
-	/* No usual learnt. */
-	fc.base = NULL;
-	assert_false(fault_stepped(&w, &fc, step, &f));
 
 	/* One domain, bogus, at the same rate: not the clock. */
 	popular.rate = 60;
@@ -2502,14 +2498,32 @@ test_fault_clock_stepped(void **state)
 	step = sim.t;
 	assert_int_equal(sim_stepped(2000, &silent, &none, step, &f), -1);
 
-	/* The usual bogus domains, learnt, and going on after a step. */
+	/*
+	 * The usual bogus domains, in 4 groups, learnt, and going on
+	 * after a step; then three times the recursions, theirs too (a
+	 * forward step expires the cache: a review's case, moved in 2.8 s
+	 * when the usual was a rate a second).
+	 */
 	sim_reset();
-	sim_traffic(10000, 1000, 0.15, &background, NULL, NULL);
+	sim_traffic(20000, 1000, 0.15, &background, NULL, NULL);
 	sim.learn = 0;
-	assert_true(sim.base.val[AH_LVL_DOMAIN][6] +
-	    sim.base.val[AH_LVL_DOMAIN][7] > 5);
+	assert_true(sim.base.val[AH_LVL_DOMAIN][8] > 0 &&
+	    sim.base.val[AH_LVL_DOMAIN][11] > 0);
 	step = sim.t;
 	assert_int_equal(sim_stepped(9000, &background, &none, step, &f), -1);
+	step = sim.t;
+	background.rate *= 3;
+	sim_traffic(9000, 1000, 0.45, &background, NULL, NULL);
+	assert_false(fault_stepped(&w, &fault_default, step, &f));
+	assert_true(f.step_bad > 50);
+
+	/* A usual of 0.2 s (a relay just started): none learnt yet. */
+	sim_reset();
+	sim_traffic(200, 1000, 0.15, &background, NULL, NULL);
+	sim.learn = 0;
+	assert_true(fault_base_count(&sim.base) < FAULT_BASE_MIN);
+	step = sim.t;
+	assert_int_equal(sim_stepped(2000, &popular, &others, step, &f), -1);
 }
 
 /*
