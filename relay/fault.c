@@ -1411,7 +1411,7 @@ fault_stepped(const struct window *w, const struct fault_conf *c,
 	f->step_groups = groups;
 	f->step_span = now->t - base->t;
 	if (n < FAULT_STEP_BAD || groups < FAULT_STEP_GROUPS ||
-	    poisson_upper(n, usual) >= FAULT_P)
+	    poisson_upper(n, usual) >= FAULT_STEP_P)
 		return (0);
 	f->stepped = 1;
 	f->verdict = FAULT_NO_RESOLUTION;

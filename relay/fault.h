@@ -182,7 +182,9 @@
  * back fails no good signature), recursions failing validation since
  * it, FAULT_STEP_BAD or more in FAULT_STEP_GROUPS domain groups or
  * more (each FAULT_CONC_LIFT times its usual), beyond what the usual
- * would give by chance (FAULT_P), are this node's (fault_stepped()):
+ * would give by chance (FAULT_STEP_P: asked for the window after a step
+ * of an hour, a few times a year, where FAULT_P serves rules asked every
+ * snapshot, all day), are this node's (fault_stepped()):
  * validation failing in several domains at once, just after the clock
  * moved, is the clock.  The usual is each group's usual share of its
  * recursions, of those that ended since the step: a forward step
@@ -229,6 +231,7 @@
 #define FAULT_STEP_MS	3600000
 #define FAULT_STEP_BAD	10
 #define FAULT_STEP_GROUPS 3
+#define FAULT_STEP_P	1e-4
 
 /*
  * How a node's recursions usually end, per level and group: sums of
