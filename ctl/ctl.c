@@ -737,6 +737,7 @@ socket_of(const char *path, char *sock, size_t len, int reload,
 			    "not sending '%s' to the default socket %s, which "
 			    "may be another relay's; name it with -s", path,
 			    changes, rc->control_socket);
+			conf_free(rc);
 			out->error("config", msg, NULL);
 			exit(EXIT_ERROR);
 		}

@@ -622,10 +622,14 @@ def test_depref_with_graceful_shutdown_is_the_default(stack):
 
 def test_depref_says_each_community_once(stack):
     """A prefix that already carries GRACEFUL_SHUTDOWN among its own
-    communities gets it once when depreferred, not twice: the depref
-    route is then the route as announced, and nothing more is sent."""
+    communities gets it once when depreferred, not twice.  (With nothing
+    else in depref, its depreferred route would be the route as
+    announced: a configuration error now, test_relay.py's
+    test_check_refuses_a_depref_that_would_not_depreference; here a
+    depref MED makes the difference.)"""
     svc = SERVFAIL_ONLY.replace('communities: ["65000:53"]',
-                                'communities: ["65000:53", "65535:0"]')
+                                'communities: ["65000:53", "65535:0"]') + \
+        "    depref:\n      med: 200\n"
     assert svc != SERVFAIL_ONLY
     relay, fake, proc = fake_relay(stack, svc)
     res = ResolverCounters()
@@ -637,8 +641,8 @@ def test_depref_says_each_community_once(stack):
     lab.wait_for(lambda: relay.ctl("status").returncode == 2, 3,
                  what="depreferred")
     assert not any("65535:0 65535:0" in c for c in proc.commands), proc.commands
-    assert [c for c in proc.commands if "192.0.2.53" in c][-1] == want, \
-        proc.commands
+    assert [c for c in proc.commands if "192.0.2.53" in c][-1] == \
+        want.replace("med 100", "med 200"), proc.commands
 
 
 def test_degraded_node_comes_back_degraded(stack):
