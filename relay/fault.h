@@ -123,12 +123,17 @@
  * latency, its recursions answered within a bound (FAULT_SLOW_MS, or two
  * buckets above the usual median when that is slower) over the newest
  * spans, against what its usual would have given, as for 'stopped':
- * under FAULT_SLOW_SHARE of it, beyond chance (FAULT_P); beside a fault
- * of the world's (a level excusing failures FAULT_CONC_LIFT times what
- * those groups, or the servers, usually fail, and FAULT_MIN_BAD more:
- * not the background's broken domains), under FAULT_SLOW_COLLAPSE of
- * it.  A TLD dead for a minute makes names wait in every group, wave
- * after wave (named tries its servers again every ten seconds or so, and
+ * under FAULT_SLOW_SHARE of it, beyond chance (FAULT_P), or, counted
+ * against the recursions started (each as likely to be fast as usual;
+ * in lots of FAULT_SLOW_LOT, for names wait on one another), under
+ * FAULT_SLOW_OF of it beyond chance (a lossy uplink's first 0.8 s, 60 %
+ * of the usual fast answers, before named's retries come in); beside
+ * a fault of the world's (a level excusing failures FAULT_CONC_LIFT
+ * times what those groups, or the servers, usually fail, and
+ * FAULT_MIN_BAD more: not the background's broken domains), under
+ * FAULT_SLOW_COLLAPSE of it, as a Poisson count only.  A TLD dead for
+ * a minute makes names wait in every group, wave after wave (named
+ * tries its servers again every ten seconds or so, and
  * the domains hosted under it wait the full 10 s each time), while the
  * clients asking again take the place of other names: the fast answers
  * fell to a third of the usual, as a lossy uplink's do, and both nodes
@@ -219,6 +224,8 @@
 #define FAULT_SLOW_MS	100
 #define FAULT_SLOW_MAX_MS 500
 #define FAULT_SLOW_SHARE 0.5
+#define FAULT_SLOW_OF	0.7
+#define FAULT_SLOW_LOT	3
 #define FAULT_SLOW_COLLAPSE 0.15
 #define FAULT_HOLD_LIFT	1.5
 #define FAULT_HOLD_P	1e-3
