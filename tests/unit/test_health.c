@@ -708,6 +708,91 @@ test_validation_failing_after_a_clock_step(void **state)
 	}
 }
 
+/*
+ * One snapshot of recursions in groups 4-15 in turn, each started and
+ * ended within it (none overdue now): 'fast' succeeded within 20 ms,
+ * 'late' after 2 s, 'bad' failed validation within 20 ms.
+ */
+static uint64_t	lat_n[AH_LAT_BUCKETS];
+
+static void
+tail_snapshot(unsigned int fast, unsigned int late, unsigned int bad)
+{
+	static unsigned int	 turn;
+	struct feed_view	*v = &r.feed.views[0];
+	unsigned int		 i, g, lv, ok = fast + late;
+	char			 key[32];
+
+	for (i = 0; i < ok + bad; i++) {
+		g = 4 + turn++ % 12;
+		rec_n[AH_REC_STARTED]++;
+		rec_n[i < ok ? AH_REC_SUCCESS : AH_REC_FAILURE]++;
+		dom_n[AH_DOM_RSTART][g]++;
+		dom_n[AH_DOM_RDONE][g]++;
+		dom_n[i < ok ? AH_DOM_ROK : AH_DOM_RBAD][g]++;
+		if (i >= ok) {
+			dom_n[AH_DOM_RVAL][g]++;
+			dom_n[AH_DOM_FAIL][g]++;
+		}
+	}
+	/* Cumulative: le_20 and up, le_2000 and up. */
+	for (i = 0; i < AH_LAT_BUCKETS; i++)
+		lat_n[i] += (i >= 4 ? fast + bad : 0) + (i >= 10 ? late : 0);
+	for (g = 0; g < DOM_BUCKETS; g++)
+		for (lv = 0; lv < AH_LVL_COUNT; lv++)
+			for (i = 0; i < AH_DOM_COUNT; i++) {
+				feed_dom_key(lv, i, (int)g, key, sizeof(key));
+				set_counter(v, key, dom_n[i][g]);
+			}
+	for (i = 0; i < AH_REC_COUNT; i++) {
+		snprintf(key, sizeof(key), FEED_REC "%s",
+		    ah_recursion_names[i]);
+		set_counter(v, key, rec_n[i]);
+	}
+	for (i = 0; i < AH_LAT_BUCKETS; i++) {
+		feed_lat_key((int)i, key, sizeof(key));
+		set_counter(v, key, lat_n[i]);
+	}
+	(void)snapshot(100, bad);
+}
+
+/*
+ * An outage's end (the catalogue's .nl bogus, 2 s after it was fixed):
+ * late answers came in, none overdue now, and names elsewhere resolved
+ * below their usual over the spans the recursions' excuse grows (the
+ * outage's failures in them), while the recursion check's own ratio
+ * was within its limit.  The latency check asked the recursions' judge,
+ * which excused nothing, and moved the node for 0.3 s: "recursion p95
+ * <=5000ms > 1000ms over 1.0s (102 answers); no failures in the
+ * plugin's domain groups to tell whose fault".  With none overdue and
+ * answers as fast as usual, failures are the recursion check's to
+ * judge, not latency's.
+ */
+static void
+test_late_answers_none_overdue_are_the_recursions_to_judge(void **state)
+{
+	int	i;
+
+	(void)state;
+	start("      recursion-failure-ratio: 90%\n"
+	    "      recursion-latency:\n        quantile: 95%\n"
+	    "        max: 1s\n");
+	memset(rec_n, 0, sizeof(rec_n));
+	memset(dom_n, 0, sizeof(dom_n));
+	memset(lat_n, 0, sizeof(lat_n));
+	r.feed.causes = 1;
+	r.feed.proto = AH_FEED_VERSION;
+	for (i = 0; i < 100; i++)
+		tail_snapshot(6, 0, 0);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	for (i = 0; i < 20; i++) {
+		tail_snapshot(4, 1, 2);
+		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	}
+	assert_true(st()->chk[CHK_LATENCY].excused);
+	assert_non_null(strstr(st()->chk[CHK_LATENCY].why, "none overdue"));
+}
+
 static void
 test_the_note_is_ahead_of_exabgp(void **state)
 {
@@ -799,6 +884,9 @@ main(void)
 		    test_taken_over_depreferred_or_not_at_all, stop),
 		cmocka_unit_test_teardown(
 		    test_the_reason_names_the_failure_first, stop),
+		cmocka_unit_test_teardown(
+		    test_late_answers_none_overdue_are_the_recursions_to_judge,
+		    stop),
 		cmocka_unit_test_teardown(test_the_note_is_ahead_of_exabgp,
 		    stop),
 		cmocka_unit_test_teardown(
