@@ -45,6 +45,7 @@ struct check_state {
 	int		 excused;	/* failed, but not this node's fault */
 	int		 unusual;	/* ... the world's, or cannot tell */
 	int64_t		 excuse_logged;	/* monotonic ms */
+	int64_t		 world_at;	/* ... last excused as the world's */
 	char		 why[320];	/* "": no result yet */
 	int		 nodata;	/* why[] says too little traffic */
 	struct check_value val;
