@@ -368,15 +368,18 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		    "serves: this node");
 		break;
 	case FAULT_NO_DATA:
-		if (kind == EV_ANSWERS) {
+		if (kind == EV_ANSWERS && f.slow_asked) {
 			/*
 			 * Late answers, none overdue now, and not slower than
-			 * usual (slow_everywhere()): an outage's end.  Whether
-			 * names fail is the recursion check's question, under
-			 * its own limit; asked here too, its judge moved a node
-			 * 2 s after the catalogue's .nl bogus was fixed, the
-			 * recursion check within its limit.  Not learnt from
-			 * (learn()): an outage's end is no usual.
+			 * the usual learnt (slow_everywhere()): an outage's
+			 * end.  Whether names fail is the recursion check's
+			 * question, under its own limit; asked here too, its
+			 * judge moved a node 2 s after the catalogue's .nl
+			 * bogus was fixed, the recursion check within its
+			 * limit.  Not learnt from (learn()): an outage's end is
+			 * no usual.  Without a usual to be slower than (a
+			 * plugin without groups, or none learnt yet), as
+			 * before: nothing to tell whose fault.
 			 */
 			cs->bad = 0;
 			cs->excused = cs->unusual = 1;

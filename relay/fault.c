@@ -1137,6 +1137,7 @@ slower(const struct window *w, const struct fault_conf *c, double share,
 	/* A node that usually answers in a second or more: not so. */
 	if (j >= LAT_BUCKETS - 2 || ah_lat_bounds[j] > FAULT_SLOW_MAX_MS)
 		return (0);
+	f->slow_asked = 1;
 	per = b->lat[j] / b->started;
 	/* Shedding load anywhere in the window: load, not a slow node. */
 	if (shedding(w))

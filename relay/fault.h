@@ -336,6 +336,7 @@ struct fault {
 	uint64_t	slow_fast;	/* ... so many over slow_span */
 	double		slow_expected;	/* ... where this many were usual */
 	int64_t		slow_span;
+	int		slow_asked;	/* slower() had a usual to judge by */
 	int		stepped;	/* validation failing since a step
 					   of named's clock: this node's */
 	uint64_t	step_bad;	/* ... so many over step_span */
