@@ -447,8 +447,11 @@ worse_than_usual(struct check_state *cs, const struct check_input *in,
 	    ev->failed <= ev->timedout + ev->unanswered)
 		return;
 	if (cs->world_at != 0 &&
-	    ev->t1 - cs->world_at < (int64_t)in->s->window_ms)
+	    ev->t1 - cs->world_at < (int64_t)in->s->window_ms) {
+		/* Nor learnt from: learnt, they would be usual past it. */
+		cs->unusual = 1;
 		return;
+	}
 	check_fault_conf(in->s, in->feed, in->base, &fc);
 	if (!fault_worse(in->win, ev, &fc, &f))
 		return;
