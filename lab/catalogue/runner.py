@@ -14,6 +14,9 @@ from .rows import TARGET, VICTIM
 from .logs import bird_routes, relay_events
 from .score import score
 
+# named's resolver-query-timeout (10 s, its default and least): how long
+# a recursion may wait before it ends, timed out.
+RESOLVER_TIMEOUT = 10.0
 SEGMENT_S = 3600            # the longest stretch of the client's traffic
 
 
@@ -41,6 +44,8 @@ class Catalogue(Actions):
         # (node, SIGTERM sent, new ExaBGP started): the BGP session's own
         # route changes are read from these (score.session_changes).
         self.exabgp_restarts = []
+        # When the last fault ended (time.time()), or None.
+        self.fault_ended = None
 
     # -- state of the fleet -------------------------------------------------
 
@@ -261,6 +266,14 @@ class Catalogue(Actions):
         on = False
         names = ()
         try:
+            # Not within named's resolver timeout of the last fault's end:
+            # its recursions still waiting then end (time out) in this
+            # row's first seconds.  Back to back 17 s apart, a bogus .nl
+            # moved a node 1.1-1.4 s into the next trial (3 of 15), as the
+            # last trial's waiting names timed out; never as a first trial.
+            if self.fault_ended is not None:
+                time.sleep(max(0.0, self.fault_ended + RESOLVER_TIMEOUT -
+                               time.time()))
             time.sleep(self.pre)
             t_switch = time.time()
             on = True
@@ -279,6 +292,7 @@ class Catalogue(Actions):
             t1 = time.time()
             on = False
             row.recover(self)
+            self.fault_ended = time.time()
             if names:
                 self.flush(names)
             if attack is not None:
@@ -296,6 +310,7 @@ class Catalogue(Actions):
             if on:
                 try:
                     row.recover(self)
+                    self.fault_ended = time.time()
                 except Exception as e:      # the first error is the one to see
                     self.log(f"{row.id}: recovery after an error failed: {e}")
             if attack is not None:
