@@ -278,9 +278,11 @@ near_world(const struct check_state *cs, const struct check_input *in,
  * limit.  The latency check's own questions stay its own (slower than
  * usual, overdue everywhere, stopped), so only with answers not slower
  * than the usual learnt (without one, nothing says they are as fast).
- * A node failing during a world outage is still found: stopped, slower
- * than usual, its clock stepped, or its recursions failing beyond
- * their limit everywhere.  Excused, not learnt from; 1 if so.
+ * Only where the service has a recursion check: a node failing during
+ * a world outage is still found, stopped, slower than usual, its clock
+ * stepped, or its recursions failing beyond their limit everywhere.
+ * Excused, not learnt from; or slower than usual after all, this
+ * node's in those words: 1 if the words are written.
  */
 static int
 recursions_to_judge(struct check_state *cs, const struct check_input *in,
@@ -291,18 +293,18 @@ recursions_to_judge(struct check_state *cs, const struct check_input *in,
 	char		span[32];
 	size_t		n = strlen(cs->why);
 
-	switch (kind) {
-	case EV_ANSWERS:
-		if (fault_slow(in->win, ev, fc, &f) || !f.slow_asked)
-			return (0);
-		break;
-	case EV_QUERIES:
-		if (in->s->checks.recfail_max < 0)
-			return (0);
-		break;
-	default:
+	if (in->s->checks.recfail_max < 0 ||
+	    (kind != EV_ANSWERS && kind != EV_QUERIES))
 		return (0);
+	if (kind == EV_ANSWERS && fault_slow(in->win, ev, fc, &f)) {
+		/* This node's, in the words that say why. */
+		snprintf(cs->why + n, sizeof(cs->why) - n, "; ");
+		slow_text(&f, fc->hold, cs->why + n + 2,
+		    sizeof(cs->why) - n - 2);
+		return (1);
 	}
+	if (kind == EV_ANSWERS && !f.slow_asked)
+		return (0);
 	cs->bad = 0;
 	cs->excused = cs->unusual = 1;
 	snprintf(cs->why + n, sizeof(cs->why) - n, ", but %s after an excuse "
@@ -435,7 +437,8 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		    "serves: this node");
 		break;
 	case FAULT_NO_DATA:
-		if (kind == EV_ANSWERS && f.slow_asked) {
+		if (kind == EV_ANSWERS && f.slow_asked &&
+		    s->checks.recfail_max >= 0) {
 			/*
 			 * Late answers, none overdue now, and not slower than
 			 * the usual learnt (slow_everywhere()): an outage's
@@ -445,8 +448,9 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 			 * bogus was fixed, the recursion check within its
 			 * limit.  Not learnt from (learn()): an outage's end is
 			 * no usual.  Without a usual to be slower than (a
-			 * plugin without groups, or none learnt yet), as
-			 * before: nothing to tell whose fault.
+			 * plugin without groups, or none learnt yet), or
+			 * without a recursion check, as before: nothing to
+			 * tell whose fault.
 			 */
 			cs->bad = 0;
 			cs->excused = cs->unusual = 1;

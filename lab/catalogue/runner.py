@@ -259,6 +259,14 @@ class Catalogue(Actions):
             self.log(f"{row.id}: the fleet is not quiet {when}")
 
     def _run(self, row, hold):
+        # Not within named's resolver timeout of the last fault's end: its
+        # recursions still waiting then end (time out) in this row's first
+        # seconds.  Back to back 17 s apart, a bogus .nl moved a node in 4
+        # of 14 trials (3 of them 1.1-1.4 s in), as the last trial's
+        # waiting names timed out; never as a first trial.
+        if self.fault_ended is not None:
+            time.sleep(max(0.0, self.fault_ended + RESOLVER_TIMEOUT -
+                           time.time()))
         normal_qps = self.qps / (1 + row.attack) if row.attack else self.qps
         self._segment(row.id, normal_qps)
         t_start = time.time()
@@ -266,14 +274,6 @@ class Catalogue(Actions):
         on = False
         names = ()
         try:
-            # Not within named's resolver timeout of the last fault's end:
-            # its recursions still waiting then end (time out) in this
-            # row's first seconds.  Back to back 17 s apart, a bogus .nl
-            # moved a node 1.1-1.4 s into the next trial (3 of 15), as the
-            # last trial's waiting names timed out; never as a first trial.
-            if self.fault_ended is not None:
-                time.sleep(max(0.0, self.fault_ended + RESOLVER_TIMEOUT -
-                               time.time()))
             time.sleep(self.pre)
             t_switch = time.time()
             on = True
@@ -291,8 +291,8 @@ class Catalogue(Actions):
             samples = self._hold(row, t0, hold)
             t1 = time.time()
             on = False
-            row.recover(self)
             self.fault_ended = time.time()
+            row.recover(self)
             if names:
                 self.flush(names)
             if attack is not None:
@@ -308,9 +308,9 @@ class Catalogue(Actions):
             time.sleep(self.post)
         finally:
             if on:
+                self.fault_ended = time.time()
                 try:
                     row.recover(self)
-                    self.fault_ended = time.time()
                 except Exception as e:      # the first error is the one to see
                     self.log(f"{row.id}: recovery after an error failed: {e}")
             if attack is not None:

@@ -669,11 +669,19 @@ latencies(unsigned int fast, unsigned int late)
 	}
 }
 
+/*
+ * Whose turn it is among the groups the snapshots below spread names
+ * over: from the start of each test, so that a test alone sees the
+ * same traffic as in the whole run.
+ */
+static unsigned int	turn, fturn;
+
 /* A relay (start_window()) fed by a plugin counting groups and causes. */
 static void
 start_grouped(const char *window, const char *extra)
 {
 	start_window(window, extra);
+	turn = fturn = 0;
 	memset(rec_n, 0, sizeof(rec_n));
 	memset(dom_n, 0, sizeof(dom_n));
 	memset(lat_n, 0, sizeof(lat_n));
@@ -690,9 +698,8 @@ start_grouped(const char *window, const char *extra)
 static int
 clock_snapshot(int failing)
 {
-	static unsigned int	turn;
-	unsigned int		ok[DOM_BUCKETS] = { 0 }, val[DOM_BUCKETS] = { 0 };
-	unsigned int		i;
+	unsigned int	ok[DOM_BUCKETS] = { 0 }, val[DOM_BUCKETS] = { 0 };
+	unsigned int	i;
 
 	for (i = 0; i < 6; i++)
 		ok[4 + turn++ % 12]++;
@@ -756,9 +763,8 @@ static void
 servfail_snapshot(unsigned int fast, unsigned int late, unsigned int bad,
     unsigned int first, unsigned int n, unsigned int sf)
 {
-	static unsigned int	turn, fturn;
-	unsigned int		ok[DOM_BUCKETS] = { 0 }, val[DOM_BUCKETS] = { 0 };
-	unsigned int		i;
+	unsigned int	ok[DOM_BUCKETS] = { 0 }, val[DOM_BUCKETS] = { 0 };
+	unsigned int	i;
 
 	for (i = 0; i < fast + late; i++)
 		ok[4 + turn++ % 12]++;
@@ -865,39 +871,56 @@ test_a_world_faults_end_is_not_far_beyond_the_usual(void **state)
  * excused the recursions at the same moment.  Here the spread failures'
  * names are asked by several clients each: SERVFAIL over its limit,
  * recursion failures within theirs.  Within the window, whether names
- * elsewhere resolve is the recursion check's to judge (which does not
- * ask "far beyond the usual" there either); past it, this node's.
+ * elsewhere resolve is the recursion check's to judge; past it, the
+ * SERVFAIL check's own again.  Without a recursion check nobody else
+ * judges them: this node's at once, as before.
  */
 static void
 test_a_world_faults_servfails_are_the_recursions_to_judge(void **state)
 {
-	int	i;
+	struct check_state	*sf = &st()->chk[CHK_SERVFAIL];
+	int			 i, rec;
 
 	(void)state;
-	start_grouped("10s", "      recursion-failure-ratio: 50%\n");
-	for (i = 0; i < 100; i++)
-		group_snapshot(30, 0, 0, 0, 1);
-	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	/* The world's: one group fails, beyond both limits, excused. */
-	for (i = 0; i < 20; i++) {
-		group_snapshot(30, 0, 80, 0, 1);
+	/* With a recursion check (within its limit throughout), and without. */
+	for (rec = 1; rec >= 0; rec--) {
+		start_grouped("10s", rec ?
+		    "      recursion-failure-ratio: 90%\n" : "");
+		sf = &st()->chk[CHK_SERVFAIL];
+		for (i = 0; i < 100; i++)
+			group_snapshot(30, 0, 0, 0, 1);
 		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	}
-	assert_true(st()->chk[CHK_SERVFAIL].excused);
-	assert_non_null(strstr(st()->chk[CHK_SERVFAIL].why, "external fault"));
-	/* Spread, each failing name asked by four clients. */
-	for (i = 0; i < 95; i++) {
-		servfail_snapshot(30, 0, 16, 0, 16, 64);
+		/* The world's: one group fails, beyond the limit, excused. */
+		for (i = 0; i < 20; i++) {
+			group_snapshot(30, 0, 80, 0, 1);
+			assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		}
+		assert_true(sf->excused);
+		assert_non_null(strstr(sf->why, "external fault"));
+		/* Spread, each failing name asked by four clients. */
+		for (i = 0; i < 95 && st()->route.mode == ROUTE_ANNOUNCED; i++)
+			servfail_snapshot(30, 0, 16, 0, 16, 64);
+		if (!rec) {
+			/* Nobody else to judge them: this node's, as before. */
+			assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+			assert_true(i <= 3);
+			assert_non_null(strstr(sf->why, "names elsewhere "
+			    "resolve"));
+			continue;
+		}
 		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		assert_true(sf->excused && sf->unusual);
+		assert_non_null(strstr(sf->why, "after an excuse as the "
+		    "world's; failures are the recursion check's to judge"));
+		/* The same past the window (10 s): the SERVFAIL check's own. */
+		for (i = 0; i < 20 && st()->route.mode == ROUTE_ANNOUNCED; i++)
+			servfail_snapshot(30, 0, 16, 0, 16, 64);
+		assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+		assert_true(sf->bad);
+		assert_non_null(strstr(sf->why, "names elsewhere resolve"));
+		assert_false(st()->chk[CHK_RECFAIL].bad);
+		stop(NULL);
 	}
-	assert_true(st()->chk[CHK_SERVFAIL].excused);
-	assert_true(st()->chk[CHK_SERVFAIL].unusual);
-	assert_non_null(strstr(st()->chk[CHK_SERVFAIL].why,
-	    "recursion check's to judge"));
-	/* The same past the window (10 s): this node's. */
-	for (i = 0; i < 20 && st()->route.mode == ROUTE_ANNOUNCED; i++)
-		servfail_snapshot(30, 0, 16, 0, 16, 64);
-	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
 }
 
 /*
@@ -930,47 +953,55 @@ pending(unsigned int g, unsigned int n, unsigned int end)
  * 16 public-suffix groups; names elsewhere resolve 65% of 165 over
  * 2.8s; usually 82%: this node".  Answers as fast as usual: within the
  * window of an excuse as the world's, whether names fail is the
- * recursion check's question (and its own "far beyond the usual" waits
- * out the window too); past it, this node's.
+ * recursion check's question.  Without a recursion check nobody else
+ * judges them: not excused, as before.
  */
 static void
 test_a_world_faults_end_is_the_recursions_to_judge(void **state)
 {
-	int	i;
+	struct check_state	*lt;
+	int			 i, rec;
 
 	(void)state;
-	start_grouped("10s", "      recursion-failure-ratio: 50%\n"
-	    "      recursion-latency:\n        quantile: 95%\n"
-	    "        max: 1s\n");
-	for (i = 0; i < 100; i++)
-		group_snapshot(30, 0, 0, 0, 1);
-	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	/* The world's: group 0's recursions go unanswered, excused. */
-	for (i = 0; i < 20; i++) {
-		pending(0, 40, 0);
-		group_snapshot(30, 3, 0, 0, 1);
+	/* With a recursion check (within its limit throughout), and without. */
+	for (rec = 1; rec >= 0; rec--) {
+		start_grouped("10s", rec ?
+		    "      recursion-failure-ratio: 90%\n"
+		    "      recursion-latency:\n        quantile: 95%\n"
+		    "        max: 1s\n" : "      recursion-latency:\n"
+		    "        quantile: 95%\n        max: 1s\n");
+		lt = &st()->chk[CHK_LATENCY];
+		for (i = 0; i < 100; i++)
+			group_snapshot(30, 0, 0, 0, 1);
 		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	}
-	assert_true(st()->chk[CHK_LATENCY].excused);
-	assert_non_null(strstr(st()->chk[CHK_LATENCY].why,
-	    "external fault"));
-	/* Its end: they time out; failures spread, a few overdue in one. */
-	pending(0, 0, 800);
-	for (i = 0; i < 95; i++) {
-		pending(1, 2, 0);
-		group_snapshot(30, 3, 12, 0, 16);
+		/* The world's: group 0's recursions go unanswered, excused. */
+		for (i = 0; i < 20; i++) {
+			pending(0, 40, 0);
+			group_snapshot(30, 3, 0, 0, 1);
+			assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		}
+		assert_true(lt->excused);
+		assert_non_null(strstr(lt->why, "external fault"));
+		/* Its end: they time out; failures spread, a few overdue. */
+		pending(0, 0, 800);
+		for (i = 0; i < 95 && st()->route.mode == ROUTE_ANNOUNCED;
+		    i++) {
+			pending(1, 2, 0);
+			group_snapshot(30, 3, 12, 0, 16);
+		}
+		if (!rec) {
+			/* Nobody else to judge them: not excused, as before. */
+			assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
+			assert_true(lt->bad);
+			assert_null(strstr(lt->why, "recursion check's"));
+			continue;
+		}
 		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		assert_true(lt->excused && lt->unusual);
+		assert_non_null(strstr(lt->why, "after an excuse as the "
+		    "world's, and answers not slower than usual"));
+		stop(NULL);
 	}
-	assert_true(st()->chk[CHK_LATENCY].excused);
-	assert_true(st()->chk[CHK_LATENCY].unusual);
-	assert_non_null(strstr(st()->chk[CHK_LATENCY].why,
-	    "recursion check's to judge"));
-	/* The same past the window (10 s): this node's. */
-	for (i = 0; i < 20 && st()->route.mode == ROUTE_ANNOUNCED; i++) {
-		pending(1, 2, 0);
-		group_snapshot(30, 3, 12, 0, 16);
-	}
-	assert_int_equal(st()->route.mode, ROUTE_DEGRADED);
 }
 
 static void
