@@ -25,6 +25,8 @@
 #include "parse.h"
 #include "policy.h"
 
+static int	recfail_on(const struct service_conf *);
+
 /* "0.3s" for the short spans evidence gives, "10s" for long ones. */
 static const char *
 span_text(char *buf, size_t len, int64_t ms)
@@ -263,6 +265,28 @@ near_world(const struct check_state *cs, const struct check_input *in,
 }
 
 /*
+ * Excused as the recursion check's question, under its own limit and on
+ * its own groups ('since': why it is theirs), 1 if so.  Only where the
+ * service has a recursion check: excused with none to judge them, a
+ * node failing during a world outage would pass.  Excused, not learnt
+ * from (learn()).
+ */
+static int
+to_recursions(struct check_state *cs, const struct check_input *in,
+    const char *since)
+{
+	size_t	n = strlen(cs->why);
+
+	if (!recfail_on(in->s))
+		return (0);
+	cs->bad = 0;
+	cs->excused = cs->unusual = 1;
+	snprintf(cs->why + n, sizeof(cs->why) - n, ", but %s; failures are "
+	    "the recursion check's to judge", since);
+	return (1);
+}
+
+/*
  * Names elsewhere not resolving as usual within the window of this
  * check's last excuse as the world's: most likely that fault's, or its
  * end's.  For SERVFAILs and for latency that is the recursion check's
@@ -290,11 +314,10 @@ recursions_to_judge(struct check_state *cs, const struct check_input *in,
     const struct fault_conf *fc)
 {
 	struct fault	f;
-	char		span[32];
+	char		span[32], since[128];
 	size_t		n = strlen(cs->why);
 
-	if (in->s->checks.recfail_max < 0 ||
-	    (kind != EV_ANSWERS && kind != EV_QUERIES))
+	if (!recfail_on(in->s) || (kind != EV_ANSWERS && kind != EV_QUERIES))
 		return (0);
 	if (kind == EV_ANSWERS && fault_slow(in->win, ev, fc, &f)) {
 		/* This node's, in the words that say why. */
@@ -305,14 +328,11 @@ recursions_to_judge(struct check_state *cs, const struct check_input *in,
 	}
 	if (kind == EV_ANSWERS && !f.slow_asked)
 		return (0);
-	cs->bad = 0;
-	cs->excused = cs->unusual = 1;
-	snprintf(cs->why + n, sizeof(cs->why) - n, ", but %s after an excuse "
-	    "as the world's%s; failures are the recursion check's to judge",
+	snprintf(since, sizeof(since), "%s after an excuse as the world's%s",
 	    span_text(span, sizeof(span), ev->t1 - cs->world_at),
 	    kind == EV_ANSWERS ? ", and answers not slower than usual (an "
 	    "outage's end)" : "");
-	return (1);
+	return (to_recursions(cs, in, since));
 }
 
 /*
@@ -437,29 +457,19 @@ shared_fault(struct check_state *cs, const struct check_input *in,
 		    "serves: this node");
 		break;
 	case FAULT_NO_DATA:
-		if (kind == EV_ANSWERS && f.slow_asked &&
-		    s->checks.recfail_max >= 0) {
-			/*
-			 * Late answers, none overdue now, and not slower than
-			 * the usual learnt (slow_everywhere()): an outage's
-			 * end.  Whether names fail is the recursion check's
-			 * question, under its own limit; asked here too, its
-			 * judge moved a node 2 s after the catalogue's .nl
-			 * bogus was fixed, the recursion check within its
-			 * limit.  Not learnt from (learn()): an outage's end is
-			 * no usual.  Without a usual to be slower than (a
-			 * plugin without groups, or none learnt yet), or
-			 * without a recursion check, as before: nothing to
-			 * tell whose fault.
-			 */
-			cs->bad = 0;
-			cs->excused = cs->unusual = 1;
-			snprintf(why + n, len - n, ", but none overdue now and "
-			    "answers not slower than usual (late answers "
-			    "already in: an outage's end); failures are the "
-			    "recursion check's to judge");
+		/*
+		 * Late answers, none overdue now, and not slower than the
+		 * usual learnt (slow_everywhere()): an outage's end.  Asked
+		 * here too whether names fail, its judge moved a node 2 s
+		 * after the catalogue's .nl bogus was fixed, the recursion
+		 * check within its limit.  Without a usual to be slower
+		 * than (a plugin without groups, or none learnt yet), or
+		 * without a recursion check: nothing to tell whose fault.
+		 */
+		if (kind == EV_ANSWERS && f.slow_asked && to_recursions(cs, in,
+		    "none overdue now and answers not slower than usual (late "
+		    "answers already in: an outage's end)"))
 			break;
-		}
 		snprintf(why + n, len - n, "; no failures in the plugin's "
 		    "domain groups to tell whose fault");
 		break;
