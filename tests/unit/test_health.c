@@ -784,6 +784,31 @@ group_snapshot(unsigned int fast, unsigned int late, unsigned int bad,
 }
 
 /*
+ * Ten seconds of 30 fresh names a snapshot in group 0, each resolved
+ * within 20 ms: announced, the usual learnt.
+ */
+static void
+usual(void)
+{
+	int	i;
+
+	for (i = 0; i < 100; i++)
+		group_snapshot(30, 0, 0, 0, 1);
+	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+}
+
+/* 'n' snapshots of group_snapshot()'s, still announced after each. */
+static void
+steady(int n, unsigned int fast, unsigned int late, unsigned int bad,
+    unsigned int first, unsigned int groups)
+{
+	while (n-- > 0) {
+		group_snapshot(fast, late, bad, first, groups);
+		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	}
+}
+
+/*
  * An outage's end (the catalogue's .nl bogus, 2 s after it was fixed):
  * late answers came in, none overdue now, and names elsewhere resolved
  * below their usual over the spans the recursions' excuse grows (the
@@ -807,10 +832,7 @@ test_late_answers_none_overdue_are_the_recursions_to_judge(void **state)
 	for (i = 0; i < 100; i++)
 		group_snapshot(6, 0, 0, 4, 12);
 	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	for (i = 0; i < 20; i++) {
-		group_snapshot(4, 1, 2, 4, 12);
-		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	}
+	steady(20, 4, 1, 2, 4, 12);
 	assert_true(st()->chk[CHK_LATENCY].excused);
 	/* An outage's end: not learnt as the usual. */
 	assert_true(st()->chk[CHK_LATENCY].unusual);
@@ -838,21 +860,13 @@ test_a_world_faults_end_is_not_far_beyond_the_usual(void **state)
 
 	(void)state;
 	start_grouped("10s", "      recursion-failure-ratio: 50%\n");
-	for (i = 0; i < 100; i++)
-		group_snapshot(30, 0, 0, 0, 1);
-	assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+	usual();
 	/* The world's: one group fails, beyond the limit, excused. */
-	for (i = 0; i < 20; i++) {
-		group_snapshot(30, 0, 40, 0, 1);
-		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	}
+	steady(20, 30, 0, 40, 0, 1);
 	assert_true(st()->chk[CHK_RECFAIL].excused);
 	assert_non_null(strstr(st()->chk[CHK_RECFAIL].why, "external fault"));
 	/* Its end: a third fail, within the limit, everywhere. */
-	for (i = 0; i < 99; i++) {
-		group_snapshot(30, 0, 15, 0, 16);
-		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-	}
+	steady(99, 30, 0, 15, 0, 16);
 	/* The same past the window (10 s): far beyond the usual. */
 	for (i = 0; i < 10 && st()->route.mode == ROUTE_ANNOUNCED; i++)
 		group_snapshot(30, 0, 15, 0, 16);
@@ -887,14 +901,9 @@ test_a_world_faults_servfails_are_the_recursions_to_judge(void **state)
 		start_grouped("10s", rec ?
 		    "      recursion-failure-ratio: 90%\n" : "");
 		sf = &st()->chk[CHK_SERVFAIL];
-		for (i = 0; i < 100; i++)
-			group_snapshot(30, 0, 0, 0, 1);
-		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		usual();
 		/* The world's: one group fails, beyond the limit, excused. */
-		for (i = 0; i < 20; i++) {
-			group_snapshot(30, 0, 80, 0, 1);
-			assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
-		}
+		steady(20, 30, 0, 80, 0, 1);
 		assert_true(sf->excused);
 		assert_non_null(strstr(sf->why, "external fault"));
 		/* Spread, each failing name asked by four clients. */
@@ -971,9 +980,7 @@ test_a_world_faults_end_is_the_recursions_to_judge(void **state)
 		    "        max: 1s\n" : "      recursion-latency:\n"
 		    "        quantile: 95%\n        max: 1s\n");
 		lt = &st()->chk[CHK_LATENCY];
-		for (i = 0; i < 100; i++)
-			group_snapshot(30, 0, 0, 0, 1);
-		assert_int_equal(st()->route.mode, ROUTE_ANNOUNCED);
+		usual();
 		/* The world's: group 0's recursions go unanswered, excused. */
 		for (i = 0; i < 20; i++) {
 			pending(0, 40, 0);
