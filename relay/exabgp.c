@@ -661,6 +661,7 @@ heard(const char *line, size_t n, void *arg)
 	case SAID_PEER:
 	case SAID_PEER_STATE:
 	case SAID_PEER_UP:
+	case SAID_PEER_AS:
 	case SAID_PEER_FAMILY:
 		if (answering())
 			sessions_answer(kind, &said);
@@ -670,11 +671,34 @@ heard(const char *line, size_t n, void *arg)
 	}
 }
 
+/*
+ * The as-path of an announcement the relay wrote (exabgp_route()):
+ * how many AS numbers, up to 'max'.
+ */
+static size_t
+sent_path(const char *cmd, uint32_t *path, size_t max)
+{
+	const char	*p = strstr(cmd, " as-path [");
+	char		*end;
+	size_t		 n = 0;
+
+	if (p == NULL)
+		return (0);
+	for (p += 10; n < max && *p >= '0' && *p <= '9'; p = end) {
+		path[n++] = (uint32_t)strtoul(p, &end, 10);
+		if (*end == ' ')
+			end++;
+	}
+	return (n);
+}
+
 static void
 held(const struct slot *s, struct route_held *h)
 {
 	const struct sent_route	*r = s != NULL ? &s->pub : NULL;
 	char			 names[256];
+	uint32_t		 path[AH_PATH_LEN];
+	size_t			 npath;
 	int64_t			 since;
 
 	memset(h, 0, sizeof(*h));
@@ -717,8 +741,10 @@ held(const struct slot *s, struct route_held *h)
 			h->held = HELD_WITHDRAWN;
 			break;
 		}
-		h->held = sessions_carry(r->neighbor, r->family, &since,
-		    h->why, sizeof(h->why)) ? HELD_ANNOUNCED : HELD_UNCARRIED;
+		npath = sent_path(r->cmd, path, AH_PATH_LEN);
+		h->held = sessions_carry(r->neighbor, r->family, path, npath,
+		    &since, h->why, sizeof(h->why)) ? HELD_ANNOUNCED :
+		    HELD_UNCARRIED;
 		if (since > h->since)
 			h->since = since;
 		break;

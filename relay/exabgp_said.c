@@ -95,13 +95,16 @@ uptime_ms(const char *p)
 /*
  * A line of ExaBGP 4.2's answer to 'show neighbor extensive' that the
  * relay reads: "Neighbor PEER", then indented, "state FSM-STATE", "up
- * for TIME" and, per family, "ipv4 unicast: LOCAL REMOTE ADD-PATH".
+ * for TIME", "AS LOCAL PEER" and, per family, "ipv4 unicast: LOCAL
+ * REMOTE ADD-PATH".
  */
 static enum exabgp_said
 said_answer(char *buf, struct said *s)
 {
-	char	*w[5], *rest, *p;
-	size_t	 n, i;
+	char		*w[5], *rest, *p;
+	const char	*q;
+	size_t		 n, i;
+	long long	 v;
 
 	if (strncmp(buf, "Neighbor ", 9) == 0) {
 		if (words(buf, w, 3, &rest) != 2 ||
@@ -123,6 +126,17 @@ said_answer(char *buf, struct said *s)
 		return (SAID_PEER_UP);
 	}
 	n = words(buf, w, 5, &rest);
+	if (n == 3 && strcmp(w[0], "AS") == 0) {
+		/* The peer's is "n/a" without a peer-as, until its OPEN. */
+		q = w[1];
+		if (number(&q, UINT32_MAX, '\0', &v) < 0 || v == 0)
+			return (SAID_OTHER);
+		s->local_as = (uint32_t)v;
+		q = w[2];
+		if (number(&q, UINT32_MAX, '\0', &v) == 0)
+			s->peer_as = (uint32_t)v;
+		return (SAID_PEER_AS);
+	}
 	if (n == 2 && strcmp(w[0], "state") == 0 &&
 	    strlen(w[1]) < sizeof(s->state)) {
 		for (i = 0; w[1][i] >= 'A' && w[1][i] <= 'Z'; i++)

@@ -117,6 +117,39 @@ on_sighup(struct relay *r)
 	free(text);
 }
 
+/*
+ * ExaBGP has told AS numbers of its sessions new to the relay: the
+ * running configuration's depref as-paths against them, said as a
+ * reload says them; the start could not, ExaBGP answers after it.
+ */
+static void
+paths_said(const struct relay *r)
+{
+	static unsigned int	 gen;
+	char			*text = NULL, *line, *next;
+	size_t			 len;
+	FILE			*out;
+
+	if (sessions_as_gen() == gen)
+		return;
+	gen = sessions_as_gen();
+	if ((out = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	(void)sessions_paths(r->conf, out);
+	if (fclose(out) != 0 || text == NULL)
+		fatal("open_memstream");
+	for (line = text; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strncmp(line, "warning: ", 9) == 0)
+			line += 9;
+		log_warnx("%s", line);
+	}
+	free(text);
+}
+
 static int
 next_timeout(const struct relay *r, int64_t now)
 {
@@ -292,6 +325,7 @@ run(struct relay *r)
 				control_cleanup(r->conf);
 				exit(0);
 			}
+			paths_said(r);
 		}
 		if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
 			if (exabgp_flush() < 0) {

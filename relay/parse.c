@@ -624,7 +624,8 @@ take_as_path(struct ctx *c, struct yaml_node_s *n, const struct key *k,
 
 static const struct key depref_keys[] = {
 	{ "med", UINT(D(med), 0, 4294967295LL, -1) },	/* -1: unchanged */
-	{ "as-path", K_OWN, D(path), .take = take_as_path },
+	{ "as-path", K_OWN, D(path), .take = take_as_path,
+	    .at = PLUS1(struct depref_conf, path_at) },
 	{ "communities", K_OWN, D(communities),
 	    .count = PLUS1(struct depref_conf, ncommunities),
 	    .take = take_communities },

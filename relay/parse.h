@@ -84,7 +84,8 @@ struct liveness_conf {
 struct depref_conf {
 	int64_t		 med;			/* -1: unchanged */
 	size_t		 npath;
-	uint32_t	 path[AH_PATH_LEN];	/* as-path to prepend */
+	uint32_t	 path[AH_PATH_LEN];	/* the whole AS_PATH */
+	struct conf_pos	 path_at;
 	size_t		 ncommunities;
 	char		 communities[AH_COMM_MAX][16];
 	int		 graceful_shutdown;	/* add 65535:0 */

@@ -30,6 +30,8 @@ static struct {
 	struct bgp_session	 s[SESSIONS_MAX];
 	size_t			 n;
 	int64_t			 listed;	/* realtime ms; 0: never */
+	unsigned int		 as_gen;	/* AS numbers changed */
+	int			 as_new;	/* ... in the answer read */
 	int			 full;		/* the last answer overflowed */
 	/* The answer being read. */
 	int			 reading;
@@ -186,6 +188,14 @@ sessions_answer(enum exabgp_said kind, const struct said *said)
 		if (fresh && ss.cur_new && strcmp(s->state, "up") == 0)
 			s->since = ah_real_ms() - said->up_ms;
 		break;
+	case SAID_PEER_AS:
+		/* Configured, not negotiated: true of any state. */
+		if (s->local_as != said->local_as ||
+		    s->peer_as != said->peer_as)
+			ss.as_new = 1;
+		s->local_as = said->local_as;
+		s->peer_as = said->peer_as;
+		break;
 	case SAID_PEER_FAMILY:
 		s->families |= said->family;
 		if (!fresh || said->agreed < 0 || strcmp(s->state, "up") != 0)
@@ -229,6 +239,9 @@ sessions_answered(int complete)
 	}
 	ss.full = ss.overflow;
 	ss.listed = ah_real_ms();
+	if (ss.as_new)
+		ss.as_gen++;
+	ss.as_new = 0;
 }
 
 const struct bgp_session *
@@ -301,12 +314,77 @@ carries(const struct bgp_session *s, unsigned int family)
 	    FAM_IPV6 : FAM_IPV4));
 }
 
-int
-sessions_carry(const char *neighbor, unsigned int family, int64_t *since,
+unsigned int
+sessions_as_gen(void)
+{
+	return (ss.as_gen);
+}
+
+/* "[65053 65000]" */
+static void
+path_text(const uint32_t *path, size_t npath, char *buf, size_t len)
+{
+	size_t	i;
+	int	n = snprintf(buf, len, "[");
+
+	for (i = 0; i < npath && n >= 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - (size_t)n, "%s%u", i ? " " : "",
+		    path[i]);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "]");
+}
+
+/*
+ * What the peer of 's' does with an announcement whose AS_PATH is
+ * 'path', which ExaBGP sends as it is, without its own AS before it.
+ * Every router drops one holding its own AS (a loop; over iBGP that
+ * is ExaBGP's AS too).  Over eBGP one that does not start with
+ * ExaBGP's AS is dropped by routers that check the first AS (RFC 4271
+ * section 6.3; FRR and Cisco IOS do by default, BIRD with 'enforce
+ * first as'): it may be carried or not.  *asn is the AS at fault.
+ */
+enum path_fate
+sessions_path_fate(const struct bgp_session *s, const uint32_t *path,
+    size_t npath, uint32_t *asn)
+{
+	size_t	i;
+
+	if (npath == 0 || s->local_as == 0)
+		return (PATH_TAKEN);
+	for (i = 0; s->peer_as != 0 && i < npath; i++)
+		if (path[i] == s->peer_as) {
+			*asn = s->peer_as;
+			return (PATH_LOOP);
+		}
+	if (s->peer_as != 0 && s->peer_as != s->local_as &&
+	    path[0] != s->local_as) {
+		*asn = path[0];
+		return (PATH_FIRST);
+	}
+	return (PATH_TAKEN);
+}
+
+/* A loop: "sent, but neighbor N (AS P) drops it as a loop: ..." */
+static void
+dropped(const struct bgp_session *s, const uint32_t *path, size_t npath,
     char *why, size_t len)
 {
-	const struct bgp_session	*s;
+	char	text[AH_PATH_TEXT];
+
+	path_text(path, npath, text, sizeof(text));
+	snprintf(why, len, "sent, but neighbor %s (AS %u) drops it as a loop: "
+	    "its as-path %s holds AS %u", s->peer, s->peer_as, text,
+	    s->peer_as);
+}
+
+int
+sessions_carry(const char *neighbor, unsigned int family,
+    const uint32_t *path, size_t npath, int64_t *since, char *why,
+    size_t len)
+{
+	const struct bgp_session	*s, *looped = NULL;
 	int64_t				 up = 0, down = 0;
+	uint32_t			 asn;
 	size_t				 i;
 
 	*since = 0;
@@ -325,6 +403,8 @@ sessions_carry(const char *neighbor, unsigned int family, int64_t *since,
 		else if (!carries(s, family))
 			snprintf(why, len, "sent, but session %s does not "
 			    "carry %s", s->peer, family_name(family));
+		else if (sessions_path_fate(s, path, npath, &asn) == PATH_LOOP)
+			dropped(s, path, npath, why, len);
 		else
 			return (1);
 		return (0);
@@ -336,7 +416,11 @@ sessions_carry(const char *neighbor, unsigned int family, int64_t *since,
 			continue;
 		if (strcmp(s->state, "up") != 0)
 			down = s->since > down ? s->since : down;
-		else if (up == 0 || s->since < up)
+		else if (sessions_path_fate(s, path, npath, &asn) ==
+		    PATH_LOOP) {
+			if (looped == NULL)
+				looped = s;
+		} else if (up == 0 || s->since < up)
 			up = s->since;
 	}
 	if (up != 0) {
@@ -344,8 +428,11 @@ sessions_carry(const char *neighbor, unsigned int family, int64_t *since,
 		return (1);
 	}
 	*since = down;
-	snprintf(why, len, "sent, session down: no session up carries %s",
-	    family ? family_name(family) : "routes");
+	if (looped != NULL)
+		dropped(looped, path, npath, why, len);
+	else
+		snprintf(why, len, "sent, session down: no session up carries "
+		    "%s", family ? family_name(family) : "routes");
 	return (0);
 }
 
@@ -393,6 +480,96 @@ neighbors_of(const struct relay_conf *rc, size_t *n)
 			v[(*n)++] = rc->services[i].prefixes[j].neighbor;
 	qsort(v, *n, sizeof(*v), by_name);
 	return (v);
+}
+
+/* Does service 's' send routes to session 'b'? */
+static int
+sends_to(const struct service_conf *s, const struct bgp_session *b)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++)
+		if (s->prefixes[i].neighbor[0] == '\0' ||
+		    strcmp(s->prefixes[i].neighbor, b->peer) == 0)
+			return (1);
+	return (0);
+}
+
+/* Has 'was' a service named as 's' with the same depref as-path? */
+static int
+had_path(const struct relay_conf *was, const struct service_conf *s)
+{
+	const struct depref_conf	*d;
+	size_t				 i;
+
+	for (i = 0; was != NULL && i < was->nservices; i++) {
+		if (strcmp(was->services[i].name, s->name) != 0)
+			continue;
+		d = &was->services[i].depref;
+		return (d->npath == s->depref.npath && memcmp(d->path,
+		    s->depref.path, d->npath * sizeof(d->path[0])) == 0);
+	}
+	return (0);
+}
+
+/*
+ * A service's depref as-path against each session it sends to: a drain
+ * or a depref announces with it, and a peer that drops the announcement
+ * takes the prefix out where the operator chose to keep it (fleet-wide,
+ * if every node does).  One line per session; how many errors.
+ */
+static size_t
+paths_check(const struct relay_conf *rc, const struct relay_conf *was,
+    FILE *out)
+{
+	const struct service_conf	*s;
+	const struct bgp_session	*b;
+	const struct conf_pos		*at;
+	enum path_fate			 fate;
+	char				 text[AH_PATH_TEXT];
+	uint32_t			 asn;
+	size_t				 i, j, n = 0;
+	int				 old;
+
+	for (i = 0; i < rc->nservices; i++) {
+		s = &rc->services[i];
+		if (s->depref.npath == 0)
+			continue;
+		path_text(s->depref.path, s->depref.npath, text, sizeof(text));
+		at = &s->depref.path_at;
+		old = had_path(was, s);
+		for (j = 0; j < ss.n; j++) {
+			b = &ss.s[j];
+			if (!sends_to(s, b) || (fate = sessions_path_fate(b,
+			    s->depref.path, s->depref.npath, &asn)) ==
+			    PATH_TAKEN)
+				continue;
+			fprintf(out, "%s%s:%lu:%lu: depref as-path %s of "
+			    "service %s ", old || fate == PATH_FIRST ?
+			    "warning: " : "", rc->path, at->line, at->column,
+			    text, s->name);
+			if (fate == PATH_LOOP)
+				fprintf(out, "holds AS %u, the AS of neighbor "
+				    "%s: it drops the depreferred "
+				    "announcements as a loop\n", asn, b->peer);
+			else
+				fprintf(out, "starts with AS %u, not %u, "
+				    "ExaBGP's AS on neighbor %s: a router that "
+				    "checks the first AS (RFC 4271 section "
+				    "6.3; FRR and Cisco IOS do by default) "
+				    "drops the depreferred announcements\n",
+				    asn, b->local_as, b->peer);
+			if (fate == PATH_LOOP && !old)
+				n++;
+		}
+	}
+	return (n);
+}
+
+size_t
+sessions_paths(const struct relay_conf *rc, FILE *out)
+{
+	return (ss.listed == 0 || ss.full ? 0 : paths_check(rc, rc, out));
 }
 
 size_t
@@ -443,5 +620,5 @@ sessions_check(const struct relay_conf *rc, const struct relay_conf *was,
 			n++;
 		}
 	free(had);
-	return (n);
+	return (n + paths_check(rc, was, out));
 }

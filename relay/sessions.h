@@ -26,17 +26,20 @@ struct bgp_session {
 	unsigned int	 families;	/* configured in ExaBGP; 0: not known */
 	unsigned int	 agreed;	/* ... and agreed in the OPENs */
 	int		 agreed_known;	/* 'agreed' is of this session */
+	uint32_t	 local_as;	/* ExaBGP's; 0: not known */
+	uint32_t	 peer_as;	/* the peer's; 0: not known */
 };
 
 /*
  * What one line from ExaBGP says (exabgp_said()): an answer to a
  * command, 'shutdown', a session's change (NEIGHBOR), or a line of the
  * answer to 'show neighbor extensive': a neighbor's first line (PEER),
- * its FSM state, how long it has been up, a family it has.
+ * its FSM state, how long it has been up, its AS numbers, a family it
+ * has.
  */
 enum exabgp_said { SAID_DONE, SAID_ERROR, SAID_SHUTDOWN, SAID_NEIGHBOR,
-	SAID_PEER, SAID_PEER_STATE, SAID_PEER_UP, SAID_PEER_FAMILY,
-	SAID_OTHER };
+	SAID_PEER, SAID_PEER_STATE, SAID_PEER_UP, SAID_PEER_AS,
+	SAID_PEER_FAMILY, SAID_OTHER };
 
 struct said {
 	char		 peer[64];	/* NEIGHBOR, PEER */
@@ -46,6 +49,8 @@ struct said {
 	int64_t		 up_ms;		/* PEER_UP */
 	unsigned int	 family;	/* PEER_FAMILY: FAM_IPV4 or FAM_IPV6 */
 	int		 agreed;	/* ... with the peer: 1, 0; -1: n/a */
+	uint32_t	 local_as;	/* PEER_AS: ExaBGP's */
+	uint32_t	 peer_as;	/* ... the peer's; 0: not known */
 };
 
 void	sessions_event(const struct said *);
@@ -62,20 +67,35 @@ int	sessions_has(const char *peer);
 void	sessions_names(char *, size_t);
 /*
  * Whether a session that is up carries 'family' (FAM_*, or 0 for any)
- * to 'neighbor' ("" for every neighbor): 1, or 0 with why not in 'why',
- * "sent, session down: ...".  *since is when that became so (realtime
- * ms; 0 if not known).
+ * to 'neighbor' ("" for every neighbor), with the AS_PATH 'path' (none
+ * if 'npath' is 0): 1, or 0 with why not in 'why', "sent, session
+ * down: ..." or "sent, but ...".  *since is when that became so
+ * (realtime ms; 0 if not known).
  */
 int	sessions_carry(const char *neighbor, unsigned int family,
-	    int64_t *since, char *why, size_t len);
+	    const uint32_t *path, size_t npath, int64_t *since, char *why,
+	    size_t len);
+
+/* What a session's peer does with an AS_PATH (sessions_path_fate()). */
+enum path_fate { PATH_TAKEN, PATH_FIRST, PATH_LOOP };
+
+#define AH_PATH_TEXT	192	/* "[4294967295 ...]", 16 of them */
+
+enum path_fate sessions_path_fate(const struct bgp_session *,
+	    const uint32_t *path, size_t npath, uint32_t *asn);
+/* Changes at the end of an answer that told AS numbers new to the relay. */
+unsigned int sessions_as_gen(void);
 /*
- * Each neighbor of 'rc' that ExaBGP does not have, as one line
- * "FILE:LINE:COLUMN: message" on 'out'; how many, but for those the
- * configuration running ('was') already has, only said ("warning: ").
- * 0 while ExaBGP has not said which neighbors it has, or has more than
- * the table holds.
+ * Each neighbor of 'rc' that ExaBGP does not have, and each depref
+ * as-path a peer drops as a loop, as one line "FILE:LINE:COLUMN:
+ * message" on 'out'; how many, but for those the configuration running
+ * ('was') already has, only said ("warning: "), as is a path that does
+ * not start with ExaBGP's AS.  0 while ExaBGP has not said which
+ * neighbors it has, or has more than the table holds.
  */
 size_t	sessions_check(const struct relay_conf *,
 	    const struct relay_conf *was, FILE *out);
+/* The as-path lines of sessions_check() for the configuration running. */
+size_t	sessions_paths(const struct relay_conf *, FILE *out);
 
 #endif /* AH_SESSIONS_H */

@@ -147,6 +147,11 @@ check_said(const char *line, size_t n, struct said *s)
 		/* At most a million days: no overflow on the way. */
 		FUZZ_CHECK(s->up_ms >= 0 && s->up_ms <= 1000001LL * 86400000);
 		break;
+	case SAID_PEER_AS:
+		FUZZ_CHECK(n > 3 && memcmp(line, "   ", 3) == 0);
+		FUZZ_CHECK(memmem(line, n, " AS ", 4) != NULL);
+		FUZZ_CHECK(s->local_as != 0);
+		break;
 	case SAID_PEER_FAMILY:
 		FUZZ_CHECK(n > 3 && memcmp(line, "   ", 3) == 0);
 		FUZZ_CHECK(memmem(line, n, " unicast: ", 10) != NULL);
@@ -169,6 +174,7 @@ static void
 check_sessions(enum exabgp_said kind, const struct said *said)
 {
 	const struct bgp_session	*s;
+	static const uint32_t		 path[2] = { 65053, 65000 };
 	char				 why[512], names[16];
 	size_t				 i, n;
 	int64_t				 since;
@@ -181,6 +187,7 @@ check_sessions(enum exabgp_said kind, const struct said *said)
 	case SAID_PEER:
 	case SAID_PEER_STATE:
 	case SAID_PEER_UP:
+	case SAID_PEER_AS:
 	case SAID_PEER_FAMILY:
 		sessions_answer(kind, said);
 		break;
@@ -201,13 +208,14 @@ check_sessions(enum exabgp_said kind, const struct said *said)
 		FUZZ_CHECK(terminated(s[i].reason, sizeof(s[i].reason)));
 		FUZZ_CHECK((s[i].families & ~(FAM_IPV4 | FAM_IPV6)) == 0);
 		FUZZ_CHECK((s[i].agreed & ~(FAM_IPV4 | FAM_IPV6)) == 0);
-		carried = sessions_carry(s[i].peer, FAM_IPV6, &since, why,
-		    sizeof(why));
+		carried = sessions_carry(s[i].peer, FAM_IPV6, path, 2, &since,
+		    why, sizeof(why));
 		FUZZ_CHECK(carried || strncmp(why, "sent, ", 6) == 0);
 		FUZZ_CHECK(!carried || strcmp(s[i].state, "up") == 0);
 		FUZZ_CHECK(since == s[i].since);
 	}
-	carried = sessions_carry("", FAM_IPV4, &since, why, sizeof(why));
+	carried = sessions_carry("", FAM_IPV4, path, 2, &since, why,
+	    sizeof(why));
 	FUZZ_CHECK(carried || strncmp(why, "sent, ", 6) == 0);
 	sessions_names(names, sizeof(names));
 	FUZZ_CHECK(terminated(names, sizeof(names)));

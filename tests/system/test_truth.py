@@ -281,3 +281,86 @@ def test_a_session_carries_only_the_families_exabgp_gives_it(stack):
     proc.say("neighbor ::1 up\n\n")
     settled(relay, {V4: "announced", V6: "announced",
                     "2001:db8::54/128": "session-down"})
+
+
+LOOP_PATH = ("as-path: [65053, 65053, 65053]", "as-path: [65053, 65000]")
+
+
+def test_a_depref_path_the_router_drops_is_said_and_not_out_there(stack):
+    """ExaBGP sends the depref as-path as the whole AS_PATH: one that
+    holds the peer's own AS is a loop to the router, which drops the
+    announcement, so a drain or a depref takes the prefix out where the
+    operator chose to keep it depreferred.  The relay says so once
+    ExaBGP has told it the sessions' AS numbers (show neighbor
+    extensive), again at the drain and at a reload, and the status
+    calls the prefix not out there rather than draining."""
+    named, bird, relay, exa = lab.chain(
+        stack, [LOOP_PATH, ("hold: 2s", "hold: 30s")])
+    settled(relay, {V4: "announced", V6: "announced"})
+    said = ("depref as-path [65053 65000] of service dns holds AS 65000, "
+            "the AS of neighbor 127.0.0.1: it drops the depreferred "
+            "announcements as a loop")
+    lab.wait_for(lambda: said in exa.proc.text(), 10,
+                 what="the warning once the AS numbers are known")
+
+    assert relay.ctl("drain", "dns").returncode == 0
+    lab.wait_for(lambda: not bird.has_route(V4), 10,
+                 what="BIRD dropping the looped announcement")
+    rc, doc = settled(relay, {V4: "session-down", V6: "session-down"})
+    assert rc == 2
+    p = prefixes(doc)[V4]
+    assert p["route"] == "draining" and p["exabgp"] == "accepted"
+    assert p["why"] == ("sent, but neighbor 127.0.0.1 (AS 65000) drops it "
+                        "as a loop: its as-path [65053 65000] holds AS "
+                        "65000"), p
+    assert "as-path [65053 65000]" in p["sent"]
+    assert metric(relay, "anycast_health_prefix_announced",
+                  service="dns", prefix=V4) == 0
+
+    # A reload keeping the path says it again, with the place, and is
+    # taken (refusing it would block every other change); one whose
+    # path only a router checking the first AS drops is taken, said.
+    text = relay.path.read_text()
+    relay.path.write_text(text.replace("med: 100", "med: 110"))
+    r = relay.ctl("reload")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"warning: {relay.path}:" in r.stdout and said in r.stdout, \
+        r.stdout
+    relay.path.write_text(text.replace(LOOP_PATH[1], "as-path: [65001]"))
+    r = relay.ctl("reload")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("depref as-path [65001] of service dns starts with AS 65001, "
+            "not 65053, ExaBGP's AS on neighbor 127.0.0.1: a router that "
+            "checks the first AS (RFC 4271 section 6.3; FRR and Cisco IOS "
+            "do by default) drops the depreferred announcements") \
+        in r.stdout, r.stdout
+    # BIRD does not check it by default: out there, draining.
+    lab.wait_for(lambda: bird.has_route(V4), 10, what=f"{V4} back at BIRD")
+    settled(relay, {V4: "draining", V6: "draining"})
+
+
+def test_a_reload_refuses_a_new_depref_path_the_router_drops(stack):
+    """A path that was fine made a loop by a reload is refused, with its
+    place in the file: the prefixes stay as they are."""
+    named, bird, relay, exa = lab.chain(stack)
+    settled(relay, {V4: "announced", V6: "announced"})
+    lab.wait_for(lambda: relay.ctl("-j", "status").returncode == 0 and
+                 json.loads(relay.ctl("-j", "status").stdout)["exabgp"]
+                 .get("neighbors_at"), 10, what="ExaBGP's neighbors")
+    text = relay.path.read_text()
+    relay.path.write_text(text.replace(*LOOP_PATH))
+    lines = relay.path.read_text().splitlines()
+    row = next(i for i, l in enumerate(lines) if "65000]" in l)
+    col = lines[row].index("[") + 1
+    r = relay.ctl("reload")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (f"{relay.path}:{row + 1}:{col}: depref as-path [65053 65000] of "
+            "service dns holds AS 65000, the AS of neighbor 127.0.0.1: it "
+            "drops the depreferred announcements as a loop") in r.stderr, \
+        r.stderr
+    assert "configuration rejected; the running configuration is unchanged" \
+        in r.stderr
+    relay.path.write_text(text)
+    assert relay.ctl("drain", "dns").returncode == 0
+    settled(relay, {V4: "draining", V6: "draining"})
+    assert bird.has_route(V4)
