@@ -127,7 +127,7 @@ said_answer(char *buf, struct said *s)
 	}
 	n = words(buf, w, 5, &rest);
 	if (n == 3 && strcmp(w[0], "AS") == 0) {
-		/* The peer's is "n/a" without a peer-as, until its OPEN. */
+		/* Both configured; a peer's "n/a" is taken as not known. */
 		q = w[1];
 		if (number(&q, UINT32_MAX, '\0', &v) < 0 || v == 0)
 			return (SAID_OTHER);

@@ -130,12 +130,13 @@ paths_said(const struct relay *r)
 	size_t			 len;
 	FILE			*out;
 
-	if (sessions_as_gen() == gen)
+	/* Not known (more neighbors than the table): not yet said. */
+	if (sessions_as_gen() == gen || !sessions_known())
 		return;
 	gen = sessions_as_gen();
 	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("open_memstream");
-	(void)sessions_paths(r->conf, out);
+	sessions_paths(r->conf, out);
 	if (fclose(out) != 0 || text == NULL)
 		fatal("open_memstream");
 	for (line = text; *line != '\0'; line = next) {

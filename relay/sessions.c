@@ -6,11 +6,11 @@
  * (neighbor-changes), so a relay it respawned would know of none, and
  * without neighbor-changes no relay would.  exabgp.c therefore asks
  * 'show neighbor extensive', whose answer lists every neighbor ExaBGP
- * has: its FSM state, how long it has been up, and its families, as
- * configured and as agreed with the peer.  ExaBGP writes the answer a
- * neighbor at a time and runs its sessions in between: a change it
- * reports after a neighbor's first line is newer than the rest of that
- * neighbor's part, which then gives way to it.
+ * has: its FSM state, how long it has been up, its AS numbers and its
+ * families, as configured and as agreed with the peer.  ExaBGP writes
+ * the answer a neighbor at a time and runs its sessions in between: a
+ * change it reports after a neighbor's first line is newer than the
+ * rest of that neighbor's part, which then gives way to it.
  */
 #include <config.h>
 
@@ -482,21 +482,25 @@ neighbors_of(const struct relay_conf *rc, size_t *n)
 	return (v);
 }
 
-/* Does service 's' send routes to session 'b'? */
+/* Does service 's' send routes that session 'b' carries? */
 static int
 sends_to(const struct service_conf *s, const struct bgp_session *b)
 {
-	size_t i;
+	const struct prefix_conf	*p;
+	size_t				 i;
 
-	for (i = 0; i < s->nprefixes; i++)
-		if (s->prefixes[i].neighbor[0] == '\0' ||
-		    strcmp(s->prefixes[i].neighbor, b->peer) == 0)
+	for (i = 0; s != NULL && i < s->nprefixes; i++) {
+		p = &s->prefixes[i];
+		if ((p->neighbor[0] == '\0' ||
+		    strcmp(p->neighbor, b->peer) == 0) &&
+		    carries(b, p->family == AF_INET6 ? FAM_IPV6 : FAM_IPV4))
 			return (1);
+	}
 	return (0);
 }
 
-/* Has 'was' a service named as 's' with the same depref as-path? */
-static int
+/* The service of 'was' named as 's' with the same depref as-path. */
+static const struct service_conf *
 had_path(const struct relay_conf *was, const struct service_conf *s)
 {
 	const struct depref_conf	*d;
@@ -506,10 +510,12 @@ had_path(const struct relay_conf *was, const struct service_conf *s)
 		if (strcmp(was->services[i].name, s->name) != 0)
 			continue;
 		d = &was->services[i].depref;
-		return (d->npath == s->depref.npath && memcmp(d->path,
-		    s->depref.path, d->npath * sizeof(d->path[0])) == 0);
+		if (d->npath == s->depref.npath && memcmp(d->path,
+		    s->depref.path, d->npath * sizeof(d->path[0])) == 0)
+			return (&was->services[i]);
+		break;
 	}
-	return (0);
+	return (NULL);
 }
 
 /*
@@ -522,7 +528,7 @@ static size_t
 paths_check(const struct relay_conf *rc, const struct relay_conf *was,
     FILE *out)
 {
-	const struct service_conf	*s;
+	const struct service_conf	*s, *had;
 	const struct bgp_session	*b;
 	const struct conf_pos		*at;
 	enum path_fate			 fate;
@@ -537,13 +543,15 @@ paths_check(const struct relay_conf *rc, const struct relay_conf *was,
 			continue;
 		path_text(s->depref.path, s->depref.npath, text, sizeof(text));
 		at = &s->depref.path_at;
-		old = had_path(was, s);
+		had = had_path(was, s);
 		for (j = 0; j < ss.n; j++) {
 			b = &ss.s[j];
 			if (!sends_to(s, b) || (fate = sessions_path_fate(b,
 			    s->depref.path, s->depref.npath, &asn)) ==
 			    PATH_TAKEN)
 				continue;
+			/* Running so already: refusing would change nothing. */
+			old = sends_to(had, b);
 			fprintf(out, "%s%s:%lu:%lu: depref as-path %s of "
 			    "service %s ", old || fate == PATH_FIRST ?
 			    "warning: " : "", rc->path, at->line, at->column,
@@ -566,10 +574,17 @@ paths_check(const struct relay_conf *rc, const struct relay_conf *was,
 	return (n);
 }
 
-size_t
+int
+sessions_known(void)
+{
+	return (ss.listed != 0 && !ss.full);
+}
+
+void
 sessions_paths(const struct relay_conf *rc, FILE *out)
 {
-	return (ss.listed == 0 || ss.full ? 0 : paths_check(rc, rc, out));
+	if (sessions_known())
+		(void)paths_check(rc, rc, out);
 }
 
 size_t

@@ -95,7 +95,12 @@ unsigned int sessions_as_gen(void);
  */
 size_t	sessions_check(const struct relay_conf *,
 	    const struct relay_conf *was, FILE *out);
-/* The as-path lines of sessions_check() for the configuration running. */
-size_t	sessions_paths(const struct relay_conf *, FILE *out);
+/* ExaBGP has said which neighbors it has, all of them in the table. */
+int	sessions_known(void);
+/*
+ * The as-path lines of sessions_check() for the configuration running,
+ * all warnings; none while the sessions are not known.
+ */
+void	sessions_paths(const struct relay_conf *, FILE *out);
 
 #endif /* AH_SESSIONS_H */

@@ -292,22 +292,29 @@ def test_a_depref_path_the_router_drops_is_said_and_not_out_there(stack):
     announcement, so a drain or a depref takes the prefix out where the
     operator chose to keep it depreferred.  The relay says so once
     ExaBGP has told it the sessions' AS numbers (show neighbor
-    extensive), again at the drain and at a reload, and the status
-    calls the prefix not out there rather than draining."""
+    extensive), not again at each of ExaBGP's answers, again at a
+    reload, and the status calls the prefix not out there rather than
+    draining."""
     named, bird, relay, exa = lab.chain(
         stack, [LOOP_PATH, ("hold: 2s", "hold: 30s")])
     settled(relay, {V4: "announced", V6: "announced"})
     said = ("depref as-path [65053 65000] of service dns holds AS 65000, "
             "the AS of neighbor 127.0.0.1: it drops the depreferred "
             "announcements as a loop")
-    lab.wait_for(lambda: said in exa.proc.text(), 10,
+    lines = relay.path.read_text().splitlines()
+    row = next(i for i, l in enumerate(lines) if "65000]" in l)
+    where = f"{relay.path}:{row + 1}:{lines[row].index('[') + 1}: "
+    lab.wait_for(lambda: where + said in exa.proc.text(), 10,
                  what="the warning once the AS numbers are known")
+    assert ("depref as-path [65053 65000] of service dns holds AS 65000, "
+            "the AS of neighbor ::1") in exa.proc.text()
 
     assert relay.ctl("drain", "dns").returncode == 0
     lab.wait_for(lambda: not bird.has_route(V4), 10,
                  what="BIRD dropping the looped announcement")
     rc, doc = settled(relay, {V4: "session-down", V6: "session-down"})
     assert rc == 2
+    time.sleep(10)              # ExaBGP's next answer, with the AS numbers
     p = prefixes(doc)[V4]
     assert p["route"] == "draining" and p["exabgp"] == "accepted"
     assert p["why"] == ("sent, but neighbor 127.0.0.1 (AS 65000) drops it "
@@ -321,11 +328,14 @@ def test_a_depref_path_the_router_drops_is_said_and_not_out_there(stack):
     # taken (refusing it would block every other change); one whose
     # path only a router checking the first AS drops is taken, said.
     text = relay.path.read_text()
-    relay.path.write_text(text.replace("med: 100", "med: 110"))
+    relay.path.write_text(text.replace("med: 100\n", "med: 110\n"))
     r = relay.ctl("reload")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert f"warning: {relay.path}:" in r.stdout and said in r.stdout, \
-        r.stdout
+    assert f"warning: {where}{said}" in r.stdout, r.stdout
+    # ExaBGP has answered again since (every 10 s): said once, besides
+    # the reload's words.
+    assert exa.proc.text().count(f"] warning: {where}{said}") == 1, \
+        exa.proc.text()[-3000:]
     relay.path.write_text(text.replace(LOOP_PATH[1], "as-path: [65001]"))
     r = relay.ctl("reload")
     assert r.returncode == 0, r.stdout + r.stderr
