@@ -724,8 +724,13 @@ level_judge(const struct window *w, const struct evidence *ev,
 	if (kind == EV_ANSWERS && conc > c->max_groups &&
 	    (i = silent_first(now, base, lv, failing, c->max_groups, f)) > 0)
 		conc = i;
-	/* Overdue everywhere is a slow node, not a slow domain. */
-	if (kind == EV_ANSWERS && conc > c->max_groups) {
+	/*
+	 * Overdue everywhere is a slow node, not a slow domain; unless
+	 * named shed recursions in the window (recursive-clients full,
+	 * every name waiting for a slot): load, as for slower() and
+	 * 'stopped', and whether the rest resolves is asked below.
+	 */
+	if (kind == EV_ANSWERS && conc > c->max_groups && !shedding(w)) {
 		f->verdict = FAULT_SPREAD;
 		f->ngroups = failing;
 		return;

@@ -1539,6 +1539,39 @@ test_fault_stall_after_shedding_is_load(void **state)
 }
 
 /*
+ * The catalogue's dead .nl at 2,000 queries a second: its recursions
+ * wait for servers that never answer, recursive-clients fills, named
+ * sheds the oldest, and every name waits for a slot, so recursions are
+ * overdue in every group of both levels.  The latency check called it
+ * "overdue everywhere: this node" (depreferred for 0.3 s, 3 trials of
+ * 5) while the recursion check excused the same moment as the world's
+ * and load.  Shedding in the window is load, as slower() and 'stopped'
+ * take it; the same late answers without shedding are a slow node.
+ */
+static void
+test_fault_overdue_everywhere_while_shedding_is_load(void **state)
+{
+	struct trouble	tld = { 300, 0, 6, SILENT };
+	struct fault	f;
+
+	(void)state;
+	sim_fault(0, NULL, 1000);
+	sim.max_inflight = 1500;
+	sim.delay = 1000;
+	sim_traffic(4000, 1000, 1, &tld, NULL, NULL);
+	assert_true(sim.cur.c[SMP_CANCELED] > 0);
+	assert_int_not_equal(judge_now(EV_ANSWERS, &f), FAULT_SPREAD);
+	assert_int_not_equal(f.verdict, FAULT_NO_RESOLUTION);
+	assert_false(f.slow);
+	/* No shedding: the same late answers are this node's. */
+	sim_fault(0, NULL, 1000);
+	sim.delay = 1000;
+	sim_traffic(4000, 1000, 1, &tld, NULL, NULL);
+	assert_int_equal(sim.cur.c[SMP_CANCELED], 0);
+	assert_int_equal(judge_now(EV_ANSWERS, &f), FAULT_SPREAD);
+}
+
+/*
  * An attack's fresh names before recursive-clients fills: named, busy
  * with the victim's names, answers the others slower (the traced
  * catalogue attack: half the usual fast answers, with the victim's
@@ -3082,6 +3115,8 @@ main(void)
 		cmocka_unit_test(test_fault_attack_load),
 		cmocka_unit_test(test_fault_attack_starves_the_others),
 		cmocka_unit_test(test_fault_stall_after_shedding_is_load),
+		cmocka_unit_test(
+		    test_fault_overdue_everywhere_while_shedding_is_load),
 		cmocka_unit_test(test_fault_attack_slows_the_others),
 		cmocka_unit_test(test_fault_loss_is_slower_within_a_second),
 		cmocka_unit_test(test_fault_loss_at_a_low_rate),
