@@ -7,8 +7,8 @@ It answers every A query with 203.0.113.1 and every AAAA query with
 other types with an empty NOERROR.  What it does instead:
 
   mode      answer (as above); silent: read and drop (the resolver
-            times out); closed: the port closed (ICMP port unreachable,
-            "connection refused"); refused / servfail: that RCODE
+            times out); closed: ICMP port unreachable ("connection
+            refused"), the port kept; refused / servfail: that RCODE
   broken    per domain, a mode other than 'answer' for the names at or
             under it, e.g. {"broken.example": "servfail"}
   cnames    per domain, its names are aliases: {"shop.example":
@@ -81,25 +81,41 @@ class Upstream:
         self.pending = []               # (due, seq, data, peer)
         self.seq = 0
         self.sel = selectors.DefaultSelector()
-        self.udp = None
+        self.udp = self.held = None
         self.open_udp()
 
     def open_udp(self):
         if self.udp is not None:
             return
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.udp.bind(("127.0.0.1", self.port))
-        self.udp.setblocking(False)
+        # No SO_REUSEADDR: while closed, the port must stay ours alone.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if self.held is not None:
+            self.held.close()
+            self.held = None
+        sock.bind(("127.0.0.1", self.port))
+        sock.setblocking(False)
+        self.udp = sock
         self.sel.register(self.udp, selectors.EVENT_READ, self.on_udp)
 
     def close_udp(self):
+        """Refuse from now on, yet keep the port.  Given up, it was taken
+        before the upstream came back (named opens a socket on a random
+        port for each recursion) and reopening failed.  Connected to
+        itself, the socket matches no one else's datagram, so the kernel
+        answers "port unreachable" while the port stays bound."""
         if self.udp is None:
             return
         self.sel.unregister(self.udp)
-        self.udp.close()
-        self.udp = None
+        self.udp.connect(("127.0.0.1", self.port))
+        self.held, self.udp = self.udp, None
         self.pending.clear()
+
+    def release(self):
+        """Give the port up for good."""
+        self.close_udp()
+        if self.held is not None:
+            self.held.close()
+            self.held = None
 
     def mode_for(self, q, end):
         """This query's mode: a broken domain's, or the server's."""
@@ -241,24 +257,36 @@ class FakeUpstream(Upstream):
     """The upstream in a thread of the test, on a free port (or the one
     given, to come back where it was); the test sets mode, broken and
     cnames.
-    close() closes the port: the resolver gets "connection refused"."""
+    close() refuses ("connection refused" for the resolver) while the
+    port stays this upstream's; reopen() answers on it again."""
 
     def __init__(self, port=None):
         from .proc import free_port
         super().__init__(port or free_port())
+        self.start()
+
+    def start(self):
         self.running = True
         self.thread = threading.Thread(target=self.serve,
                                        args=(lambda: self.running, 0.2), daemon=True)
         self.thread.start()
 
     def close(self):
-        self.running = False
-        self.thread.join(2)
+        """Refuse, keeping the port for reopen()."""
+        if self.running:
+            self.running = False
+            self.thread.join(2)
         self.close_udp()
 
+    def reopen(self):
+        """Answer again on the same port."""
+        self.close()
+        self.open_udp()
+        self.start()
+
     def stop(self):
-        if self.running:
-            self.close()
+        self.close()
+        self.release()
 
 
 def command(control, line, what="upstream"):

@@ -80,7 +80,7 @@ def run_resolver_failure(stack, how):
 
     t0 = time.monotonic()
     if how == "refused":
-        upstream.close()                          # port closed: fast failure
+        upstream.close()                          # refused: fast failure
     else:
         upstream.mode = "silent"                  # packets vanish: timeouts
     took = gone_after(bird, V4, t0, 15)
@@ -94,7 +94,7 @@ def run_resolver_failure(stack, how):
 
     # Recovery: the upstream answers again; announced after rise.
     if how == "refused":
-        stack.procs.append(lab.FakeUpstream(upstream.port))
+        upstream.reopen()
     else:
         upstream.mode = "answer"
     t1 = time.monotonic()

@@ -45,3 +45,44 @@ def test_container_leader_is_in_another_pid_namespace(tmp_path):
         inner.stop(signal.SIGKILL)
     finally:
         stack.stop()
+
+
+def test_a_closed_upstream_refuses_yet_keeps_its_port():
+    """The upstream's "closed" mode gave its port up, and reopening
+    bound it again: a clean-clone CI run failed there with "Address
+    already in use", the port taken in between by one of the sockets
+    named (or the test's own queries) opens on a random port for each
+    recursion.  Closed now refuses while the port stays the
+    upstream's."""
+    import socket
+
+    import dns.message
+    import dns.query
+
+    up = lab.FakeUpstream()
+    try:
+        up.close()
+        # Anyone else's socket: named's query source port, say.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            try:
+                other.bind(("127.0.0.1", up.port))
+                taken = True
+            except OSError:
+                taken = False
+        assert not taken, "the closed upstream's port was free to take"
+        q = dns.message.make_query("www.example.", "A")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(2)
+            c.connect(("127.0.0.1", up.port))
+            c.send(q.to_wire())
+            refused = False
+            try:
+                c.recv(512)
+            except ConnectionRefusedError:
+                refused = True
+            assert refused, "a query to the closed upstream was not refused"
+        up.reopen()
+        r = dns.query.udp(q, "127.0.0.1", port=up.port, timeout=2)
+        assert r.answer and r.answer[0][0].address == "203.0.113.1"
+    finally:
+        up.stop()
