@@ -399,7 +399,7 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
     const struct depref_conf *d)
 {
 	const char	*comm[2 * AH_COMM_MAX + 1];
-	char		 cmd[1024];
+	char		 cmd[1024], path[AH_PATH_TEXT];
 	size_t		 i, ncomm = 0;
 	int		 n = 0, depref = mode == ROUTE_DEGRADED ||
 			    mode == ROUTE_DRAINING;
@@ -425,11 +425,8 @@ exabgp_route(const struct prefix_conf *p, enum route_mode mode,
 	if (med >= 0)
 		n = append(cmd, sizeof(cmd), n, " med %lld", (long long)med);
 	if (depref && d->npath > 0) {
-		n = append(cmd, sizeof(cmd), n, " as-path [");
-		for (i = 0; i < d->npath; i++)
-			n = append(cmd, sizeof(cmd), n, "%s%u", i ? " " : "",
-			    d->path[i]);
-		n = append(cmd, sizeof(cmd), n, "]");
+		sessions_path_text(d->path, d->npath, path, sizeof(path));
+		n = append(cmd, sizeof(cmd), n, " as-path %s", path);
 	}
 	if (ncomm > 0) {
 		n = append(cmd, sizeof(cmd), n, " community [");

@@ -113,20 +113,6 @@ lastgood_source(const struct lastgood *lg)
 	return (names[lg->source]);
 }
 
-static void
-log_errors(char *errors)
-{
-	char *line, *next;
-
-	for (line = errors; *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		log_warnx("%s", line);
-	}
-}
-
 static int64_t
 mtime_ms(const char *path)
 {
@@ -163,7 +149,7 @@ lastgood_start(struct lastgood *lg, const char *path)
 		return (rc);
 	}
 	lastgood_rejected(lg, errors);
-	log_errors(errors);
+	log_text(1, "", errors);
 	free(errors);
 
 	/* Where the copy would be, from what can be read of the file. */

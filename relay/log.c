@@ -86,6 +86,27 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+log_text(int warn, const char *prefix, const char *text)
+{
+	static const char	 w[] = "warning: ";
+	size_t			 n;
+	int			 said;
+
+	while (text != NULL && *text != '\0') {
+		if ((said = strncmp(text, w, sizeof(w) - 1) == 0))
+			text += sizeof(w) - 1;
+		n = strcspn(text, "\n");
+		if (warn || said)
+			log_warnx("%s%.*s", prefix, (int)n, text);
+		else
+			log_info("%s%.*s", prefix, (int)n, text);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+}
+
 int
 log_limited(struct log_limit *l, const char *what)
 {

@@ -126,7 +126,7 @@ static void
 paths_said(const struct relay *r)
 {
 	static unsigned int	 gen;
-	char			*text = NULL, *line, *next;
+	char			*text = NULL;
 	size_t			 len;
 	FILE			*out;
 
@@ -139,15 +139,7 @@ paths_said(const struct relay *r)
 	sessions_paths(r->conf, out);
 	if (fclose(out) != 0 || text == NULL)
 		fatal("open_memstream");
-	for (line = text; *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		if (strncmp(line, "warning: ", 9) == 0)
-			line += 9;
-		log_warnx("%s", line);
-	}
+	log_text(1, "", text);
 	free(text);
 }
 

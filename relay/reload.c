@@ -346,23 +346,6 @@ apply_relay(struct relay *r, const struct relay_conf *oc, FILE *out)
 	return (save);
 }
 
-static void
-log_lines(char *text, int failed)
-{
-	char *line, *next;
-
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next = '\0';
-		if (failed)
-			log_warnx("reload: %s", line);
-		else
-			log_info("reload: %s", line);
-		if (next != NULL)
-			*next++ = '\n';
-	}
-}
-
 /* Moves the relay to 'nc'; says what changed on 'out'. */
 static int
 move(struct relay *r, struct relay_conf *nc, FILE *out,
@@ -471,7 +454,7 @@ reload(struct relay *r, char **text, struct reload_result *res)
 		lastgood_rejected(&r->lastgood, *text);
 	else
 		lastgood_accepted(&r->lastgood, r->conf);
-	log_lines(*text, rc < 0);
+	log_text(rc < 0, "reload: ", *text);
 	if (rc < 0)
 		log_warnx("reload: %s: configuration rejected; the running "
 		    "configuration is unchanged", path);

@@ -320,9 +320,8 @@ sessions_as_gen(void)
 	return (ss.as_gen);
 }
 
-/* "[65053 65000]" */
-static void
-path_text(const uint32_t *path, size_t npath, char *buf, size_t len)
+void
+sessions_path_text(const uint32_t *path, size_t npath, char *buf, size_t len)
 {
 	size_t	i;
 	int	n = snprintf(buf, len, "[");
@@ -371,7 +370,7 @@ dropped(const struct bgp_session *s, const uint32_t *path, size_t npath,
 {
 	char	text[AH_PATH_TEXT];
 
-	path_text(path, npath, text, sizeof(text));
+	sessions_path_text(path, npath, text, sizeof(text));
 	snprintf(why, len, "sent, but neighbor %s (AS %u) drops it as a loop: "
 	    "its as-path %s holds AS %u", s->peer, s->peer_as, text,
 	    s->peer_as);
@@ -541,7 +540,7 @@ paths_check(const struct relay_conf *rc, const struct relay_conf *was,
 		s = &rc->services[i];
 		if (s->depref.npath == 0)
 			continue;
-		path_text(s->depref.path, s->depref.npath, text, sizeof(text));
+		sessions_path_text(s->depref.path, s->depref.npath, text, sizeof(text));
 		at = &s->depref.path_at;
 		had = had_path(was, s);
 		for (j = 0; j < ss.n; j++) {

@@ -81,6 +81,10 @@ enum path_fate { PATH_TAKEN, PATH_FIRST, PATH_LOOP };
 
 #define AH_PATH_TEXT	192	/* "[4294967295 ...]", 16 of them */
 
+/* An AS_PATH as ExaBGP writes and reads it: "[65053 65000]". */
+void	sessions_path_text(const uint32_t *path, size_t npath, char *buf,
+	    size_t len);
+
 enum path_fate sessions_path_fate(const struct bgp_session *,
 	    const uint32_t *path, size_t npath, uint32_t *asn);
 /* Changes at the end of an answer that told AS numbers new to the relay. */

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exabgp.h"
+#include "log.h"
 #include "parse.h"
 #include "sessions.h"
 
@@ -243,6 +245,43 @@ test_reload(void **state)
 	assert_null(strstr(text, "2001:db8::1"));
 }
 
+/* The account's lines in the log: one each, at the level they say. */
+static void
+test_log(void **state)
+{
+	static const char	*want[] = { "] info: reload: a\n",
+	    "] warning: reload: b\n", "] info: reload: c\n", "] warning: d\n",
+	    "] warning: e\n" };
+	char			 buf[2048], *at;
+	FILE			*f;
+	size_t			 i, n;
+	int			 saved;
+
+	(void)state;
+	assert_non_null(f = tmpfile());
+	fflush(stderr);
+	assert_true((saved = dup(2)) >= 0);
+	assert_true(dup2(fileno(f), 2) >= 0);
+	log_text(0, "reload: ", "a\nwarning: b\nc");
+	log_text(1, "", "d\nwarning: e\n");
+	log_text(0, "", "");
+	fflush(stderr);
+	assert_true(dup2(saved, 2) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (at = buf, i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_non_null(at = strstr(at, want[i]));
+		at += strlen(want[i]);
+	}
+	assert_string_equal(at, "");
+	for (n = 0, at = buf; (at = strchr(at, '\n')) != NULL; at++)
+		n++;
+	assert_int_equal(n, 5);
+}
+
 int
 main(void)
 {
@@ -251,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_fate),
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_log),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
