@@ -18,18 +18,17 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_errx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_text(int, const char *, const char *);
+/*
+ * Each line of 'text' (an account written for anycastctl: a reload's,
+ * a check's) as a log line after 'prefix': at warning level if 'warn'
+ * or if the line starts "warning: " (the level then says it and the
+ * words are dropped), else at info.
+ */
+void	log_text(int warn, const char *prefix, const char *text);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
-
-/*
- * log_text(warn, prefix, text): each line of 'text' (an account written
- * for anycastctl: a reload's, a check's) as a log line after 'prefix',
- * at warning level if 'warn' or if the line starts "warning: " (the
- * level then says it and the words are dropped), else at info.
- */
 
 /*
  * Lines a local client can cause (a refused request, a slot taken) at

@@ -540,7 +540,8 @@ paths_check(const struct relay_conf *rc, const struct relay_conf *was,
 		s = &rc->services[i];
 		if (s->depref.npath == 0)
 			continue;
-		sessions_path_text(s->depref.path, s->depref.npath, text, sizeof(text));
+		sessions_path_text(s->depref.path, s->depref.npath, text,
+		    sizeof(text));
 		at = &s->depref.path_at;
 		had = had_path(was, s);
 		for (j = 0; j < ss.n; j++) {
