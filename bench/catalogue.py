@@ -17,7 +17,10 @@ This node's faults are run --trials times (time to decide matters);
 the others once unless --all-trials.  Results: the JSON (every trial,
 the relay's log lines and status samples, the router's changes) in
 bench/results/catalogue-<time>.json or --out, and the Markdown table
-beside it (--markdown), as doc/benchmarks.md quotes it.
+beside it (--markdown), as doc/benchmarks.md quotes it.  With --trace,
+every relay's checks every 0.1 s as well (lab/catalogue/trace.py), and
+how close the excuses that kept healthy nodes in service came to the
+shared-fault rule's share ('margins' in the JSON).
 
 Run it alone on a shared machine: it takes the benchmarks' lock
 (bench/results/.lock).  About 35 minutes for every row with 3 trials.
@@ -29,6 +32,7 @@ import sys
 import time
 
 from lab import catalogue
+from lab.catalogue.trace import ChecksTrace, margins, read
 from lab.fleet import Lab
 from lab.paths import check_build
 
@@ -91,6 +95,10 @@ def main():
                     help="seconds of traffic into cold caches first")
     ap.add_argument("--keep", action="store_true",
                     help="keep the lab's work directories (logs) in /tmp")
+    ap.add_argument("--trace", metavar="FILE",
+                    help="poll every relay's checks every 0.1 s into FILE "
+                    "(JSON lines); the closest calls go into the result "
+                    "JSON ('margins')")
     ap.add_argument("--out", help="result JSON (default "
                     "bench/results/catalogue-<time>.json)")
     ap.add_argument("--markdown", help="the table (default: beside the JSON, .md)")
@@ -151,11 +159,21 @@ def main():
             "named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
             "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
             "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text()}
+        trace = ChecksTrace(lab, args.trace).start() if args.trace else None
         data["background"] = cat.warm_up(args.warm_up)
         try:
             run_rows(cat, rows, args, results, lambda: save(False))
         finally:
             cat.close()
+            if trace is not None:
+                trace.stop()
+                records = read(args.trace)
+                data["margins"] = margins(records)
+                # Each row's own: from the fault's 'pre' to its end.
+                for r in results:
+                    if r.get("t0") and r.get("seconds"):
+                        r["margins"] = margins(records, r["t0"] - cat.pre,
+                                               r["t0"] + r["seconds"])
     path, md, table = save(True)
     print("\n" + table)
     print(f"results: {path}\ntable: {md}")

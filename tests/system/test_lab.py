@@ -86,3 +86,49 @@ def test_a_closed_upstream_refuses_yet_keeps_its_port():
         assert r.answer and r.answer[0][0].address == "203.0.113.1"
     finally:
         up.stop()
+
+
+def test_trace_margins_are_the_closest_calls_with_load_apart():
+    """The catalogue's trace (lab/catalogue/trace.py) reads how close
+    each excuse came to moving its node from the relay's own texts
+    (these are real ones, from the attack row's trials): the lowest
+    ratios of the other names' resolution to the usual, under load and
+    not, and the bad evaluations caught while the route was announced.
+    A reader that took "64% of 271 ...; usually 80%" for anything but
+    0.8, or counted the load's excuse with the rest, would hide the
+    near miss the trace is for."""
+    from lab.catalogue.trace import margins
+
+    def rec(node, texts, bad=0, route="announced"):
+        return {"t": 1.0, "node": node, "state": "up", "route": route,
+                "bad": bad,
+                "checks": [["servfail-ratio", "ok", "SERVFAIL 1%"]] +
+                [["recursion-latency", "excused", t] for t in texts]}
+    load = ("recursion failures 85% > 50% over 2.7s (12 failed, 0 timed "
+            "out, 103 unanswered after 500ms, of 135), but 100% of "
+            "failures are in 2 domain groups (e.g. kozumiba.com) while "
+            "named starts 10.7x its usual recursions and other names "
+            "resolve 53% of 130 over 10s; usually 65%: external fault and "
+            "load, not this node")
+    usual = ("recursion p95 <=2000ms > 1000ms over 4.3s (102 answers), but "
+             "names resolve as usual (64% of 271 over 8.0s; usually 80%): "
+             "this node's usual failures, no fault")
+    world = ("recursion failures 59% > 50% over 6.3s, but 85% of failures "
+             "are in 3 domain groups (e.g. rite.com) while other names "
+             "resolve as usual (70% of 70 over 10s; usually 76%): external "
+             "fault, not this node")
+    m = margins([rec("ns1", [world]), rec("ns2", [load]),
+                 rec("ns2", [usual], bad=1), rec("ns2", [world]),
+                 rec("ns2", [], bad=1, route="depreferred")])
+    assert m["ns1"]["excused"] == 1 and m["ns1"]["load"] == []
+    assert [e["ratio"] for e in m["ns1"]["no_load"]] == [0.921]
+    ns2 = m["ns2"]
+    assert ns2["excused"] == 3
+    assert ns2["bad_announced"] == 1
+    assert [(e["ratio"], e["n"]) for e in ns2["no_load"]] == \
+        [(0.8, 271), (0.921, 70)]
+    assert [(e["ratio"], e["n"]) for e in ns2["load"]] == [(0.815, 130)]
+    # A row's own: the records of its span only.
+    assert margins([rec("ns2", [usual]) | {"t": 5.0},
+                    rec("ns2", [world]) | {"t": 9.0}],
+                   since=8, until=10)["ns2"]["no_load"][0]["ratio"] == 0.921
