@@ -1450,7 +1450,8 @@ test_fault_attack_load(void **state)
 		memset(&t, 0, sizeof(t));
 		sim_reset();
 		sim_traffic(10000, 1000, 0.1, NULL, NULL, NULL);
-		sim_busy(15000, 1000, &tr, 0.7, pol[p], &t);
+		/* Under a quarter of their usual: this node's. */
+		sim_busy(15000, 1000, &tr, 0.85, pol[p], &t);
 		assert_true(t.bad > 0);
 	}
 }
@@ -1485,9 +1486,20 @@ test_fault_attack_starves_the_others(void **state)
 	assert_int_equal(t.bad, 0);
 	assert_true(t.last.l[AH_LVL_DOMAIN].load ||
 	    t.last.l[AH_LVL_SUFFIX].load);
-	/* The others failing 80 %: under half their usual, this node's. */
+	/*
+	 * Starved further: the catalogue's attack moved ns1 1.2 s in, in 1
+	 * trial of about 50: "names elsewhere resolve 35% of 34 over 2.1s;
+	 * usually 75%: this node", under half their usual (0.47) while
+	 * named started 4.9x its usual recursions.  Still the load's.
+	 */
 	memset(&t, 0, sizeof(t));
-	sim_busy(15000, 60, &attack, 0.8, &example, &t);
+	sim_busy(15000, 60, &attack, 0.67, &example, &t);
+	assert_int_equal(t.bad, 0);
+	assert_true(t.last.l[AH_LVL_DOMAIN].load ||
+	    t.last.l[AH_LVL_SUFFIX].load);
+	/* The others failing 90 %: under a quarter, this node's. */
+	memset(&t, 0, sizeof(t));
+	sim_busy(15000, 60, &attack, 0.9, &example, &t);
 	assert_true(t.bad > 0);
 }
 
