@@ -159,7 +159,9 @@ def main():
             "named.conf": (lab.node(1).named_dir / "named.conf").read_text(),
             "relay.yaml": (lab.node(1).dir / "relay.yaml").read_text(),
             "exabgp.conf": (lab.node(1).dir / "exabgp.conf").read_text()}
-        trace = ChecksTrace(lab, args.trace).start() if args.trace else None
+        trace = ChecksTrace(lab, args.trace,
+                            log=lambda m: print(m, flush=True)).start() \
+            if args.trace else None
         data["background"] = cat.warm_up(args.warm_up)
         try:
             run_rows(cat, rows, args, results, lambda: save(False))
@@ -169,11 +171,14 @@ def main():
                 trace.stop()
                 records = read(args.trace)
                 data["margins"] = margins(records)
-                # Each row's own: from the fault's 'pre' to its end.
+                if trace.error:
+                    data["trace_error"] = trace.error
+                # Each row's own: its 'seconds' run from 'pre' before t0.
                 for r in results:
                     if r.get("t0") and r.get("seconds"):
-                        r["margins"] = margins(records, r["t0"] - cat.pre,
-                                               r["t0"] + r["seconds"])
+                        start = r["t0"] - cat.pre
+                        r["margins"] = margins(records, start,
+                                               start + r["seconds"])
     path, md, table = save(True)
     print("\n" + table)
     print(f"results: {path}\ntable: {md}")

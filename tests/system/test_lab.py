@@ -117,11 +117,23 @@ def test_trace_margins_are_the_closest_calls_with_load_apart():
              "are in 3 domain groups (e.g. rite.com) while other names "
              "resolve as usual (70% of 70 over 10s; usually 76%): external "
              "fault, not this node")
-    m = margins([rec("ns1", [world]), rec("ns2", [load]),
+    servers = ("recursion failures 70% > 50% over 2.0s, but 90% of "
+               "failures are in 1 public-suffix group (e.g. nl) while "
+               "other names resolve as usual (91% of 140 over 2.0s, 230 "
+               "more failed by their servers; usually 93%): external "
+               "fault, not this node")
+    fresh = ("recursion failures 60% > 50% over 1.0s, but 90% of failures "
+             "are in 1 domain group (e.g. rite.com) while other names "
+             "resolve as usual (50% of 40 over 1.0s; no usual rate yet, "
+             "taken as 30%): external fault, not this node")
+    m = margins([rec("ns1", [world]), rec("ns1", [world]),
+                 rec("ns1", [servers, fresh]), rec("ns2", [load]),
                  rec("ns2", [usual], bad=1), rec("ns2", [world]),
                  rec("ns2", [], bad=1, route="depreferred")])
-    assert m["ns1"]["excused"] == 1 and m["ns1"]["load"] == []
-    assert [e["ratio"] for e in m["ns1"]["no_load"]] == [0.921]
+    assert m["ns1"]["excused"] == 3 and m["ns1"]["load"] == []
+    assert m["ns1"]["fresh"] == 1
+    # The same excuse polled twice counts once among the lowest.
+    assert [e["ratio"] for e in m["ns1"]["no_load"]] == [0.921, 0.978]
     ns2 = m["ns2"]
     assert ns2["excused"] == 3
     assert ns2["bad_announced"] == 1
