@@ -390,10 +390,11 @@ resolve_as_usual(const struct window *w, const struct fault_conf *c,
 			/*
 			 * Concentrated failures under load (an attack on one
 			 * domain): named busy with them fails some others
-			 * too, and moving the node moves its load; not
-			 * three quarters of them (its uplink gone under the
-			 * attack: next to none resolve; starved, 47 % of the
-			 * usual were seen, fault.h).  Any
+			 * too, and moving the node moves its load; not so
+			 * many that under FAULT_LOAD_SHARE of their usual
+			 * resolve (its uplink gone under the attack: next to
+			 * none; starved, 47 % of the usual was seen,
+			 * fault.h).  Any
 			 * shortfall of 'share' so, beyond chance or not: a
 			 * named starving the others of answers leaves too
 			 * few to tell chance from the node, and the load is
