@@ -415,8 +415,9 @@ protocol bfd {{
                                f"exit {r.returncode}: {r.stderr.strip() or r.stdout.strip()}")
         return r
 
-    def ctl(self, *args):
-        return run(CTL, "-c", self.dir / "relay.yaml", *args, check=False)
+    def ctl(self, *args, timeout=30):
+        return run(CTL, "-c", self.dir / "relay.yaml", *args, check=False,
+                   timeout=timeout)
 
 
 class Lab(Run):

@@ -24,8 +24,6 @@ import subprocess
 import threading
 import time
 
-from ..paths import CTL
-
 # What an excuse says of the other names (relay/check.c, resolving()
 # and shared_fault()): "resolve as usual (75% of 205 over 6.3s; usually
 # 76%)", under load "resolve 53% of 130 over 10s; usually 65%", beside
@@ -86,9 +84,7 @@ class ChecksTrace:
         # A relay restarting (a row's own doing) answers nothing for a
         # moment: that poll is skipped, not an error.
         try:
-            r = subprocess.run([CTL, "-j", "-c", str(node.dir / "relay.yaml"),
-                                "show", "checks"], capture_output=True,
-                               text=True, timeout=2)
+            r = node.ctl("-j", "show", "checks", timeout=2)
             services = json.loads(r.stdout).get("services")
         except (subprocess.TimeoutExpired, ValueError, AttributeError):
             return []
