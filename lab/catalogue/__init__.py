@@ -34,7 +34,10 @@ the anycast address never emptied (the router always had a route, and
 the client got answers in every second).
 
 How a row runs: the fleet is quiet (every node announced normally, no
-route change for a while); the client sends the lab internet's
+route change for a while), and for this node's rows, which move the node
+down and back, its flap damping (conf/ as shipped: 4 changes a minute)
+has room for both (else the row would end held down, damping doing its
+job); the client sends the lab internet's
 resolver-like traffic (lab/internet/traffic.py) to the anycast
 addresses; after `pre` seconds the fault is switched on (t0), held,
 switched off, and the row waits until every node is announced normally

@@ -5,8 +5,11 @@ and the recovery checked; score.py scores each.
 """
 
 import json
+import re
 import threading
 import time
+
+import yaml
 
 from ..proc import wait_for
 from .actions import Actions
@@ -123,6 +126,51 @@ class Catalogue(Actions):
             done.append(f"{what} on {n.name}" + (f" ({why})" if why else ""))
         return "forced: " + ", ".join(done) if done else None
 
+    def damping(self, node):
+        """(max-changes, period in seconds) of the flap damping node's
+        relay was given (its rendered YAML), or None without it."""
+        conf = yaml.safe_load((node.dir / "relay.yaml").read_text())
+        d = (conf.get("services") or [{}])[0].get("damping")
+        if not d:
+            return None
+        period = d.get("period", "60s")
+        units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+        m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", str(period))
+        if m is None:
+            raise ValueError(f"{node.name}: damping period {period!r}: not "
+                             "understood")
+        return int(d["max-changes"]), int(m.group(1)) * units[m.group(2)]
+
+    def damping_room(self, node, changes):
+        """Wait until node's route may change `changes` times without its
+        flap damping holding it: this node's rows move it down and back,
+        and a row within a minute of the last (or of the relay's first
+        announcement, a change too) would end held down, the damping
+        doing its job, not the row's recovery failing.  The node's
+        changes are read from the router's log (an ExaBGP restart's own
+        count too: waiting longer is safe).  Seconds waited."""
+        d = self.damping(node)
+        if d is None:
+            return 0.0
+        most, period = d
+        if changes > most:
+            raise ValueError(f"{node.name}: a row of {changes} route changes "
+                             f"cannot fit damping's {most} a period")
+        t0 = time.monotonic()
+        now = time.time()
+        past = sorted(e[0] for e in self.routes(now - period, now)
+                      if e[1] == node.name and e[2] == 4)
+        # The oldest changes that leave no room must age out of the
+        # period (a second more: the relay's clock is its own).
+        over = len(past) - (most - changes)
+        if over > 0:
+            until = past[over - 1] + period + 1.0
+            self.log(f"{node.name}: {len(past)} route changes in the last "
+                     f"{period:.0f} s; waiting {until - now:.1f} s for room "
+                     f"for {changes} more (flap damping: {most} a period)")
+            time.sleep(max(0.0, until - time.time()))
+        return time.monotonic() - t0
+
     def waiting_for(self, node):
         """What keeps node's services out, from its relay's status:
         'held by flap damping', 'waiting for its retry', or None."""
@@ -229,6 +277,10 @@ class Catalogue(Actions):
             if row.setup:
                 row.setup(self)
                 self.settle(row, res, "after the row's set-up")
+            if row.expect == "this":
+                waited = self.damping_room(self.lab.node(TARGET), 2)
+                if waited:
+                    res["damping_wait_s"] = round(waited, 1)
             for attempt in range(1, self.attempts + 1):
                 res.update(self._run(row, hold))
                 res["attempts"] = attempt

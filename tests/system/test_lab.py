@@ -144,3 +144,65 @@ def test_trace_margins_are_the_closest_calls_with_load_apart():
     assert margins([rec("ns2", [usual]) | {"t": 5.0},
                     rec("ns2", [world]) | {"t": 9.0}],
                    since=8, until=10)["ns2"]["no_load"][0]["ratio"] == 0.921
+
+
+def test_damping_room_waits_until_the_row_cannot_be_held(tmp_path, monkeypatch):
+    """This node's rows move the node twice; the catalogue first waits
+    until the node's flap damping (its relay's YAML, the example's 4
+    changes a minute) leaves room for both, reading its changes from the
+    router's log.  Without the wait a row within a minute of the last
+    (CI's uplink-down then zone-expired, 15 s after the relay's first
+    announcement) ended held down every time, and its recovery was
+    forced: damping doing its job, read as the row's failure."""
+    import datetime
+    import time
+    from types import SimpleNamespace
+
+    from lab.catalogue import runner
+    from lab.relay import relay_yaml
+
+    now = time.time()
+
+    def bird(*ages):
+        def line(age, node="ns1", fam=4):
+            ts = datetime.datetime.fromtimestamp(now - age)
+            pfx = "192.0.2.53/32" if fam == 4 else "2001:db8::53/128"
+            return (f"{ts:%Y-%m-%d %H:%M:%S.%f} <TRACE> {node}.ipv{fam} > "
+                    f"added [best] {pfx} 0L 5G unicast")
+        # ns2's and IPv6's changes are not ns1's IPv4 ones.
+        return "\n".join([line(a) for a in ages] + [line(a, fam=6) for a in ages]
+                         + [line(1.0, node="ns2")] * 5) + "\n"
+
+    slept = []
+    monkeypatch.setattr(runner.time, "sleep", lambda s: slept.append(s))
+
+    def cat_for(text, damping=True):
+        node = SimpleNamespace(name="ns1", dir=tmp_path / f"n{len(slept)}")
+        node.dir.mkdir(exist_ok=True)
+        (node.dir / "relay.yaml").write_text(relay_yaml(
+            "/run/p.sock", "/run/c.sock", "/var/lib/x.state",
+            ("192.0.2.1", "2001:db8::1"), damping=damping))
+        cat = object.__new__(runner.Catalogue)
+        cat.lab = SimpleNamespace(bird=SimpleNamespace(text=lambda: text))
+        cat.log = lambda *a: None
+        return cat, node
+
+    # The relay's first announcement 40 s ago, a row's two changes 20
+    # and 10 s ago: 3 in the minute, room for 1.  The oldest must age
+    # out: 20 s from now, and a second for the relay's own clock.
+    cat, node = cat_for(bird(40.0, 20.0, 10.0))
+    assert cat.damping(node) == (4, 60)
+    cat.damping_room(node, 2)
+    assert len(slept) == 1 and abs(slept[0] - 21.0) < 0.5, slept
+    # Two changes in the minute (and older ones): room already.
+    cat, node = cat_for(bird(90.0, 70.0, 30.0, 20.0))
+    cat.damping_room(node, 2)
+    assert len(slept) == 1, slept
+    # Four: the second oldest must go too.
+    cat, node = cat_for(bird(50.0, 45.0, 30.0, 5.0))
+    cat.damping_room(node, 2)
+    assert len(slept) == 2 and abs(slept[1] - 16.0) < 0.5, slept
+    # Without damping, never a wait.
+    cat, node = cat_for(bird(3.0, 2.0, 1.0, 0.5), damping=False)
+    assert cat.damping(node) is None
+    assert cat.damping_room(node, 2) == 0.0 and len(slept) == 2
