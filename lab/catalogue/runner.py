@@ -130,25 +130,36 @@ class Catalogue(Actions):
         """(max-changes, period in seconds) of the flap damping node's
         relay was given (its rendered YAML), or None without it."""
         conf = yaml.safe_load((node.dir / "relay.yaml").read_text())
-        d = (conf.get("services") or [{}])[0].get("damping")
+        svc = (conf.get("services") or [{}])[0]
+        d = svc.get("damping")
         if not d:
             return None
+        # 'keep' announces a node that is down as one that is up: the
+        # router's log would show none of its changes.
+        if svc.get("when-down") == "keep":
+            raise ValueError(f"{node.name}: when-down: keep; its route "
+                             "changes are not in the router's log")
         period = d.get("period", "60s")
         units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
         m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", str(period))
         if m is None:
             raise ValueError(f"{node.name}: damping period {period!r}: not "
                              "understood")
-        return int(d["max-changes"]), int(m.group(1)) * units[m.group(2)]
+        most = str(d["max-changes"])
+        if not most.isdigit():
+            raise ValueError(f"{node.name}: damping max-changes {most!r}: "
+                             "not understood")
+        return int(most, 10), int(m.group(1)) * units[m.group(2)]
 
     def damping_room(self, node, changes):
         """Wait until node's route may change `changes` times without its
         flap damping holding it: this node's rows move it down and back,
-        and a row within a minute of the last (or of the relay's first
-        announcement, a change too) would end held down, the damping
-        doing its job, not the row's recovery failing.  The node's
-        changes are read from the router's log (an ExaBGP restart's own
-        count too: waiting longer is safe).  Seconds waited."""
+        and with 4 changes a minute the third row within a minute, or a
+        second one soon after the relay's first announcement (a change
+        too), would end held down, the damping doing its job, not the
+        row's recovery failing.  The node's changes are read from the
+        router's log (an ExaBGP restart's own count too: waiting longer
+        is safe).  Seconds waited; 0.0 when there was room."""
         d = self.damping(node)
         if d is None:
             return 0.0
@@ -163,12 +174,13 @@ class Catalogue(Actions):
         # The oldest changes that leave no room must age out of the
         # period (a second more: the relay's clock is its own).
         over = len(past) - (most - changes)
-        if over > 0:
-            until = past[over - 1] + period + 1.0
-            self.log(f"{node.name}: {len(past)} route changes in the last "
-                     f"{period:.0f} s; waiting {until - now:.1f} s for room "
-                     f"for {changes} more (flap damping: {most} a period)")
-            time.sleep(max(0.0, until - time.time()))
+        if over <= 0:
+            return 0.0
+        until = past[over - 1] + period + 1.0
+        self.log(f"{node.name}: {len(past)} route changes in the last "
+                 f"{period:.0f} s; waiting {until - now:.1f} s for room "
+                 f"for {changes} more (flap damping: {most} a period)")
+        time.sleep(max(0.0, until - time.time()))
         return time.monotonic() - t0
 
     def waiting_for(self, node):
@@ -274,14 +286,17 @@ class Catalogue(Actions):
                "cannot_tell": row.cannot_tell, "hold_s": hold}
         try:
             self.settle(row, res, "before the row")
+            # Room before the set-up too, so that it is not held in
+            # place for a minute (a wrong trust anchor), and after it,
+            # for what it moved itself (named restarted under the clock
+            # shim), and before each attempt again (a void one moved
+            # the node down and back).
+            self.room(row, res, "before the row")
             if row.setup:
                 row.setup(self)
                 self.settle(row, res, "after the row's set-up")
-            if row.expect == "this":
-                waited = self.damping_room(self.lab.node(TARGET), 2)
-                if waited:
-                    res["damping_wait_s"] = round(waited, 1)
             for attempt in range(1, self.attempts + 1):
+                self.room(row, res, f"before attempt {attempt}")
                 res.update(self._run(row, hold))
                 res["attempts"] = attempt
                 # A route that moved before the fault was switched on
@@ -296,6 +311,18 @@ class Catalogue(Actions):
             if row.teardown:
                 row.teardown(self)
         return res
+
+    def room(self, row, res, when):
+        """For this node's rows, room in the node's flap damping for the
+        row's two changes (damping_room()); the fleet settled again after
+        a wait, and the seconds waited added up in res."""
+        if row.expect != "this":
+            return
+        waited = self.damping_room(self.lab.node(TARGET), 2)
+        if waited > 0:
+            res["damping_wait_s"] = round(res.get("damping_wait_s", 0.0) +
+                                          waited, 1)
+            self.settle(row, res, f"after waiting for damping's room {when}")
 
     def settle(self, row, res, when):
         """Wait for a quiet fleet, forcing it back if it takes too long

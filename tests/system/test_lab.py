@@ -5,6 +5,8 @@ failure of something else."""
 import signal
 import subprocess
 
+import pytest
+
 import lab
 
 
@@ -206,3 +208,60 @@ def test_damping_room_waits_until_the_row_cannot_be_held(tmp_path, monkeypatch):
     cat, node = cat_for(bird(3.0, 2.0, 1.0, 0.5), damping=False)
     assert cat.damping(node) is None
     assert cat.damping_room(node, 2) == 0.0 and len(slept) == 2
+    # 'when-down: keep' announces a node that is down as up: its changes
+    # are not in the router's log, and the catalogue says so.
+    cat, node = cat_for(bird(3.0))
+    (node.dir / "relay.yaml").write_text(
+        (node.dir / "relay.yaml").read_text().replace(
+            "when-down: depref", "when-down: keep"))
+    with pytest.raises(ValueError, match="when-down: keep"):
+        cat.damping_room(node, 2)
+
+
+def test_each_attempt_of_this_nodes_row_has_room_in_the_damping():
+    """The catalogue asks for room in the node's flap damping before
+    the row's set-up (which may move the node itself), after it, and
+    before every attempt: a void attempt (a route moved before the
+    fault) has moved the node down and back already, and its retry,
+    given no room, ended held down.  The world's rows move no node on
+    purpose and never wait."""
+    from types import SimpleNamespace
+
+    from lab.catalogue import runner
+
+    calls = []
+    cat = object.__new__(runner.Catalogue)
+    cat.holds = {"this": 6.0, "world": 10.0, "load": 10.0}
+    cat.attempts, cat._runs = 2, 0
+    cat.lab = SimpleNamespace(node=lambda i: f"ns{i}")
+    cat.log = lambda *a: None
+    cat.settle = lambda row, res, when: calls.append(("settle", when))
+    cat._stop_all = lambda: None
+    cat.damping_room = lambda node, n: calls.append(("room", node, n)) or 1.5
+    attempts = iter([{"before_fault_changes": 1}, {"before_fault_changes": 0}])
+
+    def _run(row, hold):
+        calls.append(("run",))
+        return next(attempts)
+    cat._run = _run
+    row = SimpleNamespace(id="r", fault="f", where="ns1", expect="this",
+                          cannot_tell=None, hold=None, teardown=None,
+                          setup=lambda c: calls.append(("setup",)))
+    res = cat.run(row)
+    kinds = [c[0] for c in calls]
+    # Room (and settling after each wait) before the set-up, and before
+    # each of the two attempts, the first of them after the set-up.
+    assert kinds.count("room") == 3, calls
+    first_run = kinds.index("run")
+    second_run = kinds.index("run", first_run + 1)
+    assert "room" in kinds[:kinds.index("setup")], calls
+    assert "room" in kinds[kinds.index("setup"):first_run], calls
+    assert "room" in kinds[first_run:second_run], calls
+    assert all(c[1:] == ("ns1", 2) for c in calls if c[0] == "room"), calls
+    assert res["attempts"] == 2 and res["damping_wait_s"] == 4.5, res
+    # The world's rows: never.
+    calls.clear()
+    attempts = iter([{"before_fault_changes": 0}])
+    row.expect, row.setup = "world", None
+    cat.run(row)
+    assert "room" not in [c[0] for c in calls], calls
